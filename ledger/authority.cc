@@ -1,0 +1,362 @@
+// Authorization table and key registry. See docs/FORMAT.md, "Authorization".
+#include "ledger/authority.h"
+
+#include <capnp/schema.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "ledger/entry.h"
+
+namespace piaojue::ledger {
+
+namespace {
+
+using schema::Event;
+using schema::Role;
+
+std::string ToString(capnp::Text::Reader t) {
+  return std::string(t.begin(), t.size());
+}
+
+Result<crypto::PublicKey> KeyFrom(capnp::Data::Reader data,
+                                  std::string_view what) {
+  if (data.size() != crypto::kPublicKeySize) {
+    return InvalidArgument(std::string(what) + " must be a 32-byte key, got " +
+                           std::to_string(data.size()) + " bytes");
+  }
+  crypto::PublicKey key;
+  std::memcpy(key.data(), data.begin(), key.size());
+  return key;
+}
+
+std::string KeyLabel(const crypto::PublicKey& key) {
+  return crypto::ToHex(crypto::Bytes(key.data(), 8));
+}
+
+}  // namespace
+
+bool IsRegistryEvent(Event::Which kind) {
+  return kind == Event::GENESIS || kind == Event::JURISDICTION_REGISTERED ||
+         kind == Event::KEY_REGISTERED || kind == Event::KEY_REVOKED;
+}
+
+std::vector<Role> RolesAllowedFor(Event::Reader event) {
+  switch (event.which()) {
+    case Event::GENESIS:
+    case Event::JURISDICTION_REGISTERED:
+    case Event::KEY_REGISTERED:
+    case Event::KEY_REVOKED:
+    case Event::CORRECTION:
+      return {};
+    case Event::CYCLE_OPENED:
+      return {Role::GOVERNMENT_OFFICE};
+    case Event::PROPOSAL_SUBMITTED:
+      return {Role::PUBLIC_INTAKE, Role::GOVERNMENT_OFFICE};
+    case Event::PROPOSALS_MERGED:
+      return {Role::GOVERNMENT_OFFICE};
+    case Event::SCREENING_DECIDED:
+      switch (event.getScreeningDecided().getStage()) {
+        case schema::ScreeningStage::GOVERNMENT_REVIEW:
+          return {Role::GOVERNMENT_OFFICE};
+        case schema::ScreeningStage::PARTY_COMMITTEE_APPROVAL:
+          return {Role::PARTY_COMMITTEE};
+        case schema::ScreeningStage::STANDING_COMMITTEE_EXAMINATION:
+          return {Role::STANDING_COMMITTEE};
+        default:
+          return {};
+      }
+    case Event::CANDIDATE_LIST_FIXED:
+    case Event::VOTING_RULES_ADOPTED:
+      return {Role::STANDING_COMMITTEE};
+    case Event::DELIBERATION_RECORDED:
+    case Event::ROUND_OPENED:
+    case Event::RESULT_ANNOUNCED:
+      return {Role::SECRETARIAT};
+    case Event::BALLOT_BOX_SEALED:
+    case Event::BALLOT_BOX_OPENED:
+    case Event::TALLY_CERTIFIED:
+      return {Role::MONITOR};
+    case Event::BALLOTS_RECORDED:
+      return {Role::TELLER};
+    case Event::IMPLEMENTATION_PLANNED:
+      return {Role::GOVERNMENT_OFFICE, Role::IMPLEMENTING_AGENCY};
+    case Event::PROGRESS_REPORTED:
+      return {Role::IMPLEMENTING_AGENCY};
+    case Event::INSPECTION_RECORDED:
+      return {Role::INSPECTION_GROUP};
+    case Event::SUPERVISION_NOTICE_ISSUED:
+    case Event::ADJUSTMENT_DECIDED:
+    case Event::RECTIFICATION_ORDERED:
+      return {Role::STANDING_COMMITTEE};
+    case Event::ACCEPTANCE_RECORDED:
+    case Event::OPERATION_REVIEWED:
+      return {Role::GOVERNMENT_OFFICE};
+    case Event::EVALUATION_SCORED:
+      return {Role::EVALUATION_GROUP};
+    case Event::RECTIFICATION_REPORTED:
+      return {Role::IMPLEMENTING_AGENCY, Role::GOVERNMENT_OFFICE};
+  }
+  return {};  // a kind this build does not know: nobody may author it
+}
+
+std::string RoleName(Role role) {
+  auto schema = capnp::Schema::from<Role>();
+  for (auto e : schema.getEnumerants()) {
+    if (e.getOrdinal() == static_cast<uint16_t>(role)) {
+      return e.getProto().getName().cStr();
+    }
+  }
+  return "unknown(" + std::to_string(static_cast<unsigned>(role)) + ")";
+}
+
+std::vector<KeyGrant> Authority::ActiveGrants(
+    const crypto::PublicKey& key) const {
+  auto it = keys_.find(key);
+  if (it == keys_.end() || it->second.revoked_at) return {};
+  return it->second.grants;
+}
+
+Status Authority::CheckRole(const crypto::PublicKey& author,
+                            std::string_view kind,
+                            const std::string& jurisdiction,
+                            const std::vector<Role>& roles) const {
+  if (roles.empty()) {
+    return PermissionDenied("no role may author " + std::string(kind) +
+                            " in this form");
+  }
+  if (!jurisdictions_.count(jurisdiction)) {
+    return PermissionDenied(std::string(kind) + ": jurisdiction \"" +
+                            jurisdiction + "\" is not registered");
+  }
+  auto it = keys_.find(author);
+  if (it == keys_.end()) {
+    return PermissionDenied(std::string(kind) + ": key " + KeyLabel(author) +
+                            " is not registered");
+  }
+  if (it->second.revoked_at) {
+    return PermissionDenied(std::string(kind) + ": key " + KeyLabel(author) +
+                            " was revoked at entry " +
+                            std::to_string(*it->second.revoked_at));
+  }
+  for (const KeyGrant& g : it->second.grants) {
+    if (g.jurisdiction == jurisdiction &&
+        std::find(roles.begin(), roles.end(), g.role) != roles.end()) {
+      return Status::Ok();
+    }
+  }
+  std::string wanted;
+  for (Role r : roles) wanted += (wanted.empty() ? "" : " or ") + RoleName(r);
+  return PermissionDenied(std::string(kind) + " in " + jurisdiction +
+                          " needs role " + wanted + "; key " +
+                          KeyLabel(author) + " holds no such grant there");
+}
+
+Status Authority::CheckRegistryEvent(
+    schema::AuthoredEvent::Reader authored) const {
+  Event::Reader event = authored.getEvent();
+  switch (event.which()) {
+    case Event::JURISDICTION_REGISTERED: {
+      auto j = event.getJurisdictionRegistered();
+      std::string code = ToString(j.getCode());
+      if (code.empty()) return InvalidArgument("jurisdiction code is empty");
+      if (jurisdictions_.count(code)) {
+        return AlreadyExists("jurisdiction " + code + " is already registered");
+      }
+      if (j.getLevel() == schema::Level::UNSPECIFIED) {
+        return InvalidArgument("jurisdiction " + code + ": level is required");
+      }
+      std::string parent = ToString(j.getParentCode());
+      if (!parent.empty() && !jurisdictions_.count(parent)) {
+        return InvalidArgument("jurisdiction " + code + ": parent " + parent +
+                               " is not registered");
+      }
+      return Status::Ok();
+    }
+    case Event::KEY_REGISTERED: {
+      auto k = event.getKeyRegistered();
+      ASSIGN_OR_RETURN(crypto::PublicKey key, KeyFrom(k.getKey(), "key"));
+      if (key == *root_key_) {
+        return InvalidArgument("the root key cannot hold a role");
+      }
+      if (k.getRole() == Role::UNSPECIFIED ||
+          static_cast<uint16_t>(k.getRole()) >
+              static_cast<uint16_t>(Role::PUBLIC_INTAKE)) {
+        return InvalidArgument("keyRegistered: role is missing or unknown");
+      }
+      std::string jurisdiction = ToString(k.getJurisdiction());
+      if (!jurisdictions_.count(jurisdiction)) {
+        return InvalidArgument("keyRegistered: jurisdiction \"" + jurisdiction +
+                               "\" is not registered");
+      }
+      auto it = keys_.find(key);
+      if (it != keys_.end()) {
+        if (it->second.revoked_at) {
+          return FailedPrecondition("key " + KeyLabel(key) +
+                                    " was revoked and cannot be registered "
+                                    "again");
+        }
+        for (const KeyGrant& g : it->second.grants) {
+          if (g.role == k.getRole() && g.jurisdiction == jurisdiction) {
+            return AlreadyExists("key " + KeyLabel(key) + " already holds " +
+                                 RoleName(g.role) + " in " + jurisdiction);
+          }
+        }
+      }
+      return Status::Ok();
+    }
+    case Event::KEY_REVOKED: {
+      ASSIGN_OR_RETURN(crypto::PublicKey key,
+                       KeyFrom(event.getKeyRevoked().getKey(), "key"));
+      auto it = keys_.find(key);
+      if (it == keys_.end()) {
+        return NotFound("keyRevoked: key " + KeyLabel(key) +
+                        " is not registered");
+      }
+      if (it->second.revoked_at) {
+        return FailedPrecondition("keyRevoked: key " + KeyLabel(key) +
+                                  " is already revoked");
+      }
+      return Status::Ok();
+    }
+    default:
+      return Status::Ok();
+  }
+}
+
+Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
+                        const TargetLookup& lookup) const {
+  Event::Reader event = authored.getEvent();
+  const Event::Which kind = event.which();
+  const std::string kind_name = EventKindName(kind);
+  ASSIGN_OR_RETURN(crypto::PublicKey author,
+                   KeyFrom(authored.getAuthorKey(), "authorKey"));
+  const std::string jurisdiction = ToString(authored.getJurisdiction());
+
+  if (index == 0 || kind == Event::GENESIS) {
+    if (index != 0) {
+      return PermissionDenied("genesis may only be entry 0, not entry " +
+                              std::to_string(index));
+    }
+    if (kind != Event::GENESIS) {
+      return PermissionDenied("entry 0 must be genesis, not " + kind_name);
+    }
+    auto g = event.getGenesis();
+    ASSIGN_OR_RETURN(crypto::PublicKey root,
+                     KeyFrom(g.getRootKey(), "rootKey"));
+    if (root != author) {
+      return PermissionDenied(
+          "genesis must be signed by the root key it names");
+    }
+    if (g.getOrigin().size() == 0) {
+      return InvalidArgument("genesis: origin is empty");
+    }
+    if (g.getFormatVersion() != kFormatVersion) {
+      return InvalidArgument("genesis: unsupported format version " +
+                             std::to_string(g.getFormatVersion()));
+    }
+    return Status::Ok();
+  }
+  if (!root_key_) return FailedPrecondition("the log has no genesis entry");
+
+  if (IsRegistryEvent(kind)) {
+    if (author != *root_key_) {
+      return PermissionDenied(kind_name + " must be signed by the root key; " +
+                              KeyLabel(author) + " is not the root key");
+    }
+    if (!jurisdiction.empty()) {
+      return InvalidArgument(kind_name +
+                             " is deployment-level: its jurisdiction must be "
+                             "\"\"");
+    }
+    return CheckRegistryEvent(authored);
+  }
+
+  if (kind == Event::CORRECTION) {
+    uint64_t target = event.getCorrection().getTarget();
+    if (target >= index) {
+      return InvalidArgument("correction targets entry " +
+                             std::to_string(target) +
+                             ", which is not before it");
+    }
+    ASSIGN_OR_RETURN(CorrectionTarget t, lookup(target));
+    if (IsRegistryEvent(t.kind) || t.kind == Event::CORRECTION) {
+      return InvalidArgument("entry " + std::to_string(target) + " (" +
+                             EventKindName(t.kind) + ") cannot be corrected; " +
+                             (t.kind == Event::CORRECTION
+                                  ? "correct the original entry instead"
+                                  : "use keyRevoked or register anew"));
+    }
+    if (t.jurisdiction != jurisdiction) {
+      return PermissionDenied("correction in " + jurisdiction +
+                              " targets an entry of jurisdiction " +
+                              t.jurisdiction);
+    }
+    auto c = event.getCorrection();
+    if (c.isReplacement() && c.getReplacement().which() != t.kind) {
+      return InvalidArgument("correction replaces a " + EventKindName(t.kind) +
+                             " with a " +
+                             EventKindName(c.getReplacement().which()));
+    }
+    std::vector<Role> roles = t.roles;
+    if (c.isReplacement()) {
+      // The replacement must be authorizable too (e.g. a screening decision
+      // moved to another stage needs that stage's role).
+      std::vector<Role> replacement_roles = RolesAllowedFor(c.getReplacement());
+      std::vector<Role> both;
+      for (Role r : roles) {
+        if (std::find(replacement_roles.begin(), replacement_roles.end(), r) !=
+            replacement_roles.end()) {
+          both.push_back(r);
+        }
+      }
+      roles = both;
+    }
+    return CheckRole(author, "correction of " + EventKindName(t.kind),
+                     jurisdiction, roles);
+  }
+
+  return CheckRole(author, kind_name, jurisdiction, RolesAllowedFor(event));
+}
+
+void Authority::Apply(uint64_t index, schema::AuthoredEvent::Reader authored) {
+  Event::Reader event = authored.getEvent();
+  switch (event.which()) {
+    case Event::GENESIS: {
+      auto g = event.getGenesis();
+      crypto::PublicKey root;
+      std::memcpy(root.data(), g.getRootKey().begin(), root.size());
+      root_key_ = root;
+      origin_ = ToString(g.getOrigin());
+      break;
+    }
+    case Event::JURISDICTION_REGISTERED: {
+      auto j = event.getJurisdictionRegistered();
+      Jurisdiction rec{ToString(j.getCode()), ToString(j.getName()),
+                       j.getLevel(), ToString(j.getParentCode()), index};
+      jurisdictions_.emplace(rec.code, std::move(rec));
+      break;
+    }
+    case Event::KEY_REGISTERED: {
+      auto k = event.getKeyRegistered();
+      crypto::PublicKey key;
+      std::memcpy(key.data(), k.getKey().begin(), key.size());
+      KeyRecord& rec = keys_[key];
+      rec.key = key;
+      rec.grants.push_back(KeyGrant{k.getRole(), ToString(k.getJurisdiction()),
+                                    ToString(k.getHolder()), index});
+      break;
+    }
+    case Event::KEY_REVOKED: {
+      crypto::PublicKey key;
+      std::memcpy(key.data(), event.getKeyRevoked().getKey().begin(),
+                  key.size());
+      keys_[key].revoked_at = index;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+}  // namespace piaojue::ledger

@@ -1,0 +1,109 @@
+// Authorization lives in the log itself: the key registry (genesis root key,
+// jurisdictions, role grants and revocations) replayed from the entries, and
+// the table of which roles may author which event kind. See docs/FORMAT.md,
+// "Authorization".
+//
+// An Authority is a pure in-memory fold: the ledger and the verifier both feed
+// it every entry in log order. Not thread-safe; callers serialize access.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ledger/crypto.h"
+#include "ledger/schema/piaojue.capnp.h"
+#include "ledger/status.h"
+
+namespace piaojue::ledger {
+
+// The roles allowed to author `event` (for screeningDecided this depends on
+// the stage). Empty for the deployment-level kinds only the root key may
+// author (genesis, jurisdictionRegistered, keyRegistered, keyRevoked) and
+// for correction, whose roles are those of its target.
+std::vector<schema::Role> RolesAllowedFor(schema::Event::Reader event);
+
+bool IsRegistryEvent(schema::Event::Which kind);
+
+std::string RoleName(schema::Role role);
+
+struct Jurisdiction {
+  std::string code;
+  std::string name;
+  schema::Level level;
+  std::string parent_code;
+  uint64_t registered_at;  // entry index
+};
+
+struct KeyGrant {
+  schema::Role role;
+  std::string jurisdiction;
+  std::string holder;
+  uint64_t registered_at;
+};
+
+struct KeyRecord {
+  crypto::PublicKey key;
+  std::vector<KeyGrant> grants;
+  std::optional<uint64_t> revoked_at;
+};
+
+// What a correction's authorization needs to know about its target.
+struct CorrectionTarget {
+  schema::Event::Which kind;
+  std::string jurisdiction;
+  // The target's roles (RolesAllowedFor its event).
+  std::vector<schema::Role> roles;
+};
+// Looks up the entry at `index` (< the correcting entry's index). NotFound if
+// there is no such entry.
+using TargetLookup = std::function<Result<CorrectionTarget>(uint64_t index)>;
+
+class Authority {
+ public:
+  Authority() = default;
+
+  // OK when the event `authored`, placed at `index`, is authorized:
+  //  - index 0 must be genesis, self-signed by the root key it names, and
+  //    genesis appears nowhere else;
+  //  - registry kinds must be authored by the root key, jurisdiction "";
+  //  - every other kind needs an unrevoked key with an allowed role in the
+  //    event's (registered) jurisdiction.
+  // PermissionDenied names the key, role and event kind; InvalidArgument is
+  // returned for registry events that are malformed (unknown jurisdiction,
+  // duplicate code, bad key length, ...). Does not change state.
+  Status Check(uint64_t index, schema::AuthoredEvent::Reader authored,
+               const TargetLookup& lookup) const;
+
+  // Applies the registry effect of an accepted event (no-op for other
+  // kinds). Precondition: Check() returned OK for it.
+  void Apply(uint64_t index, schema::AuthoredEvent::Reader authored);
+
+  bool has_genesis() const { return root_key_.has_value(); }
+  const std::optional<crypto::PublicKey>& root_key() const { return root_key_; }
+  const std::string& origin() const { return origin_; }
+  const std::map<std::string, Jurisdiction>& jurisdictions() const {
+    return jurisdictions_;
+  }
+  const std::map<crypto::PublicKey, KeyRecord>& keys() const { return keys_; }
+
+  // The active grants of `key` (empty if unknown or revoked).
+  std::vector<KeyGrant> ActiveGrants(const crypto::PublicKey& key) const;
+
+ private:
+  Status CheckRegistryEvent(schema::AuthoredEvent::Reader authored) const;
+  Status CheckRole(const crypto::PublicKey& author, std::string_view kind,
+                   const std::string& jurisdiction,
+                   const std::vector<schema::Role>& roles) const;
+
+  std::optional<crypto::PublicKey> root_key_;
+  std::string origin_;
+  std::map<std::string, Jurisdiction> jurisdictions_;
+  std::map<crypto::PublicKey, KeyRecord> keys_;
+};
+
+}  // namespace piaojue::ledger

@@ -1,0 +1,123 @@
+#include "ledger/crypto.h"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace piaojue::crypto {
+
+Status InitCrypto() {
+  // sodium_init returns 0 on first success, 1 if already initialized.
+  if (sodium_init() < 0) return Unavailable("libsodium failed to initialize");
+  return Status::Ok();
+}
+
+Hash Sha256(Bytes data) {
+  Hash out;
+  crypto_hash_sha256(out.data(), data.data(), data.size());
+  return out;
+}
+
+Hash Sha256(std::initializer_list<Bytes> parts) {
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  for (Bytes part : parts) {
+    crypto_hash_sha256_update(&state, part.data(), part.size());
+  }
+  Hash out;
+  crypto_hash_sha256_final(&state, out.data());
+  return out;
+}
+
+KeyPair GenerateKeyPair() {
+  KeyPair kp;
+  crypto_sign_ed25519_keypair(kp.public_key.data(), kp.secret_key.data());
+  return kp;
+}
+
+KeyPair KeyPairFromSeed(const std::array<uint8_t, kSeedSize>& seed) {
+  KeyPair kp;
+  crypto_sign_ed25519_seed_keypair(kp.public_key.data(), kp.secret_key.data(),
+                                   seed.data());
+  return kp;
+}
+
+Signature Sign(const SecretKey& secret_key, Bytes message) {
+  Signature sig;
+  crypto_sign_ed25519_detached(sig.data(), nullptr, message.data(),
+                               message.size(), secret_key.data());
+  return sig;
+}
+
+bool Verify(const PublicKey& public_key, Bytes message,
+            const Signature& signature) {
+  return crypto_sign_ed25519_verify_detached(signature.data(), message.data(),
+                                             message.size(),
+                                             public_key.data()) == 0;
+}
+
+void RandomBytes(std::span<uint8_t> out) {
+  randombytes_buf(out.data(), out.size());
+}
+
+std::string ToHex(Bytes data) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (uint8_t b : data) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+Status FromHex(std::string_view hex, std::span<uint8_t> out) {
+  if (hex.size() != out.size() * 2) {
+    return InvalidArgument("hex string must have " +
+                           std::to_string(out.size() * 2) + " digits, got " +
+                           std::to_string(hex.size()));
+  }
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return InvalidArgument("not a hex string");
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return Status::Ok();
+}
+
+std::string Base64Encode(Bytes data) {
+  const size_t max_len =
+      sodium_base64_encoded_len(data.size(), sodium_base64_VARIANT_ORIGINAL);
+  std::string out(max_len, '\0');
+  sodium_bin2base64(out.data(), max_len, data.data(), data.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  size_t out_len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()),
+                        out.size(), text.data(), text.size(), nullptr, &out_len,
+                        &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != text.data() + text.size()) {
+    return InvalidArgument("malformed base64");
+  }
+  out.resize(out_len);
+  // Canonical form only: re-encoding must give the same text back, so two
+  // different strings never decode to the same bytes.
+  if (Base64Encode(AsBytes(out)) != text) {
+    return InvalidArgument("non-canonical base64");
+  }
+  return out;
+}
+
+}  // namespace piaojue::crypto

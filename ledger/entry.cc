@@ -1,0 +1,246 @@
+// Entry grammar (docs/FORMAT.md, "Entries"):
+//
+//   entry      = canonical(Entry{index, prevHash, recordedAtMs, authored,
+//                                signature})
+//   authored   = canonical(AuthoredEvent{authorKey, nonce, signedAtMs,
+//                                        jurisdiction, event})
+//   signature  = Ed25519(author secret, "piaojue/authored-event/v1\n" ||
+//                        authored)
+//   entry hash = SHA-256(entry)           (the next entry's prevHash)
+//   leaf hash  = SHA-256(0x00 || entry)   (RFC 6962)
+//
+// canonical() is Cap'n Proto's canonical form: one segment, no segment table.
+#include "ledger/entry.h"
+
+#include <capnp/schema.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+namespace piaojue::ledger {
+
+template <typename T>
+Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
+  if (bytes.size() > max_size) {
+    return Corruption("message of " + std::to_string(bytes.size()) +
+                      " bytes exceeds the limit of " +
+                      std::to_string(max_size));
+  }
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return Corruption("message length " + std::to_string(bytes.size()) +
+                      " is not a positive multiple of 8");
+  }
+  Decoded d;
+  d.bytes_ = std::make_shared<const std::string>(bytes);
+  // Copy into word-aligned storage: Cap'n Proto reads words in place.
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  d.words_ = std::make_shared<kj::Array<capnp::word>>(kj::mv(words));
+  try {
+    capnp::ReaderOptions options;
+    // A canonical message cannot legitimately traverse more than its own
+    // size; bound it so hostile bytes cannot amplify work.
+    options.traversalLimitInWords = bytes.size() / sizeof(capnp::word) + 8;
+    options.nestingLimit = 32;
+    // A reader that owns its one-element segment table.
+    struct Owned {
+      explicit Owned(kj::ArrayPtr<const capnp::word> segment,
+                     capnp::ReaderOptions opts)
+          : segments{segment}, reader(kj::arrayPtr(segments, 1), opts) {}
+      kj::ArrayPtr<const capnp::word> segments[1];
+      capnp::SegmentArrayMessageReader reader;
+    };
+    {
+      Owned check(d.words_->asPtr(), options);
+      if (!check.reader.isCanonical()) {
+        return Corruption("bytes are not canonical Cap'n Proto");
+      }
+    }
+    // The kept reader has no traversal limit: the bytes were just proven
+    // canonical (in bounds, no shared or looping pointers), and a limit would
+    // make later, repeated field reads throw outside this boundary.
+    options.traversalLimitInWords = kj::maxValue;
+    auto owned = std::make_shared<Owned>(d.words_->asPtr(), options);
+    d.root_ = owned->reader.template getRoot<T>();
+    d.reader_ = std::shared_ptr<capnp::MessageReader>(owned, &owned->reader);
+  } catch (const kj::Exception& e) {
+    return Corruption(std::string("malformed Cap'n Proto: ") +
+                      e.getDescription().cStr());
+  }
+  return d;
+}
+
+template class Decoded<schema::Entry>;
+template class Decoded<schema::AuthoredEvent>;
+
+namespace {
+
+Status CheckAuthoredFields(schema::AuthoredEvent::Reader a) {
+  if (a.getAuthorKey().size() != crypto::kPublicKeySize) {
+    return Corruption("authorKey must be 32 bytes, got " +
+                      std::to_string(a.getAuthorKey().size()));
+  }
+  if (a.getNonce().size() != kNonceSize) {
+    return Corruption("nonce must be 16 bytes, got " +
+                      std::to_string(a.getNonce().size()));
+  }
+  return Status::Ok();
+}
+
+template <size_t N>
+std::array<uint8_t, N> ToArray(capnp::Data::Reader data) {
+  std::array<uint8_t, N> out;
+  std::memcpy(out.data(), data.begin(), N);
+  return out;
+}
+
+std::string_view AsView(capnp::Data::Reader data) {
+  return std::string_view(reinterpret_cast<const char*>(data.begin()),
+                          data.size());
+}
+
+Status VerifyAuthored(const DecodedEvent& authored,
+                      const crypto::Signature& signature) {
+  auto key = ToArray<crypto::kPublicKeySize>(authored.get().getAuthorKey());
+  std::string message(kAuthoredEventContext);
+  message += authored.bytes();
+  if (!crypto::Verify(key, crypto::AsBytes(message), signature)) {
+    return Unauthenticated("author signature does not verify under key " +
+                           crypto::ToHex(crypto::AsBytes(key)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<EntryView> EntryView::Parse(std::string_view bytes) {
+  auto entry = Decoded<schema::Entry>::Parse(bytes, kMaxEntrySize);
+  if (!entry.ok()) return Corruption("entry: " + entry.status().message());
+  schema::Entry::Reader e = entry->get();
+  if (e.getPrevHash().size() != crypto::kHashSize) {
+    return Corruption("entry: prevHash must be 32 bytes, got " +
+                      std::to_string(e.getPrevHash().size()));
+  }
+  if (e.getSignature().size() != crypto::kSignatureSize) {
+    return Corruption("entry: signature must be 64 bytes, got " +
+                      std::to_string(e.getSignature().size()));
+  }
+  auto authored = DecodedEvent::Parse(AsView(e.getAuthored()), kMaxEntrySize);
+  if (!authored.ok()) {
+    return Corruption("authored event: " + authored.status().message());
+  }
+  RETURN_IF_ERROR(CheckAuthoredFields(authored->get()));
+  return EntryView(std::move(entry).value(), std::move(authored).value());
+}
+
+Hash EntryView::prev_hash() const {
+  return ToArray<crypto::kHashSize>(entry().getPrevHash());
+}
+
+crypto::PublicKey EntryView::author_key() const {
+  return ToArray<crypto::kPublicKeySize>(authored().getAuthorKey());
+}
+
+crypto::Signature EntryView::signature() const {
+  return ToArray<crypto::kSignatureSize>(entry().getSignature());
+}
+
+Hash EntryView::EntryHash() const {
+  return crypto::Sha256(crypto::AsBytes(bytes()));
+}
+
+Hash EntryView::LeafHash() const {
+  static constexpr uint8_t kLeafPrefix[1] = {0x00};
+  return crypto::Sha256(
+      {crypto::Bytes(kLeafPrefix, 1), crypto::AsBytes(bytes())});
+}
+
+Status EntryView::VerifySignature() const {
+  return VerifyAuthored(authored_, signature());
+}
+
+Result<DecodedEvent> CheckSignedEvent(const SignedEvent& signed_event) {
+  auto authored = DecodedEvent::Parse(signed_event.authored, kMaxEntrySize);
+  if (!authored.ok()) {
+    return Corruption("authored event: " + authored.status().message());
+  }
+  RETURN_IF_ERROR(CheckAuthoredFields(authored->get()));
+  RETURN_IF_ERROR(VerifyAuthored(*authored, signed_event.signature));
+  return authored;
+}
+
+Result<SignedEvent> SignEvent(
+    const crypto::KeyPair& author, std::string_view jurisdiction,
+    int64_t signed_at_ms, schema::Event::Reader event,
+    std::optional<std::array<uint8_t, kNonceSize>> nonce) {
+  std::array<uint8_t, kNonceSize> n;
+  if (nonce) {
+    n = *nonce;
+  } else {
+    crypto::RandomBytes(n);
+  }
+  capnp::MallocMessageBuilder message;
+  auto a = message.initRoot<schema::AuthoredEvent>();
+  a.setAuthorKey(
+      capnp::Data::Reader(author.public_key.data(), author.public_key.size()));
+  a.setNonce(capnp::Data::Reader(n.data(), n.size()));
+  a.setSignedAtMs(signed_at_ms);
+  a.setJurisdiction(
+      capnp::Text::Reader(jurisdiction.data(), jurisdiction.size()));
+  try {
+    a.setEvent(event);
+  } catch (const kj::Exception& e) {
+    return InvalidArgument(std::string("event cannot be encoded: ") +
+                           e.getDescription().cStr());
+  }
+  SignedEvent out;
+  out.authored = CanonicalBytes(a.asReader());
+  // Leave room for the envelope: index, times, hashes and pointers.
+  if (out.authored.size() + 256 > kMaxEntrySize) {
+    return InvalidArgument("event of " + std::to_string(out.authored.size()) +
+                           " bytes does not fit in one entry (limit " +
+                           std::to_string(kMaxEntrySize) +
+                           " bytes); split it into parts");
+  }
+  std::string to_sign(kAuthoredEventContext);
+  to_sign += out.authored;
+  out.signature = crypto::Sign(author.secret_key, crypto::AsBytes(to_sign));
+  return out;
+}
+
+Result<std::string> EncodeEntry(uint64_t index, const Hash& prev_hash,
+                                int64_t recorded_at_ms,
+                                const SignedEvent& signed_event) {
+  capnp::MallocMessageBuilder message;
+  auto e = message.initRoot<schema::Entry>();
+  e.setIndex(index);
+  e.setPrevHash(capnp::Data::Reader(prev_hash.data(), prev_hash.size()));
+  e.setRecordedAtMs(recorded_at_ms);
+  e.setAuthored(capnp::Data::Reader(
+      reinterpret_cast<const uint8_t*>(signed_event.authored.data()),
+      signed_event.authored.size()));
+  e.setSignature(capnp::Data::Reader(signed_event.signature.data(),
+                                     signed_event.signature.size()));
+  std::string bytes = CanonicalBytes(e.asReader());
+  if (bytes.size() > kMaxEntrySize) {
+    return InvalidArgument("entry of " + std::to_string(bytes.size()) +
+                           " bytes exceeds the limit of " +
+                           std::to_string(kMaxEntrySize));
+  }
+  return bytes;
+}
+
+std::string EventKindName(schema::Event::Which kind) {
+  auto schema = capnp::Schema::from<schema::Event>();
+  KJ_IF_MAYBE (field,
+               schema.getFieldByDiscriminant(static_cast<uint16_t>(kind))) {
+    return field->getProto().getName().cStr();
+  }
+  return "unknown(" + std::to_string(static_cast<unsigned>(kind)) + ")";
+}
+
+std::string EventKindName(schema::Event::Reader event) {
+  return EventKindName(event.which());
+}
+
+}  // namespace piaojue::ledger

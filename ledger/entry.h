@@ -1,0 +1,133 @@
+// Entry encoding: canonical Cap'n Proto bytes, author signatures, the chain
+// hash and the Merkle leaf hash. See docs/FORMAT.md, "Entries".
+//
+// This file has no RocksDB in it: the verifier links it without the write
+// path. Decoding is the one boundary where kj::Exception from malformed bytes
+// is caught and turned into Corruption; once Parse* has returned OK, every
+// field access on the returned readers is in bounds (the whole message was
+// checked canonical, which validates every pointer).
+#pragma once
+
+#include <capnp/message.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/crypto.h"
+#include "ledger/schema/piaojue.capnp.h"
+#include "ledger/status.h"
+
+namespace piaojue::ledger {
+
+// The tlog-tiles entry bundle length prefix is 16 bits.
+inline constexpr size_t kMaxEntrySize = 65535;
+inline constexpr size_t kNonceSize = 16;
+inline constexpr uint32_t kFormatVersion = 1;
+// Ed25519 signs kAuthoredEventContext || authored bytes.
+inline constexpr std::string_view kAuthoredEventContext =
+    "piaojue/authored-event/v1\n";
+// signedAtMs may be at most this far ahead of the entry's recordedAtMs.
+inline constexpr int64_t kMaxClockSkewMs = 5 * 60 * 1000;
+
+using crypto::Hash;
+
+// Canonical bytes of any Cap'n Proto struct reader (single segment, no
+// segment table; Cap'n Proto "canonicalization").
+template <typename Reader>
+std::string CanonicalBytes(Reader reader) {
+  kj::Array<capnp::word> words = capnp::canonicalize(reader);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()),
+                     bytes.size());
+}
+
+// A checked, owning view of canonical message bytes of root type T.
+template <typename T>
+class Decoded {
+ public:
+  // Corruption unless `bytes` is the canonical encoding of a T (and no
+  // larger than max_size).
+  static Result<Decoded> Parse(std::string_view bytes, size_t max_size);
+
+  typename T::Reader get() const { return root_; }
+  const std::string& bytes() const { return *bytes_; }
+
+ private:
+  Decoded() = default;
+  std::shared_ptr<const std::string> bytes_;
+  std::shared_ptr<kj::Array<capnp::word>> words_;
+  std::shared_ptr<capnp::MessageReader> reader_;
+  typename T::Reader root_;
+};
+
+using DecodedEvent = Decoded<schema::AuthoredEvent>;
+
+// A parsed entry: the outer Entry and the nested AuthoredEvent, both checked
+// for canonical form and field sizes. Cheap to copy (shared ownership).
+class EntryView {
+ public:
+  // Corruption (naming the problem) unless `bytes` is a well-formed entry:
+  // at most kMaxEntrySize bytes, canonical Entry, 32-byte prevHash, 64-byte
+  // signature, canonical AuthoredEvent with a 32-byte key and 16-byte nonce.
+  // Does not check the signature, the chain or authorization.
+  static Result<EntryView> Parse(std::string_view bytes);
+
+  const std::string& bytes() const { return entry_.bytes(); }
+  schema::Entry::Reader entry() const { return entry_.get(); }
+  schema::AuthoredEvent::Reader authored() const { return authored_.get(); }
+  schema::Event::Reader event() const { return authored_.get().getEvent(); }
+  const DecodedEvent& authored_event() const { return authored_; }
+
+  uint64_t index() const { return entry().getIndex(); }
+  int64_t recorded_at_ms() const { return entry().getRecordedAtMs(); }
+  Hash prev_hash() const;
+  crypto::PublicKey author_key() const;
+  crypto::Signature signature() const;
+
+  // SHA-256(entry bytes): what the next entry's prevHash must be.
+  Hash EntryHash() const;
+  // RFC 6962 leaf hash: SHA-256(0x00 || entry bytes).
+  Hash LeafHash() const;
+  // Unauthenticated unless the signature verifies under the author key.
+  Status VerifySignature() const;
+
+ private:
+  Decoded<schema::Entry> entry_;
+  DecodedEvent authored_;
+  EntryView(Decoded<schema::Entry> e, DecodedEvent a)
+      : entry_(std::move(e)), authored_(std::move(a)) {}
+};
+
+// An event signed by its author, ready to be submitted to a log.
+struct SignedEvent {
+  std::string authored;  // canonical AuthoredEvent bytes
+  crypto::Signature signature;
+};
+
+// Parses canonical AuthoredEvent bytes and checks the signature over them.
+// Corruption for malformed bytes, Unauthenticated for a bad signature.
+Result<DecodedEvent> CheckSignedEvent(const SignedEvent& signed_event);
+
+// Builds the AuthoredEvent around `event` and signs it. A random nonce is
+// drawn unless one is given. InvalidArgument if the result would not fit in
+// an entry.
+Result<SignedEvent> SignEvent(
+    const crypto::KeyPair& author, std::string_view jurisdiction,
+    int64_t signed_at_ms, schema::Event::Reader event,
+    std::optional<std::array<uint8_t, kNonceSize>> nonce = std::nullopt);
+
+// Builds entry bytes for placing `signed_event` at `index`. InvalidArgument if
+// the entry would exceed kMaxEntrySize.
+Result<std::string> EncodeEntry(uint64_t index, const Hash& prev_hash,
+                                int64_t recorded_at_ms,
+                                const SignedEvent& signed_event);
+
+// The name of the event's union member as written in the schema, e.g.
+// "ballotsRecorded"; "unknown(N)" for a member this build does not know.
+std::string EventKindName(schema::Event::Which kind);
+std::string EventKindName(schema::Event::Reader event);
+
+}  // namespace piaojue::ledger

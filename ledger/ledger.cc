@@ -1,0 +1,638 @@
+// The RocksDB store: the only writer of a ledger. See docs/FORMAT.md,
+// "RocksDB layout":
+//
+//   "m/format"                   -> "piaojue-ledger/1"
+//   "m/head"                     -> be64 size || entry hash[32] || root[32]
+//                                   || be64 last recordedAtMs   (80 bytes)
+//   "e" || be64 index            -> entry bytes
+//   "n" || u8 level || be64 idx  -> complete Merkle node hash (32 bytes)
+//   "u" || SHA-256(key || nonce) -> be64 index        (nonce uniqueness)
+//   "g" || be64 index            -> ""                (registry entries)
+//   "c/latest"                   -> latest signed checkpoint (signed note)
+//
+// Invariant: every group of appends is one WriteBatch holding its entries,
+// their Merkle nodes, nonce and registry keys, and the new head, written with
+// sync before any append in the group is acknowledged. So the head always
+// names the last entry written, and a crash loses only unacknowledged appends.
+#include "ledger/ledger.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "ledger/merkle.h"
+
+namespace piaojue::ledger {
+
+namespace {
+
+constexpr std::string_view kFormatKey = "m/format";
+constexpr std::string_view kFormatValue = "piaojue-ledger/1";
+constexpr std::string_view kHeadKey = "m/head";
+constexpr std::string_view kCheckpointKey = "c/latest";
+constexpr size_t kHeadSize = 8 + 32 + 32 + 8;
+
+void PutBe64(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+uint64_t GetBe64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string EntryKey(uint64_t index) {
+  std::string k = "e";
+  PutBe64(&k, index);
+  return k;
+}
+
+std::string NodeKey(uint8_t level, uint64_t index) {
+  std::string k = "n";
+  k.push_back(static_cast<char>(level));
+  PutBe64(&k, index);
+  return k;
+}
+
+std::string RegistryKey(uint64_t index) {
+  std::string k = "g";
+  PutBe64(&k, index);
+  return k;
+}
+
+std::string NonceKey(schema::AuthoredEvent::Reader a) {
+  Hash h = crypto::Sha256(
+      {crypto::Bytes(a.getAuthorKey().begin(), a.getAuthorKey().size()),
+       crypto::Bytes(a.getNonce().begin(), a.getNonce().size())});
+  std::string k = "u";
+  k.append(reinterpret_cast<const char*>(h.data()), h.size());
+  return k;
+}
+
+std::string EncodeHead(const Head& h) {
+  std::string out;
+  PutBe64(&out, h.size);
+  out.append(reinterpret_cast<const char*>(h.last_entry_hash.data()), 32);
+  out.append(reinterpret_cast<const char*>(h.root.data()), 32);
+  PutBe64(&out, static_cast<uint64_t>(h.last_recorded_at_ms));
+  return out;
+}
+
+Result<Head> DecodeHead(std::string_view v) {
+  if (v.size() != kHeadSize) {
+    return Corruption("head record has " + std::to_string(v.size()) +
+                      " bytes, expected 80");
+  }
+  Head h;
+  h.size = GetBe64(v.data());
+  std::memcpy(h.last_entry_hash.data(), v.data() + 8, 32);
+  std::memcpy(h.root.data(), v.data() + 40, 32);
+  h.last_recorded_at_ms = static_cast<int64_t>(GetBe64(v.data() + 72));
+  return h;
+}
+
+// The one place rocksdb::Status becomes a piaojue Status.
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(context) + ": " + s.ToString();
+  if (s.IsNotFound()) return NotFound(msg);
+  if (s.IsCorruption()) return Corruption(msg);
+  return IOError(msg);
+}
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+class Ledger::Impl {
+ public:
+  Impl(std::unique_ptr<rocksdb::DB> db, LedgerOptions options, bool read_only)
+      : db_(std::move(db)),
+        options_(std::move(options)),
+        read_only_(read_only) {
+    if (!options_.clock) options_.clock = SystemNowMs;
+    write_options_.sync = options_.sync;
+  }
+
+  Status LoadExisting();
+  Result<AppendResult> Append(const SignedEvent& signed_event,
+                              bool allow_empty);
+
+  Head head() const {
+    std::lock_guard l(mu_);
+    return head_;
+  }
+
+  Result<std::string> Get(std::string_view key) const {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+    if (s.IsNotFound()) return NotFound("key not found");
+    RETURN_IF_ERROR(FromRocks(s, "read"));
+    return value;
+  }
+
+  Result<std::string> ReadEntry(uint64_t index) const {
+    uint64_t size = head().size;
+    if (index >= size) {
+      return OutOfRange("entry " + std::to_string(index) +
+                        " is beyond the log size " + std::to_string(size));
+    }
+    auto v = Get(EntryKey(index));
+    if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+      return Corruption("entry " + std::to_string(index) +
+                        " is missing from the store");
+    }
+    return v;
+  }
+
+  Result<Hash> ReadNode(uint8_t level, uint64_t index) const {
+    auto v = Get(NodeKey(level, index));
+    if (!v.ok()) {
+      if (v.status().code() == StatusCode::kNotFound) {
+        return NotFound("Merkle node (" + std::to_string(level) + ", " +
+                        std::to_string(index) + ") is not stored");
+      }
+      return v.status();
+    }
+    if (v->size() != crypto::kHashSize) {
+      return Corruption("Merkle node has " + std::to_string(v->size()) +
+                        " bytes");
+    }
+    Hash h;
+    std::memcpy(h.data(), v->data(), h.size());
+    return h;
+  }
+
+  merkle::NodeReader node_reader() const {
+    return [this](uint8_t level, uint64_t index) {
+      return ReadNode(level, index);
+    };
+  }
+
+  Result<CorrectionTarget> LookupTarget(
+      uint64_t index, const std::map<uint64_t, EntryView>& pending) const {
+    auto it = pending.find(index);
+    std::optional<EntryView> view;
+    if (it != pending.end()) {
+      view = it->second;
+    } else {
+      auto bytes = Get(EntryKey(index));
+      if (!bytes.ok()) {
+        return NotFound("correction targets entry " + std::to_string(index) +
+                        ", which does not exist");
+      }
+      ASSIGN_OR_RETURN(EntryView v, EntryView::Parse(*bytes));
+      view = std::move(v);
+    }
+    CorrectionTarget t;
+    t.kind = view->event().which();
+    t.jurisdiction = std::string(view->authored().getJurisdiction().cStr());
+    t.roles = RolesAllowedFor(view->event());
+    return t;
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  LedgerOptions options_;
+  bool read_only_;
+  rocksdb::WriteOptions write_options_;
+
+  // Writers queue (LevelDB-style group commit): the front writer is the
+  // leader; it places a group, writes it, and wakes the others.
+  struct Writer {
+    const SignedEvent* signed_event;
+    const DecodedEvent* decoded;
+    bool allow_empty;
+    bool done = false;
+    Result<AppendResult> result = Status(StatusCode::kUnavailable, "pending");
+    std::condition_variable cv;
+  };
+  mutable std::mutex mu_;
+  std::deque<Writer*> writers_;  // guarded by mu_
+  Head head_;                    // guarded by mu_; durable state only
+  Status failed_;                // guarded by mu_; sticky write failure
+
+  // Only the leader touches these (one leader at a time).
+  merkle::Frontier frontier_;
+  Authority authority_;  // written under registry_mu_ too
+  mutable std::mutex registry_mu_;
+  std::mutex checkpoint_mu_;  // serializes SignCheckpoint
+  std::string origin_;
+};
+
+Status Ledger::Impl::LoadExisting() {
+  auto format = Get(kFormatKey);
+  if (!format.ok()) {
+    if (format.status().code() == StatusCode::kNotFound) {
+      return NotFound("no piaojue ledger in this directory");
+    }
+    return format.status();
+  }
+  if (*format != kFormatValue) {
+    return Corruption("unsupported ledger format \"" + *format + "\"");
+  }
+  auto head_bytes = Get(kHeadKey);
+  if (!head_bytes.ok()) {
+    return Corruption("ledger has no head record");
+  }
+  ASSIGN_OR_RETURN(Head head, DecodeHead(*head_bytes));
+  if (head.size == 0) return Corruption("ledger head says the log is empty");
+
+  // The head must name the last entry: it exists, hashes to the head's hash,
+  // and nothing is stored after it.
+  auto last = Get(EntryKey(head.size - 1));
+  if (!last.ok()) {
+    return Corruption("head names entry " + std::to_string(head.size - 1) +
+                      ", which is missing");
+  }
+  auto view = EntryView::Parse(*last);
+  if (!view.ok()) {
+    return Corruption("last entry " + std::to_string(head.size - 1) + ": " +
+                      view.status().message());
+  }
+  if (view->index() != head.size - 1 ||
+      view->EntryHash() != head.last_entry_hash) {
+    return Corruption("head does not match entry " +
+                      std::to_string(head.size - 1));
+  }
+  if (Get(EntryKey(head.size)).ok()) {
+    return Corruption("entries are stored beyond the head (size " +
+                      std::to_string(head.size) + ")");
+  }
+  ASSIGN_OR_RETURN(frontier_, merkle::Frontier::Load(node_reader(), head.size));
+  if (frontier_.Root() != head.root) {
+    return Corruption("stored Merkle tree root does not match the head");
+  }
+  ASSIGN_OR_RETURN(Hash last_leaf, ReadNode(0, head.size - 1));
+  if (last_leaf != view->LeafHash()) {
+    return Corruption("stored leaf hash of the last entry does not match it");
+  }
+
+  // Replay only the registry entries (few), never the whole log.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("g"); it->Valid() && it->key().starts_with("g"); it->Next()) {
+    if (it->key().size() != 9) return Corruption("bad registry key");
+    uint64_t index = GetBe64(it->key().data() + 1);
+    if (index >= head.size) return Corruption("registry key beyond the head");
+    ASSIGN_OR_RETURN(std::string bytes, Get(EntryKey(index)));
+    ASSIGN_OR_RETURN(EntryView e, EntryView::Parse(bytes));
+    authority_.Apply(index, e.authored());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "registry scan"));
+  if (!authority_.has_genesis()) {
+    return Corruption("registry has no genesis entry");
+  }
+  origin_ = authority_.origin();
+  head_ = head;
+  return Status::Ok();
+}
+
+Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
+                                          bool allow_empty) {
+  if (read_only_) return Unavailable("the ledger is open read-only");
+  // Decoding and the signature check run on the caller's thread, so
+  // concurrent appenders verify in parallel; only placement is serialized.
+  ASSIGN_OR_RETURN(DecodedEvent decoded, CheckSignedEvent(signed_event));
+
+  Writer w;
+  w.signed_event = &signed_event;
+  w.decoded = &decoded;
+  w.allow_empty = allow_empty;
+
+  std::unique_lock l(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(l);
+  if (w.done) return std::move(w.result);
+
+  // This thread leads a group.
+  if (!failed_.ok()) {
+    Status failed = failed_;
+    for (Writer* x : writers_) {
+      x->result = Unavailable(
+          "the ledger refused writes after an earlier "
+          "failure: " +
+          failed.ToString());
+      x->done = true;
+      if (x != &w) x->cv.notify_one();
+    }
+    writers_.clear();
+    return std::move(w.result);
+  }
+  std::vector<Writer*> group(
+      writers_.begin(),
+      writers_.begin() +
+          std::min<size_t>(writers_.size(),
+                           std::max<size_t>(1, options_.max_group)));
+  Head h = head_;
+  l.unlock();
+
+  rocksdb::WriteBatch batch;
+  std::map<uint64_t, EntryView> pending;
+  std::set<std::string> pending_nonces;
+  std::vector<Writer*> placed;
+  for (Writer* x : group) {
+    auto place = [&]() -> Result<AppendResult> {
+      const uint64_t index = h.size;
+      if (index == 0 && !x->allow_empty) {
+        return FailedPrecondition("the log is empty; create it with genesis");
+      }
+      schema::AuthoredEvent::Reader a = x->decoded->get();
+      const int64_t recorded =
+          std::max(options_.clock(), h.last_recorded_at_ms);
+      if (a.getSignedAtMs() > recorded + kMaxClockSkewMs) {
+        return FailedPrecondition(
+            "signedAtMs " + std::to_string(a.getSignedAtMs()) +
+            " is more than 5 minutes after the log's time " +
+            std::to_string(recorded));
+      }
+      RETURN_IF_ERROR(authority_.Check(index, a, [&](uint64_t target) {
+        return LookupTarget(target, pending);
+      }));
+      std::string nonce_key = NonceKey(a);
+      if (pending_nonces.count(nonce_key) || Get(nonce_key).ok()) {
+        return AlreadyExists(
+            "this author key already used this nonce "
+            "(a replayed or duplicated submission)");
+      }
+      ASSIGN_OR_RETURN(
+          std::string bytes,
+          EncodeEntry(index, h.last_entry_hash, recorded, *x->signed_event));
+      ASSIGN_OR_RETURN(EntryView view, EntryView::Parse(bytes));
+      if (options_.validator) {
+        RETURN_IF_ERROR(options_.validator->Validate(view));
+      }
+      // Accepted: apply to the writer's state and stage the bytes.
+      {
+        std::lock_guard rl(registry_mu_);
+        authority_.Apply(index, a);
+      }
+      if (options_.validator) options_.validator->Apply(view);
+      if (IsRegistryEvent(a.getEvent().which())) {
+        batch.Put(RegistryKey(index), "");
+      }
+      if (index == 0) batch.Put(kFormatKey, kFormatValue);
+      batch.Put(EntryKey(index), bytes);
+      std::string index_be;
+      PutBe64(&index_be, index);
+      batch.Put(nonce_key, index_be);
+      Hash leaf = view.LeafHash();
+      for (const merkle::StoredNode& n : frontier_.Append(leaf)) {
+        batch.Put(NodeKey(n.level, n.index),
+                  std::string_view(reinterpret_cast<const char*>(n.hash.data()),
+                                   n.hash.size()));
+      }
+      pending_nonces.insert(std::move(nonce_key));
+      h.size = index + 1;
+      h.last_entry_hash = view.EntryHash();
+      h.last_recorded_at_ms = recorded;
+      pending.emplace(index, view);
+      return AppendResult{index, leaf, recorded};
+    };
+    x->result = place();
+    if (x->result.ok()) placed.push_back(x);
+  }
+
+  Status write_status;
+  if (!placed.empty()) {
+    h.root = frontier_.Root();
+    batch.Put(kHeadKey, EncodeHead(h));
+    write_status = FromRocks(db_->Write(write_options_, &batch), "append");
+  }
+
+  l.lock();
+  if (!write_status.ok()) {
+    failed_ = write_status;
+    for (Writer* x : placed) x->result = write_status;
+  } else {
+    head_ = h;
+    if (placed.size() && authority_.origin() != origin_) {
+      origin_ = authority_.origin();
+    }
+  }
+  for (Writer* x : group) {
+    writers_.pop_front();
+    x->done = true;
+    if (x != &w) x->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return std::move(w.result);
+}
+
+Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ledger::~Ledger() = default;
+
+namespace {
+
+rocksdb::Options StoreOptions() {
+  rocksdb::Options options;
+  options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  // Nonce and node lookups are point reads: a Bloom filter keeps a missing
+  // nonce to (almost always) zero disk reads.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.paranoid_checks = true;
+  return options;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir,
+                                               const SignedEvent& genesis,
+                                               LedgerOptions options) {
+  RETURN_IF_ERROR(crypto::InitCrypto());
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+    if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+      return AlreadyExists("a ledger already exists in " + dir);
+    }
+    return AlreadyExists(dir + " is not empty");
+  }
+  rocksdb::Options db_options = StoreOptions();
+  db_options.create_if_missing = true;
+  db_options.error_if_exists = true;
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, dir, &raw), "create " + dir));
+  auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw),
+                                     std::move(options), false);
+  ASSIGN_OR_RETURN(AppendResult r, impl->Append(genesis, /*allow_empty=*/true));
+  (void)r;
+  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
+                                             LedgerOptions options,
+                                             bool read_only) {
+  RETURN_IF_ERROR(crypto::InitCrypto());
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    return NotFound("no piaojue ledger in " + dir);
+  }
+  rocksdb::Options db_options = StoreOptions();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = read_only
+                          ? rocksdb::DB::OpenForReadOnly(db_options, dir, &raw)
+                          : rocksdb::DB::Open(db_options, dir, &raw);
+  RETURN_IF_ERROR(FromRocks(s, "open " + dir));
+  auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw),
+                                     std::move(options), read_only);
+  RETURN_IF_ERROR(impl->LoadExisting());
+  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+}
+
+Result<AppendResult> Ledger::Append(const SignedEvent& signed_event) {
+  return impl_->Append(signed_event, /*allow_empty=*/false);
+}
+
+Head Ledger::head() const { return impl_->head(); }
+
+const std::string& Ledger::origin() const { return impl_->origin_; }
+
+Result<std::string> Ledger::ReadEntry(uint64_t index) const {
+  return impl_->ReadEntry(index);
+}
+
+Status Ledger::ForEachEntry(
+    uint64_t begin, uint64_t end,
+    const std::function<Status(uint64_t, std::string_view)>& fn) const {
+  end = std::min(end, impl_->head().size);
+  if (begin >= end) return Status::Ok();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // a full replay should not evict the hot set
+  ro.readahead_size = 2 << 20;
+  std::string upper = EntryKey(end);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro));
+  uint64_t expected = begin;
+  for (it->Seek(EntryKey(begin)); it->Valid(); it->Next()) {
+    if (it->key().size() != 9 || GetBe64(it->key().data() + 1) != expected) {
+      return Corruption("entry " + std::to_string(expected) +
+                        " is missing from the store");
+    }
+    RETURN_IF_ERROR(fn(expected, it->value().ToStringView()));
+    ++expected;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan entries"));
+  if (expected != end) {
+    return Corruption("entry " + std::to_string(expected) +
+                      " is missing from the store");
+  }
+  return Status::Ok();
+}
+
+Result<Hash> Ledger::ReadNode(uint8_t level, uint64_t index) const {
+  uint64_t size = impl_->head().size;
+  if (level >= 64 || ((index + 1) << level) > size) {
+    return OutOfRange("node (" + std::to_string(level) + ", " +
+                      std::to_string(index) + ") is not complete at size " +
+                      std::to_string(size));
+  }
+  return impl_->ReadNode(level, index);
+}
+
+Result<Hash> Ledger::RootAt(uint64_t size) const {
+  if (size > impl_->head().size) {
+    return OutOfRange("tree size " + std::to_string(size) +
+                      " is beyond the log");
+  }
+  return merkle::RootAt(impl_->node_reader(), size);
+}
+
+Result<std::vector<Hash>> Ledger::InclusionProof(uint64_t index,
+                                                 uint64_t size) const {
+  if (size > impl_->head().size) {
+    return OutOfRange("tree size " + std::to_string(size) +
+                      " is beyond the log");
+  }
+  return merkle::InclusionProof(impl_->node_reader(), index, size);
+}
+
+Result<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t old_size,
+                                                   uint64_t new_size) const {
+  if (new_size > impl_->head().size) {
+    return OutOfRange("tree size " + std::to_string(new_size) +
+                      " is beyond the log");
+  }
+  return merkle::ConsistencyProof(impl_->node_reader(), old_size, new_size);
+}
+
+Result<std::string> Ledger::SignCheckpoint() {
+  if (!impl_->options_.checkpoint_key) {
+    return Unavailable("no checkpoint key: this process cannot sign");
+  }
+  if (impl_->read_only_) return Unavailable("the ledger is open read-only");
+  Head h = impl_->head();
+  note::Checkpoint cp;
+  cp.origin = impl_->origin_;
+  cp.size = h.size;
+  cp.root = h.root;
+  ASSIGN_OR_RETURN(
+      std::string signed_note,
+      note::Sign(note::FormatCheckpoint(cp), *impl_->options_.checkpoint_key));
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->options_.sync;
+  // Concurrent signers may race; a checkpoint never replaces a larger one.
+  std::lock_guard l(impl_->checkpoint_mu_);
+  auto current = LatestCheckpoint();
+  if (current.ok()) {
+    auto parsed = note::ParseNote(*current);
+    if (parsed.ok()) {
+      auto body = note::ParseCheckpoint(parsed->text);
+      if (body.ok() && body->size > h.size) return *current;
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(impl_->db_->Put(wo, kCheckpointKey, signed_note),
+                            "store checkpoint"));
+  return signed_note;
+}
+
+Result<std::string> Ledger::LatestCheckpoint() const {
+  auto v = impl_->Get(kCheckpointKey);
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return NotFound("no checkpoint has been signed yet");
+  }
+  return v;
+}
+
+Authority Ledger::authority() const {
+  std::lock_guard l(impl_->registry_mu_);
+  return impl_->authority_;
+}
+
+Result<uint64_t> Ledger::SizeAtTime(int64_t at_ms) const {
+  uint64_t lo = 0, hi = impl_->head().size;
+  // recordedAtMs is non-decreasing: find the first entry recorded after at_ms.
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    ASSIGN_OR_RETURN(std::string bytes, ReadEntry(mid));
+    ASSIGN_OR_RETURN(EntryView v, EntryView::Parse(bytes));
+    if (v.recorded_at_ms() <= at_ms) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+}  // namespace piaojue::ledger

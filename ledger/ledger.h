@@ -1,0 +1,139 @@
+// The ledger: an append-only, hash-chained, Merkle-tree-backed log of signed
+// events stored in RocksDB. See docs/FORMAT.md for every byte it writes.
+//
+// A Ledger is safe for concurrent access from multiple threads without any
+// external synchronization. Appends from many threads are grouped into one
+// synced RocksDB write (group commit); their order is decided once, by one
+// writer at a time. Append returns only after the entry is durable.
+//
+// Reads (ReadEntry, proofs, checkpoints) see only durable entries and never
+// wait for a write in progress.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/authority.h"
+#include "ledger/crypto.h"
+#include "ledger/entry.h"
+#include "ledger/note.h"
+#include "ledger/status.h"
+
+namespace piaojue::ledger {
+
+// A hook for rules beyond authorization (the cycle's rules engine). The
+// writer calls Validate for each candidate entry in log order, and Apply for
+// each entry that is accepted, before the next is validated (so an entry may
+// depend on an earlier one in the same group). Both run on the writer only.
+// If the durable write of a group fails after Apply, the ledger enters a
+// failed state and refuses all further appends; reopen to recover.
+class EntryValidator {
+ public:
+  virtual ~EntryValidator() = default;
+  // Non-OK refuses the entry with that status; nothing is appended for it.
+  virtual Status Validate(const EntryView& entry) = 0;
+  virtual void Apply(const EntryView& entry) = 0;
+};
+
+struct LedgerOptions {
+  // Milliseconds since the Unix epoch; the log's clock for recordedAtMs.
+  // recordedAtMs is max(clock(), previous recordedAtMs).
+  std::function<int64_t()> clock;
+  // Signs checkpoints. Without it SignCheckpoint() fails; reads still work.
+  std::optional<note::SignerKey> checkpoint_key;
+  // Not owned; may be null. Must outlive the Ledger.
+  EntryValidator* validator = nullptr;
+  // Sync every group to stable storage before acknowledging (always true in
+  // production; tests of other layers may turn it off for speed).
+  bool sync = true;
+  // The most appends folded into one write.
+  size_t max_group = 512;
+};
+
+struct AppendResult {
+  uint64_t index;
+  Hash leaf_hash;
+  int64_t recorded_at_ms;
+};
+
+struct Head {
+  uint64_t size = 0;
+  Hash last_entry_hash{};  // all zero for an empty log
+  Hash root{};
+  int64_t last_recorded_at_ms = 0;
+};
+
+class Ledger {
+ public:
+  // Creates a new ledger in the empty or missing directory `dir`, with
+  // `genesis` (an event signed by the root key it names) as entry 0.
+  // AlreadyExists if `dir` already holds a ledger.
+  static Result<std::unique_ptr<Ledger>> Create(const std::string& dir,
+                                                const SignedEvent& genesis,
+                                                LedgerOptions options);
+
+  // Opens an existing ledger without scanning its entries: reads the head,
+  // checks it against the last entry and the stored tree (Corruption if they
+  // disagree), and replays only the registry entries. NotFound if `dir`
+  // holds no ledger. With read_only, no write of any kind is made.
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
+                                              LedgerOptions options,
+                                              bool read_only = false);
+
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Decodes, verifies the author's signature, checks authorization, nonce
+  // uniqueness, the clock rule and the validator, then appends durably.
+  // Corruption: malformed event bytes; Unauthenticated: bad signature;
+  // PermissionDenied: the author may not do this; AlreadyExists: nonce
+  // reused; FailedPrecondition / InvalidArgument: refused by a rule;
+  // Unavailable: the ledger is in a failed state or read-only; IOError: the
+  // write failed (the ledger then enters the failed state).
+  Result<AppendResult> Append(const SignedEvent& signed_event);
+
+  // The durable head.
+  Head head() const;
+  uint64_t size() const { return head().size; }
+  const std::string& origin() const;
+
+  // Entry bytes at `index`. OutOfRange beyond the head.
+  Result<std::string> ReadEntry(uint64_t index) const;
+  // Streams entries [begin, end) in order to `fn` without holding them all;
+  // stops early at the first non-OK status `fn` returns.
+  Status ForEachEntry(
+      uint64_t begin, uint64_t end,
+      const std::function<Status(uint64_t, std::string_view)>& fn) const;
+
+  // The stored complete Merkle node (level, index), as in tlog-tiles.
+  Result<Hash> ReadNode(uint8_t level, uint64_t index) const;
+  Result<Hash> RootAt(uint64_t size) const;
+  Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
+  Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size,
+                                             uint64_t new_size) const;
+
+  // Signs a checkpoint of the current head, stores it as the latest and
+  // returns the signed note. Unavailable without a checkpoint key.
+  Result<std::string> SignCheckpoint();
+  // The latest stored signed checkpoint. NotFound if none was signed yet.
+  Result<std::string> LatestCheckpoint() const;
+
+  // The key registry as of the head (a copy, safe to keep).
+  Authority authority() const;
+
+  // The first entry index whose recordedAtMs is > at_ms (so entries
+  // [0, result) were recorded at or before at_ms). O(log n) reads.
+  Result<uint64_t> SizeAtTime(int64_t at_ms) const;
+
+ private:
+  class Impl;
+  explicit Ledger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace piaojue::ledger

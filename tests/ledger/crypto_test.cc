@@ -1,0 +1,56 @@
+#include "ledger/crypto.h"
+
+#include <gtest/gtest.h>
+
+namespace piaojue::crypto {
+namespace {
+
+TEST(CryptoTest, Sha256MatchesFips180Vectors) {
+  ASSERT_TRUE(InitCrypto().ok());
+  EXPECT_EQ(ToHex(AsBytes(Sha256(AsBytes("")))),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(ToHex(AsBytes(Sha256(AsBytes("abc")))),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256({AsBytes("a"), AsBytes("bc")}), Sha256(AsBytes("abc")));
+}
+
+TEST(CryptoTest, Ed25519MatchesRfc8032TestOne) {
+  ASSERT_TRUE(InitCrypto().ok());
+  std::array<uint8_t, kSeedSize> seed;
+  ASSERT_TRUE(FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac0"
+                      "31cae7f60",
+                      seed)
+                  .ok());
+  KeyPair kp = KeyPairFromSeed(seed);
+  EXPECT_EQ(ToHex(AsBytes(kp.public_key)),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  Signature sig = Sign(kp.secret_key, Bytes());
+  EXPECT_EQ(ToHex(AsBytes(sig)),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+            "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  EXPECT_TRUE(Verify(kp.public_key, Bytes(), sig));
+  sig[0] ^= 1;
+  EXPECT_FALSE(Verify(kp.public_key, Bytes(), sig));
+}
+
+TEST(CryptoTest, Base64IsStrict) {
+  EXPECT_EQ(Base64Encode(AsBytes("foob")), "Zm9vYg==");
+  auto ok = Base64Decode("Zm9vYg==");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "foob");
+  EXPECT_FALSE(Base64Decode("Zm9vYg").ok());      // missing padding
+  EXPECT_FALSE(Base64Decode("Zm9vYh==").ok());    // non-canonical bits
+  EXPECT_FALSE(Base64Decode("Zm9v Yg==").ok());   // whitespace
+  EXPECT_FALSE(Base64Decode("Zm9vYg==\n").ok());  // trailing newline
+}
+
+TEST(CryptoTest, HexRejectsWrongLengthAndDigits) {
+  std::array<uint8_t, 2> out;
+  EXPECT_TRUE(FromHex("0aFf", out).ok());
+  EXPECT_EQ(out[1], 0xff);
+  EXPECT_FALSE(FromHex("0aF", out).ok());
+  EXPECT_FALSE(FromHex("0aFg", out).ok());
+}
+
+}  // namespace
+}  // namespace piaojue::crypto

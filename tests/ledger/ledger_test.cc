@@ -1,0 +1,513 @@
+#include "ledger/ledger.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "tests/test_util.h"
+
+namespace piaojue::ledger {
+namespace {
+
+using schema::Role;
+using testing::MakeEvent;
+using testing::TempDir;
+using testing::TestKey;
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(crypto::InitCrypto());
+    root_ = TestKey(1);
+    office_ = TestKey(2);
+    teller_ = TestKey(3);
+    log_key_.name = testing::kOrigin;
+    log_key_.key_pair = TestKey(9);
+  }
+
+  LedgerOptions Options() {
+    LedgerOptions o;
+    o.checkpoint_key = log_key_;
+    o.clock = [this] { return now_ms_.load(); };
+    return o;
+  }
+
+  // Genesis, one county, a government office key and a teller key.
+  std::unique_ptr<Ledger> CreateDeployment(const std::string& dir) {
+    auto ledger = Ledger::Create(dir, testing::Genesis(root_), Options());
+    EXPECT_OK(ledger);
+    if (!ledger.ok()) return nullptr;
+    EXPECT_OK((*ledger)->Append(
+        testing::RegisterJurisdiction(root_, testing::kCounty)));
+    EXPECT_OK((*ledger)->Append(testing::RegisterKey(root_, office_.public_key,
+                                                     Role::GOVERNMENT_OFFICE)));
+    EXPECT_OK((*ledger)->Append(
+        testing::RegisterKey(root_, teller_.public_key, Role::TELLER)));
+    return std::move(ledger).value();
+  }
+
+  crypto::KeyPair root_, office_, teller_;
+  note::SignerKey log_key_;
+  std::atomic<int64_t> now_ms_{1700000000000};
+  TempDir tmp_;
+};
+
+TEST_F(LedgerTest, CreateAppendsGenesisAsEntryZero) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(ledger->size(), 4u);
+  EXPECT_EQ(ledger->origin(), testing::kOrigin);
+  auto bytes = ledger->ReadEntry(0);
+  ASSERT_OK(bytes);
+  auto view = EntryView::Parse(*bytes);
+  ASSERT_OK(view);
+  EXPECT_EQ(view->event().which(), schema::Event::GENESIS);
+  EXPECT_EQ(view->prev_hash(), Hash{});
+}
+
+TEST_F(LedgerTest, CreateRefusesAnExistingLedger) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  ledger.reset();
+  auto again =
+      Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), Options());
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(LedgerTest, OpenOfMissingLedgerIsNotFound) {
+  auto ledger = Ledger::Open(tmp_.Sub("nothing"), Options());
+  EXPECT_EQ(ledger.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, EntriesFormAHashChain) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  for (int i = 0; i < 20; ++i)
+    ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+  Hash prev{};
+  ASSERT_OK(ledger->ForEachEntry(0, ledger->size(),
+                                 [&](uint64_t index, std::string_view bytes) {
+                                   auto view = EntryView::Parse(bytes);
+                                   if (!view.ok()) return view.status();
+                                   EXPECT_EQ(view->index(), index);
+                                   EXPECT_EQ(view->prev_hash(), prev);
+                                   EXPECT_OK(view->VerifySignature());
+                                   prev = view->EntryHash();
+                                   return Status::Ok();
+                                 }));
+  EXPECT_EQ(ledger->head().last_entry_hash, prev);
+}
+
+TEST_F(LedgerTest, ReopenRestoresHeadRegistryAndContinuesTheChain) {
+  Head before;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+    before = ledger->head();
+  }
+  auto reopened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(reopened);
+  Ledger& ledger = **reopened;
+  EXPECT_EQ(ledger.head().size, before.size);
+  EXPECT_EQ(ledger.head().root, before.root);
+  EXPECT_EQ(ledger.origin(), testing::kOrigin);
+  // The registry came back: the office key is still authorized.
+  auto r = ledger.Append(testing::OpenCycle(office_));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->index, before.size);
+  auto root = ledger.RootAt(ledger.size());
+  ASSERT_OK(root);
+  EXPECT_EQ(*root, ledger.head().root);
+}
+
+TEST_F(LedgerTest, ProofsFromStoredNodesVerifyForEverySize) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  for (int i = 0; i < 60; ++i)
+    ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+  const uint64_t n = ledger->size();
+  std::vector<Hash> leaves;
+  for (uint64_t i = 0; i < n; ++i) {
+    auto bytes = ledger->ReadEntry(i);
+    ASSERT_OK(bytes);
+    leaves.push_back(merkle::LeafHash(crypto::AsBytes(*bytes)));
+  }
+  for (uint64_t size = 1; size <= n; ++size) {
+    auto root = ledger->RootAt(size);
+    ASSERT_OK(root);
+    for (uint64_t i = 0; i < size; i += 7) {
+      auto proof = ledger->InclusionProof(i, size);
+      ASSERT_OK(proof);
+      EXPECT_OK(merkle::VerifyInclusion(leaves[i], i, size, *proof, *root));
+    }
+    auto consistency = ledger->ConsistencyProof(size, n);
+    ASSERT_OK(consistency);
+    EXPECT_OK(merkle::VerifyConsistency(size, n, *consistency, *root,
+                                        ledger->head().root));
+  }
+  EXPECT_EQ(ledger->RootAt(n + 1).status().code(), StatusCode::kOutOfRange);
+}
+
+TEST_F(LedgerTest, UnregisteredKeyIsRefusedAndNothingIsAppended) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  uint64_t size = ledger->size();
+  auto r = ledger->Append(testing::OpenCycle(TestKey(77)));
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("not registered"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(ledger->size(), size);
+}
+
+TEST_F(LedgerTest, KeyWithWrongRoleIsRefused) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  // A teller may record ballots, not open a cycle.
+  auto r = ledger->Append(testing::OpenCycle(teller_));
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("governmentOffice"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(LedgerTest, KeyIsOnlyAuthorizedInItsOwnJurisdiction) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  ASSERT_OK(ledger->Append(
+      testing::RegisterJurisdiction(root_, "610102001", testing::kCounty)));
+  auto r = ledger->Append(testing::OpenCycle(office_, 2025, "610102001"));
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  auto unknown = ledger->Append(testing::OpenCycle(office_, 2025, "999999"));
+  EXPECT_EQ(unknown.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(LedgerTest, RevokedKeyIsRefusedFromTheRevocationOn) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+  ASSERT_OK(ledger->Append(testing::RevokeKey(root_, office_.public_key)));
+  auto r = ledger->Append(testing::OpenCycle(office_));
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("revoked"), std::string::npos);
+  // Re-registering a revoked key is refused too.
+  auto again = ledger->Append(
+      testing::RegisterKey(root_, office_.public_key, Role::GOVERNMENT_OFFICE));
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, RegistryEventsNeedTheRootKey) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  auto r = ledger->Append(
+      testing::RegisterKey(office_, TestKey(50).public_key, Role::TELLER));
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  auto genesis_again = ledger->Append(testing::Genesis(root_));
+  EXPECT_EQ(genesis_again.status().code(), StatusCode::kPermissionDenied);
+  auto dup =
+      ledger->Append(testing::RegisterJurisdiction(root_, testing::kCounty));
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(LedgerTest, GenesisMustBeSelfSignedByItsRootKey) {
+  auto forged = MakeEvent(TestKey(5), "", [&](schema::Event::Builder e) {
+    auto g = e.initGenesis();
+    g.setOrigin(testing::kOrigin);
+    g.setRootKey(capnp::Data::Reader(root_.public_key.data(), 32));
+    g.setFormatVersion(kFormatVersion);
+  });
+  auto ledger = Ledger::Create(tmp_.Sub("db"), forged, Options());
+  EXPECT_EQ(ledger.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(LedgerTest, TamperedSignatureIsUnauthenticated) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  auto event = testing::OpenCycle(office_);
+  event.signature[10] ^= 0x40;
+  uint64_t size = ledger->size();
+  EXPECT_EQ(ledger->Append(event).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(ledger->size(), size);
+}
+
+TEST_F(LedgerTest, ReplayedSubmissionIsRefused) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  auto event = testing::OpenCycle(office_);
+  ASSERT_OK(ledger->Append(event));
+  EXPECT_EQ(ledger->Append(event).status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(LedgerTest, EventSignedInTheFutureIsRefused) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  auto event = testing::OpenCycle(office_, 2025, testing::kCounty,
+                                  now_ms_.load() + 6 * 60 * 1000);
+  EXPECT_EQ(ledger->Append(event).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, RecordedTimeNeverGoesBackwards) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  now_ms_ = 1800000000000;
+  auto a = ledger->Append(testing::OpenCycle(office_));
+  ASSERT_OK(a);
+  now_ms_ = 1750000000000;  // the machine's clock steps back
+  auto b = ledger->Append(testing::OpenCycle(office_));
+  ASSERT_OK(b);
+  EXPECT_EQ(b->recorded_at_ms, a->recorded_at_ms);
+}
+
+TEST_F(LedgerTest, SizeAtTimeFindsTheLogAsOfAnInstant) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));  // 4 entries at t0
+  const int64_t t0 = now_ms_.load();
+  for (int i = 1; i <= 5; ++i) {
+    now_ms_ = t0 + i * 1000;
+    ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+  }
+  EXPECT_EQ(*ledger->SizeAtTime(t0 - 1), 0u);
+  EXPECT_EQ(*ledger->SizeAtTime(t0), 4u);
+  EXPECT_EQ(*ledger->SizeAtTime(t0 + 2500), 6u);
+  EXPECT_EQ(*ledger->SizeAtTime(t0 + 99999), 9u);
+}
+
+schema::Event::Builder InitCorrection(schema::Event::Builder e,
+                                      uint64_t target) {
+  auto c = e.initCorrection();
+  c.setTarget(target);
+  c.setReason("录入错误");
+  return e;
+}
+
+TEST_F(LedgerTest, CorrectionRulesAreEnforced) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  auto cycle = ledger->Append(testing::OpenCycle(office_));
+  ASSERT_OK(cycle);
+  // The author's role may correct its own kind of entry.
+  auto ok = ledger->Append(MakeEvent(office_, testing::kCounty, [&](auto e) {
+    InitCorrection(e, cycle->index).getCorrection().setRetraction();
+  }));
+  EXPECT_OK(ok);
+  // Another role may not.
+  auto wrong_role =
+      ledger->Append(MakeEvent(teller_, testing::kCounty, [&](auto e) {
+        InitCorrection(e, cycle->index).getCorrection().setRetraction();
+      }));
+  EXPECT_EQ(wrong_role.status().code(), StatusCode::kPermissionDenied);
+  // A missing or future target is refused.
+  auto missing =
+      ledger->Append(MakeEvent(office_, testing::kCounty, [&](auto e) {
+        InitCorrection(e, 100000).getCorrection().setRetraction();
+      }));
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  // Registry entries cannot be corrected.
+  auto registry =
+      ledger->Append(MakeEvent(office_, testing::kCounty, [&](auto e) {
+        InitCorrection(e, 2).getCorrection().setRetraction();
+      }));
+  EXPECT_EQ(registry.status().code(), StatusCode::kInvalidArgument);
+  // A replacement must keep the target's kind.
+  auto other_kind =
+      ledger->Append(MakeEvent(office_, testing::kCounty, [&](auto e) {
+        InitCorrection(e, cycle->index)
+            .getCorrection()
+            .initReplacement()
+            .initProposalsMerged();
+      }));
+  EXPECT_EQ(other_kind.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(LedgerTest, SignedCheckpointVerifiesWithThePublishedKey) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  EXPECT_EQ(ledger->LatestCheckpoint().status().code(), StatusCode::kNotFound);
+  auto signed_note = ledger->SignCheckpoint();
+  ASSERT_OK(signed_note);
+  auto vkey = note::ParseVerifierKey(
+      note::FormatVerifierKey(testing::kOrigin, log_key_.key_pair.public_key));
+  ASSERT_OK(vkey);
+  auto text = note::Open(*signed_note, *vkey);
+  ASSERT_OK(text);
+  auto cp = note::ParseCheckpoint(*text);
+  ASSERT_OK(cp);
+  EXPECT_EQ(cp->origin, testing::kOrigin);
+  EXPECT_EQ(cp->size, ledger->size());
+  EXPECT_EQ(cp->root, ledger->head().root);
+  auto latest = ledger->LatestCheckpoint();
+  ASSERT_OK(latest);
+  EXPECT_EQ(*latest, *signed_note);
+}
+
+TEST_F(LedgerTest, ConcurrentAppendersEachGetOneDistinctIndex) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  const uint64_t base = ledger->size();
+  constexpr int kThreads = 8, kPerThread = 60;
+  std::vector<std::vector<uint64_t>> acked(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = ledger->Append(testing::OpenCycle(office_, 2000 + t));
+        ASSERT_OK(r);
+        acked[t].push_back(r->index);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<uint64_t> all;
+  for (auto& v : acked) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(ledger->size(), base + kThreads * kPerThread);
+  EXPECT_EQ(*all.begin(), base);
+  EXPECT_EQ(*all.rbegin(), ledger->size() - 1);
+  // Each acknowledged index holds that thread's event; the chain is intact.
+  Hash prev{};
+  std::map<int, int> per_year;
+  ASSERT_OK(ledger->ForEachEntry(
+      0, ledger->size(), [&](uint64_t, std::string_view b) {
+        auto v = EntryView::Parse(b);
+        if (!v.ok()) return v.status();
+        EXPECT_EQ(v->prev_hash(), prev);
+        prev = v->EntryHash();
+        if (v->event().isCycleOpened())
+          per_year[v->event().getCycleOpened().getYear()]++;
+        return Status::Ok();
+      }));
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(per_year[2000 + t], kPerThread);
+}
+
+// Rewrites one raw key of a closed ledger's store.
+void RawEdit(const std::string& dir,
+             const std::function<void(rocksdb::DB*)>& edit) {
+  rocksdb::DB* db = nullptr;
+  rocksdb::Options o;
+  ASSERT_TRUE(rocksdb::DB::Open(o, dir, &db).ok());
+  edit(db);
+  delete db;
+}
+
+std::string Be64Key(char prefix, uint64_t v) {
+  std::string k(1, prefix);
+  for (int s = 56; s >= 0; s -= 8) k.push_back(static_cast<char>(v >> s));
+  return k;
+}
+
+TEST_F(LedgerTest, OpenDetectsAHeadThatNamesAMissingEntry) {
+  uint64_t size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    size = ledger->size();
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, Be64Key('e', size - 1)).ok());
+  });
+  auto r = Ledger::Open(tmp_.Sub("db"), Options());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+}
+
+TEST_F(LedgerTest, OpenDetectsEntriesBeyondTheHead) {
+  uint64_t size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    size = ledger->size();
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, Be64Key('e', size - 1), &v).ok());
+    ASSERT_TRUE(db->Put({}, Be64Key('e', size), v).ok());
+  });
+  auto r = Ledger::Open(tmp_.Sub("db"), Options());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+}
+
+TEST_F(LedgerTest, OpenDetectsATamperedLastEntry) {
+  uint64_t size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    size = ledger->size();
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, Be64Key('e', size - 1), &v).ok());
+    v[v.size() - 3] ^= 1;
+    ASSERT_TRUE(db->Put({}, Be64Key('e', size - 1), v).ok());
+  });
+  auto r = Ledger::Open(tmp_.Sub("db"), Options());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+}
+
+TEST_F(LedgerTest, ReadOnlyOpenRefusesWrites) {
+  { auto ledger = CreateDeployment(tmp_.Sub("db")); }
+  auto r = Ledger::Open(tmp_.Sub("db"), Options(), /*read_only=*/true);
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)->Append(testing::OpenCycle(office_)).status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ((*r)->size(), 4u);
+}
+
+// A child process appends from 4 threads and reports each acknowledged index
+// on a pipe; the parent kills it with SIGKILL mid-load. Every index the child
+// acknowledged must be in the reopened ledger, holding the child's event.
+TEST_F(LedgerTest, SigkillMidLoadLosesNoAcknowledgedEntry) {
+  const std::string dir = tmp_.Sub("db");
+  { auto ledger = CreateDeployment(dir); }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    auto ledger = Ledger::Open(dir, Options());
+    if (!ledger.ok()) _exit(3);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0;; ++i) {
+          auto r = (*ledger)->Append(testing::OpenCycle(office_, 3000 + t));
+          if (!r.ok()) _exit(4);
+          std::string line =
+              std::to_string(r->index) + " " + std::to_string(3000 + t) + "\n";
+          if (write(fds[1], line.data(), line.size()) < 0) _exit(5);
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string received;
+  char buf[4096];
+  size_t lines = 0;
+  while (lines < 400) {
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    ASSERT_GT(n, 0) << "child stopped early";
+    received.append(buf, n);
+    lines = std::count(received.begin(), received.end(), '\n');
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  // Drain what the child acknowledged before it died.
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    received.append(buf, n);
+  close(fds[0]);
+
+  auto ledger = Ledger::Open(dir, Options());
+  ASSERT_OK(ledger);
+  std::istringstream in(received);
+  uint64_t index;
+  int year;
+  size_t checked = 0;
+  while (in >> index >> year) {
+    ASSERT_LT(index, (*ledger)->size());
+    auto bytes = (*ledger)->ReadEntry(index);
+    ASSERT_OK(bytes);
+    auto v = EntryView::Parse(*bytes);
+    ASSERT_OK(v);
+    ASSERT_TRUE(v->event().isCycleOpened());
+    EXPECT_EQ(v->event().getCycleOpened().getYear(), year);
+    ++checked;
+  }
+  EXPECT_GE(checked, 400u);
+  // The reopened ledger still appends.
+  EXPECT_OK((*ledger)->Append(testing::OpenCycle(office_)));
+}
+
+}  // namespace
+}  // namespace piaojue::ledger
