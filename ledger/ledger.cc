@@ -466,9 +466,11 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir,
     }
     return AlreadyExists(dir + " is not empty");
   }
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IOError("cannot create " + dir + ": " + ec.message());
   rocksdb::Options db_options = StoreOptions();
   db_options.create_if_missing = true;
-  db_options.error_if_exists = true;
+  db_options.error_if_exists = false;  // the directory was checked empty
   rocksdb::DB* raw = nullptr;
   RETURN_IF_ERROR(
       FromRocks(rocksdb::DB::Open(db_options, dir, &raw), "create " + dir));
