@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ledger/entry.h"
+#include "ledger/note.h"
 
 namespace piaojue::ledger {
 
@@ -250,6 +251,17 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
     }
     if (g.getOrigin().size() == 0) {
       return InvalidArgument("genesis: origin is empty");
+    }
+    if (g.hasCheckpointKey()) {
+      auto vkey = note::ParseVerifierKey(g.getCheckpointKey().cStr());
+      if (!vkey.ok()) {
+        return InvalidArgument("genesis: checkpointKey: " +
+                               vkey.status().message());
+      }
+      if (vkey->name != ToString(g.getOrigin())) {
+        return InvalidArgument(
+            "genesis: checkpointKey must be named after the origin");
+      }
     }
     if (g.getFormatVersion() != kFormatVersion) {
       return InvalidArgument("genesis: unsupported format version " +

@@ -116,6 +116,7 @@ struct Genesis {
   rootKey @1 :Data $Json.hex;         # 32-byte Ed25519 public key of the deployment's root
   formatVersion @2 :UInt32; # 1
   deploymentName @3 :Text;  # e.g. "某市人大常委会民生实事票决账本"
+  checkpointKey @4 :Text;   # the log's note verifier key (name+id+base64); its name is the origin
 }
 
 struct JurisdictionRegistered {

@@ -218,6 +218,19 @@ TEST_F(LedgerTest, GenesisMustBeSelfSignedByItsRootKey) {
   EXPECT_EQ(ledger.status().code(), StatusCode::kPermissionDenied);
 }
 
+TEST_F(LedgerTest, GenesisCheckpointKeyMustBeNamedAfterTheOrigin) {
+  auto genesis = MakeEvent(root_, "", [&](schema::Event::Builder e) {
+    auto g = e.initGenesis();
+    g.setOrigin(testing::kOrigin);
+    g.setRootKey(capnp::Data::Reader(root_.public_key.data(), 32));
+    g.setFormatVersion(kFormatVersion);
+    g.setCheckpointKey(
+        note::FormatVerifierKey("other.origin", log_key_.key_pair.public_key));
+  });
+  auto ledger = Ledger::Create(tmp_.Sub("db"), genesis, Options());
+  EXPECT_EQ(ledger.status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LedgerTest, TamperedSignatureIsUnauthenticated) {
   auto ledger = CreateDeployment(tmp_.Sub("db"));
   auto event = testing::OpenCycle(office_);

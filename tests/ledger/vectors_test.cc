@@ -53,6 +53,7 @@ std::map<std::string, std::string> BuildVectors(const std::string& dir) {
   auto root = testing::TestKey(0x01);
   auto office = testing::TestKey(0x02);
   note::SignerKey log_key{"example.gov.cn/piaojue", testing::TestKey(0x03)};
+  // (log_key is used by genesis below)
   const int64_t t0 = 1735689600000;  // 2025-01-01T00:00:00Z
 
   std::vector<SignedEvent> events;
@@ -62,6 +63,8 @@ std::map<std::string, std::string> BuildVectors(const std::string& dir) {
     g.setRootKey(capnp::Data::Reader(root.public_key.data(), 32));
     g.setFormatVersion(kFormatVersion);
     g.setDeploymentName("示例");
+    g.setCheckpointKey(
+        note::FormatVerifierKey(log_key.name, log_key.key_pair.public_key));
   }));
   events.push_back(Sign(root, "", t0, 0x11, [&](schema::Event::Builder e) {
     auto j = e.initJurisdictionRegistered();
@@ -198,6 +201,45 @@ TEST(FormatVectorsTest, GoldenEntriesVerifyFromFirstPrinciples) {
   Hash root = merkle::NodeHash(merkle::NodeHash(leaves[0], leaves[1]),
                                merkle::NodeHash(leaves[2], leaves[3]));
   EXPECT_EQ(crypto::ToHex(crypto::AsBytes(root)), golden["root_size4"]);
+}
+
+}  // namespace
+}  // namespace piaojue::ledger
+
+namespace piaojue::ledger {
+namespace {
+
+// docs/FORMAT.md quotes the vectors; the spec must stay true.
+TEST(FormatVectorsTest, FormatDocQuotesTheCurrentVectors) {
+  std::ifstream doc_in("docs/FORMAT.md");
+  ASSERT_TRUE(doc_in);
+  std::stringstream doc;
+  doc << doc_in.rdbuf();
+  std::ifstream in(kVectorFile);
+  std::map<std::string, std::string> golden;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto colon = line.find(": ");
+    golden[line.substr(0, colon)] = line.substr(colon + 2);
+  }
+  for (const char* key :
+       {"root_size4", "entry3_leaf_hash", "entry3_entry_hash",
+        "entry2_entry_hash", "verifier_key", "log_public_key"}) {
+    EXPECT_NE(doc.str().find(golden[key]), std::string::npos)
+        << "docs/FORMAT.md does not quote vector " << key;
+  }
+  std::string note;
+  const std::string& escaped = golden["checkpoint_note"];
+  for (size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped.compare(i, 2, "\\n") == 0) {
+      note += '\n';
+      ++i;
+    } else {
+      note += escaped[i];
+    }
+  }
+  EXPECT_NE(doc.str().find(note), std::string::npos)
+      << "docs/FORMAT.md does not quote the vector checkpoint";
 }
 
 }  // namespace
