@@ -1,0 +1,354 @@
+// The records the fold keeps: one struct per kind of record, keyed by the log
+// index of the entry that created it. Private to projections/: the public
+// surface is state.h (rules) and views.h (JSON).
+//
+// Invariants kept by the rules (rules_*.cc) and relied on by the views:
+//  - every reference stored here names a live record of the right kind in
+//    the same jurisdiction (retracting a record that others use is refused);
+//  - entries[i] exists for every applied entry i (size == entries.size()).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "projections/dates.h"
+#include "projections/tally.h"
+
+namespace piaojue::projections::internal {
+
+// Entry 0 is always genesis, never a record: 0 means "no reference".
+inline constexpr uint64_t kNoRef = 0;
+
+// What the fold remembers about every entry (for references and the audit
+// trail): no event content.
+struct EntryMeta {
+  int kind = 0;  // schema::Event::Which
+  std::string jurisdiction;
+  uint32_t author = 0;  // index into Model::authors
+  int64_t signed_at_ms = 0;
+  int64_t recorded_at_ms = 0;
+  uint64_t owner = kNoRef;  // the record a sub-record entry belongs to
+  bool retracted = false;
+  std::vector<uint64_t> corrections;  // correction entries targeting it
+};
+
+// One entry that touched a record, and how.
+struct Touch {
+  uint64_t entry = 0;
+  std::string relation;  // "created", "screened", "corrected", ...
+};
+
+struct JurisdictionRec {
+  std::string code;
+  std::string name;
+  int level = 0;
+  std::string parent;
+  uint64_t registered_at = 0;
+};
+
+struct MilestoneRule {
+  Date due;
+  uint16_t min_percent_bp = 0;
+  bool must_start = false;
+  bool must_be_accepted = false;
+  std::string label;
+};
+
+struct CandidateRec {
+  uint64_t proposal = kNoRef;
+  std::string name;
+  std::string content;
+  std::string agency;
+  int64_t investment_fen = 0;
+  std::string requirements;
+};
+
+struct CycleRec {
+  uint64_t ref = kNoRef;
+  std::string jurisdiction;
+  uint16_t year = 0;
+  int level = 0;
+  std::string title;
+  int64_t budget_fen = 0;
+  uint16_t project_count = 0;
+  Date collection_start;
+  Date collection_end;
+  std::string scope;
+  std::vector<MilestoneRule> schedule;   // empty = the default schedule
+  std::vector<uint64_t> proposals;       // in order of creation
+  uint64_t candidate_list = kNoRef;      // the candidateListFixed entry
+  std::vector<CandidateRec> candidates;  // ballot order
+  Date list_sent_on;
+  uint64_t selection_vote = kNoRef;
+  std::vector<uint64_t> votes;
+  std::vector<uint64_t> deliberations;
+  std::vector<uint64_t> projects;  // elected, in order of election
+};
+
+struct Details {
+  std::string title;
+  std::string description;
+  int category = 0;
+  std::string location;
+  int64_t investment_fen = 0;
+  int funding_source = 0;
+  std::string funding_note;
+  Date expected_completion;
+};
+
+struct Eligibility {
+  bool own_budget = false;
+  bool broad_benefit = false;
+  bool completable_in_year = false;
+  bool not_major_engineering = false;
+  bool land_policy_funding_secured = false;
+};
+
+// One screening stage's decision; entry == kNoRef while undecided.
+struct ScreeningRec {
+  uint64_t entry = kNoRef;
+  int outcome = 0;
+  int reason_code = 0;
+  std::string reason_text;
+  Eligibility eligibility;
+};
+
+inline constexpr int kStages = 3;  // 审核, 审定, 审查
+
+struct ProposalRec {
+  uint64_t ref = kNoRef;
+  uint64_t cycle = kNoRef;
+  bool merged = false;  // created by proposalsMerged
+  Details details;
+  int proposer_type = 0;
+  std::string proposer_name;
+  int channel = 0;
+  std::string receipt_ref;
+  std::string merge_reason;
+  std::vector<uint64_t> sources;  // direct merge sources
+  uint64_t merged_into = kNoRef;  // retired by this merge
+  std::array<ScreeningRec, kStages> screening;
+  bool candidate = false;
+  uint64_t elected_round = kNoRef;
+};
+
+struct VoteRec {
+  uint64_t ref = kNoRef;
+  uint64_t cycle = kNoRef;
+  int purpose = 0;
+  uint16_t seats = 0;
+  uint16_t extra_candidates = 0;
+  uint32_t entitled = 0;
+  uint32_t quorum_num = 2;  // effective (0/0 in the event = 2/3)
+  uint32_t quorum_den = 3;
+  int pass_base = 1;  // effective (unspecified = entitled)
+  int tie_rule = 0;
+  int shortfall_rule = 0;
+  uint16_t max_approvals = 0;
+  std::vector<uint64_t> items;  // satisfaction: the projects rated
+  bool exactly_half_passes = false;
+  Date adopted_on;
+  std::string text;
+  std::vector<uint64_t> rounds;
+};
+
+struct DeliberationRec {
+  uint64_t ref = kNoRef;
+  uint64_t cycle = kNoRef;
+  std::string session;
+  Date held_on;
+  std::string summary;
+};
+
+struct BoxRec {
+  uint64_t ref = kNoRef;
+  uint64_t round = kNoRef;
+  std::string label;
+  std::vector<std::string> monitors;
+  uint64_t opened = kNoRef;  // the ballotBoxOpened entry
+  uint32_t issued = 0;
+  uint32_t collected = 0;
+  std::vector<std::string> opened_monitors;
+  uint16_t part_count = 0;      // 0 until the first part
+  std::vector<uint64_t> parts;  // ballotsRecorded entries, part 1..n
+  BallotCount count;            // all parts so far
+};
+
+struct CertifiedTally {
+  uint32_t issued = 0;
+  uint32_t collected = 0;
+  uint32_t valid = 0;
+  uint32_t invalid = 0;
+  std::vector<ItemCount> items;
+  std::vector<std::string> certified_by;
+};
+
+struct RoundRec {
+  uint64_t ref = kNoRef;
+  uint64_t vote = kNoRef;
+  uint16_t number = 0;
+  std::vector<uint64_t> items;  // ballot order
+  uint16_t seats = 0;
+  uint32_t present = 0;
+  std::vector<uint64_t> boxes;
+  uint64_t tally = kNoRef;  // the tallyCertified entry
+  CertifiedTally certified;
+  uint64_t result = kNoRef;  // the resultAnnounced entry
+  std::vector<uint64_t> elected;
+  std::vector<uint64_t> tied;
+  uint16_t vacant = 0;
+  std::vector<std::pair<uint64_t, int>> grades;
+  Date announced_on;
+};
+
+struct PlanMilestoneRec {
+  Date due;
+  uint16_t percent_bp = 0;
+  std::string description;
+};
+
+struct PlanRec {
+  uint64_t entry = kNoRef;
+  std::string agency;
+  std::string leader;
+  std::string plan;
+  int64_t budget_fen = 0;
+  std::vector<PlanMilestoneRec> milestones;
+};
+
+struct AttachmentRec {
+  std::string sha256;  // hex
+  std::string name;
+  std::string media_type;
+};
+
+struct ProgressRec {
+  uint64_t entry = kNoRef;
+  Date as_of;
+  uint16_t percent_bp = 0;
+  int64_t spent_fen = 0;
+  bool started = false;
+  std::string narrative;
+  std::vector<AttachmentRec> evidence;
+};
+
+struct NoticeRec {
+  uint64_t entry = kNoRef;
+  Date issued_on;
+  Date due_by;
+  std::string text;
+};
+
+struct AdjustmentRec {
+  uint64_t entry = kNoRef;
+  int kind = 0;
+  std::string force_majeure;
+  std::string legal_basis;
+  std::string decision;
+  Date decided_on;
+  int64_t new_budget_fen = 0;
+  Date new_completion;
+};
+
+struct AcceptanceRec {
+  uint64_t entry = kNoRef;
+  Date accepted_on;
+  bool passed = false;
+  std::string notes;
+};
+
+struct EvaluationRec {
+  uint64_t entry = kNoRef;
+  uint16_t cost = 0;
+  uint16_t benefit = 0;
+  uint16_t overall = 0;
+  std::vector<std::string> evaluators;
+  std::string notes;
+};
+
+struct ReviewRec {
+  uint64_t entry = kNoRef;
+  Date reviewed_on;
+  std::string text;
+};
+
+struct GradeRec {
+  uint64_t round = kNoRef;
+  int grade = 0;
+};
+
+// An elected project, keyed by its proposal ref.
+struct ProjectRec {
+  uint64_t ref = kNoRef;
+  uint64_t cycle = kNoRef;
+  uint64_t elected_round = kNoRef;
+  PlanRec plan;
+  std::vector<ProgressRec> progress;  // asOf strictly increasing
+  std::vector<uint64_t> inspections;
+  std::vector<NoticeRec> notices;
+  std::vector<AdjustmentRec> adjustments;
+  std::vector<AcceptanceRec> acceptances;
+  std::vector<EvaluationRec> evaluations;
+  std::vector<uint64_t> rectifications;
+  std::vector<ReviewRec> reviews;
+  std::vector<GradeRec> grades;
+};
+
+struct InspectionRec {
+  uint64_t ref = kNoRef;
+  std::vector<uint64_t> projects;
+  Date inspected_on;
+  std::string group;
+  std::string findings;
+};
+
+struct RectReportRec {
+  uint64_t entry = kNoRef;
+  Date reported_on;
+  bool completed = false;
+  std::string text;
+};
+
+struct RectificationRec {
+  uint64_t ref = kNoRef;
+  uint64_t project = kNoRef;
+  Date ordered_on;
+  Date deadline;
+  std::string requirements;
+  std::vector<RectReportRec> reports;
+};
+
+struct Model {
+  uint64_t size = 0;
+  int64_t last_recorded_at_ms = 0;
+  std::string last_entry_hash;  // hex; "" while empty
+  std::string origin;
+  std::string deployment_name;
+  std::map<std::string, JurisdictionRec> jurisdictions;
+  std::vector<std::string> authors;  // key hex, in order of first use
+  std::map<std::string, std::string> key_holders;  // key hex -> holder
+  std::vector<EntryMeta> entries;
+  std::map<uint64_t, std::vector<Touch>> touches;  // record ref -> touches
+  std::map<uint64_t, CycleRec> cycles;
+  std::map<uint64_t, ProposalRec> proposals;
+  std::map<uint64_t, VoteRec> votes;
+  std::map<uint64_t, DeliberationRec> deliberations;
+  std::map<uint64_t, RoundRec> rounds;
+  std::map<uint64_t, BoxRec> boxes;
+  std::map<uint64_t, ProjectRec> projects;
+  std::map<uint64_t, InspectionRec> inspections;
+  std::map<uint64_t, RectificationRec> rectifications;
+
+  // Not serialized: rebuilt from `authors`.
+  std::map<std::string, uint32_t> author_ids;
+
+  void Touched(uint64_t record, uint64_t entry, std::string relation) {
+    touches[record].push_back(Touch{entry, std::move(relation)});
+  }
+};
+
+}  // namespace piaojue::projections::internal

@@ -1,0 +1,175 @@
+// Shared declarations of the rules engine: the context an event is checked
+// in, refusal helpers, reference lookups and the per-kind Check/Apply pairs.
+// Private to projections/. Every rule id used here is listed in
+// docs/RULES.md.
+//
+// Convention: CheckX never changes the model and returns the first rule the
+// event breaks; ApplyX assumes CheckX returned OK for the same model and
+// context. With ctx.replacing, both act on the record created (or the
+// sub-record written) by entry ctx.index, which a correction replaces.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/crypto.h"
+#include "ledger/entry.h"
+#include "ledger/schema/piaojue.capnp.h"
+#include "ledger/status.h"
+#include "projections/internal/model.h"
+
+namespace piaojue::projections::internal {
+
+using Which = schema::Event::Which;
+
+struct Ctx {
+  // Where the event stands: the new entry's index, or, for a correction's
+  // replacement, the index of the entry it replaces.
+  uint64_t index = 0;
+  Date date;  // the CST date of that place
+  std::string jurisdiction;
+  bool replacing = false;
+  uint64_t by = 0;  // the entry being applied (the correction, if replacing)
+};
+
+// FailedPrecondition("rule <id>: <message>").
+Status Refused(std::string_view rule, const std::string& message);
+// InvalidArgument("rule <id>: <message>") for malformed content.
+Status Malformed(std::string_view rule, const std::string& message);
+
+Date FromSchema(schema::Date::Reader d);
+// Cap'n Proto list iterators are not standard iterators; copy by index.
+inline std::vector<uint64_t> ToVector(capnp::List<uint64_t>::Reader list) {
+  std::vector<uint64_t> out;
+  out.reserve(list.size());
+  for (uint64_t v : list) out.push_back(v);
+  return out;
+}
+// OK if the field is a valid date (or unset and not required).
+Status CheckDate(std::string_view rule, std::string_view field,
+                 schema::Date::Reader d, bool required);
+
+// "entry 12" plus the record's name where one is known, for messages.
+std::string Describe(const Model& m, uint64_t ref);
+std::string YuanString(int64_t fen);  // "1,234.56"
+
+enum class RefKind {
+  kCycle,
+  kProposal,
+  kVote,
+  kRound,
+  kBox,
+  kRectification,
+};
+
+// OK when `ref` names, before ctx.index, a live (not retracted) record of
+// `kind` in ctx.jurisdiction. Rules ref.missing, ref.wrong_kind,
+// ref.retracted, ref.other_jurisdiction.
+Status CheckRef(const Model& m, const Ctx& ctx, uint64_t ref, RefKind kind,
+                std::string_view field);
+// CheckRef(kProposal) and the proposal was elected: a project. Rule
+// supervision.not_elected.
+Status CheckProject(const Model& m, const Ctx& ctx, uint64_t ref,
+                    std::string_view field);
+
+// Every Text in the event is valid UTF-8 (rule event.text_utf8).
+Status CheckTextUtf8(schema::Event::Reader event);
+
+// The recount inputs of a round.
+TallyRules RulesFor(const Model& m, const RoundRec& round);
+// Some box of the round was opened with collected > issued: the round is void.
+bool RoundVoid(const Model& m, const RoundRec& round);
+// Every box opened and all parts of every box recorded (and >= 1 box).
+bool RoundFullyRecorded(const Model& m, const RoundRec& round);
+// Sum of the counts of every box of the round.
+BallotCount RoundCount(const Model& m, const RoundRec& round);
+
+// The latest effective kind among the project's adjustments
+// (AdjustmentKind), ignoring the adjustment written by entry `except`.
+int LatestAdjustmentKind(const ProjectRec& p, uint64_t except = kNoRef);
+
+// Dispatch over every event kind (state.cc).
+Status CheckEvent(const Model& m, const Ctx& ctx, schema::Event::Reader e);
+void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e);
+
+// rules_collection.cc
+Status CheckCycleOpened(const Model& m, const Ctx& ctx,
+                        schema::CycleOpened::Reader e);
+void ApplyCycleOpened(Model& m, const Ctx& ctx, schema::CycleOpened::Reader e);
+Status CheckProposalSubmitted(const Model& m, const Ctx& ctx,
+                              schema::ProposalSubmitted::Reader e);
+void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
+                            schema::ProposalSubmitted::Reader e);
+Status CheckProposalsMerged(const Model& m, const Ctx& ctx,
+                            schema::ProposalsMerged::Reader e);
+void ApplyProposalsMerged(Model& m, const Ctx& ctx,
+                          schema::ProposalsMerged::Reader e);
+Details DetailsFrom(schema::ProposalDetails::Reader d);
+
+// rules_screening.cc
+Status CheckScreeningDecided(const Model& m, const Ctx& ctx,
+                             schema::ScreeningDecided::Reader e);
+void ApplyScreeningDecided(Model& m, const Ctx& ctx,
+                           schema::ScreeningDecided::Reader e);
+Status CheckCandidateListFixed(const Model& m, const Ctx& ctx,
+                               schema::CandidateListFixed::Reader e);
+void ApplyCandidateListFixed(Model& m, const Ctx& ctx,
+                             schema::CandidateListFixed::Reader e);
+// True when the proposal passed all three stages.
+bool PassedAllStages(const ProposalRec& p);
+// The stage (1..3) at which the proposal was rejected, or 0.
+int RejectedAt(const ProposalRec& p);
+// "government review (审核)", ... for stage 1..3.
+std::string StageName(int stage);
+
+// rules_vote.cc
+Status CheckVotingRulesAdopted(const Model& m, const Ctx& ctx,
+                               schema::VotingRulesAdopted::Reader e);
+void ApplyVotingRulesAdopted(Model& m, const Ctx& ctx,
+                             schema::VotingRulesAdopted::Reader e);
+Status CheckDeliberationRecorded(const Model& m, const Ctx& ctx,
+                                 schema::DeliberationRecorded::Reader e);
+void ApplyDeliberationRecorded(Model& m, const Ctx& ctx,
+                               schema::DeliberationRecorded::Reader e);
+Status CheckRoundOpened(const Model& m, const Ctx& ctx,
+                        schema::RoundOpened::Reader e);
+void ApplyRoundOpened(Model& m, const Ctx& ctx, schema::RoundOpened::Reader e);
+
+// rules_ballots.cc
+Status CheckBallotBoxSealed(const Model& m, const Ctx& ctx,
+                            schema::BallotBoxSealed::Reader e);
+void ApplyBallotBoxSealed(Model& m, const Ctx& ctx,
+                          schema::BallotBoxSealed::Reader e);
+Status CheckBallotBoxOpened(const Model& m, const Ctx& ctx,
+                            schema::BallotBoxOpened::Reader e);
+void ApplyBallotBoxOpened(Model& m, const Ctx& ctx,
+                          schema::BallotBoxOpened::Reader e);
+Status CheckBallotsRecorded(const Model& m, const Ctx& ctx,
+                            schema::BallotsRecorded::Reader e);
+void ApplyBallotsRecorded(Model& m, const Ctx& ctx,
+                          schema::BallotsRecorded::Reader e);
+Status CheckTallyCertified(const Model& m, const Ctx& ctx,
+                           schema::TallyCertified::Reader e);
+void ApplyTallyCertified(Model& m, const Ctx& ctx,
+                         schema::TallyCertified::Reader e);
+Status CheckResultAnnounced(const Model& m, const Ctx& ctx,
+                            schema::ResultAnnounced::Reader e);
+void ApplyResultAnnounced(Model& m, const Ctx& ctx,
+                          schema::ResultAnnounced::Reader e);
+
+// rules_supervision.cc
+Status CheckSupervision(const Model& m, const Ctx& ctx,
+                        schema::Event::Reader e);
+void ApplySupervision(Model& m, const Ctx& ctx, schema::Event::Reader e);
+
+// rules_correction.cc
+Status CheckCorrection(const Model& m, const Ctx& ctx,
+                       schema::Correction::Reader e);
+void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e);
+
+// The record an entry belongs to (itself for record-creating entries).
+uint64_t OwnerOf(const Model& m, uint64_t entry);
+
+}  // namespace piaojue::projections::internal

@@ -1,0 +1,36 @@
+// Shared pieces of the views (views*.cc). Private to projections/.
+#pragma once
+
+#include <capnp/schema.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ledger/status.h"
+#include "projections/internal/model.h"
+#include "projections/views.h"
+
+namespace piaojue::projections::internal {
+
+using nlohmann::json;
+
+json MoneyJson(int64_t fen);
+json DateJson(const Date& d);  // "YYYY-MM-DD", or null when unset
+// The enumerant's schema name, e.g. "wechat"; "unknown(N)" if unknown.
+std::string EnumName(capnp::EnumSchema schema, int value);
+template <typename E>
+std::string EnumName(int value) {
+  return EnumName(capnp::Schema::from<E>(), value);
+}
+json CorrectionsJson(const Model& m, uint64_t entry);
+json JurisdictionJson(const Model& m, const std::string& code);
+// The name a ballot shows for an item: the candidate name, else the title.
+std::string ItemName(const Model& m, uint64_t ref);
+
+Result<json> CyclesView(const Model& m, const ViewQuery& q);
+Result<json> FunnelView(const Model& m, const ViewQuery& q);
+Result<json> CandidatesView(const Model& m, const ViewQuery& q);
+Result<json> TallyView(const Model& m, const ViewQuery& q);
+Result<json> ProjectsView(const Model& m, const ViewQuery& q, Date as_of);
+
+}  // namespace piaojue::projections::internal

@@ -1,0 +1,140 @@
+#include "projections/replay.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace piaojue::projections {
+
+namespace {
+
+Status Errno(const std::string& what, const std::string& path) {
+  return IOError(what + " " + path + ": " + std::strerror(errno));
+}
+
+Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write", path);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Errno("open directory", dir);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("fsync directory", dir);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state) {
+  if (size > ledger.size()) {
+    return OutOfRange("the ledger has " + std::to_string(ledger.size()) +
+                      " entries, not " + std::to_string(size));
+  }
+  if (state->size() > size) {
+    return OutOfRange("the state already holds " +
+                      std::to_string(state->size()) + " entries");
+  }
+  return ledger.ForEachEntry(
+      state->size(), size,
+      [&](uint64_t index, std::string_view bytes) -> Status {
+        Result<ledger::EntryView> entry = ledger::EntryView::Parse(bytes);
+        if (!entry.ok()) {
+          return Status(entry.status().code(),
+                        "entry " + std::to_string(index) + ": " +
+                            entry.status().message());
+        }
+        Status s = state->Check(*entry);
+        if (!s.ok()) {
+          return Status(s.code(),
+                        "entry " + std::to_string(index) + ": " + s.message());
+        }
+        state->Apply(*entry);
+        return Status::Ok();
+      });
+}
+
+Result<State> ReplayTo(const ledger::Ledger& ledger, uint64_t size) {
+  State state;
+  RETURN_IF_ERROR(CatchUp(ledger, size, &state));
+  return state;
+}
+
+Result<State> ReplayAsOf(const ledger::Ledger& ledger, int64_t at_ms) {
+  ASSIGN_OR_RETURN(uint64_t size, ledger.SizeAtTime(at_ms));
+  return ReplayTo(ledger, size);
+}
+
+Status SaveSnapshot(const State& state, const std::string& path) {
+  const std::string bytes = state.Serialize();
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", tmp);
+  Status s = WriteAll(fd, bytes, tmp);
+  if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", tmp);
+  if (::close(fd) != 0 && s.ok()) s = Errno("close", tmp);
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = Errno("rename to", path);
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return SyncDirectory(dir.empty() ? "." : dir);
+}
+
+Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
+                            const std::string& snapshot_path, LoadInfo* info) {
+  LoadInfo local;
+  LoadInfo& out = info ? *info : local;
+  out = LoadInfo{};
+  State state;
+  std::ifstream in(snapshot_path, std::ios::binary);
+  if (in) {
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    Result<State> loaded = State::Deserialize(buffer.str());
+    if (!loaded.ok()) {
+      out.ignored_because = loaded.status().ToString();
+    } else if (loaded->size() > ledger.size()) {
+      out.ignored_because =
+          "the snapshot holds " + std::to_string(loaded->size()) +
+          " entries, the ledger only " + std::to_string(ledger.size());
+    } else if (loaded->size() > 0) {
+      Result<std::string> bytes = ledger.ReadEntry(loaded->size() - 1);
+      Result<ledger::EntryView> last =
+          bytes.ok() ? ledger::EntryView::Parse(*bytes)
+                     : Result<ledger::EntryView>(bytes.status());
+      if (!last.ok()) {
+        out.ignored_because = last.status().ToString();
+      } else if (last->EntryHash() != loaded->last_entry_hash()) {
+        out.ignored_because =
+            "the snapshot's last entry hash differs from entry " +
+            std::to_string(loaded->size() - 1) + " of the ledger";
+      } else {
+        state = std::move(loaded).value();
+        out.from_snapshot = true;
+        out.snapshot_size = state.size();
+      }
+    }
+  }
+  RETURN_IF_ERROR(CatchUp(ledger, ledger.size(), &state));
+  return state;
+}
+
+}  // namespace piaojue::projections

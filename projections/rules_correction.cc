@@ -1,0 +1,351 @@
+// Corrections: a replacement or retraction of an earlier entry. The original
+// stays in the log and in the audit trail; the records show the corrected
+// content from the correction on. See docs/RULES.md, "Corrections".
+#include <algorithm>
+
+#include "projections/internal/rules.h"
+
+namespace piaojue::projections::internal {
+
+namespace {
+
+template <typename T>
+void EraseValue(std::vector<T>& v, const T& value) {
+  v.erase(std::remove(v.begin(), v.end(), value), v.end());
+}
+
+template <typename Rec>
+void EraseEntry(std::vector<Rec>& v, uint64_t entry) {
+  v.erase(std::remove_if(v.begin(), v.end(),
+                         [&](const Rec& r) { return r.entry == entry; }),
+          v.end());
+}
+
+Status InUse(const std::string& what, uint64_t by) {
+  return Refused("correction.in_use", what + " (entry " + std::to_string(by) +
+                                          "); correct or retract that first");
+}
+
+// Whether the record or sub-record written by `target` may be retracted.
+Status CheckRetraction(const Model& m, uint64_t target, int kind) {
+  const uint64_t owner = OwnerOf(m, target);
+  switch (kind) {
+    case Which::CYCLE_OPENED: {
+      const CycleRec& c = m.cycles.at(target);
+      if (!c.proposals.empty()) {
+        return InUse("the cycle already has proposals", c.proposals.front());
+      }
+      if (!c.votes.empty())
+        return InUse("the cycle has a vote", c.votes.front());
+      if (!c.deliberations.empty()) {
+        return InUse("the cycle has deliberations", c.deliberations.front());
+      }
+      return Status::Ok();
+    }
+    case Which::PROPOSAL_SUBMITTED:
+    case Which::PROPOSALS_MERGED: {
+      const ProposalRec& p = m.proposals.at(target);
+      if (p.merged_into != kNoRef) {
+        return InUse("the proposal was merged", p.merged_into);
+      }
+      if (p.candidate) {
+        return InUse("the proposal is on the candidate list",
+                     m.cycles.at(p.cycle).candidate_list);
+      }
+      if (kind == Which::PROPOSALS_MERGED && p.screening[0].entry != kNoRef) {
+        return InUse("the merged proposal was already screened",
+                     p.screening[0].entry);
+      }
+      return Status::Ok();
+    }
+    case Which::SCREENING_DECIDED: {
+      const ProposalRec& p = m.proposals.at(owner);
+      int stage = 0;
+      for (int s = 0; s < kStages; ++s) {
+        if (p.screening[s].entry == target) stage = s + 1;
+      }
+      if (p.merged_into != kNoRef) {
+        return InUse("the proposal was merged", p.merged_into);
+      }
+      if (stage < kStages && p.screening[stage].entry != kNoRef) {
+        return InUse("a later screening stage decided on it",
+                     p.screening[stage].entry);
+      }
+      if (p.candidate) {
+        return InUse("the proposal is on the candidate list",
+                     m.cycles.at(p.cycle).candidate_list);
+      }
+      return Status::Ok();
+    }
+    case Which::CANDIDATE_LIST_FIXED: {
+      for (const auto& [ref, c] : m.cycles) {
+        if (c.candidate_list == target && !c.votes.empty()) {
+          return Refused("list.after_rules",
+                         "the voting rules of " + Describe(m, ref) +
+                             " were already adopted (entry " +
+                             std::to_string(c.votes.front()) +
+                             "); the candidate list can no longer change");
+        }
+      }
+      return Status::Ok();
+    }
+    case Which::VOTING_RULES_ADOPTED: {
+      const VoteRec& v = m.votes.at(target);
+      if (!v.rounds.empty()) return InUse("round 1 was opened", v.rounds[0]);
+      return Status::Ok();
+    }
+    case Which::ROUND_OPENED: {
+      const RoundRec& r = m.rounds.at(target);
+      if (!r.boxes.empty()) return InUse("a box was sealed", r.boxes[0]);
+      return Status::Ok();
+    }
+    case Which::BALLOT_BOX_SEALED: {
+      const BoxRec& b = m.boxes.at(target);
+      if (b.opened != kNoRef) return InUse("the box was opened", b.opened);
+      return Status::Ok();
+    }
+    case Which::BALLOT_BOX_OPENED: {
+      const BoxRec& b = m.boxes.at(owner);
+      if (!b.parts.empty()) {
+        return InUse("ballots of the box were recorded", b.parts[0]);
+      }
+      return Status::Ok();
+    }
+    case Which::IMPLEMENTATION_PLANNED: {
+      const ProjectRec& p = m.projects.at(owner);
+      if (!p.progress.empty()) {
+        return InUse("progress was reported under the plan",
+                     p.progress[0].entry);
+      }
+      if (!p.acceptances.empty()) {
+        return InUse("the project was accepted", p.acceptances[0].entry);
+      }
+      return Status::Ok();
+    }
+    case Which::ACCEPTANCE_RECORDED: {
+      const ProjectRec& p = m.projects.at(owner);
+      const bool other_passed =
+          std::any_of(p.acceptances.begin(), p.acceptances.end(),
+                      [&](const AcceptanceRec& a) {
+                        return a.entry != target && a.passed;
+                      });
+      if (!p.reviews.empty() && !other_passed) {
+        return InUse("the project's operation was reviewed",
+                     p.reviews[0].entry);
+      }
+      return Status::Ok();
+    }
+    case Which::RECTIFICATION_ORDERED: {
+      const RectificationRec& r = m.rectifications.at(target);
+      if (!r.reports.empty()) {
+        return InUse("the order has reports", r.reports[0].entry);
+      }
+      return Status::Ok();
+    }
+    default:
+      return Status::Ok();
+  }
+}
+
+void ApplyRetraction(Model& m, uint64_t target, int kind) {
+  const uint64_t owner = OwnerOf(m, target);
+  switch (kind) {
+    case Which::CYCLE_OPENED:
+      m.cycles.erase(target);
+      return;
+    case Which::PROPOSAL_SUBMITTED:
+    case Which::PROPOSALS_MERGED: {
+      ProposalRec& p = m.proposals.at(target);
+      for (uint64_t s : p.sources) m.proposals.at(s).merged_into = kNoRef;
+      EraseValue(m.cycles.at(p.cycle).proposals, target);
+      m.proposals.erase(target);
+      return;
+    }
+    case Which::SCREENING_DECIDED:
+      for (ScreeningRec& s : m.proposals.at(owner).screening) {
+        if (s.entry == target) s = ScreeningRec{};
+      }
+      return;
+    case Which::CANDIDATE_LIST_FIXED:
+      for (auto& [ref, c] : m.cycles) {
+        if (c.candidate_list != target) continue;
+        for (const CandidateRec& cand : c.candidates) {
+          m.proposals.at(cand.proposal).candidate = false;
+        }
+        c.candidates.clear();
+        c.candidate_list = kNoRef;
+        c.list_sent_on = Date{};
+      }
+      return;
+    case Which::VOTING_RULES_ADOPTED: {
+      CycleRec& c = m.cycles.at(m.votes.at(target).cycle);
+      EraseValue(c.votes, target);
+      if (c.selection_vote == target) c.selection_vote = kNoRef;
+      m.votes.erase(target);
+      return;
+    }
+    case Which::DELIBERATION_RECORDED:
+      EraseValue(m.cycles.at(m.deliberations.at(target).cycle).deliberations,
+                 target);
+      m.deliberations.erase(target);
+      return;
+    case Which::ROUND_OPENED:
+      EraseValue(m.votes.at(m.rounds.at(target).vote).rounds, target);
+      m.rounds.erase(target);
+      return;
+    case Which::BALLOT_BOX_SEALED:
+      EraseValue(m.rounds.at(m.boxes.at(target).round).boxes, target);
+      m.boxes.erase(target);
+      return;
+    case Which::BALLOT_BOX_OPENED: {
+      BoxRec& b = m.boxes.at(owner);
+      b.opened = kNoRef;
+      b.issued = 0;
+      b.collected = 0;
+      b.opened_monitors.clear();
+      return;
+    }
+    case Which::IMPLEMENTATION_PLANNED:
+      m.projects.at(owner).plan = PlanRec{};
+      return;
+    case Which::PROGRESS_REPORTED:
+      EraseEntry(m.projects.at(owner).progress, target);
+      return;
+    case Which::SUPERVISION_NOTICE_ISSUED:
+      EraseEntry(m.projects.at(owner).notices, target);
+      return;
+    case Which::ADJUSTMENT_DECIDED:
+      EraseEntry(m.projects.at(owner).adjustments, target);
+      return;
+    case Which::ACCEPTANCE_RECORDED:
+      EraseEntry(m.projects.at(owner).acceptances, target);
+      return;
+    case Which::EVALUATION_SCORED:
+      EraseEntry(m.projects.at(owner).evaluations, target);
+      return;
+    case Which::OPERATION_REVIEWED:
+      EraseEntry(m.projects.at(owner).reviews, target);
+      return;
+    case Which::INSPECTION_RECORDED:
+      for (uint64_t p : m.inspections.at(target).projects) {
+        EraseValue(m.projects.at(p).inspections, target);
+      }
+      m.inspections.erase(target);
+      return;
+    case Which::RECTIFICATION_ORDERED:
+      EraseValue(
+          m.projects.at(m.rectifications.at(target).project).rectifications,
+          target);
+      m.rectifications.erase(target);
+      return;
+    case Which::RECTIFICATION_REPORTED:
+      EraseEntry(m.rectifications.at(owner).reports, target);
+      return;
+    default:
+      return;
+  }
+}
+
+bool IsVoteRecord(int kind) {
+  return kind == Which::BALLOTS_RECORDED || kind == Which::TALLY_CERTIFIED ||
+         kind == Which::RESULT_ANNOUNCED;
+}
+
+bool IsCorrectable(int kind) {
+  return kind != Which::GENESIS && kind != Which::JURISDICTION_REGISTERED &&
+         kind != Which::KEY_REGISTERED && kind != Which::KEY_REVOKED &&
+         kind != Which::CORRECTION && kind <= Which::CORRECTION;
+}
+
+// The place where the target stood: what its replacement is checked against.
+Ctx TargetContext(const Model& m, const Ctx& ctx, uint64_t target) {
+  Ctx at;
+  at.index = target;
+  at.date = DateFromMs(m.entries[target].recorded_at_ms);
+  at.jurisdiction = m.entries[target].jurisdiction;
+  at.replacing = true;
+  at.by = ctx.index;
+  return at;
+}
+
+// The record whose existence a sub-record's correction depends on.
+Status OwnerAlive(const Model& m, uint64_t target) {
+  const EntryMeta& meta = m.entries[target];
+  const uint64_t owner = meta.owner;
+  if (owner == target) return Status::Ok();
+  if (owner < m.entries.size() && m.entries[owner].retracted) {
+    return Refused("ref.retracted",
+                   "entry " + std::to_string(target) + " belongs to entry " +
+                       std::to_string(owner) + ", which was retracted");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckCorrection(const Model& m, const Ctx& ctx,
+                       schema::Correction::Reader e) {
+  const uint64_t target = e.getTarget();
+  if (target >= ctx.index || target >= m.entries.size()) {
+    return Refused("ref.missing", "the correction targets entry " +
+                                      std::to_string(target) +
+                                      ", which does not exist");
+  }
+  if (e.getReason().size() == 0) {
+    return Malformed("correction.fields", "a correction must state its reason");
+  }
+  const EntryMeta& meta = m.entries[target];
+  const std::string kind_name =
+      ledger::EventKindName(static_cast<schema::Event::Which>(meta.kind));
+  if (IsVoteRecord(meta.kind)) {
+    return Refused("correction.vote_records_final",
+                   "entry " + std::to_string(target) + " is a " + kind_name +
+                       ": recorded ballots, certified tallies and announced "
+                       "results are final; a vote is redone by a further "
+                       "round, never edited");
+  }
+  if (!IsCorrectable(meta.kind)) {
+    return Refused("correction.not_correctable",
+                   "entry " + std::to_string(target) + " is a " + kind_name +
+                       ", which cannot be corrected");
+  }
+  if (meta.jurisdiction != ctx.jurisdiction) {
+    return Refused("ref.other_jurisdiction", "entry " + std::to_string(target) +
+                                                 " belongs to jurisdiction " +
+                                                 meta.jurisdiction);
+  }
+  if (meta.retracted) {
+    return Refused("correction.retracted",
+                   "entry " + std::to_string(target) +
+                       " was already retracted by entry " +
+                       std::to_string(meta.corrections.back()));
+  }
+  RETURN_IF_ERROR(OwnerAlive(m, target));
+  if (e.isRetraction()) return CheckRetraction(m, target, meta.kind);
+  auto replacement = e.getReplacement();
+  if (static_cast<int>(replacement.which()) != meta.kind) {
+    return Malformed("correction.kind", "a " + kind_name +
+                                            " can only be replaced by a " +
+                                            kind_name + ", not by a " +
+                                            ledger::EventKindName(replacement));
+  }
+  return CheckEvent(m, TargetContext(m, ctx, target), replacement);
+}
+
+void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
+  const uint64_t target = e.getTarget();
+  const uint64_t owner = OwnerOf(m, target);
+  m.entries[target].corrections.push_back(ctx.index);
+  m.entries[ctx.index].owner = owner;
+  if (e.isRetraction()) {
+    m.Touched(owner, ctx.index, "retracted");
+    const int kind = m.entries[target].kind;
+    m.entries[target].retracted = true;
+    ApplyRetraction(m, target, kind);
+    return;
+  }
+  m.Touched(owner, ctx.index, "corrected");
+  ApplyEvent(m, TargetContext(m, ctx, target), e.getReplacement());
+}
+
+}  // namespace piaojue::projections::internal

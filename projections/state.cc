@@ -1,0 +1,251 @@
+// State: the fold, its dispatch over event kinds, and RulesValidator.
+#include "projections/state.h"
+
+#include <algorithm>
+
+#include "projections/internal/model.h"
+#include "projections/internal/rules.h"
+
+namespace piaojue::projections {
+
+namespace internal {
+
+Status CheckEvent(const Model& m, const Ctx& ctx, schema::Event::Reader e) {
+  switch (e.which()) {
+    case Which::GENESIS:
+    case Which::JURISDICTION_REGISTERED:
+    case Which::KEY_REGISTERED:
+    case Which::KEY_REVOKED:
+      return Status::Ok();  // the registry's rules are ledger::Authority's
+    case Which::CYCLE_OPENED:
+      return CheckCycleOpened(m, ctx, e.getCycleOpened());
+    case Which::PROPOSAL_SUBMITTED:
+      return CheckProposalSubmitted(m, ctx, e.getProposalSubmitted());
+    case Which::PROPOSALS_MERGED:
+      return CheckProposalsMerged(m, ctx, e.getProposalsMerged());
+    case Which::SCREENING_DECIDED:
+      return CheckScreeningDecided(m, ctx, e.getScreeningDecided());
+    case Which::CANDIDATE_LIST_FIXED:
+      return CheckCandidateListFixed(m, ctx, e.getCandidateListFixed());
+    case Which::VOTING_RULES_ADOPTED:
+      return CheckVotingRulesAdopted(m, ctx, e.getVotingRulesAdopted());
+    case Which::DELIBERATION_RECORDED:
+      return CheckDeliberationRecorded(m, ctx, e.getDeliberationRecorded());
+    case Which::ROUND_OPENED:
+      return CheckRoundOpened(m, ctx, e.getRoundOpened());
+    case Which::BALLOT_BOX_SEALED:
+      return CheckBallotBoxSealed(m, ctx, e.getBallotBoxSealed());
+    case Which::BALLOT_BOX_OPENED:
+      return CheckBallotBoxOpened(m, ctx, e.getBallotBoxOpened());
+    case Which::BALLOTS_RECORDED:
+      return CheckBallotsRecorded(m, ctx, e.getBallotsRecorded());
+    case Which::TALLY_CERTIFIED:
+      return CheckTallyCertified(m, ctx, e.getTallyCertified());
+    case Which::RESULT_ANNOUNCED:
+      return CheckResultAnnounced(m, ctx, e.getResultAnnounced());
+    case Which::IMPLEMENTATION_PLANNED:
+    case Which::PROGRESS_REPORTED:
+    case Which::INSPECTION_RECORDED:
+    case Which::SUPERVISION_NOTICE_ISSUED:
+    case Which::ADJUSTMENT_DECIDED:
+    case Which::ACCEPTANCE_RECORDED:
+    case Which::EVALUATION_SCORED:
+    case Which::RECTIFICATION_ORDERED:
+    case Which::RECTIFICATION_REPORTED:
+    case Which::OPERATION_REVIEWED:
+      return CheckSupervision(m, ctx, e);
+    case Which::CORRECTION:
+      if (ctx.replacing) {
+        return Malformed("correction.kind",
+                         "a correction cannot be replaced by a correction");
+      }
+      return CheckCorrection(m, ctx, e.getCorrection());
+  }
+  return Malformed("event.kind",
+                   "event kind " + std::to_string(static_cast<int>(e.which())) +
+                       " is unknown to these rules");
+}
+
+void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
+  switch (e.which()) {
+    case Which::GENESIS: {
+      auto g = e.getGenesis();
+      m.origin = g.getOrigin().cStr();
+      m.deployment_name = g.getDeploymentName().cStr();
+      return;
+    }
+    case Which::JURISDICTION_REGISTERED: {
+      auto j = e.getJurisdictionRegistered();
+      JurisdictionRec rec;
+      rec.code = j.getCode().cStr();
+      rec.name = j.getName().cStr();
+      rec.level = static_cast<int>(j.getLevel());
+      rec.parent = j.getParentCode().cStr();
+      rec.registered_at = ctx.index;
+      m.jurisdictions[rec.code] = rec;
+      return;
+    }
+    case Which::KEY_REGISTERED: {
+      auto k = e.getKeyRegistered();
+      m.key_holders[crypto::ToHex(crypto::Bytes(
+          k.getKey().begin(), k.getKey().size()))] = k.getHolder().cStr();
+      return;
+    }
+    case Which::KEY_REVOKED:
+      return;
+    case Which::CYCLE_OPENED:
+      return ApplyCycleOpened(m, ctx, e.getCycleOpened());
+    case Which::PROPOSAL_SUBMITTED:
+      return ApplyProposalSubmitted(m, ctx, e.getProposalSubmitted());
+    case Which::PROPOSALS_MERGED:
+      return ApplyProposalsMerged(m, ctx, e.getProposalsMerged());
+    case Which::SCREENING_DECIDED:
+      return ApplyScreeningDecided(m, ctx, e.getScreeningDecided());
+    case Which::CANDIDATE_LIST_FIXED:
+      return ApplyCandidateListFixed(m, ctx, e.getCandidateListFixed());
+    case Which::VOTING_RULES_ADOPTED:
+      return ApplyVotingRulesAdopted(m, ctx, e.getVotingRulesAdopted());
+    case Which::DELIBERATION_RECORDED:
+      return ApplyDeliberationRecorded(m, ctx, e.getDeliberationRecorded());
+    case Which::ROUND_OPENED:
+      return ApplyRoundOpened(m, ctx, e.getRoundOpened());
+    case Which::BALLOT_BOX_SEALED:
+      return ApplyBallotBoxSealed(m, ctx, e.getBallotBoxSealed());
+    case Which::BALLOT_BOX_OPENED:
+      return ApplyBallotBoxOpened(m, ctx, e.getBallotBoxOpened());
+    case Which::BALLOTS_RECORDED:
+      return ApplyBallotsRecorded(m, ctx, e.getBallotsRecorded());
+    case Which::TALLY_CERTIFIED:
+      return ApplyTallyCertified(m, ctx, e.getTallyCertified());
+    case Which::RESULT_ANNOUNCED:
+      return ApplyResultAnnounced(m, ctx, e.getResultAnnounced());
+    case Which::IMPLEMENTATION_PLANNED:
+    case Which::PROGRESS_REPORTED:
+    case Which::INSPECTION_RECORDED:
+    case Which::SUPERVISION_NOTICE_ISSUED:
+    case Which::ADJUSTMENT_DECIDED:
+    case Which::ACCEPTANCE_RECORDED:
+    case Which::EVALUATION_SCORED:
+    case Which::RECTIFICATION_ORDERED:
+    case Which::RECTIFICATION_REPORTED:
+    case Which::OPERATION_REVIEWED:
+      return ApplySupervision(m, ctx, e);
+    case Which::CORRECTION:
+      return ApplyCorrection(m, ctx, e.getCorrection());
+  }
+}
+
+}  // namespace internal
+
+using internal::Ctx;
+using internal::Model;
+
+State::State() : model_(std::make_unique<Model>()) {}
+State::~State() = default;
+State::State(const State& other)
+    : model_(std::make_unique<Model>(*other.model_)) {}
+State& State::operator=(const State& other) {
+  if (this != &other) model_ = std::make_unique<Model>(*other.model_);
+  return *this;
+}
+State::State(State&&) noexcept = default;
+State& State::operator=(State&&) noexcept = default;
+
+uint64_t State::size() const { return model_->size; }
+int64_t State::last_recorded_at_ms() const {
+  return model_->last_recorded_at_ms;
+}
+
+crypto::Hash State::last_entry_hash() const {
+  crypto::Hash h{};
+  if (!model_->last_entry_hash.empty()) {
+    crypto::FromHex(model_->last_entry_hash, h).PermitUncheckedError();
+  }
+  return h;
+}
+
+std::vector<uint64_t> State::CycleRefs() const {
+  std::vector<uint64_t> refs;
+  for (const auto& [ref, cycle] : model_->cycles) refs.push_back(ref);
+  return refs;
+}
+
+namespace {
+
+Ctx ContextOf(const ledger::EntryView& entry) {
+  Ctx ctx;
+  ctx.index = entry.index();
+  ctx.date = DateFromMs(entry.recorded_at_ms());
+  ctx.jurisdiction = entry.authored().getJurisdiction().cStr();
+  ctx.by = entry.index();
+  return ctx;
+}
+
+}  // namespace
+
+Status State::Check(const ledger::EntryView& entry) const {
+  if (entry.index() != model_->size) {
+    return internal::Refused("state.order",
+                             "entry " + std::to_string(entry.index()) +
+                                 " cannot follow: the state holds " +
+                                 std::to_string(model_->size) + " entries");
+  }
+  RETURN_IF_ERROR(internal::CheckTextUtf8(entry.event()));
+  return internal::CheckEvent(*model_, ContextOf(entry), entry.event());
+}
+
+void State::Apply(const ledger::EntryView& entry) {
+  Model& m = *model_;
+  const Ctx ctx = ContextOf(entry);
+  internal::EntryMeta meta;
+  meta.kind = static_cast<int>(entry.event().which());
+  meta.jurisdiction = ctx.jurisdiction;
+  const std::string author = crypto::ToHex(crypto::AsBytes(entry.author_key()));
+  auto [it, inserted] =
+      m.author_ids.emplace(author, static_cast<uint32_t>(m.authors.size()));
+  if (inserted) m.authors.push_back(author);
+  meta.author = it->second;
+  meta.signed_at_ms = entry.authored().getSignedAtMs();
+  meta.recorded_at_ms = entry.recorded_at_ms();
+  meta.owner = ctx.index;  // sub-record kinds overwrite it
+  m.entries.push_back(std::move(meta));
+  internal::ApplyEvent(m, ctx, entry.event());
+  m.size = ctx.index + 1;
+  m.last_recorded_at_ms = entry.recorded_at_ms();
+  m.last_entry_hash = crypto::ToHex(crypto::AsBytes(entry.EntryHash()));
+}
+
+Result<RoundRecount> State::Recount(uint64_t round) const {
+  const Model& m = *model_;
+  auto it = m.rounds.find(round);
+  if (it == m.rounds.end()) {
+    return NotFound("entry " + std::to_string(round) + " is not a round");
+  }
+  const internal::RoundRec& r = it->second;
+  RoundRecount out;
+  out.round = round;
+  out.vote = r.vote;
+  out.rules = internal::RulesFor(m, r);
+  out.items = r.items;
+  for (uint64_t b : r.boxes) {
+    const internal::BoxRec& box = m.boxes.at(b);
+    if (box.opened == internal::kNoRef) continue;
+    out.issued += box.issued;
+    out.collected += box.collected;
+  }
+  out.void_round = internal::RoundVoid(m, r);
+  out.complete = internal::RoundFullyRecorded(m, r);
+  out.count = internal::RoundCount(m, r);
+  out.outcome = Decide(out.rules, out.count);
+  return out;
+}
+
+Status RulesValidator::Validate(const ledger::EntryView& entry) {
+  return state_.Check(entry);
+}
+
+void RulesValidator::Apply(const ledger::EntryView& entry) {
+  state_.Apply(entry);
+}
+
+}  // namespace piaojue::projections

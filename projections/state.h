@@ -1,0 +1,101 @@
+// The state of every cycle in the log: a pure, deterministic fold of the
+// entries, and the cycle's rules that decide whether the next entry may
+// follow. See docs/RULES.md for every rule and docs/VIEWS.md for what is read
+// from a State.
+//
+// A State is not thread-safe: the ledger's writer (through RulesValidator),
+// a replay or a verifier owns it; readers take a copy or serialize access.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/crypto.h"
+#include "ledger/entry.h"
+#include "ledger/ledger.h"
+#include "ledger/status.h"
+#include "projections/tally.h"
+
+namespace piaojue::projections {
+
+namespace internal {
+struct Model;
+}
+
+// The recount of one round from its recorded ballots.
+struct RoundRecount {
+  uint64_t round = 0;
+  uint64_t vote = 0;
+  TallyRules rules;
+  std::vector<uint64_t> items;  // ballot order
+  uint32_t issued = 0;          // sum over the round's opened boxes
+  uint32_t collected = 0;
+  bool void_round = false;  // some box collected more than it issued
+  bool complete = false;    // every box opened and fully recorded
+  BallotCount count;
+  Outcome outcome;
+};
+
+class State {
+ public:
+  State();
+  ~State();
+  State(const State& other);
+  State& operator=(const State& other);
+  State(State&&) noexcept;
+  State& operator=(State&&) noexcept;
+
+  // OK if `entry` may follow the entries applied so far. Otherwise
+  // FailedPrecondition (or InvalidArgument for malformed content) whose
+  // message starts "rule <id>: " and names the rule broken in plain words.
+  // Authorization (which role may author what) is not checked here: that is
+  // ledger::Authority's job. Does not change the state.
+  Status Check(const ledger::EntryView& entry) const;
+
+  // Applies an accepted entry. Precondition: Check(entry) returned OK.
+  void Apply(const ledger::EntryView& entry);
+
+  // The number of entries applied (the index the next entry must have).
+  uint64_t size() const;
+  int64_t last_recorded_at_ms() const;
+  // SHA-256 of the last applied entry (all zero while empty).
+  crypto::Hash last_entry_hash() const;
+
+  // Refs of every live cycle, in log order.
+  std::vector<uint64_t> CycleRefs() const;
+
+  // The recount of a round's recorded ballots (whatever has been recorded so
+  // far). NotFound unless `round` is a roundOpened entry.
+  Result<RoundRecount> Recount(uint64_t round) const;
+
+  // A snapshot of the whole state: deterministic bytes (JSON) that include
+  // size() and last_entry_hash(). Deserialize(Serialize()) gives a state
+  // whose Serialize() is the same bytes.
+  std::string Serialize() const;
+  // Corruption for bytes that are not a snapshot of this version.
+  static Result<State> Deserialize(std::string_view bytes);
+
+  // For the views in this library only; not a stable interface.
+  const internal::Model& model() const { return *model_; }
+
+ private:
+  std::unique_ptr<internal::Model> model_;
+};
+
+// Installs the rules into a Ledger: Validate = State::Check, Apply =
+// State::Apply. The State must outlive the validator and be in step with the
+// ledger (the state of exactly the ledger's entries so far).
+class RulesValidator : public ledger::EntryValidator {
+ public:
+  explicit RulesValidator(State& state) : state_(state) {}
+  Status Validate(const ledger::EntryView& entry) override;
+  void Apply(const ledger::EntryView& entry) override;
+
+ private:
+  State& state_;
+};
+
+}  // namespace piaojue::projections

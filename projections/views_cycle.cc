@@ -1,0 +1,249 @@
+// The cycles, funnel and candidates views. See docs/VIEWS.md.
+#include <algorithm>
+#include <set>
+
+#include "ledger/schema/piaojue.capnp.h"
+#include "projections/internal/milestones.h"
+#include "projections/internal/rules.h"
+#include "projections/internal/view_util.h"
+
+namespace piaojue::projections::internal {
+
+namespace {
+
+constexpr int kAdvance = static_cast<int>(schema::ScreeningOutcome::ADVANCE);
+
+Result<const CycleRec*> FindCycle(const Model& m, const ViewQuery& q) {
+  if (!q.cycle) return InvalidArgument("this view needs a cycle");
+  auto it = m.cycles.find(*q.cycle);
+  if (it == m.cycles.end()) {
+    return NotFound("no cycle was opened by entry " + std::to_string(*q.cycle));
+  }
+  return &it->second;
+}
+
+std::string StageKey(int stage) {
+  return EnumName<schema::ScreeningStage>(stage);
+}
+
+// The proposals submitted directly (not merges) that a record stands for.
+void Origins(const Model& m, uint64_t ref, std::set<uint64_t>* out) {
+  const ProposalRec& p = m.proposals.at(ref);
+  if (!p.merged) {
+    out->insert(ref);
+    return;
+  }
+  for (uint64_t s : p.sources) Origins(m, s, out);
+}
+
+// Where a retired proposal ended up: follow the merges.
+uint64_t Final(const Model& m, uint64_t ref) {
+  while (m.proposals.at(ref).merged_into != kNoRef) {
+    ref = m.proposals.at(ref).merged_into;
+  }
+  return ref;
+}
+
+bool Settled(const Model& m, const CycleRec& c) {
+  return c.selection_vote != kNoRef &&
+         VoteSettled(m, m.votes.at(c.selection_vote));
+}
+
+json EligibilityJson(const Eligibility& e) {
+  return json{{"ownBudget", e.own_budget},
+              {"broadBenefit", e.broad_benefit},
+              {"completableInYear", e.completable_in_year},
+              {"notMajorEngineering", e.not_major_engineering},
+              {"landPolicyFundingSecured", e.land_policy_funding_secured}};
+}
+
+json FateJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
+  if (p.merged_into != kNoRef) {
+    return json{{"status", "merged"}, {"into", p.merged_into}};
+  }
+  if (int stage = RejectedAt(p); stage != 0) {
+    const ScreeningRec& s = p.screening[stage - 1];
+    return json{{"status", "rejected"},
+                {"stage", StageKey(stage)},
+                {"entry", s.entry},
+                {"reasonCode", EnumName<schema::ReasonCode>(s.reason_code)},
+                {"reasonText", s.reason_text},
+                {"eligibility", EligibilityJson(s.eligibility)}};
+  }
+  if (p.elected_round != kNoRef) {
+    return json{{"status", "elected"}, {"round", p.elected_round}};
+  }
+  if (p.candidate) {
+    return json{{"status", Settled(m, c) ? "notElected" : "candidate"}};
+  }
+  if (PassedAllStages(p)) {
+    return json{{"status",
+                 c.candidate_list != kNoRef ? "notListed" : "passedScreening"}};
+  }
+  int next = 1;
+  while (next <= kStages && p.screening[next - 1].entry != kNoRef) ++next;
+  return json{{"status", "inScreening"}, {"nextStage", StageKey(next)}};
+}
+
+json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
+  const Details& d = p.details;
+  json screening = json::array();
+  for (int s = 0; s < kStages; ++s) {
+    const ScreeningRec& r = p.screening[s];
+    if (r.entry == kNoRef) continue;
+    screening.push_back(
+        json{{"stage", StageKey(s + 1)},
+             {"entry", r.entry},
+             {"outcome", EnumName<schema::ScreeningOutcome>(r.outcome)},
+             {"reasonCode", EnumName<schema::ReasonCode>(r.reason_code)},
+             {"reasonText", r.reason_text},
+             {"eligibility", EligibilityJson(r.eligibility)},
+             {"corrections", CorrectionsJson(m, r.entry)}});
+  }
+  std::set<uint64_t> origins;
+  Origins(m, p.ref, &origins);
+  json j{{"ref", p.ref},
+         {"title", d.title},
+         {"description", d.description},
+         {"category", EnumName<schema::Category>(d.category)},
+         {"location", d.location},
+         {"estimatedInvestment", MoneyJson(d.investment_fen)},
+         {"fundingSource", EnumName<schema::FundingSource>(d.funding_source)},
+         {"fundingNote", d.funding_note},
+         {"expectedCompletion", DateJson(d.expected_completion)},
+         {"proposerType", EnumName<schema::ProposerType>(p.proposer_type)},
+         {"proposerName", p.proposer_name},
+         {"channel", EnumName<schema::Channel>(p.channel)},
+         {"receiptRef", p.receipt_ref},
+         {"merged", p.merged},
+         {"sources", p.sources},
+         {"origins", std::vector<uint64_t>(origins.begin(), origins.end())},
+         {"screening", std::move(screening)},
+         {"fate", FateJson(m, c, p)},
+         {"corrections", CorrectionsJson(m, p.ref)}};
+  if (p.merged) j["mergeReason"] = p.merge_reason;
+  return j;
+}
+
+}  // namespace
+
+Result<json> CyclesView(const Model& m, const ViewQuery&) {
+  json cycles = json::array();
+  for (const auto& [ref, c] : m.cycles) {
+    size_t submitted = 0, merges = 0, rejected = 0, elected = 0;
+    for (uint64_t p : c.proposals) {
+      const ProposalRec& rec = m.proposals.at(p);
+      (rec.merged ? merges : submitted) += 1;
+      rejected += RejectedAt(rec) != 0;
+      elected += rec.elected_round != kNoRef;
+    }
+    cycles.push_back(
+        json{{"ref", ref},
+             {"jurisdiction", JurisdictionJson(m, c.jurisdiction)},
+             {"year", c.year},
+             {"title", c.title},
+             {"budget", MoneyJson(c.budget_fen)},
+             {"projectCount", c.project_count},
+             {"collection", json{{"start", DateJson(c.collection_start)},
+                                 {"end", DateJson(c.collection_end)}}},
+             {"scope", c.scope},
+             {"stage", CycleStage(m, c)},
+             {"counts", json{{"proposals", submitted},
+                             {"merges", merges},
+                             {"rejected", rejected},
+                             {"candidates", c.candidates.size()},
+                             {"elected", elected},
+                             {"votes", c.votes.size()}}},
+             {"candidateList", c.candidate_list},
+             {"selectionVote", c.selection_vote},
+             {"votes", c.votes},
+             {"corrections", CorrectionsJson(m, ref)}});
+  }
+  return json{{"cycles", std::move(cycles)}};
+}
+
+Result<json> FunnelView(const Model& m, const ViewQuery& q) {
+  ASSIGN_OR_RETURN(const CycleRec* c, FindCycle(m, q));
+  json proposals = json::array();
+  json by_stage = json::object();
+  for (int s = 1; s <= kStages; ++s) {
+    by_stage[StageKey(s)] =
+        json{{"advanced", 0}, {"rejected", 0}, {"pending", 0}};
+  }
+  json by_channel = json::object();
+  size_t submitted = 0, merges = 0, retired = 0, candidates = 0, elected = 0;
+  for (uint64_t ref : c->proposals) {
+    const ProposalRec& p = m.proposals.at(ref);
+    proposals.push_back(ProposalJson(m, *c, p));
+    (p.merged ? merges : submitted) += 1;
+    retired += p.merged_into != kNoRef;
+    candidates += p.candidate;
+    elected += p.elected_round != kNoRef;
+    if (p.merged_into == kNoRef) {
+      // Each live proposal is counted at every stage it reached.
+      for (int s = 1; s <= kStages; ++s) {
+        const ScreeningRec& r = p.screening[s - 1];
+        json& row = by_stage[StageKey(s)];
+        if (r.entry == kNoRef) {
+          row["pending"] = row["pending"].get<int>() + 1;
+          break;
+        }
+        const char* key = r.outcome == kAdvance ? "advanced" : "rejected";
+        row[key] = row[key].get<int>() + 1;
+        if (r.outcome != kAdvance) break;
+      }
+    }
+    if (!p.merged) {
+      // Channels are credited through merges: where did proposals received
+      // through each channel end up?
+      const ProposalRec& fin = m.proposals.at(Final(m, ref));
+      json& row = by_channel[EnumName<schema::Channel>(p.channel)];
+      if (row.is_null())
+        row = json{{"submitted", 0}, {"candidates", 0}, {"elected", 0}};
+      row["submitted"] = row["submitted"].get<int>() + 1;
+      if (fin.candidate) row["candidates"] = row["candidates"].get<int>() + 1;
+      if (fin.elected_round != kNoRef) {
+        row["elected"] = row["elected"].get<int>() + 1;
+      }
+    }
+  }
+  return json{{"cycle", c->ref},
+              {"title", c->title},
+              {"proposals", std::move(proposals)},
+              {"totals", json{{"submitted", submitted},
+                              {"merges", merges},
+                              {"retiredByMerge", retired},
+                              {"byStage", std::move(by_stage)},
+                              {"candidates", candidates},
+                              {"elected", elected},
+                              {"byChannel", std::move(by_channel)}}}};
+}
+
+Result<json> CandidatesView(const Model& m, const ViewQuery& q) {
+  ASSIGN_OR_RETURN(const CycleRec* c, FindCycle(m, q));
+  json list = json::array();
+  int position = 0;
+  for (const CandidateRec& cand : c->candidates) {
+    const ProposalRec& p = m.proposals.at(cand.proposal);
+    list.push_back(
+        json{{"position", ++position},
+             {"proposal", cand.proposal},
+             {"name", cand.name},
+             {"content", cand.content},
+             {"implementingAgency", cand.agency},
+             {"investment", MoneyJson(cand.investment_fen)},
+             {"requirements", cand.requirements},
+             {"category", EnumName<schema::Category>(p.details.category)},
+             {"location", p.details.location},
+             {"channel", EnumName<schema::Channel>(p.channel)},
+             {"elected", p.elected_round != kNoRef},
+             {"electedRound", p.elected_round}});
+  }
+  return json{{"cycle", c->ref},
+              {"listEntry", c->candidate_list},
+              {"sentToDeputiesOn", DateJson(c->list_sent_on)},
+              {"candidates", std::move(list)},
+              {"corrections", CorrectionsJson(m, c->candidate_list)}};
+}
+
+}  // namespace piaojue::projections::internal
