@@ -1,5 +1,6 @@
 #include "projections/dates.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace piaojue::projections {
@@ -82,6 +83,61 @@ std::optional<Date> ParseDate(std::string_view text) {
   Date d{number(0, 4), number(5, 2), number(8, 2)};
   if (!IsValidDate(d)) return std::nullopt;
   return d;
+}
+
+std::optional<int64_t> ParseInstantMs(std::string_view text) {
+  if (text.size() == 10) {
+    auto d = ParseDate(text);
+    if (!d) return std::nullopt;
+    return MsAtStartOfDay(*d) + kMsPerDay - 1;
+  }
+  if (text.size() < 20) return std::nullopt;
+  auto d = ParseDate(text.substr(0, 10));
+  if (!d || (text[10] != 'T' && text[10] != 't' && text[10] != ' ')) {
+    return std::nullopt;
+  }
+  auto digits = [&](size_t pos, size_t len) -> int {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (i >= text.size() || text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  if (text[13] != ':' || text[16] != ':') return std::nullopt;
+  const int hh = digits(11, 2), mm = digits(14, 2), ss = digits(17, 2);
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int64_t ms = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int scale = 100, n = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      ms += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+      ++n;
+    }
+    if (n == 0) return std::nullopt;
+  }
+  int64_t offset_ms = 0;
+  std::string_view zone = text.substr(pos);
+  if (zone == "Z" || zone == "z") {
+    offset_ms = 0;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') &&
+             zone[3] == ':') {
+    const int oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return std::nullopt;
+    offset_ms = (oh * 60LL + om) * 60 * 1000;
+    if (zone[0] == '-') offset_ms = -offset_ms;
+  } else {
+    return std::nullopt;
+  }
+  const int64_t utc_midnight = DaysFromCivil(*d) * kMsPerDay;
+  return utc_midnight + ((hh * 60LL + mm) * 60 + std::min(ss, 59)) * 1000 + ms -
+         offset_ms;
 }
 
 }  // namespace piaojue::projections

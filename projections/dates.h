@@ -43,4 +43,11 @@ std::string FormatDate(const Date& d);
 // Parses "YYYY-MM-DD"; nullopt unless it is a valid date in that form.
 std::optional<Date> ParseDate(std::string_view text);
 
+// Parses an RFC 3339 instant ("2025-07-01T09:30:00+08:00", "…Z", optional
+// fractional seconds, which are truncated to milliseconds) into ms since the
+// Unix epoch. A bare date "YYYY-MM-DD" means the end of that CST day (the
+// last millisecond), so "as of 2025-07-01" includes everything recorded that
+// day. nullopt for anything else.
+std::optional<int64_t> ParseInstantMs(std::string_view text);
+
 }  // namespace piaojue::projections

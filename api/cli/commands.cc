@@ -1,0 +1,357 @@
+#include "api/cli/commands.h"
+
+#include <capnp/message.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/cli/data_dir.h"
+#include "api/cli/render.h"
+#include "api/cli/session.h"
+#include "ledger/bundle.h"
+#include "ledger/event_json.h"
+#include "ledger/ledger.h"
+#include "ledger/note.h"
+#include "projections/dates.h"
+#include "projections/diff.h"
+#include "projections/replay.h"
+#include "projections/views.h"
+#include "verifier/proof_bundle.h"
+
+namespace piaojue::cli {
+
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+note::SignerKey NewKey(std::string name) {
+  return note::SignerKey{std::move(name), crypto::GenerateKeyPair()};
+}
+
+Result<ledger::SignedEvent> SignBuilt(
+    const crypto::KeyPair& key, std::string_view jurisdiction,
+    const std::function<void(schema::Event::Builder)>& fill) {
+  capnp::MallocMessageBuilder m;
+  auto e = m.initRoot<schema::Event>();
+  fill(e);
+  return ledger::SignEvent(key, jurisdiction, NowMs(), e.asReader());
+}
+
+Status AppendAndReport(Session& session, const ledger::SignedEvent& event,
+                       std::ostream& out) {
+  ASSIGN_OR_RETURN(ledger::AppendResult r, session.ledger().Append(event));
+  auto bytes = session.ledger().ReadEntry(r.index);
+  std::string kind = "entry";
+  if (bytes.ok()) {
+    auto view = ledger::EntryView::Parse(*bytes);
+    if (view.ok()) kind = ledger::EventKindName(view->event());
+  }
+  out << "appended entry " << r.index << " (" << kind << ") leaf "
+      << crypto::ToHex(crypto::AsBytes(r.leaf_hash)) << "\n";
+  return session.SaveSnapshot();
+}
+
+Result<crypto::KeyPair> RootKey(const DataDir& dir) {
+  ASSIGN_OR_RETURN(note::SignerKey k, ReadKeyFile(dir.root_key_path()));
+  return k.key_pair;
+}
+
+}  // namespace
+
+Status Init(const InitOptions& o, std::ostream& out) {
+  RETURN_IF_ERROR(crypto::InitCrypto());
+  RETURN_IF_ERROR(note::ValidateKeyName(o.origin));
+  DataDir dir(o.data);
+  std::error_code ec;
+  if (std::filesystem::exists(dir.ledger_path(), ec)) {
+    return AlreadyExists("a ledger already exists in " + o.data);
+  }
+  std::filesystem::create_directories(dir.keys_path(), ec);
+  if (ec) return IOError("cannot create " + dir.keys_path());
+  ::chmod(dir.keys_path().c_str(), 0700);
+
+  note::SignerKey root = NewKey("root");
+  note::SignerKey log = NewKey(o.origin);
+  RETURN_IF_ERROR(WriteKeyFile(dir.root_key_path(), root));
+  RETURN_IF_ERROR(WriteKeyFile(dir.log_key_path(), log));
+
+  ASSIGN_OR_RETURN(
+      ledger::SignedEvent genesis,
+      SignBuilt(root.key_pair, "", [&](schema::Event::Builder e) {
+        auto g = e.initGenesis();
+        g.setOrigin(o.origin);
+        g.setRootKey(capnp::Data::Reader(root.key_pair.public_key.data(), 32));
+        g.setFormatVersion(ledger::kFormatVersion);
+        g.setDeploymentName(o.deployment_name);
+        g.setCheckpointKey(
+            note::FormatVerifierKey(o.origin, log.key_pair.public_key));
+      }));
+  ledger::LedgerOptions options;
+  options.checkpoint_key = log;
+  ASSIGN_OR_RETURN(auto ledger,
+                   ledger::Ledger::Create(dir.ledger_path(), genesis, options));
+  RETURN_IF_ERROR(ledger->SignCheckpoint().status());
+  out << "created ledger " << o.origin << " in " << o.data << "\n";
+  out << "root key: "
+      << crypto::ToHex(crypto::AsBytes(root.key_pair.public_key)) << "\n";
+  out << "verifier key: "
+      << note::FormatVerifierKey(o.origin, log.key_pair.public_key) << "\n";
+  return Status::Ok();
+}
+
+Status AddJurisdiction(const JurisdictionOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  schema::Level level;
+  if (o.level == "county") {
+    level = schema::Level::COUNTY;
+  } else if (o.level == "township") {
+    level = schema::Level::TOWNSHIP;
+  } else {
+    return InvalidArgument("--level must be county or township");
+  }
+  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(dir));
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  ASSIGN_OR_RETURN(ledger::SignedEvent event,
+                   SignBuilt(root, "", [&](schema::Event::Builder e) {
+                     auto j = e.initJurisdictionRegistered();
+                     j.setCode(o.code);
+                     j.setName(o.name);
+                     j.setLevel(level);
+                     j.setParentCode(o.parent);
+                   }));
+  return AppendAndReport(*session, event, out);
+}
+
+Status AddKey(const KeyOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  ASSIGN_OR_RETURN(schema::Role role, ParseRole(o.role));
+  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(dir));
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  const std::string path = dir.author_key_path(o.role, o.jurisdiction);
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return AlreadyExists("key file exists: " + path);
+  }
+  note::SignerKey key = NewKey(o.role + "@" + o.jurisdiction);
+  ASSIGN_OR_RETURN(
+      ledger::SignedEvent event,
+      SignBuilt(root, "", [&](schema::Event::Builder e) {
+        auto k = e.initKeyRegistered();
+        k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
+        k.setRole(role);
+        k.setJurisdiction(o.jurisdiction);
+        k.setHolder(o.holder);
+      }));
+  // Register first: a key file without a registration would be useless, and
+  // a refused registration must not leave a key behind.
+  RETURN_IF_ERROR(AppendAndReport(*session, event, out));
+  RETURN_IF_ERROR(WriteKeyFile(path, key));
+  out << "key " << crypto::ToHex(crypto::AsBytes(key.key_pair.public_key))
+      << " saved in " << path << "\n";
+  return Status::Ok();
+}
+
+Status RevokeKey(const KeyOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(dir));
+  ASSIGN_OR_RETURN(note::SignerKey key,
+                   ReadKeyFile(dir.author_key_path(o.role, o.jurisdiction)));
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  ASSIGN_OR_RETURN(
+      ledger::SignedEvent event,
+      SignBuilt(root, "", [&](schema::Event::Builder e) {
+        auto k = e.initKeyRevoked();
+        k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
+        k.setReason(o.reason);
+      }));
+  return AppendAndReport(*session, event, out);
+}
+
+Status Submit(const SubmitOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  std::string text;
+  if (o.file == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    text = ss.str();
+  } else {
+    std::ifstream in(o.file, std::ios::binary);
+    if (!in) return NotFound("cannot read " + o.file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  std::string jurisdiction;
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (!j.is_object() || !j.contains("event")) {
+      return InvalidArgument(
+          o.file + ": expected {\"jurisdiction\": …, \"event\": {…}}");
+    }
+    jurisdiction = j.value("jurisdiction", "");
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(o.file + ": not JSON: " + e.what());
+  }
+  crypto::KeyPair key;
+  if (o.as_role == "root") {
+    ASSIGN_OR_RETURN(key, RootKey(dir));
+  } else {
+    RETURN_IF_ERROR(ParseRole(o.as_role).status());
+    ASSIGN_OR_RETURN(note::SignerKey k,
+                     ReadKeyFile(dir.author_key_path(o.as_role, jurisdiction)));
+    key = k.key_pair;
+  }
+  ASSIGN_OR_RETURN(ledger::SignedEvent event, SignCommand(text, key));
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  return AppendAndReport(*session, event, out);
+}
+
+Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
+                                        const crypto::KeyPair& key) {
+  std::string jurisdiction, event_json;
+  try {
+    auto j = nlohmann::json::parse(command_json);
+    if (!j.is_object() || !j.contains("event") || !j["event"].is_object()) {
+      return InvalidArgument(
+          "a command is {\"jurisdiction\": \"…\", \"event\": {…}}");
+    }
+    for (auto& [k, v] : j.items()) {
+      if (k != "jurisdiction" && k != "event") {
+        return InvalidArgument("unknown command field \"" + k + "\"");
+      }
+    }
+    if (j.contains("jurisdiction") && !j["jurisdiction"].is_string()) {
+      return InvalidArgument("\"jurisdiction\" must be a string");
+    }
+    jurisdiction = j.value("jurisdiction", "");
+    event_json = j["event"].dump();
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("command is not JSON: ") + e.what());
+  }
+  capnp::MallocMessageBuilder m;
+  auto e = m.initRoot<schema::Event>();
+  RETURN_IF_ERROR(ledger::EventFromJson(event_json, e));
+  return ledger::SignEvent(key, jurisdiction, NowMs(), e.asReader());
+}
+
+Status Checkpoint(const std::string& data, std::ostream& out) {
+  DataDir dir(data);
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  ASSIGN_OR_RETURN(std::string note, session->ledger().SignCheckpoint());
+  out << note;
+  return Status::Ok();
+}
+
+Status Export(const ExportOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  ledger::Ledger& ledger = session->ledger();
+  ASSIGN_OR_RETURN(std::string note, ledger.SignCheckpoint());
+  ASSIGN_OR_RETURN(auto parsed, note::ParseNote(note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  RETURN_IF_ERROR(
+      ledger::WriteBundle(o.out_file, note, cp.size,
+                          [&](uint64_t i) { return ledger.ReadEntry(i); }));
+  out << "exported " << cp.size << " entries and a signed checkpoint to "
+      << o.out_file << "\n";
+  return Status::Ok();
+}
+
+Status Prove(const ProveOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  ledger::Ledger& ledger = session->ledger();
+  ASSIGN_OR_RETURN(std::string note, ledger.SignCheckpoint());
+  ASSIGN_OR_RETURN(auto parsed, note::ParseNote(note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  verifier::ProofSource src;
+  src.size = cp.size;
+  src.checkpoint = note;
+  src.for_each_entry = [&](const auto& fn) {
+    return ledger.ForEachEntry(0, cp.size, fn);
+  };
+  src.inclusion = [&](uint64_t index) {
+    return ledger.InclusionProof(index, cp.size);
+  };
+  ASSIGN_OR_RETURN(std::string bundle,
+                   verifier::BuildProofBundle(o.record, src));
+  std::ofstream f(o.out_file, std::ios::binary | std::ios::trunc);
+  if (!(f << bundle) || !f.flush()) {
+    return IOError("cannot write " + o.out_file);
+  }
+  out << "wrote the proof of record " << o.record << " against checkpoint "
+      << cp.size << " to " << o.out_file << "\n";
+  return Status::Ok();
+}
+
+Status PrintEntry(const std::string& data, uint64_t index, std::ostream& out) {
+  DataDir dir(data);
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir, /*read_only=*/true));
+  ASSIGN_OR_RETURN(std::string bytes, session->ledger().ReadEntry(index));
+  ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(bytes));
+  out << nlohmann::json::parse(ledger::EntryToJson(view)).dump(2) << "\n";
+  return Status::Ok();
+}
+
+Result<projections::State> StateAsOf(const ledger::Ledger& ledger,
+                                     const projections::State& current,
+                                     std::string_view as_of) {
+  if (as_of.empty()) return current;
+  if (std::all_of(as_of.begin(), as_of.end(),
+                  [](char c) { return c >= '0' && c <= '9'; })) {
+    if (as_of.size() > 19) return InvalidArgument("--as-of: too large");
+    const uint64_t size = std::stoull(std::string(as_of));
+    if (size > ledger.size()) {
+      return OutOfRange("--as-of " + std::string(as_of) +
+                        ": the log has only " + std::to_string(ledger.size()) +
+                        " entries");
+    }
+    if (size == current.size()) return current;
+    return projections::ReplayTo(ledger, size);
+  }
+  std::optional<int64_t> ms = projections::ParseInstantMs(as_of);
+  if (!ms) {
+    return InvalidArgument("--as-of \"" + std::string(as_of) +
+                           "\": expected an entry count (e.g. 120), a date "
+                           "(2025-07-01, end of that day in China time) or an "
+                           "RFC 3339 time (2025-07-01T09:00:00+08:00)");
+  }
+  return projections::ReplayAsOf(ledger, *ms);
+}
+
+Status Show(const ShowOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir, /*read_only=*/true));
+  projections::ViewQuery q;
+  q.cycle = o.cycle;
+  q.record = o.record;
+  q.round = o.round;
+  ASSIGN_OR_RETURN(projections::State state,
+                   StateAsOf(session->ledger(), session->state(), o.as_of));
+  ASSIGN_OR_RETURN(nlohmann::json view, projections::View(state, o.view, q));
+  if (!o.diff_from.empty()) {
+    ASSIGN_OR_RETURN(
+        projections::State before,
+        StateAsOf(session->ledger(), session->state(), o.diff_from));
+    ASSIGN_OR_RETURN(nlohmann::json old_view,
+                     projections::View(before, o.view, q));
+    view = projections::Diff(old_view, view);
+  }
+  if (o.json) {
+    out << view.dump(2) << "\n";
+  } else {
+    RenderView(view, out);
+  }
+  return Status::Ok();
+}
+
+}  // namespace piaojue::cli

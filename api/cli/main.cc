@@ -1,0 +1,136 @@
+// piaojue: the command-line tool for a piaojue ledger. See docs/COMMANDS.md.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "api/cli/commands.h"
+#include "ledger/crypto.h"
+
+namespace {
+
+// Exit codes: 0 success, 1 refused or failed, 2 bad usage.
+int Report(const piaojue::Status& s) {
+  if (s.ok()) return 0;
+  std::cerr << "piaojue: " << s.ToString() << "\n";
+  return s.code() == piaojue::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace piaojue::cli;
+  if (!piaojue::crypto::InitCrypto().ok()) {
+    std::cerr << "piaojue: libsodium failed to initialize\n";
+    return 1;
+  }
+  CLI::App app{"piaojue: the audit ledger of livelihood-project votes (票决)"};
+  app.require_subcommand(1);
+  std::string data;
+  auto add_data = [&](CLI::App* c) {
+    c->add_option("--data", data, "data directory")->required();
+  };
+
+  InitOptions init;
+  auto* init_cmd = app.add_subcommand("init", "create a ledger and its keys");
+  add_data(init_cmd);
+  init_cmd
+      ->add_option("--origin", init.origin,
+                   "checkpoint origin, e.g. ledger.example.gov.cn/piaojue")
+      ->required();
+  init_cmd->add_option("--name", init.deployment_name, "deployment name");
+
+  JurisdictionOptions jur;
+  auto* jur_cmd =
+      app.add_subcommand("jurisdiction", "register a jurisdiction (root key)");
+  add_data(jur_cmd);
+  jur_cmd->add_option("--code", jur.code, "administrative code")->required();
+  jur_cmd->add_option("--name", jur.name, "name, e.g. 清河县")->required();
+  jur_cmd->add_option("--level", jur.level, "county | township")->required();
+  jur_cmd->add_option("--parent", jur.parent, "parent jurisdiction code");
+
+  KeyOptions key;
+  auto* key_cmd = app.add_subcommand("key", "create, register or revoke keys");
+  key_cmd->require_subcommand(1);
+  auto* key_add = key_cmd->add_subcommand(
+      "add", "create an author key for a role and register it (root key)");
+  add_data(key_add);
+  key_add->add_option("--role", key.role, "role, e.g. teller")->required();
+  key_add->add_option("--jurisdiction", key.jurisdiction, "code")->required();
+  key_add->add_option("--holder", key.holder, "office or person holding it")
+      ->required();
+  auto* key_revoke =
+      key_cmd->add_subcommand("revoke", "revoke a local author key (root key)");
+  add_data(key_revoke);
+  key_revoke->add_option("--role", key.role, "role")->required();
+  key_revoke->add_option("--jurisdiction", key.jurisdiction, "code")
+      ->required();
+  key_revoke->add_option("--reason", key.reason, "why")->required();
+
+  SubmitOptions submit;
+  auto* submit_cmd =
+      app.add_subcommand("submit", "sign a command (JSON) and append it");
+  add_data(submit_cmd);
+  submit_cmd
+      ->add_option("--as", submit.as_role, "role whose key signs, or root")
+      ->required();
+  submit_cmd->add_option("file", submit.file, "command JSON file, - for stdin")
+      ->required();
+
+  auto* cp_cmd =
+      app.add_subcommand("checkpoint", "sign and print a checkpoint");
+  add_data(cp_cmd);
+
+  ExportOptions exp;
+  auto* export_cmd = app.add_subcommand(
+      "export", "write every entry and a checkpoint to a file");
+  add_data(export_cmd);
+  export_cmd->add_option("--out", exp.out_file, "bundle file")->required();
+
+  uint64_t entry_index = 0;
+  auto* entry_cmd = app.add_subcommand("entry", "print one entry as JSON");
+  add_data(entry_cmd);
+  entry_cmd->add_option("index", entry_index, "entry index")->required();
+
+  ProveOptions prove;
+  auto* prove_cmd = app.add_subcommand(
+      "prove", "write an offline proof bundle of one record");
+  add_data(prove_cmd);
+  prove_cmd->add_option("record", prove.record, "record ref (entry index)")
+      ->required();
+  prove_cmd->add_option("--out", prove.out_file, "proof bundle file")
+      ->required();
+
+  ShowOptions show;
+  auto* show_cmd = app.add_subcommand("show", "show a view of the ledger");
+  add_data(show_cmd);
+  show_cmd
+      ->add_option("view", show.view,
+                   "cycles | funnel | candidates | tally | projects | audit")
+      ->required();
+  show_cmd->add_option("--cycle", show.cycle, "cycle ref (entry index)");
+  show_cmd->add_option("--record", show.record, "record ref (entry index)");
+  show_cmd->add_option("--round", show.round, "round ref (entry index)");
+  show_cmd->add_option("--as-of", show.as_of,
+                       "entry count N, or time 2025-07-31T12:00:00+08:00");
+  show_cmd->add_option("--diff-from", show.diff_from,
+                       "show what changed since this point (N or time)");
+  show_cmd->add_flag("--json", show.json, "machine-readable JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  std::ostream& out = std::cout;
+  if (*init_cmd) return (init.data = data, Report(Init(init, out)));
+  if (*jur_cmd) return (jur.data = data, Report(AddJurisdiction(jur, out)));
+  if (*key_add) return (key.data = data, Report(AddKey(key, out)));
+  if (*key_revoke) return (key.data = data, Report(RevokeKey(key, out)));
+  if (*submit_cmd) return (submit.data = data, Report(Submit(submit, out)));
+  if (*cp_cmd) return Report(Checkpoint(data, out));
+  if (*export_cmd) return (exp.data = data, Report(Export(exp, out)));
+  if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));
+  if (*prove_cmd) return (prove.data = data, Report(Prove(prove, out)));
+  if (*show_cmd) return (show.data = data, Report(Show(show, out)));
+  return 2;
+}

@@ -1,0 +1,48 @@
+// An open data directory: the ledger with the cycle's rules installed and
+// the projections kept up to date as entries are appended.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/cli/data_dir.h"
+#include "ledger/ledger.h"
+
+namespace piaojue::projections {
+class State;
+class RulesValidator;
+}  // namespace piaojue::projections
+
+namespace piaojue::cli {
+
+class Session {
+ public:
+  // Opens DIR/ledger for writing, with the checkpoint key if DIR/keys/log.key
+  // exists and the rules validator over the projections (loaded from the
+  // snapshot when it matches the log, else rebuilt from the entries).
+  // "in use" is reported clearly when another process holds the ledger.
+  static Result<std::unique_ptr<Session>> Open(const DataDir& dir,
+                                               bool read_only = false);
+  ~Session();
+
+  ledger::Ledger& ledger() { return *ledger_; }
+  projections::State& state() { return *state_; }
+  const DataDir& dir() const { return dir_; }
+
+  // Saves the projections' snapshot (after appends; best effort is not
+  // enough: a failure is reported, but the ledger itself is already durable).
+  Status SaveSnapshot();
+
+ private:
+  explicit Session(DataDir dir);
+  DataDir dir_;
+  std::unique_ptr<projections::State> state_;
+  std::unique_ptr<projections::RulesValidator> validator_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+};
+
+// Signs `event_json` ({"jurisdiction": …, "event": {…}}) with `key`.
+Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
+                                        const crypto::KeyPair& key);
+
+}  // namespace piaojue::cli

@@ -1,0 +1,162 @@
+#include "verifier/explain.h"
+
+#include <capnp/dynamic.h>
+#include <capnp/schema.h>
+
+#include <set>
+
+#include "ledger/event_json.h"
+#include "ledger/merkle.h"
+
+namespace piaojue::verifier {
+
+namespace {
+
+bool IsRefField(std::string_view name) {
+  static const std::set<std::string_view> kRefs = {
+      "cycle", "proposal", "sources",  "vote",        "round",
+      "box",   "project",  "projects", "order",       "target",
+      "items", "item",     "elected",  "tiedAtCutoff"};
+  return kRefs.count(name) > 0;
+}
+
+bool Walk(capnp::DynamicStruct::Reader s, uint64_t record, int depth) {
+  if (depth > 8) return false;
+  auto check_field = [&](capnp::StructSchema::Field f) {
+    auto type = f.getType();
+    std::string_view name = f.getProto().getName().cStr();
+    if (!s.has(f)) return false;
+    auto v = s.get(f);
+    if (type.isUInt64() && IsRefField(name)) {
+      return v.as<uint64_t>() == record;
+    }
+    if (type.isStruct()) {
+      return Walk(v.as<capnp::DynamicStruct>(), record, depth + 1);
+    }
+    if (type.isList()) {
+      auto list = v.as<capnp::DynamicList>();
+      auto element = type.asList().getElementType();
+      for (auto item : list) {
+        if (element.isUInt64() && IsRefField(name) &&
+            item.as<uint64_t>() == record) {
+          return true;
+        }
+        if (element.isStruct() &&
+            Walk(item.as<capnp::DynamicStruct>(), record, depth + 1)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  for (auto f : s.getSchema().getNonUnionFields()) {
+    if (check_field(f)) return true;
+  }
+  KJ_IF_MAYBE (active, s.which()) {
+    if (check_field(*active)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool EventReferences(schema::Event::Reader event, uint64_t record) {
+  capnp::DynamicStruct::Reader dyn = event;
+  return Walk(dyn, record, 0);
+}
+
+void TrailCollector::Add(const ledger::EntryView& entry) {
+  if (entry.index() == record_ || EventReferences(entry.event(), record_)) {
+    entries_.emplace_back(entry.index(), entry.bytes());
+  }
+}
+
+Result<std::vector<crypto::Hash>> ProofFromLeaves(
+    const std::vector<crypto::Hash>& leaves, uint64_t index, uint64_t size) {
+  if (size > leaves.size()) return OutOfRange("size beyond the leaves");
+  // Complete nodes, level by level, computed once.
+  std::vector<std::vector<crypto::Hash>> levels{
+      std::vector<crypto::Hash>(leaves.begin(), leaves.begin() + size)};
+  while (levels.back().size() > 1) {
+    const auto& below = levels.back();
+    std::vector<crypto::Hash> up;
+    for (size_t i = 0; i + 1 < below.size(); i += 2) {
+      up.push_back(merkle::NodeHash(below[i], below[i + 1]));
+    }
+    levels.push_back(std::move(up));
+  }
+  merkle::NodeReader read = [&](uint8_t level,
+                                uint64_t i) -> Result<crypto::Hash> {
+    if (level >= levels.size() || i >= levels[level].size()) {
+      return NotFound("node not complete");
+    }
+    return levels[level][i];
+  };
+  return merkle::InclusionProof(read, index, size);
+}
+
+nlohmann::json TrailCollector::ToJson(
+    const LogChecker& checker,
+    const std::vector<std::pair<std::string, std::string>>& checkpoints,
+    const std::optional<note::VerifierKey>& key) const {
+  using nlohmann::json;
+  // The largest checkpoint that verifies and is covered by the checked log.
+  uint64_t size = checker.size();
+  std::string against = "the checked log (no verified checkpoint)";
+  std::string root_hex;
+  uint64_t best = 0;
+  if (key) {
+    for (const auto& [source, note_text] : checkpoints) {
+      auto text = note::Open(note_text, *key);
+      if (!text.ok()) continue;
+      auto cp = note::ParseCheckpoint(*text);
+      if (!cp.ok() || cp->size > checker.size() || cp->size < best) continue;
+      auto root = checker.RootAt(cp->size);
+      if (!root.ok() || *root != cp->root) continue;
+      best = cp->size;
+      size = cp->size;
+      against = "checkpoint (" + source + ") of size " + std::to_string(size);
+    }
+  }
+  auto root = checker.RootAt(size);
+  if (root.ok()) root_hex = crypto::ToHex(crypto::AsBytes(*root));
+  json out;
+  out["record"] = record_;
+  out["provedAgainst"] = against;
+  out["treeSize"] = size;
+  out["root"] = root_hex;
+  json trail = json::array();
+  for (const auto& [index, bytes] : entries_) {
+    auto view = ledger::EntryView::Parse(bytes);
+    if (!view.ok()) continue;
+    json e = json::parse(ledger::EntryToJson(*view));
+    e.erase("prevHash");
+    e.erase("nonce");
+    e["relation"] = index == record_ ? "created" : "references";
+    if (view->event().isCorrection() &&
+        view->event().getCorrection().getTarget() == record_) {
+      e["relation"] = "corrects";
+    }
+    if (index < size) {
+      auto proof = ProofFromLeaves(checker.leaf_hashes(), index, size);
+      if (proof.ok()) {
+        json p = json::array();
+        for (const auto& h : *proof)
+          p.push_back(crypto::ToHex(crypto::AsBytes(h)));
+        e["inclusionProof"] = p;
+        e["inclusionVerified"] =
+            root.ok() && merkle::VerifyInclusion(view->LeafHash(), index, size,
+                                                 *proof, *root)
+                             .ok();
+      }
+    } else {
+      e["inclusionProof"] = nullptr;
+      e["inclusionVerified"] = false;
+    }
+    trail.push_back(std::move(e));
+  }
+  out["entries"] = trail;
+  return out;
+}
+
+}  // namespace piaojue::verifier

@@ -1,0 +1,121 @@
+// LogChecker: re-derives everything about a log from its entries alone.
+// See docs/VERIFY.md and docs/FORMAT.md, "Verifying a log of entries".
+//
+// Feed entries in order with Add(); each call checks the entry completely
+// (canonical bytes, index, chain, time, author signature, nonce uniqueness,
+// authorization against the registry replayed so far, and — if a rules hook
+// is given — the cycle's rules), then folds it into the Merkle tree. The
+// first failure is sticky and names the entry index. Memory use is O(number
+// of distinct nonces + registry), never the entries themselves.
+//
+// Signature checks are the expensive part; AddBatch() verifies a batch's
+// signatures on all cores before the in-order checks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "ledger/authority.h"
+#include "ledger/entry.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "ledger/status.h"
+
+namespace piaojue::verifier {
+
+// What went wrong, for the report and the exit code.
+struct Failure {
+  uint64_t index = 0;  // the entry at fault (or the checkpoint's size)
+  std::string check;   // "decode", "index", "chain", "time", "signature",
+                       // "nonce", "authorization", "rules", "checkpoint"
+  std::string expected;
+  std::string found;
+  std::string message;  // one line for a person
+};
+
+// The cycle's rules, replayed: Check must refuse what the ledger would have
+// refused; Apply folds an accepted entry.
+struct RulesHook {
+  std::function<Status(const ledger::EntryView&)> check;
+  std::function<void(const ledger::EntryView&)> apply;
+};
+
+class LogChecker {
+ public:
+  explicit LogChecker(std::optional<RulesHook> rules = std::nullopt);
+
+  // Checks and folds entry `index` (must be size()). Returns false once a
+  // failure has been recorded (then failure() says what).
+  bool Add(uint64_t index, std::string_view bytes);
+  // The same for a run of consecutive entries starting at size(), verifying
+  // their signatures in parallel on `threads` threads.
+  bool AddBatch(uint64_t first_index, const std::vector<std::string>& entries,
+                unsigned threads);
+
+  // Checks a signed checkpoint note against the entries seen so far: the
+  // signature under `key` (if given; otherwise the note's first Ed25519
+  // signature whose key is named in `unpinned_key`), the origin (genesis),
+  // and that the root for the checkpoint's size equals the recomputed one.
+  // The checkpoint's size must be <= size(). Records a failure otherwise.
+  bool CheckCheckpoint(std::string_view signed_note,
+                       const note::VerifierKey& key);
+
+  // Asks the checker to remember the root when the log reaches `size`
+  // entries (for checkpoints read before the entries), in O(1) memory.
+  void WatchSize(uint64_t size) {
+    watched_roots_.emplace(size, merkle::Hash{});
+  }
+
+  uint64_t size() const { return frontier_.size(); }
+  merkle::Hash root() const { return frontier_.Root(); }
+  // Roots at every checkpointed size are needed after the fact; keep the
+  // leaf hashes only when asked (for --explain and proofs).
+  void KeepLeafHashes() { keep_leaves_ = true; }
+  const std::vector<merkle::Hash>& leaf_hashes() const { return leaves_; }
+
+  const std::optional<Failure>& failure() const { return failure_; }
+  const ledger::Authority& authority() const { return authority_; }
+  const std::string& origin() const { return authority_.origin(); }
+
+  // Root of the first `size` leaves: the current size, a watched size that
+  // was reached, or any size when KeepLeafHashes() was called before the
+  // first Add.
+  Result<merkle::Hash> RootAt(uint64_t size) const;
+
+ private:
+  bool Fail(uint64_t index, std::string check, std::string message,
+            std::string expected = "", std::string found = "");
+  bool CheckOne(uint64_t index, const ledger::EntryView& view,
+                bool signature_ok, const Status& signature_status);
+
+  std::optional<RulesHook> rules_;
+  std::optional<Failure> failure_;
+  ledger::Authority authority_;
+  merkle::Frontier frontier_;
+  merkle::Hash prev_hash_{};
+  int64_t prev_recorded_at_ = INT64_MIN;
+  std::unordered_set<std::string> nonces_;
+  // Event kind, (interned) jurisdiction and allowed roles (bit r = role r)
+  // of every entry, for authorizing corrections: 6 bytes per entry.
+  struct KindAndJurisdiction {
+    uint16_t kind;
+    uint16_t jurisdiction;
+    uint16_t roles;
+  };
+  std::vector<KindAndJurisdiction> kinds_;
+  std::vector<std::string> jurisdiction_names_;
+  std::unordered_map<std::string, uint16_t> jurisdiction_ids_;
+  std::map<uint64_t, merkle::Hash> watched_roots_;
+  std::set<uint64_t> reached_;
+  bool keep_leaves_ = false;
+  std::vector<merkle::Hash> leaves_;
+};
+
+}  // namespace piaojue::verifier

@@ -1,0 +1,28 @@
+// Where the verifier reads entries from: a ledger data directory (opened
+// read-only; nothing but the entries and the stored signed checkpoint is
+// read, and the checkpoint is checked, not believed) or an export bundle.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "ledger/status.h"
+
+namespace piaojue::verifier {
+
+struct SourceCallbacks {
+  // Called before any entry with every signed checkpoint the source holds.
+  std::function<Status(std::string_view signed_note)> on_checkpoint;
+  // Called for each entry in key order; `index` is the position the store
+  // claims for it (the checker compares it with the entry's own index).
+  std::function<Status(uint64_t index, std::string_view bytes)> on_entry;
+};
+
+// PATH may be an export bundle, a data directory (containing ledger/), or the
+// RocksDB directory itself. NotFound / Corruption / IOError on failure to
+// read (exit code 2 territory), or the first non-OK status of a callback.
+Status ReadSource(const std::string& path, const SourceCallbacks& callbacks);
+
+}  // namespace piaojue::verifier

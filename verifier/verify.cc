@@ -1,0 +1,605 @@
+// The verifier's run. Trusts nothing but the entries: every hash, root,
+// registry, projection and result is recomputed here. See docs/VERIFY.md.
+#include "verifier/verify.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "ledger/bundle.h"
+#include "ledger/note.h"
+#include "projections/state.h"
+#include "projections/tally.h"
+#include "verifier/explain.h"
+#include "verifier/source.h"
+
+namespace piaojue::verifier {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+std::string Hex(const crypto::Hash& h) {
+  return crypto::ToHex(crypto::AsBytes(h));
+}
+
+// What the verifier collects itself, independently of the projections, to
+// recount every round from the raw ballots.
+struct BoxRecord {
+  uint64_t round = 0;
+  std::string label;
+  bool opened = false;
+  uint32_t issued = 0, collected = 0;
+  std::vector<std::pair<std::string, uint32_t>> parts;  // marks, unreadable
+};
+struct RoundRecord {
+  uint64_t vote = 0;
+  uint32_t number = 0;
+  std::vector<uint64_t> items;
+  std::vector<uint64_t> boxes;
+  std::optional<uint64_t> certified;  // tallyCertified entry
+  std::optional<uint64_t> announced;  // resultAnnounced entry
+};
+
+class Collector {
+ public:
+  void Add(const ledger::EntryView& e) {
+    auto ev = e.event();
+    const uint64_t i = e.index();
+    switch (ev.which()) {
+      case schema::Event::ROUND_OPENED: {
+        auto r = ev.getRoundOpened();
+        RoundRecord rec;
+        rec.vote = r.getVote();
+        rec.number = r.getRound();
+        for (uint64_t item : r.getItems()) rec.items.push_back(item);
+        rounds_[i] = std::move(rec);
+        break;
+      }
+      case schema::Event::BALLOT_BOX_SEALED: {
+        auto b = ev.getBallotBoxSealed();
+        boxes_[i].round = b.getRound();
+        boxes_[i].label = b.getLabel().cStr();
+        if (rounds_.count(b.getRound()))
+          rounds_[b.getRound()].boxes.push_back(i);
+        break;
+      }
+      case schema::Event::BALLOT_BOX_OPENED: {
+        auto b = ev.getBallotBoxOpened();
+        if (!boxes_.count(b.getBox())) break;
+        BoxRecord& box = boxes_[b.getBox()];
+        box.opened = true;
+        box.issued = b.getIssued();
+        box.collected = b.getCollected();
+        break;
+      }
+      case schema::Event::BALLOTS_RECORDED: {
+        auto b = ev.getBallotsRecorded();
+        if (!boxes_.count(b.getBox())) break;
+        auto m = b.getMarks();
+        boxes_[b.getBox()].parts.emplace_back(
+            std::string(reinterpret_cast<const char*>(m.begin()), m.size()),
+            b.getUnreadable());
+        break;
+      }
+      case schema::Event::TALLY_CERTIFIED: {
+        auto t = ev.getTallyCertified();
+        if (rounds_.count(t.getRound())) {
+          rounds_[t.getRound()].certified = i;
+          certified_[i] = std::string(e.bytes());
+        }
+        break;
+      }
+      case schema::Event::RESULT_ANNOUNCED: {
+        auto r = ev.getResultAnnounced();
+        if (rounds_.count(r.getRound())) {
+          rounds_[r.getRound()].announced = i;
+          announced_[i] = std::string(e.bytes());
+        }
+        break;
+      }
+      case schema::Event::GENESIS:
+        genesis_checkpoint_key_ = ev.getGenesis().getCheckpointKey().cStr();
+        break;
+      default:
+        break;
+    }
+  }
+
+  const std::string& genesis_checkpoint_key() const {
+    return genesis_checkpoint_key_;
+  }
+
+  // Recounts every round from the collected ballots and compares with what
+  // was certified and announced. Returns the report and, on a mismatch, the
+  // failure.
+  json Recount(const projections::State& state,
+               std::optional<Failure>* failure) const {
+    json rounds = json::array();
+    for (const auto& [ref, round] : rounds_) {
+      auto projected = state.Recount(ref);
+      if (!projected.ok()) continue;
+      const projections::TallyRules& rules = projected->rules;
+      json r;
+      r["round"] = ref;
+      r["vote"] = round.vote;
+      r["number"] = round.number;
+      r["purpose"] = rules.purpose == projections::VotePurpose::kSatisfaction
+                         ? "satisfaction"
+                         : "projectSelection";
+      r["seats"] = rules.seats;
+      r["entitled"] = rules.entitled;
+      r["present"] = rules.present;
+      std::vector<projections::RecordedBallots> all_parts;
+      json boxes = json::array();
+      for (uint64_t box_ref : round.boxes) {
+        const BoxRecord& box = boxes_.at(box_ref);
+        projections::BallotCount count = projections::EmptyCount(round.items);
+        for (const auto& [marks, unreadable] : box.parts) {
+          projections::RecordedBallots part{marks, unreadable};
+          projections::CountBallots(rules, part, &count);
+          all_parts.push_back(part);
+        }
+        boxes.push_back({{"box", box_ref},
+                         {"label", box.label},
+                         {"issued", box.issued},
+                         {"collected", box.collected},
+                         {"valid", count.valid},
+                         {"invalid", count.invalid},
+                         {"unreadable", count.unreadable}});
+      }
+      r["boxes"] = boxes;
+      projections::Recount recount =
+          projections::RecountRound(rules, round.items, all_parts);
+      uint32_t issued = 0, collected = 0;
+      for (uint64_t box_ref : round.boxes) {
+        issued += boxes_.at(box_ref).issued;
+        collected += boxes_.at(box_ref).collected;
+      }
+      r["issued"] = issued;
+      r["collected"] = collected;
+      r["valid"] = recount.count.valid;
+      r["invalid"] = recount.count.invalid;
+      json items = json::array();
+      for (const auto& c : recount.count.items) {
+        json item = {{"item", c.item}};
+        if (rules.purpose == projections::VotePurpose::kSatisfaction) {
+          item["satisfied"] = c.approve;
+          item["basicallySatisfied"] = c.oppose;
+          item["unsatisfied"] = c.abstain;
+          item["abstain"] = c.satisfaction_abstain;
+        } else {
+          item["approve"] = c.approve;
+          item["oppose"] = c.oppose;
+          item["abstain"] = c.abstain;
+        }
+        items.push_back(item);
+      }
+      r["items"] = items;
+      r["passBase"] = recount.outcome.base;
+      r["passThreshold"] = recount.outcome.pass_threshold;
+      r["ranking"] = recount.outcome.ranking;
+      r["elected"] = recount.outcome.elected;
+      r["tiedAtCutoff"] = recount.outcome.tied_at_cutoff;
+      r["vacantSeats"] = recount.outcome.vacant_seats;
+      json grades = json::array();
+      for (const auto& [item, grade] : recount.outcome.grades) {
+        grades.push_back(
+            {{"item", item}, {"grade", projections::GradeName(grade)}});
+      }
+      if (!grades.empty()) r["grades"] = grades;
+      r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
+      r["announcedEntry"] = round.announced ? json(*round.announced) : json();
+      std::string mismatch =
+          CompareCertified(round, recount, issued, collected);
+      if (mismatch.empty()) mismatch = CompareAnnounced(round, recount);
+      r["matchesPublished"] = mismatch.empty();
+      if (!mismatch.empty() && !*failure) {
+        *failure = Failure{round.certified.value_or(ref), "recount", "", "",
+                           "round " + std::to_string(ref) + ": " + mismatch};
+      }
+      rounds.push_back(std::move(r));
+    }
+    return rounds;
+  }
+
+ private:
+  std::string CompareCertified(const RoundRecord& round,
+                               const projections::Recount& recount,
+                               uint32_t issued, uint32_t collected) const {
+    if (!round.certified) return "";
+    auto view = ledger::EntryView::Parse(certified_.at(*round.certified));
+    if (!view.ok()) return "certified tally unreadable";
+    auto t = view->event().getTallyCertified();
+    auto differ = [](std::string what, uint64_t published, uint64_t counted) {
+      return what + ": published " + std::to_string(published) + ", recount " +
+             std::to_string(counted);
+    };
+    if (t.getIssued() != issued) return differ("issued", t.getIssued(), issued);
+    if (t.getCollected() != collected) {
+      return differ("collected", t.getCollected(), collected);
+    }
+    if (t.getValid() != recount.count.valid) {
+      return differ("valid ballots", t.getValid(), recount.count.valid);
+    }
+    if (t.getInvalid() != recount.count.invalid) {
+      return differ("invalid ballots", t.getInvalid(), recount.count.invalid);
+    }
+    if (t.getItems().size() != recount.count.items.size()) {
+      return differ("items", t.getItems().size(), recount.count.items.size());
+    }
+    for (size_t k = 0; k < recount.count.items.size(); ++k) {
+      auto p = t.getItems()[k];
+      const auto& c = recount.count.items[k];
+      std::string item = "item " + std::to_string(c.item) + " ";
+      if (p.getItem() != c.item)
+        return differ("item order", p.getItem(), c.item);
+      if (p.getApprove() != c.approve)
+        return differ(item + "approve", p.getApprove(), c.approve);
+      if (p.getOppose() != c.oppose)
+        return differ(item + "oppose", p.getOppose(), c.oppose);
+      if (p.getAbstain() != c.abstain)
+        return differ(item + "abstain", p.getAbstain(), c.abstain);
+      if (p.getSatisfactionAbstain() != c.satisfaction_abstain) {
+        return differ(item + "abstain", p.getSatisfactionAbstain(),
+                      c.satisfaction_abstain);
+      }
+    }
+    return "";
+  }
+
+  std::string CompareAnnounced(const RoundRecord& round,
+                               const projections::Recount& recount) const {
+    if (!round.announced) return "";
+    auto view = ledger::EntryView::Parse(announced_.at(*round.announced));
+    if (!view.ok()) return "announced result unreadable";
+    auto a = view->event().getResultAnnounced();
+    std::vector<uint64_t> elected;
+    for (uint64_t x : a.getElected()) elected.push_back(x);
+    if (elected != recount.outcome.elected) {
+      auto list = [](const std::vector<uint64_t>& v) {
+        std::string s;
+        for (uint64_t x : v) {
+          if (!s.empty()) s += ',';
+          s += std::to_string(x);
+        }
+        return '[' + s + ']';
+      };
+      return "elected (in order): published " + list(elected) + ", recount " +
+             list(recount.outcome.elected);
+    }
+    std::map<uint64_t, int> grades;
+    for (auto g : a.getGrades())
+      grades[g.getItem()] = static_cast<int>(g.getGrade());
+    for (const auto& [item, grade] : recount.outcome.grades) {
+      if (grades[item] != static_cast<int>(grade)) {
+        return "grade of item " + std::to_string(item) + ": published " +
+               std::to_string(grades[item]) + ", recount " +
+               projections::GradeName(grade);
+      }
+    }
+    return "";
+  }
+
+  std::map<uint64_t, RoundRecord> rounds_;
+  std::map<uint64_t, BoxRecord> boxes_;
+  std::map<uint64_t, std::string> certified_, announced_;
+  std::string genesis_checkpoint_key_;
+};
+
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled && isatty(2)) {}
+  void Update(uint64_t n) {
+    if (!enabled_) return;
+    auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    std::fprintf(stderr, "\rverifying: %llu entries, %.0f entries/s   ",
+                 static_cast<unsigned long long>(n), secs > 0 ? n / secs : 0.0);
+  }
+  void Done() {
+    if (enabled_) std::fprintf(stderr, "\r%60s\r", "");
+  }
+
+ private:
+  bool enabled_;
+  Clock::time_point start_ = Clock::now(), last_{};
+};
+
+}  // namespace
+
+VerifyReport Verify(const VerifyOptions& options) {
+  VerifyReport report;
+  report.input = options.path;
+  const auto start = Clock::now();
+
+  std::optional<note::VerifierKey> pinned;
+  if (!options.vkey.empty()) {
+    auto k = note::ParseVerifierKey(options.vkey);
+    if (!k.ok()) {
+      report.read_error = "--vkey: " + k.status().message();
+      return report;
+    }
+    pinned = *k;
+    report.pinned = true;
+  }
+  // Checkpoints given as files are read first so their sizes can be watched.
+  std::vector<std::pair<std::string, std::string>> checkpoints;  // source, note
+  for (const std::string& file : options.extra_checkpoints) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      report.read_error = "cannot read checkpoint file " + file;
+      return report;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    checkpoints.emplace_back(file, ss.str());
+  }
+
+  projections::State state;
+  RulesHook rules{[&](const ledger::EntryView& e) { return state.Check(e); },
+                  [&](const ledger::EntryView& e) { state.Apply(e); }};
+  LogChecker checker(rules);
+  if (options.explain) checker.KeepLeafHashes();
+  Collector collector;
+  std::unique_ptr<TrailCollector> trail;
+  if (options.explain)
+    trail = std::make_unique<TrailCollector>(*options.explain);
+
+  const unsigned threads =
+      options.threads ? options.threads
+                      : std::max(1u, std::thread::hardware_concurrency());
+  const uint64_t limit = options.as_of.value_or(UINT64_MAX);
+  Progress progress(!options.quiet);
+  std::vector<std::string> batch;
+  uint64_t batch_start = 0;
+  auto flush = [&]() -> bool {
+    if (batch.empty()) return true;
+    bool ok = checker.AddBatch(batch_start, batch, threads);
+    // Fold the accepted prefix into the collectors.
+    for (size_t i = 0; i < batch.size() && batch_start + i < checker.size();
+         ++i) {
+      auto view = ledger::EntryView::Parse(batch[i]);
+      if (!view.ok()) break;
+      collector.Add(*view);
+      if (trail) trail->Add(*view);
+    }
+    batch_start += batch.size();
+    batch.clear();
+    progress.Update(checker.size());
+    return ok;
+  };
+
+  bool stopped_on_failure = false;
+  Status read = ReadSource(
+      options.path,
+      SourceCallbacks{[&](std::string_view note) -> Status {
+                        checkpoints.emplace_back(
+                            ledger::LooksLikeBundle(options.path) ? "bundle"
+                                                                  : "store",
+                            std::string(note));
+                        return Status::Ok();
+                      },
+                      [&](uint64_t index, std::string_view bytes) -> Status {
+                        if (index >= limit)
+                          return Status(StatusCode::kOutOfRange, "as-of");
+                        if (batch.empty()) {
+                          batch_start = index;
+                          // Watch every checkpoint size before the entries
+                          // reach it.
+                          for (auto& [src, note] : checkpoints) {
+                            auto parsed = note::ParseNote(note);
+                            if (!parsed.ok()) continue;
+                            auto cp = note::ParseCheckpoint(parsed->text);
+                            if (cp.ok()) checker.WatchSize(cp->size);
+                          }
+                        }
+                        if (index != batch_start + batch.size()) {
+                          // A gap in the store's keys: let the checker name it.
+                          if (!flush())
+                            return Status(StatusCode::kCorruption, "stop");
+                          batch_start = index;
+                        }
+                        batch.emplace_back(bytes);
+                        if (batch.size() >= 1024 && !flush()) {
+                          stopped_on_failure = true;
+                          return Status(StatusCode::kCorruption, "stop");
+                        }
+                        return Status::Ok();
+                      }});
+  if (!stopped_on_failure && !checker.failure()) flush();
+  progress.Done();
+  if (!read.ok() && read.code() != StatusCode::kOutOfRange &&
+      !checker.failure() && read.message() != "stop") {
+    report.read_error = read.ToString();
+    report.seconds =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    return report;
+  }
+
+  report.entries = checker.size();
+  report.root = Hex(checker.root());
+  report.origin = checker.origin();
+
+  // The checkpoint key: pinned, or the one genesis names (unpinned).
+  std::optional<note::VerifierKey> key = pinned;
+  if (!key && !collector.genesis_checkpoint_key().empty()) {
+    auto k = note::ParseVerifierKey(collector.genesis_checkpoint_key());
+    if (k.ok()) key = *k;
+  }
+  if (key) {
+    report.checkpoint_key = note::FormatVerifierKey(key->name, key->key);
+  }
+
+  if (!checker.failure()) {
+    for (auto& [source, note] : checkpoints) {
+      CheckpointResult r;
+      r.source = source;
+      auto parsed = note::ParseNote(note);
+      if (parsed.ok()) {
+        auto cp = note::ParseCheckpoint(parsed->text);
+        if (cp.ok()) {
+          r.size = cp->size;
+          r.root = Hex(cp->root);
+        }
+      }
+      if (options.as_of && r.size > *options.as_of) {
+        r.ok = true;
+        r.message = "not checked: beyond --as-of";
+        report.checkpoints.push_back(r);
+        continue;
+      }
+      if (!key) {
+        // Nothing to check the signature with: say so rather than guess.
+        r.message =
+            "signature NOT checked: the log's genesis names no "
+            "checkpoint key; pass --vkey";
+        report.checkpoints.push_back(r);
+        continue;
+      }
+      r.ok = checker.CheckCheckpoint(note, *key);
+      r.message =
+          r.ok ? "signature and root verified" : checker.failure()->message;
+      report.checkpoints.push_back(r);
+      if (!r.ok) break;
+    }
+  }
+
+  std::optional<Failure> failure = checker.failure();
+  json recount = collector.Recount(state, &failure);
+  report.recount_json = recount.dump();
+  if (trail)
+    report.explain_json = trail->ToJson(checker, checkpoints, key).dump();
+  report.failure = failure;
+  report.exit_code = failure ? 1 : 0;
+  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return report;
+}
+
+std::string ReportToJson(const VerifyReport& r) {
+  json j;
+  j["input"] = r.input;
+  j["valid"] = r.exit_code == 0;
+  j["exitCode"] = r.exit_code;
+  if (!r.read_error.empty()) {
+    j["error"] = r.read_error;
+    return j.dump(2);
+  }
+  j["origin"] = r.origin;
+  j["entries"] = r.entries;
+  j["root"] = r.root;
+  j["pinned"] = r.pinned;
+  j["checkpointKey"] = r.checkpoint_key;
+  json cps = json::array();
+  for (const auto& c : r.checkpoints) {
+    cps.push_back({{"source", c.source},
+                   {"size", c.size},
+                   {"root", c.root},
+                   {"ok", c.ok},
+                   {"message", c.message}});
+  }
+  j["checkpoints"] = cps;
+  if (r.failure) {
+    j["failure"] = {{"index", r.failure->index},
+                    {"check", r.failure->check},
+                    {"expected", r.failure->expected},
+                    {"found", r.failure->found},
+                    {"message", r.failure->message}};
+  }
+  j["recount"] = json::parse(r.recount_json.empty() ? "[]" : r.recount_json);
+  if (!r.explain_json.empty()) j["explain"] = json::parse(r.explain_json);
+  j["seconds"] = r.seconds;
+  return j.dump(2);
+}
+
+std::string ReportToText(const VerifyReport& r) {
+  std::ostringstream out;
+  if (!r.read_error.empty()) {
+    out << "CANNOT VERIFY " << r.input << ": " << r.read_error << "\n";
+    return out.str();
+  }
+  out << (r.exit_code == 0 ? "VALID" : "INVALID") << ": " << r.input << "\n";
+  out << "  origin      " << r.origin << "\n";
+  out << "  entries     " << r.entries << " checked (chain, signatures, "
+      << "authorization, rules)\n";
+  out << "  root        " << r.root << "\n";
+  out << "  key         "
+      << (r.checkpoint_key.empty() ? "(none)" : r.checkpoint_key)
+      << (r.pinned ? "  [pinned with --vkey]"
+                   : "  [UNPINNED: taken from the log itself; pass --vkey "
+                     "with the key published by the congress to pin it]")
+      << "\n";
+  for (const auto& c : r.checkpoints) {
+    out << "  checkpoint  " << c.source << " size " << c.size << ": "
+        << (c.ok ? "ok" : "FAILED") << " (" << c.message << ")\n";
+  }
+  if (r.checkpoints.empty()) out << "  checkpoint  none found\n";
+  if (r.failure) {
+    out << "\nFIRST FAILURE at entry " << r.failure->index << " ["
+        << r.failure->check << "]\n  " << r.failure->message << "\n";
+    if (!r.failure->expected.empty() || !r.failure->found.empty()) {
+      out << "  expected " << r.failure->expected << "\n  found    "
+          << r.failure->found << "\n";
+    }
+  }
+  json rounds = json::parse(r.recount_json.empty() ? "[]" : r.recount_json);
+  if (!rounds.empty()) out << "\nRECOUNT (from the recorded ballots)\n";
+  for (const auto& round : rounds) {
+    out << "  round " << round["round"] << " (vote " << round["vote"]
+        << ", round " << round["number"] << ", "
+        << round["purpose"].get<std::string>() << "): issued "
+        << round["issued"] << ", collected " << round["collected"] << ", valid "
+        << round["valid"] << ", invalid " << round["invalid"] << "\n";
+    for (const auto& box : round["boxes"]) {
+      out << "    box " << box["box"] << " " << box["label"].get<std::string>()
+          << ": issued " << box["issued"] << ", collected " << box["collected"]
+          << ", valid " << box["valid"] << ", invalid " << box["invalid"]
+          << "\n";
+    }
+    for (const auto& item : round["items"]) {
+      out << "    item " << item["item"];
+      if (item.contains("approve")) {
+        out << ": approve " << item["approve"] << ", oppose " << item["oppose"]
+            << ", abstain " << item["abstain"] << "\n";
+      } else {
+        out << ": satisfied " << item["satisfied"] << ", basically "
+            << item["basicallySatisfied"] << ", unsatisfied "
+            << item["unsatisfied"] << ", abstain " << item["abstain"] << "\n";
+      }
+    }
+    out << "    pass line: more than half of " << round["passBase"]
+        << " (at least " << round["passThreshold"] << ")\n";
+    if (round["purpose"] == "projectSelection") {
+      out << "    elected (ranked): " << round["elected"].dump()
+          << "  tied: " << round["tiedAtCutoff"].dump()
+          << "  vacant: " << round["vacantSeats"] << "\n";
+    } else if (round.contains("grades")) {
+      for (const auto& g : round["grades"]) {
+        out << "    grade item " << g["item"] << ": "
+            << g["grade"].get<std::string>() << "\n";
+      }
+    }
+    out << "    published results "
+        << (round["matchesPublished"].get<bool>() ? "match the recount"
+                                                  : "DO NOT match the recount")
+        << "\n";
+  }
+  if (!r.explain_json.empty()) {
+    out << "\nAUDIT TRAIL\n" << json::parse(r.explain_json).dump(2) << "\n";
+  }
+  out << "\n"
+      << (r.exit_code == 0 ? "result: valid" : "result: INVALID") << " ("
+      << r.seconds << " s)\n";
+  return out.str();
+}
+
+}  // namespace piaojue::verifier
