@@ -197,9 +197,17 @@ Status Submit(const SubmitOptions& o, std::ostream& out) {
       return InvalidArgument(
           o.file + ": expected {\"jurisdiction\": …, \"event\": {…}}");
     }
+    if (j.contains("jurisdiction") && !j["jurisdiction"].is_string()) {
+      return InvalidArgument(o.file + ": \"jurisdiction\" must be a string");
+    }
     jurisdiction = j.value("jurisdiction", "");
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(o.file + ": not JSON: " + e.what());
+  }
+  if (o.as_role != "root" && jurisdiction.empty()) {
+    return InvalidArgument(o.file +
+                           ": the command names no \"jurisdiction\"; " +
+                           o.as_role + " keys are held per jurisdiction");
   }
   crypto::KeyPair key;
   if (o.as_role == "root") {

@@ -45,7 +45,13 @@ std::string Cell(const json& v) {
     if (v.contains("name") && v["name"].is_string()) {
       return v["name"].get<std::string>();
     }
-    return "{…}";
+    // A small record inside a row: its fields inline.
+    std::string s;
+    for (auto& [k, e] : v.items()) {
+      if (!s.empty()) s += ' ';
+      s += k + '=' + Cell(e);
+    }
+    return s.empty() ? "-" : s;
   }
   return v.dump();
 }

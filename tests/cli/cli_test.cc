@@ -1,0 +1,274 @@
+// The `piaojue` commands as a user meets them: init, keys, submit, show with
+// time travel, export, and the errors for bad input.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/cli/commands.h"
+#include "api/cli/data_dir.h"
+#include "api/cli/render.h"
+#include "ledger/bundle.h"
+#include "ledger/ledger.h"
+#include "projections/dates.h"
+#include "tests/test_util.h"
+
+namespace piaojue::cli {
+namespace {
+
+using testing::TempDir;
+
+constexpr char kOriginName[] = "cli.piaojue.test/log";
+
+int CurrentYear() {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return projections::DateFromMs(now).year;
+}
+
+std::string WriteFile(const TempDir& tmp, const std::string& name,
+                      const std::string& text) {
+  std::string path = tmp.Sub(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string CycleCommand(int year) {
+  nlohmann::json j = {
+      {"jurisdiction", "610102"},
+      {"event",
+       {{"cycleOpened",
+         {{"year", year},
+          {"level", "county"},
+          {"title", "清河县" + std::to_string(year) + "年民生实事项目"},
+          {"budgetFen", 30000000000},
+          {"projectCount", 10},
+          {"collectionStart", {{"year", year}, {"month", 1}, {"day", 1}}},
+          {"collectionEnd", {{"year", year}, {"month", 12}, {"day", 31}}},
+          {"scope", "全县范围内的民生实事"}}}}}};
+  return j.dump();
+}
+
+std::string ProposalCommand(uint64_t cycle, int64_t fen) {
+  nlohmann::json j = {
+      {"jurisdiction", "610102"},
+      {"event",
+       {{"proposalSubmitted",
+         {{"cycle", cycle},
+          {"details",
+           {{"title", "城东片区老旧小区加装电梯"},
+            {"description", "为六层以上无电梯住宅加装电梯，方便老年人出行"},
+            {"category", "publicFacilities"},
+            {"location", "城东街道"},
+            {"estimatedInvestmentFen", fen},
+            {"fundingSource", "ownBudget"}}},
+          {"proposerType", "resident"},
+          {"channel", "wechat"}}}}}};
+  return j.dump();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(crypto::InitCrypto());
+    data_ = tmp_.Sub("data");
+    std::ostringstream out;
+    ASSERT_OK(Init({data_, kOriginName, "清河县人大常委会"}, out));
+    init_output_ = out.str();
+    ASSERT_OK(AddJurisdiction({data_, "610102", "清河县", "county", ""}, out));
+    ASSERT_OK(
+        AddKey({data_, "governmentOffice", "610102", "县政府办公室", ""}, out));
+  }
+
+  uint64_t LedgerSize() {
+    auto l = ledger::Ledger::Open(DataDir(data_).ledger_path(), {}, true);
+    EXPECT_OK(l);
+    return l.ok() ? (*l)->size() : 0;
+  }
+
+  Status SubmitText(const std::string& name, const std::string& text,
+                    std::string* output = nullptr) {
+    std::ostringstream out;
+    Status s =
+        Submit({data_, "governmentOffice", WriteFile(tmp_, name, text)}, out);
+    if (output) *output = out.str();
+    return s;
+  }
+
+  nlohmann::json ShowJson(const std::string& view, std::string as_of = "") {
+    ShowOptions o;
+    o.data = data_;
+    o.view = view;
+    o.as_of = std::move(as_of);
+    o.json = true;
+    std::ostringstream out;
+    Status s = Show(o, out);
+    EXPECT_OK(s);
+    return s.ok() ? nlohmann::json::parse(out.str()) : nlohmann::json();
+  }
+
+  TempDir tmp_;
+  std::string data_;
+  std::string init_output_;
+};
+
+TEST_F(CliTest, InitPrintsTheVerifierKeyAndKeepsKeysPrivate) {
+  EXPECT_NE(
+      init_output_.find(std::string("verifier key: ") + kOriginName + "+"),
+      std::string::npos)
+      << init_output_;
+  DataDir dir(data_);
+  for (const std::string& path :
+       {dir.root_key_path(), dir.log_key_path(),
+        dir.author_key_path("governmentOffice", "610102")}) {
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
+  }
+  // The printed key verifies the checkpoint the ledger signs.
+  std::ostringstream cp;
+  ASSERT_OK(Checkpoint(data_, cp));
+  EXPECT_EQ(cp.str().rfind(std::string(kOriginName) + "\n", 0), 0u);
+}
+
+TEST_F(CliTest, InitRefusesToOverwriteALedger) {
+  std::ostringstream out;
+  Status s = Init({data_, kOriginName, ""}, out);
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+}
+
+TEST_F(CliTest, AKeyReadableByOthersIsRefused) {
+  DataDir dir(data_);
+  const std::string path = dir.author_key_path("governmentOffice", "610102");
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  const uint64_t before = LedgerSize();
+  Status s = SubmitText("c.json", CycleCommand(CurrentYear()));
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
+  EXPECT_EQ(LedgerSize(), before);
+}
+
+TEST_F(CliTest, SubmitAppendsAndShowDisplaysTheCycle) {
+  std::string output;
+  ASSERT_OK(SubmitText("c.json", CycleCommand(CurrentYear()), &output));
+  EXPECT_NE(output.find("(cycleOpened)"), std::string::npos) << output;
+  nlohmann::json cycles = ShowJson("cycles");
+  EXPECT_EQ(cycles["view"], "cycles");
+  EXPECT_EQ(cycles["size"], LedgerSize());
+  ASSERT_TRUE(cycles.contains("cycles")) << cycles.dump(2);
+  ASSERT_EQ(cycles["cycles"].size(), 1u) << cycles.dump(2);
+  EXPECT_NE(cycles.dump().find("清河县"), std::string::npos);
+
+  // The human form is a table, not JSON.
+  ShowOptions o;
+  o.data = data_;
+  o.view = "cycles";
+  std::ostringstream text;
+  ASSERT_OK(Show(o, text));
+  EXPECT_NE(text.str().find("cycles:"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find('{'), std::string::npos) << text.str();
+}
+
+TEST_F(CliTest, MalformedCommandsAppendNothing) {
+  const uint64_t before = LedgerSize();
+  EXPECT_EQ(SubmitText("a.json", "{not json").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(SubmitText("b.json", R"({"event": {"noSuchEvent": {}}})").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(SubmitText("c.json", R"({"jurisdiction": "610102", "extra": 1,
+                                    "event": {}})")
+                .code(),
+            StatusCode::kInvalidArgument);
+  std::ostringstream out;
+  EXPECT_EQ(
+      Submit({data_, "governmentOffice", tmp_.Sub("missing.json")}, out).code(),
+      StatusCode::kNotFound);
+  EXPECT_EQ(Submit({data_, "noSuchRole",
+                    WriteFile(tmp_, "d.json", CycleCommand(2026))},
+                   out)
+                .ok(),
+            false);
+  EXPECT_EQ(LedgerSize(), before);
+}
+
+TEST_F(CliTest, ARuleRefusalNamesTheRuleAndAppendsNothing) {
+  ASSERT_OK(SubmitText("c.json", CycleCommand(CurrentYear())));
+  const uint64_t cycle = LedgerSize() - 1;
+  const uint64_t before = LedgerSize();
+  Status s = SubmitText("p.json", ProposalCommand(cycle, -100));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("rule "), std::string::npos) << s.ToString();
+  EXPECT_EQ(LedgerSize(), before);
+  // The same proposal with a real amount is accepted.
+  EXPECT_OK(SubmitText("p2.json", ProposalCommand(cycle, 120000000)));
+  EXPECT_EQ(LedgerSize(), before + 1);
+}
+
+TEST_F(CliTest, ShowAsOfAnEarlierSizeAndDiff) {
+  const uint64_t before_cycle = LedgerSize();
+  ASSERT_OK(SubmitText("c.json", CycleCommand(CurrentYear())));
+  EXPECT_EQ(ShowJson("cycles", std::to_string(before_cycle))["cycles"].size(),
+            0u);
+  EXPECT_EQ(ShowJson("cycles")["cycles"].size(), 1u);
+  // Everything recorded by the end of today (China time) is included.
+  EXPECT_EQ(ShowJson("cycles", "2999-01-01")["cycles"].size(), 1u);
+  EXPECT_EQ(ShowJson("cycles", "2000-01-01T00:00:00Z")["cycles"].size(), 0u);
+
+  ShowOptions o;
+  o.data = data_;
+  o.view = "cycles";
+  o.diff_from = std::to_string(before_cycle);
+  o.json = true;
+  std::ostringstream out;
+  ASSERT_OK(Show(o, out));
+  nlohmann::json diff = nlohmann::json::parse(out.str());
+  EXPECT_EQ(diff["from"], before_cycle);
+  EXPECT_FALSE(diff["patch"].empty()) << diff.dump(2);
+
+  o.diff_from = "";
+  o.as_of = "yesterday";
+  EXPECT_EQ(Show(o, out).code(), StatusCode::kInvalidArgument);
+  o.as_of = "999999";
+  EXPECT_EQ(Show(o, out).code(), StatusCode::kOutOfRange);
+  o.as_of = "";
+  o.view = "nonsense";
+  EXPECT_EQ(Show(o, out).code(), StatusCode::kNotFound);
+}
+
+TEST_F(CliTest, ExportWritesEveryEntryAndASignedCheckpoint) {
+  ASSERT_OK(SubmitText("c.json", CycleCommand(CurrentYear())));
+  const std::string bundle = tmp_.Sub("ledger.bundle");
+  std::ostringstream out;
+  ASSERT_OK(Export({data_, bundle}, out));
+  uint64_t seen = 0;
+  std::string checkpoint;
+  ASSERT_OK(ledger::ReadBundle(
+      bundle,
+      [&](std::string_view cp, uint64_t count) {
+        checkpoint = cp;
+        EXPECT_EQ(count, LedgerSize());
+        return Status::Ok();
+      },
+      [&](uint64_t index, std::string_view) {
+        EXPECT_EQ(index, seen);
+        ++seen;
+        return Status::Ok();
+      }));
+  EXPECT_EQ(checkpoint.rfind(std::string(kOriginName) + "\n" +
+                                 std::to_string(LedgerSize()) + "\n",
+                             0),
+            0u)
+      << checkpoint;
+  EXPECT_EQ(seen, LedgerSize());
+}
+
+TEST(RenderTest, WideCharactersCountTwoColumns) {
+  EXPECT_EQ(DisplayWidth("abc"), 3u);
+  EXPECT_EQ(DisplayWidth("清河县"), 6u);
+  EXPECT_EQ(DisplayWidth("¥1,000.00"), 9u);
+}
+
+}  // namespace
+}  // namespace piaojue::cli
