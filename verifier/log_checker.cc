@@ -29,6 +29,7 @@ bool LogChecker::Add(uint64_t index, std::string_view bytes) {
   if (failure_) return false;
   auto view = ledger::EntryView::Parse(bytes);
   if (!view.ok()) {
+    if (!ResolveChainBreak(nullptr, false)) return false;
     return Fail(
         index, "decode",
         "entry " + std::to_string(index) + ": " + view.status().message());
@@ -37,22 +38,19 @@ bool LogChecker::Add(uint64_t index, std::string_view bytes) {
   return CheckOne(index, *view, sig.ok(), sig);
 }
 
-bool LogChecker::AddBatch(uint64_t first_index,
-                          const std::vector<std::string>& entries,
-                          unsigned threads) {
-  if (failure_) return false;
+std::vector<LogChecker::Prechecked> LogChecker::Precheck(
+    const std::vector<std::string>& entries, unsigned threads) {
   const size_t n = entries.size();
-  std::vector<std::optional<ledger::EntryView>> views(n);
-  std::vector<Status> decode(n), sigs(n);
+  std::vector<Prechecked> out(n);
   auto work = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       auto v = ledger::EntryView::Parse(entries[i]);
       if (!v.ok()) {
-        decode[i] = v.status();
+        out[i].decode = v.status();
         continue;
       }
-      sigs[i] = v->VerifySignature();
-      views[i] = std::move(v).value();
+      out[i].signature = v->VerifySignature();
+      out[i].view = std::move(v).value();
     }
   };
   threads = std::max(1u, std::min<unsigned>(threads, n / 16 + 1));
@@ -64,22 +62,78 @@ bool LogChecker::AddBatch(uint64_t first_index,
   }
   work(0, std::min(n, chunk));
   for (auto& th : pool) th.join();
+  return out;
+}
+
+bool LogChecker::AddBatch(uint64_t first_index,
+                          const std::vector<std::string>& entries,
+                          unsigned threads) {
+  if (failure_) return false;
+  std::vector<Prechecked> batch = Precheck(entries, threads);
+  return AddPrechecked(first_index, batch);
+}
+
+bool LogChecker::AddPrechecked(uint64_t first_index,
+                               std::vector<Prechecked>& batch) {
+  if (failure_) return false;
   // The in-order part: everything that depends on earlier entries.
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < batch.size(); ++i) {
     const uint64_t index = first_index + i;
-    if (!decode[i].ok()) {
+    if (!batch[i].decode.ok()) {
+      if (!ResolveChainBreak(nullptr, false)) return false;
       return Fail(
           index, "decode",
-          "entry " + std::to_string(index) + ": " + decode[i].message());
+          "entry " + std::to_string(index) + ": " + batch[i].decode.message());
     }
-    if (!CheckOne(index, *views[i], sigs[i].ok(), sigs[i])) return false;
+    if (!CheckOne(index, *batch[i].view, batch[i].signature.ok(),
+                  batch[i].signature)) {
+      return false;
+    }
   }
   return true;
+}
+
+bool LogChecker::Finish() {
+  if (failure_) return false;
+  return ResolveChainBreak(nullptr, /*at_end=*/true);
+}
+
+bool LogChecker::ResolveChainBreak(const ledger::EntryView* next, bool at_end) {
+  if (!chain_break_) return true;
+  const ChainBreak b = *chain_break_;
+  chain_break_.reset();
+  const std::string i = std::to_string(b.index);
+  if (b.index > 0 && next && next->index() == b.index + 1 &&
+      next->prev_hash() == b.entry_hash) {
+    const std::string before = std::to_string(b.index - 1);
+    return Fail(b.index - 1, "chain",
+                "entry " + before + " was altered after entry " + i +
+                    " was written: its hash is no longer entry " + i +
+                    "'s previous-hash (entry " + i +
+                    " itself is intact: the entry after it still links to it)",
+                Hex(b.found), Hex(b.expected));
+  }
+  if (b.index > 0 && at_end) {
+    const std::string before = std::to_string(b.index - 1);
+    return Fail(b.index, "chain",
+                "entry " + i + ": previous-hash does not match entry " +
+                    before + ": entry " + before +
+                    " was altered, or this entry's previous-hash was (with "
+                    "no entry after this one, the two cannot be told apart)",
+                Hex(b.expected), Hex(b.found));
+  }
+  return Fail(b.index, "chain",
+              "entry " + i +
+                  ": previous-hash does not match the entry before it (this "
+                  "entry was altered, or put in another's place)",
+              Hex(b.expected), Hex(b.found));
 }
 
 bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
                           bool signature_ok, const Status& signature_status) {
   const std::string at = "entry " + std::to_string(index) + ": ";
+  // A break in the chain just before this entry is decided by this entry.
+  if (!ResolveChainBreak(&view, false)) return false;
   if (index != size()) {
     return Fail(size(), "index",
                 "entry " + std::to_string(size()) +
@@ -88,15 +142,28 @@ bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
                 std::to_string(size()), std::to_string(index));
   }
   if (view.index() != index) {
+    const std::string found = std::to_string(view.index());
     return Fail(index, "index",
-                at + "the entry's own index is wrong (an "
-                     "entry was deleted, duplicated or moved)",
-                std::to_string(index), std::to_string(view.index()));
+                view.index() > index
+                    ? "entry " + std::to_string(index) + " is missing: entry " +
+                          found +
+                          " stands in its place (entries were deleted or "
+                          "moved)"
+                    : "entry " + std::to_string(index) + " is entry " + found +
+                          " again, out of place (an entry was duplicated or "
+                          "moved)",
+                std::to_string(index), found);
   }
   if (view.prev_hash() != prev_hash_) {
-    return Fail(index, "chain",
-                at + "previous-hash does not match the entry before it",
-                Hex(prev_hash_), Hex(view.prev_hash()));
+    if (index == 0) {
+      return Fail(index, "chain",
+                  at + "the first entry's previous-hash must be all zero",
+                  Hex(prev_hash_), Hex(view.prev_hash()));
+    }
+    // Which entry is at fault is known only from the next one.
+    chain_break_ =
+        ChainBreak{index, prev_hash_, view.prev_hash(), view.EntryHash()};
+    return true;
   }
   if (index > 0 && view.recorded_at_ms() < prev_recorded_at_) {
     return Fail(index, "time", at + "recorded before the entry before it",
@@ -147,6 +214,19 @@ bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
     Status rules = rules_->check(view);
     if (!rules.ok()) return Fail(index, "rules", at + rules.message());
   }
+  if (pinned_key_ && view.event().isGenesis()) {
+    const std::string named =
+        view.event().getGenesis().getCheckpointKey().cStr();
+    auto key = note::ParseVerifierKey(named);
+    if (!named.empty() && (!key.ok() || key->key != pinned_key_->key ||
+                           key->name != pinned_key_->name)) {
+      return Fail(index, "checkpoint",
+                  at + "genesis names another checkpoint key than the pinned "
+                       "one: the log was rebuilt and signed by someone else",
+                  note::FormatVerifierKey(pinned_key_->name, pinned_key_->key),
+                  named);
+    }
+  }
   // Accepted: fold.
   authority_.Apply(index, a);
   if (rules_) rules_->apply(view);
@@ -170,6 +250,7 @@ bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
   if (keep_leaves_) leaves_.push_back(leaf);
   prev_hash_ = view.EntryHash();
   prev_recorded_at_ = view.recorded_at_ms();
+  if (on_accept_) on_accept_(view);
   return true;
 }
 
@@ -201,7 +282,7 @@ Result<merkle::Hash> LogChecker::RootAt(uint64_t size) const {
 
 bool LogChecker::CheckCheckpoint(std::string_view signed_note,
                                  const note::VerifierKey& key) {
-  if (failure_) return false;
+  if (!Finish()) return false;
   auto text = note::Open(signed_note, key);
   if (!text.ok()) {
     return Fail(size(), "checkpoint",
@@ -217,10 +298,14 @@ bool LogChecker::CheckCheckpoint(std::string_view signed_note,
                 origin(), cp->origin);
   }
   if (cp->size > size()) {
-    return Fail(cp->size, "checkpoint",
-                "the checkpoint covers entries the log does not have: the log "
-                "was truncated after it was checkpointed",
-                ">= " + std::to_string(cp->size) + " entries",
+    // Blame the first entry the checkpoint has and the log lost.
+    return Fail(size(), "checkpoint",
+                "entry " + std::to_string(size()) +
+                    " is missing: a signed checkpoint covers " +
+                    std::to_string(cp->size) +
+                    " entries but the log ends before it (the log was "
+                    "truncated after it was checkpointed)",
+                std::to_string(cp->size) + " entries",
                 std::to_string(size()) + " entries");
   }
   auto root = RootAt(cp->size);
@@ -228,10 +313,13 @@ bool LogChecker::CheckCheckpoint(std::string_view signed_note,
     return Fail(cp->size, "checkpoint", root.status().message());
   }
   if (*root != cp->root) {
-    return Fail(cp->size, "checkpoint",
-                "the recomputed Merkle root differs from the signed "
-                "checkpoint's: entries were changed after it was signed",
-                Hex(cp->root), Hex(*root));
+    return Fail(
+        cp->size, "checkpoint",
+        "the Merkle root recomputed from the first " +
+            std::to_string(cp->size) +
+            " entries differs from the signed checkpoint's: one or more of "
+            "them were changed or replaced after it was signed",
+        Hex(cp->root), Hex(*root));
   }
   return true;
 }

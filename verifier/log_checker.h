@@ -51,6 +51,17 @@ class LogChecker {
  public:
   explicit LogChecker(std::optional<RulesHook> rules = std::nullopt);
 
+  // Called with every entry the checker accepts, in log order, after it was
+  // folded (for collectors that must see only checked entries).
+  void OnAccept(std::function<void(const ledger::EntryView&)> fn) {
+    on_accept_ = std::move(fn);
+  }
+
+  // Pins the log's checkpoint key: a genesis entry that names another
+  // checkpoint key is then a failure at entry 0 (the log was rebuilt under
+  // someone else's key).
+  void PinCheckpointKey(const note::VerifierKey& key) { pinned_key_ = key; }
+
   // Checks and folds entry `index` (must be size()). Returns false once a
   // failure has been recorded (then failure() says what).
   bool Add(uint64_t index, std::string_view bytes);
@@ -58,6 +69,22 @@ class LogChecker {
   // their signatures in parallel on `threads` threads.
   bool AddBatch(uint64_t first_index, const std::vector<std::string>& entries,
                 unsigned threads);
+  // The decode and signature part of AddBatch, which depends on no other
+  // entry: safe to run on any thread, for any batch, at any time.
+  struct Prechecked {
+    std::optional<ledger::EntryView> view;
+    Status decode;
+    Status signature;
+  };
+  static std::vector<Prechecked> Precheck(
+      const std::vector<std::string>& entries, unsigned threads);
+  // The in-order part for a batch Precheck()ed before.
+  bool AddPrechecked(uint64_t first_index, std::vector<Prechecked>& batch);
+
+  // Call after the last entry: a break in the chain is blamed on the right
+  // entry only once the entry after it has been seen (or there is none).
+  // Returns false when there is a failure.
+  bool Finish();
 
   // Checks a signed checkpoint note against the entries seen so far: the
   // signature under `key` (if given; otherwise the note's first Ed25519
@@ -92,11 +119,23 @@ class LogChecker {
  private:
   bool Fail(uint64_t index, std::string check, std::string message,
             std::string expected = "", std::string found = "");
+  bool ResolveChainBreak(const ledger::EntryView* next, bool at_end);
   bool CheckOne(uint64_t index, const ledger::EntryView& view,
                 bool signature_ok, const Status& signature_status);
 
   std::optional<RulesHook> rules_;
+  std::function<void(const ledger::EntryView&)> on_accept_;
+  std::optional<note::VerifierKey> pinned_key_;
   std::optional<Failure> failure_;
+  // Entry `index`'s previous-hash does not match the entry before it. Which
+  // of the two was altered shows in the entry after: if it still links to
+  // entry `index` (whose hash is `entry_hash`), entry `index` is intact and
+  // the one before it changed; otherwise entry `index` itself changed.
+  struct ChainBreak {
+    uint64_t index;
+    merkle::Hash expected, found, entry_hash;
+  };
+  std::optional<ChainBreak> chain_break_;
   ledger::Authority authority_;
   merkle::Frontier frontier_;
   merkle::Hash prev_hash_{};

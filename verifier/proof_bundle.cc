@@ -134,6 +134,19 @@ VerifyReport VerifyProofBundle(const std::string& path,
       return report;
     }
     report.checkpoint_key = note::FormatVerifierKey(key->name, key->key);
+    if (report.pinned) {
+      const std::string named =
+          items[0].first.event().getGenesis().getCheckpointKey().cStr();
+      auto genesis_key = note::ParseVerifierKey(named);
+      if (!named.empty() &&
+          (!genesis_key.ok() || genesis_key->key != key->key ||
+           genesis_key->name != key->name)) {
+        return fail(0, "checkpoint",
+                    "genesis names another checkpoint key than the pinned "
+                    "one: " +
+                        named);
+      }
+    }
     auto text = note::Open(checkpoint, *key);
     if (!text.ok()) return fail(0, "checkpoint", text.status().message());
     auto cp = note::ParseCheckpoint(*text);
@@ -174,8 +187,9 @@ VerifyReport VerifyProofBundle(const std::string& path,
       Status auth = authority.Check(
           index, view.authored(),
           [&](uint64_t target) -> Result<ledger::CorrectionTarget> {
+            // Only an earlier entry can be corrected (as in the log).
             for (const auto& [v, p] : items) {
-              if (v.index() != target) continue;
+              if (v.index() != target || target >= index) continue;
               ledger::CorrectionTarget t;
               t.kind = v.event().which();
               t.jurisdiction = v.authored().getJurisdiction().cStr();

@@ -24,6 +24,12 @@ Status ReadStore(const std::string& dir, const SourceCallbacks& cb) {
   rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir, &raw);
   if (!s.ok()) return IOError("cannot open " + dir + ": " + s.ToString());
   std::unique_ptr<rocksdb::DB> db(raw);
+  std::string head;
+  if (cb.on_size_hint &&
+      db->Get(rocksdb::ReadOptions(), "m/head", &head).ok() &&
+      head.size() >= 8) {
+    cb.on_size_hint(GetBe64(head.data()));
+  }
   std::string checkpoint;
   if (db->Get(rocksdb::ReadOptions(), "c/latest", &checkpoint).ok()) {
     RETURN_IF_ERROR(cb.on_checkpoint(checkpoint));
@@ -62,7 +68,8 @@ Status ReadSource(const std::string& path, const SourceCallbacks& cb) {
     }
     return ledger::ReadBundle(
         path,
-        [&](std::string_view checkpoint, uint64_t) -> Status {
+        [&](std::string_view checkpoint, uint64_t count) -> Status {
+          if (cb.on_size_hint) cb.on_size_hint(count);
           if (checkpoint.empty()) return Status::Ok();
           return cb.on_checkpoint(checkpoint);
         },

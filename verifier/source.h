@@ -18,11 +18,17 @@ struct SourceCallbacks {
   // Called for each entry in key order; `index` is the position the store
   // claims for it (the checker compares it with the entry's own index).
   std::function<Status(uint64_t index, std::string_view bytes)> on_entry;
+  // Optional: called once, before the entries, with the number of entries
+  // the source says it holds (a bundle's count, a store's head). Not
+  // trusted: for progress display only.
+  std::function<void(uint64_t entries)> on_size_hint;
 };
 
 // PATH may be an export bundle, a data directory (containing ledger/), or the
-// RocksDB directory itself. NotFound / Corruption / IOError on failure to
-// read (exit code 2 territory), or the first non-OK status of a callback.
+// RocksDB directory itself. NotFound / IOError when it cannot be read at all
+// (exit code 2 territory); Corruption when PATH is not a ledger, or when a
+// bundle is damaged after its magic; otherwise the
+// first non-OK status of a callback.
 Status ReadSource(const std::string& path, const SourceCallbacks& callbacks);
 
 }  // namespace piaojue::verifier

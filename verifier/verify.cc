@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -294,24 +295,48 @@ class Collector {
   std::string genesis_checkpoint_key_;
 };
 
+// A one-line progress display on stderr, for long runs on a terminal only:
+// nothing when stderr is not a terminal (a pipe, a file, a CI log), nothing
+// for runs shorter than a second, and at most four updates a second.
 class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled && isatty(2)) {}
+  void SetTotal(uint64_t total) { total_ = total; }
   void Update(uint64_t n) {
     if (!enabled_) return;
-    auto now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(250)) return;
+    const auto now = Clock::now();
+    if (now - start_ < std::chrono::seconds(1) ||
+        now - last_ < std::chrono::milliseconds(250)) {
+      return;
+    }
     last_ = now;
-    double secs = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\rverifying: %llu entries, %.0f entries/s   ",
-                 static_cast<unsigned long long>(n), secs > 0 ? n / secs : 0.0);
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    const double rate = n / secs;
+    char line[160];
+    if (total_ >= n && total_ > 0) {
+      const double left = rate > 0 ? (total_ - n) / rate : 0;
+      std::snprintf(line, sizeof line,
+                    "\rverifying: %llu / %llu entries (%.0f%%), %.0f "
+                    "entries/s, %.0f s left   ",
+                    static_cast<unsigned long long>(n),
+                    static_cast<unsigned long long>(total_), 100.0 * n / total_,
+                    rate, left);
+    } else {
+      std::snprintf(line, sizeof line,
+                    "\rverifying: %llu entries, %.0f entries/s   ",
+                    static_cast<unsigned long long>(n), rate);
+    }
+    std::fputs(line, stderr);
+    shown_ = true;
   }
   void Done() {
-    if (enabled_) std::fprintf(stderr, "\r%60s\r", "");
+    if (shown_) std::fprintf(stderr, "\r%79s\r", "");
   }
 
  private:
   bool enabled_;
+  bool shown_ = false;
+  uint64_t total_ = 0;
   Clock::time_point start_ = Clock::now(), last_{};
 };
 
@@ -349,82 +374,124 @@ VerifyReport Verify(const VerifyOptions& options) {
   RulesHook rules{[&](const ledger::EntryView& e) { return state.Check(e); },
                   [&](const ledger::EntryView& e) { state.Apply(e); }};
   LogChecker checker(rules);
+  if (pinned) checker.PinCheckpointKey(*pinned);
   if (options.explain) checker.KeepLeafHashes();
   Collector collector;
   std::unique_ptr<TrailCollector> trail;
   if (options.explain)
     trail = std::make_unique<TrailCollector>(*options.explain);
+  // The collectors see only entries the checker accepted, in order.
+  checker.OnAccept([&](const ledger::EntryView& view) {
+    collector.Add(view);
+    if (trail) trail->Add(view);
+  });
 
   const unsigned threads =
       options.threads ? options.threads
                       : std::max(1u, std::thread::hardware_concurrency());
   const uint64_t limit = options.as_of.value_or(UINT64_MAX);
+  const bool is_bundle = ledger::LooksLikeBundle(options.path);
   Progress progress(!options.quiet);
+
+  // A pipeline of batches: while the checker runs the in-order checks of one
+  // batch on this thread, the next batch is decoded and its signatures are
+  // verified on all cores, and the one after is being read.
+  constexpr size_t kBatch = 1024;
   std::vector<std::string> batch;
   uint64_t batch_start = 0;
-  auto flush = [&]() -> bool {
-    if (batch.empty()) return true;
-    bool ok = checker.AddBatch(batch_start, batch, threads);
-    // Fold the accepted prefix into the collectors.
-    for (size_t i = 0; i < batch.size() && batch_start + i < checker.size();
-         ++i) {
-      auto view = ledger::EntryView::Parse(batch[i]);
-      if (!view.ok()) break;
-      collector.Add(*view);
-      if (trail) trail->Add(*view);
-    }
-    batch_start += batch.size();
-    batch.clear();
+  std::future<std::vector<LogChecker::Prechecked>> in_flight;
+  uint64_t in_flight_start = 0;
+  auto finish_in_flight = [&]() -> bool {
+    if (!in_flight.valid()) return !checker.failure();
+    std::vector<LogChecker::Prechecked> done = in_flight.get();
+    bool ok = checker.AddPrechecked(in_flight_start, done);
     progress.Update(checker.size());
     return ok;
   };
+  auto flush = [&]() -> bool {
+    if (batch.empty()) return !checker.failure();
+    auto next = std::async(
+        std::launch::async,
+        [threads](std::vector<std::string> entries) {
+          return LogChecker::Precheck(entries, threads);
+        },
+        std::move(batch));
+    batch = {};
+    const bool ok = finish_in_flight();
+    in_flight = std::move(next);
+    in_flight_start = batch_start;
+    return ok;
+  };
 
-  bool stopped_on_failure = false;
+  // Checkpoint sizes are watched before the entries reach them.
+  bool watched = false;
+  auto watch_checkpoints = [&] {
+    for (auto& [src, note_text] : checkpoints) {
+      auto parsed = note::ParseNote(note_text);
+      if (!parsed.ok()) continue;
+      auto cp = note::ParseCheckpoint(parsed->text);
+      if (cp.ok()) checker.WatchSize(cp->size);
+    }
+    watched = true;
+  };
+
+  bool callback_stopped = false;
+  uint64_t delivered = 0;  // entries the source handed over
   Status read = ReadSource(
       options.path,
-      SourceCallbacks{[&](std::string_view note) -> Status {
-                        checkpoints.emplace_back(
-                            ledger::LooksLikeBundle(options.path) ? "bundle"
-                                                                  : "store",
-                            std::string(note));
-                        return Status::Ok();
-                      },
-                      [&](uint64_t index, std::string_view bytes) -> Status {
-                        if (index >= limit)
-                          return Status(StatusCode::kOutOfRange, "as-of");
-                        if (batch.empty()) {
-                          batch_start = index;
-                          // Watch every checkpoint size before the entries
-                          // reach it.
-                          for (auto& [src, note] : checkpoints) {
-                            auto parsed = note::ParseNote(note);
-                            if (!parsed.ok()) continue;
-                            auto cp = note::ParseCheckpoint(parsed->text);
-                            if (cp.ok()) checker.WatchSize(cp->size);
-                          }
-                        }
-                        if (index != batch_start + batch.size()) {
-                          // A gap in the store's keys: let the checker name it.
-                          if (!flush())
-                            return Status(StatusCode::kCorruption, "stop");
-                          batch_start = index;
-                        }
-                        batch.emplace_back(bytes);
-                        if (batch.size() >= 1024 && !flush()) {
-                          stopped_on_failure = true;
-                          return Status(StatusCode::kCorruption, "stop");
-                        }
-                        return Status::Ok();
-                      }});
-  if (!stopped_on_failure && !checker.failure()) flush();
+      SourceCallbacks{
+          [&](std::string_view note_text) -> Status {
+            checkpoints.emplace_back(is_bundle ? "bundle" : "store",
+                                     std::string(note_text));
+            return Status::Ok();
+          },
+          [&](uint64_t index, std::string_view bytes) -> Status {
+            if (index >= limit) {
+              callback_stopped = true;
+              return OutOfRange("as-of");
+            }
+            if (!watched) watch_checkpoints();
+            ++delivered;
+            if (batch.empty()) {
+              batch_start = index;
+            } else if (index != batch_start + batch.size()) {
+              // A gap in the store's keys: the checker names the missing
+              // entry when it meets the one after the gap.
+              if (!flush()) {
+                callback_stopped = true;
+                return Corruption("stop");
+              }
+              batch_start = index;
+            }
+            batch.emplace_back(bytes);
+            if (batch.size() >= kBatch && !flush()) {
+              callback_stopped = true;
+              return Corruption("stop");
+            }
+            return Status::Ok();
+          },
+          [&](uint64_t total) { progress.SetTotal(std::min(total, limit)); }});
+  if (!checker.failure()) flush();
+  finish_in_flight();
+  checker.Finish();
   progress.Done();
-  if (!read.ok() && read.code() != StatusCode::kOutOfRange &&
-      !checker.failure() && read.message() != "stop") {
-    report.read_error = read.ToString();
-    report.seconds =
-        std::chrono::duration<double>(Clock::now() - start).count();
-    return report;
+  const bool read_failed = !read.ok() && !callback_stopped;
+  if (read_failed && !checker.failure()) {
+    if (is_bundle && read.code() == StatusCode::kCorruption) {
+      // A bundle whose magic is right but whose body is cut or malformed:
+      // the entries before the damage were checked; the rest cannot be.
+      report.failure = Failure{delivered, "bundle", "", "",
+                               "the bundle is damaged where entry " +
+                                   std::to_string(delivered) +
+                                   " should be: " + read.message()};
+    } else {
+      report.read_error = read.ToString();
+      report.seconds =
+          std::chrono::duration<double>(Clock::now() - start).count();
+      return report;
+    }
   }
+  if (!watched) watch_checkpoints();
 
   report.entries = checker.size();
   report.root = Hex(checker.root());
@@ -440,7 +507,7 @@ VerifyReport Verify(const VerifyOptions& options) {
     report.checkpoint_key = note::FormatVerifierKey(key->name, key->key);
   }
 
-  if (!checker.failure()) {
+  if (!checker.failure() && !report.failure) {
     for (auto& [source, note] : checkpoints) {
       CheckpointResult r;
       r.source = source;
@@ -474,7 +541,8 @@ VerifyReport Verify(const VerifyOptions& options) {
     }
   }
 
-  std::optional<Failure> failure = checker.failure();
+  std::optional<Failure> failure =
+      checker.failure() ? checker.failure() : report.failure;
   json recount = collector.Recount(state, &failure);
   report.recount_json = recount.dump();
   if (trail)

@@ -1,0 +1,472 @@
+// The tamper suite: for an honest ledger piaojue-verify says valid; every
+// forgery below must be reported as invalid, naming the entry at fault.
+// Forgeries are made "consistent" where the case calls for it (entries
+// re-signed with the keys an insider would have, the chain rebuilt, a fresh
+// checkpoint signed), so that only the check under test can catch them.
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "ledger/authority.h"
+#include "tests/cycle_builder.h"
+#include "tests/verifier/tamper_util.h"
+#include "verifier/verify.h"
+
+namespace piaojue::verifier {
+namespace {
+
+using piaojue::testing::CycleBuilder;
+using piaojue::testing::TestKey;
+using Stage = CycleBuilder::Stage;
+using namespace piaojue::verifier::testing;
+
+class TamperTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(crypto::InitCrypto().ok()); }
+
+  // Builds the fixture's cycle through `stage` and reads its entries.
+  void Build(Stage stage) {
+    builder_ = std::make_unique<CycleBuilder>(tmp_.Sub("data"));
+    Status s = builder_->BuildThrough(stage);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    entries_ = ReadEntries(builder_->ledger());
+    vkey_ = note::FormatVerifierKey(builder_->log_key().name,
+                                    builder_->log_key().key_pair.public_key);
+  }
+
+  // Writes `entries` as a bundle with a checkpoint of all of them signed by
+  // the log's own key (what an operator who forges would do).
+  std::string Publish(const std::vector<std::string>& entries,
+                      const std::string& name = "forged.bundle") {
+    const std::string path = tmp_.Sub(name);
+    WriteBundleFile(path, entries,
+                    SignCheckpoint(entries, builder_->log_key()));
+    return path;
+  }
+
+  // The fixture's entry `index`, re-signed by `author` after `edit`, with
+  // the chain rebuilt after it and a fresh checkpoint: a consistent forgery
+  // by whoever holds `author` and the log key.
+  std::string ForgeEntry(
+      uint64_t index, const crypto::KeyPair& author,
+      const std::function<void(schema::Event::Builder)>& edit) {
+    std::vector<std::string> forged = entries_;
+    forged[index] = Resign(forged[index], author, edit);
+    return Publish(Rechain(forged, index));
+  }
+
+  static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
+                              const std::string& check) {
+    EXPECT_EQ(report.exit_code, 1) << Describe(report);
+    ASSERT_TRUE(report.failure.has_value()) << Describe(report);
+    EXPECT_EQ(report.failure->index, index) << Describe(report);
+    EXPECT_EQ(report.failure->check, check) << Describe(report);
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<CycleBuilder> builder_;
+  std::vector<std::string> entries_;
+  std::string vkey_;
+};
+
+// ---------------------------------------------------------------------------
+// Honest ledgers
+
+TEST_F(TamperTest, HonestBundleIsValidPinnedAndUnpinned) {
+  Build(Stage::kProposals);
+  const std::string path = Publish(entries_, "honest.bundle");
+
+  VerifyReport pinned = VerifyPath(path, vkey_);
+  EXPECT_EQ(pinned.exit_code, 0) << Describe(pinned);
+  EXPECT_FALSE(pinned.failure.has_value());
+  EXPECT_TRUE(pinned.pinned);
+  EXPECT_EQ(pinned.entries, entries_.size());
+  EXPECT_EQ(pinned.origin, piaojue::testing::kOrigin);
+  ASSERT_EQ(pinned.checkpoints.size(), 1u);
+  EXPECT_TRUE(pinned.checkpoints[0].ok);
+  EXPECT_EQ(pinned.checkpoints[0].size, entries_.size());
+
+  VerifyReport unpinned = VerifyPath(path);
+  EXPECT_EQ(unpinned.exit_code, 0) << Describe(unpinned);
+  EXPECT_FALSE(unpinned.pinned);
+  // The key it used is the one genesis names, and the summary says so.
+  EXPECT_EQ(unpinned.checkpoint_key, vkey_);
+  EXPECT_NE(Describe(unpinned).find("UNPINNED"), std::string::npos);
+}
+
+TEST_F(TamperTest, HonestStoreIsValidAndIsOnlyRead) {
+  Build(Stage::kProposals);
+  ASSERT_TRUE(builder_->ledger().SignCheckpoint().ok());
+  // While the ledger is open (as beside a live server) ...
+  VerifyReport live = VerifyPath(builder_->dir(), vkey_);
+  EXPECT_EQ(live.exit_code, 0) << Describe(live);
+  EXPECT_EQ(live.entries, entries_.size());
+  ASSERT_EQ(live.checkpoints.size(), 1u);
+  EXPECT_EQ(live.checkpoints[0].source, "store");
+  EXPECT_TRUE(live.checkpoints[0].ok);
+
+  // ... and closed: nothing in the directory changes.
+  builder_->Close();
+  std::map<std::string, std::filesystem::file_time_type> before;
+  for (const auto& f : std::filesystem::directory_iterator(builder_->dir())) {
+    before[f.path().string()] = f.last_write_time();
+  }
+  VerifyReport closed = VerifyPath(builder_->dir(), vkey_);
+  EXPECT_EQ(closed.exit_code, 0) << Describe(closed);
+  std::map<std::string, std::filesystem::file_time_type> after;
+  for (const auto& f : std::filesystem::directory_iterator(builder_->dir())) {
+    after[f.path().string()] = f.last_write_time();
+  }
+  EXPECT_EQ(before, after);
+}
+
+// ---------------------------------------------------------------------------
+// Damaged or edited bytes
+
+// Where the fields of an entry are in its bytes (found by content).
+struct EntryLayout {
+  size_t index_at = 8;  // data section: index, recordedAtMs
+  size_t recorded_at_at = 16;
+  size_t prev_hash_at = 0;
+  size_t authored_at = 0, authored_size = 0;
+  size_t signature_at = 0;
+};
+
+EntryLayout LayoutOf(const std::string& bytes) {
+  ledger::EntryView view = Parse(bytes);
+  EntryLayout l;
+  const auto prev = view.prev_hash();
+  const auto sig = view.signature();
+  const std::string& authored = view.authored_event().bytes();
+  l.prev_hash_at =
+      bytes.find(std::string(reinterpret_cast<const char*>(prev.data()), 32));
+  l.signature_at =
+      bytes.find(std::string(reinterpret_cast<const char*>(sig.data()), 64));
+  l.authored_at = bytes.find(authored);
+  l.authored_size = authored.size();
+  EXPECT_NE(l.prev_hash_at, std::string::npos);
+  EXPECT_NE(l.signature_at, std::string::npos);
+  EXPECT_NE(l.authored_at, std::string::npos);
+  return l;
+}
+
+// Flips one bit of entry `e` at byte `at`, keeps the honest checkpoint (the
+// bundle as exported, then edited) and verifies it.
+VerifyReport VerifyFlipped(const TempDir& tmp,
+                           const std::vector<std::string>& entries,
+                           const note::SignerKey& log_key,
+                           const std::string& vkey, uint64_t e, size_t at) {
+  std::vector<std::string> tampered = entries;
+  tampered[e][at] ^= 0x10;
+  const std::string path = tmp.Sub("flipped.bundle");
+  WriteBundleFile(path, tampered, SignCheckpoint(entries, log_key));
+  return VerifyPath(path, vkey);
+}
+
+std::vector<std::pair<std::string, size_t>> FieldPositions(
+    const std::string& entry) {
+  const EntryLayout l = LayoutOf(entry);
+  return {
+      {"index", l.index_at},
+      {"recordedAtMs", l.recorded_at_at + 1},
+      {"prevHash", l.prev_hash_at + 7},
+      {"authored header", l.authored_at + 3},
+      {"authorKey", l.authored_at + 40},
+      {"event start", l.authored_at + l.authored_size / 2},
+      {"event end", l.authored_at + l.authored_size - 9},
+      {"signature start", l.signature_at},
+      {"signature end", l.signature_at + 63},
+  };
+}
+
+TEST_F(TamperTest, FlippedByteInAnyFieldIsReportedAtThatEntry) {
+  Build(Stage::kProposals);
+  // All but the last two entries: for those see the next test.
+  for (uint64_t e = 0; e + 2 < entries_.size(); ++e) {
+    for (const auto& [field, at] : FieldPositions(entries_[e])) {
+      SCOPED_TRACE("entry " + std::to_string(e) + ", " + field);
+      VerifyReport report =
+          VerifyFlipped(tmp_, entries_, builder_->log_key(), vkey_, e, at);
+      EXPECT_EQ(report.exit_code, 1) << Describe(report);
+      ASSERT_TRUE(report.failure.has_value());
+      EXPECT_EQ(report.failure->index, e) << Describe(report);
+    }
+  }
+}
+
+// At the end of the log less can be told apart. The last entry's
+// recordedAtMs is covered by no signature and no later entry: only the
+// checkpoint catches it. And when the last entry does not link to the one
+// before it, either of the two may have been altered: the failure names the
+// last entry and says so.
+TEST_F(TamperTest, FlippedByteInTheLastTwoEntriesIsCaught) {
+  Build(Stage::kProposals);
+  const uint64_t last = entries_.size() - 1;
+  for (uint64_t e : {last - 1, last}) {
+    for (const auto& [field, at] : FieldPositions(entries_[e])) {
+      SCOPED_TRACE("entry " + std::to_string(e) + ", " + field);
+      VerifyReport report =
+          VerifyFlipped(tmp_, entries_, builder_->log_key(), vkey_, e, at);
+      EXPECT_EQ(report.exit_code, 1) << Describe(report);
+      ASSERT_TRUE(report.failure.has_value());
+      if (field != "recordedAtMs") {
+        EXPECT_EQ(report.failure->index, e) << Describe(report);
+      } else if (e == last) {
+        EXPECT_EQ(report.failure->check, "checkpoint") << Describe(report);
+      } else {
+        EXPECT_EQ(report.failure->check, "chain") << Describe(report);
+        EXPECT_EQ(report.failure->index, last) << Describe(report);
+        EXPECT_NE(report.failure->message.find("entry " + std::to_string(e) +
+                                               " was altered"),
+                  std::string::npos)
+            << Describe(report);
+      }
+    }
+  }
+}
+
+TEST_F(TamperTest, FlippedByteAnywhereInAnEntryIsReportedAtThatEntry) {
+  Build(Stage::kCycleOpened);
+  // Every byte of an entry in the middle of the log.
+  const uint64_t e = builder_->refs().county + 3;
+  ASSERT_LT(e + 2, entries_.size());
+  for (size_t at = 0; at < entries_[e].size(); ++at) {
+    SCOPED_TRACE("entry " + std::to_string(e) + " byte " + std::to_string(at));
+    std::vector<std::string> tampered = entries_;
+    tampered[e][at] ^= 0x01;
+    const std::string path = tmp_.Sub("flipped.bundle");
+    WriteBundleFile(path, tampered,
+                    SignCheckpoint(entries_, builder_->log_key()));
+    VerifyReport report = VerifyPath(path, vkey_);
+    ASSERT_EQ(report.exit_code, 1) << Describe(report);
+    ASSERT_TRUE(report.failure.has_value());
+    EXPECT_EQ(report.failure->index, e) << Describe(report);
+  }
+}
+
+TEST_F(TamperTest, DeletedEntryIsReportedMissing) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().canteen;
+  std::vector<std::string> tampered = entries_;
+  tampered.erase(tampered.begin() + k);
+  const std::string path = tmp_.Sub("deleted.bundle");
+  WriteBundleFile(path, tampered,
+                  SignCheckpoint(entries_, builder_->log_key()));
+  ExpectInvalidAt(VerifyPath(path, vkey_), k, "index");
+}
+
+TEST_F(TamperTest, DeletedLastEntryIsCaughtByTheCheckpoint) {
+  Build(Stage::kProposals);
+  std::vector<std::string> tampered = entries_;
+  tampered.pop_back();
+  const std::string path = tmp_.Sub("deleted.bundle");
+  WriteBundleFile(path, tampered,
+                  SignCheckpoint(entries_, builder_->log_key()));
+  // The first entry the checkpoint has and the log does not.
+  ExpectInvalidAt(VerifyPath(path, vkey_), entries_.size() - 1, "checkpoint");
+}
+
+TEST_F(TamperTest, DeletedAndRenumberedEntryIsCaughtByASavedCheckpoint) {
+  Build(Stage::kProposals);
+  const std::string saved = tmp_.Sub("saved.checkpoint");
+  WriteFile(saved, SignCheckpoint(entries_, builder_->log_key()));
+  // The last proposal removed and everything after it renumbered and
+  // rechained, with a new checkpoint: consistent in itself.
+  std::vector<std::string> tampered = entries_;
+  const uint64_t k = builder_->refs().submitted.back();
+  tampered.erase(tampered.begin() + k);
+  const std::string path = Publish(Rechain(tampered, k));
+  EXPECT_EQ(VerifyPath(path, vkey_).exit_code, 0);
+  VerifyReport report = VerifyPath(path, vkey_, {saved});
+  EXPECT_EQ(report.exit_code, 1) << Describe(report);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->check, "checkpoint");
+}
+
+TEST_F(TamperTest, SwappedEntriesAreReportedAtTheFirst) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().submitted[2];
+  std::vector<std::string> tampered = entries_;
+  std::swap(tampered[k], tampered[k + 1]);
+  const std::string path = tmp_.Sub("swapped.bundle");
+  WriteBundleFile(path, tampered,
+                  SignCheckpoint(entries_, builder_->log_key()));
+  ExpectInvalidAt(VerifyPath(path, vkey_), k, "index");
+}
+
+TEST_F(TamperTest, SwappedAndRechainedEntriesAreCaughtByTheirTimes) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().submitted[2];
+  std::vector<std::string> tampered = entries_;
+  std::swap(tampered[k], tampered[k + 1]);
+  // Renumbered and rechained: only the recording times still tell.
+  ExpectInvalidAt(VerifyPath(Publish(Rechain(tampered, k)), vkey_), k + 1,
+                  "time");
+}
+
+TEST_F(TamperTest, TruncatedTailBehindANewerCheckpointIsCaught) {
+  Build(Stage::kProposals);
+  // The auditor saved a checkpoint of the whole log ...
+  const std::string saved = tmp_.Sub("saved.checkpoint");
+  WriteFile(saved, SignCheckpoint(entries_, builder_->log_key()));
+  // ... later the operator cut the tail and signed a newer, smaller one.
+  const uint64_t kept = entries_.size() - 3;
+  std::vector<std::string> truncated(entries_.begin(), entries_.begin() + kept);
+  const std::string path = Publish(truncated, "truncated.bundle");
+  VerifyReport alone = VerifyPath(path, vkey_);
+  EXPECT_EQ(alone.exit_code, 0) << Describe(alone);
+
+  VerifyReport report = VerifyPath(path, vkey_, {saved});
+  // The first entry the saved checkpoint has and the log lost.
+  ExpectInvalidAt(report, kept, "checkpoint");
+  EXPECT_NE(report.failure->message.find("truncated"), std::string::npos);
+}
+
+TEST_F(TamperTest, ForkedLogIsCaughtByASavedCheckpoint) {
+  Build(Stage::kProposals);
+  const std::string saved = tmp_.Sub("saved.checkpoint");
+  WriteFile(saved, SignCheckpoint(entries_, builder_->log_key()));
+  // The same number of entries, one proposal's title edited by the intake
+  // key's holder and re-signed: a consistent fork of the same size.
+  const uint64_t k = builder_->refs().stadium;
+  const std::string path =
+      ForgeEntry(k, builder_->keys().intake, [](schema::Event::Builder e) {
+        e.getProposalSubmitted().getDetails().setTitle("县体育馆（修改）");
+      });
+  EXPECT_EQ(VerifyPath(path, vkey_).exit_code, 0);
+  VerifyReport report = VerifyPath(path, vkey_, {saved});
+  EXPECT_EQ(report.exit_code, 1) << Describe(report);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->check, "checkpoint");
+}
+
+// ---------------------------------------------------------------------------
+// Keys
+
+TEST_F(TamperTest, EntryResignedByAnUnregisteredKeyIsUnauthorized) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  ExpectInvalidAt(VerifyPath(ForgeEntry(k, TestKey(77), {}), vkey_), k,
+                  "authorization");
+}
+
+TEST_F(TamperTest, EntryResignedByAKeyWithAnotherRoleIsUnauthorized) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  // The teller may record ballots, not submit proposals.
+  ExpectInvalidAt(VerifyPath(ForgeEntry(k, builder_->keys().teller, {}), vkey_),
+                  k, "authorization");
+}
+
+// The whole log rebuilt by someone holding none of the real keys: every key
+// replaced by one of their own, genesis naming their log key.
+TEST_F(TamperTest, RekeyedLogIsValidOnlyUnpinned) {
+  Build(Stage::kProposals);
+  auto forged_key = [](const crypto::PublicKey& real) {
+    for (uint8_t n = 1; n < 64; ++n) {
+      if (TestKey(n).public_key == real) return TestKey(n + 100);
+    }
+    ADD_FAILURE() << "unknown key";
+    return TestKey(200);
+  };
+  note::SignerKey forged_log{builder_->log_key().name, TestKey(109)};
+  const std::string forged_vkey =
+      note::FormatVerifierKey(forged_log.name, forged_log.key_pair.public_key);
+  std::vector<std::string> forged;
+  for (const std::string& bytes : entries_) {
+    ledger::EntryView view = Parse(bytes);
+    const crypto::KeyPair author = forged_key(view.author_key());
+    forged.push_back(Resign(bytes, author, [&](schema::Event::Builder e) {
+      if (e.isGenesis()) {
+        auto g = e.getGenesis();
+        auto root = forged_key(TestKey(1).public_key).public_key;
+        g.setRootKey(capnp::Data::Reader(root.data(), root.size()));
+        g.setCheckpointKey(forged_vkey);
+      } else if (e.isKeyRegistered()) {
+        auto k = e.getKeyRegistered();
+        crypto::PublicKey real;
+        std::memcpy(real.data(), k.getKey().begin(), real.size());
+        auto key = forged_key(real).public_key;
+        k.setKey(capnp::Data::Reader(key.data(), key.size()));
+      }
+    }));
+  }
+  forged = Rechain(forged);
+  const std::string path = tmp_.Sub("rekeyed.bundle");
+  WriteBundleFile(path, forged, SignCheckpoint(forged, forged_log));
+
+  // Unpinned it is consistent with itself, and the summary says so.
+  VerifyReport unpinned = VerifyPath(path);
+  EXPECT_EQ(unpinned.exit_code, 0) << Describe(unpinned);
+  EXPECT_FALSE(unpinned.pinned);
+  EXPECT_EQ(unpinned.checkpoint_key, forged_vkey);
+  EXPECT_NE(Describe(unpinned).find("UNPINNED"), std::string::npos);
+
+  // Pinned to the congress's published key it fails at genesis.
+  VerifyReport pinned = VerifyPath(path, vkey_);
+  ExpectInvalidAt(pinned, 0, "checkpoint");
+  EXPECT_TRUE(pinned.pinned);
+}
+
+TEST_F(TamperTest, CheckpointSignedByAnotherKeyFailsWhenPinned) {
+  Build(Stage::kProposals);
+  const std::string path = tmp_.Sub("other-signer.bundle");
+  note::SignerKey other{builder_->log_key().name, TestKey(99)};
+  WriteBundleFile(path, entries_, SignCheckpoint(entries_, other));
+  VerifyReport report = VerifyPath(path, vkey_);
+  EXPECT_EQ(report.exit_code, 1) << Describe(report);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->check, "checkpoint");
+}
+
+// ---------------------------------------------------------------------------
+// The store itself, edited underneath
+
+class StoreTamperTest : public TamperTest {
+ protected:
+  // Builds, signs a checkpoint, closes the ledger and opens its RocksDB
+  // store for editing.
+  std::unique_ptr<rocksdb::DB> OpenStore() {
+    Build(Stage::kProposals);
+    EXPECT_TRUE(builder_->ledger().SignCheckpoint().ok());
+    builder_->Close();
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s =
+        rocksdb::DB::Open(rocksdb::Options(), builder_->dir(), &raw);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return std::unique_ptr<rocksdb::DB>(raw);
+  }
+  static std::string EntryKey(uint64_t index) {
+    std::string k = "e";
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      k.push_back(static_cast<char>((index >> shift) & 0xff));
+    }
+    return k;
+  }
+};
+
+TEST_F(StoreTamperTest, EntryDeletedFromTheStoreIsReportedMissing) {
+  auto db = OpenStore();
+  const uint64_t k = builder_->refs().clinic;
+  ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), EntryKey(k)).ok());
+  db.reset();
+  ExpectInvalidAt(VerifyPath(builder_->dir(), vkey_), k, "index");
+}
+
+TEST_F(StoreTamperTest, EntryEditedInTheStoreIsReportedAtThatEntry) {
+  auto db = OpenStore();
+  const uint64_t k = builder_->refs().clinic;
+  std::string bytes = entries_[k];
+  const EntryLayout l = LayoutOf(bytes);
+  bytes[l.authored_at + l.authored_size - 12] ^= 0x04;
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), EntryKey(k), bytes).ok());
+  db.reset();
+  VerifyReport report = VerifyPath(builder_->dir(), vkey_);
+  EXPECT_EQ(report.exit_code, 1) << Describe(report);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->index, k) << Describe(report);
+}
+
+}  // namespace
+}  // namespace piaojue::verifier

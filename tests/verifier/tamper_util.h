@@ -1,0 +1,213 @@
+// Test-side tools for forging logs: what an attacker (or a careless
+// operator) could do to a ledger's entries, done "consistently" where a case
+// calls for it — entries re-signed, the hash chain rebuilt, a fresh
+// checkpoint signed — so that only the check under test can catch it.
+//
+// None of this is product code: it deliberately breaks the invariants the
+// ledger keeps.
+#pragma once
+
+#include <capnp/message.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ledger/bundle.h"
+#include "ledger/entry.h"
+#include "ledger/ledger.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "tests/test_util.h"
+#include "verifier/verify.h"
+
+extern char** environ;
+
+namespace piaojue::verifier::testing {
+
+using piaojue::testing::TempDir;
+
+// Every entry of `ledger`, in order.
+inline std::vector<std::string> ReadEntries(const ledger::Ledger& ledger) {
+  std::vector<std::string> out;
+  Status s = ledger.ForEachEntry(
+      0, ledger.size(), [&](uint64_t, std::string_view bytes) -> Status {
+        out.emplace_back(bytes);
+        return Status::Ok();
+      });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+inline ledger::EntryView Parse(const std::string& bytes) {
+  auto view = ledger::EntryView::Parse(bytes);
+  EXPECT_TRUE(view.ok()) << view.status().ToString();
+  return std::move(view).value();
+}
+
+// The Merkle root of the first `size` entries, computed from scratch.
+inline merkle::Hash RootOf(const std::vector<std::string>& entries,
+                           uint64_t size) {
+  merkle::Frontier frontier;
+  for (uint64_t i = 0; i < size; ++i) {
+    frontier.Append(merkle::LeafHash(crypto::AsBytes(entries[i])));
+  }
+  return frontier.Root();
+}
+
+// A signed checkpoint of the first `size` entries (all when nullopt), as the
+// holder of `key` would sign it for `origin`.
+inline std::string SignCheckpoint(const std::vector<std::string>& entries,
+                                  const note::SignerKey& key,
+                                  std::optional<uint64_t> size = std::nullopt,
+                                  std::string origin = "") {
+  note::Checkpoint cp;
+  cp.origin = origin.empty() ? key.name : origin;
+  cp.size = size.value_or(entries.size());
+  cp.root = RootOf(entries, cp.size);
+  auto signed_note = note::Sign(note::FormatCheckpoint(cp), key);
+  EXPECT_TRUE(signed_note.ok()) << signed_note.status().ToString();
+  return signed_note.ok() ? *signed_note : "";
+}
+
+// Writes an export bundle holding `entries` (as they are, however broken)
+// and `checkpoint` (may be empty: none).
+inline void WriteBundleFile(const std::string& path,
+                            const std::vector<std::string>& entries,
+                            const std::string& checkpoint) {
+  Status s = ledger::WriteBundle(
+      path, checkpoint, entries.size(),
+      [&](uint64_t i) -> Result<std::string> { return entries[i]; });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// Re-encodes entries [from, end): each gets its position as index and the
+// hash of the entry before it as prevHash; authored bytes, signature and
+// recordedAtMs are kept. What someone who edits entries does to hide it from
+// the chain check.
+inline std::vector<std::string> Rechain(std::vector<std::string> entries,
+                                        uint64_t from = 0) {
+  crypto::Hash prev{};
+  for (uint64_t i = 0; i < entries.size(); ++i) {
+    if (i >= from) {
+      ledger::EntryView view = Parse(entries[i]);
+      ledger::SignedEvent signed_event;
+      signed_event.authored = view.authored_event().bytes();
+      signed_event.signature = view.signature();
+      auto bytes =
+          ledger::EncodeEntry(i, prev, view.recorded_at_ms(), signed_event);
+      EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+      entries[i] = *bytes;
+    }
+    prev = crypto::Sha256(crypto::AsBytes(entries[i]));
+  }
+  return entries;
+}
+
+// Entry `bytes` with its event edited by `edit` (may be empty: unchanged),
+// re-signed by `author` (same jurisdiction, signing time and nonce) and
+// re-encoded at the same index, prevHash and time. The chain after it is NOT
+// rebuilt: call Rechain.
+inline std::string Resign(
+    const std::string& bytes, const crypto::KeyPair& author,
+    const std::function<void(schema::Event::Builder)>& edit = {}) {
+  ledger::EntryView view = Parse(bytes);
+  capnp::MallocMessageBuilder message;
+  message.setRoot(view.event());
+  auto event = message.getRoot<schema::Event>();
+  if (edit) edit(event);
+  std::array<uint8_t, ledger::kNonceSize> nonce;
+  std::memcpy(nonce.data(), view.authored().getNonce().begin(), nonce.size());
+  auto signed_event = ledger::SignEvent(
+      author, view.authored().getJurisdiction().cStr(),
+      view.authored().getSignedAtMs(), event.asReader(), nonce);
+  EXPECT_TRUE(signed_event.ok()) << signed_event.status().ToString();
+  auto out = ledger::EncodeEntry(view.index(), view.prev_hash(),
+                                 view.recorded_at_ms(), *signed_event);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return *out;
+}
+
+// Verifies `path` in-process, quietly.
+inline VerifyReport VerifyPath(const std::string& path,
+                               const std::string& vkey = "",
+                               std::vector<std::string> checkpoints = {},
+                               std::optional<uint64_t> as_of = std::nullopt,
+                               std::optional<uint64_t> explain = std::nullopt,
+                               unsigned threads = 0) {
+  VerifyOptions options;
+  options.path = path;
+  options.vkey = vkey;
+  options.extra_checkpoints = std::move(checkpoints);
+  options.as_of = as_of;
+  options.explain = explain;
+  options.threads = threads;
+  options.quiet = true;
+  return Verify(options);
+}
+
+// For assertion messages: the whole report as text.
+inline std::string Describe(const VerifyReport& report) {
+  return ReportToText(report);
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// Runs the piaojue-verify binary with `args`, stdout and stderr to files;
+// returns its exit status (-1 if it did not exit normally).
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+inline RunResult RunVerifyBinary(const std::vector<std::string>& args,
+                                 const TempDir& tmp) {
+  const std::string out_path = tmp.Sub("verify.stdout");
+  const std::string err_path = tmp.Sub("verify.stderr");
+  std::vector<std::string> argv_strings = {PIAOJUE_VERIFY_BIN};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  RunResult result;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "cannot start " << argv[0];
+    return result;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
+}  // namespace piaojue::verifier::testing
