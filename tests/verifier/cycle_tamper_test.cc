@@ -1,0 +1,283 @@
+// The tamper suite over a whole cycle (tests/cycle_builder.h): forged
+// ballots, tallies, results, progress reports and corrections must be caught
+// at their entry, and the recount of the honest cycle must give the
+// fixture's hand-computed numbers.
+#include <nlohmann/json.hpp>
+
+#include "tests/cycle_builder.h"
+#include "tests/verifier/tamper_util.h"
+#include "verifier/verify.h"
+
+namespace piaojue::verifier {
+namespace {
+
+using nlohmann::json;
+using piaojue::testing::CycleBuilder;
+using piaojue::testing::TestKey;
+using Stage = CycleBuilder::Stage;
+using namespace piaojue::verifier::testing;
+
+class CycleTamperTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(crypto::InitCrypto().ok()); }
+
+  void Build(Stage stage = Stage::kAll) {
+    builder_ = std::make_unique<CycleBuilder>(tmp_.Sub("data"));
+    Status s = builder_->BuildThrough(stage);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    entries_ = ReadEntries(builder_->ledger());
+    vkey_ = note::FormatVerifierKey(builder_->log_key().name,
+                                    builder_->log_key().key_pair.public_key);
+  }
+
+  std::string Publish(const std::vector<std::string>& entries,
+                      const std::string& name = "forged.bundle") {
+    const std::string path = tmp_.Sub(name);
+    WriteBundleFile(path, entries,
+                    SignCheckpoint(entries, builder_->log_key()));
+    return path;
+  }
+
+  // Entry `index` edited, re-signed by `author`, chain rebuilt, checkpoint
+  // re-signed: what an insider holding `author` and the log key can do.
+  std::string ForgeEntry(
+      uint64_t index, const crypto::KeyPair& author,
+      const std::function<void(schema::Event::Builder)>& edit) {
+    std::vector<std::string> forged = entries_;
+    forged[index] = Resign(forged[index], author, edit);
+    return Publish(Rechain(forged, index));
+  }
+
+  static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
+                              std::initializer_list<std::string> checks) {
+    EXPECT_EQ(report.exit_code, 1) << Describe(report);
+    ASSERT_TRUE(report.failure.has_value()) << Describe(report);
+    EXPECT_EQ(report.failure->index, index) << Describe(report);
+    EXPECT_NE(std::find(checks.begin(), checks.end(), report.failure->check),
+              checks.end())
+        << Describe(report);
+  }
+
+  static json RoundOf(const VerifyReport& report, uint64_t round) {
+    for (const json& r : json::parse(report.recount_json)) {
+      if (r["round"] == round) return r;
+    }
+    ADD_FAILURE() << "no round " << round << " in the recount";
+    return json::object();
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<CycleBuilder> builder_;
+  std::vector<std::string> entries_;
+  std::string vkey_;
+};
+
+TEST_F(CycleTamperTest, HonestCycleIsValidAndRecountsToThePublishedResult) {
+  Build();
+  VerifyReport report = VerifyPath(Publish(entries_, "honest.bundle"), vkey_);
+  ASSERT_EQ(report.exit_code, 0) << Describe(report);
+  const auto& refs = builder_->refs();
+
+  // The fixture's hand-computed selection round.
+  json round = RoundOf(report, refs.round);
+  EXPECT_EQ(round["purpose"], "projectSelection");
+  EXPECT_EQ(round["issued"], 27);
+  EXPECT_EQ(round["collected"], 27);
+  EXPECT_EQ(round["valid"], 26);
+  EXPECT_EQ(round["invalid"], 1);
+  ASSERT_EQ(round["boxes"].size(), 2u);
+  EXPECT_EQ(round["boxes"][0]["label"], "第1票箱");
+  EXPECT_EQ(round["boxes"][0]["issued"], 14);
+  EXPECT_EQ(round["boxes"][0]["invalid"], 1);
+  EXPECT_EQ(round["boxes"][1]["collected"], 13);
+  std::map<uint64_t, int> approvals;
+  for (const json& item : round["items"]) {
+    approvals[item["item"].get<uint64_t>()] = item["approve"].get<int>();
+  }
+  EXPECT_EQ(approvals[refs.canteen], 24);
+  EXPECT_EQ(approvals[refs.kindergarten], 22);
+  EXPECT_EQ(approvals[refs.barriers], 21);
+  EXPECT_EQ(approvals[refs.lights], 8);
+  EXPECT_EQ(round["passThreshold"], 16);
+  EXPECT_EQ(round["elected"],
+            json(std::vector<uint64_t>{refs.canteen, refs.kindergarten,
+                                       refs.barriers}));
+  EXPECT_EQ(round["certifiedEntry"], refs.tally);
+  EXPECT_EQ(round["announcedEntry"], refs.result);
+  EXPECT_TRUE(round["matchesPublished"].get<bool>());
+
+  // The satisfaction vote: exactly half is not enough by default.
+  json satisfaction = RoundOf(report, refs.satisfaction_round);
+  EXPECT_EQ(satisfaction["purpose"], "satisfaction");
+  std::map<uint64_t, std::string> grades;
+  for (const json& g : satisfaction["grades"]) {
+    grades[g["item"].get<uint64_t>()] = g["grade"].get<std::string>();
+  }
+  EXPECT_EQ(grades[refs.canteen], "satisfied");
+  EXPECT_EQ(grades[refs.kindergarten], "basicallySatisfied");
+  EXPECT_EQ(grades[refs.barriers], "unsatisfied");
+  EXPECT_TRUE(satisfaction["matchesPublished"].get<bool>());
+
+  // The text report shows the same.
+  const std::string text = Describe(report);
+  EXPECT_NE(text.find("RECOUNT"), std::string::npos);
+  EXPECT_NE(text.find("published results match the recount"),
+            std::string::npos);
+}
+
+// Where a box's marks sit inside an entry's bytes.
+size_t MarksOffset(const std::string& entry) {
+  ledger::EntryView view = Parse(entry);
+  auto marks = view.event().getBallotsRecorded().getMarks();
+  const std::string bytes(reinterpret_cast<const char*>(marks.begin()),
+                          marks.size());
+  const size_t at = entry.find(bytes);
+  EXPECT_NE(at, std::string::npos);
+  return at;
+}
+
+TEST_F(CycleTamperTest, BallotChangedAndChainRebuiltFailsItsSignature) {
+  Build(Stage::kResultAnnounced);
+  const uint64_t k = builder_->refs().ballots.front();
+  // One mark changed in place (the teller's signature kept, as an outsider
+  // must), the chain after it rebuilt, the checkpoint re-signed.
+  std::vector<std::string> forged = entries_;
+  const size_t at = MarksOffset(forged[k]);
+  forged[k][at] = forged[k][at] == 1 ? 2 : 1;
+  ExpectInvalidAt(VerifyPath(Publish(Rechain(forged, k)), vkey_), k,
+                  {"signature"});
+}
+
+TEST_F(CycleTamperTest, BallotChangedByTheTellerIsCaughtAtTheTally) {
+  Build(Stage::kResultAnnounced);
+  const auto& refs = builder_->refs();
+  const uint64_t k = refs.ballots.front();
+  // The teller's own key re-signs a box with one more approval on the last
+  // ballot (still sorted: the last ballot only grows). The ballots entry is
+  // well-formed; the certified tally no longer is its recount.
+  const std::string path =
+      ForgeEntry(k, builder_->keys().teller, [](schema::Event::Builder e) {
+        auto marks = e.getBallotsRecorded().getMarks();
+        for (size_t i = marks.size(); i-- > 0;) {
+          if (marks[i] < 3) {
+            marks[i] = marks[i] + 1;
+            break;
+          }
+        }
+      });
+  VerifyReport report = VerifyPath(path, vkey_);
+  ExpectInvalidAt(report, refs.tally, {"rules", "recount"});
+}
+
+TEST_F(CycleTamperTest, CertifiedTallyThatIsNotTheRecountIsCaught) {
+  Build(Stage::kResultAnnounced);
+  const auto& refs = builder_->refs();
+  // Signed by the monitor who certifies, chained and checkpointed: only the
+  // recount of the ballots can tell.
+  const std::string path = ForgeEntry(
+      refs.tally, builder_->keys().monitor, [](schema::Event::Builder e) {
+        auto item = e.getTallyCertified().getItems()[3];
+        item.setApprove(item.getApprove() + 9);
+        item.setOppose(item.getOppose() - 9);
+      });
+  VerifyReport report = VerifyPath(path, vkey_);
+  ExpectInvalidAt(report, refs.tally, {"rules", "recount"});
+  EXPECT_NE(report.failure->message.find("approve"), std::string::npos)
+      << Describe(report);
+}
+
+TEST_F(CycleTamperTest, AnnouncedWinnersInAnotherOrderAreCaught) {
+  Build(Stage::kResultAnnounced);
+  const auto& refs = builder_->refs();
+  const std::string path = ForgeEntry(
+      refs.result, builder_->keys().secretariat, [](schema::Event::Builder e) {
+        auto elected = e.getResultAnnounced().getElected();
+        const uint64_t first = elected[0];
+        elected.set(0, elected[1]);
+        elected.set(1, first);
+      });
+  ExpectInvalidAt(VerifyPath(path, vkey_), refs.result, {"rules", "recount"});
+}
+
+TEST_F(CycleTamperTest, SatisfactionGradeRaisedIsCaught) {
+  Build(Stage::kSatisfactionVote);
+  const auto& refs = builder_->refs();
+  const std::string path =
+      ForgeEntry(refs.satisfaction_result, builder_->keys().secretariat,
+                 [](schema::Event::Builder e) {
+                   // barriers: unsatisfied -> basically satisfied
+                   e.getResultAnnounced().getGrades()[2].setGrade(
+                       schema::Grade::BASICALLY_SATISFIED);
+                 });
+  ExpectInvalidAt(VerifyPath(path, vkey_), refs.satisfaction_result,
+                  {"rules", "recount"});
+}
+
+TEST_F(CycleTamperTest, ProgressReportBackdatedBeforeItsPredecessorIsCaught) {
+  Build(Stage::kProgress);
+  const auto& refs = builder_->refs();
+  const auto& reports = refs.progress.at(refs.canteen);
+  const uint64_t k = reports.at(4);  // as of 31 July
+  // The agency re-signs it as of 30 April, before the report it follows.
+  const std::string path =
+      ForgeEntry(k, builder_->keys().agency, [](schema::Event::Builder e) {
+        CycleBuilder::SetDay(e.getProgressReported().initAsOf(), 2025, 4, 30);
+      });
+  ExpectInvalidAt(VerifyPath(path, vkey_), k, {"rules"});
+}
+
+TEST_F(CycleTamperTest, CorrectionOfANonExistentEntryIsCaught) {
+  Build(Stage::kProgress);
+  const auto& refs = builder_->refs();
+  const uint64_t target = refs.progress.at(refs.barriers).back();
+  // An honest correction of a progress report first.
+  auto honest =
+      builder_->Submit(builder_->keys().agency, [&](schema::Event::Builder e) {
+        auto c = e.initCorrection();
+        c.setTarget(target);
+        c.setReason("笔误：进度叙述更正");
+        capnp::MallocMessageBuilder m;
+        auto original = Parse(entries_[target]);
+        m.setRoot(original.event());
+        auto replacement = m.getRoot<schema::Event>();
+        replacement.getProgressReported().setNarrative("11月进展（更正）");
+        c.setReplacement(replacement.asReader());
+      });
+  ASSERT_TRUE(honest.ok()) << honest.status().ToString();
+  entries_ = ReadEntries(builder_->ledger());
+  ASSERT_EQ(VerifyPath(Publish(entries_, "honest.bundle"), vkey_).exit_code, 0);
+
+  // The same correction re-pointed at an entry that does not exist.
+  const uint64_t k = *honest;
+  const uint64_t missing = entries_.size() + 40;
+  const std::string path = ForgeEntry(
+      k, builder_->keys().agency,
+      [&](schema::Event::Builder e) { e.getCorrection().setTarget(missing); });
+  VerifyReport report = VerifyPath(path, vkey_);
+  ExpectInvalidAt(report, k, {"authorization", "rules"});
+  EXPECT_NE(report.failure->message.find("entry " + std::to_string(missing)),
+            std::string::npos)
+      << Describe(report);
+}
+
+TEST_F(CycleTamperTest, AsOfVerifiesThePrefixBeforeALaterForgery) {
+  Build(Stage::kResultAnnounced);
+  const auto& refs = builder_->refs();
+  const std::string path = ForgeEntry(
+      refs.result, builder_->keys().secretariat, [](schema::Event::Builder e) {
+        e.getResultAnnounced().setVacantSeats(1);
+      });
+  // The record as it stood before the result: valid, recount without it.
+  VerifyReport before = VerifyPath(path, vkey_, {}, refs.result);
+  EXPECT_EQ(before.exit_code, 0) << Describe(before);
+  EXPECT_EQ(before.entries, refs.result);
+  json round = RoundOf(before, refs.round);
+  EXPECT_EQ(round["announcedEntry"], nullptr);
+  EXPECT_EQ(round["certifiedEntry"], refs.tally);
+  // One entry more reaches the forgery.
+  ExpectInvalidAt(VerifyPath(path, vkey_, {}, refs.result + 1), refs.result,
+                  {"rules", "recount"});
+}
+
+}  // namespace
+}  // namespace piaojue::verifier
