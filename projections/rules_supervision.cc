@@ -143,6 +143,14 @@ Status CheckProgress(const Model& m, const Ctx& ctx,
   }
   RETURN_IF_ERROR(NotTerminated(m, p, ctx.index));
   const Date as_of = FromSchema(e.getAsOf());
+  // A report describes a day that has passed: otherwise a project could
+  // meet a milestone in advance with a figure nobody could have observed.
+  if (ctx.date < as_of) {
+    return Refused("supervision.as_of_future",
+                   "the report is as of " + FormatDate(as_of) +
+                       ", after the day it was recorded (" +
+                       FormatDate(ctx.date) + ", CST)");
+  }
   const size_t at = PositionOf(p.progress, ctx.index);  // size() if new
   if (at > 0 && as_of <= p.progress[at - 1].as_of) {
     const ProgressRec& prev = p.progress[at - 1];
@@ -317,6 +325,13 @@ Status CheckAcceptance(const Model& m, const Ctx& ctx,
   if (p.plan.entry == kNoRef) {
     return Refused("supervision.not_planned",
                    Describe(m, p.ref) + " has no implementation plan yet");
+  }
+  if (ctx.date < FromSchema(e.getAcceptedOn())) {
+    return Refused("supervision.acceptance_future",
+                   "the acceptance is dated " +
+                       FormatDate(FromSchema(e.getAcceptedOn())) +
+                       ", after the day it was recorded (" +
+                       FormatDate(ctx.date) + ", CST)");
   }
   return NotTerminated(m, p, ctx.index);
 }

@@ -37,6 +37,16 @@ json CorrectionsJson(const Model& m, uint64_t entry) {
   return out;
 }
 
+json AuthorJson(const Model& m, uint64_t entry) {
+  if (entry >= m.entries.size()) return nullptr;
+  const std::string& key = m.authors[m.entries[entry].author];
+  json author{{"key", key}};
+  if (auto h = m.key_holders.find(key); h != m.key_holders.end()) {
+    author["holder"] = h->second;
+  }
+  return author;
+}
+
 json JurisdictionJson(const Model& m, const std::string& code) {
   json j{{"code", code}, {"name", ""}, {"level", "unspecified"}};
   if (auto it = m.jurisdictions.find(code); it != m.jurisdictions.end()) {
@@ -70,16 +80,11 @@ Result<json> AuditView(const Model& m, const ViewQuery& q) {
   json entries = json::array();
   for (const Touch& t : it->second) {
     const EntryMeta& e = m.entries[t.entry];
-    const std::string& key = m.authors[e.author];
-    json author{{"key", key}};
-    if (auto h = m.key_holders.find(key); h != m.key_holders.end()) {
-      author["holder"] = h->second;
-    }
     json row{{"entry", t.entry},
              {"relation", t.relation},
              {"kind",
               ledger::EventKindName(static_cast<schema::Event::Which>(e.kind))},
-             {"author", author},
+             {"author", AuthorJson(m, t.entry)},
              {"signedAtMs", e.signed_at_ms},
              {"recordedAtMs", e.recorded_at_ms},
              {"recordedOn", FormatDate(DateFromMs(e.recorded_at_ms))},

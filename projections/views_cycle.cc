@@ -68,7 +68,8 @@ json FateJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
                 {"entry", s.entry},
                 {"reasonCode", EnumName<schema::ReasonCode>(s.reason_code)},
                 {"reasonText", s.reason_text},
-                {"eligibility", EligibilityJson(s.eligibility)}};
+                {"eligibility", EligibilityJson(s.eligibility)},
+                {"decidedBy", AuthorJson(m, s.entry)}};
   }
   if (p.elected_round != kNoRef) {
     return json{{"status", "elected"}, {"round", p.elected_round}};
@@ -98,6 +99,7 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
              {"reasonCode", EnumName<schema::ReasonCode>(r.reason_code)},
              {"reasonText", r.reason_text},
              {"eligibility", EligibilityJson(r.eligibility)},
+             {"decidedBy", AuthorJson(m, r.entry)},
              {"corrections", CorrectionsJson(m, r.entry)}});
   }
   std::set<uint64_t> origins;

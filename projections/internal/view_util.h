@@ -23,6 +23,9 @@ std::string EnumName(int value) {
   return EnumName(capnp::Schema::from<E>(), value);
 }
 json CorrectionsJson(const Model& m, uint64_t entry);
+// Who signed entry `entry`: {"key": hex, "holder": registered holder} (no
+// "holder" when the key's registration named none).
+json AuthorJson(const Model& m, uint64_t entry);
 json JurisdictionJson(const Model& m, const std::string& code);
 // The name a ballot shows for an item: the candidate name, else the title.
 std::string ItemName(const Model& m, uint64_t ref);

@@ -64,6 +64,44 @@ inline ::testing::AssertionResult Malformed(
                    std::move(jurisdiction));
 }
 
+// What the rules alone (State::Check, as a verifier replays them) say of
+// `fill` placed as the next entry, without the ledger's own checks.
+inline Status CheckRulesAlone(CycleBuilder& b, const crypto::KeyPair& author,
+                              const Fill& fill,
+                              std::string jurisdiction = kCounty) {
+  auto bytes =
+      ledger::EncodeEntry(b.size(), b.ledger().head().last_entry_hash,
+                          b.now_ms(), b.Sign(author, fill, jurisdiction));
+  if (!bytes.ok()) return bytes.status();
+  auto view = ledger::EntryView::Parse(*bytes);
+  if (!view.ok()) return view.status();
+  return b.state().Check(*view);
+}
+
+// The ledger refuses `fill` with `code` before the rules see it (nothing
+// appended), and the rules alone refuse it too, naming `rule`.
+inline ::testing::AssertionResult RefusedByLedgerAndRule(
+    CycleBuilder& b, const crypto::KeyPair& author, const Fill& fill,
+    StatusCode ledger_code, StatusCode rule_code, std::string_view rule) {
+  const uint64_t size = b.size();
+  auto r = b.Submit(author, fill);
+  if (r.ok() || r.status().code() != ledger_code || b.size() != size) {
+    return ::testing::AssertionFailure()
+           << "the ledger did not refuse it with "
+           << StatusCodeName(ledger_code) << ": "
+           << (r.ok() ? "accepted" : r.status().ToString());
+  }
+  const Status alone = CheckRulesAlone(b, author, fill);
+  if (alone.code() != rule_code ||
+      alone.message().find("rule " + std::string(rule) + ": ") ==
+          std::string::npos) {
+    return ::testing::AssertionFailure()
+           << "the rules alone say " << alone.ToString() << ", expected "
+           << StatusCodeName(rule_code) << " naming " << rule;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // A correction of `target` (a replacement built by `replacement`, or a
 // retraction when it is null).
 inline Fill Correction(uint64_t target, std::string reason,

@@ -1,0 +1,458 @@
+// Ballot boxes, ballots, the certified tally and the announced result. See
+// docs/RULES.md, "Vote" and "The recount".
+#include <gtest/gtest.h>
+
+#include "projections/state.h"
+#include "tests/cycle_builder.h"
+#include "tests/projections/rule_test_util.h"
+
+namespace piaojue::testing {
+namespace {
+
+using Stage = CycleBuilder::Stage;
+
+Fill Seal(uint64_t round, std::string label,
+          std::vector<std::string> monitors = {"监票人甲"}) {
+  return [=](schema::Event::Builder e) {
+    auto s = e.initBallotBoxSealed();
+    s.setRound(round);
+    s.setLabel(label);
+    auto m = s.initMonitors(static_cast<unsigned>(monitors.size()));
+    for (unsigned i = 0; i < monitors.size(); ++i) m.set(i, monitors[i]);
+  };
+}
+
+Fill Open(uint64_t box, uint32_t issued, uint32_t collected) {
+  return [=](schema::Event::Builder e) {
+    auto o = e.initBallotBoxOpened();
+    o.setBox(box);
+    o.setIssued(issued);
+    o.setCollected(collected);
+  };
+}
+
+Fill Ballots(uint64_t box, std::string marks, uint16_t part = 1,
+             uint16_t parts = 1, uint16_t item_count = 4,
+             uint32_t unreadable = 0) {
+  return [=](schema::Event::Builder e) {
+    auto b = e.initBallotsRecorded();
+    b.setBox(box);
+    b.setPart(part);
+    b.setPartCount(parts);
+    b.setItemCount(item_count);
+    b.setMarks(capnp::Data::Reader(
+        reinterpret_cast<const uint8_t*>(marks.data()), marks.size()));
+    b.setUnreadable(unreadable);
+  };
+}
+
+// A certified tally built from the fixture's own count of the selection
+// boxes, then changed by `tweak`.
+Fill Tally(CycleBuilder& b,
+           std::function<void(schema::TallyCertified::Builder)> tweak) {
+  const auto& r = b.refs();
+  const PlannedCount c =
+      CountPlannedBoxes(b.selection_boxes, r.candidates.size(), false, 3);
+  return [=](schema::Event::Builder e) {
+    auto t = e.initTallyCertified();
+    t.setRound(r.round);
+    t.setIssued(c.issued);
+    t.setCollected(c.collected);
+    t.setValid(c.valid);
+    t.setInvalid(c.invalid);
+    auto list = t.initItems(static_cast<unsigned>(r.candidates.size()));
+    for (unsigned i = 0; i < r.candidates.size(); ++i) {
+      list[i].setItem(r.candidates[i]);
+      list[i].setApprove(c.marks[i][0]);
+      list[i].setOppose(c.marks[i][1]);
+      list[i].setAbstain(c.marks[i][2]);
+    }
+    if (tweak) tweak(t);
+  };
+}
+
+Fill Result(uint64_t round, std::vector<uint64_t> elected,
+            std::vector<uint64_t> tied = {}, uint16_t vacant = 0) {
+  return [=](schema::Event::Builder e) {
+    auto a = e.initResultAnnounced();
+    a.setRound(round);
+    auto el = a.initElected(static_cast<unsigned>(elected.size()));
+    for (unsigned i = 0; i < elected.size(); ++i) el.set(i, elected[i]);
+    auto ti = a.initTiedAtCutoff(static_cast<unsigned>(tied.size()));
+    for (unsigned i = 0; i < tied.size(); ++i) ti.set(i, tied[i]);
+    a.setVacantSeats(vacant);
+  };
+}
+
+std::string Marks(std::initializer_list<const char*> ballots) {
+  BoxPlan plan;
+  for (const char* b : ballots) plan.ballots.push_back({b, 1});
+  return BallotBytes(plan);
+}
+
+class BallotRulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_OK(b_.BuildThrough(Stage::kRoundOpened)); }
+  const CycleKeys& keys() { return b_.keys(); }
+  const CycleRefs& refs() { return b_.refs(); }
+
+  CycleBuilder b_;
+};
+
+// --- sealing and opening boxes
+// ------------------------------------------------
+
+TEST_F(BallotRulesTest, ABoxIsSealedBeforeNamedMonitors) {
+  EXPECT_TRUE(
+      Malformed(b_, keys().monitor, Seal(refs().round, ""), "box.fields"));
+  EXPECT_TRUE(Malformed(b_, keys().monitor, Seal(refs().round, "票箱", {}),
+                        "box.monitors"));
+  EXPECT_TRUE(Malformed(b_, keys().monitor, Seal(refs().round, "票箱", {""}),
+                        "box.monitors"));
+  ASSERT_OK(b_.Submit(keys().monitor, Seal(refs().round, "票箱")));
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Seal(refs().round, "票箱"), "box.label"));
+}
+
+TEST_F(BallotRulesTest, BallotsGoIntoASealedBoxOfARound) {
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Seal(refs().vote, "票箱"), "ref.wrong_kind"));
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Open(refs().round, 1, 1), "ref.wrong_kind"));
+  EXPECT_TRUE(
+      Refused(b_, keys().teller, Ballots(refs().round, ""), "ref.wrong_kind"));
+}
+
+TEST_F(BallotRulesTest, ABoxIsOpenedOnce) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
+  EXPECT_TRUE(Refused(b_, keys().monitor, Open(refs().boxes[0], 14, 14),
+                      "box.opened_twice"));
+}
+
+TEST_F(BallotRulesTest, NoMoreBallotsIssuedThanDeputiesPresent) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesSealed));
+  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[0], 14, 14)));
+  // 27 present: 14 + 14 = 28 is one too many.
+  EXPECT_TRUE(Refused(b_, keys().monitor, Open(refs().boxes[1], 14, 14),
+                      "box.issued_exceeds_present"));
+  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[1], 13, 13)));
+}
+
+TEST_F(BallotRulesTest, EveryBoxIsSealedBeforeCountingStarts) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
+  ASSERT_OK(b_.RecordBox(refs().boxes[0], b_.selection_boxes[0]));
+  EXPECT_TRUE(Refused(b_, keys().monitor, Seal(refs().round, "第3票箱"),
+                      "box.round_closed"));
+}
+
+// --- recording ballots -------------------------------------------------------
+
+TEST_F(BallotRulesTest, BallotsNeedAnOpenedBox) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesSealed));
+  EXPECT_TRUE(Refused(b_, keys().teller,
+                      Ballots(refs().boxes[0], Marks({"AAAO"})),
+                      "ballots.box_not_opened"));
+}
+
+TEST_F(BallotRulesTest, BallotsHaveOneMarkPerItemAndNoOrder) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
+  const uint64_t box = refs().boxes[0];
+  EXPECT_TRUE(Refused(b_, keys().teller,
+                      Ballots(box, std::string("\1\1\1", 3), 1, 1, 3),
+                      "ballots.item_count"));
+  EXPECT_TRUE(Malformed(b_, keys().teller,
+                        Ballots(box, std::string("\1\1\1\2\1", 5), 1, 2),
+                        "ballots.marks_length"));
+  // Descending order could reveal the order ballots were cast in.
+  const std::string sorted = Marks({"AAAO", "OAAA"});
+  const std::string reversed = sorted.substr(4) + sorted.substr(0, 4);
+  EXPECT_TRUE(Malformed(b_, keys().teller, Ballots(box, reversed, 1, 2),
+                        "ballots.order"));
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box, sorted, 1, 2)));
+}
+
+TEST_F(BallotRulesTest, PartsAreRecordedInOrderAndAddUpToTheBox) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
+  const uint64_t box = refs().boxes[0];  // collected 14
+  EXPECT_TRUE(Malformed(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 0, 2),
+                        "ballots.parts"));
+  EXPECT_TRUE(Malformed(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 3, 2),
+                        "ballots.parts"));
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 2, 2),
+                      "ballots.parts"));
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box, Marks({"AAAO"}), 1, 2)));
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 1, 2),
+                      "ballots.parts"));
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 2, 3),
+                      "ballots.parts"));
+  // The last part must bring the box to exactly its 14 collected ballots.
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 2, 2),
+                      "ballots.count"));
+  std::string twelve;
+  for (int i = 0; i < 12; ++i) twelve += Marks({"AAAO"});
+  EXPECT_TRUE(Refused(b_, keys().teller,
+                      Ballots(box, twelve + Marks({"AAOA", "AOAA"}), 2, 2),
+                      "ballots.count"));
+  // 12 ballots + 1 unreadable + the first part's 1 = 14.
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box, twelve, 2, 2, 4, 1)));
+}
+
+// --- the certified tally
+// ------------------------------------------------------
+
+TEST_F(BallotRulesTest, TallyWaitsForEveryBoxToBeRecorded) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Tally(b_, nullptr), "vote.tally_incomplete"));
+  ASSERT_OK(b_.RecordBox(refs().boxes[0], b_.selection_boxes[0]));
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Tally(b_, nullptr), "vote.tally_incomplete"));
+}
+
+TEST_F(BallotRulesTest, TallyOfARoundWithoutBoxesIsRefused) {
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Tally(b_, nullptr), "vote.tally_incomplete"));
+}
+
+TEST_F(BallotRulesTest, CertifiedTallyMustEqualTheRecount) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBallotsRecorded));
+  using T = schema::TallyCertified::Builder;
+  const std::vector<std::pair<const char*, std::function<void(T)>>> wrong = {
+      {"issued", [](T t) { t.setIssued(t.getIssued() - 1); }},
+      {"collected", [](T t) { t.setCollected(t.getCollected() + 1); }},
+      {"valid and invalid",
+       [](T t) {
+         // 27 valid ballots (the over-approving one counted) and per-item
+         // sums made to match: only the recount can tell.
+         t.setValid(27);
+         t.setInvalid(0);
+         for (auto item : t.getItems()) item.setOppose(item.getOppose() + 1);
+       }},
+      {"an approval moved",
+       [](T t) {
+         auto items = t.getItems();
+         items[0].setApprove(items[0].getApprove() - 1);
+         items[0].setOppose(items[0].getOppose() + 1);
+       }},
+      {"items in another order",
+       [](T t) {
+         auto items = t.getItems();
+         const uint64_t first = items[0].getItem();
+         items[0].setItem(items[1].getItem());
+         items[1].setItem(first);
+       }},
+      {"an item missing", [](T t) { t.initItems(3); }},
+  };
+  for (const auto& [what, tweak] : wrong) {
+    EXPECT_TRUE(
+        Refused(b_, keys().monitor, Tally(b_, tweak), "vote.tally_mismatch"))
+        << what;
+  }
+  ASSERT_OK(b_.Submit(keys().monitor, Tally(b_, nullptr)));
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Tally(b_, nullptr), "vote.tally_twice"));
+}
+
+TEST_F(BallotRulesTest, PerCandidateApproveOpposeAbstainEqualsValid) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBallotsRecorded));
+  EXPECT_TRUE(Refused(b_, keys().monitor,
+                      Tally(b_,
+                            [](auto t) {
+                              auto items = t.getItems();
+                              items[2].setAbstain(items[2].getAbstain() + 1);
+                            }),
+                      "vote.tally_sum"));
+}
+
+TEST_F(BallotRulesTest, NoBallotsAfterTheTallyIsCertified) {
+  ASSERT_OK(b_.BuildThrough(Stage::kTallyCertified));
+  EXPECT_TRUE(Refused(b_, keys().teller,
+                      Ballots(refs().boxes[0], Marks({"AAAO"}), 2, 2),
+                      "ballots.round_certified"));
+  EXPECT_TRUE(Refused(b_, keys().monitor, Seal(refs().round, "补充票箱"),
+                      "box.round_closed"));
+}
+
+TEST_F(BallotRulesTest, CollectedMoreThanIssuedMakesTheRoundVoid) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesSealed));
+  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[0], 14, 15)));
+  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[1], 13, 13)));
+  // The recorded ballots still add up to what each box collected.
+  BoxPlan first = b_.selection_boxes[0];
+  first.collected = 15;
+  first.ballots.push_back({"AAAO", 1});
+  ASSERT_OK(b_.RecordBox(refs().boxes[0], first));
+  ASSERT_OK(b_.RecordBox(refs().boxes[1], b_.selection_boxes[1]));
+  EXPECT_TRUE(Refused(b_, keys().monitor, Tally(b_, nullptr),
+                      "vote.collected_exceeds_issued"));
+  auto recount = b_.state().Recount(refs().round);
+  ASSERT_OK(recount);
+  EXPECT_TRUE(recount->void_round);
+  // The void round has no result; it is held again on the same items.
+  EXPECT_TRUE(Refused(b_, keys().secretariat, Result(refs().round, {}),
+                      "vote.result_before_tally"));
+  auto again = b_.Submit(keys().secretariat, [&](schema::Event::Builder e) {
+    auto o = e.initRoundOpened();
+    o.setVote(refs().vote);
+    o.setRound(2);
+    auto items = o.initItems(4);
+    for (unsigned i = 0; i < 4; ++i) items.set(i, refs().candidates[i]);
+    o.setSeats(3);
+    o.setPresentDeputies(27);
+  });
+  ASSERT_OK(again);
+}
+
+// --- the announced result
+// -----------------------------------------------------
+
+TEST_F(BallotRulesTest, TheResultFollowsTheCertifiedBallots) {
+  ASSERT_OK(b_.BuildThrough(Stage::kTallyCertified));
+  const auto& r = refs();
+  const uint64_t round = r.round;
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Result(round, {r.kindergarten, r.canteen, r.barriers}),
+                      "vote.result_mismatch"));  // not ranked by approvals
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Result(round, {r.canteen, r.kindergarten, r.lights}),
+                      "vote.result_mismatch"));  // lights failed
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Result(round, {r.canteen, r.kindergarten}, {r.barriers}),
+                      "vote.result_mismatch"));  // no tie
+  EXPECT_TRUE(
+      Refused(b_, keys().secretariat,
+              Result(round, {r.canteen, r.kindergarten, r.barriers}, {}, 1),
+              "vote.result_mismatch"));  // no vacant seat
+  EXPECT_TRUE(Refused(
+      b_, keys().secretariat,
+      [&](schema::Event::Builder e) {
+        Result(round, {r.canteen, r.kindergarten, r.barriers})(e);
+        auto g = e.getResultAnnounced().initGrades(1);
+        g[0].setItem(r.canteen);
+        g[0].setGrade(schema::Grade::SATISFIED);
+      },
+      "vote.result_mismatch"));  // grades on a selection
+  ASSERT_OK(b_.Submit(keys().secretariat,
+                      Result(round, {r.canteen, r.kindergarten, r.barriers})));
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Result(round, {r.canteen, r.kindergarten, r.barriers}),
+                      "vote.result_twice"));
+}
+
+TEST_F(BallotRulesTest, TheResultWaitsForTheTally) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBallotsRecorded));
+  const auto& r = refs();
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Result(r.round, {r.canteen, r.kindergarten, r.barriers}),
+                      "vote.result_before_tally"));
+}
+
+TEST_F(BallotRulesTest, RecordedVoteEntriesAreFinal) {
+  ASSERT_OK(b_.BuildThrough(Stage::kResultAnnounced));
+  const auto& r = refs();
+  for (uint64_t target : {r.ballots[0], r.tally, r.result}) {
+    EXPECT_TRUE(Refused(b_,
+                        target == r.ballots[0] ? keys().teller
+                        : target == r.tally    ? keys().monitor
+                                               : keys().secretariat,
+                        Correction(target, "录入有误"),
+                        "correction.vote_records_final"))
+        << target;
+  }
+}
+
+TEST_F(BallotRulesTest, SatisfactionGradesFollowTheBallots) {
+  ASSERT_OK(b_.BuildThrough(Stage::kEvaluated));
+  const auto& r = refs();
+  auto vote = b_.Submit(keys().standing, [&](schema::Event::Builder e) {
+    auto v = e.initVotingRulesAdopted();
+    v.setCycle(r.cycle);
+    v.setPurpose(schema::VotePurpose::SATISFACTION);
+    v.setEntitledDeputies(30);
+    auto items = v.initItems(3);
+    for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
+  });
+  ASSERT_OK(vote);
+  auto round = b_.Submit(keys().secretariat, [&](schema::Event::Builder e) {
+    auto o = e.initRoundOpened();
+    o.setVote(*vote);
+    o.setRound(1);
+    auto items = o.initItems(3);
+    for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
+    o.setPresentDeputies(28);
+  });
+  ASSERT_OK(round);
+  const BoxPlan& plan = b_.satisfaction_boxes[0];
+  auto box = b_.SealBox(*round, plan.label);
+  ASSERT_OK(box);
+  ASSERT_OK(b_.OpenBox(*box, plan));
+  ASSERT_OK(b_.RecordBox(*box, plan));
+  ASSERT_OK(b_.Certify(*round, r.projects, b_.satisfaction_boxes, true, 0));
+  auto grades = [&](schema::Grade barriers) -> Fill {
+    return [=](schema::Event::Builder e) {
+      auto a = e.initResultAnnounced();
+      a.setRound(*round);
+      auto g = a.initGrades(3);
+      const schema::Grade want[] = {schema::Grade::SATISFIED,
+                                    schema::Grade::BASICALLY_SATISFIED,
+                                    barriers};
+      for (unsigned i = 0; i < 3; ++i) {
+        g[i].setItem(r.projects[i]);
+        g[i].setGrade(want[i]);
+      }
+    };
+  };
+  // Barriers: 0 satisfied + 15 basically satisfied = exactly half of the 30
+  // entitled, which is not more than half: unsatisfied by default.
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      grades(schema::Grade::BASICALLY_SATISFIED),
+                      "vote.result_mismatch"));
+  EXPECT_TRUE(Refused(
+      b_, keys().secretariat,
+      [&](schema::Event::Builder e) {
+        grades(schema::Grade::UNSATISFIED)(e);
+        e.getResultAnnounced().initElected(1).set(0, r.projects[0]);
+      },
+      "vote.result_mismatch"));
+  ASSERT_OK(b_.Submit(keys().secretariat, grades(schema::Grade::UNSATISFIED)));
+}
+
+TEST_F(BallotRulesTest, ExactlyHalfPassesWhenTheRulesSaySo) {
+  ASSERT_OK(b_.BuildThrough(Stage::kEvaluated));
+  const auto& r = refs();
+  auto vote = b_.Submit(keys().standing, [&](schema::Event::Builder e) {
+    auto v = e.initVotingRulesAdopted();
+    v.setCycle(r.cycle);
+    v.setPurpose(schema::VotePurpose::SATISFACTION);
+    v.setEntitledDeputies(30);
+    v.setExactlyHalfPasses(true);
+    auto items = v.initItems(3);
+    for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
+  });
+  ASSERT_OK(vote);
+  auto recount_round =
+      b_.Submit(keys().secretariat, [&](schema::Event::Builder e) {
+        auto o = e.initRoundOpened();
+        o.setVote(*vote);
+        o.setRound(1);
+        auto items = o.initItems(3);
+        for (unsigned i = 0; i < 3; ++i) {
+          items.set(i, r.projects[i]);
+        }
+        o.setPresentDeputies(28);
+      });
+  ASSERT_OK(recount_round);
+  const BoxPlan& plan = b_.satisfaction_boxes[0];
+  auto box = b_.SealBox(*recount_round, plan.label);
+  ASSERT_OK(box);
+  ASSERT_OK(b_.OpenBox(*box, plan));
+  ASSERT_OK(b_.RecordBox(*box, plan));
+  auto recount = b_.state().Recount(*recount_round);
+  ASSERT_OK(recount);
+  ASSERT_EQ(recount->outcome.grades.size(), 3u);
+  EXPECT_EQ(recount->outcome.grades[2].second,
+            projections::Grade::kBasicallySatisfied);
+}
+
+}  // namespace
+}  // namespace piaojue::testing

@@ -1,0 +1,233 @@
+// Corrections: a correction names the entry it corrects and why; the views
+// apply it and the original stays visible. See docs/RULES.md, "Corrections".
+#include <gtest/gtest.h>
+
+#include "projections/state.h"
+#include "projections/views.h"
+#include "tests/cycle_builder.h"
+#include "tests/projections/rule_test_util.h"
+
+namespace piaojue::testing {
+namespace {
+
+using Stage = CycleBuilder::Stage;
+using schema::ReasonCode;
+using schema::ScreeningOutcome;
+using schema::ScreeningStage;
+
+Fill Decision(uint64_t proposal, ScreeningStage stage, ScreeningOutcome outcome,
+              ReasonCode reason, std::string text) {
+  return [=](schema::Event::Builder e) {
+    auto s = e.initScreeningDecided();
+    s.setProposal(proposal);
+    s.setStage(stage);
+    s.setOutcome(outcome);
+    s.setReasonCode(reason);
+    s.setReasonText(text);
+  };
+}
+
+nlohmann::json FunnelRow(const CycleBuilder& b, uint64_t ref) {
+  projections::ViewQuery q;
+  q.cycle = b.refs().cycle;
+  auto funnel = projections::View(b.state(), "funnel", q);
+  EXPECT_TRUE(funnel.ok());
+  if (!funnel.ok()) return nullptr;
+  for (const auto& p : (*funnel)["proposals"]) {
+    if (p["ref"] == ref) return p;
+  }
+  return nullptr;
+}
+
+class CorrectionRulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_OK(b_.BuildThrough(Stage::kPartyCommittee)); }
+  const CycleKeys& keys() { return b_.keys(); }
+  const CycleRefs& refs() { return b_.refs(); }
+
+  CycleBuilder b_;
+};
+
+TEST_F(CorrectionRulesTest, ACorrectionStatesItsReason) {
+  const uint64_t target = refs().screening.at(refs().stadium)[1];
+  EXPECT_TRUE(
+      Malformed(b_, keys().party, Correction(target, ""), "correction.fields"));
+}
+
+TEST_F(CorrectionRulesTest, ACorrectionNamesAnEarlierEntry) {
+  // The ledger's authorization refuses it first (it cannot look up the
+  // target's roles); a verifier replaying the rules alone refuses it too.
+  for (uint64_t target : {b_.size(), b_.size() + 10}) {
+    EXPECT_TRUE(RefusedByLedgerAndRule(
+        b_, keys().party, Correction(target, "x"), StatusCode::kInvalidArgument,
+        StatusCode::kFailedPrecondition, "ref.missing"));
+  }
+}
+
+TEST_F(CorrectionRulesTest, RegistryEntriesAreNotCorrectedThisWay) {
+  // The correction's author must hold the target's roles: nobody holds the
+  // registry's (root only), so the ledger refuses it before the rules do.
+  auto r = b_.Submit(keys().office, Correction(refs().county, "改名"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().code(), StatusCode::kOk);
+}
+
+TEST_F(CorrectionRulesTest, AReplacementKeepsTheTargetsKind) {
+  const uint64_t target = refs().screening.at(refs().stadium)[1];
+  EXPECT_TRUE(
+      RefusedByLedgerAndRule(b_, keys().party,
+                             Correction(target, "x",
+                                        [&](schema::Event::Builder e) {
+                                          auto d = e.initDeliberationRecorded();
+                                          d.setCycle(refs().cycle);
+                                        }),
+                             StatusCode::kInvalidArgument,
+                             StatusCode::kInvalidArgument, "correction.kind"));
+}
+
+TEST_F(CorrectionRulesTest, AReplacementConcernsTheSameSubject) {
+  const uint64_t target = refs().screening.at(refs().stadium)[1];
+  EXPECT_TRUE(Refused(
+      b_, keys().party,
+      Correction(
+          target, "x",
+          Decision(refs().canteen, ScreeningStage::PARTY_COMMITTEE_APPROVAL,
+                   ScreeningOutcome::REJECT, ReasonCode::OTHER, "x")),
+      "correction.same_subject"));
+}
+
+TEST_F(CorrectionRulesTest, ARejectionCorrectedToAdvanceStaysVisible) {
+  const uint64_t stadium = refs().stadium;
+  const uint64_t target = refs().screening.at(stadium)[1];
+  auto fix = b_.Submit(
+      keys().party,
+      Correction(target, "误将同意记录为不同意",
+                 Decision(stadium, ScreeningStage::PARTY_COMMITTEE_APPROVAL,
+                          ScreeningOutcome::ADVANCE, ReasonCode::MEETS_CRITERIA,
+                          "同意列入候选")));
+  ASSERT_OK(fix);
+  // The funnel shows the corrected decision and names the correction.
+  auto row = FunnelRow(b_, stadium);
+  EXPECT_EQ(row["fate"]["status"], "inScreening");
+  EXPECT_EQ(row["fate"]["nextStage"], "standingCommitteeExamination");
+  EXPECT_EQ(row["screening"][1]["outcome"], "advance");
+  EXPECT_EQ(row["screening"][1]["entry"], target);
+  EXPECT_EQ(row["screening"][1]["corrections"], nlohmann::json({*fix}));
+  // The audit trail keeps the original decision and the correction, with
+  // its target.
+  projections::ViewQuery q;
+  q.record = stadium;
+  auto audit = projections::View(b_.state(), "audit", q);
+  ASSERT_OK(audit);
+  bool original = false, correction = false;
+  for (const auto& e : (*audit)["entries"]) {
+    if (e["entry"] == target) {
+      original = true;
+      EXPECT_EQ(e["kind"], "screeningDecided");
+      EXPECT_EQ(e["corrections"], nlohmann::json({*fix}));
+      EXPECT_EQ(e["retracted"], false);
+    }
+    if (e["entry"] == *fix) {
+      correction = true;
+      EXPECT_EQ(e["relation"], "corrected");
+      EXPECT_EQ(e["target"], target);
+    }
+  }
+  EXPECT_TRUE(original);
+  EXPECT_TRUE(correction);
+  // The original entry's bytes are still in the log, unchanged.
+  auto entry = ledger::EntryView::Parse(*b_.ledger().ReadEntry(target));
+  ASSERT_OK(entry);
+  EXPECT_EQ(entry->event().getScreeningDecided().getOutcome(),
+            ScreeningOutcome::REJECT);
+  // The next stage may now decide on it.
+  ASSERT_OK(b_.Submit(
+      keys().standing,
+      Decision(stadium, ScreeningStage::STANDING_COMMITTEE_EXAMINATION,
+               ScreeningOutcome::ADVANCE, ReasonCode::MEETS_CRITERIA, "通过")));
+}
+
+TEST_F(CorrectionRulesTest, ARetractionIsItselfFinal) {
+  const uint64_t target = refs().screening.at(refs().stadium)[1];
+  auto retraction = b_.Submit(keys().party, Correction(target, "记录错误"));
+  ASSERT_OK(retraction);
+  EXPECT_TRUE(Refused(b_, keys().party, Correction(target, "再次撤回"),
+                      "correction.retracted"));
+  EXPECT_TRUE(RefusedByLedgerAndRule(
+      b_, keys().party, Correction(*retraction, "撤回撤回"),
+      StatusCode::kInvalidArgument, StatusCode::kFailedPrecondition,
+      "correction.not_correctable"));
+  // The stage is undecided again and may be decided anew.
+  ASSERT_OK(b_.Submit(
+      keys().party,
+      Decision(refs().stadium, ScreeningStage::PARTY_COMMITTEE_APPROVAL,
+               ScreeningOutcome::ADVANCE, ReasonCode::MEETS_CRITERIA, "同意")));
+}
+
+TEST_F(CorrectionRulesTest, ADecisionOthersBuiltOnCannotBeTurnedOrRetracted) {
+  ASSERT_OK(b_.BuildThrough(Stage::kStandingCommittee));
+  const uint64_t clinic = refs().clinic;
+  const uint64_t review = refs().screening.at(clinic)[0];
+  // Stage 2 already decided on the clinic: stage 1 cannot become a
+  // rejection, nor disappear.
+  EXPECT_TRUE(Refused(
+      b_, keys().office,
+      Correction(review, "x",
+                 Decision(clinic, ScreeningStage::GOVERNMENT_REVIEW,
+                          ScreeningOutcome::REJECT, ReasonCode::OTHER, "x")),
+      "correction.conflicts"));
+  EXPECT_TRUE(
+      Refused(b_, keys().office, Correction(review, "x"), "correction.in_use"));
+}
+
+TEST_F(CorrectionRulesTest, ACandidateCannotBeRejectedAfterTheFact) {
+  ASSERT_OK(b_.BuildThrough(Stage::kCandidateList));
+  const uint64_t canteen = refs().canteen;
+  const uint64_t last = refs().screening.at(canteen)[2];
+  EXPECT_TRUE(Refused(
+      b_, keys().standing,
+      Correction(
+          last, "x",
+          Decision(canteen, ScreeningStage::STANDING_COMMITTEE_EXAMINATION,
+                   ScreeningOutcome::REJECT, ReasonCode::OTHER, "x")),
+      "correction.conflicts"));
+  EXPECT_TRUE(
+      Refused(b_, keys().standing, Correction(last, "x"), "correction.in_use"));
+}
+
+TEST_F(CorrectionRulesTest, AdoptedRulesAreFrozenOnceVotingBegan) {
+  ASSERT_OK(b_.BuildThrough(Stage::kRoundOpened));
+  EXPECT_TRUE(Refused(b_, keys().standing, Correction(refs().vote, "x"),
+                      "correction.in_use"));
+}
+
+TEST_F(CorrectionRulesTest, ACorrectedProposalKeepsItsCycleAndWindow) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kProposals));
+  const uint64_t target = b.refs().canteen;
+  auto replacement = [&](std::string title) -> Fill {
+    return [=, &b](schema::Event::Builder e) {
+      auto s = e.initProposalSubmitted();
+      s.setCycle(b.refs().cycle);
+      auto d = s.initDetails();
+      d.setTitle(title);
+      d.setDescription("改正后的描述");
+      d.setCategory(schema::Category::ELDERLY_CARE);
+      d.setLocation("城东街道");
+      s.setProposerType(schema::ProposerType::RESIDENT);
+      s.setChannel(schema::Channel::WECHAT);
+    };
+  };
+  // Judged at the place of the original (received inside the window), the
+  // replacement is accepted even though the window has closed by now.
+  b.SetDate(2025, 3, 1);
+  auto fix = b.Submit(b.keys().intake, Correction(target, "标题录入错误",
+                                                  replacement("城东老年食堂")));
+  ASSERT_OK(fix);
+  auto row = FunnelRow(b, target);
+  EXPECT_EQ(row["title"], "城东老年食堂");
+  EXPECT_EQ(row["corrections"], nlohmann::json({*fix}));
+}
+
+}  // namespace
+}  // namespace piaojue::testing
