@@ -682,6 +682,7 @@ class CycleBuilder {
   uint32_t entitled_deputies = 30;
   uint32_t present_deputies = 27;
   schema::PassBase pass_base = schema::PassBase::ENTITLED;
+  schema::ShortfallRule shortfall_rule = schema::ShortfallRule::LEAVE_VACANT;
 
   Status AdoptVotingRules() {
     SetDate(2025, 2, 24);
@@ -694,7 +695,7 @@ class CycleBuilder {
       v.setEntitledDeputies(entitled_deputies);
       v.setPassBase(pass_base);
       v.setTieRule(schema::TieRule::FURTHER_ROUND);
-      v.setShortfallRule(schema::ShortfallRule::LEAVE_VACANT);
+      v.setShortfallRule(shortfall_rule);
       SetDay(v.initAdoptedOn(), 2025, 2, 24);
       v.setText("某县2025年民生实事项目人大代表票决办法");
     });
@@ -1089,6 +1090,60 @@ class CycleBuilder {
       out.push_back(*r);
     }
     return out;
+  }
+
+  // Opens round `number` of `vote` on `items` (ballot order) for `seats`.
+  Result<uint64_t> OpenRoundOf(uint64_t vote, uint16_t number,
+                               const std::vector<uint64_t>& items,
+                               uint16_t seats, uint32_t present) {
+    return Submit(keys_.secretariat, [&](schema::Event::Builder e) {
+      auto o = e.initRoundOpened();
+      o.setVote(vote);
+      o.setRound(number);
+      auto list = o.initItems(static_cast<unsigned>(items.size()));
+      for (unsigned i = 0; i < items.size(); ++i) list.set(i, items[i]);
+      o.setSeats(seats);
+      o.setPresentDeputies(present);
+    });
+  }
+
+  // Announces a selection round's result.
+  Result<uint64_t> Announce(uint64_t round,
+                            const std::vector<uint64_t>& elected,
+                            const std::vector<uint64_t>& tied = {},
+                            uint16_t vacant = 0) {
+    return Submit(keys_.secretariat, [&](schema::Event::Builder e) {
+      auto a = e.initResultAnnounced();
+      a.setRound(round);
+      auto el = a.initElected(static_cast<unsigned>(elected.size()));
+      for (unsigned i = 0; i < elected.size(); ++i) el.set(i, elected[i]);
+      auto ti = a.initTiedAtCutoff(static_cast<unsigned>(tied.size()));
+      for (unsigned i = 0; i < tied.size(); ++i) ti.set(i, tied[i]);
+      a.setVacantSeats(vacant);
+    });
+  }
+
+  // Seals, opens and records `boxes` for `round`, then certifies them.
+  // Returns the tallyCertified entry.
+  Result<uint64_t> HoldBallot(uint64_t round,
+                              const std::vector<uint64_t>& items,
+                              const std::vector<BoxPlan>& boxes,
+                              bool satisfaction, uint32_t max_approvals) {
+    std::vector<uint64_t> sealed;
+    for (const BoxPlan& box : boxes) {
+      auto r = SealBox(round, box.label);
+      if (!r.ok()) return r.status();
+      sealed.push_back(*r);
+    }
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      auto r = OpenBox(sealed[i], boxes[i]);
+      if (!r.ok()) return r.status();
+    }
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      auto r = RecordBox(sealed[i], boxes[i]);
+      if (!r.ok()) return r.status();
+    }
+    return Certify(round, items, boxes, satisfaction, max_approvals);
   }
 
   // Certifies the planned boxes' independent count (CountPlannedBoxes).
