@@ -1,0 +1,247 @@
+// Rebuild equals incremental; time travel by log size and by time;
+// snapshots with catch-up, and snapshots that do not match the log; diffs.
+#include "projections/replay.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "projections/dates.h"
+#include "projections/diff.h"
+#include "projections/state.h"
+#include "projections/views.h"
+#include "tests/cycle_builder.h"
+
+namespace piaojue::testing {
+namespace {
+
+using projections::State;
+using Stage = CycleBuilder::Stage;
+
+// Builds the whole cycle, keeping the incremental state's bytes as they
+// were after every stage.
+class ReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    while (b_.stage() < Stage::kAll) {
+      const auto next = static_cast<Stage>(static_cast<int>(b_.stage()) + 1);
+      ASSERT_OK(b_.BuildThrough(next));
+      at_size_[b_.size()] = b_.state().Serialize();
+      stage_size_[next] = b_.size();
+    }
+  }
+
+  nlohmann::json ViewOf(const State& s, const std::string& name,
+                        projections::ViewQuery q) {
+    auto v = projections::View(s, name, q);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : nlohmann::json();
+  }
+
+  CycleBuilder b_;
+  std::map<uint64_t, std::string> at_size_;  // size -> Serialize()
+  std::map<Stage, uint64_t> stage_size_;
+  TempDir tmp_;
+};
+
+TEST_F(ReplayTest, RebuildFromScratchEqualsIncremental) {
+  auto rebuilt = projections::ReplayTo(b_.ledger(), b_.size());
+  ASSERT_OK(rebuilt);
+  EXPECT_EQ(rebuilt->size(), b_.size());
+  EXPECT_EQ(rebuilt->last_entry_hash(), b_.ledger().head().last_entry_hash);
+  EXPECT_EQ(rebuilt->Serialize(), b_.state().Serialize());
+}
+
+TEST_F(ReplayTest, ReplayToNIsTheStateWhenTheLogHadNEntries) {
+  ASSERT_GT(at_size_.size(), 20u);
+  for (const auto& [size, bytes] : at_size_) {
+    auto replayed = projections::ReplayTo(b_.ledger(), size);
+    ASSERT_OK(replayed);
+    EXPECT_EQ(replayed->Serialize(), bytes) << "size " << size;
+  }
+}
+
+TEST_F(ReplayTest, ReplayBeyondTheLogIsOutOfRange) {
+  auto r = projections::ReplayTo(b_.ledger(), b_.size() + 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kOutOfRange);
+}
+
+TEST_F(ReplayTest, ReplayAsOfAnInstant) {
+  // The vote: boxes opened at 11:00 CST on 25 February, ballots recorded
+  // and the tally certified a few seconds later, the result at 12:00.
+  auto at = projections::ParseInstantMs("2025-02-25T11:30:00+08:00");
+  ASSERT_TRUE(at.has_value());
+  auto state = projections::ReplayAsOf(b_.ledger(), *at);
+  ASSERT_OK(state);
+  EXPECT_EQ(state->size(), stage_size_.at(Stage::kTallyCertified));
+  EXPECT_EQ(state->Serialize(), at_size_.at(state->size()));
+  // The same instant in UTC.
+  auto utc = projections::ParseInstantMs("2025-02-25T03:30:00Z");
+  ASSERT_TRUE(utc.has_value());
+  EXPECT_EQ(*utc, *at);
+}
+
+TEST_F(ReplayTest, ReplayAsOfADateIncludesThatWholeCstDay) {
+  // "2025-02-25" means the end of that day in China: the result (12:00) is
+  // in, the plans (5 March) are not.
+  auto at = projections::ParseInstantMs("2025-02-25");
+  ASSERT_TRUE(at.has_value());
+  auto state = projections::ReplayAsOf(b_.ledger(), *at);
+  ASSERT_OK(state);
+  EXPECT_EQ(state->size(), stage_size_.at(Stage::kResultAnnounced));
+  EXPECT_EQ(state->Serialize(), at_size_.at(state->size()));
+  // Before genesis: the empty state.
+  auto before = projections::ReplayAsOf(b_.ledger(), 0);
+  ASSERT_OK(before);
+  EXPECT_EQ(before->size(), 0u);
+}
+
+TEST_F(ReplayTest, ASnapshotPlusCatchUpEqualsIncremental) {
+  const uint64_t snap_size = stage_size_.at(Stage::kResultAnnounced);
+  auto early = projections::ReplayTo(b_.ledger(), snap_size);
+  ASSERT_OK(early);
+  const std::string path = tmp_.Sub("state.snapshot");
+  ASSERT_OK(projections::SaveSnapshot(*early, path));
+  projections::LoadInfo info;
+  auto loaded = projections::LoadOrRebuild(b_.ledger(), path, &info);
+  ASSERT_OK(loaded);
+  EXPECT_TRUE(info.from_snapshot);
+  EXPECT_EQ(info.snapshot_size, snap_size);
+  EXPECT_EQ(info.ignored_because, "");
+  EXPECT_EQ(loaded->Serialize(), b_.state().Serialize());
+}
+
+TEST_F(ReplayTest, AMissingSnapshotMeansARebuild) {
+  projections::LoadInfo info;
+  auto loaded =
+      projections::LoadOrRebuild(b_.ledger(), tmp_.Sub("none"), &info);
+  ASSERT_OK(loaded);
+  EXPECT_FALSE(info.from_snapshot);
+  EXPECT_EQ(info.ignored_because, "");
+  EXPECT_EQ(loaded->Serialize(), b_.state().Serialize());
+}
+
+TEST_F(ReplayTest, ASnapshotOfAnotherLogIsIgnoredWithAReason) {
+  // The same story in another ledger: same size, other nonces, other hashes.
+  CycleBuilder other;
+  ASSERT_OK(other.BuildThrough(Stage::kResultAnnounced));
+  const std::string path = tmp_.Sub("other.snapshot");
+  ASSERT_OK(projections::SaveSnapshot(other.state(), path));
+  projections::LoadInfo info;
+  auto loaded = projections::LoadOrRebuild(b_.ledger(), path, &info);
+  ASSERT_OK(loaded);
+  EXPECT_FALSE(info.from_snapshot);
+  EXPECT_NE(info.ignored_because.find("hash"), std::string::npos)
+      << info.ignored_because;
+  EXPECT_EQ(loaded->Serialize(), b_.state().Serialize());
+}
+
+TEST_F(ReplayTest, ASnapshotAheadOfTheLogIsIgnored) {
+  CycleBuilder shorter;
+  ASSERT_OK(shorter.BuildThrough(Stage::kCandidateList));
+  const std::string path = tmp_.Sub("ahead.snapshot");
+  ASSERT_OK(projections::SaveSnapshot(b_.state(), path));
+  projections::LoadInfo info;
+  auto loaded = projections::LoadOrRebuild(shorter.ledger(), path, &info);
+  ASSERT_OK(loaded);
+  EXPECT_FALSE(info.from_snapshot);
+  EXPECT_NE(info.ignored_because.find("entries"), std::string::npos);
+  EXPECT_EQ(loaded->Serialize(), shorter.state().Serialize());
+}
+
+TEST_F(ReplayTest, ACorruptSnapshotIsIgnored) {
+  const std::string good = b_.state().Serialize();
+  const std::vector<std::string> bad = {
+      "", "not json", good.substr(0, good.size() / 2),
+      "{\"format\":\"piaojue-projections-snapshot/9\"}",
+      "{\"format\":\"piaojue-projections-snapshot/1\",\"size\":1}"};
+  for (const std::string& bytes : bad) {
+    const std::string path = tmp_.Sub("bad.snapshot");
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    projections::LoadInfo info;
+    auto loaded = projections::LoadOrRebuild(b_.ledger(), path, &info);
+    ASSERT_OK(loaded);
+    EXPECT_FALSE(info.from_snapshot) << bytes.substr(0, 40);
+    EXPECT_FALSE(info.ignored_because.empty()) << bytes.substr(0, 40);
+    EXPECT_EQ(loaded->Serialize(), good);
+  }
+}
+
+TEST_F(ReplayTest, SerializeRoundTrips) {
+  auto copy = State::Deserialize(b_.state().Serialize());
+  ASSERT_OK(copy);
+  EXPECT_EQ(copy->Serialize(), b_.state().Serialize());
+  // A deserialized state keeps accepting entries like the original: the
+  // views agree on it.
+  projections::ViewQuery q;
+  q.cycle = b_.refs().cycle;
+  EXPECT_EQ(ViewOf(*copy, "funnel", q), ViewOf(b_.state(), "funnel", q));
+}
+
+TEST_F(ReplayTest, TimeTravelledViewsEqualTheViewsOfThatTime) {
+  // The funnel as it was after the party committee's review, rebuilt now.
+  const uint64_t size = stage_size_.at(Stage::kPartyCommittee);
+  auto then = State::Deserialize(at_size_.at(size));
+  ASSERT_OK(then);
+  auto replayed = projections::ReplayTo(b_.ledger(), size);
+  ASSERT_OK(replayed);
+  projections::ViewQuery q;
+  q.cycle = b_.refs().cycle;
+  const auto view = ViewOf(*replayed, "funnel", q);
+  EXPECT_EQ(view, ViewOf(*then, "funnel", q));
+  EXPECT_EQ(view["size"], size);
+  // At that time the clinic was still in screening.
+  for (const auto& p : view["proposals"]) {
+    if (p["ref"] == b_.refs().clinic) {
+      EXPECT_EQ(p["fate"]["status"], "inScreening");
+    }
+  }
+}
+
+TEST_F(ReplayTest, DiffShowsWhatChangedBetweenTwoPoints) {
+  const uint64_t before_size = stage_size_.at(Stage::kPartyCommittee);
+  const uint64_t after_size = stage_size_.at(Stage::kStandingCommittee);
+  auto before = projections::ReplayTo(b_.ledger(), before_size);
+  auto after = projections::ReplayTo(b_.ledger(), after_size);
+  ASSERT_OK(before);
+  ASSERT_OK(after);
+  projections::ViewQuery q;
+  q.cycle = b_.refs().cycle;
+  const auto from = ViewOf(*before, "funnel", q);
+  const auto to = ViewOf(*after, "funnel", q);
+  const auto diff = projections::Diff(from, to);
+  EXPECT_EQ(diff["from"], before_size);
+  EXPECT_EQ(diff["to"], after_size);
+  EXPECT_EQ(diff["view"], "funnel");
+  ASSERT_TRUE(diff["patch"].is_array());
+  // Applying the patch turns the old view into the new one (size and asOf
+  // aside).
+  auto patched = from.patch(diff["patch"]);
+  auto want = to;
+  patched.erase("size");
+  patched.erase("asOf");
+  want.erase("size");
+  want.erase("asOf");
+  EXPECT_EQ(patched, want);
+  // Among the changes: the clinic's fate became a rejection.
+  size_t clinic_index = 0;
+  for (size_t i = 0; i < to["proposals"].size(); ++i) {
+    if (to["proposals"][i]["ref"] == b_.refs().clinic) clinic_index = i;
+  }
+  const std::string fate =
+      "/proposals/" + std::to_string(clinic_index) + "/fate";
+  bool saw = false;
+  for (const auto& op : diff["patch"]) {
+    const std::string path = op["path"];
+    if (path.rfind(fate, 0) == 0) saw = true;
+    EXPECT_NE(path, "/size");
+    EXPECT_NE(path, "/asOf");
+  }
+  EXPECT_TRUE(saw) << diff.dump(1);
+  // No change, no patch.
+  EXPECT_TRUE(projections::Diff(to, to)["patch"].empty());
+}
+
+}  // namespace
+}  // namespace piaojue::testing
