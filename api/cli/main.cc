@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "api/cli/commands.h"
+#include "api/demo/demo.h"
 #include "ledger/crypto.h"
 
 namespace {
@@ -115,6 +116,14 @@ int main(int argc, char** argv) {
                        "show what changed since this point (N or time)");
   show_cmd->add_flag("--json", show.json, "machine-readable JSON");
 
+  piaojue::demo::Options demo;
+  auto* demo_cmd = app.add_subcommand(
+      "demo", "build or resume the 清河县 demo ledger (docs/DEMO.md)");
+  add_data(demo_cmd);
+  demo_cmd->add_option(
+      "--until", demo.until,
+      "stop after stage collection|screening|vote|supervision|evaluation");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -132,5 +141,7 @@ int main(int argc, char** argv) {
   if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));
   if (*prove_cmd) return (prove.data = data, Report(Prove(prove, out)));
   if (*show_cmd) return (show.data = data, Report(Show(show, out)));
+  if (*demo_cmd)
+    return (demo.data = data, Report(piaojue::demo::Run(demo, out)));
   return 2;
 }

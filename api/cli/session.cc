@@ -19,7 +19,9 @@ Session::~Session() {
 }
 
 Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
-                                               bool read_only) {
+                                               bool read_only,
+                                               std::function<int64_t()> clock,
+                                               bool sync) {
   std::unique_ptr<Session> s(new Session(dir));
   std::error_code ec;
   if (!std::filesystem::exists(dir.ledger_path(), ec)) {
@@ -29,6 +31,8 @@ Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
   s->state_ = std::make_unique<projections::State>();
   s->validator_ = std::make_unique<projections::RulesValidator>(*s->state_);
   ledger::LedgerOptions options;
+  options.clock = std::move(clock);
+  options.sync = sync;
   if (!read_only && std::filesystem::exists(dir.log_key_path(), ec)) {
     ASSIGN_OR_RETURN(note::SignerKey key, ReadKeyFile(dir.log_key_path()));
     options.checkpoint_key = std::move(key);

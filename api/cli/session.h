@@ -2,6 +2,8 @@
 // the projections kept up to date as entries are appended.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,8 +23,12 @@ class Session {
   // exists and the rules validator over the projections (loaded from the
   // snapshot when it matches the log, else rebuilt from the entries).
   // "in use" is reported clearly when another process holds the ledger.
-  static Result<std::unique_ptr<Session>> Open(const DataDir& dir,
-                                               bool read_only = false);
+  // `clock` (ms since the epoch) is the log's clock for recordedAtMs; empty
+  // means the system clock (the demo passes its story's clock). `sync`
+  // false skips the fsync per group (tests only).
+  static Result<std::unique_ptr<Session>> Open(
+      const DataDir& dir, bool read_only = false,
+      std::function<int64_t()> clock = {}, bool sync = true);
   ~Session();
 
   ledger::Ledger& ledger() { return *ledger_; }
