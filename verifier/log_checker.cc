@@ -34,8 +34,12 @@ bool LogChecker::Add(uint64_t index, std::string_view bytes) {
         index, "decode",
         "entry " + std::to_string(index) + ": " + view.status().message());
   }
-  Status sig = view->VerifySignature();
-  return CheckOne(index, *view, sig.ok(), sig);
+  Prechecked one;
+  one.signature = view->VerifySignature();
+  one.entry_hash = view->EntryHash();
+  one.leaf_hash = view->LeafHash();
+  one.view = std::move(view).value();
+  return CheckOne(index, one);
 }
 
 std::vector<LogChecker::Prechecked> LogChecker::Precheck(
@@ -49,7 +53,11 @@ std::vector<LogChecker::Prechecked> LogChecker::Precheck(
         out[i].decode = v.status();
         continue;
       }
+      // The two hashes of an entry depend on its bytes only: computed here,
+      // compared in order later.
       out[i].signature = v->VerifySignature();
+      out[i].entry_hash = v->EntryHash();
+      out[i].leaf_hash = v->LeafHash();
       out[i].view = std::move(v).value();
     }
   };
@@ -85,10 +93,7 @@ bool LogChecker::AddPrechecked(uint64_t first_index,
           index, "decode",
           "entry " + std::to_string(index) + ": " + batch[i].decode.message());
     }
-    if (!CheckOne(index, *batch[i].view, batch[i].signature.ok(),
-                  batch[i].signature)) {
-      return false;
-    }
+    if (!CheckOne(index, batch[i])) return false;
   }
   return true;
 }
@@ -129,8 +134,10 @@ bool LogChecker::ResolveChainBreak(const ledger::EntryView* next, bool at_end) {
               Hex(b.expected), Hex(b.found));
 }
 
-bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
-                          bool signature_ok, const Status& signature_status) {
+bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
+  const ledger::EntryView& view = *checked.view;
+  const bool signature_ok = checked.signature.ok();
+  const Status& signature_status = checked.signature;
   const std::string at = "entry " + std::to_string(index) + ": ";
   // A break in the chain just before this entry is decided by this entry.
   if (!ResolveChainBreak(&view, false)) return false;
@@ -162,7 +169,7 @@ bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
     }
     // Which entry is at fault is known only from the next one.
     chain_break_ =
-        ChainBreak{index, prev_hash_, view.prev_hash(), view.EntryHash()};
+        ChainBreak{index, prev_hash_, view.prev_hash(), checked.entry_hash};
     return true;
   }
   if (index > 0 && view.recorded_at_ms() < prev_recorded_at_) {
@@ -240,7 +247,7 @@ bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
   }
   kinds_.push_back(KindAndJurisdiction{
       static_cast<uint16_t>(view.event().which()), it->second, roles});
-  merkle::Hash leaf = view.LeafHash();
+  const merkle::Hash& leaf = checked.leaf_hash;
   frontier_.Append(leaf);
   if (auto w = watched_roots_.find(frontier_.size());
       w != watched_roots_.end()) {
@@ -248,7 +255,7 @@ bool LogChecker::CheckOne(uint64_t index, const ledger::EntryView& view,
     reached_.insert(w->first);
   }
   if (keep_leaves_) leaves_.push_back(leaf);
-  prev_hash_ = view.EntryHash();
+  prev_hash_ = checked.entry_hash;
   prev_recorded_at_ = view.recorded_at_ms();
   if (on_accept_) on_accept_(view);
   return true;

@@ -75,6 +75,8 @@ class LogChecker {
     std::optional<ledger::EntryView> view;
     Status decode;
     Status signature;
+    merkle::Hash entry_hash{};  // SHA-256(entry): the next prevHash
+    merkle::Hash leaf_hash{};   // RFC 6962 leaf hash
   };
   static std::vector<Prechecked> Precheck(
       const std::vector<std::string>& entries, unsigned threads);
@@ -120,8 +122,7 @@ class LogChecker {
   bool Fail(uint64_t index, std::string check, std::string message,
             std::string expected = "", std::string found = "");
   bool ResolveChainBreak(const ledger::EntryView* next, bool at_end);
-  bool CheckOne(uint64_t index, const ledger::EntryView& view,
-                bool signature_ok, const Status& signature_status);
+  bool CheckOne(uint64_t index, const Prechecked& checked);
 
   std::optional<RulesHook> rules_;
   std::function<void(const ledger::EntryView&)> on_accept_;
