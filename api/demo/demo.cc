@@ -16,7 +16,8 @@ Status Run(const Options& options, std::ostream& out) {
   }
   const cli::DataDir dir(options.data);
   internal::Writer writer(dir, until, options.sync);
-  RETURN_IF_ERROR(internal::TellStory(writer));
+  internal::Landmarks landmarks;
+  RETURN_IF_ERROR(internal::TellStory(writer, &landmarks));
   RETURN_IF_ERROR(writer.Finish());
 
   const uint64_t size = writer.existing() + writer.appended();
@@ -43,6 +44,31 @@ Status Run(const Options& options, std::ostream& out) {
           << writer.story_size()
           << " entries); run again without --until to finish\n";
     }
+  }
+  // What to look at, among what the ledger holds so far. Each line is a
+  // command followed by a shell comment, so it can be pasted as it is.
+  const std::string show = "  piaojue show --data " + options.data + " ";
+  const std::string cycle = std::to_string(landmarks.county_cycle);
+  auto has = [&](uint64_t ref) { return ref > 0 && ref < size; };
+  out << "views to look at (records are named by entry index):\n";
+  out << show << "cycles  # the three cycles and the stage each has reached\n";
+  if (has(landmarks.county_cycle)) {
+    out << show << "funnel --cycle " << cycle
+        << "  # where each county proposal dropped out, by whom, why\n";
+  }
+  if (has(landmarks.county_selection_vote)) {
+    out << show << "tally --record " << landmarks.county_selection_vote
+        << "  # the county vote: boxes, certified tally, recount\n";
+    out << show << "projects --cycle " << cycle
+        << "  # plans, progress, milestones, acceptance, grades\n";
+  }
+  if (has(landmarks.late_notice)) {
+    out << show << "projects --cycle " << cycle
+        << " --as-of 2025-08-31T23:59:59+08:00  # one project late\n";
+  }
+  if (has(landmarks.county_satisfaction_vote)) {
+    out << show << "tally --record " << landmarks.county_satisfaction_vote
+        << "  # the satisfaction vote of January 2026\n";
   }
   out << "verifier key: "
       << note::FormatVerifierKey(kOrigin,

@@ -613,7 +613,7 @@ crypto::Hash EvidenceHash(const std::string& what) {
 
 class Story {
  public:
-  explicit Story(Writer& w) : w_(w) {}
+  Story(Writer& w, Landmarks* landmarks) : w_(w), landmarks_(*landmarks) {}
   Status Tell();
 
  private:
@@ -641,6 +641,7 @@ class Story {
     std::map<uint64_t, const Template*> templates;
     uint64_t vote = 0;
     uint64_t round = 0;
+    uint64_t votes_after = 0;          // the satisfaction vote
     std::vector<uint64_t> candidates;  // ballot order
     std::vector<uint64_t> elected;     // rank order
     std::map<uint64_t, int> core_of;   // project ref -> core index
@@ -681,6 +682,7 @@ class Story {
   Status SatisfactionVote(int place, int64_t day);
 
   Writer& w_;
+  Landmarks& landmarks_;
   crypto::KeyPair root_ = RootKey().key_pair;
   std::map<std::string, crypto::KeyPair> keys_;
   CycleStory cycles_[3];
@@ -1482,16 +1484,17 @@ void Story::Supervision() {
 
   add(CstMs(2025, 6, 6, 10, 0), [&, report, fill_report] {
     const uint64_t target = report->at({corrected.ref, 5});
-    Emit(kS, CstMs(2025, 6, 6, 10, 0), Role::IMPLEMENTING_AGENCY, 0,
-         [&](schema::Event::Builder e) {
-           auto c = e.initCorrection();
-           c.setTarget(target);
-           c.setReason(
-               "5月进度数据录入错误：经县住房和城乡建设局核对施工台账，截至5月"
-               "31日实际完成26%，误录为62%，予以更正。原记录保留备查。");
-           fill_report(corrected, 5, kCorrectedPercentBp,
-                       c.initReplacement().initProgressReported());
-         });
+    landmarks_.correction = Emit(
+        kS, CstMs(2025, 6, 6, 10, 0), Role::IMPLEMENTING_AGENCY, 0,
+        [&](schema::Event::Builder e) {
+          auto c = e.initCorrection();
+          c.setTarget(target);
+          c.setReason(
+              "5月进度数据录入错误：经县住房和城乡建设局核对施工台账，截至5月"
+              "31日实际完成26%，误录为62%，予以更正。原记录保留备查。");
+          fill_report(corrected, 5, kCorrectedPercentBp,
+                      c.initReplacement().initProgressReported());
+        });
   });
   add(CstMs(2025, 8, 20, 10, 0), [&] {
     Emit(
@@ -1511,17 +1514,18 @@ void Story::Supervision() {
         });
   });
   add(CstMs(2025, 8, 25, 10, 0), [&] {
-    Emit(kS, CstMs(2025, 8, 25, 10, 0), Role::STANDING_COMMITTEE, 0,
-         [&](schema::Event::Builder e) {
-           auto n = e.initSupervisionNoticeIssued();
-           n.setProject(late.ref);
-           SetDate(n.initIssuedOn(), 2025, 8, 25);
-           SetDate(n.initDueBy(), 2025, 9, 30);
-           n.setText(
-               "督办通知：城南农贸市场提升改造进度滞后于“7月底完成50%”的节点"
-               "要求。请县商务局于9月30日前书面报告滞后原因和赶工措施，确保10月"
-               "底完成75%、年底前完工验收。");
-         });
+    landmarks_.late_notice = Emit(
+        kS, CstMs(2025, 8, 25, 10, 0), Role::STANDING_COMMITTEE, 0,
+        [&](schema::Event::Builder e) {
+          auto n = e.initSupervisionNoticeIssued();
+          n.setProject(late.ref);
+          SetDate(n.initIssuedOn(), 2025, 8, 25);
+          SetDate(n.initDueBy(), 2025, 9, 30);
+          n.setText(
+              "督办通知：城南农贸市场提升改造进度滞后于“7月底完成50%”的节点"
+              "要求。请县商务局于9月30日前书面报告滞后原因和赶工措施，确保10月"
+              "底完成75%、年底前完工验收。");
+        });
   });
   add(CstMs(2025, 8, 28, 15, 0), [&] {
     Emit(kS, CstMs(2025, 8, 28, 15, 0), Role::STANDING_COMMITTEE, 0,
@@ -1623,6 +1627,7 @@ Status Story::SatisfactionVote(int place, int64_t day) {
             "意与基本满意票之和超过半数的为基本满意，其余（含恰好半数）为不"
             "满意；结果当场宣布并公布。");
       });
+  cs.votes_after = vote;
   at += place == 0 ? 47 * 60 * kMinute : 3 * 60 * kMinute;
   const uint64_t round =
       Emit(kE, at, Role::SECRETARIAT, place, [&](schema::Event::Builder e) {
@@ -1738,6 +1743,7 @@ Status Story::Evaluation() {
   RETURN_IF_ERROR(SatisfactionVote(2, CstMs(2026, 1, 21, 9, 0)));
 
   CycleStory& county = cycles_[0];
+  landmarks_.county_satisfaction_vote = county.votes_after;
   uint64_t project = 0;
   for (uint64_t e : county.elected) {
     if (county.cores[county.core_of.at(e)].name == kRectifiedProject) {
@@ -1772,6 +1778,7 @@ Status Story::Evaluation() {
 Status Story::Tell() {
   Deployment();
   OpenCycles();
+  landmarks_.county_cycle = cycles_[0].cycle;
   Collection();
   Merges(0, CstMs(2024, 12, 2, 9, 0));
   Merges(1, CstMs(2024, 12, 3, 9, 0));
@@ -1789,6 +1796,7 @@ Status Story::Tell() {
   CandidateList(1, CstMs(2025, 1, 10, 9, 0), 12);
   CandidateList(2, CstMs(2025, 1, 10, 10, 0), 12);
   RETURN_IF_ERROR(Vote(0, CstMs(2025, 1, 17, 9, 0)));
+  landmarks_.county_selection_vote = cycles_[0].vote;
   RETURN_IF_ERROR(Vote(1, CstMs(2025, 1, 22, 9, 0)));
   RETURN_IF_ERROR(Vote(2, CstMs(2025, 1, 23, 9, 0)));
   Supervision();
@@ -1797,8 +1805,8 @@ Status Story::Tell() {
 
 }  // namespace
 
-Status TellStory(Writer& writer) {
-  Story story(writer);
+Status TellStory(Writer& writer, Landmarks* landmarks) {
+  Story story(writer, landmarks);
   return story.Tell();
 }
 

@@ -10,11 +10,20 @@
 
 namespace piaojue::demo::internal {
 
+// Entries worth a look, for the guide `piaojue demo` prints.
+struct Landmarks {
+  uint64_t county_cycle = 0;
+  uint64_t county_selection_vote = 0;
+  uint64_t county_satisfaction_vote = 0;
+  uint64_t correction = 0;
+  uint64_t late_notice = 0;  // the supervision notice to the late project
+};
+
 // Tells the whole story through `writer` (which appends, checks or skips
 // each event). Returns an error only for a flaw in the story's own inputs
 // (a ballot design that cannot be laid out); append errors stay in the
-// writer.
-Status TellStory(Writer& writer);
+// writer. Fills `landmarks` with the indices of a few entries.
+Status TellStory(Writer& writer, Landmarks* landmarks);
 
 // The valid project-selection ballots the facts describe, one string of
 // candidates.size() marks each, before they are shuffled into boxes.
