@@ -51,13 +51,11 @@ Writer::Writer(const cli::DataDir& dir, Stage until, bool sync)
 
 Writer::~Writer() = default;
 
-Status Writer::Open() {
-  opened_ = true;
+Status Writer::WriteMissingKeys() {
   std::error_code ec;
   std::filesystem::create_directories(dir_.keys_path(), ec);
   if (ec) return IOError("cannot create " + dir_.keys_path());
   ::chmod(dir_.keys_path().c_str(), 0700);
-  // Key files first (missing ones only): a resumed run may need any of them.
   std::vector<std::pair<std::string, note::SignerKey>> keys = {
       {dir_.root_key_path(), RootKey()}, {dir_.log_key_path(), LogKey()}};
   for (const char* code : {kCountyCode, kLiulinCode, kShimenCode}) {
@@ -72,6 +70,12 @@ Status Writer::Open() {
     if (std::filesystem::exists(path, ec)) continue;
     RETURN_IF_ERROR(cli::WriteKeyFile(path, key));
   }
+  return Status::Ok();
+}
+
+Status Writer::Open() {
+  opened_ = true;
+  std::error_code ec;
   if (!std::filesystem::exists(dir_.ledger_path(), ec)) return Status::Ok();
   ASSIGN_OR_RETURN(session_,
                    cli::Session::Open(
@@ -142,6 +146,7 @@ uint64_t Writer::Emit(Stage stage, int64_t at_ms, const crypto::KeyPair& key,
 
 Status Writer::Append(uint64_t index, const ledger::SignedEvent& event) {
   if (index == 0) {
+    RETURN_IF_ERROR(WriteMissingKeys());
     ledger::LedgerOptions options;
     options.clock = [this] { return now_ms_; };
     options.sync = sync_;
@@ -174,6 +179,9 @@ Status Writer::Append(uint64_t index, const ledger::SignedEvent& event) {
 Status Writer::Finish() {
   if (!opened_) status_ = Open();
   if (!status_.ok()) return status_;
+  // Only now is the ledger known to be the demo's (or empty): a foreign data
+  // directory never gets the demo's keys.
+  if (session_ != nullptr) RETURN_IF_ERROR(WriteMissingKeys());
   if (appended_ > 0 && session_ != nullptr) {
     RETURN_IF_ERROR(session_->SaveSnapshot());
     RETURN_IF_ERROR(session_->ledger().SignCheckpoint().status());

@@ -566,6 +566,11 @@ TEST(DemoRunTest, RefusesALedgerThatIsNotTheDemos) {
   const Status s = demo::Run(Options{dir.Sub("data"), "", false}, out);
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   EXPECT_NE(s.message().find("not the demo's"), std::string::npos);
+  // Nothing of the demo's is left in someone else's data directory.
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("data/keys")));
+  auto l = ledger::Ledger::Open(dir.Sub("data/ledger"), options, true);
+  ASSERT_OK(l);
+  EXPECT_EQ((*l)->size(), 1u);
 }
 
 TEST(DemoRunTest, RejectsAnUnknownStage) {

@@ -47,8 +47,9 @@ class Writer {
                 std::string_view jurisdiction,
                 const std::function<void(schema::Event::Builder)>& fill);
 
-  // After the story: saves the projections' snapshot and signs a checkpoint
-  // when anything was appended. Returns the first error met.
+  // After the story: writes the key files still missing, saves the
+  // projections' snapshot and signs a checkpoint when anything was appended.
+  // Returns the first error met.
   Status Finish();
 
   uint64_t story_size() const { return next_; }
@@ -59,6 +60,8 @@ class Writer {
 
  private:
   Status Open();
+  // Writes the key files missing from DIR/keys (never replaces one).
+  Status WriteMissingKeys();
   Status Append(uint64_t index, const ledger::SignedEvent& event);
 
   cli::DataDir dir_;
