@@ -4,6 +4,7 @@
 
 #include "api/cli/commands.h"
 #include "api/demo/demo.h"
+#include "api/server/server.h"
 #include "ledger/crypto.h"
 
 namespace {
@@ -116,6 +117,13 @@ int main(int argc, char** argv) {
                        "show what changed since this point (N or time)");
   show_cmd->add_flag("--json", show.json, "machine-readable JSON");
 
+  piaojue::server::ServerOptions serve;
+  std::string listen = "127.0.0.1:8080";
+  auto* serve_cmd =
+      app.add_subcommand("serve", "serve the HTTP API (docs/API.md)");
+  add_data(serve_cmd);
+  serve_cmd->add_option("--listen", listen, "HOST:PORT")->capture_default_str();
+
   piaojue::demo::Options demo;
   auto* demo_cmd = app.add_subcommand(
       "demo", "build or resume the 清河县 demo ledger (docs/DEMO.md)");
@@ -143,5 +151,12 @@ int main(int argc, char** argv) {
   if (*show_cmd) return (show.data = data, Report(Show(show, out)));
   if (*demo_cmd)
     return (demo.data = data, Report(piaojue::demo::Run(demo, out)));
+  if (*serve_cmd) {
+    serve.data_dir = data;
+    piaojue::Status parsed =
+        piaojue::server::ParseListenAddress(listen, &serve);
+    if (!parsed.ok()) return Report(parsed);
+    return Report(piaojue::server::Serve(serve, out));
+  }
   return 2;
 }

@@ -1,0 +1,355 @@
+// The transparency-log endpoints: C2SP tlog-checkpoint and tlog-tiles
+// (c2sp.org/tlog-tiles), entries and RFC 6962 proofs. See docs/API.md,
+// "Transparency log", and docs/FORMAT.md, "Merkle tree".
+//
+// Tile grammar (tlog-tiles):
+//   tile/<L>/<N>[.p/<W>]        L = 0..63, hashes at tree level 8*L
+//   tile/entries/<N>[.p/<W>]    be16(length) || entry, repeated
+//   <N> = ("x" 3DIGIT "/")* 3DIGIT     e.g. 1234067 = x001/x234/067
+//   <W> = 1..255, no leading zeros; absent = a full tile of 256
+#include <nlohmann/json.hpp>
+
+#include "api/server/internal/handlers.h"
+#include "ledger/entry.h"
+#include "ledger/event_json.h"
+#include "ledger/note.h"
+#include "projections/views.h"
+
+namespace piaojue::server {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool IsDigits(std::string_view s, size_t n) {
+  if (s.size() != n) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// The size a proof defaults to: the latest checkpoint's, so that the proof
+// checks against what /tlog/checkpoint serves.
+Result<uint64_t> CheckpointSize(Service& service) {
+  ASSIGN_OR_RETURN(std::string note_text, service.Checkpoint());
+  ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(note_text));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  return cp.size;
+}
+
+HttpResponse Binary(std::string body, std::string_view cache_control) {
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.cache_control = std::string(cache_control);
+  r.body = std::move(body);
+  return r;
+}
+
+json HashList(const std::vector<crypto::Hash>& hashes) {
+  json out = json::array();
+  for (const crypto::Hash& h : hashes) out.push_back(Base64(h));
+  return out;
+}
+
+}  // namespace
+
+Result<TileAddress> ParseTileAddress(
+    const std::vector<std::string_view>& segments) {
+  TileAddress a;
+  std::vector<std::string_view> parts = segments;
+  if (parts.size() >= 2 && parts[parts.size() - 2].size() > 2 &&
+      parts[parts.size() - 2].ends_with(".p")) {
+    std::optional<uint64_t> w = ParseDecimal(parts.back());
+    if (!w || *w < 1 || *w >= kTileWidth) {
+      return InvalidArgument("a partial tile width is 1 to 255, not \"" +
+                             std::string(parts.back()) + "\"");
+    }
+    a.width = *w;
+    parts.pop_back();
+    parts.back().remove_suffix(2);
+  }
+  if (parts.empty() || parts.size() > 7) {
+    return InvalidArgument("a tile index is 1 to 7 path elements");
+  }
+  unsigned __int128 n = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string_view p = parts[i];
+    const bool last = i + 1 == parts.size();
+    if (!last) {
+      if (!p.starts_with("x")) {
+        return InvalidArgument("tile index elements but the last start with x");
+      }
+      p.remove_prefix(1);
+    }
+    if (!IsDigits(p, 3)) {
+      return InvalidArgument("tile index elements are 3 digits, not \"" +
+                             std::string(parts[i]) + "\"");
+    }
+    // Canonical form only: no leading all-zero group.
+    if (i == 0 && parts.size() > 1 && p == "000") {
+      return InvalidArgument("a tile index has no leading x000 element");
+    }
+    n = n * 1000 + static_cast<unsigned>((p[0] - '0') * 100 +
+                                         (p[1] - '0') * 10 + (p[2] - '0'));
+  }
+  if (n > UINT64_MAX) return InvalidArgument("tile index out of range");
+  a.index = static_cast<uint64_t>(n);
+  return a;
+}
+
+HttpResponse HandleCheckpoint(Service& service, const HttpRequest&) {
+  auto note_text = service.Checkpoint();
+  if (!note_text.ok()) return StatusResponse(note_text.status());
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  // Mutable: tlog-tiles asks that it not be cached beyond a few seconds.
+  r.cache_control = "no-cache";
+  r.body = *note_text;
+  return r;
+}
+
+HttpResponse HandleTile(Service& service,
+                        const std::vector<std::string_view>& segments) {
+  const bool entries = segments[0] == "entries";
+  uint64_t level = 0;
+  if (!entries) {
+    std::optional<uint64_t> l = ParseDecimal(segments[0]);
+    if (!l || *l > 63) {
+      return ErrorResponse(
+          400, "invalid_argument",
+          "a tile level is 0 to 63, not \"" + std::string(segments[0]) + "\"");
+    }
+    level = *l;
+  }
+  auto address = ParseTileAddress(
+      std::vector<std::string_view>(segments.begin() + 1, segments.end()));
+  if (!address.ok()) return StatusResponse(address.status());
+  const uint64_t size = service.ledger().size();
+  // Hashes stored at tree level 8*level: floor(size / 256^level) of them.
+  // Sizes are below 2^64, so from level 8 up there are none.
+  const uint64_t available = level >= 8 ? 0 : size >> (8 * level);
+  const uint64_t tiles_before = available / kTileWidth;
+  if (address->index > tiles_before ||
+      address->index * kTileWidth + address->width > available) {
+    return ErrorResponse(
+        404, "not_found",
+        "the log (size " + std::to_string(size) + ") has no such tile yet");
+  }
+  const uint64_t begin = address->index * kTileWidth;
+  const uint64_t end = begin + address->width;
+  std::string body;
+  if (entries) {
+    Status s = service.ledger().ForEachEntry(
+        begin, end, [&](uint64_t, std::string_view entry) {
+          // kMaxEntrySize keeps every entry within a be16 length.
+          body.push_back(static_cast<char>(entry.size() >> 8));
+          body.push_back(static_cast<char>(entry.size() & 0xff));
+          body.append(entry);
+          return Status::Ok();
+        });
+    if (!s.ok()) return StatusResponse(s);
+  } else {
+    body.reserve(address->width * crypto::kHashSize);
+    for (uint64_t i = begin; i < end; ++i) {
+      auto h = service.ledger().ReadNode(static_cast<uint8_t>(8 * level), i);
+      if (!h.ok()) return StatusResponse(h.status());
+      body.append(reinterpret_cast<const char*>(h->data()), h->size());
+    }
+  }
+  // A tile of a given width never changes once it exists.
+  return Binary(std::move(body), kImmutable);
+}
+
+HttpResponse HandleEntry(Service& service, std::string_view index_text) {
+  std::optional<uint64_t> index = ParseDecimal(index_text);
+  if (!index) {
+    return ErrorResponse(
+        404, "not_found",
+        "\"" + std::string(index_text) + "\" is not an entry index");
+  }
+  auto bytes = service.ledger().ReadEntry(*index);
+  if (!bytes.ok()) return StatusResponse(bytes.status());
+  auto view = ledger::EntryView::Parse(*bytes);
+  if (!view.ok()) return StatusResponse(view.status());
+  json decoded = json::parse(ledger::EntryToJson(*view), nullptr, false);
+  json out{{"index", *index},
+           {"entry", Base64(crypto::AsBytes(*bytes))},
+           {"leafHash", Base64(view->LeafHash())},
+           {"decoded", std::move(decoded)}};
+  HttpResponse r = JsonResponse(Dump(out));
+  r.cache_control = std::string(kImmutable);
+  return r;
+}
+
+HttpResponse HandleEntryList(Service& service, const HttpRequest& request) {
+  auto offset = QueryNumber(request, "offset");
+  auto limit = QueryNumber(request, "limit");
+  if (!offset.ok()) return StatusResponse(offset.status());
+  if (!limit.ok()) return StatusResponse(limit.status());
+  const uint64_t size = service.published_size();
+  const uint64_t begin = std::min(offset->value_or(0), size);
+  const uint64_t count =
+      std::min(limit->value_or(kDefaultPageLimit), kMaxPageLimit);
+  const uint64_t end = begin + std::min(count, size - begin);
+  json entries = json::array();
+  Status s = service.ledger().ForEachEntry(
+      begin, end, [&](uint64_t index, std::string_view bytes) {
+        ASSIGN_OR_RETURN(ledger::EntryView view,
+                         ledger::EntryView::Parse(bytes));
+        entries.push_back(
+            json{{"index", index},
+                 {"leafHash", Base64(view.LeafHash())},
+                 {"decoded",
+                  json::parse(ledger::EntryToJson(view), nullptr, false)}});
+        return Status::Ok();
+      });
+  if (!s.ok()) return StatusResponse(s);
+  json out{{"size", size},
+           {"entries", std::move(entries)},
+           {"page",
+            {{"offset", begin},
+             {"limit", count},
+             {"total", size},
+             {"next", end < size ? json(end) : json(nullptr)}}}};
+  return JsonResponse(Dump(out));
+}
+
+HttpResponse HandleInclusionProof(Service& service,
+                                  const HttpRequest& request) {
+  auto index = QueryNumber(request, "index");
+  auto size = QueryNumber(request, "size");
+  if (!index.ok()) return StatusResponse(index.status());
+  if (!size.ok()) return StatusResponse(size.status());
+  if (!*index) {
+    return ErrorResponse(400, "invalid_argument",
+                         "query parameter index is required");
+  }
+  uint64_t tree_size;
+  if (*size) {
+    tree_size = **size;
+  } else {
+    auto cp = CheckpointSize(service);
+    if (!cp.ok()) return StatusResponse(cp.status());
+    tree_size = *cp;
+  }
+  if (**index >= tree_size) {
+    return ErrorResponse(400, "invalid_argument",
+                         "index " + std::to_string(**index) +
+                             " is not in a tree of size " +
+                             std::to_string(tree_size));
+  }
+  if (tree_size > service.ledger().size()) {
+    return ErrorResponse(404, "out_of_range",
+                         "the log has only " +
+                             std::to_string(service.ledger().size()) +
+                             " entries");
+  }
+  auto proof = service.ledger().InclusionProof(**index, tree_size);
+  auto root = service.ledger().RootAt(tree_size);
+  auto leaf = service.ledger().ReadNode(0, **index);
+  if (!proof.ok()) return StatusResponse(proof.status());
+  if (!root.ok()) return StatusResponse(root.status());
+  if (!leaf.ok()) return StatusResponse(leaf.status());
+  json out{{"index", **index},
+           {"size", tree_size},
+           {"leafHash", Base64(*leaf)},
+           {"rootHash", Base64(*root)},
+           {"proof", HashList(*proof)}};
+  return JsonResponse(Dump(out));
+}
+
+HttpResponse HandleConsistencyProof(Service& service,
+                                    const HttpRequest& request) {
+  auto old_size = QueryNumber(request, "old");
+  auto new_size = QueryNumber(request, "new");
+  if (!old_size.ok()) return StatusResponse(old_size.status());
+  if (!new_size.ok()) return StatusResponse(new_size.status());
+  if (!*old_size) {
+    return ErrorResponse(400, "invalid_argument",
+                         "query parameter old is required");
+  }
+  uint64_t to;
+  if (*new_size) {
+    to = **new_size;
+  } else {
+    auto cp = CheckpointSize(service);
+    if (!cp.ok()) return StatusResponse(cp.status());
+    to = *cp;
+  }
+  if (**old_size > to) {
+    return ErrorResponse(400, "invalid_argument",
+                         "old (" + std::to_string(**old_size) +
+                             ") must not exceed new (" + std::to_string(to) +
+                             ")");
+  }
+  if (to > service.ledger().size()) {
+    return ErrorResponse(404, "out_of_range",
+                         "the log has only " +
+                             std::to_string(service.ledger().size()) +
+                             " entries");
+  }
+  auto proof = service.ledger().ConsistencyProof(**old_size, to);
+  auto old_root = service.ledger().RootAt(**old_size);
+  auto new_root = service.ledger().RootAt(to);
+  if (!proof.ok()) return StatusResponse(proof.status());
+  if (!old_root.ok()) return StatusResponse(old_root.status());
+  if (!new_root.ok()) return StatusResponse(new_root.status());
+  json out{{"old", **old_size},
+           {"new", to},
+           {"oldRoot", Base64(*old_root)},
+           {"newRoot", Base64(*new_root)},
+           {"proof", HashList(*proof)}};
+  return JsonResponse(Dump(out));
+}
+
+HttpResponse HandleLogInfo(Service& service) {
+  json checkpoint = nullptr;
+  if (auto cp = CheckpointSize(service); cp.ok()) {
+    checkpoint = json{{"size", *cp}};
+  }
+  json out{{"origin", service.origin()},
+           {"verifierKey", service.verifier_key()},
+           {"size", service.published_size()},
+           {"checkpoint", std::move(checkpoint)},
+           {"views", projections::ViewNames()}};
+  return JsonResponse(Dump(out));
+}
+
+Result<uint64_t> EventStreamStart(const Service& service,
+                                  const HttpRequest& request) {
+  if (!request.last_event_id.empty()) {
+    std::optional<uint64_t> id = ParseDecimal(request.last_event_id);
+    if (!id || *id == UINT64_MAX) {
+      return InvalidArgument("Last-Event-ID must be an entry index, not \"" +
+                             request.last_event_id + "\"");
+    }
+    return *id + 1;
+  }
+  ASSIGN_OR_RETURN(std::optional<uint64_t> from, QueryNumber(request, "from"));
+  if (from) return *from;
+  return service.published_size();
+}
+
+std::string FormatEntryEvent(uint64_t index, std::string_view entry_bytes) {
+  json data{{"index", index}};
+  auto view = ledger::EntryView::Parse(entry_bytes);
+  if (view.ok()) {
+    data["kind"] = ledger::EventKindName(view->event());
+    data["leafHash"] = Base64(view->LeafHash());
+    data["decoded"] = json::parse(ledger::EntryToJson(*view), nullptr, false);
+  } else {
+    data["error"] = view.status().ToString();
+  }
+  // A compact dump has no raw newline: one data line per event.
+  return "id: " + std::to_string(index) +
+         "\nevent: entry\ndata: " + Dump(data) + "\n\n";
+}
+
+}  // namespace piaojue::server

@@ -1,0 +1,230 @@
+// The two writes: POST /v1/entries (an event signed by its author) and
+// POST /v1/proposals (the public intake, signed by the server's intake key).
+// See docs/API.md, "Writes".
+//
+// Wire form of POST /v1/entries (Content-Type: application/json):
+//   {"authored": base64(canonical AuthoredEvent bytes),
+//    "signature": base64(64-byte Ed25519 signature over
+//                        "piaojue/authored-event/v1\n" || authored)}
+// i.e. ledger::SignedEvent, exactly what `piaojue submit` appends.
+#include <capnp/message.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "api/server/internal/handlers.h"
+#include "ledger/entry.h"
+#include "ledger/event_json.h"
+#include "projections/views.h"
+
+namespace piaojue::server {
+
+namespace {
+
+using nlohmann::json;
+
+// Public intake text limits, in bytes of UTF-8.
+constexpr size_t kMaxTitle = 300;
+constexpr size_t kMaxText = 8000;
+constexpr size_t kMaxName = 100;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Parses a JSON object body. InvalidArgument for anything else.
+Result<json> ParseObject(const HttpRequest& request) {
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    return InvalidArgument("the body is not valid JSON");
+  }
+  if (!body.is_object()) return InvalidArgument("the body must be an object");
+  return body;
+}
+
+std::optional<HttpResponse> RequireJson(const Service& service,
+                                        const HttpRequest& request) {
+  if (service.shutting_down()) {
+    return ErrorResponse(503, kErrorShuttingDown,
+                         "the server is shutting down; nothing was appended");
+  }
+  if (request.content_type != "application/json") {
+    return ErrorResponse(415, kErrorUnsupportedMediaType,
+                         "send Content-Type: application/json");
+  }
+  return std::nullopt;
+}
+
+Result<std::string> Base64Field(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) {
+    return InvalidArgument(std::string("\"") + name +
+                           "\" (a base64 string) is required");
+  }
+  auto bytes = crypto::Base64Decode(it->get<std::string>());
+  if (!bytes.ok()) {
+    return InvalidArgument(std::string("\"") + name +
+                           "\" is not standard padded base64");
+  }
+  return std::move(bytes).value();
+}
+
+Result<ledger::SignedEvent> SignedEventFromJson(const json& body) {
+  for (const auto& [key, value] : body.items()) {
+    if (key != "authored" && key != "signature") {
+      return InvalidArgument("unknown field \"" + key +
+                             "\" (expected authored and signature)");
+    }
+  }
+  ledger::SignedEvent event;
+  ASSIGN_OR_RETURN(event.authored, Base64Field(body, "authored"));
+  ASSIGN_OR_RETURN(std::string signature, Base64Field(body, "signature"));
+  if (signature.size() != crypto::kSignatureSize) {
+    return InvalidArgument("\"signature\" must be 64 bytes, not " +
+                           std::to_string(signature.size()));
+  }
+  std::copy(signature.begin(), signature.end(), event.signature.begin());
+  return event;
+}
+
+HttpResponse AppendError(const Service& service, const Status& status) {
+  if (status.code() == StatusCode::kUnavailable && service.shutting_down()) {
+    return ErrorResponse(503, kErrorShuttingDown, status.message());
+  }
+  return StatusResponse(status);
+}
+
+HttpResponse Appended(const ledger::AppendResult& r) {
+  json out{{"index", r.index},
+           {"leafHash", Base64(r.leaf_hash)},
+           {"recordedAtMs", r.recorded_at_ms}};
+  HttpResponse resp = JsonResponse(Dump(out), 201);
+  resp.headers.emplace_back("Location",
+                            "/v1/entries/" + std::to_string(r.index));
+  return resp;
+}
+
+// The jurisdiction of the cycle opened by entry `cycle`, as readers see it.
+Result<std::string> CycleJurisdiction(Service& service, uint64_t cycle) {
+  ASSIGN_OR_RETURN(json cycles,
+                   projections::View(*service.Snapshot(), "cycles", {}));
+  for (const json& c : cycles["cycles"]) {
+    if (c.value("ref", UINT64_MAX) == cycle) {
+      return c["jurisdiction"].value("code", "");
+    }
+  }
+  return NotFound("no cycle was opened by entry " + std::to_string(cycle));
+}
+
+Status CheckText(const json& details, const char* field, size_t max,
+                 bool required) {
+  auto it = details.find(field);
+  if (it == details.end()) {
+    if (required) {
+      return InvalidArgument(std::string("details.") + field + " is required");
+    }
+    return Status::Ok();
+  }
+  if (!it->is_string()) {
+    return InvalidArgument(std::string("details.") + field +
+                           " must be a string");
+  }
+  if (it->get_ref<const std::string&>().size() > max) {
+    return InvalidArgument(std::string("details.") + field +
+                           " is longer than " + std::to_string(max) + " bytes");
+  }
+  return Status::Ok();
+}
+
+// Builds the proposalSubmitted event JSON from the public form, or says
+// what is wrong with it.
+Result<json> ProposalEvent(const json& body, uint64_t* cycle) {
+  for (const auto& [key, value] : body.items()) {
+    if (key != "cycle" && key != "details" && key != "proposerName") {
+      return InvalidArgument("unknown field \"" + key +
+                             "\" (expected cycle, details, proposerName)");
+    }
+  }
+  auto c = body.find("cycle");
+  if (c == body.end() || !c->is_number_unsigned()) {
+    return InvalidArgument("\"cycle\" (the cycle's entry index) is required");
+  }
+  *cycle = c->get<uint64_t>();
+  auto d = body.find("details");
+  if (d == body.end() || !d->is_object()) {
+    return InvalidArgument("\"details\" (an object) is required");
+  }
+  RETURN_IF_ERROR(CheckText(*d, "title", kMaxTitle, true));
+  RETURN_IF_ERROR(CheckText(*d, "description", kMaxText, true));
+  RETURN_IF_ERROR(CheckText(*d, "location", kMaxTitle, true));
+  RETURN_IF_ERROR(CheckText(*d, "fundingNote", kMaxText, false));
+  std::string name;
+  if (auto n = body.find("proposerName"); n != body.end()) {
+    if (!n->is_string() || n->get_ref<const std::string&>().size() > kMaxName) {
+      return InvalidArgument("\"proposerName\" must be a string of at most " +
+                             std::to_string(kMaxName) + " bytes");
+    }
+    name = n->get<std::string>();
+  }
+  // The intake speaks for residents through the government website; the
+  // rest of the proposal is the resident's own words.
+  return json{{"proposalSubmitted",
+               {{"cycle", *cycle},
+                {"details", *d},
+                {"proposerType", "resident"},
+                {"proposerName", name},
+                {"channel", "governmentWebsite"}}}};
+}
+
+}  // namespace
+
+HttpResponse HandleAppend(Service& service, const HttpRequest& request) {
+  if (auto bad = RequireJson(service, request)) return *bad;
+  auto body = ParseObject(request);
+  if (!body.ok()) return StatusResponse(body.status());
+  auto event = SignedEventFromJson(*body);
+  if (!event.ok()) return StatusResponse(event.status());
+  auto appended = service.Append(*event);
+  if (!appended.ok()) return AppendError(service, appended.status());
+  return Appended(*appended);
+}
+
+HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
+  int64_t retry_after_ms = 0;
+  if (!service.AllowIntake(request.client_address, &retry_after_ms)) {
+    HttpResponse r =
+        ErrorResponse(429, kErrorRateLimited,
+                      "too many proposals from this address; try again later");
+    const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
+    r.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return r;
+  }
+  if (auto bad = RequireJson(service, request)) return *bad;
+  auto body = ParseObject(request);
+  if (!body.ok()) return StatusResponse(body.status());
+  uint64_t cycle = 0;
+  auto event_json = ProposalEvent(*body, &cycle);
+  if (!event_json.ok()) return StatusResponse(event_json.status());
+  auto jurisdiction = CycleJurisdiction(service, cycle);
+  if (!jurisdiction.ok()) return StatusResponse(jurisdiction.status());
+  auto key = service.IntakeKey(*jurisdiction);
+  if (!key.ok()) return StatusResponse(key.status());
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<schema::Event>();
+  Status s = ledger::EventFromJson(Dump(*event_json), event);
+  if (!s.ok()) return StatusResponse(s);
+  auto signed_event =
+      ledger::SignEvent(*key, *jurisdiction, NowMs(), event.asReader());
+  if (!signed_event.ok()) return StatusResponse(signed_event.status());
+  auto appended = service.Append(*signed_event);
+  if (!appended.ok()) return AppendError(service, appended.status());
+  return Appended(*appended);
+}
+
+}  // namespace piaojue::server

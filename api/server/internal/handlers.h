@@ -1,0 +1,72 @@
+// Routing and the handlers of every endpoint in docs/API.md. Each handler is
+// a plain function of the Service and the request; none throws.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/server/internal/http_message.h"
+#include "api/server/internal/service.h"
+
+namespace piaojue::server {
+
+// Which pool a request runs on: reads never queue behind writes, and the
+// event stream is served by the transport itself.
+enum class RouteKind { kRead, kWrite, kEventStream };
+RouteKind Classify(const HttpRequest& request);
+
+// Dispatches to the handler for the request's method and path: 404 for an
+// unknown path, 405 for a known path with another method.
+HttpResponse Handle(Service& service, const HttpRequest& request);
+
+// Limits of the JSON endpoints.
+inline constexpr uint64_t kDefaultPageLimit = 100;
+inline constexpr uint64_t kMaxPageLimit = 1000;
+inline constexpr uint64_t kTileWidth = 256;
+
+// Transparency log (handlers_tlog.cc).
+HttpResponse HandleCheckpoint(Service& service, const HttpRequest& request);
+// `segments` are the path segments after "tile".
+HttpResponse HandleTile(Service& service,
+                        const std::vector<std::string_view>& segments);
+HttpResponse HandleEntry(Service& service, std::string_view index);
+HttpResponse HandleEntryList(Service& service, const HttpRequest& request);
+HttpResponse HandleInclusionProof(Service& service, const HttpRequest& request);
+HttpResponse HandleConsistencyProof(Service& service,
+                                    const HttpRequest& request);
+HttpResponse HandleLogInfo(Service& service);
+
+// A tile path's index and width, from the segments after "tile/<L>" or
+// "tile/entries": "x001/x234/067" or ".../067.p/<W>". Width 256 for a full
+// tile. InvalidArgument for anything not in tlog-tiles' canonical form.
+struct TileAddress {
+  uint64_t index = 0;
+  uint64_t width = kTileWidth;
+};
+Result<TileAddress> ParseTileAddress(
+    const std::vector<std::string_view>& segments);
+
+// Views (handlers_views.cc). `name` is a projections view; query fields
+// given by the path override the query string.
+struct PathRefs {
+  std::optional<uint64_t> cycle, record, round;
+};
+HttpResponse HandleView(Service& service, const HttpRequest& request,
+                        std::string_view name, const PathRefs& refs);
+HttpResponse HandleDiff(Service& service, const HttpRequest& request);
+
+// Writes (handlers_write.cc).
+HttpResponse HandleAppend(Service& service, const HttpRequest& request);
+HttpResponse HandleProposal(Service& service, const HttpRequest& request);
+
+// Server-Sent Events (formatting here, streaming in server.cc).
+// The first entry index to send: Last-Event-ID + 1, else ?from=N, else the
+// published size (only new entries). InvalidArgument for a malformed value.
+Result<uint64_t> EventStreamStart(const Service& service,
+                                  const HttpRequest& request);
+// "id: <index>\nevent: entry\ndata: <one-line JSON>\n\n".
+std::string FormatEntryEvent(uint64_t index, std::string_view entry_bytes);
+
+}  // namespace piaojue::server

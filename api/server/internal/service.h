@@ -1,0 +1,147 @@
+// The server's core, without any HTTP: the one owner of the data directory's
+// ledger, the read side that never waits for a write, the checkpointer, the
+// public intake's keys and rate limit, and the live-update subscribers.
+//
+// Writes go through Append: Ledger::Append with the cycle's rules installed
+// (the same path as the CLI), then the read side is caught up before Append
+// returns, so a client that got an index back reads its own write.
+//
+// Reads take an immutable snapshot of the projections (a shared_ptr to a
+// const State) under a short mutex and never wait for a write: the writer
+// catches a private copy up and swaps the pointer.
+//
+// Thread-safety: every public member is safe to call from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "api/cli/session.h"
+#include "api/server/internal/rate_limiter.h"
+#include "ledger/ledger.h"
+#include "projections/dates.h"
+#include "projections/state.h"
+
+namespace piaojue::server {
+
+struct ServiceOptions {
+  std::string data_dir;
+  // A new checkpoint is signed at most this long after an append.
+  std::chrono::milliseconds checkpoint_delay{200};
+  // Public intake: requests per client address (token bucket).
+  double intake_burst = 5;
+  double intake_per_minute = 2;
+  // How many as-of states are kept for time-travel reads.
+  size_t as_of_cache = 8;
+};
+
+// A point in the log's history, resolved from an `as_of` parameter.
+struct Moment {
+  std::shared_ptr<const projections::State> state;
+  // The calendar day milestone status is judged on: the day of the instant
+  // asked for, or (for an entry count) unset, meaning the day of the last
+  // entry folded.
+  std::optional<projections::Date> date;
+};
+
+class Service {
+ public:
+  // Opens DIR (NotFound without a ledger, Unavailable when another process
+  // holds it) and publishes the first read snapshot.
+  static Result<std::unique_ptr<Service>> Open(ServiceOptions options);
+  // Stops the checkpointer, signs a last checkpoint and saves the snapshot.
+  ~Service();
+
+  // The durable ledger; only its thread-safe read members are used by
+  // readers.
+  const ledger::Ledger& ledger() const { return session_->ledger(); }
+  const std::string& origin() const { return session_->ledger().origin(); }
+  // The checkpoint verifier key recorded in the genesis entry ("" if none).
+  const std::string& verifier_key() const { return verifier_key_; }
+
+  // The latest published state: entries [0, state->size()).
+  std::shared_ptr<const projections::State> Snapshot() const;
+  uint64_t published_size() const { return published_size_.load(); }
+
+  // Resolves `as_of` ("" = now; N = the first N entries; an RFC 3339 time or
+  // a date "YYYY-MM-DD" = the end of that day in China time). InvalidArgument
+  // for anything else; OutOfRange for a count beyond the published log.
+  Result<Moment> StateAt(std::string_view as_of);
+
+  // Appends a signed event exactly as the CLI does and returns once it is
+  // durable and visible to readers. Unavailable while shutting down.
+  Result<ledger::AppendResult> Append(const ledger::SignedEvent& event);
+
+  // The public intake's key for `jurisdiction`: DIR/keys/publicIntake@<code>
+  // .key. Unavailable when there is none (the operator has not set one up).
+  Result<crypto::KeyPair> IntakeKey(const std::string& jurisdiction);
+  bool AllowIntake(const std::string& address, int64_t* retry_after_ms);
+
+  // The latest signed checkpoint. NotFound before the first one.
+  Result<std::string> Checkpoint() const;
+
+  // Calls `fn` (from the appending thread; it must not block) after each
+  // publication. Returns a token for Unsubscribe.
+  uint64_t Subscribe(std::function<void()> fn);
+  void Unsubscribe(uint64_t token);
+  // Calls every subscriber (e.g. so event streams notice a shutdown).
+  void WakeSubscribers();
+
+  // After this, Append refuses with Unavailable; appends already running
+  // finish.
+  void BeginShutdown() { shutting_down_.store(true); }
+  bool shutting_down() const { return shutting_down_.load(); }
+
+ private:
+  explicit Service(ServiceOptions options);
+  void Publish(uint64_t at_least);
+  void CheckpointLoop();
+  Status SignCheckpointIfBehind();
+  Result<std::shared_ptr<const projections::State>> StateOfSize(uint64_t size);
+
+  const ServiceOptions options_;
+  std::unique_ptr<cli::Session> session_;
+  std::string verifier_key_;
+  RateLimiter intake_limiter_;
+  std::atomic<bool> shutting_down_{false};
+
+  // Serializes catching the read side up; held by writers only.
+  std::mutex publish_mu_;
+  // Guards published_ (a pointer swap; never held while working).
+  mutable std::mutex snapshot_mu_;
+  std::shared_ptr<const projections::State> published_;
+  std::atomic<uint64_t> published_size_{0};
+
+  std::mutex cache_mu_;
+  std::map<uint64_t, std::pair<std::shared_ptr<const projections::State>,
+                               uint64_t>>
+      as_of_cache_;  // size -> (state, last use tick)
+  uint64_t cache_tick_ = 0;
+
+  std::mutex keys_mu_;
+  std::map<std::string, crypto::KeyPair> intake_keys_;
+
+  std::mutex subscribers_mu_;
+  std::map<uint64_t, std::function<void()>> subscribers_;
+  uint64_t next_token_ = 1;
+
+  mutable std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_stop_ = false;
+  bool checkpoint_dirty_ = false;
+  std::string checkpoint_;  // the latest signed note
+  uint64_t checkpoint_size_ = 0;
+  std::thread checkpointer_;
+};
+
+}  // namespace piaojue::server

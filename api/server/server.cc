@@ -1,0 +1,595 @@
+// The transport: a Beast listener and HTTP/1.1 sessions (the shape of Beast's
+// example/http/server/async), the worker pools, the Server-Sent Events stream
+// and graceful shutdown. Everything about what a request means is in
+// router.cc and the handlers; this file only moves bytes.
+//
+// Life of a request: an I/O thread reads the head (answering
+// "Expect: 100-continue"), then the body, within the size limits and the
+// read timeout; the request is handed to the read or the write pool; the
+// response is posted back to the connection's strand and written; then the
+// next request on the connection is read (keep-alive).
+#include "api/server/server.h"
+
+#include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "api/server/internal/handlers.h"
+#include "api/server/internal/http_message.h"
+#include "api/server/internal/service.h"
+
+namespace piaojue::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using beast::error_code;
+
+class Server::Impl {
+ public:
+  explicit Impl(ServerOptions options)
+      : options_(std::move(options)),
+        ioc_(std::make_unique<net::io_context>()),
+        acceptor_(std::in_place, *ioc_),
+        read_pool_(std::max(1, options_.read_threads)),
+        write_pool_(std::max(1, options_.write_threads)) {}
+  ~Impl() { Shutdown(); }
+
+  Status Listen();
+  void StartThreads();
+  void Shutdown();
+
+  // A request enters (it will be answered) / its response has been written
+  // or its connection has failed.
+  void Enter() { in_flight_.fetch_add(1); }
+  void Leave() {
+    if (in_flight_.fetch_sub(1) == 1) {
+      std::lock_guard<std::mutex> lock(idle_mu_);
+      idle_cv_.notify_all();
+    }
+  }
+
+  void StreamEnded() {
+    if (event_streams_.fetch_sub(1) == 1) {
+      std::lock_guard<std::mutex> lock(idle_mu_);
+      idle_cv_.notify_all();
+    }
+  }
+
+  const ServerOptions options_;
+  // Declared before the io_context: connections still queued in it when it
+  // is destroyed use these in their destructors.
+  std::unique_ptr<Service> service_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> in_flight_{0};
+  std::atomic<size_t> event_streams_{0};
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+  // Reset at the end of Shutdown: destroying the io_context destroys the
+  // connections still waiting in it, which closes their sockets.
+  std::unique_ptr<net::io_context> ioc_;
+  std::optional<tcp::acceptor> acceptor_;
+  net::thread_pool read_pool_;
+  net::thread_pool write_pool_;
+  std::vector<std::thread> io_threads_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  uint16_t port_ = 0;
+
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;
+
+ private:
+  void DoAccept();
+  void OnAccept(error_code ec, tcp::socket socket);
+};
+
+namespace {
+
+std::string_view Std(beast::string_view v) {
+  return std::string_view(v.data(), v.size());
+}
+
+std::string LowerMediaType(std::string_view v) {
+  std::string out(v.substr(0, v.find(';')));
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) {
+    out.pop_back();
+  }
+  for (char& c : out) c = static_cast<char>(std::tolower(c));
+  return out;
+}
+
+// One HTTP/1.1 connection.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, Server::Impl& server)
+      : stream_(std::move(socket)), server_(server) {
+    error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) client_address_ = endpoint.address().to_string();
+  }
+
+  ~HttpSession() { EndStreaming(); }
+
+  void Run() {
+    net::dispatch(
+        stream_.get_executor(),
+        beast::bind_front_handler(&HttpSession::DoRead, shared_from_this()));
+  }
+
+ private:
+  void DoRead() {
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<std::uint32_t>(server_.options_.max_header_bytes));
+    parser_->body_limit(server_.options_.max_body_bytes);
+    stream_.expires_after(server_.options_.read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::OnReadHeader,
+                                  shared_from_this()));
+  }
+
+  void OnReadHeader(error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    auto& head = parser_->get();
+    if (beast::iequals(head[http::field::expect], "100-continue")) {
+      // curl and others wait for this before sending a large body.
+      auto cont = std::make_shared<http::response<http::empty_body>>(
+          http::status::continue_, 11);
+      http::async_write(
+          stream_, *cont,
+          [self = shared_from_this(), cont](error_code wec, std::size_t) {
+            if (wec) return self->Close();
+            self->DoReadBody();
+          });
+      return;
+    }
+    DoReadBody();
+  }
+
+  void DoReadBody() {
+    http::async_read(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+  }
+
+  void OnReadError(error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::eof ||
+        ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      return SendUncounted(
+          ErrorResponse(
+              413, kErrorTooLarge,
+              ec == http::error::body_limit
+                  ? "the request body is larger than " +
+                        std::to_string(server_.options_.max_body_bytes) +
+                        " bytes"
+                  : "the request head is larger than " +
+                        std::to_string(server_.options_.max_header_bytes) +
+                        " bytes"),
+          11);
+    }
+    if (ec.category() ==
+            http::make_error_code(http::error::end_of_stream).category() ||
+        ec == http::error::partial_message) {
+      // Not HTTP we can parse: say so once, then hang up.
+      return SendUncounted(
+          ErrorResponse(400, kErrorMalformedHttp,
+                        "malformed HTTP request: " + ec.message()),
+          11);
+    }
+    Close();
+  }
+
+  void OnRead(error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    http::request<http::string_body> req = parser_->release();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
+
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.content_type = LowerMediaType(Std(req[http::field::content_type]));
+    request.last_event_id = std::string(Std(req["Last-Event-ID"]));
+    request.client_address = client_address_;
+    request.body = std::move(req.body());
+    Status target = ParseTarget(Std(req.target()), &request);
+    if (!target.ok()) {
+      server_.Enter();
+      return Send(StatusResponse(target));
+    }
+    if (server_.stopping_.load()) {
+      keep_alive_ = false;
+      server_.Enter();
+      return Send(ErrorResponse(503, kErrorShuttingDown,
+                                "the server is shutting down"));
+    }
+    const RouteKind kind = Classify(request);
+    if (kind == RouteKind::kEventStream) return StartEvents(request);
+
+    server_.Enter();
+    net::thread_pool& pool =
+        kind == RouteKind::kWrite ? server_.write_pool_ : server_.read_pool_;
+    net::post(pool, [self = shared_from_this(),
+                     request = std::move(request)]() mutable {
+      HttpResponse response;
+      try {
+        response = Handle(*self->server_.service_, request);
+      } catch (const std::exception& e) {
+        // Handlers return errors as values; this is a bug, not a crash.
+        response = ErrorResponse(500, "internal", e.what());
+      } catch (...) {
+        response = ErrorResponse(500, "internal", "unexpected exception");
+      }
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response)]() mutable {
+                  self->Send(std::move(response));
+                });
+    });
+  }
+
+  http::response<http::string_body> Build(HttpResponse r, unsigned version) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status),
+                                          version};
+    res.set(http::field::server, "piaojue");
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::cache_control, r.cache_control);
+    res.set(http::field::access_control_allow_origin, "*");
+    for (auto& [name, value] : r.headers) res.set(name, value);
+    res.keep_alive(keep_alive_ && !server_.stopping_.load());
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    // HEAD: the same head (Content-Length included), no body.
+    if (head_) res.body().clear();
+    return res;
+  }
+
+  // Writes the answer to a request counted by Server::Impl::Enter.
+  void Send(HttpResponse r) { Write(std::move(r), version_, true); }
+  // Answers a request that could not be read, then closes.
+  void SendUncounted(HttpResponse r, unsigned version) {
+    keep_alive_ = false;
+    Write(std::move(r), version, false);
+  }
+
+  void Write(HttpResponse r, unsigned version, bool counted) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        Build(std::move(r), version));
+    stream_.expires_after(server_.options_.write_timeout);
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, counted](error_code ec, std::size_t) {
+          if (counted) self->server_.Leave();
+          if (ec || !res->keep_alive()) return self->Close();
+          self->DoRead();
+        });
+  }
+
+  // Half-closes, then reads and discards what the client still sends until
+  // it closes too (or a short timeout): closing with unread input would send
+  // a reset that can destroy the response we just wrote.
+  void Close() {
+    EndStreaming();
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      stream_.socket().close(ec);
+      return;
+    }
+    Drain();
+  }
+
+  void Drain() {
+    if (!drain_) drain_ = std::make_unique<std::array<char, 4096>>();
+    stream_.expires_after(std::chrono::seconds(2));
+    stream_.async_read_some(
+        net::buffer(*drain_),
+        [self = shared_from_this()](error_code ec, std::size_t) {
+          if (!ec) return self->Drain();
+          error_code ignored;
+          self->stream_.socket().close(ignored);
+        });
+  }
+
+  // --- Server-Sent Events -------------------------------------------------
+
+  void EndStreaming() {
+    if (subscription_ != 0) {
+      server_.service_->Unsubscribe(subscription_);
+      subscription_ = 0;
+    }
+    if (streaming_) {
+      streaming_ = false;
+      server_.StreamEnded();
+    }
+  }
+
+  void StartEvents(const HttpRequest& request) {
+    auto start = EventStreamStart(*server_.service_, request);
+    if (!start.ok()) {
+      server_.Enter();
+      return Send(StatusResponse(start.status()));
+    }
+    if (server_.event_streams_.fetch_add(1) >=
+        server_.options_.max_event_streams) {
+      server_.event_streams_.fetch_sub(1);
+      server_.Enter();
+      return Send(ErrorResponse(503, "unavailable",
+                                "too many event streams; try again later"));
+    }
+    streaming_ = true;
+    next_event_ = *start;
+    timer_.emplace(stream_.get_executor());
+    std::weak_ptr<HttpSession> weak = weak_from_this();
+    subscription_ = server_.service_->Subscribe([weak] {
+      if (auto self = weak.lock()) {
+        net::post(self->stream_.get_executor(),
+                  [self] { self->timer_->cancel(); });
+      }
+    });
+    events_head_ = std::make_shared<http::response<http::empty_body>>(
+        http::status::ok, version_);
+    events_head_->set(http::field::server, "piaojue");
+    events_head_->set(http::field::content_type, "text/event-stream");
+    events_head_->set(http::field::cache_control, "no-store");
+    events_head_->set(http::field::access_control_allow_origin, "*");
+    events_head_->set("X-Accel-Buffering", "no");
+    events_head_->keep_alive(false);
+    events_head_->chunked(true);
+    events_serializer_ =
+        std::make_shared<http::response_serializer<http::empty_body>>(
+            *events_head_);
+    stream_.expires_after(server_.options_.write_timeout);
+    http::async_write_header(
+        stream_, *events_serializer_,
+        [self = shared_from_this()](error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          // Tell EventSource clients how soon to reconnect.
+          self->WriteChunk("retry: 2000\n\n");
+        });
+  }
+
+  // Sends every published entry not yet sent, then waits for the next
+  // publication (or the heartbeat). Runs on the connection's strand; a
+  // publication's wake-up is posted to the same strand, so it cannot slip
+  // between the size check and the wait.
+  void PumpEvents() {
+    if (server_.stopping_.load()) return EndEvents();
+    const uint64_t size = server_.service_->published_size();
+    if (next_event_ < size) {
+      constexpr uint64_t kBatch = 64;
+      const uint64_t end = std::min(size, next_event_ + kBatch);
+      std::string text;
+      Status s = server_.service_->ledger().ForEachEntry(
+          next_event_, end, [&](uint64_t index, std::string_view bytes) {
+            text += FormatEntryEvent(index, bytes);
+            return Status::Ok();
+          });
+      if (!s.ok()) {
+        std::cerr << "piaojue serve: event stream: " << s.ToString() << "\n";
+        return Close();
+      }
+      next_event_ = end;
+      return WriteChunk(std::move(text));
+    }
+    timer_->expires_after(server_.options_.event_heartbeat);
+    timer_->async_wait([self = shared_from_this()](error_code ec) {
+      if (ec == net::error::operation_aborted) return self->PumpEvents();
+      // A comment line: ignored by clients, keeps the connection alive and
+      // finds clients that went away.
+      self->WriteChunk(": keep-alive\n\n");
+    });
+  }
+
+  void WriteChunk(std::string text) {
+    auto data = std::make_shared<std::string>(std::move(text));
+    stream_.expires_after(server_.options_.write_timeout);
+    net::async_write(
+        stream_, http::make_chunk(net::buffer(*data)),
+        [self = shared_from_this(), data](error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          self->PumpEvents();
+        });
+  }
+
+  void EndEvents() {
+    stream_.expires_after(server_.options_.write_timeout);
+    net::async_write(stream_, http::make_chunk_last(),
+                     [self = shared_from_this()](error_code, std::size_t) {
+                       self->Close();
+                     });
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string client_address_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool head_ = false;
+
+  std::unique_ptr<std::array<char, 4096>> drain_;
+
+  bool streaming_ = false;
+  uint64_t subscription_ = 0;
+  uint64_t next_event_ = 0;
+  std::optional<net::steady_timer> timer_;
+  std::shared_ptr<http::response<http::empty_body>> events_head_;
+  std::shared_ptr<http::response_serializer<http::empty_body>>
+      events_serializer_;
+};
+
+}  // namespace
+
+Status Server::Impl::Listen() {
+  error_code ec;
+  const auto address = net::ip::make_address(options_.address, ec);
+  if (ec) {
+    return InvalidArgument("\"" + options_.address + "\" is not an IP address");
+  }
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + options_.address + ":" +
+                       std::to_string(options_.port) + ": " + ec.message());
+  }
+  port_ = acceptor_->local_endpoint().port();
+  return Status::Ok();
+}
+
+void Server::Impl::StartThreads() {
+  work_.emplace(ioc_->get_executor());
+  DoAccept();
+  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+    io_threads_.emplace_back([this] { ioc_->run(); });
+  }
+}
+
+void Server::Impl::DoAccept() {
+  acceptor_->async_accept(
+      net::make_strand(*ioc_),
+      beast::bind_front_handler(&Server::Impl::OnAccept, this));
+}
+
+void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+  if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->Run();
+  // On an error (e.g. out of descriptors) keep accepting: one failed accept
+  // must not take the server down.
+  DoAccept();
+}
+
+void Server::Impl::Shutdown() {
+  std::lock_guard<std::mutex> once(shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  stopping_.store(true);
+  if (ioc_ == nullptr) return;  // never started
+  // Stop accepting, on the I/O threads where the acceptor lives, and wait for
+  // it: a listening socket left open would keep taking connections.
+  std::promise<void> closed;
+  net::post(*ioc_, [this, &closed] {
+    error_code ec;
+    acceptor_->close(ec);
+    closed.set_value();
+  });
+  if (!io_threads_.empty()) closed.get_future().wait();
+  if (service_ != nullptr) service_->WakeSubscribers();  // end event streams
+  {
+    std::unique_lock<std::mutex> lock(idle_mu_);
+    idle_cv_.wait_for(lock, options_.shutdown_grace, [this] {
+      return in_flight_.load() == 0 && event_streams_.load() == 0;
+    });
+  }
+  // Appends still running (after the grace) finish before the ledger closes;
+  // none can start now.
+  if (service_ != nullptr) service_->BeginShutdown();
+  work_.reset();
+  ioc_->stop();
+  for (std::thread& t : io_threads_) t.join();
+  io_threads_.clear();
+  read_pool_.join();
+  write_pool_.join();
+  // Idle keep-alive connections are closed with their io_context.
+  acceptor_.reset();
+  ioc_.reset();
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Shutdown(); }
+
+Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  ServiceOptions so;
+  so.data_dir = impl->options_.data_dir;
+  so.checkpoint_delay = impl->options_.checkpoint_delay;
+  so.intake_burst = impl->options_.intake_burst;
+  so.intake_per_minute = impl->options_.intake_per_minute;
+  ASSIGN_OR_RETURN(impl->service_, Service::Open(std::move(so)));
+  RETURN_IF_ERROR(impl->Listen());
+  impl->StartThreads();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+uint16_t Server::port() const { return impl_->port_; }
+const std::string& Server::origin() const { return impl_->service_->origin(); }
+const std::string& Server::verifier_key() const {
+  return impl_->service_->verifier_key();
+}
+
+void Server::Shutdown() { impl_->Shutdown(); }
+
+void Server::WaitForSignal(const std::function<void()>& on_ready) {
+  net::io_context signals_ioc;
+  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  signals.async_wait([](error_code, int) {});
+  if (on_ready) on_ready();
+  signals_ioc.run();
+  Shutdown();
+}
+
+Status ParseListenAddress(std::string_view text, ServerOptions* options) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return InvalidArgument("--listen expects HOST:PORT, e.g. 127.0.0.1:8080");
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::optional<uint64_t> port = ParseDecimal(text.substr(colon + 1));
+  if (!port || *port > 65535) {
+    return InvalidArgument("--listen: \"" +
+                           std::string(text.substr(colon + 1)) +
+                           "\" is not a port number");
+  }
+  error_code ec;
+  net::ip::make_address(std::string(host), ec);
+  if (ec) {
+    return InvalidArgument("--listen: \"" + std::string(host) +
+                           "\" is not an IP address");
+  }
+  options->address = std::string(host);
+  options->port = static_cast<uint16_t>(*port);
+  return Status::Ok();
+}
+
+Status Serve(const ServerOptions& options, std::ostream& out) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Server> server, Server::Start(options));
+  const bool v6 = options.address.find(':') != std::string::npos;
+  server->WaitForSignal([&] {
+    out << "piaojue: serving " << server->origin() << " on http://"
+        << (v6 ? "[" + options.address + "]" : options.address) << ":"
+        << server->port() << "\n"
+        << "verifier key: " << server->verifier_key() << "\n"
+        << "stop with Ctrl-C or SIGTERM" << std::endl;
+  });
+  out << "piaojue: stopped; every acknowledged write is durable" << std::endl;
+  return Status::Ok();
+}
+
+}  // namespace piaojue::server

@@ -1,0 +1,102 @@
+// `piaojue serve`: the HTTP API of one data directory, on Boost.Beast.
+// Endpoints, wire forms and error codes: docs/API.md.
+//
+// One Server owns the data directory's ledger for its lifetime (another
+// process opening it gets "in use"). Requests are read by a small pool of I/O
+// threads; handlers run on two worker pools, one for reads and one for
+// writes, so reads never queue behind appends waiting on fsync.
+//
+// Thread-safety: Start, port and Shutdown may be called from any thread;
+// Shutdown is idempotent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "ledger/status.h"
+
+namespace piaojue::server {
+
+struct ServerOptions {
+  std::string data_dir;
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (see Server::port())
+
+  int io_threads = 2;
+  int read_threads = 2;
+  // Appends wait on fsync; more writers in flight make bigger group commits.
+  int write_threads = 8;
+
+  // Refused with 413: a request head or body larger than these.
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 256 * 1024;
+  // A connection that sends no complete request, or does not take its
+  // response, within these is closed.
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds write_timeout{30};
+
+  // Server-Sent Events: a comment line this often keeps proxies from closing
+  // an idle stream; at most this many streams at once (then 503).
+  std::chrono::seconds event_heartbeat{15};
+  size_t max_event_streams = 256;
+
+  // Public intake rate limit per client address (token bucket).
+  double intake_burst = 5;
+  double intake_per_minute = 2;
+
+  // A new checkpoint is signed at most this long after an append.
+  std::chrono::milliseconds checkpoint_delay{200};
+  // On shutdown, how long requests already being handled may take to finish
+  // before their connections are closed (appends still complete).
+  std::chrono::seconds shutdown_grace{20};
+};
+
+// Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80") into
+// options->address and options->port. InvalidArgument otherwise.
+Status ParseListenAddress(std::string_view text, ServerOptions* options);
+
+class Server {
+ public:
+  // Opens the data directory and starts listening. NotFound without a
+  // ledger; Unavailable when the ledger is in use or the address is taken.
+  static Result<std::unique_ptr<Server>> Start(ServerOptions options);
+  // Shuts down (see Shutdown) if that has not happened yet.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The port actually bound (useful with port 0).
+  uint16_t port() const;
+  const std::string& origin() const;
+  const std::string& verifier_key() const;
+
+  // Graceful shutdown: stops accepting, answers 503 shutting_down to new
+  // requests, lets requests already being handled finish and their responses
+  // be written (appends always finish), ends event streams, signs a last
+  // checkpoint, saves the projections' snapshot and closes the ledger.
+  void Shutdown();
+
+  // Blocks until SIGINT or SIGTERM arrives, then calls Shutdown().
+  // `on_ready` runs once the signals are caught (so a message printed there
+  // is never followed by a signal that kills the process).
+  void WaitForSignal(const std::function<void()>& on_ready = nullptr);
+
+  // Opaque outside server.cc (public so the transport's classes can name
+  // it).
+  class Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The `serve` command: Start, print the address, the origin and the
+// verifier key to `out`, run until SIGINT/SIGTERM, shut down.
+Status Serve(const ServerOptions& options, std::ostream& out);
+
+}  // namespace piaojue::server

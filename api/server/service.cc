@@ -1,0 +1,280 @@
+#include "api/server/internal/service.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "api/cli/data_dir.h"
+#include "ledger/entry.h"
+#include "ledger/note.h"
+#include "projections/replay.h"
+
+namespace piaojue::server {
+
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+Service::Service(ServiceOptions options)
+    : options_(std::move(options)),
+      intake_limiter_(options_.intake_burst, options_.intake_per_minute) {}
+
+Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
+  RETURN_IF_ERROR(crypto::InitCrypto());
+  std::unique_ptr<Service> s(new Service(std::move(options)));
+  ASSIGN_OR_RETURN(s->session_,
+                   cli::Session::Open(cli::DataDir(s->options_.data_dir)));
+  // No append can run yet: the session's state is the state of the whole
+  // ledger, and copying it is the first read snapshot.
+  s->published_ =
+      std::make_shared<const projections::State>(s->session_->state());
+  s->published_size_ = s->published_->size();
+
+  ASSIGN_OR_RETURN(std::string genesis, s->ledger().ReadEntry(0));
+  ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(genesis));
+  if (view.event().isGenesis()) {
+    s->verifier_key_ = view.event().getGenesis().getCheckpointKey().cStr();
+  }
+  auto latest = s->ledger().LatestCheckpoint();
+  if (latest.ok()) {
+    s->checkpoint_ = *latest;
+    auto parsed = note::ParseNote(*latest);
+    if (parsed.ok()) {
+      auto cp = note::ParseCheckpoint(parsed->text);
+      if (cp.ok()) s->checkpoint_size_ = cp->size;
+    }
+  }
+  s->checkpoint_dirty_ = true;  // sign at once if the head is ahead
+  s->checkpointer_ = std::thread([svc = s.get()] { svc->CheckpointLoop(); });
+  return s;
+}
+
+Service::~Service() {
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  if (session_ == nullptr) return;
+  Status s = SignCheckpointIfBehind();
+  if (!s.ok() && s.code() != StatusCode::kUnavailable) {
+    std::cerr << "piaojue serve: last checkpoint: " << s.ToString() << "\n";
+  }
+  // Every append has returned: the published state is the whole ledger.
+  s = projections::SaveSnapshot(*Snapshot(), session_->dir().snapshot_path());
+  if (!s.ok()) {
+    std::cerr << "piaojue serve: saving the snapshot: " << s.ToString() << "\n";
+  }
+}
+
+std::shared_ptr<const projections::State> Service::Snapshot() const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  return published_;
+}
+
+Result<ledger::AppendResult> Service::Append(const ledger::SignedEvent& event) {
+  if (shutting_down()) {
+    return Unavailable("the server is shutting down; nothing was appended");
+  }
+  ASSIGN_OR_RETURN(ledger::AppendResult r, session_->ledger().Append(event));
+  Publish(r.index + 1);
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_dirty_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  return r;
+}
+
+void Service::Publish(uint64_t at_least) {
+  std::lock_guard<std::mutex> publish(publish_mu_);
+  std::shared_ptr<const projections::State> current = Snapshot();
+  // Another writer's catch-up may already have covered this entry.
+  if (current->size() >= at_least) return;
+  // TODO(perf): the copy grows with the state; a persistent structure would
+  // make publication O(changes).
+  auto next = std::make_shared<projections::State>(*current);
+  Status s = projections::CatchUp(session_->ledger(), session_->ledger().size(),
+                                  next.get());
+  if (!s.ok()) {
+    // The entries are durable and passed the same rules on the write side;
+    // a failure here is a bug. Keep serving the previous state.
+    std::cerr << "piaojue serve: catching the read side up: " << s.ToString()
+              << "\n";
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    published_ = next;
+    published_size_ = next->size();
+  }
+  std::lock_guard<std::mutex> lock(subscribers_mu_);
+  for (auto& [token, fn] : subscribers_) fn();
+}
+
+Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
+    uint64_t size) {
+  std::shared_ptr<const projections::State> current = Snapshot();
+  if (size == current->size()) return current;
+  if (size > current->size()) {
+    return OutOfRange("as_of " + std::to_string(size) + ": the log has only " +
+                      std::to_string(current->size()) + " entries");
+  }
+  std::shared_ptr<const projections::State> base;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = as_of_cache_.upper_bound(size);
+    if (it != as_of_cache_.begin()) {
+      --it;
+      it->second.second = ++cache_tick_;
+      if (it->first == size) return it->second.first;
+      base = it->second.first;  // the closest earlier state
+    }
+  }
+  projections::State state;
+  if (base != nullptr) {
+    state = *base;
+    RETURN_IF_ERROR(projections::CatchUp(ledger(), size, &state));
+  } else {
+    ASSIGN_OR_RETURN(state, projections::ReplayTo(ledger(), size));
+  }
+  auto result = std::make_shared<const projections::State>(std::move(state));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  as_of_cache_[size] = {result, ++cache_tick_};
+  while (as_of_cache_.size() > std::max<size_t>(options_.as_of_cache, 1)) {
+    auto oldest = std::min_element(as_of_cache_.begin(), as_of_cache_.end(),
+                                   [](const auto& a, const auto& b) {
+                                     return a.second.second < b.second.second;
+                                   });
+    as_of_cache_.erase(oldest);
+  }
+  return result;
+}
+
+Result<Moment> Service::StateAt(std::string_view as_of) {
+  Moment m;
+  if (as_of.empty()) {
+    m.state = Snapshot();
+    return m;
+  }
+  if (AllDigits(as_of)) {
+    if (as_of.size() > 19) {
+      return OutOfRange("as_of " + std::string(as_of) + " is beyond the log");
+    }
+    ASSIGN_OR_RETURN(m.state, StateOfSize(std::stoull(std::string(as_of))));
+    return m;
+  }
+  std::optional<int64_t> ms = projections::ParseInstantMs(as_of);
+  if (!ms) {
+    return InvalidArgument(
+        "as_of \"" + std::string(as_of) +
+        "\": expected an entry count (e.g. 120), a date (2025-07-01, the end "
+        "of that day in China time) or an RFC 3339 time "
+        "(2025-07-01T09:00:00+08:00)");
+  }
+  ASSIGN_OR_RETURN(uint64_t size, ledger().SizeAtTime(*ms));
+  // Entries appended after the last publication are not visible yet.
+  size = std::min(size, published_size());
+  ASSIGN_OR_RETURN(m.state, StateOfSize(size));
+  m.date = projections::DateFromMs(*ms);
+  return m;
+}
+
+Result<crypto::KeyPair> Service::IntakeKey(const std::string& jurisdiction) {
+  std::lock_guard<std::mutex> lock(keys_mu_);
+  if (auto it = intake_keys_.find(jurisdiction); it != intake_keys_.end()) {
+    return it->second;
+  }
+  const std::string path =
+      session_->dir().author_key_path("publicIntake", jurisdiction);
+  auto key = cli::ReadKeyFile(path);
+  if (!key.ok()) {
+    return Unavailable("the public intake is not set up for jurisdiction " +
+                       jurisdiction + " (" + key.status().message() + ")");
+  }
+  intake_keys_[jurisdiction] = key->key_pair;
+  return key->key_pair;
+}
+
+bool Service::AllowIntake(const std::string& address, int64_t* retry_after_ms) {
+  return intake_limiter_.Allow(address, NowMs(), retry_after_ms);
+}
+
+Result<std::string> Service::Checkpoint() const {
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  if (checkpoint_.empty()) return NotFound("no checkpoint has been signed yet");
+  return checkpoint_;
+}
+
+uint64_t Service::Subscribe(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(subscribers_mu_);
+  const uint64_t token = next_token_++;
+  subscribers_[token] = std::move(fn);
+  return token;
+}
+
+void Service::Unsubscribe(uint64_t token) {
+  std::lock_guard<std::mutex> lock(subscribers_mu_);
+  subscribers_.erase(token);
+}
+
+void Service::WakeSubscribers() {
+  std::lock_guard<std::mutex> lock(subscribers_mu_);
+  for (auto& [token, fn] : subscribers_) fn();
+}
+
+Status Service::SignCheckpointIfBehind() {
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    if (!checkpoint_.empty() && checkpoint_size_ >= ledger().size()) {
+      return Status::Ok();
+    }
+  }
+  ASSIGN_OR_RETURN(std::string note, session_->ledger().SignCheckpoint());
+  ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  // Two signers never race (only this thread and the destructor, after it
+  // has joined), but keep the invariant explicit: never go backwards.
+  if (cp.size >= checkpoint_size_ || checkpoint_.empty()) {
+    checkpoint_ = std::move(note);
+    checkpoint_size_ = cp.size;
+  }
+  return Status::Ok();
+}
+
+void Service::CheckpointLoop() {
+  bool reported = false;
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  while (true) {
+    checkpoint_cv_.wait(
+        lock, [this] { return checkpoint_stop_ || checkpoint_dirty_; });
+    if (checkpoint_stop_) return;
+    checkpoint_dirty_ = false;
+    lock.unlock();
+    Status s = SignCheckpointIfBehind();
+    if (!s.ok() && !reported) {
+      // Without DIR/keys/log.key the log serves its last stored checkpoint.
+      std::cerr << "piaojue serve: cannot sign checkpoints: " << s.ToString()
+                << "\n";
+      reported = true;
+    }
+    lock.lock();
+    // Coalesce: appends arriving within the delay share one checkpoint.
+    checkpoint_cv_.wait_for(lock, options_.checkpoint_delay,
+                            [this] { return checkpoint_stop_; });
+  }
+}
+
+}  // namespace piaojue::server

@@ -1,0 +1,1150 @@
+#include "api/server/server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "api/cli/commands.h"
+#include "api/cli/data_dir.h"
+#include "ledger/entry.h"
+#include "ledger/ledger.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "projections/dates.h"
+#include "tests/cycle_builder.h"
+#include "tests/test_util.h"
+
+namespace piaojue::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using nlohmann::json;
+using testing::kCounty;
+using testing::TempDir;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---------------------------------------------------------------------------
+// A small HTTP/1.1 client on Beast's synchronous API.
+
+struct Reply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  json Json() const { return json::parse(body, nullptr, false); }
+  std::string ErrorCode() const {
+    json j = Json();
+    if (!j.is_object() || !j.contains("error")) return "";
+    return j["error"].value("code", "");
+  }
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(c));
+  return s;
+}
+
+class Client {
+ public:
+  explicit Client(uint16_t port) : socket_(ioc_) {
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
+
+  Reply Send(
+      http::verb verb, const std::string& target, const std::string& body = "",
+      const std::string& content_type = "",
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    http::request<http::string_body> req{verb, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    if (!content_type.empty()) {
+      req.set(http::field::content_type, content_type);
+    }
+    for (const auto& [name, value] : headers) req.set(name, value);
+    req.body() = body;
+    req.prepare_payload();
+    http::write(socket_, req);
+    return Read(verb == http::verb::head);
+  }
+
+  // Writes raw bytes and reads one response.
+  Reply SendRaw(const std::string& bytes) {
+    net::write(socket_, net::buffer(bytes));
+    return Read(false);
+  }
+
+  // True when the server has closed the connection.
+  bool ServerClosed() {
+    beast::error_code ec;
+    char byte;
+    socket_.read_some(net::buffer(&byte, 1), ec);
+    return ec == net::error::eof || ec == net::error::connection_reset;
+  }
+
+ private:
+  Reply Read(bool head) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    parser.skip(head);
+    http::read(socket_, buffer_, parser);
+    auto& res = parser.get();
+    Reply r;
+    r.status = static_cast<int>(res.result_int());
+    for (const auto& field : res) {
+      r.headers[Lower(std::string(field.name_string()))] =
+          std::string(field.value());
+    }
+    r.body = res.body();
+    return r;
+  }
+
+  net::io_context ioc_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+Reply Get(uint16_t port, const std::string& target) {
+  return Client(port).Send(http::verb::get, target);
+}
+
+Reply Post(uint16_t port, const std::string& target, const std::string& body,
+           const std::string& content_type = "application/json") {
+  return Client(port).Send(http::verb::post, target, body, content_type);
+}
+
+// Server-Sent Events, read chunk by chunk as they arrive.
+struct Event {
+  uint64_t id = 0;
+  std::string kind;
+  json data;
+};
+
+class EventReader {
+ public:
+  EventReader(uint16_t port, const std::string& target,
+              const std::string& last_event_id = "")
+      : socket_(ioc_) {
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::accept, "text/event-stream");
+    if (!last_event_id.empty()) req.set("Last-Event-ID", last_event_id);
+    http::write(socket_, req);
+    parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
+    // The parser keeps a reference to the callback: it is a member.
+    on_chunk_ = [this](std::uint64_t, beast::string_view body,
+                       beast::error_code&) -> std::size_t {
+      text_.append(body.data(), body.size());
+      return body.size();
+    };
+    parser_.on_chunk_body(on_chunk_);
+    http::read_header(socket_, buffer_, parser_);
+  }
+
+  int status() const { return parser_.get().result_int(); }
+  std::string content_type() const {
+    return std::string(parser_.get()[http::field::content_type]);
+  }
+
+  // Reads until the event with id `last` has arrived; returns every entry
+  // event received so far (in order).
+  std::vector<Event> ReadThrough(uint64_t last) {
+    while (events_.empty() || events_.back().id < last) {
+      if (!TakeEvent()) {
+        beast::error_code ec;
+        http::read_some(socket_, buffer_, parser_, ec);
+        if (ec) {
+          ADD_FAILURE() << "event stream ended: " << ec.message();
+          break;
+        }
+      }
+    }
+    return events_;
+  }
+
+ private:
+  // Moves one complete event block from text_ to events_.
+  bool TakeEvent() {
+    const size_t end = text_.find("\n\n");
+    if (end == std::string::npos) return false;
+    std::string block = text_.substr(0, end);
+    text_.erase(0, end + 2);
+    Event e;
+    bool has_id = false;
+    std::istringstream lines(block);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("id: ", 0) == 0) {
+        e.id = std::stoull(line.substr(4));
+        has_id = true;
+      } else if (line.rfind("event: ", 0) == 0) {
+        e.kind = line.substr(7);
+      } else if (line.rfind("data: ", 0) == 0) {
+        e.data = json::parse(line.substr(6), nullptr, false);
+      }
+    }
+    if (has_id) events_.push_back(std::move(e));  // not a comment or retry
+    return true;
+  }
+
+  net::io_context ioc_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  std::function<std::size_t(std::uint64_t, beast::string_view,
+                            beast::error_code&)>
+      on_chunk_;
+  http::response_parser<http::empty_body> parser_;
+  std::string text_;
+  std::vector<Event> events_;
+};
+
+// ---------------------------------------------------------------------------
+// Fixture: a fresh data directory (made with the CLI's own commands) with one
+// county, a government-office key and a public-intake key, served on a free
+// loopback port. Entries 0..3: genesis, county, the two keys.
+
+std::string WireForm(const ledger::SignedEvent& e) {
+  return json{{"authored", crypto::Base64Encode(crypto::AsBytes(e.authored))},
+              {"signature", crypto::Base64Encode(crypto::AsBytes(e.signature))}}
+      .dump();
+}
+
+void SetDate(schema::Date::Builder d, const projections::Date& date) {
+  d.setYear(static_cast<uint16_t>(date.year));
+  d.setMonth(static_cast<uint8_t>(date.month));
+  d.setDay(static_cast<uint8_t>(date.day));
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(crypto::InitCrypto());
+    data_ = tmp_.Sub("data");
+    std::ostringstream out;
+    ASSERT_OK(cli::Init({data_, "piaojue.test/api", "测试账本"}, out));
+    ASSERT_OK(
+        cli::AddJurisdiction({data_, kCounty, "某县", "county", ""}, out));
+    ASSERT_OK(cli::AddKey(
+        {data_, "governmentOffice", kCounty, "某县发展和改革局", ""}, out));
+    ASSERT_OK(cli::AddKey(
+        {data_, "publicIntake", kCounty, "某县民生实事征集平台", ""}, out));
+    cli::DataDir dir(data_);
+    auto office =
+        cli::ReadKeyFile(dir.author_key_path("governmentOffice", kCounty));
+    ASSERT_OK(office);
+    office_ = office->key_pair;
+  }
+
+  void TearDown() override { server_.reset(); }
+
+  void Start(const std::function<void(ServerOptions&)>& tweak = nullptr) {
+    ServerOptions o;
+    o.data_dir = data_;
+    o.port = 0;
+    o.checkpoint_delay = std::chrono::milliseconds(5);
+    if (tweak) tweak(o);
+    auto s = Server::Start(o);
+    ASSERT_OK(s);
+    server_ = std::move(s).value();
+    port_ = server_->port();
+  }
+
+  ledger::SignedEvent CycleEvent(uint16_t year) {
+    const projections::Date today = projections::DateFromMs(NowMs());
+    const int64_t day_ms = projections::MsAtStartOfDay(today);
+    return testing::MakeEvent(
+        office_, kCounty,
+        [&](schema::Event::Builder e) {
+          auto c = e.initCycleOpened();
+          c.setYear(year);
+          c.setLevel(schema::Level::COUNTY);
+          c.setTitle("某县民生实事项目");
+          c.setBudgetFen(5'000'000'000);
+          c.setProjectCount(3);
+          SetDate(
+              c.initCollectionStart(),
+              projections::DateFromMs(day_ms - 30 * projections::kMsPerDay));
+          SetDate(
+              c.initCollectionEnd(),
+              projections::DateFromMs(day_ms + 30 * projections::kMsPerDay));
+        },
+        NowMs());
+  }
+
+  ledger::SignedEvent ProposalEvent(uint64_t cycle, const std::string& title) {
+    return testing::MakeEvent(
+        office_, kCounty,
+        [&](schema::Event::Builder e) {
+          auto p = e.initProposalSubmitted();
+          p.setCycle(cycle);
+          auto d = p.initDetails();
+          d.setTitle(title);
+          d.setDescription("为老人提供就餐服务");
+          d.setCategory(schema::Category::ELDERLY_CARE);
+          d.setLocation("城关镇");
+          d.setEstimatedInvestmentFen(100'000'000);
+          p.setProposerType(schema::ProposerType::DEPUTY);
+          p.setChannel(schema::Channel::CONTACT_STATION);
+        },
+        NowMs());
+  }
+
+  Reply Submit(const ledger::SignedEvent& e) {
+    return Post(port_, "/v1/entries", WireForm(e));
+  }
+
+  // Opens this year's cycle; returns its ref.
+  uint64_t OpenCycle() {
+    Reply r = Submit(CycleEvent(2026));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.Json().value("index", uint64_t{0});
+  }
+
+  // Waits for the server to publish a checkpoint of at least `size`
+  // entries. (The checkpointer signs shortly after appends; this polls
+  // instead of assuming a delay.)
+  note::Checkpoint WaitForCheckpoint(uint64_t size) {
+    auto key = note::ParseVerifierKey(server_->verifier_key());
+    EXPECT_OK(key);
+    for (;;) {
+      Reply r = Get(port_, "/tlog/checkpoint");
+      EXPECT_EQ(r.status, 200);
+      auto text = note::Open(r.body, *key);
+      EXPECT_OK(text);
+      if (!text.ok()) return {};
+      auto cp = note::ParseCheckpoint(*text);
+      EXPECT_OK(cp);
+      if (!cp.ok() || cp->size >= size)
+        return cp.ok() ? *cp : note::Checkpoint{};
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  TempDir tmp_;
+  std::string data_;
+  crypto::KeyPair office_;
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+};
+
+// RFC 6962 MTH over leaf hashes, computed independently of ledger/merkle.
+crypto::Hash TreeHash(const std::vector<crypto::Hash>& leaves, size_t begin,
+                      size_t end) {
+  if (end - begin == 1) return leaves[begin];
+  size_t split = 1;
+  while (split * 2 < end - begin) split *= 2;
+  return merkle::NodeHash(TreeHash(leaves, begin, begin + split),
+                          TreeHash(leaves, begin + split, end));
+}
+
+// Splits an entry bundle; fails the test on a malformed one.
+std::vector<std::string> SplitBundle(const std::string& bundle) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < bundle.size()) {
+    if (at + 2 > bundle.size()) {
+      ADD_FAILURE() << "truncated length at " << at;
+      break;
+    }
+    const size_t n = (static_cast<uint8_t>(bundle[at]) << 8) |
+                     static_cast<uint8_t>(bundle[at + 1]);
+    at += 2;
+    if (at + n > bundle.size()) {
+      ADD_FAILURE() << "truncated entry at " << at;
+      break;
+    }
+    out.push_back(bundle.substr(at, n));
+    at += n;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+TEST_F(ServerTest, LogInfoNamesTheOriginAndTheGenesisVerifierKey) {
+  Start();
+  Reply r = Get(port_, "/v1/log");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  json j = r.Json();
+  EXPECT_EQ(j["origin"], "piaojue.test/api");
+  EXPECT_EQ(j["size"], 4);
+  EXPECT_EQ(j["verifierKey"], server_->verifier_key());
+  EXPECT_OK(note::ParseVerifierKey(j["verifierKey"].get<std::string>()));
+}
+
+TEST_F(ServerTest, CheckpointIsSignedByTheLogKeyAndCoversNewEntries) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  ASSERT_EQ(cycle, 4u);
+  note::Checkpoint cp = WaitForCheckpoint(5);
+  EXPECT_EQ(cp.origin, "piaojue.test/api");
+  EXPECT_EQ(cp.size, 5u);
+  Reply r = Get(port_, "/tlog/checkpoint");
+  EXPECT_EQ(r.Header("content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(r.Header("cache-control"), "no-cache");
+  // The root is the RFC 6962 root of the entries served in the bundle.
+  Reply bundle = Get(port_, "/tlog/tile/entries/000.p/5");
+  ASSERT_EQ(bundle.status, 200);
+  std::vector<crypto::Hash> leaves;
+  for (const std::string& e : SplitBundle(bundle.body)) {
+    leaves.push_back(merkle::LeafHash(crypto::AsBytes(e)));
+  }
+  ASSERT_EQ(leaves.size(), 5u);
+  EXPECT_EQ(TreeHash(leaves, 0, 5), cp.root);
+}
+
+TEST_F(ServerTest, AppendAnswersWithTheDurableIndexAndLeafHash) {
+  Start();
+  const ledger::SignedEvent event = CycleEvent(2026);
+  Reply r = Submit(event);
+  ASSERT_EQ(r.status, 201) << r.body;
+  json j = r.Json();
+  EXPECT_EQ(j["index"], 4);
+  EXPECT_EQ(r.Header("location"), "/v1/entries/4");
+
+  Reply entry = Get(port_, "/v1/entries/4");
+  ASSERT_EQ(entry.status, 200) << entry.body;
+  json e = entry.Json();
+  EXPECT_EQ(e["leafHash"], j["leafHash"]);
+  EXPECT_EQ(e["decoded"]["kind"], "cycleOpened");
+  EXPECT_EQ(e["decoded"]["jurisdiction"], kCounty);
+  auto bytes = crypto::Base64Decode(e["entry"].get<std::string>());
+  ASSERT_OK(bytes);
+  auto view = ledger::EntryView::Parse(*bytes);
+  ASSERT_OK(view);
+  EXPECT_EQ(view->authored_event().bytes(), event.authored);
+  EXPECT_EQ(crypto::Base64Encode(crypto::AsBytes(view->LeafHash())),
+            j["leafHash"]);
+
+  // Durable: a restarted server still has it.
+  server_.reset();
+  Start();
+  EXPECT_EQ(Get(port_, "/v1/entries/4").Json()["leafHash"], j["leafHash"]);
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], 5);
+}
+
+TEST_F(ServerTest, RefusalsCarryTheirHttpStatusAndStableCode) {
+  Start();
+  const ledger::SignedEvent cycle = CycleEvent(2026);
+  ASSERT_EQ(Submit(cycle).status, 201);
+
+  struct Case {
+    std::string name;
+    Reply reply;
+    int status;
+    std::string code;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"not JSON", Post(port_, "/v1/entries", "{nope"), 400,
+                   "invalid_argument"});
+  cases.push_back({"wrong media type",
+                   Post(port_, "/v1/entries", WireForm(cycle), "text/plain"),
+                   415, "unsupported_media_type"});
+  cases.push_back({"unknown field",
+                   Post(port_, "/v1/entries",
+                        R"({"authored":"AAAA","signature":"AAAA","x":1})"),
+                   400, "invalid_argument"});
+  cases.push_back(
+      {"bad base64",
+       Post(port_, "/v1/entries", R"({"authored":"!!!","signature":"AAAA"})"),
+       400, "invalid_argument"});
+  ledger::SignedEvent garbage = cycle;
+  garbage.authored = "definitely not cap'n proto";
+  cases.push_back({"malformed event bytes", Submit(garbage), 400, "malformed"});
+  ledger::SignedEvent forged = ProposalEvent(4, "伪造");
+  forged.signature[0] ^= 1;
+  cases.push_back({"bad signature", Submit(forged), 401, "bad_signature"});
+  const crypto::KeyPair stranger = testing::TestKey(77);
+  cases.push_back({"unregistered key",
+                   Submit(testing::MakeEvent(
+                       stranger, kCounty,
+                       [](schema::Event::Builder e) {
+                         auto c = e.initCycleOpened();
+                         c.setYear(2027);
+                       },
+                       NowMs())),
+                   403, "forbidden"});
+  cases.push_back({"second cycle of the year", Submit(CycleEvent(2026)), 409,
+                   "rule_refused"});
+  cases.push_back({"replayed event", Submit(cycle), 409, "duplicate"});
+  cases.push_back(
+      {"unknown entry", Get(port_, "/v1/entries/999"), 404, "out_of_range"});
+  cases.push_back(
+      {"not an index", Get(port_, "/v1/entries/abc"), 404, "not_found"});
+  cases.push_back(
+      {"unknown path", Get(port_, "/v2/nothing"), 404, "not_found"});
+  cases.push_back(
+      {"unknown view", Get(port_, "/v1/views/nothing"), 404, "not_found"});
+  cases.push_back({"wrong method",
+                   Client(port_).Send(http::verb::delete_, "/v1/entries"), 405,
+                   "method_not_allowed"});
+  cases.push_back({"GET on a write path", Get(port_, "/v1/proposals"), 405,
+                   "method_not_allowed"});
+  cases.push_back({"bad as_of", Get(port_, "/v1/cycles?as_of=yesterday"), 400,
+                   "invalid_argument"});
+  cases.push_back({"as_of beyond the log", Get(port_, "/v1/cycles?as_of=99"),
+                   404, "out_of_range"});
+  cases.push_back({"bad number", Get(port_, "/v1/entries?limit=-1"), 400,
+                   "invalid_argument"});
+  cases.push_back({"view missing its record", Get(port_, "/v1/views/audit"),
+                   400, "invalid_argument"});
+  cases.push_back({"bad percent-encoding", Get(port_, "/v1/cycles?x=%zz"), 400,
+                   "invalid_argument"});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(c.reply.status, c.status) << c.reply.body;
+    EXPECT_EQ(c.reply.ErrorCode(), c.code) << c.reply.body;
+    EXPECT_EQ(c.reply.Header("content-type"), "application/json");
+    EXPECT_FALSE(c.reply.Json()["error"]["message"].get<std::string>().empty());
+  }
+  // None of the refusals appended anything.
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], 5);
+}
+
+TEST_F(ServerTest, OversizedRequestsGet413AndTheServerKeepsServing) {
+  Start([](ServerOptions& o) {
+    o.max_body_bytes = 4096;
+    o.max_header_bytes = 2048;
+  });
+  Reply body = Post(port_, "/v1/entries", std::string(5000, 'x'));
+  EXPECT_EQ(body.status, 413);
+  EXPECT_EQ(body.ErrorCode(), "too_large");
+
+  Client client(port_);
+  Reply head = client.Send(http::verb::get, "/v1/log", "", "",
+                           {{"X-Padding", std::string(4000, 'p')}});
+  EXPECT_EQ(head.status, 413);
+  EXPECT_EQ(head.ErrorCode(), "too_large");
+  EXPECT_TRUE(client.ServerClosed());
+
+  EXPECT_EQ(Get(port_, "/v1/log").status, 200);
+}
+
+TEST_F(ServerTest, MalformedHttpIsAnsweredWith400AndNeverCrashes) {
+  Start();
+  {
+    Client client(port_);
+    Reply r = client.SendRaw("THIS IS NOT HTTP\r\n\r\n");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.ErrorCode(), "malformed_http");
+  }
+  {
+    Client client(port_);
+    Reply r = client.SendRaw(
+        "POST /v1/entries HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+        "chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n");
+    EXPECT_EQ(r.status, 400);
+  }
+  {
+    Client client(port_);
+    Reply r = client.SendRaw("GET v1/log HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 400);
+  }
+  // Hostile bytes inside well-formed HTTP.
+  const std::vector<std::string> bodies = {
+      "[]",
+      "null",
+      "{\"authored\":1}",
+      "{\"authored\":\"\",\"signature\":\"\"}",
+      std::string("{\"authored\":\"\xff\xfe\"}"),
+      std::string(3, '\0')};
+  for (const std::string& b : bodies) {
+    Reply r = Post(port_, "/v1/entries", b);
+    EXPECT_EQ(r.status, 400) << r.body;
+  }
+  EXPECT_EQ(Get(port_, "/v1/log").status, 200);
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnectionAndHeadHasNoBody) {
+  Start();
+  Client client(port_);
+  for (int i = 0; i < 3; ++i) {
+    Reply r = client.Send(http::verb::get, "/v1/log");
+    EXPECT_EQ(r.status, 200);
+  }
+  Reply get = client.Send(http::verb::get, "/v1/entries/0");
+  Reply head = client.Send(http::verb::head, "/v1/entries/0");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(head.Header("content-length"), std::to_string(get.body.size()));
+}
+
+TEST_F(ServerTest, ConcurrentWritersEachGetExactlyOneEntry) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  constexpr int kWriters = 8;
+  constexpr int kEach = 25;
+  std::mutex mu;
+  std::map<std::string, std::pair<uint64_t, std::string>> acked;  // authored
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Client client(port_);  // keep-alive: one connection per writer
+      for (int i = 0; i < kEach; ++i) {
+        ledger::SignedEvent e = ProposalEvent(
+            cycle, "提案 " + std::to_string(w) + "-" + std::to_string(i));
+        Reply r = client.Send(http::verb::post, "/v1/entries", WireForm(e),
+                              "application/json");
+        if (r.status != 201) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        acked[e.authored] = {r.Json()["index"].get<uint64_t>(),
+                             r.Json()["leafHash"].get<std::string>()};
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  ASSERT_EQ(acked.size(), size_t{kWriters * kEach});
+
+  const uint64_t size = 5 + kWriters * kEach;
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], size);
+  // Every acknowledged event is in the log exactly once, at its index.
+  std::map<std::string, int> seen;
+  for (uint64_t i = 0; i < size; ++i) {
+    json e = Get(port_, "/v1/entries/" + std::to_string(i)).Json();
+    auto bytes = crypto::Base64Decode(e["entry"].get<std::string>());
+    ASSERT_OK(bytes);
+    auto view = ledger::EntryView::Parse(*bytes);
+    ASSERT_OK(view);
+    const std::string& authored = view->authored_event().bytes();
+    if (auto it = acked.find(authored); it != acked.end()) {
+      EXPECT_EQ(it->second.first, i);
+      EXPECT_EQ(it->second.second, e["leafHash"]);
+    }
+    ++seen[authored];
+  }
+  for (const auto& [authored, where] : acked) {
+    EXPECT_EQ(seen[authored], 1) << "entry " << where.first;
+  }
+  // And the funnel (the read side) counts them all.
+  json funnel =
+      Get(port_, "/v1/cycles/" + std::to_string(cycle) + "/funnel?limit=1000")
+          .Json();
+  EXPECT_EQ(funnel["page"]["total"], kWriters * kEach);
+}
+
+TEST_F(ServerTest, TilesAndBundlesEqualTheStoredTreeAndEntries) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  // 300 entries in all: a full level-0 tile, a partial one of width 44, and
+  // a partial level-1 tile of width 1.
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 5; ++w) {
+    writers.emplace_back([&, w] {
+      Client client(port_);
+      for (int i = 0; i < 59; ++i) {
+        Reply r =
+            client.Send(http::verb::post, "/v1/entries",
+                        WireForm(ProposalEvent(
+                            cycle, "提案 " + std::to_string(w * 100 + i))),
+                        "application/json");
+        EXPECT_EQ(r.status, 201) << r.body;
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  ASSERT_EQ(Get(port_, "/v1/log").Json()["size"], 300);
+
+  const Reply full = Get(port_, "/tlog/tile/0/000");
+  const Reply partial = Get(port_, "/tlog/tile/0/001.p/44");
+  const Reply upper = Get(port_, "/tlog/tile/1/000.p/1");
+  const Reply entries_full = Get(port_, "/tlog/tile/entries/000");
+  const Reply entries_partial = Get(port_, "/tlog/tile/entries/001.p/44");
+  for (const Reply* r :
+       {&full, &partial, &upper, &entries_full, &entries_partial}) {
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->Header("content-type"), "application/octet-stream");
+    EXPECT_EQ(r->Header("cache-control"),
+              "public, max-age=31536000, immutable");
+  }
+  ASSERT_EQ(full.body.size(), 256u * 32);
+  ASSERT_EQ(partial.body.size(), 44u * 32);
+  ASSERT_EQ(upper.body.size(), 32u);
+
+  // Not there (yet), or not a tile path.
+  EXPECT_EQ(Get(port_, "/tlog/tile/0/001").status, 404);
+  EXPECT_EQ(Get(port_, "/tlog/tile/0/001.p/45").status, 404);
+  EXPECT_EQ(Get(port_, "/tlog/tile/1/000").status, 404);
+  EXPECT_EQ(Get(port_, "/tlog/tile/2/000.p/1").status, 404);
+  EXPECT_EQ(Get(port_, "/tlog/tile/entries/002").status, 404);
+  EXPECT_EQ(Get(port_, "/tlog/tile/0/x000/000").status, 400);
+  EXPECT_EQ(Get(port_, "/tlog/tile/0/1").status, 400);
+  EXPECT_EQ(Get(port_, "/tlog/tile/0/000.p/0").status, 400);
+  EXPECT_EQ(Get(port_, "/tlog/tile/0/000.p/256").status, 400);
+  EXPECT_EQ(Get(port_, "/tlog/tile/64/000").status, 400);
+  EXPECT_EQ(Get(port_, "/tlog/tile/00/000").status, 400);
+
+  // Compare with what the ledger stores, read directly once the server has
+  // let go of it.
+  server_.reset();
+  auto ledger = ledger::Ledger::Open(cli::DataDir(data_).ledger_path(), {},
+                                     /*read_only=*/true);
+  ASSERT_OK(ledger);
+  auto node = [&](uint8_t level, uint64_t index) {
+    auto h = (*ledger)->ReadNode(level, index);
+    EXPECT_OK(h);
+    return std::string(reinterpret_cast<const char*>(h->data()), h->size());
+  };
+  for (uint64_t i = 0; i < 256; ++i) {
+    EXPECT_EQ(full.body.substr(i * 32, 32), node(0, i)) << i;
+  }
+  for (uint64_t i = 0; i < 44; ++i) {
+    EXPECT_EQ(partial.body.substr(i * 32, 32), node(0, 256 + i)) << i;
+  }
+  EXPECT_EQ(upper.body, node(8, 0));
+  std::vector<std::string> bundle = SplitBundle(entries_full.body);
+  std::vector<std::string> rest = SplitBundle(entries_partial.body);
+  bundle.insert(bundle.end(), rest.begin(), rest.end());
+  ASSERT_EQ(bundle.size(), 300u);
+  for (uint64_t i = 0; i < 300; ++i) {
+    auto stored = (*ledger)->ReadEntry(i);
+    ASSERT_OK(stored);
+    EXPECT_EQ(bundle[i], *stored) << i;
+  }
+}
+
+TEST_F(ServerTest, ProofsVerifyAgainstTheServedRoots) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
+              201);
+  }
+  const note::Checkpoint cp = WaitForCheckpoint(11);
+  ASSERT_EQ(cp.size, 11u);
+
+  auto hashes = [](const json& list) {
+    std::vector<crypto::Hash> out;
+    for (const json& h : list) {
+      auto bytes = crypto::Base64Decode(h.get<std::string>());
+      EXPECT_OK(bytes);
+      crypto::Hash hash{};
+      if (bytes.ok() && bytes->size() == 32) {
+        std::copy(bytes->begin(), bytes->end(), hash.begin());
+      }
+      out.push_back(hash);
+    }
+    return out;
+  };
+  auto hash = [&](const json& h) { return hashes(json::array({h}))[0]; };
+
+  // Without size: against the latest checkpoint.
+  Reply inc = Get(port_, "/v1/proof/inclusion?index=6");
+  ASSERT_EQ(inc.status, 200) << inc.body;
+  json i = inc.Json();
+  EXPECT_EQ(i["size"], 11);
+  EXPECT_EQ(hash(i["rootHash"]), cp.root);
+  json entry = Get(port_, "/v1/entries/6").Json();
+  EXPECT_EQ(i["leafHash"], entry["leafHash"]);
+  EXPECT_OK(merkle::VerifyInclusion(hash(i["leafHash"]), 6, 11,
+                                    hashes(i["proof"]), cp.root));
+
+  Reply con = Get(port_, "/v1/proof/consistency?old=5&new=11");
+  ASSERT_EQ(con.status, 200) << con.body;
+  json c = con.Json();
+  EXPECT_EQ(hash(c["newRoot"]), cp.root);
+  EXPECT_OK(merkle::VerifyConsistency(5, 11, hashes(c["proof"]),
+                                      hash(c["oldRoot"]), cp.root));
+  // The old root is the root of the first 5 entries.
+  std::vector<crypto::Hash> leaves;
+  for (const std::string& e :
+       SplitBundle(Get(port_, "/tlog/tile/entries/000.p/5").body)) {
+    leaves.push_back(merkle::LeafHash(crypto::AsBytes(e)));
+  }
+  EXPECT_EQ(hash(c["oldRoot"]), TreeHash(leaves, 0, 5));
+
+  EXPECT_EQ(Get(port_, "/v1/proof/inclusion").status, 400);
+  EXPECT_EQ(Get(port_, "/v1/proof/inclusion?index=11&size=11").status, 400);
+  EXPECT_EQ(Get(port_, "/v1/proof/inclusion?index=1&size=99").ErrorCode(),
+            "out_of_range");
+  EXPECT_EQ(Get(port_, "/v1/proof/consistency?old=9&new=5").status, 400);
+  EXPECT_EQ(Get(port_, "/v1/proof/consistency?old=1&new=99").status, 404);
+}
+
+TEST_F(ServerTest, ViewsTravelInTimeByCountAndByInstant) {
+  Start();
+  Reply opened = Submit(CycleEvent(2026));
+  ASSERT_EQ(opened.status, 201);
+  const uint64_t cycle = opened.Json()["index"];
+  const int64_t opened_at = opened.Json()["recordedAtMs"];
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
+              201);
+  }
+
+  json now = Get(port_, "/v1/cycles").Json();
+  ASSERT_EQ(now["cycles"].size(), 1u);
+  EXPECT_EQ(now["cycles"][0]["ref"], cycle);
+  EXPECT_EQ(now["cycles"][0]["counts"]["proposals"], 5);
+  EXPECT_EQ(now["size"], 10);
+
+  // By entry count: before the cycle, and after two proposals.
+  json before = Get(port_, "/v1/cycles?as_of=4").Json();
+  EXPECT_EQ(before["size"], 4);
+  EXPECT_TRUE(before["cycles"].empty());
+  json two = Get(port_, "/v1/cycles?as_of=7").Json();
+  EXPECT_EQ(two["cycles"][0]["counts"]["proposals"], 2);
+  // The current state is untouched by the replays.
+  EXPECT_EQ(Get(port_, "/v1/cycles").Json(), now);
+
+  // By instant (RFC 3339, milliseconds): the last millisecond before the
+  // cycle was recorded, and the millisecond it was.
+  auto rfc3339 = [](int64_t ms) {
+    const projections::Date d = projections::DateFromMs(ms);
+    const int64_t in_day = ms - projections::MsAtStartOfDay(d);
+    char buf[64];
+    std::snprintf(
+        buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%%2B08:00", d.year,
+        d.month, d.day, static_cast<int>(in_day / 3600000),
+        static_cast<int>(in_day / 60000 % 60),
+        static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
+    return std::string(buf);
+  };
+  json earlier =
+      Get(port_, "/v1/cycles?as_of=" + rfc3339(opened_at - 1)).Json();
+  EXPECT_TRUE(earlier["cycles"].empty()) << earlier.dump();
+  json at = Get(port_, "/v1/cycles?as_of=" + rfc3339(opened_at)).Json();
+  ASSERT_EQ(at["cycles"].size(), 1u) << at.dump();
+  // A date means the end of that day in China time: everything so far.
+  const projections::Date today = projections::DateFromMs(NowMs());
+  json day =
+      Get(port_, "/v1/cycles?as_of=" + projections::FormatDate(today)).Json();
+  EXPECT_EQ(day["cycles"][0]["counts"]["proposals"], 5);
+
+  // Pagination of the funnel's proposals.
+  json page = Get(port_, "/v1/cycles/" + std::to_string(cycle) +
+                             "/funnel?offset=1&limit=3")
+                  .Json();
+  EXPECT_EQ(page["proposals"].size(), 3u);
+  EXPECT_EQ(page["page"]["total"], 5);
+  EXPECT_EQ(page["page"]["offset"], 1);
+  EXPECT_EQ(page["page"]["next"], 4);
+  json last = Get(port_, "/v1/cycles/" + std::to_string(cycle) +
+                             "/funnel?offset=4&limit=3")
+                  .Json();
+  EXPECT_EQ(last["proposals"].size(), 1u);
+  EXPECT_TRUE(last["page"]["next"].is_null());
+
+  // What changed between two points.
+  json diff = Get(port_, "/v1/diff?view=cycles&from=7&to=10").Json();
+  EXPECT_EQ(diff["from"], 7);
+  EXPECT_EQ(diff["to"], 10);
+  EXPECT_FALSE(diff["patch"].empty()) << diff.dump();
+  EXPECT_EQ(Get(port_, "/v1/diff?view=cycles").status, 400);
+}
+
+TEST_F(ServerTest, PublicIntakeSignsWithTheIntakeKeyAndIsRateLimited) {
+  Start([](ServerOptions& o) {
+    o.intake_burst = 2;
+    o.intake_per_minute = 0.001;  // no refill within the test
+  });
+  const uint64_t cycle = OpenCycle();
+  const json form{{"cycle", cycle},
+                  {"details",
+                   {{"title", "小区加装电梯"},
+                    {"description", "老旧小区六层无电梯，老人上下楼困难"},
+                    {"category", "elderlyCare"},
+                    {"location", "城关镇幸福小区"}}},
+                  {"proposerName", "张三"}};
+  Reply r = Post(port_, "/v1/proposals", form.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const uint64_t index = r.Json()["index"];
+
+  json entry = Get(port_, "/v1/entries/" + std::to_string(index)).Json();
+  EXPECT_EQ(entry["decoded"]["kind"], "proposalSubmitted");
+  EXPECT_EQ(entry["decoded"]["jurisdiction"], kCounty);
+  auto intake = cli::ReadKeyFile(
+      cli::DataDir(data_).author_key_path("publicIntake", kCounty));
+  ASSERT_OK(intake);
+  EXPECT_EQ(entry["decoded"]["author"],
+            crypto::ToHex(crypto::AsBytes(intake->key_pair.public_key)));
+  json funnel =
+      Get(port_, "/v1/cycles/" + std::to_string(cycle) + "/funnel").Json();
+  ASSERT_EQ(funnel["proposals"].size(), 1u);
+
+  // The second request is refused for its content, and still counts.
+  json bad = form;
+  bad["details"].erase("title");
+  Reply refused = Post(port_, "/v1/proposals", bad.dump());
+  EXPECT_EQ(refused.status, 400);
+  // The third is over the limit.
+  Reply limited = Post(port_, "/v1/proposals", form.dump());
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.ErrorCode(), "rate_limited");
+  EXPECT_FALSE(limited.Header("retry-after").empty());
+}
+
+TEST_F(ServerTest, PublicIntakeRefusesUnknownCyclesAndExtraFields) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  json form{{"cycle", 999},
+            {"details",
+             {{"title", "t"},
+              {"description", "d"},
+              {"category", "other"},
+              {"location", "l"}}}};
+  EXPECT_EQ(Post(port_, "/v1/proposals", form.dump()).status, 404);
+  form["cycle"] = cycle;
+  form["proposerType"] = "deputy";  // the intake decides this, not the form
+  EXPECT_EQ(Post(port_, "/v1/proposals", form.dump()).status, 400);
+  form.erase("proposerType");
+  form["details"]["category"] = "noSuchCategory";
+  EXPECT_EQ(Post(port_, "/v1/proposals", form.dump()).ErrorCode(),
+            "invalid_argument");
+}
+
+TEST_F(ServerTest, PublicIntakeWithoutAnIntakeKeyIsUnavailable) {
+  std::filesystem::remove(
+      cli::DataDir(data_).author_key_path("publicIntake", kCounty));
+  Start();
+  const uint64_t cycle = OpenCycle();
+  json form{{"cycle", cycle},
+            {"details",
+             {{"title", "t"},
+              {"description", "d"},
+              {"category", "other"},
+              {"location", "l"}}}};
+  Reply r = Post(port_, "/v1/proposals", form.dump());
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.ErrorCode(), "unavailable");
+}
+
+TEST_F(ServerTest, EventStreamResumesAfterLastEventId) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
+              201);
+  }
+  // Entries 0..7 exist. Resume after 5: get 6 and 7, then live ones.
+  EventReader reader(port_, "/v1/events", "5");
+  ASSERT_EQ(reader.status(), 200);
+  EXPECT_EQ(reader.content_type(), "text/event-stream");
+  std::vector<Event> events = reader.ReadThrough(7);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, 6u);
+  EXPECT_EQ(events[0].kind, "entry");
+  EXPECT_EQ(events[0].data["kind"], "proposalSubmitted");
+  EXPECT_EQ(events[0].data["leafHash"],
+            Get(port_, "/v1/entries/6").Json()["leafHash"]);
+
+  ASSERT_EQ(Submit(ProposalEvent(cycle, "实时")).status, 201);
+  events = reader.ReadThrough(8);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].id, 8u);
+
+  // A reconnect with the last id seen gets only what followed it.
+  ASSERT_EQ(Submit(ProposalEvent(cycle, "断线期间")).status, 201);
+  EventReader resumed(port_, "/v1/events", "8");
+  events = resumed.ReadThrough(9);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id, 9u);
+
+  // ?from= works for clients that cannot set the header.
+  EventReader from(port_, "/v1/events?from=0");
+  events = from.ReadThrough(9);
+  ASSERT_EQ(events.size(), 10u);
+  for (uint64_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].id, i);
+
+  Reply bad = Client(port_).Send(http::verb::get, "/v1/events", "", "",
+                                 {{"Last-Event-ID", "x"}});
+  EXPECT_EQ(bad.status, 400);
+}
+
+TEST_F(ServerTest, ShutdownFinishesAcknowledgedWrites) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  std::mutex mu;
+  std::vector<std::string> acked;
+  std::atomic<bool> go{true};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; go.load() && i < 200; ++i) {
+        ledger::SignedEvent e = ProposalEvent(
+            cycle, "关停 " + std::to_string(w) + "-" + std::to_string(i));
+        try {
+          Reply r = Post(port_, "/v1/entries", WireForm(e));
+          if (r.status == 201) {
+            std::lock_guard<std::mutex> lock(mu);
+            acked.push_back(e.authored);
+          } else {
+            EXPECT_EQ(r.status, 503) << r.body;
+            EXPECT_EQ(r.ErrorCode(), "shutting_down");
+          }
+        } catch (const std::exception&) {
+          // Refused connection once the listener is closed: not acked.
+        }
+      }
+    });
+  }
+  // Shut down while the writers are busy (whenever that is).
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (acked.size() >= 20) break;
+    }
+    std::this_thread::yield();
+  }
+  server_->Shutdown();
+  go = false;
+  for (std::thread& t : writers) t.join();
+  server_.reset();
+
+  auto ledger = ledger::Ledger::Open(cli::DataDir(data_).ledger_path(), {},
+                                     /*read_only=*/true);
+  ASSERT_OK(ledger);
+  std::set<std::string> stored;
+  ASSERT_OK((*ledger)->ForEachEntry(
+      0, (*ledger)->size(), [&](uint64_t, std::string_view bytes) {
+        auto view = ledger::EntryView::Parse(bytes);
+        EXPECT_OK(view);
+        if (view.ok()) stored.insert(view->authored_event().bytes());
+        return Status::Ok();
+      }));
+  for (const std::string& a : acked) EXPECT_EQ(stored.count(a), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// The whole 2025 cycle of tests/cycle_builder.h, served from a data directory.
+
+class CycleServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(crypto::InitCrypto());
+    data_ = tmp_.Sub("data");
+    cli::DataDir dir(data_);
+    std::filesystem::create_directories(dir.keys_path());
+    builder_ = std::make_unique<testing::CycleBuilder>(dir.ledger_path());
+    ASSERT_OK(builder_->BuildAll());
+    builder_->Close();
+    ASSERT_OK(cli::WriteKeyFile(dir.log_key_path(), builder_->log_key()));
+    ServerOptions o;
+    o.data_dir = data_;
+    o.port = 0;
+    auto s = Server::Start(o);
+    ASSERT_OK(s);
+    server_ = std::move(s).value();
+    port_ = server_->port();
+  }
+
+  json View(const std::string& target) {
+    Reply r = Get(port_, target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return r.Json();
+  }
+
+  TempDir tmp_;
+  std::string data_;
+  std::unique_ptr<testing::CycleBuilder> builder_;
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(CycleServerTest, EveryViewOfTheCycleIsServed) {
+  const testing::CycleRefs& refs = builder_->refs();
+  const std::string cycle = std::to_string(refs.cycle);
+  json cycles = View("/v1/cycles");
+  ASSERT_EQ(cycles["cycles"].size(), 1u);
+  EXPECT_EQ(cycles["cycles"][0]["ref"], refs.cycle);
+
+  json funnel = View("/v1/cycles/" + cycle + "/funnel");
+  EXPECT_EQ(funnel["cycle"], refs.cycle);
+  EXPECT_EQ(funnel["page"]["total"], refs.submitted.size() + 1);  // + merge
+
+  json candidates = View("/v1/cycles/" + cycle + "/candidates");
+  ASSERT_EQ(candidates["candidates"].size(), 4u);
+  EXPECT_EQ(candidates["candidates"][0]["proposal"], refs.candidates[0]);
+
+  json tally = View("/v1/tally/" + std::to_string(refs.round));
+  EXPECT_EQ(tally["vote"]["ref"], refs.vote);
+
+  json projects = View("/v1/cycles/" + cycle + "/projects");
+  EXPECT_EQ(projects["projects"].size(), 3u);
+  json one = View("/v1/projects/" + std::to_string(refs.projects[2]));
+  EXPECT_EQ(one["projects"].size(), 1u);
+
+  json audit = View("/v1/audit/" + std::to_string(refs.canteen));
+  EXPECT_EQ(audit["record"], refs.canteen);
+  EXPECT_FALSE(audit["entries"].empty());
+
+  // The generic form gives the same document.
+  EXPECT_EQ(View("/v1/views/candidates?cycle=" + cycle), candidates);
+  EXPECT_EQ(Get(port_, "/v1/audit/999999").status, 404);
+}
+
+TEST_F(CycleServerTest, TallyBeforeCertificationDiffersFromNow) {
+  const testing::CycleRefs& refs = builder_->refs();
+  const std::string round = std::to_string(refs.round);
+  json now = View("/v1/tally/" + round);
+  json before =
+      View("/v1/tally/" + round + "?as_of=" + std::to_string(refs.tally));
+  EXPECT_EQ(before["size"], refs.tally);
+  EXPECT_NE(now["rounds"], before["rounds"]);
+  json diff = View("/v1/diff?view=tally&record=" + round +
+                   "&from=" + std::to_string(refs.tally) +
+                   "&to=" + std::to_string(refs.tally + 1));
+  EXPECT_FALSE(diff["patch"].empty());
+
+  // By date (end of the CST day): the cycle as it stood in mid-2025 had no
+  // satisfaction vote yet.
+  json mid = View("/v1/cycles?as_of=2025-06-30");
+  json end = View("/v1/cycles");
+  EXPECT_LT(mid["size"].get<uint64_t>(), end["size"].get<uint64_t>());
+  EXPECT_NE(mid["cycles"][0]["stage"], end["cycles"][0]["stage"]);
+}
+
+TEST_F(CycleServerTest, LateAppendsAreRefusedByTheCyclesRules) {
+  // The 2025 collection window closed long ago.
+  const auto& keys = builder_->keys();
+  ledger::SignedEvent late = testing::MakeEvent(
+      keys.office, kCounty,
+      [&](schema::Event::Builder e) {
+        auto p = e.initProposalSubmitted();
+        p.setCycle(builder_->refs().cycle);
+        auto d = p.initDetails();
+        d.setTitle("迟到的提案");
+        d.setDescription("d");
+        d.setCategory(schema::Category::OTHER);
+        d.setLocation("l");
+        p.setProposerType(schema::ProposerType::RESIDENT);
+        p.setChannel(schema::Channel::WECHAT);
+      },
+      NowMs());
+  Reply r = Post(port_, "/v1/entries", WireForm(late));
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "rule_refused");
+  EXPECT_NE(r.Json()["error"]["message"].get<std::string>().find("rule "),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace piaojue::server
