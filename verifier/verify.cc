@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <iomanip>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -109,6 +110,25 @@ class Collector {
       case schema::Event::GENESIS:
         genesis_checkpoint_key_ = ev.getGenesis().getCheckpointKey().cStr();
         break;
+      case schema::Event::PROPOSAL_SUBMITTED:
+        titles_[i] = ev.getProposalSubmitted().getDetails().getTitle().cStr();
+        break;
+      case schema::Event::PROPOSALS_MERGED:
+        titles_[i] = ev.getProposalsMerged().getDetails().getTitle().cStr();
+        break;
+      case schema::Event::CORRECTION: {
+        // A corrected proposal is shown under its corrected title.
+        auto c = ev.getCorrection();
+        auto it = titles_.find(c.getTarget());
+        if (it == titles_.end() || !c.isReplacement()) break;
+        auto r = c.getReplacement();
+        if (r.isProposalSubmitted()) {
+          it->second = r.getProposalSubmitted().getDetails().getTitle().cStr();
+        } else if (r.isProposalsMerged()) {
+          it->second = r.getProposalsMerged().getDetails().getTitle().cStr();
+        }
+        break;
+      }
       default:
         break;
     }
@@ -171,6 +191,9 @@ class Collector {
       json items = json::array();
       for (const auto& c : recount.count.items) {
         json item = {{"item", c.item}};
+        if (auto t = titles_.find(c.item); t != titles_.end()) {
+          item["title"] = t->second;
+        }
         if (rules.purpose == projections::VotePurpose::kSatisfaction) {
           item["satisfied"] = c.approve;
           item["basicallySatisfied"] = c.oppose;
@@ -292,6 +315,7 @@ class Collector {
   std::map<uint64_t, RoundRecord> rounds_;
   std::map<uint64_t, BoxRecord> boxes_;
   std::map<uint64_t, std::string> certified_, announced_;
+  std::map<uint64_t, std::string> titles_;  // proposal ref -> its title
   std::string genesis_checkpoint_key_;
 };
 
@@ -635,6 +659,9 @@ std::string ReportToText(const VerifyReport& r) {
     }
     for (const auto& item : round["items"]) {
       out << "    item " << item["item"];
+      if (item.contains("title")) {
+        out << " " << item["title"].get<std::string>();
+      }
       if (item.contains("approve")) {
         out << ": approve " << item["approve"] << ", oppose " << item["oppose"]
             << ", abstain " << item["abstain"] << "\n";
@@ -666,7 +693,7 @@ std::string ReportToText(const VerifyReport& r) {
   }
   out << "\n"
       << (r.exit_code == 0 ? "result: valid" : "result: INVALID") << " ("
-      << r.seconds << " s)\n";
+      << std::fixed << std::setprecision(2) << r.seconds << " s)\n";
   return out.str();
 }
 

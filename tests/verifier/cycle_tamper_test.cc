@@ -91,9 +91,12 @@ TEST_F(CycleTamperTest, HonestCycleIsValidAndRecountsToThePublishedResult) {
   EXPECT_EQ(round["boxes"][0]["invalid"], 1);
   EXPECT_EQ(round["boxes"][1]["collected"], 13);
   std::map<uint64_t, int> approvals;
+  std::map<uint64_t, std::string> titles;
   for (const json& item : round["items"]) {
     approvals[item["item"].get<uint64_t>()] = item["approve"].get<int>();
+    titles[item["item"].get<uint64_t>()] = item.value("title", "");
   }
+  EXPECT_EQ(titles[refs.canteen], "城东老年助餐食堂");
   EXPECT_EQ(approvals[refs.canteen], 24);
   EXPECT_EQ(approvals[refs.kindergarten], 22);
   EXPECT_EQ(approvals[refs.barriers], 21);
@@ -123,6 +126,10 @@ TEST_F(CycleTamperTest, HonestCycleIsValidAndRecountsToThePublishedResult) {
   EXPECT_NE(text.find("RECOUNT"), std::string::npos);
   EXPECT_NE(text.find("published results match the recount"),
             std::string::npos);
+  EXPECT_NE(text.find("item " + std::to_string(refs.canteen) +
+                      " 城东老年助餐食堂: approve 24"),
+            std::string::npos)
+      << text;
 }
 
 // Where a box's marks sit inside an entry's bytes.
