@@ -129,5 +129,7 @@ inline constexpr char kAdjustedProject[] = "县城污水管网雨污分流改造
 inline constexpr int64_t kAdjustedBudgetFen = 2'350'000'000;
 // The project given a rectification order after the satisfaction vote.
 inline constexpr char kRectifiedProject[] = "城南农贸市场提升改造";
+// The project whose operation the government reviews the next spring (回头看).
+inline constexpr char kReviewedProject[] = "城乡老年助餐服务点建设";
 
 }  // namespace piaojue::demo

@@ -498,6 +498,12 @@ TEST_F(DemoTest, LateProjectIsReportedLate) {
   EXPECT_EQ(late["supervision"]["inspections"].size(), 1u);
 }
 
+TEST_F(DemoTest, OperationIsReviewedTheNextSpring) {
+  const json p = ProjectNamed(CycleView(state_, "projects"), kReviewedProject);
+  ASSERT_EQ(p["evaluation"]["operationReviews"].size(), 1u);
+  EXPECT_EQ(p["evaluation"]["operationReviews"][0]["reviewedOn"], "2026-03-20");
+}
+
 TEST_F(DemoTest, AdjustmentForForceMajeureIsOnRecord) {
   const json p = ProjectNamed(CycleView(state_, "projects"), kAdjustedProject);
   ASSERT_EQ(p["supervision"]["adjustments"].size(), 1u);
