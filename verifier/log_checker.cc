@@ -290,14 +290,22 @@ Result<merkle::Hash> LogChecker::RootAt(uint64_t size) const {
 bool LogChecker::CheckCheckpoint(std::string_view signed_note,
                                  const note::VerifierKey& key) {
   if (!Finish()) return false;
+  // The size the note claims names the failure even when its signature
+  // does not verify.
+  uint64_t claimed = size();
+  if (auto parsed = note::ParseNote(signed_note); parsed.ok()) {
+    if (auto body = note::ParseCheckpoint(parsed->text); body.ok()) {
+      claimed = body->size;
+    }
+  }
   auto text = note::Open(signed_note, key);
   if (!text.ok()) {
-    return Fail(size(), "checkpoint",
+    return Fail(claimed, "checkpoint",
                 "checkpoint signature: " + text.status().message());
   }
   auto cp = note::ParseCheckpoint(*text);
   if (!cp.ok()) {
-    return Fail(size(), "checkpoint", "checkpoint: " + cp.status().message());
+    return Fail(claimed, "checkpoint", "checkpoint: " + cp.status().message());
   }
   if (cp->origin != origin()) {
     return Fail(cp->size, "checkpoint",
