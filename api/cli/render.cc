@@ -39,7 +39,10 @@ std::string Cell(const json& v) {
       }
       return s.empty() ? "-" : s;
     }
-    return "[" + std::to_string(v.size()) + "]";
+    std::string count = std::to_string(v.size());
+    count.insert(count.begin(), '[');
+    count.push_back(']');
+    return count;
   }
   if (v.is_object()) {
     if (v.contains("name") && v["name"].is_string()) {
@@ -56,6 +59,34 @@ std::string Cell(const json& v) {
   return v.dump();
 }
 
+// Cuts `s` to at most `width` display columns, at a character boundary,
+// marking the cut with "…".
+std::string Truncate(const std::string& s, size_t width) {
+  if (DisplayWidth(s) <= width) return s;
+  std::string out;
+  size_t used = 0;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = 1;
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xF0) {
+      len = 4;
+    } else if (c >= 0xE0) {
+      len = 3;
+    } else if (c >= 0xC0) {
+      len = 2;
+    }
+    const std::string ch = s.substr(i, len);
+    const size_t w = DisplayWidth(ch);
+    if (used + w + 1 > width) break;
+    out += ch;
+    used += w;
+    i += len;
+  }
+  return out + "…";
+}
+
+constexpr size_t kMaxCellWidth = 40;
+
 void Pad(std::ostream& out, const std::string& s, size_t width) {
   out << s;
   for (size_t w = DisplayWidth(s); w < width; ++w) out << ' ';
@@ -67,24 +98,54 @@ bool IsTable(const json& v) {
                      [](const json& e) { return e.is_object(); });
 }
 
+// An object with lists of records inside gets its own section rather than a
+// cell.
+bool IsSection(const json& v) {
+  if (!v.is_object() || IsMoney(v)) return false;
+  for (auto& [k, e] : v.items()) {
+    if (IsTable(e) || IsSection(e)) return true;
+  }
+  return false;
+}
+
+bool IsNested(const json& v) { return IsTable(v) || IsSection(v); }
+
+// How a row is named in the heading of its sections.
+std::string RowName(const json& row) {
+  for (const char* key : {"ref", "record", "entry", "item", "round"}) {
+    if (row.contains(key) && row[key].is_primitive()) return Cell(row[key]);
+  }
+  return "";
+}
+
+void Render(const json& v, int indent, std::ostream& out);
+
 void RenderTable(const json& rows, int indent, std::ostream& out) {
-  // Columns: every scalar-ish field, in first-seen order.
+  // Columns: every field that fits in a cell, in first-seen order.
   std::vector<std::string> columns;
   for (const json& r : rows) {
     for (auto& [k, v] : r.items()) {
-      if (IsTable(v)) continue;  // nested lists print below
+      if (IsNested(v)) continue;
       if (std::find(columns.begin(), columns.end(), k) == columns.end()) {
         columns.push_back(k);
       }
     }
   }
+  std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width(columns.size());
   for (size_t c = 0; c < columns.size(); ++c) {
     width[c] = DisplayWidth(columns[c]);
-    for (const json& r : rows) {
-      std::string s = r.contains(columns[c]) ? Cell(r[columns[c]]) : "";
-      width[c] = std::min<size_t>(std::max(width[c], DisplayWidth(s)), 48);
+  }
+  for (const json& r : rows) {
+    std::vector<std::string> line;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      std::string s = r.contains(columns[c])
+                          ? Truncate(Cell(r[columns[c]]), kMaxCellWidth)
+                          : "";
+      width[c] = std::max(width[c], DisplayWidth(s));
+      line.push_back(std::move(s));
     }
+    cells.push_back(std::move(line));
   }
   const std::string pad(indent, ' ');
   out << pad;
@@ -92,45 +153,50 @@ void RenderTable(const json& rows, int indent, std::ostream& out) {
     Pad(out, columns[c], width[c] + 2);
   }
   out << "\n";
-  for (const json& r : rows) {
+  for (const auto& line : cells) {
     out << pad;
-    for (size_t c = 0; c < columns.size(); ++c) {
-      Pad(out, r.contains(columns[c]) ? Cell(r[columns[c]]) : "", width[c] + 2);
-    }
+    for (size_t c = 0; c < columns.size(); ++c) Pad(out, line[c], width[c] + 2);
     out << "\n";
+  }
+}
+
+void RenderRows(const std::string& label, const json& rows, int indent,
+                std::ostream& out) {
+  if (rows.size() == 1) {
+    Render(rows[0], indent, out);
+    return;
+  }
+  RenderTable(rows, indent, out);
+  const std::string pad(indent, ' ');
+  for (const json& row : rows) {
+    for (auto& [k, e] : row.items()) {
+      if (!IsNested(e)) continue;
+      out << pad << label << " " << RowName(row) << " " << k << ":\n";
+      if (e.is_array()) {
+        RenderRows(k, e, indent + 2, out);
+      } else {
+        Render(e, indent + 2, out);
+      }
+    }
   }
 }
 
 void Render(const json& v, int indent, std::ostream& out) {
   const std::string pad(indent, ' ');
-  std::vector<std::pair<std::string, const json*>> nested;
+  // Outside tables every record gets its own lines.
+  auto own_lines = [](const json& e) {
+    return IsNested(e) || (e.is_object() && !IsMoney(e) && !e.empty());
+  };
   for (auto& [k, e] : v.items()) {
-    if (IsTable(e) || (e.is_object() && !IsMoney(e) && !e.empty())) {
-      nested.emplace_back(k, &e);
-    } else {
-      out << pad << k << ": " << Cell(e) << "\n";
-    }
+    if (!own_lines(e)) out << pad << k << ": " << Cell(e) << "\n";
   }
-  for (auto& [k, e] : nested) {
+  for (auto& [k, e] : v.items()) {
+    if (!own_lines(e)) continue;
     out << pad << k << ":\n";
-    if (e->is_array()) {
-      RenderTable(*e, indent + 2, out);
-      // Lists nested inside rows (e.g. a cycle's rounds): each under its row.
-      for (const json& row : *e) {
-        for (auto& [rk, rv] : row.items()) {
-          if (!IsTable(rv)) continue;
-          std::string label =
-              k + " " +
-              (row.contains("ref")      ? Cell(row["ref"])
-               : row.contains("record") ? Cell(row["record"])
-                                        : Cell(row.begin().value())) +
-              " " + rk;
-          out << pad << "  " << label << ":\n";
-          RenderTable(rv, indent + 4, out);
-        }
-      }
+    if (e.is_array()) {
+      RenderRows(k, e, indent + 2, out);
     } else {
-      Render(*e, indent + 2, out);
+      Render(e, indent + 2, out);
     }
   }
 }
