@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -1031,6 +1033,66 @@ TEST_F(ServerTest, ShutdownFinishesAcknowledgedWrites) {
         return Status::Ok();
       }));
   for (const std::string& a : acked) EXPECT_EQ(stored.count(a), 1u);
+}
+
+// A measurement, not a check: run with --gtest_also_run_disabled_tests.
+// Appends over HTTP from 16 keep-alive clients (fsync on, group commit)
+// while one client reads a view in a loop; prints throughput and read
+// latencies.
+TEST_F(ServerTest, DISABLED_MeasureAppendThroughputAndReadLatency) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  constexpr int kWriters = 16;
+  constexpr int kEach = 125;
+  std::vector<std::vector<std::string>> bodies(kWriters);
+  for (int w = 0; w < kWriters; ++w) {
+    for (int i = 0; i < kEach; ++i) {
+      bodies[w].push_back(WireForm(ProposalEvent(
+          cycle, "测量 " + std::to_string(w) + "-" + std::to_string(i))));
+    }
+  }
+  std::atomic<bool> writing{true};
+  std::vector<double> read_ms;
+  std::thread reader([&] {
+    Client client(port_);
+    while (writing.load()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      Reply r = client.Send(http::verb::get, "/v1/cycles");
+      const auto t1 = std::chrono::steady_clock::now();
+      EXPECT_EQ(r.status, 200);
+      read_ms.push_back(
+          std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Client client(port_);
+      for (const std::string& body : bodies[w]) {
+        Reply r = client.Send(http::verb::post, "/v1/entries", body,
+                              "application/json");
+        EXPECT_EQ(r.status, 201) << r.body;
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  writing = false;
+  reader.join();
+  std::sort(read_ms.begin(), read_ms.end());
+  const auto pct = [&](double p) {
+    return read_ms.empty()
+               ? 0.0
+               : read_ms[static_cast<size_t>(p * (read_ms.size() - 1))];
+  };
+  std::cout << kWriters * kEach << " appends in " << seconds
+            << " s = " << kWriters * kEach / seconds << " appends/s; "
+            << read_ms.size() << " reads of /v1/cycles meanwhile: median "
+            << pct(0.5) << " ms, p99 " << pct(0.99) << " ms, max " << pct(1.0)
+            << " ms\n";
 }
 
 // ---------------------------------------------------------------------------
