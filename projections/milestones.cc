@@ -54,7 +54,12 @@ ProjectStatus EvaluateProject(const Model& m, const ProjectRec& p, Date as_of) {
   for (const AcceptanceRec& a : p.acceptances) {
     done |= a.passed && a.accepted_on <= as_of;
   }
+  // Late means behind schedule now: the milestone most recently due (on or
+  // before as_of) was missed. An earlier missed milestone stays "missed" in
+  // the list (the record of the delay) but a project that has since met a
+  // later milestone is on schedule again.
   bool late = false;
+  Date latest_due;
   for (MilestoneRule rule : ScheduleFor(m.cycles.at(p.cycle))) {
     if (rule.must_be_accepted && !new_completion.unset()) {
       rule.due = new_completion;
@@ -84,7 +89,14 @@ ProjectStatus EvaluateProject(const Model& m, const ProjectRec& p, Date as_of) {
       }
     }
     check.status = met ? "met" : (rule.due <= as_of ? "missed" : "pending");
-    late |= check.status == "missed";
+    if (rule.due <= as_of) {
+      if (latest_due < rule.due) {
+        latest_due = rule.due;
+        late = false;
+      }
+      // Milestones due the same day: any one missed makes the project late.
+      if (rule.due == latest_due) late |= check.status == "missed";
+    }
     check.rule = std::move(rule);
     out.milestones.push_back(std::move(check));
   }
@@ -135,7 +147,13 @@ std::string CycleStage(const Model& m, const CycleRec& c) {
       const auto& reports = m.rectifications.at(r).reports;
       open_order |= reports.empty() || !reports.back().completed;
     }
-    closed &= delivered && !p.grades.empty() && !open_order;
+    // A project last rated unsatisfied waits for its rectification order
+    // (限期整改) and that order's completion.
+    const bool needs_order =
+        !p.grades.empty() &&
+        p.grades.back().grade == static_cast<int>(schema::Grade::UNSATISFIED) &&
+        p.rectifications.empty();
+    closed &= delivered && !p.grades.empty() && !open_order && !needs_order;
   }
   if (evaluation && closed) return "closed";
   if (evaluation) return "evaluation";

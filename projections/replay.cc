@@ -76,7 +76,11 @@ Result<State> ReplayTo(const ledger::Ledger& ledger, uint64_t size) {
 
 Result<State> ReplayAsOf(const ledger::Ledger& ledger, int64_t at_ms) {
   ASSIGN_OR_RETURN(uint64_t size, ledger.SizeAtTime(at_ms));
-  return ReplayTo(ledger, size);
+  ASSIGN_OR_RETURN(State state, ReplayTo(ledger, size));
+  // Views of this state judge dates as of `at_ms`, not as of its last entry
+  // (which may be days earlier).
+  state.set_as_of_ms(at_ms);
+  return state;
 }
 
 Status SaveSnapshot(const State& state, const std::string& path) {

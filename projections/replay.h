@@ -27,7 +27,8 @@ Result<State> ReplayTo(const ledger::Ledger& ledger, uint64_t size);
 Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state);
 
 // The state as it stood at `at_ms` (ms since the epoch): every entry
-// recorded at or before that instant (Ledger::SizeAtTime).
+// recorded at or before that instant (Ledger::SizeAtTime), with
+// as_of_ms() == at_ms so that its views are dated that instant's CST day.
 Result<State> ReplayAsOf(const ledger::Ledger& ledger, int64_t at_ms);
 
 // Writes State::Serialize() to `path` atomically: a temporary file in the

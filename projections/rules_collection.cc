@@ -102,6 +102,28 @@ Status CheckCycleOpened(const Model& m, const Ctx& ctx,
                                       ") is registered as a " +
                                       LevelWord(j->second.level));
   }
+  if (ctx.replacing) {
+    // A corrected window must still hold every proposal already received
+    // into the cycle (judged, like the proposals, on their entries' days).
+    for (uint64_t ref : m.cycles.at(ctx.index).proposals) {
+      const ProposalRec& p = m.proposals.at(ref);
+      if (p.merged) continue;  // merges are not bound to the window
+      const Date received = DateFromMs(m.entries[ref].recorded_at_ms);
+      if (received < start || end < received) {
+        return Refused("correction.conflicts",
+                       Describe(m, ref) + " was received on " +
+                           FormatDate(received) +
+                           ", outside the corrected collection window " +
+                           FormatDate(start) + " to " + FormatDate(end));
+      }
+    }
+    if (m.cycles.at(ctx.index).year != e.getYear() &&
+        !m.cycles.at(ctx.index).projects.empty()) {
+      return Refused("correction.conflicts",
+                     "the cycle already has elected projects; its year (and "
+                     "so its default schedule) cannot change");
+    }
+  }
   for (const auto& [ref, c] : m.cycles) {
     if (ref != ctx.index && c.jurisdiction == ctx.jurisdiction &&
         c.year == e.getYear()) {

@@ -164,6 +164,9 @@ crypto::Hash State::last_entry_hash() const {
   return h;
 }
 
+void State::set_as_of_ms(int64_t ms) { model_->as_of_ms = ms; }
+int64_t State::as_of_ms() const { return model_->as_of_ms; }
+
 std::vector<uint64_t> State::CycleRefs() const {
   std::vector<uint64_t> refs;
   for (const auto& [ref, cycle] : model_->cycles) refs.push_back(ref);
@@ -213,6 +216,7 @@ void State::Apply(const ledger::EntryView& entry) {
   m.size = ctx.index + 1;
   m.last_recorded_at_ms = entry.recorded_at_ms();
   m.last_entry_hash = crypto::ToHex(crypto::AsBytes(entry.EntryHash()));
+  m.as_of_ms = 0;  // the state now stands at its last entry
 }
 
 Result<RoundRecount> State::Recount(uint64_t round) const {

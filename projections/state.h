@@ -64,6 +64,13 @@ class State {
   // SHA-256 of the last applied entry (all zero while empty).
   crypto::Hash last_entry_hash() const;
 
+  // The instant this state stands at when it is the state "as of" a past
+  // moment (ReplayAsOf sets it): the views then judge milestones on that
+  // instant's CST date rather than on the last entry's. 0 (the default)
+  // means the last entry's time. Apply resets it to 0. Not serialized.
+  void set_as_of_ms(int64_t ms);
+  int64_t as_of_ms() const;
+
   // Refs of every live cycle, in log order.
   std::vector<uint64_t> CycleRefs() const;
 

@@ -120,8 +120,12 @@ std::vector<std::string> ViewNames() {
 Result<nlohmann::json> View(const State& state, std::string_view name,
                             const ViewQuery& query) {
   const internal::Model& m = state.model();
-  const Date as_of =
-      query.as_of ? *query.as_of : DateFromMs(state.last_recorded_at_ms());
+  // The date milestones are judged on: the query's, else the instant a
+  // time-travelled state stands at, else the last entry's day.
+  const Date as_of = query.as_of ? *query.as_of
+                     : state.as_of_ms() != 0
+                         ? DateFromMs(state.as_of_ms())
+                         : DateFromMs(state.last_recorded_at_ms());
   try {
     Result<nlohmann::json> body =
         NotFound("no view named \"" + std::string(name) + "\"");

@@ -30,7 +30,7 @@ struct ViewQuery {
                                    // round); projects (one project)
   std::optional<uint64_t> round;   // tally: one round
   // The date milestone status is judged on; default: the CST date of the
-  // last entry folded.
+  // state's as_of_ms() when set (ReplayAsOf), else of the last entry folded.
   std::optional<Date> as_of;
 };
 

@@ -132,6 +132,16 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
 Result<json> CyclesView(const Model& m, const ViewQuery&) {
   json cycles = json::array();
   for (const auto& [ref, c] : m.cycles) {
+    // The milestone schedule projects are judged against: the cycle's own,
+    // or the default one for its year.
+    json schedule = json::array();
+    for (const MilestoneRule& rule : ScheduleFor(c)) {
+      schedule.push_back(json{{"label", rule.label},
+                              {"due", DateJson(rule.due)},
+                              {"minPercentBp", rule.min_percent_bp},
+                              {"mustStart", rule.must_start},
+                              {"mustBeAccepted", rule.must_be_accepted}});
+    }
     size_t submitted = 0, merges = 0, rejected = 0, elected = 0;
     for (uint64_t p : c.proposals) {
       const ProposalRec& rec = m.proposals.at(p);
@@ -149,6 +159,8 @@ Result<json> CyclesView(const Model& m, const ViewQuery&) {
              {"collection", json{{"start", DateJson(c.collection_start)},
                                  {"end", DateJson(c.collection_end)}}},
              {"scope", c.scope},
+             {"schedule", std::move(schedule)},
+             {"scheduleIsDefault", c.schedule.empty()},
              {"stage", CycleStage(m, c)},
              {"counts", json{{"proposals", submitted},
                              {"merges", merges},

@@ -129,8 +129,13 @@ json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
     std::vector<uint64_t> want_tied = outcome.tied_at_cutoff;
     std::sort(tied.begin(), tied.end());
     std::sort(want_tied.begin(), want_tied.end());
+    // Grades may be announced in any order (the rule matches them by item).
+    std::vector<std::pair<uint64_t, int>> announced_grades = r.grades;
+    std::sort(announced_grades.begin(), announced_grades.end());
+    std::sort(grades.begin(), grades.end());
     const bool matches = r.elected == outcome.elected && tied == want_tied &&
-                         r.vacant == outcome.vacant_seats && r.grades == grades;
+                         r.vacant == outcome.vacant_seats &&
+                         announced_grades == grades;
     j["announced"] = json{{"entry", r.result},
                           {"elected", r.elected},
                           {"tiedAtCutoff", r.tied},

@@ -19,6 +19,8 @@ struct MilestoneCheck {
 
 struct ProjectStatus {
   // "notPlanned", "onSchedule", "late", "done", "suspended", "terminated".
+  // "late": the milestone most recently due (on or before the as-of date)
+  // was missed.
   std::string state;
   std::vector<MilestoneCheck> milestones;
 };

@@ -345,6 +345,9 @@ struct Model {
 
   // Not serialized: rebuilt from `authors`.
   std::map<std::string, uint32_t> author_ids;
+  // Not serialized: the instant a time-travelled state stands at (0 = the
+  // last entry's); see State::set_as_of_ms.
+  int64_t as_of_ms = 0;
 
   void Touched(uint64_t record, uint64_t entry, std::string relation) {
     touches[record].push_back(Touch{entry, std::move(relation)});

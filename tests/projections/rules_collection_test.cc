@@ -162,7 +162,15 @@ TEST_F(CollectionRulesTest, ProposalAfterTheWindowIsRefused) {
   // Midnight CST on 1 February is still 31 January in UTC: the window is
   // judged in CST.
   b_.SetDate(2025, 2, 1, 0);
+  b_.AdvanceMs(30'000);
   EXPECT_TRUE(Refused(b_, keys().intake, Proposal(cycle()), "proposal.window"));
+  // The example of docs/RULES.md.
+  auto r = b_.Submit(keys().intake, Proposal(cycle()));
+  EXPECT_EQ(cycle(), 12u);
+  EXPECT_EQ(r.status().ToString(),
+            "FailedPrecondition: rule proposal.window: the proposal was "
+            "received on 2025-02-01, outside the collection window 2025-01-02 "
+            "to 2025-01-31 of cycle 12 \"某县2025年民生实事项目\"");
 }
 
 TEST_F(CollectionRulesTest, ProposalBeforeTheWindowIsRefused) {

@@ -229,5 +229,32 @@ TEST_F(CorrectionRulesTest, ACorrectedProposalKeepsItsCycleAndWindow) {
   EXPECT_EQ(row["corrections"], nlohmann::json({*fix}));
 }
 
+TEST(CycleCorrectionTest, ACorrectedWindowMustStillHoldTheProposalsReceived) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kProposals));  // received 6 to 15 January
+  auto window = [&](int end_day) -> Fill {
+    return [=](schema::Event::Builder e) {
+      auto c = e.initCycleOpened();
+      c.setYear(2025);
+      c.setLevel(schema::Level::COUNTY);
+      c.setTitle("某县2025年民生实事项目");
+      c.setBudgetFen(12'000'000'000);
+      c.setProjectCount(3);
+      CycleBuilder::SetDay(c.initCollectionStart(), 2025, 1, 2);
+      CycleBuilder::SetDay(c.initCollectionEnd(), 2025, 1, end_day);
+    };
+  };
+  const uint64_t cycle = b.refs().cycle;
+  EXPECT_TRUE(Refused(b, b.keys().office,
+                      Correction(cycle, "征集截止日期录入错误", window(10)),
+                      "correction.conflicts"));
+  ASSERT_OK(b.Submit(b.keys().office,
+                     Correction(cycle, "征集截止日期录入错误", window(20))));
+  projections::ViewQuery q;
+  auto cycles = projections::View(b.state(), "cycles", q);
+  ASSERT_OK(cycles);
+  EXPECT_EQ((*cycles)["cycles"][0]["collection"]["end"], "2025-01-20");
+}
+
 }  // namespace
 }  // namespace piaojue::testing

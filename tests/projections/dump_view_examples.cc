@@ -1,0 +1,55 @@
+// Prints every view of the CycleBuilder fixture as JSON, the source of the
+// examples in docs/VIEWS.md:
+//   build/<dir>/bin/dump_view_examples > /tmp/views.json
+// Not a test; built with the tests because it uses their fixture.
+#include <iostream>
+
+#include "projections/replay.h"
+#include "projections/views.h"
+#include "tests/cycle_builder.h"
+
+int main() {
+  using piaojue::testing::CycleBuilder;
+  namespace projections = piaojue::projections;
+  CycleBuilder b;
+  if (auto s = b.BuildAll(); !s.ok()) {
+    std::cerr << s.ToString() << "\n";
+    return 1;
+  }
+  const auto& r = b.refs();
+  nlohmann::json out;
+  out["refs"] = {{"cycle", r.cycle},
+                 {"canteen", r.canteen},
+                 {"barriers", r.barriers},
+                 {"vote", r.vote},
+                 {"round", r.round},
+                 {"satisfactionVote", r.satisfaction_vote},
+                 {"industrialPark", r.industrial_park}};
+  auto add = [&](const std::string& key, const projections::State& state,
+                 const std::string& view, projections::ViewQuery q) {
+    auto v = projections::View(state, view, q);
+    out[key] = v.ok() ? *v : nlohmann::json(v.status().ToString());
+  };
+  projections::ViewQuery cycle;
+  cycle.cycle = r.cycle;
+  add("cycles", b.state(), "cycles", {});
+  add("funnel", b.state(), "funnel", cycle);
+  add("candidates", b.state(), "candidates", cycle);
+  projections::ViewQuery vote;
+  vote.record = r.vote;
+  add("tally", b.state(), "tally", vote);
+  projections::ViewQuery satisfaction;
+  satisfaction.record = r.satisfaction_vote;
+  add("tallySatisfaction", b.state(), "tally", satisfaction);
+  projections::ViewQuery project;
+  project.record = r.barriers;
+  add("projects", b.state(), "projects", project);
+  auto aug = projections::ReplayAsOf(
+      b.ledger(), *projections::ParseInstantMs("2025-08-05"));
+  if (aug.ok()) add("projectsAug5", *aug, "projects", project);
+  projections::ViewQuery audit;
+  audit.record = r.industrial_park;
+  add("audit", b.state(), "audit", audit);
+  std::cout << out.dump(2) << "\n";
+  return 0;
+}
