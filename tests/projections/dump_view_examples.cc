@@ -4,6 +4,7 @@
 // Not a test; built with the tests because it uses their fixture.
 #include <iostream>
 
+#include "projections/diff.h"
 #include "projections/replay.h"
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
@@ -50,6 +51,15 @@ int main() {
   projections::ViewQuery audit;
   audit.record = r.industrial_park;
   add("audit", b.state(), "audit", audit);
+  // What the standing committee's examination changed in the funnel.
+  auto before = projections::ReplayTo(b.ledger(), r.standing_committee.front());
+  auto after =
+      projections::ReplayTo(b.ledger(), r.standing_committee.back() + 1);
+  if (before.ok() && after.ok()) {
+    auto from = projections::View(*before, "funnel", cycle);
+    auto to = projections::View(*after, "funnel", cycle);
+    if (from.ok() && to.ok()) out["diff"] = projections::Diff(*from, *to);
+  }
   std::cout << out.dump(2) << "\n";
   return 0;
 }
