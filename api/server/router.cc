@@ -102,6 +102,18 @@ HttpResponse Handle(Service& service, const HttpRequest& request) {
     if (Is(s, {"v1", "proposals"})) return HandleProposal(service, request);
     return MethodNotAllowed("GET, HEAD");
   }
+  if (request.method == "OPTIONS") {
+    // CORS preflight: everything is public, so any page may call the API
+    // (e.g. a portal's proposal form posting JSON to /v1/proposals).
+    HttpResponse r;
+    r.status = 204;
+    r.content_type = "text/plain";
+    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST");
+    r.headers.emplace_back("Access-Control-Allow-Headers",
+                           "Content-Type, Last-Event-ID");
+    r.headers.emplace_back("Access-Control-Max-Age", "86400");
+    return r;
+  }
   if (request.method == "GET" || request.method == "HEAD") {
     if (Is(s, {"v1", "proposals"})) return MethodNotAllowed("POST");
     return HandleGet(service, request, s);

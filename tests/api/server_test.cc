@@ -581,6 +581,35 @@ TEST_F(ServerTest, MalformedHttpIsAnsweredWith400AndNeverCrashes) {
   EXPECT_EQ(Get(port_, "/v1/log").status, 200);
 }
 
+TEST_F(ServerTest, HostileEventBytesAreRefusedAndNeverCrashTheServer) {
+  Start();
+  const ledger::SignedEvent valid = CycleEvent(2026);
+  Client client(port_);
+  std::set<int> statuses;
+  auto submit = [&](const ledger::SignedEvent& e) {
+    Reply r = client.Send(http::verb::post, "/v1/entries", WireForm(e),
+                          "application/json");
+    EXPECT_TRUE(r.status == 400 || r.status == 401) << r.body;
+    statuses.insert(r.status);
+  };
+  // Every truncation, and one flipped bit in every 8th byte: malformed
+  // Cap'n Proto, or a signature that no longer verifies.
+  for (size_t n = 0; n < valid.authored.size(); n += 3) {
+    ledger::SignedEvent e = valid;
+    e.authored.resize(n);
+    submit(e);
+  }
+  for (size_t i = 0; i < valid.authored.size(); i += 8) {
+    ledger::SignedEvent e = valid;
+    e.authored[i] = static_cast<char>(e.authored[i] ^ 0x10);
+    submit(e);
+  }
+  EXPECT_TRUE(statuses.count(400));
+  EXPECT_TRUE(statuses.count(401));
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], 4);
+  EXPECT_EQ(Submit(valid).status, 201);
+}
+
 TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnectionAndHeadHasNoBody) {
   Start();
   Client client(port_);
@@ -588,6 +617,11 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnectionAndHeadHasNoBody) {
     Reply r = client.Send(http::verb::get, "/v1/log");
     EXPECT_EQ(r.status, 200);
   }
+  Reply preflight = client.Send(http::verb::options, "/v1/proposals");
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.Header("access-control-allow-origin"), "*");
+  EXPECT_EQ(preflight.Header("access-control-allow-methods"),
+            "GET, HEAD, POST");
   Reply get = client.Send(http::verb::get, "/v1/entries/0");
   Reply head = client.Send(http::verb::head, "/v1/entries/0");
   EXPECT_EQ(head.status, 200);
