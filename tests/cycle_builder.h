@@ -31,8 +31,9 @@
 //    November, reported on the 3rd of the next month; the barriers project
 //    reports only 40% as of 31 July (late against ">= 50% by 31 July");
 //  - inspection and a supervision notice to the barriers project in August;
-//  - acceptance: canteen 2025-11-20, kindergarten 2025-12-05, barriers
-//    2025-12-26; evaluation scores on 2025-12-27;
+//  - acceptance dated canteen 2025-11-20 (recorded after the November
+//    reports, on 3 December), kindergarten 2025-12-05, barriers 2025-12-26;
+//    evaluation scores on 2025-12-27;
 //  - satisfaction vote 2025-12-29 (30 entitled, 28 present, one box, 28
 //    ballots): canteen 20 satisfied -> satisfied; kindergarten 12 + 8
 //    basically -> basically satisfied; barriers 0 + 15 = exactly half of 30
@@ -437,9 +438,13 @@ class CycleBuilder {
     return Status::Ok();
   }
 
+  // Applied to the cycleOpened event after the fixture's own fields (e.g. to
+  // declare a schedule); null = none.
+  std::function<void(schema::CycleOpened::Builder)> cycle_tweak;
+
   Status OpenCycle() {
     SetDate(2025, 1, 2);
-    auto r = Submit(keys_.office, [](schema::Event::Builder e) {
+    auto r = Submit(keys_.office, [this](schema::Event::Builder e) {
       auto c = e.initCycleOpened();
       c.setYear(2025);
       c.setLevel(schema::Level::COUNTY);
@@ -449,6 +454,7 @@ class CycleBuilder {
       SetDay(c.initCollectionStart(), 2025, 1, 2);
       SetDay(c.initCollectionEnd(), 2025, 1, 31);
       c.setScope("本级财政为主、普惠性、当年可完成的民生项目");
+      if (cycle_tweak) cycle_tweak(c);
     });
     if (!r.ok()) return Annotate("open cycle", r.status());
     refs_.cycle = *r;
