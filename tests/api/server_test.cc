@@ -442,6 +442,17 @@ TEST_F(ServerTest, AppendAnswersWithTheDurableIndexAndLeafHash) {
   EXPECT_EQ(crypto::Base64Encode(crypto::AsBytes(view->LeafHash())),
             j["leafHash"]);
 
+  // The list form pages through the same entries.
+  json list = Get(port_, "/v1/entries?offset=3&limit=1").Json();
+  ASSERT_EQ(list["entries"].size(), 1u);
+  EXPECT_EQ(list["entries"][0]["index"], 3);
+  EXPECT_EQ(list["page"]["next"], 4);
+  json tail = Get(port_, "/v1/entries?offset=4").Json();
+  ASSERT_EQ(tail["entries"].size(), 1u);
+  EXPECT_EQ(tail["entries"][0]["leafHash"], j["leafHash"]);
+  EXPECT_EQ(tail["entries"][0]["decoded"]["kind"], "cycleOpened");
+  EXPECT_TRUE(tail["page"]["next"].is_null());
+
   // Durable: a restarted server still has it.
   server_.reset();
   Start();
