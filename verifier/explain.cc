@@ -3,6 +3,8 @@
 #include <capnp/dynamic.h>
 #include <capnp/schema.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include "ledger/event_json.h"
@@ -71,28 +73,35 @@ void TrailCollector::Add(const ledger::EntryView& entry) {
   }
 }
 
-Result<std::vector<crypto::Hash>> ProofFromLeaves(
-    const std::vector<crypto::Hash>& leaves, uint64_t index, uint64_t size) {
-  if (size > leaves.size()) return OutOfRange("size beyond the leaves");
-  // Complete nodes, level by level, computed once.
-  std::vector<std::vector<crypto::Hash>> levels{
-      std::vector<crypto::Hash>(leaves.begin(), leaves.begin() + size)};
-  while (levels.back().size() > 1) {
-    const auto& below = levels.back();
+LeafTree::LeafTree(const std::vector<crypto::Hash>& leaves, uint64_t size) {
+  levels_.emplace_back(
+      leaves.begin(), leaves.begin() + std::min<uint64_t>(size, leaves.size()));
+  while (levels_.back().size() > 1) {
+    const auto& below = levels_.back();
     std::vector<crypto::Hash> up;
     for (size_t i = 0; i + 1 < below.size(); i += 2) {
       up.push_back(merkle::NodeHash(below[i], below[i + 1]));
     }
-    levels.push_back(std::move(up));
+    levels_.push_back(std::move(up));
   }
+}
+
+Result<std::vector<crypto::Hash>> LeafTree::Proof(uint64_t index) const {
+  const uint64_t size = levels_[0].size();
   merkle::NodeReader read = [&](uint8_t level,
                                 uint64_t i) -> Result<crypto::Hash> {
-    if (level >= levels.size() || i >= levels[level].size()) {
+    if (level >= levels_.size() || i >= levels_[level].size()) {
       return NotFound("node not complete");
     }
-    return levels[level][i];
+    return levels_[level][i];
   };
   return merkle::InclusionProof(read, index, size);
+}
+
+Result<std::vector<crypto::Hash>> ProofFromLeaves(
+    const std::vector<crypto::Hash>& leaves, uint64_t index, uint64_t size) {
+  if (size > leaves.size()) return OutOfRange("size beyond the leaves");
+  return LeafTree(leaves, size).Proof(index);
 }
 
 nlohmann::json TrailCollector::ToJson(
@@ -126,6 +135,11 @@ nlohmann::json TrailCollector::ToJson(
   out["treeSize"] = size;
   out["root"] = root_hex;
   json trail = json::array();
+  // Complete nodes computed once for all the trail's proofs.
+  std::optional<LeafTree> tree;
+  if (size <= checker.leaf_hashes().size()) {
+    tree.emplace(checker.leaf_hashes(), size);
+  }
   for (const auto& [index, bytes] : entries_) {
     auto view = ledger::EntryView::Parse(bytes);
     if (!view.ok()) continue;
@@ -137,8 +151,8 @@ nlohmann::json TrailCollector::ToJson(
         view->event().getCorrection().getTarget() == record_) {
       e["relation"] = "corrects";
     }
-    if (index < size) {
-      auto proof = ProofFromLeaves(checker.leaf_hashes(), index, size);
+    if (index < size && tree) {
+      auto proof = tree->Proof(index);
       if (proof.ok()) {
         json p = json::array();
         for (const auto& h : *proof)

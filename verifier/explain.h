@@ -38,6 +38,18 @@ class TrailCollector {
   std::vector<std::pair<uint64_t, std::string>> entries_;  // index, bytes
 };
 
+// The complete nodes of the tree over the first `size` leaves, computed
+// once from the leaves (nothing stored is used), for many proofs.
+class LeafTree {
+ public:
+  LeafTree(const std::vector<crypto::Hash>& leaves, uint64_t size);
+  // OutOfRange if index >= size.
+  Result<std::vector<crypto::Hash>> Proof(uint64_t index) const;
+
+ private:
+  std::vector<std::vector<crypto::Hash>> levels_;  // levels_[0]: leaves
+};
+
 // Inclusion proof of leaf `index` in the first `size` of `leaves` (all
 // recomputed from the leaves; nothing stored is used).
 Result<std::vector<crypto::Hash>> ProofFromLeaves(

@@ -89,12 +89,13 @@ class LogChecker {
   bool Finish();
 
   // Checks a signed checkpoint note against the entries seen so far: the
-  // signature under `key` (if given; otherwise the note's first Ed25519
-  // signature whose key is named in `unpinned_key`), the origin (genesis),
-  // and that the root for the checkpoint's size equals the recomputed one.
-  // The checkpoint's size must be <= size(). Records a failure otherwise.
+  // signature under `key` (not checked when `key` is null: the caller must
+  // say so), the origin (genesis), that the checkpoint's size is <= size()
+  // (else the first missing entry is the failure) and that the root for
+  // its size equals the recomputed one. Records a failure otherwise.
+  // Finishes the entries first (see Finish()).
   bool CheckCheckpoint(std::string_view signed_note,
-                       const note::VerifierKey& key);
+                       const note::VerifierKey* key);
 
   // Asks the checker to remember the root when the log reaches `size`
   // entries (for checkpoints read before the entries), in O(1) memory.

@@ -471,5 +471,78 @@ TEST_F(StoreTamperTest, EntryEditedInTheStoreIsReportedAtThatEntry) {
   EXPECT_EQ(report.failure->index, k) << Describe(report);
 }
 
+TEST_F(StoreTamperTest, StoredTreeAndHeadAreNotBelieved) {
+  auto db = OpenStore();
+  // Every stored Merkle node and the head record overwritten with junk: the
+  // ledger itself would refuse to open, the verifier never reads them.
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
+  std::vector<std::string> nodes;
+  for (it->Seek("n"); it->Valid() && it->key().starts_with("n"); it->Next()) {
+    nodes.push_back(it->key().ToString());
+  }
+  it.reset();
+  ASSERT_FALSE(nodes.empty());
+  for (const auto& key : nodes) {
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), key, std::string(32, 'x')).ok());
+  }
+  ASSERT_TRUE(
+      db->Put(rocksdb::WriteOptions(), "m/head", std::string(80, '\x7f')).ok());
+  db.reset();
+  VerifyReport report = VerifyPath(builder_->dir(), vkey_);
+  EXPECT_EQ(report.exit_code, 0) << Describe(report);
+  EXPECT_EQ(report.entries, entries_.size());
+  EXPECT_EQ(report.root,
+            crypto::ToHex(crypto::AsBytes(RootOf(entries_, entries_.size()))));
+}
+
+// A log whose genesis names no checkpoint key (possible for logs made
+// without `piaojue init`): checkpoints are still checked against the
+// entries, and the report says their signatures were not.
+TEST(NoCheckpointKeyTest, CheckpointsAreCheckedForTheirRootOnly) {
+  ASSERT_TRUE(crypto::InitCrypto().ok());
+  TempDir tmp;
+  const crypto::KeyPair root = TestKey(1);
+  note::SignerKey log_key{piaojue::testing::kOrigin, TestKey(9)};
+  std::vector<std::string> entries;
+  {
+    ledger::LedgerOptions options;
+    options.checkpoint_key = log_key;
+    options.sync = false;
+    auto ledger = ledger::Ledger::Create(
+        tmp.Sub("db"), piaojue::testing::Genesis(root), options);
+    ASSERT_TRUE(ledger.ok());
+    ASSERT_TRUE((*ledger)
+                    ->Append(piaojue::testing::RegisterJurisdiction(
+                        root, piaojue::testing::kCounty))
+                    .ok());
+    for (uint8_t k : {2, 3, 4}) {
+      ASSERT_TRUE(
+          (*ledger)
+              ->Append(piaojue::testing::RegisterKey(
+                  root, TestKey(k).public_key, schema::Role::GOVERNMENT_OFFICE))
+              .ok());
+    }
+    entries = ReadEntries(**ledger);
+  }
+  const std::string path = tmp.Sub("log.bundle");
+  WriteBundleFile(path, entries, SignCheckpoint(entries, log_key));
+  VerifyReport report = VerifyPath(path);
+  EXPECT_EQ(report.exit_code, 0) << Describe(report);
+  ASSERT_EQ(report.checkpoints.size(), 1u);
+  EXPECT_TRUE(report.checkpoints[0].ok);
+  EXPECT_NE(report.checkpoints[0].message.find("signature NOT checked"),
+            std::string::npos);
+
+  // Cut the last two entries: the bundle's own checkpoint still catches it.
+  std::vector<std::string> cut(entries.begin(), entries.end() - 2);
+  WriteBundleFile(path, cut, SignCheckpoint(entries, log_key));
+  report = VerifyPath(path);
+  EXPECT_EQ(report.exit_code, 1) << Describe(report);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->index, cut.size());
+  EXPECT_EQ(report.failure->check, "checkpoint");
+}
+
 }  // namespace
 }  // namespace piaojue::verifier

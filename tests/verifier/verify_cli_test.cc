@@ -248,7 +248,17 @@ TEST_F(VerifyCliTest, ExplainPrintsTheAuditTrailWithInclusionProofs) {
   RunResult text = Run(
       {honest_, "--vkey", vkey_, "--explain", std::to_string(refs.canteen)});
   EXPECT_EQ(text.exit_code, 0);
-  EXPECT_NE(text.out.find("AUDIT TRAIL"), std::string::npos) << text.out;
+  EXPECT_NE(
+      text.out.find("AUDIT TRAIL of record " + std::to_string(refs.canteen)),
+      std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("entry " + std::to_string(refs.canteen) +
+                          " proposalSubmitted (created)"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("inclusion proof (verified):"), std::string::npos)
+      << text.out;
+  EXPECT_EQ(text.out.find("NOT verified"), std::string::npos) << text.out;
 }
 
 // ---------------------------------------------------------------------------
