@@ -112,7 +112,148 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Model, size, last_recorded_at_ms,
 }  // namespace internal
 
 namespace {
+
 constexpr std::string_view kSnapshotFormat = "piaojue-projections-snapshot/1";
+
+using internal::kNoRef;
+using internal::Model;
+
+// The fold and the views follow the model's indices and references without
+// checking them (the rules guaranteed them when the entries were applied).
+// A snapshot is a file anyone with disk access can damage or edit, so before
+// it is used every index must be in range and every reference must name a
+// record of the right kind: otherwise the snapshot is Corruption and the
+// state is rebuilt from the log. (A consistent but false snapshot is not
+// detected here: snapshots are a cache; the verifier never reads them.)
+Status CheckConsistent(const Model& m) {
+  const uint64_t n = m.entries.size();
+  std::string why;
+  auto fail = [&](std::string what) {
+    if (why.empty()) why = std::move(what);
+  };
+  auto in_log = [&](uint64_t ref, const char* what) {
+    if (ref >= n) fail(std::string(what) + " " + std::to_string(ref));
+  };
+  auto ref_or_none = [&](uint64_t ref, const char* what) {
+    if (ref != kNoRef) in_log(ref, what);
+  };
+  auto names = [&](const auto& records, uint64_t ref, const char* what) {
+    if (!records.count(ref)) {
+      fail(std::string(what) + " " + std::to_string(ref) + " is missing");
+    }
+  };
+  auto none_or = [&](const auto& records, uint64_t ref, const char* what) {
+    if (ref != kNoRef) names(records, ref, what);
+  };
+  auto keyed = [&](const auto& records, const char* what) {
+    for (const auto& [key, rec] : records) {
+      if (key >= n || key == kNoRef || rec.ref != key) {
+        fail(std::string(what) + " " + std::to_string(key) +
+             " is not keyed by its own entry");
+      }
+    }
+  };
+  for (uint64_t i = 0; i < n; ++i) {
+    const internal::EntryMeta& e = m.entries[i];
+    if (e.author >= m.authors.size()) {
+      fail("entry " + std::to_string(i) + " names an unknown author");
+    }
+    in_log(e.owner, "owner");
+    for (uint64_t c : e.corrections) {
+      if (c <= i || c >= n) fail("entry " + std::to_string(i) + " correction");
+    }
+  }
+  for (const auto& [record, touches] : m.touches) {
+    in_log(record, "touched record");
+    for (const internal::Touch& t : touches) in_log(t.entry, "touch");
+  }
+  keyed(m.cycles, "cycle");
+  keyed(m.proposals, "proposal");
+  keyed(m.votes, "vote");
+  keyed(m.deliberations, "deliberation");
+  keyed(m.rounds, "round");
+  keyed(m.boxes, "box");
+  keyed(m.projects, "project");
+  keyed(m.inspections, "inspection");
+  keyed(m.rectifications, "rectification");
+  for (const auto& [ref, c] : m.cycles) {
+    for (uint64_t p : c.proposals) names(m.proposals, p, "cycle proposal");
+    for (const internal::CandidateRec& cand : c.candidates) {
+      names(m.proposals, cand.proposal, "candidate");
+    }
+    ref_or_none(c.candidate_list, "candidate list");
+    none_or(m.votes, c.selection_vote, "selection vote");
+    for (uint64_t v : c.votes) names(m.votes, v, "cycle vote");
+    for (uint64_t d : c.deliberations) {
+      names(m.deliberations, d, "deliberation");
+    }
+    for (uint64_t p : c.projects) names(m.projects, p, "cycle project");
+  }
+  for (const auto& [ref, p] : m.proposals) {
+    names(m.cycles, p.cycle, "proposal cycle");
+    for (uint64_t s : p.sources) names(m.proposals, s, "merge source");
+    none_or(m.proposals, p.merged_into, "merged into");
+    for (const internal::ScreeningRec& r : p.screening) {
+      ref_or_none(r.entry, "screening");
+    }
+    none_or(m.rounds, p.elected_round, "elected round");
+  }
+  for (const auto& [ref, v] : m.votes) {
+    names(m.cycles, v.cycle, "vote cycle");
+    for (uint64_t r : v.rounds) names(m.rounds, r, "vote round");
+    for (uint64_t item : v.items) names(m.proposals, item, "rated item");
+  }
+  for (const auto& [ref, d] : m.deliberations) {
+    names(m.cycles, d.cycle, "deliberation cycle");
+  }
+  for (const auto& [ref, r] : m.rounds) {
+    names(m.votes, r.vote, "round vote");
+    for (uint64_t b : r.boxes) names(m.boxes, b, "round box");
+    for (uint64_t item : r.items) names(m.proposals, item, "round item");
+    for (uint64_t e : r.elected) names(m.proposals, e, "elected");
+    for (const auto& [item, grade] : r.grades) {
+      names(m.projects, item, "graded");
+    }
+    ref_or_none(r.tally, "tally");
+    ref_or_none(r.result, "result");
+  }
+  for (const auto& [ref, b] : m.boxes) {
+    names(m.rounds, b.round, "box round");
+    ref_or_none(b.opened, "box opening");
+    for (uint64_t part : b.parts) in_log(part, "ballots");
+    if (m.rounds.count(b.round) &&
+        b.count.items.size() != m.rounds.at(b.round).items.size()) {
+      fail("box " + std::to_string(ref) + " counts the wrong items");
+    }
+  }
+  for (const auto& [ref, p] : m.projects) {
+    names(m.proposals, ref, "project proposal");
+    names(m.cycles, p.cycle, "project cycle");
+    none_or(m.rounds, p.elected_round, "project round");
+    ref_or_none(p.plan.entry, "plan");
+    for (const auto& r : p.progress) in_log(r.entry, "progress");
+    for (uint64_t i : p.inspections) names(m.inspections, i, "inspection");
+    for (const auto& r : p.notices) in_log(r.entry, "notice");
+    for (const auto& r : p.adjustments) in_log(r.entry, "adjustment");
+    for (const auto& r : p.acceptances) in_log(r.entry, "acceptance");
+    for (const auto& r : p.evaluations) in_log(r.entry, "evaluation");
+    for (uint64_t r : p.rectifications) {
+      names(m.rectifications, r, "rectification");
+    }
+    for (const auto& r : p.reviews) in_log(r.entry, "review");
+    for (const auto& g : p.grades) names(m.rounds, g.round, "grade round");
+  }
+  for (const auto& [ref, i] : m.inspections) {
+    for (uint64_t p : i.projects) names(m.projects, p, "inspected project");
+  }
+  for (const auto& [ref, r] : m.rectifications) {
+    names(m.projects, r.project, "rectified project");
+    for (const auto& rep : r.reports) in_log(rep.entry, "rectification report");
+  }
+  if (!why.empty()) return Corruption("inconsistent snapshot: " + why);
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string State::Serialize() const {
@@ -140,6 +281,7 @@ Result<State> State::Deserialize(std::string_view bytes) {
         j.at("lastEntryHash").get<std::string>() != m.last_entry_hash) {
       return Corruption("snapshot header disagrees with its contents");
     }
+    RETURN_IF_ERROR(CheckConsistent(m));
     for (uint32_t i = 0; i < m.authors.size(); ++i) {
       m.author_ids.emplace(m.authors[i], i);
     }

@@ -11,6 +11,7 @@
 #include "projections/state.h"
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
+#include "tests/projections/rule_test_util.h"
 
 namespace piaojue::testing {
 namespace {
@@ -177,6 +178,70 @@ TEST_F(ReplayTest, SerializeRoundTrips) {
   projections::ViewQuery q;
   q.cycle = b_.refs().cycle;
   EXPECT_EQ(ViewOf(*copy, "funnel", q), ViewOf(b_.state(), "funnel", q));
+}
+
+TEST_F(ReplayTest, CorrectionsAndRetractionsRebuildAndRoundTripToo) {
+  const auto& r = b_.refs();
+  // Retract the inspection and the notice, correct a progress report, then
+  // decide again.
+  ASSERT_OK(
+      b_.Submit(b_.keys().inspection, Correction(r.inspection, "重复录入")));
+  ASSERT_OK(b_.Submit(b_.keys().standing, Correction(r.notice, "发错项目")));
+  const uint64_t july = r.progress.at(r.barriers)[4];
+  ASSERT_OK(b_.Submit(b_.keys().agency,
+                      Correction(july, "少报", [&](schema::Event::Builder e) {
+                        auto p = e.initProgressReported();
+                        p.setProject(r.barriers);
+                        CycleBuilder::SetDay(p.initAsOf(), 2025, 7, 31);
+                        p.setPercentBp(5000);
+                        p.setStarted(true);
+                      })));
+  auto rebuilt = projections::ReplayTo(b_.ledger(), b_.size());
+  ASSERT_OK(rebuilt);
+  EXPECT_EQ(rebuilt->Serialize(), b_.state().Serialize());
+  auto copy = State::Deserialize(b_.state().Serialize());
+  ASSERT_OK(copy);
+  EXPECT_EQ(copy->Serialize(), b_.state().Serialize());
+}
+
+// A snapshot whose header is intact but whose contents were damaged or
+// edited by hand must not be loaded: its indices would be followed blindly.
+TEST_F(ReplayTest, AnInconsistentSnapshotIsCorruption) {
+  const auto good = nlohmann::json::parse(b_.state().Serialize());
+  const auto& model = good["model"];
+  ASSERT_TRUE(model["entries"].is_array());
+  auto with = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = good;
+    edit(j["model"]);
+    return j.dump();
+  };
+  const std::vector<std::pair<const char*, std::string>> bad = {
+      {"unknown author",
+       with([](nlohmann::json& m) { m["entries"][5]["author"] = 9999; })},
+      {"owner beyond the log",
+       with([](nlohmann::json& m) { m["entries"][5]["owner"] = 1u << 30; })},
+      {"correction beyond the log", with([](nlohmann::json& m) {
+         m["entries"][5]["corrections"] = nlohmann::json::array({1u << 30});
+       })},
+      {"touch beyond the log", with([](nlohmann::json& m) {
+         m["touches"][0][1][0]["entry"] = 1u << 30;
+       })},
+      {"proposal of a missing cycle",
+       with([](nlohmann::json& m) { m["proposals"][0][1]["cycle"] = 7; })},
+      {"round of a missing vote",
+       with([](nlohmann::json& m) { m["rounds"][0][1]["vote"] = 3; })},
+      {"box of a missing round",
+       with([](nlohmann::json& m) { m["boxes"][0][1]["round"] = 3; })},
+      {"record under another key",
+       with([](nlohmann::json& m) { m["cycles"][0][1]["ref"] = 13; })},
+  };
+  for (const auto& [what, bytes] : bad) {
+    auto s = State::Deserialize(bytes);
+    ASSERT_FALSE(s.ok()) << what;
+    EXPECT_EQ(s.status().code(), StatusCode::kCorruption) << what;
+  }
+  // The unedited snapshot still loads.
+  ASSERT_OK(State::Deserialize(good.dump()));
 }
 
 TEST_F(ReplayTest, TimeTravelledViewsEqualTheViewsOfThatTime) {
