@@ -1,6 +1,7 @@
 #include "api/server/server.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -8,7 +9,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -1078,6 +1081,30 @@ TEST_F(ServerTest, ShutdownFinishesAcknowledgedWrites) {
         return Status::Ok();
       }));
   for (const std::string& a : acked) EXPECT_EQ(stored.count(a), 1u);
+}
+
+TEST_F(ServerTest, SigtermShutsDownGracefully) {
+  Start();
+  ASSERT_EQ(OpenCycle(), 4u);
+  std::promise<void> ready;
+  std::thread waiter(
+      [&] { server_->WaitForSignal([&] { ready.set_value(); }); });
+  ready.get_future().wait();
+  ::kill(::getpid(), SIGTERM);  // caught by the server, not fatal
+  waiter.join();
+  // The listener is closed, and the acknowledged entry is in the ledger.
+  EXPECT_THROW(Client{port_}, std::exception);
+  server_.reset();
+  auto ledger = ledger::Ledger::Open(cli::DataDir(data_).ledger_path(), {},
+                                     /*read_only=*/true);
+  ASSERT_OK(ledger);
+  EXPECT_EQ((*ledger)->size(), 5u);
+  // The last checkpoint covers it.
+  auto cp = (*ledger)->LatestCheckpoint();
+  ASSERT_OK(cp);
+  auto parsed = note::ParseNote(*cp);
+  ASSERT_OK(parsed);
+  EXPECT_EQ(note::ParseCheckpoint(parsed->text)->size, 5u);
 }
 
 // A measurement, not a check: run with --gtest_also_run_disabled_tests.
