@@ -33,10 +33,6 @@ const char* const kDeputies[] = {
     "何玉梅", "高志远", "罗春生", "梁晓红", "宋家宝", "谢文静"};
 const char* const kCppcc[] = {"刘晓梅", "陈志明", "黄丽娟", "何永胜",
                               "林文斌", "徐美玲", "曹国庆", "彭雅琴"};
-const char* const kDepartments[] = {
-    "县教育局",           "县卫生健康委员会",      "县民政局",
-    "县交通运输局",       "县住房和城乡建设局",    "县水利局",
-    "县文化和旅游体育局", "县人力资源和社会保障局"};
 
 // ---------------------------------------------------------------------------
 // Proposals. An ordinary proposal comes from a template and is turned down

@@ -116,6 +116,31 @@ void SetEligibility(schema::Eligibility::Builder e, ReasonCode reason) {
   }
 }
 
+// The county department that would propose a project of `category`.
+std::string DepartmentFor(Category category) {
+  switch (category) {
+    case Category::EDUCATION:
+      return "县教育局";
+    case Category::HEALTH:
+    case Category::CHILDCARE:
+      return "县卫生健康委员会";
+    case Category::ELDERLY_CARE:
+      return "县民政局";
+    case Category::TRANSPORT:
+      return "县交通运输局";
+    case Category::CULTURE_SPORT:
+      return "县文化和旅游体育局";
+    case Category::EMPLOYMENT_SOCIAL_SECURITY:
+      return "县人力资源和社会保障局";
+    case Category::ENVIRONMENT:
+      return "县水利局";
+    case Category::PUBLIC_FACILITIES:
+      return "县住房和城乡建设局";
+    default:
+      return "县农业农村局";
+  }
+}
+
 crypto::Hash EvidenceHash(const std::string& what) {
   return crypto::Sha256(crypto::AsBytes("清河县民生实事项目附件/" + what));
 }
@@ -198,7 +223,6 @@ class Story {
   crypto::KeyPair root_ = RootKey().key_pair;
   std::map<std::string, crypto::KeyPair> keys_;
   CycleStory cycles_[3];
-  std::vector<uint64_t> rectification_orders_;
 };
 
 void Story::Deployment() {
@@ -397,7 +421,7 @@ void Story::Collection() {
             break;
           default:
             s.source = (o / 10) % 2 == 0 && p == 0
-                           ? Department(title, desc, kDepartments[o % 8])
+                           ? Department(title, desc, DepartmentFor(t.category))
                            : Township(title, desc,
                                       p == 0 ? town + "人民政府"
                                              : std::string(kVillages[o % 30]) +
@@ -472,7 +496,8 @@ void Story::Merges(int place, int64_t at) {
           d.setLocation(core.location);
           d.setEstimatedInvestmentFen(int64_t{core.wan} * kFenPerWan);
           d.setFundingSource(FundingSource::OWN_BUDGET);
-          d.setFundingNote("县级财政预算安排");
+          d.setFundingNote(place == 0 ? "县级财政预算安排"
+                                      : "乡镇财政预算安排");
           SetDate(d.initExpectedCompletion(), 2025, 12, 31);
           m.setReason("内容相近的" + std::to_string(core.sources.size()) +
                       "件建议归并为一个项目，各来源建议保留可查");

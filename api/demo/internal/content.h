@@ -31,7 +31,6 @@ extern const char* const kVillages[30];    // village names (村)
 extern const char* const kCommunities[8];  // the county town's communities
 extern const char* const kDeputies[20];    // deputies' names
 extern const char* const kCppcc[8];        // CPPCC members' names
-extern const char* const kDepartments[8];  // county departments
 
 // An ordinary proposal comes from a template and is turned down at
 // government review (审核) with the template's reason.
