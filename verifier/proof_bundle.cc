@@ -63,6 +63,7 @@ VerifyReport VerifyProofBundle(const std::string& path,
                                const std::string& vkey) {
   VerifyReport report;
   report.input = path;
+  report.proof_bundle = true;
   auto fail = [&](uint64_t index, std::string check, std::string message) {
     report.failure =
         Failure{index, std::move(check), "", "", std::move(message)};
@@ -153,6 +154,7 @@ VerifyReport VerifyProofBundle(const std::string& path,
     if (!cp.ok()) return fail(0, "checkpoint", cp.status().message());
     report.origin = cp->origin;
     report.entries = cp->size;
+    report.proved_entries = items.size();
     report.root = crypto::ToHex(crypto::AsBytes(cp->root));
     report.checkpoints.push_back(CheckpointResult{
         "proof bundle", cp->size, report.root, true, "signature verified"});
@@ -211,6 +213,16 @@ VerifyReport VerifyProofBundle(const std::string& path,
       if (index == record) record_seen = true;
       if (concerns) {
         json e = json::parse(ledger::EntryToJson(view));
+        e["relation"] = index == record ? "created" : "references";
+        if (view.event().isCorrection() &&
+            view.event().getCorrection().getTarget() == record) {
+          e["relation"] = "corrects";
+        }
+        json p = json::array();
+        for (const auto& h : proof) {
+          p.push_back(crypto::ToHex(crypto::AsBytes(h)));
+        }
+        e["inclusionProof"] = p;
         e["inclusionVerified"] = true;
         trail.push_back(e);
       }

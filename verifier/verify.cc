@@ -222,12 +222,17 @@ class Collector {
       if (!grades.empty()) r["grades"] = grades;
       r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
       r["announcedEntry"] = round.announced ? json(*round.announced) : json();
+      // The failure names the published entry that differs.
+      uint64_t at = round.certified.value_or(ref);
       std::string mismatch =
           CompareCertified(round, recount, issued, collected);
-      if (mismatch.empty()) mismatch = CompareAnnounced(round, recount);
+      if (mismatch.empty()) {
+        mismatch = CompareAnnounced(round, recount);
+        at = round.announced.value_or(at);
+      }
       r["matchesPublished"] = mismatch.empty();
       if (!mismatch.empty() && !*failure) {
-        *failure = Failure{round.certified.value_or(ref), "recount", "", "",
+        *failure = Failure{at, "recount", "", "",
                            "round " + std::to_string(ref) + ": " + mismatch};
       }
       rounds.push_back(std::move(r));
@@ -392,6 +397,15 @@ VerifyReport Verify(const VerifyOptions& options) {
     }
     std::stringstream ss;
     ss << in.rdbuf();
+    // A file that is not a signed checkpoint at all is a usage error, not
+    // evidence against the log.
+    auto parsed = note::ParseNote(ss.str());
+    if (!parsed.ok() || !note::ParseCheckpoint(parsed->text).ok()) {
+      report.read_error = "checkpoint file " + file +
+                          " is not a signed checkpoint (c2sp.org/"
+                          "tlog-checkpoint)";
+      return report;
+    }
     checkpoints.emplace_back(file, ss.str());
   }
 
@@ -589,6 +603,10 @@ std::string ReportToJson(const VerifyReport& r) {
   }
   j["origin"] = r.origin;
   j["entries"] = r.entries;
+  if (r.proof_bundle) {
+    j["proofBundle"] = true;
+    j["provedEntries"] = r.proved_entries;
+  }
   j["root"] = r.root;
   j["pinned"] = r.pinned;
   j["checkpointKey"] = r.checkpoint_key;
@@ -674,8 +692,13 @@ std::string ReportToText(const VerifyReport& r) {
   }
   out << (r.exit_code == 0 ? "VALID" : "INVALID") << ": " << r.input << "\n";
   out << "  origin      " << r.origin << "\n";
-  out << "  entries     " << r.entries << " checked (chain, signatures, "
-      << "authorization, rules)\n";
+  if (r.proof_bundle) {
+    out << "  entries     " << r.proved_entries << " of the " << r.entries
+        << " the checkpoint covers (inclusion, signatures, authorization)\n";
+  } else {
+    out << "  entries     " << r.entries << " checked (chain, signatures, "
+        << "authorization, rules)\n";
+  }
   out << "  root        " << r.root << "\n";
   out << "  key         "
       << (r.checkpoint_key.empty() ? "(none)" : r.checkpoint_key)

@@ -34,7 +34,10 @@ struct VerifyReport {
   int exit_code = 2;  // 0 valid, 1 invalid, 2 unreadable / usage
   std::string input;
   std::string origin;
-  uint64_t entries = 0;
+  uint64_t entries = 0;  // entries checked (a proof bundle: its tree size)
+  // A proof bundle's report: how many of the tree's entries it holds.
+  bool proof_bundle = false;
+  uint64_t proved_entries = 0;
   std::string root;  // hex, of the entries checked
   bool pinned = false;
   std::string checkpoint_key;  // the verifier key actually used

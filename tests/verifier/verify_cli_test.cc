@@ -282,6 +282,15 @@ TEST_F(VerifyCliTest, ProofBundleVerifiesOfflineWithThePinnedKey) {
   RunResult r = Run({path, "--vkey", vkey_});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("VALID: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("the checkpoint covers (inclusion, signatures"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("entry " + std::to_string(refs.canteen) +
+                       " proposalSubmitted (created)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("inclusion proof (verified):"), std::string::npos)
+      << r.out;
 
   // Another key: the checkpoint is not the congress's.
   const std::string other =
