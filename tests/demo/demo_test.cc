@@ -18,6 +18,7 @@
 #include "projections/state.h"
 #include "projections/views.h"
 #include "tests/test_util.h"
+#include "verifier/verify.h"
 
 // The demo's full-cycle test. The ledger is built once per suite, in stages
 // (--until each stage, with a repeated and a backwards request in between);
@@ -314,6 +315,24 @@ TEST_F(DemoTest, StagedBuildWritesTheSameBytesAsOneShotBuild) {
   ASSERT_EQ(one_shot->size(), ledger_->size());
   EXPECT_EQ(one_shot->head().root, ledger_->head().root);
   EXPECT_EQ(one_shot->head().last_entry_hash, ledger_->head().last_entry_hash);
+}
+
+TEST_F(DemoTest, IndependentVerifierFindsTheLedgerValid) {
+  // The verifier key the demo printed pins who signed the checkpoints.
+  const std::string& output = runs_->back().output;
+  const std::string prefix = "verifier key: ";
+  const size_t at = output.find(prefix);
+  ASSERT_NE(at, std::string::npos);
+  verifier::VerifyOptions options;
+  options.path = staged_;
+  options.vkey = output.substr(at + prefix.size(),
+                               output.find('\n', at) - at - prefix.size());
+  options.quiet = true;
+  options.threads = 1;
+  const verifier::VerifyReport report = verifier::Verify(options);
+  EXPECT_EQ(report.exit_code, 0) << verifier::ReportToText(report);
+  EXPECT_EQ(report.entries, ledger_->size());
+  EXPECT_TRUE(report.pinned);
 }
 
 TEST_F(DemoTest, ReplayFromScratchEqualsIncrementalState) {
