@@ -561,6 +561,8 @@ Status ParseListenAddress(std::string_view text, ServerOptions* options) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
+  // No name resolution: the one name everyone means is the loopback.
+  if (host == "localhost") host = "127.0.0.1";
   std::optional<uint64_t> port = ParseDecimal(text.substr(colon + 1));
   if (!port || *port > 65535) {
     return InvalidArgument("--listen: \"" +

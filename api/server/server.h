@@ -56,8 +56,9 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{20};
 };
 
-// Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80") into
-// options->address and options->port. InvalidArgument otherwise.
+// Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80",
+// "localhost:8080" = 127.0.0.1) into options->address and options->port.
+// HOST is an IP address (no name lookup). InvalidArgument otherwise.
 Status ParseListenAddress(std::string_view text, ServerOptions* options);
 
 class Server {

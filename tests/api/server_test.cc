@@ -101,6 +101,11 @@ class Client {
     return Read(false);
   }
 
+  // Writes bytes without reading anything back.
+  void SendPartial(const std::string& bytes) {
+    net::write(socket_, net::buffer(bytes));
+  }
+
   // True when the server has closed the connection.
   bool ServerClosed() {
     beast::error_code ec;
@@ -1105,6 +1110,42 @@ TEST_F(ServerTest, SigtermShutsDownGracefully) {
   auto parsed = note::ParseNote(*cp);
   ASSERT_OK(parsed);
   EXPECT_EQ(note::ParseCheckpoint(parsed->text)->size, 5u);
+}
+
+TEST_F(ServerTest, ASecondServerOnTheSameDataIsRefusedAsInUse) {
+  Start();
+  ServerOptions o;
+  o.data_dir = data_;
+  o.port = 0;
+  auto second = Server::Start(o);
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+      << second.status().ToString();
+}
+
+TEST_F(ServerTest, AnIncompleteRequestIsClosedAfterTheReadTimeout) {
+  Start([](ServerOptions& o) { o.read_timeout = std::chrono::seconds(1); });
+  Client client(port_);
+  client.SendPartial("GET /v1/log HTTP/1.1\r\nHost: x\r\n");  // no end
+  EXPECT_TRUE(client.ServerClosed());
+  EXPECT_EQ(Get(port_, "/v1/log").status, 200);
+}
+
+TEST(ListenAddressTest, ParsesHostAndPort) {
+  ServerOptions o;
+  ASSERT_OK(ParseListenAddress("127.0.0.1:8080", &o));
+  EXPECT_EQ(o.address, "127.0.0.1");
+  EXPECT_EQ(o.port, 8080);
+  ASSERT_OK(ParseListenAddress("[::1]:0", &o));
+  EXPECT_EQ(o.address, "::1");
+  EXPECT_EQ(o.port, 0);
+  ASSERT_OK(ParseListenAddress("localhost:9000", &o));
+  EXPECT_EQ(o.address, "127.0.0.1");
+  for (const char* bad : {"8080", ":8080", "127.0.0.1:", "127.0.0.1:65536",
+                          "127.0.0.1:-1", "example.org:80", "1.2.3:80"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(ParseListenAddress(bad, &o).code(), StatusCode::kInvalidArgument);
+  }
 }
 
 // A measurement, not a check: run with --gtest_also_run_disabled_tests.
