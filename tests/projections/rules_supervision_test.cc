@@ -275,6 +275,19 @@ TEST_F(ProgressRulesTest, AdjustmentNamesForceMajeureAndLegalBasis) {
                                             "县人大常委会第十次会议决定")));
 }
 
+TEST_F(ProgressRulesTest, AnAdjustedBudgetIsNonNegativeFen) {
+  auto adjust = [&](int64_t fen) -> Fill {
+    return [=, this](schema::Event::Builder e) {
+      Adjustment(refs().barriers, schema::AdjustmentKind::ADJUST, "暴雨",
+                 "常委会决定")(e);
+      e.getAdjustmentDecided().setNewBudgetFen(fen);
+    };
+  };
+  EXPECT_TRUE(
+      Malformed(b_, keys().standing, adjust(-100), "supervision.fields"));
+  ASSERT_OK(b_.Submit(keys().standing, adjust(250'000'00)));
+}
+
 TEST_F(ProgressRulesTest, OnlyTheStandingCommitteeAdjustsAVotedProject) {
   auto r = b_.Submit(keys().office,
                      Adjustment(refs().barriers, schema::AdjustmentKind::ADJUST,

@@ -148,6 +148,20 @@ TEST_F(VoteRulesTest, NoBallotBeforeTheVotingRules) {
       "ref.wrong_kind"));
 }
 
+TEST_F(VoteRulesTest, DeliberationDatesAreRealDays) {
+  auto deliberation = [&](int month, int day) -> Fill {
+    return [=, this](schema::Event::Builder e) {
+      auto d = e.initDeliberationRecorded();
+      d.setCycle(refs().cycle);
+      d.setSession("分组审议");
+      CycleBuilder::SetDay(d.initHeldOn(), 2025, month, day);
+    };
+  };
+  EXPECT_TRUE(Malformed(b_, keys().secretariat, deliberation(2, 29),
+                        "deliberation.fields"));  // 2025 is no leap year
+  ASSERT_OK(b_.Submit(keys().secretariat, deliberation(2, 24)));
+}
+
 // --- rounds and quorum
 // ---------------------------------------------------------
 
