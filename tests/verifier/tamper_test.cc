@@ -245,6 +245,31 @@ TEST_F(TamperTest, FlippedByteAnywhereInAnEntryIsReportedAtThatEntry) {
   }
 }
 
+// Hostile bytes anywhere in the file: the header, the checkpoint, the
+// lengths, the entries. No change may go unnoticed, and none may crash.
+TEST_F(TamperTest, EveryByteOfABundleMatters) {
+  Build(Stage::kDeployment);
+  const std::string honest = Publish(entries_, "honest.bundle");
+  const std::string bytes = ReadFile(honest);
+  const std::string path = tmp_.Sub("mutated.bundle");
+  // Every byte of the header and checkpoint, then every third byte of the
+  // entries (every byte of an entry is covered by FlippedByteAnywhere...).
+  const size_t header = ledger::kBundleMagic.size() + 4 +
+                        SignCheckpoint(entries_, builder_->log_key()).size() +
+                        8 + 2;
+  for (size_t at = 0; at < bytes.size(); at += at < header ? 1 : 3) {
+    SCOPED_TRACE("byte " + std::to_string(at));
+    std::string mutated = bytes;
+    mutated[at] ^= 0x20;
+    WriteFile(path, mutated);
+    VerifyReport report = VerifyPath(path, vkey_);
+    ASSERT_NE(report.exit_code, 0) << Describe(report);
+    // Unreadable only when the magic itself was hit.
+    EXPECT_EQ(report.exit_code == 2, at < ledger::kBundleMagic.size())
+        << Describe(report);
+  }
+}
+
 TEST_F(TamperTest, DeletedEntryIsReportedMissing) {
   Build(Stage::kProposals);
   const uint64_t k = builder_->refs().canteen;
