@@ -23,6 +23,7 @@
 
 #include "api/cli/commands.h"
 #include "api/cli/data_dir.h"
+#include "api/demo/demo.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
@@ -1206,6 +1207,55 @@ TEST_F(ServerTest, DISABLED_MeasureAppendThroughputAndReadLatency) {
             << read_ms.size() << " reads of /v1/cycles meanwhile: median "
             << pct(0.5) << " ms, p99 " << pct(0.99) << " ms, max " << pct(1.0)
             << " ms\n";
+}
+
+// A measurement on the demo ledger (1,109 entries, docs/DEMO.md): every
+// append republishes a copy of a much larger state. Appends key
+// registrations signed by the demo's root key from 16 clients.
+TEST(DemoMeasureTest, DISABLED_AppendThroughputOnTheDemoLedger) {
+  ASSERT_OK(crypto::InitCrypto());
+  TempDir tmp;
+  const std::string data = tmp.Sub("demo");
+  std::ostringstream out;
+  ASSERT_OK(demo::Run({data, "", /*sync=*/false}, out));
+  auto root = cli::ReadKeyFile(cli::DataDir(data).root_key_path());
+  ASSERT_OK(root);
+  ServerOptions o;
+  o.data_dir = data;
+  o.port = 0;
+  auto server = Server::Start(o);
+  ASSERT_OK(server);
+  const uint16_t port = (*server)->port();
+  const std::string county =
+      Get(port, "/v1/cycles").Json()["cycles"][0]["jurisdiction"]["code"];
+  constexpr int kWriters = 16;
+  constexpr int kEach = 32;
+  std::vector<std::vector<std::string>> bodies(kWriters);
+  for (int w = 0; w < kWriters; ++w) {
+    for (int i = 0; i < kEach; ++i) {
+      const crypto::KeyPair key = crypto::GenerateKeyPair();
+      bodies[w].push_back(WireForm(testing::RegisterKey(
+          root->key_pair, key.public_key, schema::Role::MONITOR, county)));
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Client client(port);
+      for (const std::string& body : bodies[w]) {
+        Reply r = client.Send(http::verb::post, "/v1/entries", body,
+                              "application/json");
+        EXPECT_EQ(r.status, 201) << r.body;
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::cout << kWriters * kEach << " appends to the demo ledger in " << seconds
+            << " s = " << kWriters * kEach / seconds << " appends/s\n";
 }
 
 // ---------------------------------------------------------------------------
