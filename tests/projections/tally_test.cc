@@ -298,6 +298,33 @@ TEST_F(TieRoundTest, TheResultNamesTheTiedAndAFurtherRoundIsAmongThemOnly) {
             (std::vector<uint64_t>{r.canteen, r.kindergarten, r.barriers}));
 }
 
+TEST_F(TieRoundTest, AFurtherRoundWhereNobodyPassesLeavesTheSeatVacant) {
+  const auto& r = b_.refs();
+  ASSERT_OK(b_.Announce(r.round, {r.canteen, r.kindergarten},
+                        {r.barriers, r.lights}));
+  auto round2 = b_.OpenRoundOf(r.vote, 2, {r.barriers, r.lights}, 1, 27);
+  ASSERT_OK(round2);
+  // 14 and 13 approvals: neither is more than half of the 30 entitled.
+  const std::vector<BoxPlan> boxes = {
+      BoxPlan{"第二轮票箱", 27, 27, {{"AO", 14}, {"OA", 13}}}};
+  ASSERT_OK(b_.HoldBallot(*round2, {r.barriers, r.lights}, boxes, false, 1));
+  EXPECT_TRUE(Refused(
+      b_, b_.keys().secretariat,
+      [&](schema::Event::Builder e) {
+        auto a = e.initResultAnnounced();
+        a.setRound(*round2);
+        a.initElected(1).set(0, r.barriers);
+      },
+      "vote.result_mismatch"));
+  ASSERT_OK(b_.Announce(*round2, {}, {}, 1));
+  // Shortfall rule leaveVacant: the vote is settled with two projects.
+  projections::ViewQuery q;
+  auto cycles = projections::View(b_.state(), "cycles", q);
+  ASSERT_OK(cycles);
+  EXPECT_EQ((*cycles)["cycles"][0]["stage"], "supervision");
+  EXPECT_EQ((*cycles)["cycles"][0]["counts"]["elected"], 2);
+}
+
 // --- shortfall
 // ------------------------------------------------------------------
 
