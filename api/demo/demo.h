@@ -11,6 +11,7 @@
 // Library piaojue_demo.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -112,6 +113,15 @@ struct SatisfactionFacts {
 const std::vector<SelectionFacts>& SelectionVotes();
 // The three satisfaction votes, in the same order.
 const std::vector<SatisfactionFacts>& SatisfactionVotes();
+
+// Marks per ballotsRecorded entry stay well under the 64 KiB entry limit
+// (ledger::kMaxEntrySize, which also holds the envelope and signature).
+inline constexpr size_t kMaxMarksPerPart = 60'000;
+
+// How many ballotsRecorded parts the demo records a box of `ballots`
+// ballots of `width` marks each in: at least `at_least`, and enough that no
+// part holds more than kMaxMarksPerPart marks.
+size_t PartsFor(size_t ballots, size_t width, size_t at_least);
 
 // How many proposals each cycle receives (county, 柳林镇, 石门乡).
 inline constexpr int kCountyProposals = 300;

@@ -1,5 +1,7 @@
 // The story's known inputs: who votes, how the ballots fall, box by box.
 // Everything the story publishes about the votes follows from these tables.
+#include <algorithm>
+
 #include "api/demo/demo.h"
 
 namespace piaojue::demo {
@@ -29,6 +31,11 @@ Result<Stage> ParseStage(std::string_view name) {
       "--until must be one of collection, screening, vote, supervision, "
       "evaluation; got \"" +
       std::string(name) + "\"");
+}
+
+size_t PartsFor(size_t ballots, size_t width, size_t at_least) {
+  const size_t per_part = std::max<size_t>(1, kMaxMarksPerPart / width);
+  return std::max(at_least, (ballots + per_part - 1) / per_part);
 }
 
 const std::vector<SelectionFacts>& SelectionVotes() {

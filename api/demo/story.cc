@@ -32,8 +32,6 @@ using schema::Role;
 
 constexpr int64_t kFenPerWan = 1'000'000;  // 1万元 = 10,000 yuan
 constexpr int64_t kMinute = 60 * 1000;
-// Marks per ballotsRecorded entry stay well under the 64 KiB entry limit.
-constexpr size_t kMaxMarksPerPart = 60'000;
 
 std::string Replace(std::string text, std::string_view key,
                     const std::string& value) {
@@ -697,9 +695,7 @@ Status Story::RecordBoxes(Stage stage, int place, uint64_t round, int64_t at,
       here.emplace_back(width, static_cast<char>(projections::kMarkApprove));
     }
     std::sort(here.begin(), here.end());
-    const size_t per_part_max = std::max<size_t>(1, kMaxMarksPerPart / width);
-    const size_t parts = std::max<size_t>(
-        b.parts, (here.size() + per_part_max - 1) / per_part_max);
+    const size_t parts = PartsFor(here.size(), width, b.parts);
     for (size_t part = 0; part < parts; ++part) {
       const size_t from = here.size() * part / parts;
       const size_t to = here.size() * (part + 1) / parts;

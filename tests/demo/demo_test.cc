@@ -587,6 +587,16 @@ TEST(DemoRunTest, RefusesALedgerThatIsNotTheDemos) {
   EXPECT_EQ((*l)->size(), 1u);
 }
 
+TEST(DemoRunTest, LargeBoxesAreSplitIntoPartsThatFitAnEntry) {
+  // 5,000 ballots of 13 marks: 65,000 bytes, more than one entry can hold.
+  const size_t parts = PartsFor(5000, 13, 1);
+  EXPECT_EQ(parts, 2u);
+  EXPECT_LE((5000 + parts - 1) / parts * 13, kMaxMarksPerPart);
+  EXPECT_LT(kMaxMarksPerPart, ledger::kMaxEntrySize);
+  EXPECT_EQ(PartsFor(80, 12, 2), 2u);  // counted at two tables
+  EXPECT_EQ(PartsFor(0, 12, 1), 1u);   // an empty box: one part
+}
+
 TEST(DemoRunTest, RejectsAnUnknownStage) {
   testing::TempDir dir;
   std::ostringstream out;
