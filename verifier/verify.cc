@@ -531,6 +531,12 @@ VerifyReport Verify(const VerifyOptions& options) {
     }
   }
   if (!watched) watch_checkpoints();
+  if (checker.size() == 0 && !checker.failure() && !report.failure &&
+      limit > 0) {
+    // Not even genesis: nothing says whose log this is.
+    report.failure = Failure{0, "index", "1 entry (genesis)", "0 entries",
+                             "the log is empty: entry 0 (genesis) is missing"};
+  }
 
   report.entries = checker.size();
   report.root = Hex(checker.root());

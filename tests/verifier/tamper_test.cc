@@ -281,6 +281,13 @@ TEST_F(TamperTest, DeletedEntryIsReportedMissing) {
   ExpectInvalidAt(VerifyPath(path, vkey_), k, "index");
 }
 
+TEST_F(TamperTest, EmptyLogIsInvalid) {
+  Build(Stage::kDeployment);
+  const std::string path = tmp_.Sub("empty.bundle");
+  WriteBundleFile(path, {}, SignCheckpoint(entries_, builder_->log_key(), 0));
+  ExpectInvalidAt(VerifyPath(path, vkey_), 0, "index");
+}
+
 TEST_F(TamperTest, DeletedLastEntryIsCaughtByTheCheckpoint) {
   Build(Stage::kProposals);
   std::vector<std::string> tampered = entries_;
