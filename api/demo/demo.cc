@@ -27,6 +27,11 @@ Status Run(const Options& options, std::ostream& out) {
     if (size == writer.story_size()) {
       out << "the demo ledger in " << options.data << " is complete (" << size
           << " entries); nothing to do\n";
+    } else if (size > writer.story_size()) {
+      const uint64_t more = size - writer.story_size();
+      out << "the demo ledger in " << options.data << " is complete and holds "
+          << more << (more == 1 ? " entry" : " entries")
+          << " more, appended since; nothing to do\n";
     } else {
       out << "the demo ledger in " << options.data << " already holds " << size
           << " entries, through stage " << reached
