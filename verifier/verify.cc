@@ -20,6 +20,7 @@
 #include "projections/state.h"
 #include "projections/tally.h"
 #include "verifier/explain.h"
+#include "verifier/progress.h"
 #include "verifier/source.h"
 
 namespace piaojue::verifier {
@@ -325,51 +326,6 @@ class Collector {
   std::string genesis_checkpoint_key_;
 };
 
-// A one-line progress display on stderr, for long runs on a terminal only:
-// nothing when stderr is not a terminal (a pipe, a file, a CI log), nothing
-// for runs shorter than a second, and at most four updates a second.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled && isatty(2)) {}
-  void SetTotal(uint64_t total) { total_ = total; }
-  void Update(uint64_t n) {
-    if (!enabled_) return;
-    const auto now = Clock::now();
-    if (now - start_ < std::chrono::seconds(1) ||
-        now - last_ < std::chrono::milliseconds(250)) {
-      return;
-    }
-    last_ = now;
-    const double secs = std::chrono::duration<double>(now - start_).count();
-    const double rate = n / secs;
-    char line[160];
-    if (total_ >= n && total_ > 0) {
-      const double left = rate > 0 ? (total_ - n) / rate : 0;
-      std::snprintf(line, sizeof line,
-                    "\rverifying: %llu / %llu entries (%.0f%%), %.0f "
-                    "entries/s, %.0f s left   ",
-                    static_cast<unsigned long long>(n),
-                    static_cast<unsigned long long>(total_), 100.0 * n / total_,
-                    rate, left);
-    } else {
-      std::snprintf(line, sizeof line,
-                    "\rverifying: %llu entries, %.0f entries/s   ",
-                    static_cast<unsigned long long>(n), rate);
-    }
-    std::fputs(line, stderr);
-    shown_ = true;
-  }
-  void Done() {
-    if (shown_) std::fprintf(stderr, "\r%79s\r", "");
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-  uint64_t total_ = 0;
-  Clock::time_point start_ = Clock::now(), last_{};
-};
-
 }  // namespace
 
 VerifyReport Verify(const VerifyOptions& options) {
@@ -430,7 +386,7 @@ VerifyReport Verify(const VerifyOptions& options) {
                       : std::max(1u, std::thread::hardware_concurrency());
   const uint64_t limit = options.as_of.value_or(UINT64_MAX);
   const bool is_bundle = ledger::LooksLikeBundle(options.path);
-  Progress progress(!options.quiet);
+  Progress progress(!options.quiet, stderr);
 
   // A pipeline of batches: while the checker runs the in-order checks of one
   // batch on this thread, the next batch is decoded and its signatures are
