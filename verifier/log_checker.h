@@ -4,12 +4,18 @@
 // Feed entries in order with Add(); each call checks the entry completely
 // (canonical bytes, index, chain, time, author signature, nonce uniqueness,
 // authorization against the registry replayed so far, and — if a rules hook
-// is given — the cycle's rules), then folds it into the Merkle tree. The
-// first failure is sticky and names the entry index. Memory use is O(number
-// of distinct nonces + registry), never the entries themselves.
+// is given — the cycle's rules), then folds it into the Merkle tree; call
+// Finish() after the last one. The first failure is sticky and names the
+// entry at fault (see docs/VERIFY.md, "What each failure means", for how a
+// broken chain is placed). Memory use is O(number of distinct nonces +
+// registry), never the entries themselves.
 //
-// Signature checks are the expensive part; AddBatch() verifies a batch's
-// signatures on all cores before the in-order checks.
+// Decoding, signatures and the entries' hashes are the expensive part and
+// depend on nothing else: Precheck() does them for a batch on all cores, on
+// any thread, while AddPrechecked() runs the in-order checks of an earlier
+// batch. AddBatch() is the two in one call.
+//
+// Not thread-safe, except the static Precheck().
 #pragma once
 
 #include <cstdint>
