@@ -1,5 +1,6 @@
 // The public views (projections/views.h) with time travel, pagination and
 // diffs. See docs/API.md, "Views".
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "api/server/internal/handlers.h"
@@ -44,6 +45,14 @@ std::string QueryValue(const HttpRequest& request, const std::string& name) {
   return it == request.query.end() ? "" : it->second;
 }
 
+// A point in time: an unencoded '+' of a time zone ("…T09:00:00+08:00")
+// arrives as a space, and no as_of form contains a space, so take it back.
+std::string MomentParam(const HttpRequest& request, const std::string& name) {
+  std::string v = QueryValue(request, name);
+  std::replace(v.begin(), v.end(), ' ', '+');
+  return v;
+}
+
 Result<json> ViewAt(Service& service, std::string_view name,
                     projections::ViewQuery q, std::string_view as_of) {
   ASSIGN_OR_RETURN(Moment m, service.StateAt(as_of));
@@ -83,7 +92,7 @@ HttpResponse HandleView(Service& service, const HttpRequest& request,
                         std::string_view name, const PathRefs& refs) {
   auto q = QueryOf(request, refs);
   if (!q.ok()) return StatusResponse(q.status());
-  const std::string as_of = QueryValue(request, "as_of");
+  const std::string as_of = MomentParam(request, "as_of");
   auto view = ViewAt(service, name, *q, as_of);
   if (!view.ok()) return StatusResponse(view.status());
   Status s = Paginate(request, name, &*view);
@@ -98,7 +107,7 @@ HttpResponse HandleView(Service& service, const HttpRequest& request,
 
 HttpResponse HandleDiff(Service& service, const HttpRequest& request) {
   const std::string name = QueryValue(request, "view");
-  const std::string from = QueryValue(request, "from");
+  const std::string from = MomentParam(request, "from");
   if (name.empty() || from.empty()) {
     return ErrorResponse(400, "invalid_argument",
                          "a diff needs view= and from= (to= defaults to now)");
@@ -107,7 +116,7 @@ HttpResponse HandleDiff(Service& service, const HttpRequest& request) {
   if (!q.ok()) return StatusResponse(q.status());
   auto before = ViewAt(service, name, *q, from);
   if (!before.ok()) return StatusResponse(before.status());
-  auto after = ViewAt(service, name, *q, QueryValue(request, "to"));
+  auto after = ViewAt(service, name, *q, MomentParam(request, "to"));
   if (!after.ok()) return StatusResponse(after.status());
   return JsonResponse(Dump(projections::Diff(*before, *after)));
 }

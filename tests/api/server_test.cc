@@ -889,6 +889,10 @@ TEST_F(ServerTest, ViewsTravelInTimeByCountAndByInstant) {
   EXPECT_TRUE(earlier["cycles"].empty()) << earlier.dump();
   json at = Get(port_, "/v1/cycles?as_of=" + rfc3339(opened_at)).Json();
   ASSERT_EQ(at["cycles"].size(), 1u) << at.dump();
+  // The same instant with its '+' left unencoded.
+  std::string raw = rfc3339(opened_at);
+  raw.replace(raw.find("%2B"), 3, "+");
+  EXPECT_EQ(Get(port_, "/v1/cycles?as_of=" + raw).Json(), at);
   // A date means the end of that day in China time: everything so far.
   const projections::Date today = projections::DateFromMs(NowMs());
   json day =
