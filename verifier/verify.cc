@@ -58,6 +58,9 @@ class Collector {
     auto ev = e.event();
     const uint64_t i = e.index();
     switch (ev.which()) {
+      case schema::Event::VOTING_RULES_ADOPTED:
+        vote_cycles_[i] = ev.getVotingRulesAdopted().getCycle();
+        break;
       case schema::Event::ROUND_OPENED: {
         auto r = ev.getRoundOpened();
         RoundRecord rec;
@@ -153,6 +156,8 @@ class Collector {
       json r;
       r["round"] = ref;
       r["vote"] = round.vote;
+      const auto cycle = vote_cycles_.find(round.vote);
+      if (cycle != vote_cycles_.end()) r["cycle"] = cycle->second;
       r["number"] = round.number;
       r["purpose"] = rules.purpose == projections::VotePurpose::kSatisfaction
                          ? "satisfaction"
@@ -233,8 +238,12 @@ class Collector {
       }
       r["matchesPublished"] = mismatch.empty();
       if (!mismatch.empty() && !*failure) {
-        *failure = Failure{at, "recount", "", "",
-                           "round " + std::to_string(ref) + ": " + mismatch};
+        *failure =
+            Failure{at, "recount", "", "",
+                    (cycle != vote_cycles_.end()
+                         ? "cycle " + std::to_string(cycle->second) + ", "
+                         : std::string()) +
+                        "round " + std::to_string(ref) + ": " + mismatch};
       }
       rounds.push_back(std::move(r));
     }
@@ -322,7 +331,8 @@ class Collector {
   std::map<uint64_t, RoundRecord> rounds_;
   std::map<uint64_t, BoxRecord> boxes_;
   std::map<uint64_t, std::string> certified_, announced_;
-  std::map<uint64_t, std::string> titles_;  // proposal ref -> its title
+  std::map<uint64_t, std::string> titles_;    // proposal ref -> its title
+  std::map<uint64_t, uint64_t> vote_cycles_;  // vote ref -> its cycle
   std::string genesis_checkpoint_key_;
 };
 

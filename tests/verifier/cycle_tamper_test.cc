@@ -81,6 +81,8 @@ TEST_F(CycleTamperTest, HonestCycleIsValidAndRecountsToThePublishedResult) {
   // The fixture's hand-computed selection round.
   json round = RoundOf(report, refs.round);
   EXPECT_EQ(round["purpose"], "projectSelection");
+  EXPECT_EQ(round["cycle"], refs.cycle);
+  EXPECT_EQ(round["vote"], refs.vote);
   EXPECT_EQ(round["issued"], 27);
   EXPECT_EQ(round["collected"], 27);
   EXPECT_EQ(round["valid"], 26);
