@@ -1,7 +1,9 @@
 #include "api/cli/commands.h"
 
 #include <capnp/message.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -259,13 +261,53 @@ Status Checkpoint(const std::string& data, std::ostream& out) {
   return Status::Ok();
 }
 
+namespace {
+
+// A checkpoint of the head signed just now, and the size it commits to: what
+// a bundle or a proof is checked against.
+struct FreshCheckpoint {
+  std::string note;
+  uint64_t size = 0;
+};
+
+Result<FreshCheckpoint> SignFreshCheckpoint(ledger::Ledger& ledger) {
+  FreshCheckpoint out;
+  ASSIGN_OR_RETURN(out.note, ledger.SignCheckpoint());
+  ASSIGN_OR_RETURN(auto parsed, note::ParseNote(out.note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  out.size = cp.size;
+  return out;
+}
+
+// Writes `bytes` to `path` so that a reader sees the old file or the whole
+// new one: a temporary file in the same directory, fsync, rename.
+Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return IOError("cannot create " + tmp);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool ok = done == bytes.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return IOError("cannot write " + path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status Export(const ExportOptions& o, std::ostream& out) {
   DataDir dir(o.data);
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ledger::Ledger& ledger = session->ledger();
-  ASSIGN_OR_RETURN(std::string note, ledger.SignCheckpoint());
-  ASSIGN_OR_RETURN(auto parsed, note::ParseNote(note));
-  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  ASSIGN_OR_RETURN(FreshCheckpoint cp, SignFreshCheckpoint(ledger));
+  const std::string& note = cp.note;
   RETURN_IF_ERROR(
       ledger::WriteBundle(o.out_file, note, cp.size,
                           [&](uint64_t i) { return ledger.ReadEntry(i); }));
@@ -278,9 +320,8 @@ Status Prove(const ProveOptions& o, std::ostream& out) {
   DataDir dir(o.data);
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ledger::Ledger& ledger = session->ledger();
-  ASSIGN_OR_RETURN(std::string note, ledger.SignCheckpoint());
-  ASSIGN_OR_RETURN(auto parsed, note::ParseNote(note));
-  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  ASSIGN_OR_RETURN(FreshCheckpoint cp, SignFreshCheckpoint(ledger));
+  const std::string& note = cp.note;
   verifier::ProofSource src;
   src.size = cp.size;
   src.checkpoint = note;
@@ -292,10 +333,7 @@ Status Prove(const ProveOptions& o, std::ostream& out) {
   };
   ASSIGN_OR_RETURN(std::string bundle,
                    verifier::BuildProofBundle(o.record, src));
-  std::ofstream f(o.out_file, std::ios::binary | std::ios::trunc);
-  if (!(f << bundle) || !f.flush()) {
-    return IOError("cannot write " + o.out_file);
-  }
+  RETURN_IF_ERROR(WriteFileAtomically(o.out_file, bundle));
   out << "wrote the proof of record " << o.record << " against checkpoint "
       << cp.size << " to " << o.out_file << "\n";
   return Status::Ok();
