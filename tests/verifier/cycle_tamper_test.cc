@@ -14,40 +14,10 @@ namespace {
 using nlohmann::json;
 using piaojue::testing::CycleBuilder;
 using piaojue::testing::TestKey;
-using Stage = CycleBuilder::Stage;
 using namespace piaojue::verifier::testing;
 
-class CycleTamperTest : public ::testing::Test {
+class CycleTamperTest : public ForgeryTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(crypto::InitCrypto().ok()); }
-
-  void Build(Stage stage = Stage::kAll) {
-    builder_ = std::make_unique<CycleBuilder>(tmp_.Sub("data"));
-    Status s = builder_->BuildThrough(stage);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    entries_ = ReadEntries(builder_->ledger());
-    vkey_ = note::FormatVerifierKey(builder_->log_key().name,
-                                    builder_->log_key().key_pair.public_key);
-  }
-
-  std::string Publish(const std::vector<std::string>& entries,
-                      const std::string& name = "forged.bundle") {
-    const std::string path = tmp_.Sub(name);
-    WriteBundleFile(path, entries,
-                    SignCheckpoint(entries, builder_->log_key()));
-    return path;
-  }
-
-  // Entry `index` edited, re-signed by `author`, chain rebuilt, checkpoint
-  // re-signed: what an insider holding `author` and the log key can do.
-  std::string ForgeEntry(
-      uint64_t index, const crypto::KeyPair& author,
-      const std::function<void(schema::Event::Builder)>& edit) {
-    std::vector<std::string> forged = entries_;
-    forged[index] = Resign(forged[index], author, edit);
-    return Publish(Rechain(forged, index));
-  }
-
   static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
                               std::initializer_list<std::string> checks) {
     EXPECT_EQ(report.exit_code, 1) << Describe(report);
@@ -65,11 +35,6 @@ class CycleTamperTest : public ::testing::Test {
     ADD_FAILURE() << "no round " << round << " in the recount";
     return json::object();
   }
-
-  TempDir tmp_;
-  std::unique_ptr<CycleBuilder> builder_;
-  std::vector<std::string> entries_;
-  std::string vkey_;
 };
 
 TEST_F(CycleTamperTest, HonestCycleIsValidAndRecountsToThePublishedResult) {

@@ -18,44 +18,10 @@ namespace {
 
 using piaojue::testing::CycleBuilder;
 using piaojue::testing::TestKey;
-using Stage = CycleBuilder::Stage;
 using namespace piaojue::verifier::testing;
 
-class TamperTest : public ::testing::Test {
+class TamperTest : public ForgeryTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(crypto::InitCrypto().ok()); }
-
-  // Builds the fixture's cycle through `stage` and reads its entries.
-  void Build(Stage stage) {
-    builder_ = std::make_unique<CycleBuilder>(tmp_.Sub("data"));
-    Status s = builder_->BuildThrough(stage);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    entries_ = ReadEntries(builder_->ledger());
-    vkey_ = note::FormatVerifierKey(builder_->log_key().name,
-                                    builder_->log_key().key_pair.public_key);
-  }
-
-  // Writes `entries` as a bundle with a checkpoint of all of them signed by
-  // the log's own key (what an operator who forges would do).
-  std::string Publish(const std::vector<std::string>& entries,
-                      const std::string& name = "forged.bundle") {
-    const std::string path = tmp_.Sub(name);
-    WriteBundleFile(path, entries,
-                    SignCheckpoint(entries, builder_->log_key()));
-    return path;
-  }
-
-  // The fixture's entry `index`, re-signed by `author` after `edit`, with
-  // the chain rebuilt after it and a fresh checkpoint: a consistent forgery
-  // by whoever holds `author` and the log key.
-  std::string ForgeEntry(
-      uint64_t index, const crypto::KeyPair& author,
-      const std::function<void(schema::Event::Builder)>& edit) {
-    std::vector<std::string> forged = entries_;
-    forged[index] = Resign(forged[index], author, edit);
-    return Publish(Rechain(forged, index));
-  }
-
   static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
                               const std::string& check) {
     EXPECT_EQ(report.exit_code, 1) << Describe(report);
@@ -63,11 +29,6 @@ class TamperTest : public ::testing::Test {
     EXPECT_EQ(report.failure->index, index) << Describe(report);
     EXPECT_EQ(report.failure->check, check) << Describe(report);
   }
-
-  TempDir tmp_;
-  std::unique_ptr<CycleBuilder> builder_;
-  std::vector<std::string> entries_;
-  std::string vkey_;
 };
 
 // ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "tests/cycle_builder.h"
 #include "tests/test_util.h"
 #include "verifier/verify.h"
 
@@ -210,5 +211,52 @@ inline RunResult RunVerifyBinary(const std::vector<std::string>& args,
   result.err = ReadFile(err_path);
   return result;
 }
+
+// A fixture's cycle built into a real ledger, its entries read back, and the
+// forgeries an insider holding the log key could publish from them. Shared by
+// the tamper suites.
+class ForgeryTest : public ::testing::Test {
+ protected:
+  using Stage = piaojue::testing::CycleBuilder::Stage;
+
+  void SetUp() override { ASSERT_TRUE(crypto::InitCrypto().ok()); }
+
+  // Builds the fixture's cycle through `stage` and reads its entries.
+  void Build(Stage stage = Stage::kAll) {
+    builder_ =
+        std::make_unique<piaojue::testing::CycleBuilder>(tmp_.Sub("data"));
+    Status s = builder_->BuildThrough(stage);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    entries_ = ReadEntries(builder_->ledger());
+    vkey_ = note::FormatVerifierKey(builder_->log_key().name,
+                                    builder_->log_key().key_pair.public_key);
+  }
+
+  // Writes `entries` as a bundle with a checkpoint of all of them signed by
+  // the log's own key (what an operator who forges would do).
+  std::string Publish(const std::vector<std::string>& entries,
+                      const std::string& name = "forged.bundle") {
+    const std::string path = tmp_.Sub(name);
+    WriteBundleFile(path, entries,
+                    SignCheckpoint(entries, builder_->log_key()));
+    return path;
+  }
+
+  // The fixture's entry `index`, re-signed by `author` after `edit`, with
+  // the chain rebuilt after it and a fresh checkpoint: a consistent forgery
+  // by whoever holds `author` and the log key.
+  std::string ForgeEntry(
+      uint64_t index, const crypto::KeyPair& author,
+      const std::function<void(schema::Event::Builder)>& edit) {
+    std::vector<std::string> forged = entries_;
+    forged[index] = Resign(forged[index], author, edit);
+    return Publish(Rechain(forged, index));
+  }
+
+  piaojue::testing::TempDir tmp_;
+  std::unique_ptr<piaojue::testing::CycleBuilder> builder_;
+  std::vector<std::string> entries_;
+  std::string vkey_;
+};
 
 }  // namespace piaojue::verifier::testing
