@@ -1,6 +1,6 @@
 // State snapshots: the model as deterministic JSON.
 //
-//   snapshot = {"format": "piaojue-projections-snapshot/1",
+//   snapshot = {"format": "piaojue-projections-snapshot/2",
 //               "size": N, "lastEntryHash": hex(SHA-256 of entry N-1),
 //               "model": <every record, maps as [key, value] pairs>}
 //
@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "projections/internal/model.h"
+#include "projections/internal/rules.h"
 #include "projections/state.h"
 
 namespace piaojue::projections {
@@ -102,18 +103,159 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RectReportRec, entry, reported_on, completed,
                                    text)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RectificationRec, ref, project, ordered_on,
                                    deadline, requirements, reports)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KeyGrantRec, role, jurisdiction)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CorrectionRec, entry, target, owner, reason,
+                                   retraction, before, after)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Model, size, last_recorded_at_ms,
                                    last_entry_hash, origin, deployment_name,
-                                   jurisdictions, authors, key_holders, entries,
-                                   touches, cycles, proposals, votes,
-                                   deliberations, rounds, boxes, projects,
-                                   inspections, rectifications)
+                                   jurisdictions, authors, key_holders,
+                                   key_grants, entries, touches, cycles,
+                                   proposals, votes, deliberations, rounds,
+                                   boxes, projects, inspections, rectifications,
+                                   corrections, retracted_proposals)
+
+namespace {
+
+// The fields of `j` named in `keys` (those it has).
+nlohmann::json Pick(const nlohmann::json& j,
+                    std::initializer_list<const char*> keys) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const char* k : keys) {
+    if (j.contains(k)) out[k] = j.at(k);
+  }
+  return out;
+}
+
+template <typename Rec>
+const Rec* FindEntry(const std::vector<Rec>& v, uint64_t entry) {
+  for (const Rec& r : v) {
+    if (r.entry == entry) return &r;
+  }
+  return nullptr;
+}
+
+template <typename Rec>
+nlohmann::json Without(const Rec* rec,
+                       std::initializer_list<const char*> keys) {
+  if (rec == nullptr) return nullptr;
+  nlohmann::json j = *rec;
+  for (const char* k : keys) j.erase(k);
+  return j;
+}
+
+nlohmann::json TargetContent(const Model& m, uint64_t target) {
+  using Which = schema::Event::Which;
+  if (target >= m.entries.size()) return nullptr;
+  const uint64_t owner = m.entries[target].owner;
+  auto project = [&]() -> const ProjectRec* {
+    auto it = m.projects.find(owner);
+    return it == m.projects.end() ? nullptr : &it->second;
+  };
+  switch (m.entries[target].kind) {
+    case Which::CYCLE_OPENED:
+      if (!m.cycles.count(target)) return nullptr;
+      return Pick(m.cycles.at(target),
+                  {"year", "level", "title", "budget_fen", "project_count",
+                   "collection_start", "collection_end", "scope", "schedule"});
+    case Which::PROPOSAL_SUBMITTED:
+    case Which::PROPOSALS_MERGED:
+      if (!m.proposals.count(target)) return nullptr;
+      return Pick(m.proposals.at(target),
+                  {"cycle", "details", "proposer_type", "proposer_name",
+                   "channel", "receipt_ref", "merge_reason"});
+    case Which::SCREENING_DECIDED:
+      if (!m.proposals.count(owner)) return nullptr;
+      for (const ScreeningRec& r : m.proposals.at(owner).screening) {
+        if (r.entry == target) return Without(&r, {"entry"});
+      }
+      return nullptr;
+    case Which::CANDIDATE_LIST_FIXED:
+      for (const auto& [ref, c] : m.cycles) {
+        if (c.candidate_list == target) {
+          return Pick(c, {"candidates", "list_sent_on"});
+        }
+      }
+      return nullptr;
+    case Which::VOTING_RULES_ADOPTED:
+      return m.votes.count(target)
+                 ? Without(&m.votes.at(target), {"ref", "rounds"})
+                 : nullptr;
+    case Which::DELIBERATION_RECORDED:
+      return m.deliberations.count(target)
+                 ? Without(&m.deliberations.at(target), {"ref"})
+                 : nullptr;
+    case Which::ROUND_OPENED:
+      if (!m.rounds.count(target)) return nullptr;
+      return Pick(m.rounds.at(target),
+                  {"vote", "number", "items", "seats", "present"});
+    case Which::BALLOT_BOX_SEALED:
+      if (!m.boxes.count(target)) return nullptr;
+      return Pick(m.boxes.at(target), {"round", "label", "monitors"});
+    case Which::BALLOT_BOX_OPENED:
+      if (!m.boxes.count(owner) || m.boxes.at(owner).opened != target) {
+        return nullptr;
+      }
+      return Pick(m.boxes.at(owner),
+                  {"issued", "collected", "opened_monitors"});
+    case Which::IMPLEMENTATION_PLANNED:
+      if (project() == nullptr || project()->plan.entry != target) {
+        return nullptr;
+      }
+      return Without(&project()->plan, {"entry"});
+    case Which::PROGRESS_REPORTED:
+      return project()
+                 ? Without(FindEntry(project()->progress, target), {"entry"})
+                 : nullptr;
+    case Which::SUPERVISION_NOTICE_ISSUED:
+      return project()
+                 ? Without(FindEntry(project()->notices, target), {"entry"})
+                 : nullptr;
+    case Which::ADJUSTMENT_DECIDED:
+      return project()
+                 ? Without(FindEntry(project()->adjustments, target), {"entry"})
+                 : nullptr;
+    case Which::ACCEPTANCE_RECORDED:
+      return project()
+                 ? Without(FindEntry(project()->acceptances, target), {"entry"})
+                 : nullptr;
+    case Which::EVALUATION_SCORED:
+      return project()
+                 ? Without(FindEntry(project()->evaluations, target), {"entry"})
+                 : nullptr;
+    case Which::OPERATION_REVIEWED:
+      return project()
+                 ? Without(FindEntry(project()->reviews, target), {"entry"})
+                 : nullptr;
+    case Which::INSPECTION_RECORDED:
+      return m.inspections.count(target)
+                 ? Without(&m.inspections.at(target), {"ref"})
+                 : nullptr;
+    case Which::RECTIFICATION_ORDERED:
+      return m.rectifications.count(target)
+                 ? Without(&m.rectifications.at(target), {"ref", "reports"})
+                 : nullptr;
+    case Which::RECTIFICATION_REPORTED: {
+      auto it = m.rectifications.find(owner);
+      if (it == m.rectifications.end()) return nullptr;
+      return Without(FindEntry(it->second.reports, target), {"entry"});
+    }
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+std::string TargetContentJson(const Model& m, uint64_t target) {
+  return TargetContent(m, target).dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace internal
 
 namespace {
 
-constexpr std::string_view kSnapshotFormat = "piaojue-projections-snapshot/1";
+constexpr std::string_view kSnapshotFormat = "piaojue-projections-snapshot/2";
 
 using internal::kNoRef;
 using internal::Model;
@@ -176,8 +318,17 @@ Status CheckConsistent(const Model& m) {
   keyed(m.projects, "project");
   keyed(m.inspections, "inspection");
   keyed(m.rectifications, "rectification");
+  keyed(m.retracted_proposals, "retracted proposal");
+  for (const auto& [entry, c] : m.corrections) {
+    if (entry >= n || c.entry != entry || c.target >= entry || c.owner >= n) {
+      fail("correction " + std::to_string(entry) + " is out of place");
+    }
+  }
   for (const auto& [ref, c] : m.cycles) {
     for (uint64_t p : c.proposals) names(m.proposals, p, "cycle proposal");
+    for (uint64_t p : c.retracted_proposals) {
+      names(m.retracted_proposals, p, "retracted proposal");
+    }
     for (const internal::CandidateRec& cand : c.candidates) {
       names(m.proposals, cand.proposal, "candidate");
     }

@@ -42,6 +42,36 @@ Status CheckDetails(std::string_view rule, schema::ProposalDetails::Reader d) {
                    false);
 }
 
+// Once the first screening decision was made on a proposal, what the
+// reviewers judged is fixed: a correction may fix errata in the description,
+// the funding note, the expected completion or the proposer's particulars,
+// never change what the proposal is (RULES.md "Corrections").
+Status CheckSubstanceKept(const Model& m, const Ctx& ctx,
+                          schema::ProposalDetails::Reader d) {
+  const ProposalRec& old = m.proposals.at(ctx.index);
+  if (old.screening[0].entry == kNoRef) return Status::Ok();
+  const Details now = DetailsFrom(d);
+  const char* field = nullptr;
+  if (now.title != old.details.title) {
+    field = "title";
+  } else if (now.category != old.details.category) {
+    field = "category";
+  } else if (now.location != old.details.location) {
+    field = "location";
+  } else if (now.investment_fen != old.details.investment_fen) {
+    field = "estimated investment";
+  } else if (now.funding_source != old.details.funding_source) {
+    field = "funding source";
+  }
+  if (field == nullptr) return Status::Ok();
+  return Refused("correction.substance_frozen",
+                 std::string("the ") + field + " of " + Describe(m, ctx.index) +
+                     " cannot change: screening started on it with entry " +
+                     std::to_string(old.screening[0].entry) +
+                     "; only errata that keep its title, category, location, "
+                     "estimated investment and funding source are allowed");
+}
+
 }  // namespace
 
 Details DetailsFrom(schema::ProposalDetails::Reader d) {
@@ -183,6 +213,8 @@ Status CheckProposalSubmitted(const Model& m, const Ctx& ctx,
                    "a corrected proposal must stay in its cycle " +
                        std::to_string(m.proposals.at(ctx.index).cycle));
   }
+  if (ctx.replacing)
+    RETURN_IF_ERROR(CheckSubstanceKept(m, ctx, e.getDetails()));
   const CycleRec& c = m.cycles.at(e.getCycle());
   if (ctx.date < c.collection_start || c.collection_end < ctx.date) {
     return Refused("proposal.window",
@@ -239,7 +271,7 @@ Status CheckProposalsMerged(const Model& m, const Ctx& ctx,
                      "a corrected merge must keep its cycle and its sources; "
                      "retract it and merge again instead");
     }
-    return Status::Ok();
+    return CheckSubstanceKept(m, ctx, e.getDetails());
   }
   const CycleRec& c = m.cycles.at(e.getCycle());
   if (c.candidate_list != kNoRef) {

@@ -35,6 +35,10 @@ Status CheckRetraction(const Model& m, uint64_t target, int kind) {
       if (!c.proposals.empty()) {
         return InUse("the cycle already has proposals", c.proposals.front());
       }
+      if (!c.retracted_proposals.empty()) {
+        return InUse("the cycle received proposals, since retracted",
+                     c.retracted_proposals.front());
+      }
       if (!c.votes.empty())
         return InUse("the cycle has a vote", c.votes.front());
       if (!c.deliberations.empty()) {
@@ -155,9 +159,14 @@ void ApplyRetraction(Model& m, uint64_t target, int kind) {
       return;
     case Which::PROPOSAL_SUBMITTED:
     case Which::PROPOSALS_MERGED: {
+      // The proposal leaves the rules' world but not the funnel: it is kept
+      // as it stood, shown as retracted, and the counts keep it.
       ProposalRec& p = m.proposals.at(target);
       for (uint64_t s : p.sources) m.proposals.at(s).merged_into = kNoRef;
-      EraseValue(m.cycles.at(p.cycle).proposals, target);
+      CycleRec& c = m.cycles.at(p.cycle);
+      EraseValue(c.proposals, target);
+      c.retracted_proposals.push_back(target);
+      m.retracted_proposals[target] = std::move(p);
       m.proposals.erase(target);
       return;
     }
@@ -265,6 +274,8 @@ Ctx TargetContext(const Model& m, const Ctx& ctx, uint64_t target) {
   at.jurisdiction = m.entries[target].jurisdiction;
   at.replacing = true;
   at.by = ctx.index;
+  at.by_date = ctx.date;
+  at.author = ctx.author;
   return at;
 }
 
@@ -279,6 +290,30 @@ Status OwnerAlive(const Model& m, uint64_t target) {
                        std::to_string(owner) + ", which was retracted");
   }
   return Status::Ok();
+}
+
+// Who may correct what, beyond the authorization (which lets any role that
+// may author the target correct it): a proposal on which screening started
+// is held by the government office that conducts the preliminary selection,
+// so only that office corrects or retracts it from then on (RULES.md "Who
+// may correct what").
+Status CheckResponsibleOffice(const Model& m, const Ctx& ctx, uint64_t target,
+                              int kind) {
+  if (kind != Which::PROPOSAL_SUBMITTED && kind != Which::PROPOSALS_MERGED) {
+    return Status::Ok();
+  }
+  const ProposalRec& p = m.proposals.at(target);
+  if (p.screening[0].entry == kNoRef) return Status::Ok();
+  if (HoldsRole(m, ctx.author, schema::Role::GOVERNMENT_OFFICE,
+                ctx.jurisdiction)) {
+    return Status::Ok();
+  }
+  return Refused("correction.responsible_office",
+                 "screening of " + Describe(m, target) +
+                     " started with entry " +
+                     std::to_string(p.screening[0].entry) +
+                     "; from then on only the government office "
+                     "(governmentOffice) may correct or retract it");
 }
 
 }  // namespace
@@ -321,6 +356,7 @@ Status CheckCorrection(const Model& m, const Ctx& ctx,
                        std::to_string(meta.corrections.back()));
   }
   RETURN_IF_ERROR(OwnerAlive(m, target));
+  RETURN_IF_ERROR(CheckResponsibleOffice(m, ctx, target, meta.kind));
   if (e.isRetraction()) return CheckRetraction(m, target, meta.kind);
   auto replacement = e.getReplacement();
   if (static_cast<int>(replacement.which()) != meta.kind) {
@@ -335,6 +371,13 @@ Status CheckCorrection(const Model& m, const Ctx& ctx,
 void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
   const uint64_t target = e.getTarget();
   const uint64_t owner = OwnerOf(m, target);
+  CorrectionRec rec;
+  rec.entry = ctx.index;
+  rec.target = target;
+  rec.owner = owner;
+  rec.reason = e.getReason().cStr();
+  rec.retraction = e.isRetraction();
+  rec.before = TargetContentJson(m, target);
   m.entries[target].corrections.push_back(ctx.index);
   m.entries[ctx.index].owner = owner;
   if (e.isRetraction()) {
@@ -342,10 +385,13 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
     const int kind = m.entries[target].kind;
     m.entries[target].retracted = true;
     ApplyRetraction(m, target, kind);
-    return;
+    rec.after = "null";
+  } else {
+    m.Touched(owner, ctx.index, "corrected");
+    ApplyEvent(m, TargetContext(m, ctx, target), e.getReplacement());
+    rec.after = TargetContentJson(m, target);
   }
-  m.Touched(owner, ctx.index, "corrected");
-  ApplyEvent(m, TargetContext(m, ctx, target), e.getReplacement());
+  m.corrections[ctx.index] = std::move(rec);
 }
 
 }  // namespace piaojue::projections::internal

@@ -87,8 +87,11 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
     }
     case Which::KEY_REGISTERED: {
       auto k = e.getKeyRegistered();
-      m.key_holders[crypto::ToHex(crypto::Bytes(
-          k.getKey().begin(), k.getKey().size()))] = k.getHolder().cStr();
+      const std::string key =
+          crypto::ToHex(crypto::Bytes(k.getKey().begin(), k.getKey().size()));
+      m.key_holders[key] = k.getHolder().cStr();
+      m.key_grants[key].push_back(KeyGrantRec{static_cast<int>(k.getRole()),
+                                              k.getJurisdiction().cStr()});
       return;
     }
     case Which::KEY_REVOKED:
@@ -181,6 +184,8 @@ Ctx ContextOf(const ledger::EntryView& entry) {
   ctx.date = DateFromMs(entry.recorded_at_ms());
   ctx.jurisdiction = entry.authored().getJurisdiction().cStr();
   ctx.by = entry.index();
+  ctx.by_date = ctx.date;
+  ctx.author = crypto::ToHex(crypto::AsBytes(entry.author_key()));
   return ctx;
 }
 

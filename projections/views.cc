@@ -1,7 +1,10 @@
 // The view dispatcher, shared JSON helpers and the audit view.
 #include "projections/views.h"
 
+#include <algorithm>
 #include <exception>
+#include <map>
+#include <set>
 
 #include "ledger/entry.h"
 #include "ledger/schema/piaojue.capnp.h"
@@ -33,6 +36,157 @@ json CorrectionsJson(const Model& m, uint64_t entry) {
   json out = json::array();
   if (entry < m.entries.size()) {
     for (uint64_t c : m.entries[entry].corrections) out.push_back(c);
+  }
+  return out;
+}
+
+namespace {
+
+std::string CamelCase(const std::string& snake) {
+  std::string out;
+  bool upper = false;
+  for (char c : snake) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 32)
+                                                : c);
+    upper = false;
+  }
+  return out;
+}
+
+bool IsDateField(const std::string& key) {
+  static const std::set<std::string> kDates = {"collection_start",
+                                               "collection_end",
+                                               "expected_completion",
+                                               "list_sent_on",
+                                               "adopted_on",
+                                               "held_on",
+                                               "as_of",
+                                               "issued_on",
+                                               "due_by",
+                                               "decided_on",
+                                               "new_completion",
+                                               "accepted_on",
+                                               "reviewed_on",
+                                               "inspected_on",
+                                               "ordered_on",
+                                               "deadline",
+                                               "reported_on",
+                                               "due",
+                                               "announced_on",
+                                               "voided_on"};
+  return kDates.count(key) > 0;
+}
+
+// A stored value as the views show it: dates as "YYYY-MM-DD" (null when
+// unset), enumerations by their schema names, the rest as stored.
+json ShownValue(const std::string& key, const json& v) {
+  if (IsDateField(key) && v.is_array() && v.size() == 3) {
+    const Date d{v[0].get<int32_t>(), v[1].get<int32_t>(), v[2].get<int32_t>()};
+    return DateJson(d);
+  }
+  if (!v.is_number_integer()) return v;
+  const int n = v.get<int>();
+  if (key == "category") return EnumName<schema::Category>(n);
+  if (key == "funding_source") return EnumName<schema::FundingSource>(n);
+  if (key == "proposer_type") return EnumName<schema::ProposerType>(n);
+  if (key == "channel") return EnumName<schema::Channel>(n);
+  if (key == "outcome") return EnumName<schema::ScreeningOutcome>(n);
+  if (key == "reason_code") return EnumName<schema::ReasonCode>(n);
+  if (key == "level") return EnumName<schema::Level>(n);
+  if (key == "purpose") return EnumName<schema::VotePurpose>(n);
+  if (key == "pass_base") return EnumName<schema::PassBase>(n);
+  return v;
+}
+
+// The leaves of a stored record: objects are walked by key, arrays of
+// objects by index ("schedule[1].due"); any other value is a leaf.
+void Leaves(const json& v, const std::string& path, const std::string& key,
+            std::map<std::string, json>* out) {
+  const bool objects = v.is_array() && !v.empty() &&
+                       std::all_of(v.begin(), v.end(),
+                                   [](const json& e) { return e.is_object(); });
+  if (v.is_object() && !(IsDateField(key))) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const std::string name = CamelCase(it.key());
+      Leaves(it.value(), path.empty() ? name : path + "." + name, it.key(),
+             out);
+    }
+  } else if (objects) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      Leaves(v[i], path + "[" + std::to_string(i) + "]", key, out);
+    }
+  } else {
+    (*out)[path] = ShownValue(key, v);
+  }
+}
+
+// What a correction changed: every field whose value differs, with the value
+// before (the original, or the previous correction's) and after.
+json ChangesJson(const CorrectionRec& c) {
+  const json before = json::parse(c.before, nullptr, false);
+  const json after = json::parse(c.after, nullptr, false);
+  // A retraction: every field goes from its value to null.
+  std::map<std::string, json> from, to;
+  if (before.is_object()) Leaves(before, "", "", &from);
+  if (!c.retraction && after.is_object()) Leaves(after, "", "", &to);
+  json out = json::array();
+  for (const auto& [field, value] : to) {
+    auto it = from.find(field);
+    json was = it == from.end() ? json(nullptr) : it->second;
+    if (was != value) {
+      out.push_back(json{{"field", field}, {"from", was}, {"to", value}});
+    }
+  }
+  for (const auto& [field, value] : from) {
+    if (!to.count(field)) {
+      out.push_back(json{{"field", field}, {"from", value}, {"to", nullptr}});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+json CorrectionJson(const Model& m, uint64_t correction) {
+  auto it = m.corrections.find(correction);
+  if (it == m.corrections.end() || correction >= m.entries.size()) {
+    return json{{"entry", correction}};
+  }
+  const CorrectionRec& c = it->second;
+  const EntryMeta& e = m.entries[correction];
+  return json{{"entry", c.entry},
+              {"target", c.target},
+              {"kind", c.retraction ? "retraction" : "replacement"},
+              {"reason", c.reason},
+              {"by", AuthorJson(m, correction)},
+              {"recordedAtMs", e.recorded_at_ms},
+              {"recordedOn", FormatDate(DateFromMs(e.recorded_at_ms))},
+              {"changes", ChangesJson(c)}};
+}
+
+json CorrectionHistoryJson(const Model& m, uint64_t entry) {
+  json out = json::array();
+  if (entry < m.entries.size()) {
+    for (uint64_t c : m.entries[entry].corrections) {
+      out.push_back(CorrectionJson(m, c));
+    }
+  }
+  return out;
+}
+
+json RetractedPartsJson(const Model& m, uint64_t owner) {
+  json out = json::array();
+  for (const auto& [entry, c] : m.corrections) {
+    if (c.owner == owner && c.target != owner && c.retraction) {
+      json row = CorrectionJson(m, entry);
+      row["targetKind"] = ledger::EventKindName(
+          static_cast<schema::Event::Which>(m.entries[c.target].kind));
+      out.push_back(std::move(row));
+    }
   }
   return out;
 }
@@ -91,6 +245,7 @@ Result<json> AuditView(const Model& m, const ViewQuery& q) {
              {"retracted", e.retracted},
              {"corrections", CorrectionsJson(m, t.entry)}};
     if (e.kind == Which::CORRECTION) {
+      row["correction"] = CorrectionJson(m, t.entry);
       // Which entry the correction changed (the record or one of its
       // sub-records, e.g. one screening decision).
       for (const Touch& other : it->second) {

@@ -27,8 +27,23 @@ std::string StageKey(int stage) {
 }
 
 // The proposals submitted directly (not merges) that a record stands for.
+// A proposal of the funnel: live, or kept as it stood when retracted.
+const ProposalRec& AnyProposal(const Model& m, uint64_t ref) {
+  auto it = m.proposals.find(ref);
+  return it != m.proposals.end() ? it->second : m.retracted_proposals.at(ref);
+}
+
+// Every proposal of the cycle, live or retracted, in log order.
+std::vector<uint64_t> FunnelRefs(const CycleRec& c) {
+  std::vector<uint64_t> refs = c.proposals;
+  refs.insert(refs.end(), c.retracted_proposals.begin(),
+              c.retracted_proposals.end());
+  std::sort(refs.begin(), refs.end());
+  return refs;
+}
+
 void Origins(const Model& m, uint64_t ref, std::set<uint64_t>* out) {
-  const ProposalRec& p = m.proposals.at(ref);
+  const ProposalRec& p = AnyProposal(m, ref);
   if (!p.merged) {
     out->insert(ref);
     return;
@@ -58,6 +73,17 @@ json EligibilityJson(const Eligibility& e) {
 }
 
 json FateJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
+  if (m.entries[p.ref].retracted) {
+    // Shown as a retraction, with what the proposal had reached.
+    const uint64_t by = m.entries[p.ref].corrections.back();
+    json fate = CorrectionJson(m, by);
+    fate.erase("changes");
+    fate["status"] = "retracted";
+    if (int stage = RejectedAt(p); stage != 0) {
+      fate["rejectedAt"] = StageKey(stage);
+    }
+    return fate;
+  }
   if (p.merged_into != kNoRef) {
     return json{{"status", "merged"}, {"into", p.merged_into}};
   }
@@ -100,7 +126,8 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
              {"reasonText", r.reason_text},
              {"eligibility", EligibilityJson(r.eligibility)},
              {"decidedBy", AuthorJson(m, r.entry)},
-             {"corrections", CorrectionsJson(m, r.entry)}});
+             {"corrections", CorrectionsJson(m, r.entry)},
+             {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
   std::set<uint64_t> origins;
   Origins(m, p.ref, &origins);
@@ -122,7 +149,10 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
          {"origins", std::vector<uint64_t>(origins.begin(), origins.end())},
          {"screening", std::move(screening)},
          {"fate", FateJson(m, c, p)},
-         {"corrections", CorrectionsJson(m, p.ref)}};
+         {"retracted", m.entries[p.ref].retracted},
+         {"retractedDecisions", RetractedPartsJson(m, p.ref)},
+         {"corrections", CorrectionsJson(m, p.ref)},
+         {"correctionHistory", CorrectionHistoryJson(m, p.ref)}};
   if (p.merged) j["mergeReason"] = p.merge_reason;
   return j;
 }
@@ -143,8 +173,8 @@ Result<json> CyclesView(const Model& m, const ViewQuery&) {
                               {"mustBeAccepted", rule.must_be_accepted}});
     }
     size_t submitted = 0, merges = 0, rejected = 0, elected = 0;
-    for (uint64_t p : c.proposals) {
-      const ProposalRec& rec = m.proposals.at(p);
+    for (uint64_t p : FunnelRefs(c)) {
+      const ProposalRec& rec = AnyProposal(m, p);
       (rec.merged ? merges : submitted) += 1;
       rejected += RejectedAt(rec) != 0;
       elected += rec.elected_round != kNoRef;
@@ -165,13 +195,15 @@ Result<json> CyclesView(const Model& m, const ViewQuery&) {
              {"counts", json{{"proposals", submitted},
                              {"merges", merges},
                              {"rejected", rejected},
+                             {"retracted", c.retracted_proposals.size()},
                              {"candidates", c.candidates.size()},
                              {"elected", elected},
                              {"votes", c.votes.size()}}},
              {"candidateList", c.candidate_list},
              {"selectionVote", c.selection_vote},
              {"votes", c.votes},
-             {"corrections", CorrectionsJson(m, ref)}});
+             {"corrections", CorrectionsJson(m, ref)},
+             {"correctionHistory", CorrectionHistoryJson(m, ref)}});
   }
   return json{{"cycles", std::move(cycles)}};
 }
@@ -186,8 +218,11 @@ Result<json> FunnelView(const Model& m, const ViewQuery& q) {
   }
   json by_channel = json::object();
   size_t submitted = 0, merges = 0, retired = 0, candidates = 0, elected = 0;
-  for (uint64_t ref : c->proposals) {
-    const ProposalRec& p = m.proposals.at(ref);
+  for (uint64_t ref : FunnelRefs(*c)) {
+    // A retracted proposal stays in the funnel and in every count it was
+    // in (its screening decisions were made); it ends nowhere.
+    const ProposalRec& p = AnyProposal(m, ref);
+    const bool retracted = m.entries[ref].retracted;
     proposals.push_back(ProposalJson(m, *c, p));
     (p.merged ? merges : submitted) += 1;
     retired += p.merged_into != kNoRef;
@@ -199,7 +234,7 @@ Result<json> FunnelView(const Model& m, const ViewQuery& q) {
         const ScreeningRec& r = p.screening[s - 1];
         json& row = by_stage[StageKey(s)];
         if (r.entry == kNoRef) {
-          row["pending"] = row["pending"].get<int>() + 1;
+          if (!retracted) row["pending"] = row["pending"].get<int>() + 1;
           break;
         }
         const char* key = r.outcome == kAdvance ? "advanced" : "rejected";
@@ -210,13 +245,15 @@ Result<json> FunnelView(const Model& m, const ViewQuery& q) {
     if (!p.merged) {
       // Channels are credited through merges: where did proposals received
       // through each channel end up?
-      const ProposalRec& fin = m.proposals.at(Final(m, ref));
+      const ProposalRec& fin = retracted ? p : m.proposals.at(Final(m, ref));
       json& row = by_channel[EnumName<schema::Channel>(p.channel)];
       if (row.is_null())
         row = json{{"submitted", 0}, {"candidates", 0}, {"elected", 0}};
       row["submitted"] = row["submitted"].get<int>() + 1;
-      if (fin.candidate) row["candidates"] = row["candidates"].get<int>() + 1;
-      if (fin.elected_round != kNoRef) {
+      if (fin.candidate && !retracted) {
+        row["candidates"] = row["candidates"].get<int>() + 1;
+      }
+      if (fin.elected_round != kNoRef && !retracted) {
         row["elected"] = row["elected"].get<int>() + 1;
       }
     }
@@ -227,6 +264,7 @@ Result<json> FunnelView(const Model& m, const ViewQuery& q) {
               {"totals", json{{"submitted", submitted},
                               {"merges", merges},
                               {"retiredByMerge", retired},
+                              {"retracted", c->retracted_proposals.size()},
                               {"byStage", std::move(by_stage)},
                               {"candidates", candidates},
                               {"elected", elected},
@@ -251,13 +289,16 @@ Result<json> CandidatesView(const Model& m, const ViewQuery& q) {
              {"location", p.details.location},
              {"channel", EnumName<schema::Channel>(p.channel)},
              {"elected", p.elected_round != kNoRef},
-             {"electedRound", p.elected_round}});
+             {"electedRound", p.elected_round},
+             {"proposalCorrections", CorrectionHistoryJson(m, cand.proposal)}});
   }
-  return json{{"cycle", c->ref},
-              {"listEntry", c->candidate_list},
-              {"sentToDeputiesOn", DateJson(c->list_sent_on)},
-              {"candidates", std::move(list)},
-              {"corrections", CorrectionsJson(m, c->candidate_list)}};
+  return json{
+      {"cycle", c->ref},
+      {"listEntry", c->candidate_list},
+      {"sentToDeputiesOn", DateJson(c->list_sent_on)},
+      {"candidates", std::move(list)},
+      {"corrections", CorrectionsJson(m, c->candidate_list)},
+      {"correctionHistory", CorrectionHistoryJson(m, c->candidate_list)}};
 }
 
 }  // namespace piaojue::projections::internal

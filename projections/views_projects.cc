@@ -24,7 +24,8 @@ json PlanJson(const Model& m, const PlanRec& plan) {
               {"plan", plan.plan},
               {"budget", MoneyJson(plan.budget_fen)},
               {"milestones", std::move(milestones)},
-              {"corrections", CorrectionsJson(m, plan.entry)}};
+              {"corrections", CorrectionsJson(m, plan.entry)},
+              {"correctionHistory", CorrectionHistoryJson(m, plan.entry)}};
 }
 
 json ProgressJson(const Model& m, const ProjectRec& p) {
@@ -35,14 +36,16 @@ json ProgressJson(const Model& m, const ProjectRec& p) {
       evidence.push_back(json{
           {"sha256", a.sha256}, {"name", a.name}, {"mediaType", a.media_type}});
     }
-    out.push_back(json{{"entry", r.entry},
-                       {"asOf", DateJson(r.as_of)},
-                       {"percentBp", r.percent_bp},
-                       {"spent", MoneyJson(r.spent_fen)},
-                       {"started", r.started},
-                       {"narrative", r.narrative},
-                       {"evidence", std::move(evidence)},
-                       {"corrections", CorrectionsJson(m, r.entry)}});
+    out.push_back(
+        json{{"entry", r.entry},
+             {"asOf", DateJson(r.as_of)},
+             {"percentBp", r.percent_bp},
+             {"spent", MoneyJson(r.spent_fen)},
+             {"started", r.started},
+             {"narrative", r.narrative},
+             {"evidence", std::move(evidence)},
+             {"corrections", CorrectionsJson(m, r.entry)},
+             {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
   return out;
 }
@@ -66,20 +69,24 @@ json SupervisionJson(const Model& m, const ProjectRec& p) {
   json inspections = json::array();
   for (uint64_t ref : p.inspections) {
     const InspectionRec& r = m.inspections.at(ref);
-    inspections.push_back(json{{"ref", ref},
-                               {"inspectedOn", DateJson(r.inspected_on)},
-                               {"group", r.group},
-                               {"findings", r.findings},
-                               {"projects", r.projects},
-                               {"corrections", CorrectionsJson(m, ref)}});
+    inspections.push_back(
+        json{{"ref", ref},
+             {"inspectedOn", DateJson(r.inspected_on)},
+             {"group", r.group},
+             {"findings", r.findings},
+             {"projects", r.projects},
+             {"corrections", CorrectionsJson(m, ref)},
+             {"correctionHistory", CorrectionHistoryJson(m, ref)}});
   }
   json notices = json::array();
   for (const NoticeRec& r : p.notices) {
-    notices.push_back(json{{"entry", r.entry},
-                           {"issuedOn", DateJson(r.issued_on)},
-                           {"dueBy", DateJson(r.due_by)},
-                           {"text", r.text},
-                           {"corrections", CorrectionsJson(m, r.entry)}});
+    notices.push_back(
+        json{{"entry", r.entry},
+             {"issuedOn", DateJson(r.issued_on)},
+             {"dueBy", DateJson(r.due_by)},
+             {"text", r.text},
+             {"corrections", CorrectionsJson(m, r.entry)},
+             {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
   json adjustments = json::array();
   for (const AdjustmentRec& r : p.adjustments) {
@@ -93,15 +100,18 @@ json SupervisionJson(const Model& m, const ProjectRec& p) {
              {"newBudget", r.new_budget_fen == 0 ? json(nullptr)
                                                  : MoneyJson(r.new_budget_fen)},
              {"newCompletion", DateJson(r.new_completion)},
-             {"corrections", CorrectionsJson(m, r.entry)}});
+             {"corrections", CorrectionsJson(m, r.entry)},
+             {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
   json acceptances = json::array();
   for (const AcceptanceRec& r : p.acceptances) {
-    acceptances.push_back(json{{"entry", r.entry},
-                               {"acceptedOn", DateJson(r.accepted_on)},
-                               {"passed", r.passed},
-                               {"notes", r.notes},
-                               {"corrections", CorrectionsJson(m, r.entry)}});
+    acceptances.push_back(
+        json{{"entry", r.entry},
+             {"acceptedOn", DateJson(r.accepted_on)},
+             {"passed", r.passed},
+             {"notes", r.notes},
+             {"corrections", CorrectionsJson(m, r.entry)},
+             {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
   return json{{"inspections", std::move(inspections)},
               {"notices", std::move(notices)},
@@ -112,13 +122,15 @@ json SupervisionJson(const Model& m, const ProjectRec& p) {
 json EvaluationJson(const Model& m, const ProjectRec& p) {
   json scores = json::array();
   for (const EvaluationRec& r : p.evaluations) {
-    scores.push_back(json{{"entry", r.entry},
-                          {"cost", r.cost},
-                          {"benefit", r.benefit},
-                          {"overall", r.overall},
-                          {"evaluators", r.evaluators},
-                          {"notes", r.notes},
-                          {"corrections", CorrectionsJson(m, r.entry)}});
+    scores.push_back(
+        json{{"entry", r.entry},
+             {"cost", r.cost},
+             {"benefit", r.benefit},
+             {"overall", r.overall},
+             {"evaluators", r.evaluators},
+             {"notes", r.notes},
+             {"corrections", CorrectionsJson(m, r.entry)},
+             {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
   json grades = json::array();
   for (const GradeRec& g : p.grades) {
@@ -132,26 +144,32 @@ json EvaluationJson(const Model& m, const ProjectRec& p) {
     bool closed = false;
     for (const RectReportRec& rep : r.reports) {
       closed |= rep.completed;
-      reports.push_back(json{{"entry", rep.entry},
-                             {"reportedOn", DateJson(rep.reported_on)},
-                             {"completed", rep.completed},
-                             {"text", rep.text},
-                             {"corrections", CorrectionsJson(m, rep.entry)}});
+      reports.push_back(
+          json{{"entry", rep.entry},
+               {"reportedOn", DateJson(rep.reported_on)},
+               {"completed", rep.completed},
+               {"text", rep.text},
+               {"corrections", CorrectionsJson(m, rep.entry)},
+               {"correctionHistory", CorrectionHistoryJson(m, rep.entry)}});
     }
-    orders.push_back(json{{"ref", ref},
-                          {"orderedOn", DateJson(r.ordered_on)},
-                          {"deadline", DateJson(r.deadline)},
-                          {"requirements", r.requirements},
-                          {"status", closed ? "closed" : "open"},
-                          {"reports", std::move(reports)},
-                          {"corrections", CorrectionsJson(m, ref)}});
+    orders.push_back(
+        json{{"ref", ref},
+             {"orderedOn", DateJson(r.ordered_on)},
+             {"deadline", DateJson(r.deadline)},
+             {"requirements", r.requirements},
+             {"status", closed ? "closed" : "open"},
+             {"reports", std::move(reports)},
+             {"corrections", CorrectionsJson(m, ref)},
+             {"correctionHistory", CorrectionHistoryJson(m, ref)}});
   }
   json reviews = json::array();
   for (const ReviewRec& r : p.reviews) {
-    reviews.push_back(json{{"entry", r.entry},
-                           {"reviewedOn", DateJson(r.reviewed_on)},
-                           {"text", r.text},
-                           {"corrections", CorrectionsJson(m, r.entry)}});
+    reviews.push_back(
+        json{{"entry", r.entry},
+             {"reviewedOn", DateJson(r.reviewed_on)},
+             {"text", r.text},
+             {"corrections", CorrectionsJson(m, r.entry)},
+             {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
   json satisfaction = nullptr;
   if (!p.grades.empty()) {
@@ -174,6 +192,8 @@ json ProjectJson(const Model& m, const ProjectRec& p, Date as_of) {
       {"title", proposal.details.title},
       {"category", EnumName<schema::Category>(proposal.details.category)},
       {"location", proposal.details.location},
+      {"proposalCorrections", CorrectionHistoryJson(m, p.ref)},
+      {"retractedReports", RetractedPartsJson(m, p.ref)},
       {"electedRound", p.elected_round},
       {"plan", PlanJson(m, p.plan)},
       {"status", status.state},

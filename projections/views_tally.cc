@@ -54,21 +54,23 @@ json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
       issued += box.issued;
       collected += box.collected;
     }
-    boxes.push_back(json{{"ref", box.ref},
-                         {"label", box.label},
-                         {"monitors", box.monitors},
-                         {"opened", box.opened},
-                         {"openedBy", box.opened_monitors},
-                         {"issued", box.issued},
-                         {"collected", box.collected},
-                         {"collectedExceedsIssued", box.collected > box.issued},
-                         {"ballots", box.count.read + box.count.unreadable},
-                         {"valid", box.count.valid},
-                         {"invalid", box.count.invalid},
-                         {"unreadable", box.count.unreadable},
-                         {"partCount", box.part_count},
-                         {"parts", box.parts},
-                         {"corrections", CorrectionsJson(m, box.ref)}});
+    boxes.push_back(
+        json{{"ref", box.ref},
+             {"label", box.label},
+             {"monitors", box.monitors},
+             {"opened", box.opened},
+             {"openedBy", box.opened_monitors},
+             {"issued", box.issued},
+             {"collected", box.collected},
+             {"collectedExceedsIssued", box.collected > box.issued},
+             {"ballots", box.count.read + box.count.unreadable},
+             {"valid", box.count.valid},
+             {"invalid", box.count.invalid},
+             {"unreadable", box.count.unreadable},
+             {"partCount", box.part_count},
+             {"parts", box.parts},
+             {"corrections", CorrectionsJson(m, box.ref)},
+             {"correctionHistory", CorrectionHistoryJson(m, box.ref)}});
   }
   json ranking = json::array();
   for (size_t i = 0; i < outcome.ranking.size(); ++i) {
@@ -187,7 +189,8 @@ Result<json> TallyView(const Model& m, const ViewQuery& q) {
       {"items", v.items},
       {"adoptedOn", DateJson(v.adopted_on)},
       {"text", v.text},
-      {"corrections", CorrectionsJson(m, v.ref)}};
+      {"corrections", CorrectionsJson(m, v.ref)},
+      {"correctionHistory", CorrectionHistoryJson(m, v.ref)}};
   return json{{"vote", std::move(vote)}, {"rounds", std::move(rounds)}};
 }
 

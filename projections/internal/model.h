@@ -42,6 +42,27 @@ struct Touch {
   std::string relation;  // "created", "screened", "corrected", ...
 };
 
+// One role a key was registered with (keyRegistered), for the rules that
+// depend on who corrects what (RULES.md "Who may correct what").
+struct KeyGrantRec {
+  int role = 0;  // schema::Role
+  std::string jurisdiction;
+};
+
+// A correction as it is shown on the record it changed: the target's content
+// before and after (JSON texts of the model's sub-record, "null" once
+// retracted), so the views can show the original value next to the
+// corrected one. Who and when are the correction entry's author and time.
+struct CorrectionRec {
+  uint64_t entry = kNoRef;   // the correction
+  uint64_t target = kNoRef;  // the entry it corrects
+  uint64_t owner = kNoRef;   // the record the target belongs to
+  std::string reason;
+  bool retraction = false;
+  std::string before;
+  std::string after;
+};
+
 struct JurisdictionRec {
   std::string code;
   std::string name;
@@ -78,10 +99,11 @@ struct CycleRec {
   Date collection_start;
   Date collection_end;
   std::string scope;
-  std::vector<MilestoneRule> schedule;   // empty = the default schedule
-  std::vector<uint64_t> proposals;       // in order of creation
-  uint64_t candidate_list = kNoRef;      // the candidateListFixed entry
-  std::vector<CandidateRec> candidates;  // ballot order
+  std::vector<MilestoneRule> schedule;        // empty = the default schedule
+  std::vector<uint64_t> proposals;            // in order of creation
+  std::vector<uint64_t> retracted_proposals;  // kept for the funnel
+  uint64_t candidate_list = kNoRef;           // the candidateListFixed entry
+  std::vector<CandidateRec> candidates;       // ballot order
   Date list_sent_on;
   uint64_t selection_vote = kNoRef;
   std::vector<uint64_t> votes;
@@ -331,6 +353,7 @@ struct Model {
   std::map<std::string, JurisdictionRec> jurisdictions;
   std::vector<std::string> authors;  // key hex, in order of first use
   std::map<std::string, std::string> key_holders;  // key hex -> holder
+  std::map<std::string, std::vector<KeyGrantRec>> key_grants;  // key hex
   std::vector<EntryMeta> entries;
   std::map<uint64_t, std::vector<Touch>> touches;  // record ref -> touches
   std::map<uint64_t, CycleRec> cycles;
@@ -342,6 +365,10 @@ struct Model {
   std::map<uint64_t, ProjectRec> projects;
   std::map<uint64_t, InspectionRec> inspections;
   std::map<uint64_t, RectificationRec> rectifications;
+  // Corrections by their entry, and retracted proposals as they stood when
+  // retracted: a correction never erases what the views showed.
+  std::map<uint64_t, CorrectionRec> corrections;
+  std::map<uint64_t, ProposalRec> retracted_proposals;
 
   // Not serialized: rebuilt from `authors`.
   std::map<std::string, uint32_t> author_ids;

@@ -23,6 +23,15 @@ std::string EnumName(int value) {
   return EnumName(capnp::Schema::from<E>(), value);
 }
 json CorrectionsJson(const Model& m, uint64_t entry);
+// One correction as shown on the record it changed: entry, target, kind
+// ("replacement" / "retraction"), reason, by (AuthorJson), recordedAtMs,
+// recordedOn and changes ([{field, from, to}]); see VIEWS.md "Conventions".
+json CorrectionJson(const Model& m, uint64_t correction);
+// CorrectionJson of every correction of entry `entry`, in log order.
+json CorrectionHistoryJson(const Model& m, uint64_t entry);
+// The retracted sub-records of record `owner` (a screening decision, a
+// progress report...): CorrectionJson plus "targetKind".
+json RetractedPartsJson(const Model& m, uint64_t owner);
 // Who signed entry `entry`: {"key": hex, "holder": registered holder} (no
 // "holder" when the key's registration named none).
 json AuthorJson(const Model& m, uint64_t entry);

@@ -256,5 +256,218 @@ TEST(CycleCorrectionTest, ACorrectedWindowMustStillHoldTheProposalsReceived) {
   EXPECT_EQ((*cycles)["cycles"][0]["collection"]["end"], "2025-01-20");
 }
 
+// --- issue 9, item 11: a proposal's substance is frozen once screened -------
+
+// A replacement of the fixture's canteen proposal (entry refs().canteen) with
+// its original details, then changed by `tweak`.
+Fill CanteenReplacement(
+    CycleBuilder& b,
+    std::function<void(schema::ProposalDetails::Builder)> tweak = nullptr) {
+  const uint64_t cycle = b.refs().cycle;
+  const uint64_t target = b.refs().canteen;
+  auto original = ledger::EntryView::Parse(*b.ledger().ReadEntry(target));
+  EXPECT_TRUE(original.ok());
+  auto copy = std::make_shared<capnp::MallocMessageBuilder>();
+  copy->setRoot(original->event().getProposalSubmitted());
+  return [=](schema::Event::Builder e) {
+    auto s = e.initProposalSubmitted();
+    auto from = copy->getRoot<schema::ProposalSubmitted>().asReader();
+    s.setCycle(cycle);
+    s.setDetails(from.getDetails());
+    s.setProposerType(from.getProposerType());
+    s.setProposerName(from.getProposerName());
+    s.setChannel(from.getChannel());
+    s.setReceiptRef(from.getReceiptRef());
+    if (tweak) tweak(s.getDetails());
+  };
+}
+
+TEST(ProposalFreezeTest, IntakeCannotRewriteAnElectedProjectAfterTheVote) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kResultAnnounced));
+  const uint64_t canteen = b.refs().canteen;
+  // The attack: the portal's key renames the elected canteen to another
+  // project and multiplies its budget tenfold.
+  auto rewrite = CanteenReplacement(b, [](auto d) {
+    d.setTitle("新建城南公办幼儿园");
+    d.setEstimatedInvestmentFen(d.getEstimatedInvestmentFen() * 10);
+  });
+  EXPECT_TRUE(Refused(b, b.keys().intake,
+                      Correction(canteen, "标题录入错误", rewrite),
+                      "correction.responsible_office"));
+  // Not even the responsible office may change what was screened and voted.
+  EXPECT_TRUE(Refused(b, b.keys().office,
+                      Correction(canteen, "标题录入错误", rewrite),
+                      "correction.substance_frozen"));
+  for (const auto& [what, tweak] : std::vector<std::pair<
+           const char*, std::function<void(schema::ProposalDetails::Builder)>>>{
+           {"title", [](auto d) { d.setTitle("城东老年食堂"); }},
+           {"budget",
+            [](auto d) {
+              d.setEstimatedInvestmentFen(d.getEstimatedInvestmentFen() + 1);
+            }},
+           {"category",
+            [](auto d) { d.setCategory(schema::Category::HEALTH); }},
+       }) {
+    EXPECT_TRUE(
+        Refused(b, b.keys().office,
+                Correction(canteen, "勘误", CanteenReplacement(b, tweak)),
+                "correction.substance_frozen"))
+        << what;
+  }
+  // The public key cannot retract it either (it is on the list anyway).
+  EXPECT_TRUE(Refused(b, b.keys().intake, Correction(canteen, "撤回"),
+                      "correction.responsible_office"));
+  // The recount still names the project that was voted on.
+  projections::ViewQuery q;
+  q.record = b.refs().round;
+  auto tally = projections::View(b.state(), "tally", q);
+  ASSERT_OK(tally);
+  EXPECT_EQ((*tally)["rounds"][0]["recount"]["items"][0]["name"],
+            "城东老年助餐食堂");
+  q.record = canteen;
+  auto projects = projections::View(b.state(), "projects", q);
+  ASSERT_OK(projects);
+  EXPECT_EQ((*projects)["projects"][0]["title"], "城东老年助餐食堂");
+}
+
+TEST(ProposalFreezeTest, SubstanceIsFrozenFromTheFirstScreeningDecision) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kProposals));
+  // Before screening, the intake may still fix its own typing errors.
+  ASSERT_OK(b.Submit(b.keys().intake,
+                     Correction(b.refs().canteen, "标题录入错误",
+                                CanteenReplacement(b, [](auto d) {
+                                  d.setTitle("城东老年助餐食堂（一期）");
+                                }))));
+  ASSERT_OK(b.BuildThrough(Stage::kGovernmentReview));
+  EXPECT_TRUE(Refused(
+      b, b.keys().office,
+      Correction(b.refs().canteen, "标题录入错误",
+                 CanteenReplacement(
+                     b, [](auto d) { d.setTitle("城东老年助餐食堂"); })),
+      "correction.substance_frozen"));
+  // Screening started: the intake no longer corrects it at all.
+  EXPECT_TRUE(Refused(
+      b, b.keys().intake,
+      Correction(b.refs().canteen, "描述有误",
+                 CanteenReplacement(
+                     b, [](auto d) { d.setDescription("改正后的描述"); })),
+      "correction.responsible_office"));
+}
+
+TEST(ProposalFreezeTest, ErrataByTheOfficeAreShownWithTheOriginal) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kResultAnnounced));
+  const uint64_t canteen = b.refs().canteen;
+  auto fix = b.Submit(b.keys().office,
+                      Correction(canteen, "描述中的地址有笔误",
+                                 CanteenReplacement(b, [](auto d) {
+                                   d.setDescription("城东街道建设老年助餐食堂");
+                                 })));
+  ASSERT_OK(fix);
+  const auto check = [&](const nlohmann::json& history) {
+    ASSERT_EQ(history.size(), 1u) << history.dump();
+    const auto& c = history[0];
+    EXPECT_EQ(c["entry"], *fix);
+    EXPECT_EQ(c["target"], canteen);
+    EXPECT_EQ(c["kind"], "replacement");
+    EXPECT_EQ(c["reason"], "描述中的地址有笔误");
+    EXPECT_EQ(c["by"]["holder"], "某县发展和改革局");
+    EXPECT_TRUE(c["recordedOn"].is_string());
+    ASSERT_EQ(c["changes"].size(), 1u) << c.dump();
+    EXPECT_EQ(c["changes"][0]["field"], "details.description");
+    EXPECT_NE(c["changes"][0]["from"], c["changes"][0]["to"]);
+    EXPECT_EQ(c["changes"][0]["to"], "城东街道建设老年助餐食堂");
+  };
+  auto row = FunnelRow(b, canteen);
+  EXPECT_EQ(row["description"], "城东街道建设老年助餐食堂");
+  check(row["correctionHistory"]);
+  projections::ViewQuery q;
+  q.cycle = b.refs().cycle;
+  auto candidates = projections::View(b.state(), "candidates", q);
+  ASSERT_OK(candidates);
+  check((*candidates)["candidates"][0]["proposalCorrections"]);
+  q.cycle.reset();
+  q.record = canteen;
+  auto projects = projections::View(b.state(), "projects", q);
+  ASSERT_OK(projects);
+  check((*projects)["projects"][0]["proposalCorrections"]);
+}
+
+// --- issue 9, item 12(d): a retraction is shown as a retraction -------------
+
+TEST(RetractionHistoryTest, ARetractedRejectedProposalStaysInTheFunnel) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kStandingCommittee));
+  const uint64_t park = b.refs().industrial_park;  // rejected at stage 1
+  projections::ViewQuery q;
+  q.cycle = b.refs().cycle;
+  auto before = projections::View(b.state(), "funnel", q);
+  ASSERT_OK(before);
+  auto retraction =
+      b.Submit(b.keys().office, Correction(park, "重复录入，撤回该建议"));
+  ASSERT_OK(retraction);
+  auto after = projections::View(b.state(), "funnel", q);
+  ASSERT_OK(after);
+  // The proposal and its rejection are still there, shown as retracted.
+  auto row = FunnelRow(b, park);
+  ASSERT_FALSE(row.is_null());
+  EXPECT_EQ(row["retracted"], true);
+  EXPECT_EQ(row["fate"]["status"], "retracted");
+  EXPECT_EQ(row["fate"]["entry"], *retraction);
+  EXPECT_EQ(row["fate"]["reason"], "重复录入，撤回该建议");
+  EXPECT_EQ(row["fate"]["rejectedAt"], "governmentReview");
+  EXPECT_EQ(row["fate"]["by"]["holder"], "某县发展和改革局");
+  ASSERT_EQ(row["screening"].size(), 1u);
+  EXPECT_EQ(row["screening"][0]["outcome"], "reject");
+  // Every count stays; the retraction is counted as such.
+  const auto& t0 = (*before)["totals"];
+  const auto& t1 = (*after)["totals"];
+  EXPECT_EQ(t1["submitted"], t0["submitted"]);
+  EXPECT_EQ(t1["byStage"], t0["byStage"]);
+  EXPECT_EQ(t1["byChannel"], t0["byChannel"]);
+  EXPECT_EQ(t1["retracted"], 1);
+  EXPECT_EQ((*after)["proposals"].size(), (*before)["proposals"].size());
+  auto cycles = projections::View(b.state(), "cycles", q);
+  ASSERT_OK(cycles);
+  EXPECT_EQ((*cycles)["cycles"][0]["counts"]["rejected"], 3);
+  EXPECT_EQ((*cycles)["cycles"][0]["counts"]["proposals"], 8);
+  EXPECT_EQ((*cycles)["cycles"][0]["counts"]["retracted"], 1);
+  // The rules treat it as gone: it cannot be screened or merged any more.
+  EXPECT_TRUE(Refused(
+      b, b.keys().office,
+      Decision(park, ScreeningStage::GOVERNMENT_REVIEW,
+               ScreeningOutcome::ADVANCE, ReasonCode::MEETS_CRITERIA, "x"),
+      "ref.retracted"));
+}
+
+TEST(RetractionHistoryTest, ARetractedDecisionIsShownOnItsProposal) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kPartyCommittee));
+  const uint64_t stadium = b.refs().stadium;
+  const uint64_t decision = b.refs().screening.at(stadium)[1];
+  auto retraction = b.Submit(b.keys().party, Correction(decision, "记录错误"));
+  ASSERT_OK(retraction);
+  auto row = FunnelRow(b, stadium);
+  EXPECT_EQ(row["screening"].size(), 1u);  // the stage is undecided again
+  ASSERT_EQ(row["retractedDecisions"].size(), 1u);
+  const auto& r = row["retractedDecisions"][0];
+  EXPECT_EQ(r["entry"], *retraction);
+  EXPECT_EQ(r["target"], decision);
+  EXPECT_EQ(r["targetKind"], "screeningDecided");
+  EXPECT_EQ(r["kind"], "retraction");
+  EXPECT_EQ(r["reason"], "记录错误");
+  bool reason_shown = false;
+  for (const auto& c : r["changes"]) {
+    if (c["field"] == "reasonText") {
+      reason_shown = true;
+      EXPECT_EQ(c["from"], "投资较大，群众需求相对不迫切，列入以后年度考虑");
+      EXPECT_TRUE(c["to"].is_null());
+    }
+  }
+  EXPECT_TRUE(reason_shown) << r.dump();
+}
+
 }  // namespace
 }  // namespace piaojue::testing
