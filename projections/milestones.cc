@@ -39,20 +39,112 @@ std::vector<MilestoneRule> ScheduleFor(const CycleRec& cycle) {
   };
 }
 
+namespace {
+
+// What the report said at the end of day `on`: the latest version recorded
+// by then (the report as filed if every correction came later).
+const ProgressVersion* VersionOn(const ProgressRec& r, Date on) {
+  const ProgressVersion* v = nullptr;
+  for (const ProgressVersion& version : r.versions) {
+    if (version.recorded_on <= on || v == nullptr) v = &version;
+  }
+  return v;
+}
+
+bool Meets(const MilestoneRule& rule, uint16_t percent_bp, bool started) {
+  return percent_bp >= rule.min_percent_bp &&
+         (!rule.must_start || started || percent_bp > 0);
+}
+
+MilestoneCheck Judge(const ProjectRec& p, const MilestoneRule& rule,
+                     Date as_of) {
+  MilestoneCheck check;
+  const Date judged_on = std::min(rule.due, as_of);
+  bool met = false;
+  if (rule.must_be_accepted) {
+    for (const AcceptanceRec& a : p.acceptances) {
+      if (a.passed && a.accepted_on <= judged_on) {
+        met = true;
+        check.report = a.entry;
+        break;
+      }
+    }
+  } else {
+    // The latest report describing a date on or before the due date.
+    const ProgressRec* latest = nullptr;
+    for (const ProgressRec& r : p.progress) {
+      if (r.as_of <= judged_on) latest = &r;
+    }
+    if (latest != nullptr) {
+      check.report = latest->entry;
+      // Judged twice: on the report as it reads now, and as it read at the
+      // end of the due date (or of the day it was filed, if later). Only
+      // what holds both ways is met: a correction may lower progress at
+      // any time, but one recorded after the due date cannot turn a
+      // missed milestone into a met one.
+      const bool met_now = Meets(rule, latest->percent_bp, latest->started);
+      const ProgressVersion* then = VersionOn(
+          *latest, std::max(rule.due, latest->versions.empty()
+                                          ? rule.due
+                                          : latest->versions[0].recorded_on));
+      const bool met_then =
+          then == nullptr || Meets(rule, then->percent_bp, then->started);
+      met = met_now && met_then;
+      check.corrected_after_due = met_now && !met_then;
+      check.percent_bp =
+          check.corrected_after_due ? then->percent_bp : latest->percent_bp;
+    }
+  }
+  check.status = met ? "met" : (rule.due <= as_of ? "missed" : "pending");
+  check.rule = rule;
+  return check;
+}
+
+}  // namespace
+
 ProjectStatus EvaluateProject(const Model& m, const ProjectRec& p, Date as_of) {
   ProjectStatus out;
-  // Adjustments in force on the as-of date; the latest one sets the state,
-  // the latest new completion date moves the acceptance milestone.
+  // Adjustments in force on the as-of date; the latest one sets the state.
   int kind = 0;
-  Date new_completion;
+  std::vector<const AdjustmentRec*> extensions;  // with a new completion
   for (const AdjustmentRec& a : p.adjustments) {
     if (as_of < EffectiveOn(m, a)) continue;
     kind = a.kind;
-    if (!a.new_completion.unset()) new_completion = a.new_completion;
+    if (!a.new_completion.unset()) extensions.push_back(&a);
   }
   bool done = false;
   for (const AcceptanceRec& a : p.acceptances) {
     done |= a.passed && a.accepted_on <= as_of;
+  }
+  std::vector<MilestoneRule> rules;
+  std::vector<uint64_t> set_by;  // the late adjustment that added a rule
+  for (MilestoneRule rule : ScheduleFor(m.cycles.at(p.cycle))) {
+    if (!rule.must_be_accepted) {
+      rules.push_back(std::move(rule));
+      set_by.push_back(kNoRef);
+      continue;
+    }
+    // An adjustment recorded before the deadline moves it; one recorded
+    // after it had passed cannot undo the miss: the deadline stays, judged
+    // as it was, and the new date is a milestone of its own.
+    MilestoneRule added;
+    uint64_t added_by = kNoRef;
+    for (const AdjustmentRec* a : extensions) {
+      const Date recorded = DateFromMs(m.entries[a->entry].recorded_at_ms);
+      if (added_by == kNoRef && recorded <= rule.due) {
+        rule.due = a->new_completion;
+      } else {
+        added = rule;
+        added.due = a->new_completion;
+        added_by = a->entry;
+      }
+    }
+    rules.push_back(rule);
+    set_by.push_back(kNoRef);
+    if (added_by != kNoRef) {
+      rules.push_back(std::move(added));
+      set_by.push_back(added_by);
+    }
   }
   // Late means behind schedule now: the milestone most recently due (on or
   // before as_of) was missed. An earlier missed milestone stays "missed" in
@@ -60,44 +152,18 @@ ProjectStatus EvaluateProject(const Model& m, const ProjectRec& p, Date as_of) {
   // later milestone is on schedule again.
   bool late = false;
   Date latest_due;
-  for (MilestoneRule rule : ScheduleFor(m.cycles.at(p.cycle))) {
-    if (rule.must_be_accepted && !new_completion.unset()) {
-      rule.due = new_completion;
-    }
-    MilestoneCheck check;
-    const Date judged_on = std::min(rule.due, as_of);
-    bool met = false;
-    if (rule.must_be_accepted) {
-      for (const AcceptanceRec& a : p.acceptances) {
-        if (a.passed && a.accepted_on <= judged_on) {
-          met = true;
-          check.report = a.entry;
-          break;
-        }
-      }
-    } else {
-      // The latest report describing a date on or before the due date.
-      const ProgressRec* latest = nullptr;
-      for (const ProgressRec& r : p.progress) {
-        if (r.as_of <= judged_on) latest = &r;
-      }
-      if (latest != nullptr) {
-        check.report = latest->entry;
-        check.percent_bp = latest->percent_bp;
-        met = latest->percent_bp >= rule.min_percent_bp &&
-              (!rule.must_start || latest->started || latest->percent_bp > 0);
-      }
-    }
-    check.status = met ? "met" : (rule.due <= as_of ? "missed" : "pending");
-    if (rule.due <= as_of) {
-      if (latest_due < rule.due) {
-        latest_due = rule.due;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    MilestoneCheck check = Judge(p, rules[i], as_of);
+    check.adjustment = set_by[i];
+    const Date due = check.rule.due;
+    if (due <= as_of) {
+      if (latest_due < due) {
+        latest_due = due;
         late = false;
       }
       // Milestones due the same day: any one missed makes the project late.
-      if (rule.due == latest_due) late |= check.status == "missed";
+      if (due == latest_due) late |= check.status == "missed";
     }
-    check.rule = std::move(rule);
     out.milestones.push_back(std::move(check));
   }
   if (kind == static_cast<int>(schema::AdjustmentKind::TERMINATE)) {

@@ -81,8 +81,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanMilestoneRec, due, percent_bp,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanRec, entry, agency, leader, plan,
                                    budget_fen, milestones)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AttachmentRec, sha256, name, media_type)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProgressVersion, recorded_on, percent_bp,
+                                   started)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProgressRec, entry, as_of, percent_bp,
-                                   spent_fen, started, narrative, evidence)
+                                   spent_fen, started, narrative, evidence,
+                                   versions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NoticeRec, entry, issued_on, due_by, text)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AdjustmentRec, entry, kind, force_majeure,
                                    legal_basis, decision, decided_on,

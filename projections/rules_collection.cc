@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "projections/internal/milestones.h"
 #include "projections/internal/rules.h"
 
 namespace piaojue::projections::internal {
@@ -70,6 +71,68 @@ Status CheckSubstanceKept(const Model& m, const Ctx& ctx,
                      std::to_string(old.screening[0].entry) +
                      "; only errata that keep its title, category, location, "
                      "estimated investment and funding source are allowed");
+}
+
+bool SameMilestone(const MilestoneRule& a, const MilestoneRule& b) {
+  return a.due == b.due && a.min_percent_bp == b.min_percent_bp &&
+         a.must_start == b.must_start &&
+         a.must_be_accepted == b.must_be_accepted && a.label == b.label;
+}
+
+// The milestones of `schedule` due on or before `day`.
+std::vector<MilestoneRule> DueBy(const std::vector<MilestoneRule>& schedule,
+                                 Date day) {
+  std::vector<MilestoneRule> out;
+  for (const MilestoneRule& r : schedule) {
+    if (r.due <= day) out.push_back(r);
+  }
+  return out;
+}
+
+// A corrected schedule keeps every milestone that has fallen due by the day
+// of the correction, unchanged, and adds none there: projects were judged
+// against those, and a correction never erases a missed milestone.
+Status CheckScheduleHistory(const Model& m, const Ctx& ctx,
+                            schema::CycleOpened::Reader e) {
+  const CycleRec& old = m.cycles.at(ctx.index);
+  CycleRec corrected;
+  corrected.year = e.getYear();
+  for (auto ms : e.getSchedule()) {
+    MilestoneRule r;
+    r.due = FromSchema(ms.getDue());
+    r.min_percent_bp = ms.getMinPercentBp();
+    r.must_start = ms.getMustStart();
+    r.must_be_accepted = ms.getMustBeAccepted();
+    r.label = ms.getLabel().cStr();
+    corrected.schedule.push_back(std::move(r));
+  }
+  const std::vector<MilestoneRule> before =
+      DueBy(ScheduleFor(old), ctx.by_date);
+  const std::vector<MilestoneRule> after =
+      DueBy(ScheduleFor(corrected), ctx.by_date);
+  for (const MilestoneRule& r : before) {
+    if (std::none_of(after.begin(), after.end(), [&](const MilestoneRule& a) {
+          return SameMilestone(r, a);
+        })) {
+      return Refused("correction.schedule_history",
+                     "milestone \"" + r.label + "\" fell due on " +
+                         FormatDate(r.due) + ", before this correction (" +
+                         FormatDate(ctx.by_date) +
+                         "); it must stay in the schedule unchanged");
+    }
+  }
+  for (const MilestoneRule& r : after) {
+    if (std::none_of(before.begin(), before.end(), [&](const MilestoneRule& b) {
+          return SameMilestone(r, b);
+        })) {
+      return Refused("correction.schedule_history",
+                     "milestone \"" + r.label + "\" would be due on " +
+                         FormatDate(r.due) +
+                         ", a day already past when the correction is made (" +
+                         FormatDate(ctx.by_date) + ")");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -153,6 +216,7 @@ Status CheckCycleOpened(const Model& m, const Ctx& ctx,
                      "the cycle already has elected projects; its year (and "
                      "so its default schedule) cannot change");
     }
+    RETURN_IF_ERROR(CheckScheduleHistory(m, ctx, e));
   }
   for (const auto& [ref, c] : m.cycles) {
     if (ref != ctx.index && c.jurisdiction == ctx.jurisdiction &&

@@ -191,6 +191,7 @@ void ApplyProgress(Model& m, const Ctx& ctx,
   r.spent_fen = e.getSpentFen();
   r.started = e.getStarted();
   r.narrative = e.getNarrative().cStr();
+  r.versions.push_back(ProgressVersion{ctx.by_date, r.percent_bp, r.started});
   r.evidence.clear();
   for (auto a : e.getEvidence()) {
     r.evidence.push_back(

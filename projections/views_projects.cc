@@ -60,7 +60,9 @@ json MilestonesJson(const ProjectStatus& status) {
                        {"mustBeAccepted", c.rule.must_be_accepted},
                        {"status", c.status},
                        {"judgedEntry", c.report},
-                       {"reportedPercentBp", c.percent_bp}});
+                       {"reportedPercentBp", c.percent_bp},
+                       {"correctedAfterDue", c.corrected_after_due},
+                       {"adjustment", c.adjustment}});
   }
   return out;
 }

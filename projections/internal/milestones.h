@@ -15,6 +15,12 @@ struct MilestoneCheck {
   std::string status;        // "met", "missed" or "pending"
   uint64_t report = kNoRef;  // the report (or acceptance) judged
   uint16_t percent_bp = 0;   // reported progress judged
+  // A correction recorded after the due date would change the status; it
+  // does not: the milestone is judged on what was on record then.
+  bool corrected_after_due = false;
+  // The adjustment that set this milestone's due date after the original
+  // one had passed (the original stays in the list, judged as it was).
+  uint64_t adjustment = kNoRef;
 };
 
 struct ProjectStatus {

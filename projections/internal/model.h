@@ -248,6 +248,15 @@ struct AttachmentRec {
   std::string media_type;
 };
 
+// What a progress report said from a given day on: the report as filed,
+// then each correction of it. Milestones are judged on what was on the
+// record when they fell due (RULES.md "Milestones and project status").
+struct ProgressVersion {
+  Date recorded_on;
+  uint16_t percent_bp = 0;
+  bool started = false;
+};
+
 struct ProgressRec {
   uint64_t entry = kNoRef;
   Date as_of;
@@ -256,6 +265,7 @@ struct ProgressRec {
   bool started = false;
   std::string narrative;
   std::vector<AttachmentRec> evidence;
+  std::vector<ProgressVersion> versions;  // in log order; the last is current
 };
 
 struct NoticeRec {

@@ -469,5 +469,94 @@ TEST(RetractionHistoryTest, ARetractedDecisionIsShownOnItsProposal) {
   EXPECT_TRUE(reason_shown) << r.dump();
 }
 
+// --- issue 9, item 12(c): corrections never erase missed milestones --------
+
+// The fixture's cycle as opened, with `schedule` (due month and day, minimum
+// percent, label; the last one must be accepted) instead of the default
+// schedule (none: the default), and `scope`.
+using Milestones = std::vector<std::tuple<int, int, uint16_t, std::string>>;
+Fill CycleWithSchedule(Milestones schedule,
+                       std::string scope = "本级财政为主") {
+  return [=](schema::Event::Builder e) {
+    auto c = e.initCycleOpened();
+    c.setYear(2025);
+    c.setLevel(schema::Level::COUNTY);
+    c.setTitle("某县2025年民生实事项目");
+    c.setBudgetFen(12'000'000'000);
+    c.setProjectCount(3);
+    CycleBuilder::SetDay(c.initCollectionStart(), 2025, 1, 2);
+    CycleBuilder::SetDay(c.initCollectionEnd(), 2025, 1, 31);
+    c.setScope(scope);
+    auto s = c.initSchedule(static_cast<unsigned>(schedule.size()));
+    for (unsigned i = 0; i < schedule.size(); ++i) {
+      const auto& [month, day, bp, label] = schedule[i];
+      CycleBuilder::SetDay(s[i].initDue(), 2025, month, day);
+      s[i].setMinPercentBp(bp);
+      s[i].setMustStart(i == 0 && bp == 0);
+      s[i].setMustBeAccepted(i + 1 == schedule.size());
+      s[i].setLabel(label);
+    }
+  };
+}
+
+// The default schedule (RULES.md), written out.
+const char* const kStart = "substantive start (实质性开工)";
+const char* const kHalf = "at least 50% (过半)";
+const char* const kThreeQuarters = "at least 75%";
+const char* const kAccepted = "completed and accepted (完工验收)";
+
+TEST(CycleCorrectionTest,
+     AScheduleCorrectedAfterTheYearCannotEraseMissedMilestones) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  b.SetDate(2026, 1, 10);
+  // The barriers project missed "50% by 31 July" (40%). A schedule that
+  // moves it to 31 August, where the project had 60%, would erase the miss.
+  EXPECT_TRUE(
+      Refused(b, b.keys().office,
+              Correction(b.refs().cycle, "进度节点录入错误",
+                         CycleWithSchedule({{6, 15, 0, kStart},
+                                            {8, 31, 5000, kHalf},
+                                            {10, 31, 7500, kThreeQuarters},
+                                            {12, 31, 10000, kAccepted}})),
+              "correction.schedule_history"));
+  // Dropping the milestone is refused too.
+  EXPECT_TRUE(
+      Refused(b, b.keys().office,
+              Correction(b.refs().cycle, "取消节点",
+                         CycleWithSchedule({{6, 15, 0, kStart},
+                                            {10, 31, 7500, kThreeQuarters},
+                                            {12, 31, 10000, kAccepted}})),
+              "correction.schedule_history"));
+  // A correction that keeps every milestone already due is accepted.
+  ASSERT_OK(
+      b.Submit(b.keys().office,
+               Correction(b.refs().cycle, "范围表述修正",
+                          CycleWithSchedule({{6, 15, 0, kStart},
+                                             {7, 31, 5000, kHalf},
+                                             {10, 31, 7500, kThreeQuarters},
+                                             {12, 31, 10000, kAccepted}},
+                                            "本级财政为主、普惠性"))));
+  projections::ViewQuery q;
+  q.record = b.refs().barriers;
+  auto v = projections::View(b.state(), "projects", q);
+  ASSERT_OK(v);
+  EXPECT_EQ((*v)["projects"][0]["milestones"][1]["status"], "missed");
+}
+
+TEST(CycleCorrectionTest, MilestonesNotYetDueMayStillBeCorrected) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kPlanned));  // 5 March
+  ASSERT_OK(b.Submit(b.keys().office,
+                     Correction(b.refs().cycle, "按县政府通知调整节点",
+                                CycleWithSchedule({{6, 30, 0, "开工"},
+                                                   {8, 15, 5000, "过半"},
+                                                   {11, 30, 10000, "验收"}}))));
+  projections::ViewQuery q;
+  auto cycles = projections::View(b.state(), "cycles", q);
+  ASSERT_OK(cycles);
+  EXPECT_EQ((*cycles)["cycles"][0]["schedule"][1]["due"], "2025-08-15");
+}
+
 }  // namespace
 }  // namespace piaojue::testing

@@ -466,7 +466,11 @@ TEST(ViewsTest, ACorrectedReportShowsTheCorrectionAndKeepsTheOriginal) {
   const auto july = Find(barriers["progress"], "entry", target);
   EXPECT_EQ(july["percentBp"], 5200);
   EXPECT_EQ(july["corrections"], nlohmann::json({*fix}));
-  EXPECT_EQ(Milestone(barriers, 1)["status"], "met");
+  // Corrected five months after the due date: the milestone missed on the
+  // record stays missed, and says a later correction would have met it.
+  EXPECT_EQ(Milestone(barriers, 1)["status"], "missed");
+  EXPECT_EQ(Milestone(barriers, 1)["correctedAfterDue"], true);
+  EXPECT_EQ(Milestone(barriers, 1)["reportedPercentBp"], 4000);
   // The audit trail of the project shows the original report and the
   // correction that changed it.
   const auto audit = ViewOf(b.state(), "audit", RecordQuery(r.barriers));
@@ -558,6 +562,88 @@ TEST(ViewsTest, TheAuditTrailListsEveryEntryThatTouchedARecord) {
   const auto& party = v["entries"][2];
   EXPECT_EQ(party["kind"], "screeningDecided");
   EXPECT_EQ(party["author"]["holder"], "中共某县委员会");
+}
+
+TEST(ViewsTest, AReportCorrectedTheDayItWasFiledCounts) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kPlanned));
+  const auto& r = b.refs();
+  // The July report is filed on 3 August, and fixed the same day.
+  b.SetDate(2025, 8, 3);
+  auto target = b.Submit(b.keys().agency, [&](schema::Event::Builder e) {
+    auto p = e.initProgressReported();
+    p.setProject(r.barriers);
+    CycleBuilder::SetDay(p.initAsOf(), 2025, 7, 31);
+    p.setPercentBp(4000);
+    p.setStarted(true);
+  });
+  ASSERT_OK(target);
+  b.SetDate(2025, 8, 3, 18);
+  ASSERT_OK(b.Submit(
+      b.keys().agency,
+      Correction(*target, "7月进度录入错误", [&](schema::Event::Builder e) {
+        auto p = e.initProgressReported();
+        p.setProject(r.barriers);
+        CycleBuilder::SetDay(p.initAsOf(), 2025, 7, 31);
+        p.setPercentBp(5200);
+        p.setStarted(true);
+      })));
+  ViewQuery q = CycleQuery(b);
+  q.as_of = projections::Date{2025, 8, 5};
+  const auto v = ViewOf(b.state(), "projects", q);
+  const auto barriers = Find(v["projects"], "ref", r.barriers);
+  EXPECT_EQ(Milestone(barriers, 1)["status"], "met");
+  EXPECT_EQ(Milestone(barriers, 1)["correctedAfterDue"], false);
+}
+
+TEST(ViewsTest, AnOverstatedReportCorrectedLaterMakesTheMilestoneMissed) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  const auto& r = b.refs();
+  const uint64_t target = r.progress.at(r.canteen)[4];  // July, 60%
+  ASSERT_OK(
+      b.Submit(b.keys().agency,
+               Correction(target, "7月进度多报", [&](schema::Event::Builder e) {
+                 auto p = e.initProgressReported();
+                 p.setProject(r.canteen);
+                 CycleBuilder::SetDay(p.initAsOf(), 2025, 7, 31);
+                 p.setPercentBp(4600);
+                 p.setStarted(true);
+               })));
+  ViewQuery q = CycleQuery(b);
+  const auto v = ViewOf(b.state(), "projects", q);
+  const auto canteen = Find(v["projects"], "ref", r.canteen);
+  EXPECT_EQ(Milestone(canteen, 1)["status"], "missed");
+}
+
+TEST(ViewsTest, AnAdjustmentAfterTheDueDateKeepsTheMissedMilestone) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kInspection));  // nothing accepted
+  const auto& r = b.refs();
+  b.SetDate(2026, 1, 10);
+  auto adjustment = b.Submit(b.keys().standing, [&](schema::Event::Builder e) {
+    auto a = e.initAdjustmentDecided();
+    a.setProject(r.barriers);
+    a.setKind(schema::AdjustmentKind::ADJUST);
+    a.setForceMajeure("特大暴雨冲毁路基");
+    a.setLegalBasis("县人大常委会第十三次会议决定");
+    a.setDecision("完工验收顺延至2026年6月30日");
+    // Dated back to before the deadline; it was recorded after it.
+    CycleBuilder::SetDay(a.initDecidedOn(), 2025, 12, 1);
+    CycleBuilder::SetDay(a.initNewCompletion(), 2026, 6, 30);
+  });
+  ASSERT_OK(adjustment);
+  ViewQuery q = CycleQuery(b);
+  q.as_of = projections::Date{2026, 1, 15};
+  const auto v = ViewOf(b.state(), "projects", q);
+  const auto barriers = Find(v["projects"], "ref", r.barriers);
+  ASSERT_EQ(barriers["milestones"].size(), 5u) << barriers["milestones"].dump();
+  EXPECT_EQ(Milestone(barriers, 3)["due"], "2025-12-31");
+  EXPECT_EQ(Milestone(barriers, 3)["status"], "missed");
+  EXPECT_EQ(Milestone(barriers, 4)["due"], "2026-06-30");
+  EXPECT_EQ(Milestone(barriers, 4)["status"], "pending");
+  EXPECT_EQ(Milestone(barriers, 4)["adjustment"], *adjustment);
+  EXPECT_EQ(barriers["status"], "late");
 }
 
 }  // namespace
