@@ -13,10 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // The list each view pages through (tally has none: a vote's rounds are few).
 std::string_view ListOf(std::string_view view) {
   if (view == "cycles") return "cycles";
@@ -38,26 +34,6 @@ Result<projections::ViewQuery> QueryOf(const HttpRequest& request,
   if (refs.record) q.record = refs.record;
   if (refs.round) q.round = refs.round;
   return q;
-}
-
-std::string QueryValue(const HttpRequest& request, const std::string& name) {
-  auto it = request.query.find(name);
-  return it == request.query.end() ? "" : it->second;
-}
-
-// A point in time: an unencoded '+' of a time zone ("…T09:00:00+08:00")
-// arrives as a space, and no as_of form contains a space, so take it back.
-std::string MomentParam(const HttpRequest& request, const std::string& name) {
-  std::string v = QueryValue(request, name);
-  std::replace(v.begin(), v.end(), ' ', '+');
-  return v;
-}
-
-Result<json> ViewAt(Service& service, std::string_view name,
-                    projections::ViewQuery q, std::string_view as_of) {
-  ASSIGN_OR_RETURN(Moment m, service.StateAt(as_of));
-  if (m.date) q.as_of = m.date;
-  return projections::View(*m.state, name, q);
 }
 
 Status Paginate(const HttpRequest& request, std::string_view name, json* view) {
@@ -88,6 +64,35 @@ Status Paginate(const HttpRequest& request, std::string_view name, json* view) {
 
 }  // namespace
 
+std::string DumpJson(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string QueryValue(const HttpRequest& request, const std::string& name) {
+  auto it = request.query.find(name);
+  return it == request.query.end() ? "" : it->second;
+}
+
+// A point in time: an unencoded '+' of a time zone ("…T09:00:00+08:00")
+// arrives as a space, and no as_of form contains a space, so take it back.
+std::string MomentParam(const HttpRequest& request, const std::string& name) {
+  std::string v = QueryValue(request, name);
+  std::replace(v.begin(), v.end(), ' ', '+');
+  return v;
+}
+
+Result<json> ViewAt(const Moment& m, std::string_view name,
+                    projections::ViewQuery q) {
+  if (m.date) q.as_of = m.date;
+  return projections::View(*m.state, name, q);
+}
+
+Result<json> ViewAt(Service& service, std::string_view name,
+                    projections::ViewQuery q, std::string_view as_of) {
+  ASSIGN_OR_RETURN(Moment m, service.StateAt(as_of));
+  return ViewAt(m, name, std::move(q));
+}
+
 HttpResponse HandleView(Service& service, const HttpRequest& request,
                         std::string_view name, const PathRefs& refs) {
   auto q = QueryOf(request, refs);
@@ -97,7 +102,7 @@ HttpResponse HandleView(Service& service, const HttpRequest& request,
   if (!view.ok()) return StatusResponse(view.status());
   Status s = Paginate(request, name, &*view);
   if (!s.ok()) return StatusResponse(s);
-  HttpResponse r = JsonResponse(Dump(*view));
+  HttpResponse r = JsonResponse(DumpJson(*view));
   // A view of the first N entries never changes; "now" does.
   if (!as_of.empty() && ParseDecimal(as_of)) {
     r.cache_control = "public, max-age=3600";
@@ -118,7 +123,7 @@ HttpResponse HandleDiff(Service& service, const HttpRequest& request) {
   if (!before.ok()) return StatusResponse(before.status());
   auto after = ViewAt(service, name, *q, MomentParam(request, "to"));
   if (!after.ok()) return StatusResponse(after.status());
-  return JsonResponse(Dump(projections::Diff(*before, *after)));
+  return JsonResponse(DumpJson(projections::Diff(*before, *after)));
 }
 
 }  // namespace piaojue::server

@@ -38,6 +38,15 @@ HttpResponse BadRef(std::string_view s) {
   return ErrorResponse(404, "not_found", message);
 }
 
+// /tlog/… and /v<N>/… (this and future API versions) answer JSON errors;
+// every other path belongs to the portal.
+bool IsApiNamespace(const Segments& s) {
+  if (s.empty()) return false;
+  if (s[0] == "tlog") return true;
+  return s[0].size() >= 2 && s[0][0] == 'v' &&
+         s[0].find_first_not_of("0123456789", 1) == std::string_view::npos;
+}
+
 HttpResponse HandleGet(Service& service, const HttpRequest& request,
                        const Segments& s) {
   if (s.size() >= 1 && s[0] == "tlog") {
@@ -58,6 +67,20 @@ HttpResponse HandleGet(Service& service, const HttpRequest& request,
       return HandleConsistencyProof(service, request);
     }
     if (Is(s, {"v1", "diff"})) return HandleDiff(service, request);
+    if (Is(s, {"v1", "proof", "bundle", "*"})) {
+      auto ref = Ref(s[3]);
+      if (!ref) return BadRef(s[3]);
+      return HandleProofBundle(service, *ref);
+    }
+    if (Is(s, {"v1", "search"})) return HandleSearch(service, request);
+    if (Is(s, {"v1", "corrections"})) {
+      return HandleCorrections(service, request);
+    }
+    if (Is(s, {"v1", "proposals", "*", "story"})) {
+      auto ref = Ref(s[2]);
+      if (!ref) return BadRef(s[2]);
+      return HandleProposalStory(service, request, *ref);
+    }
     if (Is(s, {"v1", "views", "*"})) {
       return HandleView(service, request, s[2], {});
     }
@@ -67,6 +90,7 @@ HttpResponse HandleGet(Service& service, const HttpRequest& request,
     if (Is(s, {"v1", "cycles", "*", "*"})) {
       auto ref = Ref(s[2]);
       if (!ref) return BadRef(s[2]);
+      if (s[3] == "summary") return HandleCycleSummary(service, request, *ref);
       if (s[3] == "funnel" || s[3] == "candidates" || s[3] == "projects") {
         return HandleView(service, request, s[3], PathRefs{ref, {}, {}});
       }
@@ -78,6 +102,8 @@ HttpResponse HandleGet(Service& service, const HttpRequest& request,
         return HandleView(service, request, name, PathRefs{{}, ref, {}});
       }
     }
+  } else if (!IsApiNamespace(s)) {
+    return HandlePortal(service, request);
   }
   return ErrorResponse(
       404, "not_found",
@@ -116,6 +142,7 @@ HttpResponse Handle(Service& service, const HttpRequest& request) {
   }
   if (request.method == "GET" || request.method == "HEAD") {
     if (Is(s, {"v1", "proposals"})) return MethodNotAllowed("POST");
+    // GET /v1/proposals/<ref>/story is a read (below).
     return HandleGet(service, request, s);
   }
   return MethodNotAllowed(post_path ? "GET, HEAD, POST" : "GET, HEAD");

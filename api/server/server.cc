@@ -210,6 +210,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     request.method = std::string(req.method_string());
     request.content_type = LowerMediaType(Std(req[http::field::content_type]));
     request.last_event_id = std::string(Std(req["Last-Event-ID"]));
+    request.accept_encoding =
+        std::string(Std(req[http::field::accept_encoding]));
     request.client_address = client_address_;
     request.body = std::move(req.body());
     Status target = ParseTarget(Std(req.target()), &request);

@@ -7,8 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/server/internal/http_message.h"
 #include "api/server/internal/service.h"
+#include "projections/views.h"
 
 namespace piaojue::server {
 
@@ -56,6 +59,35 @@ struct PathRefs {
 HttpResponse HandleView(Service& service, const HttpRequest& request,
                         std::string_view name, const PathRefs& refs);
 HttpResponse HandleDiff(Service& service, const HttpRequest& request);
+
+// Shared by the view handlers.
+std::string DumpJson(const nlohmann::json& j);
+std::string QueryValue(const HttpRequest& request, const std::string& name);
+// The query parameter `name` as an as_of moment ('+' restored).
+std::string MomentParam(const HttpRequest& request, const std::string& name);
+Result<nlohmann::json> ViewAt(const Moment& m, std::string_view name,
+                              projections::ViewQuery q);
+Result<nlohmann::json> ViewAt(Service& service, std::string_view name,
+                              projections::ViewQuery q, std::string_view as_of);
+
+// The portal's composite reads (handlers_portal_api.cc, docs/API.md
+// "Portal reads"): search, a proposal's story, the corrections, a cycle's
+// summary.
+HttpResponse HandleSearch(Service& service, const HttpRequest& request);
+HttpResponse HandleProposalStory(Service& service, const HttpRequest& request,
+                                 uint64_t ref);
+HttpResponse HandleCorrections(Service& service, const HttpRequest& request);
+// GET /v1/proof/bundle/<record>: what `piaojue prove` writes, against the
+// latest checkpoint (docs/FORMAT.md, "Proof bundle").
+HttpResponse HandleProofBundle(Service& service, uint64_t record);
+HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
+                                uint64_t cycle);
+
+// The public portal's embedded files (handlers_portal.cc): GET/HEAD of any
+// path outside /v1/ and /tlog/.
+// /portal-config.json is DIR/portal.json (the deployment's name and pinned
+// verifier key).
+HttpResponse HandlePortal(const Service& service, const HttpRequest& request);
 
 // Writes (handlers_write.cc).
 HttpResponse HandleAppend(Service& service, const HttpRequest& request);

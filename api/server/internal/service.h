@@ -72,6 +72,7 @@ class Service {
   // The latest published state: entries [0, state->size()).
   std::shared_ptr<const projections::State> Snapshot() const;
   uint64_t published_size() const { return published_size_.load(); }
+  const std::string& data_dir() const { return options_.data_dir; }
 
   // Resolves `as_of` ("" = now; N = the first N entries; an RFC 3339 time or
   // a date "YYYY-MM-DD" = the end of that day in China time). InvalidArgument

@@ -1,0 +1,357 @@
+// The portal's composite reads (docs/API.md, "Portal reads"). Each is built
+// from the same views as /v1/views/… at one moment (as_of), so it never
+// mixes two states; none keeps state of its own.
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/server/internal/handlers.h"
+#include "ledger/authority.h"
+#include "ledger/entry.h"
+#include "ledger/event_json.h"
+#include "ledger/note.h"
+#include "verifier/proof_bundle.h"
+
+namespace piaojue::server {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxSearchResults = 50;
+constexpr size_t kMaxQueryBytes = 200;
+
+HttpResponse Answer(const HttpRequest& request, json body) {
+  HttpResponse r = JsonResponse(DumpJson(body));
+  const std::string as_of = MomentParam(request, "as_of");
+  if (!as_of.empty() && ParseDecimal(as_of)) {
+    r.cache_control = "public, max-age=3600";
+  }
+  return r;
+}
+
+// Every cycle's funnel at one moment, with the cycle's row.
+struct CycleFunnel {
+  json cycle;
+  json funnel;
+};
+
+Result<std::vector<CycleFunnel>> AllFunnels(const Moment& m) {
+  ASSIGN_OR_RETURN(json cycles, ViewAt(m, "cycles", {}));
+  std::vector<CycleFunnel> out;
+  for (json& c : cycles["cycles"]) {
+    projections::ViewQuery q;
+    q.cycle = c["ref"].get<uint64_t>();
+    ASSIGN_OR_RETURN(json funnel, ViewAt(m, "funnel", q));
+    out.push_back({std::move(c), std::move(funnel)});
+  }
+  return out;
+}
+
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (char ch : text) {
+    if (std::isspace(static_cast<unsigned char>(ch))) {
+      if (!cur.empty()) words.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(ch);
+    }
+  }
+  if (!cur.empty()) words.push_back(std::move(cur));
+  return words;
+}
+
+bool Contains(const json& j, std::string_view key, const std::string& word) {
+  return j.contains(key) && j[key].is_string() &&
+         j[key].get_ref<const std::string&>().find(word) != std::string::npos;
+}
+
+json SearchRow(const json& cycle, const json& p) {
+  return json{{"ref", p["ref"]},
+              {"cycle", cycle["ref"]},
+              {"cycleTitle", cycle["title"]},
+              {"title", p["title"]},
+              {"receiptRef", p.value("receiptRef", "")},
+              {"channel", p["channel"]},
+              {"merged", p.value("merged", false)},
+              {"status", p["fate"]["status"]}};
+}
+
+const json* FindProposal(const std::vector<CycleFunnel>& all, uint64_t ref,
+                         const CycleFunnel** where) {
+  for (const CycleFunnel& cf : all) {
+    for (const json& p : cf.funnel["proposals"]) {
+      if (p["ref"].get<uint64_t>() == ref) {
+        if (where) *where = &cf;
+        return &p;
+      }
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+HttpResponse HandleSearch(Service& service, const HttpRequest& request) {
+  const std::string q = QueryValue(request, "q");
+  if (q.empty() || q.size() > kMaxQueryBytes) {
+    return ErrorResponse(400, "invalid_argument",
+                         "search needs q= (a receipt number, a record "
+                         "number or words of a title), at most 200 bytes");
+  }
+  auto cycle_filter = QueryNumber(request, "cycle");
+  if (!cycle_filter.ok()) return StatusResponse(cycle_filter.status());
+  auto m = service.StateAt(MomentParam(request, "as_of"));
+  if (!m.ok()) return StatusResponse(m.status());
+  auto all = AllFunnels(*m);
+  if (!all.ok()) return StatusResponse(all.status());
+
+  const std::vector<std::string> words = Words(q);
+  std::string trimmed = words.size() == 1 ? words[0] : q;
+  const std::optional<uint64_t> number = ParseDecimal(trimmed);
+  json exact = json::array();
+  json by_words = json::array();
+  size_t total = 0;
+  for (const CycleFunnel& cf : *all) {
+    if (*cycle_filter && cf.cycle["ref"].get<uint64_t>() != **cycle_filter) {
+      continue;
+    }
+    for (const json& p : cf.funnel["proposals"]) {
+      const bool is_exact =
+          (number && p["ref"].get<uint64_t>() == *number) ||
+          (p.contains("receiptRef") && p["receiptRef"].is_string() &&
+           !p["receiptRef"].get_ref<const std::string&>().empty() &&
+           p["receiptRef"].get_ref<const std::string&>() == trimmed);
+      bool all_words = !words.empty();
+      for (const std::string& w : words) {
+        if (!Contains(p, "title", w) && !Contains(p, "description", w) &&
+            !Contains(p, "location", w)) {
+          all_words = false;
+          break;
+        }
+      }
+      if (!is_exact && !all_words) continue;
+      ++total;
+      json& into = is_exact ? exact : by_words;
+      if (exact.size() + by_words.size() < kMaxSearchResults) {
+        into.push_back(SearchRow(cf.cycle, p));
+      }
+    }
+  }
+  for (json& r : by_words) exact.push_back(std::move(r));
+  return Answer(request, json{{"q", q},
+                              {"size", m->state->size()},
+                              {"total", total},
+                              {"results", std::move(exact)}});
+}
+
+HttpResponse HandleProposalStory(Service& service, const HttpRequest& request,
+                                 uint64_t ref) {
+  auto m = service.StateAt(MomentParam(request, "as_of"));
+  if (!m.ok()) return StatusResponse(m.status());
+  auto all = AllFunnels(*m);
+  if (!all.ok()) return StatusResponse(all.status());
+  const CycleFunnel* cf = nullptr;
+  const json* p = FindProposal(*all, ref, &cf);
+  if (p == nullptr) {
+    return ErrorResponse(404, "not_found",
+                         "entry " + std::to_string(ref) + " is not a proposal");
+  }
+  // Follow merges to the record the proposal became.
+  json path = json::array();
+  const json* last = p;
+  for (int hops = 0; hops < 64 && (*last)["fate"]["status"] == "merged";
+       ++hops) {
+    const json* next =
+        FindProposal(*all, (*last)["fate"]["into"].get<uint64_t>(), nullptr);
+    if (next == nullptr) break;
+    path.push_back(*next);
+    last = next;
+  }
+  const uint64_t final_ref = (*last)["ref"].get<uint64_t>();
+  json candidate = nullptr;
+  projections::ViewQuery cq;
+  cq.cycle = cf->cycle["ref"].get<uint64_t>();
+  auto candidates = ViewAt(*m, "candidates", cq);
+  if (!candidates.ok()) return StatusResponse(candidates.status());
+  for (const json& c : (*candidates)["candidates"]) {
+    if (c["proposal"].get<uint64_t>() == final_ref) candidate = c;
+  }
+  json project = nullptr;
+  if ((*last)["fate"]["status"] == "elected") {
+    projections::ViewQuery pq;
+    pq.record = final_ref;
+    auto pv = ViewAt(*m, "projects", pq);
+    if (pv.ok() && (*pv)["projects"].is_array() && !(*pv)["projects"].empty()) {
+      project = (*pv)["projects"][0];
+    }
+  }
+  projections::ViewQuery aq;
+  aq.record = ref;
+  auto audit = ViewAt(*m, "audit", aq);
+  if (!audit.ok()) return StatusResponse(audit.status());
+  return Answer(request, json{{"view", "story"},
+                              {"size", m->state->size()},
+                              {"proposal", *p},
+                              {"cycle", cf->cycle},
+                              {"mergedInto", std::move(path)},
+                              {"record", final_ref},
+                              {"candidate", std::move(candidate)},
+                              {"project", std::move(project)},
+                              {"trail", (*audit)["entries"]}});
+}
+
+HttpResponse HandleCorrections(Service& service, const HttpRequest& request) {
+  auto m = service.StateAt(MomentParam(request, "as_of"));
+  if (!m.ok()) return StatusResponse(m.status());
+  const uint64_t size = m->state->size();
+  const ledger::Authority authority = service.ledger().authority();
+  auto holder_of = [&](const crypto::PublicKey& key) -> std::string {
+    auto it = authority.keys().find(key);
+    if (it == authority.keys().end() || it->second.grants.empty()) return "";
+    return it->second.grants.front().holder;
+  };
+  json rows = json::array();
+  Status s = service.ledger().ForEachEntry(
+      0, size, [&](uint64_t index, std::string_view bytes) -> Status {
+        ASSIGN_OR_RETURN(ledger::EntryView view,
+                         ledger::EntryView::Parse(bytes));
+        if (!view.event().isCorrection()) return Status::Ok();
+        json decoded = json::parse(ledger::EntryToJson(view), nullptr, false);
+        json c = decoded["event"]["correction"];
+        const uint64_t target = view.event().getCorrection().getTarget();
+        json before = nullptr;
+        std::string target_kind;
+        auto target_bytes = service.ledger().ReadEntry(target);
+        if (target_bytes.ok()) {
+          auto tv = ledger::EntryView::Parse(*target_bytes);
+          if (tv.ok()) {
+            json td = json::parse(ledger::EntryToJson(*tv), nullptr, false);
+            target_kind = td.value("kind", "");
+            before = td["event"];
+          }
+        }
+        const bool retraction = c.contains("retraction");
+        rows.push_back(json{
+            {"entry", index},
+            {"target", target},
+            {"targetKind", target_kind},
+            {"kind", retraction ? "retraction" : "replacement"},
+            {"reason", c.value("reason", "")},
+            {"author",
+             {{"key", decoded.value("author", "")},
+              {"holder", holder_of(view.author_key())}}},
+            {"jurisdiction", decoded.value("jurisdiction", "")},
+            {"recordedAtMs", view.recorded_at_ms()},
+            {"before", std::move(before)},
+            {"after", retraction ? json(nullptr) : c["replacement"]}});
+        return Status::Ok();
+      });
+  if (!s.ok()) return StatusResponse(s);
+  return Answer(request, json{{"view", "corrections"},
+                              {"size", size},
+                              {"corrections", std::move(rows)}});
+}
+
+HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
+                                uint64_t cycle) {
+  auto m = service.StateAt(MomentParam(request, "as_of"));
+  if (!m.ok()) return StatusResponse(m.status());
+  auto cycles = ViewAt(*m, "cycles", {});
+  if (!cycles.ok()) return StatusResponse(cycles.status());
+  json row = nullptr;
+  for (const json& c : (*cycles)["cycles"]) {
+    if (c["ref"].get<uint64_t>() == cycle) row = c;
+  }
+  if (row.is_null()) {
+    return ErrorResponse(404, "not_found",
+                         "entry " + std::to_string(cycle) + " is not a cycle");
+  }
+  projections::ViewQuery q;
+  q.cycle = cycle;
+  auto funnel = ViewAt(*m, "funnel", q);
+  if (!funnel.ok()) return StatusResponse(funnel.status());
+  auto projects = ViewAt(*m, "projects", q);
+  if (!projects.ok()) return StatusResponse(projects.status());
+  json by_status = json::object();
+  json grades = json::object();
+  for (const json& p : (*projects)["projects"]) {
+    by_status[p["status"].get<std::string>()] =
+        by_status.value(p["status"].get<std::string>(), 0) + 1;
+    const json& sat = p["evaluation"]["satisfaction"];
+    if (sat.is_string()) {
+      grades[sat.get<std::string>()] = grades.value(sat.get<std::string>(), 0) + 1;
+    }
+  }
+  json votes = json::array();
+  for (const json& v : row["votes"]) {
+    projections::ViewQuery tq;
+    tq.record = v.get<uint64_t>();
+    auto tally = ViewAt(*m, "tally", tq);
+    if (!tally.ok()) return StatusResponse(tally.status());
+    json rounds = json::array();
+    for (const json& r : (*tally)["rounds"]) {
+      rounds.push_back(json{{"ref", r["ref"]},
+                            {"round", r["round"]},
+                            {"void", r["void"]},
+                            {"complete", r["complete"]},
+                            {"certified", !r["certified"].is_null()},
+                            {"announced", !r["announced"].is_null()},
+                            {"elected", r["recount"]["elected"]},
+                            {"tiedAtCutoff", r["recount"]["tiedAtCutoff"]},
+                            {"grades", r["recount"]["grades"]}});
+    }
+    votes.push_back(json{{"ref", v},
+                         {"purpose", (*tally)["vote"]["purpose"]},
+                         {"seats", (*tally)["vote"]["seats"]},
+                         {"rounds", std::move(rounds)}});
+  }
+  return Answer(request,
+                json{{"view", "summary"},
+                     {"size", m->state->size()},
+                     {"asOf", (*funnel)["asOf"]},
+                     {"cycle", std::move(row)},
+                     {"funnel", (*funnel)["totals"]},
+                     {"votes", std::move(votes)},
+                     {"projects",
+                      {{"count", (*projects)["projects"].size()},
+                       {"byStatus", std::move(by_status)},
+                       {"satisfaction", std::move(grades)}}}});
+}
+
+}  // namespace piaojue::server
+
+namespace piaojue::server {
+
+HttpResponse HandleProofBundle(Service& service, uint64_t record) {
+  auto note = service.Checkpoint();
+  if (!note.ok()) return StatusResponse(note.status());
+  auto parsed = note::ParseNote(*note);
+  if (!parsed.ok()) return StatusResponse(parsed.status());
+  auto cp = note::ParseCheckpoint(parsed->text);
+  if (!cp.ok()) return StatusResponse(cp.status());
+  const ledger::Ledger& ledger = service.ledger();
+  const uint64_t size = cp->size;
+  verifier::ProofSource src;
+  src.size = size;
+  src.checkpoint = *note;
+  src.for_each_entry = [&](const auto& fn) {
+    return ledger.ForEachEntry(0, size, fn);
+  };
+  src.inclusion = [&](uint64_t index) {
+    return ledger.InclusionProof(index, size);
+  };
+  auto bundle = verifier::BuildProofBundle(record, src);
+  if (!bundle.ok()) return StatusResponse(bundle.status());
+  HttpResponse r = JsonResponse(std::move(*bundle));
+  r.headers.emplace_back(
+      "Content-Disposition",
+      "attachment; filename=\"piaojue-proof-" + std::to_string(record) +
+          "-" + std::to_string(size) + ".json\"");
+  return r;
+}
+
+}  // namespace piaojue::server

@@ -1,0 +1,51 @@
+// Reads of the piaojue API (docs/API.md). Every read of a view carries the
+// portal's as-of moment, so the whole portal shows one past state.
+export class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+export function asOf() {
+  return new URLSearchParams(location.search).get('as_of') || '';
+}
+
+export async function getJson(path, { withAsOf = true } = {}) {
+  let url = path;
+  const a = asOf();
+  if (withAsOf && a) url += (url.includes('?') ? '&' : '?') + 'as_of=' + encodeURIComponent(a);
+  const r = await fetch(url, { headers: { Accept: 'application/json' } });
+  const body = await r.json().catch(() => null);
+  if (!r.ok) throw new ApiError(r.status, body?.error?.code ?? 'http', body?.error?.message ?? `HTTP ${r.status}`);
+  return body;
+}
+
+export async function getText(path) {
+  const r = await fetch(path, { cache: 'no-store' });
+  if (!r.ok) throw new ApiError(r.status, 'http', `HTTP ${r.status} for ${path}`);
+  return r.text();
+}
+
+export async function postJson(path, body) {
+  const r = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const out = await r.json().catch(() => null);
+  if (!r.ok) {
+    const e = new ApiError(r.status, out?.error?.code ?? 'http', out?.error?.message ?? `HTTP ${r.status}`);
+    e.retryAfter = Number(r.headers.get('Retry-After') || 0);
+    throw e;
+  }
+  return out;
+}
+
+// The deployment's published configuration (docs/PORTAL.md): its name and
+// the pinned checkpoint verifier key. Absent: the portal says it is unpinned.
+let configPromise = null;
+export function portalConfig() {
+  if (!configPromise) {
+    configPromise = fetch('/portal-config.json').then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  }
+  return configPromise;
+}
+
+// Today in China Standard Time, "YYYY-MM-DD".
+export function cstToday() {
+  return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+}

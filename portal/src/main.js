@@ -1,0 +1,109 @@
+// The portal's shell: header (navigation, language, as-of control), client
+// routing on real paths (the server answers index.html for any page path),
+// and the page modules. docs/PORTAL.md lists the pages.
+import './style.css';
+import { t, lang, setLang } from './i18n.js';
+import { asOf, getJson } from './api.js';
+import { esc, date } from './format.js';
+import { href, navigate, setRenderer, cleanup } from './nav.js';
+import { homePage } from './pages/home.js';
+import { proposalsPage } from './pages/proposals.js';
+import { lookupPage, storyPage } from './pages/lookup.js';
+import { votePage } from './pages/vote.js';
+import { supervisionPage } from './pages/supervision.js';
+import { evaluationPage } from './pages/evaluation.js';
+import { recordPage } from './pages/record.js';
+import { changesPage, correctionsPage } from './pages/changes.js';
+import { noticePage } from './pages/notice.js';
+import { proposePage } from './pages/propose.js';
+import { aboutPage } from './pages/about.js';
+
+const routes = [
+  [/^\/$/, homePage],
+  [/^\/cycles\/(\d+)\/proposals$/, proposalsPage],
+  [/^\/cycles\/(\d+)\/supervision$/, supervisionPage],
+  [/^\/cycles\/(\d+)\/evaluation$/, evaluationPage],
+  [/^\/cycles\/(\d+)\/notice$/, noticePage],
+  [/^\/votes\/(\d+)$/, votePage],
+  [/^\/lookup$/, lookupPage],
+  [/^\/proposals\/(\d+)$/, storyPage],
+  [/^\/records\/(\d+)$/, recordPage],
+  [/^\/verify\/(\d+)$/, (main, ref) => recordPage(main, ref, { autoVerify: true })],
+  [/^\/changes$/, changesPage],
+  [/^\/corrections$/, correctionsPage],
+  [/^\/propose$/, proposePage],
+  [/^\/about$/, aboutPage],
+];
+
+function header() {
+  const a = asOf();
+  const nav = [['/', 'nav_home'], ['/lookup', 'nav_lookup'], ['/propose', 'nav_propose'], ['/changes', 'nav_changes'], ['/corrections', 'nav_corrections'], ['/about', 'nav_about']];
+  const here = location.pathname;
+  document.getElementById('top').innerHTML = `
+    <div class="brand"><a href="${href('/')}" data-link><span class="logo" aria-hidden="true">✓</span><span><strong id="site-name">${esc(t('site'))}</strong><small>${esc(t('siteSub'))}</small></span></a>
+      <button type="button" id="lang" class="linkish" lang="${lang() === 'en' ? 'zh-CN' : 'en'}">${esc(t('lang_switch'))}</button></div>
+    <nav aria-label="${esc(t('nav_home'))}"><ul>${nav.map(([p, k]) => `<li><a href="${href(p)}" data-link${here === p ? ' aria-current="page"' : ''}>${esc(t(k))}</a></li>`).join('')}</ul></nav>
+    <form id="asof" class="asof" role="search" aria-label="${esc(t('asOf'))}">
+      <label for="asof-date">${esc(t('asOf'))}</label>
+      <input id="asof-date" name="as_of" type="date" value="${esc(/^\d{4}-\d{2}-\d{2}$/.test(a) ? a : '')}">
+      <button type="submit">${esc(t('asOfApply'))}</button>
+      ${a ? `<button type="button" id="asof-clear">${esc(t('asOfClear'))}</button>` : ''}
+    </form>
+    ${a ? `<p class="banner" role="status" id="asof-banner">${esc(t('asOfBanner', { d: /^\d+$/.test(a) ? '#' + a : date(a.slice(0, 10)), n: '…' }))}</p>` : ''}`;
+  document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
+  document.getElementById('lang').onclick = () => { setLang(lang() === 'en' ? 'zh' : 'en'); const u = new URL(location.href); u.searchParams.delete('lang'); history.replaceState(null, '', u); render(); };
+  document.getElementById('asof').onsubmit = (e) => {
+    e.preventDefault();
+    const v = document.getElementById('asof-date').value;
+    const u = new URL(location.href);
+    if (v) u.searchParams.set('as_of', v); else u.searchParams.delete('as_of');
+    navigate(u.pathname + u.search);
+  };
+  const clear = document.getElementById('asof-clear');
+  if (clear) clear.onclick = () => { const u = new URL(location.href); u.searchParams.delete('as_of'); navigate(u.pathname + u.search); };
+  if (a) {
+    getJson('/v1/cycles?limit=1').then((v) => {
+      const b = document.getElementById('asof-banner');
+      if (b) b.textContent = t('asOfBanner', { d: /^\d+$/.test(a) ? '#' + a : date(v.asOf), n: v.size });
+    }).catch(() => {});
+  }
+}
+
+function footer() {
+  document.getElementById('foot').innerHTML = `<p>${esc(t('home_intro'))}</p><p><a href="/v1/log">/v1/log</a> · <a href="/tlog/checkpoint">/tlog/checkpoint</a> · <a href="${href('/about')}" data-link>${esc(t('nav_about'))}</a></p>`;
+}
+
+async function render() {
+  for (const fn of cleanup.splice(0)) { try { fn(); } catch {} }
+  header();
+  footer();
+  const main = document.getElementById('main');
+  main.innerHTML = `<p class="loading">${esc(t('loading'))}</p>`;
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  for (const [re, page] of routes) {
+    const m = re.exec(path);
+    if (!m) continue;
+    try {
+      await page(main, ...m.slice(1).map(Number));
+    } catch (e) {
+      main.innerHTML = `<div class="error" role="alert"><h1>${esc(t('error'))}</h1><p>${esc(e.message)}</p></div>`;
+    }
+    const h1 = main.querySelector('h1');
+    document.title = (h1 ? h1.textContent + ' · ' : '') + t('site');
+    return;
+  }
+  main.innerHTML = `<h1>${esc(t('notFound'))}</h1><p><a href="${href('/')}" data-link>${esc(t('nav_home'))}</a></p>`;
+}
+
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-link]');
+  if (!a || e.ctrlKey || e.metaKey || e.shiftKey || a.target) return;
+  e.preventDefault();
+  navigate(a.getAttribute('href'));
+  document.getElementById('main').focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+});
+window.addEventListener('popstate', render);
+setRenderer(render);
+lang();
+render();

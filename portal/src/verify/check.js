@@ -1,0 +1,254 @@
+// What the portal proves in the browser (docs/PORTAL.md, "Verification"):
+// a proof bundle (docs/FORMAT.md, "Proof bundle") checked against the
+// deployment's published checkpoint key, and the raw entries of a vote
+// checked against a signed checkpoint and recounted (docs/RULES.md).
+//
+// Every function takes the schema `layout` and a `get(path)` that returns
+// parsed JSON or text, so node's test runner drives the same code.
+import { fromBase64, hex, equal } from './bytes.js';
+import { decodeEntry } from './entry.js';
+import { verifyAuthorSignature } from './entry.js';
+import { leafHash, inclusionError } from './merkle.js';
+import { openCheckpoint, parseVerifierKey } from './note.js';
+import { recountRound, compareWithPublished } from './recount.js';
+
+// Who may author what (docs/FORMAT.md, "Authorization").
+const ROLES = {
+  cycleOpened: ['governmentOffice'],
+  proposalSubmitted: ['publicIntake', 'governmentOffice'],
+  proposalsMerged: ['governmentOffice'],
+  candidateListFixed: ['standingCommittee'], votingRulesAdopted: ['standingCommittee'],
+  deliberationRecorded: ['secretariat'], roundOpened: ['secretariat'], resultAnnounced: ['secretariat'], roundVoided: ['secretariat'],
+  ballotBoxSealed: ['monitor'], ballotBoxOpened: ['monitor'], tallyCertified: ['monitor'],
+  ballotsRecorded: ['teller'],
+  implementationPlanned: ['governmentOffice', 'implementingAgency'],
+  progressReported: ['implementingAgency'],
+  inspectionRecorded: ['inspectionGroup'],
+  supervisionNoticeIssued: ['standingCommittee'], adjustmentDecided: ['standingCommittee'], rectificationOrdered: ['standingCommittee'],
+  acceptanceRecorded: ['governmentOffice'], operationReviewed: ['governmentOffice'],
+  evaluationScored: ['evaluationGroup'],
+  rectificationReported: ['implementingAgency', 'governmentOffice'],
+};
+const SCREENING_ROLES = { governmentReview: ['governmentOffice'], partyCommitteeApproval: ['partyCommittee'], standingCommitteeExamination: ['standingCommittee'] };
+const REGISTRY = new Set(['jurisdictionRegistered', 'keyRegistered', 'keyRevoked']);
+
+export function rolesFor(event) {
+  const kind = event.$which;
+  if (kind === 'screeningDecided') return SCREENING_ROLES[event.screeningDecided.stage] || [];
+  return ROLES[kind] || [];
+}
+
+// The key registry replayed from registry entries (genesis first).
+export class Registry {
+  constructor() { this.root = null; this.origin = null; this.formatVersion = 1; this.jurisdictions = new Map(); this.keys = new Map(); }
+  apply(e) {
+    const ev = e.authored.event;
+    if (ev.$which === 'genesis') {
+      this.root = hex(ev.genesis.rootKey);
+      this.origin = ev.genesis.origin;
+      this.formatVersion = ev.genesis.formatVersion;
+      this.checkpointKey = ev.genesis.checkpointKey;
+      this.deploymentName = ev.genesis.deploymentName;
+    } else if (ev.$which === 'jurisdictionRegistered') {
+      this.jurisdictions.set(ev.jurisdictionRegistered.code, ev.jurisdictionRegistered);
+    } else if (ev.$which === 'keyRegistered') {
+      const k = hex(ev.keyRegistered.key);
+      const rec = this.keys.get(k) || { grants: [], revoked: false };
+      rec.grants.push({ role: ev.keyRegistered.role, jurisdiction: ev.keyRegistered.jurisdiction, holder: ev.keyRegistered.holder });
+      this.keys.set(k, rec);
+    } else if (ev.$which === 'keyRevoked') {
+      const rec = this.keys.get(hex(ev.keyRevoked.key));
+      if (rec) rec.revoked = true;
+    }
+  }
+  holder(keyHex) {
+    if (keyHex === this.root) return 'root';
+    const rec = this.keys.get(keyHex);
+    return rec && rec.grants.length ? rec.grants[0].holder : '';
+  }
+  // null when authorized, else why not.
+  authorizationError(e, targetEvent) {
+    const a = e.authored;
+    const key = hex(a.authorKey);
+    const kind = a.event.$which;
+    if (kind === 'genesis') return e.index === 0 && key === hex(a.event.genesis.rootKey) ? null : 'genesis is entry 0, signed by its root key';
+    if (REGISTRY.has(kind)) return key === this.root && a.jurisdiction === '' ? null : 'registry acts are signed by the root key';
+    if (kind === null || kind === undefined) return 'an event kind this verifier does not know';
+    const rec = this.keys.get(key);
+    if (!rec) return 'the author key is not registered';
+    if (rec.revoked) return 'the author key was revoked';
+    let roles = rolesFor(a.event);
+    let roles2 = null;
+    if (kind === 'correction') {
+      if (!targetEvent) return 'the corrected entry is not in the bundle';
+      if (targetEvent.jurisdiction !== a.jurisdiction) return 'a correction stays in its target\'s jurisdiction';
+      const tk = targetEvent.event.$which;
+      if (tk === 'genesis' || tk === 'correction' || REGISTRY.has(tk)) return `a ${tk} cannot be corrected`;
+      roles = rolesFor(targetEvent.event);
+      const rep = a.event.correction.replacement;
+      if (rep) {
+        if (rep.$which !== tk) return 'a replacement is of the same kind as its target';
+        roles2 = rolesFor(rep);
+      }
+    }
+    const active = rec.grants.filter((g) => g.jurisdiction === a.jurisdiction);
+    const ok = active.some((g) => roles.includes(g.role)) && (!roles2 || active.some((g) => roles2.includes(g.role)));
+    return ok ? null : `the author holds no role allowed for ${kind} in ${a.jurisdiction || 'the deployment'}`;
+  }
+}
+
+// The key the portal checks checkpoints with: the deployment's pinned key
+// (portal-config.json, or ?vkey= from a printed notice), else genesis's.
+export async function chooseKey(pinnedKey, genesisKey) {
+  if (pinnedKey) return { vkey: pinnedKey, key: await parseVerifierKey(pinnedKey), pinned: true };
+  if (!genesisKey) throw new Error('no verifier key: none pinned and genesis names none');
+  return { vkey: genesisKey, key: await parseVerifierKey(genesisKey), pinned: false };
+}
+
+// Checks a proof bundle. Returns a report; report.ok is true only when
+// everything held. Never throws for bad content: problems are reported.
+export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
+  const report = { ok: false, record: bundle?.record, size: null, origin: null, pinned: !!pinnedKey, vkey: pinnedKey || null, keyId: null, entries: [], problems: [] };
+  const fail = (msg) => { report.problems.push(msg); return report; };
+  if (!bundle || bundle.format !== 'piaojue-proof/1') return fail('not a proof bundle (format piaojue-proof/1)');
+  if (!Array.isArray(bundle.entries) || !bundle.entries.length) return fail('the bundle has no entries');
+  const decoded = [];
+  for (const row of bundle.entries) {
+    let bytes, e;
+    try {
+      bytes = fromBase64(row.entry);
+      e = decodeEntry(bytes, layout);
+    } catch (err) {
+      return fail(`entry ${row.index}: not a well-formed entry (${err.message})`);
+    }
+    if (e.index !== row.index) return fail(`entry ${row.index}: its bytes say index ${e.index}`);
+    decoded.push({ row, bytes, e });
+  }
+  if (decoded[0].e.index !== 0 || decoded[0].e.kind !== 'genesis') return fail('the first entry is not genesis at index 0');
+  const genesis = decoded[0].e.authored.event.genesis;
+  let chosen;
+  try {
+    chosen = await chooseKey(pinnedKey, genesis.checkpointKey);
+  } catch (err) {
+    return fail('the verifier key: ' + err.message);
+  }
+  report.vkey = chosen.vkey;
+  report.keyId = chosen.key.keyIdHex;
+  report.pinned = chosen.pinned;
+  if (chosen.pinned && genesis.checkpointKey && genesis.checkpointKey !== pinnedKey) {
+    return fail('genesis names a different checkpoint key than the published one');
+  }
+  let cp;
+  try {
+    cp = await openCheckpoint(bundle.checkpoint, chosen.key);
+  } catch (err) {
+    return fail('checkpoint: ' + err.message);
+  }
+  report.size = cp.size;
+  report.origin = cp.origin;
+  if (cp.origin !== genesis.origin) return fail(`the checkpoint origin ${cp.origin} is not the log's origin ${genesis.origin}`);
+  const registry = new Registry();
+  const byIndex = new Map();
+  let last = -1;
+  for (const { row, bytes, e } of decoded) {
+    const r = { index: e.index, kind: e.kind, jurisdiction: e.authored.jurisdiction, recordedAtMs: e.recordedAtMs, included: false, signed: false, authorized: false, holder: '', problem: null };
+    report.entries.push(r);
+    if (e.index <= last) { r.problem = 'entries out of order'; return fail(`entry ${e.index}: ${r.problem}`); }
+    last = e.index;
+    if (e.index >= cp.size) { r.problem = 'beyond the checkpoint'; return fail(`entry ${e.index}: ${r.problem}`); }
+    let proof;
+    try { proof = (row.proof || []).map(fromBase64); } catch { proof = null; }
+    const why = proof ? await inclusionError(e.index, cp.size, await leafHash(bytes), proof, cp.root) : 'malformed proof';
+    if (why) { r.problem = 'inclusion: ' + why; return fail(`entry ${e.index}: ${r.problem}`); }
+    r.included = true;
+    const version = e.index === 0 ? e.authored.event.genesis.formatVersion : registry.formatVersion;
+    if (!(await verifyAuthorSignature(e, version))) { r.problem = "the author's signature does not verify"; return fail(`entry ${e.index}: ${r.problem}`); }
+    r.signed = true;
+    if (version >= 2 && e.authored.origin !== undefined && e.authored.origin !== genesis.origin) {
+      r.problem = 'the event names another origin'; return fail(`entry ${e.index}: ${r.problem}`);
+    }
+    const target = e.kind === 'correction' ? byIndex.get(e.authored.event.correction.target) : null;
+    const authz = registry.authorizationError(e, target);
+    if (authz) { r.problem = 'authorization: ' + authz; return fail(`entry ${e.index}: ${r.problem}`); }
+    r.authorized = true;
+    r.holder = registry.holder(hex(e.authored.authorKey));
+    registry.apply(e);
+    byIndex.set(e.index, e.authored);
+    r.event = e.authored.event;
+  }
+  if (!byIndex.has(bundle.record)) return fail(`the record's own entry ${bundle.record} is not in the bundle`);
+  report.ok = true;
+  return report;
+}
+
+// Fetches entries by index and proves each against a checkpoint verified
+// with `key`: {cp, entries: Map(index -> decoded entry)}. Throws Error with
+// a plain reason at the first failure.
+export async function fetchProvenEntries(indices, { get, layout, key }) {
+  const note = await get('/tlog/checkpoint', 'text');
+  let cp;
+  try { cp = await openCheckpoint(note, key); } catch (err) { throw new Error('checkpoint: ' + err.message); }
+  const out = new Map();
+  for (const i of indices) {
+    if (i >= cp.size) throw new Error(`entry ${i} is beyond the signed checkpoint (${cp.size})`);
+    const [ent, pr] = await Promise.all([get(`/v1/entries/${i}`), get(`/v1/proof/inclusion?index=${i}&size=${cp.size}`)]);
+    const bytes = fromBase64(ent.entry);
+    const why = await inclusionError(i, cp.size, await leafHash(bytes), pr.proof.map(fromBase64), cp.root);
+    if (why) throw new Error(`entry ${i}: ${why}`);
+    let e;
+    try { e = decodeEntry(bytes, layout); } catch (err) { throw new Error(`entry ${i}: not a well-formed entry (${err.message})`); }
+    if (e.index !== i) throw new Error(`entry ${i}: its bytes say index ${e.index}`);
+    out.set(i, e);
+  }
+  return { cp, entries: out };
+}
+
+// Recounts one round from its raw entries. `round` is the tally view's
+// round (it names the entries: boxes, parts, tally, result); `voteRef` the
+// votingRulesAdopted entry. Returns {ok, size, recount, diffs, problems}.
+export async function recountFromLog(voteRef, round, { get, layout, key, formatVersion }) {
+  const indices = new Set([0, voteRef, round.ref]);
+  for (const b of round.boxes) {
+    indices.add(b.ref);
+    if (b.opened) indices.add(b.opened);
+    for (const p of b.parts) indices.add(p);
+  }
+  if (round.certified) indices.add(round.certified.entry);
+  if (round.announced) indices.add(round.announced.entry);
+  const sorted = [...indices].sort((a, b) => a - b);
+  const { cp, entries } = await fetchProvenEntries(sorted, { get, layout, key });
+  const version = entries.get(0).authored.event.genesis?.formatVersion ?? formatVersion ?? 1;
+  for (const [i, e] of entries) {
+    if (!(await verifyAuthorSignature(e, version))) throw new Error(`entry ${i}: the author's signature does not verify`);
+  }
+  const ev = (i, kind) => {
+    const e = entries.get(i);
+    if (!e || e.kind !== kind) throw new Error(`entry ${i} is not a ${kind}`);
+    return e.authored.event[kind];
+  };
+  const rules = ev(voteRef, 'votingRulesAdopted');
+  const opened = ev(round.ref, 'roundOpened');
+  if (opened.vote !== voteRef) throw new Error(`round ${round.ref} belongs to vote ${opened.vote}, not ${voteRef}`);
+  const boxes = [];
+  const parts = [];
+  for (const b of round.boxes) {
+    const sealed = ev(b.ref, 'ballotBoxSealed');
+    if (sealed.round !== round.ref) throw new Error(`box ${b.ref} is not of round ${round.ref}`);
+    if (!b.opened) continue;
+    const o = ev(b.opened, 'ballotBoxOpened');
+    if (o.box !== b.ref) throw new Error(`entry ${b.opened} opens another box`);
+    boxes.push({ ref: b.ref, issued: o.issued, collected: o.collected });
+    for (const p of b.parts) {
+      const part = ev(p, 'ballotsRecorded');
+      if (part.box !== b.ref) throw new Error(`entry ${p} records ballots of another box`);
+      parts.push(part);
+    }
+  }
+  const recount = recountRound(rules, opened, boxes, parts);
+  const tally = round.certified ? ev(round.certified.entry, 'tallyCertified') : null;
+  const result = round.announced ? ev(round.announced.entry, 'resultAnnounced') : null;
+  if (tally && tally.round !== round.ref) throw new Error('the certified tally is of another round');
+  if (result && result.round !== round.ref) throw new Error('the announced result is of another round');
+  const diffs = compareWithPublished(recount, tally, result);
+  return { ok: diffs.length === 0, size: cp.size, recount, diffs, tally, result, entriesChecked: sorted.length };
+}

@@ -1,0 +1,68 @@
+// The 验证 panel on record pages: checks the record's proof bundle in the
+// browser and says plainly what was proven against which tree size.
+import layout from '../../.gen/schema.js';
+import { t, lang, en, KIND } from '../i18n.js';
+import { getJson, portalConfig } from '../api.js';
+import { esc } from '../format.js';
+import { verifyProofBundle } from './check.js';
+import { ed25519Backend } from './ed25519.js';
+
+export async function pinnedKey() {
+  const fromUrl = new URLSearchParams(location.search).get('vkey');
+  if (fromUrl) return { key: fromUrl, source: lang() === 'en' ? 'the printed notice (QR code)' : '纸质公告（二维码）' };
+  const cfg = await portalConfig();
+  if (cfg.verifierKey) return { key: cfg.verifierKey, source: lang() === 'en' ? "the deployment's configuration" : '本平台部署配置' };
+  return { key: null, source: null };
+}
+
+function summary(r, shown) {
+  const zh = lang() !== 'en';
+  if (!r.ok) {
+    return `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(r.problems.join('；'))}</p>`;
+  }
+  const missing = shown.filter((i) => !r.entries.some((e) => e.index === i));
+  const n = r.entries.length;
+  const text = zh
+    ? `已证明：记录 #${r.record} 的 ${n} 条日志记录（含创世记录与密钥登记记录）都包含在树大小为 ${r.size} 的签名检查点中；检查点签名经公钥 ${r.keyId} 验证${r.pinned ? '（该公钥由部署公布并固定）' : '（未固定：公钥取自本日志的创世记录，请与纸质公告核对）'}；每条记录的签署者签名有效，且签署者在签署时具有相应职权。`
+    : `Proven: the ${n} log entries of record #${r.record} (with genesis and the key registrations) are all included in the signed checkpoint of tree size ${r.size}; the checkpoint signature verifies under key ${r.keyId}${r.pinned ? ' (published and pinned by the deployment)' : ' (NOT pinned: the key comes from this log\'s own genesis entry; compare it with the printed notice)'}; every entry's author signature verifies and its author held the role for that act.`;
+  const warn = missing.length ? `<p class="bad">${zh ? '以下显示的记录不在证明中：' : 'Shown but not in the proof: '}${missing.map((i) => '#' + i).join(' ')}</p>` : '';
+  return `<p class="good"><strong>${esc(t('verify_ok'))}</strong>：${esc(text)}</p>${warn}`;
+}
+
+function table(r) {
+  return `<details><summary>${lang() === 'en' ? 'Entries checked' : '逐条核验结果'}（${r.entries.length}）</summary><div class="scroll"><table class="list"><thead><tr><th scope="col">#</th><th scope="col">${esc(t('kind'))}</th><th scope="col">${esc(t('signedBy'))}</th><th scope="col">${lang() === 'en' ? 'Included' : '包含证明'}</th><th scope="col">${lang() === 'en' ? 'Signature' : '签名'}</th><th scope="col">${lang() === 'en' ? 'Authorized' : '职权'}</th></tr></thead>
+    <tbody>${r.entries.map((e) => `<tr><td>${e.index}</td><td>${esc(en(KIND, e.kind))}</td><td>${esc(e.holder)}</td><td>${e.included ? '✓' : '✗'}</td><td>${e.signed ? '✓' : '✗'}</td><td>${e.authorized ? '✓' : '✗'}</td></tr>`).join('')}</tbody></table></div></details>`;
+}
+
+export function verifyPanel(el, record, shown = [], { auto = false } = {}) {
+  el.innerHTML = `<section class="card verify" aria-labelledby="h-verify"><h2 id="h-verify">${esc(t('verify_title'))}</h2>
+    <p class="vkey" id="vkey-line"></p>
+    <p><button type="button" id="verify-btn">${esc(t('verify_btn'))}</button>
+    <a id="proof-link" href="/v1/proof/bundle/${record}" download="piaojue-proof-${record}.json">${esc(t('download_proof'))}</a></p>
+    <div id="verify-result" role="status" aria-live="polite"></div></section>`;
+  const line = el.querySelector('#vkey-line');
+  pinnedKey().then(async (p) => {
+    if (p.key) {
+      line.innerHTML = `${esc(t('vkey'))}：<code>${esc(p.key)}</code>（${esc(t('pinned'))}：${esc(p.source)}）`;
+    } else {
+      const log = await getJson('/v1/log', { withAsOf: false }).catch(() => ({}));
+      line.innerHTML = `${esc(t('vkey'))}：<code>${esc(log.verifierKey || '?')}</code>（${esc(t('unpinned'))}）`;
+    }
+  });
+  const run = async () => {
+    const out = el.querySelector('#verify-result');
+    out.innerHTML = `<p>${esc(t('verify_running'))}</p>`;
+    try {
+      const p = await pinnedKey();
+      const bundle = await getJson(`/v1/proof/bundle/${record}`, { withAsOf: false });
+      const r = await verifyProofBundle(bundle, { layout, pinnedKey: p.key });
+      out.innerHTML = summary(r, shown) + table(r) + `<p class="fine">Ed25519: ${esc(ed25519Backend())} · SHA-256: Web Crypto</p>`;
+      out.dataset.result = r.ok ? 'ok' : 'fail';
+    } catch (e) {
+      out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(e.message)}</p>`;
+      out.dataset.result = 'fail';
+    }
+  };
+  el.querySelector('#verify-btn').onclick = run;
+  if (auto) run();
+}

@@ -1,0 +1,89 @@
+// End-to-end harness: a demo ledger built by `piaojue demo`, `piaojue serve`
+// on free loopback ports (a clean copy and tampered copies), and Debian's
+// Chromium driven by puppeteer-core. docs/PORTAL.md, "Tests".
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, cpSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = join(here, '../../..');
+export const CHROMIUM = process.env.PORTAL_CHROMIUM || '/usr/bin/chromium';
+export const PIAOJUE = process.env.PIAOJUE_BIN || join(repo, 'build/release/bin/piaojue');
+export const TAMPER = process.env.PORTAL_TAMPER_BIN || join(repo, 'build/release/bin/portal_tamper');
+export const ARTIFACTS = process.env.PORTAL_ARTIFACTS || join(repo, 'build/portal-e2e');
+
+export function skipReason() {
+  if (!existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM} (./scripts/setup installs it): end-to-end tests skipped`;
+  if (!existsSync(PIAOJUE)) return `no piaojue binary at ${PIAOJUE} (build it first)`;
+  if (!existsSync(TAMPER)) return `no portal_tamper binary at ${TAMPER} (build it first)`;
+  return false;
+}
+
+export function piaojue(args, input) {
+  return execFileSync(PIAOJUE, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+// Starts `piaojue serve` on a free port; resolves {url, stop}.
+export function serve(dataDir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PIAOJUE, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error('serve did not start: ' + out)); }, 20000);
+    const onData = (d) => {
+      out += d;
+      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1],
+          stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}: ${out}`)); });
+  });
+}
+
+export function cstDate(offsetDays = 0) {
+  const d = new Date(Date.now() + 8 * 3600e3 + offsetDays * 86400e3);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+// The demo ledger plus a cycle collecting proposals today (for the form).
+export function buildLedger() {
+  const root = mkdtempSync(join(tmpdir(), 'piaojue-portal-e2e-'));
+  const clean = join(root, 'clean');
+  piaojue(['demo', '--data', clean]);
+  const start = cstDate(-1);
+  const end = cstDate(30);
+  const cmd = JSON.stringify({ jurisdiction: '612725', event: { cycleOpened: {
+    year: start.year + 1, level: 'county', title: `清河县${start.year + 1}年民生实事项目（征集中）`,
+    budgetFen: 10000000000, projectCount: 10, collectionStart: start, collectionEnd: end,
+    scope: '全县范围内群众急难愁盼的民生实事' } } });
+  const opened = piaojue(['submit', '--data', clean, '--as', 'governmentOffice', '-'], cmd);
+  const openCycle = Number(/appended entry (\d+)/.exec(opened)[1]);
+  return { root, clean, openCycle };
+}
+
+export function tamperedCopy(root, clean, name, args) {
+  const dir = join(root, name);
+  cpSync(clean, dir, { recursive: true });
+  execFileSync(TAMPER, [dir, ...args], { stdio: 'pipe' });
+  return dir;
+}
+
+export function artifact(name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return join(ARTIFACTS, name);
+}
+
+export function writeMetrics(obj) {
+  const file = artifact('metrics.json');
+  let prev = {};
+  try { prev = JSON.parse(readFileSync(file, 'utf8')); } catch {}
+  writeFileSync(file, JSON.stringify({ ...prev, ...obj }, null, 2) + '\n');
+}

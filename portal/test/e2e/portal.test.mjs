@@ -1,0 +1,331 @@
+// The portal end to end: every page in headless Chromium against
+// `piaojue serve` on the demo ledger, the verify and recount buttons (and
+// their failure on a tampered entry or checkpoint), the proposal form then
+// its lookup, the as-of control, the print view, accessibility (axe-core),
+// the 360 px layout, bundle size and load time. Screenshots go to
+// build/portal-e2e/.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { skipReason, CHROMIUM, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo } from './harness.mjs';
+
+const skip = skipReason();
+if (skip) console.log('# SKIP portal e2e: ' + skip);
+
+describe('portal end to end', { skip }, () => {
+  let puppeteer, browser, ledger, server, refs;
+  const servers = [];
+
+  before(async () => {
+    puppeteer = (await import('puppeteer-core')).default;
+    ledger = buildLedger();
+    server = await serve(ledger.clean);
+    servers.push(server);
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--font-render-hinting=none'] });
+    const j = async (p) => (await fetch(server.url + p)).json();
+    const cycles = (await j('/v1/cycles')).cycles;
+    const county = cycles.find((c) => c.jurisdiction.level === 'county' && c.selectionVote);
+    const tally = await j(`/v1/tally/${county.selectionVote}`);
+    const funnel = await j(`/v1/cycles/${county.ref}/funnel?limit=1000`);
+    const corrections = (await j('/v1/corrections')).corrections;
+    refs = {
+      cycle: county.ref, vote: county.selectionVote,
+      satisfaction: county.votes.find((v) => v !== county.selectionVote),
+      round: tally.rounds[0], elected: funnel.proposals.find((p) => p.fate.status === 'elected'),
+      rejected: funnel.proposals.find((p) => p.fate.status === 'rejected'),
+      corrected: corrections[0],
+    };
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    for (const s of servers) await s.stop();
+  });
+
+  async function open(path, { width = 1200, base = server.url, media = null } = {}) {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.setViewport({ width, height: 900 });
+    if (media) await page.emulateMediaType(media);
+    await page.goto(base + path, { waitUntil: 'networkidle0' });
+    await page.waitForFunction(() => !document.querySelector('main .loading'), { timeout: 15000 });
+    page.errors = errors;
+    return page;
+  }
+
+  async function shot(page, name) {
+    await page.screenshot({ path: artifact(name + '.png'), fullPage: true });
+  }
+
+  async function axe(page, name) {
+    await page.addScriptTag({ path: join(repo, 'portal/node_modules/axe-core/axe.min.js') });
+    const r = await page.evaluate(async () => {
+      const res = await window.axe.run(document, { resultTypes: ['violations'] });
+      return res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+    });
+    const bad = r.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    writeMetrics({ ['axe:' + name]: r });
+    assert.deepEqual(bad, [], `axe on ${name}: ${JSON.stringify(bad)}`);
+  }
+
+  const text = (page) => page.evaluate(() => document.querySelector('main').innerText);
+
+  test('首页 lists every jurisdiction with its six-step timeline and numbers', async () => {
+    const page = await open('/');
+    const t = await text(page);
+    assert.match(t, /清河县/);
+    assert.match(t, /柳林镇|乡|镇/);
+    assert.equal(await page.$$eval('.cycle', (x) => x.length) >= 3, true);
+    assert.equal(await page.$$eval('.cycle .timeline li', (x) => x.length) % 6, 0);
+    assert.match(t, /收到建议/);
+    await shot(page, '01-home');
+    await axe(page, 'home');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('the home page fits a 360 px screen and switches to English', async () => {
+    const page = await open('/', { width: 360 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `page wider than the screen by ${overflow}px`);
+    await shot(page, '02-home-360');
+    await page.click('#lang');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    assert.match(await text(page), /Proposals/);
+    await page.click('#lang');
+    await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+    await page.close();
+  });
+
+  test('征集与初定 shows the funnel, channels and each fate with who and why', async () => {
+    const page = await open(`/cycles/${refs.cycle}/proposals`);
+    await page.waitForSelector('#chart-funnel svg');
+    const t = await text(page);
+    assert.match(t, /筛选漏斗/);
+    assert.match(t, /按征集渠道/);
+    const row = await page.$eval(`#p-${refs.rejected.ref}`, (r) => r.innerText);
+    assert.match(row, /未通过/);
+    assert.ok(row.includes(refs.rejected.fate.reasonText), 'the reason is shown');
+    assert.ok(row.includes(refs.rejected.fate.decidedBy.holder), 'who decided is shown');
+    await shot(page, '03-proposals');
+    await axe(page, 'proposals');
+    await page.close();
+  });
+
+  test('票决 shows boxes, approvals with the pass line, certified and announced, and the recount agrees', async () => {
+    const page = await open(`/votes/${refs.vote}`);
+    await page.waitForSelector(`#chart-${refs.round.ref} svg`);
+    const t = await text(page);
+    assert.match(t, /票箱/);
+    assert.match(t, /通过线/);
+    assert.match(t, /计票结果/);
+    assert.match(t, /公布结果/);
+    assert.ok(t.includes(refs.round.boxes[0].label));
+    await page.click(`.recount-btn[data-round="${refs.round.ref}"]`);
+    await page.waitForFunction((id) => document.getElementById(id)?.dataset.result, { timeout: 30000 }, `recount-${refs.round.ref}`);
+    const result = await page.$eval(`#recount-${refs.round.ref}`, (e) => ({ r: e.dataset.result, t: e.innerText }));
+    assert.equal(result.r, 'ok', result.t);
+    assert.match(result.t, /与公布结果一致/);
+    assert.match(result.t, /树大小 \d+/);
+    await shot(page, '04-vote');
+    await axe(page, 'vote');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('the satisfaction vote and 评估 show stacked results and grades', async () => {
+    let page = await open(`/votes/${refs.satisfaction}`);
+    assert.match(await text(page), /满意度测评/);
+    await page.close();
+    page = await open(`/cycles/${refs.cycle}/evaluation`);
+    await page.waitForSelector('#sat-chart svg');
+    const t = await text(page);
+    assert.match(t, /满意/);
+    assert.match(t, /整改|测评等次/);
+    await shot(page, '05-evaluation');
+    await axe(page, 'evaluation');
+    await page.close();
+  });
+
+  test('监督 shows plans, progress against milestones and acceptance', async () => {
+    const page = await open(`/cycles/${refs.cycle}/supervision`);
+    await page.waitForSelector('.project svg');
+    const t = await text(page);
+    assert.match(t, /责任单位/);
+    assert.match(t, /节点/);
+    assert.match(t, /验收/);
+    await shot(page, '06-supervision');
+    await axe(page, 'supervision');
+    await page.close();
+  });
+
+  test('记录详情 shows a correction with before and after, and 验证 proves it in the browser', async () => {
+    const c = refs.corrected;
+    const page = await open(`/verify/${c.target}`);
+    await page.waitForFunction(() => document.getElementById('verify-result')?.dataset.result, { timeout: 30000 });
+    const t = await text(page);
+    assert.ok(t.includes(c.reason), 'the correction reason');
+    assert.match(t, /更正前/);
+    const r = await page.$eval('#verify-result', (e) => ({ r: e.dataset.result, t: e.innerText }));
+    assert.equal(r.r, 'ok', r.t);
+    assert.match(r.t, /已证明/);
+    assert.match(r.t, /树大小为 \d+ 的签名检查点/);
+    const href = await page.$eval('#proof-link', (a) => a.getAttribute('href'));
+    const bundle = await (await fetch(server.url + href)).json();
+    assert.equal(bundle.format, 'piaojue-proof/1');
+    await shot(page, '07-record-verified');
+    await axe(page, 'record');
+    await page.close();
+  });
+
+  test('查询我的建议 finds a proposal by title words and tells its whole story', async () => {
+    const word = refs.elected.title.slice(0, 4);
+    const page = await open('/lookup?q=' + encodeURIComponent(word));
+    await page.waitForSelector('.results a');
+    await Promise.all([page.waitForSelector('#story-fate'), page.click(`.results a[href^="/proposals/"]`)]);
+    await page.waitForFunction(() => !document.querySelector('main .loading'));
+    const t = await text(page);
+    assert.match(t, /建议的全过程/);
+    await shot(page, '08-story');
+    await axe(page, 'story');
+    await page.close();
+  });
+
+  test('我要提建议 validates in Chinese, returns a receipt number, and the lookup finds it', async () => {
+    const page = await open('/propose');
+    await page.click('#propose-form button[type=submit]');
+    assert.match(await page.$eval('#err-title', (e) => e.textContent), /请填写建议标题/);
+    assert.match(await page.$eval('#err-category', (e) => e.textContent), /请填写类别/);
+    await shot(page, '09-propose-errors');
+    const title = '老旧小区加装电梯' + Date.now() % 10000;
+    await page.type('#f-title', title);
+    await page.type('#f-description', '六层老旧小区无电梯，老人上下楼困难');
+    await page.select('#f-category', 'elderlyCare');
+    await page.type('#f-location', '城关镇幸福小区');
+    await page.type('#f-investment', '80');
+    await page.click('#propose-form button[type=submit]');
+    await page.waitForSelector('#receipt', { timeout: 15000 });
+    const receipt = /回执编号：(\d+)/.exec(await page.$eval('#receipt', (e) => e.textContent))[1];
+    await shot(page, '10-propose-receipt');
+    await page.close();
+    const look = await open('/lookup?q=' + receipt);
+    await look.waitForSelector('.results a');
+    assert.ok((await text(look)).includes(title));
+    await look.close();
+    const story = await open('/proposals/' + receipt);
+    assert.ok((await text(story)).includes(title));
+    await story.close();
+  });
+
+  test('截至某日 shows the portal as it stood, and 有何变化 lists changes by name', async () => {
+    const page = await open('/?as_of=2024-12-15');
+    await page.waitForFunction(() => /共 \d+ 条/.test(document.getElementById('asof-banner')?.textContent || ''));
+    const t = await text(page);
+    assert.match(t, /清河县/);
+    const nowCount = await page.$eval(`#cycle-${refs.cycle} .numbers dd:nth-of-type(1)`, (e) => e.textContent).catch(() => null);
+    assert.ok(nowCount !== null);
+    assert.equal(await page.$eval(`#cycle-${refs.cycle} .timeline li.now .lbl`, (e) => e.textContent), '初定');
+    await shot(page, '11-as-of');
+    // A link keeps the moment.
+    const link = await page.$eval(`#cycle-${refs.cycle} .links a`, (a) => a.getAttribute('href'));
+    assert.match(link, /as_of=2024-12-15/);
+    await page.close();
+    const ch = await open('/changes?from=2025-01-01&to=2025-02-28');
+    await ch.waitForSelector('#changes-out section, #changes-out p', { timeout: 30000 });
+    const ct = await text(ch);
+    assert.match(ct, /清河县2025年民生实事项目/);
+    assert.doesNotMatch(ct, /\/cycles\/\d+\//, 'changes are named, not array positions');
+    await shot(ch, '12-changes');
+    await axe(ch, 'changes');
+    await ch.close();
+  });
+
+  test('公告 prints on A4 with a QR code to the verification page', async () => {
+    const page = await open(`/cycles/${refs.cycle}/notice`, { media: 'print' });
+    const qr = await page.$eval('.notice .qr img', (i) => ({ src: i.getAttribute('src'), alt: i.alt }));
+    assert.match(qr.src, /^data:image\//);
+    assert.match(qr.alt, new RegExp(`/verify/${refs.vote}\\?vkey=`));
+    assert.equal(await page.$eval('header#top', (h) => getComputedStyle(h).display), 'none');
+    await shot(page, '13-notice-print');
+    await page.pdf({ path: artifact('13-notice.pdf'), format: 'A4' });
+    await page.close();
+  });
+
+  test('更正记录, 如何核验 render', async () => {
+    for (const [p, re, name] of [['/corrections', /更正记录/, 'corrections'], ['/about', /验证公钥/, 'about']]) {
+      const page = await open(p);
+      assert.match(await text(page), re);
+      await shot(page, '14-' + name);
+      await axe(page, name);
+      await page.close();
+    }
+  });
+
+  test('a tampered entry makes the recount and the verification fail', async () => {
+    const part = refs.round.boxes[0].parts[0];
+    const dir = tamperedCopy(ledger.root, ledger.clean, 'tampered-entry', ['entry', String(part)]);
+    const bad = await serve(dir);
+    servers.push(bad);
+    const page = await open(`/votes/${refs.vote}`, { base: bad.url });
+    await page.click(`.recount-btn[data-round="${refs.round.ref}"]`);
+    await page.waitForFunction((id) => document.getElementById(id)?.dataset.result, { timeout: 30000 }, `recount-${refs.round.ref}`);
+    const r = await page.$eval(`#recount-${refs.round.ref}`, (e) => ({ r: e.dataset.result, t: e.innerText }));
+    assert.equal(r.r, 'fail', r.t);
+    assert.match(r.t, new RegExp(`entry ${part}`));
+    await shot(page, '15-recount-tampered');
+    await page.close();
+    const rec = await open(`/verify/${refs.round.boxes[0].ref}`, { base: bad.url });
+    await rec.waitForFunction(() => document.getElementById('verify-result')?.dataset.result, { timeout: 30000 });
+    const v = await rec.$eval('#verify-result', (e) => ({ r: e.dataset.result, t: e.innerText }));
+    assert.equal(v.r, 'fail', v.t);
+    assert.match(v.t, /核验失败/);
+    await rec.close();
+  });
+
+  test('a wrong checkpoint makes the verification fail', async () => {
+    const dir = tamperedCopy(ledger.root, ledger.clean, 'tampered-checkpoint', ['checkpoint']);
+    const bad = await serve(dir);
+    servers.push(bad);
+    const page = await open(`/verify/${refs.vote}`, { base: bad.url });
+    await page.waitForFunction(() => document.getElementById('verify-result')?.dataset.result, { timeout: 30000 });
+    const v = await page.$eval('#verify-result', (e) => ({ r: e.dataset.result, t: e.innerText }));
+    assert.equal(v.r, 'fail', v.t);
+    assert.match(v.t, /signature does not verify/);
+    await shot(page, '16-verify-wrong-checkpoint');
+    await page.close();
+  });
+
+  test('budget: first-page JS+CSS gzipped, and load time on slow 4G with 4x CPU slow-down', async () => {
+    const page = await browser.newPage();
+    const sizes = [];
+    page.on('response', async (res) => {
+      const u = new URL(res.url());
+      if (/\.(js|css)$/.test(u.pathname)) {
+        const body = await res.buffer().catch(() => null);
+        if (body) sizes.push({ path: u.pathname, raw: body.length, gzip: gzipSync(body).length });
+      }
+    });
+    const cdp = await page.createCDPSession();
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    // Lighthouse's "slow 4G" (DevTools throttling): 562.5 ms RTT, 1.47 Mbit/s
+    // down, 675 kbit/s up; and a 4x slower CPU.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 562.5, downloadThroughput: 1474.56 * 1024 / 8, uploadThroughput: 675 * 1024 / 8 });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    await page.setViewport({ width: 360, height: 740 });
+    const t0 = Date.now();
+    await page.goto(server.url + '/', { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.cycle', { timeout: 20000 });
+    const usable = Date.now() - t0;
+    await page.close();
+    const total = sizes.reduce((a, s) => a + s.gzip, 0);
+    writeMetrics({ firstPageAssets: sizes, firstPageJsCssGzipBytes: total, slow4gUsableMs: usable });
+    console.log(`# first page JS+CSS gzipped: ${total} bytes; usable on slow 4G with 4x CPU in ${usable} ms`);
+    assert.ok(total <= 350 * 1024, `first page JS+CSS ${total} bytes gzipped > 350 KB`);
+    assert.ok(usable <= Number(process.env.PORTAL_LOAD_BUDGET_MS || 4000), `usable after ${usable} ms`);
+  });
+});
