@@ -65,13 +65,15 @@ HttpResponse Serve(const PortalAsset& asset, const HttpRequest& request,
 
 // DIR/portal.json, the deployment's published name and pinned verifier key
 // (docs/PORTAL.md). Read on each request, so an operator can change it
-// without a restart; 404 when absent.
+// without a restart; "{}" when absent (the portal then says its key is not
+// pinned).
 HttpResponse PortalConfig(const Service& service) {
   const std::string path = service.data_dir() + "/portal.json";
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return ErrorResponse(404, "not_found",
-                         "this deployment publishes no portal.json");
+    HttpResponse r = JsonResponse("{}");
+    r.cache_control = "no-cache";
+    return r;
   }
   std::ostringstream text;
   text << in.rdbuf();

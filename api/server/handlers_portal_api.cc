@@ -235,19 +235,19 @@ HttpResponse HandleCorrections(Service& service, const HttpRequest& request) {
           }
         }
         const bool retraction = c.contains("retraction");
-        rows.push_back(json{
-            {"entry", index},
-            {"target", target},
-            {"targetKind", target_kind},
-            {"kind", retraction ? "retraction" : "replacement"},
-            {"reason", c.value("reason", "")},
-            {"author",
-             {{"key", decoded.value("author", "")},
-              {"holder", holder_of(view.author_key())}}},
-            {"jurisdiction", decoded.value("jurisdiction", "")},
-            {"recordedAtMs", view.recorded_at_ms()},
-            {"before", std::move(before)},
-            {"after", retraction ? json(nullptr) : c["replacement"]}});
+        rows.push_back(
+            json{{"entry", index},
+                 {"target", target},
+                 {"targetKind", target_kind},
+                 {"kind", retraction ? "retraction" : "replacement"},
+                 {"reason", c.value("reason", "")},
+                 {"author",
+                  {{"key", decoded.value("author", "")},
+                   {"holder", holder_of(view.author_key())}}},
+                 {"jurisdiction", decoded.value("jurisdiction", "")},
+                 {"recordedAtMs", view.recorded_at_ms()},
+                 {"before", std::move(before)},
+                 {"after", retraction ? json(nullptr) : c["replacement"]}});
         return Status::Ok();
       });
   if (!s.ok()) return StatusResponse(s);
@@ -283,7 +283,8 @@ HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
         by_status.value(p["status"].get<std::string>(), 0) + 1;
     const json& sat = p["evaluation"]["satisfaction"];
     if (sat.is_string()) {
-      grades[sat.get<std::string>()] = grades.value(sat.get<std::string>(), 0) + 1;
+      grades[sat.get<std::string>()] =
+          grades.value(sat.get<std::string>(), 0) + 1;
     }
   }
   json votes = json::array();
@@ -309,17 +310,16 @@ HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
                          {"seats", (*tally)["vote"]["seats"]},
                          {"rounds", std::move(rounds)}});
   }
-  return Answer(request,
-                json{{"view", "summary"},
-                     {"size", m->state->size()},
-                     {"asOf", (*funnel)["asOf"]},
-                     {"cycle", std::move(row)},
-                     {"funnel", (*funnel)["totals"]},
-                     {"votes", std::move(votes)},
-                     {"projects",
-                      {{"count", (*projects)["projects"].size()},
-                       {"byStatus", std::move(by_status)},
-                       {"satisfaction", std::move(grades)}}}});
+  return Answer(request, json{{"view", "summary"},
+                              {"size", m->state->size()},
+                              {"asOf", (*funnel)["asOf"]},
+                              {"cycle", std::move(row)},
+                              {"funnel", (*funnel)["totals"]},
+                              {"votes", std::move(votes)},
+                              {"projects",
+                               {{"count", (*projects)["projects"].size()},
+                                {"byStatus", std::move(by_status)},
+                                {"satisfaction", std::move(grades)}}}});
 }
 
 }  // namespace piaojue::server
@@ -347,10 +347,10 @@ HttpResponse HandleProofBundle(Service& service, uint64_t record) {
   auto bundle = verifier::BuildProofBundle(record, src);
   if (!bundle.ok()) return StatusResponse(bundle.status());
   HttpResponse r = JsonResponse(std::move(*bundle));
-  r.headers.emplace_back(
-      "Content-Disposition",
-      "attachment; filename=\"piaojue-proof-" + std::to_string(record) +
-          "-" + std::to_string(size) + ".json\"");
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"piaojue-proof-" +
+                             std::to_string(record) + "-" +
+                             std::to_string(size) + ".json\"");
   return r;
 }
 

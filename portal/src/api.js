@@ -12,7 +12,7 @@ export async function getJson(path, { withAsOf = true } = {}) {
   let url = path;
   const a = asOf();
   if (withAsOf && a) url += (url.includes('?') ? '&' : '?') + 'as_of=' + encodeURIComponent(a);
-  const r = await fetch(url, { headers: { Accept: 'application/json' } });
+  const r = await fetch(url);
   const body = await r.json().catch(() => null);
   if (!r.ok) throw new ApiError(r.status, body?.error?.code ?? 'http', body?.error?.message ?? `HTTP ${r.status}`);
   return body;

@@ -88,6 +88,8 @@ async function render() {
     } catch (e) {
       main.innerHTML = `<div class="error" role="alert"><h1>${esc(t('error'))}</h1><p>${esc(e.message)}</p></div>`;
     }
+    // Scrollable tables and blocks can be reached and scrolled by keyboard.
+    for (const el of main.querySelectorAll('.scroll, pre.json')) el.tabIndex = 0;
     const h1 = main.querySelector('h1');
     document.title = (h1 ? h1.textContent + ' · ' : '') + t('site');
     return;

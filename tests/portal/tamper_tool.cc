@@ -5,8 +5,9 @@
 //   portal_tamper DIR entry INDEX    flip one byte inside entry INDEX's
 //                                    authored event (its bytes still parse)
 //   portal_tamper DIR checkpoint     store a checkpoint whose signature does
-//                                    not match its body (another root), and remove the log
-//                                    key so the server cannot sign a new one
+//                                    not match its body (another root), and
+//                                    remove the log key so the server cannot
+//                                    sign a new one
 #include <rocksdb/db.h>
 
 #include <cstdint>
@@ -30,7 +31,8 @@ int Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return Fail("usage: portal_tamper DIR entry INDEX | DIR checkpoint");
+  if (argc < 3)
+    return Fail("usage: portal_tamper DIR entry INDEX | DIR checkpoint");
   const std::string dir = argv[1];
   const std::string what = argv[2];
   rocksdb::DB* raw = nullptr;

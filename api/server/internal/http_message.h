@@ -24,10 +24,10 @@ struct HttpRequest {
   std::string path;    // percent-decoded path, without the query
   // Percent-decoded query parameters; a repeated name keeps the last value.
   std::map<std::string, std::string> query;
-  std::string content_type;    // media type only, lower case, no parameters
-  std::string last_event_id;   // the Last-Event-ID header, if any
+  std::string content_type;     // media type only, lower case, no parameters
+  std::string last_event_id;    // the Last-Event-ID header, if any
   std::string accept_encoding;  // the Accept-Encoding header, if any
-  std::string client_address;  // the peer's IP address, for rate limits
+  std::string client_address;   // the peer's IP address, for rate limits
   std::string body;
 };
 

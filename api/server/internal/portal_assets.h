@@ -12,7 +12,8 @@ struct PortalAsset {
   std::string_view path;          // "/index.html", "/assets/main-XXXX.js"
   std::string_view content_type;  // "text/javascript; charset=utf-8"
   std::string_view data;
-  std::string_view gzip;  // the same bytes gzip-compressed; empty if not worth it
+  std::string_view
+      gzip;  // the same bytes gzip-compressed; empty if not worth it
 };
 
 // Every embedded file (generated source).

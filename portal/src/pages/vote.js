@@ -2,12 +2,10 @@
 // further and void rounds, the certified tally beside the announcement, the
 // in-browser recount, and live updates while boxes are recorded.
 // Data: GET /v1/tally/V (and /v1/cycles/C/candidates); live: GET /v1/events.
-import layout from '../../.gen/schema.js';
 import { t, lang } from '../i18n.js';
 import { getJson, getText, asOf } from '../api.js';
 import { esc, money, date } from '../format.js';
 import { href, onLeave } from '../nav.js';
-import { recountFromLog, chooseKey } from '../verify/check.js';
 import { pinnedKey } from '../verify/panel.js';
 import { verifyPanel } from '../verify/panel.js';
 
@@ -42,7 +40,7 @@ function roundSection(vote, r) {
     : `<table class="list"><thead><tr><th scope="col">${esc(t('candidates'))}</th><th scope="col">${esc(t('approve'))}</th><th scope="col">${esc(t('oppose'))}</th><th scope="col">${esc(t('abstain'))}</th><th scope="col">${esc(t('fate'))}</th></tr></thead><tbody>${rc.items.map((it) => `<tr><th scope="row">${esc(it.name)}</th><td class="num">${it.approve}</td><td class="num">${it.oppose}</td><td class="num">${it.abstain}</td><td>${rc.elected.includes(it.item) ? `<strong>${esc(t('fate_elected'))}</strong>` : rc.tiedAtCutoff.includes(it.item) ? esc(t('tie')) : ''}</td></tr>`).join('')}</tbody></table>`;
   return `<section class="round" aria-labelledby="round-${r.ref}">${head}
     ${boxTable(r)}
-    <p>${esc(t('valid'))} ${rc.valid} · ${esc(t('invalid'))} ${rc.invalid} · ${esc(t('passLine'))} ${rc.passThreshold}（${esc(rc.passBase.kind)} ${rc.passBase.value}）</p>
+    <p>${esc(t('valid'))} ${rc.valid} · ${esc(t('invalid'))} ${rc.invalid} · ${esc(t('passLine'))} ${rc.passThreshold}（${esc(t('base_' + rc.passBase.kind))} ${rc.passBase.value}）</p>
     <div class="chart tall" id="chart-${r.ref}"></div>
     ${itemsTable}
     ${!sat && rc.ranking.length ? `<h4>${esc(t('ranking'))}</h4><ol class="ranking">${rc.ranking.map((x) => `<li${rc.elected.includes(x.item) ? ' class="elected"' : ''}>${esc(nameOf(r, x.item))} — ${x.approve}</li>`).join('')}</ol>` : ''}
@@ -69,6 +67,7 @@ async function runRecount(vote, round, out) {
     const p = await pinnedKey();
     let key = p.key;
     if (!key) key = (await getJson('/v1/log', { withAsOf: false })).verifierKey;
+    const { recountFromLog, chooseKey, layout } = await import('../verify/engine.js');
     const chosen = await chooseKey(key, null);
     const get = (path, type) => (type === 'text' ? getText(path) : getJson(path, { withAsOf: false }));
     const r = await recountFromLog(vote.ref, round, { get, layout, key: chosen.key });
@@ -92,7 +91,7 @@ export async function votePage(main, voteRef) {
     const vote = v.vote;
     const sat = vote.purpose === 'satisfaction';
     const cands = !sat ? await getJson(`/v1/cycles/${vote.cycle}/candidates?limit=1000`).catch(() => null) : null;
-    const rulesLine = `${esc(t('seats'))} ${vote.seats} · ${esc(t('extra'))} ${vote.extraCandidates} · ${esc(t('entitled'))} ${vote.entitledDeputies} · ${esc(t('quorum'))} > ${esc(vote.quorum)} · ${esc(t('passLine'))}：${esc(vote.passBase)} · ${esc(date(vote.adoptedOn))}`;
+    const rulesLine = `${esc(t('seats'))} ${vote.seats} · ${esc(t('extra'))} ${vote.extraCandidates} · ${esc(t('entitled'))} ${vote.entitledDeputies} · ${esc(t('quorum'))} > ${esc(vote.quorum)} · ${esc(t('passLine'))}：${esc(t('base_' + vote.passBase))}过半 · ${esc(date(vote.adoptedOn))}`;
     main.innerHTML = `<h1>${esc(sat ? t('satisfaction') : t('vote_title'))} <small>#${vote.ref}</small></h1>
       <p class="meta">${sat ? '' : rulesLine}</p>
       ${vote.text ? `<details><summary>${lang() === 'en' ? 'Voting rules' : '票决办法'}</summary><p>${esc(vote.text)}</p></details>` : ''}

@@ -59,7 +59,6 @@ export function checkCanonical(bytes) {
 
   function visitPtr(at, depth) {
     if (depth > MAX_DEPTH) throw new CapnpError('nesting too deep');
-    if (--budget < 0) throw new CapnpError('traversal limit exceeded');
     const p = pointer(view, at, nwords);
     if (p === null) return;
     if (p.kind === 'struct') {
@@ -69,6 +68,8 @@ export function checkCanonical(bytes) {
       }
       if (p.target !== cursor) throw new CapnpError(`object at word ${p.target}, expected ${cursor} (not pre-order)`);
       cursor += p.data + p.ptrs;
+      budget -= p.data + p.ptrs;
+      if (budget < 0) throw new CapnpError('traversal limit exceeded');
       visitStructBody(p.target, p.data, p.ptrs, depth);
       return;
     }
@@ -83,6 +84,8 @@ export function checkCanonical(bytes) {
       if (n < 0 || n * (d + ps) !== p.count) throw new CapnpError('composite list size mismatch');
       if (p.target + 1 + p.count > nwords) throw new CapnpError('list out of bounds');
       cursor += 1 + p.count;
+      budget -= 1 + p.count;
+      if (budget < 0) throw new CapnpError('traversal limit exceeded');
       const base = p.target + 1;
       // The element size is the largest truncated element size.
       if (n > 0 && d > 0) {
@@ -95,7 +98,6 @@ export function checkCanonical(bytes) {
         for (let i = 0; i < n; i++) if (word(view, base + i * (d + ps) + d + ps - 1) !== 0n) any = true;
         if (!any) throw new CapnpError('composite list pointers not truncated');
       }
-      budget -= p.count;
       for (let i = 0; i < n; i++) {
         const el = base + i * (d + ps);
         for (let j = 0; j < ps; j++) visitPtr(el + d + j, depth + 1);
@@ -106,6 +108,7 @@ export function checkCanonical(bytes) {
     if (p.target + words > nwords) throw new CapnpError('list out of bounds');
     cursor += words;
     budget -= words;
+    if (budget < 0) throw new CapnpError('traversal limit exceeded');
     if (p.size === 6) {
       for (let i = 0; i < p.count; i++) visitPtr(p.target + i, depth + 1);
       return;

@@ -1,11 +1,8 @@
 // The 验证 panel on record pages: checks the record's proof bundle in the
 // browser and says plainly what was proven against which tree size.
-import layout from '../../.gen/schema.js';
 import { t, lang, en, KIND } from '../i18n.js';
 import { getJson, portalConfig } from '../api.js';
 import { esc } from '../format.js';
-import { verifyProofBundle } from './check.js';
-import { ed25519Backend } from './ed25519.js';
 
 export async function pinnedKey() {
   const fromUrl = new URLSearchParams(location.search).get('vkey');
@@ -23,8 +20,8 @@ function summary(r, shown) {
   const missing = shown.filter((i) => !r.entries.some((e) => e.index === i));
   const n = r.entries.length;
   const text = zh
-    ? `已证明：记录 #${r.record} 的 ${n} 条日志记录（含创世记录与密钥登记记录）都包含在树大小为 ${r.size} 的签名检查点中；检查点签名经公钥 ${r.keyId} 验证${r.pinned ? '（该公钥由部署公布并固定）' : '（未固定：公钥取自本日志的创世记录，请与纸质公告核对）'}；每条记录的签署者签名有效，且签署者在签署时具有相应职权。`
-    : `Proven: the ${n} log entries of record #${r.record} (with genesis and the key registrations) are all included in the signed checkpoint of tree size ${r.size}; the checkpoint signature verifies under key ${r.keyId}${r.pinned ? ' (published and pinned by the deployment)' : ' (NOT pinned: the key comes from this log\'s own genesis entry; compare it with the printed notice)'}; every entry's author signature verifies and its author held the role for that act.`;
+    ? `记录 #${r.record} 的 ${n} 条日志记录（含创世记录与密钥登记记录）都包含在树大小为 ${r.size} 的签名检查点中；检查点签名经公钥 ${r.keyId} 验证${r.pinned ? '（该公钥由部署公布并固定）' : '（未固定：公钥取自本日志的创世记录，请与纸质公告核对）'}；每条记录的签署者签名有效，且签署者在签署时具有相应职权。`
+    : `the ${n} log entries of record #${r.record} (with genesis and the key registrations) are all included in the signed checkpoint of tree size ${r.size}; the checkpoint signature verifies under key ${r.keyId}${r.pinned ? ' (published and pinned by the deployment)' : ' (NOT pinned: the key comes from this log\'s own genesis entry; compare it with the printed notice)'}; every entry's author signature verifies and its author held the role for that act.`;
   const warn = missing.length ? `<p class="bad">${zh ? '以下显示的记录不在证明中：' : 'Shown but not in the proof: '}${missing.map((i) => '#' + i).join(' ')}</p>` : '';
   return `<p class="good"><strong>${esc(t('verify_ok'))}</strong>：${esc(text)}</p>${warn}`;
 }
@@ -55,8 +52,9 @@ export function verifyPanel(el, record, shown = [], { auto = false } = {}) {
     try {
       const p = await pinnedKey();
       const bundle = await getJson(`/v1/proof/bundle/${record}`, { withAsOf: false });
-      const r = await verifyProofBundle(bundle, { layout, pinnedKey: p.key });
-      out.innerHTML = summary(r, shown) + table(r) + `<p class="fine">Ed25519: ${esc(ed25519Backend())} · SHA-256: Web Crypto</p>`;
+      const engine = await import('./engine.js');
+      const r = await engine.verifyProofBundle(bundle, { layout: engine.layout, pinnedKey: p.key });
+      out.innerHTML = summary(r, shown) + table(r) + `<p class="fine">Ed25519: ${esc(engine.ed25519Backend())} · SHA-256: Web Crypto</p>`;
       out.dataset.result = r.ok ? 'ok' : 'fail';
     } catch (e) {
       out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(e.message)}</p>`;

@@ -54,9 +54,17 @@ export function cstDate(offsetDays = 0) {
 }
 
 // The demo ledger plus a cycle collecting proposals today (for the form).
-export function buildLedger() {
+// `partial` (when asked) is the same demo stopped after screening, for the
+// live test to replay the vote into.
+export function buildLedger({ partial = false } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'piaojue-portal-e2e-'));
   const clean = join(root, 'clean');
+  let partialDir = null;
+  if (partial) {
+    partialDir = join(root, 'partial');
+    piaojue(['demo', '--data', partialDir, '--until', 'screening']);
+    cpSync(partialDir, clean, { recursive: true });
+  }
   piaojue(['demo', '--data', clean]);
   const start = cstDate(-1);
   const end = cstDate(30);
@@ -66,7 +74,7 @@ export function buildLedger() {
     scope: '全县范围内群众急难愁盼的民生实事' } } });
   const opened = piaojue(['submit', '--data', clean, '--as', 'governmentOffice', '-'], cmd);
   const openCycle = Number(/appended entry (\d+)/.exec(opened)[1]);
-  return { root, clean, openCycle };
+  return { root, clean, openCycle, partial: partialDir };
 }
 
 export function tamperedCopy(root, clean, name, args) {

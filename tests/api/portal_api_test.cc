@@ -1,0 +1,270 @@
+// The portal's server side (docs/API.md "Portal reads", docs/PORTAL.md):
+// the embedded files with their headers, and the composite reads (search, a
+// proposal's story, corrections, a cycle's summary, proof bundles) on the
+// demo ledger, called on a Service without a socket.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "api/cli/commands.h"
+#include "api/demo/demo.h"
+#include "api/server/internal/handlers.h"
+#include "tests/test_util.h"
+#include "verifier/proof_bundle.h"
+
+namespace piaojue::server {
+namespace {
+
+using nlohmann::json;
+
+class PortalApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_OK(crypto::InitCrypto());
+    tmp_ = new testing::TempDir();
+    std::ostringstream out;
+    ASSERT_OK(demo::Run({tmp_->Sub("demo"), "", /*sync=*/false}, out));
+    ServiceOptions o;
+    o.data_dir = tmp_->Sub("demo");
+    auto s = Service::Open(o);
+    ASSERT_OK(s);
+    service_ = std::move(s).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete service_;
+    delete tmp_;
+  }
+
+  static HttpResponse Get(const std::string& target,
+                          const std::string& accept_encoding = "") {
+    HttpRequest r;
+    r.method = "GET";
+    r.accept_encoding = accept_encoding;
+    EXPECT_OK(ParseTarget(target, &r));
+    return Handle(*service_, r);
+  }
+  static json GetJson(const std::string& target, int status = 200) {
+    HttpResponse r = Get(target);
+    EXPECT_EQ(r.status, status) << target << ": " << r.body;
+    return json::parse(r.body);
+  }
+  static std::string Header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+  static json County() {
+    const json cycles = GetJson("/v1/cycles");
+    for (const json& c : cycles["cycles"]) {
+      if (c["jurisdiction"]["level"] == "county") return c;
+    }
+    return nullptr;
+  }
+
+  static testing::TempDir* tmp_;
+  static Service* service_;
+};
+
+testing::TempDir* PortalApiTest::tmp_ = nullptr;
+Service* PortalApiTest::service_ = nullptr;
+
+TEST_F(PortalApiTest, ServesThePortalAtEveryPagePathWithItsHeaders) {
+  HttpResponse home = Get("/");
+  ASSERT_EQ(home.status, 200);
+  EXPECT_EQ(home.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(home.cache_control, "no-cache");
+  EXPECT_NE(home.body.find("<script type=\"module\""), std::string::npos);
+  // The page may load nothing from elsewhere.
+  const std::string csp = Header(home, "Content-Security-Policy");
+  EXPECT_NE(csp.find("default-src 'self'"), std::string::npos);
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(csp.find("http"), std::string::npos);
+
+  // Client-side routes get the same page.
+  HttpResponse deep = Get("/cycles/34/proposals?as_of=2025-01-01");
+  EXPECT_EQ(deep.status, 200);
+  EXPECT_EQ(deep.body, home.body);
+
+  // The API keeps its JSON 404s, for this and later versions.
+  for (const char* api : {"/v1/nothing", "/v2/nothing", "/tlog/nothing"}) {
+    SCOPED_TRACE(api);
+    HttpResponse r = Get(api);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.content_type, "application/json");
+  }
+  EXPECT_EQ(Get("/assets/missing-XXXX.js").status, 404);
+}
+
+TEST_F(PortalApiTest, AssetsAreImmutableTypedAndGzippedOnRequest) {
+  HttpResponse home = Get("/");
+  const size_t at = home.body.find("src=\"/assets/main-") + 5;
+  ASSERT_NE(at, std::string::npos);
+  const std::string js = home.body.substr(at, home.body.find('"', at) - at);
+  HttpResponse plain = Get(js);
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(plain.cache_control, "public, max-age=31536000, immutable");
+  EXPECT_EQ(Header(plain, "Content-Encoding"), "");
+  HttpResponse gz = Get(js, "br, gzip, deflate");
+  EXPECT_EQ(Header(gz, "Content-Encoding"), "gzip");
+  EXPECT_LT(gz.body.size(), plain.body.size());
+  ASSERT_GE(gz.body.size(), 2u);
+  EXPECT_EQ(static_cast<uint8_t>(gz.body[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<uint8_t>(gz.body[1]), 0x8b);
+  EXPECT_EQ(Header(Get(js, "gzip;q=0"), "Content-Encoding"), "");
+}
+
+TEST_F(PortalApiTest, PortalConfigIsTheDeploymentsFileOrEmpty) {
+  EXPECT_EQ(GetJson("/portal-config.json"), json::object());
+  {
+    std::ofstream f(tmp_->Sub("demo") + "/portal.json");
+    f << R"({"name": "清河县人大常委会", "verifierKey": "k+00000000+AQ==",
+             "other": 1})";
+  }
+  json cfg = GetJson("/portal-config.json");
+  EXPECT_EQ(cfg["name"], "清河县人大常委会");
+  EXPECT_EQ(cfg["verifierKey"], "k+00000000+AQ==");
+  EXPECT_FALSE(cfg.contains("other"));
+  std::remove((tmp_->Sub("demo") + "/portal.json").c_str());
+}
+
+TEST_F(PortalApiTest, SearchFindsByReceiptNumberRecordNumberAndTitleWords) {
+  json county = County();
+  json funnel =
+      GetJson("/v1/cycles/" + to_string(county["ref"]) + "/funnel?limit=1000");
+  const json& p = funnel["proposals"][3];
+  const std::string receipt = p["receiptRef"];
+  ASSERT_FALSE(receipt.empty());
+
+  json by_receipt = GetJson("/v1/search?q=" + receipt);
+  ASSERT_FALSE(by_receipt["results"].empty());
+  EXPECT_EQ(by_receipt["results"][0]["ref"], p["ref"]);
+  EXPECT_EQ(by_receipt["results"][0]["status"], p["fate"]["status"]);
+
+  json by_ref = GetJson("/v1/search?q=" + to_string(p["ref"]));
+  EXPECT_EQ(by_ref["results"][0]["ref"], p["ref"]);
+
+  // Two words of the title, percent-encoded, in any order: every result
+  // contains both.
+  json words = GetJson("/v1/search?q=%E5%B9%BC%E5%84%BF%E5%9B%AD%20%E5%BB%BA");
+  ASSERT_FALSE(words["results"].empty());
+  // Words of one proposal's title, in another order, find it.
+  const std::string title = p["title"];
+  bool found = false;
+  for (const json& r : GetJson("/v1/search?q=" + title)["results"]) {
+    if (r["ref"] == p["ref"]) found = true;
+  }
+  EXPECT_TRUE(found) << title;
+  EXPECT_EQ(words["total"].get<size_t>() >= words["results"].size(), true);
+
+  EXPECT_EQ(
+      GetJson(
+          "/v1/"
+          "search?q=%E4%B8%8D%E5%AD%98%E5%9C%A8%E7%9A%84%E5%BB%BA%E8%AE%AEzzz")
+          ["results"]
+              .size(),
+      0u);
+  EXPECT_EQ(Get("/v1/search").status, 400);
+  EXPECT_EQ(Get("/v1/search?q=" + std::string(201, 'a')).status, 400);
+}
+
+TEST_F(PortalApiTest, StoryFollowsAMergedProposalToTheProjectItBecame) {
+  json county = County();
+  json funnel =
+      GetJson("/v1/cycles/" + to_string(county["ref"]) + "/funnel?limit=1000");
+  // A submitted proposal merged into a record that was elected.
+  json merged_source = nullptr;
+  for (const json& p : funnel["proposals"]) {
+    if (p["fate"]["status"] != "merged") continue;
+    for (const json& q : funnel["proposals"]) {
+      if (q["ref"] == p["fate"]["into"] && q["fate"]["status"] == "elected") {
+        merged_source = p;
+      }
+    }
+  }
+  ASSERT_FALSE(merged_source.is_null());
+  json s =
+      GetJson("/v1/proposals/" + to_string(merged_source["ref"]) + "/story");
+  EXPECT_EQ(s["proposal"]["ref"], merged_source["ref"]);
+  ASSERT_EQ(s["mergedInto"].size(), 1u);
+  EXPECT_EQ(s["record"], merged_source["fate"]["into"]);
+  EXPECT_EQ(s["mergedInto"][0]["fate"]["status"], "elected");
+  ASSERT_TRUE(s["candidate"].is_object());
+  EXPECT_EQ(s["candidate"]["proposal"], s["record"]);
+  ASSERT_TRUE(s["project"].is_object());
+  EXPECT_EQ(s["project"]["ref"], s["record"]);
+  EXPECT_FALSE(s["project"]["progress"].empty());
+  EXPECT_EQ(s["trail"][0]["entry"], merged_source["ref"]);
+  EXPECT_EQ(s["cycle"]["ref"], county["ref"]);
+
+  // As of before the merge, the same proposal was not merged yet.
+  json early = GetJson(
+      "/v1/proposals/" + to_string(merged_source["ref"]) + "/story?as_of=" +
+      std::to_string(s["trail"][0]["entry"].get<uint64_t>() + 1));
+  EXPECT_NE(early["proposal"]["fate"]["status"], "merged");
+  EXPECT_TRUE(early["project"].is_null());
+
+  EXPECT_EQ(Get("/v1/proposals/0/story").status, 404);
+  EXPECT_EQ(Get("/v1/proposals/abc/story").status, 404);
+}
+
+TEST_F(PortalApiTest, CorrectionsListReasonTargetAndTheValueBeforeAndAfter) {
+  json c = GetJson("/v1/corrections");
+  ASSERT_FALSE(c["corrections"].empty());
+  for (const json& row : c["corrections"]) {
+    SCOPED_TRACE(row.dump());
+    EXPECT_LT(row["target"], row["entry"]);
+    EXPECT_FALSE(row["reason"].get<std::string>().empty());
+    EXPECT_FALSE(row["author"]["holder"].get<std::string>().empty());
+    ASSERT_TRUE(row["before"].is_object());
+    EXPECT_TRUE(row["before"].contains(row["targetKind"].get<std::string>()));
+    if (row["kind"] == "replacement") {
+      EXPECT_NE(row["before"], row["after"]);
+    }
+  }
+  // Before the first correction was recorded there were none.
+  const uint64_t first = c["corrections"][0]["entry"];
+  json before = GetJson("/v1/corrections?as_of=" + std::to_string(first));
+  EXPECT_TRUE(before["corrections"].empty());
+  EXPECT_EQ(before["size"], first);
+}
+
+TEST_F(PortalApiTest, CycleSummaryAgreesWithTheViews) {
+  json county = County();
+  const std::string ref = to_string(county["ref"]);
+  json s = GetJson("/v1/cycles/" + ref + "/summary");
+  json funnel = GetJson("/v1/cycles/" + ref + "/funnel?limit=1");
+  EXPECT_EQ(s["funnel"], funnel["totals"]);
+  EXPECT_EQ(s["cycle"]["ref"], county["ref"]);
+  EXPECT_EQ(s["projects"]["count"], county["projectCount"]);
+  ASSERT_EQ(s["votes"].size(), county["votes"].size());
+  EXPECT_EQ(s["votes"][0]["purpose"], "projectSelection");
+  EXPECT_EQ(s["votes"][0]["rounds"][0]["elected"].size(),
+            county["counts"]["elected"]);
+  EXPECT_EQ(Get("/v1/cycles/1/summary").status, 404);
+}
+
+TEST_F(PortalApiTest, ProofBundleIsWhatPiaojueProveWritesAndVerifies) {
+  json county = County();
+  const uint64_t vote = county["selectionVote"];
+  HttpResponse r = Get("/v1/proof/bundle/" + std::to_string(vote));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(Header(r, "Content-Disposition").find("attachment"),
+            std::string::npos);
+  json b = json::parse(r.body);
+  EXPECT_EQ(b["format"], "piaojue-proof/1");
+  EXPECT_EQ(b["record"], vote);
+  const std::string path = tmp_->Sub("proof.json");
+  std::ofstream(path) << r.body;
+  const std::string vkey = GetJson("/v1/log")["verifierKey"];
+  verifier::VerifyReport report = verifier::VerifyProofBundle(path, vkey);
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_TRUE(report.pinned);
+  EXPECT_EQ(Get("/v1/proof/bundle/99999999").status, 404);
+}
+
+}  // namespace
+}  // namespace piaojue::server
