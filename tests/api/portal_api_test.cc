@@ -154,7 +154,8 @@ TEST_F(PortalApiTest, SearchFindsByReceiptNumberRecordNumberAndTitleWords) {
   // Words of one proposal's title, in another order, find it.
   const std::string title = p["title"];
   bool found = false;
-  for (const json& r : GetJson("/v1/search?q=" + title)["results"]) {
+  const json by_title = GetJson("/v1/search?q=" + title);
+  for (const json& r : by_title["results"]) {
     if (r["ref"] == p["ref"]) found = true;
   }
   EXPECT_TRUE(found) << title;

@@ -44,6 +44,7 @@ function cycleCard(c) {
   return `<article class="card cycle" id="cycle-${c.ref}">
     <h3>${esc(c.title)}</h3>
     <p class="meta">${esc(t('year'))} ${c.year} · ${esc(t('budget'))} ${esc(money(c.budget))} · ${esc(date(c.collection.start))} – ${esc(date(c.collection.end))}</p>
+    <p class="stage">${esc(t('stage_now'))}：<strong>${esc(t('step_' + c.stage))}</strong></p>
     ${timeline(c)}
     <dl class="numbers">
       <div><dt>${esc(t('proposals'))}</dt><dd>${n.proposals}</dd></div>
