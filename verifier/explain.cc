@@ -9,6 +9,7 @@
 
 #include "ledger/event_json.h"
 #include "ledger/merkle.h"
+#include "verifier/text.h"
 
 namespace piaojue::verifier {
 
@@ -98,6 +99,19 @@ Result<std::vector<crypto::Hash>> LeafTree::Proof(uint64_t index) const {
   return merkle::InclusionProof(read, index, size);
 }
 
+Result<std::vector<crypto::Hash>> LeafTree::Consistency(
+    uint64_t old_size) const {
+  const uint64_t size = levels_[0].size();
+  merkle::NodeReader read = [&](uint8_t level,
+                                uint64_t i) -> Result<crypto::Hash> {
+    if (level >= levels_.size() || i >= levels_[level].size()) {
+      return NotFound("node not complete");
+    }
+    return levels_[level][i];
+  };
+  return merkle::ConsistencyProof(read, old_size, size);
+}
+
 Result<std::vector<crypto::Hash>> ProofFromLeaves(
     const std::vector<crypto::Hash>& leaves, uint64_t index, uint64_t size) {
   if (size > leaves.size()) return OutOfRange("size beyond the leaves");
@@ -143,7 +157,7 @@ nlohmann::json TrailCollector::ToJson(
   for (const auto& [index, bytes] : entries_) {
     auto view = ledger::EntryView::Parse(bytes);
     if (!view.ok()) continue;
-    json e = json::parse(ledger::EntryToJson(*view));
+    json e = json::parse(ValidUtf8(ledger::EntryToJson(*view)));
     e.erase("prevHash");
     e.erase("nonce");
     e["relation"] = index == record_ ? "created" : "references";

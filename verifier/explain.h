@@ -45,6 +45,9 @@ class LeafTree {
   LeafTree(const std::vector<crypto::Hash>& leaves, uint64_t size);
   // OutOfRange if index >= size.
   Result<std::vector<crypto::Hash>> Proof(uint64_t index) const;
+  // The consistency proof from the first `old_size` leaves to `size`.
+  // OutOfRange if old_size > size.
+  Result<std::vector<crypto::Hash>> Consistency(uint64_t old_size) const;
 
  private:
   std::vector<std::vector<crypto::Hash>> levels_;  // levels_[0]: leaves

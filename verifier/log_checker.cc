@@ -221,6 +221,19 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
     Status rules = rules_->check(view);
     if (!rules.ok()) return Fail(index, "rules", at + rules.message());
   }
+  if (pinned_root_key_ && view.event().isGenesis()) {
+    auto root = view.event().getGenesis().getRootKey();
+    const std::string found =
+        crypto::ToHex(crypto::Bytes(root.begin(), root.size()));
+    const std::string expected =
+        crypto::ToHex(crypto::AsBytes(*pinned_root_key_));
+    if (found != expected) {
+      return Fail(index, "root key",
+                  at + "genesis names another root key than the pinned one: "
+                       "the log was created by another authority",
+                  expected, found);
+    }
+  }
   if (pinned_key_ && view.event().isGenesis()) {
     const std::string named =
         view.event().getGenesis().getCheckpointKey().cStr();
@@ -255,10 +268,25 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
     reached_.insert(w->first);
   }
   if (keep_leaves_) leaves_.push_back(leaf);
+  hashed_size_ = frontier_.size();
   prev_hash_ = checked.entry_hash;
   prev_recorded_at_ = view.recorded_at_ms();
   if (on_accept_) on_accept_(view);
   return true;
+}
+
+void LogChecker::ExtendUnchecked(const std::vector<merkle::Hash>& leaves) {
+  // A copy of the checked tree's frontier, extended: the checked tree itself
+  // stays at size().
+  merkle::Frontier tail = frontier_;
+  for (const merkle::Hash& leaf : leaves) {
+    tail.Append(leaf);
+    if (auto w = watched_roots_.find(tail.size()); w != watched_roots_.end()) {
+      w->second = tail.Root();
+      reached_.insert(w->first);
+    }
+  }
+  hashed_size_ = tail.size();
 }
 
 Result<merkle::Hash> LogChecker::RootAt(uint64_t size) const {
@@ -319,29 +347,32 @@ bool LogChecker::CheckCheckpoint(std::string_view signed_note,
                 "checkpoint origin differs from the log's genesis origin",
                 origin(), cp->origin);
   }
-  if (cp->size > size()) {
+  const uint64_t have = std::max(size(), hashed_size_);
+  if (cp->size > have) {
     // Blame the first entry the checkpoint has and the log lost.
-    return Fail(size(), "checkpoint",
-                "entry " + std::to_string(size()) +
+    return Fail(have, "checkpoint",
+                "entry " + std::to_string(have) +
                     " is missing: a signed checkpoint covers " +
                     std::to_string(cp->size) +
                     " entries but the log ends before it (the log was "
                     "truncated after it was checkpointed)",
                 std::to_string(cp->size) + " entries",
-                std::to_string(size()) + " entries");
+                std::to_string(have) + " entries");
   }
   auto root = RootAt(cp->size);
   if (!root.ok()) {
     return Fail(cp->size, "checkpoint", root.status().message());
   }
   if (*root != cp->root) {
-    return Fail(
-        cp->size, "checkpoint",
-        "the Merkle root recomputed from the first " +
-            std::to_string(cp->size) +
-            " entries differs from the signed checkpoint's: one or more of "
-            "them were changed or replaced after it was signed",
-        Hex(cp->root), Hex(*root));
+    return Fail(cp->size, "checkpoint",
+                "the Merkle root recomputed from the first " +
+                    std::to_string(cp->size) + " entries" +
+                    (cp->size > size() ? " (" + std::to_string(size()) +
+                                             " checked, the rest only hashed)"
+                                       : std::string()) +
+                    " differs from the signed checkpoint's: one or more of "
+                    "them were changed or replaced after it was signed",
+                Hex(cp->root), Hex(*root));
   }
   return true;
 }

@@ -68,6 +68,10 @@ class LogChecker {
   // someone else's key).
   void PinCheckpointKey(const note::VerifierKey& key) { pinned_key_ = key; }
 
+  // Pins the root of authority: a genesis entry whose root key is another
+  // is then a failure at entry 0, check "root key".
+  void PinRootKey(const crypto::PublicKey& key) { pinned_root_key_ = key; }
+
   // Checks and folds entry `index` (must be size()). Returns false once a
   // failure has been recorded (then failure() says what).
   bool Add(uint64_t index, std::string_view bytes);
@@ -109,6 +113,14 @@ class LogChecker {
     watched_roots_.emplace(size, merkle::Hash{});
   }
 
+  // Entries beyond the ones checked (after --as-of), only to know the roots
+  // of checkpoints larger than the checked prefix: their leaf hashes, in
+  // order, starting at size(). Call after Finish(), once. Roots at watched
+  // sizes are remembered; the entries themselves are not checked at all.
+  void ExtendUnchecked(const std::vector<merkle::Hash>& leaves);
+  // size() plus the entries given to ExtendUnchecked.
+  uint64_t hashed_size() const { return hashed_size_; }
+
   uint64_t size() const { return frontier_.size(); }
   merkle::Hash root() const { return frontier_.Root(); }
   // Roots at every checkpointed size are needed after the fact; keep the
@@ -134,6 +146,8 @@ class LogChecker {
   std::optional<RulesHook> rules_;
   std::function<void(const ledger::EntryView&)> on_accept_;
   std::optional<note::VerifierKey> pinned_key_;
+  std::optional<crypto::PublicKey> pinned_root_key_;
+  uint64_t hashed_size_ = 0;
   std::optional<Failure> failure_;
   // Entry `index`'s previous-hash does not match the entry before it. Which
   // of the two was altered shows in the entry after: if it still links to

@@ -1,8 +1,10 @@
 // piaojue-verify: the independent auditor's tool. See docs/VERIFY.md.
 //
-//   piaojue-verify PATH [--vkey KEY] [--json] [--as-of N] [--explain RECORD]
+//   piaojue-verify PATH [--vkey KEY] [--root-key KEY] [--checkpoint FILE]...
+//                  [--json] [--as-of N] [--explain RECORD]
 //
-// Exit 0: valid. Exit 1: invalid. Exit 2: cannot read the input, bad usage.
+// Exit 0: valid, pinned with --vkey. Exit 1: invalid. Exit 2: cannot read
+// the input, bad usage. Exit 3: valid but unpinned (no --vkey).
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -22,6 +24,9 @@ int main(int argc, char** argv) {
   app.add_option("--vkey", options.vkey,
                  "the log's checkpoint verifier key (name+id+base64); pins "
                  "who signed the checkpoints");
+  app.add_option("--root-key", options.root_key,
+                 "the deployment's root key (64 hex digits, as `piaojue init` "
+                 "prints it); pins the authority genesis names");
   app.add_option("--checkpoint", options.extra_checkpoints,
                  "an earlier signed checkpoint file to check against the log "
                  "(repeatable)");
@@ -37,16 +42,17 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? 0 : kExitUnusable;
   }
-  if (!piaojue::crypto::InitCrypto().ok()) return 2;
+  if (!piaojue::crypto::InitCrypto().ok()) return kExitUnusable;
   VerifyReport report = LooksLikeProofBundle(options.path)
-                            ? VerifyProofBundle(options.path, options.vkey)
+                            ? VerifyProofBundle(options)
                             : Verify(options);
   if (json) {
-    std::cout << ReportToJson(report) << "\n";
+    WriteReportJson(report, std::cout);
   } else {
-    std::cout << ReportToText(report);
+    WriteReportText(report, std::cout);
   }
+  std::cout.flush();
   return report.exit_code;
 }

@@ -4,8 +4,10 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <future>
@@ -22,6 +24,8 @@
 #include "verifier/explain.h"
 #include "verifier/progress.h"
 #include "verifier/source.h"
+#include "verifier/text.h"
+#include "verifier/trail_spool.h"
 
 namespace piaojue::verifier {
 
@@ -112,9 +116,13 @@ class Collector {
         }
         break;
       }
-      case schema::Event::GENESIS:
+      case schema::Event::GENESIS: {
         genesis_checkpoint_key_ = ev.getGenesis().getCheckpointKey().cStr();
+        auto root = ev.getGenesis().getRootKey();
+        genesis_root_key_ =
+            crypto::ToHex(crypto::Bytes(root.begin(), root.size()));
         break;
+      }
       case schema::Event::PROPOSAL_SUBMITTED:
         titles_[i] = ev.getProposalSubmitted().getDetails().getTitle().cStr();
         break;
@@ -142,6 +150,7 @@ class Collector {
   const std::string& genesis_checkpoint_key() const {
     return genesis_checkpoint_key_;
   }
+  const std::string& genesis_root_key() const { return genesis_root_key_; }
 
   // Recounts every round from the collected ballots and compares with what
   // was certified and announced. Returns the report and, on a mismatch, the
@@ -334,6 +343,7 @@ class Collector {
   std::map<uint64_t, std::string> titles_;    // proposal ref -> its title
   std::map<uint64_t, uint64_t> vote_cycles_;  // vote ref -> its cycle
   std::string genesis_checkpoint_key_;
+  std::string genesis_root_key_;  // hex
 };
 
 }  // namespace
@@ -352,6 +362,16 @@ VerifyReport Verify(const VerifyOptions& options) {
     }
     pinned = *k;
     report.pinned = true;
+  }
+  std::optional<crypto::PublicKey> pinned_root;
+  if (!options.root_key.empty()) {
+    auto k = ParseRootKey(options.root_key);
+    if (!k.ok()) {
+      report.read_error = "--root-key: " + k.status().message();
+      return report;
+    }
+    pinned_root = *k;
+    report.root_key_pinned = true;
   }
   // Checkpoints given as files are read first so their sizes can be watched.
   std::vector<std::pair<std::string, std::string>> checkpoints;  // source, note
@@ -380,6 +400,7 @@ VerifyReport Verify(const VerifyOptions& options) {
                   [&](const ledger::EntryView& e) { state.Apply(e); }};
   LogChecker checker(rules);
   if (pinned) checker.PinCheckpointKey(*pinned);
+  if (pinned_root) checker.PinRootKey(*pinned_root);
   if (options.explain) checker.KeepLeafHashes();
   Collector collector;
   std::unique_ptr<TrailCollector> trail;
@@ -430,15 +451,24 @@ VerifyReport Verify(const VerifyOptions& options) {
 
   // Checkpoint sizes are watched before the entries reach them.
   bool watched = false;
+  uint64_t largest_checkpoint = 0;
   auto watch_checkpoints = [&] {
+    if (watched) return;
     for (auto& [src, note_text] : checkpoints) {
       auto parsed = note::ParseNote(note_text);
       if (!parsed.ok()) continue;
       auto cp = note::ParseCheckpoint(parsed->text);
-      if (cp.ok()) checker.WatchSize(cp->size);
+      if (!cp.ok()) continue;
+      checker.WatchSize(cp->size);
+      largest_checkpoint = std::max(largest_checkpoint, cp->size);
     }
     watched = true;
   };
+  // With --as-of N, entries from N up to the largest checkpoint are read
+  // only to hash them: a checkpoint larger than the prefix then shows that
+  // the prefix is a prefix of the tree it signed (consistency, computed
+  // from the leaves). 32 bytes each.
+  std::vector<merkle::Hash> beyond;
 
   bool callback_stopped = false;
   uint64_t delivered = 0;  // entries the source handed over
@@ -451,11 +481,17 @@ VerifyReport Verify(const VerifyOptions& options) {
             return Status::Ok();
           },
           [&](uint64_t index, std::string_view bytes) -> Status {
+            watch_checkpoints();
             if (index >= limit) {
+              // Consecutive entries only: a gap ends what can be hashed.
+              if (index < largest_checkpoint &&
+                  index == limit + beyond.size()) {
+                beyond.push_back(merkle::LeafHash(crypto::AsBytes(bytes)));
+                return Status::Ok();
+              }
               callback_stopped = true;
               return OutOfRange("as-of");
             }
-            if (!watched) watch_checkpoints();
             ++delivered;
             if (batch.empty()) {
               batch_start = index;
@@ -479,6 +515,10 @@ VerifyReport Verify(const VerifyOptions& options) {
   if (!checker.failure()) flush();
   finish_in_flight();
   checker.Finish();
+  if (!checker.failure() && checker.size() == limit && !beyond.empty()) {
+    checker.ExtendUnchecked(beyond);
+  }
+  beyond = {};
   progress.Done();
   const bool read_failed = !read.ok() && !callback_stopped;
   if (read_failed && !checker.failure()) {
@@ -496,7 +536,7 @@ VerifyReport Verify(const VerifyOptions& options) {
       return report;
     }
   }
-  if (!watched) watch_checkpoints();
+  watch_checkpoints();
   if (checker.size() == 0 && !checker.failure() && !report.failure &&
       limit > 0) {
     // Not even genesis: nothing says whose log this is.
@@ -507,6 +547,7 @@ VerifyReport Verify(const VerifyOptions& options) {
   report.entries = checker.size();
   report.root = Hex(checker.root());
   report.origin = checker.origin();
+  report.root_key = collector.genesis_root_key();
 
   // The checkpoint key: pinned, or the one genesis names (unpinned).
   std::optional<note::VerifierKey> key = pinned;
@@ -530,15 +571,16 @@ VerifyReport Verify(const VerifyOptions& options) {
           r.root = Hex(cp->root);
         }
       }
-      if (options.as_of && r.size > *options.as_of) {
-        r.ok = true;
-        r.message = "not checked: beyond --as-of";
-        report.checkpoints.push_back(r);
-        continue;
-      }
       r.ok = checker.CheckCheckpoint(note, key ? &*key : nullptr);
       if (!r.ok) {
         r.message = checker.failure()->message;
+      } else if (key && r.size > checker.size()) {
+        r.message = "signature verified; consistent with the " +
+                    std::to_string(checker.size()) +
+                    " entries checked: its root is the root of the log's "
+                    "first " +
+                    std::to_string(r.size) + " entries (those after entry " +
+                    std::to_string(checker.size() - 1) + " only hashed)";
       } else if (key) {
         r.message = "signature and root verified";
       } else {
@@ -551,37 +593,132 @@ VerifyReport Verify(const VerifyOptions& options) {
       if (!r.ok) break;
     }
   }
+  if (pinned && !checker.failure() && !report.failure) {
+    // Pinning means: a checkpoint signed by the pinned key covers every
+    // entry checked. Without one, the entries prove only that the log is
+    // consistent with itself.
+    std::optional<uint64_t> covered;
+    for (const CheckpointResult& c : report.checkpoints) {
+      if (c.ok) covered = std::max(covered.value_or(0), c.size);
+    }
+    const uint64_t n = checker.size();
+    if (!covered) {
+      report.failure = Failure{
+          0, "checkpoint", "a checkpoint signed by the pinned key", "none",
+          "no checkpoint signed by the pinned key covers this log: nothing "
+          "shows that the holder of that key published these entries (a log "
+          "rebuilt under other keys is just as consistent with itself); "
+          "verify a bundle that holds its checkpoint, or pass one with "
+          "--checkpoint"};
+    } else if (*covered < n) {
+      report.failure = Failure{
+          *covered, "checkpoint",
+          "a checkpoint of at least " + std::to_string(n) + " entries",
+          "the largest covers " + std::to_string(*covered),
+          "entries " + std::to_string(*covered) + " to " +
+              std::to_string(n - 1) +
+              " are covered by no checkpoint signed by the pinned key (the "
+              "largest covers " +
+              std::to_string(*covered) +
+              " entries): verify what is covered with --as-of " +
+              std::to_string(*covered) +
+              ", or obtain a checkpoint of the whole log (piaojue "
+              "checkpoint)"};
+    }
+  }
 
   std::optional<Failure> failure =
       checker.failure() ? checker.failure() : report.failure;
   json recount = collector.Recount(state, &failure);
-  report.recount_json = recount.dump();
-  if (trail)
-    report.explain_json = trail->ToJson(checker, checkpoints, key).dump();
+  report.recount_json = DumpJson(recount);
+  if (trail) {
+    report.explain_json = DumpJson(trail->ToJson(checker, checkpoints, key));
+  }
   report.failure = failure;
-  report.exit_code = failure ? 1 : 0;
+  report.exit_code =
+      failure ? kExitInvalid : (pinned ? kExitValid : kExitValidUnpinned);
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
 }
 
-std::string ReportToJson(const VerifyReport& r) {
+std::string Verdict(int exit_code) {
+  switch (exit_code) {
+    case kExitValid:
+      return "VALID";
+    case kExitValidUnpinned:
+      return "VALID (UNPINNED)";
+    case kExitInvalid:
+      return "INVALID";
+    default:
+      return "CANNOT VERIFY";
+  }
+}
+
+Result<crypto::PublicKey> ParseRootKey(std::string_view text) {
+  crypto::PublicKey key;
+  if (text.size() == 2 * key.size()) {
+    std::string lower(text);
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (crypto::FromHex(lower, key).ok()) return key;
+  } else {
+    auto raw = crypto::Base64Decode(text);
+    if (raw.ok() && raw->size() == key.size()) {
+      std::memcpy(key.data(), raw->data(), key.size());
+      return key;
+    }
+  }
+  return InvalidArgument(
+      "a root key is 64 hex digits (as `piaojue init` prints it) or base64 "
+      "of its 32 bytes");
+}
+
+std::string FormatCst(int64_t ms, bool rfc3339) {
+  // CST is UTC+8 all year; floor division keeps instants before 1970 right.
+  const int64_t cst = ms + 8LL * 3600 * 1000;
+  int64_t secs = cst / 1000;
+  if (cst < 0 && cst % 1000) --secs;
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf,
+                rfc3339 ? "%Y-%m-%dT%H:%M:%S+08:00" : "%Y-%m-%d %H:%M:%S", &tm);
+  return rfc3339 ? std::string(buf) : std::string(buf) + " CST (UTC+08:00)";
+}
+
+namespace {
+
+// Everything of the JSON report but "explain".
+json ReportJsonWithoutExplain(const VerifyReport& r) {
   json j;
   j["input"] = r.input;
-  j["valid"] = r.exit_code == 0;
+  j["verdict"] = Verdict(r.exit_code);
+  // True only for a pinned valid result: a script may test this alone.
+  j["valid"] = r.exit_code == kExitValid;
   j["exitCode"] = r.exit_code;
   if (!r.read_error.empty()) {
     j["error"] = r.read_error;
-    return j.dump(2);
+    return j;
   }
   j["origin"] = r.origin;
   j["entries"] = r.entries;
   if (r.proof_bundle) {
     j["proofBundle"] = true;
     j["provedEntries"] = r.proved_entries;
+    j["checkpointSize"] = r.entries;
+    if (r.checkpoint_time_ms) {
+      j["checkpointTime"] = FormatCst(*r.checkpoint_time_ms, true);
+      j["checkpointTimeMs"] = *r.checkpoint_time_ms;
+    }
+    j["caveat"] = kProofBundleCaveat;
   }
   j["root"] = r.root;
   j["pinned"] = r.pinned;
   j["checkpointKey"] = r.checkpoint_key;
+  j["rootKey"] = r.root_key;
+  j["rootKeyPinned"] = r.root_key_pinned;
   json cps = json::array();
   for (const auto& c : r.checkpoints) {
     cps.push_back({{"source", c.source},
@@ -599,74 +736,132 @@ std::string ReportToJson(const VerifyReport& r) {
                     {"message", r.failure->message}};
   }
   j["recount"] = json::parse(r.recount_json.empty() ? "[]" : r.recount_json);
-  if (!r.explain_json.empty()) j["explain"] = json::parse(r.explain_json);
   j["seconds"] = r.seconds;
-  return j.dump(2);
-}
-
-namespace {
-
-std::string UtcTime(int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// The audit trail for a person: one paragraph per entry, with the proof
-// hashes a journalist can quote.
-std::string ExplainToText(const json& explain) {
-  std::ostringstream out;
-  out << "AUDIT TRAIL of record " << explain.value("record", json()).dump()
-      << " (" << explain["entries"].size() << " entries), proved against "
-      << explain.value("provedAgainst", "") << "\n";
-  out << "  tree size " << explain.value("treeSize", json()).dump() << ", root "
-      << explain.value("root", "") << "\n";
-  if (explain["entries"].empty()) {
-    out << "  no entry created or refers to this record\n";
-  }
-  for (const json& e : explain["entries"]) {
-    out << "  entry " << e.value("index", json()).dump() << " "
-        << e.value("kind", "") << " (" << e.value("relation", "") << ")";
-    if (e.contains("recordedAtMs") && e["recordedAtMs"].is_number()) {
-      out << ", recorded " << UtcTime(e["recordedAtMs"].get<int64_t>());
-    }
-    if (e.contains("jurisdiction") && e["jurisdiction"].is_string() &&
-        !e["jurisdiction"].get<std::string>().empty()) {
-      out << " in " << e["jurisdiction"].get<std::string>();
-    }
-    out << "\n    author " << e.value("author", "") << "\n    leaf   "
-        << e.value("leafHash", "") << "\n";
-    if (e.contains("inclusionProof") && e["inclusionProof"].is_array()) {
-      out << "    inclusion proof ("
-          << (e.value("inclusionVerified", false) ? "verified" : "NOT verified")
-          << "):\n";
-      for (const json& h : e["inclusionProof"]) {
-        out << "      " << h.get<std::string>() << "\n";
-      }
-    } else {
-      out << "    no inclusion proof: the entry is beyond the checkpoint\n";
-    }
-    if (e.contains("event")) out << "    event  " << e["event"].dump() << "\n";
-  }
-  return out.str();
+  return j;
 }
 
 }  // namespace
 
-std::string ReportToText(const VerifyReport& r) {
+void WriteReportJson(const VerifyReport& r, std::ostream& out) {
+  json j = ReportJsonWithoutExplain(r);
+  if (r.read_error.empty() && !r.explain_json.empty() && !r.trail) {
+    j["explain"] = json::parse(r.explain_json);
+  }
+  std::string text = DumpJson(j, 2);
+  if (!r.read_error.empty() || !r.trail || r.explain_json.empty()) {
+    out << text << "\n";
+    return;
+  }
+  // The trail is streamed from its spool into "explain": {..., "entries":
+  // [...]}, after the rest of the object.
+  text.pop_back();  // the closing '}' (dump ends "\n}")
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  std::string header = DumpJson(json::parse(r.explain_json));
+  header.pop_back();  // its closing '}'
+  out << text << ",\n  \"explain\": " << header
+      << (header.size() > 1 ? "," : "") << "\"entries\": [";
+  bool first = true;
+  Status s = r.trail->ForEach([&](std::string_view line) {
+    out << (first ? "\n    " : ",\n    ") << line;
+    first = false;
+  });
+  (void)s;  // A spool that cannot be read ends the list early; see below.
+  out << "]"
+      << (s.ok() ? "" : ", \"trailError\": " + DumpJson(json(s.message())))
+      << "}\n}\n";
+}
+
+std::string ReportToJson(const VerifyReport& r) {
+  std::ostringstream out;
+  WriteReportJson(r, out);
+  std::string text = out.str();
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+namespace {
+
+// One entry of an audit trail for a person, with the proof hashes a
+// journalist can quote.
+std::string TrailEntryToText(const json& e) {
+  std::ostringstream out;
+  out << "  entry " << e.value("index", json()).dump() << " "
+      << e.value("kind", "") << " (" << e.value("relation", "") << ")";
+  if (e.contains("recordedAtMs") && e["recordedAtMs"].is_number()) {
+    out << ", recorded " << FormatCst(e["recordedAtMs"].get<int64_t>());
+  }
+  if (e.contains("jurisdiction") && e["jurisdiction"].is_string() &&
+      !e["jurisdiction"].get<std::string>().empty()) {
+    out << " in " << e["jurisdiction"].get<std::string>();
+  }
+  out << "\n    author " << e.value("author", "") << "\n    leaf   "
+      << e.value("leafHash", "") << "\n";
+  if (e.contains("inclusionProof") && e["inclusionProof"].is_array()) {
+    out << "    inclusion proof ("
+        << (e.value("inclusionVerified", false) ? "verified" : "NOT verified")
+        << "):\n";
+    for (const json& h : e["inclusionProof"]) {
+      out << "      " << h.get<std::string>() << "\n";
+    }
+  } else {
+    out << "    no inclusion proof: the entry is beyond the checkpoint\n";
+  }
+  if (e.contains("event")) out << "    event  " << DumpJson(e["event"]) << "\n";
+  return PrintableText(out.str());
+}
+
+// The audit trail: its header, then one paragraph per entry (from the
+// report's JSON, or streamed from a proof bundle's spool).
+void WriteExplainText(const json& explain, const TrailSpool* spool,
+                      std::ostream& out) {
+  const uint64_t count =
+      spool ? spool->count()
+            : (explain.contains("entries") ? explain["entries"].size() : 0);
+  std::ostringstream head;
+  head << "AUDIT TRAIL of record " << explain.value("record", json()).dump()
+       << " (" << count << " entries), proved against "
+       << explain.value("provedAgainst", "") << "\n";
+  head << "  tree size " << explain.value("treeSize", json()).dump()
+       << ", root " << explain.value("root", "") << "\n";
+  if (count == 0) head << "  no entry created or refers to this record\n";
+  out << PrintableText(head.str());
+  if (spool) {
+    Status s = spool->ForEach([&](std::string_view line) {
+      out << TrailEntryToText(json::parse(line));
+    });
+    if (!s.ok()) out << "  (the rest of the trail: " << s.message() << ")\n";
+    return;
+  }
+  if (!explain.contains("entries")) return;
+  for (const json& e : explain["entries"]) out << TrailEntryToText(e);
+}
+
+}  // namespace
+
+void WriteReportText(const VerifyReport& r, std::ostream& sink) {
   std::ostringstream out;
   if (!r.read_error.empty()) {
-    out << "CANNOT VERIFY " << r.input << ": " << r.read_error << "\n";
-    return out.str();
+    out << Verdict(kExitUnusable) << " " << r.input << ": " << r.read_error
+        << "\n";
+    sink << PrintableText(out.str());
+    return;
   }
-  out << (r.exit_code == 0 ? "VALID" : "INVALID") << ": " << r.input << "\n";
+  out << Verdict(r.exit_code) << ": " << r.input << "\n";
   out << "  origin      " << r.origin << "\n";
   if (r.proof_bundle) {
     out << "  entries     " << r.proved_entries << " of the " << r.entries
         << " the checkpoint covers (inclusion, signatures, authorization)\n";
+    if (r.entries > 0) {
+      out << "  proven      against the checkpoint of size " << r.entries;
+      if (r.checkpoint_time_ms) {
+        out << ", whose last entry (" << r.entries - 1 << ") was recorded "
+            << FormatCst(*r.checkpoint_time_ms);
+      }
+      out << "\n";
+    }
+    out << "  caveat      " << kProofBundleCaveat << "\n";
   } else {
     out << "  entries     " << r.entries << " checked (chain, signatures, "
         << "authorization, rules)\n";
@@ -677,6 +872,11 @@ std::string ReportToText(const VerifyReport& r) {
       << (r.pinned ? "  [pinned with --vkey]"
                    : "  [UNPINNED: taken from the log itself; pass --vkey "
                      "with the key published by the congress to pin it]")
+      << "\n";
+  out << "  root key    " << (r.root_key.empty() ? "(none)" : r.root_key)
+      << (r.root_key_pinned ? "  [pinned with --root-key]"
+                            : "  [not pinned: pass --root-key with the key "
+                              "published by the congress]")
       << "\n";
   for (const auto& c : r.checkpoints) {
     out << "  checkpoint  " << c.source << " size " << c.size << ": "
@@ -736,12 +936,24 @@ std::string ReportToText(const VerifyReport& r) {
                                                   : "DO NOT match the recount")
         << "\n";
   }
+  sink << PrintableText(out.str());
+  out.str("");
   if (!r.explain_json.empty()) {
-    out << "\n" << ExplainToText(json::parse(r.explain_json));
+    sink << "\n";
+    WriteExplainText(json::parse(r.explain_json), r.trail.get(), sink);
   }
   out << "\n"
-      << (r.exit_code == 0 ? "result: valid" : "result: INVALID") << " ("
-      << std::fixed << std::setprecision(2) << r.seconds << " s)\n";
+      << (r.exit_code == kExitValid           ? "result: valid"
+          : r.exit_code == kExitValidUnpinned ? "result: valid, UNPINNED (exit "
+                                                "3: pass --vkey to pin)"
+                                              : "result: INVALID")
+      << " (" << std::fixed << std::setprecision(2) << r.seconds << " s)\n";
+  sink << PrintableText(out.str());
+}
+
+std::string ReportToText(const VerifyReport& r) {
+  std::ostringstream out;
+  WriteReportText(r, out);
   return out.str();
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -279,25 +280,71 @@ Result<FreshCheckpoint> SignFreshCheckpoint(ledger::Ledger& ledger) {
   return out;
 }
 
-// Writes `bytes` to `path` so that a reader sees the old file or the whole
-// new one: a temporary file in the same directory, fsync, rename.
-Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
+// Writes what `write` puts in a stream to `path` so that a reader sees the
+// old file or the whole new one: a temporary file in the same directory,
+// fsync, rename. The stream is written as it is produced (a proof bundle
+// can be larger than memory should hold).
+Status WriteFileAtomically(const std::string& path,
+                           const std::function<Status(std::ostream&)>& write) {
   const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return IOError("cannot create " + tmp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
+  Status written;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return IOError("cannot create " + tmp);
+    written = write(out);
+    out.flush();
+    if (written.ok() && !out) written = IOError("cannot write " + tmp);
   }
-  const bool ok = done == bytes.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return IOError("cannot write " + path);
+  if (written.ok()) {
+    int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+      written = IOError("cannot write " + path);
+    }
   }
-  return Status::Ok();
+  if (!written.ok()) ::unlink(tmp.c_str());
+  return written;
+}
+
+// The checkpoints an auditor kept (`prove --since-checkpoint FILE`): their
+// tree sizes, after checking that each is a checkpoint of this log (its
+// root is this log's root at its size) no larger than `size`.
+Result<std::vector<uint64_t>> KeptCheckpointSizes(
+    const ledger::Ledger& ledger, const std::vector<std::string>& files,
+    uint64_t size) {
+  std::vector<uint64_t> sizes;
+  for (const std::string& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return NotFound("cannot read checkpoint file " + file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = note::ParseNote(text.str());
+    if (!parsed.ok()) {
+      return InvalidArgument(
+          file + " is not a signed checkpoint: " + parsed.status().message());
+    }
+    ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed->text));
+    if (cp.origin != ledger.origin()) {
+      return InvalidArgument(file + " is a checkpoint of another log (" +
+                             cp.origin + ")");
+    }
+    if (cp.size > size) {
+      return InvalidArgument(file + " covers " + std::to_string(cp.size) +
+                             " entries, more than this log's " +
+                             std::to_string(size));
+    }
+    ASSIGN_OR_RETURN(crypto::Hash root, ledger.RootAt(cp.size));
+    if (root != cp.root) {
+      return FailedPrecondition(
+          file +
+          " is not consistent with this log: its root differs from "
+          "this log's root at " +
+          std::to_string(cp.size) + " entries");
+    }
+    sizes.push_back(cp.size);
+  }
+  return sizes;
 }
 
 }  // namespace
@@ -328,14 +375,24 @@ Status Prove(const ProveOptions& o, std::ostream& out) {
   src.for_each_entry = [&](const auto& fn) {
     return ledger.ForEachEntry(0, cp.size, fn);
   };
+  src.read_entry = [&](uint64_t index) { return ledger.ReadEntry(index); };
   src.inclusion = [&](uint64_t index) {
     return ledger.InclusionProof(index, cp.size);
   };
-  ASSIGN_OR_RETURN(std::string bundle,
-                   verifier::BuildProofBundle(o.record, src));
-  RETURN_IF_ERROR(WriteFileAtomically(o.out_file, bundle));
+  ASSIGN_OR_RETURN(src.consistency_from,
+                   KeptCheckpointSizes(ledger, o.since_checkpoints, cp.size));
+  src.consistency = [&](uint64_t old_size) {
+    return ledger.ConsistencyProof(old_size, cp.size);
+  };
+  RETURN_IF_ERROR(WriteFileAtomically(o.out_file, [&](std::ostream& file) {
+    return verifier::WriteProofBundle(o.record, src, file);
+  }));
   out << "wrote the proof of record " << o.record << " against checkpoint "
-      << cp.size << " to " << o.out_file << "\n";
+      << cp.size;
+  for (uint64_t m : src.consistency_from) {
+    out << ", consistent with the checkpoint of size " << m;
+  }
+  out << ", to " << o.out_file << "\n";
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "ledger/status.h"
 
@@ -60,8 +61,13 @@ struct ProveOptions {
   std::string data;
   uint64_t record = 0;
   std::string out_file;
+  // Checkpoint files an auditor kept: the bundle then holds a consistency
+  // proof from each one's size to the fresh checkpoint. A file that is not
+  // a checkpoint of this log (other origin, larger, another root) is refused.
+  std::vector<std::string> since_checkpoints;
 };
-// Writes an offline proof bundle for one record (verifier/proof_bundle.h).
+// Writes an offline proof bundle for one record (verifier/proof_bundle.h),
+// streamed to a temporary file that is renamed into place.
 Status Prove(const ProveOptions& o, std::ostream& out);
 
 struct ShowOptions {

@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
       ->required();
   prove_cmd->add_option("--out", prove.out_file, "proof bundle file")
       ->required();
+  prove_cmd->add_option(
+      "--since-checkpoint", prove.since_checkpoints,
+      "a checkpoint file the auditor kept: include a consistency proof from "
+      "it to the new checkpoint (repeatable)");
 
   ShowOptions show;
   auto* show_cmd = app.add_subcommand("show", "show a view of the ledger");

@@ -48,7 +48,7 @@ TEST(CliFlowTest, ExportedBundleAndProofVerifyPinned) {
   const std::string proof = tmp.Sub("barriers.proof");
   Status proved = cli::Prove({data, refs.barriers, proof}, out);
   ASSERT_TRUE(proved.ok()) << proved.ToString();
-  VerifyReport offline = VerifyProofBundle(proof, vkey);
+  VerifyReport offline = VerifyProofPath(proof, vkey);
   EXPECT_EQ(offline.exit_code, 0) << Describe(offline);
   EXPECT_EQ(RunVerifyBinary({proof, "--vkey", vkey}, tmp).exit_code, 0);
 

@@ -143,6 +143,9 @@ TEST_F(FormatDocsTest, ProofBundleFieldsAreAsSpecified) {
   for (const auto& e : entries_) {
     leaves.push_back(merkle::LeafHash(crypto::AsBytes(e)));
   }
+  src.read_entry = [&](uint64_t index) -> Result<std::string> {
+    return entries_.at(index);
+  };
   src.inclusion = [&](uint64_t index) -> Result<std::vector<crypto::Hash>> {
     merkle::NodeReader read = [&](uint8_t level,
                                   uint64_t i) -> Result<crypto::Hash> {
@@ -156,7 +159,7 @@ TEST_F(FormatDocsTest, ProofBundleFieldsAreAsSpecified) {
   auto text = BuildProofBundle(3, src);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   const nlohmann::json j = nlohmann::json::parse(*text);
-  EXPECT_EQ(j["format"], "piaojue-proof/1");
+  EXPECT_EQ(j["format"], "piaojue-proof/2");
   EXPECT_EQ(j["record"], 3);
   EXPECT_EQ(j["checkpoint"], checkpoint_);
   // Genesis, the registry entries, the record.
@@ -171,7 +174,7 @@ TEST_F(FormatDocsTest, ProofBundleFieldsAreAsSpecified) {
   }
   const std::string path = tmp_.Sub("cycle.proof");
   WriteFile(path, *text);
-  VerifyReport report = VerifyProofBundle(path, vkey_);
+  VerifyReport report = VerifyProofPath(path, vkey_);
   EXPECT_EQ(report.exit_code, 0) << Describe(report);
 }
 

@@ -49,7 +49,7 @@ TEST_F(TamperTest, HonestBundleIsValidPinnedAndUnpinned) {
   EXPECT_EQ(pinned.checkpoints[0].size, entries_.size());
 
   VerifyReport unpinned = VerifyPath(path);
-  EXPECT_EQ(unpinned.exit_code, 0) << Describe(unpinned);
+  EXPECT_EQ(unpinned.exit_code, kExitValidUnpinned) << Describe(unpinned);
   EXPECT_FALSE(unpinned.pinned);
   // The key it used is the one genesis names, and the summary says so.
   EXPECT_EQ(unpinned.checkpoint_key, vkey_);
@@ -356,42 +356,16 @@ TEST_F(TamperTest, EntryResignedByAKeyWithAnotherRoleIsUnauthorized) {
 // replaced by one of their own, genesis naming their log key.
 TEST_F(TamperTest, RekeyedLogIsValidOnlyUnpinned) {
   Build(Stage::kProposals);
-  auto forged_key = [](const crypto::PublicKey& real) {
-    for (uint8_t n = 1; n < 64; ++n) {
-      if (TestKey(n).public_key == real) return TestKey(n + 100);
-    }
-    ADD_FAILURE() << "unknown key";
-    return TestKey(200);
-  };
   note::SignerKey forged_log{builder_->log_key().name, TestKey(109)};
   const std::string forged_vkey =
       note::FormatVerifierKey(forged_log.name, forged_log.key_pair.public_key);
-  std::vector<std::string> forged;
-  for (const std::string& bytes : entries_) {
-    ledger::EntryView view = Parse(bytes);
-    const crypto::KeyPair author = forged_key(view.author_key());
-    forged.push_back(Resign(bytes, author, [&](schema::Event::Builder e) {
-      if (e.isGenesis()) {
-        auto g = e.getGenesis();
-        auto root = forged_key(TestKey(1).public_key).public_key;
-        g.setRootKey(capnp::Data::Reader(root.data(), root.size()));
-        g.setCheckpointKey(forged_vkey);
-      } else if (e.isKeyRegistered()) {
-        auto k = e.getKeyRegistered();
-        crypto::PublicKey real;
-        std::memcpy(real.data(), k.getKey().begin(), real.size());
-        auto key = forged_key(real).public_key;
-        k.setKey(capnp::Data::Reader(key.data(), key.size()));
-      }
-    }));
-  }
-  forged = Rechain(forged);
+  std::vector<std::string> forged = Rekeyed(forged_vkey);
   const std::string path = tmp_.Sub("rekeyed.bundle");
   WriteBundleFile(path, forged, SignCheckpoint(forged, forged_log));
 
   // Unpinned it is consistent with itself, and the summary says so.
   VerifyReport unpinned = VerifyPath(path);
-  EXPECT_EQ(unpinned.exit_code, 0) << Describe(unpinned);
+  EXPECT_EQ(unpinned.exit_code, kExitValidUnpinned) << Describe(unpinned);
   EXPECT_FALSE(unpinned.pinned);
   EXPECT_EQ(unpinned.checkpoint_key, forged_vkey);
   EXPECT_NE(Describe(unpinned).find("UNPINNED"), std::string::npos);
@@ -521,7 +495,7 @@ TEST(NoCheckpointKeyTest, CheckpointsAreCheckedForTheirRootOnly) {
   const std::string path = tmp.Sub("log.bundle");
   WriteBundleFile(path, entries, SignCheckpoint(entries, log_key));
   VerifyReport report = VerifyPath(path);
-  EXPECT_EQ(report.exit_code, 0) << Describe(report);
+  EXPECT_EQ(report.exit_code, kExitValidUnpinned) << Describe(report);
   ASSERT_EQ(report.checkpoints.size(), 1u);
   EXPECT_TRUE(report.checkpoints[0].ok);
   EXPECT_NE(report.checkpoints[0].message.find("signature NOT checked"),

@@ -29,6 +29,7 @@
 #include "ledger/note.h"
 #include "tests/cycle_builder.h"
 #include "tests/test_util.h"
+#include "verifier/proof_bundle.h"
 #include "verifier/verify.h"
 
 extern char** environ;
@@ -156,6 +157,20 @@ inline VerifyReport VerifyPath(const std::string& path,
   return Verify(options);
 }
 
+// Verifies the proof bundle `path` in-process.
+inline VerifyReport VerifyProofPath(const std::string& path,
+                                    const std::string& vkey = "",
+                                    std::vector<std::string> checkpoints = {},
+                                    const std::string& root_key = "") {
+  VerifyOptions options;
+  options.path = path;
+  options.vkey = vkey;
+  options.root_key = root_key;
+  options.extra_checkpoints = std::move(checkpoints);
+  options.quiet = true;
+  return VerifyProofBundle(options);
+}
+
 // For assertion messages: the whole report as text.
 inline std::string Describe(const VerifyReport& report) {
   return ReportToText(report);
@@ -251,6 +266,42 @@ class ForgeryTest : public ::testing::Test {
     std::vector<std::string> forged = entries_;
     forged[index] = Resign(forged[index], author, edit);
     return Publish(Rechain(forged, index));
+  }
+
+  // The whole log rebuilt by someone holding none of the real keys: every
+  // key TestKey(n) replaced by TestKey(n + 100) (the root key too), genesis
+  // naming `checkpoint_key` (may be empty: none), the chain rebuilt. No
+  // checkpoint is signed.
+  std::vector<std::string> Rekeyed(const std::string& checkpoint_key) {
+    auto forged_key = [](const crypto::PublicKey& real) {
+      for (uint8_t n = 1; n < 64; ++n) {
+        if (piaojue::testing::TestKey(n).public_key == real) {
+          return piaojue::testing::TestKey(n + 100);
+        }
+      }
+      ADD_FAILURE() << "unknown key";
+      return piaojue::testing::TestKey(200);
+    };
+    std::vector<std::string> forged;
+    for (const std::string& bytes : entries_) {
+      ledger::EntryView view = Parse(bytes);
+      const crypto::KeyPair author = forged_key(view.author_key());
+      forged.push_back(Resign(bytes, author, [&](schema::Event::Builder e) {
+        if (e.isGenesis()) {
+          auto g = e.getGenesis();
+          auto root = forged_key(builder_->keys().root.public_key).public_key;
+          g.setRootKey(capnp::Data::Reader(root.data(), root.size()));
+          g.setCheckpointKey(checkpoint_key);
+        } else if (e.isKeyRegistered()) {
+          auto k = e.getKeyRegistered();
+          crypto::PublicKey real;
+          std::memcpy(real.data(), k.getKey().begin(), real.size());
+          auto key = forged_key(real).public_key;
+          k.setKey(capnp::Data::Reader(key.data(), key.size()));
+        }
+      }));
+    }
+    return Rechain(forged);
   }
 
   piaojue::testing::TempDir tmp_;

@@ -13,6 +13,7 @@ namespace piaojue::verifier {
 namespace {
 
 using nlohmann::json;
+using nlohmann::ordered_json;
 using piaojue::testing::CycleBuilder;
 using piaojue::testing::TestKey;
 using Stage = CycleBuilder::Stage;
@@ -65,6 +66,7 @@ class VerifyCliTest : public ::testing::Test {
     src.for_each_entry = [&](const auto& fn) {
       return ledger.ForEachEntry(0, src.size, fn);
     };
+    src.read_entry = [&](uint64_t index) { return ledger.ReadEntry(index); };
     src.inclusion = [&](uint64_t index) {
       return ledger.InclusionProof(index, src.size);
     };
@@ -269,11 +271,11 @@ TEST_F(VerifyCliTest, ProofBundleVerifiesOfflineWithThePinnedKey) {
   const std::string path = tmp_.Sub("canteen.proof");
   WriteFile(path, ProofBundle(refs.canteen));
 
-  VerifyReport report = VerifyProofBundle(path, vkey_);
+  VerifyReport report = VerifyProofPath(path, vkey_);
   EXPECT_EQ(report.exit_code, 0) << Describe(report);
   EXPECT_TRUE(report.pinned);
   EXPECT_EQ(report.entries, builder_->ledger().size());
-  json trail = json::parse(report.explain_json)["entries"];
+  json trail = json::parse(ReportToJson(report))["explain"]["entries"];
   std::set<uint64_t> indices;
   for (const json& e : trail) indices.insert(e["index"].get<uint64_t>());
   EXPECT_TRUE(indices.count(refs.canteen));
@@ -301,13 +303,14 @@ TEST_F(VerifyCliTest, ProofBundleVerifiesOfflineWithThePinnedKey) {
 
 TEST_F(VerifyCliTest, ProofBundleWithAnAlteredEntryOrProofFails) {
   const auto& refs = builder_->refs();
-  const json bundle = json::parse(ProofBundle(refs.canteen));
+  // Edited with its members kept in order (the format fixes the order).
+  const ordered_json bundle = ordered_json::parse(ProofBundle(refs.canteen));
   // The bundle entry that holds the tally.
   size_t n = 0;
   while (bundle["entries"][n]["index"] != refs.tally) ++n;
 
   {  // One byte of the tally entry changed.
-    json altered = bundle;
+    ordered_json altered = bundle;
     auto bytes =
         crypto::Base64Decode(altered["entries"][n]["entry"].get<std::string>());
     ASSERT_TRUE(bytes.ok());
@@ -316,14 +319,14 @@ TEST_F(VerifyCliTest, ProofBundleWithAnAlteredEntryOrProofFails) {
     altered["entries"][n]["entry"] = crypto::Base64Encode(crypto::AsBytes(b));
     const std::string path = tmp_.Sub("altered-entry.proof");
     WriteFile(path, altered.dump());
-    VerifyReport report = VerifyProofBundle(path, vkey_);
+    VerifyReport report = VerifyProofPath(path, vkey_);
     EXPECT_EQ(report.exit_code, 1) << Describe(report);
     ASSERT_TRUE(report.failure.has_value());
     EXPECT_EQ(report.failure->index, refs.tally);
     EXPECT_EQ(Run({path, "--vkey", vkey_}).exit_code, 1);
   }
   {  // One hash of its inclusion proof changed.
-    json altered = bundle;
+    ordered_json altered = bundle;
     auto hash = crypto::Base64Decode(
         altered["entries"][n]["proof"][0].get<std::string>());
     ASSERT_TRUE(hash.ok());
@@ -333,14 +336,14 @@ TEST_F(VerifyCliTest, ProofBundleWithAnAlteredEntryOrProofFails) {
         crypto::Base64Encode(crypto::AsBytes(h));
     const std::string path = tmp_.Sub("altered-proof.proof");
     WriteFile(path, altered.dump());
-    VerifyReport report = VerifyProofBundle(path, vkey_);
+    VerifyReport report = VerifyProofPath(path, vkey_);
     EXPECT_EQ(report.exit_code, 1) << Describe(report);
     ASSERT_TRUE(report.failure.has_value());
     EXPECT_EQ(report.failure->index, refs.tally);
     EXPECT_EQ(report.failure->check, "inclusion");
   }
   {  // The record's own entry left out.
-    json altered = bundle;
+    ordered_json altered = bundle;
     auto& list = altered["entries"];
     for (size_t i = 0; i < list.size(); ++i) {
       if (list[i]["index"] == refs.canteen) {
@@ -350,13 +353,13 @@ TEST_F(VerifyCliTest, ProofBundleWithAnAlteredEntryOrProofFails) {
     }
     const std::string path = tmp_.Sub("no-record.proof");
     WriteFile(path, altered.dump());
-    VerifyReport report = VerifyProofBundle(path, vkey_);
+    VerifyReport report = VerifyProofPath(path, vkey_);
     EXPECT_EQ(report.exit_code, 1) << Describe(report);
   }
   {  // Not JSON of the right format at all: cannot verify.
     const std::string path = tmp_.Sub("other.json");
     WriteFile(path, R"({"format": "something-else/1"})");
-    EXPECT_EQ(VerifyProofBundle(path, vkey_).exit_code, 2);
+    EXPECT_EQ(VerifyProofPath(path, vkey_).exit_code, 2);
     EXPECT_EQ(Run({path, "--vkey", vkey_}).exit_code, 2);
   }
 }
