@@ -15,6 +15,7 @@ namespace {
 
 using piaojue::testing::CycleBuilder;
 using piaojue::testing::CycleRefs;
+using piaojue::testing::TestKey;
 using namespace piaojue::verifier::testing;
 
 TEST(CliFlowTest, ExportedBundleAndProofVerifyPinned) {
@@ -46,7 +47,7 @@ TEST(CliFlowTest, ExportedBundleAndProofVerifyPinned) {
   EXPECT_EQ(RunVerifyBinary({bundle, "--vkey", vkey}, tmp).exit_code, 0);
 
   const std::string proof = tmp.Sub("barriers.proof");
-  Status proved = cli::Prove({data, refs.barriers, proof}, out);
+  Status proved = cli::Prove({data, refs.barriers, proof, {}}, out);
   ASSERT_TRUE(proved.ok()) << proved.ToString();
   VerifyReport offline = VerifyProofPath(proof, vkey);
   EXPECT_EQ(offline.exit_code, 0) << Describe(offline);
@@ -75,6 +76,59 @@ TEST(CliFlowTest, ExportedBundleAndProofVerifyPinned) {
   EXPECT_NE(r.out.find("FIRST FAILURE at entry " + std::to_string(k)),
             std::string::npos)
       << r.out;
+}
+
+// An auditor saved a checkpoint; later the operator proves a record with
+// `piaojue prove --since-checkpoint` (a consistency proof from the saved
+// checkpoint to the new one), and the auditor checks it with --checkpoint.
+TEST(CliFlowTest, ProofSinceACheckpointTheAuditorKept) {
+  ASSERT_TRUE(crypto::InitCrypto().ok());
+  TempDir tmp;
+  const std::string data = tmp.Sub("data");
+  cli::DataDir dir(data);
+  const std::string kept = tmp.Sub("kept.checkpoint");
+  std::string vkey;
+  CycleRefs refs;
+  {
+    CycleBuilder builder(dir.ledger_path());
+    ASSERT_TRUE(builder.BuildThrough(CycleBuilder::Stage::kProposals).ok());
+    auto note_text = builder.ledger().SignCheckpoint();
+    ASSERT_TRUE(note_text.ok());
+    WriteFile(kept, *note_text);
+    ASSERT_TRUE(builder.BuildThrough(CycleBuilder::Stage::kProgress).ok());
+    refs = builder.refs();
+    vkey = note::FormatVerifierKey(builder.log_key().name,
+                                   builder.log_key().key_pair.public_key);
+    std::filesystem::create_directories(dir.keys_path());
+    ASSERT_TRUE(cli::WriteKeyFile(dir.log_key_path(), builder.log_key()).ok());
+  }
+  std::ostringstream out;
+  const std::string plain = tmp.Sub("plain.proof");
+  ASSERT_TRUE(cli::Prove({data, refs.barriers, plain, {}}, out).ok());
+  // Without the consistency proof the kept checkpoint cannot be used.
+  EXPECT_EQ(RunVerifyBinary({plain, "--vkey", vkey, "--checkpoint", kept}, tmp)
+                .exit_code,
+            kExitUnusable);
+
+  const std::string proof = tmp.Sub("since.proof");
+  cli::ProveOptions options{data, refs.barriers, proof, {kept}};
+  Status proved = cli::Prove(options, out);
+  ASSERT_TRUE(proved.ok()) << proved.ToString();
+  EXPECT_NE(out.str().find("consistent with the checkpoint of size"),
+            std::string::npos)
+      << out.str();
+  RunResult r =
+      RunVerifyBinary({proof, "--vkey", vkey, "--checkpoint", kept}, tmp);
+  EXPECT_EQ(r.exit_code, kExitValid) << r.out;
+  EXPECT_NE(r.out.find("ok (consistency proof from"), std::string::npos)
+      << r.out;
+
+  // A checkpoint of another log is refused by `prove` itself.
+  const std::string foreign = tmp.Sub("foreign.checkpoint");
+  note::SignerKey other{"other.example/log", TestKey(99)};
+  WriteFile(foreign, SignCheckpoint({"x"}, other));
+  cli::ProveOptions bad{data, refs.barriers, tmp.Sub("bad.proof"), {foreign}};
+  EXPECT_FALSE(cli::Prove(bad, out).ok());
 }
 
 }  // namespace

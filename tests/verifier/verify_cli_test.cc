@@ -1,6 +1,6 @@
 // piaojue-verify as an auditor meets it: the binary's exit codes and
 // summaries, --json, --explain with inclusion proofs, damaged bundles, and
-// offline proof bundles (piaojue-proof/1).
+// offline proof bundles (piaojue-proof/2).
 #include <nlohmann/json.hpp>
 
 #include "ledger/merkle.h"
