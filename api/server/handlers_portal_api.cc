@@ -341,6 +341,7 @@ HttpResponse HandleProofBundle(Service& service, uint64_t record) {
   src.for_each_entry = [&](const auto& fn) {
     return ledger.ForEachEntry(0, size, fn);
   };
+  src.read_entry = [&](uint64_t index) { return ledger.ReadEntry(index); };
   src.inclusion = [&](uint64_t index) {
     return ledger.InclusionProof(index, size);
   };

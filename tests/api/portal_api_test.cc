@@ -256,13 +256,17 @@ TEST_F(PortalApiTest, ProofBundleIsWhatPiaojueProveWritesAndVerifies) {
   EXPECT_NE(Header(r, "Content-Disposition").find("attachment"),
             std::string::npos);
   json b = json::parse(r.body);
-  EXPECT_EQ(b["format"], "piaojue-proof/1");
+  EXPECT_EQ(b["format"], "piaojue-proof/2");
   EXPECT_EQ(b["record"], vote);
   const std::string path = tmp_->Sub("proof.json");
   std::ofstream(path) << r.body;
   const std::string vkey = GetJson("/v1/log")["verifierKey"];
-  verifier::VerifyReport report = verifier::VerifyProofBundle(path, vkey);
-  EXPECT_EQ(report.exit_code, 0);
+  verifier::VerifyOptions options;
+  options.path = path;
+  options.vkey = vkey;
+  verifier::VerifyReport report = verifier::VerifyProofBundle(options);
+  EXPECT_EQ(report.exit_code, verifier::kExitValid)
+      << verifier::ReportToText(report);
   EXPECT_TRUE(report.pinned);
   EXPECT_EQ(Get("/v1/proof/bundle/99999999").status, 404);
 }

@@ -110,7 +110,9 @@ export async function chooseKey(pinnedKey, genesisKey) {
 export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
   const report = { ok: false, record: bundle?.record, size: null, origin: null, pinned: !!pinnedKey, vkey: pinnedKey || null, keyId: null, entries: [], problems: [] };
   const fail = (msg) => { report.problems.push(msg); return report; };
-  if (!bundle || bundle.format !== 'piaojue-proof/1') return fail('not a proof bundle (format piaojue-proof/1)');
+  // piaojue-proof/2 (docs/FORMAT.md) added "consistency" and "last", which
+  // this check does not need; the entries are read as in version 1.
+  if (!bundle || bundle.format !== 'piaojue-proof/2') return fail('not a proof bundle (format piaojue-proof/2)');
   if (!Array.isArray(bundle.entries) || !bundle.entries.length) return fail('the bundle has no entries');
   const decoded = [];
   for (const row of bundle.entries) {

@@ -181,7 +181,7 @@ describe('portal end to end', { skip }, () => {
     assert.match(r.t, /树大小为 \d+ 的签名检查点/);
     const href = await page.$eval('#proof-link', (a) => a.getAttribute('href'));
     const bundle = await (await fetch(server.url + href)).json();
-    assert.equal(bundle.format, 'piaojue-proof/1');
+    assert.equal(bundle.format, 'piaojue-proof/2');
     await shot(page, '07-record-verified');
     await axe(page, 'record');
     await page.close();
