@@ -7,16 +7,22 @@ import { asOf, getJson } from './api.js';
 import { esc, date } from './format.js';
 import { href, navigate, setRenderer, cleanup } from './nav.js';
 import { homePage } from './pages/home.js';
-import { proposalsPage } from './pages/proposals.js';
-import { lookupPage, storyPage } from './pages/lookup.js';
-import { votePage } from './pages/vote.js';
-import { supervisionPage } from './pages/supervision.js';
-import { evaluationPage } from './pages/evaluation.js';
-import { recordPage } from './pages/record.js';
-import { changesPage, correctionsPage } from './pages/changes.js';
-import { noticePage } from './pages/notice.js';
-import { proposePage } from './pages/propose.js';
-import { aboutPage } from './pages/about.js';
+
+// The first page (首页) is in the main chunk; every other page is its own
+// chunk, loaded when visited, so the first page parses as little as possible.
+const lazy = (load, name) => async (...args) => (await load())[name](...args);
+const proposalsPage = lazy(() => import('./pages/proposals.js'), 'proposalsPage');
+const lookupPage = lazy(() => import('./pages/lookup.js'), 'lookupPage');
+const storyPage = lazy(() => import('./pages/lookup.js'), 'storyPage');
+const votePage = lazy(() => import('./pages/vote.js'), 'votePage');
+const supervisionPage = lazy(() => import('./pages/supervision.js'), 'supervisionPage');
+const evaluationPage = lazy(() => import('./pages/evaluation.js'), 'evaluationPage');
+const recordPage = lazy(() => import('./pages/record.js'), 'recordPage');
+const changesPage = lazy(() => import('./pages/changes.js'), 'changesPage');
+const correctionsPage = lazy(() => import('./pages/changes.js'), 'correctionsPage');
+const noticePage = lazy(() => import('./pages/notice.js'), 'noticePage');
+const proposePage = lazy(() => import('./pages/propose.js'), 'proposePage');
+const aboutPage = lazy(() => import('./pages/about.js'), 'aboutPage');
 
 const routes = [
   [/^\/$/, homePage],

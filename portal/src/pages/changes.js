@@ -16,7 +16,7 @@ export function namePath(doc, path) {
     if (Array.isArray(cur)) {
       const item = cur[Number(p)];
       const label = item && typeof item === 'object' ? (item.title || item.name || item.label || (item.ref !== undefined ? '#' + item.ref : null) || (item.entry !== undefined ? '#' + item.entry : null)) : null;
-      names.push(label ?? (p === '-' ? (lang() === 'en' ? '(new)' : '（新增）') : `[${Number(p) + 1}]`));
+      if (p !== '-') names.push(label ?? `[${Number(p) + 1}]`);
       cur = item;
     } else {
       names.push(p);

@@ -359,6 +359,6 @@ describe('portal end to end', { skip }, () => {
     writeMetrics({ firstPageAssets: sizes, firstPageJsCssGzipBytes: total, slow4gUsableMs: usable });
     console.log(`# first page JS+CSS gzipped: ${total} bytes; usable on slow 4G with 4x CPU in ${usable} ms`);
     assert.ok(total <= 350 * 1024, `first page JS+CSS ${total} bytes gzipped > 350 KB`);
-    assert.ok(usable <= Number(process.env.PORTAL_LOAD_BUDGET_MS || 4000), `usable after ${usable} ms`);
+    assert.ok(usable <= Number(process.env.PORTAL_LOAD_BUDGET_MS || 3000), `usable after ${usable} ms`);
   });
 });
