@@ -106,6 +106,17 @@ describe('portal end to end', { skip }, () => {
     await page.close();
   });
 
+  test('every page fits a 360 px wide phone screen', async () => {
+    for (const p of [`/cycles/${refs.cycle}/proposals`, `/votes/${refs.vote}`, `/cycles/${refs.cycle}/supervision`,
+      `/cycles/${refs.cycle}/evaluation`, `/records/${refs.corrected.target}`, `/proposals/${refs.elected.ref}`, '/propose', '/changes?from=2025-01-01&to=2025-02-28']) {
+      const page = await open(p, { width: 360 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${p} is wider than the screen by ${overflow}px`);
+      if (p.startsWith('/votes')) await shot(page, '02b-vote-360');
+      await page.close();
+    }
+  });
+
   test('征集与初定 shows the funnel, channels and each fate with who and why', async () => {
     const page = await open(`/cycles/${refs.cycle}/proposals`);
     await page.waitForSelector('#chart-funnel svg');
@@ -206,6 +217,7 @@ describe('portal end to end', { skip }, () => {
     assert.match(await page.$eval('#err-title', (e) => e.textContent), /请填写建议标题/);
     assert.match(await page.$eval('#err-category', (e) => e.textContent), /请填写类别/);
     await shot(page, '09-propose-errors');
+    await axe(page, 'propose');
     const title = '老旧小区加装电梯' + Date.now() % 10000;
     await page.type('#f-title', title);
     await page.type('#f-description', '六层老旧小区无电梯，老人上下楼困难');
@@ -256,6 +268,7 @@ describe('portal end to end', { skip }, () => {
     assert.match(qr.alt, new RegExp(`/verify/${refs.vote}\\?vkey=`));
     assert.equal(await page.$eval('header#top', (h) => getComputedStyle(h).display), 'none');
     await shot(page, '13-notice-print');
+    await axe(page, 'notice');
     await page.pdf({ path: artifact('13-notice.pdf'), format: 'A4' });
     await page.close();
   });
