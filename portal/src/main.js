@@ -48,7 +48,7 @@ function header() {
   document.getElementById('top').innerHTML = `
     <div class="brand"><a href="${href('/')}" data-link><span class="logo" aria-hidden="true">✓</span><span><strong id="site-name">${esc(t('site'))}</strong><small>${esc(t('siteSub'))}</small></span></a>
       <button type="button" id="lang" class="linkish" lang="${lang() === 'en' ? 'zh-CN' : 'en'}">${esc(t('lang_switch'))}</button></div>
-    <nav aria-label="${esc(t('nav_home'))}"><ul>${nav.map(([p, k]) => `<li><a href="${href(p)}" data-link${here === p ? ' aria-current="page"' : ''}>${esc(t(k))}</a></li>`).join('')}</ul></nav>
+    <nav aria-label="${esc(lang() === 'en' ? 'Main' : '主导航')}"><ul>${nav.map(([p, k]) => `<li><a href="${href(p)}" data-link${here === p ? ' aria-current="page"' : ''}>${esc(t(k))}</a></li>`).join('')}</ul></nav>
     <form id="asof" class="asof" role="search" aria-label="${esc(t('asOf'))}">
       <label for="asof-date">${esc(t('asOf'))}</label>
       <input id="asof-date" name="as_of" type="date" value="${esc(/^\d{4}-\d{2}-\d{2}$/.test(a) ? a : '')}">

@@ -6,8 +6,7 @@ import { t, lang } from '../i18n.js';
 import { getJson, getText, asOf } from '../api.js';
 import { esc, money, date } from '../format.js';
 import { href, onLeave } from '../nav.js';
-import { pinnedKey } from '../verify/panel.js';
-import { verifyPanel } from '../verify/panel.js';
+import { pinnedKey, verifyPanel, plain } from '../verify/panel.js';
 
 const LIVE_KINDS = new Set(['roundOpened', 'ballotBoxSealed', 'ballotBoxOpened', 'ballotsRecorded', 'tallyCertified', 'resultAnnounced', 'roundVoided', 'correction']);
 
@@ -79,7 +78,7 @@ async function runRecount(vote, round, out) {
     else out.innerHTML = `<p class="bad"><strong>${esc(t('recount_diff'))}</strong></p><ul>${describeDiffs(r).map((d) => `<li>${esc(d)}</li>`).join('')}</ul><p>${esc(what)}</p>`;
     out.dataset.result = r.ok ? 'ok' : 'differs';
   } catch (e) {
-    out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(e.message)}</p>`;
+    out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(plain(e.message))}</p>`;
     out.dataset.result = 'fail';
   }
 }

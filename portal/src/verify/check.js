@@ -196,7 +196,7 @@ export async function fetchProvenEntries(indices, { get, layout, key }) {
     const [ent, pr] = await Promise.all([get(`/v1/entries/${i}`), get(`/v1/proof/inclusion?index=${i}&size=${cp.size}`)]);
     const bytes = fromBase64(ent.entry);
     const why = await inclusionError(i, cp.size, await leafHash(bytes), pr.proof.map(fromBase64), cp.root);
-    if (why) throw new Error(`entry ${i}: ${why}`);
+    if (why) throw new Error(`entry ${i}: inclusion: ${why}`);
     let e;
     try { e = decodeEntry(bytes, layout); } catch (err) { throw new Error(`entry ${i}: not a well-formed entry (${err.message})`); }
     if (e.index !== i) throw new Error(`entry ${i}: its bytes say index ${e.index}`);

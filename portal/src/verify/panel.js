@@ -12,10 +12,26 @@ export async function pinnedKey() {
   return { key: null, source: null };
 }
 
+// Plain Chinese for the failures a visitor may meet; the technical reason
+// follows in parentheses.
+const PLAIN = [
+  [/signature does not verify under the published key|carries no signature by/, '检查点的签名与公布的验证公钥不符：服务器提供的检查点不可信'],
+  [/inclusion:/, '包含证明不成立：服务器提供的记录与签名检查点不符（记录可能被篡改）'],
+  [/author's signature does not verify/, '签署者签名无效：记录内容与签署时不同'],
+  [/not a well-formed entry|its bytes say index/, '记录字节格式错误'],
+  [/authorization:/, '签署者没有相应职权'],
+  [/genesis names a different checkpoint key/, '日志创世记录中的公钥与公布的公钥不同'],
+];
+export function plain(message) {
+  if (lang() === 'en') return message;
+  const hit = PLAIN.find(([re]) => re.test(message));
+  return hit ? `${hit[1]}（${message}）` : message;
+}
+
 function summary(r, shown) {
   const zh = lang() !== 'en';
   if (!r.ok) {
-    return `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(r.problems.join('；'))}</p>`;
+    return `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(r.problems.map(plain).join('；'))}</p>`;
   }
   const missing = shown.filter((i) => !r.entries.some((e) => e.index === i));
   const n = r.entries.length;
@@ -57,7 +73,7 @@ export function verifyPanel(el, record, shown = [], { auto = false } = {}) {
       out.innerHTML = summary(r, shown) + table(r) + `<p class="fine">Ed25519: ${esc(engine.ed25519Backend())} · SHA-256: Web Crypto</p>`;
       out.dataset.result = r.ok ? 'ok' : 'fail';
     } catch (e) {
-      out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(e.message)}</p>`;
+      out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(plain(e.message))}</p>`;
       out.dataset.result = 'fail';
     }
   };
