@@ -17,6 +17,7 @@
 #include "tests/cycle_builder.h"
 #include "tests/verifier/tamper_util.h"
 #include "verifier/explain.h"
+#include "verifier/json_reader.h"
 
 namespace piaojue::verifier {
 namespace {
@@ -406,6 +407,84 @@ TEST_F(ProofBundleTest, AbsurdSizesAreRefusedWithinTheirLimits) {
     EXPECT_EQ(r.exit_code, kExitUnusable) << Describe(r);
     EXPECT_NE(r.read_error.find("does not fit in 64 bits"), std::string::npos);
   }
+}
+
+// The reader under the bundle: JSON's escapes, strict numbers, limits.
+TEST(JsonReaderTest, ReadsEscapesAndRefusesWhatIsNotJsonOrTooLong) {
+  auto read = [](const std::string& text,
+                 const std::function<Status(JsonReader&)>& fn) {
+    std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
+    EXPECT_NE(f, nullptr);
+    JsonReader r(f);
+    Status s = fn(r);
+    std::fclose(f);
+    return s;
+  };
+  std::string got;
+  auto string_of = [&](size_t max) {
+    return [&, max](JsonReader& r) -> Status {
+      ASSIGN_OR_RETURN(got, r.ReadString(max, "s"));
+      return r.ExpectEnd();
+    };
+  };
+  EXPECT_TRUE(
+      read(R"( "a\"b\\c\/\n\u00e9\u2014\ud83d\ude00" )", string_of(64)).ok());
+  EXPECT_EQ(got, "a\"b\\c/\n\xc3\xa9\xe2\x80\x94\xf0\x9f\x98\x80");
+  EXPECT_FALSE(read(R"("\ud83d")", string_of(64)).ok());  // lone surrogate
+  EXPECT_FALSE(read(R"("\ude00")", string_of(64)).ok());
+  EXPECT_FALSE(read(R"("\x41")", string_of(64)).ok());  // not an escape
+  EXPECT_FALSE(read("\"a\nb\"", string_of(64)).ok());   // raw control
+  EXPECT_FALSE(read(R"("abc)", string_of(64)).ok());    // unterminated
+  EXPECT_TRUE(read(R"("abcd")", string_of(4)).ok());
+  Status too_long = read(R"("abcde")", string_of(4));
+  EXPECT_NE(too_long.message().find("longer than the limit of 4 bytes"),
+            std::string::npos)
+      << too_long.ToString();
+
+  uint64_t n = 0;
+  auto number = [&](JsonReader& r) -> Status {
+    ASSIGN_OR_RETURN(n, r.ReadUint64("n"));
+    return r.ExpectEnd();
+  };
+  EXPECT_TRUE(read("18446744073709551615", number).ok());
+  EXPECT_EQ(n, UINT64_MAX);
+  EXPECT_TRUE(read("0", number).ok());
+  EXPECT_FALSE(read("18446744073709551616", number).ok());
+  for (const char* bad : {"-1", "01", "1.0", "1e3", "+1", "x"}) {
+    EXPECT_FALSE(read(bad, number).ok()) << bad;
+  }
+
+  // An object and an array, with whatever whitespace.
+  std::vector<std::string> keys;
+  std::vector<uint64_t> values;
+  Status s = read(" {\"a\" : [ 1 ,2],\n\"b\":[]} ", [&](JsonReader& r) {
+    RETURN_IF_ERROR(r.BeginObject());
+    std::string key;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, r.NextMember(&key));
+      if (!more) break;
+      keys.push_back(key);
+      RETURN_IF_ERROR(r.BeginArray());
+      while (true) {
+        ASSIGN_OR_RETURN(bool element, r.NextElement());
+        if (!element) break;
+        ASSIGN_OR_RETURN(uint64_t v, r.ReadUint64("v"));
+        values.push_back(v);
+      }
+    }
+    return r.ExpectEnd();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(values, (std::vector<uint64_t>{1, 2}));
+  EXPECT_FALSE(read("[1 2]", [&](JsonReader& r) -> Status {
+                 RETURN_IF_ERROR(r.BeginArray());
+                 while (true) {
+                   ASSIGN_OR_RETURN(bool element, r.NextElement());
+                   if (!element) return Status::Ok();
+                   RETURN_IF_ERROR(r.ReadUint64("v").status());
+                 }
+               }).ok());
 }
 
 // Writes to `path` the proof bundle of the fixture's cycle record after
