@@ -259,7 +259,19 @@ Status BundleCheck::ReadHeader(JsonReader& r) {
     return Status::Ok();
   };
   RETURN_IF_ERROR(r.BeginObject());
-  RETURN_IF_ERROR(member("format"));
+  {
+    ASSIGN_OR_RETURN(bool more, r.NextMember(&key));
+    if (!more || key != "format") {
+      // Version 1 bundles were written with their members sorted by name.
+      return FailedPrecondition(
+          "not a " + std::string(kProofFormat) +
+          " bundle: its first member is not \"format\"" +
+          (more && key == "checkpoint"
+               ? " (a piaojue-proof/1 bundle from an earlier version starts "
+                 "with \"checkpoint\": ask for a new one, piaojue prove)"
+               : std::string()));
+    }
+  }
   ASSIGN_OR_RETURN(std::string format, r.ReadString(64, "format"));
   if (format != kProofFormat) {
     return FailedPrecondition(

@@ -313,12 +313,18 @@ TEST_F(ProofBundleTest, MembersOutOfOrderOrUnknownAreRefused) {
     EXPECT_EQ(r.exit_code, kExitUnusable) << Describe(r);
     EXPECT_NE(r.read_error.find("in this order"), std::string::npos);
   }
-  {  // The older format is named.
+  {  // The older format is named, whether its members are sorted by name
+     // (as version 1 wrote them) or not.
     ordered_json old = bundle;
     old["format"] = "piaojue-proof/1";
     VerifyReport r = VerifyProofPath(WriteProof(old.dump(), "old.proof"));
     EXPECT_EQ(r.exit_code, kExitUnusable);
     EXPECT_NE(r.read_error.find("piaojue-proof/1"), std::string::npos);
+    json sorted = json::parse(old.dump());
+    r = VerifyProofPath(WriteProof(sorted.dump(), "sorted.proof"));
+    EXPECT_EQ(r.exit_code, kExitUnusable);
+    EXPECT_NE(r.read_error.find("piaojue-proof/1"), std::string::npos)
+        << r.read_error;
   }
   {  // Any JSON spelling of the same values is read: escapes, whitespace.
     const std::string spaced = bundle.dump(4, ' ', /*ensure_ascii=*/true);
