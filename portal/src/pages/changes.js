@@ -74,5 +74,5 @@ export async function changesPage(main) {
 
 export async function correctionsPage(main) {
   const v = await getJson('/v1/corrections');
-  main.innerHTML = `<h1>${esc(t('corrections_title'))}（${v.corrections.length}）</h1>${v.corrections.map(correctionBlock).join('') || `<p>${esc(t('none'))}</p>`}`;
+  main.innerHTML = `<h1>${esc(t('corrections_title'))}（${v.corrections.length}）</h1>${v.corrections.map((c) => correctionBlock(c, 2)).join('') || `<p>${esc(t('none'))}</p>`}`;
 }

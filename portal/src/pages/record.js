@@ -21,10 +21,10 @@ export function changedFields(before, after, path = '') {
 
 const show = (v) => (v === undefined || v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
-export function correctionBlock(c) {
+export function correctionBlock(c, level = 3) {
   const kindName = Object.keys(c.before || {})[0];
   const fields = c.after ? changedFields(c.before?.[kindName], c.after?.[kindName]) : [];
-  return `<div class="card correction" id="correction-${c.entry}"><h3>${esc(t('corrections'))} <a href="${href('/records/' + c.entry)}" data-link>#${c.entry}</a> → #${c.target} <small>${esc(instant(c.recordedAtMs))} · ${esc(c.author.holder || c.author.key.slice(0, 16))}</small></h3>
+  return `<div class="card correction" id="correction-${c.entry}"><h${level}>${esc(t('corrections'))} <a href="${href('/records/' + c.entry)}" data-link>#${c.entry}</a> → #${c.target} <small>${esc(instant(c.recordedAtMs))} · ${esc(c.author.holder || c.author.key.slice(0, 16))}</small></h${level}>
     <p>${esc(t('reason'))}：${esc(c.reason)}</p>
     ${c.kind === 'retraction' ? `<p class="bad">${esc(t('retracted'))}</p>` : `<div class="scroll"><table class="list"><thead><tr><th scope="col">${esc(t('kind'))}</th><th scope="col">${esc(t('before'))}</th><th scope="col">${esc(t('after'))}</th></tr></thead><tbody>${fields.map(([p, b, a]) => `<tr><th scope="row">${esc(p)}</th><td class="diff-remove">${esc(show(b))}</td><td class="diff-add">${esc(show(a))}</td></tr>`).join('')}</tbody></table></div>`}
   </div>`;
@@ -45,7 +45,7 @@ export async function recordPage(main, ref, { autoVerify = false } = {}) {
     ${audit ? `<section aria-labelledby="h-trail"><h2 id="h-trail">${esc(t('trail'))}（${trail.length}）</h2>
       <div class="scroll"><table class="list" id="trail"><thead><tr><th scope="col">#</th><th scope="col">${esc(t('relation'))}</th><th scope="col">${esc(t('kind'))}</th><th scope="col">${esc(t('signedBy'))}</th><th scope="col">${esc(t('recordedAt'))}</th><th scope="col">${esc(t('corrections'))}</th></tr></thead>
       <tbody>${trail.map((e) => `<tr${e.retracted ? ' class="retracted"' : ''}><td><a href="${href('/records/' + e.entry)}" data-link>${e.entry}</a></td><td>${esc(e.relation)}</td><td>${esc(en(KIND, e.kind))}</td><td>${esc(e.author?.holder || '')}</td><td>${esc(instant(e.recordedAtMs))}</td><td>${(e.corrections || []).map((c) => `<a href="#correction-${c}">#${c}</a>`).join(' ')}${e.retracted ? ` ${esc(t('retracted'))}` : ''}</td></tr>`).join('')}</tbody></table></div></section>` : ''}
-    <section aria-labelledby="h-corr"><h2 id="h-corr">${esc(t('corrections'))}（${mine.length}）</h2>${mine.map(correctionBlock).join('') || `<p>${esc(t('none'))}</p>`}</section>
+    <section aria-labelledby="h-corr"><h2 id="h-corr">${esc(t('corrections'))}（${mine.length}）</h2>${mine.map((c) => correctionBlock(c, 3)).join('') || `<p>${esc(t('none'))}</p>`}</section>
     <section aria-labelledby="h-raw"><h2 id="h-raw">${document.documentElement.lang === 'en' ? 'The entry as recorded' : '原始记录'}</h2><pre class="json">${esc(JSON.stringify(entry.decoded.event, null, 1))}</pre></section>
     <div id="verify-slot"></div>`;
   verifyPanel(document.getElementById('verify-slot'), ref, [...indices], { auto: autoVerify });

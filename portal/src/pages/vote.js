@@ -90,7 +90,7 @@ export async function votePage(main, voteRef) {
     const vote = v.vote;
     const sat = vote.purpose === 'satisfaction';
     const cands = !sat ? await getJson(`/v1/cycles/${vote.cycle}/candidates?limit=1000`).catch(() => null) : null;
-    const rulesLine = `${esc(t('seats'))} ${vote.seats} · ${esc(t('extra'))} ${vote.extraCandidates} · ${esc(t('entitled'))} ${vote.entitledDeputies} · ${esc(t('quorum'))} > ${esc(vote.quorum)} · ${esc(t('passLine'))}：${esc(t('base_' + vote.passBase))}过半 · ${esc(date(vote.adoptedOn))}`;
+    const rulesLine = `${esc(t('seats'))} ${vote.seats} · ${esc(t('extra'))} ${vote.extraCandidates} · ${esc(t('entitled'))} ${vote.entitledDeputies} · ${esc(t('quorum'))} > ${esc(vote.quorum)} · ${esc(t('passLine'))}：${esc(t('base_' + vote.passBase))}${lang() === 'en' ? ': more than half' : '过半'} · ${esc(date(vote.adoptedOn))}`;
     main.innerHTML = `<h1>${esc(sat ? t('satisfaction') : t('vote_title'))} <small>#${vote.ref}</small></h1>
       <p class="meta">${sat ? '' : rulesLine}</p>
       ${vote.text ? `<details><summary>${lang() === 'en' ? 'Voting rules' : '票决办法'}</summary><p>${esc(vote.text)}</p></details>` : ''}
