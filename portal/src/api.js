@@ -49,3 +49,17 @@ export function portalConfig() {
 export function cstToday() {
   return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
 }
+
+// A paged view (docs/API.md, "Pagination") read whole. The first page's URL
+// has no query (so a static publication can serve it as a file holding the
+// whole list, with page.next null); further pages, if any, are fetched and
+// appended to `list`.
+export async function getList(path, list, opts = {}) {
+  const first = await getJson(path, opts);
+  let doc = first;
+  while (doc.page && doc.page.next !== null && doc.page.next !== undefined) {
+    doc = await getJson(`${path}?offset=${doc.page.next}&limit=1000`, opts);
+    first[list].push(...doc[list]);
+  }
+  return first;
+}

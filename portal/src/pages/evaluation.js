@@ -2,12 +2,12 @@
 // rectification orders and reports, operation reviews.
 // Data: GET /v1/cycles/C/projects, the satisfaction votes' tallies.
 import { t } from '../i18n.js';
-import { getJson } from '../api.js';
+import { getJson, getList } from '../api.js';
 import { esc, date } from '../format.js';
 import { href, onLeave } from '../nav.js';
 
 export async function evaluationPage(main, cycle) {
-  const [v, cycles] = await Promise.all([getJson(`/v1/cycles/${cycle}/projects?limit=1000`), getJson('/v1/cycles?limit=1000')]);
+  const [v, cycles] = await Promise.all([getList(`/v1/cycles/${cycle}/projects`, 'projects'), getList('/v1/cycles', 'cycles')]);
   const c = cycles.cycles.find((x) => x.ref === cycle);
   // The satisfaction votes of the cycle: every vote but the selection vote.
   const votes = [];

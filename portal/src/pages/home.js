@@ -2,7 +2,7 @@
 // headline numbers. Data: GET /v1/cycles (one request; a plain file in a
 // static publication).
 import { t, lang } from '../i18n.js';
-import { getJson } from '../api.js';
+import { getJson, getList } from '../api.js';
 import { esc, money, date } from '../format.js';
 import { href } from '../nav.js';
 
@@ -59,7 +59,7 @@ function cycleCard(c) {
 }
 
 export async function homePage(main) {
-  const v = await getJson('/v1/cycles?limit=1000');
+  const v = await getList('/v1/cycles', 'cycles');
   // Group by jurisdiction: counties first, each followed by its townships.
   const groups = new Map();
   for (const c of v.cycles) {

@@ -2,19 +2,19 @@
 // results for 张榜公布, with a QR code to the record's verification page
 // that carries the published verifier key.
 import { t, lang } from '../i18n.js';
-import { getJson, portalConfig } from '../api.js';
+import { getJson, portalConfig, getList } from '../api.js';
 import { esc, money, date } from '../format.js';
 import { href } from '../nav.js';
 
 export async function noticePage(main, cycle) {
-  const [cycles, log, cfg] = await Promise.all([getJson('/v1/cycles?limit=1000'), getJson('/v1/log', { withAsOf: false }), portalConfig()]);
+  const [cycles, log, cfg] = await Promise.all([getList('/v1/cycles', 'cycles'), getJson('/v1/log', { withAsOf: false }), portalConfig()]);
   const c = cycles.cycles.find((x) => x.ref === cycle);
   if (!c) throw new Error(`#${cycle}?`);
   const vkey = cfg.verifierKey || log.verifierKey;
   const base = cfg.url || location.origin;
   const pages = [];
   const zh = lang() !== 'en';
-  const cands = await getJson(`/v1/cycles/${cycle}/candidates?limit=1000`);
+  const cands = await getList(`/v1/cycles/${cycle}/candidates`, 'candidates');
   const byProposal = new Map(cands.candidates.map((x) => [x.proposal, x]));
   if (c.selectionVote) {
     const tv = await getJson(`/v1/tally/${c.selectionVote}`);

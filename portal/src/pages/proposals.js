@@ -1,7 +1,7 @@
 // 征集与初定: proposals by channel and category, the screening funnel, each
 // proposal's fate with who decided and why. Data: GET /v1/cycles/R/funnel.
 import { t, en, CATEGORY, CHANNEL } from '../i18n.js';
-import { getJson } from '../api.js';
+import { getJson, getList } from '../api.js';
 import { esc, money } from '../format.js';
 import { href, onLeave } from '../nav.js';
 
@@ -23,8 +23,8 @@ export function fateDetail(f) {
 
 export async function proposalsPage(main, cycle) {
   const [v, cycles] = await Promise.all([
-    getJson(`/v1/cycles/${cycle}/funnel?limit=1000`),
-    getJson('/v1/cycles?limit=1000'),
+    getList(`/v1/cycles/${cycle}/funnel`, 'proposals'),
+    getList('/v1/cycles', 'cycles'),
   ]);
   const c = cycles.cycles.find((x) => x.ref === cycle);
   const tot = v.totals;

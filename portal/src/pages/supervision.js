@@ -2,7 +2,7 @@
 // late flags, inspections, supervision notices, force-majeure adjustments
 // with their legal basis, acceptance. Data: GET /v1/cycles/C/projects.
 import { t } from '../i18n.js';
-import { getJson } from '../api.js';
+import { getJson, getList } from '../api.js';
 import { esc, money, date, percent } from '../format.js';
 import { href, onLeave } from '../nav.js';
 
@@ -30,7 +30,7 @@ function projectSection(p) {
 function lang(k) { return k === 'due' ? (document.documentElement.lang === 'en' ? 'Due' : '时限') : k; }
 
 export async function supervisionPage(main, cycle) {
-  const v = await getJson(`/v1/cycles/${cycle}/projects?limit=1000`);
+  const v = await getList(`/v1/cycles/${cycle}/projects`, 'projects');
   const late = v.projects.filter((p) => p.status === 'late').length;
   main.innerHTML = `<h1>${esc(t('supervision_title'))} <small>#${cycle} · ${esc(date(v.asOf))}</small></h1>
     <p>${esc(t('projects'))} ${v.projects.length} · ${esc(t('late'))} <strong class="${late ? 'status-late' : ''}">${late}</strong> · <a href="${href(`/cycles/${cycle}/evaluation`)}" data-link>${esc(t('evaluation_title'))}</a></p>

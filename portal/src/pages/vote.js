@@ -3,7 +3,7 @@
 // in-browser recount, and live updates while boxes are recorded.
 // Data: GET /v1/tally/V (and /v1/cycles/C/candidates); live: GET /v1/events.
 import { t, lang } from '../i18n.js';
-import { getJson, getText, asOf } from '../api.js';
+import { getJson, asOf, getList } from '../api.js';
 import { esc, money, date } from '../format.js';
 import { href, onLeave } from '../nav.js';
 import { pinnedKey, verifyPanel, plain } from '../verify/panel.js';
@@ -64,16 +64,14 @@ async function runRecount(vote, round, out) {
   out.innerHTML = `<p>${esc(t('recount_running'))}</p>`;
   try {
     const p = await pinnedKey();
-    let key = p.key;
-    if (!key) key = (await getJson('/v1/log', { withAsOf: false })).verifierKey;
-    const { recountFromLog, chooseKey, layout } = await import('../verify/engine.js');
-    const chosen = await chooseKey(key, null);
-    const get = (path, type) => (type === 'text' ? getText(path) : getJson(path, { withAsOf: false }));
-    const r = await recountFromLog(vote.ref, round, { get, layout, key: chosen.key });
+    const { recountFromLog, layout } = await import('../verify/engine.js');
+    const get = (path) => getJson(path, { withAsOf: false });
+    const r = await recountFromLog(vote.ref, round, { get, layout, pinnedKey: p.key });
+    const keyId = p.key ? p.key.split('+')[1] : ((await getJson('/v1/log', { withAsOf: false })).verifierKey || '').split('+')[1];
     const zh = lang() !== 'en';
     const what = zh
-      ? `已从 ${r.entriesChecked} 条经签名检查点（树大小 ${r.size}，公钥 ${chosen.key.keyIdHex}${p.key ? '' : '，未固定'}）证明包含、签名有效的原始记录中解码选票并按票决规则重新计票：有效 ${r.recount.valid}、无效 ${r.recount.invalid}。`
-      : `Decoded the ballots from ${r.entriesChecked} raw entries proven in the signed checkpoint (tree size ${r.size}, key ${chosen.key.keyIdHex}${p.key ? '' : ', not pinned'}) with valid signatures, and recounted them by the rules: valid ${r.recount.valid}, invalid ${r.recount.invalid}.`;
+      ? `已从 ${r.entriesChecked} 条经签名检查点（树大小 ${r.size}，公钥 ${keyId}${p.key ? '' : '，未固定'}）证明包含、签名有效且签署者具有相应职权的原始记录中解码选票并按票决规则重新计票：有效 ${r.recount.valid}、无效 ${r.recount.invalid}。`
+      : `Decoded the ballots from ${r.entriesChecked} raw entries proven in the signed checkpoint (tree size ${r.size}, key ${keyId}${p.key ? '' : ', not pinned'}) with valid signatures, and recounted them by the rules: valid ${r.recount.valid}, invalid ${r.recount.invalid}.`;
     if (r.ok) out.innerHTML = `<p class="good"><strong>${esc(t('recount_ok'))}</strong></p><p>${esc(what)}</p>`;
     else out.innerHTML = `<p class="bad"><strong>${esc(t('recount_diff'))}</strong></p><ul>${describeDiffs(r).map((d) => `<li>${esc(d)}</li>`).join('')}</ul><p>${esc(what)}</p>`;
     out.dataset.result = r.ok ? 'ok' : 'differs';
@@ -89,7 +87,7 @@ export async function votePage(main, voteRef) {
     const v = await getJson(`/v1/tally/${voteRef}`);
     const vote = v.vote;
     const sat = vote.purpose === 'satisfaction';
-    const cands = !sat ? await getJson(`/v1/cycles/${vote.cycle}/candidates?limit=1000`).catch(() => null) : null;
+    const cands = !sat ? await getList(`/v1/cycles/${vote.cycle}/candidates`, 'candidates').catch(() => null) : null;
     const rulesLine = `${esc(t('seats'))} ${vote.seats} · ${esc(t('extra'))} ${vote.extraCandidates} · ${esc(t('entitled'))} ${vote.entitledDeputies} · ${esc(t('quorum'))} > ${esc(vote.quorum)} · ${esc(t('passLine'))}：${esc(t('base_' + vote.passBase))}${lang() === 'en' ? ': more than half' : '过半'} · ${esc(date(vote.adoptedOn))}`;
     main.innerHTML = `<h1>${esc(sat ? t('satisfaction') : t('vote_title'))} <small>#${vote.ref}</small></h1>
       <p class="meta">${sat ? '' : rulesLine}</p>

@@ -5,7 +5,7 @@
 //
 // Every function takes the schema `layout` and a `get(path)` that returns
 // parsed JSON or text, so node's test runner drives the same code.
-import { fromBase64, hex, equal } from './bytes.js';
+import { fromBase64, hex } from './bytes.js';
 import { decodeEntry } from './entry.js';
 import { verifyAuthorSignature } from './entry.js';
 import { leafHash, inclusionError } from './merkle.js';
@@ -183,50 +183,29 @@ export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
   return report;
 }
 
-// Fetches entries by index and proves each against a checkpoint verified
-// with `key`: {cp, entries: Map(index -> decoded entry)}. Throws Error with
-// a plain reason at the first failure.
-export async function fetchProvenEntries(indices, { get, layout, key }) {
-  const note = await get('/tlog/checkpoint', 'text');
-  let cp;
-  try { cp = await openCheckpoint(note, key); } catch (err) { throw new Error('checkpoint: ' + err.message); }
-  const out = new Map();
-  for (const i of indices) {
-    if (i >= cp.size) throw new Error(`entry ${i} is beyond the signed checkpoint (${cp.size})`);
-    const [ent, pr] = await Promise.all([get(`/v1/entries/${i}`), get(`/v1/proof/inclusion?index=${i}&size=${cp.size}`)]);
-    const bytes = fromBase64(ent.entry);
-    const why = await inclusionError(i, cp.size, await leafHash(bytes), pr.proof.map(fromBase64), cp.root);
-    if (why) throw new Error(`entry ${i}: inclusion: ${why}`);
-    let e;
-    try { e = decodeEntry(bytes, layout); } catch (err) { throw new Error(`entry ${i}: not a well-formed entry (${err.message})`); }
-    if (e.index !== i) throw new Error(`entry ${i}: its bytes say index ${e.index}`);
-    out.set(i, e);
-  }
-  return { cp, entries: out };
-}
-
 // Recounts one round from its raw entries. `round` is the tally view's
-// round (it names the entries: boxes, parts, tally, result); `voteRef` the
-// votingRulesAdopted entry. Returns {ok, size, recount, diffs, problems}.
-export async function recountFromLog(voteRef, round, { get, layout, key, formatVersion }) {
-  const indices = new Set([0, voteRef, round.ref]);
-  for (const b of round.boxes) {
-    indices.add(b.ref);
-    if (b.opened) indices.add(b.opened);
-    for (const p of b.parts) indices.add(p);
-  }
-  if (round.certified) indices.add(round.certified.entry);
-  if (round.announced) indices.add(round.announced.entry);
-  const sorted = [...indices].sort((a, b) => a - b);
-  const { cp, entries } = await fetchProvenEntries(sorted, { get, layout, key });
-  const version = entries.get(0).authored.event.genesis?.formatVersion ?? formatVersion ?? 1;
-  for (const [i, e] of entries) {
-    if (!(await verifyAuthorSignature(e, version))) throw new Error(`entry ${i}: the author's signature does not verify`);
+// round (it names the records: the round and its boxes); `voteRef` the
+// votingRulesAdopted entry. The entries come from the proof bundles of the
+// vote, the round and every box (/v1/proof/bundle/R: paths that a static
+// publication can serve as files), each verified in full with
+// verifyProofBundle (checkpoint under the published key, inclusion,
+// signatures, authorization) before a single ballot is read from them.
+// Returns {ok, size, recount, diffs, tally, result, entriesChecked}; throws
+// Error with the first failure.
+export async function recountFromLog(voteRef, round, { get, layout, pinnedKey }) {
+  const events = new Map();
+  const sizes = [];
+  for (const record of [voteRef, round.ref, ...round.boxes.map((b) => b.ref)]) {
+    const bundle = await get(`/v1/proof/bundle/${record}`);
+    const report = await verifyProofBundle(bundle, { layout, pinnedKey });
+    if (!report.ok) throw new Error(report.problems.join('; '));
+    sizes.push(report.size);
+    for (const e of report.entries) events.set(e.index, e.event);
   }
   const ev = (i, kind) => {
-    const e = entries.get(i);
-    if (!e || e.kind !== kind) throw new Error(`entry ${i} is not a ${kind}`);
-    return e.authored.event[kind];
+    const e = events.get(i);
+    if (!e || e.$which !== kind) throw new Error(`entry ${i} is not a proven ${kind}`);
+    return e[kind];
   };
   const rules = ev(voteRef, 'votingRulesAdopted');
   const opened = ev(round.ref, 'roundOpened');
@@ -252,5 +231,6 @@ export async function recountFromLog(voteRef, round, { get, layout, key, formatV
   if (tally && tally.round !== round.ref) throw new Error('the certified tally is of another round');
   if (result && result.round !== round.ref) throw new Error('the announced result is of another round');
   const diffs = compareWithPublished(recount, tally, result);
-  return { ok: diffs.length === 0, size: cp.size, recount, diffs, tally, result, entriesChecked: sorted.length };
+  const checked = 2 + round.boxes.reduce((a, b) => a + 1 + (b.opened ? 1 : 0) + b.parts.length, 0) + (tally ? 1 : 0) + (result ? 1 : 0);
+  return { ok: diffs.length === 0, size: Math.min(...sizes), recount, diffs, tally, result, entriesChecked: checked };
 }
