@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -638,7 +639,11 @@ VerifyReport VerifyProofBundle(const VerifyOptions& options) {
     report.read_error = "cannot read " + options.path;
     return report;
   }
+  const auto start = std::chrono::steady_clock::now();
   BundleCheck(options, report).Run(file.get());
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return report;
 }
 
