@@ -4,6 +4,8 @@
 // verdict without --vkey is "VALID (UNPINNED)" with its own exit code; the
 // root of authority is reported and can be pinned with --root-key; and no
 // byte in a message can make the JSON report abort.
+#include <rocksdb/db.h>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/cycle_builder.h"
@@ -90,6 +92,25 @@ TEST_F(TrustTest, AsOfCannotHideTheRealCheckpointOfARebuiltLog) {
   WriteBundleFile(path, rebuilt, SignCheckpoint(entries_, builder_->log_key()));
   VerifyReport report = VerifyPath(path, vkey_, {}, entries_.size() - 1);
   ExpectInvalidAt(report, entries_.size(), "checkpoint");
+}
+
+// The operator deletes the store's checkpoint (c/latest): the entries are
+// intact and consistent, but nothing the pinned key signed covers them.
+TEST_F(TrustTest, StoreWhoseCheckpointWasDeletedIsInvalidWhenPinned) {
+  Build(Stage::kProposals);
+  ASSERT_TRUE(builder_->ledger().SignCheckpoint().ok());
+  builder_->Close();
+  EXPECT_EQ(VerifyPath(builder_->dir(), vkey_).exit_code, kExitValid);
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::Options(), builder_->dir(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "c/latest").ok());
+  }
+  ExpectInvalidAt(VerifyPath(builder_->dir(), vkey_), 0, "checkpoint");
+  // Unpinned it stays consistent with itself, and says only that.
+  EXPECT_EQ(VerifyPath(builder_->dir()).exit_code, kExitValidUnpinned);
 }
 
 TEST_F(TrustTest, EntriesAfterTheNewestCheckpointAreNotCovered) {
