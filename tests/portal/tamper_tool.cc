@@ -8,12 +8,23 @@
 //                                    not match its body (another root), and
 //                                    remove the log key so the server cannot
 //                                    sign a new one
+//   portal_tamper DIR sign ROLE      sign the command on standard input with
+//                                    DIR's key of ROLE for its jurisdiction
+//                                    and print the body of POST /v1/entries
+//                                    (for tests that write to a running
+//                                    server: ties, void rounds)
 #include <rocksdb/db.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "api/cli/data_dir.h"
+#include "api/cli/session.h"
+#include "ledger/crypto.h"
 
 namespace {
 
@@ -28,6 +39,48 @@ int Fail(const std::string& what) {
   return 1;
 }
 
+std::string B64(const uint8_t* p, size_t n) {
+  static const char* k =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = p[i] << 16;
+    if (i + 1 < n) v |= p[i + 1] << 8;
+    if (i + 2 < n) v |= p[i + 2];
+    out.push_back(k[(v >> 18) & 63]);
+    out.push_back(k[(v >> 12) & 63]);
+    out.push_back(i + 1 < n ? k[(v >> 6) & 63] : '=');
+    out.push_back(i + 2 < n ? k[v & 63] : '=');
+  }
+  return out;
+}
+
+int Sign(const std::string& dir, const std::string& role) {
+  if (!piaojue::crypto::InitCrypto().ok()) return Fail("crypto");
+  const std::string command((std::istreambuf_iterator<char>(std::cin)),
+                            std::istreambuf_iterator<char>());
+  const nlohmann::json j = nlohmann::json::parse(command, nullptr, false);
+  if (j.is_discarded() || !j.contains("jurisdiction")) {
+    return Fail("the command is not JSON with a jurisdiction");
+  }
+  piaojue::cli::DataDir data(dir);
+  auto key = piaojue::cli::ReadKeyFile(
+      data.author_key_path(role, j["jurisdiction"].get<std::string>()));
+  if (!key.ok()) return Fail(key.status().ToString());
+  auto signed_event = piaojue::cli::SignCommand(command, key->key_pair);
+  if (!signed_event.ok()) return Fail(signed_event.status().ToString());
+  const std::string& a = signed_event->authored;
+  std::cout << nlohmann::json{{"authored",
+                               B64(reinterpret_cast<const uint8_t*>(a.data()),
+                                   a.size())},
+                              {"signature",
+                               B64(signed_event->signature.data(),
+                                   signed_event->signature.size())}}
+                   .dump()
+            << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,6 +88,7 @@ int main(int argc, char** argv) {
     return Fail("usage: portal_tamper DIR entry INDEX | DIR checkpoint");
   const std::string dir = argv[1];
   const std::string what = argv[2];
+  if (what == "sign" && argc == 4) return Sign(dir, argv[3]);
   rocksdb::DB* raw = nullptr;
   rocksdb::Options options;
   rocksdb::Status s = rocksdb::DB::Open(options, dir + "/ledger", &raw);

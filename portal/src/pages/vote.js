@@ -36,15 +36,16 @@ function roundSection(vote, r) {
       <p>${esc(date(ann.announcedOn))} · <a href="${href('/records/' + ann.entry)}" data-link>#${ann.entry}</a></p><p class="${ann.matchesRecount ? 'good' : 'bad'}">${esc(ann.matchesRecount ? t('matches') : t('differs'))}</p>` : `<p>${esc(t('notYet'))}</p>`}</div></div>`;
   const itemsTable = sat
     ? `<table class="list"><thead><tr><th scope="col">${esc(t('projects'))}</th><th scope="col">${esc(t('satisfied'))}</th><th scope="col">${esc(t('basicallySatisfied'))}</th><th scope="col">${esc(t('unsatisfied'))}</th><th scope="col">${esc(t('abstain'))}</th><th scope="col">${esc(t('grade'))}</th></tr></thead><tbody>${rc.items.map((it) => `<tr><th scope="row">${esc(it.name)}</th><td class="num">${it.satisfied}</td><td class="num">${it.basicallySatisfied}</td><td class="num">${it.unsatisfied}</td><td class="num">${it.abstain}</td><td>${esc(t((rc.grades.find((g) => g.item === it.item) || {}).grade || 'notYet'))}</td></tr>`).join('')}</tbody></table>`
-    : `<table class="list"><thead><tr><th scope="col">${esc(t('candidates'))}</th><th scope="col">${esc(t('approve'))}</th><th scope="col">${esc(t('oppose'))}</th><th scope="col">${esc(t('abstain'))}</th><th scope="col">${esc(t('fate'))}</th></tr></thead><tbody>${rc.items.map((it) => `<tr><th scope="row">${esc(it.name)}</th><td class="num">${it.approve}</td><td class="num">${it.oppose}</td><td class="num">${it.abstain}</td><td>${rc.elected.includes(it.item) ? `<strong>${esc(t('fate_elected'))}</strong>` : rc.tiedAtCutoff.includes(it.item) ? esc(t('tie')) : ''}</td></tr>`).join('')}</tbody></table>`;
+    : `<table class="list"><thead><tr><th scope="col">${esc(t('candidates'))}</th><th scope="col">${esc(t('approve'))}</th><th scope="col">${esc(t('oppose'))}</th><th scope="col">${esc(t('abstain'))}</th><th scope="col">${esc(t('fate'))}</th></tr></thead><tbody>${rc.items.map((it) => `<tr><th scope="row">${esc(it.name)}</th><td class="num">${it.approve}</td><td class="num">${it.oppose}</td><td class="num">${it.abstain}</td><td>${!r.complete ? '' : rc.elected.includes(it.item) ? `<strong>${esc(t('fate_elected'))}</strong>` : rc.tiedAtCutoff.includes(it.item) ? esc(t('tie')) : ''}</td></tr>`).join('')}</tbody></table>`;
   return `<section class="round" aria-labelledby="round-${r.ref}">${head}
     ${boxTable(r)}
     <p>${esc(t('valid'))} ${rc.valid} · ${esc(t('invalid'))} ${rc.invalid} · ${esc(t('passLine'))} ${rc.passThreshold}（${esc(t('base_' + rc.passBase.kind))} ${rc.passBase.value}）</p>
     <div class="chart tall" id="chart-${r.ref}"></div>
     ${itemsTable}
-    ${!sat && rc.ranking.length ? `<h4>${esc(t('ranking'))}</h4><ol class="ranking">${rc.ranking.map((x) => `<li${rc.elected.includes(x.item) ? ' class="elected"' : ''}>${esc(nameOf(r, x.item))} — ${x.approve}</li>`).join('')}</ol>` : ''}
-    ${rc.tiedAtCutoff.length ? `<p class="warn">${esc(t('tie'))}：${outcomeList(r, rc.tiedAtCutoff)}</p>` : ''}
-    ${rc.vacantSeats ? `<p class="warn">${esc(t('vacant'))}：${rc.vacantSeats}</p>` : ''}
+    ${!r.complete ? `<p class="warn" role="note">${esc(lang() === 'en' ? 'Counting is not complete: the numbers so far, no result yet.' : '计票尚未完成：以下为目前已登记的票数，尚无结果。')}</p>` : ''}
+    ${r.complete && !sat && rc.ranking.length ? `<h4>${esc(t('ranking'))}</h4><ol class="ranking">${rc.ranking.map((x) => `<li${rc.elected.includes(x.item) ? ' class="elected"' : ''}>${esc(nameOf(r, x.item))} — ${x.approve}</li>`).join('')}</ol>` : ''}
+    ${r.complete && rc.tiedAtCutoff.length ? `<p class="warn">${esc(t('tie'))}：${outcomeList(r, rc.tiedAtCutoff)}</p>` : ''}
+    ${r.complete && rc.vacantSeats ? `<p class="warn">${esc(t('vacant'))}：${rc.vacantSeats}</p>` : ''}
     ${side}
     <p><button type="button" class="recount-btn" data-round="${r.ref}">${esc(t('recount_btn'))}</button></p>
     <div class="recount-result" id="recount-${r.ref}" role="status" aria-live="polite"></div>

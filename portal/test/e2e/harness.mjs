@@ -65,6 +65,7 @@ export function buildLedger({ partial = false } = {}) {
     piaojue(['demo', '--data', partialDir, '--until', 'screening']);
     cpSync(partialDir, clean, { recursive: true });
   }
+  if (partial) cpSync(partialDir, join(root, 'partial2'), { recursive: true });
   piaojue(['demo', '--data', clean]);
   const start = cstDate(-1);
   const end = cstDate(30);
@@ -74,7 +75,7 @@ export function buildLedger({ partial = false } = {}) {
     scope: '全县范围内群众急难愁盼的民生实事' } } });
   const opened = piaojue(['submit', '--data', clean, '--as', 'governmentOffice', '-'], cmd);
   const openCycle = Number(/appended entry (\d+)/.exec(opened)[1]);
-  return { root, clean, openCycle, partial: partialDir };
+  return { root, clean, openCycle, partial: partialDir, partial2: partial ? join(root, 'partial2') : null };
 }
 
 export function tamperedCopy(root, clean, name, args) {
@@ -94,4 +95,10 @@ export function writeMetrics(obj) {
   let prev = {};
   try { prev = JSON.parse(readFileSync(file, 'utf8')); } catch {}
   writeFileSync(file, JSON.stringify({ ...prev, ...obj }, null, 2) + '\n');
+}
+
+// Signs a command ({"jurisdiction", "event"}) with DIR's key of ROLE: the
+// body of POST /v1/entries (tests/portal/tamper_tool.cc).
+export function signCommand(dir, role, command) {
+  return execFileSync(TAMPER, [dir, 'sign', role], { input: JSON.stringify(command), encoding: 'utf8' });
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { skipReason, CHROMIUM, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo } from './harness.mjs';
+import { skipReason, CHROMIUM, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate } from './harness.mjs';
 
 const skip = skipReason();
 if (skip) console.log('# SKIP portal e2e: ' + skip);
@@ -342,6 +342,67 @@ describe('portal end to end', { skip }, () => {
     for (const p of box.parts) await replay(p);
     await page.waitForFunction((v) => document.querySelector('table.boxes tbody tr td:nth-of-type(3)')?.textContent === String(v), { timeout: 10000 }, box.valid);
     await shot(page, '17-live-vote');
+    await page.close();
+  });
+
+  test('a void round, a tie at the cut-off and the further round are shown as such, and the recount agrees', async () => {
+    // The demo stopped before the vote; its rules, round 1 and boxes are
+    // replayed, then box 1 is opened with more ballots collected than
+    // issued (round 1 void), round 2 gets ballots that tie two candidates
+    // at the last seat, and round 3 opens on the tied two.
+    const dir = ledger.partial2;
+    const srv = await serve(dir);
+    servers.push(srv);
+    const { layout } = await import('../unit/layout.mjs');
+    const { decodeEntry } = await import('../../src/verify/entry.js');
+    const { toBase64, fromBase64 } = await import('../../src/verify/bytes.js');
+    const post = async (body) => {
+      const r = await fetch(`${srv.url}/v1/entries`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      const out = await r.json();
+      assert.equal(r.status, 201, JSON.stringify(out));
+      return out.index;
+    };
+    const replay = async (i) => {
+      const ent = await (await fetch(`${server.url}/v1/entries/${i}`)).json();
+      const e = decodeEntry(fromBase64(ent.entry), layout);
+      return post(JSON.stringify({ authored: toBase64(e.authoredBytes), signature: toBase64(e.signature) }));
+    };
+    const j = '612725';
+    const act = (role, event) => post(signCommand(dir, role, { jurisdiction: j, event }));
+    const r1 = refs.round;
+    for (let i = refs.vote; i <= r1.boxes.at(-1).ref; i++) await replay(i);
+    const monitors = ['监票人 张卫东'];
+    await act('monitor', { ballotBoxOpened: { box: r1.boxes[0].ref, issued: 10, collected: 11, monitors } });
+    const items = r1.items;
+    const r2 = await act('secretariat', { roundOpened: { vote: refs.vote, round: 2, items, seats: 10, presentDeputies: 298 } });
+    const box = await act('monitor', { ballotBoxSealed: { round: r2, label: '第1票箱', monitors } });
+    await act('monitor', { ballotBoxOpened: { box, issued: 280, collected: 280, monitors } });
+    // 100 ballots approve items 1-10, 100 approve 1-9 and 11, 80 approve
+    // 10-12: items 1-9 get 200, items 10 and 11 get 180 each (tied at the
+    // 10th seat), item 12 gets 80.
+    const A = [...Array(9).fill(1), 1, 2, 2];
+    const B = [...Array(9).fill(1), 2, 1, 2];
+    const C = [...Array(9).fill(2), 1, 1, 1];
+    const rows = [...Array(100).fill(A), ...Array(100).fill(B), ...Array(80).fill(C)];
+    const hexMarks = rows.map((r) => r.map((m) => '0' + m).join('')).join('');
+    await act('teller', { ballotsRecorded: { box, part: 1, partCount: 1, itemCount: 12, marks: hexMarks, unreadable: 0 } });
+    const count = (k) => rows.filter((r) => r[k] === 1).length;
+    await act('monitor', { tallyCertified: { round: r2, issued: 280, collected: 280, valid: 280, invalid: 0,
+      items: items.map((item, k) => ({ item, approve: count(k), oppose: 280 - count(k), abstain: 0 })), certifiedBy: monitors } });
+    await act('secretariat', { resultAnnounced: { round: r2, elected: items.slice(0, 9), tiedAtCutoff: [items[9], items[10]], vacantSeats: 0, announcedOn: cstDate(0) } });
+    await act('secretariat', { roundOpened: { vote: refs.vote, round: 3, items: [items[9], items[10]], seats: 1, presentDeputies: 298 } });
+
+    const page = await open(`/votes/${refs.vote}`, { base: srv.url });
+    const t = await text(page);
+    assert.match(t, /本轮无效/);
+    assert.match(t, /第 2 轮/);
+    assert.match(t, /第 3 轮/);
+    assert.match(t, /并列（需另行投票）/);
+    await page.click(`.recount-btn[data-round="${r2}"]`);
+    await page.waitForFunction((id) => document.getElementById(id)?.dataset.result, { timeout: 30000 }, `recount-${r2}`);
+    const res = await page.$eval(`#recount-${r2}`, (e) => ({ r: e.dataset.result, t: e.innerText }));
+    assert.equal(res.r, 'ok', res.t);
+    await shot(page, '18-vote-void-tie-further');
     await page.close();
   });
 
