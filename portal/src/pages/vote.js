@@ -122,7 +122,7 @@ export async function votePage(main, voteRef) {
         charts.bars(el, { label: `${t('approve')}: ` + rc.items.map((i) => `${i.name} ${i.approve}`).join(', ') + `; ${t('passLine')} ${rc.passThreshold}`,
           categories: names, horizontal: true, max: Math.max(vote.entitledDeputies, ...rc.items.map((i) => i.approve)),
           line: { value: rc.passThreshold, label: `${t('passLine')} ${rc.passThreshold}` },
-          series: [{ name: t('approve'), data: rc.items.map((i) => ({ value: i.approve, itemStyle: { color: rc.elected.includes(i.item) ? '#b71c1c' : rc.tiedAtCutoff.includes(i.item) ? '#ef6c00' : '#90a4ae' } })) }] });
+          series: [{ name: t('approve'), data: rc.items.map((i) => ({ value: i.approve, itemStyle: { color: !r.complete ? '#90a4ae' : rc.elected.includes(i.item) ? '#b71c1c' : rc.tiedAtCutoff.includes(i.item) ? '#ef6c00' : '#90a4ae' } })) }] });
       }
     }
   };
