@@ -24,7 +24,7 @@ function roundSection(vote, r) {
   const rc = r.recount;
   const head = `<h3 id="round-${r.ref}">${esc(t('round', { n: r.round }))} <small>#${r.ref} · ${esc(t('present'))} ${r.presentDeputies} · ${esc(t('seats'))} ${r.seats}</small></h3>`;
   if (r.void) {
-    return `<section class="round void" aria-labelledby="round-${r.ref}">${head}<p class="bad" role="note"><strong>${esc(t('voidRound'))}</strong></p>${boxTable(r)}</section>`;
+    return `<section class="round void" aria-labelledby="round-${r.ref}">${head}<p class="bad" role="note"><strong>${esc(voidText(r))}</strong></p>${boxTable(r)}</section>`;
   }
   const cert = r.certified;
   const ann = r.announced;
@@ -50,6 +50,14 @@ function roundSection(vote, r) {
     <p><button type="button" class="recount-btn" data-round="${r.ref}">${esc(t('recount_btn'))}</button></p>
     <div class="recount-result" id="recount-${r.ref}" role="status" aria-live="polite"></div>
   </section>`;
+}
+
+// Why a round is void: a box that collected more than it issued, or a
+// declared void (format 2) with its reason.
+function voidText(r) {
+  const reason = r.voidReason || r.voided?.reason || '';
+  if (r.boxes.some((b) => b.collectedExceedsIssued)) return t('voidRound') + (reason ? `：${reason}` : '');
+  return (lang() === 'en' ? 'Round void' : '本轮作废') + (reason ? `：${reason}` : '');
 }
 
 function boxTable(r) {

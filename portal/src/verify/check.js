@@ -226,6 +226,15 @@ export async function recountFromLog(voteRef, round, { get, layout, pinnedKey })
     }
   }
   const recount = recountRound(rules, opened, boxes, parts);
+  // A round declared void (format 2's roundVoided, in the round's bundle)
+  // has no result, whatever its boxes hold.
+  for (const e of events.values()) {
+    if (e && e.$which === 'roundVoided' && e.roundVoided.round === round.ref) {
+      recount.void = true;
+      recount.voidReason = e.roundVoided.reason;
+      recount.outcome = null;
+    }
+  }
   const tally = round.certified ? ev(round.certified.entry, 'tallyCertified') : null;
   const result = round.announced ? ev(round.announced.entry, 'resultAnnounced') : null;
   if (tally && tally.round !== round.ref) throw new Error('the certified tally is of another round');
