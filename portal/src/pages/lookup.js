@@ -58,7 +58,7 @@ export async function storyPage(main, ref) {
       <div><dt>${esc(t('proposer'))}</dt><dd>${esc(p.proposerName || t('anonymous'))}</dd></div>${p.receiptRef ? `<div><dt>${esc(t('receipt'))}</dt><dd>${esc(p.receiptRef)}</dd></div>` : ''}</dl>
     </section>
     <section aria-labelledby="h-trail"><h2 id="h-trail">${esc(t('story'))}</h2>
-      ${(p.screening || []).length ? `<ol class="screening">${p.screening.map((x) => `<li><strong>${esc(t('stage_' + x.stage))}</strong>：${esc(x.outcome)} — ${esc(x.reasonText || '')}（${esc(x.decidedBy?.holder || '')}，<a href="${href('/records/' + x.entry)}" data-link>#${x.entry}</a>）</li>`).join('')}</ol>` : ''}
+      ${(p.screening || []).length ? `<ol class="screening">${p.screening.map((x) => `<li><strong>${esc(t('stage_' + x.stage))}</strong>：${esc(t('outcome_' + x.outcome))} — ${esc(x.reasonText || '')}（${esc(x.decidedBy?.holder || '')}，<a href="${href('/records/' + x.entry)}" data-link>#${x.entry}</a>）</li>`).join('')}</ol>` : ''}
       ${trailTable(s.trail)}
     </section>
     <div id="verify-slot"></div>`;
