@@ -30,6 +30,7 @@
 #include "ledger/note.h"
 #include "projections/dates.h"
 #include "tests/cycle_builder.h"
+#include "tests/snapshot_util.h"
 #include "tests/test_util.h"
 
 namespace piaojue::server {
@@ -843,6 +844,30 @@ TEST_F(ServerTest, ProofsVerifyAgainstTheServedRoots) {
             "out_of_range");
   EXPECT_EQ(Get(port_, "/v1/proof/consistency?old=9&new=5").status, 400);
   EXPECT_EQ(Get(port_, "/v1/proof/consistency?old=1&new=99").status, 404);
+}
+
+// The server saves DIR/state.snapshot when it stops and loads it when it
+// starts. An edited (consistent) snapshot must not become the state it
+// serves, with a cache lifetime of an hour, nor the state it checks writes
+// against.
+TEST_F(ServerTest, AnEditedSnapshotIsNeitherServedNorUsedToCheckWrites) {
+  Start();
+  const ledger::SignedEvent cycle = CycleEvent(2026);
+  ASSERT_EQ(Submit(cycle).status, 201);
+  ASSERT_EQ(Submit(CycleEvent(2026)).status / 100, 4);  // one per year
+  const uint64_t size = Get(port_, "/v1/cycles").Json()["size"];
+  server_.reset();  // saves the snapshot
+
+  const std::string snapshot = cli::DataDir(data_).snapshot_path();
+  ASSERT_EQ(testing::MoveCyclesInSnapshot(snapshot, 2026, 2021), 1);
+
+  Start();
+  json cycles = Get(port_, "/v1/cycles").Json();
+  ASSERT_EQ(cycles["cycles"].size(), 1u) << cycles.dump(2);
+  EXPECT_EQ(cycles["cycles"][0]["year"], 2026) << cycles.dump(2);
+  Reply forged = Submit(CycleEvent(2026));
+  EXPECT_EQ(forged.status / 100, 4) << forged.body;
+  EXPECT_EQ(Get(port_, "/v1/cycles").Json()["size"], size);
 }
 
 TEST_F(ServerTest, ViewsTravelInTimeByCountAndByInstant) {

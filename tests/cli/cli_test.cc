@@ -13,6 +13,8 @@
 #include "ledger/bundle.h"
 #include "ledger/ledger.h"
 #include "projections/dates.h"
+#include "projections/state.h"
+#include "tests/snapshot_util.h"
 #include "tests/test_util.h"
 
 namespace piaojue::cli {
@@ -204,6 +206,30 @@ TEST_F(CliTest, ARuleRefusalNamesTheRuleAndAppendsNothing) {
   // The same proposal with a real amount is accepted.
   EXPECT_OK(SubmitText("p2.json", ProposalCommand(cycle, 120000000)));
   EXPECT_EQ(LedgerSize(), before + 1);
+}
+
+// DIR/state.snapshot is a plain file beside the ledger. Edited by hand so
+// that it stays consistent with the log (same size, same last entry hash),
+// it must neither change what `show` prints nor decide what `submit`
+// appends: the true rules refuse a second cycle for the same year.
+TEST_F(CliTest, AnEditedSnapshotNeitherShowsNorAdmitsAFalseState) {
+  const int year = CurrentYear();
+  ASSERT_OK(SubmitText("c.json", CycleCommand(year)));
+  const uint64_t before = LedgerSize();
+  EXPECT_FALSE(SubmitText("again.json", CycleCommand(year)).ok());
+  ASSERT_EQ(LedgerSize(), before);
+
+  const std::string snapshot = DataDir(data_).snapshot_path();
+  ASSERT_EQ(testing::MoveCyclesInSnapshot(snapshot, year, year - 3), 1);
+  ASSERT_OK(projections::State::Deserialize(testing::ReadWholeFile(snapshot)));
+
+  nlohmann::json cycles = ShowJson("cycles");
+  ASSERT_EQ(cycles["cycles"].size(), 1u) << cycles.dump(2);
+  EXPECT_EQ(cycles["cycles"][0]["year"], year) << cycles.dump(2);
+
+  Status s = SubmitText("forged.json", CycleCommand(year));
+  EXPECT_FALSE(s.ok()) << "a second cycle for " << year << " was appended";
+  EXPECT_EQ(LedgerSize(), before);
 }
 
 TEST_F(CliTest, ShowAsOfAnEarlierSizeAndDiff) {

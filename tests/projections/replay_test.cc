@@ -12,6 +12,7 @@
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
 #include "tests/projections/rule_test_util.h"
+#include "tests/snapshot_util.h"
 
 namespace piaojue::testing {
 namespace {
@@ -167,6 +168,24 @@ TEST_F(ReplayTest, ACorruptSnapshotIsIgnored) {
     EXPECT_FALSE(info.ignored_because.empty()) << bytes.substr(0, 40);
     EXPECT_EQ(loaded->Serialize(), good);
   }
+}
+
+// Someone who can write the data directory but not the ledger edits the
+// snapshot consistently (its size and last entry hash still match the log).
+// Loading it would show a false state and, worse, let the writer validate
+// new entries against it; it must be ignored and the state rebuilt.
+TEST_F(ReplayTest, AConsistentlyEditedSnapshotIsIgnoredAndRebuilt) {
+  const std::string path = tmp_.Sub("state.snapshot");
+  ASSERT_OK(projections::SaveSnapshot(b_.state(), path));
+  ASSERT_EQ(MoveCyclesInSnapshot(path, 2025, 2019), 1);
+  ASSERT_OK(State::Deserialize(ReadWholeFile(path)));  // still consistent
+  projections::LoadInfo info;
+  auto loaded = projections::LoadOrRebuild(b_.ledger(), path, &info);
+  ASSERT_OK(loaded);
+  EXPECT_FALSE(info.from_snapshot);
+  EXPECT_NE(info.ignored_because.find("digest"), std::string::npos)
+      << info.ignored_because;
+  EXPECT_EQ(loaded->Serialize(), b_.state().Serialize());
 }
 
 TEST_F(ReplayTest, SerializeRoundTrips) {
