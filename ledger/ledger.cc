@@ -3,17 +3,25 @@
 //
 //   "m/format"                   -> "piaojue-ledger/1"
 //   "m/head"                     -> be64 size || entry hash[32] || root[32]
-//                                   || be64 last recordedAtMs   (80 bytes)
+//                                   || be64 last recordedAtMs
+//                                   || nonce index digest[40]
+//                                   || registry index digest[40] (160 bytes)
 //   "e" || be64 index            -> entry bytes
 //   "n" || u8 level || be64 idx  -> complete Merkle node hash (32 bytes)
 //   "u" || SHA-256(key || nonce) -> be64 index        (nonce uniqueness)
 //   "g" || be64 index            -> ""                (registry entries)
 //   "c/latest"                   -> latest signed checkpoint (signed note)
+//   "m/snapshot"                 -> be64 size || SHA-256(snapshot file)
+//                                   (the projections snapshot's seal, 40 bytes)
 //
 // Invariant: every group of appends is one WriteBatch holding its entries,
 // their Merkle nodes, nonce and registry keys, and the new head, written with
 // sync before any append in the group is acknowledged. So the head always
 // names the last entry written, and a crash loses only unacknowledged appends.
+// The head's index digests (ledger/internal/side_index.h) summarize the "u"
+// and "g" keys in the same batch; Open recomputes them and refuses writes
+// when they disagree, so a lost or deleted index key can never let through
+// what the verifier would refuse.
 #include "ledger/ledger.h"
 
 #include <rocksdb/db.h>
@@ -31,6 +39,7 @@
 #include <mutex>
 #include <set>
 
+#include "ledger/internal/side_index.h"
 #include "ledger/merkle.h"
 
 namespace piaojue::ledger {
@@ -41,7 +50,10 @@ constexpr std::string_view kFormatKey = "m/format";
 constexpr std::string_view kFormatValue = "piaojue-ledger/1";
 constexpr std::string_view kHeadKey = "m/head";
 constexpr std::string_view kCheckpointKey = "c/latest";
-constexpr size_t kHeadSize = 8 + 32 + 32 + 8;
+constexpr std::string_view kSnapshotSealKey = "m/snapshot";
+constexpr size_t kSnapshotSealSize = 8 + 32;
+constexpr size_t kHeadBaseSize = 8 + 32 + 32 + 8;
+constexpr size_t kHeadSize = kHeadBaseSize + 2 * internal::kIndexDigestSize;
 
 void PutBe64(std::string* out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -83,26 +95,42 @@ std::string NonceKey(schema::AuthoredEvent::Reader a) {
   return k;
 }
 
-std::string EncodeHead(const Head& h) {
+// The head as stored: the public Head and the side-index digests.
+struct StoredHead {
+  Head head;
+  internal::IndexDigests indexes;
+};
+
+std::string EncodeHead(const Head& h, const internal::IndexDigests& indexes) {
   std::string out;
   PutBe64(&out, h.size);
   out.append(reinterpret_cast<const char*>(h.last_entry_hash.data()), 32);
   out.append(reinterpret_cast<const char*>(h.root.data()), 32);
   PutBe64(&out, static_cast<uint64_t>(h.last_recorded_at_ms));
+  internal::AppendIndexDigest(indexes.nonces, &out);
+  internal::AppendIndexDigest(indexes.registry, &out);
   return out;
 }
 
-Result<Head> DecodeHead(std::string_view v) {
+Result<StoredHead> DecodeHead(std::string_view v) {
   if (v.size() != kHeadSize) {
     return Corruption("head record has " + std::to_string(v.size()) +
-                      " bytes, expected 80");
+                      " bytes, expected " + std::to_string(kHeadSize) +
+                      (v.size() == kHeadBaseSize
+                           ? " (a store written before the head carried "
+                             "index digests; rebuild it from an export)"
+                           : ""));
   }
-  Head h;
+  StoredHead stored;
+  Head& h = stored.head;
   h.size = GetBe64(v.data());
   std::memcpy(h.last_entry_hash.data(), v.data() + 8, 32);
   std::memcpy(h.root.data(), v.data() + 40, 32);
   h.last_recorded_at_ms = static_cast<int64_t>(GetBe64(v.data() + 72));
-  return h;
+  stored.indexes.nonces = internal::ReadIndexDigest(v.data() + kHeadBaseSize);
+  stored.indexes.registry = internal::ReadIndexDigest(
+      v.data() + kHeadBaseSize + internal::kIndexDigestSize);
+  return stored;
 }
 
 // The one place rocksdb::Status becomes a piaojue Status.
@@ -133,6 +161,19 @@ class Ledger::Impl {
   }
 
   Status LoadExisting();
+  // Recomputes the side-index digests and compares them with the head's
+  // (`stored`). A disagreement is not an error of Open: it sets
+  // write_refusal_ (reads stay possible) and, for the registry, rebuilds
+  // authority_ from the entries themselves. Non-OK only for I/O failures.
+  Status CheckSideIndexes(const internal::IndexDigests& stored);
+  Status RebuildAuthorityFromEntries();
+  // Stages an index key in `batch` and adds it to its digest.
+  static void PutIndexKey(rocksdb::WriteBatch* batch,
+                          internal::IndexDigest* digest, std::string_view key,
+                          std::string_view value) {
+    batch->Put(key, value);
+    digest->Add(key, value);
+  }
   Result<AppendResult> Append(const SignedEvent& signed_event,
                               bool allow_empty);
 
@@ -231,6 +272,10 @@ class Ledger::Impl {
 
   // Only the leader touches these (one leader at a time).
   merkle::Frontier frontier_;
+  internal::IndexDigests indexes_;  // as of the leader's last placed entry
+  // Why this ledger refuses appends although it opened (side indexes that
+  // disagree with the head). Set by Open only, then constant.
+  Status write_refusal_;
   Authority authority_;  // written under registry_mu_ too
   mutable std::mutex registry_mu_;
   std::mutex checkpoint_mu_;  // serializes SignCheckpoint
@@ -252,7 +297,8 @@ Status Ledger::Impl::LoadExisting() {
   if (!head_bytes.ok()) {
     return Corruption("ledger has no head record");
   }
-  ASSIGN_OR_RETURN(Head head, DecodeHead(*head_bytes));
+  ASSIGN_OR_RETURN(StoredHead stored, DecodeHead(*head_bytes));
+  const Head& head = stored.head;
   if (head.size == 0) return Corruption("ledger head says the log is empty");
 
   // The head must name the last entry: it exists, hashes to the head's hash,
@@ -285,29 +331,135 @@ Status Ledger::Impl::LoadExisting() {
     return Corruption("stored leaf hash of the last entry does not match it");
   }
 
-  // Replay only the registry entries (few), never the whole log.
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek("g"); it->Valid() && it->key().starts_with("g"); it->Next()) {
-    if (it->key().size() != 9) return Corruption("bad registry key");
-    uint64_t index = GetBe64(it->key().data() + 1);
-    if (index >= head.size) return Corruption("registry key beyond the head");
-    ASSIGN_OR_RETURN(std::string bytes, Get(EntryKey(index)));
-    ASSIGN_OR_RETURN(EntryView e, EntryView::Parse(bytes));
-    authority_.Apply(index, e.authored());
-  }
-  RETURN_IF_ERROR(FromRocks(it->status(), "registry scan"));
+  head_ = head;
+  RETURN_IF_ERROR(CheckSideIndexes(stored.indexes));
   if (!authority_.has_genesis()) {
     return Corruption("registry has no genesis entry");
   }
   origin_ = authority_.origin();
-  head_ = head;
   return Status::Ok();
+}
+
+Status Ledger::Impl::CheckSideIndexes(const internal::IndexDigests& stored) {
+  const uint64_t size = head_.size;
+  std::string registry_problem;
+  std::string nonce_problem;
+  auto problem_or = [](std::string* problem, std::string text) {
+    if (problem->empty()) *problem = std::move(text);
+  };
+
+  // Registry markers: replay the entries they name (few), never the whole
+  // log. A marker that names no registry entry is a disagreement too.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  ASSIGN_OR_RETURN(
+      internal::IndexDigest registry,
+      internal::DigestIndex(
+          it.get(), 'g',
+          [&](std::string_view key, std::string_view value) -> Status {
+            if (key.size() != 9 || !value.empty()) {
+              problem_or(&registry_problem, "a malformed registry key");
+              return Status::Ok();
+            }
+            const uint64_t index = GetBe64(key.data() + 1);
+            if (index >= size) {
+              problem_or(&registry_problem,
+                         "a registry key beyond the head (entry " +
+                             std::to_string(index) + ")");
+              return Status::Ok();
+            }
+            ASSIGN_OR_RETURN(std::string bytes, Get(EntryKey(index)));
+            ASSIGN_OR_RETURN(EntryView e, EntryView::Parse(bytes));
+            if (!IsRegistryEvent(e.event().which())) {
+              problem_or(&registry_problem,
+                         "a registry key for entry " + std::to_string(index) +
+                             ", which is a " + EventKindName(e.event()));
+              return Status::Ok();
+            }
+            authority_.Apply(index, e.authored());
+            return Status::Ok();
+          }));
+  RETURN_IF_ERROR(FromRocks(it->status(), "registry scan"));
+  if (registry_problem.empty() && !(registry == stored.registry)) {
+    registry_problem = std::to_string(registry.count) +
+                       " registry keys whose digest differs from the "
+                       "head's (" +
+                       std::to_string(stored.registry.count) + " keys)";
+  }
+
+  // Nonce keys: one per entry. Only a writer relies on them (to refuse a
+  // replayed submission), so a read-only open skips this pass over them.
+  if (!read_only_) {
+    it.reset(db_->NewIterator(rocksdb::ReadOptions()));
+    ASSIGN_OR_RETURN(
+        internal::IndexDigest nonces,
+        internal::DigestIndex(
+            it.get(), 'u',
+            [&](std::string_view key, std::string_view value) -> Status {
+              if (key.size() != 1 + crypto::kHashSize || value.size() != 8 ||
+                  GetBe64(value.data()) >= size) {
+                problem_or(&nonce_problem, "a malformed nonce key");
+              }
+              return Status::Ok();
+            }));
+    RETURN_IF_ERROR(FromRocks(it->status(), "nonce index scan"));
+    if (nonce_problem.empty() && nonces.count != size) {
+      nonce_problem = std::to_string(nonces.count) + " nonce keys for " +
+                      std::to_string(size) + " entries";
+    } else if (nonce_problem.empty() && !(nonces == stored.nonces)) {
+      nonce_problem = "nonce keys whose digest differs from the head's";
+    }
+    indexes_.nonces = nonces;
+  }
+  indexes_.registry = registry;
+
+  if (!registry_problem.empty()) {
+    // The registry decides who may write; rebuild it from the entries so
+    // that what this process reports about keys is true.
+    authority_ = Authority();
+    RETURN_IF_ERROR(RebuildAuthorityFromEntries());
+  }
+  if (!registry_problem.empty() || !nonce_problem.empty()) {
+    std::string what = registry_problem.empty()
+                           ? "the nonce index has " + nonce_problem
+                           : "the registry index has " + registry_problem;
+    if (!registry_problem.empty() && !nonce_problem.empty()) {
+      what += "; the nonce index has " + nonce_problem;
+    }
+    write_refusal_ = Corruption(
+        "side indexes disagree with the head: " + what +
+        ". They were changed outside the writer, so appending could accept "
+        "what a verifier refuses; writes are refused (reads still work). "
+        "See docs/VERIFY.md, \"Side data\"");
+  }
+  return Status::Ok();
+}
+
+Status Ledger::Impl::RebuildAuthorityFromEntries() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  uint64_t index = 0;
+  for (it->Seek(EntryKey(0)); it->Valid() && index < head_.size;
+       it->Next(), ++index) {
+    if (it->key() != EntryKey(index)) {
+      return Corruption("entry " + std::to_string(index) +
+                        " is missing from the store");
+    }
+    ASSIGN_OR_RETURN(EntryView e, EntryView::Parse(it->value().ToStringView()));
+    if (IsRegistryEvent(e.event().which())) {
+      authority_.Apply(index, e.authored());
+    }
+  }
+  return FromRocks(it->status(), "registry rebuild");
 }
 
 Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
                                           bool allow_empty) {
   if (read_only_) return Unavailable("the ledger is open read-only");
+  if (!write_refusal_.ok()) {
+    return Unavailable("writes are refused: " + write_refusal_.message());
+  }
   // Decoding and the signature check run on the caller's thread, so
   // concurrent appenders verify in parallel; only placement is serialized.
   ASSIGN_OR_RETURN(DecodedEvent decoded, CheckSignedEvent(signed_event));
@@ -386,13 +538,13 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
       }
       if (options_.validator) options_.validator->Apply(view);
       if (IsRegistryEvent(a.getEvent().which())) {
-        batch.Put(RegistryKey(index), "");
+        PutIndexKey(&batch, &indexes_.registry, RegistryKey(index), "");
       }
       if (index == 0) batch.Put(kFormatKey, kFormatValue);
       batch.Put(EntryKey(index), bytes);
       std::string index_be;
       PutBe64(&index_be, index);
-      batch.Put(nonce_key, index_be);
+      PutIndexKey(&batch, &indexes_.nonces, nonce_key, index_be);
       Hash leaf = view.LeafHash();
       for (const merkle::StoredNode& n : frontier_.Append(leaf)) {
         batch.Put(NodeKey(n.level, n.index),
@@ -413,7 +565,7 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   Status write_status;
   if (!placed.empty()) {
     h.root = frontier_.Root();
-    batch.Put(kHeadKey, EncodeHead(h));
+    batch.Put(kHeadKey, EncodeHead(h, indexes_));
     write_status = FromRocks(db_->Write(write_options_, &batch), "append");
   }
 
@@ -506,6 +658,17 @@ Result<AppendResult> Ledger::Append(const SignedEvent& signed_event) {
 }
 
 Head Ledger::head() const { return impl_->head(); }
+
+Status Ledger::writable() const {
+  if (impl_->read_only_) return Unavailable("the ledger is open read-only");
+  if (!impl_->write_refusal_.ok()) return impl_->write_refusal_;
+  std::lock_guard l(impl_->mu_);
+  if (!impl_->failed_.ok()) {
+    return Unavailable("the ledger refused writes after an earlier failure: " +
+                       impl_->failed_.ToString());
+  }
+  return Status::Ok();
+}
 
 const std::string& Ledger::origin() const { return impl_->origin_; }
 
@@ -614,6 +777,41 @@ Result<std::string> Ledger::LatestCheckpoint() const {
     return NotFound("no checkpoint has been signed yet");
   }
   return v;
+}
+
+Status Ledger::SealSnapshot(const SnapshotSeal& seal) {
+  if (impl_->read_only_) return Unavailable("the ledger is open read-only");
+  if (seal.size > impl_->head().size) {
+    return InvalidArgument("a snapshot of " + std::to_string(seal.size) +
+                           " entries is beyond the log size " +
+                           std::to_string(impl_->head().size));
+  }
+  std::string value;
+  PutBe64(&value, seal.size);
+  value.append(reinterpret_cast<const char*>(seal.digest.data()),
+               seal.digest.size());
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->options_.sync;
+  return FromRocks(impl_->db_->Put(wo, kSnapshotSealKey, value),
+                   "store the snapshot seal");
+}
+
+Result<SnapshotSeal> Ledger::snapshot_seal() const {
+  auto v = impl_->Get(kSnapshotSealKey);
+  if (!v.ok()) {
+    if (v.status().code() == StatusCode::kNotFound) {
+      return NotFound("the ledger holds no snapshot seal");
+    }
+    return v.status();
+  }
+  if (v->size() != kSnapshotSealSize) {
+    return Corruption("snapshot seal has " + std::to_string(v->size()) +
+                      " bytes, expected 40");
+  }
+  SnapshotSeal seal;
+  seal.size = GetBe64(v->data());
+  std::memcpy(seal.digest.data(), v->data() + 8, seal.digest.size());
+  return seal;
 }
 
 Authority Ledger::authority() const {

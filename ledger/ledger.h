@@ -67,6 +67,14 @@ struct Head {
   int64_t last_recorded_at_ms = 0;
 };
 
+// What the writer recorded about the last projections snapshot it saved
+// (docs/FORMAT.md, "RocksDB layout", m/snapshot): a snapshot file is trusted
+// only if its bytes hash to `digest`. See projections/replay.h.
+struct SnapshotSeal {
+  uint64_t size = 0;  // the entries the snapshot holds
+  Hash digest{};      // SHA-256 of the snapshot file's bytes
+};
+
 class Ledger {
  public:
   // Creates a new ledger in the empty or missing directory `dir`, with
@@ -78,8 +86,11 @@ class Ledger {
 
   // Opens an existing ledger without scanning its entries: reads the head,
   // checks it against the last entry and the stored tree (Corruption if they
-  // disagree), and replays only the registry entries. NotFound if `dir`
-  // holds no ledger. With read_only, no write of any kind is made.
+  // disagree), and replays only the registry entries. Then checks the side
+  // indexes against the head's digests of them (the nonce keys only when
+  // not read_only): if they disagree, Open still succeeds for reading but
+  // every append is refused (see writable()). NotFound if `dir` holds no
+  // ledger. With read_only, no write of any kind is made.
   static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
                                               LedgerOptions options,
                                               bool read_only = false);
@@ -96,6 +107,13 @@ class Ledger {
   // Unavailable: the ledger is in a failed state or read-only; IOError: the
   // write failed (the ledger then enters the failed state).
   Result<AppendResult> Append(const SignedEvent& signed_event);
+
+  // OK when Append may succeed. Otherwise why every append is refused:
+  // Unavailable (read-only, or after a failed write), or Corruption when
+  // Open found the side indexes (nonce keys, registry markers) disagreeing
+  // with the head's digests of them — see docs/FORMAT.md, "RocksDB
+  // layout". Reads work in every case.
+  Status writable() const;
 
   // The durable head.
   Head head() const;
@@ -122,6 +140,13 @@ class Ledger {
   Result<std::string> SignCheckpoint();
   // The latest stored signed checkpoint. NotFound if none was signed yet.
   Result<std::string> LatestCheckpoint() const;
+
+  // Records `seal` durably (synced), replacing any earlier seal. Call it
+  // after the snapshot file it describes is durable. InvalidArgument if
+  // seal.size is beyond the head; Unavailable when read-only.
+  Status SealSnapshot(const SnapshotSeal& seal);
+  // The stored seal. NotFound if no snapshot was ever sealed.
+  Result<SnapshotSeal> snapshot_seal() const;
 
   // The key registry as of the head (a copy, safe to keep).
   Authority authority() const;

@@ -83,7 +83,20 @@ Result<State> ReplayAsOf(const ledger::Ledger& ledger, int64_t at_ms) {
   return state;
 }
 
-Status SaveSnapshot(const State& state, const std::string& path) {
+Status SaveSnapshot(ledger::Ledger& ledger, const State& state,
+                    const std::string& path) {
+  if (state.size() > ledger.size()) {
+    return InvalidArgument("the state holds " + std::to_string(state.size()) +
+                           " entries, the ledger only " +
+                           std::to_string(ledger.size()));
+  }
+  if (state.size() > 0) {
+    ASSIGN_OR_RETURN(std::string last, ledger.ReadEntry(state.size() - 1));
+    ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(last));
+    if (view.EntryHash() != state.last_entry_hash()) {
+      return InvalidArgument("the state is not the state of this ledger");
+    }
+  }
   const std::string bytes = state.Serialize();
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -99,7 +112,13 @@ Status SaveSnapshot(const State& state, const std::string& path) {
     return s;
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
-  return SyncDirectory(dir.empty() ? "." : dir);
+  RETURN_IF_ERROR(SyncDirectory(dir.empty() ? "." : dir));
+  // The seal goes in after the file is durable. A crash in between leaves
+  // the previous seal, which does not match the new file: the next load
+  // rebuilds. Never the other way round (a seal naming bytes never written
+  // would be harmless too, but pointless).
+  return ledger.SealSnapshot(
+      {state.size(), crypto::Sha256(crypto::AsBytes(bytes))});
 }
 
 Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
@@ -112,7 +131,9 @@ Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
   if (in) {
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    Result<State> loaded = State::Deserialize(buffer.str());
+    // The same bytes are hashed and parsed: nothing can change in between.
+    const std::string bytes = std::move(buffer).str();
+    Result<State> loaded = State::Deserialize(bytes);
     if (!loaded.ok()) {
       out.ignored_because = loaded.status().ToString();
     } else if (loaded->size() > ledger.size()) {
@@ -120,16 +141,28 @@ Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
           "the snapshot holds " + std::to_string(loaded->size()) +
           " entries, the ledger only " + std::to_string(ledger.size());
     } else if (loaded->size() > 0) {
-      Result<std::string> bytes = ledger.ReadEntry(loaded->size() - 1);
+      Result<std::string> last_bytes = ledger.ReadEntry(loaded->size() - 1);
       Result<ledger::EntryView> last =
-          bytes.ok() ? ledger::EntryView::Parse(*bytes)
-                     : Result<ledger::EntryView>(bytes.status());
+          last_bytes.ok() ? ledger::EntryView::Parse(*last_bytes)
+                          : Result<ledger::EntryView>(last_bytes.status());
+      Result<ledger::SnapshotSeal> seal = ledger.snapshot_seal();
       if (!last.ok()) {
         out.ignored_because = last.status().ToString();
       } else if (last->EntryHash() != loaded->last_entry_hash()) {
         out.ignored_because =
             "the snapshot's last entry hash differs from entry " +
             std::to_string(loaded->size() - 1) + " of the ledger";
+      } else if (!seal.ok()) {
+        out.ignored_because = "the snapshot's digest cannot be checked: " +
+                              seal.status().ToString();
+      } else if (seal->size != loaded->size() ||
+                 seal->digest != crypto::Sha256(crypto::AsBytes(bytes))) {
+        // Consistent with the log, yet not what the writer saved: edited,
+        // or replaced by an older or another snapshot.
+        out.ignored_because =
+            "the snapshot's digest or size differs from the seal the writer "
+            "stored in the ledger (a snapshot of " +
+            std::to_string(seal->size) + " entries)";
       } else {
         state = std::move(loaded).value();
         out.from_snapshot = true;

@@ -31,10 +31,15 @@ Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state);
 // as_of_ms() == at_ms so that its views are dated that instant's CST day.
 Result<State> ReplayAsOf(const ledger::Ledger& ledger, int64_t at_ms);
 
-// Writes State::Serialize() to `path` atomically: a temporary file in the
-// same directory, fsync, rename over `path`, fsync of the directory.
-// IOError on failure (the previous snapshot, if any, is left intact).
-Status SaveSnapshot(const State& state, const std::string& path);
+// Writes State::Serialize() to `path` atomically (a temporary file in the
+// same directory, fsync, rename over `path`, fsync of the directory), then
+// seals it: records its size and the SHA-256 of its bytes in the ledger
+// (Ledger::SealSnapshot), so that LoadOrRebuild trusts exactly these bytes.
+// InvalidArgument if `state` is not the state of a prefix of `ledger`;
+// IOError on failure (the previous snapshot, if any, is left intact);
+// Unavailable if the ledger is read-only (a snapshot is then not written).
+Status SaveSnapshot(ledger::Ledger& ledger, const State& state,
+                    const std::string& path);
 
 struct LoadInfo {
   bool from_snapshot = false;   // a snapshot was used
@@ -43,11 +48,13 @@ struct LoadInfo {
 };
 
 // The state of the whole ledger: from the snapshot at `snapshot_path` when
-// its size is within the ledger and its last-entry hash equals the hash of
-// the ledger's entry at that index, then the remaining entries folded in.
-// A missing, unreadable or mismatching snapshot is ignored (the reason goes
+// it is provably one this ledger's writer saved (its size is within the
+// ledger, its last-entry hash equals the hash of the ledger's entry at that
+// index, and the SHA-256 of its bytes and its size equal the ledger's
+// snapshot seal), then the remaining entries folded in. A missing,
+// unreadable, mismatching or unsealed snapshot is ignored (the reason goes
 // to info->ignored_because) and the state is rebuilt from entry 0. Does not
-// write a snapshot.
+// write a snapshot. See docs/VIEWS.md, "Snapshots and restart".
 Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
                             const std::string& snapshot_path,
                             LoadInfo* info = nullptr);

@@ -5,7 +5,8 @@
 //   DIR/keys/log.key     the log's checkpoint signing key (mode 0600)
 //   DIR/keys/<role>@<jurisdiction>.key   one author key per role and
 //                        jurisdiction held on this machine (mode 0600)
-//   DIR/state.snapshot   the projections' snapshot (rebuildable)
+//   DIR/state.snapshot   the projections' snapshot (rebuildable; sealed in
+//                        the ledger, ignored if it does not match the seal)
 //
 // Every key file holds one line: a C2SP signed-note signer key
 // ("PRIVATE+KEY+<name>+<id>+<base64>"), so standard note tooling can use it.

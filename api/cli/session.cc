@@ -57,7 +57,7 @@ Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
 }
 
 Status Session::SaveSnapshot() {
-  return projections::SaveSnapshot(*state_, dir_.snapshot_path());
+  return projections::SaveSnapshot(*ledger_, *state_, dir_.snapshot_path());
 }
 
 }  // namespace piaojue::cli

@@ -21,7 +21,10 @@ class Session {
  public:
   // Opens DIR/ledger for writing, with the checkpoint key if DIR/keys/log.key
   // exists and the rules validator over the projections (loaded from the
-  // snapshot when it matches the log, else rebuilt from the entries).
+  // snapshot when the seal in the ledger proves it is the one this writer
+  // saved, else rebuilt from the entries; projections/replay.h). If the
+  // ledger's side indexes disagree with its head, the session opens but
+  // appends are refused (ledger().writable() says why).
   // "in use" is reported clearly when another process holds the ledger.
   // `clock` (ms since the epoch) is the log's clock for recordedAtMs; empty
   // means the system clock (the demo passes its story's clock). `sync`
@@ -35,8 +38,9 @@ class Session {
   projections::State& state() { return *state_; }
   const DataDir& dir() const { return dir_; }
 
-  // Saves the projections' snapshot (after appends; best effort is not
-  // enough: a failure is reported, but the ledger itself is already durable).
+  // Saves and seals the projections' snapshot (after appends; best effort
+  // is not enough: a failure is reported, but the ledger itself is already
+  // durable). Unavailable on a read-only session.
   Status SaveSnapshot();
 
  private:

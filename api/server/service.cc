@@ -39,6 +39,10 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   s->published_ =
       std::make_shared<const projections::State>(s->session_->state());
   s->published_size_ = s->published_->size();
+  if (Status w = s->ledger().writable(); !w.ok()) {
+    // Reads are served; every write will be refused with this reason.
+    std::cerr << "piaojue serve: writes are refused: " << w.ToString() << "\n";
+  }
 
   ASSIGN_OR_RETURN(std::string genesis, s->ledger().ReadEntry(0));
   ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(genesis));
@@ -72,7 +76,8 @@ Service::~Service() {
     std::cerr << "piaojue serve: last checkpoint: " << s.ToString() << "\n";
   }
   // Every append has returned: the published state is the whole ledger.
-  s = projections::SaveSnapshot(*Snapshot(), session_->dir().snapshot_path());
+  s = projections::SaveSnapshot(session_->ledger(), *Snapshot(),
+                                session_->dir().snapshot_path());
   if (!s.ok()) {
     std::cerr << "piaojue serve: saving the snapshot: " << s.ToString() << "\n";
   }

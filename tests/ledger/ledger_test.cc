@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -451,6 +453,229 @@ TEST_F(LedgerTest, ReadOnlyOpenRefusesWrites) {
   EXPECT_EQ((*r)->Append(testing::OpenCycle(office_)).status().code(),
             StatusCode::kUnavailable);
   EXPECT_EQ((*r)->size(), 4u);
+}
+
+// The "u" key that records the nonce of entry `index` (its value).
+std::string NonceKeyOf(rocksdb::DB* db, uint64_t index) {
+  const std::string want = Be64Key('x', index).substr(1);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
+  for (it->Seek("u"); it->Valid() && it->key().starts_with("u"); it->Next()) {
+    if (it->value() == want) return it->key().ToString();
+  }
+  ADD_FAILURE() << "no nonce key for entry " << index;
+  return "";
+}
+
+// Deleting the nonce key of an entry must not let the same signed event be
+// appended a second time: the verifier refuses a reused nonce, so the
+// writer must refuse to write at all once its index is known to be wrong.
+TEST_F(LedgerTest, ADeletedNonceKeyIsCaughtAtOpenAndTheReplayIsRefused) {
+  const auto event = testing::OpenCycle(office_);
+  uint64_t index, size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    auto r = ledger->Append(event);
+    ASSERT_OK(r);
+    index = r->index;
+    size = ledger->size();
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, NonceKeyOf(db, index)).ok());
+  });
+  auto opened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(opened);  // reads still work
+  Ledger& ledger = **opened;
+  auto replay = ledger.Append(event);
+  EXPECT_FALSE(replay.ok())
+      << "the replay was appended at " << (replay.ok() ? replay->index : 0);
+  EXPECT_EQ(ledger.size(), size);
+  const Status writable = ledger.writable();
+  EXPECT_EQ(writable.code(), StatusCode::kCorruption);
+  EXPECT_NE(writable.message().find("nonce index"), std::string::npos)
+      << writable.ToString();
+  EXPECT_NE(replay.status().message().find("nonce index"), std::string::npos)
+      << replay.status().ToString();
+  // Nothing else is refused for reading.
+  EXPECT_OK(ledger.ReadEntry(index));
+  EXPECT_OK(ledger.InclusionProof(index, size));
+}
+
+// A nonce key added behind the writer's back (it would make a fresh
+// submission look replayed) is a disagreement too.
+TEST_F(LedgerTest, AnAddedNonceKeyIsCaughtAtOpen) {
+  { auto ledger = CreateDeployment(tmp_.Sub("db")); }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(
+        db->Put({}, "u" + std::string(32, 'x'), Be64Key('x', 1).substr(1))
+            .ok());
+  });
+  auto opened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(opened);
+  EXPECT_EQ((*opened)->writable().code(), StatusCode::kCorruption);
+  EXPECT_FALSE((*opened)->Append(testing::OpenCycle(office_)).ok());
+}
+
+// Deleting the registry marker of a revocation must not bring the revoked
+// key back to life.
+TEST_F(LedgerTest, ADeletedRegistryMarkerCannotLetARevokedKeyWrite) {
+  uint64_t revoked_at, size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    auto r = ledger->Append(testing::RevokeKey(root_, office_.public_key));
+    ASSERT_OK(r);
+    revoked_at = r->index;
+    size = ledger->size();
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, Be64Key('g', revoked_at)).ok());
+  });
+  auto opened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(opened);
+  Ledger& ledger = **opened;
+  auto r = ledger.Append(testing::OpenCycle(office_));
+  EXPECT_FALSE(r.ok()) << "the revoked key wrote entry "
+                       << (r.ok() ? r->index : 0);
+  EXPECT_EQ(ledger.size(), size);
+  EXPECT_EQ(ledger.writable().code(), StatusCode::kCorruption);
+  EXPECT_NE(ledger.writable().message().find("registry index"),
+            std::string::npos)
+      << ledger.writable().ToString();
+  // What the process reports about keys comes from the entries themselves.
+  auto key = ledger.authority().keys().find(office_.public_key);
+  ASSERT_NE(key, ledger.authority().keys().end());
+  EXPECT_EQ(key->second.revoked_at, revoked_at);
+}
+
+// A marker that names an entry which is not a registry event (or genesis's
+// marker deleted) is caught the same way; the ledger still opens to read.
+TEST_F(LedgerTest, AMovedRegistryMarkerIsCaughtAndReadsStillWork) {
+  uint64_t cycle;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    auto r = ledger->Append(testing::OpenCycle(office_));
+    ASSERT_OK(r);
+    cycle = r->index;
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, Be64Key('g', 0)).ok());
+    ASSERT_TRUE(db->Put({}, Be64Key('g', cycle), "").ok());
+  });
+  for (bool read_only : {false, true}) {
+    auto opened = Ledger::Open(tmp_.Sub("db"), Options(), read_only);
+    ASSERT_OK(opened);
+    EXPECT_EQ((*opened)->origin(), testing::kOrigin);
+    EXPECT_FALSE((*opened)->writable().ok());
+    EXPECT_OK((*opened)->ReadEntry(cycle));
+  }
+}
+
+// docs/FORMAT.md, "RocksDB layout": the head's index digests, recomputed
+// here independently from the stored keys.
+TEST_F(LedgerTest, HeadRecordCarriesTheIndexDigestsAsSpecified) {
+  uint64_t size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+    size = ledger->size();
+  }
+  // count || Σ SHA-256(key || value) mod 2^256, big-endian.
+  auto digest_of = [](rocksdb::DB* db, char prefix) {
+    std::array<uint8_t, 32> sum{};
+    uint64_t count = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
+    for (it->Seek(std::string(1, prefix));
+         it->Valid() && it->key()[0] == prefix; it->Next()) {
+      const std::string kv = it->key().ToString() + it->value().ToString();
+      const crypto::Hash h = crypto::Sha256(crypto::AsBytes(kv));
+      int carry = 0;
+      for (int i = 31; i >= 0; --i) {
+        const int v = sum[i] + h[i] + carry;
+        sum[i] = static_cast<uint8_t>(v);
+        carry = v >> 8;
+      }
+      ++count;
+    }
+    return Be64Key('x', count).substr(1) +
+           std::string(reinterpret_cast<const char*>(sum.data()), 32);
+  };
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    std::string head;
+    ASSERT_TRUE(db->Get({}, "m/head", &head).ok());
+    ASSERT_EQ(head.size(), 160u);
+    EXPECT_EQ(head.substr(0, 8), Be64Key('x', size).substr(1));
+    const std::string nonces = digest_of(db, 'u');
+    const std::string registry = digest_of(db, 'g');
+    EXPECT_EQ(nonces.substr(0, 8), Be64Key('x', size).substr(1));
+    EXPECT_EQ(registry.substr(0, 8), Be64Key('x', 4).substr(1));
+    EXPECT_EQ(crypto::ToHex(crypto::AsBytes(head.substr(80, 40))),
+              crypto::ToHex(crypto::AsBytes(nonces)));
+    EXPECT_EQ(crypto::ToHex(crypto::AsBytes(head.substr(120, 40))),
+              crypto::ToHex(crypto::AsBytes(registry)));
+  });
+}
+
+// The example in docs/FORMAT.md: a log of genesis alone.
+TEST_F(LedgerTest, GenesisOnlyRegistryDigestIsTheHashOfItsOneKey) {
+  {
+    auto ledger =
+        Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), Options());
+    ASSERT_OK(ledger);
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    std::string head;
+    ASSERT_TRUE(db->Get({}, "m/head", &head).ok());
+    ASSERT_EQ(head.size(), 160u);
+    const crypto::Hash g0 = crypto::Sha256(crypto::AsBytes(Be64Key('g', 0)));
+    EXPECT_EQ(head.substr(120, 8), Be64Key('x', 1).substr(1));
+    EXPECT_EQ(head.substr(128, 32),
+              std::string(reinterpret_cast<const char*>(g0.data()), 32));
+  });
+}
+
+TEST_F(LedgerTest, UntouchedIndexesLeaveTheLedgerWritable) {
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    EXPECT_OK(ledger->writable());
+    ASSERT_OK(ledger->Append(testing::RevokeKey(root_, teller_.public_key)));
+  }
+  auto opened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(opened);
+  EXPECT_OK((*opened)->writable());
+  ASSERT_OK((*opened)->Append(testing::OpenCycle(office_)));
+  // The digests written by this process's appends check out again.
+  opened->reset();
+  opened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(opened);
+  EXPECT_OK((*opened)->writable());
+}
+
+// Not a test: the cost at open of the side-index checks (docs/VERIFY.md,
+// section 10). Run with --gtest_also_run_disabled_tests.
+TEST_F(LedgerTest, DISABLED_MeasureOpenCostOfTheIndexChecks) {
+  constexpr int kEntries = 100'000;
+  {
+    LedgerOptions o = Options();
+    o.sync = false;
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    ledger.reset();
+    auto opened = Ledger::Open(tmp_.Sub("db"), o);
+    ASSERT_OK(opened);
+    for (int i = 0; i < kEntries; ++i) {
+      ASSERT_OK((*opened)->Append(testing::OpenCycle(office_)));
+    }
+  }
+  for (bool read_only : {true, false, true, false}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto opened = Ledger::Open(tmp_.Sub("db"), Options(), read_only);
+    const auto ms = std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    ASSERT_OK(opened);
+    ASSERT_OK(read_only ? Status::Ok() : (*opened)->writable());
+    std::cout << (read_only ? "read-only open (no nonce pass): "
+                            : "writable open (nonce pass):     ")
+              << ms << " ms for " << (*opened)->size() << " entries\n";
+  }
 }
 
 // A child process appends from 4 threads and reports each acknowledged index

@@ -104,7 +104,7 @@ TEST_F(ReplayTest, ASnapshotPlusCatchUpEqualsIncremental) {
   auto early = projections::ReplayTo(b_.ledger(), snap_size);
   ASSERT_OK(early);
   const std::string path = tmp_.Sub("state.snapshot");
-  ASSERT_OK(projections::SaveSnapshot(*early, path));
+  ASSERT_OK(projections::SaveSnapshot(b_.ledger(), *early, path));
   projections::LoadInfo info;
   auto loaded = projections::LoadOrRebuild(b_.ledger(), path, &info);
   ASSERT_OK(loaded);
@@ -129,7 +129,7 @@ TEST_F(ReplayTest, ASnapshotOfAnotherLogIsIgnoredWithAReason) {
   CycleBuilder other;
   ASSERT_OK(other.BuildThrough(Stage::kResultAnnounced));
   const std::string path = tmp_.Sub("other.snapshot");
-  ASSERT_OK(projections::SaveSnapshot(other.state(), path));
+  ASSERT_OK(projections::SaveSnapshot(other.ledger(), other.state(), path));
   projections::LoadInfo info;
   auto loaded = projections::LoadOrRebuild(b_.ledger(), path, &info);
   ASSERT_OK(loaded);
@@ -143,7 +143,7 @@ TEST_F(ReplayTest, ASnapshotAheadOfTheLogIsIgnored) {
   CycleBuilder shorter;
   ASSERT_OK(shorter.BuildThrough(Stage::kCandidateList));
   const std::string path = tmp_.Sub("ahead.snapshot");
-  ASSERT_OK(projections::SaveSnapshot(b_.state(), path));
+  ASSERT_OK(projections::SaveSnapshot(b_.ledger(), b_.state(), path));
   projections::LoadInfo info;
   auto loaded = projections::LoadOrRebuild(shorter.ledger(), path, &info);
   ASSERT_OK(loaded);
@@ -176,7 +176,7 @@ TEST_F(ReplayTest, ACorruptSnapshotIsIgnored) {
 // new entries against it; it must be ignored and the state rebuilt.
 TEST_F(ReplayTest, AConsistentlyEditedSnapshotIsIgnoredAndRebuilt) {
   const std::string path = tmp_.Sub("state.snapshot");
-  ASSERT_OK(projections::SaveSnapshot(b_.state(), path));
+  ASSERT_OK(projections::SaveSnapshot(b_.ledger(), b_.state(), path));
   ASSERT_EQ(MoveCyclesInSnapshot(path, 2025, 2019), 1);
   ASSERT_OK(State::Deserialize(ReadWholeFile(path)));  // still consistent
   projections::LoadInfo info;
@@ -186,6 +186,46 @@ TEST_F(ReplayTest, AConsistentlyEditedSnapshotIsIgnoredAndRebuilt) {
   EXPECT_NE(info.ignored_because.find("digest"), std::string::npos)
       << info.ignored_because;
   EXPECT_EQ(loaded->Serialize(), b_.state().Serialize());
+}
+
+// A genuine but older snapshot put back in place of the newest one (or a
+// snapshot file the writer never sealed) is not trusted either.
+TEST_F(ReplayTest, AnOlderOrUnsealedSnapshotIsIgnored) {
+  const uint64_t old_size = stage_size_.at(Stage::kCandidateList);
+  auto old_state = projections::ReplayTo(b_.ledger(), old_size);
+  ASSERT_OK(old_state);
+  const std::string path = tmp_.Sub("state.snapshot");
+  ASSERT_OK(projections::SaveSnapshot(b_.ledger(), *old_state, path));
+  const std::string old_bytes = ReadWholeFile(path);
+  ASSERT_OK(projections::SaveSnapshot(b_.ledger(), b_.state(), path));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << old_bytes;
+  projections::LoadInfo info;
+  auto loaded = projections::LoadOrRebuild(b_.ledger(), path, &info);
+  ASSERT_OK(loaded);
+  EXPECT_FALSE(info.from_snapshot);
+  EXPECT_NE(info.ignored_because.find("seal"), std::string::npos)
+      << info.ignored_because;
+  EXPECT_EQ(loaded->Serialize(), b_.state().Serialize());
+
+  // A ledger that never sealed a snapshot trusts none.
+  CycleBuilder fresh;
+  ASSERT_OK(fresh.BuildThrough(Stage::kCandidateList));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      << fresh.state().Serialize();
+  loaded = projections::LoadOrRebuild(fresh.ledger(), path, &info);
+  ASSERT_OK(loaded);
+  EXPECT_FALSE(info.from_snapshot);
+  EXPECT_NE(info.ignored_because.find("no snapshot seal"), std::string::npos)
+      << info.ignored_because;
+}
+
+// SaveSnapshot seals only a state of the ledger it is given.
+TEST_F(ReplayTest, SavingTheStateOfAnotherLedgerIsRefused) {
+  CycleBuilder other;
+  ASSERT_OK(other.BuildThrough(Stage::kCandidateList));
+  EXPECT_EQ(projections::SaveSnapshot(b_.ledger(), other.state(), tmp_.Sub("s"))
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(ReplayTest, SerializeRoundTrips) {
