@@ -368,8 +368,14 @@ Status Ledger::Impl::CheckSideIndexes(const internal::IndexDigests& stored) {
                              std::to_string(index) + ")");
               return Status::Ok();
             }
-            ASSIGN_OR_RETURN(std::string bytes, Get(EntryKey(index)));
-            ASSIGN_OR_RETURN(EntryView e, EntryView::Parse(bytes));
+            auto bytes = Get(EntryKey(index));
+            if (!bytes.ok()) {
+              return bytes.status().code() == StatusCode::kNotFound
+                         ? Corruption("entry " + std::to_string(index) +
+                                      " is missing from the store")
+                         : bytes.status();
+            }
+            ASSIGN_OR_RETURN(EntryView e, EntryView::Parse(*bytes));
             if (!IsRegistryEvent(e.event().which())) {
               problem_or(&registry_problem,
                          "a registry key for entry " + std::to_string(index) +
