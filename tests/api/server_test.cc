@@ -1,6 +1,7 @@
 #include "api/server/server.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -868,6 +869,41 @@ TEST_F(ServerTest, AnEditedSnapshotIsNeitherServedNorUsedToCheckWrites) {
   Reply forged = Submit(CycleEvent(2026));
   EXPECT_EQ(forged.status / 100, 4) << forged.body;
   EXPECT_EQ(Get(port_, "/v1/cycles").Json()["size"], size);
+}
+
+// A registry marker deleted from the store while the server was down (the
+// revocation of the office's key): the server starts and serves reads, but
+// refuses every write with 503 and the reason, so the revoked key cannot
+// write.
+TEST_F(ServerTest, ADeletedRegistryMarkerStopsWritesButNotReads) {
+  std::ostringstream out;
+  ASSERT_OK(
+      cli::RevokeKey({data_, "governmentOffice", kCounty, "", "离任"}, out));
+  const std::string store = cli::DataDir(data_).ledger_path();
+  uint64_t revoked_at = 0;
+  {
+    auto l = ledger::Ledger::Open(store, {}, /*read_only=*/true);
+    ASSERT_OK(l);
+    revoked_at = (*l)->size() - 1;
+  }
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), store, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string key(1, 'g');
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      key.push_back(static_cast<char>(revoked_at >> shift));
+    }
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), key).ok());
+  }
+  Start();
+  Reply refused = Submit(CycleEvent(2026));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("registry index"), std::string::npos)
+      << refused.body;
+  Reply cycles = Get(port_, "/v1/cycles");
+  EXPECT_EQ(cycles.status, 200) << cycles.body;
+  EXPECT_EQ(cycles.Json()["size"], revoked_at + 1);
 }
 
 TEST_F(ServerTest, ViewsTravelInTimeByCountAndByInstant) {
