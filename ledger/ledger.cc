@@ -38,9 +38,11 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <unordered_set>
 
 #include "ledger/internal/side_index.h"
 #include "ledger/merkle.h"
+#include "ledger/repair.h"
 
 namespace piaojue::ledger {
 
@@ -133,6 +135,13 @@ Result<StoredHead> DecodeHead(std::string_view v) {
   return stored;
 }
 
+// Stages an index key in `batch` and adds it to its digest.
+void PutIndexKey(rocksdb::WriteBatch* batch, internal::IndexDigest* digest,
+                 std::string_view key, std::string_view value) {
+  batch->Put(key, value);
+  digest->Add(key, value);
+}
+
 // The one place rocksdb::Status becomes a piaojue Status.
 Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return Status::Ok();
@@ -167,13 +176,6 @@ class Ledger::Impl {
   // authority_ from the entries themselves. Non-OK only for I/O failures.
   Status CheckSideIndexes(const internal::IndexDigests& stored);
   Status RebuildAuthorityFromEntries();
-  // Stages an index key in `batch` and adds it to its digest.
-  static void PutIndexKey(rocksdb::WriteBatch* batch,
-                          internal::IndexDigest* digest, std::string_view key,
-                          std::string_view value) {
-    batch->Put(key, value);
-    digest->Add(key, value);
-  }
   Result<AppendResult> Append(const SignedEvent& signed_event,
                               bool allow_empty);
 
@@ -839,6 +841,118 @@ Result<uint64_t> Ledger::SizeAtTime(int64_t at_ms) const {
     }
   }
   return lo;
+}
+
+Status RebuildSideIndexes(const std::string& dir) {
+  RETURN_IF_ERROR(crypto::InitCrypto());
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    return NotFound("no piaojue ledger in " + dir);
+  }
+  rocksdb::DB* raw = nullptr;
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(StoreOptions(), dir, &raw), "open " + dir));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  RETURN_IF_ERROR(FromRocks(db->Get({}, kFormatKey, &value), "read format"));
+  if (value != kFormatValue) {
+    return Corruption("unsupported ledger format \"" + value + "\"");
+  }
+  RETURN_IF_ERROR(FromRocks(db->Get({}, kHeadKey, &value), "read head"));
+  ASSIGN_OR_RETURN(StoredHead stored, DecodeHead(value));
+  const Head& head = stored.head;
+
+  auto refuse = [](uint64_t index, const std::string& why) {
+    return FailedPrecondition("entry " + std::to_string(index) + " " + why +
+                              "; the log itself is invalid, so the indexes "
+                              "are not rebuilt (restore it from a backup)");
+  };
+  // Re-admit every entry, in order, against state built from the entries
+  // before it (never from the indexes being repaired).
+  Authority authority;
+  merkle::Frontier frontier;
+  std::unordered_set<std::string> nonces;
+  rocksdb::WriteBatch batch;
+  internal::IndexDigests digests;
+  Hash prev{};
+  int64_t last_recorded = 0;
+  uint64_t index = 0;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+  auto lookup_in_store = [&](uint64_t target) -> Result<CorrectionTarget> {
+    std::string bytes;
+    if (!db->Get({}, EntryKey(target), &bytes).ok()) {
+      return NotFound("correction targets entry " + std::to_string(target) +
+                      ", which does not exist");
+    }
+    ASSIGN_OR_RETURN(EntryView v, EntryView::Parse(bytes));
+    return CorrectionTarget{v.event().which(),
+                            std::string(v.authored().getJurisdiction().begin(),
+                                        v.authored().getJurisdiction().size()),
+                            RolesAllowedFor(v.event())};
+  };
+  // The batch first deletes every index key there is, then puts the
+  // rebuilt ones (a later operation on a key wins); it is written only if
+  // every entry passes.
+  for (char prefix : {'u', 'g'}) {
+    for (it->Seek(std::string(1, prefix));
+         it->Valid() && it->key()[0] == prefix; it->Next()) {
+      batch.Delete(it->key());
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan indexes"));
+  }
+  for (it->Seek("e"); it->Valid() && it->key().starts_with("e"); it->Next()) {
+    if (it->key() != EntryKey(index)) {
+      return Corruption("entry " + std::to_string(index) +
+                        " is missing from the store");
+    }
+    auto view = EntryView::Parse(it->value().ToStringView());
+    if (!view.ok())
+      return refuse(index, "is malformed: " + view.status().message());
+    if (view->index() != index || view->prev_hash() != prev) {
+      return refuse(index, "does not chain to the entry before it");
+    }
+    if (Status s = view->VerifySignature(); !s.ok()) {
+      return refuse(index, "has a bad signature: " + s.message());
+    }
+    schema::AuthoredEvent::Reader a = view->authored();
+    if (view->recorded_at_ms() < last_recorded ||
+        a.getSignedAtMs() > view->recorded_at_ms() + kMaxClockSkewMs) {
+      return refuse(index, "breaks the clock rule");
+    }
+    if (Status s = authority.Check(index, a, lookup_in_store); !s.ok()) {
+      return refuse(index, "would be refused: " + s.ToString());
+    }
+    std::string nonce_key = NonceKey(a);
+    if (!nonces.insert(nonce_key).second) {
+      return refuse(index, "reuses a nonce of its author (a replay)");
+    }
+    authority.Apply(index, a);
+    std::string index_be;
+    PutBe64(&index_be, index);
+    if (IsRegistryEvent(a.getEvent().which())) {
+      PutIndexKey(&batch, &digests.registry, RegistryKey(index), "");
+    }
+    PutIndexKey(&batch, &digests.nonces, nonce_key, index_be);
+    frontier.Append(view->LeafHash());
+    prev = view->EntryHash();
+    last_recorded = view->recorded_at_ms();
+    ++index;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan entries"));
+  if (index != head.size || prev != head.last_entry_hash ||
+      frontier.Root() != head.root) {
+    return Corruption("the head does not describe the stored entries (" +
+                      std::to_string(index) + " entries, head says " +
+                      std::to_string(head.size) + ")");
+  }
+
+  // Every entry passed: the batch replaces the indexes and the head.
+  batch.Put(kHeadKey, EncodeHead(head, digests));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db->Write(wo, &batch), "write rebuilt indexes");
 }
 
 }  // namespace piaojue::ledger

@@ -20,6 +20,7 @@
 #include "ledger/event_json.h"
 #include "ledger/ledger.h"
 #include "ledger/note.h"
+#include "ledger/repair.h"
 #include "projections/dates.h"
 #include "projections/diff.h"
 #include "projections/replay.h"
@@ -259,6 +260,24 @@ Status Checkpoint(const std::string& data, std::ostream& out) {
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ASSIGN_OR_RETURN(std::string note, session->ledger().SignCheckpoint());
   out << note;
+  return Status::Ok();
+}
+
+Status Reindex(const std::string& data, std::ostream& out) {
+  DataDir dir(data);
+  {
+    auto before = ledger::Ledger::Open(dir.ledger_path(), {}, false);
+    if (before.ok() && (*before)->writable().ok()) {
+      out << "the indexes agree with the head; nothing to do\n";
+      return Status::Ok();
+    }
+  }
+  RETURN_IF_ERROR(ledger::RebuildSideIndexes(dir.ledger_path()));
+  ASSIGN_OR_RETURN(auto after,
+                   ledger::Ledger::Open(dir.ledger_path(), {}, false));
+  RETURN_IF_ERROR(after->writable());
+  out << "rebuilt the nonce and registry indexes of " << after->size()
+      << " entries; writes are accepted again\n";
   return Status::Ok();
 }
 

@@ -49,6 +49,11 @@ Status Submit(const SubmitOptions& o, std::ostream& out);
 
 Status Checkpoint(const std::string& data, std::ostream& out);
 
+// Rebuilds DIR/ledger's side indexes from its entries after re-checking them
+// (ledger/repair.h), then opens it to confirm it accepts writes again.
+// FailedPrecondition names the first entry that fails; nothing is changed.
+Status Reindex(const std::string& data, std::ostream& out);
+
 struct ExportOptions {
   std::string data;
   std::string out_file;

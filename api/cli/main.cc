@@ -81,6 +81,12 @@ int main(int argc, char** argv) {
       app.add_subcommand("checkpoint", "sign and print a checkpoint");
   add_data(cp_cmd);
 
+  auto* reindex_cmd = app.add_subcommand(
+      "reindex",
+      "rebuild the store's nonce and registry indexes from the entries "
+      "(when writes are refused because they disagree with the head)");
+  add_data(reindex_cmd);
+
   ExportOptions exp;
   auto* export_cmd = app.add_subcommand(
       "export", "write every entry and a checkpoint to a file");
@@ -149,6 +155,7 @@ int main(int argc, char** argv) {
   if (*key_revoke) return (key.data = data, Report(RevokeKey(key, out)));
   if (*submit_cmd) return (submit.data = data, Report(Submit(submit, out)));
   if (*cp_cmd) return Report(Checkpoint(data, out));
+  if (*reindex_cmd) return Report(Reindex(data, out));
   if (*export_cmd) return (exp.data = data, Report(Export(exp, out)));
   if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));
   if (*prove_cmd) return (prove.data = data, Report(Prove(prove, out)));

@@ -1,5 +1,6 @@
 // The `piaojue` commands as a user meets them: init, keys, submit, show with
 // time travel, export, and the errors for bad input.
+#include <rocksdb/db.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -230,6 +231,39 @@ TEST_F(CliTest, AnEditedSnapshotNeitherShowsNorAdmitsAFalseState) {
   Status s = SubmitText("forged.json", CycleCommand(year));
   EXPECT_FALSE(s.ok()) << "a second cycle for " << year << " was appended";
   EXPECT_EQ(LedgerSize(), before);
+}
+
+// A registry marker deleted from the store: `submit` refuses with the
+// reason, `show` still works, and `reindex` (which re-checks the entries)
+// brings writes back.
+TEST_F(CliTest, RefusedWritesNameTheReasonAndReindexRestoresThem) {
+  const std::string store = DataDir(data_).ledger_path();
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), store, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    // The registry marker of entry 1 (the jurisdiction).
+    ASSERT_TRUE(
+        db->Delete(rocksdb::WriteOptions(), std::string("g\0\0\0\0\0\0\0\1", 9))
+            .ok());
+  }
+  const uint64_t before = LedgerSize();
+  Status s = SubmitText("c.json", CycleCommand(CurrentYear()));
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("registry index"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_EQ(ShowJson("cycles")["size"], before);
+
+  std::ostringstream out;
+  ASSERT_OK(Reindex(data_, out));
+  EXPECT_NE(out.str().find("writes are accepted again"), std::string::npos)
+      << out.str();
+  EXPECT_OK(SubmitText("c2.json", CycleCommand(CurrentYear())));
+  EXPECT_EQ(LedgerSize(), before + 1);
+  std::ostringstream again;
+  ASSERT_OK(Reindex(data_, again));
+  EXPECT_NE(again.str().find("nothing to do"), std::string::npos);
 }
 
 TEST_F(CliTest, ShowAsOfAnEarlierSizeAndDiff) {

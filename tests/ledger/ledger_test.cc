@@ -15,6 +15,7 @@
 
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "ledger/repair.h"
 #include "tests/test_util.h"
 
 namespace piaojue::ledger {
@@ -631,6 +632,68 @@ TEST_F(LedgerTest, GenesisOnlyRegistryDigestIsTheHashOfItsOneKey) {
     EXPECT_EQ(head.substr(128, 32),
               std::string(reinterpret_cast<const char*>(g0.data()), 32));
   });
+}
+
+// The way back after the writer refused to write: rebuild the indexes from
+// the entries, which are re-checked first.
+TEST_F(LedgerTest, RebuiltIndexesMakeTheLedgerWritableAndStillRefuseReplays) {
+  const auto event = testing::OpenCycle(office_);
+  uint64_t index;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    ASSERT_OK(ledger->Append(testing::RevokeKey(root_, teller_.public_key)));
+    auto r = ledger->Append(event);
+    ASSERT_OK(r);
+    index = r->index;
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, NonceKeyOf(db, index)).ok());
+    ASSERT_TRUE(db->Delete({}, Be64Key('g', 4)).ok());  // the revocation
+    ASSERT_TRUE(db->Put({}, "u" + std::string(32, 'x'), "junk").ok());
+  });
+  {
+    auto opened = Ledger::Open(tmp_.Sub("db"), Options());
+    ASSERT_OK(opened);
+    ASSERT_FALSE((*opened)->writable().ok());
+  }
+  ASSERT_OK(RebuildSideIndexes(tmp_.Sub("db")));
+  auto opened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(opened);
+  Ledger& ledger = **opened;
+  EXPECT_OK(ledger.writable());
+  EXPECT_EQ(ledger.Append(event).status().code(), StatusCode::kAlreadyExists);
+  auto teller = ledger.authority().keys().find(teller_.public_key);
+  ASSERT_NE(teller, ledger.authority().keys().end());
+  EXPECT_EQ(teller->second.revoked_at, 4u);
+  EXPECT_OK(ledger.Append(testing::OpenCycle(office_)));
+}
+
+// A log whose entries do not hold up is not re-indexed: nothing is written,
+// and writes stay refused.
+TEST_F(LedgerTest, RebuildRefusesALogWhoseEntriesFailAndChangesNothing) {
+  uint64_t index;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    auto r = ledger->Append(testing::OpenCycle(office_));
+    ASSERT_OK(r);
+    index = r->index;
+    ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, NonceKeyOf(db, index)).ok());
+    std::string v;
+    ASSERT_TRUE(db->Get({}, Be64Key('e', index), &v).ok());
+    v[v.size() - 3] ^= 1;  // entry `index` no longer chains to index + 1
+    ASSERT_TRUE(db->Put({}, Be64Key('e', index), v).ok());
+  });
+  const Status s = RebuildSideIndexes(tmp_.Sub("db"));
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("entry " + std::to_string(index)),
+            std::string::npos)
+      << s.ToString();
+  auto opened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(opened);
+  EXPECT_FALSE((*opened)->writable().ok());
 }
 
 TEST_F(LedgerTest, UntouchedIndexesLeaveTheLedgerWritable) {
