@@ -254,7 +254,11 @@ export class Reader {
   readText(at) {
     const b = this.readBytes(at);
     if (b.length === 0 || b[b.length - 1] !== 0) throw new CapnpError('text without NUL terminator');
-    return utf8.decode(b.subarray(0, b.length - 1));
+    try {
+      return utf8.decode(b.subarray(0, b.length - 1));
+    } catch {
+      throw new CapnpError('text that is not UTF-8');
+    }
   }
 
   readList(elem, at) {

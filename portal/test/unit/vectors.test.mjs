@@ -95,3 +95,22 @@ test('the @noble/curves fallback agrees with Web Crypto', async () => {
   assert.equal(cp.size, 4);
   await assert.rejects(openCheckpoint(note.replace('\n4\n', '\n5\n'), v.verifier_key), /does not verify/);
 });
+
+test('hostile bytes: every single-byte change of every vector entry is refused or decoded, never a crash', () => {
+  let refused = 0;
+  for (const entry of entries) {
+    for (let at = 0; at < entry.length; at++) {
+      for (const flip of [0x01, 0x80, 0xff]) {
+        const bad = entry.slice();
+        bad[at] ^= flip;
+        try {
+          decodeEntry(bad, layout);
+        } catch (e) {
+          assert.ok(e instanceof CapnpError, `byte ${at}: ${e.constructor.name}: ${e.message}`);
+          refused++;
+        }
+      }
+    }
+  }
+  assert.ok(refused > 0);
+});
