@@ -1,8 +1,10 @@
 // The portal's composite reads (docs/API.md, "Portal reads"). Each is built
 // from the same views as /v1/views/… at one moment (as_of), so it never
-// mixes two states; none keeps state of its own.
+// mixes two states; only the corrections list keeps what it found (the log
+// is append-only, so that never goes stale).
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -208,15 +210,18 @@ HttpResponse HandleCorrections(Service& service, const HttpRequest& request) {
   auto m = service.StateAt(MomentParam(request, "as_of"));
   if (!m.ok()) return StatusResponse(m.status());
   const uint64_t size = m->state->size();
+  Service::CorrectionsCache& cache = service.corrections_cache();
+  std::lock_guard<std::mutex> lock(cache.mu);
   const ledger::Authority authority = service.ledger().authority();
   auto holder_of = [&](const crypto::PublicKey& key) -> std::string {
     auto it = authority.keys().find(key);
     if (it == authority.keys().end() || it->second.grants.empty()) return "";
     return it->second.grants.front().holder;
   };
-  json rows = json::array();
+  const uint64_t from = cache.scanned;
   Status s = service.ledger().ForEachEntry(
-      0, size, [&](uint64_t index, std::string_view bytes) -> Status {
+      from, std::max(from, size),
+      [&](uint64_t index, std::string_view bytes) -> Status {
         ASSIGN_OR_RETURN(ledger::EntryView view,
                          ledger::EntryView::Parse(bytes));
         if (!view.event().isCorrection()) return Status::Ok();
@@ -235,7 +240,8 @@ HttpResponse HandleCorrections(Service& service, const HttpRequest& request) {
           }
         }
         const bool retraction = c.contains("retraction");
-        rows.push_back(
+        cache.rows.emplace_back(
+            index,
             json{{"entry", index},
                  {"target", target},
                  {"targetKind", target_kind},
@@ -247,10 +253,16 @@ HttpResponse HandleCorrections(Service& service, const HttpRequest& request) {
                  {"jurisdiction", decoded.value("jurisdiction", "")},
                  {"recordedAtMs", view.recorded_at_ms()},
                  {"before", std::move(before)},
-                 {"after", retraction ? json(nullptr) : c["replacement"]}});
+                 {"after", retraction ? json(nullptr) : c["replacement"]}}
+                .dump());
         return Status::Ok();
       });
   if (!s.ok()) return StatusResponse(s);
+  cache.scanned = std::max(from, size);
+  json rows = json::array();
+  for (const auto& [entry, row] : cache.rows) {
+    if (entry < size) rows.push_back(json::parse(row));
+  }
   return Answer(request, json{{"view", "corrections"},
                               {"size", size},
                               {"corrections", std::move(rows)}});

@@ -213,7 +213,15 @@ TEST_F(PortalApiTest, StoryFollowsAMergedProposalToTheProjectItBecame) {
 }
 
 TEST_F(PortalApiTest, CorrectionsListReasonTargetAndTheValueBeforeAndAfter) {
+  // A past moment first: the list is built incrementally, and a later
+  // request must still see every correction after it.
+  const json early = GetJson("/v1/corrections?as_of=1000");
   json c = GetJson("/v1/corrections");
+  size_t below_1000 = 0;
+  for (const json& row : c["corrections"]) {
+    if (row["entry"].get<uint64_t>() < 1000) ++below_1000;
+  }
+  EXPECT_EQ(early["corrections"].size(), below_1000);
   ASSERT_FALSE(c["corrections"].empty());
   for (const json& row : c["corrections"]) {
     SCOPED_TRACE(row.dump());

@@ -25,6 +25,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "api/cli/session.h"
 #include "api/server/internal/rate_limiter.h"
@@ -103,6 +105,16 @@ class Service {
   void BeginShutdown() { shutting_down_.store(true); }
   bool shutting_down() const { return shutting_down_.load(); }
 
+  // What the portal's corrections list found so far (handlers_portal_api.cc):
+  // the log only grows, so each request scans only newer entries. Rows are
+  // (entry index, JSON text), in log order.
+  struct CorrectionsCache {
+    std::mutex mu;
+    uint64_t scanned = 0;
+    std::vector<std::pair<uint64_t, std::string>> rows;
+  };
+  CorrectionsCache& corrections_cache() { return corrections_cache_; }
+
  private:
   explicit Service(ServiceOptions options);
   void Publish(uint64_t at_least);
@@ -111,6 +123,7 @@ class Service {
   Result<std::shared_ptr<const projections::State>> StateOfSize(uint64_t size);
 
   const ServiceOptions options_;
+  CorrectionsCache corrections_cache_;
   std::unique_ptr<cli::Session> session_;
   std::string verifier_key_;
   RateLimiter intake_limiter_;
