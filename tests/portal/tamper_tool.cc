@@ -8,11 +8,13 @@
 //                                    not match its body (another root), and
 //                                    remove the log key so the server cannot
 //                                    sign a new one
-//   portal_tamper DIR sign ROLE      sign the command on standard input with
-//                                    DIR's key of ROLE for its jurisdiction
-//                                    and print the body of POST /v1/entries
-//                                    (for tests that write to a running
-//                                    server: ties, void rounds)
+//   portal_tamper DIR sign ROLE ORIGIN
+//                                    sign the command on standard input with
+//                                    DIR's key of ROLE for its jurisdiction,
+//                                    for the log ORIGIN, and print the body
+//                                    of POST /v1/entries (for tests that
+//                                    write to a running server: live
+//                                    updates, ties, void rounds)
 #include <rocksdb/db.h>
 
 #include <cstdint>
@@ -55,7 +57,20 @@ std::string B64(const uint8_t* p, size_t n) {
   return out;
 }
 
-int Sign(const std::string& dir, const std::string& role) {
+// Format 1 signs a command without naming the log; format 2 binds it to
+// the log's origin. Either way the test gets a valid event for the ledger.
+template <typename Key>
+auto SignFor(const std::string& command, const Key& key,
+             const std::string& origin) {
+  if constexpr (requires { piaojue::cli::SignCommand(command, key, origin); }) {
+    return piaojue::cli::SignCommand(command, key, origin);
+  } else {
+    return piaojue::cli::SignCommand(command, key);
+  }
+}
+
+int Sign(const std::string& dir, const std::string& role,
+         const std::string& origin) {
   if (!piaojue::crypto::InitCrypto().ok()) return Fail("crypto");
   const std::string command((std::istreambuf_iterator<char>(std::cin)),
                             std::istreambuf_iterator<char>());
@@ -67,7 +82,7 @@ int Sign(const std::string& dir, const std::string& role) {
   auto key = piaojue::cli::ReadKeyFile(
       data.author_key_path(role, j["jurisdiction"].get<std::string>()));
   if (!key.ok()) return Fail(key.status().ToString());
-  auto signed_event = piaojue::cli::SignCommand(command, key->key_pair);
+  auto signed_event = SignFor(command, key->key_pair, origin);
   if (!signed_event.ok()) return Fail(signed_event.status().ToString());
   const std::string& a = signed_event->authored;
   std::cout << nlohmann::json{{"authored",
@@ -88,7 +103,7 @@ int main(int argc, char** argv) {
     return Fail("usage: portal_tamper DIR entry INDEX | DIR checkpoint");
   const std::string dir = argv[1];
   const std::string what = argv[2];
-  if (what == "sign" && argc == 4) return Sign(dir, argv[3]);
+  if (what == "sign" && argc == 5) return Sign(dir, argv[3], argv[4]);
   rocksdb::DB* raw = nullptr;
   rocksdb::Options options;
   rocksdb::Status s = rocksdb::DB::Open(options, dir + "/ledger", &raw);

@@ -97,8 +97,30 @@ export function writeMetrics(obj) {
   writeFileSync(file, JSON.stringify({ ...prev, ...obj }, null, 2) + '\n');
 }
 
-// Signs a command ({"jurisdiction", "event"}) with DIR's key of ROLE: the
-// body of POST /v1/entries (tests/portal/tamper_tool.cc).
-export function signCommand(dir, role, command) {
-  return execFileSync(TAMPER, [dir, 'sign', role], { input: JSON.stringify(command), encoding: 'utf8' });
+// Signs a command ({"jurisdiction", "event"}) with DIR's key of ROLE for
+// the log ORIGIN: the body of POST /v1/entries (tests/portal/tamper_tool.cc).
+export function signCommand(dir, role, origin, command) {
+  return execFileSync(TAMPER, [dir, 'sign', role, origin], { input: JSON.stringify(command), encoding: 'utf8' });
+}
+
+// Who signs each kind of vote event (docs/FORMAT.md, "Authorization").
+export const ROLE_OF = {
+  votingRulesAdopted: 'standingCommittee', deliberationRecorded: 'secretariat', roundOpened: 'secretariat',
+  resultAnnounced: 'secretariat', ballotBoxSealed: 'monitor', ballotBoxOpened: 'monitor',
+  tallyCertified: 'monitor', ballotsRecorded: 'teller',
+};
+
+// Appends to the ledger served at `target` (data directory `dir`) the same
+// event as entry `index` of the ledger served at `source`, signed afresh by
+// the demo's key of the same role (an old signature may not be submitted
+// again long after it was made).
+export async function resign(source, target, dir, index) {
+  const ent = await (await fetch(`${source}/v1/entries/${index}`)).json();
+  const log = await (await fetch(`${target}/v1/log`)).json();
+  const kind = ent.decoded.kind;
+  const body = signCommand(dir, ROLE_OF[kind], log.origin, { jurisdiction: ent.decoded.jurisdiction, event: ent.decoded.event });
+  const r = await fetch(`${target}/v1/entries`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  const out = await r.json();
+  if (r.status !== 201) throw new Error(`re-signing entry ${index} (${kind}): ${JSON.stringify(out)}`);
+  return out.index;
 }
