@@ -42,6 +42,16 @@ function summary(r, shown) {
   return `<p class="good"><strong>${esc(t('verify_ok'))}</strong>：${esc(text)}</p>${warn}`;
 }
 
+// The record's own entry as the browser decoded it from the verified bytes
+// (not as the server described it).
+function decodedBlock(r) {
+  const own = r.entries.find((e) => e.index === r.record);
+  if (!own || !own.event) return '';
+  const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  const text = JSON.stringify(own.event, (k, v) => (v instanceof Uint8Array ? hexOf(v) : k === '$which' ? undefined : v), 1);
+  return `<details id="verified-decoded"><summary>${lang() === 'en' ? `Entry #${r.record} decoded in this browser from the verified bytes` : `由本浏览器从已核验字节解码的记录 #${r.record}`}</summary><pre class="json" tabindex="0">${esc(text)}</pre></details>`;
+}
+
 function table(r) {
   return `<details><summary>${lang() === 'en' ? 'Entries checked' : '逐条核验结果'}（${r.entries.length}）</summary><div class="scroll"><table class="list"><thead><tr><th scope="col">#</th><th scope="col">${esc(t('kind'))}</th><th scope="col">${esc(t('signedBy'))}</th><th scope="col">${lang() === 'en' ? 'Included' : '包含证明'}</th><th scope="col">${lang() === 'en' ? 'Signature' : '签名'}</th><th scope="col">${lang() === 'en' ? 'Authorized' : '职权'}</th></tr></thead>
     <tbody>${r.entries.map((e) => `<tr><td>${e.index}</td><td>${esc(en(KIND, e.kind))}</td><td>${esc(e.holder)}</td><td>${e.included ? '✓' : '✗'}</td><td>${e.signed ? '✓' : '✗'}</td><td>${e.authorized ? '✓' : '✗'}</td></tr>`).join('')}</tbody></table></div></details>`;
@@ -70,7 +80,7 @@ export function verifyPanel(el, record, shown = [], { auto = false } = {}) {
       const bundle = await getJson(`/v1/proof/bundle/${record}`, { withAsOf: false });
       const engine = await import('./engine.js');
       const r = await engine.verifyProofBundle(bundle, { layout: engine.layout, pinnedKey: p.key });
-      out.innerHTML = summary(r, shown) + table(r) + `<p class="fine">Ed25519: ${esc(engine.ed25519Backend())} · SHA-256: Web Crypto</p>`;
+      out.innerHTML = summary(r, shown) + (r.ok ? decodedBlock(r) : '') + table(r) + `<p class="fine">Ed25519: ${esc(engine.ed25519Backend())} · SHA-256: Web Crypto</p>`;
       out.dataset.result = r.ok ? 'ok' : 'fail';
     } catch (e) {
       out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(plain(e.message))}</p>`;

@@ -190,6 +190,9 @@ describe('portal end to end', { skip }, () => {
     assert.equal(r.r, 'ok', r.t);
     assert.match(r.t, /已证明/);
     assert.match(r.t, /树大小为 \d+ 的签名检查点/);
+    // The record as decoded in the browser from the verified bytes.
+    const decoded = await page.$eval('#verified-decoded pre', (e) => e.textContent);
+    assert.ok(decoded.includes(c.targetKind), decoded.slice(0, 200));
     const href = await page.$eval('#proof-link', (a) => a.getAttribute('href'));
     const bundle = await (await fetch(server.url + href)).json();
     assert.equal(bundle.format, 'piaojue-proof/2');
