@@ -53,6 +53,7 @@ Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
   projections::LoadInfo info;
   ASSIGN_OR_RETURN(*s->state_, projections::LoadOrRebuild(
                                    *s->ledger_, dir.snapshot_path(), &info));
+  s->snapshot_ignored_because_ = info.ignored_because;
   return s;
 }
 

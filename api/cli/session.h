@@ -37,6 +37,12 @@ class Session {
   ledger::Ledger& ledger() { return *ledger_; }
   projections::State& state() { return *state_; }
   const DataDir& dir() const { return dir_; }
+  // Why DIR/state.snapshot was present but not used at open (empty if it
+  // was used or absent): e.g. its digest differs from the ledger's seal,
+  // which means the file was edited or replaced. Worth reporting.
+  const std::string& snapshot_ignored_because() const {
+    return snapshot_ignored_because_;
+  }
 
   // Saves and seals the projections' snapshot (after appends; best effort
   // is not enough: a failure is reported, but the ledger itself is already
@@ -46,6 +52,7 @@ class Session {
  private:
   explicit Session(DataDir dir);
   DataDir dir_;
+  std::string snapshot_ignored_because_;
   std::unique_ptr<projections::State> state_;
   std::unique_ptr<projections::RulesValidator> validator_;
   std::unique_ptr<ledger::Ledger> ledger_;

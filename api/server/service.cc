@@ -39,6 +39,11 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   s->published_ =
       std::make_shared<const projections::State>(s->session_->state());
   s->published_size_ = s->published_->size();
+  if (!s->session_->snapshot_ignored_because().empty()) {
+    std::cerr << "piaojue serve: " << s->session_->dir().snapshot_path()
+              << " was not used (" << s->session_->snapshot_ignored_because()
+              << "); the state was rebuilt from the entries\n";
+  }
   if (Status w = s->ledger().writable(); !w.ok()) {
     // Reads are served; every write will be refused with this reason.
     std::cerr << "piaojue serve: writes are refused: " << w.ToString() << "\n";

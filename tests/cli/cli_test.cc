@@ -11,6 +11,7 @@
 #include "api/cli/commands.h"
 #include "api/cli/data_dir.h"
 #include "api/cli/render.h"
+#include "api/cli/session.h"
 #include "ledger/bundle.h"
 #include "ledger/ledger.h"
 #include "projections/dates.h"
@@ -227,6 +228,13 @@ TEST_F(CliTest, AnEditedSnapshotNeitherShowsNorAdmitsAFalseState) {
   nlohmann::json cycles = ShowJson("cycles");
   ASSERT_EQ(cycles["cycles"].size(), 1u) << cycles.dump(2);
   EXPECT_EQ(cycles["cycles"][0]["year"], year) << cycles.dump(2);
+  {
+    auto session = Session::Open(DataDir(data_), /*read_only=*/true);
+    ASSERT_OK(session);
+    EXPECT_NE((*session)->snapshot_ignored_because().find("seal"),
+              std::string::npos)
+        << (*session)->snapshot_ignored_because();
+  }
 
   Status s = SubmitText("forged.json", CycleCommand(year));
   EXPECT_FALSE(s.ok()) << "a second cycle for " << year << " was appended";
