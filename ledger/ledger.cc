@@ -869,6 +869,9 @@ Status RebuildSideIndexes(const std::string& dir) {
   };
   // Re-admit every entry, in order, against state built from the entries
   // before it (never from the indexes being repaired).
+  // TODO(security): these are the placement checks of Impl::Append (clock,
+  // authorization, nonce); a check added there (e.g. format 2's origin and
+  // signedAtMs bounds) belongs here too, or better in one shared function.
   Authority authority;
   merkle::Frontier frontier;
   std::unordered_set<std::string> nonces;
