@@ -498,6 +498,17 @@ void BundleCheck::CheckEntry(BundleEntry entry, size_t n) {
     return Fail(index, "index", "entries are not in increasing order");
   }
   previous_ = index;
+  // As in the log (docs/VERIFY.md, check "time"): an author cannot sign
+  // after the entry was recorded, beyond the allowed clock skew.
+  if (view->authored().getSignedAtMs() >
+      view->recorded_at_ms() + ledger::kMaxClockSkewMs) {
+    return Fail(index, "time",
+                "entry " + std::to_string(index) +
+                    ": signed more than 5 minutes after it was recorded",
+                "<= " + std::to_string(view->recorded_at_ms() +
+                                       ledger::kMaxClockSkewMs),
+                std::to_string(view->authored().getSignedAtMs()));
+  }
   if (index >= cp_.size) {
     return Fail(index, "checkpoint", "entry is beyond the checkpoint");
   }

@@ -272,6 +272,30 @@ TEST_F(ProofBundleTest, KeptCheckpointNotSignedByTheKeyIsInvalid) {
   EXPECT_EQ(report.exit_code, kExitInvalid) << Describe(report);
 }
 
+// An entry of the trail re-recorded (by the log's operator) ten minutes
+// before its author signed it: its signature still verifies, its time does
+// not.
+TEST_F(ProofBundleTest, EntrySignedAfterItWasRecordedFailsTime) {
+  std::vector<std::string> forged = entries_;
+  const uint64_t k = builder_->refs().tally;
+  ledger::EntryView view = Parse(forged[k]);
+  ledger::SignedEvent signed_event;
+  signed_event.authored = view.authored_event().bytes();
+  signed_event.signature = view.signature();
+  auto bytes = ledger::EncodeEntry(k, view.prev_hash(),
+                                   view.authored().getSignedAtMs() - 600'000,
+                                   signed_event);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  forged[k] = *bytes;
+  const std::string path =
+      WriteProof(ProofOf(forged, record_, builder_->log_key()));
+  VerifyReport report = VerifyProofPath(path, vkey_);
+  EXPECT_EQ(report.exit_code, kExitInvalid) << Describe(report);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->index, k);
+  EXPECT_EQ(report.failure->check, "time");
+}
+
 TEST_F(ProofBundleTest, UnpinnedProofIsValidUnpinned) {
   const std::string path =
       WriteProof(ProofOf(entries_, record_, builder_->log_key()));
