@@ -166,6 +166,11 @@ export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
     const version = e.index === 0 ? e.authored.event.genesis.formatVersion : registry.formatVersion;
     if (!(await verifyAuthorSignature(e, version))) { r.problem = "the author's signature does not verify"; return fail(`entry ${e.index}: ${r.problem}`); }
     r.signed = true;
+    // The clock rule (docs/FORMAT.md, "Authored events"): no author signs
+    // more than 5 minutes after the log recorded the entry.
+    if (Number(e.authored.signedAtMs) > Number(e.recordedAtMs) + 300000) {
+      r.problem = 'signed more than 5 minutes after it was recorded'; return fail(`entry ${e.index}: ${r.problem}`);
+    }
     if (version >= 2 && e.authored.origin !== undefined && e.authored.origin !== genesis.origin) {
       r.problem = 'the event names another origin'; return fail(`entry ${e.index}: ${r.problem}`);
     }
