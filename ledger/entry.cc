@@ -17,6 +17,8 @@
 
 #include <cstring>
 
+#include "ledger/text_validation.h"
+
 namespace piaojue::ledger {
 
 template <typename T>
@@ -64,8 +66,7 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
     d.root_ = owned->reader.template getRoot<T>();
     d.reader_ = std::shared_ptr<capnp::MessageReader>(owned, &owned->reader);
   } catch (const kj::Exception& e) {
-    return Corruption(std::string("malformed Cap'n Proto: ") +
-                      e.getDescription().cStr());
+    return Corruption("malformed Cap'n Proto: " + DescribeException(e));
   }
   return d;
 }
@@ -83,6 +84,11 @@ Status CheckAuthoredFields(schema::AuthoredEvent::Reader a) {
   if (a.getNonce().size() != kNonceSize) {
     return Corruption("nonce must be 16 bytes, got " +
                       std::to_string(a.getNonce().size()));
+  }
+  // Once this holds, no accessor of the event can throw, and every text is
+  // shown exactly as signed.
+  if (Status content = CheckAuthoredContent(a); !content.ok()) {
+    return Corruption("authored event: " + content.message());
   }
   return Status::Ok();
 }
@@ -190,11 +196,14 @@ Result<SignedEvent> SignEvent(
   try {
     a.setEvent(event);
   } catch (const kj::Exception& e) {
-    return InvalidArgument(std::string("event cannot be encoded: ") +
-                           e.getDescription().cStr());
+    return InvalidArgument("event cannot be encoded: " + DescribeException(e));
   }
   SignedEvent out;
   out.authored = CanonicalBytes(a.asReader());
+  // Never sign what every reader would refuse.
+  if (Status content = CheckAuthoredContent(a.asReader()); !content.ok()) {
+    return InvalidArgument("event cannot be signed: " + content.message());
+  }
   // Leave room for the envelope: index, times, hashes and pointers.
   if (out.authored.size() + 256 > kMaxEntrySize) {
     return InvalidArgument("event of " + std::to_string(out.authored.size()) +

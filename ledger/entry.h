@@ -3,9 +3,10 @@
 //
 // This file has no RocksDB in it: the verifier links it without the write
 // path. Decoding is the one boundary where kj::Exception from malformed bytes
-// is caught and turned into Corruption; once Parse* has returned OK, every
-// field access on the returned readers is in bounds (the whole message was
-// checked canonical, which validates every pointer).
+// is caught and turned into Corruption; once Parse* has returned OK, no
+// accessor of the returned readers can throw: the whole message was checked
+// canonical (every pointer in bounds) and every pointer field of the event was
+// read once and every text checked (ledger/text_validation.h).
 #pragma once
 
 #include <capnp/message.h>

@@ -3,6 +3,8 @@
 #include <capnp/compat/json.h>
 #include <kj/exception.h>
 
+#include "ledger/text_validation.h"
+
 namespace piaojue::ledger {
 
 namespace {
@@ -48,8 +50,7 @@ Status EventFromJson(std::string_view json, schema::Event::Builder out) {
   try {
     Codec().decode(kj::ArrayPtr<const char>(json.data(), json.size()), out);
   } catch (const kj::Exception& e) {
-    return InvalidArgument(std::string("event JSON: ") +
-                           e.getDescription().cStr());
+    return InvalidArgument(std::string("event JSON: ") + DescribeException(e));
   }
   return Status::Ok();
 }

@@ -24,6 +24,7 @@
 // what the verifier would refuse.
 #include "ledger/ledger.h"
 
+#include <kj/exception.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -34,15 +35,18 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
 #include "ledger/internal/side_index.h"
 #include "ledger/merkle.h"
 #include "ledger/repair.h"
+#include "ledger/text_validation.h"
 
 namespace piaojue::ledger {
 
@@ -149,6 +153,24 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.IsNotFound()) return NotFound(msg);
   if (s.IsCorruption()) return Corruption(msg);
   return IOError(msg);
+}
+
+// Runs `fn`, storing its result in `*out`. An exception (a bug in a
+// validator, or a Cap'n Proto accessor meeting bytes it cannot read) is
+// returned as a Status instead of leaving the group-commit leader: kInternal
+// for a bug, kCorruption for bytes that could not be read.
+template <typename Fn, typename R>
+std::optional<Status> CallCatching(Fn& fn, R* out) {
+  try {
+    *out = fn();
+    return std::nullopt;
+  } catch (const kj::Exception& e) {
+    return Corruption("the event could not be read: " + DescribeException(e));
+  } catch (const std::exception& e) {
+    return Internal(std::string("unexpected exception: ") + e.what());
+  } catch (...) {
+    return Internal("unexpected exception");
+  }
 }
 
 int64_t SystemNowMs() {
@@ -504,11 +526,26 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   Head h = head_;
   l.unlock();
 
+  // Invariant: whatever happens below (a refusal, a storage error, or an
+  // exception thrown by a validator or a Cap'n Proto accessor), every writer
+  // of the group is completed and dequeued before this returns, and the next
+  // leader is woken. A writer left at the head of the queue would stall
+  // every later append, and shutdown, forever.
   rocksdb::WriteBatch batch;
   std::map<uint64_t, EntryView> pending;
   std::set<std::string> pending_nonces;
   std::vector<Writer*> placed;
+  // Set when an exception leaves the writer's state (registry, validator,
+  // index digests, Merkle frontier, batch) half-changed: nothing of the
+  // group is written and the ledger refuses writes until reopened (which
+  // rebuilds the state from what is durable).
+  Status broken;
   for (Writer* x : group) {
+    if (!broken.ok()) {
+      x->result = broken;
+      continue;
+    }
+    bool applying = false;  // past the checks: state is being changed
     auto place = [&]() -> Result<AppendResult> {
       const uint64_t index = h.size;
       if (index == 0 && !x->allow_empty) {
@@ -540,6 +577,7 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
         RETURN_IF_ERROR(options_.validator->Validate(view));
       }
       // Accepted: apply to the writer's state and stage the bytes.
+      applying = true;
       {
         std::lock_guard rl(registry_mu_);
         authority_.Apply(index, a);
@@ -566,15 +604,37 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
       pending.emplace(index, view);
       return AppendResult{index, leaf, recorded};
     };
-    x->result = place();
+    std::optional<Status> thrown = CallCatching(place, &x->result);
+    if (thrown && applying) {
+      broken = Unavailable(
+          "the ledger stopped accepting writes: applying entry " +
+          std::to_string(h.size) + " failed (" + thrown->ToString() +
+          "); nothing of its group was written; reopen the ledger to "
+          "recover");
+      x->result = broken;
+    } else if (thrown) {
+      // Nothing was changed yet: refuse this event only.
+      x->result = *thrown;
+    }
     if (x->result.ok()) placed.push_back(x);
   }
 
   Status write_status;
-  if (!placed.empty()) {
-    h.root = frontier_.Root();
-    batch.Put(kHeadKey, EncodeHead(h, indexes_));
-    write_status = FromRocks(db_->Write(write_options_, &batch), "append");
+  if (!broken.ok()) {
+    write_status = broken;
+  } else if (!placed.empty()) {
+    auto write = [&]() -> Result<bool> {
+      h.root = frontier_.Root();
+      batch.Put(kHeadKey, EncodeHead(h, indexes_));
+      RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "append"));
+      return true;
+    };
+    Result<bool> written = false;
+    if (std::optional<Status> thrown = CallCatching(write, &written)) {
+      written = Unavailable("the ledger stopped accepting writes: " +
+                            thrown->ToString());
+    }
+    write_status = written.status();
   }
 
   l.lock();

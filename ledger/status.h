@@ -27,6 +27,7 @@ enum class StatusCode {
   kIOError,             // the storage layer failed
   kUnavailable,         // shutting down, or the ledger is in a failed state
   kOutOfRange,          // an index or size beyond the log
+  kInternal,            // a bug: an exception where a Status was expected
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -81,6 +82,9 @@ inline Status Unavailable(std::string m) {
 }
 inline Status OutOfRange(std::string m) {
   return Status(StatusCode::kOutOfRange, std::move(m));
+}
+inline Status Internal(std::string m) {
+  return Status(StatusCode::kInternal, std::move(m));
 }
 
 // Result<T> holds either a value or a non-OK Status.

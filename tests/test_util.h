@@ -141,4 +141,50 @@ inline ledger::SignedEvent OpenCycle(const crypto::KeyPair& office,
       signed_at_ms);
 }
 
+// Canonical AuthoredEvent bytes built directly, without SignEvent's checks:
+// for tests of what a hostile author can send.
+inline std::string RawAuthored(
+    const crypto::KeyPair& author, std::string_view jurisdiction,
+    const std::function<void(schema::Event::Builder)>& fill,
+    int64_t signed_at_ms = 1700000000000) {
+  capnp::MallocMessageBuilder message;
+  auto a = message.initRoot<schema::AuthoredEvent>();
+  a.setAuthorKey(
+      capnp::Data::Reader(author.public_key.data(), author.public_key.size()));
+  std::array<uint8_t, ledger::kNonceSize> nonce;
+  crypto::RandomBytes(nonce);
+  a.setNonce(capnp::Data::Reader(nonce.data(), nonce.size()));
+  a.setSignedAtMs(signed_at_ms);
+  a.setJurisdiction(
+      capnp::Text::Reader(jurisdiction.data(), jurisdiction.size()));
+  fill(a.initEvent());
+  return ledger::CanonicalBytes(a.asReader());
+}
+
+// Signs `authored` exactly as given (any bytes at all).
+inline ledger::SignedEvent SignRaw(const crypto::KeyPair& author,
+                                   std::string authored) {
+  ledger::SignedEvent out;
+  out.authored = std::move(authored);
+  std::string to_sign(ledger::kAuthoredEventContext);
+  to_sign += out.authored;
+  out.signature = crypto::Sign(author.secret_key, crypto::AsBytes(to_sign));
+  return out;
+}
+
+// Overwrites the NUL terminator of the one text `text` in `bytes` with 'X',
+// so that text is no longer NUL-terminated. The text's length must be 7
+// modulo 8: its NUL then ends a word, and no padding follows to betray the
+// change, so the message stays canonical.
+inline std::string DropNulTerminator(std::string bytes, std::string_view text) {
+  EXPECT_EQ(text.size() % 8, 7u) << "choose a text of 8k+7 bytes";
+  std::string needle(text);
+  needle.push_back('\0');
+  const size_t at = bytes.find(needle);
+  EXPECT_NE(at, std::string::npos) << "text not found in the bytes";
+  EXPECT_EQ(bytes.find(needle, at + 1), std::string::npos) << "text twice";
+  if (at != std::string::npos) bytes[at + text.size()] = 'X';
+  return bytes;
+}
+
 }  // namespace piaojue::testing

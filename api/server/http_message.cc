@@ -95,6 +95,9 @@ HttpResponse StatusResponse(const Status& status) {
     case StatusCode::kIOError:
       row = {500, "storage_error"};
       break;
+    case StatusCode::kInternal:
+      row = {500, "internal"};
+      break;
     case StatusCode::kOk:
       break;
   }

@@ -23,6 +23,11 @@ $Cxx.namespace("piaojue::schema");
 # `$Json.hex` only changes how tools print a Data field as JSON (lowercase
 # hex); annotations are not part of the binary encoding.
 
+# Every Text is one line of UTF-8 without control characters; a field marked
+# `$multiline` may also hold line breaks (U+000A). See docs/FORMAT.md, "Text
+# fields".
+annotation multiline @0xe9b194f2758c24c5 (field) :Void;
+
 # ---------------------------------------------------------------------------
 # Envelope
 
@@ -135,7 +140,7 @@ struct KeyRegistered {
 
 struct KeyRevoked {
   key @0 :Data $Json.hex;
-  reason @1 :Text;
+  reason @1 :Text $multiline;
 }
 
 # ---------------------------------------------------------------------------
@@ -157,7 +162,7 @@ struct CycleOpened {
   projectCount @4 :UInt16;   # number of projects to be chosen
   collectionStart @5 :Date;
   collectionEnd @6 :Date;    # inclusive
-  scope @7 :Text;            # eligible scope as announced
+  scope @7 :Text $multiline;            # eligible scope as announced
   schedule @8 :List(ScheduleMilestone);  # empty = the default schedule in docs
 }
 
@@ -210,12 +215,12 @@ enum Channel {
 
 struct ProposalDetails {
   title @0 :Text;
-  description @1 :Text;
+  description @1 :Text $multiline;
   category @2 :Category;
   location @3 :Text;
   estimatedInvestmentFen @4 :Int64;
   fundingSource @5 :FundingSource;
-  fundingNote @6 :Text;
+  fundingNote @6 :Text $multiline;
   expectedCompletion @7 :Date;
 }
 
@@ -233,7 +238,7 @@ struct ProposalsMerged {
   cycle @0 :UInt64;
   sources @1 :List(UInt64);
   details @2 :ProposalDetails;
-  reason @3 :Text;
+  reason @3 :Text $multiline;
 }
 
 enum ScreeningStage {
@@ -278,17 +283,17 @@ struct ScreeningDecided {
   stage @1 :ScreeningStage;
   outcome @2 :ScreeningOutcome;
   reasonCode @3 :ReasonCode;
-  reasonText @4 :Text;
+  reasonText @4 :Text $multiline;
   eligibility @5 :Eligibility;
 }
 
 struct Candidate {
   proposal @0 :UInt64;
   name @1 :Text;
-  content @2 :Text;
+  content @2 :Text $multiline;
   implementingAgency @3 :Text;
   investmentFen @4 :Int64;
-  requirements @5 :Text;
+  requirements @5 :Text $multiline;
 }
 
 struct CandidateListFixed {
@@ -344,14 +349,14 @@ struct VotingRulesAdopted {
   items @10 :List(UInt64);        # satisfaction: the projects rated
   exactlyHalfPasses @11 :Bool;    # satisfaction: false = exactly half is not enough
   adoptedOn @12 :Date;
-  text @13 :Text;                 # the adopted rules as published
+  text @13 :Text $multiline;                 # the adopted rules as published
 }
 
 struct DeliberationRecorded {
   cycle @0 :UInt64;
   session @1 :Text;
   heldOn @2 :Date;
-  summary @3 :Text;
+  summary @3 :Text $multiline;
 }
 
 struct RoundOpened {
@@ -436,14 +441,14 @@ struct ResultAnnounced {
 struct PlanMilestone {
   due @0 :Date;
   percentBp @1 :UInt16;
-  description @2 :Text;
+  description @2 :Text $multiline;
 }
 
 struct ImplementationPlanned {
   project @0 :UInt64;           # the elected candidate's proposal ref
   agency @1 :Text;
   responsibleLeader @2 :Text;
-  plan @3 :Text;
+  plan @3 :Text $multiline;
   budgetFen @4 :Int64;
   milestones @5 :List(PlanMilestone);
 }
@@ -454,7 +459,7 @@ struct ProgressReported {
   percentBp @2 :UInt16;
   spentFen @3 :Int64;
   started @4 :Bool;             # substantively started
-  narrative @5 :Text;
+  narrative @5 :Text $multiline;
   evidence @6 :List(Attachment);
 }
 
@@ -469,14 +474,14 @@ struct InspectionRecorded {
   projects @0 :List(UInt64);
   inspectedOn @1 :Date;
   group @2 :Text;
-  findings @3 :Text;
+  findings @3 :Text $multiline;
 }
 
 struct SupervisionNoticeIssued {
   project @0 :UInt64;
   issuedOn @1 :Date;
   dueBy @2 :Date;
-  text @3 :Text;
+  text @3 :Text $multiline;
 }
 
 enum AdjustmentKind {
@@ -489,9 +494,9 @@ enum AdjustmentKind {
 struct AdjustmentDecided {
   project @0 :UInt64;
   kind @1 :AdjustmentKind;
-  forceMajeure @2 :Text;        # the force-majeure circumstance
-  legalBasis @3 :Text;
-  decision @4 :Text;            # what changes
+  forceMajeure @2 :Text $multiline;        # the force-majeure circumstance
+  legalBasis @3 :Text $multiline;
+  decision @4 :Text $multiline;            # what changes
   decidedOn @5 :Date;
   newBudgetFen @6 :Int64;       # 0 = unchanged
   newCompletion @7 :Date;       # year 0 = unchanged
@@ -501,7 +506,7 @@ struct AcceptanceRecorded {
   project @0 :UInt64;
   acceptedOn @1 :Date;
   passed @2 :Bool;
-  notes @3 :Text;
+  notes @3 :Text $multiline;
 }
 
 struct EvaluationScored {
@@ -510,35 +515,35 @@ struct EvaluationScored {
   benefitScore @2 :UInt16;      # 0..100
   overallScore @3 :UInt16;      # 0..100
   evaluators @4 :List(Text);
-  notes @5 :Text;
+  notes @5 :Text $multiline;
 }
 
 struct RectificationOrdered {
   project @0 :UInt64;
   orderedOn @1 :Date;
   deadline @2 :Date;
-  requirements @3 :Text;
+  requirements @3 :Text $multiline;
 }
 
 struct RectificationReported {
   order @0 :UInt64;             # the rectificationOrdered entry
   reportedOn @1 :Date;
   completed @2 :Bool;
-  text @3 :Text;
+  text @3 :Text $multiline;
 }
 
 struct OperationReviewed {
   # "回头看": the next year's report on a delivered project's operation.
   project @0 :UInt64;
   reviewedOn @1 :Date;
-  text @2 :Text;
+  text @2 :Text $multiline;
 }
 
 struct Correction {
   # Corrects an earlier entry without editing it: the original stays in the
   # log and visible; views apply the replacement (or retraction) from here on.
   target @0 :UInt64;
-  reason @1 :Text;
+  reason @1 :Text $multiline;
   union {
     replacement @2 :Event;      # same event kind as the target
     retraction @3 :Void;

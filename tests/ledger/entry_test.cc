@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 #include <kj/string.h>
 
+#include <functional>
 #include <set>
+#include <string>
+#include <vector>
 
+#include "ledger/text_validation.h"
 #include "tests/test_util.h"
 
 namespace piaojue::ledger {
@@ -220,6 +224,154 @@ TEST_F(EntryTest, OversizedEventIsRefusedBeforeSigning) {
   b.initMarks(70000);
   auto r = SignEvent(author, "610102", 5, e.asReader());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------------------
+// Text fields (docs/FORMAT.md, "Text fields").
+
+// A proposal whose title and description are the given texts.
+std::string ProposalAuthored(
+    const crypto::KeyPair& author, const std::string& title,
+    const std::string& description = "为老人提供就餐服务") {
+  return testing::RawAuthored(author, "610102", [&](schema::Event::Builder e) {
+    auto p = e.initProposalSubmitted();
+    p.setCycle(4);
+    auto d = p.initDetails();
+    d.setTitle(capnp::Text::Reader(title.data(), title.size()));
+    d.setDescription(
+        capnp::Text::Reader(description.data(), description.size()));
+    d.setLocation("城关镇");
+  });
+}
+
+// Decodes `authored`, signed, both as submitted and as placed in an entry;
+// the two must agree. Returns the entry's status.
+Status DecodeStatus(const std::string& authored) {
+  const SignedEvent signed_event = testing::SignRaw(TestKey(1), authored);
+  Status submitted = CheckSignedEvent(signed_event).status();
+  auto bytes = EncodeEntry(7, Hash{}, 1700000000000, signed_event);
+  EXPECT_OK(bytes);
+  if (!bytes.ok()) return bytes.status();
+  Status placed = EntryView::Parse(*bytes).status();
+  EXPECT_EQ(submitted.code(), placed.code()) << submitted.ToString();
+  return placed;
+}
+
+TEST_F(EntryTest, TextWithoutItsNulTerminatorIsCorruptionNamingTheField) {
+  const std::string authored = testing::DropNulTerminator(
+      ProposalAuthored(TestKey(1), "Title12"), "Title12");
+  Status s = DecodeStatus(authored);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("event.proposalSubmitted.details.title: not a "
+                             "NUL-terminated text"),
+            std::string::npos)
+      << s.message();
+  // The message holds no raw byte of the hostile text.
+  EXPECT_EQ(CheckTextValue(s.message(), TextLines::kSingle).code(),
+            StatusCode::kOk)
+      << s.message();
+}
+
+TEST_F(EntryTest, UnterminatedTextInACorrectionsReplacementIsFound) {
+  const std::string authored = testing::DropNulTerminator(
+      testing::RawAuthored(
+          TestKey(1), "610102",
+          [](schema::Event::Builder e) {
+            auto c = e.initCorrection();
+            c.setTarget(5);
+            c.setReason("错别字");
+            auto d = c.initReplacement().initProposalSubmitted().initDetails();
+            d.setTitle("Title12");
+          }),
+      "Title12");
+  Status s = DecodeStatus(authored);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("event.correction.replacement."
+                             "proposalSubmitted.details.title"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST_F(EntryTest, NulInsideATextIsRefusedSoViewsCannotHideTheRest) {
+  using namespace std::string_literals;
+  Status s = DecodeStatus(ProposalAuthored(TestKey(1), "\0隐藏的标题"s));
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("details.title: contains a NUL character "
+                             "(U+0000) at byte 0"),
+            std::string::npos)
+      << s.message();
+  EXPECT_EQ(
+      DecodeStatus(ProposalAuthored(TestKey(1), "标题", "说明\0隐藏"s)).code(),
+      StatusCode::kCorruption);
+}
+
+TEST_F(EntryTest, InvalidUtf8InATextIsRefused) {
+  for (const std::string& bad :
+       {std::string("\xff"), std::string("abc\xe5\xb8"),  // truncated 帮
+        std::string("\xc0\xaf"),                          // overlong '/'
+        std::string("\xed\xa0\x80"),                      // surrogate
+        std::string("\xf4\x90\x80\x80")}) {               // > U+10FFFF
+    Status s = DecodeStatus(ProposalAuthored(TestKey(1), "标题", bad));
+    EXPECT_EQ(s.code(), StatusCode::kCorruption)
+        << crypto::ToHex(crypto::AsBytes(bad));
+    EXPECT_NE(s.message().find("details.description: not valid UTF-8"),
+              std::string::npos)
+        << s.message();
+  }
+  EXPECT_OK(DecodeStatus(ProposalAuthored(TestKey(1), "标题 😀 ok")));
+}
+
+TEST_F(EntryTest, ControlCharactersAreRefusedAndOnlyMultilineFieldsBreakLines) {
+  // Descriptions may hold line feeds; titles may not.
+  EXPECT_OK(
+      DecodeStatus(ProposalAuthored(TestKey(1), "标题", "第一行\n第二行")));
+  struct Case {
+    std::string title, description, found;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"标题\n第二行", "说明", "title: contains a line break (U+000A)"},
+           {"标题", "第一行\r\n第二行",
+            "description: contains a carriage "
+            "return (U+000D)"},
+           {"标\t题", "说明", "title: contains the control character U+0009"},
+           {"标题\x7f", "说明", "U+007F"},
+           {"标题", "说明\xc2\x85", "U+0085"},      // NEL (C1)
+           {"标题\xe2\x80\xa8", "说明", "U+2028"},  // line separator
+           {"\xe2\x80\xae题标", "说明", "bidirectional control U+202E"},
+           {"标题", "\xe2\x81\xa6说明", "bidirectional control U+2066"},
+       }) {
+    Status s =
+        DecodeStatus(ProposalAuthored(TestKey(1), c.title, c.description));
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << c.found;
+    EXPECT_NE(s.message().find(c.found), std::string::npos) << s.message();
+  }
+}
+
+TEST_F(EntryTest, SignEventRefusesTextEveryReaderWouldRefuse) {
+  using namespace std::string_literals;
+  capnp::MallocMessageBuilder m;
+  auto e = m.initRoot<schema::Event>();
+  const std::string title = "\0隐藏的标题"s;
+  e.initProposalSubmitted().initDetails().setTitle(
+      capnp::Text::Reader(title.data(), title.size()));
+  auto r = SignEvent(TestKey(1), "610102", 5, e.asReader());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("U+0000"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(TextValueTest, ValidTextPassesAndEachRuleHasItsOwnReason) {
+  EXPECT_OK(CheckTextValue("", TextLines::kSingle));
+  EXPECT_OK(
+      CheckTextValue("某县2025年民生实事项目（第1批）", TextLines::kSingle));
+  EXPECT_OK(CheckTextValue("一\n二\n", TextLines::kMulti));
+  EXPECT_EQ(CheckTextValue("一\n二", TextLines::kSingle).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckTextValue("a\xe2\x80\x8d"
+                           "b",
+                           TextLines::kSingle)
+                .code(),
+            StatusCode::kOk);  // a zero-width joiner is a normal character
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "ledger/ledger.h"
 
 #include <gtest/gtest.h>
+#include <kj/debug.h>
 #include <rocksdb/db.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,9 +9,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "ledger/merkle.h"
@@ -386,6 +391,158 @@ TEST_F(LedgerTest, ConcurrentAppendersEachGetOneDistinctIndex) {
         return Status::Ok();
       }));
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(per_year[2000 + t], kPerThread);
+}
+
+// Appends on another thread and waits at most 10 s, so a ledger whose writer
+// queue is stuck fails the test instead of hanging it. An exception thrown
+// by Append is a failure too (reported as Unavailable). On a timeout the
+// ledger is leaked on purpose: the stuck writer still refers to it.
+Result<AppendResult> AppendWithin(std::unique_ptr<Ledger>& ledger,
+                                  const SignedEvent& event) {
+  struct Outcome {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<AppendResult>> result;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  Ledger* raw = ledger.get();
+  std::thread([outcome, raw, event] {
+    Result<AppendResult> r = Unavailable("Append threw an exception");
+    try {
+      r = raw->Append(event);
+    } catch (...) {
+      ADD_FAILURE() << "Append threw an exception";
+    }
+    std::lock_guard l(outcome->mu);
+    outcome->result = std::move(r);
+    outcome->cv.notify_all();
+  }).detach();
+  std::unique_lock l(outcome->mu);
+  if (!outcome->cv.wait_for(l, std::chrono::seconds(10),
+                            [&] { return outcome->result.has_value(); })) {
+    ADD_FAILURE() << "Append did not return within 10 s (writer queue stuck)";
+    (void)ledger.release();
+    return Unavailable("timed out");
+  }
+  return *outcome->result;
+}
+
+// A cycle opened by `author`, whose jurisdiction text lacks its NUL
+// terminator: still canonical Cap'n Proto, validly signed.
+SignedEvent CycleWithUnterminatedJurisdiction(const crypto::KeyPair& author) {
+  constexpr std::string_view kJurisdiction = "6101027";
+  std::string authored =
+      testing::RawAuthored(author, kJurisdiction, [](schema::Event::Builder e) {
+        auto c = e.initCycleOpened();
+        c.setYear(2025);
+        c.setLevel(schema::Level::COUNTY);
+        c.setTitle("某县2025年民生实事项目");
+      });
+  return testing::SignRaw(
+      author, testing::DropNulTerminator(std::move(authored), kJurisdiction));
+}
+
+TEST_F(LedgerTest, UnterminatedTextIsRefusedAsCorruptionAndWritesGoOn) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  const uint64_t size = ledger->size();
+  // Any key will do: the bytes are refused before authorization.
+  for (const crypto::KeyPair& author : {TestKey(77), office_}) {
+    auto r = AppendWithin(ledger, CycleWithUnterminatedJurisdiction(author));
+    ASSERT_NE(ledger, nullptr);
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find("jurisdiction"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("NUL"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_EQ(ledger->size(), size);
+  // The writer queue is free: the next append is placed right after.
+  auto next = AppendWithin(ledger, testing::OpenCycle(office_));
+  ASSERT_NE(ledger, nullptr);
+  ASSERT_OK(next);
+  EXPECT_EQ(next->index, size);
+}
+
+// A validator that throws from Validate or Apply for cycles of one year.
+class ThrowingValidator : public EntryValidator {
+ public:
+  Status Validate(const EntryView& entry) override {
+    if (Year(entry) == 1999) throw std::runtime_error("validator bug");
+    if (Year(entry) == 1998) {
+      // What a Cap'n Proto accessor throws on bytes it cannot read.
+      KJ_FAIL_REQUIRE("simulated Cap'n Proto failure");
+    }
+    return Status::Ok();
+  }
+  void Apply(const EntryView& entry) override {
+    if (Year(entry) == 1997) throw std::runtime_error("apply bug");
+  }
+
+ private:
+  static int Year(const EntryView& entry) {
+    return entry.event().isCycleOpened()
+               ? entry.event().getCycleOpened().getYear()
+               : 0;
+  }
+};
+
+TEST_F(LedgerTest, AThrowingValidatorRefusesOnlyThatEntry) {
+  ThrowingValidator validator;
+  LedgerOptions o = Options();
+  o.validator = &validator;
+  auto created = Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), o);
+  ASSERT_OK(created);
+  std::unique_ptr<Ledger> ledger = std::move(created).value();
+  ASSERT_OK(AppendWithin(
+      ledger, testing::RegisterJurisdiction(root_, testing::kCounty)));
+  ASSERT_OK(
+      AppendWithin(ledger, testing::RegisterKey(root_, office_.public_key,
+                                                Role::GOVERNMENT_OFFICE)));
+  const uint64_t size = ledger->size();
+  for (uint16_t year : {1999, 1998}) {
+    auto r = AppendWithin(ledger, testing::OpenCycle(office_, year));
+    ASSERT_NE(ledger, nullptr);
+    EXPECT_FALSE(r.ok());
+    EXPECT_NE(r.status().code(), StatusCode::kUnavailable)
+        << r.status().ToString();
+  }
+  EXPECT_EQ(ledger->size(), size);
+  auto next = AppendWithin(ledger, testing::OpenCycle(office_, 2025));
+  ASSERT_NE(ledger, nullptr);
+  ASSERT_OK(next);
+  EXPECT_EQ(next->index, size);
+}
+
+TEST_F(LedgerTest, AThrowingApplyStopsWritesCleanlyInsteadOfHanging) {
+  ThrowingValidator validator;
+  LedgerOptions o = Options();
+  o.validator = &validator;
+  auto created = Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), o);
+  ASSERT_OK(created);
+  std::unique_ptr<Ledger> ledger = std::move(created).value();
+  ASSERT_OK(AppendWithin(
+      ledger, testing::RegisterJurisdiction(root_, testing::kCounty)));
+  ASSERT_OK(
+      AppendWithin(ledger, testing::RegisterKey(root_, office_.public_key,
+                                                Role::GOVERNMENT_OFFICE)));
+  const uint64_t size = ledger->size();
+  // The state of the rules may now be half-applied: the ledger must refuse
+  // further writes (until reopened) rather than guess, and say so at once.
+  auto r = AppendWithin(ledger, testing::OpenCycle(office_, 1997));
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
+      << r.status().ToString();
+  auto after = AppendWithin(ledger, testing::OpenCycle(office_, 2025));
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(after.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(ledger->size(), size);
+  // Nothing of the failed group was made durable.
+  ledger.reset();
+  auto reopened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->size(), size);
+  EXPECT_OK((*reopened)->Append(testing::OpenCycle(office_, 2025)));
 }
 
 // Rewrites one raw key of a closed ledger's store.
