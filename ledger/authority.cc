@@ -8,6 +8,7 @@
 
 #include "ledger/entry.h"
 #include "ledger/note.h"
+#include "ledger/text_validation.h"
 
 namespace piaojue::ledger {
 
@@ -253,7 +254,8 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
       return InvalidArgument("genesis: origin is empty");
     }
     if (g.hasCheckpointKey()) {
-      auto vkey = note::ParseVerifierKey(g.getCheckpointKey().cStr());
+      auto vkey =
+          note::ParseVerifierKey(ledger::TextView(g.getCheckpointKey()));
       if (!vkey.ok()) {
         return InvalidArgument("genesis: checkpointKey: " +
                                vkey.status().message());

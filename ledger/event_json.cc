@@ -70,7 +70,7 @@ std::string EntryToJson(const EntryView& entry) {
   out += ",\"nonce\":" + Quote(crypto::ToHex(crypto::Bytes(
                              a.getNonce().begin(), a.getNonce().size())));
   out += ",\"signedAtMs\":" + std::to_string(a.getSignedAtMs());
-  out += ",\"jurisdiction\":" + Quote(a.getJurisdiction().cStr());
+  out += ",\"jurisdiction\":" + Quote(ledger::TextView(a.getJurisdiction()));
   out += ",\"kind\":" + Quote(EventKindName(entry.event()));
   out += ",\"event\":" + EventToJson(entry.event());
   out += "}";

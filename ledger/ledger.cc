@@ -269,7 +269,7 @@ class Ledger::Impl {
     }
     CorrectionTarget t;
     t.kind = view->event().which();
-    t.jurisdiction = std::string(view->authored().getJurisdiction().cStr());
+    t.jurisdiction = ledger::TextString(view->authored().getJurisdiction());
     t.roles = RolesAllowedFor(view->event());
     return t;
   }

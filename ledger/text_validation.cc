@@ -182,7 +182,10 @@ std::string PrintableAscii(std::string_view text, size_t max) {
 }
 
 std::string DescribeException(const kj::Exception& e) {
-  return PrintableAscii(e.getDescription().cStr());
+  // By length: KJ quotes the offending bytes, which may hold a NUL.
+  kj::StringPtr description = e.getDescription();
+  return PrintableAscii(
+      std::string_view(description.begin(), description.size()));
 }
 
 bool IsMultiline(capnp::StructSchema::Field field) {

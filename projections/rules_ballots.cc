@@ -69,7 +69,7 @@ Status CheckBallotBoxSealed(const Model& m, const Ctx& ctx,
                          std::to_string(box.parts.front()) +
                          "); every box is sealed before counting starts");
     }
-    if (b != ctx.index && box.label == e.getLabel().cStr()) {
+    if (b != ctx.index && box.label == ledger::TextView(e.getLabel())) {
       return Refused("box.label", "round " + std::to_string(round.number) +
                                       " already has a box labelled \"" +
                                       box.label + "\" (entry " +
@@ -84,9 +84,10 @@ void ApplyBallotBoxSealed(Model& m, const Ctx& ctx,
   BoxRec& box = m.boxes[ctx.index];
   box.ref = ctx.index;
   box.round = e.getRound();
-  box.label = e.getLabel().cStr();
+  box.label = ledger::TextString(e.getLabel());
   box.monitors.clear();
-  for (auto name : e.getMonitors()) box.monitors.emplace_back(name.cStr());
+  for (auto name : e.getMonitors())
+    box.monitors.emplace_back(ledger::TextString(name));
   if (ctx.replacing) return;
   RoundRec& round = m.rounds.at(box.round);
   box.count = EmptyCount(round.items);
@@ -142,7 +143,7 @@ void ApplyBallotBoxOpened(Model& m, const Ctx& ctx,
   box.collected = e.getCollected();
   box.opened_monitors.clear();
   for (auto name : e.getMonitors()) {
-    box.opened_monitors.emplace_back(name.cStr());
+    box.opened_monitors.emplace_back(ledger::TextString(name));
   }
   if (ctx.replacing) return;
   m.entries[ctx.index].owner = box.ref;
@@ -386,7 +387,8 @@ void ApplyTallyCertified(Model& m, const Ctx& ctx,
                                 c.getAbstain(), c.getSatisfactionAbstain()});
   }
   t.certified_by.clear();
-  for (auto name : e.getCertifiedBy()) t.certified_by.emplace_back(name.cStr());
+  for (auto name : e.getCertifiedBy())
+    t.certified_by.emplace_back(ledger::TextString(name));
   m.entries[ctx.index].owner = round.ref;
   m.Touched(round.ref, ctx.by, "tally");
 }

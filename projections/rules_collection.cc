@@ -103,7 +103,7 @@ Status CheckScheduleHistory(const Model& m, const Ctx& ctx,
     r.min_percent_bp = ms.getMinPercentBp();
     r.must_start = ms.getMustStart();
     r.must_be_accepted = ms.getMustBeAccepted();
-    r.label = ms.getLabel().cStr();
+    r.label = ledger::TextString(ms.getLabel());
     corrected.schedule.push_back(std::move(r));
   }
   const std::vector<MilestoneRule> before =
@@ -139,13 +139,13 @@ Status CheckScheduleHistory(const Model& m, const Ctx& ctx,
 
 Details DetailsFrom(schema::ProposalDetails::Reader d) {
   Details out;
-  out.title = d.getTitle().cStr();
-  out.description = d.getDescription().cStr();
+  out.title = ledger::TextString(d.getTitle());
+  out.description = ledger::TextString(d.getDescription());
   out.category = static_cast<int>(d.getCategory());
-  out.location = d.getLocation().cStr();
+  out.location = ledger::TextString(d.getLocation());
   out.investment_fen = d.getEstimatedInvestmentFen();
   out.funding_source = static_cast<int>(d.getFundingSource());
-  out.funding_note = d.getFundingNote().cStr();
+  out.funding_note = ledger::TextString(d.getFundingNote());
   out.expected_completion = FromSchema(d.getExpectedCompletion());
   return out;
 }
@@ -236,12 +236,12 @@ void ApplyCycleOpened(Model& m, const Ctx& ctx, schema::CycleOpened::Reader e) {
   c.jurisdiction = ctx.jurisdiction;
   c.year = e.getYear();
   c.level = static_cast<int>(e.getLevel());
-  c.title = e.getTitle().cStr();
+  c.title = ledger::TextString(e.getTitle());
   c.budget_fen = e.getBudgetFen();
   c.project_count = e.getProjectCount();
   c.collection_start = FromSchema(e.getCollectionStart());
   c.collection_end = FromSchema(e.getCollectionEnd());
-  c.scope = e.getScope().cStr();
+  c.scope = ledger::TextString(e.getScope());
   c.schedule.clear();
   for (auto ms : e.getSchedule()) {
     MilestoneRule r;
@@ -249,7 +249,7 @@ void ApplyCycleOpened(Model& m, const Ctx& ctx, schema::CycleOpened::Reader e) {
     r.min_percent_bp = ms.getMinPercentBp();
     r.must_start = ms.getMustStart();
     r.must_be_accepted = ms.getMustBeAccepted();
-    r.label = ms.getLabel().cStr();
+    r.label = ledger::TextString(ms.getLabel());
     c.schedule.push_back(std::move(r));
   }
   if (!ctx.replacing) m.Touched(ctx.index, ctx.by, "created");
@@ -298,9 +298,9 @@ void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
   p.cycle = e.getCycle();
   p.details = DetailsFrom(e.getDetails());
   p.proposer_type = static_cast<int>(e.getProposerType());
-  p.proposer_name = e.getProposerName().cStr();
+  p.proposer_name = ledger::TextString(e.getProposerName());
   p.channel = static_cast<int>(e.getChannel());
-  p.receipt_ref = e.getReceiptRef().cStr();
+  p.receipt_ref = ledger::TextString(e.getReceiptRef());
   if (ctx.replacing) return;
   m.cycles.at(p.cycle).proposals.push_back(p.ref);
   m.Touched(p.ref, ctx.by, "created");
@@ -373,7 +373,7 @@ void ApplyProposalsMerged(Model& m, const Ctx& ctx,
   p.cycle = e.getCycle();
   p.merged = true;
   p.details = DetailsFrom(e.getDetails());
-  p.merge_reason = e.getReason().cStr();
+  p.merge_reason = ledger::TextString(e.getReason());
   if (ctx.replacing) return;
   // The merged record's own proposer and channel: those of its sources when
   // they all agree, else "other" (the funnel lists every source anyway).

@@ -375,7 +375,7 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
   rec.entry = ctx.index;
   rec.target = target;
   rec.owner = owner;
-  rec.reason = e.getReason().cStr();
+  rec.reason = ledger::TextString(e.getReason());
   rec.retraction = e.isRetraction();
   rec.before = TargetContentJson(m, target);
   m.entries[target].corrections.push_back(ctx.index);

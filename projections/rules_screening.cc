@@ -137,7 +137,7 @@ void ApplyScreeningDecided(Model& m, const Ctx& ctx,
   s.entry = ctx.index;
   s.outcome = static_cast<int>(e.getOutcome());
   s.reason_code = static_cast<int>(e.getReasonCode());
-  s.reason_text = e.getReasonText().cStr();
+  s.reason_text = ledger::TextString(e.getReasonText());
   auto el = e.getEligibility();
   s.eligibility.own_budget = el.getOwnBudget();
   s.eligibility.broad_benefit = el.getBroadBenefit();
@@ -244,11 +244,11 @@ void ApplyCandidateListFixed(Model& m, const Ctx& ctx,
   for (auto c : e.getCandidates()) {
     CandidateRec r;
     r.proposal = c.getProposal();
-    r.name = c.getName().cStr();
-    r.content = c.getContent().cStr();
-    r.agency = c.getImplementingAgency().cStr();
+    r.name = ledger::TextString(c.getName());
+    r.content = ledger::TextString(c.getContent());
+    r.agency = ledger::TextString(c.getImplementingAgency());
     r.investment_fen = c.getInvestmentFen();
-    r.requirements = c.getRequirements().cStr();
+    r.requirements = ledger::TextString(c.getRequirements());
     m.proposals.at(r.proposal).candidate = true;
     m.Touched(r.proposal, ctx.by, "listed");
     cycle.candidates.push_back(std::move(r));

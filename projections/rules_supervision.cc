@@ -98,15 +98,15 @@ void ApplyPlan(Model& m, const Ctx& ctx,
   ProjectRec& p = m.projects.at(e.getProject());
   PlanRec& plan = p.plan;
   plan.entry = ctx.index;
-  plan.agency = e.getAgency().cStr();
-  plan.leader = e.getResponsibleLeader().cStr();
-  plan.plan = e.getPlan().cStr();
+  plan.agency = ledger::TextString(e.getAgency());
+  plan.leader = ledger::TextString(e.getResponsibleLeader());
+  plan.plan = ledger::TextString(e.getPlan());
   plan.budget_fen = e.getBudgetFen();
   plan.milestones.clear();
   for (auto ms : e.getMilestones()) {
-    plan.milestones.push_back(PlanMilestoneRec{FromSchema(ms.getDue()),
-                                               ms.getPercentBp(),
-                                               ms.getDescription().cStr()});
+    plan.milestones.push_back(
+        PlanMilestoneRec{FromSchema(ms.getDue()), ms.getPercentBp(),
+                         ledger::TextString(ms.getDescription())});
   }
   Own(m, ctx, p.ref, "planned");
 }
@@ -129,7 +129,7 @@ Status CheckProgress(const Model& m, const Ctx& ctx,
   for (auto a : e.getEvidence()) {
     if (a.getSha256().size() != 32) {
       return Malformed("supervision.evidence_hash",
-                       "evidence \"" + std::string(a.getName().cStr()) +
+                       "evidence \"" + ledger::TextString(a.getName()) +
                            "\" must be pinned by a 32-byte SHA-256, not " +
                            std::to_string(a.getSha256().size()) + " bytes");
     }
@@ -190,14 +190,14 @@ void ApplyProgress(Model& m, const Ctx& ctx,
   r.percent_bp = e.getPercentBp();
   r.spent_fen = e.getSpentFen();
   r.started = e.getStarted();
-  r.narrative = e.getNarrative().cStr();
+  r.narrative = ledger::TextString(e.getNarrative());
   r.versions.push_back(ProgressVersion{ctx.by_date, r.percent_bp, r.started});
   r.evidence.clear();
   for (auto a : e.getEvidence()) {
-    r.evidence.push_back(
-        AttachmentRec{crypto::ToHex(crypto::Bytes(a.getSha256().begin(),
-                                                  a.getSha256().size())),
-                      a.getName().cStr(), a.getMediaType().cStr()});
+    r.evidence.push_back(AttachmentRec{
+        crypto::ToHex(
+            crypto::Bytes(a.getSha256().begin(), a.getSha256().size())),
+        ledger::TextString(a.getName()), ledger::TextString(a.getMediaType())});
   }
   Own(m, ctx, p.ref, "progress");
 }
@@ -233,8 +233,8 @@ void ApplyInspection(Model& m, const Ctx& ctx,
   r.ref = ctx.index;
   r.projects = ToVector(e.getProjects());
   r.inspected_on = FromSchema(e.getInspectedOn());
-  r.group = e.getGroup().cStr();
-  r.findings = e.getFindings().cStr();
+  r.group = ledger::TextString(e.getGroup());
+  r.findings = ledger::TextString(e.getFindings());
   for (uint64_t ref : r.projects) {
     auto& list = m.projects.at(ref).inspections;
     list.insert(std::upper_bound(list.begin(), list.end(), ctx.index),
@@ -268,7 +268,7 @@ void ApplyNotice(Model& m, const Ctx& ctx,
   NoticeRec& r = NewOrReplaced(p.notices, ctx);
   r.issued_on = FromSchema(e.getIssuedOn());
   r.due_by = FromSchema(e.getDueBy());
-  r.text = e.getText().cStr();
+  r.text = ledger::TextString(e.getText());
   Own(m, ctx, p.ref, "notice");
 }
 
@@ -305,9 +305,9 @@ void ApplyAdjustment(Model& m, const Ctx& ctx,
   ProjectRec& p = m.projects.at(e.getProject());
   AdjustmentRec& r = NewOrReplaced(p.adjustments, ctx);
   r.kind = static_cast<int>(e.getKind());
-  r.force_majeure = e.getForceMajeure().cStr();
-  r.legal_basis = e.getLegalBasis().cStr();
-  r.decision = e.getDecision().cStr();
+  r.force_majeure = ledger::TextString(e.getForceMajeure());
+  r.legal_basis = ledger::TextString(e.getLegalBasis());
+  r.decision = ledger::TextString(e.getDecision());
   r.decided_on = FromSchema(e.getDecidedOn());
   r.new_budget_fen = e.getNewBudgetFen();
   r.new_completion = FromSchema(e.getNewCompletion());
@@ -343,7 +343,7 @@ void ApplyAcceptance(Model& m, const Ctx& ctx,
   AcceptanceRec& r = NewOrReplaced(p.acceptances, ctx);
   r.accepted_on = FromSchema(e.getAcceptedOn());
   r.passed = e.getPassed();
-  r.notes = e.getNotes().cStr();
+  r.notes = ledger::TextString(e.getNotes());
   Own(m, ctx, p.ref, "accepted");
 }
 
@@ -367,8 +367,9 @@ void ApplyEvaluation(Model& m, const Ctx& ctx,
   r.benefit = e.getBenefitScore();
   r.overall = e.getOverallScore();
   r.evaluators.clear();
-  for (auto name : e.getEvaluators()) r.evaluators.emplace_back(name.cStr());
-  r.notes = e.getNotes().cStr();
+  for (auto name : e.getEvaluators())
+    r.evaluators.emplace_back(ledger::TextString(name));
+  r.notes = ledger::TextString(e.getNotes());
   Own(m, ctx, p.ref, "evaluated");
 }
 
@@ -402,7 +403,7 @@ void ApplyRectOrder(Model& m, const Ctx& ctx,
   r.project = e.getProject();
   r.ordered_on = FromSchema(e.getOrderedOn());
   r.deadline = FromSchema(e.getDeadline());
-  r.requirements = e.getRequirements().cStr();
+  r.requirements = ledger::TextString(e.getRequirements());
   if (ctx.replacing) return;
   m.projects.at(r.project).rectifications.push_back(r.ref);
   m.Touched(r.ref, ctx.by, "created");
@@ -444,7 +445,7 @@ void ApplyRectReport(Model& m, const Ctx& ctx,
   RectReportRec& r = NewOrReplaced(order.reports, ctx);
   r.reported_on = FromSchema(e.getReportedOn());
   r.completed = e.getCompleted();
-  r.text = e.getText().cStr();
+  r.text = ledger::TextString(e.getText());
   Own(m, ctx, order.ref, "reported");
 }
 
@@ -474,7 +475,7 @@ void ApplyReview(Model& m, const Ctx& ctx,
   ProjectRec& p = m.projects.at(e.getProject());
   ReviewRec& r = NewOrReplaced(p.reviews, ctx);
   r.reviewed_on = FromSchema(e.getReviewedOn());
-  r.text = e.getText().cStr();
+  r.text = ledger::TextString(e.getText());
   Own(m, ctx, p.ref, "reviewed");
 }
 

@@ -182,7 +182,7 @@ void ApplyVotingRulesAdopted(Model& m, const Ctx& ctx,
   v.items = ToVector(e.getItems());
   v.exactly_half_passes = e.getExactlyHalfPasses();
   v.adopted_on = FromSchema(e.getAdoptedOn());
-  v.text = e.getText().cStr();
+  v.text = ledger::TextString(e.getText());
   if (ctx.replacing) return;
   CycleRec& cycle = m.cycles.at(v.cycle);
   cycle.votes.push_back(v.ref);
@@ -212,9 +212,9 @@ void ApplyDeliberationRecorded(Model& m, const Ctx& ctx,
   DeliberationRec& d = m.deliberations[ctx.index];
   d.ref = ctx.index;
   d.cycle = e.getCycle();
-  d.session = e.getSession().cStr();
+  d.session = ledger::TextString(e.getSession());
   d.held_on = FromSchema(e.getHeldOn());
-  d.summary = e.getSummary().cStr();
+  d.summary = ledger::TextString(e.getSummary());
   if (ctx.replacing) return;
   m.cycles.at(d.cycle).deliberations.push_back(d.ref);
   m.Touched(d.ref, ctx.by, "created");

@@ -70,17 +70,17 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
   switch (e.which()) {
     case Which::GENESIS: {
       auto g = e.getGenesis();
-      m.origin = g.getOrigin().cStr();
-      m.deployment_name = g.getDeploymentName().cStr();
+      m.origin = ledger::TextString(g.getOrigin());
+      m.deployment_name = ledger::TextString(g.getDeploymentName());
       return;
     }
     case Which::JURISDICTION_REGISTERED: {
       auto j = e.getJurisdictionRegistered();
       JurisdictionRec rec;
-      rec.code = j.getCode().cStr();
-      rec.name = j.getName().cStr();
+      rec.code = ledger::TextString(j.getCode());
+      rec.name = ledger::TextString(j.getName());
       rec.level = static_cast<int>(j.getLevel());
-      rec.parent = j.getParentCode().cStr();
+      rec.parent = ledger::TextString(j.getParentCode());
       rec.registered_at = ctx.index;
       m.jurisdictions[rec.code] = rec;
       return;
@@ -89,9 +89,10 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
       auto k = e.getKeyRegistered();
       const std::string key =
           crypto::ToHex(crypto::Bytes(k.getKey().begin(), k.getKey().size()));
-      m.key_holders[key] = k.getHolder().cStr();
-      m.key_grants[key].push_back(KeyGrantRec{static_cast<int>(k.getRole()),
-                                              k.getJurisdiction().cStr()});
+      m.key_holders[key] = ledger::TextString(k.getHolder());
+      m.key_grants[key].push_back(
+          KeyGrantRec{static_cast<int>(k.getRole()),
+                      ledger::TextString(k.getJurisdiction())});
       return;
     }
     case Which::KEY_REVOKED:
@@ -182,7 +183,7 @@ Ctx ContextOf(const ledger::EntryView& entry) {
   Ctx ctx;
   ctx.index = entry.index();
   ctx.date = DateFromMs(entry.recorded_at_ms());
-  ctx.jurisdiction = entry.authored().getJurisdiction().cStr();
+  ctx.jurisdiction = ledger::TextString(entry.authored().getJurisdiction());
   ctx.by = entry.index();
   ctx.by_date = ctx.date;
   ctx.author = crypto::ToHex(crypto::AsBytes(entry.author_key()));
@@ -198,7 +199,7 @@ Status State::Check(const ledger::EntryView& entry) const {
                                  " cannot follow: the state holds " +
                                  std::to_string(model_->size) + " entries");
   }
-  RETURN_IF_ERROR(internal::CheckTextUtf8(entry.event()));
+  RETURN_IF_ERROR(internal::CheckEventText(entry.event()));
   return internal::CheckEvent(*model_, ContextOf(entry), entry.event());
 }
 

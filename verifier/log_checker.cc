@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "ledger/text_validation.h"
+
 namespace piaojue::verifier {
 
 namespace {
@@ -236,7 +238,7 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   }
   if (pinned_key_ && view.event().isGenesis()) {
     const std::string named =
-        view.event().getGenesis().getCheckpointKey().cStr();
+        ledger::TextString(view.event().getGenesis().getCheckpointKey());
     auto key = note::ParseVerifierKey(named);
     if (!named.empty() && (!key.ok() || key->key != pinned_key_->key ||
                            key->name != pinned_key_->name)) {
@@ -250,7 +252,7 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   // Accepted: fold.
   authority_.Apply(index, a);
   if (rules_) rules_->apply(view);
-  std::string j = a.getJurisdiction().cStr();
+  std::string j = ledger::TextString(a.getJurisdiction());
   auto [it, inserted] = jurisdiction_ids_.emplace(
       j, static_cast<uint16_t>(jurisdiction_names_.size()));
   if (inserted) jurisdiction_names_.push_back(j);

@@ -5,10 +5,14 @@
 //
 // Exit 0: valid, pinned with --vkey. Exit 1: invalid. Exit 2: cannot read
 // the input, bad usage. Exit 3: valid but unpinned (no --vkey).
+#include <kj/exception.h>
+
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
 
 #include "ledger/crypto.h"
+#include "ledger/text_validation.h"
 #include "verifier/proof_bundle.h"
 #include "verifier/verify.h"
 
@@ -45,9 +49,21 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitUnusable;
   }
   if (!piaojue::crypto::InitCrypto().ok()) return kExitUnusable;
-  VerifyReport report = LooksLikeProofBundle(options.path)
-                            ? VerifyProofBundle(options)
-                            : Verify(options);
+  VerifyReport report;
+  // Malformed input is reported as a value; an exception here is a bug, and
+  // still gets a message and exit 2 rather than an abort.
+  try {
+    report = LooksLikeProofBundle(options.path) ? VerifyProofBundle(options)
+                                                : Verify(options);
+  } catch (const kj::Exception& e) {
+    std::cerr << "piaojue-verify: internal error (please report it): "
+              << piaojue::ledger::DescribeException(e) << "\n";
+    return kExitUnusable;
+  } catch (const std::exception& e) {
+    std::cerr << "piaojue-verify: internal error (please report it): "
+              << piaojue::ledger::PrintableAscii(e.what()) << "\n";
+    return kExitUnusable;
+  }
   if (json) {
     WriteReportJson(report, std::cout);
   } else {

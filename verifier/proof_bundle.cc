@@ -18,6 +18,7 @@
 #include "ledger/event_json.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "ledger/text_validation.h"
 #include "verifier/explain.h"
 #include "verifier/json_reader.h"
 #include "verifier/text.h"
@@ -332,7 +333,7 @@ void BundleCheck::CheckGenesis(const ledger::EntryView& genesis) {
     key_ = *k;
     report_.pinned = true;
   } else {
-    auto k = note::ParseVerifierKey(g.getCheckpointKey().cStr());
+    auto k = note::ParseVerifierKey(ledger::TextView(g.getCheckpointKey()));
     if (k.ok()) key_ = *k;
   }
   if (!key_) return Unusable("no checkpoint key: pass --vkey");
@@ -352,7 +353,7 @@ void BundleCheck::CheckGenesis(const ledger::EntryView& genesis) {
     }
   }
   if (report_.pinned) {
-    const std::string named = g.getCheckpointKey().cStr();
+    const std::string named = ledger::TextString(g.getCheckpointKey());
     auto genesis_key = note::ParseVerifierKey(named);
     if (!named.empty() && (!genesis_key.ok() || genesis_key->key != key_->key ||
                            genesis_key->name != key_->name)) {
@@ -371,7 +372,7 @@ void BundleCheck::CheckGenesis(const ledger::EntryView& genesis) {
   report_.root = crypto::ToHex(crypto::AsBytes(cp_.root));
   report_.checkpoints.push_back(CheckpointResult{
       "proof bundle", cp_.size, report_.root, true, "signature verified"});
-  if (std::string(g.getOrigin().cStr()) != cp_.origin) {
+  if (ledger::TextView(g.getOrigin()) != cp_.origin) {
     return Fail(0, "checkpoint", "checkpoint origin differs from genesis");
   }
   // The checkpoint's last entry dates it.
@@ -538,9 +539,10 @@ void BundleCheck::CheckEntry(BundleEntry entry, size_t n) {
       });
   if (!auth.ok()) return Fail(index, "authorization", auth.message());
   authority_.Apply(index, view->authored());
-  targets_[index] = TargetInfo{view->event().which(),
-                               view->authored().getJurisdiction().cStr(),
-                               ledger::RolesAllowedFor(view->event())};
+  targets_[index] =
+      TargetInfo{view->event().which(),
+                 ledger::TextString(view->authored().getJurisdiction()),
+                 ledger::RolesAllowedFor(view->event())};
   const bool registry = ledger::IsRegistryEvent(view->event().which());
   const bool concerns =
       index == record_ || EventReferences(view->event(), record_);

@@ -19,6 +19,7 @@
 
 #include "ledger/bundle.h"
 #include "ledger/note.h"
+#include "ledger/text_validation.h"
 #include "projections/state.h"
 #include "projections/tally.h"
 #include "verifier/explain.h"
@@ -77,7 +78,7 @@ class Collector {
       case schema::Event::BALLOT_BOX_SEALED: {
         auto b = ev.getBallotBoxSealed();
         boxes_[i].round = b.getRound();
-        boxes_[i].label = b.getLabel().cStr();
+        boxes_[i].label = ledger::TextString(b.getLabel());
         if (rounds_.count(b.getRound()))
           rounds_[b.getRound()].boxes.push_back(i);
         break;
@@ -117,17 +118,20 @@ class Collector {
         break;
       }
       case schema::Event::GENESIS: {
-        genesis_checkpoint_key_ = ev.getGenesis().getCheckpointKey().cStr();
+        genesis_checkpoint_key_ =
+            ledger::TextString(ev.getGenesis().getCheckpointKey());
         auto root = ev.getGenesis().getRootKey();
         genesis_root_key_ =
             crypto::ToHex(crypto::Bytes(root.begin(), root.size()));
         break;
       }
       case schema::Event::PROPOSAL_SUBMITTED:
-        titles_[i] = ev.getProposalSubmitted().getDetails().getTitle().cStr();
+        titles_[i] = ledger::TextString(
+            ev.getProposalSubmitted().getDetails().getTitle());
         break;
       case schema::Event::PROPOSALS_MERGED:
-        titles_[i] = ev.getProposalsMerged().getDetails().getTitle().cStr();
+        titles_[i] =
+            ledger::TextString(ev.getProposalsMerged().getDetails().getTitle());
         break;
       case schema::Event::CORRECTION: {
         // A corrected proposal is shown under its corrected title.
@@ -136,9 +140,11 @@ class Collector {
         if (it == titles_.end() || !c.isReplacement()) break;
         auto r = c.getReplacement();
         if (r.isProposalSubmitted()) {
-          it->second = r.getProposalSubmitted().getDetails().getTitle().cStr();
+          it->second = ledger::TextString(
+              r.getProposalSubmitted().getDetails().getTitle());
         } else if (r.isProposalsMerged()) {
-          it->second = r.getProposalsMerged().getDetails().getTitle().cStr();
+          it->second = ledger::TextString(
+              r.getProposalsMerged().getDetails().getTitle());
         }
         break;
       }

@@ -1,11 +1,15 @@
 // piaojue: the command-line tool for a piaojue ledger. See docs/COMMANDS.md.
+#include <kj/exception.h>
+
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
 
 #include "api/cli/commands.h"
 #include "api/demo/demo.h"
 #include "api/server/server.h"
 #include "ledger/crypto.h"
+#include "ledger/text_validation.h"
 
 namespace {
 
@@ -148,26 +152,40 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  std::ostream& out = std::cout;
-  if (*init_cmd) return (init.data = data, Report(Init(init, out)));
-  if (*jur_cmd) return (jur.data = data, Report(AddJurisdiction(jur, out)));
-  if (*key_add) return (key.data = data, Report(AddKey(key, out)));
-  if (*key_revoke) return (key.data = data, Report(RevokeKey(key, out)));
-  if (*submit_cmd) return (submit.data = data, Report(Submit(submit, out)));
-  if (*cp_cmd) return Report(Checkpoint(data, out));
-  if (*reindex_cmd) return Report(Reindex(data, out));
-  if (*export_cmd) return (exp.data = data, Report(Export(exp, out)));
-  if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));
-  if (*prove_cmd) return (prove.data = data, Report(Prove(prove, out)));
-  if (*show_cmd) return (show.data = data, Report(Show(show, out)));
-  if (*demo_cmd)
-    return (demo.data = data, Report(piaojue::demo::Run(demo, out)));
-  if (*serve_cmd) {
-    serve.data_dir = data;
-    piaojue::Status parsed =
-        piaojue::server::ParseListenAddress(listen, &serve);
-    if (!parsed.ok()) return Report(parsed);
-    return Report(piaojue::server::Serve(serve, out));
+  auto dispatch = [&]() -> int {
+    std::ostream& out = std::cout;
+    if (*init_cmd) return (init.data = data, Report(Init(init, out)));
+    if (*jur_cmd) return (jur.data = data, Report(AddJurisdiction(jur, out)));
+    if (*key_add) return (key.data = data, Report(AddKey(key, out)));
+    if (*key_revoke) return (key.data = data, Report(RevokeKey(key, out)));
+    if (*submit_cmd) return (submit.data = data, Report(Submit(submit, out)));
+    if (*cp_cmd) return Report(Checkpoint(data, out));
+    if (*reindex_cmd) return Report(Reindex(data, out));
+    if (*export_cmd) return (exp.data = data, Report(Export(exp, out)));
+    if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));
+    if (*prove_cmd) return (prove.data = data, Report(Prove(prove, out)));
+    if (*show_cmd) return (show.data = data, Report(Show(show, out)));
+    if (*demo_cmd)
+      return (demo.data = data, Report(piaojue::demo::Run(demo, out)));
+    if (*serve_cmd) {
+      serve.data_dir = data;
+      piaojue::Status parsed =
+          piaojue::server::ParseListenAddress(listen, &serve);
+      if (!parsed.ok()) return Report(parsed);
+      return Report(piaojue::server::Serve(serve, out));
+    }
+    return 2;
+  };
+  // Commands return errors as values; an exception is a bug, and still gets
+  // a message and exit 2 rather than an abort.
+  try {
+    return dispatch();
+  } catch (const kj::Exception& e) {
+    std::cerr << "piaojue: internal error (please report it): "
+              << piaojue::ledger::DescribeException(e) << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "piaojue: internal error (please report it): "
+              << piaojue::ledger::PrintableAscii(e.what()) << "\n";
   }
   return 2;
 }

@@ -10,6 +10,8 @@
 // next request on the connection is read (keep-alive).
 #include "api/server/server.h"
 
+#include <kj/exception.h>
+
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -31,6 +33,7 @@
 #include "api/server/internal/handlers.h"
 #include "api/server/internal/http_message.h"
 #include "api/server/internal/service.h"
+#include "ledger/text_validation.h"
 
 namespace piaojue::server {
 
@@ -236,9 +239,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       HttpResponse response;
       try {
         response = Handle(*self->server_.service_, request);
-      } catch (const std::exception& e) {
+      } catch (const kj::Exception& e) {
         // Handlers return errors as values; this is a bug, not a crash.
-        response = ErrorResponse(500, "internal", e.what());
+        response = ErrorResponse(500, "internal", ledger::DescribeException(e));
+      } catch (const std::exception& e) {
+        response =
+            ErrorResponse(500, "internal", ledger::PrintableAscii(e.what()));
       } catch (...) {
         response = ErrorResponse(500, "internal", "unexpected exception");
       }

@@ -6,6 +6,7 @@
 #include "api/cli/data_dir.h"
 #include "ledger/entry.h"
 #include "ledger/note.h"
+#include "ledger/text_validation.h"
 #include "projections/replay.h"
 
 namespace piaojue::server {
@@ -52,7 +53,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   ASSIGN_OR_RETURN(std::string genesis, s->ledger().ReadEntry(0));
   ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(genesis));
   if (view.event().isGenesis()) {
-    s->verifier_key_ = view.event().getGenesis().getCheckpointKey().cStr();
+    s->verifier_key_ =
+        ledger::TextString(view.event().getGenesis().getCheckpointKey());
   }
   auto latest = s->ledger().LatestCheckpoint();
   if (latest.ok()) {

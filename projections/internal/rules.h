@@ -18,6 +18,7 @@
 #include "ledger/entry.h"
 #include "ledger/schema/piaojue.capnp.h"
 #include "ledger/status.h"
+#include "ledger/text_validation.h"
 #include "projections/internal/model.h"
 
 namespace piaojue::projections::internal {
@@ -76,8 +77,10 @@ Status CheckRef(const Model& m, const Ctx& ctx, uint64_t ref, RefKind kind,
 Status CheckProject(const Model& m, const Ctx& ctx, uint64_t ref,
                     std::string_view field);
 
-// Every Text in the event is valid UTF-8 (rule event.text_utf8).
-Status CheckTextUtf8(schema::Event::Reader event);
+// Every text of the event is readable, valid UTF-8 (rule event.text_utf8)
+// and free of forbidden characters (rule event.text_control): see
+// docs/FORMAT.md, "Text fields".
+Status CheckEventText(schema::Event::Reader event);
 
 // The recount inputs of a round.
 TallyRules RulesFor(const Model& m, const RoundRec& round);

@@ -632,6 +632,106 @@ TEST_F(ServerTest, HostileEventBytesAreRefusedAndNeverCrashTheServer) {
   EXPECT_EQ(Submit(valid).status, 201);
 }
 
+// Runs `fn` on a thread of its own and waits at most `limit` for it. A call
+// that does not return in time is a test failure, and its thread is
+// abandoned (not joined), so a hung server fails the test instead of hanging
+// the suite. Exceptions from `fn` are rethrown.
+template <typename T>
+std::optional<T> Within(std::chrono::seconds limit, std::function<T()> fn,
+                        const std::string& what) {
+  auto task = std::make_shared<std::packaged_task<T()>>(std::move(fn));
+  std::future<T> done = task->get_future();
+  std::thread([task] { (*task)(); }).detach();
+  if (done.wait_for(limit) != std::future_status::ready) {
+    ADD_FAILURE() << what << " did not finish within " << limit.count() << " s";
+    return std::nullopt;
+  }
+  return done.get();
+}
+
+// A cycle signed by `author` whose jurisdiction text ("6101027") lacks its
+// NUL terminator: still canonical Cap'n Proto, validly signed.
+ledger::SignedEvent UnterminatedJurisdictionEvent(
+    const crypto::KeyPair& author) {
+  constexpr std::string_view kJurisdiction = "6101027";
+  std::string authored = testing::RawAuthored(
+      author, kJurisdiction,
+      [](schema::Event::Builder e) {
+        auto c = e.initCycleOpened();
+        c.setYear(2026);
+        c.setLevel(schema::Level::COUNTY);
+        c.setTitle("某县民生实事项目");
+      },
+      NowMs());
+  return testing::SignRaw(
+      author, testing::DropNulTerminator(std::move(authored), kJurisdiction));
+}
+
+TEST_F(ServerTest, UnreadableTextIsRefusedAndWritesAndShutdownStillWork) {
+  Start();
+  const uint16_t port = port_;
+  const std::string bad = WireForm(UnterminatedJurisdictionEvent(
+      crypto::KeyPairFromSeed(std::array<uint8_t, crypto::kSeedSize>{77})));
+  auto refused = Within<Reply>(
+      std::chrono::seconds(10),
+      [port, bad] { return Post(port, "/v1/entries", bad); },
+      "POST of the hostile entry");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_EQ(refused->ErrorCode(), "malformed");
+  EXPECT_NE(refused->body.find("jurisdiction"), std::string::npos)
+      << refused->body;
+
+  // Writes still go through: a signed entry, then the keyless intake.
+  const std::string cycle = WireForm(CycleEvent(2026));
+  auto written = Within<Reply>(
+      std::chrono::seconds(10),
+      [port, cycle] { return Post(port, "/v1/entries", cycle); },
+      "the next POST /v1/entries");
+  if (!written) (void)server_.release();  // stuck: do not wait for it
+  ASSERT_TRUE(written.has_value());
+  ASSERT_EQ(written->status, 201) << written->body;
+  const uint64_t cycle_ref = written->Json()["index"];
+  const std::string form = json{
+      {"cycle", cycle_ref},
+      {"details",
+       {{"title", "小区加装电梯"},
+        {"description", "老旧小区六层无电梯"},
+        {"category", "elderlyCare"},
+        {"location",
+         "城关镇幸福小区"}}}}.dump();
+  auto proposed = Within<Reply>(
+      std::chrono::seconds(10),
+      [port, form] { return Post(port, "/v1/proposals", form); },
+      "POST /v1/proposals");
+  if (!proposed) (void)server_.release();
+  ASSERT_TRUE(proposed.has_value());
+  EXPECT_EQ(proposed->status, 201) << proposed->body;
+
+  // SIGTERM still stops the server.
+  Server* server = server_.get();
+  auto ready = std::make_shared<std::promise<void>>();
+  std::future<void> caught = ready->get_future();
+  auto stopped = std::make_shared<std::packaged_task<void()>>([server, ready] {
+    server->WaitForSignal([ready] { ready->set_value(); });
+  });
+  std::future<void> stopped_future = stopped->get_future();
+  std::thread([stopped] { (*stopped)(); }).detach();
+  ASSERT_EQ(caught.wait_for(std::chrono::seconds(10)),
+            std::future_status::ready);
+  ::kill(::getpid(), SIGTERM);
+  if (stopped_future.wait_for(std::chrono::seconds(20)) !=
+      std::future_status::ready) {
+    (void)server_.release();
+    FAIL() << "SIGTERM did not stop the server within 20 s";
+  }
+  server_.reset();
+  auto ledger = ledger::Ledger::Open(cli::DataDir(data_).ledger_path(), {},
+                                     /*read_only=*/true);
+  ASSERT_OK(ledger);
+  EXPECT_EQ((*ledger)->size(), 6u);  // 4 + the cycle + the proposal
+}
+
 TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnectionAndHeadHasNoBody) {
   Start();
   Client client(port_);
@@ -1040,6 +1140,41 @@ TEST_F(ServerTest, PublicIntakeRefusesUnknownCyclesAndExtraFields) {
   form["details"]["category"] = "noSuchCategory";
   EXPECT_EQ(Post(port_, "/v1/proposals", form.dump()).ErrorCode(),
             "invalid_argument");
+}
+
+// What is shown must be what was signed: a NUL would hide the rest of a
+// text from every view (and pass the "title is empty" rule), so it is
+// refused, like every control character except line breaks in the fields
+// that allow them.
+TEST_F(ServerTest, PublicIntakeRefusesControlCharactersAndShowsTextsWhole) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  auto form = [&](const std::string& title, const std::string& description) {
+    return json{{"cycle", cycle},
+                {"details",
+                 {{"title", title},
+                  {"description", description},
+                  {"category", "elderlyCare"},
+                  {"location", "城关镇"}}}}
+        .dump();
+  };
+  using namespace std::string_literals;
+  for (const std::string& title :
+       {"\0隐藏的标题"s, "标题\n第二行"s, "标\t题"s, "\u202e题标"s}) {
+    Reply r = Post(port_, "/v1/proposals", form(title, "说明"));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.ErrorCode(), "invalid_argument") << r.body;
+    EXPECT_NE(r.body.find("details.title"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], 5);
+
+  const std::string description = "第一行\n第二行：全文都应显示";
+  Reply ok = Post(port_, "/v1/proposals", form("小区加装电梯", description));
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  json funnel =
+      Get(port_, "/v1/cycles/" + std::to_string(cycle) + "/funnel").Json();
+  ASSERT_EQ(funnel["proposals"].size(), 1u) << funnel.dump();
+  EXPECT_EQ(funnel["proposals"][0]["title"], "小区加装电梯") << funnel.dump();
 }
 
 TEST_F(ServerTest, PublicIntakeWithoutAnIntakeKeyIsUnavailable) {

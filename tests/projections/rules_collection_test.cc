@@ -3,6 +3,7 @@
 // reference rules every event shares. See docs/RULES.md, "Collection".
 #include <gtest/gtest.h>
 
+#include "projections/internal/rules.h"  // the text rule, tested alone
 #include "projections/state.h"
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
@@ -235,14 +236,37 @@ TEST_F(CollectionRulesTest, ProposalMoneyIsNonNegativeIntegerFen) {
   EXPECT_EQ(money["yuan"], "123,456,789.01");
 }
 
-TEST_F(CollectionRulesTest, InvalidUtf8TextIsRefused) {
-  EXPECT_TRUE(Malformed(b_, keys().intake,
-                        Proposal(cycle(),
-                                 [](auto s) {
-                                   s.getDetails().setTitle(
-                                       capnp::Text::Reader("\xff\xfe bad", 6));
-                                 }),
-                        "event.text_utf8"));
+// A text the decoder refuses (docs/FORMAT.md, "Text fields") never reaches
+// the rules through the ledger; the rules refuse it on their own too.
+TEST_F(CollectionRulesTest, TextsOutsideTheFormatAreRefusedByDecoderAndRules) {
+  using namespace std::string_literals;
+  struct Case {
+    std::string title;
+    std::string rule;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"\xff\xfe bad", "event.text_utf8"},
+                         {"\0隐藏的标题"s, "event.text_control"},
+                         {"标题\n第二行", "event.text_control"}}) {
+    Fill fill = Proposal(cycle(), [&](auto s) {
+      s.getDetails().setTitle(
+          capnp::Text::Reader(c.title.data(), c.title.size()));
+    });
+    const uint64_t size = b_.size();
+    auto appended = b_.Append(SignRaw(
+        keys().intake, RawAuthored(keys().intake, kCounty, fill, b_.now_ms())));
+    EXPECT_EQ(appended.status().code(), StatusCode::kCorruption)
+        << appended.status().ToString();
+    EXPECT_EQ(b_.size(), size);
+
+    capnp::MallocMessageBuilder message;
+    auto event = message.initRoot<schema::Event>();
+    fill(event);
+    Status rule = projections::internal::CheckEventText(event.asReader());
+    EXPECT_EQ(rule.code(), StatusCode::kInvalidArgument) << rule.ToString();
+    EXPECT_NE(rule.message().find("rule " + c.rule + ": "), std::string::npos)
+        << rule.message();
+  }
 }
 
 // --- references -------------------------------------------------------------

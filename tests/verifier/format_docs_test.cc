@@ -1,10 +1,18 @@
 // docs/FORMAT.md, "Export bundle" and "Proof bundle", checked against the
 // code: the worked example is rebuilt from tests/vectors/ledger-v1.txt, read
 // back, and verified.
+#include <capnp/schema.h>
+
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "ledger/bundle.h"
+#include "ledger/text_validation.h"
 #include "tests/verifier/tamper_util.h"
 #include "verifier/proof_bundle.h"
 
@@ -176,6 +184,47 @@ TEST_F(FormatDocsTest, ProofBundleFieldsAreAsSpecified) {
   WriteFile(path, *text);
   VerifyReport report = VerifyProofPath(path, vkey_);
   EXPECT_EQ(report.exit_code, 0) << Describe(report);
+}
+
+// "Text fields": the table of multi-line fields is the schema's $multiline.
+TEST(FormatDocsTextTest, MultilineFieldsAreTheSchemasMultilineFields) {
+  std::map<std::string, std::vector<std::string>> in_schema;
+  std::set<uint64_t> seen;
+  std::function<void(capnp::StructSchema)> walk = [&](capnp::StructSchema s) {
+    if (!seen.insert(s.getProto().getId()).second) return;
+    for (auto field : s.getFields()) {
+      if (ledger::IsMultiline(field)) {
+        in_schema[s.getShortDisplayName().cStr()].push_back(
+            field.getProto().getName().cStr());
+      }
+      capnp::Type type = field.getType();
+      while (type.isList()) type = type.asList().getElementType();
+      if (type.isStruct()) walk(type.asStruct());
+    }
+  };
+  walk(capnp::Schema::from<schema::AuthoredEvent>());
+  ASSERT_FALSE(in_schema.empty());
+
+  std::ifstream in("docs/FORMAT.md");
+  ASSERT_TRUE(in) << "run from the source tree";
+  std::map<std::string, std::vector<std::string>> in_docs;
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line == "<!-- multiline-fields -->") inside = true;
+    if (line == "<!-- /multiline-fields -->") break;
+    if (!inside || line.rfind("| `", 0) != 0) continue;
+    // | `Struct` | `a`, `b` |
+    std::vector<std::string> quoted;
+    for (size_t at = line.find('`'); at != std::string::npos;) {
+      const size_t end = line.find('`', at + 1);
+      quoted.push_back(line.substr(at + 1, end - at - 1));
+      at = line.find('`', end + 1);
+    }
+    in_docs[quoted[0]] =
+        std::vector<std::string>(quoted.begin() + 1, quoted.end());
+  }
+  EXPECT_EQ(in_docs, in_schema);
 }
 
 }  // namespace

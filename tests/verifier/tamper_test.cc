@@ -7,8 +7,10 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "ledger/authority.h"
+#include "ledger/text_validation.h"
 #include "tests/cycle_builder.h"
 #include "tests/verifier/tamper_util.h"
 #include "verifier/verify.h"
@@ -352,6 +354,97 @@ TEST_F(TamperTest, EntryResignedByAKeyWithAnotherRoleIsUnauthorized) {
                   k, "authorization");
 }
 
+// Entry `bytes` with its authored event rebuilt around the same event, but
+// with a jurisdiction text ("6101027") that lacks its NUL terminator (still
+// canonical), signed by `author` and placed at the same index, prevHash and
+// time.
+std::string WithUnterminatedJurisdiction(const std::string& bytes,
+                                         const crypto::KeyPair& author) {
+  ledger::EntryView view = Parse(bytes);
+  constexpr std::string_view kJurisdiction = "6101027";
+  std::string authored = piaojue::testing::RawAuthored(
+      author, kJurisdiction,
+      [&](schema::Event::Builder e) {
+        capnp::MallocMessageBuilder copy;
+        copy.setRoot(view.event());
+        auto original = copy.getRoot<schema::Event>().asReader();
+        e.initProposalSubmitted();
+        e.setProposalSubmitted(original.getProposalSubmitted());
+      },
+      view.authored().getSignedAtMs());
+  auto out =
+      ledger::EncodeEntry(view.index(), view.prev_hash(), view.recorded_at_ms(),
+                          piaojue::testing::SignRaw(
+                              author, piaojue::testing::DropNulTerminator(
+                                          std::move(authored), kJurisdiction)));
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return *out;
+}
+
+TEST_F(TamperTest, UnreadableTextIsInvalidAtThatEntryAndNeverAborts) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  ASSERT_TRUE(Parse(entries_[k]).event().isProposalSubmitted());
+  std::vector<std::string> forged = entries_;
+  forged[k] = WithUnterminatedJurisdiction(forged[k], TestKey(77));
+  // Not rechained: the entry cannot be decoded, and nothing after it is
+  // looked at.
+  const std::string path = Publish(forged);
+  VerifyReport report = VerifyPath(path, vkey_);
+  ExpectInvalidAt(report, k, "decode");
+  EXPECT_NE(report.failure->message.find("jurisdiction"), std::string::npos)
+      << Describe(report);
+
+  // The binary reports it too, in text and JSON, and exits 1 (no abort).
+  RunResult text = RunVerifyBinary({path, "--vkey", vkey_}, tmp_);
+  EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
+  EXPECT_NE(text.out.find("FIRST FAILURE at entry " + std::to_string(k) +
+                          " [decode]"),
+            std::string::npos)
+      << text.out << text.err;
+  RunResult as_json = RunVerifyBinary({path, "--vkey", vkey_, "--json"}, tmp_);
+  EXPECT_EQ(as_json.exit_code, 1) << as_json.out << as_json.err;
+  auto parsed = nlohmann::json::parse(as_json.out, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << as_json.out;
+  EXPECT_EQ(parsed["failure"]["index"], k) << as_json.out;
+  EXPECT_EQ(parsed["failure"]["check"], "decode") << as_json.out;
+}
+
+TEST_F(TamperTest, TextWithAHiddenPartIsInvalidAtThatEntry) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  using namespace std::string_literals;
+  const std::string title = "\0隐藏的标题"s;
+  // Signed by the entry's real author: only the text rule can catch it.
+  std::vector<std::string> forged = entries_;
+  const ledger::EntryView view = Parse(forged[k]);
+  std::optional<crypto::KeyPair> author;
+  for (uint8_t n = 1; n <= 12; ++n) {  // the fixture's keys (CycleKeys)
+    if (TestKey(n).public_key == view.author_key()) author = TestKey(n);
+  }
+  ASSERT_TRUE(author.has_value());
+  std::string authored = piaojue::testing::RawAuthored(
+      *author, ledger::TextView(view.authored().getJurisdiction()),
+      [&](schema::Event::Builder e) {
+        capnp::MallocMessageBuilder copy;
+        copy.setRoot(view.event());
+        e.setProposalSubmitted(
+            copy.getRoot<schema::Event>().asReader().getProposalSubmitted());
+        e.getProposalSubmitted().getDetails().setTitle(
+            capnp::Text::Reader(title.data(), title.size()));
+      },
+      view.authored().getSignedAtMs());
+  auto bytes = ledger::EncodeEntry(
+      k, view.prev_hash(), view.recorded_at_ms(),
+      piaojue::testing::SignRaw(*author, std::move(authored)));
+  ASSERT_TRUE(bytes.ok());
+  forged[k] = *bytes;
+  VerifyReport report = VerifyPath(Publish(forged), vkey_);
+  ExpectInvalidAt(report, k, "decode");
+  EXPECT_NE(report.failure->message.find("U+0000"), std::string::npos)
+      << Describe(report);
+}
+
 // The whole log rebuilt by someone holding none of the real keys: every key
 // replaced by one of their own, genesis naming their log key.
 TEST_F(TamperTest, RekeyedLogIsValidOnlyUnpinned) {
@@ -436,6 +529,19 @@ TEST_F(StoreTamperTest, EntryEditedInTheStoreIsReportedAtThatEntry) {
   EXPECT_EQ(report.exit_code, 1) << Describe(report);
   ASSERT_TRUE(report.failure.has_value());
   EXPECT_EQ(report.failure->index, k) << Describe(report);
+}
+
+TEST_F(StoreTamperTest, UnreadableTextInTheStoreIsInvalidAtThatEntry) {
+  auto db = OpenStore();
+  const uint64_t k = builder_->refs().kindergarten;
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), EntryKey(k),
+                      WithUnterminatedJurisdiction(entries_[k], TestKey(77)))
+                  .ok());
+  db.reset();
+  ExpectInvalidAt(VerifyPath(builder_->dir(), vkey_), k, "decode");
+  RunResult run = RunVerifyBinary({builder_->dir(), "--vkey", vkey_}, tmp_);
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("[decode]"), std::string::npos) << run.out;
 }
 
 TEST_F(StoreTamperTest, StoredTreeAndHeadAreNotBelieved) {
