@@ -493,6 +493,9 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   // Decoding and the signature check run on the caller's thread, so
   // concurrent appenders verify in parallel; only placement is serialized.
   ASSIGN_OR_RETURN(DecodedEvent decoded, CheckSignedEvent(signed_event));
+  // Never append what this build cannot interpret (an unknown event kind or
+  // enum value): InvalidArgument, before any authorization question.
+  RETURN_IF_ERROR(CheckKnownToThisVersion(decoded.get()));
 
   Writer w;
   w.signed_event = &signed_event;

@@ -101,11 +101,16 @@ class Ledger {
 
   // Decodes, verifies the author's signature, checks authorization, nonce
   // uniqueness, the clock rule and the validator, then appends durably.
-  // Corruption: malformed event bytes; Unauthenticated: bad signature;
+  // Corruption: malformed event bytes (docs/FORMAT.md, including "Text
+  // fields"); InvalidArgument: an event kind or enum value this version does
+  // not define; Unauthenticated: bad signature;
   // PermissionDenied: the author may not do this; AlreadyExists: nonce
   // reused; FailedPrecondition / InvalidArgument: refused by a rule;
   // Unavailable: the ledger is in a failed state or read-only; IOError: the
-  // write failed (the ledger then enters the failed state).
+  // write failed (the ledger then enters the failed state); Internal: a
+  // validator threw while checking the event (only that event is refused;
+  // one that throws while applying an accepted event puts the ledger in the
+  // failed state instead, and the append gets Unavailable).
   Result<AppendResult> Append(const SignedEvent& signed_event);
 
   // OK when Append may succeed. Otherwise why every append is refused:

@@ -59,7 +59,10 @@ using Fault = TextFault;
 // read when that happens.
 class Walker {
  public:
-  explicit Walker(std::string path) : path_(std::move(path)) {}
+  // With `known_only`, also refuses union members and enumerants the
+  // compiled schema does not define (InvalidArgument).
+  Walker(std::string path, bool known_only)
+      : path_(std::move(path)), known_only_(known_only) {}
 
   Status Struct(capnp::DynamicStruct::Reader s, int depth) {
     if (depth > kMaxDepth) return Fail(Fault::kUnreadable, "nested too deep");
@@ -68,6 +71,14 @@ class Walker {
     }
     KJ_IF_MAYBE (field, s.which()) {
       RETURN_IF_ERROR(Field(s, *field, depth));
+    } else if (known_only_ && s.getSchema().getUnionFields().size() > 0) {
+      std::string member = "a union member";
+      if (s.getSchema() == capnp::Schema::from<schema::Event>()) {
+        member = "event kind " + std::to_string(static_cast<unsigned>(
+                                     s.as<schema::Event>().which()));
+      }
+      return Unknown(member +
+                     " that this version of the format does not define");
     }
     return Status::Ok();
   }
@@ -80,6 +91,10 @@ class Walker {
                     ? Fault::kInvalidUtf8
                     : Fault::kForbiddenCharacter,
                 s.message());
+  }
+
+  Status Unknown(const std::string& what) {
+    return InvalidArgument(path_.empty() ? what : path_ + ": " + what);
   }
 
   Status Fail(Fault fault, const std::string& what) {
@@ -107,11 +122,11 @@ class Walker {
     const capnp::Type type = field.getType();
     const bool group = field.getProto().which() == capnp::schema::Field::GROUP;
     if (!group && !type.isText() && !type.isData() && !type.isList() &&
-        !type.isStruct()) {
+        !type.isStruct() && !(known_only_ && type.isEnum())) {
       return Status::Ok();  // numbers, enums, void: nothing to read
     }
     // A null pointer reads as the default value: only present ones can fail.
-    if (!group && !s.has(field)) return Status::Ok();
+    if (!group && !type.isEnum() && !s.has(field)) return Status::Ok();
     const size_t mark = path_.size();
     if (!path_.empty()) path_ += '.';
     path_ += field.getProto().getName().cStr();
@@ -131,6 +146,14 @@ class Walker {
         return Status::Ok();
       case capnp::schema::Type::STRUCT:
         return Struct(v.as<capnp::DynamicStruct>(), depth + 1);
+      case capnp::schema::Type::ENUM: {
+        if (!known_only_) return Status::Ok();
+        auto value = v.as<capnp::DynamicEnum>();
+        if (value.getEnumerant() != nullptr) return Status::Ok();
+        return Unknown(std::to_string(value.getRaw()) + " is not a value of " +
+                       value.getSchema().getShortDisplayName().cStr() +
+                       " in this version of the format");
+      }
       case capnp::schema::Type::LIST: {
         auto list = v.as<capnp::DynamicList>();
         const capnp::Type element = type.asList().getElementType();
@@ -150,14 +173,16 @@ class Walker {
   }
 
   std::string path_;
+  const bool known_only_;
   Fault fault_ = Fault::kNone;
   capnp::schema::Type::Which reading_ = capnp::schema::Type::STRUCT;
 };
 
 // Runs the walk inside the one catch of this module.
 template <typename Root>
-Status Walk(Root root, std::string path, TextFault* fault) {
-  Walker walker{std::move(path)};
+Status Walk(Root root, std::string path, TextFault* fault,
+            bool known_only = false) {
+  Walker walker(std::move(path), known_only);
   Status s;
   try {
     s = walker.Struct(capnp::DynamicStruct::Reader(root), 0);
@@ -246,6 +271,10 @@ Status CheckEventContent(schema::Event::Reader event, std::string_view path,
 
 Status CheckAuthoredContent(schema::AuthoredEvent::Reader authored) {
   return Walk(authored, "", nullptr);
+}
+
+Status CheckKnownToThisVersion(schema::AuthoredEvent::Reader authored) {
+  return Walk(authored, "", nullptr, /*known_only=*/true);
 }
 
 }  // namespace piaojue::ledger

@@ -53,6 +53,16 @@ Status CheckTextValue(std::string_view text, TextLines lines);
 // throws; needs a reader of a message already checked canonical.
 Status CheckAuthoredContent(schema::AuthoredEvent::Reader authored);
 
+// The write side's check beyond decoding: OK when every union member and
+// enumerant in `authored` (at any depth) is one this build's schema defines.
+// InvalidArgument naming the field otherwise ("event.proposalSubmitted.
+// details.fundingSource: 77 is not a value of FundingSource ..."): nobody can
+// say who may author an unknown kind of event or what an unknown value
+// means, so a writer must not append it. Readers do not apply it: a verifier
+// reports an unknown kind as unauthorized (docs/FORMAT.md, "Evolution").
+// Precondition: CheckAuthoredContent returned OK. Never throws.
+Status CheckKnownToThisVersion(schema::AuthoredEvent::Reader authored);
+
 // What CheckEventContent found wrong first.
 enum class TextFault {
   kNone,

@@ -464,6 +464,43 @@ TEST_F(LedgerTest, UnterminatedTextIsRefusedAsCorruptionAndWritesGoOn) {
   EXPECT_EQ(next->index, size);
 }
 
+TEST_F(LedgerTest, UnknownEnumerantIsRefusedOnTheWriteSide) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  const uint64_t size = ledger->size();
+  auto r = ledger->Append(
+      MakeEvent(office_, testing::kCounty, [](schema::Event::Builder e) {
+        auto c = e.initCycleOpened();
+        c.setYear(2025);
+        c.setLevel(static_cast<schema::Level>(77));
+      }));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument)
+      << r.status().ToString();
+  EXPECT_NE(r.status().message().find(
+                "event.cycleOpened.level: 77 is not a value of Level"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(ledger->size(), size);
+}
+
+TEST_F(LedgerTest, UnknownEventKindIsInvalidArgumentNotPermissionDenied) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  std::string authored = testing::RawAuthored(
+      office_, testing::kCounty,
+      [](schema::Event::Builder e) { e.initCycleOpened().setYear(2025); });
+  // Canonical layout: root pointer (8), AuthoredEvent (1 data word, 4
+  // pointers: 40), authorKey (32), nonce (16), jurisdiction "610102\0"
+  // (8), then the Event struct, whose first data bytes are its union's
+  // discriminant (cycleOpened = 4). Make it 99, a kind no build defines.
+  constexpr size_t kDiscriminant = 8 + 40 + 32 + 16 + 8;
+  ASSERT_EQ(authored[kDiscriminant], 4);
+  authored[kDiscriminant] = 99;
+  auto r = ledger->Append(testing::SignRaw(office_, authored));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument)
+      << r.status().ToString();
+  EXPECT_NE(r.status().message().find("event kind 99"), std::string::npos)
+      << r.status().message();
+}
+
 // A validator that throws from Validate or Apply for cycles of one year.
 class ThrowingValidator : public EntryValidator {
  public:
