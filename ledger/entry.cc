@@ -77,6 +77,12 @@ template class Decoded<schema::AuthoredEvent>;
 namespace {
 
 Status CheckAuthoredFields(schema::AuthoredEvent::Reader a) {
+  // First, since it reads every pointer (authorKey and nonce too) inside its
+  // own catch: once it holds, no accessor of the event can throw, and every
+  // text is shown exactly as signed.
+  if (Status content = CheckAuthoredContent(a); !content.ok()) {
+    return Corruption("authored event: " + content.message());
+  }
   if (a.getAuthorKey().size() != crypto::kPublicKeySize) {
     return Corruption("authorKey must be 32 bytes, got " +
                       std::to_string(a.getAuthorKey().size()));
@@ -84,11 +90,6 @@ Status CheckAuthoredFields(schema::AuthoredEvent::Reader a) {
   if (a.getNonce().size() != kNonceSize) {
     return Corruption("nonce must be 16 bytes, got " +
                       std::to_string(a.getNonce().size()));
-  }
-  // Once this holds, no accessor of the event can throw, and every text is
-  // shown exactly as signed.
-  if (Status content = CheckAuthoredContent(a); !content.ok()) {
-    return Corruption("authored event: " + content.message());
   }
   return Status::Ok();
 }
@@ -120,23 +121,34 @@ Status VerifyAuthored(const DecodedEvent& authored,
 }  // namespace
 
 Result<EntryView> EntryView::Parse(std::string_view bytes) {
-  auto entry = Decoded<schema::Entry>::Parse(bytes, kMaxEntrySize);
-  if (!entry.ok()) return Corruption("entry: " + entry.status().message());
-  schema::Entry::Reader e = entry->get();
-  if (e.getPrevHash().size() != crypto::kHashSize) {
-    return Corruption("entry: prevHash must be 32 bytes, got " +
-                      std::to_string(e.getPrevHash().size()));
+  // A canonical message can still hold a pointer of another type than the
+  // schema says (a struct where prevHash's bytes should be), and its
+  // accessor throws: the reads below are the boundary where that becomes
+  // Corruption. After them every pointer of the entry has been read once.
+  auto parse = [&]() -> Result<EntryView> {
+    auto entry = Decoded<schema::Entry>::Parse(bytes, kMaxEntrySize);
+    if (!entry.ok()) return Corruption("entry: " + entry.status().message());
+    schema::Entry::Reader e = entry->get();
+    if (e.getPrevHash().size() != crypto::kHashSize) {
+      return Corruption("entry: prevHash must be 32 bytes, got " +
+                        std::to_string(e.getPrevHash().size()));
+    }
+    if (e.getSignature().size() != crypto::kSignatureSize) {
+      return Corruption("entry: signature must be 64 bytes, got " +
+                        std::to_string(e.getSignature().size()));
+    }
+    auto authored = DecodedEvent::Parse(AsView(e.getAuthored()), kMaxEntrySize);
+    if (!authored.ok()) {
+      return Corruption("authored event: " + authored.status().message());
+    }
+    RETURN_IF_ERROR(CheckAuthoredFields(authored->get()));
+    return EntryView(std::move(entry).value(), std::move(authored).value());
+  };
+  try {
+    return parse();
+  } catch (const kj::Exception& e) {
+    return Corruption("entry: cannot be read (" + DescribeException(e) + ")");
   }
-  if (e.getSignature().size() != crypto::kSignatureSize) {
-    return Corruption("entry: signature must be 64 bytes, got " +
-                      std::to_string(e.getSignature().size()));
-  }
-  auto authored = DecodedEvent::Parse(AsView(e.getAuthored()), kMaxEntrySize);
-  if (!authored.ok()) {
-    return Corruption("authored event: " + authored.status().message());
-  }
-  RETURN_IF_ERROR(CheckAuthoredFields(authored->get()));
-  return EntryView(std::move(entry).value(), std::move(authored).value());
 }
 
 Hash EntryView::prev_hash() const {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <kj/string.h>
 
+#include <cstring>
 #include <functional>
 #include <set>
 #include <string>
@@ -358,6 +359,45 @@ TEST_F(EntryTest, SignEventRefusesTextEveryReaderWouldRefuse) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("U+0000"), std::string::npos)
       << r.status().message();
+}
+
+// Turns the list pointer in the 8 bytes at `at` into a struct pointer to the
+// same words (its list's bytes read as a data section): canonical still,
+// but of another type than the schema says.
+void ListPointerToStructPointer(std::string& bytes, size_t at) {
+  uint64_t p = 0;
+  std::memcpy(&p, bytes.data() + at, 8);  // little-endian host
+  ASSERT_EQ(p & 3, 1u) << "not a list pointer";
+  const uint64_t offset = (p >> 2) & 0x3fffffff;
+  const uint64_t count = p >> 35;  // bytes, for a byte list
+  ASSERT_EQ(count % 8, 0u);
+  const uint64_t q = (offset << 2) | ((count / 8) << 32);
+  std::memcpy(bytes.data() + at, &q, 8);
+}
+
+TEST_F(EntryTest, APointerOfTheWrongTypeIsCorruptionNotAnException) {
+  const SignedEvent event = testing::OpenCycle(TestKey(1));
+  Hash prev;
+  prev.fill(0x11);
+  auto entry = EncodeEntry(7, prev, 1700000000000, event);
+  ASSERT_OK(entry);
+  // Entry: root pointer, then 2 data words (index, recordedAtMs) and the
+  // pointers prevHash, authored, signature: prevHash's pointer is word 3.
+  std::string bytes = *entry;
+  ListPointerToStructPointer(bytes, 24);
+  Result<EntryView> view = Corruption("not parsed");
+  EXPECT_NO_THROW(view = EntryView::Parse(bytes));
+  EXPECT_EQ(view.status().code(), StatusCode::kCorruption)
+      << view.status().ToString();
+
+  // AuthoredEvent: root pointer, 1 data word (signedAtMs), then authorKey's
+  // pointer at word 2.
+  SignedEvent authored = event;
+  ListPointerToStructPointer(authored.authored, 16);
+  Result<DecodedEvent> checked = Corruption("not parsed");
+  EXPECT_NO_THROW(checked = CheckSignedEvent(authored));
+  EXPECT_EQ(checked.status().code(), StatusCode::kCorruption)
+      << checked.status().ToString();
 }
 
 TEST(TextValueTest, ValidTextPassesAndEachRuleHasItsOwnReason) {

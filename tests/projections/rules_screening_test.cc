@@ -64,10 +64,13 @@ TEST_F(ScreeningRulesTest, DecisionNeedsStageOutcomeAndAWrittenReason) {
       Decision(p, stage,
                [](auto s) { s.setReasonCode(ReasonCode::UNSPECIFIED); }),
       "screening.fields"));
-  EXPECT_TRUE(Malformed(
+  // An enum value the schema does not define: the ledger refuses it as
+  // input it cannot interpret; the rules alone refuse it too.
+  EXPECT_TRUE(RefusedByLedgerAndRule(
       b_, keys().office,
       Decision(p, stage,
                [](auto s) { s.setReasonCode(static_cast<ReasonCode>(40)); }),
+      StatusCode::kInvalidArgument, StatusCode::kInvalidArgument,
       "screening.fields"));
   EXPECT_TRUE(Malformed(b_, keys().office,
                         Decision(p, stage, [](auto s) { s.setReasonText(""); }),

@@ -66,8 +66,6 @@ TEST_F(VoteRulesTest, RulesNeedTheirFields) {
          v.getQuorum().setNumerator(0);
          v.getQuorum().setDenominator(5);
        }},
-      {"unknown pass base",
-       [](V v) { v.setPassBase(static_cast<schema::PassBase>(9)); }},
       {"no seats", [](V v) { v.setSeats(0); }},
       {"no tie rule", [](V v) { v.setTieRule(schema::TieRule::UNSPECIFIED); }},
       {"no shortfall rule",
@@ -79,6 +77,13 @@ TEST_F(VoteRulesTest, RulesNeedTheirFields) {
     EXPECT_TRUE(Malformed(b_, keys().standing, Rules(c, tweak), "vote.fields"))
         << what;
   }
+  // An enum value the schema does not define: the ledger refuses it as
+  // input it cannot interpret; the rules alone refuse it too.
+  EXPECT_TRUE(RefusedByLedgerAndRule(
+      b_, keys().standing,
+      Rules(c, [](V v) { v.setPassBase(static_cast<schema::PassBase>(9)); }),
+      StatusCode::kInvalidArgument, StatusCode::kInvalidArgument,
+      "vote.fields"));
   ASSERT_OK(b_.Submit(keys().standing, Rules(c)));
 }
 
