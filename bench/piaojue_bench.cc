@@ -29,7 +29,13 @@ ledger::SignedEvent Make(const crypto::KeyPair& key, std::string_view j,
   capnp::MallocMessageBuilder m;
   auto e = m.initRoot<schema::Event>();
   f(e);
-  return std::move(ledger::SignEvent(key, j, 0, e.asReader())).value();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return std::move(ledger::SignEvent(key, "bench.local/piaojue", j, now_ms,
+                                     e.asReader()))
+      .value();
 }
 
 struct Run {

@@ -98,6 +98,8 @@ std::vector<Role> RolesAllowedFor(Event::Reader event) {
       return {Role::EVALUATION_GROUP};
     case Event::RECTIFICATION_REPORTED:
       return {Role::IMPLEMENTING_AGENCY, Role::GOVERNMENT_OFFICE};
+    case Event::ROUND_VOIDED:
+      return {Role::PRESIDIUM};
   }
   return {};  // a kind this build does not know: nobody may author it
 }
@@ -183,7 +185,7 @@ Status Authority::CheckRegistryEvent(
       }
       if (k.getRole() == Role::UNSPECIFIED ||
           static_cast<uint16_t>(k.getRole()) >
-              static_cast<uint16_t>(Role::PUBLIC_INTAKE)) {
+              static_cast<uint16_t>(Role::PRESIDIUM)) {
         return InvalidArgument("keyRegistered: role is missing or unknown");
       }
       std::string jurisdiction = ToString(k.getJurisdiction());
@@ -253,6 +255,12 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
     if (g.getOrigin().size() == 0) {
       return InvalidArgument("genesis: origin is empty");
     }
+    if (ToString(authored.getOrigin()) != ToString(g.getOrigin())) {
+      return PermissionDenied("genesis: the authored event's origin \"" +
+                              ToString(authored.getOrigin()) +
+                              "\" must equal the genesis origin \"" +
+                              ToString(g.getOrigin()) + "\"");
+    }
     if (g.hasCheckpointKey()) {
       auto vkey =
           note::ParseVerifierKey(ledger::TextView(g.getCheckpointKey()));
@@ -272,6 +280,13 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
     return Status::Ok();
   }
   if (!root_key_) return FailedPrecondition("the log has no genesis entry");
+  // Format 2: a signature is valid in one log only, so a genuine signed
+  // event cannot be replayed into another log.
+  if (ToString(authored.getOrigin()) != origin_) {
+    return PermissionDenied("event signed for log \"" +
+                            ToString(authored.getOrigin()) +
+                            "\", not for this log (\"" + origin_ + "\")");
+  }
 
   if (IsRegistryEvent(kind)) {
     if (author != *root_key_) {

@@ -3,8 +3,8 @@
 //   entry      = canonical(Entry{index, prevHash, recordedAtMs, authored,
 //                                signature})
 //   authored   = canonical(AuthoredEvent{authorKey, nonce, signedAtMs,
-//                                        jurisdiction, event})
-//   signature  = Ed25519(author secret, "piaojue/authored-event/v1\n" ||
+//                                        jurisdiction, event, origin})
+//   signature  = Ed25519(author secret, "piaojue/authored-event/v2\n" ||
 //                        authored)
 //   entry hash = SHA-256(entry)           (the next entry's prevHash)
 //   leaf hash  = SHA-256(0x00 || entry)   (RFC 6962)
@@ -188,8 +188,9 @@ Result<DecodedEvent> CheckSignedEvent(const SignedEvent& signed_event) {
 }
 
 Result<SignedEvent> SignEvent(
-    const crypto::KeyPair& author, std::string_view jurisdiction,
-    int64_t signed_at_ms, schema::Event::Reader event,
+    const crypto::KeyPair& author, std::string_view origin,
+    std::string_view jurisdiction, int64_t signed_at_ms,
+    schema::Event::Reader event,
     std::optional<std::array<uint8_t, kNonceSize>> nonce) {
   std::array<uint8_t, kNonceSize> n;
   if (nonce) {
@@ -205,6 +206,7 @@ Result<SignedEvent> SignEvent(
   a.setSignedAtMs(signed_at_ms);
   a.setJurisdiction(
       capnp::Text::Reader(jurisdiction.data(), jurisdiction.size()));
+  a.setOrigin(capnp::Text::Reader(origin.data(), origin.size()));
   try {
     a.setEvent(event);
   } catch (const kj::Exception& e) {

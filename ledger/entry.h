@@ -26,12 +26,17 @@ namespace piaojue::ledger {
 // The tlog-tiles entry bundle length prefix is 16 bits.
 inline constexpr size_t kMaxEntrySize = 65535;
 inline constexpr size_t kNonceSize = 16;
-inline constexpr uint32_t kFormatVersion = 1;
+// Format 2 binds every authored event to one log (AuthoredEvent.origin).
+inline constexpr uint32_t kFormatVersion = 2;
 // Ed25519 signs kAuthoredEventContext || authored bytes.
 inline constexpr std::string_view kAuthoredEventContext =
-    "piaojue/authored-event/v1\n";
+    "piaojue/authored-event/v2\n";
 // signedAtMs may be at most this far ahead of the entry's recordedAtMs.
 inline constexpr int64_t kMaxClockSkewMs = 5 * 60 * 1000;
+// ... and at most this far behind it: offline signing of a few days is
+// normal, an event signed long ago and submitted now is not (it would let an
+// old signature be brought into the record out of its time).
+inline constexpr int64_t kMaxSigningAgeMs = 30LL * 24 * 60 * 60 * 1000;
 
 using crypto::Hash;
 
@@ -112,12 +117,14 @@ struct SignedEvent {
 // Corruption for malformed bytes, Unauthenticated for a bad signature.
 Result<DecodedEvent> CheckSignedEvent(const SignedEvent& signed_event);
 
-// Builds the AuthoredEvent around `event` and signs it. A random nonce is
-// drawn unless one is given. InvalidArgument if the result would not fit in
-// an entry.
+// Builds the AuthoredEvent around `event` for the log named `origin` (the
+// genesis origin; a signature is valid in that log only) and signs it. A
+// random nonce is drawn unless one is given. InvalidArgument if the result
+// would not fit in an entry.
 Result<SignedEvent> SignEvent(
-    const crypto::KeyPair& author, std::string_view jurisdiction,
-    int64_t signed_at_ms, schema::Event::Reader event,
+    const crypto::KeyPair& author, std::string_view origin,
+    std::string_view jurisdiction, int64_t signed_at_ms,
+    schema::Event::Reader event,
     std::optional<std::array<uint8_t, kNonceSize>> nonce = std::nullopt);
 
 // Builds entry bytes for placing `signed_event` at `index`. InvalidArgument if

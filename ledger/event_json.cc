@@ -71,6 +71,7 @@ std::string EntryToJson(const EntryView& entry) {
                              a.getNonce().begin(), a.getNonce().size())));
   out += ",\"signedAtMs\":" + std::to_string(a.getSignedAtMs());
   out += ",\"jurisdiction\":" + Quote(ledger::TextView(a.getJurisdiction()));
+  out += ",\"origin\":" + Quote(ledger::TextView(a.getOrigin()));
   out += ",\"kind\":" + Quote(EventKindName(entry.event()));
   out += ",\"event\":" + EventToJson(entry.event());
   out += "}";

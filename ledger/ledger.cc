@@ -1,7 +1,7 @@
 // The RocksDB store: the only writer of a ledger. See docs/FORMAT.md,
 // "RocksDB layout":
 //
-//   "m/format"                   -> "piaojue-ledger/1"
+//   "m/format"                   -> "piaojue-ledger/2"
 //   "m/head"                     -> be64 size || entry hash[32] || root[32]
 //                                   || be64 last recordedAtMs
 //                                   || nonce index digest[40]
@@ -53,7 +53,7 @@ namespace piaojue::ledger {
 namespace {
 
 constexpr std::string_view kFormatKey = "m/format";
-constexpr std::string_view kFormatValue = "piaojue-ledger/1";
+constexpr std::string_view kFormatValue = "piaojue-ledger/2";
 constexpr std::string_view kHeadKey = "m/head";
 constexpr std::string_view kCheckpointKey = "c/latest";
 constexpr std::string_view kSnapshotSealKey = "m/snapshot";
@@ -562,6 +562,12 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
             "signedAtMs " + std::to_string(a.getSignedAtMs()) +
             " is more than 5 minutes after the log's time " +
             std::to_string(recorded));
+      }
+      if (a.getSignedAtMs() < recorded - kMaxSigningAgeMs) {
+        return FailedPrecondition(
+            "signedAtMs " + std::to_string(a.getSignedAtMs()) +
+            " is more than 30 days before the log's time " +
+            std::to_string(recorded) + "; sign the event again");
       }
       RETURN_IF_ERROR(authority_.Check(index, a, [&](uint64_t target) {
         return LookupTarget(target, pending);

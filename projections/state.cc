@@ -60,6 +60,12 @@ Status CheckEvent(const Model& m, const Ctx& ctx, schema::Event::Reader e) {
                          "a correction cannot be replaced by a correction");
       }
       return CheckCorrection(m, ctx, e.getCorrection());
+    case Which::ROUND_VOIDED:
+      // Format 2 reserves the event; until its rules exist it is refused,
+      // so no round can be voided by a record the rules do not define.
+      return internal::Refused(
+          "roundVoided.unsupported",
+          "roundVoided is not accepted by these rules yet");
   }
   return Malformed("event.kind",
                    "event kind " + std::to_string(static_cast<int>(e.which())) +
@@ -136,6 +142,8 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
       return ApplySupervision(m, ctx, e);
     case Which::CORRECTION:
       return ApplyCorrection(m, ctx, e.getCorrection());
+    case Which::ROUND_VOIDED:
+      return;  // refused by CheckEvent
   }
 }
 

@@ -61,21 +61,21 @@ class TempDir {
   std::string path_;
 };
 
-// Builds one Event with `fill` and signs it.
+inline constexpr char kOrigin[] = "piaojue.test/log";
+
+// Builds one Event with `fill` and signs it for the log named `origin`.
 inline ledger::SignedEvent MakeEvent(
     const crypto::KeyPair& author, std::string_view jurisdiction,
     const std::function<void(schema::Event::Builder)>& fill,
-    int64_t signed_at_ms = 1700000000000) {
+    int64_t signed_at_ms = 1700000000000, std::string_view origin = kOrigin) {
   capnp::MallocMessageBuilder message;
   auto event = message.initRoot<schema::Event>();
   fill(event);
-  auto signed_event =
-      ledger::SignEvent(author, jurisdiction, signed_at_ms, event.asReader());
+  auto signed_event = ledger::SignEvent(author, origin, jurisdiction,
+                                        signed_at_ms, event.asReader());
   EXPECT_TRUE(signed_event.ok()) << signed_event.status().ToString();
   return std::move(signed_event).value();
 }
-
-inline constexpr char kOrigin[] = "piaojue.test/log";
 inline constexpr char kCounty[] = "610102";
 
 inline ledger::SignedEvent Genesis(const crypto::KeyPair& root) {
@@ -104,14 +104,18 @@ inline ledger::SignedEvent RegisterJurisdiction(const crypto::KeyPair& root,
 inline ledger::SignedEvent RegisterKey(const crypto::KeyPair& root,
                                        const crypto::PublicKey& key,
                                        schema::Role role,
-                                       std::string jurisdiction = kCounty) {
-  return MakeEvent(root, "", [&](schema::Event::Builder e) {
-    auto k = e.initKeyRegistered();
-    k.setKey(capnp::Data::Reader(key.data(), key.size()));
-    k.setRole(role);
-    k.setJurisdiction(jurisdiction);
-    k.setHolder("某县发改局");
-  });
+                                       std::string jurisdiction = kCounty,
+                                       int64_t signed_at_ms = 1700000000000) {
+  return MakeEvent(
+      root, "",
+      [&](schema::Event::Builder e) {
+        auto k = e.initKeyRegistered();
+        k.setKey(capnp::Data::Reader(key.data(), key.size()));
+        k.setRole(role);
+        k.setJurisdiction(jurisdiction);
+        k.setHolder("某县发改局");
+      },
+      signed_at_ms);
 }
 
 inline ledger::SignedEvent RevokeKey(const crypto::KeyPair& root,
@@ -146,7 +150,7 @@ inline ledger::SignedEvent OpenCycle(const crypto::KeyPair& office,
 inline std::string RawAuthored(
     const crypto::KeyPair& author, std::string_view jurisdiction,
     const std::function<void(schema::Event::Builder)>& fill,
-    int64_t signed_at_ms = 1700000000000) {
+    int64_t signed_at_ms = 1700000000000, std::string_view origin = kOrigin) {
   capnp::MallocMessageBuilder message;
   auto a = message.initRoot<schema::AuthoredEvent>();
   a.setAuthorKey(
@@ -158,6 +162,7 @@ inline std::string RawAuthored(
   a.setJurisdiction(
       capnp::Text::Reader(jurisdiction.data(), jurisdiction.size()));
   fill(a.initEvent());
+  a.setOrigin(capnp::Text::Reader(origin.data(), origin.size()));
   return ledger::CanonicalBytes(a.asReader());
 }
 

@@ -188,6 +188,14 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
         "<= " + std::to_string(view.recorded_at_ms() + ledger::kMaxClockSkewMs),
         std::to_string(view.authored().getSignedAtMs()));
   }
+  if (view.authored().getSignedAtMs() <
+      view.recorded_at_ms() - ledger::kMaxSigningAgeMs) {
+    return Fail(
+        index, "time", at + "signed more than 30 days before it was recorded",
+        ">= " +
+            std::to_string(view.recorded_at_ms() - ledger::kMaxSigningAgeMs),
+        std::to_string(view.authored().getSignedAtMs()));
+  }
   if (!signature_ok) {
     return Fail(index, "signature", at + signature_status.message());
   }

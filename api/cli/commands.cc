@@ -42,12 +42,13 @@ note::SignerKey NewKey(std::string name) {
 }
 
 Result<ledger::SignedEvent> SignBuilt(
-    const crypto::KeyPair& key, std::string_view jurisdiction,
+    const crypto::KeyPair& key, std::string_view origin,
+    std::string_view jurisdiction,
     const std::function<void(schema::Event::Builder)>& fill) {
   capnp::MallocMessageBuilder m;
   auto e = m.initRoot<schema::Event>();
   fill(e);
-  return ledger::SignEvent(key, jurisdiction, NowMs(), e.asReader());
+  return ledger::SignEvent(key, origin, jurisdiction, NowMs(), e.asReader());
 }
 
 Status AppendAndReport(Session& session, const ledger::SignedEvent& event,
@@ -90,7 +91,7 @@ Status Init(const InitOptions& o, std::ostream& out) {
 
   ASSIGN_OR_RETURN(
       ledger::SignedEvent genesis,
-      SignBuilt(root.key_pair, "", [&](schema::Event::Builder e) {
+      SignBuilt(root.key_pair, o.origin, "", [&](schema::Event::Builder e) {
         auto g = e.initGenesis();
         g.setOrigin(o.origin);
         g.setRootKey(capnp::Data::Reader(root.key_pair.public_key.data(), 32));
@@ -125,13 +126,14 @@ Status AddJurisdiction(const JurisdictionOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(dir));
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ASSIGN_OR_RETURN(ledger::SignedEvent event,
-                   SignBuilt(root, "", [&](schema::Event::Builder e) {
-                     auto j = e.initJurisdictionRegistered();
-                     j.setCode(o.code);
-                     j.setName(o.name);
-                     j.setLevel(level);
-                     j.setParentCode(o.parent);
-                   }));
+                   SignBuilt(root, session->ledger().origin(), "",
+                             [&](schema::Event::Builder e) {
+                               auto j = e.initJurisdictionRegistered();
+                               j.setCode(o.code);
+                               j.setName(o.name);
+                               j.setLevel(level);
+                               j.setParentCode(o.parent);
+                             }));
   return AppendAndReport(*session, event, out);
 }
 
@@ -148,13 +150,14 @@ Status AddKey(const KeyOptions& o, std::ostream& out) {
   note::SignerKey key = NewKey(o.role + "@" + o.jurisdiction);
   ASSIGN_OR_RETURN(
       ledger::SignedEvent event,
-      SignBuilt(root, "", [&](schema::Event::Builder e) {
-        auto k = e.initKeyRegistered();
-        k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
-        k.setRole(role);
-        k.setJurisdiction(o.jurisdiction);
-        k.setHolder(o.holder);
-      }));
+      SignBuilt(
+          root, session->ledger().origin(), "", [&](schema::Event::Builder e) {
+            auto k = e.initKeyRegistered();
+            k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
+            k.setRole(role);
+            k.setJurisdiction(o.jurisdiction);
+            k.setHolder(o.holder);
+          }));
   // Register first: a key file without a registration would be useless, and
   // a refused registration must not leave a key behind.
   RETURN_IF_ERROR(AppendAndReport(*session, event, out));
@@ -172,11 +175,12 @@ Status RevokeKey(const KeyOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ASSIGN_OR_RETURN(
       ledger::SignedEvent event,
-      SignBuilt(root, "", [&](schema::Event::Builder e) {
-        auto k = e.initKeyRevoked();
-        k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
-        k.setReason(o.reason);
-      }));
+      SignBuilt(
+          root, session->ledger().origin(), "", [&](schema::Event::Builder e) {
+            auto k = e.initKeyRevoked();
+            k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
+            k.setReason(o.reason);
+          }));
   return AppendAndReport(*session, event, out);
 }
 
@@ -222,13 +226,15 @@ Status Submit(const SubmitOptions& o, std::ostream& out) {
                      ReadKeyFile(dir.author_key_path(o.as_role, jurisdiction)));
     key = k.key_pair;
   }
-  ASSIGN_OR_RETURN(ledger::SignedEvent event, SignCommand(text, key));
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  ASSIGN_OR_RETURN(ledger::SignedEvent event,
+                   SignCommand(text, key, session->ledger().origin()));
   return AppendAndReport(*session, event, out);
 }
 
 Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
-                                        const crypto::KeyPair& key) {
+                                        const crypto::KeyPair& key,
+                                        std::string_view origin) {
   std::string jurisdiction, event_json;
   try {
     auto j = nlohmann::json::parse(command_json);
@@ -252,7 +258,7 @@ Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
   capnp::MallocMessageBuilder m;
   auto e = m.initRoot<schema::Event>();
   RETURN_IF_ERROR(ledger::EventFromJson(event_json, e));
-  return ledger::SignEvent(key, jurisdiction, NowMs(), e.asReader());
+  return ledger::SignEvent(key, origin, jurisdiction, NowMs(), e.asReader());
 }
 
 Status Checkpoint(const std::string& data, std::ostream& out) {

@@ -58,8 +58,10 @@ class Session {
   std::unique_ptr<ledger::Ledger> ledger_;
 };
 
-// Signs `event_json` ({"jurisdiction": …, "event": {…}}) with `key`.
+// Signs `event_json` ({"jurisdiction": …, "event": {…}}) with `key` for the
+// log named `origin`.
 Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
-                                        const crypto::KeyPair& key);
+                                        const crypto::KeyPair& key,
+                                        std::string_view origin);
 
 }  // namespace piaojue::cli

@@ -112,8 +112,8 @@ uint64_t Writer::Emit(Stage stage, int64_t at_ms, const crypto::KeyPair& key,
   const crypto::Hash digest = crypto::Sha256(crypto::AsBytes(nonce_material));
   std::array<uint8_t, ledger::kNonceSize> nonce;
   std::copy_n(digest.begin(), nonce.size(), nonce.begin());
-  auto signed_event =
-      ledger::SignEvent(key, jurisdiction, at_ms, event.asReader(), nonce);
+  auto signed_event = ledger::SignEvent(key, kOrigin, jurisdiction, at_ms,
+                                        event.asReader(), nonce);
   if (!signed_event.ok()) {
     status_ = signed_event.status();
     return index;

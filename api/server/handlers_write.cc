@@ -5,7 +5,7 @@
 // Wire form of POST /v1/entries (Content-Type: application/json):
 //   {"authored": base64(canonical AuthoredEvent bytes),
 //    "signature": base64(64-byte Ed25519 signature over
-//                        "piaojue/authored-event/v1\n" || authored)}
+//                        "piaojue/authored-event/v2\n" || authored)}
 // i.e. ledger::SignedEvent, exactly what `piaojue submit` appends.
 #include <capnp/message.h>
 
@@ -219,8 +219,8 @@ HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
   auto event = message.initRoot<schema::Event>();
   Status s = ledger::EventFromJson(Dump(*event_json), event);
   if (!s.ok()) return StatusResponse(s);
-  auto signed_event =
-      ledger::SignEvent(*key, *jurisdiction, NowMs(), event.asReader());
+  auto signed_event = ledger::SignEvent(*key, service.origin(), *jurisdiction,
+                                        NowMs(), event.asReader());
   if (!signed_event.ok()) return StatusResponse(signed_event.status());
   auto appended = service.Append(*signed_event);
   if (!appended.ok()) return AppendError(service, appended.status());

@@ -48,6 +48,8 @@ struct AuthoredEvent {
   signedAtMs @2 :Int64;
   jurisdiction @3 :Text;  # administrative code, e.g. "610102"; "" for deployment-level acts
   event @4 :Event;
+  origin @5 :Text;        # format 2: the origin of the log this event is meant for;
+                          # must equal genesis's origin (genesis: its own origin)
 }
 
 struct Event {
@@ -80,6 +82,7 @@ struct Event {
     rectificationReported @25 :RectificationReported;
     operationReviewed @26 :OperationReviewed;
     correction @27 :Correction;
+    roundVoided @28 :RoundVoided;
   }
 }
 
@@ -110,6 +113,7 @@ enum Role {
   inspectionGroup @8;      # 代表视察组
   evaluationGroup @9;      # 评估小组
   publicIntake @10;        # 征集渠道 (portal, contact station)
+  presidium @11;           # 大会主席团 (announces and publishes results)
 }
 
 # ---------------------------------------------------------------------------
@@ -119,7 +123,7 @@ struct Genesis {
   # Entry 0, signed by the root key it names.
   origin @0 :Text;          # checkpoint origin line, e.g. "ledger.example.gov.cn/piaojue"
   rootKey @1 :Data $Json.hex;         # 32-byte Ed25519 public key of the deployment's root
-  formatVersion @2 :UInt32; # 1
+  formatVersion @2 :UInt32; # 2 (format 1 had no AuthoredEvent.origin)
   deploymentName @3 :Text;  # e.g. "某市人大常委会民生实事票决账本"
   checkpointKey @4 :Text;   # the log's note verifier key (name+id+base64); its name is the origin
 }
@@ -164,6 +168,8 @@ struct CycleOpened {
   collectionEnd @6 :Date;    # inclusive
   scope @7 :Text $multiline;            # eligible scope as announced
   schedule @8 :List(ScheduleMilestone);  # empty = the default schedule in docs
+  backfill @9 :Bool;         # 补录: a past cycle recorded after the fact
+  backfillReason @10 :Text;  # why it is recorded after the fact (required with backfill)
 }
 
 enum Category {
@@ -211,6 +217,8 @@ enum Channel {
   department @8;
   township @9;
   other @10;
+  mail @11;              # 来信 (letters by post)
+  hotline @12;           # 热线电话
 }
 
 struct ProposalDetails {
@@ -231,6 +239,7 @@ struct ProposalSubmitted {
   proposerName @3 :Text;  # may be empty: residents may propose anonymously
   channel @4 :Channel;
   receiptRef @5 :Text;    # the channel's own receipt number, if any
+  receivedOn @6 :Date;    # 收件日期: when the channel received it (year 0 = not given)
 }
 
 struct ProposalsMerged {
@@ -350,6 +359,8 @@ struct VotingRulesAdopted {
   exactlyHalfPasses @11 :Bool;    # satisfaction: false = exactly half is not enough
   adoptedOn @12 :Date;
   text @13 :Text $multiline;                 # the adopted rules as published
+  minBallotsPerBox @14 :UInt32;   # fewer ballots in a box must be merged first; 0 = 10
+  revoteReason @15 :Text;         # satisfaction: non-empty = a documented re-vote of rated items
 }
 
 struct DeliberationRecorded {
@@ -365,6 +376,7 @@ struct RoundOpened {
   items @2 :List(UInt64);        # candidates (proposal refs) or rated projects, ballot order
   seats @3 :UInt16;              # seats to fill in this round
   presentDeputies @4 :UInt32;    # 实到
+  maxApprovals @5 :UInt16;       # a ballot approving more items than this is invalid in this round
 }
 
 struct BallotBoxSealed {
@@ -537,6 +549,13 @@ struct OperationReviewed {
   project @0 :UInt64;
   reviewedOn @1 :Date;
   text @2 :Text $multiline;
+}
+
+struct RoundVoided {
+  # A round declared void (作废), with the reason shown wherever the round is.
+  round @0 :UInt64;              # the roundOpened entry
+  reason @1 :Text;
+  voidedOn @2 :Date;
 }
 
 struct Correction {

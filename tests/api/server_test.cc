@@ -257,7 +257,7 @@ class ServerTest : public ::testing::Test {
     ASSERT_OK(crypto::InitCrypto());
     data_ = tmp_.Sub("data");
     std::ostringstream out;
-    ASSERT_OK(cli::Init({data_, "piaojue.test/api", "测试账本"}, out));
+    ASSERT_OK(cli::Init({data_, testing::kOrigin, "测试账本"}, out));
     ASSERT_OK(
         cli::AddJurisdiction({data_, kCounty, "某县", "county", ""}, out));
     ASSERT_OK(cli::AddKey(
@@ -403,7 +403,7 @@ TEST_F(ServerTest, LogInfoNamesTheOriginAndTheGenesisVerifierKey) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("content-type"), "application/json");
   json j = r.Json();
-  EXPECT_EQ(j["origin"], "piaojue.test/api");
+  EXPECT_EQ(j["origin"], testing::kOrigin);
   EXPECT_EQ(j["size"], 4);
   EXPECT_EQ(j["verifierKey"], server_->verifier_key());
   EXPECT_OK(note::ParseVerifierKey(j["verifierKey"].get<std::string>()));
@@ -414,7 +414,7 @@ TEST_F(ServerTest, CheckpointIsSignedByTheLogKeyAndCoversNewEntries) {
   const uint64_t cycle = OpenCycle();
   ASSERT_EQ(cycle, 4u);
   note::Checkpoint cp = WaitForCheckpoint(5);
-  EXPECT_EQ(cp.origin, "piaojue.test/api");
+  EXPECT_EQ(cp.origin, testing::kOrigin);
   EXPECT_EQ(cp.size, 5u);
   Reply r = Get(port_, "/tlog/checkpoint");
   EXPECT_EQ(r.Header("content-type"), "text/plain; charset=utf-8");

@@ -574,6 +574,8 @@ TEST(DemoRunTest, RefusesALedgerThatIsNotTheDemos) {
   const crypto::KeyPair root = testing::TestKey(7);
   ledger::LedgerOptions options;
   options.sync = false;
+  // The test events' signing time (test_util.h).
+  options.clock = [] { return int64_t{1700000000000}; };
   ASSERT_OK(ledger::Ledger::Create(dir.Sub("data/ledger"),
                                    testing::Genesis(root), options));
   std::ostringstream out;

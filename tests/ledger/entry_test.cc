@@ -114,7 +114,7 @@ TEST_F(EntryTest, EveryEventKindRoundTripsThroughAnEntry) {
               field.getProto().getDiscriminantValue());
 
     auto signed_event =
-        SignEvent(author, "610102", 1700000000123, event.asReader());
+        SignEvent(author, "o", "610102", 1700000000123, event.asReader());
     ASSERT_OK(signed_event);
     auto entry_bytes = EncodeEntry(42, crypto::Sha256(crypto::AsBytes("prev")),
                                    1700000000456, *signed_event);
@@ -143,7 +143,7 @@ TEST_F(EntryTest, EncodingIsDeterministic) {
     capnp::MallocMessageBuilder m;
     auto e = m.initRoot<schema::Event>();
     e.initCycleOpened().setTitle("某县2025年民生实事项目");
-    return SignEvent(author, "610102", 5, e.asReader(), nonce);
+    return SignEvent(author, "o", "610102", 5, e.asReader(), nonce);
   };
   auto a = make(), b = make();
   ASSERT_OK(a);
@@ -223,7 +223,7 @@ TEST_F(EntryTest, OversizedEventIsRefusedBeforeSigning) {
   auto e = m.initRoot<schema::Event>();
   auto b = e.initBallotsRecorded();
   b.initMarks(70000);
-  auto r = SignEvent(author, "610102", 5, e.asReader());
+  auto r = SignEvent(author, "o", "610102", 5, e.asReader());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
 }
 

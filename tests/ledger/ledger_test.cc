@@ -31,6 +31,8 @@ using testing::MakeEvent;
 using testing::TempDir;
 using testing::TestKey;
 
+constexpr int64_t kDayMs = 24LL * 60 * 60 * 1000;
+
 class LedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -267,13 +269,71 @@ TEST_F(LedgerTest, EventSignedInTheFutureIsRefused) {
 
 TEST_F(LedgerTest, RecordedTimeNeverGoesBackwards) {
   auto ledger = CreateDeployment(tmp_.Sub("db"));
-  now_ms_ = 1800000000000;
+  now_ms_ = 1700000000000 + 10 * kDayMs;
   auto a = ledger->Append(testing::OpenCycle(office_));
   ASSERT_OK(a);
-  now_ms_ = 1750000000000;  // the machine's clock steps back
+  now_ms_ = 1700000000000 + 5 * kDayMs;  // the machine's clock steps back
   auto b = ledger->Append(testing::OpenCycle(office_));
   ASSERT_OK(b);
   EXPECT_EQ(b->recorded_at_ms, a->recorded_at_ms);
+}
+
+TEST_F(LedgerTest, EventSignedForAnotherLogIsRefused) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  // A genuine office signature, made for another county's log.
+  auto foreign = MakeEvent(
+      office_, testing::kCounty,
+      [](schema::Event::Builder e) {
+        e.initCycleOpened().setTitle("某县2025年民生实事项目");
+      },
+      now_ms_.load(), "other.gov.cn/piaojue");
+  auto r = ledger->Append(foreign);
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("other.gov.cn/piaojue"),
+            std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(ledger->size(), 4u);
+}
+
+TEST_F(LedgerTest, GenesisMustNameItsOwnOriginInTheAuthoredEvent) {
+  auto genesis = MakeEvent(
+      root_, "",
+      [&](schema::Event::Builder e) {
+        auto g = e.initGenesis();
+        g.setOrigin(testing::kOrigin);
+        g.setRootKey(capnp::Data::Reader(root_.public_key.data(), 32));
+        g.setFormatVersion(kFormatVersion);
+      },
+      now_ms_.load(), "elsewhere.example/log");
+  auto ledger = Ledger::Create(tmp_.Sub("db"), genesis, Options());
+  EXPECT_EQ(ledger.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(LedgerTest, FormatVersionOneGenesisIsRefused) {
+  auto genesis = MakeEvent(root_, "", [&](schema::Event::Builder e) {
+    auto g = e.initGenesis();
+    g.setOrigin(testing::kOrigin);
+    g.setRootKey(capnp::Data::Reader(root_.public_key.data(), 32));
+    g.setFormatVersion(1);
+  });
+  auto ledger = Ledger::Create(tmp_.Sub("db"), genesis, Options());
+  EXPECT_EQ(ledger.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(LedgerTest, SignatureOlderThanThirtyDaysIsRefused) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  const int64_t signed_at = now_ms_.load();
+  // Signed offline, submitted 29 days later: accepted.
+  now_ms_ = signed_at + 29 * kDayMs;
+  EXPECT_OK(ledger->Append(
+      testing::OpenCycle(office_, 2025, testing::kCounty, signed_at)));
+  // Submitted 31 days after signing: refused, nothing appended.
+  now_ms_ = signed_at + 31 * kDayMs;
+  auto r = ledger->Append(
+      testing::OpenCycle(office_, 2026, testing::kCounty, signed_at));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("30 days"), std::string::npos);
+  EXPECT_EQ(ledger->size(), 5u);
 }
 
 TEST_F(LedgerTest, SizeAtTimeFindsTheLogAsOfAnInstant) {

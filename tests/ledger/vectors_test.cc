@@ -1,6 +1,6 @@
 // Golden bytes for docs/FORMAT.md. The test rebuilds a small deterministic
 // log (fixed keys, nonces and clock) and compares every value with
-// tests/vectors/ledger-v1.txt. A stranger's verifier can check itself
+// tests/vectors/ledger-v2.txt. A stranger's verifier can check itself
 // against the same file. Regenerate (only for a deliberate format change)
 // with PIAOJUE_REGENERATE_VECTORS=1.
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 namespace piaojue::ledger {
 namespace {
 
-constexpr char kVectorFile[] = "tests/vectors/ledger-v1.txt";
+constexpr char kVectorFile[] = "tests/vectors/ledger-v2.txt";
 
 std::array<uint8_t, kNonceSize> Nonce(uint8_t n) {
   std::array<uint8_t, kNonceSize> a{};
@@ -33,7 +33,8 @@ SignedEvent Sign(const crypto::KeyPair& key, std::string_view jurisdiction,
   capnp::MallocMessageBuilder m;
   auto e = m.initRoot<schema::Event>();
   fill(e);
-  auto s = SignEvent(key, jurisdiction, at, e.asReader(), Nonce(nonce));
+  auto s = SignEvent(key, "example.gov.cn/piaojue", jurisdiction, at,
+                     e.asReader(), Nonce(nonce));
   EXPECT_TRUE(s.ok());
   return std::move(s).value();
 }

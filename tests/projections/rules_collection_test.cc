@@ -306,7 +306,8 @@ TEST_F(CollectionRulesTest, ProposalMayNotNameAnotherJurisdictionsCycle) {
       },
       ""));
   ASSERT_OK(b_.Append(RegisterKey(root, keys().intake.public_key,
-                                  schema::Role::PUBLIC_INTAKE, "610102001")));
+                                  schema::Role::PUBLIC_INTAKE, "610102001",
+                                  b_.now_ms())));
   EXPECT_TRUE(Refused(b_, keys().intake, Proposal(cycle()),
                       "ref.other_jurisdiction", "610102001"));
 }

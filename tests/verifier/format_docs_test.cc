@@ -1,5 +1,5 @@
 // docs/FORMAT.md, "Export bundle" and "Proof bundle", checked against the
-// code: the worked example is rebuilt from tests/vectors/ledger-v1.txt, read
+// code: the worked example is rebuilt from tests/vectors/ledger-v2.txt, read
 // back, and verified.
 #include <capnp/schema.h>
 
@@ -21,7 +21,7 @@ namespace {
 
 using namespace piaojue::verifier::testing;
 
-constexpr char kVectorFile[] = "tests/vectors/ledger-v1.txt";
+constexpr char kVectorFile[] = "tests/vectors/ledger-v2.txt";
 
 std::map<std::string, std::string> ReadVectors() {
   std::map<std::string, std::string> v;
@@ -83,22 +83,22 @@ TEST_F(FormatDocsTest, ExportBundleWorkedExampleIsTheWrittenBytes) {
   const std::string bytes = ReadFile(path_);
   // The numbers the worked example states.
   EXPECT_EQ(checkpoint_.size(), 191u);
-  EXPECT_EQ(entries_[0].size(), 440u);
-  EXPECT_EQ(entries_[1].size(), 312u);
-  EXPECT_EQ(entries_[2].size(), 360u);
-  EXPECT_EQ(entries_[3].size(), 328u);
-  ASSERT_EQ(bytes.size(), 1668u);
+  EXPECT_EQ(entries_[0].size(), 472u);
+  EXPECT_EQ(entries_[1].size(), 344u);
+  EXPECT_EQ(entries_[2].size(), 392u);
+  EXPECT_EQ(entries_[3].size(), 360u);
+  ASSERT_EQ(bytes.size(), 1796u);
   EXPECT_EQ(bytes.substr(0, 17), "piaojue-bundle/1\n");
   EXPECT_EQ(crypto::ToHex(crypto::AsBytes(bytes.substr(17, 4))), "000000bf");
   EXPECT_EQ(bytes.substr(21, 191), checkpoint_);
   EXPECT_EQ(crypto::ToHex(crypto::AsBytes(bytes.substr(212, 8))),
             "0000000000000004");
-  EXPECT_EQ(crypto::ToHex(crypto::AsBytes(bytes.substr(220, 2))), "01b8");
-  EXPECT_EQ(bytes.substr(222, 440), entries_[0]);
-  EXPECT_EQ(crypto::ToHex(crypto::AsBytes(bytes.substr(662, 2))), "0138");
+  EXPECT_EQ(crypto::ToHex(crypto::AsBytes(bytes.substr(220, 2))), "01d8");
+  EXPECT_EQ(bytes.substr(222, 472), entries_[0]);
+  EXPECT_EQ(crypto::ToHex(crypto::AsBytes(bytes.substr(694, 2))), "0158");
   EXPECT_EQ(
       crypto::ToHex(crypto::AsBytes(crypto::Sha256(crypto::AsBytes(bytes)))),
-      "6b40ed241df0ccff882caec7190ccdcc1d2d1115380ee39e7ec4519d9aeb1515");
+      "40c3cdc265ce473b612b2ab35e70ef99f6f90d2056aca6f8a9c34a5b5de77d73");
 
   // Read back, it is the same entries and checkpoint.
   std::vector<std::string> read;

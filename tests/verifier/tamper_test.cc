@@ -443,6 +443,33 @@ TEST_F(TamperTest, TextWithAHiddenPartIsInvalidAtThatEntry) {
   ExpectInvalidAt(report, k, "decode");
   EXPECT_NE(report.failure->message.find("U+0000"), std::string::npos)
       << Describe(report);
+
+// A genuine signature made for another log (another origin) and replayed
+// into this one: the author did sign it, but not for this log.
+TEST_F(TamperTest, EntrySignedForAnotherLogIsUnauthorized) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  std::vector<std::string> forged = entries_;
+  forged[k] = Resign(forged[k], builder_->keys().intake, {},
+                     std::string("another-county.gov.cn/piaojue"));
+  ExpectInvalidAt(VerifyPath(Publish(Rechain(forged, k)), vkey_), k,
+                  "authorization");
+}
+
+// An old signature brought into the record long after it was made.
+TEST_F(TamperTest, EntrySignedMoreThanThirtyDaysBeforeItWasRecordedIsInvalid) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  const int64_t recorded = Parse(entries_[k]).recorded_at_ms();
+  std::vector<std::string> forged = entries_;
+  forged[k] = Resign(forged[k], builder_->keys().intake, {}, std::nullopt,
+                     recorded - ledger::kMaxSigningAgeMs - 1);
+  ExpectInvalidAt(VerifyPath(Publish(Rechain(forged, k)), vkey_), k, "time");
+  // At exactly the bound it is accepted.
+  forged[k] = Resign(entries_[k], builder_->keys().intake, {}, std::nullopt,
+                     recorded - ledger::kMaxSigningAgeMs);
+  const VerifyReport ok = VerifyPath(Publish(Rechain(forged, k)), vkey_);
+  EXPECT_EQ(ok.exit_code, 0) << Describe(ok);
 }
 
 // The whole log rebuilt by someone holding none of the real keys: every key
@@ -582,6 +609,8 @@ TEST(NoCheckpointKeyTest, CheckpointsAreCheckedForTheirRootOnly) {
     ledger::LedgerOptions options;
     options.checkpoint_key = log_key;
     options.sync = false;
+    // The test events' signing time (test_util.h).
+    options.clock = [] { return int64_t{1700000000000}; };
     auto ledger = ledger::Ledger::Create(
         tmp.Sub("db"), piaojue::testing::Genesis(root), options);
     ASSERT_TRUE(ledger.ok());

@@ -116,12 +116,14 @@ inline std::vector<std::string> Rechain(std::vector<std::string> entries,
 }
 
 // Entry `bytes` with its event edited by `edit` (may be empty: unchanged),
-// re-signed by `author` (same jurisdiction, signing time and nonce) and
-// re-encoded at the same index, prevHash and time. The chain after it is NOT
-// rebuilt: call Rechain.
+// re-signed by `author` (same jurisdiction and nonce; same origin and signing
+// time unless given) and re-encoded at the same index, prevHash and time. The
+// chain after it is NOT rebuilt: call Rechain.
 inline std::string Resign(
     const std::string& bytes, const crypto::KeyPair& author,
-    const std::function<void(schema::Event::Builder)>& edit = {}) {
+    const std::function<void(schema::Event::Builder)>& edit = {},
+    std::optional<std::string> origin = std::nullopt,
+    std::optional<int64_t> signed_at_ms = std::nullopt) {
   ledger::EntryView view = Parse(bytes);
   capnp::MallocMessageBuilder message;
   message.setRoot(view.event());
@@ -130,8 +132,10 @@ inline std::string Resign(
   std::array<uint8_t, ledger::kNonceSize> nonce;
   std::memcpy(nonce.data(), view.authored().getNonce().begin(), nonce.size());
   auto signed_event = ledger::SignEvent(
-      author, view.authored().getJurisdiction().cStr(),
-      view.authored().getSignedAtMs(), event.asReader(), nonce);
+      author, origin.value_or(view.authored().getOrigin().cStr()),
+      view.authored().getJurisdiction().cStr(),
+      signed_at_ms.value_or(view.authored().getSignedAtMs()), event.asReader(),
+      nonce);
   EXPECT_TRUE(signed_event.ok()) << signed_event.status().ToString();
   auto out = ledger::EncodeEntry(view.index(), view.prev_hash(),
                                  view.recorded_at_ms(), *signed_event);
