@@ -938,9 +938,10 @@ Status RebuildSideIndexes(const std::string& dir) {
   };
   // Re-admit every entry, in order, against state built from the entries
   // before it (never from the indexes being repaired).
-  // TODO(security): these are the placement checks of Impl::Append (clock,
-  // authorization, nonce); a check added there (e.g. format 2's origin and
-  // signedAtMs bounds) belongs here too, or better in one shared function.
+  // TODO(security): these are the placement checks of Impl::Append (clock
+  // with both signedAtMs bounds, authorization — which includes format 2's
+  // origin — and nonce); a check added there belongs here too, or better in
+  // one shared function.
   Authority authority;
   merkle::Frontier frontier;
   std::unordered_set<std::string> nonces;
@@ -990,7 +991,8 @@ Status RebuildSideIndexes(const std::string& dir) {
     }
     schema::AuthoredEvent::Reader a = view->authored();
     if (view->recorded_at_ms() < last_recorded ||
-        a.getSignedAtMs() > view->recorded_at_ms() + kMaxClockSkewMs) {
+        a.getSignedAtMs() > view->recorded_at_ms() + kMaxClockSkewMs ||
+        a.getSignedAtMs() < view->recorded_at_ms() - kMaxSigningAgeMs) {
       return refuse(index, "breaks the clock rule");
     }
     if (Status s = authority.Check(index, a, lookup_in_store); !s.ok()) {

@@ -510,6 +510,15 @@ void BundleCheck::CheckEntry(BundleEntry entry, size_t n) {
                                        ledger::kMaxClockSkewMs),
                 std::to_string(view->authored().getSignedAtMs()));
   }
+  if (view->authored().getSignedAtMs() <
+      view->recorded_at_ms() - ledger::kMaxSigningAgeMs) {
+    return Fail(index, "time",
+                "entry " + std::to_string(index) +
+                    ": signed more than 30 days before it was recorded",
+                ">= " + std::to_string(view->recorded_at_ms() -
+                                       ledger::kMaxSigningAgeMs),
+                std::to_string(view->authored().getSignedAtMs()));
+  }
   if (index >= cp_.size) {
     return Fail(index, "checkpoint", "entry is beyond the checkpoint");
   }

@@ -296,6 +296,31 @@ TEST_F(ProofBundleTest, EntrySignedAfterItWasRecordedFailsTime) {
   EXPECT_EQ(report.failure->check, "time");
 }
 
+// An old signature placed in the log long after it was made (format 2):
+// re-recorded 31 days after its author signed it.
+TEST_F(ProofBundleTest,
+       EntrySignedMoreThanThirtyDaysBeforeItWasRecordedFailsTime) {
+  std::vector<std::string> forged = entries_;
+  const uint64_t k = builder_->refs().tally;
+  ledger::EntryView view = Parse(forged[k]);
+  ledger::SignedEvent signed_event;
+  signed_event.authored = view.authored_event().bytes();
+  signed_event.signature = view.signature();
+  auto bytes = ledger::EncodeEntry(
+      k, view.prev_hash(),
+      view.authored().getSignedAtMs() + ledger::kMaxSigningAgeMs + 1,
+      signed_event);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  forged[k] = *bytes;
+  const std::string path =
+      WriteProof(ProofOf(forged, record_, builder_->log_key()));
+  VerifyReport report = VerifyProofPath(path, vkey_);
+  EXPECT_EQ(report.exit_code, kExitInvalid) << Describe(report);
+  ASSERT_TRUE(report.failure.has_value());
+  EXPECT_EQ(report.failure->index, k);
+  EXPECT_EQ(report.failure->check, "time");
+}
+
 TEST_F(ProofBundleTest, UnpinnedProofIsValidUnpinned) {
   const std::string path =
       WriteProof(ProofOf(entries_, record_, builder_->log_key()));
