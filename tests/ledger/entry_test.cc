@@ -355,7 +355,7 @@ TEST_F(EntryTest, SignEventRefusesTextEveryReaderWouldRefuse) {
   const std::string title = "\0隐藏的标题"s;
   e.initProposalSubmitted().initDetails().setTitle(
       capnp::Text::Reader(title.data(), title.size()));
-  auto r = SignEvent(TestKey(1), "610102", 5, e.asReader());
+  auto r = SignEvent(TestKey(1), "o", "610102", 5, e.asReader());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("U+0000"), std::string::npos)
       << r.status().message();
