@@ -443,6 +443,7 @@ TEST_F(TamperTest, TextWithAHiddenPartIsInvalidAtThatEntry) {
   ExpectInvalidAt(report, k, "decode");
   EXPECT_NE(report.failure->message.find("U+0000"), std::string::npos)
       << Describe(report);
+}
 
 // A genuine signature made for another log (another origin) and replayed
 // into this one: the author did sign it, but not for this log.
