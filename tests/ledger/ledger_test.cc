@@ -547,11 +547,12 @@ TEST_F(LedgerTest, UnknownEventKindIsInvalidArgumentNotPermissionDenied) {
   std::string authored = testing::RawAuthored(
       office_, testing::kCounty,
       [](schema::Event::Builder e) { e.initCycleOpened().setYear(2025); });
-  // Canonical layout: root pointer (8), AuthoredEvent (1 data word, 4
-  // pointers: 40), authorKey (32), nonce (16), jurisdiction "610102\0"
-  // (8), then the Event struct, whose first data bytes are its union's
+  // Canonical layout: root pointer (8), AuthoredEvent (1 data word, 5
+  // pointers in format 2: 48), authorKey (32), nonce (16), jurisdiction
+  // "610102\0" (8), then the Event struct (before the origin text, which
+  // follows in pre-order), whose first data bytes are its union's
   // discriminant (cycleOpened = 4). Make it 99, a kind no build defines.
-  constexpr size_t kDiscriminant = 8 + 40 + 32 + 16 + 8;
+  constexpr size_t kDiscriminant = 8 + 48 + 32 + 16 + 8;
   ASSERT_EQ(authored[kDiscriminant], 4);
   authored[kDiscriminant] = 99;
   auto r = ledger->Append(testing::SignRaw(office_, authored));
