@@ -62,6 +62,13 @@ Status CheckBallotBoxSealed(const Model& m, const Ctx& ctx,
   }
   for (uint64_t b : round.boxes) {
     const BoxRec& box = m.boxes.at(b);
+    if (!ctx.replacing && box.opened != kNoRef) {
+      return Refused(
+          "box.round_closed",
+          BoxName(box) + " of round " + std::to_string(round.number) +
+              " was already opened (entry " + std::to_string(box.opened) +
+              "); every box is sealed before the first is opened");
+    }
     if (!box.parts.empty()) {
       return Refused("box.round_closed",
                      "ballots of round " + std::to_string(round.number) +
@@ -124,6 +131,21 @@ Status CheckBallotBoxOpened(const Model& m, const Ctx& ctx,
   for (uint64_t b : round.boxes) {
     const BoxRec& other = m.boxes.at(b);
     if (b != box.ref && other.opened != kNoRef) issued += other.issued;
+  }
+  // Secrecy: a box of a few ballots is merged into another before it is
+  // opened (its sealing retracted with the reason), unless it is the
+  // round's only box. An empty box reveals nothing.
+  const uint32_t min_ballots = MinBallotsPerBox(m.votes.at(round.vote));
+  if (e.getCollected() > 0 && e.getCollected() < min_ballots &&
+      round.boxes.size() > 1) {
+    return Refused(
+        "box.too_small",
+        BoxName(box) + " collected " + std::to_string(e.getCollected()) +
+            " ballots, fewer than the " + std::to_string(min_ballots) +
+            " per box the voting rules require; merge it into "
+            "another box of round " +
+            std::to_string(round.number) +
+            " before opening (retract its sealing)");
   }
   if (issued > round.present) {
     return Refused(
@@ -217,6 +239,32 @@ Status CheckBallotsRecorded(const Model& m, const Ctx& ctx,
                                         " is part " +
                                         std::to_string(box.parts.size() + 1) +
                                         ", not part " + std::to_string(part));
+  }
+  // Secrecy: the fewer ballots a part holds, the more a part narrows down
+  // who cast them; so parts are as full as an entry allows.
+  const uint32_t full = BallotsPerPart(static_cast<uint32_t>(width));
+  if (n > full) {
+    return Refused("ballots.parts_full",
+                   "part " + std::to_string(part) + " of " + BoxName(box) +
+                       " holds " + std::to_string(n) +
+                       " ballots; a part holds at most " +
+                       std::to_string(full) + " ballots of " +
+                       std::to_string(width) + " marks");
+  }
+  if (part < parts && n != full) {
+    return Refused("ballots.parts_full",
+                   "part " + std::to_string(part) + " of " +
+                       std::to_string(parts) + " of " + BoxName(box) +
+                       " holds " + std::to_string(n) +
+                       " ballots; every part but the last must be full (" +
+                       std::to_string(full) + " ballots of " +
+                       std::to_string(width) + " marks)");
+  }
+  if (part == parts && parts > 1 && n == 0) {
+    return Refused("ballots.parts_full",
+                   "the last part of " + BoxName(box) +
+                       " holds no ballot: record the box in " +
+                       std::to_string(parts - 1) + " parts");
   }
   const uint64_t total =
       uint64_t{box.count.read} + box.count.unreadable + n + e.getUnreadable();

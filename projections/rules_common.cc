@@ -190,6 +190,11 @@ TallyRules RulesFor(const Model& m, const RoundRec& round) {
   return r;
 }
 
+uint32_t MinBallotsPerBox(const VoteRec& vote) {
+  (void)vote;  // TODO(schema v2): VotingRulesAdopted.minBallotsPerBox
+  return kDefaultMinBallotsPerBox;
+}
+
 bool RoundVoid(const Model& m, const RoundRec& round) {
   for (uint64_t b : round.boxes) {
     const BoxRec& box = m.boxes.at(b);

@@ -35,6 +35,23 @@ inline constexpr uint8_t kMarkBasicallySatisfied = 2;
 inline constexpr uint8_t kMarkUnsatisfied = 3;
 inline constexpr uint8_t kMarkSatisfactionAbstain = 4;
 
+// Ballot secrecy (docs/RULES.md, "Boxes and ballots"): a box's ballots are
+// recorded in as few ballotsRecorded parts as the entry limit allows. One
+// part carries at most kMaxMarksPerPart mark bytes (the rest of the 64 KiB
+// entry, ledger::kMaxEntrySize, holds the envelope and signature), so a full
+// part holds BallotsPerPart(item_count) ballots and every part but the last
+// must be full.
+inline constexpr uint32_t kMaxMarksPerPart = 60'000;
+inline constexpr uint32_t BallotsPerPart(uint32_t item_count) {
+  return item_count == 0 || item_count >= kMaxMarksPerPart
+             ? 1
+             : kMaxMarksPerPart / item_count;
+}
+// Boxes with fewer ballots than this are merged before they are recorded,
+// unless the vote's rules say otherwise (VotingRulesAdopted.minBallotsPerBox,
+// 0 = this default).
+inline constexpr uint32_t kDefaultMinBallotsPerBox = 10;
+
 // What the recount needs to know about a round and its vote's rules.
 struct TallyRules {
   VotePurpose purpose = VotePurpose::kProjectSelection;

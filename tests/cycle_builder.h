@@ -23,7 +23,8 @@
 //    quorum (more than 2/3) and pass base (more than half of the entitled,
 //    i.e. at least 16 approvals); round 1 with 27 present;
 //  - box "第1票箱" issued 14, collected 14; box "第2票箱" issued 13,
-//    collected 13, recorded in 2 parts; one ballot approves all 4 candidates
+//    collected 13, each recorded in one part (as full as an entry allows);
+//    one ballot approves all 4 candidates
 //    and is invalid: valid 26, invalid 1; approvals canteen 24,
 //    kindergarten 22, barriers 21, lights 8: elected canteen, kindergarten,
 //    barriers (in that order); lights fails (8 < 16);
@@ -87,6 +88,9 @@ struct BoxPlan {
   uint32_t collected = 0;
   std::vector<std::pair<std::string, uint32_t>> ballots;  // pattern, count
   uint32_t unreadable = 0;
+  // The parts RecordBox records the ballots in: the fewest the entry limit
+  // allows (projections::BallotsPerPart), or, when this asks for more, this
+  // many parts of even size (which the rules refuse: a test of that).
   uint16_t parts = 1;
 };
 
@@ -259,7 +263,7 @@ class CycleBuilder {
                 0,
                 1},
         BoxPlan{
-            "第2票箱", 13, 13, {{"AAAO", 8}, {"AOAA", 3}, {"OAOA", 2}}, 0, 2},
+            "第2票箱", 13, 13, {{"AAAO", 8}, {"AOAA", 3}, {"OAOA", 2}}, 0, 1},
     };
     satisfaction_boxes = {
         BoxPlan{"测评票箱",
@@ -1068,18 +1072,24 @@ class CycleBuilder {
     });
   }
 
-  // Records the plan's ballots in plan.parts parts (each part sorted; the
-  // unreadable ballots go with the last part). Returns the part entries.
+  // Records the plan's ballots (sorted), every part but the last full to
+  // the entry limit, or in plan.parts even parts if that asks for more (see
+  // BoxPlan::parts); the unreadable ballots go with the last part. Returns
+  // the part entries.
   Result<std::vector<uint64_t>> RecordBox(uint64_t box, const BoxPlan& plan) {
     const std::string bytes = BallotBytes(plan);
     const size_t width =
         plan.ballots.empty() ? 1 : plan.ballots[0].first.size();
     const size_t n = bytes.size() / width;
+    const size_t full =
+        projections::BallotsPerPart(static_cast<uint32_t>(width));
+    const size_t needed = std::max<size_t>(1, (n + full - 1) / full);
+    const bool even = plan.parts > needed;
     std::vector<uint64_t> out;
-    const uint16_t parts = std::max<uint16_t>(plan.parts, 1);
+    const uint16_t parts = static_cast<uint16_t>(even ? plan.parts : needed);
     for (uint16_t part = 1; part <= parts; ++part) {
-      const size_t begin = n * (part - 1) / parts;
-      const size_t end = n * part / parts;
+      const size_t begin = even ? n * (part - 1) / parts : (part - 1) * full;
+      const size_t end = even ? n * part / parts : std::min(n, part * full);
       const std::string slice =
           bytes.substr(begin * width, (end - begin) * width);
       auto r = Submit(keys_.teller, [&](schema::Event::Builder e) {

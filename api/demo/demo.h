@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ledger/status.h"
+#include "projections/tally.h"
 
 namespace piaojue::demo {
 
@@ -76,8 +77,6 @@ struct BoxFacts {
   uint32_t over_approving = 0;
   // Ballots whose marks could not be read (recorded as unreadable).
   uint32_t unreadable = 0;
-  // The parts its ballots are recorded in (a box counted at two tables).
-  uint16_t parts = 1;
 };
 
 // A project-selection vote (票决) of one cycle.
@@ -114,14 +113,15 @@ const std::vector<SelectionFacts>& SelectionVotes();
 // The three satisfaction votes, in the same order.
 const std::vector<SatisfactionFacts>& SatisfactionVotes();
 
-// Marks per ballotsRecorded entry stay well under the 64 KiB entry limit
-// (ledger::kMaxEntrySize, which also holds the envelope and signature).
-inline constexpr size_t kMaxMarksPerPart = 60'000;
+// Marks per ballotsRecorded entry: the rules' limit (a full part), well under
+// the 64 KiB entry limit (ledger::kMaxEntrySize, which also holds the
+// envelope and signature).
+inline constexpr size_t kMaxMarksPerPart = projections::kMaxMarksPerPart;
 
-// How many ballotsRecorded parts the demo records a box of `ballots`
-// ballots of `width` marks each in: at least `at_least`, and enough that no
-// part holds more than kMaxMarksPerPart marks.
-size_t PartsFor(size_t ballots, size_t width, size_t at_least);
+// How many ballotsRecorded parts a box of `ballots` ballots of `width` marks
+// each is recorded in: the fewest that hold them, every part but the last
+// full (projections::BallotsPerPart), as the rules require.
+size_t PartsFor(size_t ballots, size_t width);
 
 // How many proposals each cycle receives (county, 柳林镇, 石门乡).
 inline constexpr int kCountyProposals = 300;

@@ -33,9 +33,10 @@ Result<Stage> ParseStage(std::string_view name) {
       std::string(name) + "\"");
 }
 
-size_t PartsFor(size_t ballots, size_t width, size_t at_least) {
-  const size_t per_part = std::max<size_t>(1, kMaxMarksPerPart / width);
-  return std::max(at_least, (ballots + per_part - 1) / per_part);
+size_t PartsFor(size_t ballots, size_t width) {
+  const size_t per_part =
+      projections::BallotsPerPart(static_cast<uint32_t>(width));
+  return std::max<size_t>(1, (ballots + per_part - 1) / per_part);
 }
 
 const std::vector<SelectionFacts>& SelectionVotes() {
@@ -58,11 +59,10 @@ const std::vector<SelectionFacts>& SelectionVotes() {
     county.approve = {276, 281, 270, 265, 231, 259,
                       224, 252, 198, 149, 238, 246};
     county.oppose = {8, 5, 9, 11, 24, 12, 31, 14, 46, 82, 19, 16};
-    // Box 1 was counted at two tables, so its ballots come in two parts.
-    county.boxes = {{"第1票箱", 80, 80, 1, 0, 2},
-                    {"第2票箱", 76, 76, 0, 1, 1},
-                    {"第3票箱", 72, 71, 1, 0, 1},
-                    {"第4票箱", 70, 70, 1, 0, 1}};
+    county.boxes = {{"第1票箱", 80, 80, 1, 0},
+                    {"第2票箱", 76, 76, 0, 1},
+                    {"第3票箱", 72, 71, 1, 0},
+                    {"第4票箱", 70, 70, 1, 0}};
 
     SelectionFacts& liulin = v[1];
     liulin.jurisdiction = kLiulinCode;
@@ -80,7 +80,7 @@ const std::vector<SelectionFacts>& SelectionVotes() {
     };
     liulin.approve = {54, 52, 47, 49, 44, 21};
     liulin.oppose = {1, 2, 3, 2, 5, 18};
-    liulin.boxes = {{"柳林镇票箱", 57, 57, 1, 0, 1}};
+    liulin.boxes = {{"柳林镇票箱", 57, 57, 1, 0}};
 
     SelectionFacts& shimen = v[2];
     shimen.jurisdiction = kShimenCode;
@@ -95,7 +95,7 @@ const std::vector<SelectionFacts>& SelectionVotes() {
     };
     shimen.approve = {42, 39, 41, 37, 17};
     shimen.oppose = {1, 2, 1, 3, 15};
-    shimen.boxes = {{"石门乡票箱", 45, 45, 1, 0, 1}};
+    shimen.boxes = {{"石门乡票箱", 45, 45, 1, 0}};
     return v;
   }();
   return votes;
@@ -119,9 +119,9 @@ const std::vector<SatisfactionFacts>& SatisfactionVotes() {
     county.satisfied = {262, 255, 268, 241, 249, 257, 236, 214, 228, 139};
     county.basically_satisfied = {22, 28, 17, 38, 33, 25, 41, 58, 49, 102};
     county.unsatisfied = {3, 4, 2, 6, 5, 3, 7, 12, 8, 38};
-    county.boxes = {{"第1票箱", 101, 101, 0, 0, 1},
-                    {"第2票箱", 98, 97, 0, 1, 1},
-                    {"第3票箱", 94, 94, 0, 0, 1}};
+    county.boxes = {{"第1票箱", 101, 101, 0, 0},
+                    {"第2票箱", 98, 97, 0, 1},
+                    {"第3票箱", 94, 94, 0, 0}};
 
     SatisfactionFacts& liulin = v[1];
     liulin.jurisdiction = kLiulinCode;
@@ -133,7 +133,7 @@ const std::vector<SatisfactionFacts>& SatisfactionVotes() {
     liulin.satisfied = {51, 49, 53, 47, 45};
     liulin.basically_satisfied = {5, 6, 3, 8, 9};
     liulin.unsatisfied = {1, 1, 0, 2, 2};
-    liulin.boxes = {{"柳林镇票箱", 58, 58, 0, 0, 1}};
+    liulin.boxes = {{"柳林镇票箱", 58, 58, 0, 0}};
 
     SatisfactionFacts& shimen = v[2];
     shimen.jurisdiction = kShimenCode;
@@ -144,7 +144,7 @@ const std::vector<SatisfactionFacts>& SatisfactionVotes() {
     shimen.satisfied = {40, 38, 36, 35};
     shimen.basically_satisfied = {3, 4, 6, 7};
     shimen.unsatisfied = {0, 1, 1, 1};
-    shimen.boxes = {{"石门乡票箱", 44, 44, 0, 0, 1}};
+    shimen.boxes = {{"石门乡票箱", 44, 44, 0, 0}};
     return v;
   }();
   return votes;

@@ -695,10 +695,13 @@ Status Story::RecordBoxes(Stage stage, int place, uint64_t round, int64_t at,
       here.emplace_back(width, static_cast<char>(projections::kMarkApprove));
     }
     std::sort(here.begin(), here.end());
-    const size_t parts = PartsFor(here.size(), width, b.parts);
+    // Every part but the last full, as the rules require for secrecy.
+    const size_t parts = PartsFor(here.size(), width);
+    const size_t per_part =
+        projections::BallotsPerPart(static_cast<uint32_t>(width));
     for (size_t part = 0; part < parts; ++part) {
-      const size_t from = here.size() * part / parts;
-      const size_t to = here.size() * (part + 1) / parts;
+      const size_t from = std::min(here.size(), part * per_part);
+      const size_t to = std::min(here.size(), from + per_part);
       std::string marks;
       for (size_t k = from; k < to; ++k) marks += here[k];
       Emit(stage, at, Role::TELLER, place, [&](schema::Event::Builder e) {

@@ -82,6 +82,9 @@ Status CheckProject(const Model& m, const Ctx& ctx, uint64_t ref,
 // docs/FORMAT.md, "Text fields".
 Status CheckEventText(schema::Event::Reader event);
 
+// The fewest ballots a box of the vote may be opened with (box.too_small).
+uint32_t MinBallotsPerBox(const VoteRec& vote);
+
 // The recount inputs of a round.
 TallyRules RulesFor(const Model& m, const RoundRec& round);
 // Some box of the round was opened with collected > issued: the round is void.

@@ -590,13 +590,14 @@ TEST(DemoRunTest, RefusesALedgerThatIsNotTheDemos) {
 }
 
 TEST(DemoRunTest, LargeBoxesAreSplitIntoPartsThatFitAnEntry) {
-  // 5,000 ballots of 13 marks: 65,000 bytes, more than one entry can hold.
-  const size_t parts = PartsFor(5000, 13, 1);
-  EXPECT_EQ(parts, 2u);
-  EXPECT_LE((5000 + parts - 1) / parts * 13, kMaxMarksPerPart);
+  // 5,000 ballots of 13 marks: 65,000 bytes, more than one part can hold: a
+  // full part of 4,615 ballots and the remaining 385.
+  EXPECT_EQ(PartsFor(5000, 13), 2u);
+  EXPECT_EQ(projections::BallotsPerPart(13) * 13, 59'995u);
   EXPECT_LT(kMaxMarksPerPart, ledger::kMaxEntrySize);
-  EXPECT_EQ(PartsFor(80, 12, 2), 2u);  // counted at two tables
-  EXPECT_EQ(PartsFor(0, 12, 1), 1u);   // an empty box: one part
+  // Every box of the demo fits one part: none is split (secrecy).
+  EXPECT_EQ(PartsFor(80, 12), 1u);
+  EXPECT_EQ(PartsFor(0, 12), 1u);  // an empty box: one part
 }
 
 TEST(DemoRunTest, RejectsAnUnknownStage) {

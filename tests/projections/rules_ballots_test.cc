@@ -145,6 +145,51 @@ TEST_F(BallotRulesTest, EveryBoxIsSealedBeforeCountingStarts) {
                       "box.round_closed"));
 }
 
+// Issue 9, item 13: a box of a few ballots could be linked to the few
+// deputies who voted there; it is merged into another before counting.
+TEST_F(BallotRulesTest, ASmallBoxIsMergedBeforeItIsOpened) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesSealed));
+  auto small = b_.Submit(keys().monitor, Seal(refs().round, "流动票箱"));
+  ASSERT_OK(small);
+  // 9 ballots, fewer than the default minimum of 10 per box.
+  EXPECT_TRUE(Refused(b_, keys().monitor, Open(*small, 9, 9), "box.too_small"));
+  // Merged: the monitors pour its ballots into box 1 before opening, and
+  // the separate box is retracted with the reason.
+  ASSERT_OK(
+      b_.Submit(keys().monitor,
+                Correction(*small, "流动票箱仅9张选票，开箱前并入第1票箱")));
+  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[0], 14, 14)));
+  // Once a box is opened, the round's boxes are fixed.
+  EXPECT_TRUE(Refused(b_, keys().monitor, Seal(refs().round, "补充票箱"),
+                      "box.round_closed"));
+}
+
+TEST_F(BallotRulesTest, TheRoundsOnlyBoxMayHoldFewerBallots) {
+  ASSERT_OK(b_.BuildThrough(Stage::kEvaluated));
+  const auto& r = refs();
+  auto vote = b_.Submit(keys().standing, [&](schema::Event::Builder e) {
+    auto v = e.initVotingRulesAdopted();
+    v.setCycle(r.cycle);
+    v.setPurpose(schema::VotePurpose::SATISFACTION);
+    v.setEntitledDeputies(8);
+    auto items = v.initItems(3);
+    for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
+  });
+  ASSERT_OK(vote);
+  auto round = b_.Submit(keys().secretariat, [&](schema::Event::Builder e) {
+    auto o = e.initRoundOpened();
+    o.setVote(*vote);
+    o.setRound(1);
+    auto items = o.initItems(3);
+    for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
+    o.setPresentDeputies(7);
+  });
+  ASSERT_OK(round);
+  auto box = b_.SealBox(*round, "主席团票箱");
+  ASSERT_OK(box);
+  ASSERT_OK(b_.Submit(keys().monitor, Open(*box, 7, 7)));
+}
+
 // --- recording ballots -------------------------------------------------------
 
 TEST_F(BallotRulesTest, BallotsNeedAnOpenedBox) {
@@ -168,33 +213,91 @@ TEST_F(BallotRulesTest, BallotsHaveOneMarkPerItemAndNoOrder) {
   const std::string reversed = sorted.substr(4) + sorted.substr(0, 4);
   EXPECT_TRUE(Malformed(b_, keys().teller, Ballots(box, reversed, 1, 2),
                         "ballots.order"));
-  ASSERT_OK(b_.Submit(keys().teller, Ballots(box, sorted, 1, 2)));
+  ASSERT_OK(b_.RecordBox(box, b_.selection_boxes[0]));
 }
 
-TEST_F(BallotRulesTest, PartsAreRecordedInOrderAndAddUpToTheBox) {
+// Issue 9, item 13: a box recorded one ballot per part (or in half-empty
+// parts) narrows down who cast each ballot; parts are as full as they can be.
+TEST_F(BallotRulesTest, ABoxIsNotSplitIntoSmallParts) {
   ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
-  const uint64_t box = refs().boxes[0];  // collected 14
-  EXPECT_TRUE(Malformed(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 0, 2),
-                        "ballots.parts"));
-  EXPECT_TRUE(Malformed(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 3, 2),
-                        "ballots.parts"));
-  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 2, 2),
+  const uint64_t box = refs().boxes[0];  // 14 ballots: one part holds them
+  const std::string all = BallotBytes(b_.selection_boxes[0]);
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, all.substr(0, 4), 1, 14),
+                      "ballots.parts_full"));
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, all.substr(0, 28), 1, 2),
+                      "ballots.parts_full"));
+  BoxPlan per_ballot = b_.selection_boxes[0];
+  per_ballot.parts = 14;
+  auto r = b_.RecordBox(box, per_ballot);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("rule ballots.parts_full"),
+            std::string::npos);
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box, all)));
+}
+
+// A round of 20,000 deputies, so that a box needs more than one part: a full
+// part holds 60,000 / 4 = 15,000 ballots of 4 marks.
+class LargeBoxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    b_.entitled_deputies = 20'000;
+    b_.present_deputies = 19'000;
+    b_.selection_boxes = {
+        BoxPlan{"大票箱", 15'002, 15'002, {{"AAAO", 15'001}}, 1, 1},
+        BoxPlan{"第2票箱", 13, 13, {{"AAOA", 13}}, 0, 1},
+    };
+    ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
+    box_ = b_.refs().boxes[0];
+  }
+  static std::string Many(size_t n) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) out += Marks({"AAAO"});
+    return out;
+  }
+  const CycleKeys& keys() { return b_.keys(); }
+
+  CycleBuilder b_;
+  uint64_t box_ = 0;
+};
+
+TEST_F(LargeBoxTest, EveryPartButTheLastIsFullToTheEntryLimit) {
+  EXPECT_EQ(projections::BallotsPerPart(4), 15'000u);
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, Many(14'999), 1, 2),
+                      "ballots.parts_full"));
+  // More than a part holds, though the entry would still fit.
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, Many(15'001), 1, 1),
+                      "ballots.parts_full"));
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, Many(7'501), 1, 2),
+                      "ballots.parts_full"));
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box_, Many(15'000), 1, 2)));
+  // The last part holds the rest, and at least one ballot.
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, "", 2, 2, 4, 2),
+                      "ballots.parts_full"));
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box_, Many(1), 2, 2, 4, 1)));
+  // The fixture records the same way on its own.
+  ASSERT_OK(b_.RecordBox(b_.refs().boxes[1], b_.selection_boxes[1]));
+}
+
+TEST_F(LargeBoxTest, PartsAreRecordedInOrderAndAddUpToTheBox) {
+  const std::string full = Many(15'000);
+  EXPECT_TRUE(
+      Malformed(b_, keys().teller, Ballots(box_, full, 0, 2), "ballots.parts"));
+  EXPECT_TRUE(
+      Malformed(b_, keys().teller, Ballots(box_, full, 3, 2), "ballots.parts"));
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, Many(1), 2, 2),
                       "ballots.parts"));
-  ASSERT_OK(b_.Submit(keys().teller, Ballots(box, Marks({"AAAO"}), 1, 2)));
-  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 1, 2),
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box_, full, 1, 2)));
+  EXPECT_TRUE(
+      Refused(b_, keys().teller, Ballots(box_, full, 1, 2), "ballots.parts"));
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, Many(1), 2, 3),
                       "ballots.parts"));
-  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 2, 3),
-                      "ballots.parts"));
-  // The last part must bring the box to exactly its 14 collected ballots.
-  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box, Marks({"AAAO"}), 2, 2),
+  // The last part must bring the box to exactly its 15,002 collected.
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, Many(1), 2, 2),
                       "ballots.count"));
-  std::string twelve;
-  for (int i = 0; i < 12; ++i) twelve += Marks({"AAAO"});
-  EXPECT_TRUE(Refused(b_, keys().teller,
-                      Ballots(box, twelve + Marks({"AAOA", "AOAA"}), 2, 2),
+  EXPECT_TRUE(Refused(b_, keys().teller, Ballots(box_, Many(2), 2, 2, 4, 1),
                       "ballots.count"));
-  // 12 ballots + 1 unreadable + the first part's 1 = 14.
-  ASSERT_OK(b_.Submit(keys().teller, Ballots(box, twelve, 2, 2, 4, 1)));
+  // 15,000 + 1 ballot + 1 unreadable = 15,002.
+  ASSERT_OK(b_.Submit(keys().teller, Ballots(box_, Many(1), 2, 2, 4, 1)));
 }
 
 // --- the certified tally
