@@ -99,7 +99,9 @@ std::vector<Role> RolesAllowedFor(Event::Reader event) {
     case Event::RECTIFICATION_REPORTED:
       return {Role::IMPLEMENTING_AGENCY, Role::GOVERNMENT_OFFICE};
     case Event::ROUND_VOIDED:
-      return {Role::PRESIDIUM};
+      // The congress presidium; a township's presidium (乡镇人大主席团)
+      // acts through its standingCommittee key (docs/RULES.md).
+      return {Role::PRESIDIUM, Role::STANDING_COMMITTEE};
   }
   return {};  // a kind this build does not know: nobody may author it
 }

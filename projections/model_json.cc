@@ -64,8 +64,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VoteRec, ref, cycle, purpose, seats,
                                    extra_candidates, entitled, quorum_num,
                                    quorum_den, pass_base, tie_rule,
                                    shortfall_rule, max_approvals, items,
-                                   exactly_half_passes, adopted_on, text,
-                                   rounds)
+                                   exactly_half_passes, min_ballots_per_box,
+                                   revote_reason, adopted_on, text, rounds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeliberationRec, ref, cycle, session,
                                    held_on, summary)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BoxRec, ref, round, label, monitors, opened,
@@ -75,7 +75,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CertifiedTally, issued, collected, valid,
                                    invalid, items, certified_by)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoundRec, ref, vote, number, items, seats,
                                    present, boxes, tally, certified, result,
-                                   elected, tied, vacant, grades, announced_on)
+                                   elected, tied, vacant, grades, announced_on,
+                                   voided, void_reason, voided_on)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanMilestoneRec, due, percent_bp,
                                    description)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanRec, entry, agency, leader, plan,
@@ -370,6 +371,7 @@ Status CheckConsistent(const Model& m) {
     }
     ref_or_none(r.tally, "tally");
     ref_or_none(r.result, "result");
+    ref_or_none(r.voided, "void");
   }
   for (const auto& [ref, b] : m.boxes) {
     names(m.rounds, b.round, "box round");

@@ -23,6 +23,17 @@ std::string BoxName(const BoxRec& box) {
          ")";
 }
 
+// Nothing is recorded in a round declared void: it is held again.
+Status NotVoid(const RoundRec& round) {
+  if (round.voided == kNoRef) return Status::Ok();
+  return Refused("vote.round_void", "round " + std::to_string(round.number) +
+                                        " (entry " + std::to_string(round.ref) +
+                                        ") was declared void by entry " +
+                                        std::to_string(round.voided) + " (\"" +
+                                        round.void_reason +
+                                        "\"); nothing more is recorded in it");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -42,6 +53,7 @@ Status CheckBallotBoxSealed(const Model& m, const Ctx& ctx,
   }
   RETURN_IF_ERROR(CheckRef(m, ctx, e.getRound(), RefKind::kRound, "round"));
   const RoundRec& round = m.rounds.at(e.getRound());
+  RETURN_IF_ERROR(NotVoid(round));
   if (ctx.replacing) {
     const BoxRec& old = m.boxes.at(ctx.index);
     if (old.round != e.getRound()) {
@@ -110,10 +122,21 @@ Status CheckBallotBoxOpened(const Model& m, const Ctx& ctx,
                             schema::BallotBoxOpened::Reader e) {
   RETURN_IF_ERROR(CheckRef(m, ctx, e.getBox(), RefKind::kBox, "box"));
   const BoxRec& box = m.boxes.at(e.getBox());
+  RETURN_IF_ERROR(NotVoid(m.rounds.at(box.round)));
   if (ctx.replacing) {
     if (OwnerOf(m, ctx.index) != box.ref) {
       return Refused("correction.same_subject",
                      "a corrected opening must concern the same box");
+    }
+    // What the monitors counted before everyone is final: a mistake there
+    // is answered by declaring the round void, never by new numbers.
+    if (e.getIssued() != box.issued || e.getCollected() != box.collected) {
+      return Refused("box.counts_fixed",
+                     BoxName(box) + " was opened with " +
+                         std::to_string(box.issued) + " issued and " +
+                         std::to_string(box.collected) +
+                         " collected; a box's counts are fixed when it is "
+                         "opened");
     }
     if (!box.parts.empty()) {
       return Refused("correction.in_use",
@@ -184,6 +207,7 @@ Status CheckBallotsRecorded(const Model& m, const Ctx& ctx,
                    BoxName(box) + " has not been opened");
   }
   const RoundRec& round = m.rounds.at(box.round);
+  RETURN_IF_ERROR(NotVoid(round));
   if (round.tally != kNoRef) {
     return Refused("ballots.round_certified", "the tally of round " +
                                                   std::to_string(round.number) +
@@ -321,6 +345,7 @@ Status CheckTallyCertified(const Model& m, const Ctx& ctx,
   RETURN_IF_ERROR(CheckRef(m, ctx, e.getRound(), RefKind::kRound, "round"));
   const RoundRec& round = m.rounds.at(e.getRound());
   const std::string rn = "round " + std::to_string(round.number);
+  RETURN_IF_ERROR(NotVoid(round));
   if (round.tally != kNoRef) {
     return Refused("vote.tally_twice", "the tally of " + rn +
                                            " was already certified (entry " +
@@ -345,11 +370,13 @@ Status CheckTallyCertified(const Model& m, const Ctx& ctx,
   for (uint64_t b : round.boxes) {
     const BoxRec& box = m.boxes.at(b);
     if (box.collected > box.issued) {
-      return Refused(
-          "vote.collected_exceeds_issued",
-          BoxName(box) + " collected " + std::to_string(box.collected) +
-              " ballots but issued only " + std::to_string(box.issued) + ": " +
-              rn + " is void and must be held again");
+      return Refused("vote.collected_exceeds_issued",
+                     BoxName(box) + " collected " +
+                         std::to_string(box.collected) +
+                         " ballots but issued only " +
+                         std::to_string(box.issued) + ": " + rn +
+                         " cannot be certified; the presidium declares it void "
+                         "(roundVoided) and it is held again");
     }
     issued += box.issued;
     collected += box.collected;
@@ -451,6 +478,7 @@ Status CheckResultAnnounced(const Model& m, const Ctx& ctx,
   RETURN_IF_ERROR(CheckRef(m, ctx, e.getRound(), RefKind::kRound, "round"));
   const RoundRec& round = m.rounds.at(e.getRound());
   const std::string rn = "round " + std::to_string(round.number);
+  RETURN_IF_ERROR(NotVoid(round));
   if (round.result != kNoRef) {
     return Refused("vote.result_twice", "the result of " + rn +
                                             " was already announced (entry " +
@@ -541,6 +569,43 @@ void ApplyResultAnnounced(Model& m, const Ctx& ctx,
   }
   m.entries[ctx.index].owner = round.ref;
   m.Touched(round.ref, ctx.by, "result");
+}
+
+// ---------------------------------------------------------------------------
+// roundVoided
+
+Status CheckRoundVoided(const Model& m, const Ctx& ctx,
+                        schema::RoundVoided::Reader e) {
+  if (e.getReason().size() == 0) {
+    return Malformed("void.fields",
+                     "a round is declared void with its reason stated");
+  }
+  RETURN_IF_ERROR(CheckDate("void.fields", "voidedOn", e.getVoidedOn(), false));
+  RETURN_IF_ERROR(CheckRef(m, ctx, e.getRound(), RefKind::kRound, "round"));
+  const RoundRec& round = m.rounds.at(e.getRound());
+  const std::string rn = "round " + std::to_string(round.number);
+  if (round.voided != kNoRef) {
+    return Refused("void.twice", rn + " was already declared void by entry " +
+                                     std::to_string(round.voided));
+  }
+  // Once the monitors certified the tally the count is settled: the round
+  // has its result, and a vote the presidium dislikes is not redone.
+  if (round.tally != kNoRef) {
+    return Refused("void.after_tally",
+                   "the tally of " + rn + " was certified (entry " +
+                       std::to_string(round.tally) +
+                       "); a certified round cannot be declared void");
+  }
+  return Status::Ok();
+}
+
+void ApplyRoundVoided(Model& m, const Ctx& ctx, schema::RoundVoided::Reader e) {
+  RoundRec& round = m.rounds.at(e.getRound());
+  round.voided = ctx.index;
+  round.void_reason = e.getReason().cStr();
+  round.voided_on = FromSchema(e.getVoidedOn());
+  m.entries[ctx.index].owner = round.ref;
+  m.Touched(round.ref, ctx.by, "voided");
 }
 
 }  // namespace piaojue::projections::internal

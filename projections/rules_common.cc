@@ -191,11 +191,15 @@ TallyRules RulesFor(const Model& m, const RoundRec& round) {
 }
 
 uint32_t MinBallotsPerBox(const VoteRec& vote) {
-  (void)vote;  // TODO(schema v2): VotingRulesAdopted.minBallotsPerBox
-  return kDefaultMinBallotsPerBox;
+  return vote.min_ballots_per_box == 0 ? kDefaultMinBallotsPerBox
+                                       : vote.min_ballots_per_box;
 }
 
-bool RoundVoid(const Model& m, const RoundRec& round) {
+bool RoundVoid(const Model&, const RoundRec& round) {
+  return round.voided != kNoRef;
+}
+
+bool CollectedExceedsIssued(const Model& m, const RoundRec& round) {
   for (uint64_t b : round.boxes) {
     const BoxRec& box = m.boxes.at(b);
     if (box.opened != kNoRef && box.collected > box.issued) return true;

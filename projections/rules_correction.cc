@@ -108,13 +108,14 @@ Status CheckRetraction(const Model& m, uint64_t target, int kind) {
       if (b.opened != kNoRef) return InUse("the box was opened", b.opened);
       return Status::Ok();
     }
-    case Which::BALLOT_BOX_OPENED: {
-      const BoxRec& b = m.boxes.at(owner);
-      if (!b.parts.empty()) {
-        return InUse("ballots of the box were recorded", b.parts[0]);
-      }
-      return Status::Ok();
-    }
+    case Which::BALLOT_BOX_OPENED:
+      return Refused("box.counts_fixed",
+                     "the opening of ballot box entry " +
+                         std::to_string(owner) +
+                         " recorded its counts; a box's counts are fixed "
+                         "when it is opened, so the opening is not "
+                         "retracted (a wrong count is answered by voiding "
+                         "the round)");
     case Which::IMPLEMENTATION_PLANNED: {
       const ProjectRec& p = m.projects.at(owner);
       if (!p.progress.empty()) {
@@ -257,7 +258,7 @@ void ApplyRetraction(Model& m, uint64_t target, int kind) {
 
 bool IsVoteRecord(int kind) {
   return kind == Which::BALLOTS_RECORDED || kind == Which::TALLY_CERTIFIED ||
-         kind == Which::RESULT_ANNOUNCED;
+         kind == Which::RESULT_ANNOUNCED || kind == Which::ROUND_VOIDED;
 }
 
 bool IsCorrectable(int kind) {
@@ -335,9 +336,9 @@ Status CheckCorrection(const Model& m, const Ctx& ctx,
   if (IsVoteRecord(meta.kind)) {
     return Refused("correction.vote_records_final",
                    "entry " + std::to_string(target) + " is a " + kind_name +
-                       ": recorded ballots, certified tallies and announced "
-                       "results are final; a vote is redone by a further "
-                       "round, never edited");
+                       ": recorded ballots, certified tallies, announced "
+                       "results and voided rounds are final; a vote is "
+                       "redone by a further round, never edited");
   }
   if (!IsCorrectable(meta.kind)) {
     return Refused("correction.not_correctable",

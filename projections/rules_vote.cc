@@ -53,6 +53,11 @@ Status CheckSelectionRules(const Model& m, const Ctx& ctx,
                      "a project selection vote lists its candidates in the "
                      "candidate list, not in items");
   }
+  if (e.getRevoteReason().size() != 0) {
+    return Malformed(kFields,
+                     "revoteReason belongs to satisfaction votes; a selection "
+                     "vote continues with further rounds");
+  }
   if (cycle.selection_vote != kNoRef && cycle.selection_vote != ctx.index) {
     return Refused("vote.duplicate",
                    Describe(m, cycle.ref) +
@@ -84,6 +89,56 @@ Status CheckSelectionRules(const Model& m, const Ctx& ctx,
   return Status::Ok();
 }
 
+// A satisfaction vote whose last round has an announced result.
+bool SatisfactionVoteDone(const Model& m, const VoteRec& vote) {
+  return !vote.rounds.empty() &&
+         m.rounds.at(vote.rounds.back()).result != kNoRef;
+}
+
+// One satisfaction vote per project and cycle: a project already rated by
+// another vote is rated again only by rules that state why (revoteReason),
+// once that vote has its result; the earlier grade stays on the record.
+Status CheckRevote(const Model& m, const Ctx& ctx,
+                   schema::VotingRulesAdopted::Reader e,
+                   const CycleRec& cycle) {
+  const bool reason = e.getRevoteReason().size() > 0;
+  bool rerated = false;
+  for (uint64_t item : e.getItems()) {
+    for (uint64_t v : cycle.votes) {
+      const VoteRec& other = m.votes.at(v);
+      if (v == ctx.index || other.purpose != kSatisfaction ||
+          std::find(other.items.begin(), other.items.end(), item) ==
+              other.items.end()) {
+        continue;
+      }
+      rerated = true;
+      if (!reason) {
+        return Refused("vote.satisfaction_twice",
+                       Describe(m, item) +
+                           " is already rated by the satisfaction vote of "
+                           "entry " +
+                           std::to_string(v) +
+                           "; a second vote is a documented re-vote "
+                           "(revoteReason)");
+      }
+      if (!SatisfactionVoteDone(m, other)) {
+        return Refused("vote.satisfaction_twice",
+                       Describe(m, item) +
+                           " is being rated by the satisfaction vote of "
+                           "entry " +
+                           std::to_string(v) +
+                           ", which has no announced result yet");
+      }
+    }
+  }
+  if (reason && !rerated) {
+    return Malformed("vote.fields",
+                     "revoteReason is given, but none of the items was rated "
+                     "by an earlier satisfaction vote");
+  }
+  return Status::Ok();
+}
+
 Status CheckSatisfactionRules(const Model& m, const Ctx& ctx,
                               schema::VotingRulesAdopted::Reader e,
                               const CycleRec& cycle) {
@@ -106,7 +161,7 @@ Status CheckSatisfactionRules(const Model& m, const Ctx& ctx,
                          Describe(m, cycle.ref));
     }
   }
-  return Status::Ok();
+  return CheckRevote(m, ctx, e, cycle);
 }
 
 }  // namespace
@@ -181,6 +236,8 @@ void ApplyVotingRulesAdopted(Model& m, const Ctx& ctx,
   v.max_approvals = e.getMaxApprovals();
   v.items = ToVector(e.getItems());
   v.exactly_half_passes = e.getExactlyHalfPasses();
+  v.min_ballots_per_box = e.getMinBallotsPerBox();
+  v.revote_reason = e.getRevoteReason().cStr();
   v.adopted_on = FromSchema(e.getAdoptedOn());
   v.text = ledger::TextString(e.getText());
   if (ctx.replacing) return;
@@ -230,17 +287,22 @@ namespace {
 Status ExpectedFurtherRound(const Model& m, const VoteRec& vote,
                             const RoundRec& prev, std::set<uint64_t>* items,
                             uint16_t* seats) {
-  if (prev.tally == kNoRef && RoundVoid(m, prev)) {
-    // A void round (a box collected more than it issued) is held again.
+  if (RoundVoid(m, prev)) {
+    // A round declared void (roundVoided) is held again.
     *items = SetOf(prev.items);
     *seats = prev.seats;
     return Status::Ok();
   }
   if (prev.result == kNoRef) {
-    return Refused("round.previous_open",
-                   "round " + std::to_string(prev.number) + " (entry " +
-                       std::to_string(prev.ref) +
-                       ") has no announced result yet");
+    return Refused(
+        "round.previous_open",
+        "round " + std::to_string(prev.number) + " (entry " +
+            std::to_string(prev.ref) + ") has no announced result yet" +
+            (CollectedExceedsIssued(m, prev)
+                 ? " and has not been declared void (a box collected more "
+                   "than it issued: the presidium declares the round void "
+                   "with roundVoided before it is held again)"
+                 : ""));
   }
   if (vote.purpose == kSelection && !prev.tied.empty()) {
     *items = SetOf(prev.tied);

@@ -61,11 +61,7 @@ Status CheckEvent(const Model& m, const Ctx& ctx, schema::Event::Reader e) {
       }
       return CheckCorrection(m, ctx, e.getCorrection());
     case Which::ROUND_VOIDED:
-      // Format 2 reserves the event; until its rules exist it is refused,
-      // so no round can be voided by a record the rules do not define.
-      return internal::Refused(
-          "roundVoided.unsupported",
-          "roundVoided is not accepted by these rules yet");
+      return CheckRoundVoided(m, ctx, e.getRoundVoided());
   }
   return Malformed("event.kind",
                    "event kind " + std::to_string(static_cast<int>(e.which())) +
@@ -143,7 +139,7 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
     case Which::CORRECTION:
       return ApplyCorrection(m, ctx, e.getCorrection());
     case Which::ROUND_VOIDED:
-      return;  // refused by CheckEvent
+      return ApplyRoundVoided(m, ctx, e.getRoundVoided());
   }
 }
 
@@ -252,6 +248,7 @@ Result<RoundRecount> State::Recount(uint64_t round) const {
     out.collected += box.collected;
   }
   out.void_round = internal::RoundVoid(m, r);
+  out.collected_exceeds_issued = internal::CollectedExceedsIssued(m, r);
   out.complete = internal::RoundFullyRecorded(m, r);
   out.count = internal::RoundCount(m, r);
   out.outcome = Decide(out.rules, out.count);

@@ -33,8 +33,11 @@ struct RoundRecount {
   std::vector<uint64_t> items;  // ballot order
   uint32_t issued = 0;          // sum over the round's opened boxes
   uint32_t collected = 0;
-  bool void_round = false;  // some box collected more than it issued
-  bool complete = false;    // every box opened and fully recorded
+  bool void_round = false;  // declared void by a roundVoided entry
+  // Some box collected more than it issued: no tally can be certified, and
+  // the round must be declared void (RULES.md "Voiding a round").
+  bool collected_exceeds_issued = false;
+  bool complete = false;  // every box opened and fully recorded
   BallotCount count;
   Outcome outcome;
 };

@@ -136,8 +136,12 @@ json EvaluationJson(const Model& m, const ProjectRec& p) {
   }
   json grades = json::array();
   for (const GradeRec& g : p.grades) {
-    grades.push_back(
-        json{{"round", g.round}, {"grade", EnumName<schema::Grade>(g.grade)}});
+    // Each satisfaction vote's grade stays; a re-vote says why it was held.
+    const VoteRec& vote = m.votes.at(m.rounds.at(g.round).vote);
+    grades.push_back(json{{"round", g.round},
+                          {"vote", vote.ref},
+                          {"grade", EnumName<schema::Grade>(g.grade)},
+                          {"revoteReason", vote.revote_reason}});
   }
   json orders = json::array();
   for (uint64_t ref : p.rectifications) {

@@ -39,6 +39,18 @@ json GradesJson(const std::vector<std::pair<uint64_t, int>>& grades) {
   return out;
 }
 
+// The roundVoided entry of a void round: who declared it void, when, why.
+json VoidedJson(const Model& m, const RoundRec& r) {
+  if (r.voided == kNoRef) return nullptr;
+  const EntryMeta& e = m.entries[r.voided];
+  return json{{"entry", r.voided},
+              {"reason", r.void_reason},
+              {"voidedOn", DateJson(r.voided_on)},
+              {"by", AuthorJson(m, r.voided)},
+              {"recordedAtMs", e.recorded_at_ms},
+              {"recordedOn", FormatDate(DateFromMs(e.recorded_at_ms))}};
+}
+
 json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
   const bool satisfaction =
       vote.purpose == static_cast<int>(schema::VotePurpose::SATISFACTION);
@@ -93,6 +105,8 @@ json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
          {"presentDeputies", r.present},
          {"boxes", std::move(boxes)},
          {"void", RoundVoid(m, r)},
+         {"voided", VoidedJson(m, r)},
+         {"mustBeVoided", !RoundVoid(m, r) && CollectedExceedsIssued(m, r)},
          {"complete", RoundFullyRecorded(m, r)},
          {"recount",
           json{{"issued", issued},
@@ -186,6 +200,8 @@ Result<json> TallyView(const Model& m, const ViewQuery& q) {
       {"shortfallRule", EnumName<schema::ShortfallRule>(v.shortfall_rule)},
       {"maxApprovals", v.max_approvals == 0 ? v.seats : v.max_approvals},
       {"exactlyHalfPasses", v.exactly_half_passes},
+      {"minBallotsPerBox", MinBallotsPerBox(v)},
+      {"revoteReason", v.revote_reason},
       {"items", v.items},
       {"adoptedOn", DateJson(v.adopted_on)},
       {"text", v.text},

@@ -75,6 +75,9 @@ struct CycleKeys {
   crypto::KeyPair inspection = TestKey(10);
   crypto::KeyPair evaluation = TestKey(11);
   crypto::KeyPair intake = TestKey(12);  // publicIntake (portal)
+  // presidium (大会主席团): registered only by RegisterPresidium(), so the
+  // fixture's entry indices stay those of the story above.
+  crypto::KeyPair presidium = TestKey(13);
 };
 
 // One ballot box of a round as the fixture fills it. Ballots are written as
@@ -445,6 +448,24 @@ class CycleBuilder {
   // Applied to the cycleOpened event after the fixture's own fields (e.g. to
   // declare a schedule); null = none.
   std::function<void(schema::CycleOpened::Builder)> cycle_tweak;
+  // Applied to the selection vote's rules after the fixture's own fields.
+  std::function<void(schema::VotingRulesAdopted::Builder)> voting_rules_tweak;
+
+  // Registers keys().presidium as the county congress presidium (大会主席团),
+  // now (after the deployment).
+  Result<uint64_t> RegisterPresidium() {
+    const crypto::KeyPair key = keys_.presidium;
+    return Submit(
+        keys_.root,
+        [&](schema::Event::Builder e) {
+          auto k = e.initKeyRegistered();
+          k.setKey(capnp::Data::Reader(key.public_key.data(), 32));
+          k.setRole(schema::Role::PRESIDIUM);
+          k.setJurisdiction(kCounty);
+          k.setHolder("某县人民代表大会主席团");
+        },
+        "");
+  }
 
   Status OpenCycle() {
     SetDate(2025, 1, 2);
@@ -708,6 +729,7 @@ class CycleBuilder {
       v.setShortfallRule(shortfall_rule);
       SetDay(v.initAdoptedOn(), 2025, 2, 24);
       v.setText("某县2025年民生实事项目人大代表票决办法");
+      if (voting_rules_tweak) voting_rules_tweak(v);
     });
     if (!r.ok()) return Annotate("voting rules", r.status());
     refs_.vote = *r;

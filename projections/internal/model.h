@@ -173,6 +173,8 @@ struct VoteRec {
   uint16_t max_approvals = 0;
   std::vector<uint64_t> items;  // satisfaction: the projects rated
   bool exactly_half_passes = false;
+  uint32_t min_ballots_per_box = 0;  // as adopted; 0 = the default (10)
+  std::string revote_reason;         // satisfaction: a documented re-vote
   Date adopted_on;
   std::string text;
   std::vector<uint64_t> rounds;
@@ -225,6 +227,9 @@ struct RoundRec {
   uint16_t vacant = 0;
   std::vector<std::pair<uint64_t, int>> grades;
   Date announced_on;
+  uint64_t voided = kNoRef;  // the roundVoided entry
+  std::string void_reason;
+  Date voided_on;
 };
 
 struct PlanMilestoneRec {

@@ -87,8 +87,11 @@ uint32_t MinBallotsPerBox(const VoteRec& vote);
 
 // The recount inputs of a round.
 TallyRules RulesFor(const Model& m, const RoundRec& round);
-// Some box of the round was opened with collected > issued: the round is void.
+// The round was declared void by a roundVoided entry.
 bool RoundVoid(const Model& m, const RoundRec& round);
+// Some box of the round was opened with collected > issued: no tally, and
+// the round must be declared void.
+bool CollectedExceedsIssued(const Model& m, const RoundRec& round);
 // Every box opened and all parts of every box recorded (and >= 1 box).
 bool RoundFullyRecorded(const Model& m, const RoundRec& round);
 // Sum of the counts of every box of the round.
@@ -166,6 +169,9 @@ Status CheckResultAnnounced(const Model& m, const Ctx& ctx,
                             schema::ResultAnnounced::Reader e);
 void ApplyResultAnnounced(Model& m, const Ctx& ctx,
                           schema::ResultAnnounced::Reader e);
+Status CheckRoundVoided(const Model& m, const Ctx& ctx,
+                        schema::RoundVoided::Reader e);
+void ApplyRoundVoided(Model& m, const Ctx& ctx, schema::RoundVoided::Reader e);
 
 // rules_supervision.cc
 Status CheckSupervision(const Model& m, const Ctx& ctx,

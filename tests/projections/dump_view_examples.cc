@@ -68,8 +68,8 @@ int main() {
     c.setReason("描述中的地址有笔误");
     capnp::MallocMessageBuilder scratch;
     auto event = scratch.initRoot<piaojue::schema::Event>();
-    auto original = piaojue::ledger::EntryView::Parse(
-        *b.ledger().ReadEntry(r.canteen));
+    auto original =
+        piaojue::ledger::EntryView::Parse(*b.ledger().ReadEntry(r.canteen));
     if (!original.ok()) return;
     event.setProposalSubmitted(original->event().getProposalSubmitted());
     event.getProposalSubmitted().getDetails().setDescription(

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "projections/state.h"
+#include "projections/views.h"
 #include "tests/cycle_builder.h"
 #include "tests/projections/rule_test_util.h"
 
@@ -376,34 +377,131 @@ TEST_F(BallotRulesTest, NoBallotsAfterTheTallyIsCertified) {
                       "box.round_closed"));
 }
 
-TEST_F(BallotRulesTest, CollectedMoreThanIssuedMakesTheRoundVoid) {
-  ASSERT_OK(b_.BuildThrough(Stage::kBoxesSealed));
-  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[0], 14, 15)));
-  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[1], 13, 13)));
-  // The recorded ballots still add up to what each box collected.
-  BoxPlan first = b_.selection_boxes[0];
-  first.collected = 15;
-  first.ballots.push_back({"AAAO", 1});
-  ASSERT_OK(b_.RecordBox(refs().boxes[0], first));
-  ASSERT_OK(b_.RecordBox(refs().boxes[1], b_.selection_boxes[1]));
-  EXPECT_TRUE(Refused(b_, keys().monitor, Tally(b_, nullptr),
-                      "vote.collected_exceeds_issued"));
-  auto recount = b_.state().Recount(refs().round);
-  ASSERT_OK(recount);
-  EXPECT_TRUE(recount->void_round);
-  // The void round has no result; it is held again on the same items.
-  EXPECT_TRUE(Refused(b_, keys().secretariat, Result(refs().round, {}),
-                      "vote.result_before_tally"));
-  auto again = b_.Submit(keys().secretariat, [&](schema::Event::Builder e) {
+// --- issue 9, item 12(a): a round is void only by a roundVoided -------------
+
+Fill Void(uint64_t round, std::string reason) {
+  return [=](schema::Event::Builder e) {
+    auto v = e.initRoundVoided();
+    v.setRound(round);
+    v.setReason(reason);
+    CycleBuilder::SetDay(v.initVoidedOn(), 2025, 2, 25);
+  };
+}
+
+Fill SecondRound(const CycleRefs& r) {
+  return [=](schema::Event::Builder e) {
     auto o = e.initRoundOpened();
-    o.setVote(refs().vote);
+    o.setVote(r.vote);
     o.setRound(2);
     auto items = o.initItems(4);
-    for (unsigned i = 0; i < 4; ++i) items.set(i, refs().candidates[i]);
+    for (unsigned i = 0; i < 4; ++i) items.set(i, r.candidates[i]);
     o.setSeats(3);
     o.setPresentDeputies(27);
-  });
-  ASSERT_OK(again);
+  };
+}
+
+nlohmann::json RoundView(CycleBuilder& b, uint64_t round) {
+  projections::ViewQuery q;
+  q.round = round;
+  auto v = projections::View(b.state(), "tally", q);
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  return v.ok() ? (*v)["rounds"][0] : nlohmann::json();
+}
+
+TEST_F(BallotRulesTest, AMonitorCannotVoidARoundByOpeningAnOverfullBox) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesSealed));
+  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[0], 14, 14)));
+  ASSERT_OK(b_.RecordBox(refs().boxes[0], b_.selection_boxes[0]));
+  // After box 1's ballots are recorded, box 2 is opened with one ballot
+  // more than it issued. The opening is recorded as the monitors found it…
+  ASSERT_OK(b_.Submit(keys().monitor, Open(refs().boxes[1], 13, 14)));
+  BoxPlan second = b_.selection_boxes[1];
+  second.collected = 14;
+  second.ballots.push_back({"AAAO", 1});
+  ASSERT_OK(b_.RecordBox(refs().boxes[1], second));
+  // … no tally can be certified …
+  EXPECT_TRUE(Refused(b_, keys().monitor, Tally(b_, nullptr),
+                      "vote.collected_exceeds_issued"));
+  auto round = RoundView(b_, refs().round);
+  EXPECT_EQ(round["void"], false);
+  EXPECT_EQ(round["mustBeVoided"], true);
+  auto recount = b_.state().Recount(refs().round);
+  ASSERT_OK(recount);
+  EXPECT_FALSE(recount->void_round);
+  // … but the round is not void, so no second round can be held …
+  EXPECT_TRUE(Refused(b_, keys().secretariat, SecondRound(refs()),
+                      "round.previous_open"));
+  // … and neither the monitor nor the secretariat can declare it void: the
+  // congress presidium does (or the standing committee), with its reason
+  // on the record.
+  for (const auto* key : {&keys().monitor, &keys().secretariat}) {
+    auto denied = b_.Submit(*key, Void(refs().round, "第2票箱收回多于发出"));
+    ASSERT_FALSE(denied.ok());
+    EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied)
+        << denied.status().ToString();
+  }
+  ASSERT_OK(b_.RegisterPresidium());
+  EXPECT_TRUE(
+      Malformed(b_, keys().presidium, Void(refs().round, ""), "void.fields"));
+  auto voided = b_.Submit(
+      keys().presidium,
+      Void(refs().round, "第2票箱收回选票14张，多于发出的13张，本轮表决无效"));
+  ASSERT_OK(voided);
+  round = RoundView(b_, refs().round);
+  EXPECT_EQ(round["void"], true);
+  EXPECT_EQ(round["mustBeVoided"], false);
+  EXPECT_EQ(round["voided"]["entry"], *voided);
+  EXPECT_EQ(round["voided"]["reason"],
+            "第2票箱收回选票14张，多于发出的13张，本轮表决无效");
+  EXPECT_EQ(round["voided"]["voidedOn"], "2025-02-25");
+  EXPECT_EQ(round["voided"]["by"]["holder"], "某县人民代表大会主席团");
+  EXPECT_TRUE(
+      Refused(b_, keys().presidium, Void(refs().round, "再次"), "void.twice"));
+  // Nothing more is recorded in a void round; it is held again.
+  EXPECT_TRUE(
+      Refused(b_, keys().monitor, Tally(b_, nullptr), "vote.round_void"));
+  EXPECT_TRUE(Refused(b_, keys().secretariat, Result(refs().round, {}),
+                      "vote.round_void"));
+  ASSERT_OK(b_.Submit(keys().secretariat, SecondRound(refs())));
+}
+
+TEST_F(BallotRulesTest, ACertifiedRoundCannotBeVoided) {
+  ASSERT_OK(b_.BuildThrough(Stage::kTallyCertified));
+  ASSERT_OK(b_.RegisterPresidium());
+  EXPECT_TRUE(Refused(b_, keys().presidium, Void(refs().round, "结果不理想"),
+                      "void.after_tally"));
+  ASSERT_OK(b_.BuildThrough(Stage::kResultAnnounced));
+  EXPECT_TRUE(Refused(b_, keys().presidium, Void(refs().round, "结果不理想"),
+                      "void.after_tally"));
+}
+
+TEST_F(BallotRulesTest, AVoidIsFinal) {
+  ASSERT_OK(b_.RegisterPresidium());
+  auto voided =
+      b_.Submit(keys().presidium, Void(refs().round, "会场秩序混乱，重新表决"));
+  ASSERT_OK(voided);
+  EXPECT_TRUE(Refused(b_, keys().presidium, Correction(*voided, "撤销"),
+                      "correction.vote_records_final"));
+  EXPECT_TRUE(Refused(b_, keys().monitor, Seal(refs().round, "票箱"),
+                      "vote.round_void"));
+}
+
+TEST_F(BallotRulesTest, ABoxsCountsAreFixedWhenItIsOpened) {
+  ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
+  const uint64_t opening = refs().box_openings[1];
+  const uint64_t box = refs().boxes[1];
+  auto reopen = [&](uint32_t issued, uint32_t collected) {
+    return Correction(opening, "开箱记录有误", [=](schema::Event::Builder e) {
+      Open(box, issued, collected)(e);
+      e.getBallotBoxOpened().initMonitors(1).set(0, "监票人乙");
+    });
+  };
+  EXPECT_TRUE(Refused(b_, keys().monitor, reopen(13, 14), "box.counts_fixed"));
+  EXPECT_TRUE(Refused(b_, keys().monitor, reopen(12, 12), "box.counts_fixed"));
+  EXPECT_TRUE(Refused(b_, keys().monitor, Correction(opening, "撤回"),
+                      "box.counts_fixed"));
+  // Who opened it may still be corrected.
+  ASSERT_OK(b_.Submit(keys().monitor, reopen(13, 13)));
 }
 
 // --- the announced result

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "projections/state.h"
+#include "projections/views.h"
 #include "tests/cycle_builder.h"
 #include "tests/projections/rule_test_util.h"
 
@@ -233,6 +234,88 @@ TEST_F(RoundRulesTest, NoFurtherRoundBeforeAResultOrAfterASettledVote) {
   EXPECT_TRUE(Refused(b_, keys().secretariat,
                       Round(v, 2, {refs().lights}, 1, 27),
                       "round.no_seats_open"));
+}
+
+// --- issue 9, item 12(b): one satisfaction vote per project -----------------
+
+// A satisfaction vote on the fixture's projects; `reason` is its revoteReason.
+Fill SatisfactionRules(const CycleRefs& r, std::string reason) {
+  return [=](schema::Event::Builder e) {
+    auto v = e.initVotingRulesAdopted();
+    v.setCycle(r.cycle);
+    v.setPurpose(schema::VotePurpose::SATISFACTION);
+    v.setEntitledDeputies(30);
+    auto items = v.initItems(1);
+    items.set(0, r.barriers);
+    v.setRevoteReason(reason);
+  };
+}
+
+TEST(SatisfactionRevoteTest, ASecondSatisfactionVoteNeedsAStatedReason) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(CycleBuilder::Stage::kSatisfactionVote));
+  const auto& r = b.refs();
+  // The barriers project was rated unsatisfied; rating it again to replace
+  // the grade is refused…
+  EXPECT_TRUE(Refused(b, b.keys().standing, SatisfactionRules(r, ""),
+                      "vote.satisfaction_twice"));
+  // … unless the rules document a re-vote and why.
+  auto revote = b.Submit(
+      b.keys().standing,
+      SatisfactionRules(r, "整改完成后经主任会议决定对护栏项目重新测评"));
+  ASSERT_OK(revote);
+  projections::ViewQuery q;
+  q.record = *revote;
+  auto tally = projections::View(b.state(), "tally", q);
+  ASSERT_OK(tally);
+  EXPECT_EQ((*tally)["vote"]["revoteReason"],
+            "整改完成后经主任会议决定对护栏项目重新测评");
+  // The first grade stays on the project.
+  q.record = r.barriers;
+  auto project = projections::View(b.state(), "projects", q);
+  ASSERT_OK(project);
+  const auto& grades =
+      (*project)["projects"][0]["evaluation"]["satisfactionGrades"];
+  ASSERT_EQ(grades.size(), 1u);
+  EXPECT_EQ(grades[0]["grade"], "unsatisfied");
+}
+
+TEST(SatisfactionRevoteTest, AReVoteReasonOnlyForItemsAlreadyRated) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(CycleBuilder::Stage::kEvaluated));
+  EXPECT_TRUE(Malformed(b, b.keys().standing,
+                        SatisfactionRules(b.refs(), "重新测评"),
+                        "vote.fields"));
+  ASSERT_OK(b.Submit(b.keys().standing, SatisfactionRules(b.refs(), "")));
+  // While the first vote has no result, no second one, reason or not.
+  EXPECT_TRUE(Refused(b, b.keys().standing,
+                      SatisfactionRules(b.refs(), "重新测评"),
+                      "vote.satisfaction_twice"));
+}
+
+// --- issue 9, item 13: the rules set the minimum ballots per box ------------
+
+TEST(MinBallotsPerBoxTest, TheVotingRulesSetTheMinimum) {
+  CycleBuilder b;
+  b.voting_rules_tweak = [](schema::VotingRulesAdopted::Builder v) {
+    v.setMinBallotsPerBox(14);
+  };
+  ASSERT_OK(b.BuildThrough(CycleBuilder::Stage::kBoxesSealed));
+  // Box 2 holds 13: fewer than 14.
+  EXPECT_TRUE(Refused(
+      b, b.keys().monitor,
+      [&](schema::Event::Builder e) {
+        auto o = e.initBallotBoxOpened();
+        o.setBox(b.refs().boxes[1]);
+        o.setIssued(13);
+        o.setCollected(13);
+      },
+      "box.too_small"));
+  projections::ViewQuery q;
+  q.record = b.refs().vote;
+  auto tally = projections::View(b.state(), "tally", q);
+  ASSERT_OK(tally);
+  EXPECT_EQ((*tally)["vote"]["minBallotsPerBox"], 14);
 }
 
 }  // namespace

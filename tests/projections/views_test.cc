@@ -205,7 +205,7 @@ TEST(ViewsTest, TheTallyShowsBoxesRecountCertificationAndResult) {
   EXPECT_EQ(round["complete"], true);
   ASSERT_EQ(round["boxes"].size(), 2u);
   EXPECT_EQ(round["boxes"][0]["issued"], 14);
-  EXPECT_EQ(round["boxes"][0]["invalid"], 1);  // the over-approving ballot
+  EXPECT_EQ(round["boxes"][0]["invalid"], 1);    // the over-approving ballot
   EXPECT_EQ(round["boxes"][1]["partCount"], 1);  // one part holds 13
   const auto& recount = round["recount"];
   EXPECT_EQ(recount["issued"], 27);

@@ -343,7 +343,7 @@ describe('portal end to end', { skip }, () => {
   test('a void round, a tie at the cut-off and the further round are shown as such, and the recount agrees', async () => {
     // The demo stopped before the vote; its rules, round 1 and boxes are
     // re-signed and appended, then box 1 is opened with more ballots collected than
-    // issued (round 1 void), round 2 gets ballots that tie two candidates
+    // issued and round 1 is declared void, round 2 gets ballots that tie two candidates
     // at the last seat, and round 3 opens on the tied two.
     const dir = ledger.partial2;
     const srv = await serve(dir);
@@ -362,6 +362,9 @@ describe('portal end to end', { skip }, () => {
     for (let i = refs.vote; i <= r1.boxes.at(-1).ref; i++) await replay(i);
     const monitors = ['监票人 张卫东'];
     await act('monitor', { ballotBoxOpened: { box: r1.boxes[0].ref, issued: 10, collected: 11, monitors } });
+    // The opening alone does not void the round (docs/RULES.md): the
+    // standing committee declares it void, with its reason.
+    await act('standingCommittee', { roundVoided: { round: r1.ref, reason: '第1票箱收回选票多于发出选票，本轮表决无效', voidedOn: cstDate(0) } });
     const items = r1.items;
     const r2 = await act('secretariat', { roundOpened: { vote: refs.vote, round: 2, items, seats: 10, presentDeputies: 298 } });
     const box = await act('monitor', { ballotBoxSealed: { round: r2, label: '第1票箱', monitors } });
