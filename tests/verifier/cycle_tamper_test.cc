@@ -234,6 +234,141 @@ TEST_F(CycleTamperTest, CorrectionOfANonExistentEntryIsCaught) {
       << Describe(report);
 }
 
+// Corrects `target` (an entry of the builder's ledger) by a replacement
+// made from the original with `edit` applied. Returns the correction's entry.
+Result<uint64_t> CorrectEntry(
+    piaojue::testing::CycleBuilder& builder, const crypto::KeyPair& key,
+    uint64_t target, const std::string& reason,
+    const std::function<void(schema::Event::Builder)>& edit) {
+  const std::string original = ReadEntries(builder.ledger()).at(target);
+  return builder.Submit(key, [&](schema::Event::Builder e) {
+    auto c = e.initCorrection();
+    c.setTarget(target);
+    c.setReason(reason);
+    capnp::MallocMessageBuilder m;
+    m.setRoot(Parse(original).event());
+    auto replacement = m.getRoot<schema::Event>();
+    edit(replacement);
+    c.setReplacement(replacement.asReader());
+  });
+}
+
+// docs/RULES.md lets a round, a box's seal and a box's opening be corrected
+// until something builds on them. The recount must count what the rules and
+// the views see: the corrected records, for a bundle and a data directory.
+TEST_F(CycleTamperTest, TheRecountCountsCorrectedVoteRecords) {
+  Build(Stage::kDeliberation);
+  auto& b = *builder_;
+  const auto& refs = b.refs();
+  const CycleKeys& keys = b.keys();
+  // The round opened with 26 present, corrected to the fixture's 27.
+  const uint32_t present = b.present_deputies;
+  b.present_deputies = present - 1;
+  ASSERT_TRUE(b.OpenRound().ok());
+  b.present_deputies = present;
+  ASSERT_TRUE(CorrectEntry(b, keys.secretariat, refs.round, "实到人数录入有误",
+                           [&](schema::Event::Builder e) {
+                             e.getRoundOpened().setPresentDeputies(present);
+                           })
+                  .ok());
+  // Box 1 sealed under a mistyped label, corrected before it is opened.
+  ASSERT_TRUE(b.SealBoxes().ok());
+  ASSERT_TRUE(CorrectEntry(b, keys.monitor, refs.boxes[0], "票箱标签笔误",
+                           [](schema::Event::Builder e) {
+                             e.getBallotBoxSealed().setLabel("第一票箱");
+                           })
+                  .ok());
+  // Box 1 opened with collected 13, corrected to 14 before its ballots.
+  BoxPlan mistyped = b.selection_boxes[0];
+  mistyped.collected = 13;
+  auto opening = b.OpenBox(refs.boxes[0], mistyped);
+  ASSERT_TRUE(opening.ok()) << opening.status().ToString();
+  ASSERT_TRUE(CorrectEntry(b, keys.monitor, *opening, "收回票数录入有误",
+                           [&](schema::Event::Builder e) {
+                             e.getBallotBoxOpened().setCollected(
+                                 b.selection_boxes[0].collected);
+                           })
+                  .ok());
+  ASSERT_TRUE(b.OpenBox(refs.boxes[1], b.selection_boxes[1]).ok());
+  ASSERT_TRUE(b.RecordBallots().ok());
+  ASSERT_TRUE(b.CertifyTally().ok());
+  Status announced = b.AnnounceResult();
+  ASSERT_TRUE(announced.ok()) << announced.ToString();
+  entries_ = ReadEntries(b.ledger());
+
+  // The views show the corrected opening.
+  auto tally = b.state().Recount(refs.round);
+  ASSERT_TRUE(tally.ok());
+  EXPECT_EQ(tally->collected, 27u);
+
+  for (const std::string& path :
+       {Publish(entries_, "corrected.bundle"), b.dir()}) {
+    VerifyReport report = VerifyPath(path, vkey_);
+    ASSERT_EQ(report.exit_code, 0) << path << "\n" << Describe(report);
+    json round = RoundOf(report, refs.round);
+    EXPECT_EQ(round["present"], 27);
+    EXPECT_EQ(round["collected"], 27);
+    ASSERT_EQ(round["boxes"].size(), 2u);
+    EXPECT_EQ(round["boxes"][0]["label"], "第一票箱");
+    EXPECT_EQ(round["boxes"][0]["collected"], 14);
+    EXPECT_EQ(round["valid"], 26);
+    EXPECT_TRUE(round["matchesPublished"].get<bool>());
+  }
+}
+
+// Recorded ballots, a certified tally and an announced result are final
+// (correction.vote_records_final): a log holding a correction of one is
+// invalid at that correction, signed by whoever recorded the target.
+TEST_F(CycleTamperTest, CorrectionsOfFinalVoteRecordsAreRefused) {
+  Build(Stage::kPlanned);
+  const auto& refs = builder_->refs();
+  const CycleKeys& keys = builder_->keys();
+  struct Case {
+    uint64_t target;
+    crypto::KeyPair key;
+    std::function<void(schema::Event::Builder)> edit;
+  };
+  const std::vector<Case> cases = {
+      {refs.ballots.front(), keys.teller,
+       [](schema::Event::Builder e) {
+         e.getBallotsRecorded().setUnreadable(1);
+       }},
+      {refs.tally, keys.monitor,
+       [](schema::Event::Builder e) { e.getTallyCertified().setValid(27); }},
+      {refs.result, keys.secretariat,
+       [](schema::Event::Builder e) {
+         e.getResultAnnounced().setVacantSeats(1);
+       }},
+  };
+  for (const Case& c : cases) {
+    // The ledger refuses it.
+    auto refused = CorrectEntry(*builder_, c.key, c.target, "录入有误", c.edit);
+    ASSERT_FALSE(refused.ok()) << c.target;
+    EXPECT_NE(refused.status().message().find("correction.vote_records_final"),
+              std::string::npos)
+        << refused.status().ToString();
+    // Forged in place of the log's last entry, the verifier refuses it too.
+    const uint64_t k = entries_.size() - 1;
+    const std::string target_bytes = entries_.at(c.target);
+    const std::string path =
+        ForgeEntry(k, c.key, [&](schema::Event::Builder e) {
+          auto corr = e.initCorrection();
+          corr.setTarget(c.target);
+          corr.setReason("录入有误");
+          capnp::MallocMessageBuilder m;
+          m.setRoot(Parse(target_bytes).event());
+          auto replacement = m.getRoot<schema::Event>();
+          c.edit(replacement);
+          corr.setReplacement(replacement.asReader());
+        });
+    VerifyReport report = VerifyPath(path, vkey_);
+    ExpectInvalidAt(report, k, {"rules"});
+    EXPECT_NE(report.failure->message.find("correction.vote_records_final"),
+              std::string::npos)
+        << Describe(report);
+  }
+}
+
 TEST_F(CycleTamperTest, AsOfVerifiesThePrefixBeforeALaterForgery) {
   Build(Stage::kResultAnnounced);
   const auto& refs = builder_->refs();
