@@ -48,6 +48,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -712,6 +713,15 @@ class CycleBuilder {
   uint16_t extra_candidates = 1;
   uint32_t entitled_deputies = 30;
   uint32_t present_deputies = 27;
+  // The selection rules' maxApprovals (0 = as many as seats).
+  uint16_t max_approvals = 0;
+
+  // A selection round's limit (docs/RULES.md, round.max_approvals): the
+  // rules' maxApprovals (seats when 0), never more than the round's seats.
+  uint16_t RoundMaxApprovals(uint16_t round_seats) const {
+    const uint16_t limit = max_approvals == 0 ? seats : max_approvals;
+    return std::min(limit, round_seats);
+  }
   schema::PassBase pass_base = schema::PassBase::ENTITLED;
   schema::ShortfallRule shortfall_rule = schema::ShortfallRule::LEAVE_VACANT;
 
@@ -727,6 +737,7 @@ class CycleBuilder {
       v.setPassBase(pass_base);
       v.setTieRule(schema::TieRule::FURTHER_ROUND);
       v.setShortfallRule(shortfall_rule);
+      v.setMaxApprovals(max_approvals);
       SetDay(v.initAdoptedOn(), 2025, 2, 24);
       v.setText("某县2025年民生实事项目人大代表票决办法");
       if (voting_rules_tweak) voting_rules_tweak(v);
@@ -764,6 +775,7 @@ class CycleBuilder {
       }
       o.setSeats(seats);
       o.setPresentDeputies(present_deputies);
+      o.setMaxApprovals(RoundMaxApprovals(seats));
     });
     if (!r.ok()) return Annotate("open round", r.status());
     refs_.round = *r;
@@ -1130,10 +1142,12 @@ class CycleBuilder {
     return out;
   }
 
-  // Opens round `number` of `vote` on `items` (ballot order) for `seats`.
-  Result<uint64_t> OpenRoundOf(uint64_t vote, uint16_t number,
-                               const std::vector<uint64_t>& items,
-                               uint16_t seats, uint32_t present) {
+  // Opens round `number` of `vote` on `items` (ballot order) for `seats`,
+  // with the limit the rules require for the selection vote unless given.
+  Result<uint64_t> OpenRoundOf(
+      uint64_t vote, uint16_t number, const std::vector<uint64_t>& items,
+      uint16_t seats, uint32_t present,
+      std::optional<uint16_t> max_approvals_of_round = std::nullopt) {
     return Submit(keys_.secretariat, [&](schema::Event::Builder e) {
       auto o = e.initRoundOpened();
       o.setVote(vote);
@@ -1142,6 +1156,8 @@ class CycleBuilder {
       for (unsigned i = 0; i < items.size(); ++i) list.set(i, items[i]);
       o.setSeats(seats);
       o.setPresentDeputies(present);
+      o.setMaxApprovals(
+          max_approvals_of_round.value_or(RoundMaxApprovals(seats)));
     });
   }
 

@@ -574,14 +574,20 @@ TEST_F(BallotRulesTest, SatisfactionGradesFollowTheBallots) {
     for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
   });
   ASSERT_OK(vote);
-  auto round = b_.Submit(keys().secretariat, [&](schema::Event::Builder e) {
-    auto o = e.initRoundOpened();
-    o.setVote(*vote);
-    o.setRound(1);
-    auto items = o.initItems(3);
-    for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
-    o.setPresentDeputies(28);
-  });
+  auto open = [&](uint16_t max_approvals) -> Fill {
+    return [=, &r](schema::Event::Builder e) {
+      auto o = e.initRoundOpened();
+      o.setVote(*vote);
+      o.setRound(1);
+      auto items = o.initItems(3);
+      for (unsigned i = 0; i < 3; ++i) items.set(i, r.projects[i]);
+      o.setPresentDeputies(28);
+      o.setMaxApprovals(max_approvals);
+    };
+  };
+  // A satisfaction ballot approves nothing: its round's limit is 0.
+  EXPECT_TRUE(Refused(b_, keys().secretariat, open(3), "round.max_approvals"));
+  auto round = b_.Submit(keys().secretariat, open(0));
   ASSERT_OK(round);
   const BoxPlan& plan = b_.satisfaction_boxes[0];
   auto box = b_.SealBox(*round, plan.label);

@@ -28,8 +28,9 @@ Fill Rules(
   };
 }
 
+// A round whose maxApprovals is its seats unless given.
 Fill Round(uint64_t vote, uint16_t number, std::vector<uint64_t> items,
-           uint16_t seats, uint32_t present) {
+           uint16_t seats, uint32_t present, int max_approvals = -1) {
   return [=](schema::Event::Builder e) {
     auto o = e.initRoundOpened();
     o.setVote(vote);
@@ -38,6 +39,8 @@ Fill Round(uint64_t vote, uint16_t number, std::vector<uint64_t> items,
     for (unsigned i = 0; i < items.size(); ++i) list.set(i, items[i]);
     o.setSeats(seats);
     o.setPresentDeputies(present);
+    o.setMaxApprovals(
+        static_cast<uint16_t>(max_approvals < 0 ? seats : max_approvals));
   };
 }
 
@@ -222,6 +225,24 @@ TEST_F(RoundRulesTest, RoundOneIsHeldOnEveryCandidateForEverySeat) {
   auto reordered = refs().candidates;
   std::reverse(reordered.begin(), reordered.end());
   ASSERT_OK(b_.Submit(keys().secretariat, Round(v, 1, reordered, 3, 27)));
+}
+
+// A round states its own limit of approvals per ballot: the rules'
+// maxApprovals (seats when 0) but never more than the seats the round
+// fills; 0 for a satisfaction round, which approves nothing.
+TEST_F(RoundRulesTest, ARoundStatesItsLimitOfApprovals) {
+  const uint64_t v = refs().vote;
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Round(v, 1, refs().candidates, 3, 27, 0),
+                      "round.max_approvals"));
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Round(v, 1, refs().candidates, 3, 27, 2),
+                      "round.max_approvals"));
+  EXPECT_TRUE(Refused(b_, keys().secretariat,
+                      Round(v, 1, refs().candidates, 3, 27, 4),
+                      "round.max_approvals"));
+  ASSERT_OK(
+      b_.Submit(keys().secretariat, Round(v, 1, refs().candidates, 3, 27, 3)));
 }
 
 TEST_F(RoundRulesTest, NoFurtherRoundBeforeAResultOrAfterASettledVote) {

@@ -223,6 +223,7 @@ class TieRoundTest : public ::testing::Test {
             13,
             {{"AAAO", 4}, {"AAOA", 4}, {"AOAA", 2}, {"OAAA", 2}, {"OOOO", 1}}},
     };
+    b_.max_approvals = 3;  // as many as seats, stated
     ASSERT_OK(b_.BuildThrough(Stage::kTallyCertified));
   }
   CycleBuilder b_;
@@ -323,6 +324,34 @@ TEST_F(TieRoundTest, AFurtherRoundWhereNobodyPassesLeavesTheSeatVacant) {
   ASSERT_OK(cycles);
   EXPECT_EQ((*cycles)["cycles"][0]["stage"], "supervision");
   EXPECT_EQ((*cycles)["cycles"][0]["counts"]["elected"], 2);
+}
+
+// DOMAIN.md: in every round, a ballot approving more candidates than the
+// seats that round fills is invalid. The rules allow 3 approvals for the 3
+// seats; the tie leaves one seat to round 2, whose limit is therefore 1.
+TEST_F(TieRoundTest, AFurtherRoundsBallotApprovingMoreThanItsSeatsIsInvalid) {
+  ASSERT_OK(b_.Announce(b_.refs().round,
+                        {b_.refs().canteen, b_.refs().kindergarten},
+                        {b_.refs().barriers, b_.refs().lights}));
+  const auto& r = b_.refs();
+  const uint64_t size = b_.size();
+  // The round's limit must be stated as 1, not the rules' 3.
+  EXPECT_FALSE(
+      b_.OpenRoundOf(r.vote, 2, {r.barriers, r.lights}, 1, 27, 3).ok());
+  EXPECT_EQ(b_.size(), size);
+  auto round2 = b_.OpenRoundOf(r.vote, 2, {r.barriers, r.lights}, 1, 27, 1);
+  ASSERT_OK(round2);
+  // One ballot approves both candidates for the one seat: invalid.
+  const std::vector<BoxPlan> boxes = {BoxPlan{
+      "第二轮票箱", 27, 27, {{"AO", 16}, {"OA", 9}, {"AA", 1}, {"OO", 1}}}};
+  ASSERT_OK(b_.HoldBallot(*round2, {r.barriers, r.lights}, boxes, false, 1));
+  auto recount = b_.state().Recount(*round2);
+  ASSERT_OK(recount);
+  EXPECT_EQ(recount->rules.max_approvals, 1u);
+  EXPECT_EQ(recount->count.valid, 26u);
+  EXPECT_EQ(recount->count.invalid, 1u);
+  EXPECT_EQ(recount->count.items[0].approve, 16u);
+  ASSERT_OK(b_.Announce(*round2, {r.barriers}));
 }
 
 // --- shortfall
