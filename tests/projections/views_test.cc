@@ -189,6 +189,29 @@ TEST(ViewsTest, TheCandidateListInBallotOrder) {
 // --- tally
 // ------------------------------------------------------------------------
 
+// A round in which a box collected more ballots than it issued is void: the
+// view says so with the reason and lists no winners (issue 10 bug 2).
+TEST(ViewsTest, AVoidRoundIsShownVoidWithItsReasonAndNoWinners) {
+  CycleBuilder b;
+  b.selection_boxes[0].collected = 15;
+  b.selection_boxes[0].ballots.push_back({"AAAO", 1});
+  ASSERT_OK(b.BuildThrough(Stage::kBallotsRecorded));
+  const auto& r = b.refs();
+  const auto v = ViewOf(b.state(), "tally", RecordQuery(r.vote));
+  ASSERT_EQ(v["rounds"].size(), 1u);
+  const auto& round = v["rounds"][0];
+  EXPECT_EQ(round["void"], true);
+  ASSERT_TRUE(round["voidReason"].is_string());
+  const std::string reason = round["voidReason"];
+  EXPECT_NE(reason.find("box " + std::to_string(r.boxes[0])), std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("collected 15"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("issued only 14"), std::string::npos) << reason;
+  EXPECT_EQ(round["recount"]["elected"], nlohmann::json::array());
+  EXPECT_EQ(round["recount"]["ranking"], nlohmann::json::array());
+  EXPECT_TRUE(round["recount"]["vacantSeats"].is_null());
+}
+
 TEST(ViewsTest, TheTallyShowsBoxesRecountCertificationAndResult) {
   CycleBuilder b;
   ASSERT_OK(b.BuildThrough(Stage::kResultAnnounced));
@@ -201,7 +224,9 @@ TEST(ViewsTest, TheTallyShowsBoxesRecountCertificationAndResult) {
   ASSERT_EQ(v["rounds"].size(), 1u);
   const auto& round = v["rounds"][0];
   EXPECT_EQ(round["presentDeputies"], 27);
+  EXPECT_EQ(round["maxApprovals"], 3);
   EXPECT_EQ(round["void"], false);
+  EXPECT_TRUE(round["voidReason"].is_null());
   EXPECT_EQ(round["complete"], true);
   ASSERT_EQ(round["boxes"].size(), 2u);
   EXPECT_EQ(round["boxes"][0]["issued"], 14);

@@ -369,6 +369,43 @@ TEST_F(CycleTamperTest, CorrectionsOfFinalVoteRecordsAreRefused) {
   }
 }
 
+// A round in which a box collected more than it issued is void: the
+// report says VOID with the reason, decides nothing and claims no match
+// with results nobody published (issue 10 bug 2).
+TEST_F(CycleTamperTest, AVoidRoundIsReportedVoidWithItsReason) {
+  builder_ = std::make_unique<piaojue::testing::CycleBuilder>(tmp_.Sub("data"));
+  builder_->selection_boxes[0].collected = 15;
+  builder_->selection_boxes[0].ballots.push_back({"AAAO", 1});
+  Status built = builder_->BuildThrough(Stage::kBallotsRecorded);
+  ASSERT_TRUE(built.ok()) << built.ToString();
+  entries_ = ReadEntries(builder_->ledger());
+  vkey_ = note::FormatVerifierKey(builder_->log_key().name,
+                                  builder_->log_key().key_pair.public_key);
+  const auto& refs = builder_->refs();
+  VerifyReport report = VerifyPath(Publish(entries_, "void.bundle"), vkey_);
+  ASSERT_EQ(report.exit_code, 0) << Describe(report);
+  json round = RoundOf(report, refs.round);
+  EXPECT_EQ(round["void"], true);
+  ASSERT_TRUE(round["voidReason"].is_string()) << round.dump();
+  const std::string reason = round["voidReason"];
+  EXPECT_NE(reason.find("collected 15"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("issued only 14"), std::string::npos) << reason;
+  EXPECT_TRUE(round["voidedEntry"].is_null());
+  EXPECT_EQ(round["boxes"][0]["collectedExceedsIssued"], true);
+  EXPECT_EQ(round["elected"], json::array());
+  EXPECT_EQ(round["ranking"], json::array());
+  EXPECT_TRUE(round["vacantSeats"].is_null());
+  EXPECT_TRUE(round["matchesPublished"].is_null()) << round.dump();
+  const std::string text = Describe(report);
+  EXPECT_NE(text.find("VOID: box " + std::to_string(refs.boxes[0])),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("published results match"), std::string::npos) << text;
+  EXPECT_EQ(text.find("elected (ranked)"), std::string::npos) << text;
+  EXPECT_NE(text.find("no tally or result was published"), std::string::npos)
+      << text;
+}
+
 TEST_F(CycleTamperTest, AsOfVerifiesThePrefixBeforeALaterForgery) {
   Build(Stage::kResultAnnounced);
   const auto& refs = builder_->refs();
