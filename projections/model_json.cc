@@ -74,9 +74,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BoxRec, ref, round, label, monitors, opened,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CertifiedTally, issued, collected, valid,
                                    invalid, items, certified_by)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoundRec, ref, vote, number, items, seats,
-                                   present, boxes, tally, certified, result,
-                                   elected, tied, vacant, grades, announced_on,
-                                   voided, void_reason, voided_on)
+                                   present, max_approvals, boxes, tally,
+                                   certified, result, elected, tied, vacant,
+                                   grades, announced_on, voided, void_reason,
+                                   voided_on)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanMilestoneRec, due, percent_bp,
                                    description)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlanRec, entry, agency, leader, plan,

@@ -182,7 +182,7 @@ TallyRules RulesFor(const Model& m, const RoundRec& round) {
   TallyRules r;
   r.purpose = static_cast<VotePurpose>(vote.purpose);
   r.seats = round.seats;
-  r.max_approvals = vote.max_approvals;
+  r.max_approvals = round.max_approvals;
   r.pass_base = static_cast<PassBase>(vote.pass_base);
   r.entitled = vote.entitled;
   r.present = round.present;
@@ -193,6 +193,15 @@ TallyRules RulesFor(const Model& m, const RoundRec& round) {
 uint32_t MinBallotsPerBox(const VoteRec& vote) {
   return vote.min_ballots_per_box == 0 ? kDefaultMinBallotsPerBox
                                        : vote.min_ballots_per_box;
+}
+
+uint16_t RoundMaxApprovals(const VoteRec& vote, uint16_t round_seats) {
+  if (vote.purpose != static_cast<int>(VotePurpose::kProjectSelection)) {
+    return 0;
+  }
+  const uint16_t limit =
+      vote.max_approvals == 0 ? vote.seats : vote.max_approvals;
+  return std::min(limit, round_seats);
 }
 
 bool RoundVoid(const Model&, const RoundRec& round) {

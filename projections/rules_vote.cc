@@ -409,6 +409,18 @@ Status CheckRoundOpened(const Model& m, const Ctx& ctx,
                                       " seats, not " +
                                       std::to_string(e.getSeats()));
   }
+  const uint16_t max_approvals = RoundMaxApprovals(vote, seats);
+  if (e.getMaxApprovals() != max_approvals) {
+    return Refused(
+        "round.max_approvals",
+        "round " + std::to_string(e.getRound()) + " must state maxApprovals " +
+            std::to_string(max_approvals) + ", not " +
+            std::to_string(e.getMaxApprovals()) +
+            (vote.purpose == kSelection
+                 ? ": the rules' limit, never more than the " +
+                       std::to_string(seats) + " seats this round fills"
+                 : ": a satisfaction ballot approves no candidate"));
+  }
   return Status::Ok();
 }
 
@@ -420,6 +432,7 @@ void ApplyRoundOpened(Model& m, const Ctx& ctx, schema::RoundOpened::Reader e) {
   r.items = ToVector(e.getItems());
   r.seats = e.getSeats();
   r.present = e.getPresentDeputies();
+  r.max_approvals = e.getMaxApprovals();
   if (ctx.replacing) return;
   m.votes.at(r.vote).rounds.push_back(r.ref);
   m.Touched(r.ref, ctx.by, "created");

@@ -37,8 +37,11 @@ bool BallotIsValid(const TallyRules& rules, std::string_view ballot) {
     if (mark == kMarkApprove) ++approvals;
   }
   if (rules.purpose == VotePurpose::kProjectSelection) {
-    const uint32_t limit =
-        rules.max_approvals == 0 ? rules.seats : rules.max_approvals;
+    // DOMAIN.md: more approvals than the seats a round fills is invalid in
+    // every round, whatever limit was stated.
+    const uint32_t limit = rules.max_approvals == 0
+                               ? rules.seats
+                               : std::min(rules.max_approvals, rules.seats);
     if (approvals > limit) return false;
   }
   return true;

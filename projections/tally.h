@@ -55,8 +55,11 @@ inline constexpr uint32_t kDefaultMinBallotsPerBox = 10;
 // What the recount needs to know about a round and its vote's rules.
 struct TallyRules {
   VotePurpose purpose = VotePurpose::kProjectSelection;
-  uint32_t seats = 0;          // seats to fill in this round
-  uint32_t max_approvals = 0;  // a ballot approving more is invalid; 0 = seats
+  uint32_t seats = 0;  // seats to fill in this round
+  // The round's stated limit (RoundOpened.maxApprovals): a ballot approving
+  // more is invalid; so is one approving more than `seats`, whatever this
+  // says (0 = seats).
+  uint32_t max_approvals = 0;
   PassBase pass_base = PassBase::kEntitled;
   uint32_t entitled = 0;             // 应到
   uint32_t present = 0;              // 实到
@@ -99,7 +102,7 @@ BallotCount EmptyCount(std::span<const uint64_t> items);
 
 // True when one ballot (one byte per item) is valid under `rules`: every
 // byte is a known mark and, for project selection, it approves at most
-// max_approvals (seats when 0) items.
+// min(max_approvals, seats) items (seats when max_approvals is 0).
 bool BallotIsValid(const TallyRules& rules, std::string_view ballot);
 
 // Adds `ballots` to `count`. Precondition: marks.size() is a multiple of

@@ -94,19 +94,39 @@ json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
     ranking.push_back(
         json{{"rank", i + 1}, {"item", item}, {"approve", approve}});
   }
+  // Why the round is void (the roundVoided entry's reason), or why it must
+  // be declared void: every box that collected more than it issued. A void
+  // round decides nothing.
+  std::string overfull;
+  for (uint64_t b : r.boxes) {
+    const BoxRec& box = m.boxes.at(b);
+    if (box.opened == kNoRef || box.collected <= box.issued) continue;
+    if (!overfull.empty()) overfull += "; ";
+    overfull += "box " + std::to_string(box.ref) + " \"" + box.label +
+                "\" collected " + std::to_string(box.collected) +
+                " ballots but issued only " + std::to_string(box.issued);
+  }
+  const bool is_void = RoundVoid(m, r);
+  const bool must_be_voided = !is_void && CollectedExceedsIssued(m, r);
+  if (is_void) ranking = json::array();
   std::vector<std::pair<uint64_t, int>> grades;
   for (const auto& [item, g] : outcome.grades) {
-    grades.emplace_back(item, static_cast<int>(g));
+    if (!is_void) grades.emplace_back(item, static_cast<int>(g));
   }
+  const std::vector<uint64_t> none;
   json j{{"ref", r.ref},
          {"round", r.number},
          {"items", r.items},
          {"seats", r.seats},
          {"presentDeputies", r.present},
          {"boxes", std::move(boxes)},
-         {"void", RoundVoid(m, r)},
+         {"maxApprovals", r.max_approvals},
+         {"void", is_void},
          {"voided", VoidedJson(m, r)},
-         {"mustBeVoided", !RoundVoid(m, r) && CollectedExceedsIssued(m, r)},
+         {"mustBeVoided", must_be_voided},
+         {"voidReason", is_void          ? json(r.void_reason)
+                        : must_be_voided ? json(overfull)
+                                         : json()},
          {"complete", RoundFullyRecorded(m, r)},
          {"recount",
           json{{"issued", issued},
@@ -120,9 +140,9 @@ json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
                      {"value", outcome.base}}},
                {"passThreshold", outcome.pass_threshold},
                {"ranking", std::move(ranking)},
-               {"elected", outcome.elected},
-               {"tiedAtCutoff", outcome.tied_at_cutoff},
-               {"vacantSeats", outcome.vacant_seats},
+               {"elected", is_void ? none : outcome.elected},
+               {"tiedAtCutoff", is_void ? none : outcome.tied_at_cutoff},
+               {"vacantSeats", is_void ? json() : json(outcome.vacant_seats)},
                {"grades", GradesJson(grades)}}},
          {"certified", nullptr},
          {"announced", nullptr}};

@@ -24,6 +24,7 @@
 #include "projections/tally.h"
 #include "verifier/explain.h"
 #include "verifier/progress.h"
+#include "verifier/recount.h"
 #include "verifier/source.h"
 #include "verifier/text.h"
 #include "verifier/trail_spool.h"
@@ -38,319 +39,6 @@ using nlohmann::json;
 std::string Hex(const crypto::Hash& h) {
   return crypto::ToHex(crypto::AsBytes(h));
 }
-
-// What the verifier collects itself, independently of the projections, to
-// recount every round from the raw ballots.
-struct BoxRecord {
-  uint64_t round = 0;
-  std::string label;
-  bool opened = false;
-  uint32_t issued = 0, collected = 0;
-  std::vector<std::pair<std::string, uint32_t>> parts;  // marks, unreadable
-};
-struct RoundRecord {
-  uint64_t vote = 0;
-  uint32_t number = 0;
-  std::vector<uint64_t> items;
-  std::vector<uint64_t> boxes;
-  std::optional<uint64_t> certified;  // tallyCertified entry
-  std::optional<uint64_t> announced;  // resultAnnounced entry
-};
-
-class Collector {
- public:
-  void Add(const ledger::EntryView& e) {
-    auto ev = e.event();
-    const uint64_t i = e.index();
-    switch (ev.which()) {
-      case schema::Event::VOTING_RULES_ADOPTED:
-        vote_cycles_[i] = ev.getVotingRulesAdopted().getCycle();
-        break;
-      case schema::Event::ROUND_OPENED: {
-        auto r = ev.getRoundOpened();
-        RoundRecord rec;
-        rec.vote = r.getVote();
-        rec.number = r.getRound();
-        for (uint64_t item : r.getItems()) rec.items.push_back(item);
-        rounds_[i] = std::move(rec);
-        break;
-      }
-      case schema::Event::BALLOT_BOX_SEALED: {
-        auto b = ev.getBallotBoxSealed();
-        boxes_[i].round = b.getRound();
-        boxes_[i].label = ledger::TextString(b.getLabel());
-        if (rounds_.count(b.getRound()))
-          rounds_[b.getRound()].boxes.push_back(i);
-        break;
-      }
-      case schema::Event::BALLOT_BOX_OPENED: {
-        auto b = ev.getBallotBoxOpened();
-        if (!boxes_.count(b.getBox())) break;
-        BoxRecord& box = boxes_[b.getBox()];
-        box.opened = true;
-        box.issued = b.getIssued();
-        box.collected = b.getCollected();
-        break;
-      }
-      case schema::Event::BALLOTS_RECORDED: {
-        auto b = ev.getBallotsRecorded();
-        if (!boxes_.count(b.getBox())) break;
-        auto m = b.getMarks();
-        boxes_[b.getBox()].parts.emplace_back(
-            std::string(reinterpret_cast<const char*>(m.begin()), m.size()),
-            b.getUnreadable());
-        break;
-      }
-      case schema::Event::TALLY_CERTIFIED: {
-        auto t = ev.getTallyCertified();
-        if (rounds_.count(t.getRound())) {
-          rounds_[t.getRound()].certified = i;
-          certified_[i] = std::string(e.bytes());
-        }
-        break;
-      }
-      case schema::Event::RESULT_ANNOUNCED: {
-        auto r = ev.getResultAnnounced();
-        if (rounds_.count(r.getRound())) {
-          rounds_[r.getRound()].announced = i;
-          announced_[i] = std::string(e.bytes());
-        }
-        break;
-      }
-      case schema::Event::GENESIS: {
-        genesis_checkpoint_key_ =
-            ledger::TextString(ev.getGenesis().getCheckpointKey());
-        auto root = ev.getGenesis().getRootKey();
-        genesis_root_key_ =
-            crypto::ToHex(crypto::Bytes(root.begin(), root.size()));
-        break;
-      }
-      case schema::Event::PROPOSAL_SUBMITTED:
-        titles_[i] = ledger::TextString(
-            ev.getProposalSubmitted().getDetails().getTitle());
-        break;
-      case schema::Event::PROPOSALS_MERGED:
-        titles_[i] =
-            ledger::TextString(ev.getProposalsMerged().getDetails().getTitle());
-        break;
-      case schema::Event::CORRECTION: {
-        // A corrected proposal is shown under its corrected title.
-        auto c = ev.getCorrection();
-        auto it = titles_.find(c.getTarget());
-        if (it == titles_.end() || !c.isReplacement()) break;
-        auto r = c.getReplacement();
-        if (r.isProposalSubmitted()) {
-          it->second = ledger::TextString(
-              r.getProposalSubmitted().getDetails().getTitle());
-        } else if (r.isProposalsMerged()) {
-          it->second = ledger::TextString(
-              r.getProposalsMerged().getDetails().getTitle());
-        }
-        break;
-      }
-      default:
-        break;
-    }
-  }
-
-  const std::string& genesis_checkpoint_key() const {
-    return genesis_checkpoint_key_;
-  }
-  const std::string& genesis_root_key() const { return genesis_root_key_; }
-
-  // Recounts every round from the collected ballots and compares with what
-  // was certified and announced. Returns the report and, on a mismatch, the
-  // failure.
-  json Recount(const projections::State& state,
-               std::optional<Failure>* failure) const {
-    json rounds = json::array();
-    for (const auto& [ref, round] : rounds_) {
-      auto projected = state.Recount(ref);
-      if (!projected.ok()) continue;
-      const projections::TallyRules& rules = projected->rules;
-      json r;
-      r["round"] = ref;
-      r["vote"] = round.vote;
-      const auto cycle = vote_cycles_.find(round.vote);
-      if (cycle != vote_cycles_.end()) r["cycle"] = cycle->second;
-      r["number"] = round.number;
-      r["purpose"] = rules.purpose == projections::VotePurpose::kSatisfaction
-                         ? "satisfaction"
-                         : "projectSelection";
-      r["seats"] = rules.seats;
-      r["entitled"] = rules.entitled;
-      r["present"] = rules.present;
-      std::vector<projections::RecordedBallots> all_parts;
-      json boxes = json::array();
-      for (uint64_t box_ref : round.boxes) {
-        const BoxRecord& box = boxes_.at(box_ref);
-        projections::BallotCount count = projections::EmptyCount(round.items);
-        for (const auto& [marks, unreadable] : box.parts) {
-          projections::RecordedBallots part{marks, unreadable};
-          projections::CountBallots(rules, part, &count);
-          all_parts.push_back(part);
-        }
-        boxes.push_back({{"box", box_ref},
-                         {"label", box.label},
-                         {"issued", box.issued},
-                         {"collected", box.collected},
-                         {"valid", count.valid},
-                         {"invalid", count.invalid},
-                         {"unreadable", count.unreadable}});
-      }
-      r["boxes"] = boxes;
-      projections::Recount recount =
-          projections::RecountRound(rules, round.items, all_parts);
-      uint32_t issued = 0, collected = 0;
-      for (uint64_t box_ref : round.boxes) {
-        issued += boxes_.at(box_ref).issued;
-        collected += boxes_.at(box_ref).collected;
-      }
-      r["issued"] = issued;
-      r["collected"] = collected;
-      r["valid"] = recount.count.valid;
-      r["invalid"] = recount.count.invalid;
-      json items = json::array();
-      for (const auto& c : recount.count.items) {
-        json item = {{"item", c.item}};
-        if (auto t = titles_.find(c.item); t != titles_.end()) {
-          item["title"] = t->second;
-        }
-        if (rules.purpose == projections::VotePurpose::kSatisfaction) {
-          item["satisfied"] = c.approve;
-          item["basicallySatisfied"] = c.oppose;
-          item["unsatisfied"] = c.abstain;
-          item["abstain"] = c.satisfaction_abstain;
-        } else {
-          item["approve"] = c.approve;
-          item["oppose"] = c.oppose;
-          item["abstain"] = c.abstain;
-        }
-        items.push_back(item);
-      }
-      r["items"] = items;
-      r["passBase"] = recount.outcome.base;
-      r["passThreshold"] = recount.outcome.pass_threshold;
-      r["ranking"] = recount.outcome.ranking;
-      r["elected"] = recount.outcome.elected;
-      r["tiedAtCutoff"] = recount.outcome.tied_at_cutoff;
-      r["vacantSeats"] = recount.outcome.vacant_seats;
-      json grades = json::array();
-      for (const auto& [item, grade] : recount.outcome.grades) {
-        grades.push_back(
-            {{"item", item}, {"grade", projections::GradeName(grade)}});
-      }
-      if (!grades.empty()) r["grades"] = grades;
-      r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
-      r["announcedEntry"] = round.announced ? json(*round.announced) : json();
-      // The failure names the published entry that differs.
-      uint64_t at = round.certified.value_or(ref);
-      std::string mismatch =
-          CompareCertified(round, recount, issued, collected);
-      if (mismatch.empty()) {
-        mismatch = CompareAnnounced(round, recount);
-        at = round.announced.value_or(at);
-      }
-      r["matchesPublished"] = mismatch.empty();
-      if (!mismatch.empty() && !*failure) {
-        *failure =
-            Failure{at, "recount", "", "",
-                    (cycle != vote_cycles_.end()
-                         ? "cycle " + std::to_string(cycle->second) + ", "
-                         : std::string()) +
-                        "round " + std::to_string(ref) + ": " + mismatch};
-      }
-      rounds.push_back(std::move(r));
-    }
-    return rounds;
-  }
-
- private:
-  std::string CompareCertified(const RoundRecord& round,
-                               const projections::Recount& recount,
-                               uint32_t issued, uint32_t collected) const {
-    if (!round.certified) return "";
-    auto view = ledger::EntryView::Parse(certified_.at(*round.certified));
-    if (!view.ok()) return "certified tally unreadable";
-    auto t = view->event().getTallyCertified();
-    auto differ = [](std::string what, uint64_t published, uint64_t counted) {
-      return what + ": published " + std::to_string(published) + ", recount " +
-             std::to_string(counted);
-    };
-    if (t.getIssued() != issued) return differ("issued", t.getIssued(), issued);
-    if (t.getCollected() != collected) {
-      return differ("collected", t.getCollected(), collected);
-    }
-    if (t.getValid() != recount.count.valid) {
-      return differ("valid ballots", t.getValid(), recount.count.valid);
-    }
-    if (t.getInvalid() != recount.count.invalid) {
-      return differ("invalid ballots", t.getInvalid(), recount.count.invalid);
-    }
-    if (t.getItems().size() != recount.count.items.size()) {
-      return differ("items", t.getItems().size(), recount.count.items.size());
-    }
-    for (size_t k = 0; k < recount.count.items.size(); ++k) {
-      auto p = t.getItems()[k];
-      const auto& c = recount.count.items[k];
-      std::string item = "item " + std::to_string(c.item) + " ";
-      if (p.getItem() != c.item)
-        return differ("item order", p.getItem(), c.item);
-      if (p.getApprove() != c.approve)
-        return differ(item + "approve", p.getApprove(), c.approve);
-      if (p.getOppose() != c.oppose)
-        return differ(item + "oppose", p.getOppose(), c.oppose);
-      if (p.getAbstain() != c.abstain)
-        return differ(item + "abstain", p.getAbstain(), c.abstain);
-      if (p.getSatisfactionAbstain() != c.satisfaction_abstain) {
-        return differ(item + "abstain", p.getSatisfactionAbstain(),
-                      c.satisfaction_abstain);
-      }
-    }
-    return "";
-  }
-
-  std::string CompareAnnounced(const RoundRecord& round,
-                               const projections::Recount& recount) const {
-    if (!round.announced) return "";
-    auto view = ledger::EntryView::Parse(announced_.at(*round.announced));
-    if (!view.ok()) return "announced result unreadable";
-    auto a = view->event().getResultAnnounced();
-    std::vector<uint64_t> elected;
-    for (uint64_t x : a.getElected()) elected.push_back(x);
-    if (elected != recount.outcome.elected) {
-      auto list = [](const std::vector<uint64_t>& v) {
-        std::string s;
-        for (uint64_t x : v) {
-          if (!s.empty()) s += ',';
-          s += std::to_string(x);
-        }
-        return '[' + s + ']';
-      };
-      return "elected (in order): published " + list(elected) + ", recount " +
-             list(recount.outcome.elected);
-    }
-    std::map<uint64_t, int> grades;
-    for (auto g : a.getGrades())
-      grades[g.getItem()] = static_cast<int>(g.getGrade());
-    for (const auto& [item, grade] : recount.outcome.grades) {
-      if (grades[item] != static_cast<int>(grade)) {
-        return "grade of item " + std::to_string(item) + ": published " +
-               std::to_string(grades[item]) + ", recount " +
-               projections::GradeName(grade);
-      }
-    }
-    return "";
-  }
-
-  std::map<uint64_t, RoundRecord> rounds_;
-  std::map<uint64_t, BoxRecord> boxes_;
-  std::map<uint64_t, std::string> certified_, announced_;
-  std::map<uint64_t, std::string> titles_;    // proposal ref -> its title
-  std::map<uint64_t, uint64_t> vote_cycles_;  // vote ref -> its cycle
-  std::string genesis_checkpoint_key_;
-  std::string genesis_root_key_;  // hex
-};
 
 }  // namespace
 
@@ -408,7 +96,7 @@ VerifyReport Verify(const VerifyOptions& options) {
   if (pinned) checker.PinCheckpointKey(*pinned);
   if (pinned_root) checker.PinRootKey(*pinned_root);
   if (options.explain) checker.KeepLeafHashes();
-  Collector collector;
+  RecountCollector collector;
   std::unique_ptr<TrailCollector> trail;
   if (options.explain)
     trail = std::make_unique<TrailCollector>(*options.explain);
@@ -905,6 +593,15 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
         << round["purpose"].get<std::string>() << "): issued "
         << round["issued"] << ", collected " << round["collected"] << ", valid "
         << round["valid"] << ", invalid " << round["invalid"] << "\n";
+    if (round["purpose"] == "projectSelection") {
+      out << "    seats " << round["seats"] << ", at most "
+          << round["maxApprovals"] << " approvals per valid ballot\n";
+    }
+    const bool is_void = round.value("void", false);
+    if (is_void) {
+      out << "    VOID: " << round["voidReason"].get<std::string>()
+          << "; the round decides nothing and is held again\n";
+    }
     for (const auto& box : round["boxes"]) {
       out << "    box " << box["box"] << " " << box["label"].get<std::string>()
           << ": issued " << box["issued"] << ", collected " << box["collected"]
@@ -925,9 +622,12 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
             << item["unsatisfied"] << ", abstain " << item["abstain"] << "\n";
       }
     }
-    out << "    pass line: more than half of " << round["passBase"]
-        << " (at least " << round["passThreshold"] << ")\n";
-    if (round["purpose"] == "projectSelection") {
+    out << "    pass line: more than half of " << round["passBase"] << " "
+        << round["passBaseKind"].get<std::string>() << " (at least "
+        << round["passThreshold"] << ")\n";
+    if (is_void) {
+      // No winners, no grades: nothing to list.
+    } else if (round["purpose"] == "projectSelection") {
       out << "    elected (ranked): " << round["elected"].dump()
           << "  tied: " << round["tiedAtCutoff"].dump()
           << "  vacant: " << round["vacantSeats"] << "\n";
@@ -937,10 +637,15 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
             << g["grade"].get<std::string>() << "\n";
       }
     }
-    out << "    published results "
-        << (round["matchesPublished"].get<bool>() ? "match the recount"
-                                                  : "DO NOT match the recount")
-        << "\n";
+    if (round["matchesPublished"].is_null()) {
+      out << "    no tally or result was published for this round\n";
+    } else {
+      out << "    published results "
+          << (round["matchesPublished"].get<bool>()
+                  ? "match the recount"
+                  : "DO NOT match the recount")
+          << "\n";
+    }
   }
   sink << PrintableText(out.str());
   out.str("");

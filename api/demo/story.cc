@@ -787,6 +787,9 @@ Status Story::Vote(int place, int64_t day) {
                     SetRefs(r.initItems(cs.candidates.size()), cs.candidates);
                     r.setSeats(f.seats);
                     r.setPresentDeputies(f.present);
+                    // The rules allow as many approvals as seats; round 1
+                    // fills every seat (RULES.md round.max_approvals).
+                    r.setMaxApprovals(f.seats);
                   });
   at += 5 * kMinute;
   ASSIGN_OR_RETURN(std::vector<std::string> ballots, LayOutSelectionBallots(f));

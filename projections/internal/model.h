@@ -218,6 +218,7 @@ struct RoundRec {
   std::vector<uint64_t> items;  // ballot order
   uint16_t seats = 0;
   uint32_t present = 0;
+  uint16_t max_approvals = 0;  // RoundOpened.maxApprovals
   std::vector<uint64_t> boxes;
   uint64_t tally = kNoRef;  // the tallyCertified entry
   CertifiedTally certified;

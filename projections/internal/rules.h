@@ -87,6 +87,10 @@ uint32_t MinBallotsPerBox(const VoteRec& vote);
 
 // The recount inputs of a round.
 TallyRules RulesFor(const Model& m, const RoundRec& round);
+// The maxApprovals a round of `vote` filling `round_seats` must state
+// (round.max_approvals): the rules' maxApprovals (their seats when 0), never
+// more than the round's seats; 0 for a satisfaction vote.
+uint16_t RoundMaxApprovals(const VoteRec& vote, uint16_t round_seats);
 // The round was declared void by a roundVoided entry.
 bool RoundVoid(const Model& m, const RoundRec& round);
 // Some box of the round was opened with collected > issued: no tally, and

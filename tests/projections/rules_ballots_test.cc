@@ -397,6 +397,7 @@ Fill SecondRound(const CycleRefs& r) {
     for (unsigned i = 0; i < 4; ++i) items.set(i, r.candidates[i]);
     o.setSeats(3);
     o.setPresentDeputies(27);
+    o.setMaxApprovals(3);
   };
 }
 

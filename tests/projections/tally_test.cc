@@ -62,6 +62,13 @@ TEST(TallyTest, ABallotApprovingMoreCandidatesThanSeatsIsInvalid) {
   EXPECT_TRUE(projections::BallotIsValid(one_approval, "\1\3\2"));
 }
 
+TEST(TallyTest, AStatedLimitAboveTheSeatsIsCappedAtTheSeats) {
+  TallyRules two_seats = Selection(2, 10, 10);
+  two_seats.max_approvals = 10;
+  EXPECT_TRUE(projections::BallotIsValid(two_seats, "\1\1\2"));
+  EXPECT_FALSE(projections::BallotIsValid(two_seats, "\1\1\1"));
+}
+
 TEST(TallyTest, UnknownMarksMakeABallotInvalid) {
   const TallyRules selection = Selection(2, 10, 10);
   EXPECT_FALSE(projections::BallotIsValid(selection, std::string("\1\0\2", 3)));

@@ -1,0 +1,420 @@
+#include "verifier/recount.h"
+
+#include <algorithm>
+
+#include "ledger/crypto.h"
+#include "ledger/text_validation.h"
+
+namespace piaojue::verifier {
+
+namespace {
+
+using nlohmann::json;
+
+std::string List(const std::vector<uint64_t>& v) {
+  std::string s;
+  for (uint64_t x : v) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(x);
+  }
+  return '[' + s + ']';
+}
+
+}  // namespace
+
+void RecountCollector::Add(const ledger::EntryView& e) {
+  auto ev = e.event();
+  const uint64_t i = e.index();
+  switch (ev.which()) {
+    case schema::Event::GENESIS: {
+      genesis_checkpoint_key_ = ledger::TextString(ev.getGenesis().getCheckpointKey());
+      auto root = ev.getGenesis().getRootKey();
+      genesis_root_key_ =
+          crypto::ToHex(crypto::Bytes(root.begin(), root.size()));
+      return;
+    }
+    case schema::Event::CORRECTION: {
+      // The rules accepted the correction, so from here on the target's
+      // content is the replacement (or the target is gone), exactly as the
+      // rules and the views see it.
+      auto c = ev.getCorrection();
+      if (c.isReplacement()) {
+        Apply(c.getTarget(), c.getReplacement(), true);
+      } else {
+        Retract(c.getTarget());
+      }
+      return;
+    }
+    default:
+      Apply(i, ev, false);
+  }
+}
+
+void RecountCollector::Apply(uint64_t at, schema::Event::Reader ev,
+                             bool replacing) {
+  switch (ev.which()) {
+    case schema::Event::VOTING_RULES_ADOPTED:
+      vote_cycles_[at] = ev.getVotingRulesAdopted().getCycle();
+      break;
+    case schema::Event::ROUND_OPENED: {
+      if (replacing && !rounds_.count(at)) break;
+      auto r = ev.getRoundOpened();
+      Round& rec = rounds_[at];  // a replacement keeps its boxes
+      rec.vote = r.getVote();
+      rec.number = r.getRound();
+      rec.items.assign(r.getItems().begin(), r.getItems().end());
+      break;
+    }
+    case schema::Event::BALLOT_BOX_SEALED: {
+      auto b = ev.getBallotBoxSealed();
+      if (replacing) {
+        // The rules keep a corrected box in its round.
+        if (auto it = boxes_.find(at); it != boxes_.end()) {
+          it->second.label = ledger::TextString(b.getLabel());
+        }
+        break;
+      }
+      Box& box = boxes_[at];
+      box.round = b.getRound();
+      box.label = ledger::TextString(b.getLabel());
+      if (auto r = rounds_.find(b.getRound()); r != rounds_.end()) {
+        r->second.boxes.push_back(at);
+      }
+      break;
+    }
+    case schema::Event::BALLOT_BOX_OPENED: {
+      auto b = ev.getBallotBoxOpened();
+      auto box = boxes_.find(b.getBox());
+      if (box == boxes_.end()) break;
+      openings_[at] = b.getBox();
+      box->second.opened = true;
+      box->second.issued = b.getIssued();
+      box->second.collected = b.getCollected();
+      break;
+    }
+    case schema::Event::BALLOTS_RECORDED: {
+      auto b = ev.getBallotsRecorded();
+      auto box = boxes_.find(b.getBox());
+      if (box == boxes_.end()) break;
+      auto m = b.getMarks();
+      parts_[at] = b.getBox();
+      box->second.parts[at] =
+          Part{std::string(reinterpret_cast<const char*>(m.begin()), m.size()),
+               b.getUnreadable()};
+      break;
+    }
+    case schema::Event::TALLY_CERTIFIED: {
+      auto t = ev.getTallyCertified();
+      auto round = rounds_.find(t.getRound());
+      if (round == rounds_.end()) break;
+      tallies_[at] = t.getRound();
+      round->second.certified = at;
+      PublishedTally& p = round->second.tally;
+      p = PublishedTally{
+          t.getIssued(), t.getCollected(), t.getValid(), t.getInvalid(), {}};
+      for (auto item : t.getItems()) {
+        p.items.push_back(projections::ItemCount{
+            .item = item.getItem(),
+            .approve = item.getApprove(),
+            .oppose = item.getOppose(),
+            .abstain = item.getAbstain(),
+            .satisfaction_abstain = item.getSatisfactionAbstain()});
+      }
+      break;
+    }
+    case schema::Event::RESULT_ANNOUNCED: {
+      auto r = ev.getResultAnnounced();
+      auto round = rounds_.find(r.getRound());
+      if (round == rounds_.end()) break;
+      results_[at] = r.getRound();
+      round->second.announced = at;
+      PublishedResult& p = round->second.result;
+      p = PublishedResult{};
+      p.elected.assign(r.getElected().begin(), r.getElected().end());
+      p.tied.assign(r.getTiedAtCutoff().begin(), r.getTiedAtCutoff().end());
+      p.vacant = r.getVacantSeats();
+      for (auto g : r.getGrades()) {
+        p.grades[g.getItem()] = static_cast<int>(g.getGrade());
+      }
+      break;
+    }
+    case schema::Event::ROUND_VOIDED: {
+      auto v = ev.getRoundVoided();
+      auto round = rounds_.find(v.getRound());
+      if (round == rounds_.end()) break;
+      voids_[at] = v.getRound();
+      round->second.voided = Voided{at, ledger::TextString(v.getReason())};
+      break;
+    }
+    case schema::Event::PROPOSAL_SUBMITTED:
+      if (replacing && !titles_.count(at)) break;
+      titles_[at] = ledger::TextString(ev.getProposalSubmitted().getDetails().getTitle());
+      break;
+    case schema::Event::PROPOSALS_MERGED:
+      if (replacing && !titles_.count(at)) break;
+      titles_[at] = ledger::TextString(ev.getProposalsMerged().getDetails().getTitle());
+      break;
+    default:
+      break;
+  }
+}
+
+void RecountCollector::Retract(uint64_t target) {
+  if (rounds_.erase(target)) return;
+  if (auto box = boxes_.find(target); box != boxes_.end()) {
+    if (auto r = rounds_.find(box->second.round); r != rounds_.end()) {
+      std::erase(r->second.boxes, target);
+    }
+    boxes_.erase(box);
+    return;
+  }
+  if (auto o = openings_.find(target); o != openings_.end()) {
+    if (auto box = boxes_.find(o->second); box != boxes_.end()) {
+      box->second.opened = false;
+      box->second.issued = box->second.collected = 0;
+    }
+    openings_.erase(o);
+    return;
+  }
+  if (auto p = parts_.find(target); p != parts_.end()) {
+    if (auto box = boxes_.find(p->second); box != boxes_.end()) {
+      box->second.parts.erase(target);
+    }
+    parts_.erase(p);
+    return;
+  }
+  if (auto t = tallies_.find(target); t != tallies_.end()) {
+    if (auto r = rounds_.find(t->second); r != rounds_.end()) {
+      r->second.certified.reset();
+    }
+    return;
+  }
+  if (auto t = results_.find(target); t != results_.end()) {
+    if (auto r = rounds_.find(t->second); r != rounds_.end()) {
+      r->second.announced.reset();
+    }
+    return;
+  }
+  if (auto v = voids_.find(target); v != voids_.end()) {
+    if (auto r = rounds_.find(v->second); r != rounds_.end()) {
+      r->second.voided.reset();
+    }
+  }
+}
+
+json RecountCollector::Recount(const projections::State& state,
+                               std::optional<Failure>* failure) const {
+  json rounds = json::array();
+  for (const auto& [ref, round] : rounds_) {
+    auto projected = state.Recount(ref);
+    if (!projected.ok()) continue;
+    const projections::TallyRules& rules = projected->rules;
+    const bool satisfaction =
+        rules.purpose == projections::VotePurpose::kSatisfaction;
+    json r;
+    r["round"] = ref;
+    r["vote"] = round.vote;
+    const auto cycle = vote_cycles_.find(round.vote);
+    if (cycle != vote_cycles_.end()) r["cycle"] = cycle->second;
+    r["number"] = round.number;
+    r["purpose"] = satisfaction ? "satisfaction" : "projectSelection";
+    r["seats"] = rules.seats;
+    r["maxApprovals"] = satisfaction ? 0 : rules.max_approvals;
+    r["entitled"] = rules.entitled;
+    r["present"] = rules.present;
+    std::vector<projections::RecordedBallots> all_parts;
+    std::vector<std::string> void_reasons;
+    json boxes = json::array();
+    uint32_t issued = 0, collected = 0;
+    for (uint64_t box_ref : round.boxes) {
+      const Box& box = boxes_.at(box_ref);
+      projections::BallotCount count = projections::EmptyCount(round.items);
+      for (const auto& [entry, part] : box.parts) {
+        projections::RecordedBallots ballots{part.marks, part.unreadable};
+        projections::CountBallots(rules, ballots, &count);
+        all_parts.push_back(ballots);
+      }
+      issued += box.issued;
+      collected += box.collected;
+      if (box.opened && box.collected > box.issued) {
+        void_reasons.push_back(
+            "box " + std::to_string(box_ref) + " \"" + box.label +
+            "\" collected " + std::to_string(box.collected) +
+            " ballots but issued only " + std::to_string(box.issued));
+      }
+      boxes.push_back({{"box", box_ref},
+                       {"label", box.label},
+                       {"opened", box.opened},
+                       {"issued", box.issued},
+                       {"collected", box.collected},
+                       {"collectedExceedsIssued", box.collected > box.issued},
+                       {"valid", count.valid},
+                       {"invalid", count.invalid},
+                       {"unreadable", count.unreadable}});
+    }
+    if (round.voided) {
+      void_reasons.push_back("declared void by entry " +
+                             std::to_string(round.voided->entry) + ": " +
+                             round.voided->reason);
+    }
+    const bool is_void = !void_reasons.empty();
+    std::string void_reason;
+    for (const std::string& s : void_reasons) {
+      void_reason += (void_reason.empty() ? "" : "; ") + s;
+    }
+    r["void"] = is_void;
+    r["voidReason"] = is_void ? json(void_reason) : json();
+    r["voidedEntry"] = round.voided ? json(round.voided->entry) : json();
+    r["boxes"] = boxes;
+    projections::Recount recount =
+        projections::RecountRound(rules, round.items, all_parts);
+    r["issued"] = issued;
+    r["collected"] = collected;
+    r["valid"] = recount.count.valid;
+    r["invalid"] = recount.count.invalid;
+    json items = json::array();
+    for (const auto& c : recount.count.items) {
+      json item = {{"item", c.item}};
+      if (auto t = titles_.find(c.item); t != titles_.end()) {
+        item["title"] = t->second;
+      }
+      if (satisfaction) {
+        item["satisfied"] = c.approve;
+        item["basicallySatisfied"] = c.oppose;
+        item["unsatisfied"] = c.abstain;
+        item["abstain"] = c.satisfaction_abstain;
+      } else {
+        item["approve"] = c.approve;
+        item["oppose"] = c.oppose;
+        item["abstain"] = c.abstain;
+      }
+      items.push_back(item);
+    }
+    r["items"] = items;
+    const char* base_kind = "entitled";
+    if (rules.pass_base == projections::PassBase::kPresent) {
+      base_kind = "present";
+    } else if (rules.pass_base == projections::PassBase::kValidBallots) {
+      base_kind = "validBallots";
+    }
+    r["passBaseKind"] = base_kind;
+    r["passBase"] = recount.outcome.base;
+    r["passThreshold"] = recount.outcome.pass_threshold;
+    // A void round decides nothing: no winners, no grades (empty lists, no
+    // vacant seats).
+    if (satisfaction) {
+      json grades = json::array();
+      for (const auto& [item, grade] : recount.outcome.grades) {
+        if (is_void) break;
+        grades.push_back(
+            {{"item", item}, {"grade", projections::GradeName(grade)}});
+      }
+      r["grades"] = grades;
+    } else {
+      const std::vector<uint64_t> none;
+      r["ranking"] = is_void ? none : recount.outcome.ranking;
+      r["elected"] = is_void ? none : recount.outcome.elected;
+      r["tiedAtCutoff"] = is_void ? none : recount.outcome.tied_at_cutoff;
+      r["vacantSeats"] = is_void ? json() : json(recount.outcome.vacant_seats);
+    }
+    r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
+    r["announcedEntry"] = round.announced ? json(*round.announced) : json();
+    // The failure names the published entry that differs.
+    uint64_t at = round.certified.value_or(ref);
+    std::string mismatch = CompareCertified(round, recount, issued, collected);
+    if (mismatch.empty()) {
+      mismatch = CompareAnnounced(round, recount);
+      at = round.announced.value_or(at);
+    }
+    // Nothing published: nothing to match (a void or unfinished round).
+    r["matchesPublished"] =
+        round.certified || round.announced ? json(mismatch.empty()) : json();
+    if (!mismatch.empty() && !*failure) {
+      *failure = Failure{at, "recount", "", "",
+                         (cycle != vote_cycles_.end()
+                              ? "cycle " + std::to_string(cycle->second) + ", "
+                              : std::string()) +
+                             "round " + std::to_string(ref) + ": " + mismatch};
+    }
+    rounds.push_back(std::move(r));
+  }
+  return rounds;
+}
+
+std::string RecountCollector::CompareCertified(
+    const Round& round, const projections::Recount& recount, uint32_t issued,
+    uint32_t collected) const {
+  if (!round.certified) return "";
+  const PublishedTally& t = round.tally;
+  auto differ = [](std::string what, uint64_t published, uint64_t counted) {
+    return what + ": published " + std::to_string(published) + ", recount " +
+           std::to_string(counted);
+  };
+  if (t.issued != issued) return differ("issued", t.issued, issued);
+  if (t.collected != collected) {
+    return differ("collected", t.collected, collected);
+  }
+  if (t.valid != recount.count.valid) {
+    return differ("valid ballots", t.valid, recount.count.valid);
+  }
+  if (t.invalid != recount.count.invalid) {
+    return differ("invalid ballots", t.invalid, recount.count.invalid);
+  }
+  if (t.items.size() != recount.count.items.size()) {
+    return differ("items", t.items.size(), recount.count.items.size());
+  }
+  for (size_t k = 0; k < recount.count.items.size(); ++k) {
+    const auto& p = t.items[k];
+    const auto& c = recount.count.items[k];
+    std::string item = "item " + std::to_string(c.item) + " ";
+    if (p.item != c.item) return differ("item order", p.item, c.item);
+    if (p.approve != c.approve) {
+      return differ(item + "approve", p.approve, c.approve);
+    }
+    if (p.oppose != c.oppose) {
+      return differ(item + "oppose", p.oppose, c.oppose);
+    }
+    if (p.abstain != c.abstain) {
+      return differ(item + "abstain", p.abstain, c.abstain);
+    }
+    if (p.satisfaction_abstain != c.satisfaction_abstain) {
+      return differ(item + "abstain", p.satisfaction_abstain,
+                    c.satisfaction_abstain);
+    }
+  }
+  return "";
+}
+
+std::string RecountCollector::CompareAnnounced(
+    const Round& round, const projections::Recount& recount) const {
+  if (!round.announced) return "";
+  const PublishedResult& a = round.result;
+  if (a.elected != recount.outcome.elected) {
+    return "elected (in order): published " + List(a.elected) + ", recount " +
+           List(recount.outcome.elected);
+  }
+  // The tied set in any order (ballot order is the recount's).
+  std::vector<uint64_t> tied = a.tied, want = recount.outcome.tied_at_cutoff;
+  std::sort(tied.begin(), tied.end());
+  std::sort(want.begin(), want.end());
+  if (tied != want) {
+    return "tied at the cut-off: published " + List(tied) + ", recount " +
+           List(want);
+  }
+  if (a.vacant != recount.outcome.vacant_seats) {
+    return "vacant seats: published " + std::to_string(a.vacant) +
+           ", recount " + std::to_string(recount.outcome.vacant_seats);
+  }
+  for (const auto& [item, grade] : recount.outcome.grades) {
+    auto g = a.grades.find(item);
+    const int published = g == a.grades.end() ? 0 : g->second;
+    if (published != static_cast<int>(grade)) {
+      return "grade of item " + std::to_string(item) + ": published " +
+             std::to_string(published) + ", recount " +
+             projections::GradeName(grade);
+    }
+  }
+  return "";
+}
+
+}  // namespace piaojue::verifier
