@@ -79,6 +79,19 @@ TEST(TallyTest, UnknownMarksMakeABallotInvalid) {
   EXPECT_FALSE(projections::BallotIsValid(satisfaction, "\1\5"));
 }
 
+// RULES.md, recount step 1: a 0 byte is not "unmarked"; its ballot is
+// invalid and counted as invalid, not as unreadable.
+TEST(TallyTest, AZeroByteMakesTheBallotInvalidNotUnreadable) {
+  projections::BallotCount count = projections::EmptyCount(Items(3));
+  projections::CountBallots(Selection(2, 10, 10),
+                            {std::string("\0\1\2\3\3\3", 6), 0}, &count);
+  EXPECT_EQ(count.read, 2u);
+  EXPECT_EQ(count.valid, 1u);
+  EXPECT_EQ(count.invalid, 1u);
+  EXPECT_EQ(count.unreadable, 0u);
+  EXPECT_EQ(count.items[0].abstain, 1u);  // only the valid ballot counts
+}
+
 TEST(TallyTest, ApproveOpposeAbstainAddUpToValidForEveryCandidate) {
   const auto r = Count(
       Selection(2, 10, 9),
@@ -136,6 +149,31 @@ TEST(TallyTest, ExactlyHalfIsNotAPass) {
   EXPECT_EQ(r.outcome.vacant_seats, 1u);
 }
 
+// RULES.md, recount step 4: exactlyHalfPasses concerns satisfaction grades;
+// a selection round ignores it, and the threshold shown is the fewest votes
+// that pass.
+TEST(TallyTest, ExactlyHalfPassesDoesNotApplyToSelection) {
+  TallyRules rules = Selection(1, 8, 8);
+  rules.exactly_half_passes = true;
+  const auto r = Count(rules, {{"AO", 4}, {"OA", 3}, {"OO", 1}});
+  EXPECT_EQ(r.outcome.pass_threshold, 5u);
+  EXPECT_TRUE(r.outcome.elected.empty());
+  EXPECT_EQ(r.outcome.vacant_seats, 1u);
+}
+
+TEST(TallyTest, TheSatisfactionThresholdIsTheFewestSatisfiedVotesThatPass) {
+  TallyRules rules;
+  rules.purpose = VotePurpose::kSatisfaction;
+  for (const auto& [entitled, half, want] :
+       std::vector<std::tuple<uint32_t, bool, uint64_t>>{
+           {30, false, 16}, {29, false, 15}, {30, true, 15}, {29, true, 15}}) {
+    rules.entitled = entitled;
+    rules.exactly_half_passes = half;
+    const auto r = Count(rules, {{"S", 1}});
+    EXPECT_EQ(r.outcome.pass_threshold, want) << entitled << " " << half;
+  }
+}
+
 // --- ranking and ties
 // -----------------------------------------------------------
 
@@ -183,6 +221,15 @@ TEST(TallyTest, ATieAboveTheCutOffIsNoTie) {
       Count(Selection(2, 9, 9), {{"AAO", 5}, {"OOA", 2}, {"OOO", 2}});
   EXPECT_EQ(r.outcome.elected, (std::vector<uint64_t>{101, 102}));
   EXPECT_TRUE(r.outcome.tied_at_cutoff.empty());
+}
+
+// RULES.md, recount step 6: the seats a tie leaves are the further round's,
+// not vacant.
+TEST(TallyTest, ATieLeavesNoVacantSeat) {
+  const auto r =
+      Count(Selection(2, 9, 9), {{"AAOO", 4}, {"AOAO", 4}, {"OAAO", 1}});
+  ASSERT_EQ(r.outcome.tied_at_cutoff.size(), 2u);
+  EXPECT_EQ(r.outcome.vacant_seats, 0u);
 }
 
 // --- satisfaction grades
@@ -331,6 +378,44 @@ TEST_F(TieRoundTest, AFurtherRoundWhereNobodyPassesLeavesTheSeatVacant) {
   ASSERT_OK(cycles);
   EXPECT_EQ((*cycles)["cycles"][0]["stage"], "supervision");
   EXPECT_EQ((*cycles)["cycles"][0]["counts"]["elected"], 2);
+}
+
+// RULES.md, recount step 6: announcing a tie with a vacant seat is refused.
+TEST_F(TieRoundTest, ATieIsAnnouncedWithNoVacantSeat) {
+  const auto& r = b_.refs();
+  EXPECT_FALSE(b_.Announce(r.round, {r.canteen, r.kindergarten},
+                           {r.barriers, r.lights}, 1)
+                   .ok());
+  // The tied may be named in any order.
+  ASSERT_OK(b_.Announce(r.round, {r.canteen, r.kindergarten},
+                        {r.lights, r.barriers}, 0));
+}
+
+// RULES.md, recount step 5: winners with equal approvals are announced in
+// ballot order; the other order is refused.
+TEST(RankingTest, EqualApprovalWinnersAreAnnouncedInBallotOrder) {
+  CycleBuilder b;
+  // canteen 20, kindergarten 20, barriers 23, lights 4 (ballot order).
+  b.selection_boxes = {
+      BoxPlan{"第1票箱", 14, 14, {{"AAAO", 9}, {"AAOA", 3}, {"OOAO", 2}}},
+      BoxPlan{"第2票箱", 13, 13, {{"AAAO", 7}, {"AAOA", 1}, {"OOAO", 5}}},
+  };
+  ASSERT_OK(b.BuildThrough(Stage::kTallyCertified));
+  const auto& r = b.refs();
+  ASSERT_EQ(r.candidates, (std::vector<uint64_t>{r.canteen, r.kindergarten,
+                                                 r.barriers, r.lights}));
+  EXPECT_TRUE(Refused(
+      b, b.keys().secretariat,
+      [&](schema::Event::Builder e) {
+        auto a = e.initResultAnnounced();
+        a.setRound(r.round);
+        auto el = a.initElected(3);
+        el.set(0, r.barriers);
+        el.set(1, r.kindergarten);
+        el.set(2, r.canteen);
+      },
+      "vote.result_mismatch"));
+  ASSERT_OK(b.Announce(r.round, {r.barriers, r.canteen, r.kindergarten}));
 }
 
 // DOMAIN.md: in every round, a ballot approving more candidates than the
