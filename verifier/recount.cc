@@ -11,6 +11,13 @@ namespace {
 
 using nlohmann::json;
 
+std::vector<uint64_t> Refs(capnp::List<uint64_t>::Reader list) {
+  std::vector<uint64_t> out;
+  out.reserve(list.size());
+  for (uint64_t x : list) out.push_back(x);
+  return out;
+}
+
 std::string List(const std::vector<uint64_t>& v) {
   std::string s;
   for (uint64_t x : v) {
@@ -62,7 +69,7 @@ void RecountCollector::Apply(uint64_t at, schema::Event::Reader ev,
       Round& rec = rounds_[at];  // a replacement keeps its boxes
       rec.vote = r.getVote();
       rec.number = r.getRound();
-      rec.items.assign(r.getItems().begin(), r.getItems().end());
+      rec.items = Refs(r.getItems());
       break;
     }
     case schema::Event::BALLOT_BOX_SEALED: {
@@ -130,8 +137,8 @@ void RecountCollector::Apply(uint64_t at, schema::Event::Reader ev,
       round->second.announced = at;
       PublishedResult& p = round->second.result;
       p = PublishedResult{};
-      p.elected.assign(r.getElected().begin(), r.getElected().end());
-      p.tied.assign(r.getTiedAtCutoff().begin(), r.getTiedAtCutoff().end());
+      p.elected = Refs(r.getElected());
+      p.tied = Refs(r.getTiedAtCutoff());
       p.vacant = r.getVacantSeats();
       for (auto g : r.getGrades()) {
         p.grades[g.getItem()] = static_cast<int>(g.getGrade());

@@ -304,6 +304,33 @@ TEST_F(LargeBoxTest, PartsAreRecordedInOrderAndAddUpToTheBox) {
 // --- the certified tally
 // ------------------------------------------------------
 
+// RULES.md, ballots.order: each part is sorted on its own; no order is
+// required across the parts of a box. Part 1 is full (15,000 ballots of 4
+// items, the most one entry holds), part 2 holds ballots that sort before
+// part 1's.
+TEST(BallotOrderTest, EachPartIsSortedOnItsOwn) {
+  CycleBuilder b;
+  b.entitled_deputies = 15100;
+  b.present_deputies = 15027;
+  b.selection_boxes = {
+      BoxPlan{"第1票箱", 15014, 15014, {{"AAOA", 15000}, {"AAAO", 14}}},
+      BoxPlan{"第2票箱", 13, 13, {{"AAAO", 13}}},
+  };
+  ASSERT_OK(b.BuildThrough(Stage::kBoxesOpened));
+  const auto& r = b.refs();
+  std::string later, earlier;
+  for (int i = 0; i < 15000; ++i) later += std::string("\1\1\2\1", 4);
+  for (int i = 0; i < 14; ++i) earlier += std::string("\1\1\1\2", 4);
+  ASSERT_LT(earlier.substr(0, 4), later.substr(later.size() - 4));
+  ASSERT_OK(b.Submit(b.keys().teller, Ballots(r.boxes[0], later, 1, 2)));
+  ASSERT_OK(b.Submit(b.keys().teller, Ballots(r.boxes[0], earlier, 2, 2)));
+  ASSERT_OK(b.RecordBox(r.boxes[1], b.selection_boxes[1]));
+  ASSERT_OK(b.CertifyTally());
+  auto recount = b.state().Recount(r.round);
+  ASSERT_OK(recount);
+  EXPECT_EQ(recount->count.valid, 15027u);
+}
+
 TEST_F(BallotRulesTest, TallyWaitsForEveryBoxToBeRecorded) {
   ASSERT_OK(b_.BuildThrough(Stage::kBoxesOpened));
   EXPECT_TRUE(

@@ -12,7 +12,9 @@ namespace piaojue::verifier {
 namespace {
 
 using nlohmann::json;
+using piaojue::testing::BoxPlan;
 using piaojue::testing::CycleBuilder;
+using piaojue::testing::CycleKeys;
 using piaojue::testing::TestKey;
 using namespace piaojue::verifier::testing;
 
@@ -294,6 +296,7 @@ TEST_F(CycleTamperTest, TheRecountCountsCorrectedVoteRecords) {
   ASSERT_TRUE(b.CertifyTally().ok());
   Status announced = b.AnnounceResult();
   ASSERT_TRUE(announced.ok()) << announced.ToString();
+  ASSERT_TRUE(b.ledger().SignCheckpoint().ok());
   entries_ = ReadEntries(b.ledger());
 
   // The views show the corrected opening.
