@@ -366,7 +366,7 @@ describe('portal end to end', { skip }, () => {
     // standing committee declares it void, with its reason.
     await act('standingCommittee', { roundVoided: { round: r1.ref, reason: '第1票箱收回选票多于发出选票，本轮表决无效', voidedOn: cstDate(0) } });
     const items = r1.items;
-    const r2 = await act('secretariat', { roundOpened: { vote: refs.vote, round: 2, items, seats: 10, presentDeputies: 298 } });
+    const r2 = await act('secretariat', { roundOpened: { vote: refs.vote, round: 2, items, seats: 10, presentDeputies: 298, maxApprovals: 10 } });
     const box = await act('monitor', { ballotBoxSealed: { round: r2, label: '第1票箱', monitors } });
     await act('monitor', { ballotBoxOpened: { box, issued: 280, collected: 280, monitors } });
     // 100 ballots approve items 1-10, 100 approve 1-9 and 11, 80 approve
@@ -382,7 +382,7 @@ describe('portal end to end', { skip }, () => {
     await act('monitor', { tallyCertified: { round: r2, issued: 280, collected: 280, valid: 280, invalid: 0,
       items: items.map((item, k) => ({ item, approve: count(k), oppose: 280 - count(k), abstain: 0 })), certifiedBy: monitors } });
     await act('secretariat', { resultAnnounced: { round: r2, elected: items.slice(0, 9), tiedAtCutoff: [items[9], items[10]], vacantSeats: 0, announcedOn: cstDate(0) } });
-    await act('secretariat', { roundOpened: { vote: refs.vote, round: 3, items: [items[9], items[10]], seats: 1, presentDeputies: 298 } });
+    await act('secretariat', { roundOpened: { vote: refs.vote, round: 3, items: [items[9], items[10]], seats: 1, presentDeputies: 298, maxApprovals: 1 } });
 
     const page = await open(`/votes/${refs.vote}`, { base: srv.url });
     const t = await text(page);
