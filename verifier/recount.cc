@@ -34,7 +34,8 @@ void RecountCollector::Add(const ledger::EntryView& e) {
   const uint64_t i = e.index();
   switch (ev.which()) {
     case schema::Event::GENESIS: {
-      genesis_checkpoint_key_ = ledger::TextString(ev.getGenesis().getCheckpointKey());
+      genesis_checkpoint_key_ =
+          ledger::TextString(ev.getGenesis().getCheckpointKey());
       auto root = ev.getGenesis().getRootKey();
       genesis_root_key_ =
           crypto::ToHex(crypto::Bytes(root.begin(), root.size()));
@@ -155,11 +156,13 @@ void RecountCollector::Apply(uint64_t at, schema::Event::Reader ev,
     }
     case schema::Event::PROPOSAL_SUBMITTED:
       if (replacing && !titles_.count(at)) break;
-      titles_[at] = ledger::TextString(ev.getProposalSubmitted().getDetails().getTitle());
+      titles_[at] =
+          ledger::TextString(ev.getProposalSubmitted().getDetails().getTitle());
       break;
     case schema::Event::PROPOSALS_MERGED:
       if (replacing && !titles_.count(at)) break;
-      titles_[at] = ledger::TextString(ev.getProposalsMerged().getDetails().getTitle());
+      titles_[at] =
+          ledger::TextString(ev.getProposalsMerged().getDetails().getTitle());
       break;
     default:
       break;
@@ -259,18 +262,24 @@ json RecountCollector::Recount(const projections::State& state,
                        {"invalid", count.invalid},
                        {"unreadable", count.unreadable}});
     }
-    if (round.voided) {
-      void_reasons.push_back("declared void by entry " +
-                             std::to_string(round.voided->entry) + ": " +
-                             round.voided->reason);
-    }
-    const bool is_void = !void_reasons.empty();
+    // A round is void only when a roundVoided entry says so. A box that
+    // collected more than it issued blocks the tally: the round must be
+    // declared void, and until then it decides nothing either.
+    const bool is_void = round.voided.has_value();
+    const bool must_be_voided = !is_void && !void_reasons.empty();
     std::string void_reason;
-    for (const std::string& s : void_reasons) {
-      void_reason += (void_reason.empty() ? "" : "; ") + s;
+    if (is_void) {
+      void_reason = "declared void by entry " +
+                    std::to_string(round.voided->entry) + ": " +
+                    round.voided->reason;
+    } else {
+      for (const std::string& s : void_reasons) {
+        void_reason += (void_reason.empty() ? "" : "; ") + s;
+      }
     }
     r["void"] = is_void;
-    r["voidReason"] = is_void ? json(void_reason) : json();
+    r["mustBeVoided"] = must_be_voided;
+    r["voidReason"] = is_void || must_be_voided ? json(void_reason) : json();
     r["voidedEntry"] = round.voided ? json(round.voided->entry) : json();
     r["boxes"] = boxes;
     projections::Recount recount =
@@ -312,17 +321,18 @@ json RecountCollector::Recount(const projections::State& state,
     if (satisfaction) {
       json grades = json::array();
       for (const auto& [item, grade] : recount.outcome.grades) {
-        if (is_void) break;
+        if (is_void || must_be_voided) break;
         grades.push_back(
             {{"item", item}, {"grade", projections::GradeName(grade)}});
       }
       r["grades"] = grades;
     } else {
       const std::vector<uint64_t> none;
-      r["ranking"] = is_void ? none : recount.outcome.ranking;
-      r["elected"] = is_void ? none : recount.outcome.elected;
-      r["tiedAtCutoff"] = is_void ? none : recount.outcome.tied_at_cutoff;
-      r["vacantSeats"] = is_void ? json() : json(recount.outcome.vacant_seats);
+      const bool decides = !is_void && !must_be_voided;
+      r["ranking"] = decides ? recount.outcome.ranking : none;
+      r["elected"] = decides ? recount.outcome.elected : none;
+      r["tiedAtCutoff"] = decides ? recount.outcome.tied_at_cutoff : none;
+      r["vacantSeats"] = decides ? json(recount.outcome.vacant_seats) : json();
     }
     r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
     r["announcedEntry"] = round.announced ? json(*round.announced) : json();

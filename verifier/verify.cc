@@ -598,9 +598,13 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
           << round["maxApprovals"] << " approvals per valid ballot\n";
     }
     const bool is_void = round.value("void", false);
+    const bool must_be_voided = round.value("mustBeVoided", false);
     if (is_void) {
       out << "    VOID: " << round["voidReason"].get<std::string>()
           << "; the round decides nothing and is held again\n";
+    } else if (must_be_voided) {
+      out << "    MUST BE VOIDED: " << round["voidReason"].get<std::string>()
+          << "; no tally can be certified until the round is declared void\n";
     }
     for (const auto& box : round["boxes"]) {
       out << "    box " << box["box"] << " " << box["label"].get<std::string>()
@@ -625,7 +629,7 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
     out << "    pass line: more than half of " << round["passBase"] << " "
         << round["passBaseKind"].get<std::string>() << " (at least "
         << round["passThreshold"] << ")\n";
-    if (is_void) {
+    if (is_void || must_be_voided) {
       // No winners, no grades: nothing to list.
     } else if (round["purpose"] == "projectSelection") {
       out << "    elected (ranked): " << round["elected"].dump()
