@@ -76,9 +76,7 @@ struct CycleKeys {
   crypto::KeyPair inspection = TestKey(10);
   crypto::KeyPair evaluation = TestKey(11);
   crypto::KeyPair intake = TestKey(12);  // publicIntake (portal)
-  // presidium (大会主席团): registered only by RegisterPresidium(), so the
-  // fixture's entry indices stay those of the story above.
-  crypto::KeyPair presidium = TestKey(13);
+  crypto::KeyPair presidium = TestKey(13);  // 大会主席团: announces results
 };
 
 // One ballot box of a round as the fixture fills it. Ballots are written as
@@ -417,6 +415,8 @@ class CycleBuilder {
              "standingCommittee", "某县人大常委会"},
             {&keys_.secretariat, schema::Role::SECRETARIAT, "secretariat",
              "某县人民代表大会秘书处"},
+            {&keys_.presidium, schema::Role::PRESIDIUM, "presidium",
+             "某县人民代表大会主席团"},
             {&keys_.teller, schema::Role::TELLER, "teller", "计票人"},
             {&keys_.monitor, schema::Role::MONITOR, "monitor", "监票人"},
             {&keys_.agency, schema::Role::IMPLEMENTING_AGENCY,
@@ -838,7 +838,7 @@ class CycleBuilder {
     SetDate(2025, 2, 25, 12);
     const std::vector<uint64_t> elected = {refs_.canteen, refs_.kindergarten,
                                            refs_.barriers};
-    auto r = Submit(keys_.secretariat, [&](schema::Event::Builder e) {
+    auto r = Submit(keys_.presidium, [&](schema::Event::Builder e) {
       auto a = e.initResultAnnounced();
       a.setRound(refs_.round);
       auto list = a.initElected(static_cast<unsigned>(elected.size()));
@@ -1039,7 +1039,7 @@ class CycleBuilder {
         {refs_.kindergarten, schema::Grade::BASICALLY_SATISFIED},
         {refs_.barriers, schema::Grade::UNSATISFIED},
     };
-    auto result = Submit(keys_.secretariat, [&](schema::Event::Builder e) {
+    auto result = Submit(keys_.presidium, [&](schema::Event::Builder e) {
       auto a = e.initResultAnnounced();
       a.setRound(refs_.satisfaction_round);
       auto g = a.initGrades(static_cast<unsigned>(grades.size()));
@@ -1166,7 +1166,7 @@ class CycleBuilder {
                             const std::vector<uint64_t>& elected,
                             const std::vector<uint64_t>& tied = {},
                             uint16_t vacant = 0) {
-    return Submit(keys_.secretariat, [&](schema::Event::Builder e) {
+    return Submit(keys_.presidium, [&](schema::Event::Builder e) {
       auto a = e.initResultAnnounced();
       a.setRound(round);
       auto el = a.initElected(static_cast<unsigned>(elected.size()));

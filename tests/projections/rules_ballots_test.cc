@@ -568,6 +568,25 @@ TEST_F(BallotRulesTest, TheResultFollowsTheCertifiedBallots) {
                       "vote.result_twice"));
 }
 
+// The result is announced at the session and published by the presidium
+// (大会主席团), not by its secretariat (issue 10, item 6).
+TEST_F(BallotRulesTest, ThePresidiumAnnouncesTheResult) {
+  ASSERT_OK(b_.BuildThrough(Stage::kTallyCertified));
+  const auto& r = refs();
+  const Fill result = Result(r.round, {r.canteen, r.kindergarten, r.barriers});
+  for (const crypto::KeyPair* wrong : {&keys().secretariat, &keys().standing}) {
+    const uint64_t size = b_.size();
+    auto refused = b_.Submit(*wrong, result);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+    EXPECT_NE(refused.status().message().find("needs role presidium"),
+              std::string::npos)
+        << refused.status().message();
+    EXPECT_EQ(b_.size(), size);
+  }
+  ASSERT_OK(b_.Submit(keys().presidium, result));
+}
+
 TEST_F(BallotRulesTest, TheResultWaitsForTheTally) {
   ASSERT_OK(b_.BuildThrough(Stage::kBallotsRecorded));
   const auto& r = refs();
