@@ -73,8 +73,10 @@ std::vector<Role> RolesAllowedFor(Event::Reader event) {
       return {Role::STANDING_COMMITTEE};
     case Event::DELIBERATION_RECORDED:
     case Event::ROUND_OPENED:
-    case Event::RESULT_ANNOUNCED:
       return {Role::SECRETARIAT};
+    case Event::RESULT_ANNOUNCED:
+      // Announced at the session and published by the presidium (大会主席团).
+      return {Role::PRESIDIUM};
     case Event::BALLOT_BOX_SEALED:
     case Event::BALLOT_BOX_OPENED:
     case Event::TALLY_CERTIFIED:

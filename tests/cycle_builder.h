@@ -452,22 +452,6 @@ class CycleBuilder {
   // Applied to the selection vote's rules after the fixture's own fields.
   std::function<void(schema::VotingRulesAdopted::Builder)> voting_rules_tweak;
 
-  // Registers keys().presidium as the county congress presidium (大会主席团),
-  // now (after the deployment).
-  Result<uint64_t> RegisterPresidium() {
-    const crypto::KeyPair key = keys_.presidium;
-    return Submit(
-        keys_.root,
-        [&](schema::Event::Builder e) {
-          auto k = e.initKeyRegistered();
-          k.setKey(capnp::Data::Reader(key.public_key.data(), 32));
-          k.setRole(schema::Role::PRESIDIUM);
-          k.setJurisdiction(kCounty);
-          k.setHolder("某县人民代表大会主席团");
-        },
-        "");
-  }
-
   Status OpenCycle() {
     SetDate(2025, 1, 2);
     auto r = Submit(keys_.office, [this](schema::Event::Builder e) {

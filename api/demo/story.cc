@@ -269,6 +269,8 @@ void Story::Deployment() {
          county ? "清河县民生实事项目征集平台（政府网站、“清河发布”微信公众号"
                   "、代表联络站）"
                 : n + "民生实事项目征集点（便民服务中心、代表联络站）"},
+        // Announces the results at the session (大会主席团).
+        {Role::PRESIDIUM, n + "人民代表大会主席团"},
     };
     for (const auto& [role, holder] : holders) {
       const crypto::PublicKey key = Key(role, p).public_key;
@@ -836,7 +838,7 @@ Status Story::Vote(int place, int64_t day) {
     }
   }
   at += 10 * kMinute;
-  Emit(Stage::kVote, at, Role::SECRETARIAT, place,
+  Emit(Stage::kVote, at, Role::PRESIDIUM, place,
        [&](schema::Event::Builder e) {
          auto r = e.initResultAnnounced();
          r.setRound(cs.round);
@@ -1227,7 +1229,7 @@ Status Story::SatisfactionVote(int place, int64_t day) {
              {"总计票人 周建国", "总监票人 张卫东", "监票人 李春燕"});
   });
   at += 10 * kMinute;
-  Emit(kE, at, Role::SECRETARIAT, place, [&](schema::Event::Builder e) {
+  Emit(kE, at, Role::PRESIDIUM, place, [&](schema::Event::Builder e) {
     auto r = e.initResultAnnounced();
     r.setRound(round);
     auto grades = r.initGrades(n);

@@ -468,7 +468,6 @@ TEST_F(BallotRulesTest, AMonitorCannotVoidARoundByOpeningAnOverfullBox) {
     EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied)
         << denied.status().ToString();
   }
-  ASSERT_OK(b_.RegisterPresidium());
   EXPECT_TRUE(
       Malformed(b_, keys().presidium, Void(refs().round, ""), "void.fields"));
   auto voided = b_.Submit(
@@ -488,14 +487,13 @@ TEST_F(BallotRulesTest, AMonitorCannotVoidARoundByOpeningAnOverfullBox) {
   // Nothing more is recorded in a void round; it is held again.
   EXPECT_TRUE(
       Refused(b_, keys().monitor, Tally(b_, nullptr), "vote.round_void"));
-  EXPECT_TRUE(Refused(b_, keys().secretariat, Result(refs().round, {}),
+  EXPECT_TRUE(Refused(b_, keys().presidium, Result(refs().round, {}),
                       "vote.round_void"));
   ASSERT_OK(b_.Submit(keys().secretariat, SecondRound(refs())));
 }
 
 TEST_F(BallotRulesTest, ACertifiedRoundCannotBeVoided) {
   ASSERT_OK(b_.BuildThrough(Stage::kTallyCertified));
-  ASSERT_OK(b_.RegisterPresidium());
   EXPECT_TRUE(Refused(b_, keys().presidium, Void(refs().round, "结果不理想"),
                       "void.after_tally"));
   ASSERT_OK(b_.BuildThrough(Stage::kResultAnnounced));
@@ -504,7 +502,6 @@ TEST_F(BallotRulesTest, ACertifiedRoundCannotBeVoided) {
 }
 
 TEST_F(BallotRulesTest, AVoidIsFinal) {
-  ASSERT_OK(b_.RegisterPresidium());
   auto voided =
       b_.Submit(keys().presidium, Void(refs().round, "会场秩序混乱，重新表决"));
   ASSERT_OK(voided);
@@ -539,21 +536,21 @@ TEST_F(BallotRulesTest, TheResultFollowsTheCertifiedBallots) {
   ASSERT_OK(b_.BuildThrough(Stage::kTallyCertified));
   const auto& r = refs();
   const uint64_t round = r.round;
-  EXPECT_TRUE(Refused(b_, keys().secretariat,
+  EXPECT_TRUE(Refused(b_, keys().presidium,
                       Result(round, {r.kindergarten, r.canteen, r.barriers}),
                       "vote.result_mismatch"));  // not ranked by approvals
-  EXPECT_TRUE(Refused(b_, keys().secretariat,
+  EXPECT_TRUE(Refused(b_, keys().presidium,
                       Result(round, {r.canteen, r.kindergarten, r.lights}),
                       "vote.result_mismatch"));  // lights failed
-  EXPECT_TRUE(Refused(b_, keys().secretariat,
+  EXPECT_TRUE(Refused(b_, keys().presidium,
                       Result(round, {r.canteen, r.kindergarten}, {r.barriers}),
                       "vote.result_mismatch"));  // no tie
   EXPECT_TRUE(
-      Refused(b_, keys().secretariat,
+      Refused(b_, keys().presidium,
               Result(round, {r.canteen, r.kindergarten, r.barriers}, {}, 1),
               "vote.result_mismatch"));  // no vacant seat
   EXPECT_TRUE(Refused(
-      b_, keys().secretariat,
+      b_, keys().presidium,
       [&](schema::Event::Builder e) {
         Result(round, {r.canteen, r.kindergarten, r.barriers})(e);
         auto g = e.getResultAnnounced().initGrades(1);
@@ -561,9 +558,9 @@ TEST_F(BallotRulesTest, TheResultFollowsTheCertifiedBallots) {
         g[0].setGrade(schema::Grade::SATISFIED);
       },
       "vote.result_mismatch"));  // grades on a selection
-  ASSERT_OK(b_.Submit(keys().secretariat,
+  ASSERT_OK(b_.Submit(keys().presidium,
                       Result(round, {r.canteen, r.kindergarten, r.barriers})));
-  EXPECT_TRUE(Refused(b_, keys().secretariat,
+  EXPECT_TRUE(Refused(b_, keys().presidium,
                       Result(round, {r.canteen, r.kindergarten, r.barriers}),
                       "vote.result_twice"));
 }
@@ -590,7 +587,7 @@ TEST_F(BallotRulesTest, ThePresidiumAnnouncesTheResult) {
 TEST_F(BallotRulesTest, TheResultWaitsForTheTally) {
   ASSERT_OK(b_.BuildThrough(Stage::kBallotsRecorded));
   const auto& r = refs();
-  EXPECT_TRUE(Refused(b_, keys().secretariat,
+  EXPECT_TRUE(Refused(b_, keys().presidium,
                       Result(r.round, {r.canteen, r.kindergarten, r.barriers}),
                       "vote.result_before_tally"));
 }
@@ -602,7 +599,7 @@ TEST_F(BallotRulesTest, RecordedVoteEntriesAreFinal) {
     EXPECT_TRUE(Refused(b_,
                         target == r.ballots[0] ? keys().teller
                         : target == r.tally    ? keys().monitor
-                                               : keys().secretariat,
+                                               : keys().presidium,
                         Correction(target, "录入有误"),
                         "correction.vote_records_final"))
         << target;
@@ -658,17 +655,17 @@ TEST_F(BallotRulesTest, SatisfactionGradesFollowTheBallots) {
   };
   // Barriers: 0 satisfied + 15 basically satisfied = exactly half of the 30
   // entitled, which is not more than half: unsatisfied by default.
-  EXPECT_TRUE(Refused(b_, keys().secretariat,
+  EXPECT_TRUE(Refused(b_, keys().presidium,
                       grades(schema::Grade::BASICALLY_SATISFIED),
                       "vote.result_mismatch"));
   EXPECT_TRUE(Refused(
-      b_, keys().secretariat,
+      b_, keys().presidium,
       [&](schema::Event::Builder e) {
         grades(schema::Grade::UNSATISFIED)(e);
         e.getResultAnnounced().initElected(1).set(0, r.projects[0]);
       },
       "vote.result_mismatch"));
-  ASSERT_OK(b_.Submit(keys().secretariat, grades(schema::Grade::UNSATISFIED)));
+  ASSERT_OK(b_.Submit(keys().presidium, grades(schema::Grade::UNSATISFIED)));
 }
 
 TEST_F(BallotRulesTest, ExactlyHalfPassesWhenTheRulesSaySo) {

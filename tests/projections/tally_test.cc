@@ -293,7 +293,7 @@ TEST_F(TieRoundTest, TheResultNamesTheTiedAndAFurtherRoundIsAmongThemOnly) {
   EXPECT_EQ(recount->count.items[3].approve, 18u);
   // Electing one of the tied is refused; naming the tie is accepted.
   EXPECT_TRUE(Refused(
-      b_, b_.keys().secretariat,
+      b_, b_.keys().presidium,
       [&](schema::Event::Builder e) {
         auto a = e.initResultAnnounced();
         a.setRound(r.round);
@@ -364,7 +364,7 @@ TEST_F(TieRoundTest, AFurtherRoundWhereNobodyPassesLeavesTheSeatVacant) {
       BoxPlan{"第二轮票箱", 27, 27, {{"AO", 14}, {"OA", 13}}}};
   ASSERT_OK(b_.HoldBallot(*round2, {r.barriers, r.lights}, boxes, false, 1));
   EXPECT_TRUE(Refused(
-      b_, b_.keys().secretariat,
+      b_, b_.keys().presidium,
       [&](schema::Event::Builder e) {
         auto a = e.initResultAnnounced();
         a.setRound(*round2);
@@ -478,7 +478,7 @@ TEST(ShortfallTest, LeaveVacantSettlesTheVote) {
   EXPECT_EQ(recount->count.items[2].approve, 9u);
   EXPECT_EQ(recount->count.items[3].approve, 8u);
   EXPECT_TRUE(Refused(
-      b, b.keys().secretariat,
+      b, b.keys().presidium,
       [&](schema::Event::Builder e) {
         auto a = e.initResultAnnounced();
         a.setRound(r.round);

@@ -280,7 +280,7 @@ TEST(ViewsTest, SatisfactionGradesAnnouncedInAnyOrderMatchTheRecount) {
   ASSERT_OK(round);
   ASSERT_OK(b.HoldBallot(*round, r.projects, b.satisfaction_boxes, true, 0));
   // Announced barriers first: the same grades, in another order.
-  ASSERT_OK(b.Submit(b.keys().secretariat, [&](schema::Event::Builder e) {
+  ASSERT_OK(b.Submit(b.keys().presidium, [&](schema::Event::Builder e) {
     auto a = e.initResultAnnounced();
     a.setRound(*round);
     auto g = a.initGrades(3);

@@ -166,7 +166,7 @@ TEST_F(CycleTamperTest, AnnouncedWinnersInAnotherOrderAreCaught) {
   Build(Stage::kResultAnnounced);
   const auto& refs = builder_->refs();
   const std::string path = ForgeEntry(
-      refs.result, builder_->keys().secretariat, [](schema::Event::Builder e) {
+      refs.result, builder_->keys().presidium, [](schema::Event::Builder e) {
         auto elected = e.getResultAnnounced().getElected();
         const uint64_t first = elected[0];
         elected.set(0, elected[1]);
@@ -179,7 +179,7 @@ TEST_F(CycleTamperTest, SatisfactionGradeRaisedIsCaught) {
   Build(Stage::kSatisfactionVote);
   const auto& refs = builder_->refs();
   const std::string path =
-      ForgeEntry(refs.satisfaction_result, builder_->keys().secretariat,
+      ForgeEntry(refs.satisfaction_result, builder_->keys().presidium,
                  [](schema::Event::Builder e) {
                    // barriers: unsatisfied -> basically satisfied
                    e.getResultAnnounced().getGrades()[2].setGrade(
@@ -413,7 +413,7 @@ TEST_F(CycleTamperTest, AsOfVerifiesThePrefixBeforeALaterForgery) {
   Build(Stage::kResultAnnounced);
   const auto& refs = builder_->refs();
   const std::string path = ForgeEntry(
-      refs.result, builder_->keys().secretariat, [](schema::Event::Builder e) {
+      refs.result, builder_->keys().presidium, [](schema::Event::Builder e) {
         e.getResultAnnounced().setVacantSeats(1);
       });
   // The record as it stood before the result: valid, recount without it.

@@ -18,7 +18,7 @@ const ROLES = {
   proposalSubmitted: ['publicIntake', 'governmentOffice'],
   proposalsMerged: ['governmentOffice'],
   candidateListFixed: ['standingCommittee'], votingRulesAdopted: ['standingCommittee'],
-  deliberationRecorded: ['secretariat'], roundOpened: ['secretariat'], resultAnnounced: ['secretariat'], roundVoided: ['presidium', 'standingCommittee'],
+  deliberationRecorded: ['secretariat'], roundOpened: ['secretariat'], resultAnnounced: ['presidium'], roundVoided: ['presidium', 'standingCommittee'],
   ballotBoxSealed: ['monitor'], ballotBoxOpened: ['monitor'], tallyCertified: ['monitor'],
   ballotsRecorded: ['teller'],
   implementationPlanned: ['governmentOffice', 'implementingAgency'],

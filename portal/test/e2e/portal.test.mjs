@@ -381,7 +381,7 @@ describe('portal end to end', { skip }, () => {
     const count = (k) => rows.filter((r) => r[k] === 1).length;
     await act('monitor', { tallyCertified: { round: r2, issued: 280, collected: 280, valid: 280, invalid: 0,
       items: items.map((item, k) => ({ item, approve: count(k), oppose: 280 - count(k), abstain: 0 })), certifiedBy: monitors } });
-    await act('secretariat', { resultAnnounced: { round: r2, elected: items.slice(0, 9), tiedAtCutoff: [items[9], items[10]], vacantSeats: 0, announcedOn: cstDate(0) } });
+    await act('presidium', { resultAnnounced: { round: r2, elected: items.slice(0, 9), tiedAtCutoff: [items[9], items[10]], vacantSeats: 0, announcedOn: cstDate(0) } });
     await act('secretariat', { roundOpened: { vote: refs.vote, round: 3, items: [items[9], items[10]], seats: 1, presentDeputies: 298, maxApprovals: 1 } });
 
     const page = await open(`/votes/${refs.vote}`, { base: srv.url });
