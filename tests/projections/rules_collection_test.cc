@@ -406,5 +406,175 @@ TEST_F(MergeRulesTest, NoMergeAfterTheCandidateList) {
                       "merge.after_list"));
 }
 
+// --- lifecycle gaps (issue 10, item 4) ---------------------------------------
+
+using B = CycleBuilder;
+
+std::function<void(schema::CycleOpened::Builder)> Backfill(
+    std::string reason = "补录：2024年度票决过程在账本启用前完成") {
+  return [=](schema::CycleOpened::Builder c) {
+    c.setBackfill(true);
+    c.setBackfillReason(reason);
+  };
+}
+
+std::function<void(schema::ProposalSubmitted::Builder)> Paper(
+    schema::Channel channel, int y, int m, int d) {
+  return [=](schema::ProposalSubmitted::Builder s) {
+    s.setChannel(channel);
+    if (y != 0) B::SetDay(s.initReceivedOn(), y, m, d);
+  };
+}
+
+TEST_F(CollectionRulesTest, CycleWhoseWindowHasEndedIsRefused) {
+  // Recorded on 2025-01-02: the 2024 cycle's window ended on 2023-11-30.
+  EXPECT_TRUE(Refused(b_, keys().office, Cycle(2024), "cycle.window_past"));
+  // A window that ends on the recording day is still open.
+  ASSERT_OK(b_.Submit(keys().office, Cycle(2026, [](auto c) {
+                        B::SetDay(c.initCollectionStart(), 2024, 12, 1);
+                        B::SetDay(c.initCollectionEnd(), 2025, 1, 2);
+                      })));
+}
+
+TEST_F(CollectionRulesTest, ABackfilledPastCycleIsAcceptedAndShownAsSuch) {
+  EXPECT_TRUE(Malformed(b_, keys().office, Cycle(2024, Backfill("")),
+                        "cycle.backfill"));  // no reason
+  EXPECT_TRUE(
+      Malformed(b_, keys().office,
+                Cycle(2024, [](auto c) { c.setBackfillReason("补录"); }),
+                "cycle.backfill"));  // a reason without the flag
+  // A backfill records a past cycle only: 2026's window is still to come.
+  EXPECT_TRUE(
+      Refused(b_, keys().office, Cycle(2026, Backfill()), "cycle.backfill"));
+  auto past = b_.Submit(keys().office, Cycle(2024, Backfill()));
+  ASSERT_OK(past);
+  // Its proposals are judged on the day they were received, which they must
+  // give: the day they are recorded is outside the past window.
+  EXPECT_TRUE(Refused(b_, keys().intake, Proposal(*past), "proposal.window"));
+  EXPECT_TRUE(
+      Refused(b_, keys().intake,
+              Proposal(*past, Paper(schema::Channel::WECHAT, 2023, 12, 1)),
+              "proposal.window"));
+  auto old =
+      b_.Submit(keys().intake,
+                Proposal(*past, Paper(schema::Channel::WECHAT, 2023, 10, 8)));
+  ASSERT_OK(old);
+  projections::ViewQuery q;
+  q.cycle = *past;
+  auto cycles = projections::View(b_.state(), "cycles", {});
+  ASSERT_OK(cycles);
+  const nlohmann::json* shown = nullptr;
+  for (const auto& c : (*cycles)["cycles"]) {
+    if (c["ref"] == *past) shown = &c;
+  }
+  ASSERT_NE(shown, nullptr);
+  EXPECT_EQ((*shown)["backfill"], true);
+  EXPECT_EQ((*shown)["backfillReason"],
+            "补录：2024年度票决过程在账本启用前完成");
+  EXPECT_EQ((*shown)["openedOn"], "2025-01-02");
+  auto funnel = projections::View(b_.state(), "funnel", q);
+  ASSERT_OK(funnel);
+  EXPECT_EQ((*funnel)["backfill"], true);
+  const auto& p = (*funnel)["proposals"][0];
+  EXPECT_EQ(p["ref"], *old);
+  EXPECT_EQ(p["receivedOn"], "2023-10-08");
+  EXPECT_EQ(p["recordedOn"], "2025-01-02");
+  // The live cycle is not a backfill.
+  auto live = projections::View(b_.state(), "cycles", {});
+  EXPECT_EQ((*live)["cycles"][0]["backfill"], false);
+}
+
+TEST_F(CollectionRulesTest, ACorrectionDoesNotTurnACycleIntoABackfill) {
+  EXPECT_TRUE(
+      Refused(b_, keys().office,
+              Correction(cycle(), "补录",
+                         [](schema::Event::Builder e) {
+                           auto c = e.initCycleOpened();
+                           c.setYear(2025);
+                           c.setLevel(schema::Level::COUNTY);
+                           c.setTitle("某县2025年民生实事项目");
+                           c.setBudgetFen(12'000'000'000);
+                           c.setProjectCount(3);
+                           B::SetDay(c.initCollectionStart(), 2025, 1, 2);
+                           B::SetDay(c.initCollectionEnd(), 2025, 1, 31);
+                           Backfill()(c);
+                         }),
+              "cycle.backfill"));
+}
+
+TEST_F(CollectionRulesTest, NoProposalAfterTheCandidateList) {
+  CycleBuilder b;
+  // A window still open when the list is fixed (2025-02-17).
+  b.cycle_tweak = [](schema::CycleOpened::Builder c) {
+    B::SetDay(c.initCollectionEnd(), 2025, 3, 31);
+  };
+  ASSERT_OK(b.BuildThrough(Stage::kCandidateList));
+  EXPECT_TRUE(Refused(b, b.keys().intake, Proposal(b.refs().cycle),
+                      "proposal.after_list"));
+}
+
+TEST_F(CollectionRulesTest, NoProposalIntoAClosedCycle) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kAll));
+  // A letter received in the window, typed in after the cycle closed.
+  EXPECT_TRUE(Refused(
+      b, b.keys().office,
+      Proposal(b.refs().cycle, Paper(schema::Channel::MAIL, 2025, 1, 20)),
+      "proposal.cycle_closed"));
+}
+
+// --- receivedOn (issue 10, item 5) -------------------------------------------
+
+TEST_F(CollectionRulesTest, PaperChannelsGiveTheDayTheyReceivedTheProposal) {
+  using C = schema::Channel;
+  for (C channel :
+       {C::CONTACT_STATION, C::FORUM, C::DOOR_TO_DOOR, C::DEPUTY_SUGGESTION,
+        C::CPPCC_PROPOSAL, C::DEPARTMENT, C::TOWNSHIP, C::MAIL, C::HOTLINE}) {
+    EXPECT_TRUE(Malformed(b_, keys().intake,
+                          Proposal(cycle(), Paper(channel, 0, 0, 0)),
+                          "proposal.received_on"))
+        << static_cast<int>(channel);
+    ASSERT_OK(b_.Submit(keys().intake,
+                        Proposal(cycle(), Paper(channel, 2025, 1, 2))));
+  }
+  // Online channels are stamped on arrival: the day is optional there.
+  for (C channel : {C::GOVERNMENT_WEBSITE, C::WECHAT, C::OTHER}) {
+    ASSERT_OK(
+        b_.Submit(keys().intake, Proposal(cycle(), Paper(channel, 0, 0, 0))));
+  }
+  EXPECT_TRUE(Malformed(b_, keys().intake,
+                        Proposal(cycle(), Paper(C::MAIL, 2025, 2, 30)),
+                        "proposal.received_on"));
+}
+
+TEST_F(CollectionRulesTest, TheDayReceivedIsInTheWindowAndNotAfterTyping) {
+  using C = schema::Channel;
+  // Recorded on 2025-01-02.
+  EXPECT_TRUE(Refused(b_, keys().intake,
+                      Proposal(cycle(), Paper(C::MAIL, 2025, 1, 3)),
+                      "proposal.received_future"));
+  EXPECT_TRUE(Refused(b_, keys().intake,
+                      Proposal(cycle(), Paper(C::MAIL, 2025, 1, 1)),
+                      "proposal.window"));
+  // Typed in after the window closed, received on its last day: accepted.
+  b_.SetDate(2025, 2, 3);
+  EXPECT_TRUE(Refused(b_, keys().intake, Proposal(cycle()), "proposal.window"));
+  EXPECT_TRUE(Refused(b_, keys().intake,
+                      Proposal(cycle(), Paper(C::HOTLINE, 2025, 2, 1)),
+                      "proposal.window"));
+  auto letter =
+      b_.Submit(keys().intake, Proposal(cycle(), Paper(C::MAIL, 2025, 1, 31)));
+  ASSERT_OK(letter);
+  projections::ViewQuery q;
+  q.cycle = cycle();
+  auto funnel = projections::View(b_.state(), "funnel", q);
+  ASSERT_OK(funnel);
+  const auto& p = (*funnel)["proposals"].back();
+  EXPECT_EQ(p["ref"], *letter);
+  EXPECT_EQ(p["channel"], "mail");
+  EXPECT_EQ(p["receivedOn"], "2025-01-31");
+  EXPECT_EQ(p["recordedOn"], "2025-02-03");
+}
+
 }  // namespace
 }  // namespace piaojue::testing

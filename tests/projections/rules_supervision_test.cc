@@ -322,14 +322,47 @@ TEST_F(ProgressRulesTest, AcceptanceNeedsADateAndAPlan) {
   EXPECT_TRUE(Malformed(b_, keys().office, Acceptance(refs().canteen, 0, 0),
                         "supervision.fields"));
   b_.SetDate(2025, 3, 6);
+  ASSERT_OK(b_.Submit(keys().agency, Progress(refs().canteen, 3, 6, 10000)));
   ASSERT_OK(b_.Submit(keys().office, Acceptance(refs().canteen, 3, 6)));
 }
 
 TEST_F(ProgressRulesTest, AcceptanceIsNotDatedInTheFuture) {
   // Recorded on 5 March (the plans' day).
+  ASSERT_OK(b_.Submit(keys().agency, Progress(refs().canteen, 3, 5, 10000)));
   EXPECT_TRUE(Refused(b_, keys().office, Acceptance(refs().canteen, 12, 20),
                       "supervision.acceptance_future"));
   ASSERT_OK(b_.Submit(keys().office, Acceptance(refs().canteen, 3, 5)));
+}
+
+// Issue 10, item 4: nothing is accepted that nobody reported working on.
+TEST_F(ProgressRulesTest, AcceptanceFollowsAProgressReport) {
+  b_.SetDate(2025, 3, 6);
+  EXPECT_TRUE(Refused(b_, keys().office, Acceptance(refs().canteen, 3, 6),
+                      "supervision.acceptance_no_progress"));
+  EXPECT_TRUE(Refused(b_, keys().office,
+                      Acceptance(refs().canteen, 3, 6, false),
+                      "supervision.acceptance_no_progress"));
+  ASSERT_OK(b_.Submit(keys().agency, Progress(refs().canteen, 3, 6, 10000)));
+  ASSERT_OK(b_.Submit(keys().office, Acceptance(refs().canteen, 3, 6)));
+}
+
+// Issue 10, item 4: a project passes acceptance once; a failed acceptance
+// may be followed by another.
+TEST_F(ProgressRulesTest, AProjectIsAcceptedOnce) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kAccepted));
+  b.SetDate(2025, 12, 28);
+  for (bool passed : {true, false}) {
+    EXPECT_TRUE(Refused(b, b.keys().office,
+                        Acceptance(b.refs().canteen, 12, 28, passed),
+                        "supervision.accepted_twice"));
+  }
+  b_.SetDate(2025, 4, 3);
+  ASSERT_OK(b_.Submit(keys().agency, Progress(refs().canteen, 3, 31, 10000)));
+  ASSERT_OK(b_.Submit(keys().office, Acceptance(refs().canteen, 4, 3, false)));
+  ASSERT_OK(b_.Submit(keys().office, Acceptance(refs().canteen, 4, 3, true)));
+  EXPECT_TRUE(Refused(b_, keys().office, Acceptance(refs().canteen, 4, 3),
+                      "supervision.accepted_twice"));
 }
 
 TEST_F(ProgressRulesTest, EvaluationScoresRunFrom0To100) {
@@ -384,6 +417,7 @@ TEST_F(ProgressRulesTest, OperationIsReviewedOnlyAfterAcceptance) {
   };
   EXPECT_TRUE(Refused(b_, keys().office, review(), "operation.not_accepted"));
   b_.SetDate(2025, 3, 7);
+  ASSERT_OK(b_.Submit(keys().agency, Progress(refs().canteen, 3, 6, 10000)));
   ASSERT_OK(b_.Submit(keys().office, Acceptance(refs().canteen, 3, 6, false)));
   EXPECT_TRUE(Refused(b_, keys().office, review(), "operation.not_accepted"));
   ASSERT_OK(b_.Submit(keys().office, Acceptance(refs().canteen, 3, 7, true)));
