@@ -506,6 +506,73 @@ TEST_F(DemoTest, LateProjectIsReportedLate) {
   EXPECT_EQ(late["supervision"]["inspections"].size(), 1u);
 }
 
+// Issue 10: each implementing agency signs with its own key, so a progress
+// report shows which office reported: the holder of the signing key is the
+// agency the project's plan names.
+TEST_F(DemoTest, ProgressReportsShowWhichAgencyReported) {
+  std::set<std::string> holders;
+  for (const char* code : {kCountyCode, kLiulinCode, kShimenCode}) {
+    const json projects = CycleView(state_, "projects", code);
+    ASSERT_FALSE(projects["projects"].empty());
+    for (const json& p : projects["projects"]) {
+      const std::string agency = p["plan"]["agency"];
+      ASSERT_FALSE(p["progress"].empty()) << p["name"];
+      for (const json& r : p["progress"]) {
+        EXPECT_EQ(r["reportedBy"]["holder"], agency) << p["name"];
+        holders.insert(r["reportedBy"]["holder"]);
+      }
+    }
+  }
+  // The county's ten projects are run by several offices.
+  EXPECT_GE(holders.size(), 5u);
+}
+
+// Issue 10, item 6: the presidium (大会主席团) announces every result.
+TEST_F(DemoTest, ResultsAreAnnouncedByThePresidium) {
+  size_t announced = 0;
+  for (uint64_t i = 0; i < ledger_->size(); ++i) {
+    auto bytes = ledger_->ReadEntry(i);
+    ASSERT_OK(bytes);
+    auto e = ledger::EntryView::Parse(*bytes);
+    ASSERT_OK(e);
+    if (e->event().which() != schema::Event::ROUND_OPENED) continue;
+    projections::ViewQuery q;
+    q.record = i;
+    auto audit = projections::View(state_, "audit", q);
+    ASSERT_OK(audit);
+    for (const json& row : (*audit)["entries"]) {
+      if (row["kind"] != "resultAnnounced") continue;
+      ++announced;
+      EXPECT_NE(
+          row["author"]["holder"].get<std::string>().find("人民代表大会主席团"),
+          std::string::npos)
+          << row["entry"];
+    }
+  }
+  EXPECT_GE(announced, 6u);  // selection and satisfaction, three places
+}
+
+// Issue 10, item 5: paper channels carry the day received beside the day
+// typed in; online channels are stamped on arrival.
+TEST_F(DemoTest, PaperProposalsCarryTheDayTheyWereReceived) {
+  const json funnel = CycleView(state_, "funnel");
+  size_t paper = 0;
+  for (const json& p : funnel["proposals"]) {
+    if (p["merged"] == true) continue;
+    const std::string channel = p["channel"];
+    if (channel == "wechat" || channel == "governmentWebsite") {
+      EXPECT_TRUE(p["receivedOn"].is_null()) << p["ref"];
+      continue;
+    }
+    ++paper;
+    ASSERT_TRUE(p["receivedOn"].is_string()) << p["ref"];
+    EXPECT_LE(p["receivedOn"].get<std::string>(),
+              p["recordedOn"].get<std::string>());
+    EXPECT_GE(p["receivedOn"].get<std::string>(), "2024-09-01");
+  }
+  EXPECT_GT(paper, 10u);
+}
+
 TEST_F(DemoTest, OperationIsReviewedTheNextSpring) {
   const json p = ProjectNamed(CycleView(state_, "projects"), kReviewedProject);
   ASSERT_EQ(p["evaluation"]["operationReviews"].size(), 1u);
