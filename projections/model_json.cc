@@ -44,9 +44,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CandidateRec, proposal, name, content,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CycleRec, ref, jurisdiction, year, level,
                                    title, budget_fen, project_count,
                                    collection_start, collection_end, scope,
-                                   schedule, proposals, candidate_list,
-                                   candidates, list_sent_on, selection_vote,
-                                   votes, deliberations, projects)
+                                   backfill, backfill_reason, schedule,
+                                   proposals, candidate_list, candidates,
+                                   list_sent_on, selection_vote, votes,
+                                   deliberations, projects)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Details, title, description, category,
                                    location, investment_fen, funding_source,
                                    funding_note, expected_completion)
@@ -57,8 +58,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScreeningRec, entry, outcome, reason_code,
                                    reason_text, eligibility)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProposalRec, ref, cycle, merged, details,
                                    proposer_type, proposer_name, channel,
-                                   receipt_ref, merge_reason, sources,
-                                   merged_into, screening, candidate,
+                                   receipt_ref, received_on, merge_reason,
+                                   sources, merged_into, screening, candidate,
                                    elected_round)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VoteRec, ref, cycle, purpose, seats,
                                    extra_candidates, entitled, quorum_num,
@@ -161,13 +162,14 @@ nlohmann::json TargetContent(const Model& m, uint64_t target) {
       if (!m.cycles.count(target)) return nullptr;
       return Pick(m.cycles.at(target),
                   {"year", "level", "title", "budget_fen", "project_count",
-                   "collection_start", "collection_end", "scope", "schedule"});
+                   "collection_start", "collection_end", "scope", "backfill",
+                   "backfill_reason", "schedule"});
     case Which::PROPOSAL_SUBMITTED:
     case Which::PROPOSALS_MERGED:
       if (!m.proposals.count(target)) return nullptr;
       return Pick(m.proposals.at(target),
                   {"cycle", "details", "proposer_type", "proposer_name",
-                   "channel", "receipt_ref", "merge_reason"});
+                   "channel", "receipt_ref", "received_on", "merge_reason"});
     case Which::SCREENING_DECIDED:
       if (!m.proposals.count(owner)) return nullptr;
       for (const ScreeningRec& r : m.proposals.at(owner).screening) {

@@ -602,7 +602,7 @@ Status CheckRoundVoided(const Model& m, const Ctx& ctx,
 void ApplyRoundVoided(Model& m, const Ctx& ctx, schema::RoundVoided::Reader e) {
   RoundRec& round = m.rounds.at(e.getRound());
   round.voided = ctx.index;
-  round.void_reason = e.getReason().cStr();
+  round.void_reason = ledger::TextString(e.getReason());
   round.voided_on = FromSchema(e.getVoidedOn());
   m.entries[ctx.index].owner = round.ref;
   m.Touched(round.ref, ctx.by, "voided");

@@ -5,6 +5,7 @@
 
 #include "projections/internal/milestones.h"
 #include "projections/internal/rules.h"
+#include "projections/internal/view_util.h"
 
 namespace piaojue::projections::internal {
 
@@ -135,6 +136,37 @@ Status CheckScheduleHistory(const Model& m, const Ctx& ctx,
   return Status::Ok();
 }
 
+// Channels where a person takes the proposal in by hand, on paper or by
+// phone and someone types it in later: the day it was received (收件日期)
+// is required, since the recording day may be days after it. Online
+// channels (government website, WeChat) are stamped on arrival, and "other"
+// says nothing of the form: there the day is optional (RULES.md,
+// "Collection").
+bool NeedsReceivedOn(schema::Channel channel) {
+  using C = schema::Channel;
+  switch (channel) {
+    case C::CONTACT_STATION:
+    case C::FORUM:
+    case C::DOOR_TO_DOOR:
+    case C::DEPUTY_SUGGESTION:
+    case C::CPPCC_PROPOSAL:
+    case C::DEPARTMENT:
+    case C::TOWNSHIP:
+    case C::MAIL:
+    case C::HOTLINE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The day a proposal counts as received: the channel's receivedOn when
+// given, else the CST day its entry was recorded.
+Date ReceivedDay(const Model& m, const ProposalRec& p) {
+  return p.received_on.unset() ? DateFromMs(m.entries[p.ref].recorded_at_ms)
+                               : p.received_on;
+}
+
 }  // namespace
 
 Details DetailsFrom(schema::ProposalDetails::Reader d) {
@@ -176,6 +208,15 @@ Status CheckCycleOpened(const Model& m, const Ctx& ctx,
                                   ") before it starts (" + FormatDate(start) +
                                   ")");
   }
+  if (e.getBackfill() && e.getBackfillReason().size() == 0) {
+    return Malformed("cycle.backfill",
+                     "a backfilled cycle (补录) needs a backfillReason saying "
+                     "why it is recorded after the fact");
+  }
+  if (!e.getBackfill() && e.getBackfillReason().size() != 0) {
+    return Malformed("cycle.backfill",
+                     "backfillReason is given but backfill is not set");
+  }
   for (auto ms : e.getSchedule()) {
     RETURN_IF_ERROR(CheckDate(kFields, "schedule due date", ms.getDue(), true));
     if (ms.getMinPercentBp() > 10000) {
@@ -201,7 +242,7 @@ Status CheckCycleOpened(const Model& m, const Ctx& ctx,
     for (uint64_t ref : m.cycles.at(ctx.index).proposals) {
       const ProposalRec& p = m.proposals.at(ref);
       if (p.merged) continue;  // merges are not bound to the window
-      const Date received = DateFromMs(m.entries[ref].recorded_at_ms);
+      const Date received = ReceivedDay(m, p);
       if (received < start || end < received) {
         return Refused("correction.conflicts",
                        Describe(m, ref) + " was received on " +
@@ -217,6 +258,12 @@ Status CheckCycleOpened(const Model& m, const Ctx& ctx,
                      "so its default schedule) cannot change");
     }
     RETURN_IF_ERROR(CheckScheduleHistory(m, ctx, e));
+    if (m.cycles.at(ctx.index).backfill != e.getBackfill()) {
+      return Refused("cycle.backfill",
+                     "a correction cannot change whether " +
+                         Describe(m, ctx.index) +
+                         " is a backfill (补录); retract it and open it again");
+    }
   }
   for (const auto& [ref, c] : m.cycles) {
     if (ref != ctx.index && c.jurisdiction == ctx.jurisdiction &&
@@ -226,6 +273,25 @@ Status CheckCycleOpened(const Model& m, const Ctx& ctx,
                                             std::to_string(c.year) +
                                             " cycle: " + Describe(m, ref));
     }
+  }
+  // Judged on the day the cycle was opened (for a correction, the day of
+  // the entry it replaces): a live cycle is opened before its window ends; a
+  // backfill records a cycle whose window had ended.
+  if (!e.getBackfill() && end < ctx.date) {
+    return Refused("cycle.window_past",
+                   "the collection window " + FormatDate(start) + " to " +
+                       FormatDate(end) + " ended before the cycle is opened (" +
+                       FormatDate(ctx.date) +
+                       ", CST); record a past cycle as a backfill (补录) with "
+                       "its reason");
+  }
+  if (e.getBackfill() && !(end < ctx.date)) {
+    return Refused("cycle.backfill",
+                   "a backfill (补录) records a past cycle, but the collection "
+                   "window " +
+                       FormatDate(start) + " to " + FormatDate(end) +
+                       " has not ended on the day it is recorded (" +
+                       FormatDate(ctx.date) + ", CST)");
   }
   return Status::Ok();
 }
@@ -242,6 +308,8 @@ void ApplyCycleOpened(Model& m, const Ctx& ctx, schema::CycleOpened::Reader e) {
   c.collection_start = FromSchema(e.getCollectionStart());
   c.collection_end = FromSchema(e.getCollectionEnd());
   c.scope = ledger::TextString(e.getScope());
+  c.backfill = e.getBackfill();
+  c.backfill_reason = ledger::TextString(e.getBackfillReason());
   c.schedule.clear();
   for (auto ms : e.getSchedule()) {
     MilestoneRule r;
@@ -268,8 +336,19 @@ Status CheckProposalSubmitted(const Model& m, const Ctx& ctx,
     return Malformed(kFields, "the proposer type is missing or unknown");
   }
   const auto channel = static_cast<uint16_t>(e.getChannel());
-  if (channel == 0 || channel > static_cast<uint16_t>(schema::Channel::OTHER)) {
+  if (channel == 0 ||
+      channel > static_cast<uint16_t>(schema::Channel::HOTLINE)) {
     return Malformed(kFields, "the channel is missing or unknown");
+  }
+  constexpr std::string_view kReceived = "proposal.received_on";
+  RETURN_IF_ERROR(CheckDate(kReceived, "receivedOn", e.getReceivedOn(), false));
+  const Date received_on = FromSchema(e.getReceivedOn());
+  if (received_on.unset() && NeedsReceivedOn(e.getChannel())) {
+    return Malformed(kReceived,
+                     "a proposal taken in by " +
+                         EnumName<schema::Channel>(channel) +
+                         " gives the day it was received (receivedOn, "
+                         "收件日期)");
   }
   RETURN_IF_ERROR(CheckRef(m, ctx, e.getCycle(), RefKind::kCycle, "cycle"));
   if (ctx.replacing && m.proposals.at(ctx.index).cycle != e.getCycle()) {
@@ -280,9 +359,33 @@ Status CheckProposalSubmitted(const Model& m, const Ctx& ctx,
   if (ctx.replacing)
     RETURN_IF_ERROR(CheckSubstanceKept(m, ctx, e.getDetails()));
   const CycleRec& c = m.cycles.at(e.getCycle());
-  if (ctx.date < c.collection_start || c.collection_end < ctx.date) {
+  if (!ctx.replacing) {
+    // Nothing enters a cycle whose proposals were already judged, however
+    // early the proposal says it was received.
+    if (CycleStage(m, c) == "closed") {
+      return Refused("proposal.cycle_closed",
+                     Describe(m, c.ref) +
+                         " is closed: its projects were delivered and rated");
+    }
+    if (c.candidate_list != kNoRef) {
+      return Refused("proposal.after_list",
+                     "the candidate list of " + Describe(m, c.ref) +
+                         " was already fixed by entry " +
+                         std::to_string(c.candidate_list));
+    }
+  }
+  if (!received_on.unset() && ctx.date < received_on) {
+    return Refused("proposal.received_future",
+                   "the proposal is said to be received on " +
+                       FormatDate(received_on) +
+                       ", after the day it is "
+                       "recorded (" +
+                       FormatDate(ctx.date) + ", CST)");
+  }
+  const Date received = received_on.unset() ? ctx.date : received_on;
+  if (received < c.collection_start || c.collection_end < received) {
     return Refused("proposal.window",
-                   "the proposal was received on " + FormatDate(ctx.date) +
+                   "the proposal was received on " + FormatDate(received) +
                        ", outside the collection window " +
                        FormatDate(c.collection_start) + " to " +
                        FormatDate(c.collection_end) + " of " +
@@ -301,6 +404,7 @@ void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
   p.proposer_name = ledger::TextString(e.getProposerName());
   p.channel = static_cast<int>(e.getChannel());
   p.receipt_ref = ledger::TextString(e.getReceiptRef());
+  p.received_on = FromSchema(e.getReceivedOn());
   if (ctx.replacing) return;
   m.cycles.at(p.cycle).proposals.push_back(p.ref);
   m.Touched(p.ref, ctx.by, "created");

@@ -334,6 +334,26 @@ Status CheckAcceptance(const Model& m, const Ctx& ctx,
                        ", after the day it was recorded (" +
                        FormatDate(ctx.date) + ", CST)");
   }
+  // Acceptance (验收) inspects delivered work: the implementing agency has
+  // reported on the project first (judged among the entries before this
+  // one's place, so a correction is judged where its original stands).
+  if (std::none_of(p.progress.begin(), p.progress.end(),
+                   [&](const ProgressRec& r) { return r.entry < ctx.index; })) {
+    return Refused("supervision.acceptance_no_progress",
+                   Describe(m, p.ref) +
+                       " has no progress report; the implementing agency "
+                       "reports on the work before it is accepted");
+  }
+  // A project passes acceptance once. A failed acceptance may be followed by
+  // another; nothing follows a passed one (a correction replaces it).
+  for (const AcceptanceRec& a : p.acceptances) {
+    if (a.passed && a.entry != ctx.index) {
+      return Refused("supervision.accepted_twice",
+                     Describe(m, p.ref) +
+                         " already passed acceptance in entry " +
+                         std::to_string(a.entry));
+    }
+  }
   return NotTerminated(m, p, ctx.index);
 }
 

@@ -237,7 +237,7 @@ void ApplyVotingRulesAdopted(Model& m, const Ctx& ctx,
   v.items = ToVector(e.getItems());
   v.exactly_half_passes = e.getExactlyHalfPasses();
   v.min_ballots_per_box = e.getMinBallotsPerBox();
-  v.revote_reason = e.getRevoteReason().cStr();
+  v.revote_reason = ledger::TextString(e.getRevoteReason());
   v.adopted_on = FromSchema(e.getAdoptedOn());
   v.text = ledger::TextString(e.getText());
   if (ctx.replacing) return;

@@ -44,6 +44,8 @@ json ProgressJson(const Model& m, const ProjectRec& p) {
              {"started", r.started},
              {"narrative", r.narrative},
              {"evidence", std::move(evidence)},
+             // Which office reported: the signing key and its holder.
+             {"reportedBy", AuthorJson(m, r.entry)},
              {"corrections", CorrectionsJson(m, r.entry)},
              {"correctionHistory", CorrectionHistoryJson(m, r.entry)}});
   }
@@ -155,6 +157,7 @@ json EvaluationJson(const Model& m, const ProjectRec& p) {
                {"reportedOn", DateJson(rep.reported_on)},
                {"completed", rep.completed},
                {"text", rep.text},
+               {"reportedBy", AuthorJson(m, rep.entry)},
                {"corrections", CorrectionsJson(m, rep.entry)},
                {"correctionHistory", CorrectionHistoryJson(m, rep.entry)}});
     }

@@ -64,6 +64,12 @@ void RecountCollector::Apply(uint64_t at, schema::Event::Reader ev,
     case schema::Event::VOTING_RULES_ADOPTED:
       vote_cycles_[at] = ev.getVotingRulesAdopted().getCycle();
       break;
+    case schema::Event::CYCLE_OPENED:
+      // A correction cannot change the flag (rule cycle.backfill).
+      if (!replacing && ev.getCycleOpened().getBackfill()) {
+        backfill_cycles_.insert(at);
+      }
+      break;
     case schema::Event::ROUND_OPENED: {
       if (replacing && !rounds_.count(at)) break;
       auto r = ev.getRoundOpened();
@@ -225,7 +231,11 @@ json RecountCollector::Recount(const projections::State& state,
     r["round"] = ref;
     r["vote"] = round.vote;
     const auto cycle = vote_cycles_.find(round.vote);
-    if (cycle != vote_cycles_.end()) r["cycle"] = cycle->second;
+    if (cycle != vote_cycles_.end()) {
+      r["cycle"] = cycle->second;
+      // 补录: the cycle was recorded after the fact (RULES.md, "Backfill").
+      r["cycleBackfill"] = backfill_cycles_.count(cycle->second) > 0;
+    }
     r["number"] = round.number;
     r["purpose"] = satisfaction ? "satisfaction" : "projectSelection";
     r["seats"] = rules.seats;

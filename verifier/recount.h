@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -92,6 +93,7 @@ class RecountCollector {
   std::map<uint64_t, uint64_t> voids_;        // roundVoided -> round
   std::map<uint64_t, std::string> titles_;    // proposal ref -> its title
   std::map<uint64_t, uint64_t> vote_cycles_;  // vote ref -> its cycle
+  std::set<uint64_t> backfill_cycles_;        // cycles opened as 补录
   std::string genesis_checkpoint_key_;
   std::string genesis_root_key_;  // hex
 };

@@ -14,6 +14,7 @@
 #include <iomanip>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -588,8 +589,11 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
   json rounds = json::parse(r.recount_json.empty() ? "[]" : r.recount_json);
   if (!rounds.empty()) out << "\nRECOUNT (from the recorded ballots)\n";
   for (const auto& round : rounds) {
-    out << "  round " << round["round"] << " (vote " << round["vote"]
-        << ", round " << round["number"] << ", "
+    out << "  round " << round["round"];
+    if (round.value("cycleBackfill", false)) {
+      out << " [cycle " << round["cycle"] << " is a BACKFILL (补录)]";
+    }
+    out << " (vote " << round["vote"] << ", round " << round["number"] << ", "
         << round["purpose"].get<std::string>() << "): issued "
         << round["issued"] << ", collected " << round["collected"] << ", valid "
         << round["valid"] << ", invalid " << round["invalid"] << "\n";

@@ -181,6 +181,7 @@ class Story {
     std::vector<uint64_t> elected;     // rank order
     std::map<uint64_t, int> core_of;   // project ref -> core index
   };
+  std::map<uint64_t, std::string> agency_of_;  // project ref -> its agency
 
   const crypto::KeyPair& Key(Role role, int place) {
     const std::string name = ledger::RoleName(role) + "@" + kPlaces[place].code;
@@ -194,6 +195,23 @@ class Story {
   uint64_t Emit(Stage stage, int64_t at, Role role, int place,
                 const std::function<void(schema::Event::Builder)>& fill) {
     return w_.Emit(stage, at, Key(role, place), kPlaces[place].code, fill);
+  }
+  // Each implementing agency (承办单位) of a jurisdiction signs with its own
+  // key (named "implementingAgency@<code>/<agency>"), so a progress report
+  // shows which office reported.
+  const crypto::KeyPair& AgencyKey(int place, const std::string& agency) {
+    const std::string name = ledger::RoleName(Role::IMPLEMENTING_AGENCY) + "@" +
+                             kPlaces[place].code + "/" + agency;
+    auto it = keys_.find(name);
+    if (it == keys_.end()) it = keys_.emplace(name, DemoKey(name)).first;
+    return it->second;
+  }
+  // Signed by the key of the agency implementing `project`.
+  uint64_t EmitAsAgency(
+      Stage stage, int64_t at, int place, uint64_t project,
+      const std::function<void(schema::Event::Builder)>& fill) {
+    return w_.Emit(stage, at, AgencyKey(place, agency_of_.at(project)),
+                   kPlaces[place].code, fill);
   }
   uint64_t EmitRoot(Stage stage, int64_t at,
                     const std::function<void(schema::Event::Builder)>& fill) {
@@ -461,6 +479,18 @@ void Story::Collection() {
                    ps.setProposerName(s.source.proposer_name);
                    ps.setChannel(s.source.channel);
                    ps.setReceiptRef(receipt);
+                   // Online channels are stamped on arrival; the others are
+                   // typed in up to three days after they were received
+                   // (收件日期), never before the window opened.
+                   if (s.source.channel != Channel::WECHAT &&
+                       s.source.channel != Channel::GOVERNMENT_WEBSITE) {
+                     const int64_t lag = int64_t{receipts[p] % 4} * 86'400'000;
+                     const int64_t opened = p == 0 ? CstMs(2024, 9, 1, 0, 0)
+                                                   : CstMs(2024, 9, 10, 0, 0);
+                     const auto d =
+                         projections::DateFromMs(std::max(s.at - lag, opened));
+                     SetDate(ps.initReceivedOn(), d.year, d.month, d.day);
+                   }
                  });
     CycleStory& cs = cycles_[p];
     if (s.core >= 0) {
@@ -838,15 +868,14 @@ Status Story::Vote(int place, int64_t day) {
     }
   }
   at += 10 * kMinute;
-  Emit(Stage::kVote, at, Role::PRESIDIUM, place,
-       [&](schema::Event::Builder e) {
-         auto r = e.initResultAnnounced();
-         r.setRound(cs.round);
-         SetRefs(r.initElected(cs.elected.size()), cs.elected);
-         r.setVacantSeats(static_cast<uint16_t>(f.seats - cs.elected.size()));
-         const auto d = projections::DateFromMs(at);
-         SetDate(r.initAnnouncedOn(), d.year, d.month, d.day);
-       });
+  Emit(Stage::kVote, at, Role::PRESIDIUM, place, [&](schema::Event::Builder e) {
+    auto r = e.initResultAnnounced();
+    r.setRound(cs.round);
+    SetRefs(r.initElected(cs.elected.size()), cs.elected);
+    r.setVacantSeats(static_cast<uint16_t>(f.seats - cs.elected.size()));
+    const auto d = projections::DateFromMs(at);
+    SetDate(r.initAnnouncedOn(), d.year, d.month, d.day);
+  });
   return Status::Ok();
 }
 
@@ -915,6 +944,36 @@ void Story::Supervision() {
     acts.push_back({at, std::move(run)});
   };
   const Stage kS = Stage::kSupervision;
+
+  // Before the plans, the root registers one key per implementing agency of
+  // each jurisdiction, in the order of the projects it implements.
+  for (int p = 0; p < 3; ++p) {
+    std::vector<std::string> agencies;
+    for (const Project& pr : projects) {
+      if (pr.place != p) continue;
+      agency_of_[pr.ref] = pr.core->agency;
+      if (std::find(agencies.begin(), agencies.end(), pr.core->agency) ==
+          agencies.end()) {
+        agencies.push_back(pr.core->agency);
+      }
+    }
+    const int64_t first_plan =
+        p == 0 ? CstMs(2025, 2, 20, 9, 0) : CstMs(2025, 2, 26, 9 + 3 * p, 0);
+    for (size_t k = 0; k < agencies.size(); ++k) {
+      const int64_t at =
+          first_plan - 30 * kMinute + static_cast<int64_t>(k) * kMinute;
+      add(at, [this, p, at, agency = agencies[k]] {
+        const crypto::PublicKey key = AgencyKey(p, agency).public_key;
+        EmitRoot(Stage::kSupervision, at, [&](schema::Event::Builder e) {
+          auto k = e.initKeyRegistered();
+          k.setKey(capnp::Data::Reader(key.data(), key.size()));
+          k.setRole(Role::IMPLEMENTING_AGENCY);
+          k.setJurisdiction(kPlaces[p].code);
+          k.setHolder(agency);
+        });
+      });
+    }
+  }
 
   for (const Project& pr : projects) {
     const int64_t day = pr.place == 0 ? CstMs(2025, 2, 20, 9, 0)
@@ -1004,10 +1063,10 @@ void Story::Supervision() {
           bp = kMistypedPercentBp;  // the slip the correction fixes
         }
         (*report)[{pr.ref, month}] =
-            Emit(Stage::kSupervision, at, Role::IMPLEMENTING_AGENCY, pr.place,
-                 [&](schema::Event::Builder e) {
-                   fill_report(pr, month, bp, e.initProgressReported());
-                 });
+            EmitAsAgency(Stage::kSupervision, at, pr.place, pr.ref,
+                         [&](schema::Event::Builder e) {
+                           fill_report(pr, month, bp, e.initProgressReported());
+                         });
       });
     }
   }
@@ -1025,8 +1084,8 @@ void Story::Supervision() {
 
   add(CstMs(2025, 6, 6, 10, 0), [&, report, fill_report] {
     const uint64_t target = report->at({corrected.ref, 5});
-    landmarks_.correction = Emit(
-        kS, CstMs(2025, 6, 6, 10, 0), Role::IMPLEMENTING_AGENCY, 0,
+    landmarks_.correction = EmitAsAgency(
+        kS, CstMs(2025, 6, 6, 10, 0), 0, corrected.ref,
         [&](schema::Event::Builder e) {
           auto c = e.initCorrection();
           c.setTarget(target);
@@ -1320,16 +1379,16 @@ Status Story::Evaluation() {
              "11个由村集体与志愿者共同运营；3个山区助餐点就餐人数偏少，拟调整为"
              "送餐上门。");
        });
-  Emit(kE, CstMs(2026, 4, 24, 10, 0), Role::IMPLEMENTING_AGENCY, 0,
-       [&](schema::Event::Builder e) {
-         auto r = e.initRectificationReported();
-         r.setOrder(order);
-         SetDate(r.initReportedOn(), 2026, 4, 24);
-         r.setCompleted(true);
-         r.setText(
-             "已更换排水沟盖板420米；摊位分配规则经商户大会讨论后公示7天，无异"
-             "议；公厕开放时间延长至晚8时。整改完成，请县人大常委会审议。");
-       });
+  EmitAsAgency(
+      kE, CstMs(2026, 4, 24, 10, 0), 0, project, [&](schema::Event::Builder e) {
+        auto r = e.initRectificationReported();
+        r.setOrder(order);
+        SetDate(r.initReportedOn(), 2026, 4, 24);
+        r.setCompleted(true);
+        r.setText(
+            "已更换排水沟盖板420米；摊位分配规则经商户大会讨论后公示7天，无异"
+            "议；公厕开放时间延长至晚8时。整改完成，请县人大常委会审议。");
+      });
   return Status::Ok();
 }
 

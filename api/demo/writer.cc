@@ -60,7 +60,7 @@ Status Writer::WriteMissingKeys() {
       {dir_.root_key_path(), RootKey()}, {dir_.log_key_path(), LogKey()}};
   for (const char* code : {kCountyCode, kLiulinCode, kShimenCode}) {
     for (int r = static_cast<int>(schema::Role::GOVERNMENT_OFFICE);
-         r <= static_cast<int>(schema::Role::PUBLIC_INTAKE); ++r) {
+         r <= static_cast<int>(schema::Role::PRESIDIUM); ++r) {
       const auto role = static_cast<schema::Role>(r);
       keys.emplace_back(dir_.author_key_path(ledger::RoleName(role), code),
                         AuthorKey(role, code));

@@ -99,6 +99,9 @@ struct CycleRec {
   Date collection_start;
   Date collection_end;
   std::string scope;
+  // 补录: a past cycle recorded after the fact (RULES.md, "Backfill").
+  bool backfill = false;
+  std::string backfill_reason;
   std::vector<MilestoneRule> schedule;        // empty = the default schedule
   std::vector<uint64_t> proposals;            // in order of creation
   std::vector<uint64_t> retracted_proposals;  // kept for the funnel
@@ -150,6 +153,7 @@ struct ProposalRec {
   std::string proposer_name;
   int channel = 0;
   std::string receipt_ref;
+  Date received_on;  // 收件日期 as the channel gave it; unset = not given
   std::string merge_reason;
   std::vector<uint64_t> sources;  // direct merge sources
   uint64_t merged_into = kNoRef;  // retired by this merge

@@ -119,6 +119,18 @@ class CliTest : public ::testing::Test {
   std::string init_output_;
 };
 
+// The presidium (大会主席团) announces results: its role name is accepted
+// wherever roles are parsed (key register --role, submit --as-role).
+TEST(CliRoleTest, PresidiumIsARoleName) {
+  auto role = ParseRole("presidium");
+  ASSERT_TRUE(role.ok()) << role.status().ToString();
+  EXPECT_EQ(*role, schema::Role::PRESIDIUM);
+  auto unknown = ParseRole("chairman");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("presidium"), std::string::npos)
+      << unknown.status().message();
+}
+
 TEST_F(CliTest, InitPrintsTheVerifierKeyAndKeepsKeysPrivate) {
   EXPECT_NE(
       init_output_.find(std::string("verifier key: ") + kOriginName + "+"),
