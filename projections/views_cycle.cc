@@ -131,33 +131,33 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
   }
   std::set<uint64_t> origins;
   Origins(m, p.ref, &origins);
-  json j{
-      {"ref", p.ref},
-      {"title", d.title},
-      {"description", d.description},
-      {"category", EnumName<schema::Category>(d.category)},
-      {"location", d.location},
-      {"estimatedInvestment", MoneyJson(d.investment_fen)},
-      {"fundingSource", EnumName<schema::FundingSource>(d.funding_source)},
-      {"fundingNote", d.funding_note},
-      {"expectedCompletion", DateJson(d.expected_completion)},
-      {"proposerType", EnumName<schema::ProposerType>(p.proposer_type)},
-      {"proposerName", p.proposer_name},
-      {"channel", EnumName<schema::Channel>(p.channel)},
-      {"receiptRef", p.receipt_ref},
-      // 收件日期 as the channel gave it (null if not given), beside the
-      // CST day the entry was recorded (typed in).
-      {"receivedOn", DateJson(p.received_on)},
-      {"recordedOn", FormatDate(DateFromMs(m.entries[p.ref].recorded_at_ms))},
-      {"merged", p.merged},
-      {"sources", p.sources},
-      {"origins", std::vector<uint64_t>(origins.begin(), origins.end())},
-      {"screening", std::move(screening)},
-      {"fate", FateJson(m, c, p)},
-      {"retracted", m.entries[p.ref].retracted},
-      {"retractedDecisions", RetractedPartsJson(m, p.ref)},
-      {"corrections", CorrectionsJson(m, p.ref)},
-      {"correctionHistory", CorrectionHistoryJson(m, p.ref)}};
+  // 收件日期 as the channel gave it (null if not given), beside the CST day
+  // the entry was recorded (typed in).
+  const Date recorded_on = DateFromMs(m.entries[p.ref].recorded_at_ms);
+  json j{{"ref", p.ref},
+         {"title", d.title},
+         {"description", d.description},
+         {"category", EnumName<schema::Category>(d.category)},
+         {"location", d.location},
+         {"estimatedInvestment", MoneyJson(d.investment_fen)},
+         {"fundingSource", EnumName<schema::FundingSource>(d.funding_source)},
+         {"fundingNote", d.funding_note},
+         {"expectedCompletion", DateJson(d.expected_completion)},
+         {"proposerType", EnumName<schema::ProposerType>(p.proposer_type)},
+         {"proposerName", p.proposer_name},
+         {"channel", EnumName<schema::Channel>(p.channel)},
+         {"receiptRef", p.receipt_ref},
+         {"receivedOn", DateJson(p.received_on)},
+         {"recordedOn", DateJson(recorded_on)},
+         {"merged", p.merged},
+         {"sources", p.sources},
+         {"origins", std::vector<uint64_t>(origins.begin(), origins.end())},
+         {"screening", std::move(screening)},
+         {"fate", FateJson(m, c, p)},
+         {"retracted", m.entries[p.ref].retracted},
+         {"retractedDecisions", RetractedPartsJson(m, p.ref)},
+         {"corrections", CorrectionsJson(m, p.ref)},
+         {"correctionHistory", CorrectionHistoryJson(m, p.ref)}};
   if (p.merged) j["mergeReason"] = p.merge_reason;
   return j;
 }
@@ -184,34 +184,35 @@ Result<json> CyclesView(const Model& m, const ViewQuery&) {
       rejected += RejectedAt(rec) != 0;
       elected += rec.elected_round != kNoRef;
     }
-    cycles.push_back(json{
-        {"ref", ref},
-        {"jurisdiction", JurisdictionJson(m, c.jurisdiction)},
-        {"year", c.year},
-        {"title", c.title},
-        {"budget", MoneyJson(c.budget_fen)},
-        {"projectCount", c.project_count},
-        {"collection", json{{"start", DateJson(c.collection_start)},
-                            {"end", DateJson(c.collection_end)}}},
-        {"scope", c.scope},
-        {"openedOn", FormatDate(DateFromMs(m.entries[ref].recorded_at_ms))},
-        {"backfill", c.backfill},
-        {"backfillReason", c.backfill_reason},
-        {"schedule", std::move(schedule)},
-        {"scheduleIsDefault", c.schedule.empty()},
-        {"stage", CycleStage(m, c)},
-        {"counts", json{{"proposals", submitted},
-                        {"merges", merges},
-                        {"rejected", rejected},
-                        {"retracted", c.retracted_proposals.size()},
-                        {"candidates", c.candidates.size()},
-                        {"elected", elected},
-                        {"votes", c.votes.size()}}},
-        {"candidateList", c.candidate_list},
-        {"selectionVote", c.selection_vote},
-        {"votes", c.votes},
-        {"corrections", CorrectionsJson(m, ref)},
-        {"correctionHistory", CorrectionHistoryJson(m, ref)}});
+    const Date opened_on = DateFromMs(m.entries[ref].recorded_at_ms);
+    cycles.push_back(
+        json{{"ref", ref},
+             {"jurisdiction", JurisdictionJson(m, c.jurisdiction)},
+             {"year", c.year},
+             {"title", c.title},
+             {"budget", MoneyJson(c.budget_fen)},
+             {"projectCount", c.project_count},
+             {"collection", json{{"start", DateJson(c.collection_start)},
+                                 {"end", DateJson(c.collection_end)}}},
+             {"scope", c.scope},
+             {"openedOn", DateJson(opened_on)},
+             {"backfill", c.backfill},
+             {"backfillReason", c.backfill_reason},
+             {"schedule", std::move(schedule)},
+             {"scheduleIsDefault", c.schedule.empty()},
+             {"stage", CycleStage(m, c)},
+             {"counts", json{{"proposals", submitted},
+                             {"merges", merges},
+                             {"rejected", rejected},
+                             {"retracted", c.retracted_proposals.size()},
+                             {"candidates", c.candidates.size()},
+                             {"elected", elected},
+                             {"votes", c.votes.size()}}},
+             {"candidateList", c.candidate_list},
+             {"selectionVote", c.selection_vote},
+             {"votes", c.votes},
+             {"corrections", CorrectionsJson(m, ref)},
+             {"correctionHistory", CorrectionHistoryJson(m, ref)}});
   }
   return json{{"cycles", std::move(cycles)}};
 }

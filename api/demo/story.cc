@@ -965,11 +965,11 @@ void Story::Supervision() {
       add(at, [this, p, at, agency = agencies[k]] {
         const crypto::PublicKey key = AgencyKey(p, agency).public_key;
         EmitRoot(Stage::kSupervision, at, [&](schema::Event::Builder e) {
-          auto k = e.initKeyRegistered();
-          k.setKey(capnp::Data::Reader(key.data(), key.size()));
-          k.setRole(Role::IMPLEMENTING_AGENCY);
-          k.setJurisdiction(kPlaces[p].code);
-          k.setHolder(agency);
+          auto reg = e.initKeyRegistered();
+          reg.setKey(capnp::Data::Reader(key.data(), key.size()));
+          reg.setRole(Role::IMPLEMENTING_AGENCY);
+          reg.setJurisdiction(kPlaces[p].code);
+          reg.setHolder(agency);
         });
       });
     }
