@@ -334,6 +334,7 @@ Status CheckAcceptance(const Model& m, const Ctx& ctx,
                        ", after the day it was recorded (" +
                        FormatDate(ctx.date) + ", CST)");
   }
+  RETURN_IF_ERROR(NotTerminated(m, p, ctx.index));
   // Acceptance (验收) inspects delivered work: the implementing agency has
   // reported on the project first (judged among the entries before this
   // one's place, so a correction is judged where its original stands).
@@ -354,7 +355,7 @@ Status CheckAcceptance(const Model& m, const Ctx& ctx,
                          std::to_string(a.entry));
     }
   }
-  return NotTerminated(m, p, ctx.index);
+  return Status::Ok();
 }
 
 void ApplyAcceptance(Model& m, const Ctx& ctx,

@@ -538,6 +538,11 @@ class CycleBuilder {
                    s.setProposerName(p.name);
                    s.setChannel(p.channel);
                    s.setReceiptRef("ZJ2025-" + std::to_string(p.day));
+                   // Paper channels give the day received (收件日期): the
+                   // day before it was typed in.
+                   if (!via_portal) {
+                     SetDay(s.initReceivedOn(), 2025, 1, p.day - 1);
+                   }
                  });
       if (!r.ok()) return Annotate("submit proposals", r.status());
       *p.ref = *r;

@@ -321,6 +321,12 @@ class ServerTest : public ::testing::Test {
           d.setEstimatedInvestmentFen(100'000'000);
           p.setProposerType(schema::ProposerType::DEPUTY);
           p.setChannel(schema::Channel::CONTACT_STATION);
+          // A contact station gives the day it received the proposal.
+          const projections::Date today = projections::DateFromMs(NowMs());
+          auto received = p.initReceivedOn();
+          received.setYear(static_cast<uint16_t>(today.year));
+          received.setMonth(static_cast<uint8_t>(today.month));
+          received.setDay(static_cast<uint8_t>(today.day));
         },
         NowMs());
   }

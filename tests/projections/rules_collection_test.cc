@@ -167,11 +167,11 @@ TEST_F(CollectionRulesTest, ProposalAfterTheWindowIsRefused) {
   EXPECT_TRUE(Refused(b_, keys().intake, Proposal(cycle()), "proposal.window"));
   // The example of docs/RULES.md.
   auto r = b_.Submit(keys().intake, Proposal(cycle()));
-  EXPECT_EQ(cycle(), 12u);
+  EXPECT_EQ(cycle(), 13u);
   EXPECT_EQ(r.status().ToString(),
             "FailedPrecondition: rule proposal.window: the proposal was "
             "received on 2025-02-01, outside the collection window 2025-01-02 "
-            "to 2025-01-31 of cycle 12 \"某县2025年民生实事项目\"");
+            "to 2025-01-31 of cycle 13 \"某县2025年民生实事项目\"");
 }
 
 TEST_F(CollectionRulesTest, ProposalBeforeTheWindowIsRefused) {
@@ -516,6 +516,11 @@ TEST_F(CollectionRulesTest, NoProposalAfterTheCandidateList) {
 TEST_F(CollectionRulesTest, NoProposalIntoAClosedCycle) {
   CycleBuilder b;
   ASSERT_OK(b.BuildThrough(Stage::kAll));
+  {
+    auto v = projections::View(b.state(), "cycles", {});
+    ASSERT_OK(v);
+    ASSERT_EQ((*v)["cycles"][0]["stage"], "closed");
+  }
   // A letter received in the window, typed in after the cycle closed.
   EXPECT_TRUE(Refused(
       b, b.keys().office,
