@@ -291,8 +291,9 @@ TEST_F(ReplayTest, AnInconsistentSnapshotIsCorruption) {
        with([](nlohmann::json& m) { m["rounds"][0][1]["vote"] = 3; })},
       {"box of a missing round",
        with([](nlohmann::json& m) { m["boxes"][0][1]["round"] = 3; })},
-      {"record under another key",
-       with([](nlohmann::json& m) { m["cycles"][0][1]["ref"] = 13; })},
+      {"record under another key", with([](nlohmann::json& m) {
+         m["cycles"][0][1]["ref"] = m["cycles"][0][0].get<uint64_t>() + 1;
+       })},
   };
   for (const auto& [what, bytes] : bad) {
     auto s = State::Deserialize(bytes);
