@@ -187,6 +187,34 @@ TEST_F(CliTest, SubmitAppendsAndShowDisplaysTheCycle) {
   EXPECT_EQ(text.str().find('{'), std::string::npos) << text.str();
 }
 
+// Issue 10, item 4: last year's cycle is refused unless it is recorded as
+// a backfill (补录), which `show cycles` then says.
+TEST_F(CliTest, ABackfilledPastCycleIsShownAsSuch) {
+  const int last_year = CurrentYear() - 1;
+  const uint64_t before = LedgerSize();
+  Status live = SubmitText("past.json", CycleCommand(last_year));
+  EXPECT_FALSE(live.ok());
+  EXPECT_NE(live.message().find("rule cycle.window_past"), std::string::npos)
+      << live.ToString();
+  EXPECT_EQ(LedgerSize(), before);
+  nlohmann::json backfill = nlohmann::json::parse(CycleCommand(last_year));
+  backfill["event"]["cycleOpened"]["backfill"] = true;
+  backfill["event"]["cycleOpened"]["backfillReason"] = "补录上年度票决过程";
+  ASSERT_OK(SubmitText("backfill.json", backfill.dump()));
+  const nlohmann::json cycles = ShowJson("cycles");
+  ASSERT_EQ(cycles["cycles"].size(), 1u);
+  EXPECT_EQ(cycles["cycles"][0]["backfill"], true);
+  EXPECT_EQ(cycles["cycles"][0]["backfillReason"], "补录上年度票决过程");
+  ShowOptions o;
+  o.data = data_;
+  o.view = "cycles";
+  std::ostringstream text;
+  ASSERT_OK(Show(o, text));
+  EXPECT_NE(text.str().find("backfill"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("补录上年度票决过程"), std::string::npos)
+      << text.str();
+}
+
 TEST_F(CliTest, MalformedCommandsAppendNothing) {
   const uint64_t before = LedgerSize();
   EXPECT_EQ(SubmitText("a.json", "{not json").code(),
