@@ -368,5 +368,56 @@ TEST_F(ReplayTest, DiffShowsWhatChangedBetweenTwoPoints) {
   EXPECT_TRUE(projections::Diff(to, to)["patch"].empty());
 }
 
+// A change is named by the record's reference and a readable path, never by
+// its position in a list (issue 10): `proposals[ref=N].fate.status`.
+TEST_F(ReplayTest, DiffNamesRecordsByReferenceNotPosition) {
+  auto before = projections::ReplayTo(
+      b_.ledger(), stage_size_.at(Stage::kPartyCommittee));
+  auto after = projections::ReplayTo(
+      b_.ledger(), stage_size_.at(Stage::kStandingCommittee));
+  ASSERT_OK(before);
+  ASSERT_OK(after);
+  projections::ViewQuery q;
+  q.cycle = b_.refs().cycle;
+  const auto diff = projections::Diff(ViewOf(*before, "funnel", q),
+                                      ViewOf(*after, "funnel", q));
+  ASSERT_TRUE(diff["changes"].is_array()) << diff.dump(1);
+  const std::string clinic_status = "proposals[ref=" +
+                                    std::to_string(b_.refs().clinic) +
+                                    "].fate.status";
+  bool saw = false;
+  for (const auto& c : diff["changes"]) {
+    const std::string path = c["path"];
+    // No bare list position anywhere in a path.
+    EXPECT_EQ(path.find("/"), std::string::npos) << path;
+    for (size_t i = path.find('['); i != std::string::npos;
+         i = path.find('[', i + 1)) {
+      EXPECT_FALSE(std::isdigit(static_cast<unsigned char>(path[i + 1])))
+          << path;
+    }
+    if (path == clinic_status) {
+      saw = true;
+      EXPECT_EQ(c["op"], "replace");
+      EXPECT_EQ(c["before"], "inScreening");
+      EXPECT_EQ(c["after"], "rejected");
+    }
+  }
+  EXPECT_TRUE(saw) << diff["changes"].dump(1);
+  // A record that appears is one "add" naming it, with the whole record.
+  nlohmann::json one{{"view", "x"}, {"items", {{{"ref", 5}, {"v", 1}}}}};
+  nlohmann::json two = one;
+  two["items"].push_back({{"ref", 9}, {"v", 2}});
+  two["items"][0]["v"] = 3;
+  const auto d = projections::Diff(one, two)["changes"];
+  ASSERT_EQ(d.size(), 2u) << d.dump();
+  EXPECT_EQ(d[0]["path"], "items[ref=5].v");
+  EXPECT_EQ(d[0]["before"], 1);
+  EXPECT_EQ(d[0]["after"], 3);
+  EXPECT_EQ(d[1]["op"], "add");
+  EXPECT_EQ(d[1]["path"], "items[ref=9]");
+  EXPECT_EQ(d[1]["after"]["v"], 2);
+  EXPECT_TRUE(projections::Diff(two, two)["changes"].empty());
+}
+
 }  // namespace
 }  // namespace piaojue::testing
