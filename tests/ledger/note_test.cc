@@ -111,6 +111,37 @@ TEST_F(SignedNoteTest, MalformedVerifierKeysAreRefused) {
   EXPECT_FALSE(ParseVerifierKey("Peter Neumann+c74f20a3+ARpc").ok());
 }
 
+// docs/FORMAT.md "Splitting a key": the base64 part may contain '+', so a
+// key splits at its first two '+' only.
+TEST_F(SignedNoteTest, KeyWhoseBase64HasAPlusRoundTrips) {
+  // The Go reference signer key has a '+' inside its base64.
+  const std::string signer = kPeterSigner;
+  ASSERT_NE(signer.find('+', std::string("PRIVATE+KEY+PeterNeumann+c74f20a3+")
+                                  .size()),
+            std::string::npos);
+  auto parsed_signer = ParseSignerKey(signer);
+  ASSERT_TRUE(parsed_signer.ok()) << parsed_signer.status().ToString();
+  EXPECT_EQ(FormatVerifierKey(parsed_signer->name,
+                              parsed_signer->key_pair.public_key),
+            kPeterVerifier);
+  // A verifier key whose base64 has a '+': the first seed that gives one.
+  std::array<uint8_t, crypto::kSeedSize> seed{};
+  std::string vkey;
+  for (int i = 0; i < 256 && vkey.empty(); ++i) {
+    seed.fill(static_cast<uint8_t>(i));
+    const std::string k = FormatVerifierKey(
+        "example.gov.cn/piaojue", crypto::KeyPairFromSeed(seed).public_key);
+    if (k.find('+', k.find('+', k.find('+') + 1) + 1) != std::string::npos) {
+      vkey = k;
+    }
+  }
+  ASSERT_FALSE(vkey.empty());
+  auto parsed = ParseVerifierKey(vkey);
+  ASSERT_TRUE(parsed.ok()) << vkey << ": " << parsed.status().ToString();
+  EXPECT_EQ(parsed->key, crypto::KeyPairFromSeed(seed).public_key);
+  EXPECT_EQ(FormatVerifierKey(parsed->name, parsed->key), vkey);
+}
+
 TEST(CheckpointTest, FormatAndParseRoundTrip) {
   Checkpoint c;
   c.origin = "example.gov.cn/piaojue";
