@@ -234,6 +234,24 @@ TEST_F(PortalApiTest, CorrectionsListReasonTargetAndTheValueBeforeAndAfter) {
       EXPECT_NE(row["before"], row["after"]);
     }
   }
+  // Who (holder and roles), what (the record the changed entry belongs to)
+  // and each changed value before and after: the corrections view's rows
+  // (issue 10), so the API and `piaojue show corrections` agree.
+  json view = GetJson("/v1/views/corrections");
+  ASSERT_EQ(view["corrections"].size(), c["corrections"].size());
+  for (size_t i = 0; i < c["corrections"].size(); ++i) {
+    const json& row = c["corrections"][i];
+    SCOPED_TRACE(row.dump());
+    EXPECT_EQ(row["entry"], view["corrections"][i]["entry"]);
+    EXPECT_FALSE(row["by"]["roles"].empty());
+    EXPECT_EQ(row["by"], view["corrections"][i]["by"]);
+    EXPECT_EQ(row["by"]["holder"], row["author"]["holder"]);
+    EXPECT_TRUE(row["record"].is_number());
+    EXPECT_TRUE(row["recordKind"].is_string());
+    EXPECT_EQ(row["changes"], view["corrections"][i]["changes"]);
+    EXPECT_FALSE(row["recordedOn"].get<std::string>().empty());
+    if (row["kind"] == "replacement") EXPECT_FALSE(row["changes"].empty());
+  }
   // Before the first correction was recorded there were none.
   const uint64_t first = c["corrections"][0]["entry"];
   json before = GetJson("/v1/corrections?as_of=" + std::to_string(first));

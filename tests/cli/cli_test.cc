@@ -335,6 +335,25 @@ TEST_F(CliTest, ShowAsOfAnEarlierSizeAndDiff) {
   EXPECT_EQ(diff["from"], before_cycle);
   EXPECT_FALSE(diff["patch"].empty()) << diff.dump(2);
 
+  // Each change names the record by its reference (issue 10).
+  ASSERT_TRUE(diff["changes"].is_array()) << diff.dump(2);
+  ASSERT_FALSE(diff["changes"].empty());
+  EXPECT_EQ(diff["changes"][0]["op"], "add");
+  EXPECT_EQ(
+      diff["changes"][0]["path"].get<std::string>().rfind("cycles[ref=", 0), 0u)
+      << diff.dump(2);
+
+  // The list of every correction is a view like the others.
+  ShowOptions c;
+  c.data = data_;
+  c.view = "corrections";
+  c.json = true;
+  std::ostringstream corrections;
+  ASSERT_OK(Show(c, corrections));
+  nlohmann::json list = nlohmann::json::parse(corrections.str());
+  EXPECT_EQ(list["view"], "corrections");
+  EXPECT_TRUE(list["corrections"].is_array());
+
   o.diff_from = "";
   o.as_of = "yesterday";
   EXPECT_EQ(Show(o, out).code(), StatusCode::kInvalidArgument);

@@ -116,8 +116,8 @@ TEST_F(SignedNoteTest, MalformedVerifierKeysAreRefused) {
 TEST_F(SignedNoteTest, KeyWhoseBase64HasAPlusRoundTrips) {
   // The Go reference signer key has a '+' inside its base64.
   const std::string signer = kPeterSigner;
-  ASSERT_NE(signer.find('+', std::string("PRIVATE+KEY+PeterNeumann+c74f20a3+")
-                                  .size()),
+  ASSERT_NE(signer.find(
+                '+', std::string("PRIVATE+KEY+PeterNeumann+c74f20a3+").size()),
             std::string::npos);
   auto parsed_signer = ParseSignerKey(signer);
   ASSERT_TRUE(parsed_signer.ok()) << parsed_signer.status().ToString();

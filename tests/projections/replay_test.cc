@@ -371,10 +371,10 @@ TEST_F(ReplayTest, DiffShowsWhatChangedBetweenTwoPoints) {
 // A change is named by the record's reference and a readable path, never by
 // its position in a list (issue 10): `proposals[ref=N].fate.status`.
 TEST_F(ReplayTest, DiffNamesRecordsByReferenceNotPosition) {
-  auto before = projections::ReplayTo(
-      b_.ledger(), stage_size_.at(Stage::kPartyCommittee));
-  auto after = projections::ReplayTo(
-      b_.ledger(), stage_size_.at(Stage::kStandingCommittee));
+  auto before = projections::ReplayTo(b_.ledger(),
+                                      stage_size_.at(Stage::kPartyCommittee));
+  auto after = projections::ReplayTo(b_.ledger(),
+                                     stage_size_.at(Stage::kStandingCommittee));
   ASSERT_OK(before);
   ASSERT_OK(after);
   projections::ViewQuery q;
@@ -382,9 +382,8 @@ TEST_F(ReplayTest, DiffNamesRecordsByReferenceNotPosition) {
   const auto diff = projections::Diff(ViewOf(*before, "funnel", q),
                                       ViewOf(*after, "funnel", q));
   ASSERT_TRUE(diff["changes"].is_array()) << diff.dump(1);
-  const std::string clinic_status = "proposals[ref=" +
-                                    std::to_string(b_.refs().clinic) +
-                                    "].fate.status";
+  const std::string clinic_status =
+      "proposals[ref=" + std::to_string(b_.refs().clinic) + "].fate.status";
   bool saw = false;
   for (const auto& c : diff["changes"]) {
     const std::string path = c["path"];

@@ -589,6 +589,116 @@ TEST(ViewsTest, TheAuditTrailListsEveryEntryThatTouchedARecord) {
   EXPECT_EQ(party["author"]["holder"], "中共某县委员会");
 }
 
+// A project's trail follows its rectification orders: the reports refer to
+// the order, not the project, and are still acts about the project; so is a
+// correction of a report (issue 10).
+TEST(ViewsTest, AProjectsTrailIncludesItsRectificationReports) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  const auto& r = b.refs();
+  b.SetDate(2026, 1, 5);
+  auto fix = b.Submit(b.keys().agency,
+                      Correction(r.rectification_report, "报告日期笔误",
+                                 [&](schema::Event::Builder e) {
+                                   auto rep = e.initRectificationReported();
+                                   rep.setOrder(r.rectification);
+                                   CycleBuilder::SetDay(rep.initReportedOn(),
+                                                        2025, 12, 31);
+                                   rep.setCompleted(true);
+                                   rep.setText("缺失路段护栏已全部补齐。");
+                                 }));
+  ASSERT_OK(fix);
+  const auto v = ViewOf(b.state(), "audit", RecordQuery(r.barriers));
+  const auto order = Find(v["entries"], "entry", r.rectification);
+  EXPECT_EQ(order["relation"], "rectificationOrdered");
+  const auto report = Find(v["entries"], "entry", r.rectification_report);
+  ASSERT_FALSE(report.is_null()) << v["entries"].dump(1);
+  EXPECT_EQ(report["kind"], "rectificationReported");
+  EXPECT_EQ(report["about"], r.rectification);
+  const auto corrected = Find(v["entries"], "entry", *fix);
+  ASSERT_FALSE(corrected.is_null()) << v["entries"].dump(1);
+  EXPECT_EQ(corrected["target"], r.rectification_report);
+  EXPECT_EQ(corrected["correction"]["reason"], "报告日期笔误");
+  // In log order, each entry once.
+  uint64_t last = 0;
+  for (const auto& e : v["entries"]) {
+    EXPECT_GT(e["entry"].get<uint64_t>() + 1, last) << v["entries"].dump(1);
+    EXPECT_NE(e["entry"].get<uint64_t>() + 1, last) << v["entries"].dump(1);
+    last = e["entry"].get<uint64_t>() + 1;
+  }
+}
+
+// The list of all corrections: who (key holder and the roles the key holds
+// where it signed), when, what (the entry changed, its kind, and the record it
+// belongs to) and why, with each changed value before and after (issue 10).
+TEST(ViewsTest, TheCorrectionsViewListsWhoWhenWhatAndWhy) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  const auto& r = b.refs();
+  const auto none = ViewOf(b.state(), "corrections", {});
+  ASSERT_TRUE(none["corrections"].is_array());
+  const size_t before = none["corrections"].size();
+  b.SetDate(2026, 1, 5);
+  auto fix = b.Submit(
+      b.keys().agency,
+      Correction(r.rectification_report, "报告文字有误",
+                 [&](schema::Event::Builder e) {
+                   auto rep = e.initRectificationReported();
+                   rep.setOrder(r.rectification);
+                   CycleBuilder::SetDay(rep.initReportedOn(), 2025, 12, 31);
+                   rep.setCompleted(true);
+                   rep.setText("缺失路段护栏已全部补齐。");
+                 }));
+  ASSERT_OK(fix);
+  const auto v = ViewOf(b.state(), "corrections", {});
+  EXPECT_EQ(v["view"], "corrections");
+  ASSERT_EQ(v["corrections"].size(), before + 1) << v.dump(1);
+  const auto c = Find(v["corrections"], "entry", *fix);
+  ASSERT_FALSE(c.is_null()) << v.dump(1);
+  EXPECT_EQ(c["target"], r.rectification_report);
+  EXPECT_EQ(c["targetKind"], "rectificationReported");
+  EXPECT_EQ(c["record"], r.rectification);
+  EXPECT_EQ(c["recordKind"], "rectificationOrdered");
+  EXPECT_EQ(c["kind"], "replacement");
+  EXPECT_EQ(c["reason"], "报告文字有误");
+  EXPECT_FALSE(c["by"]["holder"].get<std::string>().empty());
+  EXPECT_EQ(c["by"]["roles"], nlohmann::json::array({"implementingAgency"}));
+  EXPECT_EQ(c["recordedOn"], "2026-01-05");
+  EXPECT_EQ(c["jurisdiction"], kCounty);
+  bool text_changed = false;
+  for (const auto& ch : c["changes"]) {
+    if (ch["field"] == "text") {
+      text_changed = true;
+      EXPECT_EQ(ch["from"], "缺失路段护栏已补齐。");
+      EXPECT_EQ(ch["to"], "缺失路段护栏已全部补齐。");
+    }
+  }
+  EXPECT_TRUE(text_changed) << c.dump(1);
+  // In log order.
+  for (size_t i = 1; i < v["corrections"].size(); ++i) {
+    EXPECT_LT(v["corrections"][i - 1]["entry"], v["corrections"][i]["entry"]);
+  }
+}
+
+// A merged proposal's trail leads on to what it was merged into: that
+// record's screening, listing and the result of its round (issue 10).
+TEST(ViewsTest, AMergedProposalsTrailLeadsToTheOutcomeOfTheMerge) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  const auto& r = b.refs();
+  const auto v = ViewOf(b.state(), "audit", RecordQuery(r.lights_east));
+  const auto merge = Find(v["entries"], "entry", r.lights);
+  ASSERT_FALSE(merge.is_null()) << v["entries"].dump(1);
+  EXPECT_EQ(merge["relation"], "merged");
+  const auto listed = Find(v["entries"], "entry", r.candidate_list);
+  ASSERT_FALSE(listed.is_null()) << v["entries"].dump(1);
+  EXPECT_EQ(listed["about"], r.lights);
+  // The street lights were not elected: the result that says so is there.
+  const auto result = Find(v["entries"], "entry", r.result);
+  ASSERT_FALSE(result.is_null()) << v["entries"].dump(1);
+  EXPECT_EQ(result["kind"], "resultAnnounced");
+}
+
 TEST(ViewsTest, AReportCorrectedTheDayItWasFiledCounts) {
   CycleBuilder b;
   ASSERT_OK(b.BuildThrough(Stage::kPlanned));

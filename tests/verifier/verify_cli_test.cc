@@ -263,6 +263,54 @@ TEST_F(VerifyCliTest, ExplainPrintsTheAuditTrailWithInclusionProofs) {
   EXPECT_EQ(text.out.find("NOT verified"), std::string::npos) << text.out;
 }
 
+// A project's trail follows the reference chain: its rectification order and
+// the reports on that order (which name the order, not the project); a
+// merged proposal's trail leads to what it was merged into and that record's
+// outcome (issue 10). Checked for --explain and for a proof bundle.
+TEST_F(VerifyCliTest, TrailsFollowRectificationOrdersAndMerges) {
+  // The whole cycle, through the rectification.
+  builder_ = std::make_unique<CycleBuilder>(tmp_.Sub("all"));
+  ASSERT_OK(builder_->BuildAll());
+  entries_ = ReadEntries(builder_->ledger());
+  vkey_ = note::FormatVerifierKey(builder_->log_key().name,
+                                  builder_->log_key().key_pair.public_key);
+  honest_ = tmp_.Sub("all.bundle");
+  WriteBundleFile(honest_, entries_,
+                  SignCheckpoint(entries_, builder_->log_key()));
+  const auto& refs = builder_->refs();
+  auto trail_of = [&](uint64_t record) {
+    RunResult r = Run({honest_, "--vkey", vkey_, "--json", "--explain",
+                       std::to_string(record)});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::set<uint64_t> indices;
+    for (const json& e : json::parse(r.out)["explain"]["entries"]) {
+      indices.insert(e["index"].get<uint64_t>());
+    }
+    return indices;
+  };
+  const auto project = trail_of(refs.barriers);
+  EXPECT_TRUE(project.count(refs.rectification));
+  EXPECT_TRUE(project.count(refs.rectification_report));
+
+  const auto merged = trail_of(refs.lights_east);
+  EXPECT_TRUE(merged.count(refs.lights));
+  EXPECT_TRUE(merged.count(refs.candidate_list));
+  EXPECT_TRUE(merged.count(refs.result)) << "the outcome of the merged record";
+  EXPECT_FALSE(merged.count(refs.canteen));  // not another proposal
+
+  const std::string path = tmp_.Sub("barriers.proof");
+  WriteFile(path, ProofBundle(refs.barriers));
+  VerifyReport report = VerifyProofPath(path, vkey_);
+  EXPECT_EQ(report.exit_code, 0) << Describe(report);
+  std::set<uint64_t> bundled;
+  for (const json& e :
+       json::parse(ReportToJson(report))["explain"]["entries"]) {
+    bundled.insert(e["index"].get<uint64_t>());
+  }
+  EXPECT_TRUE(bundled.count(refs.rectification_report));
+  EXPECT_EQ(bundled, project);
+}
+
 // ---------------------------------------------------------------------------
 // Offline proof bundles
 
