@@ -158,11 +158,24 @@ json CorrectionJson(const Model& m, uint64_t correction) {
   }
   const CorrectionRec& c = it->second;
   const EntryMeta& e = m.entries[correction];
+  // Who: the key's holder and the roles the key holds in the jurisdiction
+  // the correction was signed for (the rules let only those correct).
+  json by = AuthorJson(m, correction);
+  json roles = json::array();
+  if (auto g = m.key_grants.find(m.authors[e.author]);
+      g != m.key_grants.end()) {
+    for (const KeyGrantRec& grant : g->second) {
+      if (grant.jurisdiction == e.jurisdiction) {
+        roles.push_back(EnumName<schema::Role>(grant.role));
+      }
+    }
+  }
+  by["roles"] = std::move(roles);
   return json{{"entry", c.entry},
               {"target", c.target},
               {"kind", c.retraction ? "retraction" : "replacement"},
               {"reason", c.reason},
-              {"by", AuthorJson(m, correction)},
+              {"by", std::move(by)},
               {"recordedAtMs", e.recorded_at_ms},
               {"recordedOn", FormatDate(DateFromMs(e.recorded_at_ms))},
               {"changes", ChangesJson(c)}};
@@ -222,7 +235,37 @@ std::string ItemName(const Model& m, uint64_t ref) {
 
 namespace {
 
-// Every entry that touched the record, with who signed it and when.
+// One entry of a trail and the record it is about.
+struct TrailTouch {
+  Touch touch;
+  uint64_t about = kNoRef;
+};
+
+// The records whose acts make up the trail of `ref`: the record itself and
+// the records that continue it, found by following the reference chain
+// until nothing new appears: the record a proposal was merged into, and the
+// rectification orders of a project (their reports name the order).
+std::set<uint64_t> FollowedRecords(const Model& m, uint64_t ref) {
+  std::set<uint64_t> followed{ref};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (uint64_t r : std::set<uint64_t>(followed)) {
+      if (auto p = m.proposals.find(r);
+          p != m.proposals.end() && p->second.merged_into != kNoRef) {
+        grew |= followed.insert(p->second.merged_into).second;
+      }
+    }
+    for (const auto& [order, rec] : m.rectifications) {
+      if (followed.count(rec.project)) grew |= followed.insert(order).second;
+    }
+  }
+  return followed;
+}
+
+// Every entry that touched the record or a record that continues it (see
+// FollowedRecords), in log order, each once, with who signed it and when;
+// and the result of every round one of them was an item of (a result names
+// only what it elected or graded).
 Result<json> AuditView(const Model& m, const ViewQuery& q) {
   if (!q.record) return InvalidArgument("the audit view needs a record");
   const uint64_t ref = *q.record;
@@ -231,8 +274,31 @@ Result<json> AuditView(const Model& m, const ViewQuery& q) {
     return NotFound("no record was created by entry " + std::to_string(ref));
   }
   const EntryMeta& created = m.entries[ref];
+  const std::set<uint64_t> followed = FollowedRecords(m, ref);
+  std::map<uint64_t, TrailTouch> trail;  // by entry: log order, each once
+  for (uint64_t r : followed) {
+    auto t = m.touches.find(r);
+    if (t == m.touches.end()) continue;
+    for (const Touch& touch : t->second) {
+      // The record's own relation wins over a followed record's.
+      if (r == ref || !trail.count(touch.entry)) {
+        trail[touch.entry] = TrailTouch{touch, r};
+      }
+    }
+  }
+  for (const auto& [round_ref, round] : m.rounds) {
+    if (round.result == kNoRef || trail.count(round.result)) continue;
+    for (uint64_t item : round.items) {
+      if (followed.count(item)) {
+        trail[round.result] =
+            TrailTouch{Touch{round.result, "result"}, round_ref};
+        break;
+      }
+    }
+  }
   json entries = json::array();
-  for (const Touch& t : it->second) {
+  for (const auto& [entry, tt] : trail) {
+    const Touch& t = tt.touch;
     const EntryMeta& e = m.entries[t.entry];
     json row{{"entry", t.entry},
              {"relation", t.relation},
@@ -244,15 +310,13 @@ Result<json> AuditView(const Model& m, const ViewQuery& q) {
              {"recordedOn", FormatDate(DateFromMs(e.recorded_at_ms))},
              {"retracted", e.retracted},
              {"corrections", CorrectionsJson(m, t.entry)}};
+    if (tt.about != ref) row["about"] = tt.about;
     if (e.kind == Which::CORRECTION) {
       row["correction"] = CorrectionJson(m, t.entry);
       // Which entry the correction changed (the record or one of its
       // sub-records, e.g. one screening decision).
-      for (const Touch& other : it->second) {
-        const auto& c = m.entries[other.entry].corrections;
-        if (std::find(c.begin(), c.end(), t.entry) != c.end()) {
-          row["target"] = other.entry;
-        }
+      if (auto c = m.corrections.find(t.entry); c != m.corrections.end()) {
+        row["target"] = c->second.target;
       }
     }
     entries.push_back(std::move(row));
@@ -265,11 +329,32 @@ Result<json> AuditView(const Model& m, const ViewQuery& q) {
               {"entries", std::move(entries)}};
 }
 
+// Every correction of the log, in log order: who, when, what and why.
+json CorrectionsView(const Model& m) {
+  json rows = json::array();
+  for (const auto& [entry, c] : m.corrections) {
+    if (entry >= m.entries.size() || c.target >= m.entries.size()) continue;
+    json row = CorrectionJson(m, entry);
+    row["targetKind"] = ledger::EventKindName(
+        static_cast<schema::Event::Which>(m.entries[c.target].kind));
+    row["record"] = c.owner;
+    row["recordKind"] =
+        c.owner < m.entries.size()
+            ? json(ledger::EventKindName(
+                  static_cast<schema::Event::Which>(m.entries[c.owner].kind)))
+            : json(nullptr);
+    row["jurisdiction"] = m.entries[entry].jurisdiction;
+    rows.push_back(std::move(row));
+  }
+  return json{{"corrections", std::move(rows)}};
+}
+
 }  // namespace
 }  // namespace internal
 
 std::vector<std::string> ViewNames() {
-  return {"cycles", "funnel", "candidates", "tally", "projects", "audit"};
+  return {"cycles",   "funnel", "candidates", "tally",
+          "projects", "audit",  "corrections"};
 }
 
 Result<nlohmann::json> View(const State& state, std::string_view name,
@@ -296,6 +381,8 @@ Result<nlohmann::json> View(const State& state, std::string_view name,
       body = internal::ProjectsView(m, query, as_of);
     } else if (name == "audit") {
       body = internal::AuditView(m, query);
+    } else if (name == "corrections") {
+      body = internal::CorrectionsView(m);
     }
     if (!body.ok()) return body.status();
     nlohmann::json out = std::move(body).value();

@@ -23,7 +23,8 @@ bool IsRefField(std::string_view name) {
   return kRefs.count(name) > 0;
 }
 
-bool Walk(capnp::DynamicStruct::Reader s, uint64_t record, int depth) {
+bool Walk(capnp::DynamicStruct::Reader s, const std::set<uint64_t>& records,
+          int depth) {
   if (depth > 8) return false;
   auto check_field = [&](capnp::StructSchema::Field f) {
     auto type = f.getType();
@@ -31,21 +32,21 @@ bool Walk(capnp::DynamicStruct::Reader s, uint64_t record, int depth) {
     if (!s.has(f)) return false;
     auto v = s.get(f);
     if (type.isUInt64() && IsRefField(name)) {
-      return v.as<uint64_t>() == record;
+      return records.count(v.as<uint64_t>()) > 0;
     }
     if (type.isStruct()) {
-      return Walk(v.as<capnp::DynamicStruct>(), record, depth + 1);
+      return Walk(v.as<capnp::DynamicStruct>(), records, depth + 1);
     }
     if (type.isList()) {
       auto list = v.as<capnp::DynamicList>();
       auto element = type.asList().getElementType();
       for (auto item : list) {
         if (element.isUInt64() && IsRefField(name) &&
-            item.as<uint64_t>() == record) {
+            records.count(item.as<uint64_t>()) > 0) {
           return true;
         }
         if (element.isStruct() &&
-            Walk(item.as<capnp::DynamicStruct>(), record, depth + 1)) {
+            Walk(item.as<capnp::DynamicStruct>(), records, depth + 1)) {
           return true;
         }
       }
@@ -65,11 +66,44 @@ bool Walk(capnp::DynamicStruct::Reader s, uint64_t record, int depth) {
 
 bool EventReferences(schema::Event::Reader event, uint64_t record) {
   capnp::DynamicStruct::Reader dyn = event;
-  return Walk(dyn, record, 0);
+  return Walk(dyn, {record}, 0);
+}
+
+TrailFollower::TrailFollower(uint64_t record)
+    : record_(record), followed_{record} {}
+
+bool TrailFollower::Take(uint64_t index, schema::Event::Reader event) {
+  using Which = schema::Event::Which;
+  const Which which = event.which();
+  bool in = index == record_;
+  if (!in && which == Which::CORRECTION) {
+    // A correction or retraction of an entry of the trail.
+    in = trail_.count(event.getCorrection().getTarget()) > 0;
+  }
+  if (!in && which == Which::RESULT_ANNOUNCED) {
+    // The outcome of a round a followed record was an item of (a result
+    // names only what it elected or graded).
+    in = rounds_.count(event.getResultAnnounced().getRound()) > 0;
+  }
+  if (!in) {
+    capnp::DynamicStruct::Reader dyn = event;
+    in = Walk(dyn, followed_, 0);
+  }
+  if (!in) return false;
+  trail_.insert(index);
+  // Records that continue the followed ones: a rectification order of a
+  // followed project (its reports name the order), and the record a
+  // followed proposal was merged into.
+  if (which == Which::RECTIFICATION_ORDERED ||
+      which == Which::PROPOSALS_MERGED) {
+    followed_.insert(index);
+  }
+  if (which == Which::ROUND_OPENED) rounds_.insert(index);
+  return true;
 }
 
 void TrailCollector::Add(const ledger::EntryView& entry) {
-  if (entry.index() == record_ || EventReferences(entry.event(), record_)) {
+  if (follower_.Take(entry.index(), entry.event())) {
     entries_.emplace_back(entry.index(), entry.bytes());
   }
 }

@@ -1,5 +1,6 @@
 // --explain RECORD: the audit trail of one record (every entry that created,
-// referenced or corrected it), each with its inclusion proof against the
+// referenced or corrected it, following the reference chain: see
+// TrailFollower), each with its inclusion proof against the
 // verified checkpoint. Found independently of the projections: any reference
 // field (cycle, proposal, sources, vote, round, box, project, projects,
 // order, target, items, item, elected, tiedAtCutoff) equal to the record.
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,9 +23,32 @@ namespace piaojue::verifier {
 // True when `event` refers to `record` through a reference field.
 bool EventReferences(schema::Event::Reader event, uint64_t record);
 
+// Which entries make up the trail of one record, fed every entry in log
+// order. The trail of R holds the entry that created R and every later
+// entry that refers to a record the trail follows, plus each correction of
+// an entry of the trail and the result of each round one of those records
+// was an item of. The trail follows R and the records that continue it as
+// they appear in the trail: a rectification order (its reports name the
+// order, not the project) and a merge (proposalsMerged: the merged record
+// carries on the proposal's story to its outcome). See docs/VERIFY.md.
+class TrailFollower {
+ public:
+  explicit TrailFollower(uint64_t record);
+  // True when the entry at `index` belongs to the trail; entries must come
+  // in log order, each once.
+  bool Take(uint64_t index, schema::Event::Reader event);
+
+ private:
+  uint64_t record_;
+  std::set<uint64_t> followed_;  // records whose references join the trail
+  std::set<uint64_t> trail_;     // entries in the trail
+  std::set<uint64_t> rounds_;    // rounds opened with a followed item
+};
+
 class TrailCollector {
  public:
-  explicit TrailCollector(uint64_t record) : record_(record) {}
+  explicit TrailCollector(uint64_t record)
+      : record_(record), follower_(record) {}
   void Add(const ledger::EntryView& entry);
 
   // The trail with inclusion proofs against the largest checkpoint that
@@ -35,6 +60,7 @@ class TrailCollector {
 
  private:
   uint64_t record_;
+  TrailFollower follower_;
   std::vector<std::pair<uint64_t, std::string>> entries_;  // index, bytes
 };
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "ledger/authority.h"
@@ -85,13 +86,14 @@ Status WriteProofBundle(uint64_t record, const ProofSource& src,
     out << ",\n \"last\": " << EntryMember(last, bytes, proof);
   }
   out << ",\n \"entries\": [";
+  TrailFollower follower(record);
   bool found = false;
   bool first = true;
   RETURN_IF_ERROR(src.for_each_entry([&](uint64_t index,
                                          std::string_view bytes) -> Status {
     ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(bytes));
     bool registry = ledger::IsRegistryEvent(view.event().which());
-    bool trail = index == record || EventReferences(view.event(), record);
+    bool trail = follower.Take(index, view.event());
     if (index == record) found = true;
     if (!registry && !trail) return Status::Ok();
     ASSIGN_OR_RETURN(std::vector<crypto::Hash> proof, src.inclusion(index));
@@ -237,6 +239,7 @@ class BundleCheck {
   const VerifyOptions& options_;
   VerifyReport& report_;
   uint64_t record_ = 0;
+  std::optional<TrailFollower> follower_;  // set once record_ is read
   std::string checkpoint_;
   std::vector<ConsistencyProof> consistency_;
   BundleEntry last_;
@@ -285,6 +288,7 @@ Status BundleCheck::ReadHeader(JsonReader& r) {
   }
   RETURN_IF_ERROR(member("record"));
   ASSIGN_OR_RETURN(record_, r.ReadUint64("record"));
+  follower_.emplace(record_);
   RETURN_IF_ERROR(member("checkpoint"));
   ASSIGN_OR_RETURN(checkpoint_,
                    r.ReadString(kMaxProofCheckpointBytes, "checkpoint"));
@@ -554,7 +558,7 @@ void BundleCheck::CheckEntry(BundleEntry entry, size_t n) {
                  ledger::RolesAllowedFor(view->event())};
   const bool registry = ledger::IsRegistryEvent(view->event().which());
   const bool concerns =
-      index == record_ || EventReferences(view->event(), record_);
+      follower_.has_value() && follower_->Take(index, view->event());
   if (!registry && !concerns) {
     return Fail(index, "trail",
                 "entry does not concern record " + std::to_string(record_));

@@ -120,7 +120,8 @@ int main(int argc, char** argv) {
   add_data(show_cmd);
   show_cmd
       ->add_option("view", show.view,
-                   "cycles | funnel | candidates | tally | projects | audit")
+                   "cycles | funnel | candidates | tally | projects | audit | "
+                   "corrections")
       ->required();
   show_cmd->add_option("--cycle", show.cycle, "cycle ref (entry index)");
   show_cmd->add_option("--record", show.record, "record ref (entry index)");

@@ -4,6 +4,7 @@
 // is append-only, so that never goes stale).
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -206,66 +207,64 @@ HttpResponse HandleProposalStory(Service& service, const HttpRequest& request,
                               {"trail", (*audit)["entries"]}});
 }
 
+// The corrections view (who, when, what, why, each changed value before and
+// after; docs/VIEWS.md "corrections"), each row with the entry events the
+// portal shows: `before`, the target's event as it stood just before this
+// correction (the original, or the previous correction's replacement), and
+// `after`, the replacement (null for a retraction); `author` repeats `by`.
+// The events are remembered per server (the log is append-only), so each
+// request reads only the entries appended since the previous one.
 HttpResponse HandleCorrections(Service& service, const HttpRequest& request) {
   auto m = service.StateAt(MomentParam(request, "as_of"));
   if (!m.ok()) return StatusResponse(m.status());
   const uint64_t size = m->state->size();
+  auto view = ViewAt(*m, "corrections", {});
+  if (!view.ok()) return StatusResponse(view.status());
   Service::CorrectionsCache& cache = service.corrections_cache();
   std::lock_guard<std::mutex> lock(cache.mu);
-  const ledger::Authority authority = service.ledger().authority();
-  auto holder_of = [&](const crypto::PublicKey& key) -> std::string {
-    auto it = authority.keys().find(key);
-    if (it == authority.keys().end() || it->second.grants.empty()) return "";
-    return it->second.grants.front().holder;
+  auto event_of = [&](uint64_t index) -> std::string {
+    auto it = cache.current.find(index);
+    if (it != cache.current.end()) return it->second;
+    auto bytes = service.ledger().ReadEntry(index);
+    if (!bytes.ok()) return "null";
+    auto v = ledger::EntryView::Parse(*bytes);
+    if (!v.ok()) return "null";
+    return json::parse(ledger::EntryToJson(*v), nullptr, false)["event"].dump();
   };
   const uint64_t from = cache.scanned;
   Status s = service.ledger().ForEachEntry(
       from, std::max(from, size),
       [&](uint64_t index, std::string_view bytes) -> Status {
-        ASSIGN_OR_RETURN(ledger::EntryView view,
+        ASSIGN_OR_RETURN(ledger::EntryView entry,
                          ledger::EntryView::Parse(bytes));
-        if (!view.event().isCorrection()) return Status::Ok();
-        json decoded = json::parse(ledger::EntryToJson(view), nullptr, false);
-        json c = decoded["event"]["correction"];
-        const uint64_t target = view.event().getCorrection().getTarget();
-        json before = nullptr;
-        std::string target_kind;
-        auto target_bytes = service.ledger().ReadEntry(target);
-        if (target_bytes.ok()) {
-          auto tv = ledger::EntryView::Parse(*target_bytes);
-          if (tv.ok()) {
-            json td = json::parse(ledger::EntryToJson(*tv), nullptr, false);
-            target_kind = td.value("kind", "");
-            before = td["event"];
-          }
-        }
-        const bool retraction = c.contains("retraction");
+        if (!entry.event().isCorrection()) return Status::Ok();
+        const uint64_t target = entry.event().getCorrection().getTarget();
+        json decoded = json::parse(ledger::EntryToJson(entry), nullptr, false);
+        const json& c = decoded["event"]["correction"];
+        const std::string after =
+            c.contains("replacement") ? c["replacement"].dump() : "null";
+        std::string before = event_of(target);
+        cache.current[target] = after;
         cache.rows.emplace_back(
-            index,
-            json{{"entry", index},
-                 {"target", target},
-                 {"targetKind", target_kind},
-                 {"kind", retraction ? "retraction" : "replacement"},
-                 {"reason", c.value("reason", "")},
-                 {"author",
-                  {{"key", decoded.value("author", "")},
-                   {"holder", holder_of(view.author_key())}}},
-                 {"jurisdiction", decoded.value("jurisdiction", "")},
-                 {"recordedAtMs", view.recorded_at_ms()},
-                 {"before", std::move(before)},
-                 {"after", retraction ? json(nullptr) : c["replacement"]}}
-                .dump());
+            index, json{{"before", json::parse(before, nullptr, false)},
+                        {"after", json::parse(after, nullptr, false)}}
+                       .dump());
         return Status::Ok();
       });
   if (!s.ok()) return StatusResponse(s);
   cache.scanned = std::max(from, size);
-  json rows = json::array();
-  for (const auto& [entry, row] : cache.rows) {
-    if (entry < size) rows.push_back(json::parse(row));
+  std::map<uint64_t, const std::string*> events;
+  for (const auto& [entry, row] : cache.rows) events[entry] = &row;
+  for (json& row : (*view)["corrections"]) {
+    row["author"] = row["by"];
+    auto e = events.find(row["entry"].get<uint64_t>());
+    if (e == events.end()) continue;
+    json both = json::parse(*e->second, nullptr, false);
+    row["before"] = std::move(both["before"]);
+    row["after"] = std::move(both["after"]);
   }
-  return Answer(request, json{{"view", "corrections"},
-                              {"size", size},
-                              {"corrections", std::move(rows)}});
+  view->erase("asOf");
+  return Answer(request, std::move(*view));
 }
 
 HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,

@@ -112,6 +112,9 @@ class Service {
     std::mutex mu;
     uint64_t scanned = 0;
     std::vector<std::pair<uint64_t, std::string>> rows;
+    // A corrected entry -> its event as the latest correction scanned left
+    // it (JSON text), so a row's `before` is what that correction changed.
+    std::map<uint64_t, std::string> current;
   };
   CorrectionsCache& corrections_cache() { return corrections_cache_; }
 
