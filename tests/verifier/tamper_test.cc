@@ -465,7 +465,18 @@ TEST_F(TamperTest, EntrySignedMoreThanThirtyDaysBeforeItWasRecordedIsInvalid) {
   std::vector<std::string> forged = entries_;
   forged[k] = Resign(forged[k], builder_->keys().intake, {}, std::nullopt,
                      recorded - ledger::kMaxSigningAgeMs - 1);
-  ExpectInvalidAt(VerifyPath(Publish(Rechain(forged, k)), vkey_), k, "time");
+  const VerifyReport old = VerifyPath(Publish(Rechain(forged, k)), vkey_);
+  ExpectInvalidAt(old, k, "time");
+  // The instants are shown in China Standard Time, with the zone, like the
+  // views (issue 10); the milliseconds stay for a program.
+  ASSERT_TRUE(old.failure.has_value());
+  const int64_t bound = recorded - ledger::kMaxSigningAgeMs;
+  EXPECT_EQ(old.failure->expected,
+            ">= " + std::to_string(bound) + " (" + FormatCst(bound) + ")");
+  EXPECT_EQ(old.failure->found,
+            std::to_string(bound - 1) + " (" + FormatCst(bound - 1) + ")");
+  EXPECT_NE(ReportToText(old).find("CST (UTC+08:00)"), std::string::npos)
+      << ReportToText(old);
   // At exactly the bound it is accepted.
   forged[k] = Resign(entries_[k], builder_->keys().intake, {}, std::nullopt,
                      recorded - ledger::kMaxSigningAgeMs);
