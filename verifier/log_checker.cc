@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "ledger/text_validation.h"
+#include "verifier/verify.h"
 
 namespace piaojue::verifier {
 
@@ -11,6 +12,12 @@ namespace {
 
 std::string Hex(const merkle::Hash& h) {
   return crypto::ToHex(crypto::AsBytes(h));
+}
+
+// An instant as the report shows it: the milliseconds a program compares,
+// then the time in China Standard Time with the zone, as the views show it.
+std::string Instant(int64_t ms) {
+  return std::to_string(ms) + " (" + FormatCst(ms) + ")";
 }
 
 }  // namespace
@@ -176,8 +183,8 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   }
   if (index > 0 && view.recorded_at_ms() < prev_recorded_at_) {
     return Fail(index, "time", at + "recorded before the entry before it",
-                ">= " + std::to_string(prev_recorded_at_),
-                std::to_string(view.recorded_at_ms()));
+                ">= " + Instant(prev_recorded_at_),
+                Instant(view.recorded_at_ms()));
   }
   if (view.authored().getSignedAtMs() >
       view.recorded_at_ms() + ledger::kMaxClockSkewMs) {
@@ -185,16 +192,15 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
         index, "time",
         at + "signed more than 5 minutes after it was "
              "recorded",
-        "<= " + std::to_string(view.recorded_at_ms() + ledger::kMaxClockSkewMs),
-        std::to_string(view.authored().getSignedAtMs()));
+        "<= " + Instant(view.recorded_at_ms() + ledger::kMaxClockSkewMs),
+        Instant(view.authored().getSignedAtMs()));
   }
   if (view.authored().getSignedAtMs() <
       view.recorded_at_ms() - ledger::kMaxSigningAgeMs) {
     return Fail(
         index, "time", at + "signed more than 30 days before it was recorded",
-        ">= " +
-            std::to_string(view.recorded_at_ms() - ledger::kMaxSigningAgeMs),
-        std::to_string(view.authored().getSignedAtMs()));
+        ">= " + Instant(view.recorded_at_ms() - ledger::kMaxSigningAgeMs),
+        Instant(view.authored().getSignedAtMs()));
   }
   if (!signature_ok) {
     return Fail(index, "signature", at + signature_status.message());
