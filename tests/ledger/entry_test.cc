@@ -1,5 +1,6 @@
 #include "ledger/entry.h"
 
+#include <capnp/any.h>
 #include <capnp/dynamic.h>
 #include <capnp/message.h>
 #include <capnp/schema.h>
@@ -179,6 +180,72 @@ TEST_F(EntryTest, NonCanonicalBytesAreCorruption) {
   signed_event.authored.append(8, '\0');
   EXPECT_EQ(CheckSignedEvent(signed_event).status().code(),
             StatusCode::kCorruption);
+}
+
+// docs/FORMAT.md "Canonical Cap'n Proto": Cap'n Proto's isCanonical()
+// accepts a list of primitives written as a list of one-word structs (a
+// reader may "upgrade" lists); piaojue never writes that form and refuses
+// it, so one list has one encoding.
+TEST_F(EntryTest, AListOfNumbersWrittenAsStructsIsRefused) {
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<schema::Event>();
+  auto result = event.initResultAnnounced();
+  result.setRound(7);
+  const auto field =
+      capnp::Schema::from<schema::ResultAnnounced>().getFieldByName("elected");
+  const uint32_t slot = field.getProto().getSlot().getOffset();
+  capnp::AnyStruct::Builder any = capnp::toAny(result);
+  auto list = any.getPointerSection()[slot].initAsListOfAnyStruct(
+      /*dataWordCount=*/1, /*pointerCount=*/0, 2);
+  list[0].getDataSection()[0] = 12;
+  list[1].getDataSection()[0] = 0;
+  // Read through the schema it is the list [12, 0]: the same meaning as the
+  // list of 8-byte elements piaojue writes.
+  ASSERT_EQ(result.asReader().getElected().size(), 2u);
+  EXPECT_EQ(result.asReader().getElected()[0], 12u);
+
+  auto signed_event =
+      SignEvent(TestKey(3), "o", "610102", 1700000000000, event.asReader());
+  if (signed_event.ok()) {
+    // Whatever signs it, a reader refuses it.
+    auto checked = CheckSignedEvent(*signed_event);
+    EXPECT_EQ(checked.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(checked.status().message().find("elected"), std::string::npos)
+        << checked.status().ToString();
+  } else {
+    EXPECT_EQ(signed_event.status().code(), StatusCode::kCorruption)
+        << signed_event.status().ToString();
+  }
+}
+
+// The one freedom the format leaves (docs/FORMAT.md): an empty Text, Data or
+// List, or a struct whose fields all have their default values, may be
+// written as a null pointer or as a pointer to the empty value. Both are
+// accepted, read alike, and are different bytes (so different hashes; the
+// author's signature covers the form it chose).
+TEST_F(EntryTest, AnEmptyTextMayBeNullOrEmptyAndTheyAreDifferentBytes) {
+  auto make = [](bool set_parent) {
+    return MakeEvent(TestKey(1), "", [&](schema::Event::Builder e) {
+      auto j = e.initJurisdictionRegistered();
+      j.setCode("610102");
+      j.setName("示例县");
+      if (set_parent) j.setParentCode("");
+    });
+  };
+  const SignedEvent null_text = make(false);
+  const SignedEvent empty_text = make(true);
+  EXPECT_NE(null_text.authored, empty_text.authored);
+  auto a = CheckSignedEvent(null_text);
+  auto b = CheckSignedEvent(empty_text);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_EQ(std::string(a->get()
+                            .getEvent()
+                            .getJurisdictionRegistered()
+                            .getParentCode()
+                            .cStr()),
+            "");
+  EXPECT_EQ(kj::str(a->get().getEvent()), kj::str(b->get().getEvent()));
 }
 
 TEST_F(EntryTest, EveryTruncationOfAnEntryIsCorruption) {
