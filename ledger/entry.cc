@@ -12,11 +12,13 @@
 // canonical() is Cap'n Proto's canonical form: one segment, no segment table.
 #include "ledger/entry.h"
 
+#include <capnp/dynamic.h>
 #include <capnp/schema.h>
 #include <kj/exception.h>
 
 #include <cstring>
 
+#include "ledger/internal/list_encoding.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger {
@@ -57,6 +59,17 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
       if (!check.reader.isCanonical()) {
         return Corruption("bytes are not canonical Cap'n Proto");
       }
+    }
+    {
+      // Canonical form leaves a list's encoding open; piaojue does not. The
+      // bytes are canonical (no shared or looping pointers), and the check
+      // reads each object a bounded number of times.
+      capnp::ReaderOptions walk = options;
+      walk.traversalLimitInWords = 4 * options.traversalLimitInWords;
+      Owned lists(d.words_->asPtr(), walk);
+      Status checked = internal::CheckListEncodings(
+          capnp::toDynamic(lists.reader.template getRoot<T>()));
+      if (!checked.ok()) return checked;
     }
     // The kept reader has no traversal limit: the bytes were just proven
     // canonical (in bounds, no shared or looping pointers), and a limit would
