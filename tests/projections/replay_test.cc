@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <string>
 
 #include "projections/dates.h"
 #include "projections/diff.h"
@@ -366,6 +368,46 @@ TEST_F(ReplayTest, DiffShowsWhatChangedBetweenTwoPoints) {
   EXPECT_TRUE(saw) << diff.dump(1);
   // No change, no patch.
   EXPECT_TRUE(projections::Diff(to, to)["patch"].empty());
+}
+
+// tests/vectors/ is a format-level example: its bytes, hashes, proofs and
+// checkpoint are right, but its cycle has no collection window, so the
+// cycle's rules refuse its last entry (docs/FORMAT.md, "Test vectors").
+TEST(FormatVectorsTest, TheCycleRulesRefuseTheVectorsCycle) {
+  std::ifstream in("tests/vectors/ledger-v2.txt");
+  ASSERT_TRUE(in) << "run from the source tree";
+  std::map<std::string, std::string> v;
+  for (std::string line; std::getline(in, line);) {
+    const size_t colon = line.find(": ");
+    if (line.empty() || line[0] == '#' || colon == std::string::npos) continue;
+    v[line.substr(0, colon)] = line.substr(colon + 2);
+  }
+  auto unhex = [](const std::string& hex) {
+    std::string out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+      out.push_back(
+          static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    return out;
+  };
+  State state;
+  for (int i = 0; i < 4; ++i) {
+    const std::string key = "entry" + std::to_string(i) + "_bytes";
+    ASSERT_TRUE(v.count(key)) << key;
+    auto view = ledger::EntryView::Parse(unhex(v[key]));
+    ASSERT_OK(view);
+    const Status s = state.Check(*view);
+    if (i < 3) {
+      ASSERT_OK(s);
+      state.Apply(*view);
+    } else {
+      EXPECT_FALSE(s.ok());
+      EXPECT_EQ(s.message().rfind("rule cycle.fields: ", 0), 0u)
+          << s.ToString();
+      EXPECT_NE(s.message().find("collectionStart"), std::string::npos)
+          << s.ToString();
+    }
+  }
 }
 
 // A change is named by the record's reference and a readable path, never by
