@@ -96,7 +96,8 @@ Status CheckPointer(capnp::AnyPointer::Reader raw,
                                       depth + 1));
         }
       } else if (*want == ElementSize::POINTER) {
-        auto raws = raw.getAs<capnp::List<capnp::AnyPointer>>();
+        auto raws =
+            raw.getAs<capnp::AnyList>().as<capnp::List<capnp::AnyPointer>>();
         for (uint32_t i = 0; i < list.size(); ++i) {
           RETURN_IF_ERROR(CheckPointer(raws[i], list[i], element,
                                        path + "[" + std::to_string(i) + "]",

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -201,6 +202,74 @@ TEST_F(DocsExamplesTest, DemoStageTableIsTheDemosOwn) {
   }
   std::map<std::string, std::string> blocks{{"demo-stages", table}};
   CheckDoc("docs/DEMO.md", blocks);
+}
+
+// Every member name a view emits for the demo ledger is defined in
+// docs/VIEWS.md: it appears there as `name` in prose or a table (not only in
+// a JSON example).
+TEST_F(DocsExamplesTest, EveryFieldTheViewsEmitIsDefinedInViewsMd) {
+  std::string doc = ReadFile("docs/VIEWS.md");
+  ASSERT_FALSE(doc.empty());
+  // Drop the fenced examples: a field must be defined, not only shown.
+  std::string prose;
+  bool fenced = false;
+  std::istringstream lines(doc);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("```", 0) == 0) {
+      fenced = !fenced;
+      continue;
+    }
+    if (!fenced) prose += line + "\n";
+  }
+  std::map<std::string, std::string> fields;  // name -> where first seen
+  std::function<void(const json&, const std::string&)> collect =
+      [&](const json& j, const std::string& where) {
+        if (j.is_object()) {
+          for (const auto& [k, v] : j.items()) {
+            fields.emplace(k, where);
+            collect(v, where);
+          }
+        } else if (j.is_array()) {
+          for (const json& v : j) collect(v, where);
+        }
+      };
+  auto view = [&](const std::string& target) {
+    json j = json::parse(Get(target));
+    collect(j, target);
+    return j;
+  };
+  const json cycles = view("/v1/views/cycles");
+  view("/v1/views/corrections");
+  for (const json& c : cycles["cycles"]) {
+    const std::string ref = std::to_string(c["ref"].get<uint64_t>());
+    view("/v1/views/funnel?cycle=" + ref + "&limit=1000");
+    view("/v1/views/candidates?cycle=" + ref);
+    const json projects =
+        view("/v1/views/projects?cycle=" + ref + "&limit=1000");
+    for (const json& v : c["votes"]) {
+      view("/v1/views/tally?record=" + std::to_string(v.get<uint64_t>()));
+    }
+    view("/v1/views/audit?record=" + ref);
+    for (const json& p : projects["projects"]) {
+      view("/v1/views/audit?record=" +
+           std::to_string(p["ref"].get<uint64_t>()));
+    }
+  }
+  for (const json& c :
+       json::parse(Get("/v1/views/corrections"))["corrections"]) {
+    view("/v1/views/audit?record=" +
+         std::to_string(c["record"].get<uint64_t>()));
+  }
+  ASSERT_GT(fields.size(), 50u);
+  std::string missing;
+  for (const auto& [name, where] : fields) {
+    if (prose.find("`" + name + "`") == std::string::npos) {
+      missing += "  " + name + " (e.g. " + where + ")\n";
+    }
+  }
+  EXPECT_TRUE(missing.empty())
+      << "fields the views emit that docs/VIEWS.md does not define:\n"
+      << missing;
 }
 
 }  // namespace
