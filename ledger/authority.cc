@@ -265,7 +265,9 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
                               "\" must equal the genesis origin \"" +
                               ToString(g.getOrigin()) + "\"");
     }
-    if (g.hasCheckpointKey()) {
+    // An empty text and a null pointer are the same value (FORMAT.md,
+    // "Canonical Cap'n Proto"): only a non-empty key is checked.
+    if (g.getCheckpointKey().size() > 0) {
       auto vkey =
           note::ParseVerifierKey(ledger::TextView(g.getCheckpointKey()));
       if (!vkey.ok()) {
