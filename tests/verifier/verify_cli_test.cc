@@ -283,12 +283,14 @@ TEST_F(VerifyCliTest, TrailsFollowRectificationOrdersAndMerges) {
                        std::to_string(record)});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     std::set<uint64_t> indices;
-    for (const json& e : json::parse(r.out)["explain"]["entries"]) {
+    const json report = json::parse(r.out);
+    for (const json& e : report["explain"]["entries"]) {
       indices.insert(e["index"].get<uint64_t>());
     }
     return indices;
   };
   const auto project = trail_of(refs.barriers);
+
   EXPECT_TRUE(project.count(refs.rectification));
   EXPECT_TRUE(project.count(refs.rectification_report));
 
@@ -303,8 +305,8 @@ TEST_F(VerifyCliTest, TrailsFollowRectificationOrdersAndMerges) {
   VerifyReport report = VerifyProofPath(path, vkey_);
   EXPECT_EQ(report.exit_code, 0) << Describe(report);
   std::set<uint64_t> bundled;
-  for (const json& e :
-       json::parse(ReportToJson(report))["explain"]["entries"]) {
+  const json bundle_report = json::parse(ReportToJson(report));
+  for (const json& e : bundle_report["explain"]["entries"]) {
     bundled.insert(e["index"].get<uint64_t>());
   }
   EXPECT_TRUE(bundled.count(refs.rectification_report));
