@@ -61,6 +61,18 @@ Status Refuse(const std::string& path, const std::string& what) {
                     "\"Canonical Cap'n Proto\")");
 }
 
+// A text or data is checked from its raw pointer only: reading it through the
+// schema would throw on a text without its NUL, which the text check reports
+// by field name later (text_validation.h).
+Status CheckBytes(capnp::AnyPointer::Reader raw, const std::string& path) {
+  if (raw.isNull()) return Status::Ok();
+  if (!raw.isList() ||
+      raw.getAs<capnp::AnyList>().getElementSize() != ElementSize::BYTE) {
+    return Refuse(path, "a text or data must be a list of bytes");
+  }
+  return Status::Ok();
+}
+
 // One pointer `raw` of type `type`, read as `value` through the schema.
 Status CheckPointer(capnp::AnyPointer::Reader raw,
                     capnp::DynamicValue::Reader value, capnp::Type type,
@@ -70,11 +82,7 @@ Status CheckPointer(capnp::AnyPointer::Reader raw,
   switch (type.which()) {
     case Which::TEXT:
     case Which::DATA:
-      if (!raw.isList() ||
-          raw.getAs<capnp::AnyList>().getElementSize() != ElementSize::BYTE) {
-        return Refuse(path, "a text or data must be a list of bytes");
-      }
-      return Status::Ok();
+      return CheckBytes(raw, path);
     case Which::STRUCT:
       if (!raw.isStruct()) return Refuse(path, "a struct pointer expected");
       return CheckStruct(value.as<capnp::DynamicStruct>(), path, depth + 1);
@@ -87,6 +95,15 @@ Status CheckPointer(capnp::AnyPointer::Reader raw,
                       "a list's elements must be encoded as its element type "
                       "is (e.g. a List(UInt64) as 8-byte numbers, not as "
                       "structs)");
+      }
+      if (element.isText() || element.isData()) {
+        auto raws =
+            raw.getAs<capnp::AnyList>().as<capnp::List<capnp::AnyPointer>>();
+        for (uint32_t i = 0; i < raws.size(); ++i) {
+          RETURN_IF_ERROR(
+              CheckBytes(raws[i], path + "[" + std::to_string(i) + "]"));
+        }
+        return Status::Ok();
       }
       auto list = value.as<capnp::DynamicList>();
       if (element.isStruct()) {
@@ -128,6 +145,7 @@ Status CheckField(capnp::DynamicStruct::Reader s,
   const uint32_t slot = field.getProto().getSlot().getOffset();
   auto pointers = s.as<capnp::AnyStruct>().getPointerSection();
   if (slot >= pointers.size()) return Status::Ok();  // truncated: null
+  if (type.isText() || type.isData()) return CheckBytes(pointers[slot], name);
   return CheckPointer(pointers[slot], s.get(field), type, name, depth);
 }
 

@@ -108,10 +108,12 @@ json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
   }
   const bool is_void = RoundVoid(m, r);
   const bool must_be_voided = !is_void && CollectedExceedsIssued(m, r);
-  if (is_void) ranking = json::array();
+  // A round that is void, or must be, decides nothing.
+  const bool decides = !is_void && !must_be_voided;
+  if (!decides) ranking = json::array();
   std::vector<std::pair<uint64_t, int>> grades;
   for (const auto& [item, g] : outcome.grades) {
-    if (!is_void) grades.emplace_back(item, static_cast<int>(g));
+    if (decides) grades.emplace_back(item, static_cast<int>(g));
   }
   const std::vector<uint64_t> none;
   json j{{"ref", r.ref},
@@ -140,9 +142,9 @@ json RoundJson(const Model& m, const VoteRec& vote, const RoundRec& r) {
                      {"value", outcome.base}}},
                {"passThreshold", outcome.pass_threshold},
                {"ranking", std::move(ranking)},
-               {"elected", is_void ? none : outcome.elected},
-               {"tiedAtCutoff", is_void ? none : outcome.tied_at_cutoff},
-               {"vacantSeats", is_void ? json() : json(outcome.vacant_seats)},
+               {"elected", decides ? outcome.elected : none},
+               {"tiedAtCutoff", decides ? outcome.tied_at_cutoff : none},
+               {"vacantSeats", decides ? json(outcome.vacant_seats) : json()},
                {"grades", GradesJson(grades)}}},
          {"certified", nullptr},
          {"announced", nullptr}};

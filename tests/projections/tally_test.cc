@@ -405,7 +405,7 @@ TEST(RankingTest, EqualApprovalWinnersAreAnnouncedInBallotOrder) {
   ASSERT_EQ(r.candidates, (std::vector<uint64_t>{r.canteen, r.kindergarten,
                                                  r.barriers, r.lights}));
   EXPECT_TRUE(Refused(
-      b, b.keys().secretariat,
+      b, b.keys().presidium,
       [&](schema::Event::Builder e) {
         auto a = e.initResultAnnounced();
         a.setRound(r.round);

@@ -189,27 +189,48 @@ TEST(ViewsTest, TheCandidateListInBallotOrder) {
 // --- tally
 // ------------------------------------------------------------------------
 
-// A round in which a box collected more ballots than it issued is void: the
-// view says so with the reason and lists no winners (issue 10 bug 2).
+// A round in which a box collected more ballots than it issued must be
+// declared void: the view flags it with the reason and lists no winners;
+// once the presidium voids it, the view shows it void with that entry's
+// reason (issue 10 bug 2, issue 9 item 12).
 TEST(ViewsTest, AVoidRoundIsShownVoidWithItsReasonAndNoWinners) {
   CycleBuilder b;
   b.selection_boxes[0].collected = 15;
   b.selection_boxes[0].ballots.push_back({"AAAO", 1});
   ASSERT_OK(b.BuildThrough(Stage::kBallotsRecorded));
   const auto& r = b.refs();
-  const auto v = ViewOf(b.state(), "tally", RecordQuery(r.vote));
-  ASSERT_EQ(v["rounds"].size(), 1u);
-  const auto& round = v["rounds"][0];
-  EXPECT_EQ(round["void"], true);
+  auto round_view = [&] {
+    const auto v = ViewOf(b.state(), "tally", RecordQuery(r.vote));
+    EXPECT_EQ(v["rounds"].size(), 1u);
+    return v["rounds"][0];
+  };
+  auto expect_no_winners = [](const nlohmann::json& round) {
+    EXPECT_EQ(round["recount"]["elected"], nlohmann::json::array());
+    EXPECT_EQ(round["recount"]["ranking"], nlohmann::json::array());
+    EXPECT_TRUE(round["recount"]["vacantSeats"].is_null());
+  };
+  nlohmann::json round = round_view();
+  EXPECT_EQ(round["void"], false);
+  EXPECT_EQ(round["mustBeVoided"], true);
   ASSERT_TRUE(round["voidReason"].is_string());
   const std::string reason = round["voidReason"];
   EXPECT_NE(reason.find("box " + std::to_string(r.boxes[0])), std::string::npos)
       << reason;
   EXPECT_NE(reason.find("collected 15"), std::string::npos) << reason;
   EXPECT_NE(reason.find("issued only 14"), std::string::npos) << reason;
-  EXPECT_EQ(round["recount"]["elected"], nlohmann::json::array());
-  EXPECT_EQ(round["recount"]["ranking"], nlohmann::json::array());
-  EXPECT_TRUE(round["recount"]["vacantSeats"].is_null());
+  expect_no_winners(round);
+
+  ASSERT_OK(b.Submit(b.keys().presidium, [&](schema::Event::Builder e) {
+    auto v = e.initRoundVoided();
+    v.setRound(r.round);
+    v.setReason("第1票箱收回多于发出，本轮表决无效");
+  }));
+  round = round_view();
+  EXPECT_EQ(round["void"], true);
+  EXPECT_EQ(round["mustBeVoided"], false);
+  EXPECT_EQ(round["voidReason"], "第1票箱收回多于发出，本轮表决无效");
+  EXPECT_EQ(round["voided"]["by"]["holder"], "某县人民代表大会主席团");
+  expect_no_winners(round);
 }
 
 TEST(ViewsTest, TheTallyShowsBoxesRecountCertificationAndResult) {
@@ -639,16 +660,16 @@ TEST(ViewsTest, TheCorrectionsViewListsWhoWhenWhatAndWhy) {
   ASSERT_TRUE(none["corrections"].is_array());
   const size_t before = none["corrections"].size();
   b.SetDate(2026, 1, 5);
-  auto fix = b.Submit(
-      b.keys().agency,
-      Correction(r.rectification_report, "报告文字有误",
-                 [&](schema::Event::Builder e) {
-                   auto rep = e.initRectificationReported();
-                   rep.setOrder(r.rectification);
-                   CycleBuilder::SetDay(rep.initReportedOn(), 2025, 12, 31);
-                   rep.setCompleted(true);
-                   rep.setText("缺失路段护栏已全部补齐。");
-                 }));
+  auto fix = b.Submit(b.keys().agency,
+                      Correction(r.rectification_report, "报告文字有误",
+                                 [&](schema::Event::Builder e) {
+                                   auto rep = e.initRectificationReported();
+                                   rep.setOrder(r.rectification);
+                                   CycleBuilder::SetDay(rep.initReportedOn(),
+                                                        2025, 12, 31);
+                                   rep.setCompleted(true);
+                                   rep.setText("缺失路段护栏已全部补齐。");
+                                 }));
   ASSERT_OK(fix);
   const auto v = ViewOf(b.state(), "corrections", {});
   EXPECT_EQ(v["view"], "corrections");

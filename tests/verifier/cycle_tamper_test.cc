@@ -280,15 +280,23 @@ TEST_F(CycleTamperTest, TheRecountCountsCorrectedVoteRecords) {
                              e.getBallotBoxSealed().setLabel("第一票箱");
                            })
                   .ok());
-  // Box 1 opened with collected 13, corrected to 14 before its ballots.
-  BoxPlan mistyped = b.selection_boxes[0];
-  mistyped.collected = 13;
-  auto opening = b.OpenBox(refs.boxes[0], mistyped);
+  // Box 1's opening is corrected (who opened it). Its counts are fixed
+  // when it is opened (box.counts_fixed): a correction of them is refused.
+  auto opening = b.OpenBox(refs.boxes[0], b.selection_boxes[0]);
   ASSERT_TRUE(opening.ok()) << opening.status().ToString();
-  ASSERT_TRUE(CorrectEntry(b, keys.monitor, *opening, "收回票数录入有误",
+  auto recounted = CorrectEntry(
+      b, keys.monitor, *opening, "收回票数录入有误",
+      [&](schema::Event::Builder e) {
+        e.getBallotBoxOpened().setCollected(b.selection_boxes[0].collected - 1);
+      });
+  ASSERT_FALSE(recounted.ok());
+  EXPECT_NE(recounted.status().message().find("box.counts_fixed"),
+            std::string::npos)
+      << recounted.status().ToString();
+  ASSERT_TRUE(CorrectEntry(b, keys.monitor, *opening, "开箱监票人录入有误",
                            [&](schema::Event::Builder e) {
-                             e.getBallotBoxOpened().setCollected(
-                                 b.selection_boxes[0].collected);
+                             e.getBallotBoxOpened().initMonitors(1).set(
+                                 0, "监票人乙");
                            })
                   .ok());
   ASSERT_TRUE(b.OpenBox(refs.boxes[1], b.selection_boxes[1]).ok());
@@ -338,7 +346,7 @@ TEST_F(CycleTamperTest, CorrectionsOfFinalVoteRecordsAreRefused) {
        }},
       {refs.tally, keys.monitor,
        [](schema::Event::Builder e) { e.getTallyCertified().setValid(27); }},
-      {refs.result, keys.secretariat,
+      {refs.result, keys.presidium,
        [](schema::Event::Builder e) {
          e.getResultAnnounced().setVacantSeats(1);
        }},
@@ -372,41 +380,73 @@ TEST_F(CycleTamperTest, CorrectionsOfFinalVoteRecordsAreRefused) {
   }
 }
 
-// A round in which a box collected more than it issued is void: the
-// report says VOID with the reason, decides nothing and claims no match
-// with results nobody published (issue 10 bug 2).
+// A round in which a box collected more than it issued must be declared
+// void: until the presidium does, the report says MUST BE VOIDED with the
+// reason; once a roundVoided entry names it, VOID with that entry's reason.
+// Either way it decides nothing and claims no match with results nobody
+// published (issue 10 bug 2, issue 9 item 12).
 TEST_F(CycleTamperTest, AVoidRoundIsReportedVoidWithItsReason) {
   builder_ = std::make_unique<piaojue::testing::CycleBuilder>(tmp_.Sub("data"));
   builder_->selection_boxes[0].collected = 15;
   builder_->selection_boxes[0].ballots.push_back({"AAAO", 1});
   Status built = builder_->BuildThrough(Stage::kBallotsRecorded);
   ASSERT_TRUE(built.ok()) << built.ToString();
-  entries_ = ReadEntries(builder_->ledger());
   vkey_ = note::FormatVerifierKey(builder_->log_key().name,
                                   builder_->log_key().key_pair.public_key);
   const auto& refs = builder_->refs();
-  VerifyReport report = VerifyPath(Publish(entries_, "void.bundle"), vkey_);
+  auto expect_decides_nothing = [&](const json& round,
+                                    const std::string& text) {
+    EXPECT_EQ(round["boxes"][0]["collectedExceedsIssued"], true);
+    EXPECT_EQ(round["elected"], json::array());
+    EXPECT_EQ(round["ranking"], json::array());
+    EXPECT_TRUE(round["vacantSeats"].is_null());
+    EXPECT_TRUE(round["matchesPublished"].is_null()) << round.dump();
+    EXPECT_EQ(text.find("published results match"), std::string::npos) << text;
+    EXPECT_EQ(text.find("elected (ranked)"), std::string::npos) << text;
+    EXPECT_NE(text.find("no tally or result was published"), std::string::npos)
+        << text;
+  };
+
+  entries_ = ReadEntries(builder_->ledger());
+  VerifyReport report = VerifyPath(Publish(entries_, "overfull.bundle"), vkey_);
   ASSERT_EQ(report.exit_code, 0) << Describe(report);
   json round = RoundOf(report, refs.round);
-  EXPECT_EQ(round["void"], true);
+  EXPECT_EQ(round["void"], false);
+  EXPECT_EQ(round["mustBeVoided"], true);
   ASSERT_TRUE(round["voidReason"].is_string()) << round.dump();
-  const std::string reason = round["voidReason"];
+  std::string reason = round["voidReason"];
   EXPECT_NE(reason.find("collected 15"), std::string::npos) << reason;
   EXPECT_NE(reason.find("issued only 14"), std::string::npos) << reason;
   EXPECT_TRUE(round["voidedEntry"].is_null());
-  EXPECT_EQ(round["boxes"][0]["collectedExceedsIssued"], true);
-  EXPECT_EQ(round["elected"], json::array());
-  EXPECT_EQ(round["ranking"], json::array());
-  EXPECT_TRUE(round["vacantSeats"].is_null());
-  EXPECT_TRUE(round["matchesPublished"].is_null()) << round.dump();
-  const std::string text = Describe(report);
-  EXPECT_NE(text.find("VOID: box " + std::to_string(refs.boxes[0])),
+  std::string text = Describe(report);
+  EXPECT_NE(text.find("MUST BE VOIDED: box " + std::to_string(refs.boxes[0])),
             std::string::npos)
       << text;
-  EXPECT_EQ(text.find("published results match"), std::string::npos) << text;
-  EXPECT_EQ(text.find("elected (ranked)"), std::string::npos) << text;
-  EXPECT_NE(text.find("no tally or result was published"), std::string::npos)
+  expect_decides_nothing(round, text);
+
+  auto voided = builder_->Submit(
+      builder_->keys().presidium, [&](schema::Event::Builder e) {
+        auto v = e.initRoundVoided();
+        v.setRound(refs.round);
+        v.setReason("第1票箱收回多于发出，本轮表决无效");
+      });
+  ASSERT_TRUE(voided.ok()) << voided.status().ToString();
+  entries_ = ReadEntries(builder_->ledger());
+  report = VerifyPath(Publish(entries_, "void.bundle"), vkey_);
+  ASSERT_EQ(report.exit_code, 0) << Describe(report);
+  round = RoundOf(report, refs.round);
+  EXPECT_EQ(round["void"], true);
+  EXPECT_EQ(round["mustBeVoided"], false);
+  EXPECT_EQ(round["voidedEntry"], *voided);
+  reason = round["voidReason"];
+  EXPECT_EQ(reason, "declared void by entry " + std::to_string(*voided) +
+                        ": 第1票箱收回多于发出，本轮表决无效");
+  text = Describe(report);
+  EXPECT_NE(
+      text.find("VOID: declared void by entry " + std::to_string(*voided)),
+      std::string::npos)
       << text;
+  expect_decides_nothing(round, text);
 }
 
 TEST_F(CycleTamperTest, AsOfVerifiesThePrefixBeforeALaterForgery) {
