@@ -250,7 +250,9 @@ TEST_F(PortalApiTest, CorrectionsListReasonTargetAndTheValueBeforeAndAfter) {
     EXPECT_TRUE(row["recordKind"].is_string());
     EXPECT_EQ(row["changes"], view["corrections"][i]["changes"]);
     EXPECT_FALSE(row["recordedOn"].get<std::string>().empty());
-    if (row["kind"] == "replacement") EXPECT_FALSE(row["changes"].empty());
+    if (row["kind"] == "replacement") {
+      EXPECT_FALSE(row["changes"].empty());
+    }
   }
   // Before the first correction was recorded there were none.
   const uint64_t first = c["corrections"][0]["entry"];
