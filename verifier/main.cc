@@ -1,10 +1,15 @@
 // piaojue-verify: the independent auditor's tool. See docs/VERIFY.md.
 //
-//   piaojue-verify PATH [--vkey KEY] [--root-key KEY] [--checkpoint FILE]...
+//   piaojue-verify PATH|URL [--vkey KEY] [--root-key KEY] [--checkpoint
+//   FILE]...
+//                  [--witness VKEY]... [--witness-quorum K]
+//                  [--state FILE [--follow [--interval S]]]
 //                  [--json] [--as-of N] [--explain RECORD]
 //
 // Exit 0: valid, pinned with --vkey. Exit 1: invalid. Exit 2: cannot read
-// the input, bad usage. Exit 3: valid but unpinned (no --vkey).
+// the input, bad usage. Exit 3: valid but unpinned (no --vkey). Exit 4: a
+// live log's checkpoint is inconsistent with the one the --state file
+// remembers (truncation, rewrite, split view).
 #include <kj/exception.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +18,7 @@
 
 #include "ledger/crypto.h"
 #include "ledger/text_validation.h"
+#include "verifier/monitor.h"
 #include "verifier/proof_bundle.h"
 #include "verifier/verify.h"
 
@@ -23,7 +29,10 @@ int main(int argc, char** argv) {
       "entries alone and recounts every vote"};
   VerifyOptions options;
   bool json = false;
-  app.add_option("path", options.path, "ledger data directory or export bundle")
+  app.add_option("path", options.path,
+                 "ledger data directory, export bundle, proof bundle, or a "
+                 "live log's tlog-tiles prefix (http://HOST/PREFIX or "
+                 "https://…)")
       ->required();
   app.add_option("--vkey", options.vkey,
                  "the log's checkpoint verifier key (name+id+base64); pins "
@@ -41,6 +50,22 @@ int main(int argc, char** argv) {
                  "inclusion proofs");
   app.add_option("--threads", options.threads,
                  "signature-checking threads (default: all cores)");
+  app.add_option("--witness", options.witnesses,
+                 "a witness's cosignature verifier key (name+id+base64); "
+                 "repeatable");
+  app.add_option("--witness-quorum", options.witness_quorum,
+                 "how many of the --witness keys must have cosigned the "
+                 "checkpoint that covers the log (default: all)");
+  MonitorOptions monitor;
+  double interval_s = 60;
+  app.add_option("--state", monitor.state_file,
+                 "live log: remember the last verified checkpoint in FILE, "
+                 "and require the next one to be consistent with it");
+  app.add_flag("--follow", monitor.follow,
+               "live log: keep polling (needs --state)");
+  app.add_option("--interval", interval_s,
+                 "--follow: seconds between polls (default 60)")
+      ->check(CLI::Range(0.1, 86400.0));
   app.add_flag("--json", json, "full machine-readable report");
   app.add_flag("--quiet", options.quiet, "no progress on the terminal");
   try {
@@ -49,12 +74,44 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitUnusable;
   }
   if (!piaojue::crypto::InitCrypto().ok()) return kExitUnusable;
+  auto print = [&](const VerifyReport& r) {
+    if (json) {
+      WriteReportJson(r, std::cout);
+    } else {
+      WriteReportText(r, std::cout);
+    }
+    std::cout.flush();
+  };
+  const bool live = IsLogUrl(options.path);
+  if ((!monitor.state_file.empty() || monitor.follow) && !live) {
+    std::cerr << "piaojue-verify: --state and --follow are for a live log "
+                 "(http://… or https://…)\n";
+    return kExitUnusable;
+  }
+  if (monitor.follow && monitor.state_file.empty()) {
+    std::cerr << "piaojue-verify: --follow needs --state FILE (what it "
+                 "remembers between polls)\n";
+    return kExitUnusable;
+  }
+  if (live && (options.as_of || options.explain)) {
+    std::cerr << "piaojue-verify: --as-of and --explain read a bundle or a "
+                 "data directory, not a live log\n";
+    return kExitUnusable;
+  }
   VerifyReport report;
   // Malformed input is reported as a value; an exception here is a bug, and
   // still gets a message and exit 2 rather than an abort.
   try {
-    report = LooksLikeProofBundle(options.path) ? VerifyProofBundle(options)
-                                                : Verify(options);
+    if (live) {
+      monitor.verify = options;
+      monitor.interval =
+          std::chrono::milliseconds(static_cast<int64_t>(interval_s * 1000));
+      if (monitor.follow) return Follow(monitor, print);
+      report = MonitorOnce(monitor);
+    } else {
+      report = LooksLikeProofBundle(options.path) ? VerifyProofBundle(options)
+                                                  : Verify(options);
+    }
   } catch (const kj::Exception& e) {
     std::cerr << "piaojue-verify: internal error (please report it): "
               << piaojue::ledger::DescribeException(e) << "\n";
@@ -64,11 +121,6 @@ int main(int argc, char** argv) {
               << piaojue::ledger::PrintableAscii(e.what()) << "\n";
     return kExitUnusable;
   }
-  if (json) {
-    WriteReportJson(report, std::cout);
-  } else {
-    WriteReportText(report, std::cout);
-  }
-  std::cout.flush();
+  print(report);
   return report.exit_code;
 }

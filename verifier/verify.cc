@@ -28,6 +28,7 @@
 #include "verifier/recount.h"
 #include "verifier/source.h"
 #include "verifier/text.h"
+#include "verifier/tile_log.h"
 #include "verifier/trail_spool.h"
 
 namespace piaojue::verifier {
@@ -68,6 +69,15 @@ VerifyReport Verify(const VerifyOptions& options) {
     pinned_root = *k;
     report.root_key_pinned = true;
   }
+  std::optional<WitnessPolicy> witnesses;
+  if (!options.witnesses.empty() || options.witness_quorum > 0) {
+    auto policy = ParseWitnessPolicy(options.witnesses, options.witness_quorum);
+    if (!policy.ok()) {
+      report.read_error = policy.status().message();
+      return report;
+    }
+    witnesses = std::move(*policy);
+  }
   // Checkpoints given as files are read first so their sizes can be watched.
   std::vector<std::pair<std::string, std::string>> checkpoints;  // source, note
   for (const std::string& file : options.extra_checkpoints) {
@@ -88,6 +98,9 @@ VerifyReport Verify(const VerifyOptions& options) {
       return report;
     }
     checkpoints.emplace_back(file, ss.str());
+  }
+  for (const auto& [source, note_text] : options.checkpoint_notes) {
+    checkpoints.emplace_back(source, note_text);
   }
 
   projections::State state;
@@ -111,7 +124,8 @@ VerifyReport Verify(const VerifyOptions& options) {
       options.threads ? options.threads
                       : std::max(1u, std::thread::hardware_concurrency());
   const uint64_t limit = options.as_of.value_or(UINT64_MAX);
-  const bool is_bundle = ledger::LooksLikeBundle(options.path);
+  const bool is_live = IsLogUrl(options.path);
+  const bool is_bundle = !is_live && ledger::LooksLikeBundle(options.path);
   Progress progress(!options.quiet, stderr);
 
   // A pipeline of batches: while the checker runs the in-order checks of one
@@ -167,46 +181,73 @@ VerifyReport Verify(const VerifyOptions& options) {
 
   bool callback_stopped = false;
   uint64_t delivered = 0;  // entries the source handed over
-  Status read = ReadSource(
-      options.path,
-      SourceCallbacks{
-          [&](std::string_view note_text) -> Status {
-            checkpoints.emplace_back(is_bundle ? "bundle" : "store",
-                                     std::string(note_text));
+  SourceCallbacks callbacks{
+      [&](std::string_view note_text) -> Status {
+        checkpoints.emplace_back(is_live     ? "live"
+                                 : is_bundle ? "bundle"
+                                             : "store",
+                                 std::string(note_text));
+        return Status::Ok();
+      },
+      [&](uint64_t index, std::string_view bytes) -> Status {
+        watch_checkpoints();
+        if (index >= limit) {
+          // Consecutive entries only: a gap ends what can be hashed.
+          if (index < largest_checkpoint && index == limit + beyond.size()) {
+            beyond.push_back(merkle::LeafHash(crypto::AsBytes(bytes)));
             return Status::Ok();
-          },
-          [&](uint64_t index, std::string_view bytes) -> Status {
-            watch_checkpoints();
-            if (index >= limit) {
-              // Consecutive entries only: a gap ends what can be hashed.
-              if (index < largest_checkpoint &&
-                  index == limit + beyond.size()) {
-                beyond.push_back(merkle::LeafHash(crypto::AsBytes(bytes)));
-                return Status::Ok();
-              }
-              callback_stopped = true;
-              return OutOfRange("as-of");
-            }
-            ++delivered;
-            if (batch.empty()) {
-              batch_start = index;
-            } else if (index != batch_start + batch.size()) {
-              // A gap in the store's keys: the checker names the missing
-              // entry when it meets the one after the gap.
-              if (!flush()) {
-                callback_stopped = true;
-                return Corruption("stop");
-              }
-              batch_start = index;
-            }
-            batch.emplace_back(bytes);
-            if (batch.size() >= kBatch && !flush()) {
-              callback_stopped = true;
-              return Corruption("stop");
-            }
-            return Status::Ok();
-          },
-          [&](uint64_t total) { progress.SetTotal(std::min(total, limit)); }});
+          }
+          callback_stopped = true;
+          return OutOfRange("as-of");
+        }
+        ++delivered;
+        if (batch.empty()) {
+          batch_start = index;
+        } else if (index != batch_start + batch.size()) {
+          // A gap in the store's keys: the checker names the missing
+          // entry when it meets the one after the gap.
+          if (!flush()) {
+            callback_stopped = true;
+            return Corruption("stop");
+          }
+          batch_start = index;
+        }
+        batch.emplace_back(bytes);
+        if (batch.size() >= kBatch && !flush()) {
+          callback_stopped = true;
+          return Corruption("stop");
+        }
+        return Status::Ok();
+      },
+      [&](uint64_t total) { progress.SetTotal(std::min(total, limit)); }};
+  Status read;
+  if (is_live) {
+    // The log's own tiles, through HTTP (or the caller's fetch).
+    std::unique_ptr<HttpFetcher> http;
+    Fetch fetch = options.fetch;
+    if (!fetch) {
+      auto created = HttpFetcher::Create(options.path);
+      if (!created.ok()) {
+        report.read_error = created.status().message();
+        return report;
+      }
+      http = std::move(*created);
+      fetch = http->AsFetch();
+    }
+    TileLog log(fetch);
+    std::string note_text = options.live_checkpoint;
+    if (note_text.empty()) {
+      auto fetched = log.FetchCheckpoint();
+      if (!fetched.ok()) {
+        report.read_error = fetched.status().message();
+        return report;
+      }
+      note_text = std::move(*fetched);
+    }
+    read = ReadTileLog(log, note_text, callbacks);
+  } else {
+    read = ReadSource(options.path, callbacks);
+  }
   if (!checker.failure()) flush();
   finish_in_flight();
   checker.Finish();
@@ -224,6 +265,13 @@ VerifyReport Verify(const VerifyOptions& options) {
                                "the bundle is damaged where entry " +
                                    std::to_string(delivered) +
                                    " should be: " + read.message()};
+    } else if (is_live && read.code() == StatusCode::kCorruption) {
+      // The log's tiles contradict each other or its checkpoint: what a
+      // tlog-tiles client reads is not one log.
+      report.failure =
+          Failure{delivered, "tiles", "", "",
+                  "the log's tiles are inconsistent at entry " +
+                      std::to_string(delivered) + ": " + read.message()};
     } else {
       report.read_error = read.ToString();
       report.seconds =
@@ -322,6 +370,59 @@ VerifyReport Verify(const VerifyOptions& options) {
     }
   }
 
+  if (witnesses && !checker.failure() && !report.failure) {
+    // A quorum of witnesses must have cosigned a checkpoint that covers
+    // every entry checked: of those, the one most of them cosigned counts.
+    std::optional<WitnessReport> best;
+    for (size_t i = 0; i < report.checkpoints.size(); ++i) {
+      const CheckpointResult& c = report.checkpoints[i];
+      if (!c.ok || c.size < checker.size()) continue;
+      WitnessReport w;
+      CheckCosignatures(checkpoints[i].second, *witnesses, &w);
+      w.checkpoint_source = c.source;
+      w.checkpoint_size = c.size;
+      if (!best || w.cosigners.size() > best->cosigners.size()) best = w;
+    }
+    if (!best) {
+      best = WitnessReport{};
+      best->quorum = witnesses->quorum;
+      for (const auto& k : witnesses->keys) {
+        best->names.push_back(k.name);
+        best->missing.push_back(k.name);
+      }
+    }
+    report.witnesses = best;
+    if (best->cosigners.size() < witnesses->quorum) {
+      std::string signed_by;
+      for (const Cosigner& c : best->cosigners) {
+        signed_by += (signed_by.empty() ? "" : ", ") + c.name;
+      }
+      std::string missing;
+      for (const std::string& m : best->missing) {
+        missing += (missing.empty() ? "" : ", ") + m;
+      }
+      report.failure = Failure{
+          best->checkpoint_size, "witness",
+          "cosignatures by at least " + std::to_string(witnesses->quorum) +
+              " of the " + std::to_string(witnesses->keys.size()) +
+              " witnesses",
+          std::to_string(best->cosigners.size()) +
+              (signed_by.empty() ? "" : " (" + signed_by + ")"),
+          "the checkpoint that covers the log (" +
+              (best->checkpoint_source.empty()
+                   ? std::string("none verified")
+                   : best->checkpoint_source + ", size " +
+                         std::to_string(best->checkpoint_size)) +
+              ") is cosigned by " + std::to_string(best->cosigners.size()) +
+              " of the required " + std::to_string(witnesses->quorum) +
+              " witnesses (signed: " +
+              (signed_by.empty() ? "none" : signed_by) +
+              "; not signed: " + (missing.empty() ? "none" : missing) +
+              "): no quorum vouches that this is the one history they saw; "
+              "the operator may be showing you a split view"};
+    }
+  }
+
   std::optional<Failure> failure =
       checker.failure() ? checker.failure() : report.failure;
   json recount = collector.Recount(state, &failure);
@@ -344,6 +445,8 @@ std::string Verdict(int exit_code) {
       return "VALID (UNPINNED)";
     case kExitInvalid:
       return "INVALID";
+    case kExitInconsistent:
+      return "INCONSISTENT";
     default:
       return "CANNOT VERIFY";
   }
@@ -383,7 +486,112 @@ std::string FormatCst(int64_t ms, bool rfc3339) {
   return rfc3339 ? std::string(buf) : std::string(buf) + " CST (UTC+08:00)";
 }
 
+Result<WitnessPolicy> ParseWitnessPolicy(const std::vector<std::string>& keys,
+                                         unsigned quorum) {
+  WitnessPolicy policy;
+  for (const std::string& text : keys) {
+    auto key = cosignature::ParseVerifierKey(text);
+    if (!key.ok()) {
+      return InvalidArgument("--witness " + text + ": " +
+                             key.status().message());
+    }
+    for (const auto& k : policy.keys) {
+      if (k.name == key->name && k.id == key->id) {
+        // One witness counted twice would make a quorum of one.
+        return InvalidArgument("--witness " + text + " is given twice");
+      }
+    }
+    policy.keys.push_back(std::move(*key));
+  }
+  if (policy.keys.empty()) {
+    return InvalidArgument(
+        "--witness-quorum needs the witnesses' keys "
+        "(--witness VKEY, repeatable)");
+  }
+  if (quorum > policy.keys.size()) {
+    return InvalidArgument(
+        "--witness-quorum " + std::to_string(quorum) + " is more than the " +
+        std::to_string(policy.keys.size()) + " witnesses given");
+  }
+  policy.quorum = quorum == 0 ? policy.keys.size() : quorum;
+  return policy;
+}
+
+bool CheckCosignatures(std::string_view checkpoint_note,
+                       const WitnessPolicy& policy, WitnessReport* report) {
+  report->quorum = policy.quorum;
+  report->names.clear();
+  report->cosigners.clear();
+  report->missing.clear();
+  std::vector<bool> signed_by(policy.keys.size(), false);
+  auto found = cosignature::VerifyNote(checkpoint_note, policy.keys);
+  if (found.ok()) {
+    for (const cosignature::VerifiedCosignature& v : *found) {
+      signed_by[v.key_index] = true;
+    }
+  }
+  for (size_t i = 0; i < policy.keys.size(); ++i) {
+    const cosignature::WitnessKey& k = policy.keys[i];
+    report->names.push_back(k.name);
+    if (!signed_by[i]) {
+      report->missing.push_back(k.name);
+      continue;
+    }
+    for (const cosignature::VerifiedCosignature& v : *found) {
+      if (v.key_index != i) continue;
+      report->cosigners.push_back(
+          Cosigner{k.name, crypto::ToHex(crypto::AsBytes(k.id)), v.timestamp});
+      break;
+    }
+  }
+  return report->cosigners.size() >= policy.quorum;
+}
+
 namespace {
+
+json WitnessJson(const WitnessReport& w) {
+  json cosigners = json::array();
+  for (const Cosigner& c : w.cosigners) {
+    json one = {
+        {"name", c.name}, {"keyId", c.key_id}, {"timestamp", c.timestamp}};
+    if (c.timestamp <= static_cast<uint64_t>(INT64_MAX / 1000)) {
+      one["time"] = FormatCst(static_cast<int64_t>(c.timestamp) * 1000, true);
+    }
+    cosigners.push_back(one);
+  }
+  return {{"quorum", w.quorum},
+          {"witnesses", w.names},
+          {"checkpointSource", w.checkpoint_source},
+          {"checkpointSize", w.checkpoint_size},
+          {"cosigners", cosigners},
+          {"missing", w.missing},
+          {"met", w.cosigners.size() >= w.quorum}};
+}
+
+std::string WitnessText(const WitnessReport& w) {
+  std::ostringstream out;
+  out << "  witnesses   " << w.cosigners.size() << " of " << w.names.size()
+      << " cosigned";
+  if (!w.checkpoint_source.empty()) {
+    out << " the checkpoint " << w.checkpoint_source << " size "
+        << w.checkpoint_size;
+  }
+  out << " (quorum " << w.quorum << ": "
+      << (w.cosigners.size() >= w.quorum ? "met" : "NOT met") << ")\n";
+  for (const Cosigner& c : w.cosigners) {
+    out << "    cosigned  " << c.name << " (key id " << c.key_id << ") at ";
+    if (c.timestamp <= static_cast<uint64_t>(INT64_MAX / 1000)) {
+      out << FormatCst(static_cast<int64_t>(c.timestamp) * 1000);
+    } else {
+      out << c.timestamp;
+    }
+    out << "\n";
+  }
+  for (const std::string& m : w.missing) {
+    out << "    missing   " << m << " (no valid cosignature)\n";
+  }
+  return out.str();
+}
 
 // Everything of the JSON report but "explain".
 json ReportJsonWithoutExplain(const VerifyReport& r) {
@@ -423,6 +631,18 @@ json ReportJsonWithoutExplain(const VerifyReport& r) {
                    {"message", c.message}});
   }
   j["checkpoints"] = cps;
+  if (r.witnesses) j["witnesses"] = WitnessJson(*r.witnesses);
+  if (!r.state_file.empty()) {
+    json st = {{"file", r.state_file},
+               {"updated", r.state_updated},
+               {"unchanged", r.unchanged}};
+    if (r.remembered_size) {
+      st["rememberedSize"] = *r.remembered_size;
+      st["rememberedRoot"] = r.remembered_root;
+    }
+    j["state"] = st;
+  }
+  if (!r.evidence.empty()) j["evidence"] = r.evidence;
   if (r.failure) {
     j["failure"] = {{"index", r.failure->index},
                     {"check", r.failure->check},
@@ -557,6 +777,10 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
       out << "\n";
     }
     out << "  caveat      " << kProofBundleCaveat << "\n";
+  } else if (r.exit_code == kExitInconsistent || r.unchanged ||
+             (r.entries == 0 && r.failure && r.failure->check == "checkpoint" &&
+              r.remembered_size)) {
+    out << "  entries     not read this time\n";
   } else {
     out << "  entries     " << r.entries << " checked (chain, signatures, "
         << "authorization, rules)\n";
@@ -578,6 +802,22 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
         << (c.ok ? "ok" : "FAILED") << " (" << c.message << ")\n";
   }
   if (r.checkpoints.empty()) out << "  checkpoint  none found\n";
+  if (r.witnesses) out << WitnessText(*r.witnesses);
+  if (r.remembered_size) {
+    out << "  remembered  size " << *r.remembered_size << ", root "
+        << r.remembered_root << " (" << r.state_file << ")\n";
+  }
+  if (r.unchanged) {
+    out << "  unchanged   the log serves the remembered checkpoint; nothing "
+           "new to verify\n";
+  }
+  if (r.state_updated) {
+    out << "  state       " << r.state_file << " now remembers size "
+        << r.entries << "\n";
+  }
+  for (const std::string& e : r.evidence) {
+    out << "  evidence    " << e << "\n";
+  }
   if (r.failure) {
     out << "\nFIRST FAILURE at entry " << r.failure->index << " ["
         << r.failure->check << "]\n  " << r.failure->message << "\n";
@@ -662,10 +902,13 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
     WriteExplainText(json::parse(r.explain_json), r.trail.get(), sink);
   }
   out << "\n"
-      << (r.exit_code == kExitValid           ? "result: valid"
-          : r.exit_code == kExitValidUnpinned ? "result: valid, UNPINNED (exit "
-                                                "3: pass --vkey to pin)"
-                                              : "result: INVALID")
+      << (r.exit_code == kExitValid ? "result: valid"
+          : r.exit_code == kExitValidUnpinned
+              ? "result: valid, UNPINNED (exit 3: pass --vkey to pin)"
+          : r.exit_code == kExitInconsistent
+              ? "result: INCONSISTENT with the remembered checkpoint (exit "
+                "4): keep the evidence files and report them"
+              : "result: INVALID")
       << " (" << std::fixed << std::setprecision(2) << r.seconds << " s)\n";
   sink << PrintableText(out.str());
 }

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/cosignature.h"
+#include "verifier/http_fetch.h"
 #include "verifier/log_checker.h"
 
 namespace piaojue::verifier {
@@ -24,6 +26,9 @@ inline constexpr int kExitUnusable = 2;  // unreadable input, bad usage
 // Every check passed, but no --vkey: the log is consistent with itself,
 // which a log rebuilt under someone else's keys is too.
 inline constexpr int kExitValidUnpinned = 3;
+// A live log's checkpoint is not consistent with the one remembered in the
+// --state file: the log was rewritten, truncated or shows a split view.
+inline constexpr int kExitInconsistent = 4;
 
 struct VerifyOptions {
   std::string path;
@@ -36,6 +41,40 @@ struct VerifyOptions {
   std::optional<uint64_t> explain;             // a record ref
   unsigned threads = 0;                        // 0 = all cores
   bool quiet = false;                          // no progress line
+
+  // Earlier checkpoints held in memory, checked like --checkpoint files:
+  // (source name for the report, signed note).
+  std::vector<std::pair<std::string, std::string>> checkpoint_notes;
+
+  // A live log (`path` is an http:// or https:// prefix, docs/VERIFY.md,
+  // "Live logs"). `fetch` reads paths under the prefix (null: an HTTP
+  // client for `path`); `live_checkpoint` is the checkpoint note to verify
+  // the log at, as already fetched (empty: fetched here).
+  Fetch fetch;
+  std::string live_checkpoint;
+
+  // Witnesses (C2SP tlog-cosignature verifier keys) and how many of them
+  // must have cosigned a checkpoint that covers every entry checked. A
+  // quorum of 0 with witnesses given means all of them.
+  std::vector<std::string> witnesses;
+  unsigned witness_quorum = 0;
+};
+
+// A witness's cosignature found on the checkpoint that covers the log.
+struct Cosigner {
+  std::string name;
+  std::string key_id;      // 8 hex digits
+  uint64_t timestamp = 0;  // POSIX seconds, as the witness signed it
+};
+
+// The witness check (--witness): who cosigned which checkpoint.
+struct WitnessReport {
+  unsigned quorum = 0;
+  std::vector<std::string> names;  // the witnesses given, in order
+  std::string checkpoint_source;   // the checkpoint their cosignatures are on
+  uint64_t checkpoint_size = 0;
+  std::vector<Cosigner> cosigners;   // valid cosignatures, in witness order
+  std::vector<std::string> missing;  // names of those that did not cosign
 };
 
 struct CheckpointResult {
@@ -60,8 +99,19 @@ struct VerifyReport {
   std::string root_key;        // genesis's root key, hex ("" if none read)
   bool root_key_pinned = false;
   std::vector<CheckpointResult> checkpoints;
+  std::optional<WitnessReport> witnesses;
   std::optional<Failure> failure;
   std::string read_error;  // exit 2
+  // A live log followed with --state (docs/VERIFY.md, "Following a live
+  // log"): the checkpoint remembered before this run, the evidence files
+  // written for an inconsistency, whether the state file was updated, and
+  // whether the log's checkpoint had not changed since (nothing verified).
+  std::string state_file;
+  std::optional<uint64_t> remembered_size;
+  std::string remembered_root;  // hex
+  std::vector<std::string> evidence;
+  bool state_updated = false;
+  bool unchanged = false;
   // A proof bundle's checkpoint is dated by the recording time of its last
   // entry (ms since the Unix epoch).
   std::optional<int64_t> checkpoint_time_ms;
@@ -77,7 +127,7 @@ struct VerifyReport {
 VerifyReport Verify(const VerifyOptions& options);
 
 // The verdict's words for an exit code: "VALID", "VALID (UNPINNED)",
-// "INVALID", "CANNOT VERIFY".
+// "INVALID", "CANNOT VERIFY", "INCONSISTENT".
 std::string Verdict(int exit_code);
 
 // Parses a --root-key argument: 64 hex digits (either case), as `piaojue
@@ -96,6 +146,22 @@ std::string ReportToJson(const VerifyReport& report);
 // "2025-07-01 09:30:00 CST (UTC+08:00)", or with `rfc3339`
 // "2025-07-01T09:30:00+08:00".
 std::string FormatCst(int64_t ms, bool rfc3339 = false);
+
+// Parses --witness keys and checks --witness-quorum: InvalidArgument for a
+// malformed or repeated key, or a quorum above the number of keys. A quorum
+// of 0 becomes the number of keys.
+struct WitnessPolicy {
+  std::vector<cosignature::WitnessKey> keys;
+  unsigned quorum = 0;
+};
+Result<WitnessPolicy> ParseWitnessPolicy(const std::vector<std::string>& keys,
+                                         unsigned quorum);
+
+// Checks the cosignatures of `checkpoint_note` (a signed checkpoint) against
+// `policy`: fills `report` (cosigners and missing witnesses) and returns
+// whether at least `policy.quorum` witnesses cosigned.
+bool CheckCosignatures(std::string_view checkpoint_note,
+                       const WitnessPolicy& policy, WitnessReport* report);
 
 // What no proof bundle can show, said in every proof bundle verdict.
 inline constexpr char kProofBundleCaveat[] =
