@@ -374,9 +374,50 @@ Result<std::vector<uint64_t>> KeptCheckpointSizes(
 
 }  // namespace
 
+namespace {
+
+// `piaojue export` beside a running `piaojue serve`, which holds the store's
+// lock: the store is opened read-only (a RocksDB read-only instance sees the
+// store as it was when opened, and keeps every table file it reads open, so
+// the server's compactions do not pull them away), and the bundle holds the
+// latest checkpoint the server signed and exactly the entries it covers. No
+// key is used: the server signs checkpoints within checkpoint_delay.
+Status ExportFromRunningServer(const DataDir& dir, const ExportOptions& o,
+                               std::ostream& out) {
+  ASSIGN_OR_RETURN(auto ledger, ledger::Ledger::Open(dir.ledger_path(), {},
+                                                     /*read_only=*/true));
+  auto note = ledger->LatestCheckpoint();
+  if (!note.ok()) {
+    return FailedPrecondition(
+        "the ledger in " + dir.root() +
+        " is in use by a running server that has not signed a checkpoint "
+        "yet; try again in a moment");
+  }
+  ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(*note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  if (cp.size > ledger->size()) {
+    return Corruption("the stored checkpoint covers " +
+                      std::to_string(cp.size) + " entries, the store holds " +
+                      std::to_string(ledger->size()));
+  }
+  RETURN_IF_ERROR(
+      ledger::WriteBundle(o.out_file, *note, cp.size,
+                          [&](uint64_t i) { return ledger->ReadEntry(i); }));
+  out << "exported " << cp.size
+      << " entries and the running server's latest checkpoint to " << o.out_file
+      << "\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status Export(const ExportOptions& o, std::ostream& out) {
   DataDir dir(o.data);
-  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  auto opened = Session::Open(dir);
+  if (!opened.ok() && opened.status().code() == StatusCode::kUnavailable) {
+    return ExportFromRunningServer(dir, o, out);
+  }
+  ASSIGN_OR_RETURN(auto session, std::move(opened));
   ledger::Ledger& ledger = session->ledger();
   ASSIGN_OR_RETURN(FreshCheckpoint cp, SignFreshCheckpoint(ledger));
   const std::string& note = cp.note;
