@@ -379,6 +379,21 @@ void BundleCheck::CheckGenesis(const ledger::EntryView& genesis) {
   if (ledger::TextView(g.getOrigin()) != cp_.origin) {
     return Fail(0, "checkpoint", "checkpoint origin differs from genesis");
   }
+  if (!options_.witnesses.empty() || options_.witness_quorum > 0) {
+    // The bundle's checkpoint carries the witnesses' cosignatures.
+    auto policy =
+        ParseWitnessPolicy(options_.witnesses, options_.witness_quorum);
+    if (!policy.ok()) return Unusable(policy.status().message());
+    WitnessReport w;
+    const bool met = CheckCosignatures(checkpoint_, *policy, &w);
+    w.checkpoint_source = "proof bundle";
+    w.checkpoint_size = cp_.size;
+    report_.witnesses = w;
+    if (!met) {
+      Failure f = QuorumFailure(w);
+      return Fail(f.index, f.check, f.message, f.expected, f.found);
+    }
+  }
   // The checkpoint's last entry dates it.
   if (cp_.size == 0 || last_.index != cp_.size - 1) {
     return Fail(last_.index, "checkpoint",

@@ -393,33 +393,7 @@ VerifyReport Verify(const VerifyOptions& options) {
     }
     report.witnesses = best;
     if (best->cosigners.size() < witnesses->quorum) {
-      std::string signed_by;
-      for (const Cosigner& c : best->cosigners) {
-        signed_by += (signed_by.empty() ? "" : ", ") + c.name;
-      }
-      std::string missing;
-      for (const std::string& m : best->missing) {
-        missing += (missing.empty() ? "" : ", ") + m;
-      }
-      report.failure = Failure{
-          best->checkpoint_size, "witness",
-          "cosignatures by at least " + std::to_string(witnesses->quorum) +
-              " of the " + std::to_string(witnesses->keys.size()) +
-              " witnesses",
-          std::to_string(best->cosigners.size()) +
-              (signed_by.empty() ? "" : " (" + signed_by + ")"),
-          "the checkpoint that covers the log (" +
-              (best->checkpoint_source.empty()
-                   ? std::string("none verified")
-                   : best->checkpoint_source + ", size " +
-                         std::to_string(best->checkpoint_size)) +
-              ") is cosigned by " + std::to_string(best->cosigners.size()) +
-              " of the required " + std::to_string(witnesses->quorum) +
-              " witnesses (signed: " +
-              (signed_by.empty() ? "none" : signed_by) +
-              "; not signed: " + (missing.empty() ? "none" : missing) +
-              "): no quorum vouches that this is the one history they saw; "
-              "the operator may be showing you a split view"};
+      report.failure = QuorumFailure(*best);
     }
   }
 
@@ -515,6 +489,34 @@ Result<WitnessPolicy> ParseWitnessPolicy(const std::vector<std::string>& keys,
   }
   policy.quorum = quorum == 0 ? policy.keys.size() : quorum;
   return policy;
+}
+
+Failure QuorumFailure(const WitnessReport& w) {
+  std::string signed_by;
+  for (const Cosigner& c : w.cosigners) {
+    signed_by += (signed_by.empty() ? "" : ", ") + c.name;
+  }
+  std::string missing;
+  for (const std::string& m : w.missing) {
+    missing += (missing.empty() ? "" : ", ") + m;
+  }
+  return Failure{
+      w.checkpoint_size, "witness",
+      "cosignatures by at least " + std::to_string(w.quorum) + " of the " +
+          std::to_string(w.names.size()) + " witnesses",
+      std::to_string(w.cosigners.size()) +
+          (signed_by.empty() ? "" : " (" + signed_by + ")"),
+      "the checkpoint that covers the log (" +
+          (w.checkpoint_source.empty()
+               ? std::string("none verified")
+               : w.checkpoint_source + ", size " +
+                     std::to_string(w.checkpoint_size)) +
+          ") is cosigned by " + std::to_string(w.cosigners.size()) +
+          " of the required " + std::to_string(w.quorum) +
+          " witnesses (signed: " + (signed_by.empty() ? "none" : signed_by) +
+          "; not signed: " + (missing.empty() ? "none" : missing) +
+          "): no quorum of witnesses vouches that this is the one history "
+          "they saw; the operator may be showing you a split view"};
 }
 
 bool CheckCosignatures(std::string_view checkpoint_note,

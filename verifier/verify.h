@@ -163,6 +163,10 @@ Result<WitnessPolicy> ParseWitnessPolicy(const std::vector<std::string>& keys,
 bool CheckCosignatures(std::string_view checkpoint_note,
                        const WitnessPolicy& policy, WitnessReport* report);
 
+// The failure (check "witness", at the checkpoint's size) for a report whose
+// quorum is not met: it names who signed and who did not.
+Failure QuorumFailure(const WitnessReport& report);
+
 // What no proof bundle can show, said in every proof bundle verdict.
 inline constexpr char kProofBundleCaveat[] =
     "a proof bundle shows only that its entries are in the log the checkpoint "

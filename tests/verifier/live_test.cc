@@ -23,6 +23,7 @@
 #include "tests/verifier/tamper_util.h"
 #include "verifier/http_fetch.h"
 #include "verifier/monitor.h"
+#include "verifier/proof_bundle.h"
 #include "verifier/tile_log.h"
 
 namespace piaojue::verifier {
@@ -475,6 +476,52 @@ TEST_F(LiveTest, ASplitViewIsRefusedByAQuorumRequiringVerifier) {
   o.verify.witnesses = {audit.vkey, renda.vkey};
   o.verify.witness_quorum = 2;
   EXPECT_EQ(MonitorOnce(o).exit_code, kExitValid);
+}
+
+TEST_F(LiveTest, AProofBundleCarriesItsCheckpointsCosignatures) {
+  const std::string data = tmp_.Sub("data");
+  cli::DataDir dir(data);
+  std::string vkey;
+  uint64_t record = 0;
+  {
+    CycleBuilder builder(dir.ledger_path());
+    ASSERT_TRUE(builder.BuildThrough(Stage::kProposals).ok());
+    record = builder.refs().barriers;
+    vkey = VkeyOf(builder.log_key());
+    std::filesystem::create_directories(dir.keys_path());
+    ASSERT_TRUE(cli::WriteKeyFile(dir.log_key_path(), builder.log_key()).ok());
+  }
+  const std::string plain = tmp_.Sub("plain.proof");
+  std::ostringstream out;
+  ASSERT_TRUE(cli::Prove({data, record, plain, {}}, out).ok());
+  // The proof's checkpoint as a witness cosigned it (members keep their
+  // order: the format fixes it).
+  Witness audit = MakeWitness("sjj.qinghe.example/witness", 41);
+  Witness renda = MakeWitness("rd.shi.example/witness", 42);
+  auto j = nlohmann::ordered_json::parse(ReadFile(plain));
+  j["checkpoint"] = Cosign(j["checkpoint"].get<std::string>(), {&audit});
+  const std::string proof = tmp_.Sub("cosigned.proof");
+  WriteFile(proof, j.dump());
+
+  VerifyOptions v;
+  v.path = proof;
+  v.vkey = vkey;
+  v.quiet = true;
+  v.witnesses = {audit.vkey, renda.vkey};
+  v.witness_quorum = 2;
+  VerifyReport r = VerifyProofBundle(v);
+  EXPECT_EQ(r.exit_code, kExitInvalid) << Describe(r);
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->check, "witness");
+  v.witness_quorum = 1;
+  r = VerifyProofBundle(v);
+  EXPECT_EQ(r.exit_code, kExitValid) << Describe(r);
+  ASSERT_TRUE(r.witnesses);
+  ASSERT_EQ(r.witnesses->cosigners.size(), 1u);
+  EXPECT_EQ(r.witnesses->cosigners[0].name, "sjj.qinghe.example/witness");
+  // The plain proof has no cosignature at all.
+  v.path = plain;
+  EXPECT_EQ(VerifyProofBundle(v).exit_code, kExitInvalid);
 }
 
 TEST_F(LiveTest, WitnessOptionsAreChecked) {
