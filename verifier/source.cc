@@ -34,6 +34,13 @@ Status ReadStore(const std::string& dir, const SourceCallbacks& cb) {
   if (db->Get(rocksdb::ReadOptions(), "c/latest", &checkpoint).ok()) {
     RETURN_IF_ERROR(cb.on_checkpoint(checkpoint));
   }
+  // The latest checkpoint the witnesses cosigned (docs/FORMAT.md, "RocksDB
+  // layout"), checked like any other; it carries their cosignatures.
+  std::string cosigned;
+  if (db->Get(rocksdb::ReadOptions(), "c/cosigned", &cosigned).ok() &&
+      cosigned != checkpoint) {
+    RETURN_IF_ERROR(cb.on_checkpoint(cosigned));
+  }
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;

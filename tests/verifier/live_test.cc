@@ -7,6 +7,7 @@
 // Most cases serve crafted logs from memory (what a dishonest server shows);
 // two run the real `piaojue serve` on a loopback port.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <chrono>
 #include <filesystem>
@@ -522,6 +523,41 @@ TEST_F(LiveTest, AProofBundleCarriesItsCheckpointsCosignatures) {
   // The plain proof has no cosignature at all.
   v.path = plain;
   EXPECT_EQ(VerifyProofBundle(v).exit_code, kExitInvalid);
+}
+
+TEST_F(LiveTest, ADataDirectorysCosignedCheckpointCountsForTheQuorum) {
+  const std::string ledger_dir = tmp_.Sub("ledger");
+  std::string vkey;
+  std::string plain;
+  Witness audit = MakeWitness("sjj.qinghe.example/witness", 41);
+  {
+    CycleBuilder builder(ledger_dir);
+    ASSERT_TRUE(builder.BuildThrough(Stage::kProposals).ok());
+    vkey = VkeyOf(builder.log_key());
+    auto signed_note = builder.ledger().SignCheckpoint();
+    ASSERT_TRUE(signed_note.ok());
+    plain = *signed_note;
+  }
+  VerifyOptions v;
+  v.path = ledger_dir;
+  v.vkey = vkey;
+  v.quiet = true;
+  v.witnesses = {audit.vkey};
+  VerifyReport before = Verify(v);
+  EXPECT_EQ(before.exit_code, kExitInvalid) << Describe(before);
+  // What the server stores once a witness has cosigned ("c/cosigned").
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), ledger_dir, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), "c/cosigned", Cosign(plain, {&audit}))
+            .ok());
+  }
+  VerifyReport after = Verify(v);
+  EXPECT_EQ(after.exit_code, kExitValid) << Describe(after);
+  ASSERT_TRUE(after.witnesses);
+  EXPECT_EQ(after.witnesses->cosigners.size(), 1u);
 }
 
 TEST_F(LiveTest, WitnessOptionsAreChecked) {
