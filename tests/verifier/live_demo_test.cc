@@ -9,8 +9,10 @@
 #include <sstream>
 #include <thread>
 
+#include "api/cli/data_dir.h"
 #include "api/demo/demo.h"
 #include "api/server/server.h"
+#include "tests/verifier/fake_tile_server.h"
 #include "tests/verifier/tamper_util.h"
 #include "verifier/http_fetch.h"
 #include "verifier/monitor.h"
@@ -116,6 +118,43 @@ TEST(LiveDemoTest, TheDemoFollowedAcrossItsStagesStaysConsistent) {
   EXPECT_NE(ReadFile(state).find("\"size\": " + std::to_string(whole)),
             std::string::npos)
       << ReadFile(state);
+}
+
+TEST(LiveDemoTest, APartialTileGoneAfterTheLogGrewIsReadFromTheFullTile) {
+  // The auditor holds a checkpoint of 1000 entries (tile 3 partial, 232
+  // entries); the log has grown to 1,124 and serves tile 3 only in full.
+  ASSERT_TRUE(crypto::InitCrypto().ok());
+  TempDir tmp;
+  const std::string data = tmp.Sub("demo");
+  const std::string vkey = RunDemo(data, "");
+  auto key = cli::ReadKeyFile(cli::DataDir(data).log_key_path());
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  std::vector<std::string> entries;
+  {
+    auto ledger = ledger::Ledger::Open(data + "/ledger", {}, true);
+    ASSERT_TRUE(ledger.ok());
+    entries = ReadEntries(**ledger);
+  }
+  ASSERT_GT(entries.size(), 1024u);
+  FakeTileServer server;
+  server.Serve(entries, SignCheckpoint(entries, *key, 1000));
+  server.DropPartialTilesOnceFull();
+  MonitorOptions o;
+  o.verify.path = "http://log.example/tlog";
+  o.verify.vkey = vkey;
+  o.verify.quiet = true;
+  o.verify.fetch = server.AsFetch();
+  o.state_file = tmp.Sub("auditor.state");
+  VerifyReport r = MonitorOnce(o);
+  EXPECT_EQ(r.exit_code, kExitValid) << Describe(r);
+  EXPECT_EQ(r.entries, 1000u);
+  EXPECT_GE(server.partials_refused, 2) << "tile/0/003.p/232 and its bundle";
+  // And the log at its whole size extends it (a consistency proof from the
+  // tiles, across level-1 tiles).
+  server.Serve(entries, SignCheckpoint(entries, *key));
+  VerifyReport grown = MonitorOnce(o);
+  EXPECT_EQ(grown.exit_code, kExitValid) << Describe(grown);
+  EXPECT_EQ(grown.remembered_size, 1000u);
 }
 
 }  // namespace
