@@ -341,6 +341,10 @@ VerifyReport MonitorOnce(const MonitorOptions& o, bool skip_if_unchanged) {
   VerifyOptions v = o.verify;
   v.fetch = fetch;
   v.live_checkpoint = served;
+  // Full entry bundles never change: keep them beside the state, so that
+  // the next run fetches only new ones (each still checked against the
+  // log's hash tiles, every entry still re-verified).
+  if (!o.state_file.empty()) v.entry_cache = o.state_file + ".tiles";
   if (state) v.checkpoint_notes.emplace_back("state", state->checkpoint);
   VerifyReport report = Verify(v);
   report.state_file = o.state_file;

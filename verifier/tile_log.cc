@@ -2,6 +2,8 @@
 #include "verifier/tile_log.h"
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include "ledger/note.h"
 
@@ -28,6 +30,40 @@ uint64_t TileWidth(uint64_t n, uint64_t count) {
   if (n < full) return kTileWidth;
   if (n == full) return count % kTileWidth;
   return 0;
+}
+
+// Parses entry bundle `n` (`path`) of `width` entries from `body`; a full
+// bundle read in place of a partial one (`read_full`) may hold more.
+Result<std::vector<std::string>> ParseEntryBundle(const std::string& path,
+                                                  uint64_t n, uint64_t width,
+                                                  const std::string& body,
+                                                  bool read_full) {
+  std::vector<std::string> entries;
+  entries.reserve(width);
+  size_t at = 0;
+  while (entries.size() < width) {
+    if (body.size() - at < 2) {
+      return Corruption(path + " ends after " + std::to_string(entries.size()) +
+                        " of its " + std::to_string(width) + " entries");
+    }
+    const size_t len = static_cast<uint8_t>(body[at]) << 8 |
+                       static_cast<uint8_t>(body[at + 1]);
+    at += 2;
+    if (len == 0 || body.size() - at < len) {
+      return Corruption(path + ": entry " +
+                        std::to_string(n * kTileWidth + entries.size()) +
+                        (len == 0 ? " has length 0" : " is cut short"));
+    }
+    entries.emplace_back(body.substr(at, len));
+    at += len;
+  }
+  // A full bundle read in place of a partial one goes on; a bundle of the
+  // requested width must end here.
+  if (at != body.size() && !read_full) {
+    return Corruption(path + " has " + std::to_string(body.size() - at) +
+                      " bytes after its " + std::to_string(width) + " entries");
+  }
+  return entries;
 }
 
 }  // namespace
@@ -122,45 +158,64 @@ Result<std::vector<merkle::Hash>> TileLog::HashTile(unsigned level, uint64_t n,
   return hashes;
 }
 
+std::string TileLog::CachePath(uint64_t n) const {
+  return cache_dir_ + "/entries-" + std::to_string(n);
+}
+
+void TileLog::CacheEntryBundle(uint64_t n,
+                               const std::vector<std::string>& entries) {
+  if (cache_dir_.empty() || entries.size() != kTileWidth) return;
+  std::error_code ec;
+  std::filesystem::create_directories(cache_dir_, ec);
+  std::string body;
+  for (const std::string& e : entries) {
+    body.push_back(static_cast<char>(e.size() >> 8));
+    body.push_back(static_cast<char>(e.size() & 0xff));
+    body += e;
+  }
+  // A cache: a torn or stale file is caught by the comparison with the
+  // log's hash tile, so no fsync; the rename keeps readers from half files.
+  const std::string tmp = CachePath(n) + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(body.data(), static_cast<std::streamsize>(body.size()));
+    if (!out) return;
+  }
+  std::filesystem::rename(tmp, CachePath(n), ec);
+}
+
 Result<std::vector<std::string>> TileLog::EntryBundle(uint64_t n,
-                                                      uint64_t tree_size) {
+                                                      uint64_t tree_size,
+                                                      bool use_cache,
+                                                      bool* from_cache) {
+  if (from_cache) *from_cache = false;
   const uint64_t width = TileWidth(n, tree_size);
   if (width == 0) {
     return OutOfRange("the tree of " + std::to_string(tree_size) +
                       " leaves has no entry bundle " + EntryBundlePath(n, 256));
   }
   const std::string path = EntryBundlePath(n, width);
+  if (use_cache && !cache_dir_.empty() && width == kTileWidth) {
+    std::ifstream in(CachePath(n), std::ios::binary);
+    if (in) {
+      std::string body(kMaxEntryBundleBytes + 1, '\0');
+      in.read(body.data(), static_cast<std::streamsize>(body.size()));
+      body.resize(static_cast<size_t>(in.gcount()));
+      auto cached = ParseEntryBundle(path, n, width, body, false);
+      // A damaged cache file is only a miss.
+      if (cached.ok()) {
+        if (from_cache) *from_cache = true;
+        return cached;
+      }
+    }
+  }
   bool read_full = false;
+  ++bundles_fetched_;
   ASSIGN_OR_RETURN(
       std::string body,
       FetchTile(path, EntryBundlePath(n, kTileWidth), width < kTileWidth,
                 kMaxEntryBundleBytes, &read_full));
-  std::vector<std::string> entries;
-  entries.reserve(width);
-  size_t at = 0;
-  while (entries.size() < width) {
-    if (body.size() - at < 2) {
-      return Corruption(path + " ends after " + std::to_string(entries.size()) +
-                        " of its " + std::to_string(width) + " entries");
-    }
-    const size_t len = static_cast<uint8_t>(body[at]) << 8 |
-                       static_cast<uint8_t>(body[at + 1]);
-    at += 2;
-    if (len == 0 || body.size() - at < len) {
-      return Corruption(path + ": entry " +
-                        std::to_string(n * kTileWidth + entries.size()) +
-                        (len == 0 ? " has length 0" : " is cut short"));
-    }
-    entries.emplace_back(body.substr(at, len));
-    at += len;
-  }
-  // A full bundle read in place of a partial one goes on; a bundle of the
-  // requested width must end here.
-  if (at != body.size() && !read_full) {
-    return Corruption(path + " has " + std::to_string(body.size() - at) +
-                      " bytes after its " + std::to_string(width) + " entries");
-  }
-  return entries;
+  return ParseEntryBundle(path, n, width, body, read_full);
 }
 
 merkle::NodeReader TileLog::Nodes(uint64_t tree_size) {
@@ -215,10 +270,20 @@ Status ReadTileLog(TileLog& log, std::string_view checkpoint_note,
   if (cb.on_size_hint) cb.on_size_hint(size);
   RETURN_IF_ERROR(cb.on_checkpoint(checkpoint_note));
   for (uint64_t n = 0; n * kTileWidth < size; ++n) {
+    bool cached = false;
     ASSIGN_OR_RETURN(std::vector<std::string> entries,
-                     log.EntryBundle(n, size));
+                     log.EntryBundle(n, size, true, &cached));
     ASSIGN_OR_RETURN(std::vector<merkle::Hash> leaves,
                      log.HashTile(0, n, size));
+    if (cached) {
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (merkle::LeafHash(crypto::AsBytes(entries[i])) != leaves[i]) {
+          // The cache is stale or damaged: the log's word counts.
+          ASSIGN_OR_RETURN(entries, log.EntryBundle(n, size, false, &cached));
+          break;
+        }
+      }
+    }
     for (size_t i = 0; i < entries.size(); ++i) {
       const uint64_t index = n * kTileWidth + i;
       const merkle::Hash leaf = merkle::LeafHash(crypto::AsBytes(entries[i]));
@@ -231,6 +296,7 @@ Status ReadTileLog(TileLog& log, std::string_view checkpoint_note,
       }
       RETURN_IF_ERROR(cb.on_entry(index, entries[i]));
     }
+    if (!cached) log.CacheEntryBundle(n, entries);
   }
   // The entries' root is checked against the checkpoint by the caller; the
   // tiles above level 0 are what other tlog-tiles clients read, so they must

@@ -60,8 +60,22 @@ class TileLog {
   Result<std::vector<merkle::Hash>> HashTile(unsigned level, uint64_t n,
                                              uint64_t tree_size);
 
-  // The entries of entry bundle `n` in the tree of `tree_size` leaves.
-  Result<std::vector<std::string>> EntryBundle(uint64_t n, uint64_t tree_size);
+  // The entries of entry bundle `n` in the tree of `tree_size` leaves. A
+  // full bundle is taken from the entry cache when there is one and it holds
+  // it (then *from_cache is set), unless `use_cache` is false.
+  Result<std::vector<std::string>> EntryBundle(uint64_t n, uint64_t tree_size,
+                                               bool use_cache = true,
+                                               bool* from_cache = nullptr);
+
+  // Keeps full entry bundles (immutable by tlog-tiles) in `dir`, created if
+  // missing, so that a later run fetches only bundles it has not seen. The
+  // cache is not trusted: ReadTileLog compares every cached entry with the
+  // log's own level-0 hash tile, and fetches the bundle again on any
+  // difference. Writing to it is best effort.
+  void SetEntryCache(std::string dir) { cache_dir_ = std::move(dir); }
+  void CacheEntryBundle(uint64_t n, const std::vector<std::string>& entries);
+  // Entry bundles fetched from the log so far (for tests and the report).
+  uint64_t bundles_fetched() const { return bundles_fetched_; }
 
   // The tree of `tree_size` leaves as stored nodes, read from hash tiles
   // (nodes between tile levels are hashed from the tile below), for
@@ -74,7 +88,11 @@ class TileLog {
                                 const std::string& full_path, bool partial,
                                 size_t max_bytes, bool* read_full);
 
+  std::string CachePath(uint64_t n) const;
+
   Fetch fetch_;
+  std::string cache_dir_;
+  uint64_t bundles_fetched_ = 0;
   std::map<std::tuple<unsigned, uint64_t, uint64_t>, std::vector<merkle::Hash>>
       cache_;
 };
@@ -84,7 +102,9 @@ class TileLog {
 // 0 … size−1 to on_entry, checking that each entry bundle agrees with the
 // level-0 hash tile and, at the end, that the hash tiles give the
 // checkpoint's root (so a tlog-tiles client sees the same log as this
-// verifier). Errors as above; otherwise the first non-OK callback status.
+// verifier). Full bundles come from the TileLog's entry cache when it has
+// them (checked against the level-0 tiles like fetched ones) and are added to
+// it. Errors as above; otherwise the first non-OK callback status.
 Status ReadTileLog(TileLog& log, std::string_view checkpoint_note,
                    const SourceCallbacks& callbacks);
 

@@ -235,6 +235,7 @@ VerifyReport Verify(const VerifyOptions& options) {
       fetch = http->AsFetch();
     }
     TileLog log(fetch);
+    if (!options.entry_cache.empty()) log.SetEntryCache(options.entry_cache);
     std::string note_text = options.live_checkpoint;
     if (note_text.empty()) {
       auto fetched = log.FetchCheckpoint();
@@ -245,6 +246,8 @@ VerifyReport Verify(const VerifyOptions& options) {
       note_text = std::move(*fetched);
     }
     read = ReadTileLog(log, note_text, callbacks);
+    report.bundles = (delivered + kTileWidth - 1) / kTileWidth;
+    report.bundles_fetched = log.bundles_fetched();
   } else {
     read = ReadSource(options.path, callbacks);
   }
@@ -645,6 +648,10 @@ json ReportJsonWithoutExplain(const VerifyReport& r) {
     j["state"] = st;
   }
   if (!r.evidence.empty()) j["evidence"] = r.evidence;
+  if (r.bundles > 0) {
+    j["bundles"] = r.bundles;
+    j["bundlesFetched"] = r.bundles_fetched;
+  }
   if (r.failure) {
     j["failure"] = {{"index", r.failure->index},
                     {"check", r.failure->check},
@@ -808,6 +815,15 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
   if (r.remembered_size) {
     out << "  remembered  size " << *r.remembered_size << ", root "
         << r.remembered_root << " (" << r.state_file << ")\n";
+  }
+  if (r.bundles > 0) {
+    out << "  tiles       " << r.bundles << " entry bundles, "
+        << r.bundles_fetched << " fetched"
+        << (r.bundles_fetched < r.bundles
+                ? " (the others from the entry cache, each entry checked "
+                  "against the log's hash tiles)"
+                : "")
+        << "\n";
   }
   if (r.unchanged) {
     out << "  unchanged   the log serves the remembered checkpoint; nothing "

@@ -52,6 +52,9 @@ struct VerifyOptions {
   // the log at, as already fetched (empty: fetched here).
   Fetch fetch;
   std::string live_checkpoint;
+  // A directory for the live log's full entry bundles (TileLog's entry
+  // cache; "" = none): a later run fetches only the bundles it lacks.
+  std::string entry_cache;
 
   // Witnesses (C2SP tlog-cosignature verifier keys) and how many of them
   // must have cosigned a checkpoint that covers every entry checked. A
@@ -112,6 +115,10 @@ struct VerifyReport {
   std::vector<std::string> evidence;
   bool state_updated = false;
   bool unchanged = false;
+  // A live log: its entry bundles, and how many were fetched (the others
+  // came from the entry cache, checked against the log's hash tiles).
+  uint64_t bundles = 0;
+  uint64_t bundles_fetched = 0;
   // A proof bundle's checkpoint is dated by the recording time of its last
   // entry (ms since the Unix epoch).
   std::optional<int64_t> checkpoint_time_ms;

@@ -155,6 +155,22 @@ TEST(LiveDemoTest, APartialTileGoneAfterTheLogGrewIsReadFromTheFullTile) {
   VerifyReport grown = MonitorOnce(o);
   EXPECT_EQ(grown.exit_code, kExitValid) << Describe(grown);
   EXPECT_EQ(grown.remembered_size, 1000u);
+  // Bundles 0 to 2 came from the entry cache the first run left beside the
+  // state; only bundle 3 (now full) and the partial bundle 4 were fetched.
+  EXPECT_EQ(grown.bundles, 5u);
+  EXPECT_EQ(grown.bundles_fetched, 2u);
+
+  // A cache file changed on the auditor's disk is not believed: its entries
+  // do not match the log's hash tile, so the bundle is fetched again.
+  const std::string cached = o.state_file + ".tiles/entries-1";
+  std::string bytes = ReadFile(cached);
+  ASSERT_FALSE(bytes.empty()) << "the first run cached bundle 1";
+  bytes[bytes.size() - 1] ^= 1;
+  WriteFile(cached, bytes);
+  VerifyReport again = MonitorOnce(o);
+  EXPECT_EQ(again.exit_code, kExitValid) << Describe(again);
+  EXPECT_EQ(again.bundles_fetched, 2u) << "bundle 1 again, and bundle 4";
+  EXPECT_NE(ReadFile(cached), bytes) << "the cache was repaired";
 }
 
 }  // namespace
