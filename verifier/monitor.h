@@ -2,8 +2,9 @@
 // fetches the log's checkpoint, proves it consistent with the checkpoint the
 // state file remembers (an RFC 6962 consistency proof computed from the log's
 // hash tiles), verifies the whole log at the new checkpoint exactly as
-// Verify() does, and only then remembers the new checkpoint. See
-// docs/VERIFY.md, "Following a live log".
+// Verify() does (full entry bundles seen before come from FILE.tiles/, still
+// checked against the log's hash tiles), and only then remembers the new
+// checkpoint. See docs/VERIFY.md, "Following a live log".
 //
 // State file (JSON, written atomically: temporary file, fsync, rename):
 //   {"format": "piaojue-monitor-state/1", "log": URL, "origin": ORIGIN,
