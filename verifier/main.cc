@@ -13,6 +13,7 @@
 #include <kj/exception.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <exception>
 #include <iostream>
 
@@ -77,6 +78,19 @@ int main(int argc, char** argv) {
   auto print = [&](const VerifyReport& r) {
     if (json) {
       WriteReportJson(r, std::cout);
+    } else if (monitor.follow) {
+      // A follower's log: each round dated; an unchanged round in one line.
+      const int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      std::cout << "--- " << FormatCst(now_ms) << "\n";
+      if (r.unchanged) {
+        std::cout << Verdict(r.exit_code) << ": " << r.input
+                  << " unchanged at size " << r.entries << "\n";
+      } else {
+        WriteReportText(r, std::cout);
+      }
     } else {
       WriteReportText(r, std::cout);
     }
