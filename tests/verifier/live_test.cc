@@ -9,10 +9,12 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -560,6 +562,41 @@ TEST_F(LiveTest, LiveVerdictOverHttpEqualsTheExportedBundleVerdict) {
   EXPECT_EQ(lj["origin"], oj["origin"]);
   EXPECT_EQ(lj["recount"], oj["recount"]);
   server->Shutdown();
+}
+
+TEST_F(LiveTest, ExportWhileTheWriterAppendsIsAlwaysAValidBundle) {
+  // The writer (here in-process, holding the store's lock like `piaojue
+  // serve`) keeps appending and signing checkpoints while exports run.
+  const std::string data = tmp_.Sub("data");
+  cli::DataDir dir(data);
+  CycleBuilder builder(dir.ledger_path());
+  ASSERT_TRUE(builder.BuildThrough(Stage::kProposals).ok());
+  ASSERT_TRUE(builder.ledger().SignCheckpoint().ok());
+  std::filesystem::create_directories(dir.keys_path());
+  ASSERT_TRUE(cli::WriteKeyFile(dir.log_key_path(), builder.log_key()).ok());
+  const std::string vkey = VkeyOf(builder.log_key());
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (Stage s : {Stage::kMerged, Stage::kGovernmentReview,
+                    Stage::kPartyCommittee, Stage::kStandingCommittee,
+                    Stage::kCandidateList, Stage::kVotingRules}) {
+      EXPECT_TRUE(builder.BuildThrough(s).ok());
+      EXPECT_TRUE(builder.ledger().SignCheckpoint().ok());
+    }
+    done = true;
+  });
+  std::set<uint64_t> sizes;
+  for (int i = 0; i < 50 && (i < 3 || !done); ++i) {
+    const std::string bundle = tmp_.Sub("export-" + std::to_string(i));
+    std::ostringstream out;
+    Status exported = cli::Export({data, bundle}, out);
+    ASSERT_TRUE(exported.ok()) << exported.ToString();
+    VerifyReport r = VerifyPath(bundle, vkey);
+    EXPECT_EQ(r.exit_code, kExitValid) << Describe(r);
+    sizes.insert(r.entries);
+  }
+  writer.join();
+  EXPECT_GE(sizes.size(), 1u);
 }
 
 TEST_F(LiveTest, TheBinaryReportsARewriteBetweenTwoRunsWithExitFour) {
