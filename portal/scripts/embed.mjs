@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, relative, extname } from 'node:path';
 import { gzipSync, constants } from 'node:zlib';
+import { createHash } from 'node:crypto';
 
 const [dist, outCc] = process.argv.slice(2);
 if (!dist || !outCc) {
@@ -66,8 +67,16 @@ files.forEach((file, i) => {
     `std::string_view(kData${i}, ${data.length}), ` +
     (useGz ? `std::string_view(kGzip${i}, ${gz.length})` : 'std::string_view()') + '},');
 });
-cc += '\nconstexpr PortalAsset kAssets[] = {\n' + rows.join('\n') + '\n};\n\n}  // namespace\n\n';
-cc += 'std::span<const PortalAsset> PortalAssets() { return kAssets; }\n\n}  // namespace piaojue::server\n';
+// The Content-Security-Policy sources of index.html's inline scripts: their
+// SHA-256 hashes (CSP Level 3), so that exactly these scripts run inline.
+const index = readFileSync(join(dist, 'index.html'), 'utf8');
+const hashes = [...index.matchAll(/<script type="module">([\s\S]*?)<\/script>/g)]
+  .map((m) => `'sha256-${createHash('sha256').update(m[1], 'utf8').digest('base64')}'`);
+if (!hashes.length) throw new Error('index.html has no inline module script');
+cc += '\nconstexpr PortalAsset kAssets[] = {\n' + rows.join('\n') + '\n};\n\n';
+cc += `constexpr char kScriptHashes[] = ${JSON.stringify(hashes.join(' '))};\n\n}  // namespace\n\n`;
+cc += 'std::span<const PortalAsset> PortalAssets() { return kAssets; }\n\n';
+cc += 'std::string_view PortalInlineScriptHashes() { return kScriptHashes; }\n\n}  // namespace piaojue::server\n';
 const tmp = outCc + '.tmp';
 writeFileSync(tmp, cc);
 renameSync(tmp, outCc);

@@ -8,10 +8,32 @@ export function asOf() {
   return new URLSearchParams(location.search).get('as_of') || '';
 }
 
+// Views `piaojue serve` put into the page it served (the first page's data,
+// so that it needs no second round trip; api/server/handlers_portal.cc):
+// {"<the URL getJson would fetch>": <its JSON>}. Each is used once, by the
+// first read of that URL; later reads fetch fresh data.
+let initial = null;
+function takeInitial(url) {
+  if (initial === null) {
+    initial = {};
+    const el = typeof document !== 'undefined' && document.getElementById('piaojue-data');
+    if (el) {
+      try { initial = JSON.parse(el.textContent) || {}; } catch { initial = {}; }
+      el.remove();
+    }
+  }
+  if (!Object.prototype.hasOwnProperty.call(initial, url)) return undefined;
+  const v = initial[url];
+  delete initial[url];
+  return v;
+}
+
 export async function getJson(path, { withAsOf = true } = {}) {
   let url = path;
   const a = asOf();
   if (withAsOf && a) url += (url.includes('?') ? '&' : '?') + 'as_of=' + encodeURIComponent(a);
+  const given = takeInitial(url);
+  if (given !== undefined) return given;
   const r = await fetch(url);
   const body = await r.json().catch(() => null);
   if (!r.ok) throw new ApiError(r.status, body?.error?.code ?? 'http', body?.error?.message ?? `HTTP ${r.status}`);

@@ -2,14 +2,25 @@
 // routing on real paths (the server answers index.html for any page path),
 // and the page modules. docs/PORTAL.md lists the pages.
 import './style.css';
-import { t, lang, setLang } from './i18n.js';
-import { asOf, getJson } from './api.js';
-import { esc, date } from './format.js';
-import { href, navigate, setRenderer, cleanup } from './nav.js';
-import { homePage } from './pages/home.js';
+import * as i18n from './i18n.js';
+import * as api from './api.js';
+import * as format from './format.js';
+import * as nav from './nav.js';
+import * as home from './pages/home.js';
 
-// The first page (首页) is in the main chunk; every other page is its own
-// chunk, loaded when visited, so the first page parses as little as possible.
+// The shell's modules, for the pages loaded later: their imports of these
+// modules read this one instance (portal/build.mjs), so they share the
+// language, the router and the cleanups with the shell.
+globalThis.__piaojueShell = { 'i18n.js': i18n, 'api.js': api, 'format.js': format, 'nav.js': nav, 'pages/home.js': home };
+
+const { t, lang, setLang } = i18n;
+const { asOf, getJson } = api;
+const { esc, date } = format;
+const { href, navigate, setRenderer, cleanup } = nav;
+const { homePage } = home;
+
+// The first page (首页) is in the shell, inline in index.html; every other
+// page is its own chunk, loaded when visited.
 const lazy = (load, name) => async (...args) => (await load())[name](...args);
 const proposalsPage = lazy(() => import('./pages/proposals.js'), 'proposalsPage');
 const lookupPage = lazy(() => import('./pages/lookup.js'), 'lookupPage');

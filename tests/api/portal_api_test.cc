@@ -76,17 +76,32 @@ TEST_F(PortalApiTest, ServesThePortalAtEveryPagePathWithItsHeaders) {
   ASSERT_EQ(home.status, 200);
   EXPECT_EQ(home.content_type, "text/html; charset=utf-8");
   EXPECT_EQ(home.cache_control, "no-cache");
-  EXPECT_NE(home.body.find("<script type=\"module\""), std::string::npos);
-  // The page may load nothing from elsewhere.
+  // The page may load nothing from elsewhere, and run no inline script but
+  // its own: the CSP names the inline shell script by its hash.
   const std::string csp = Header(home, "Content-Security-Policy");
   EXPECT_NE(csp.find("default-src 'self'"), std::string::npos);
-  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
   EXPECT_EQ(csp.find("http"), std::string::npos);
+  const std::string script_src = csp.substr(
+      csp.find("script-src "),
+      csp.find(';', csp.find("script-src ")) - csp.find("script-src "));
+  EXPECT_EQ(script_src.find("unsafe"), std::string::npos) << script_src;
+  const std::string open = "<script type=\"module\">";
+  const size_t at = home.body.find(open);
+  ASSERT_NE(at, std::string::npos);
+  const size_t end = home.body.find("</script>", at);
+  const std::string script =
+      home.body.substr(at + open.size(), end - at - open.size());
+  EXPECT_GT(script.size(), 1000u);
+  const std::string hash =
+      crypto::Base64Encode(crypto::Sha256(crypto::AsBytes(script)));
+  EXPECT_EQ(script_src, "script-src 'self' 'sha256-" + hash + "'");
 
-  // Client-side routes get the same page.
+  // Client-side routes get the same page, without the first page's data.
   HttpResponse deep = Get("/cycles/34/proposals?as_of=2025-01-01");
   EXPECT_EQ(deep.status, 200);
-  EXPECT_EQ(deep.body, home.body);
+  EXPECT_NE(deep.body.find(open + script + "</script>"), std::string::npos);
+  EXPECT_EQ(deep.body.find("id=\"piaojue-data\""), std::string::npos);
+  EXPECT_EQ(Header(deep, "Content-Security-Policy"), csp);
 
   // The API keeps its JSON 404s, for this and later versions.
   for (const char* api : {"/v1/nothing", "/v2/nothing", "/tlog/nothing"}) {
@@ -98,11 +113,62 @@ TEST_F(PortalApiTest, ServesThePortalAtEveryPagePathWithItsHeaders) {
   EXPECT_EQ(Get("/assets/missing-XXXX.js").status, 404);
 }
 
+// The data block of the first page: {"<the URL the portal would read>":
+// <that view>}.
+json DataBlock(const std::string& html) {
+  const std::string open =
+      "<script type=\"application/json\" id=\"piaojue-data\">";
+  const size_t at = html.find(open);
+  if (at == std::string::npos) return nullptr;
+  const size_t end = html.find("</script>", at);
+  return json::parse(html.substr(at + open.size(), end - at - open.size()));
+}
+
+TEST_F(PortalApiTest, TheFirstPageCarriesTheCyclesViewSoItNeedsOneRoundTrip) {
+  HttpResponse home = Get("/");
+  ASSERT_EQ(home.status, 200);
+  // Everything the first page needs is in it: no stylesheet, script or
+  // data to fetch before it can show the cycles.
+  EXPECT_EQ(home.body.find("<link rel=\"stylesheet\""), std::string::npos);
+  EXPECT_EQ(home.body.find("<script type=\"module\" src="), std::string::npos);
+  EXPECT_NE(home.body.find("<style>"), std::string::npos);
+  const json data = DataBlock(home.body);
+  ASSERT_TRUE(data.is_object()) << home.body.substr(0, 2000);
+  ASSERT_EQ(data.size(), 1u);
+  EXPECT_EQ(data["/v1/cycles"], GetJson("/v1/cycles"));
+  // The page's moment is the data's moment (the key is the URL the portal
+  // reads, as encodeURIComponent writes it).
+  const json past = DataBlock(Get("/?as_of=2024-12-15").body);
+  EXPECT_EQ(past["/v1/cycles?as_of=2024-12-15"],
+            GetJson("/v1/cycles?as_of=2024-12-15"));
+  // A moment the view refuses: no data, the page reads it and shows why.
+  EXPECT_TRUE(DataBlock(Get("/?as_of=yesterday").body).is_null());
+  // Compressed for clients that accept gzip.
+  HttpResponse gz = Get("/", "gzip");
+  EXPECT_EQ(Header(gz, "Content-Encoding"), "gzip");
+  ASSERT_GE(gz.body.size(), 2u);
+  EXPECT_EQ(static_cast<uint8_t>(gz.body[0]), 0x1f);
+  EXPECT_EQ(static_cast<uint8_t>(gz.body[1]), 0x8b);
+  EXPECT_LT(gz.body.size(), home.body.size() / 2);
+}
+
+TEST_F(PortalApiTest, DataBlockTextCannotEndTheScriptElement) {
+  const std::string hostile =
+      R"({"title":"</script><script>alert(1)</script><!-- & </SCRIPT>"})";
+  const std::string safe = ScriptSafeJson(hostile);
+  EXPECT_EQ(safe.find('<'), std::string::npos) << safe;
+  EXPECT_EQ(safe.find('>'), std::string::npos) << safe;
+  EXPECT_EQ(safe.find('&'), std::string::npos) << safe;
+  EXPECT_EQ(json::parse(safe), json::parse(hostile));
+}
+
 TEST_F(PortalApiTest, AssetsAreImmutableTypedAndGzippedOnRequest) {
   HttpResponse home = Get("/");
-  const size_t at = home.body.find("src=\"/assets/main-") + 5;
-  ASSERT_NE(at, std::string::npos);
+  // The page chunks the inline shell script loads.
+  const size_t at = home.body.find("\"/assets/") + 1;
+  ASSERT_NE(at, std::string::npos + 1);
   const std::string js = home.body.substr(at, home.body.find('"', at) - at);
+  ASSERT_TRUE(js.ends_with(".js")) << js;
   HttpResponse plain = Get(js);
   ASSERT_EQ(plain.status, 200);
   EXPECT_EQ(plain.content_type, "text/javascript; charset=utf-8");

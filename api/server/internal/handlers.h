@@ -85,8 +85,12 @@ HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
 // The public portal's embedded files (handlers_portal.cc): GET/HEAD of any
 // path outside /v1/ and /tlog/.
 // /portal-config.json is DIR/portal.json (the deployment's name and pinned
-// verifier key).
-HttpResponse HandlePortal(const Service& service, const HttpRequest& request);
+// verifier key). "/" gets index.html with the cycles view in a JSON data
+// block (`<script type="application/json" id="piaojue-data">`).
+HttpResponse HandlePortal(Service& service, const HttpRequest& request);
+// JSON text made safe inside an HTML <script> element: '<', '>' and '&'
+// written as \u escapes (the same JSON value).
+std::string ScriptSafeJson(std::string_view json);
 
 // Writes (handlers_write.cc).
 HttpResponse HandleAppend(Service& service, const HttpRequest& request);

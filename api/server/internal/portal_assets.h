@@ -19,4 +19,8 @@ struct PortalAsset {
 // Every embedded file (generated source).
 std::span<const PortalAsset> PortalAssets();
 
+// The Content-Security-Policy script sources that allow index.html's inline
+// scripts and nothing else: "'sha256-<base64>'" for each, space-separated.
+std::string_view PortalInlineScriptHashes();
+
 }  // namespace piaojue::server

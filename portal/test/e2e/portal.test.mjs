@@ -398,33 +398,56 @@ describe('portal end to end', { skip }, () => {
     await page.close();
   });
 
-  test('budget: first-page JS+CSS gzipped, and load time on slow 4G with 4x CPU slow-down', async () => {
-    const page = await browser.newPage();
-    const sizes = [];
-    page.on('response', async (res) => {
-      const u = new URL(res.url());
-      if (/\.(js|css)$/.test(u.pathname)) {
+  test('budget: the first page in one round trip, under 350 KB gzipped, usable within 2 s on slow 4G with 4x CPU slow-down', async () => {
+    // Each run is a first visit: a fresh browser context (no cache, no open
+    // connection), DevTools' slow 4G and a 4x slower CPU, a 360 px phone.
+    const runs = [];
+    let assets = [];
+    for (let run = 0; run < Number(process.env.PORTAL_LOAD_RUNS || 5); run++) {
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      const requests = [];
+      let usableAt = null;
+      const sizes = [];
+      // Requests to the server (data: URLs such as the date input's icon are
+      // no round trip); the favicon does not hold up the page.
+      page.on('request', (req) => {
+        const u = req.url();
+        if (usableAt === null && u.startsWith(server.url) && !u.endsWith('/favicon.svg')) requests.push(u.slice(server.url.length));
+      });
+      page.on('response', async (res) => {
+        const type = res.request().resourceType();
+        if (!['document', 'script', 'stylesheet'].includes(type)) return;
         const body = await res.buffer().catch(() => null);
-        if (body) sizes.push({ path: u.pathname, raw: body.length, gzip: gzipSync(body).length });
-      }
-    });
-    const cdp = await page.createCDPSession();
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    // Lighthouse's "slow 4G" (DevTools throttling): 562.5 ms RTT, 1.47 Mbit/s
-    // down, 675 kbit/s up; and a 4x slower CPU.
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 562.5, downloadThroughput: 1474.56 * 1024 / 8, uploadThroughput: 675 * 1024 / 8 });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-    await page.setViewport({ width: 360, height: 740 });
-    const t0 = Date.now();
-    await page.goto(server.url + '/', { waitUntil: 'domcontentloaded' });
-    await page.waitForSelector('.cycle', { timeout: 20000 });
-    const usable = Date.now() - t0;
-    await page.close();
-    const total = sizes.reduce((a, s) => a + s.gzip, 0);
-    writeMetrics({ firstPageAssets: sizes, firstPageJsCssGzipBytes: total, slow4gUsableMs: usable });
-    console.log(`# first page JS+CSS gzipped: ${total} bytes; usable on slow 4G with 4x CPU in ${usable} ms`);
+        if (body) sizes.push({ path: new URL(res.url()).pathname, type, raw: body.length, gzip: gzipSync(body).length });
+      });
+      const cdp = await page.createCDPSession();
+      await cdp.send('Network.enable');
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+      // Lighthouse's "slow 4G" (DevTools throttling): 562.5 ms RTT, 1.47 Mbit/s
+      // down, 675 kbit/s up; and a 4x slower CPU.
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 562.5, downloadThroughput: 1474.56 * 1024 / 8, uploadThroughput: 675 * 1024 / 8 });
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      await page.setViewport({ width: 360, height: 740 });
+      const t0 = Date.now();
+      await page.goto(server.url + '/', { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('.cycle', { timeout: 20000 });
+      usableAt = Date.now() - t0;
+      runs.push({ ms: usableAt, requests: [...requests] });
+      if (run === 0) assets = sizes;
+      await context.close();
+    }
+    const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
+    const stat = { runs: ms.length, min: ms[0], median: ms[Math.floor(ms.length / 2)], max: ms[ms.length - 1] };
+    const total = assets.reduce((a, s) => a + s.gzip, 0);
+    writeMetrics({ firstPageAssets: assets, firstPageJsCssGzipBytes: total, slow4gUsableMs: stat, slow4gRequestsBeforeUsable: runs[0].requests });
+    console.log(`# first page (index.html with its inline CSS, JS and data) gzipped: ${total} bytes; usable on slow 4G with 4x CPU: min ${stat.min} / median ${stat.median} / max ${stat.max} ms over ${stat.runs} runs; requests before usable: ${runs[0].requests.join(' ')}`);
     assert.ok(total <= 350 * 1024, `first page JS+CSS ${total} bytes gzipped > 350 KB`);
-    assert.ok(usable <= Number(process.env.PORTAL_LOAD_BUDGET_MS || 3000), `usable after ${usable} ms`);
+    // One round trip: the page itself carries the stylesheet, the script and
+    // the cycles (docs/PORTAL.md, "Measured").
+    for (const r of runs) assert.deepEqual(r.requests, ['/'], `requests before the first page was usable: ${r.requests.join(' ')}`);
+    const budget = Number(process.env.PORTAL_LOAD_BUDGET_MS || 2000);
+    assert.ok(stat.median <= budget, `usable after a median ${stat.median} ms > ${budget} ms (${ms.join(', ')})`);
+    assert.ok(stat.max <= budget * 1.25, `a run took ${stat.max} ms (${ms.join(', ')})`);
   });
 });
