@@ -337,7 +337,15 @@ HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
 
 namespace piaojue::server {
 
-HttpResponse HandleProofBundle(Service& service, uint64_t record) {
+HttpResponse HandleProofBundle(Service& service, const HttpRequest& request,
+                               uint64_t record) {
+  // ?since=M: also the consistency proof from the tree of M leaves (the
+  // checkpoint the portal kept from an earlier visit, docs/PORTAL.md). When
+  // M is 0, the checkpoint's own size or above it, there is nothing to prove
+  // (or nothing this server can prove): the bundle holds no proof, and the
+  // reader says why.
+  auto since = QueryNumber(request, "since");
+  if (!since.ok()) return StatusResponse(since.status());
   auto note = service.Checkpoint();
   if (!note.ok()) return StatusResponse(note.status());
   auto parsed = note::ParseNote(*note);
@@ -356,6 +364,12 @@ HttpResponse HandleProofBundle(Service& service, uint64_t record) {
   src.inclusion = [&](uint64_t index) {
     return ledger.InclusionProof(index, size);
   };
+  if (*since && **since > 0 && **since < size) {
+    src.consistency_from.push_back(**since);
+    src.consistency = [&](uint64_t old_size) {
+      return ledger.ConsistencyProof(old_size, size);
+    };
+  }
   auto bundle = verifier::BuildProofBundle(record, src);
   if (!bundle.ok()) return StatusResponse(bundle.status());
   HttpResponse r = JsonResponse(std::move(*bundle));

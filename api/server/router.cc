@@ -70,7 +70,7 @@ HttpResponse HandleGet(Service& service, const HttpRequest& request,
     if (Is(s, {"v1", "proof", "bundle", "*"})) {
       auto ref = Ref(s[3]);
       if (!ref) return BadRef(s[3]);
-      return HandleProofBundle(service, *ref);
+      return HandleProofBundle(service, request, *ref);
     }
     if (Is(s, {"v1", "search"})) return HandleSearch(service, request);
     if (Is(s, {"v1", "corrections"})) {

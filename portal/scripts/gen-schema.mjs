@@ -48,6 +48,8 @@ export function parseCapnpText(text) {
       if ((w = /bits\[(\d+), (\d+)\)/.exec(where))) f.bit = Number(w[1]);
       if ((w = /ptr\[(\d+)\]/.exec(where))) f.ptr = Number(w[1]);
       if ((w = /union tag = (\d+)/.exec(where))) f.tag = Number(w[1]);
+      // Texts that may hold line feeds (docs/FORMAT.md, "Text fields").
+      if (/\$multiline\b/.test(line.split('#')[0])) f.multiline = true;
       if (/ = /.test(line.split('#')[0])) throw new Error('defaults are not supported: ' + line);
       cur.fields.push(f);
       continue;

@@ -365,5 +365,27 @@ TEST_F(PortalApiTest, ProofBundleIsWhatPiaojueProveWritesAndVerifies) {
   EXPECT_EQ(Get("/v1/proof/bundle/99999999").status, 404);
 }
 
+TEST_F(PortalApiTest, ProofBundleSinceAnEarlierSizeHoldsItsConsistencyProof) {
+  const uint64_t vote = County()["selectionVote"];
+  const std::string path = "/v1/proof/bundle/" + std::to_string(vote);
+  const json plain = GetJson(path);
+  EXPECT_EQ(plain["consistency"], json::array());
+  const json since = GetJson(path + "?since=500");
+  ASSERT_EQ(since["consistency"].size(), 1u);
+  EXPECT_EQ(since["consistency"][0]["oldSize"], 500);
+  const json expected = GetJson("/v1/proof/consistency?old=500");
+  EXPECT_EQ(since["consistency"][0]["proof"], expected["proof"]);
+  EXPECT_EQ(since["entries"], plain["entries"]);
+  // Nothing to prove from 0 or from the checkpoint's own size, nothing this
+  // server can prove from a larger one: no proof (the portal says why).
+  const uint64_t size = GetJson("/v1/log")["size"];
+  for (uint64_t m : {uint64_t{0}, size, size + 10}) {
+    EXPECT_EQ(GetJson(path + "?since=" + std::to_string(m))["consistency"],
+              json::array())
+        << m;
+  }
+  EXPECT_EQ(Get(path + "?since=abc").status, 400);
+}
+
 }  // namespace
 }  // namespace piaojue::server

@@ -76,9 +76,12 @@ HttpResponse HandleSearch(Service& service, const HttpRequest& request);
 HttpResponse HandleProposalStory(Service& service, const HttpRequest& request,
                                  uint64_t ref);
 HttpResponse HandleCorrections(Service& service, const HttpRequest& request);
-// GET /v1/proof/bundle/<record>: what `piaojue prove` writes, against the
-// latest checkpoint (docs/FORMAT.md, "Proof bundle").
-HttpResponse HandleProofBundle(Service& service, uint64_t record);
+// GET /v1/proof/bundle/<record>[?since=M]: what `piaojue prove` writes,
+// against the latest checkpoint (docs/FORMAT.md, "Proof bundle"); with
+// since, also the consistency proof from tree size M (as
+// --since-checkpoint).
+HttpResponse HandleProofBundle(Service& service, const HttpRequest& request,
+                               uint64_t record);
 HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
                                 uint64_t cycle);
 

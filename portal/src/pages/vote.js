@@ -6,7 +6,7 @@ import { t, lang } from '../i18n.js';
 import { getJson, asOf, getList } from '../api.js';
 import { esc, money, date } from '../format.js';
 import { href, onLeave } from '../nav.js';
-import { pinnedKey, verifyPanel, plain } from '../verify/panel.js';
+import { pinnedKey, verifyPanel, plain, keptCheckpoint, keepCheckpoint } from '../verify/panel.js';
 
 const LIVE_KINDS = new Set(['roundOpened', 'ballotBoxSealed', 'ballotBoxOpened', 'ballotsRecorded', 'tallyCertified', 'resultAnnounced', 'roundVoided', 'correction']);
 
@@ -73,9 +73,10 @@ async function runRecount(vote, round, out) {
   out.innerHTML = `<p>${esc(t('recount_running'))}</p>`;
   try {
     const p = await pinnedKey();
-    const { recountFromLog, layout } = await import('../verify/engine.js');
+    const { recountFromLog, layout, newerNote } = await import('../verify/engine.js');
     const get = (path) => getJson(path, { withAsOf: false });
-    const r = await recountFromLog(vote.ref, round, { get, layout, pinnedKey: p.key });
+    const r = await recountFromLog(vote.ref, round, { get, layout, pinnedKey: p.key, remembered: keptCheckpoint(p.key) });
+    keepCheckpoint(r.vkey, r.checkpointNote, newerNote);
     const keyId = p.key ? p.key.split('+')[1] : ((await getJson('/v1/log', { withAsOf: false })).verifierKey || '').split('+')[1];
     const zh = lang() !== 'en';
     const what = zh

@@ -146,12 +146,43 @@ function int64(v) {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// docs/FORMAT.md, "Text fields": no C0 control (NUL, TAB, CR, ...) but the
+// line feed in a multi-line (`$multiline`) field, no DEL or C1 control, no
+// U+2028/U+2029, no bidirectional embedding, override or isolate.
+function forbidden(cp, multiline) {
+  if (cp < 0x20) return !(cp === 0x0a && multiline);
+  return (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029 ||
+    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+function describe(cp) {
+  const u = 'U+' + cp.toString(16).toUpperCase().padStart(4, '0');
+  if (cp === 0x0a) return 'a line break (U+000A), but this field is a single line';
+  if (cp === 0x0d) return 'a carriage return (U+000D); line breaks are a single U+000A';
+  if (cp === 0) return 'a NUL character (U+0000)';
+  if (cp >= 0x202a) return 'the bidirectional control ' + u;
+  return 'the control character ' + u;
+}
+
+// Why a decoded text breaks the text rule ("contains ... at byte N", the
+// byte offset in its UTF-8), or null.
+export function textFault(text, multiline) {
+  let at = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0);
+    if (forbidden(cp, multiline)) return `contains ${describe(cp)} at byte ${at}`;
+    at += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return null;
+}
+
 export class Reader {
   constructor(bytes, layout) {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.nwords = bytes.length / 8;
     this.layout = layout;
+    this.path = []; // the field being read, for error messages
   }
 
   readPrimitive(type, byteBase, dataWords, bit) {
@@ -201,7 +232,9 @@ export class Reader {
         sawMember = true;
         out.$which = f.name;
       }
+      this.path.push(f.name);
       out[f.name] = this.readField(f, s);
+      this.path.pop();
     }
     if (layout.unionTagBit !== undefined && !sawMember) {
       out.$which = null;
@@ -222,15 +255,15 @@ export class Reader {
       return names[n] ?? `unknown(${n})`;
     }
     const at = f.ptr < s.ptrs ? s.base + s.data + f.ptr : -1;
-    return this.readPointerValue(t, at);
+    return this.readPointerValue(t, at, !!f.multiline);
   }
 
-  readPointerValue(t, at) {
+  readPointerValue(t, at, multiline = false) {
     const isNull = at < 0 || pointer(this.view, at, this.nwords) === null;
-    if (t === 'Text') return isNull ? '' : this.readText(at);
+    if (t === 'Text') return isNull ? '' : this.readText(at, multiline);
     if (t === 'Data') return isNull ? new Uint8Array(0) : this.readBytes(at);
     let m;
-    if ((m = /^List\((\w+)\)$/.exec(t))) return isNull ? [] : this.readList(m[1], at);
+    if ((m = /^List\((\w+)\)$/.exec(t))) return isNull ? [] : this.readList(m[1], at, multiline);
     if (this.layout.structs[t]) {
       if (isNull) return null;
       return this.decodeStruct(t, this.structAt(at));
@@ -251,17 +284,25 @@ export class Reader {
     return this.bytes.subarray(p.target * 8, p.target * 8 + p.count);
   }
 
-  readText(at) {
+  readText(at, multiline) {
     const b = this.readBytes(at);
     if (b.length === 0 || b[b.length - 1] !== 0) throw new CapnpError('text without NUL terminator');
+    let text;
     try {
-      return utf8.decode(b.subarray(0, b.length - 1));
+      text = utf8.decode(b.subarray(0, b.length - 1));
     } catch {
-      throw new CapnpError('text that is not UTF-8');
+      throw new CapnpError(`${this.where()}: not valid UTF-8`);
     }
+    const fault = textFault(text, multiline);
+    if (fault) throw new CapnpError(`${this.where()}: ${fault}`);
+    return text;
   }
 
-  readList(elem, at) {
+  where() {
+    return this.path.join('.').replace(/\.\[/g, '[');
+  }
+
+  readList(elem, at, multiline = false) {
     const p = this.listAt(at);
     const out = [];
     if (PRIMITIVE_BITS[elem] || this.layout.enums[elem]) {
@@ -276,7 +317,11 @@ export class Reader {
     }
     if (elem === 'Text' || elem === 'Data') {
       if (p.size !== 6) throw new CapnpError('expected a pointer list');
-      for (let i = 0; i < p.count; i++) out.push(this.readPointerValue(elem, p.target + i));
+      for (let i = 0; i < p.count; i++) {
+        this.path.push(`[${i}]`);
+        out.push(this.readPointerValue(elem, p.target + i, multiline));
+        this.path.pop();
+      }
       return out;
     }
     if (this.layout.structs[elem]) {
@@ -285,7 +330,9 @@ export class Reader {
       const hi = this.view.getUint32(p.target * 8 + 4, true);
       const d = hi & 0xffff, ps = hi >>> 16;
       for (let i = 0; i < n; i++) {
+        this.path.push(`[${i}]`);
         out.push(this.decodeStruct(elem, { base: p.target + 1 + i * (d + ps), data: d, ptrs: ps }));
+        this.path.pop();
       }
       return out;
     }

@@ -5,12 +5,34 @@
 //
 // Every function takes the schema `layout` and a `get(path)` that returns
 // parsed JSON or text, so node's test runner drives the same code.
-import { fromBase64, hex } from './bytes.js';
+import { fromBase64, hex, equal } from './bytes.js';
 import { decodeEntry } from './entry.js';
 import { verifyAuthorSignature } from './entry.js';
-import { leafHash, inclusionError } from './merkle.js';
+import { leafHash, inclusionError, consistencyError } from './merkle.js';
 import { openCheckpoint, parseVerifierKey } from './note.js';
 import { recountRound, compareWithPublished } from './recount.js';
+
+// The tree size a checkpoint note states (its second line), unverified:
+// only to ask the server for a consistency proof from it.
+export function noteSize(note) {
+  const m = /^[^\n]+\n(0|[1-9][0-9]{0,15})\n/.exec(note || '');
+  return m ? Number(m[1]) : null;
+}
+
+// The URL of a record's proof bundle; with the checkpoint this browser
+// kept, one that also holds the consistency proof from its tree size
+// (GET /v1/proof/bundle/R?since=M, docs/API.md).
+export function bundlePath(record, remembered) {
+  const m = noteSize(remembered);
+  return `/v1/proof/bundle/${record}` + (m ? `?since=${m}` : '');
+}
+
+// Of two checkpoint notes, the one of the larger tree (the one to keep).
+export function newerNote(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return noteSize(b) > noteSize(a) ? b : a;
+}
 
 // Who may author what (docs/FORMAT.md, "Authorization").
 const ROLES = {
@@ -105,13 +127,15 @@ export async function chooseKey(pinnedKey, genesisKey) {
   return { vkey: genesisKey, key: await parseVerifierKey(genesisKey), pinned: false };
 }
 
-// Checks a proof bundle. Returns a report; report.ok is true only when
-// everything held. Never throws for bad content: problems are reported.
-export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
-  const report = { ok: false, record: bundle?.record, size: null, origin: null, pinned: !!pinnedKey, vkey: pinnedKey || null, keyId: null, entries: [], problems: [] };
+// Checks a proof bundle (docs/FORMAT.md, "Proof bundle", "Checks").
+// `remembered` is the signed checkpoint note this browser kept from an
+// earlier visit to this log (or null): the bundle's checkpoint must then
+// extend it, shown by the bundle's consistency proof from its size (check
+// 7). Returns a report; report.ok is true only when everything held. Never
+// throws for bad content: problems are reported.
+export async function verifyProofBundle(bundle, { layout, pinnedKey, remembered = null }) {
+  const report = { ok: false, record: bundle?.record, size: null, origin: null, pinned: !!pinnedKey, vkey: pinnedKey || null, keyId: null, entries: [], problems: [], checkpointNote: null, checkpointRecordedAtMs: null, consistentWith: null, rememberedIgnored: null };
   const fail = (msg) => { report.problems.push(msg); return report; };
-  // piaojue-proof/2 (docs/FORMAT.md) added "consistency" and "last", which
-  // this check does not need; the entries are read as in version 1.
   if (!bundle || bundle.format !== 'piaojue-proof/2') return fail('not a proof bundle (format piaojue-proof/2)');
   if (!Array.isArray(bundle.entries) || !bundle.entries.length) return fail('the bundle has no entries');
   const decoded = [];
@@ -149,6 +173,58 @@ export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
   report.size = cp.size;
   report.origin = cp.origin;
   if (cp.origin !== genesis.origin) return fail(`the checkpoint origin ${cp.origin} is not the log's origin ${genesis.origin}`);
+  report.checkpointNote = bundle.checkpoint;
+  // Check 6: "last" is the checkpoint's last entry, proven in its tree; its
+  // recording time dates the checkpoint.
+  const lastRow = bundle.last;
+  if (!lastRow || typeof lastRow !== 'object' || !Number.isSafeInteger(lastRow.index)) return fail('the bundle has no "last" entry (piaojue-proof/2)');
+  if (lastRow.index !== cp.size - 1) return fail(`"last" is entry ${lastRow.index}, not the checkpoint's last entry ${cp.size - 1}`);
+  try {
+    const bytes = fromBase64(lastRow.entry);
+    const e = decodeEntry(bytes, layout);
+    if (e.index !== lastRow.index) return fail(`entry ${lastRow.index} ("last"): its bytes say index ${e.index}`);
+    let proof;
+    try { proof = (lastRow.proof || []).map(fromBase64); } catch { proof = null; }
+    const why = proof ? await inclusionError(e.index, cp.size, await leafHash(bytes), proof, cp.root) : 'malformed proof';
+    if (why) return fail(`entry ${lastRow.index} ("last"): inclusion: ${why}`);
+    report.checkpointRecordedAtMs = Number(e.recordedAtMs);
+  } catch (err) {
+    return fail(`entry ${lastRow.index} ("last"): not a well-formed entry (${err.message})`);
+  }
+  // Check 7: the checkpoint this browser kept from an earlier visit. The log
+  // only grows: the same size must have the same root, a larger one must
+  // extend it (the bundle's consistency proof from that size), and a smaller
+  // one is an older state than this browser has already seen.
+  if (!Array.isArray(bundle.consistency)) return fail('"consistency" is not a list (piaojue-proof/2)');
+  if (remembered) {
+    let kept = null;
+    try {
+      kept = await openCheckpoint(remembered, chosen.key);
+      if (kept.origin !== cp.origin) throw new Error(`it is of another log (${kept.origin})`);
+    } catch (err) {
+      // Not a checkpoint of this log under this key (the key changed, or the
+      // browser's storage is damaged): nothing to compare with.
+      report.rememberedIgnored = err.message;
+      kept = null;
+    }
+    if (kept) {
+      const m = kept.size;
+      if (m > cp.size) {
+        return fail(`consistency: this browser already saw a signed checkpoint of tree size ${m}; the server now shows the older tree size ${cp.size} (an earlier state of the log, or another log under the same key)`);
+      }
+      if (m === cp.size) {
+        if (!equal(kept.root, cp.root)) return fail(`consistency: the log forked: tree size ${m} has another root than the one this browser saw earlier`);
+      } else {
+        const entry = bundle.consistency.find((c) => c && c.oldSize === m);
+        if (!entry) return fail(`consistency: the bundle has no consistency proof from tree size ${m}, the checkpoint this browser saw earlier, so it cannot show that the log only grew since`);
+        let proof;
+        try { proof = (entry.proof || []).map(fromBase64); } catch { return fail(`consistency: the proof from tree size ${m} is malformed`); }
+        const why = await consistencyError(m, cp.size, kept.root, cp.root, proof);
+        if (why) return fail(`consistency: the checkpoint of tree size ${cp.size} does not extend the one of tree size ${m} this browser saw earlier (${why}): the log was rewritten or forked`);
+      }
+      report.consistentWith = m;
+    }
+  }
   const registry = new Registry();
   const byIndex = new Map();
   let last = -1;
@@ -170,6 +246,9 @@ export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
     // more than 5 minutes after the log recorded the entry.
     if (Number(e.authored.signedAtMs) > Number(e.recordedAtMs) + 300000) {
       r.problem = 'signed more than 5 minutes after it was recorded'; return fail(`entry ${e.index}: ${r.problem}`);
+    }
+    if (version >= 2 && Number(e.authored.signedAtMs) < Number(e.recordedAtMs) - 2592000000) {
+      r.problem = 'signed more than 30 days before it was recorded'; return fail(`entry ${e.index}: ${r.problem}`);
     }
     if (version >= 2 && e.authored.origin !== undefined && e.authored.origin !== genesis.origin) {
       r.problem = 'the event names another origin'; return fail(`entry ${e.index}: ${r.problem}`);
@@ -197,13 +276,19 @@ export async function verifyProofBundle(bundle, { layout, pinnedKey }) {
 // signatures, authorization) before a single ballot is read from them.
 // Returns {ok, size, recount, diffs, tally, result, entriesChecked}; throws
 // Error with the first failure.
-export async function recountFromLog(voteRef, round, { get, layout, pinnedKey }) {
+export async function recountFromLog(voteRef, round, { get, layout, pinnedKey, remembered = null }) {
   const events = new Map();
   const sizes = [];
+  // Each bundle must extend the newest checkpoint seen so far (the one this
+  // browser kept, then those of the bundles before it).
+  let kept = remembered;
+  let vkey = null;
   for (const record of [voteRef, round.ref, ...round.boxes.map((b) => b.ref)]) {
-    const bundle = await get(`/v1/proof/bundle/${record}`);
-    const report = await verifyProofBundle(bundle, { layout, pinnedKey });
+    const bundle = await get(bundlePath(record, kept));
+    const report = await verifyProofBundle(bundle, { layout, pinnedKey, remembered: kept });
     if (!report.ok) throw new Error(report.problems.join('; '));
+    kept = report.rememberedIgnored ? report.checkpointNote : newerNote(kept, report.checkpointNote);
+    vkey = report.vkey;
     sizes.push(report.size);
     for (const e of report.entries) events.set(e.index, e.event);
   }
@@ -246,5 +331,5 @@ export async function recountFromLog(voteRef, round, { get, layout, pinnedKey })
   if (result && result.round !== round.ref) throw new Error('the announced result is of another round');
   const diffs = compareWithPublished(recount, tally, result);
   const checked = 2 + round.boxes.reduce((a, b) => a + 1 + (b.opened ? 1 : 0) + b.parts.length, 0) + (tally ? 1 : 0) + (result ? 1 : 0);
-  return { ok: diffs.length === 0, size: Math.min(...sizes), recount, diffs, tally, result, entriesChecked: checked };
+  return { ok: diffs.length === 0, size: Math.min(...sizes), recount, diffs, tally, result, entriesChecked: checked, checkpointNote: kept, vkey };
 }

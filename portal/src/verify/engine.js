@@ -2,5 +2,5 @@
 // chunk) when a visitor verifies or recounts.
 import layout from '../../.gen/schema.js';
 export { layout };
-export { verifyProofBundle, recountFromLog, chooseKey } from './check.js';
+export { verifyProofBundle, recountFromLog, chooseKey, bundlePath, newerNote } from './check.js';
 export { ed25519Backend } from './ed25519.js';
