@@ -40,13 +40,13 @@ export function keepCheckpoint(vkey, note, newerNote) {
 // Plain Chinese for the failures a visitor may meet; the technical reason
 // follows in parentheses.
 const PLAIN = [
+  [/contains (the control character|a NUL|a carriage return|a line break|the bidirectional control)/, '记录中含有格式规定不允许的控制字符（记录不符合日志格式）'],
   [/signature does not verify under the published key|carries no signature by/, '检查点的签名与公布的验证公钥不符：服务器提供的检查点不可信'],
   [/inclusion:/, '包含证明不成立：服务器提供的记录与签名检查点不符（记录可能被篡改）'],
   [/author's signature does not verify/, '签署者签名无效：记录内容与签署时不同'],
   [/not a well-formed entry|its bytes say index/, '记录字节格式错误'],
   [/authorization:/, '签署者没有相应职权'],
   [/genesis names a different checkpoint key/, '日志创世记录中的公钥与公布的公钥不同'],
-  [/contains (the control character|a NUL|a carriage return|a line break|the bidirectional control)/, '记录中含有格式规定不允许的控制字符（记录不符合日志格式）'],
   [/consistency: this browser already saw/, '服务器提供的日志状态早于本浏览器此前已核验过的状态（日志只能增加，不能回退）'],
   [/consistency: the log forked|consistency: the checkpoint of tree size \d+ does not extend/, '日志与本浏览器此前核验过的检查点不一致：日志被改写或分叉'],
   [/consistency: the bundle has no consistency proof/, '服务器未提供与本浏览器此前核验过的检查点之间的一致性证明，无法证明日志只增不改'],

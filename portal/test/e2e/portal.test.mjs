@@ -6,7 +6,7 @@
 // build/portal-e2e/.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, cpSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { skipReason, CHROMIUM, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate, resign } from './harness.mjs';
@@ -305,6 +305,107 @@ describe('portal end to end', { skip }, () => {
     assert.equal(v.r, 'fail', v.t);
     assert.match(v.t, /核验失败/);
     await rec.close();
+  });
+
+  // A response of the server replaced on its way to the page.
+  async function openIntercepted(path, base, rewrite) {
+    const page = await browser.newPage();
+    await page.setRequestInterception(true);
+    page.on('request', async (req) => {
+      const u = new URL(req.url());
+      const body = await rewrite(u).catch(() => null);
+      if (body === null || body === undefined) return req.continue();
+      return req.respond({ status: 200, contentType: 'application/json', body });
+    });
+    await page.goto(base + path, { waitUntil: 'networkidle2' });
+    return page;
+  }
+  const verdict = async (page) => {
+    await page.waitForFunction(() => document.getElementById('verify-result')?.dataset.result, { timeout: 30000 });
+    return page.$eval('#verify-result', (e) => ({ r: e.dataset.result, t: e.innerText }));
+  };
+
+  test('an entry served with a control character in a text is reported as breaking the text rule', async () => {
+    const record = refs.elected.ref;
+    const page = await openIntercepted(`/verify/${record}`, server.url, async (u) => {
+      if (!u.pathname.startsWith(`/v1/proof/bundle/${record}`)) return null;
+      const bundle = await (await fetch(server.url + u.pathname + u.search)).json();
+      const row = bundle.entries.find((e) => e.index === record);
+      // The jurisdiction code (ASCII digits) of the record's authored event:
+      // its first digit becomes a TAB.
+      const bytes = Buffer.from(row.entry, 'base64');
+      const at = bytes.indexOf(Buffer.from('612725'));
+      assert.ok(at > 0);
+      bytes[at] = 0x09;
+      row.entry = bytes.toString('base64');
+      return JSON.stringify(bundle);
+    });
+    const v = await verdict(page);
+    assert.equal(v.r, 'fail', v.t);
+    assert.match(v.t, /控制字符/);
+    assert.match(v.t, new RegExp(`entry ${record}: .*jurisdiction: contains the control character U\\+0009`));
+    await shot(page, '16b-verify-control-character');
+    await page.close();
+  });
+
+  test('a checkpoint that does not extend the one this browser kept is reported; one that does is proven consistent', async () => {
+    // Two copies of the log under the same key, each then given a different
+    // proposal (a fork). The browser verifies on copy A and keeps A's
+    // checkpoint; A grows and the browser proves it only grew; then copy B's
+    // bundle is served to it in place of A's.
+    const a = join(ledger.root, 'fork-a');
+    const b = join(ledger.root, 'fork-b');
+    cpSync(ledger.clean, a, { recursive: true });
+    cpSync(ledger.clean, b, { recursive: true });
+    const srvA = await serve(a);
+    const srvB = await serve(b);
+    servers.push(srvA, srvB);
+    const propose = async (srv, title) => {
+      const before = Number((await (await fetch(srv.url + '/tlog/checkpoint')).text()).split('\n')[1]);
+      const r = await fetch(srv.url + '/v1/proposals', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ cycle: ledger.openCycle, details: { title, description: title, category: 'transport', location: '城关镇' } }) });
+      assert.equal(r.status, 201, await r.text());
+      // Wait for the server to sign the larger checkpoint.
+      for (let i = 0; i < 100; i++) {
+        const size = Number((await (await fetch(srv.url + '/tlog/checkpoint')).text()).split('\n')[1]);
+        if (size > before) return size;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error('no new checkpoint');
+    };
+    await propose(srvA, '甲村道路修缮');
+    await propose(srvB, '乙村路灯安装');
+    const record = refs.elected.ref;
+    let page = await open(`/verify/${record}`, { base: srvA.url });
+    let v = await verdict(page);
+    assert.equal(v.r, 'ok', v.t);
+    assert.match(v.t, /已记住这个检查点/);
+    const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('piaojue.checkpoint')));
+    const keptSize = Number(kept.note.split('\n')[1]);
+    await page.close();
+
+    // A grows: the next bundle carries the proof from the kept size.
+    const grown = await propose(srvA, '丙村饮水工程');
+    page = await open(`/verify/${record}`, { base: srvA.url });
+    v = await verdict(page);
+    assert.equal(v.r, 'ok', v.t);
+    assert.equal(await page.$eval('#verify-consistency', (e) => e.dataset.from), String(keptSize));
+    assert.match(v.t, new RegExp(`树大小 ${keptSize} 的检查点基础上只增不改`));
+    await page.close();
+
+    // B's bundle (same key, same size as the kept checkpoint or larger, other
+    // history) served on A's page.
+    await propose(srvB, '丁村桥梁加固');
+    page = await openIntercepted(`/verify/${record}`, srvA.url, async (u) => {
+      if (!u.pathname.startsWith(`/v1/proof/bundle/${record}`)) return null;
+      return (await fetch(srvB.url + u.pathname + u.search)).text();
+    });
+    v = await verdict(page);
+    assert.equal(v.r, 'fail', v.t);
+    assert.match(v.t, /日志被改写或分叉|早于本浏览器/);
+    assert.match(v.t, new RegExp(`consistency: .*tree size ${grown}`));
+    await shot(page, '16c-verify-fork');
+    await page.close();
   });
 
   test('a wrong checkpoint makes the verification fail', async () => {
