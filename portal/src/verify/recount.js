@@ -15,8 +15,10 @@ export function ballotIsValid(rules, round, ballot) {
     if (m === 1) approvals++;
   }
   if (!satisfaction) {
-    const roundLimit = round.maxApprovals || 0;
-    const limit = roundLimit || rules.maxApprovals || round.seats;
+    // RULES.md "The recount" 1: more approvals than min(the round's
+    // maxApprovals, the round's seats) make a ballot invalid, whatever the
+    // round states (0 means the seats; a round of format 1 has none).
+    const limit = Math.min(round.maxApprovals || rules.maxApprovals || round.seats, round.seats);
     if (approvals > limit) return false;
   }
   return true;

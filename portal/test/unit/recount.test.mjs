@@ -72,6 +72,11 @@ test('ballot validity: unknown marks, and more approvals than seats or maxApprov
   assert.equal(ballotIsValid(selection, { seats: 2 }, [0, 1, 2]), false);
   assert.equal(ballotIsValid(selection, { seats: 2 }, [4, 1, 2]), false);
   assert.equal(ballotIsValid({ ...selection, maxApprovals: 1 }, { seats: 2 }, [1, 1, 2]), false);
+  // A further round for 1 seat: two approvals are too many even when the
+  // round (breaking round.max_approvals) states a larger limit.
+  assert.equal(ballotIsValid(selection, { seats: 1, maxApprovals: 3 }, [1, 1, 2]), false);
+  assert.equal(ballotIsValid(selection, { seats: 1, maxApprovals: 1 }, [1, 2, 2]), true);
+  assert.equal(ballotIsValid(selection, { seats: 3, maxApprovals: 2 }, [1, 1, 1]), false);
   assert.equal(ballotIsValid({ ...selection, purpose: 'satisfaction' }, { seats: 0 }, [4, 1, 3]), true);
 });
 
