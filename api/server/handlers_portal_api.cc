@@ -76,6 +76,8 @@ json SearchRow(const json& cycle, const json& p) {
   return json{{"ref", p["ref"]},
               {"cycle", cycle["ref"]},
               {"cycleTitle", cycle["title"]},
+              // A backfilled cycle (补录) is marked wherever it appears.
+              {"backfill", cycle.value("backfill", false)},
               {"title", p["title"]},
               {"receiptRef", p.value("receiptRef", "")},
               {"channel", p["channel"]},

@@ -52,3 +52,20 @@ export function shortKey(hex) {
 export function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
+
+// A cycle recorded after the fact (补录, RULES.md "Backfill"): marked
+// wherever the cycle appears, before anything else about it.
+export function backfillBadge(c) {
+  return c && c.backfill ? ` <span class="badge backfill">${esc(t('backfill'))}</span>` : '';
+}
+export function backfillNote(c) {
+  if (!c || !c.backfill) return '';
+  return `<p class="backfill-note" role="note"><strong>${esc(t('backfill'))}</strong>　${esc(t('backfill_note', { r: c.backfillReason || '' }))}</p>`;
+}
+
+// A proposal's two days: when the channel received it (收件日期, format 2's
+// receivedOn, given for letters, calls and proposals taken in person) and
+// when it was typed into the log.
+export function receivedRecorded(p) {
+  return p.receivedOn ? t('received_recorded', { a: date(p.receivedOn), b: date(p.recordedOn) }) : t('recorded_only', { b: date(p.recordedOn) });
+}

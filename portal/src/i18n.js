@@ -38,6 +38,11 @@ const ZH = {
   propose_ok: '已收到您的建议。回执编号：{n}', propose_lookup: '查询办理过程', rate_limited: '提交过于频繁，请 {s} 秒后再试',
   changes_title: '有何变化', changes_from: '从', changes_to: '到', changes_go: '比较', changes_none: '这段时间没有变化。',
   corrections_title: '更正记录', none: '无',
+  backfill: '补录', backfill_note: '本年度记录为事后补录：各项记录均在事件发生之后登记，登记日期晚于事件日期。补录原因：{r}',
+  receivedOn: '收件日期', recordedOn: '录入日期', received_recorded: '收件 {a} · 录入 {b}', recorded_only: '录入 {b}',
+  revote: '重新测评', revoteReason: '重新测评理由', maxApprovals: '每张选票最多赞成 {n} 项',
+  voided_by: '{who}于 {when}宣布本轮无效', voided_reason: '理由：{r}', mustBeVoided: '本轮须宣布无效：有票箱收回的选票多于发出的选票，本轮不能确认计票结果，须由大会主席团宣布无效后另行投票。', voidRoundDeclared: '本轮已宣布无效',
+  announcedBy: '公布结果（大会主席团公布）', presidium: '大会主席团',
   about_title: '如何核验', home_intro: '本平台公开民生实事项目从征集、初定、审议、票决到监督、评估的全过程。每一项记录都由签署机构的密钥签名，并写入可公开审计的透明日志；您的浏览器会自行核验所看到的记录。',
 };
 
@@ -80,6 +85,11 @@ const EN = {
   propose_ok: 'Received. Your receipt number: {n}', propose_lookup: 'Follow it', rate_limited: 'Too many submissions; try again in {s} s',
   changes_title: 'What changed', changes_from: 'From', changes_to: 'To', changes_go: 'Compare', changes_none: 'Nothing changed in this period.',
   corrections_title: 'Corrections', none: 'none',
+  backfill: 'Backfilled', backfill_note: 'This cycle was recorded after the fact (backfill): every record was entered after the event it describes. Reason: {r}',
+  receivedOn: 'Received', recordedOn: 'Recorded', received_recorded: 'received {a} · recorded {b}', recorded_only: 'recorded {b}',
+  revote: 'Re-vote', revoteReason: 'Reason for the re-vote', maxApprovals: 'at most {n} approvals per ballot',
+  voided_by: 'declared void by {who} on {when}', voided_reason: 'Reason: {r}', mustBeVoided: 'This round must be declared void: a box collected more ballots than it issued, so no tally can be certified until the presidium declares the round void and it is held again.', voidRoundDeclared: 'Round declared void',
+  announcedBy: 'Announced result (by the presidium)', presidium: 'the presidium',
   about_title: 'How to verify', home_intro: 'Every step of the livelihood projects — collection, screening, deliberation, vote, supervision, evaluation — is public here. Each record is signed by the office that made it and written to a public transparency log; your browser checks what it shows.',
 };
 

@@ -3,7 +3,7 @@
 // static publication).
 import { t, lang } from '../i18n.js';
 import { getJson, getList } from '../api.js';
-import { esc, money, date } from '../format.js';
+import { esc, money, date, backfillBadge, backfillNote } from '../format.js';
 import { href } from '../nav.js';
 
 // Where a cycle stands among the six steps (0-based index of the current
@@ -42,7 +42,8 @@ export function cycleLinks(c) {
 function cycleCard(c) {
   const n = c.counts;
   return `<article class="card cycle" id="cycle-${c.ref}">
-    <h3>${esc(c.title)}</h3>
+    <h3>${esc(c.title)}${backfillBadge(c)}</h3>
+    ${backfillNote(c)}
     <p class="meta">${esc(t('year'))} ${c.year} · ${esc(t('budget'))} ${esc(money(c.budget))} · ${esc(date(c.collection.start))} – ${esc(date(c.collection.end))}</p>
     <p class="stage">${esc(t('stage_now'))}：<strong>${esc(t('step_' + c.stage))}</strong></p>
     ${timeline(c)}

@@ -2,7 +2,7 @@
 // (GET /v1/search), and a proposal's whole story (GET /v1/proposals/R/story).
 import { t, en, CATEGORY, CHANNEL, KIND } from '../i18n.js';
 import { getJson } from '../api.js';
-import { esc, money, date, instant, percent } from '../format.js';
+import { esc, money, date, instant, percent, backfillBadge, backfillNote } from '../format.js';
 import { href, navigate } from '../nav.js';
 import { fateText, fateDetail } from './proposals.js';
 import { verifyPanel } from '../verify/panel.js';
@@ -24,7 +24,7 @@ export async function lookupPage(main) {
   const out = document.getElementById('lookup-results');
   if (!r.results.length) { out.innerHTML = `<p class="empty">${esc(t('lookup_none'))}</p>`; return; }
   out.innerHTML = `<ul class="results">${r.results.map((p) => `<li><a href="${href('/proposals/' + p.ref)}" data-link><strong>#${p.ref} ${esc(p.title)}</strong></a>
-    <span>${esc(p.cycleTitle)} · ${esc(en(CHANNEL, p.channel))}${p.receiptRef ? ` · ${esc(t('receipt'))} ${esc(p.receiptRef)}` : ''} · <b>${esc(t('fate_' + p.status))}</b></span></li>`).join('')}</ul>`;
+    <span>${esc(p.cycleTitle)}${backfillBadge(p)} · ${esc(en(CHANNEL, p.channel))}${p.receiptRef ? ` · ${esc(t('receipt'))} ${esc(p.receiptRef)}` : ''} · <b>${esc(t('fate_' + p.status))}</b></span></li>`).join('')}</ul>`;
 }
 
 function trailRows(entries) {
@@ -43,7 +43,8 @@ export async function storyPage(main, ref) {
   const proj = s.project;
   const lastProgress = proj && proj.progress.length ? proj.progress[proj.progress.length - 1] : null;
   main.innerHTML = `<h1>#${p.ref} ${esc(p.title)}</h1>
-    <p class="meta">${esc(s.cycle.title)}</p>
+    <p class="meta">${esc(s.cycle.title)}${backfillBadge(s.cycle)}</p>
+    ${backfillNote(s.cycle)}
     <section aria-labelledby="h-fate" class="card fate-${esc(p.fate.status)}"><h2 id="h-fate">${esc(t('fate'))}：<span id="story-fate">${esc(fateText(p.fate))}</span></h2>
       <p>${fateDetail(p.fate)}</p>
       ${s.mergedInto.length ? `<p>${esc(t('mergedInto'))}：${s.mergedInto.map((m) => `<a href="${href('/proposals/' + m.ref)}" data-link>#${m.ref} ${esc(m.title)}</a>（${esc(fateText(m.fate))}）`).join(' → ')}</p>` : ''}
@@ -55,7 +56,8 @@ export async function storyPage(main, ref) {
       <p>${esc(p.description)}</p>
       <dl class="facts"><div><dt>${esc(t('channel'))}</dt><dd>${esc(en(CHANNEL, p.channel))}</dd></div><div><dt>${esc(t('category'))}</dt><dd>${esc(en(CATEGORY, p.category))}</dd></div>
       <div><dt>${esc(t('location'))}</dt><dd>${esc(p.location)}</dd></div><div><dt>${esc(t('investment'))}</dt><dd>${esc(money(p.estimatedInvestment))}</dd></div>
-      <div><dt>${esc(t('proposer'))}</dt><dd>${esc(p.proposerName || t('anonymous'))}</dd></div>${p.receiptRef ? `<div><dt>${esc(t('receipt'))}</dt><dd>${esc(p.receiptRef)}</dd></div>` : ''}</dl>
+      <div><dt>${esc(t('proposer'))}</dt><dd>${esc(p.proposerName || t('anonymous'))}</dd></div>
+      ${p.receivedOn ? `<div><dt>${esc(t('receivedOn'))}</dt><dd id="story-received">${esc(date(p.receivedOn))}</dd></div>` : ''}<div><dt>${esc(t('recordedOn'))}</dt><dd id="story-recorded">${esc(date(p.recordedOn))}</dd></div>${p.receiptRef ? `<div><dt>${esc(t('receipt'))}</dt><dd>${esc(p.receiptRef)}</dd></div>` : ''}</dl>
     </section>
     <section aria-labelledby="h-trail"><h2 id="h-trail">${esc(t('story'))}</h2>
       ${(p.screening || []).length ? `<ol class="screening">${p.screening.map((x) => `<li><strong>${esc(t('stage_' + x.stage))}</strong>：${esc(t('outcome_' + x.outcome))} — ${esc(x.reasonText || '')}（${esc(x.decidedBy?.holder || '')}，<a href="${href('/records/' + x.entry)}" data-link>#${x.entry}</a>）</li>`).join('')}</ol>` : ''}

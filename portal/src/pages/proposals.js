@@ -2,7 +2,7 @@
 // proposal's fate with who decided and why. Data: GET /v1/cycles/R/funnel.
 import { t, en, CATEGORY, CHANNEL } from '../i18n.js';
 import { getJson, getList } from '../api.js';
-import { esc, money } from '../format.js';
+import { esc, money, backfillBadge, backfillNote, receivedRecorded } from '../format.js';
 import { href, onLeave } from '../nav.js';
 
 export function fateText(f) {
@@ -39,7 +39,8 @@ export async function proposalsPage(main, cycle) {
     [t('candidates'), tot.candidates], [t('elected'), tot.elected],
   ];
   const channels = Object.entries(tot.byChannel || {});
-  main.innerHTML = `<h1>${esc(t('go_proposals'))}：${esc(c ? c.title : '#' + cycle)}</h1>
+  main.innerHTML = `<h1>${esc(t('go_proposals'))}：${esc(c ? c.title : '#' + cycle)}${backfillBadge(v)}</h1>
+    ${backfillNote(v)}
     <section aria-labelledby="h-funnel"><h2 id="h-funnel">${esc(t('funnel'))}</h2>
       <div class="chart" id="chart-funnel"></div>
       <table class="compact"><caption class="sr">${esc(t('funnel'))}</caption><tbody>${steps.map(([k, n]) => `<tr><th scope="row">${esc(k)}</th><td class="num">${n}</td></tr>`).join('')}</tbody></table>
@@ -51,11 +52,12 @@ export async function proposalsPage(main, cycle) {
     <section aria-labelledby="h-cat"><h2 id="h-cat">${esc(t('byCategory'))}</h2><div class="chart" id="chart-category"></div></section>
     </div>
     <section aria-labelledby="h-list"><h2 id="h-list">${esc(t('proposals'))}（${v.proposals.length}）</h2>
-    <div class="scroll"><table class="list" id="proposal-table"><thead><tr><th scope="col">#</th><th scope="col">${esc(t('f_title'))}</th><th scope="col">${esc(t('channel'))}</th><th scope="col">${esc(t('category'))}</th><th scope="col">${esc(t('investment'))}</th><th scope="col">${esc(t('fate'))}</th></tr></thead>
+    <div class="scroll"><table class="list" id="proposal-table"><thead><tr><th scope="col">#</th><th scope="col">${esc(t('f_title'))}</th><th scope="col">${esc(t('channel'))}</th><th scope="col">${esc(t('category'))}</th><th scope="col">${esc(t('investment'))}</th><th scope="col">${esc(t('receivedOn'))} / ${esc(t('recordedOn'))}</th><th scope="col">${esc(t('fate'))}</th></tr></thead>
     <tbody>${v.proposals.map((p) => `<tr id="p-${p.ref}" class="fate-${esc(p.fate.status)}">
       <td><a href="${href('/proposals/' + p.ref)}" data-link>${p.ref}</a></td>
       <td>${esc(p.title)}${p.merged ? `<br><small>${esc(t('sources'))}：${p.sources.map((s) => `<a href="${href('/proposals/' + s)}" data-link>#${s}</a>`).join(' ')}</small>` : ''}</td>
       <td>${esc(en(CHANNEL, p.channel))}</td><td>${esc(en(CATEGORY, p.category))}</td><td class="num">${esc(money(p.estimatedInvestment))}</td>
+      <td class="dates">${esc(receivedRecorded(p))}</td>
       <td><strong>${esc(fateText(p.fate))}</strong><br><small>${fateDetail(p.fate)}</small></td></tr>`).join('')}</tbody></table></div>
     </section>`;
   const charts = await import('../charts.js');

@@ -3,7 +3,7 @@
 // signing office of each act, and the 验证 panel.
 import { t, en, KIND } from '../i18n.js';
 import { getJson } from '../api.js';
-import { esc, instant } from '../format.js';
+import { esc, instant, backfillNote } from '../format.js';
 import { href } from '../nav.js';
 import { verifyPanel } from '../verify/panel.js';
 
@@ -42,6 +42,7 @@ export async function recordPage(main, ref, { autoVerify = false } = {}) {
   const kind = entry.decoded.kind;
   main.innerHTML = `<h1>${esc(t('record_title'))} #${ref} <small>${esc(en(KIND, kind))}</small></h1>
     <p class="meta">${esc(entry.decoded.jurisdiction || '')} · ${esc(instant(entry.decoded.recordedAtMs))}</p>
+    ${kind === 'cycleOpened' ? backfillNote(entry.decoded.event.cycleOpened) : ''}
     ${audit ? `<section aria-labelledby="h-trail"><h2 id="h-trail">${esc(t('trail'))}（${trail.length}）</h2>
       <div class="scroll"><table class="list" id="trail"><thead><tr><th scope="col">#</th><th scope="col">${esc(t('relation'))}</th><th scope="col">${esc(t('kind'))}</th><th scope="col">${esc(t('signedBy'))}</th><th scope="col">${esc(t('recordedAt'))}</th><th scope="col">${esc(t('corrections'))}</th></tr></thead>
       <tbody>${trail.map((e) => `<tr${e.retracted ? ' class="retracted"' : ''}><td><a href="${href('/records/' + e.entry)}" data-link>${e.entry}</a></td><td>${esc(e.relation)}</td><td>${esc(en(KIND, e.kind))}</td><td>${esc(e.author?.holder || '')}</td><td>${esc(instant(e.recordedAtMs))}</td><td>${(e.corrections || []).map((c) => `<a href="#correction-${c}">#${c}</a>`).join(' ')}${e.retracted ? ` ${esc(t('retracted'))}` : ''}</td></tr>`).join('')}</tbody></table></div></section>` : ''}

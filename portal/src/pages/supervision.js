@@ -3,7 +3,7 @@
 // with their legal basis, acceptance. Data: GET /v1/cycles/C/projects.
 import { t } from '../i18n.js';
 import { getJson, getList } from '../api.js';
-import { esc, money, date, percent } from '../format.js';
+import { esc, money, date, percent, backfillBadge, backfillNote } from '../format.js';
 import { href, onLeave } from '../nav.js';
 
 const ms = (d) => Date.parse(d + 'T00:00:00+08:00');
@@ -30,9 +30,11 @@ function projectSection(p) {
 function lang(k) { return k === 'due' ? (document.documentElement.lang === 'en' ? 'Due' : '时限') : k; }
 
 export async function supervisionPage(main, cycle) {
-  const v = await getList(`/v1/cycles/${cycle}/projects`, 'projects');
+  const [v, cycles] = await Promise.all([getList(`/v1/cycles/${cycle}/projects`, 'projects'), getList('/v1/cycles', 'cycles').catch(() => null)]);
+  const c = cycles ? cycles.cycles.find((x) => x.ref === cycle) : null;
   const late = v.projects.filter((p) => p.status === 'late').length;
-  main.innerHTML = `<h1>${esc(t('supervision_title'))} <small>#${cycle} · ${esc(date(v.asOf))}</small></h1>
+  main.innerHTML = `<h1>${esc(t('supervision_title'))}${c ? `：${esc(c.title)}` : ''} <small>#${cycle} · ${esc(date(v.asOf))}</small>${backfillBadge(c)}</h1>
+    ${backfillNote(c)}
     <p>${esc(t('projects'))} ${v.projects.length} · ${esc(t('late'))} <strong class="${late ? 'status-late' : ''}">${late}</strong> · <a href="${href(`/cycles/${cycle}/evaluation`)}" data-link>${esc(t('evaluation_title'))}</a></p>
     ${v.projects.map(projectSection).join('') || `<p>${esc(t('none'))}</p>`}`;
   const charts = await import('../charts.js');

@@ -4,7 +4,7 @@
 // Data: GET /v1/tally/V (and /v1/cycles/C/candidates); live: GET /v1/events.
 import { t, lang } from '../i18n.js';
 import { getJson, asOf, getList } from '../api.js';
-import { esc, money, date } from '../format.js';
+import { esc, money, date, backfillBadge, backfillNote } from '../format.js';
 import { href, onLeave } from '../nav.js';
 import { pinnedKey, verifyPanel, plain, keptCheckpoint, keepCheckpoint } from '../verify/panel.js';
 
@@ -22,22 +22,27 @@ function outcomeList(round, items) {
 function roundSection(vote, r) {
   const sat = vote.purpose === 'satisfaction';
   const rc = r.recount;
-  const head = `<h3 id="round-${r.ref}">${esc(t('round', { n: r.round }))} <small>#${r.ref} · ${esc(t('present'))} ${r.presentDeputies} · ${esc(t('seats'))} ${r.seats}</small></h3>`;
+  const head = `<h3 id="round-${r.ref}">${esc(t('round', { n: r.round }))} <small>#${r.ref} · ${esc(t('present'))} ${r.presentDeputies} · ${esc(t('seats'))} ${r.seats}${!sat && r.maxApprovals ? ` · <span class="max-approvals">${esc(t('maxApprovals', { n: r.maxApprovals }))}</span>` : ''}</small></h3>`;
   if (r.void) {
-    return `<section class="round void" aria-labelledby="round-${r.ref}">${head}<p class="bad" role="note"><strong>${esc(voidText(r))}</strong></p>${boxTable(r)}</section>`;
+    return `<section class="round void" aria-labelledby="round-${r.ref}">${head}${voidBlock(r)}${boxTable(r)}</section>`;
   }
+  // A box collected more than it issued and the round is not declared void
+  // yet: nothing can be certified or announced in it (RULES.md "Voiding a
+  // round").
+  const mustVoid = r.mustBeVoided ? `<div class="must-void" role="note" id="must-void-${r.ref}"><p><strong>${esc(t('mustBeVoided'))}</strong></p>${r.voidReason ? `<p>${esc(r.voidReason)}</p>` : ''}</div>` : '';
   const cert = r.certified;
   const ann = r.announced;
   const side = `<div class="two compare">
     <div class="card"><h4>${esc(t('certified'))}</h4>${cert ? `<p>${esc(t('issued'))} ${cert.issued} · ${esc(t('collected'))} ${cert.collected} · ${esc(t('valid'))} ${cert.valid} · ${esc(t('invalid'))} ${cert.invalid}</p>
       <p>${(cert.certifiedBy || []).map(esc).join('、')} · <a href="${href('/records/' + cert.entry)}" data-link>#${cert.entry}</a></p><p class="${cert.matchesRecount ? 'good' : 'bad'}">${esc(cert.matchesRecount ? t('matches') : t('differs'))}</p>` : `<p>${esc(t('notYet'))}</p>`}</div>
-    <div class="card"><h4>${esc(t('announced'))}</h4>${ann ? `<p>${sat ? (ann.grades || []).map((g) => `${esc(nameOf(r, g.item))}：${esc(t(g.grade))}`).join('；') : `${esc(t('elected'))}：${outcomeList(r, ann.elected)}`}</p>
+    <div class="card"><h4>${esc(t('announcedBy'))}</h4>${ann ? `<p>${sat ? (ann.grades || []).map((g) => `${esc(nameOf(r, g.item))}：${esc(t(g.grade))}`).join('；') : `${esc(t('elected'))}：${outcomeList(r, ann.elected)}`}</p>
       ${ann.tiedAtCutoff?.length ? `<p>${esc(t('tie'))}：${outcomeList(r, ann.tiedAtCutoff)}</p>` : ''}${ann.vacantSeats ? `<p>${esc(t('vacant'))}：${ann.vacantSeats}</p>` : ''}
       <p>${esc(date(ann.announcedOn))} · <a href="${href('/records/' + ann.entry)}" data-link>#${ann.entry}</a></p><p class="${ann.matchesRecount ? 'good' : 'bad'}">${esc(ann.matchesRecount ? t('matches') : t('differs'))}</p>` : `<p>${esc(t('notYet'))}</p>`}</div></div>`;
   const itemsTable = sat
     ? `<table class="list"><thead><tr><th scope="col">${esc(t('projects'))}</th><th scope="col">${esc(t('satisfied'))}</th><th scope="col">${esc(t('basicallySatisfied'))}</th><th scope="col">${esc(t('unsatisfied'))}</th><th scope="col">${esc(t('abstain'))}</th><th scope="col">${esc(t('grade'))}</th></tr></thead><tbody>${rc.items.map((it) => `<tr><th scope="row">${esc(it.name)}</th><td class="num">${it.satisfied}</td><td class="num">${it.basicallySatisfied}</td><td class="num">${it.unsatisfied}</td><td class="num">${it.abstain}</td><td>${esc(t((rc.grades.find((g) => g.item === it.item) || {}).grade || 'notYet'))}</td></tr>`).join('')}</tbody></table>`
     : `<table class="list"><thead><tr><th scope="col">${esc(t('candidates'))}</th><th scope="col">${esc(t('approve'))}</th><th scope="col">${esc(t('oppose'))}</th><th scope="col">${esc(t('abstain'))}</th><th scope="col">${esc(t('fate'))}</th></tr></thead><tbody>${rc.items.map((it) => `<tr><th scope="row">${esc(it.name)}</th><td class="num">${it.approve}</td><td class="num">${it.oppose}</td><td class="num">${it.abstain}</td><td>${!r.complete ? '' : rc.elected.includes(it.item) ? `<strong>${esc(t('fate_elected'))}</strong>` : rc.tiedAtCutoff.includes(it.item) ? esc(t('tie')) : ''}</td></tr>`).join('')}</tbody></table>`;
   return `<section class="round" aria-labelledby="round-${r.ref}">${head}
+    ${mustVoid}
     ${boxTable(r)}
     <p>${esc(t('valid'))} ${rc.valid} · ${esc(t('invalid'))} ${rc.invalid} · ${esc(t('passLine'))} ${rc.passThreshold}（${esc(t('base_' + rc.passBase.kind))} ${rc.passBase.value}）</p>
     <div class="chart tall" id="chart-${r.ref}"></div>
@@ -52,12 +57,17 @@ function roundSection(vote, r) {
   </section>`;
 }
 
-// Why a round is void: a box that collected more than it issued, or a
-// declared void (format 2) with its reason.
-function voidText(r) {
-  const reason = r.voidReason || r.voided?.reason || '';
-  if (r.boxes.some((b) => b.collectedExceedsIssued)) return t('voidRound') + (reason ? `：${reason}` : '');
-  return (lang() === 'en' ? 'Round void' : '本轮作废') + (reason ? `：${reason}` : '');
+// A round declared void (a roundVoided entry, RULES.md "Voiding a round"):
+// who declared it, when and why, and the entry.
+function voidBlock(r) {
+  const v = r.voided;
+  const reason = v?.reason || r.voidReason || '';
+  const who = v?.by?.holder || (v?.by?.key ? v.by.key.slice(0, 16) : '');
+  return `<div class="void-note" role="note" id="void-${r.ref}">
+    <p class="bad"><strong>${esc(t('voidRoundDeclared'))}</strong>${v ? `：${esc(t('voided_by', { who, when: date(v.voidedOn || v.recordedOn) }))}` : ''}</p>
+    ${reason ? `<p>${esc(t('voided_reason', { r: reason }))}</p>` : ''}
+    ${v ? `<p><a href="${href('/records/' + v.entry)}" data-link>#${v.entry}</a></p>` : ''}
+    ${r.boxes.some((b) => b.collectedExceedsIssued) ? `<p>${esc(t('voidRound'))}</p>` : ''}</div>`;
 }
 
 function boxTable(r) {
@@ -97,9 +107,16 @@ export async function votePage(main, voteRef) {
     const v = await getJson(`/v1/tally/${voteRef}`);
     const vote = v.vote;
     const sat = vote.purpose === 'satisfaction';
-    const cands = !sat ? await getList(`/v1/cycles/${vote.cycle}/candidates`, 'candidates').catch(() => null) : null;
+    const [cands, cycles] = await Promise.all([
+      !sat ? getList(`/v1/cycles/${vote.cycle}/candidates`, 'candidates').catch(() => null) : null,
+      getList('/v1/cycles', 'cycles').catch(() => null),
+    ]);
+    const cycle = cycles ? cycles.cycles.find((c) => c.ref === vote.cycle) : null;
     const rulesLine = `${esc(t('seats'))} ${vote.seats} · ${esc(t('extra'))} ${vote.extraCandidates} · ${esc(t('entitled'))} ${vote.entitledDeputies} · ${esc(t('quorum'))} > ${esc(vote.quorum)} · ${esc(t('passLine'))}：${esc(t('base_' + vote.passBase))}${lang() === 'en' ? ': more than half' : '过半'} · ${esc(date(vote.adoptedOn))}`;
-    main.innerHTML = `<h1>${esc(sat ? t('satisfaction') : t('vote_title'))} <small>#${vote.ref}</small></h1>
+    main.innerHTML = `<h1>${esc(sat ? t('satisfaction') : t('vote_title'))}${vote.revoteReason ? `（${esc(t('revote'))}）` : ''} <small>#${vote.ref}</small>${backfillBadge(cycle)}</h1>
+      ${cycle ? `<p class="meta"><a href="${href('/cycles/' + cycle.ref + '/proposals')}" data-link>${esc(cycle.title)}</a></p>` : ''}
+      ${backfillNote(cycle)}
+      ${vote.revoteReason ? `<p class="revote" id="revote-reason"><strong>${esc(t('revoteReason'))}</strong>：${esc(vote.revoteReason)}</p>` : ''}
       <p class="meta">${sat ? '' : rulesLine}</p>
       ${vote.text ? `<details><summary>${lang() === 'en' ? 'Voting rules' : '票决办法'}</summary><p>${esc(vote.text)}</p></details>` : ''}
       <p class="live" id="live" aria-live="polite"></p>

@@ -35,6 +35,7 @@ describe('portal end to end', { skip }, () => {
       satisfaction: county.votes.find((v) => v !== county.selectionVote),
       round: tally.rounds[0], elected: funnel.proposals.find((p) => p.fate.status === 'elected'),
       rejected: funnel.proposals.find((p) => p.fate.status === 'rejected'),
+      received: funnel.proposals.find((p) => p.receivedOn && p.receivedOn !== p.recordedOn),
       corrected: corrections[0],
     };
   });
@@ -78,6 +79,8 @@ describe('portal end to end', { skip }, () => {
   }
 
   const text = (page) => page.evaluate(() => document.querySelector('main').innerText);
+  // A CST day as the portal writes it in Chinese.
+  const cnDate = (d) => { const [y, m, day] = d.split('-').map(Number); return `${y}年${m}月${day}日`; };
 
   test('首页 lists every jurisdiction with its six-step timeline and numbers', async () => {
     const page = await open('/');
@@ -127,6 +130,9 @@ describe('portal end to end', { skip }, () => {
     assert.match(row, /未通过/);
     assert.ok(row.includes(refs.rejected.fate.reasonText), 'the reason is shown');
     assert.ok(row.includes(refs.rejected.fate.decidedBy.holder), 'who decided is shown');
+    // 收件日期 beside the day it was typed in (format 2's receivedOn).
+    const received = await page.$eval(`#p-${refs.received.ref} td.dates`, (e) => e.textContent);
+    assert.equal(received, `收件 ${cnDate(refs.received.receivedOn)} · 录入 ${cnDate(refs.received.recordedOn)}`);
     await shot(page, '03-proposals');
     await axe(page, 'proposals');
     await page.close();
@@ -141,6 +147,10 @@ describe('portal end to end', { skip }, () => {
     assert.match(t, /计票结果/);
     assert.match(t, /公布结果/);
     assert.ok(t.includes(refs.round.boxes[0].label));
+    // The round's own limit of approvals, and who announces the result.
+    assert.ok(refs.round.maxApprovals > 0);
+    assert.equal(await page.$eval(`#round-${refs.round.ref} .max-approvals`, (e) => e.textContent), `每张选票最多赞成 ${refs.round.maxApprovals} 项`);
+    assert.match(t, /公布结果（大会主席团公布）/);
     await page.click(`.recount-btn[data-round="${refs.round.ref}"]`);
     await page.waitForFunction((id) => document.getElementById(id)?.dataset.result, { timeout: 30000 }, `recount-${refs.round.ref}`);
     const result = await page.$eval(`#recount-${refs.round.ref}`, (e) => ({ r: e.dataset.result, t: e.innerText }));
@@ -463,6 +473,13 @@ describe('portal end to end', { skip }, () => {
     for (let i = refs.vote; i <= r1.boxes.at(-1).ref; i++) await replay(i);
     const monitors = ['监票人 张卫东'];
     await act('monitor', { ballotBoxOpened: { box: r1.boxes[0].ref, issued: 10, collected: 11, monitors } });
+    // Until it is declared void, the round is flagged: it must be voided.
+    let page = await open(`/votes/${refs.vote}`, { base: srv.url });
+    const must = await page.$eval(`#must-void-${r1.ref}`, (e) => e.innerText);
+    assert.match(must, /本轮须宣布无效/);
+    assert.match(must, /collected 11 ballots but issued only 10/);
+    await shot(page, '18a-vote-must-be-voided');
+    await page.close();
     // The opening alone does not void the round (docs/RULES.md): the
     // standing committee declares it void, with its reason.
     await act('standingCommittee', { roundVoided: { round: r1.ref, reason: '第1票箱收回选票多于发出选票，本轮表决无效', voidedOn: cstDate(0) } });
@@ -485,9 +502,16 @@ describe('portal end to end', { skip }, () => {
     await act('presidium', { resultAnnounced: { round: r2, elected: items.slice(0, 9), tiedAtCutoff: [items[9], items[10]], vacantSeats: 0, announcedOn: cstDate(0) } });
     await act('secretariat', { roundOpened: { vote: refs.vote, round: 3, items: [items[9], items[10]], seats: 1, presentDeputies: 298, maxApprovals: 1 } });
 
-    const page = await open(`/votes/${refs.vote}`, { base: srv.url });
+    page = await open(`/votes/${refs.vote}`, { base: srv.url });
     const t = await text(page);
-    assert.match(t, /本轮无效/);
+    // The void round: who declared it, when and why.
+    const voided = (await (await fetch(`${srv.url}/v1/tally/${refs.vote}`)).json()).rounds.find((r) => r.ref === r1.ref).voided;
+    const v = await page.$eval(`#void-${r1.ref}`, (e) => e.innerText);
+    assert.match(v, /本轮已宣布无效/);
+    assert.ok(voided.by.holder && v.includes(`${voided.by.holder}于 ${cnDate(voided.voidedOn)}宣布本轮无效`), v);
+    assert.ok(v.includes('理由：第1票箱收回选票多于发出选票，本轮表决无效'), v);
+    assert.ok(v.includes(`#${voided.entry}`), v);
+    assert.equal(await page.$$eval(`#must-void-${r1.ref}`, (x) => x.length), 0);
     assert.match(t, /第 2 轮/);
     assert.match(t, /第 3 轮/);
     assert.match(t, /并列（需另行投票）/);
@@ -496,6 +520,73 @@ describe('portal end to end', { skip }, () => {
     const res = await page.$eval(`#recount-${r2}`, (e) => ({ r: e.dataset.result, t: e.innerText }));
     assert.equal(res.r, 'ok', res.t);
     await shot(page, '18-vote-void-tie-further');
+    await page.close();
+  });
+
+  test('format 2 on the pages: a backfilled cycle marked everywhere, a letter\'s 收件日期, a satisfaction re-vote and its reason', async () => {
+    const dir = join(ledger.root, 'format2');
+    cpSync(ledger.clean, dir, { recursive: true });
+    const srv = await serve(dir);
+    servers.push(srv);
+    const origin = (await (await fetch(`${srv.url}/v1/log`)).json()).origin;
+    const post = async (role, event) => {
+      const r = await fetch(`${srv.url}/v1/entries`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: signCommand(dir, role, origin, { jurisdiction: '612725', event }) });
+      const out = await r.json();
+      assert.equal(r.status, 201, JSON.stringify(out));
+      return out.index;
+    };
+    const reason = '本平台建立前已完成的2024年度票决，依据纸质档案补录';
+    const bf = await post('governmentOffice', { cycleOpened: { year: 2024, level: 'county', title: '清河县2024年民生实事项目（补录）',
+      budgetFen: 8000000000, projectCount: 8, collectionStart: { year: 2023, month: 9, day: 1 }, collectionEnd: { year: 2023, month: 11, day: 30 },
+      scope: '全县范围内群众急难愁盼的民生实事', backfill: true, backfillReason: reason } });
+    const letter = await post('governmentOffice', { proposalSubmitted: { cycle: bf, channel: 'mail', receiptRef: 'XF2023-0042',
+      receivedOn: { year: 2023, month: 10, day: 8 }, proposerType: 'resident', proposerName: '',
+      details: { title: '河滨路人行道破损修复', description: '河滨路人行道多处破损，雨天积水，建议修复。', category: 'transport', location: '城关镇河滨路', estimatedInvestmentFen: 30000000 } } });
+    // A documented re-vote of one project already rated by the demo's
+    // satisfaction vote (RULES.md vote.satisfaction_twice).
+    const rules = (await (await fetch(`${srv.url}/v1/entries/${refs.satisfaction}`)).json()).decoded.event.votingRulesAdopted;
+    const today = cstDate(0);
+    const revoteReason = '整改完成后重新测评';
+    const revote = await post('standingCommittee', { votingRulesAdopted: { ...rules, items: [rules.items[0]], adoptedOn: today, revoteReason } });
+
+    // 首页: the backfilled cycle's card says so, with the reason.
+    let page = await open('/', { base: srv.url });
+    assert.equal(await page.$eval(`#cycle-${bf} h3 .badge.backfill`, (e) => e.textContent), '补录');
+    assert.ok((await page.$eval(`#cycle-${bf} .backfill-note`, (e) => e.textContent)).includes(reason));
+    assert.equal(await page.$$eval(`#cycle-${refs.cycle} .backfill-note`, (x) => x.length), 0);
+    await shot(page, '19-home-backfill');
+    await axe(page, 'home-backfill');
+    await page.close();
+    // 征集与初定: the note, and the letter's day received beside the day typed in.
+    page = await open(`/cycles/${bf}/proposals`, { base: srv.url });
+    assert.ok((await page.$eval('main .backfill-note', (e) => e.textContent)).includes(reason));
+    const recorded = (await (await fetch(`${srv.url}/v1/cycles/${bf}/funnel`)).json()).proposals.find((p) => p.ref === letter).recordedOn;
+    assert.equal(await page.$eval(`#p-${letter} td.dates`, (e) => e.textContent), `收件 2023年10月8日 · 录入 ${cnDate(recorded)}`);
+    await shot(page, '19b-proposals-backfill');
+    await page.close();
+    // The story, the lookup, the record, supervision and evaluation pages.
+    page = await open(`/proposals/${letter}`, { base: srv.url });
+    assert.equal(await page.$eval('#story-received', (e) => e.textContent), '2023年10月8日');
+    assert.equal(await page.$eval('#story-recorded', (e) => e.textContent), cnDate(recorded));
+    assert.ok((await page.$eval('main .backfill-note', (e) => e.textContent)).includes(reason));
+    await page.close();
+    page = await open('/lookup?q=XF2023-0042', { base: srv.url });
+    await page.waitForSelector('.results a');
+    assert.equal(await page.$eval('.results .badge.backfill', (e) => e.textContent), '补录');
+    await page.close();
+    for (const path of [`/records/${bf}`, `/cycles/${bf}/supervision`, `/cycles/${bf}/evaluation`]) {
+      page = await open(path, { base: srv.url });
+      assert.ok((await page.$eval('main .backfill-note', (e) => e.textContent)).includes(reason), path);
+      await page.close();
+    }
+    // The re-vote: its reason on its vote page and on 评估.
+    page = await open(`/votes/${revote}`, { base: srv.url });
+    assert.equal(await page.$eval('#revote-reason', (e) => e.textContent), `重新测评理由：${revoteReason}`);
+    assert.match(await page.$eval('main h1', (e) => e.textContent), /满意度测评（重新测评）/);
+    await shot(page, '19c-satisfaction-revote');
+    await page.close();
+    page = await open(`/cycles/${refs.cycle}/evaluation`, { base: srv.url });
+    assert.equal(await page.$eval('.revote-reason', (e) => e.textContent), revoteReason);
     await page.close();
   });
 
