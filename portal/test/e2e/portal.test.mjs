@@ -621,25 +621,39 @@ describe('portal end to end', { skip }, () => {
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 562.5, downloadThroughput: 1474.56 * 1024 / 8, uploadThroughput: 675 * 1024 / 8 });
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
       await page.setViewport({ width: 360, height: 740 });
+      // The page's own clock: from its navigation (the time origin) to the
+      // moment the first cycle is inserted.
+      await page.evaluateOnNewDocument(() => {
+        new MutationObserver((_, obs) => {
+          if (document.querySelector('.cycle')) { window.__usableMs = performance.now(); obs.disconnect(); }
+        }).observe(document, { childList: true, subtree: true });
+      });
       const t0 = Date.now();
       await page.goto(server.url + '/', { waitUntil: 'domcontentloaded' });
       await page.waitForSelector('.cycle', { timeout: 20000 });
       usableAt = Date.now() - t0;
-      runs.push({ ms: usableAt, requests: [...requests] });
+      const inPage = Math.round(await page.evaluate(() => window.__usableMs));
+      runs.push({ ms: inPage, wallMs: usableAt, requests: [...requests] });
       if (run === 0) assets = sizes;
       await context.close();
     }
-    const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
-    const stat = { runs: ms.length, min: ms[0], median: ms[Math.floor(ms.length / 2)], max: ms[ms.length - 1] };
+    const summary = (xs) => { const v = [...xs].sort((a, b) => a - b); return { runs: v.length, min: v[0], median: v[Math.floor(v.length / 2)], max: v[v.length - 1], all: v }; };
+    const stat = summary(runs.map((r) => r.ms));
+    const wall = summary(runs.map((r) => r.wallMs));
+    const ms = stat.all;
     const total = assets.reduce((a, s) => a + s.gzip, 0);
-    writeMetrics({ firstPageAssets: assets, firstPageJsCssGzipBytes: total, slow4gUsableMs: stat, slow4gRequestsBeforeUsable: runs[0].requests });
-    console.log(`# first page (index.html with its inline CSS, JS and data) gzipped: ${total} bytes; usable on slow 4G with 4x CPU: min ${stat.min} / median ${stat.median} / max ${stat.max} ms over ${stat.runs} runs; requests before usable: ${runs[0].requests.join(' ')}`);
+    writeMetrics({ firstPageAssets: assets, firstPageJsCssGzipBytes: total, slow4gUsableMs: stat, slow4gUsableWallMs: wall, slow4gRequestsBeforeUsable: runs[0].requests });
+    console.log(`# first page (index.html with its inline CSS, JS and data) gzipped: ${total} bytes; usable on slow 4G with 4x CPU: min ${stat.min} / median ${stat.median} / max ${stat.max} ms over ${stat.runs} runs (page clock; test's wall clock incl. browser overhead: ${wall.min} / ${wall.median} / ${wall.max}); requests before usable: ${runs[0].requests.join(' ')}`);
     assert.ok(total <= 350 * 1024, `first page JS+CSS ${total} bytes gzipped > 350 KB`);
     // One round trip: the page itself carries the stylesheet, the script and
     // the cycles (docs/PORTAL.md, "Measured").
     for (const r of runs) assert.deepEqual(r.requests, ['/'], `requests before the first page was usable: ${r.requests.join(' ')}`);
+    // Every run within the budget by the page's clock (from its navigation,
+    // as DevTools and Lighthouse time a page); and the median within it
+    // even by the test's wall clock, which adds the browser's and
+    // puppeteer's own overhead on a busy machine.
     const budget = Number(process.env.PORTAL_LOAD_BUDGET_MS || 2000);
-    assert.ok(stat.median <= budget, `usable after a median ${stat.median} ms > ${budget} ms (${ms.join(', ')})`);
-    assert.ok(stat.max <= budget * 1.25, `a run took ${stat.max} ms (${ms.join(', ')})`);
+    assert.ok(stat.max <= budget, `usable after ${stat.max} ms > ${budget} ms (${ms.join(', ')})`);
+    assert.ok(wall.median <= budget, `usable after a median ${wall.median} ms by the wall clock > ${budget} ms (${wall.all.join(', ')})`);
   });
 });
