@@ -8,7 +8,6 @@
 // round trip (docs/PORTAL.md, "Measured").
 #include <zlib.h>
 
-#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -114,7 +113,9 @@ std::string EncodeUriComponent(std::string_view value) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : value) {
-    if (std::isalnum(c) ||
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                       (c >= '0' && c <= '9');
+    if (alnum ||
         std::string_view("-_.!~*'()").find(c) != std::string_view::npos) {
       out.push_back(static_cast<char>(c));
     } else {
