@@ -11,7 +11,7 @@ import { PIAOJUE, serve, buildLedger } from '../e2e/harness.mjs';
 import { decodeEntry, verifyAuthorSignature } from '../../src/verify/entry.js';
 import { leafHash } from '../../src/verify/merkle.js';
 import { hex, toBase64 } from '../../src/verify/bytes.js';
-import { verifyProofBundle, recountFromLog } from '../../src/verify/check.js';
+import { verifyProofBundle, recountFromLog, bundlePath } from '../../src/verify/check.js';
 
 const skip = existsSync(PIAOJUE) ? false : `no piaojue binary at ${PIAOJUE}`;
 
@@ -107,5 +107,45 @@ describe('the demo ledger', { skip }, () => {
       const r3 = await verifyProofBundle(bundle, { layout, pinnedKey: other });
       assert.equal(r3.ok, false);
     }
+  });
+
+  test("the server's consistency proof (?since=) shows the grown log extends the checkpoint kept before, for a bundle and a recount", async () => {
+    const cycles = (await get('/v1/cycles')).cycles;
+    const c = cycles.find((x) => x.selectionVote);
+    const round = (await get(`/v1/tally/${c.selectionVote}`)).rounds[0];
+    const kept = await get('/tlog/checkpoint', 'text');
+    const m = Number(kept.split('\n')[1]);
+    // The same checkpoint: the same root.
+    let r = await verifyProofBundle(await get(bundlePath(c.ref, kept)), { layout, pinnedKey: vkey, remembered: kept });
+    assert.equal(r.ok, true, r.problems.join('; '));
+    assert.equal(r.consistentWith, m);
+    // The log grows by one proposal (the public intake); once the server
+    // has signed the larger checkpoint, its bundle carries the proof from m.
+    const post = await fetch(server.url + '/v1/proposals', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ cycle: ledger.openCycle, details: { title: '村道路灯安装', description: '村道无路灯，夜间出行不便。', category: 'publicFacilities', location: '城关镇' } }) });
+    assert.equal(post.status, 201, await post.text());
+    let n = m;
+    for (let i = 0; i < 100 && n === m; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      n = Number((await get('/tlog/checkpoint', 'text')).split('\n')[1]);
+    }
+    assert.ok(n > m);
+    const bundle = await get(bundlePath(c.ref, kept));
+    assert.equal(bundle.consistency[0].oldSize, m);
+    r = await verifyProofBundle(bundle, { layout, pinnedKey: vkey, remembered: kept });
+    assert.equal(r.ok, true, r.problems.join('; '));
+    assert.equal(r.consistentWith, m);
+    assert.equal(r.size, n);
+    // Without the proof the kept checkpoint cannot be shown to be extended.
+    r = await verifyProofBundle(await get(`/v1/proof/bundle/${c.ref}`), { layout, pinnedKey: vkey, remembered: kept });
+    assert.equal(r.ok, false);
+    assert.match(r.problems[0], new RegExp(`no consistency proof from tree size ${m}`));
+    // A recount asks for and checks the same proofs, and returns the newest
+    // checkpoint to keep.
+    const asked = [];
+    const out = await recountFromLog(c.selectionVote, round, { get: (p) => { asked.push(p); return get(p); }, layout, pinnedKey: vkey, remembered: kept });
+    assert.deepEqual(out.diffs, []);
+    assert.ok(asked.every((p) => p.endsWith(`?since=${m}`) || p.endsWith(`?since=${n}`)), asked.join(' '));
+    assert.equal(Number(out.checkpointNote.split('\n')[1]), n);
   });
 });
