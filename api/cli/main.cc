@@ -5,6 +5,7 @@
 #include <exception>
 #include <iostream>
 
+#include "api/cli/clerk_cli.h"
 #include "api/cli/commands.h"
 #include "api/demo/demo.h"
 #include "api/server/server.h"
@@ -147,6 +148,8 @@ int main(int argc, char** argv) {
       "--until", demo.until,
       "stop after stage collection|screening|vote|supervision|evaluation");
 
+  ClerkCommands clerk(app, data);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -161,6 +164,7 @@ int main(int argc, char** argv) {
     if (*key_revoke) return (key.data = data, Report(RevokeKey(key, out)));
     if (*submit_cmd) return (submit.data = data, Report(Submit(submit, out)));
     if (*cp_cmd) return Report(Checkpoint(data, out));
+    if (auto s = clerk.Run(out)) return Report(*s);
     if (*reindex_cmd) return Report(Reindex(data, out));
     if (*export_cmd) return (exp.data = data, Report(Export(exp, out)));
     if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));
