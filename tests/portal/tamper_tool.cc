@@ -15,18 +15,45 @@
 //                                    of POST /v1/entries (for tests that
 //                                    write to a running server: live
 //                                    updates, ties, void rounds)
+//   portal_tamper - witness-key NAME SEED_BYTE
+//                                    print the C2SP cosignature/v1 verifier
+//                                    key of the witness NAME whose Ed25519
+//                                    seed is 32 bytes of SEED_BYTE
+//   portal_tamper DIR cosign NAME SEED_BYTE TIMESTAMP [forged]
+//                                    cosign DIR's stored checkpoint as that
+//                                    witness at TIMESTAMP (POSIX seconds)
+//                                    with ledger/cosignature.cc and append
+//                                    the line to it (c/latest, and
+//                                    c/cosigned where a server reads the
+//                                    witnesses' word); "forged": the line
+//                                    names the witness but its signature is
+//                                    over another body
+//   portal_tamper - cosign-vectors   print, as JSON, cosignature/v1 vectors
+//                                    made by ledger/cosignature.cc (valid,
+//                                    wrong key, altered body, wrong
+//                                    timestamp encodings) with the verdict
+//                                    of cosignature::VerifyNote on each, so
+//                                    the portal's JavaScript is checked
+//                                    against the C++ library
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
+#include <array>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/cli/data_dir.h"
 #include "api/cli/session.h"
+#include "ledger/cosignature.h"
 #include "ledger/crypto.h"
+#include "ledger/note.h"
 
 namespace {
 
@@ -96,6 +123,164 @@ int Sign(const std::string& dir, const std::string& role,
   return 0;
 }
 
+namespace cosig = piaojue::cosignature;
+
+cosig::WitnessSigner Witness(const std::string& name, int seed_byte) {
+  std::array<uint8_t, piaojue::crypto::kSeedSize> seed;
+  seed.fill(static_cast<uint8_t>(seed_byte));
+  return cosig::WitnessSigner{name, piaojue::crypto::KeyPairFromSeed(seed)};
+}
+
+std::string VerifierKey(const cosig::WitnessSigner& w) {
+  return cosig::FormatVerifierKey(w.name, w.key_pair.public_key);
+}
+
+// A line naming `named` (its name and key id) and carrying `timestamp` in
+// its blob, whose signature is `signer`'s over `message`: each vector breaks
+// one rule by choosing these apart from what a witness would.
+std::string LineOver(const cosig::WitnessSigner& named,
+                     const cosig::WitnessSigner& signer,
+                     const std::string& message, uint64_t timestamp) {
+  cosig::Cosignature c;
+  c.name = named.name;
+  c.id = cosig::KeyId(named.name, named.key_pair.public_key);
+  c.timestamp = timestamp;
+  c.signature = piaojue::crypto::Sign(signer.key_pair.secret_key,
+                                      piaojue::crypto::AsBytes(message));
+  return cosig::FormatLine(c);
+}
+
+std::string OtherBody(const std::string& body) {
+  // The same origin and size, another root (its first character changed).
+  std::string other = body;
+  const size_t root = body.find('\n', body.find('\n') + 1) + 1;
+  other[root] = other[root] == 'A' ? 'B' : 'A';
+  return other;
+}
+
+int CosignVectors() {
+  if (!piaojue::crypto::InitCrypto().ok()) return Fail("crypto");
+  const cosig::WitnessSigner a = Witness("witness.audit.example", 0x21);
+  const cosig::WitnessSigner b = Witness("witness.npc.example", 0x22);
+  const cosig::WitnessSigner log = Witness("example.gov.cn/piaojue", 0x23);
+  const std::string body =
+      "example.gov.cn/piaojue\n1109\n"
+      "kZESw3N7AqYtB1Q6JKZEYedsQac8JkM+ERIJUoBF600=\n";
+  auto log_note = piaojue::note::Sign(body, log);
+  if (!log_note.ok()) return Fail(log_note.status().ToString());
+  const uint64_t t = 1764506700;  // 2025-11-30 20:45:00 CST
+  std::vector<cosig::WitnessKey> keys;
+  for (const auto* w : {&a, &b}) {
+    auto k = cosig::ParseVerifierKey(VerifierKey(*w));
+    if (!k.ok()) return Fail(k.status().ToString());
+    keys.push_back(*k);
+  }
+  auto sign = [&](const cosig::WitnessSigner& w, const std::string& text,
+                  uint64_t when) {
+    auto line = cosig::Sign(text, when, w);
+    return line.ok() ? *line : std::string();
+  };
+  const std::string msg = cosig::SignedMessage(body, t);
+  uint64_t swapped = 0;  // t's eight bytes in little-endian order
+  for (int i = 0; i < 8; ++i) swapped = swapped << 8 | ((t >> (8 * i)) & 0xff);
+  const uint64_t too_large = (uint64_t{1} << 63) | t;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"valid", sign(a, body, t)},
+      {"valid_second_witness", sign(b, body, t + 1)},
+      // Named as witness A (name and key id), signed by B's key.
+      {"wrong_key", LineOver(a, b, msg, t)},
+      // A's signature of another checkpoint (another root), copied here.
+      {"altered_body",
+       LineOver(a, a, cosig::SignedMessage(OtherBody(body), t), t)},
+      // The blob holds t little-endian: another timestamp than signed.
+      {"timestamp_little_endian", LineOver(a, a, msg, swapped)},
+      // The signed message writes the time with a leading zero.
+      {"timestamp_leading_zero",
+       LineOver(a, a,
+                "cosignature/v1\ntime 0" + std::to_string(t) + "\n" + body, t)},
+      // The signed message writes the time in hex.
+      {"timestamp_hex", LineOver(
+                            a, a,
+                            [&] {
+                              char hex[32];
+                              std::snprintf(hex, sizeof hex, "%llx",
+                                            static_cast<unsigned long long>(t));
+                              return "cosignature/v1\ntime " +
+                                     std::string(hex) + "\n" + body;
+                            }(),
+                            t)},
+      // Above 2^63 - 1 (the top bit set), though signed over its decimal.
+      {"timestamp_too_large",
+       LineOver(a, a, cosig::SignedMessage(body, too_large), too_large)},
+      // A plain note signature (type 0x01 key id, 64-byte signature) by a
+      // key named like witness A: not a cosignature.
+      {"note_signature",
+       [&] {
+         auto n = piaojue::note::Sign(body,
+                                      cosig::WitnessSigner{a.name, a.key_pair});
+         return n.ok() ? n->substr(body.size() + 1) : std::string();
+       }()},
+  };
+  nlohmann::json out;
+  out["generatedBy"] = "tests/portal/tamper_tool.cc (ledger/cosignature.cc)";
+  out["body"] = body;
+  out["logNote"] = *log_note;
+  out["logVerifierKey"] =
+      piaojue::note::FormatVerifierKey(log.name, log.key_pair.public_key);
+  out["timestamp"] = t;
+  out["message"] = msg;
+  out["witnesses"] = nlohmann::json::array();
+  for (const auto* w : {&a, &b}) {
+    out["witnesses"].push_back({{"name", w->name}, {"vkey", VerifierKey(*w)}});
+  }
+  out["cases"] = nlohmann::json::array();
+  for (const auto& [id, line] : cases) {
+    if (line.empty()) return Fail("could not make the vector " + id);
+    const std::string note = *log_note + line;
+    auto verified = cosig::VerifyNote(note, keys);
+    if (!verified.ok()) return Fail(id + ": " + verified.status().ToString());
+    nlohmann::json by = nlohmann::json::array();
+    for (const auto& v : *verified) {
+      by.push_back({{"witness", v.key_index}, {"timestamp", v.timestamp}});
+    }
+    out["cases"].push_back(
+        {{"id", id}, {"line", line}, {"note", note}, {"verifiedBy", by}});
+  }
+  std::cout << out.dump(1) << "\n";
+  return 0;
+}
+
+// Appends a cosignature of DIR's stored checkpoint by the witness.
+int Cosign(rocksdb::DB* db, const std::string& name, int seed_byte,
+           uint64_t timestamp, bool forged) {
+  if (!piaojue::crypto::InitCrypto().ok()) return Fail("crypto");
+  std::string note;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), "c/latest", &note);
+  if (!s.ok()) return Fail(s.ToString());
+  auto parsed = piaojue::note::ParseNote(note);
+  if (!parsed.ok()) return Fail(parsed.status().ToString());
+  const cosig::WitnessSigner w = Witness(name, seed_byte);
+  std::string line;
+  if (forged) {
+    line =
+        LineOver(w, w, cosig::SignedMessage(OtherBody(parsed->text), timestamp),
+                 timestamp);
+  } else {
+    auto signed_line = cosig::Sign(parsed->text, timestamp, w);
+    if (!signed_line.ok()) return Fail(signed_line.status().ToString());
+    line = *signed_line;
+  }
+  auto cosigned = cosig::AppendLines(note, line);
+  if (!cosigned.ok()) return Fail(cosigned.status().ToString());
+  rocksdb::WriteBatch batch;
+  batch.Put("c/latest", *cosigned);
+  batch.Put("c/cosigned", *cosigned);
+  s = db->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) return Fail(s.ToString());
+  std::cout << VerifierKey(w) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,6 +289,13 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   const std::string what = argv[2];
   if (what == "sign" && argc == 5) return Sign(dir, argv[3], argv[4]);
+  if (what == "cosign-vectors") return CosignVectors();
+  if (what == "witness-key" && argc == 5) {
+    if (!piaojue::crypto::InitCrypto().ok()) return Fail("crypto");
+    std::cout << VerifierKey(Witness(argv[3], std::stoi(argv[4], nullptr, 0)))
+              << "\n";
+    return 0;
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Options options;
   rocksdb::Status s = rocksdb::DB::Open(options, dir + "/ledger", &raw);
@@ -123,6 +315,10 @@ int main(int argc, char** argv) {
     while (at > 0 && value[at] == 0) --at;
     value[at] = static_cast<char>(value[at] ^ 1);
     s = db->Put(rocksdb::WriteOptions(), key, value);
+  } else if (what == "cosign" && (argc == 6 || argc == 7)) {
+    return Cosign(db.get(), argv[3], std::stoi(argv[4], nullptr, 0),
+                  std::stoull(argv[5]),
+                  argc == 7 && std::string(argv[6]) == "forged");
   } else if (what == "checkpoint") {
     std::string note;
     s = db->Get(rocksdb::ReadOptions(), "c/latest", &note);

@@ -5,13 +5,25 @@ import { verifyEd25519 } from './ed25519.js';
 
 export class NoteError extends Error {}
 
+// Splits "<name>+<key id hex>+<base64>" at its first two '+' only: the
+// base64 may itself contain '+' (docs/FORMAT.md, "Splitting a key").
+// Returns {name, idHex, raw (the decoded base64)}; throws NoteError.
+export function splitKey(vkey) {
+  if (typeof vkey !== 'string') throw new NoteError('a verifier key is text');
+  const p1 = vkey.indexOf('+');
+  const p2 = p1 < 0 ? -1 : vkey.indexOf('+', p1 + 1);
+  if (p2 < 0) throw new NoteError('a verifier key is <name>+<key id>+<base64 key>');
+  const name = vkey.slice(0, p1);
+  const idHex = vkey.slice(p1 + 1, p2);
+  if (!name || /[\s+]/.test(name) || !/^[0-9a-f]{8}$/.test(idHex)) throw new NoteError('bad verifier key name or id');
+  let raw;
+  try { raw = fromBase64(vkey.slice(p2 + 1)); } catch { throw new NoteError('the verifier key is not base64'); }
+  return { name, idHex, raw };
+}
+
 // "<name>+<hex id>+<base64(0x01 || key)>" -> {name, keyId (4 bytes), publicKey}
 export async function parseVerifierKey(vkey) {
-  const parts = vkey.split('+');
-  if (parts.length !== 3) throw new NoteError('a verifier key has three parts separated by +');
-  const [name, idHex, b64] = parts;
-  if (!name || !/^[0-9a-f]{8}$/.test(idHex)) throw new NoteError('bad verifier key name or id');
-  const raw = fromBase64(b64);
+  const { name, idHex, raw } = splitKey(vkey);
   if (raw.length !== 33 || raw[0] !== 0x01) throw new NoteError('not an Ed25519 note key');
   const publicKey = raw.subarray(1);
   const keyId = (await sha256(concat(utf8(name), Uint8Array.of(0x0a, 0x01), publicKey))).subarray(0, 4);
