@@ -165,9 +165,9 @@ HttpResponse ServeHome(Service& service, const PortalAsset& index,
   return r;
 }
 
-// DIR/portal.json, the deployment's published name and pinned verifier key
-// (docs/PORTAL.md). Read on each request, so an operator can change it
-// without a restart; "{}" when absent (the portal then says its key is not
+// DIR/portal.json, the deployment's published name, pinned verifier key and
+// witnesses (docs/PORTAL.md). Read on each request, so an operator can change
+// it without a restart; "{}" when absent (the portal then says its key is not
 // pinned).
 HttpResponse PortalConfig(const Service& service) {
   const std::string path = service.data_dir() + "/portal.json";
@@ -186,6 +186,29 @@ HttpResponse PortalConfig(const Service& service) {
   nlohmann::json out = nlohmann::json::object();
   for (const char* key : {"name", "verifierKey", "url"}) {
     if (j.contains(key) && j[key].is_string()) out[key] = j[key];
+  }
+  // The witnesses the browser requires cosignatures from (docs/PORTAL.md,
+  // "Witnesses"): each a verifier key, or {"vkey", "label"}. Passed on as
+  // written (the browser parses the keys and reports a bad one as a failed
+  // verification, so a typo never turns the witnesses off); entries of any
+  // other shape are dropped.
+  if (j.contains("witnesses") && j["witnesses"].is_array()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const nlohmann::json& w : j["witnesses"]) {
+      if (w.is_string()) {
+        list.push_back(w);
+      } else if (w.is_object() && w.contains("vkey") && w["vkey"].is_string()) {
+        nlohmann::json one{{"vkey", w["vkey"]}};
+        if (w.contains("label") && w["label"].is_string()) {
+          one["label"] = w["label"];
+        }
+        list.push_back(std::move(one));
+      }
+    }
+    out["witnesses"] = std::move(list);
+  }
+  if (j.contains("witnessQuorum") && j["witnessQuorum"].is_number_integer()) {
+    out["witnessQuorum"] = j["witnessQuorum"];
   }
   HttpResponse r = JsonResponse(out.dump());
   r.cache_control = "no-cache";

@@ -197,6 +197,27 @@ TEST_F(PortalApiTest, PortalConfigIsTheDeploymentsFileOrEmpty) {
   std::remove((tmp_->Sub("demo") + "/portal.json").c_str());
 }
 
+TEST_F(PortalApiTest, PortalConfigCarriesTheDeploymentsWitnessesAndQuorum) {
+  {
+    std::ofstream f(tmp_->Sub("demo") + "/portal.json");
+    f << R"({"witnesses": ["a.example+00000000+BA==",
+                           {"vkey": "b.example+00000000+BA==",
+                            "label": "某县审计局", "x": 1},
+                           {"label": "no key"}, 7],
+             "witnessQuorum": 2})";
+  }
+  json cfg = GetJson("/portal-config.json");
+  // Keys are passed on as written (the browser refuses a bad one as a
+  // failed verification); entries of another shape are dropped.
+  EXPECT_EQ(cfg["witnesses"],
+            json::parse(R"(["a.example+00000000+BA==",
+                            {"vkey": "b.example+00000000+BA==",
+                             "label": "某县审计局"}])"));
+  EXPECT_EQ(cfg["witnessQuorum"], 2);
+  std::remove((tmp_->Sub("demo") + "/portal.json").c_str());
+  EXPECT_FALSE(GetJson("/portal-config.json").contains("witnesses"));
+}
+
 TEST_F(PortalApiTest, SearchFindsByReceiptNumberRecordNumberAndTitleWords) {
   json county = County();
   json funnel =

@@ -6,7 +6,7 @@ import { t, lang } from '../i18n.js';
 import { getJson, asOf, getList } from '../api.js';
 import { esc, money, date, backfillBadge, backfillNote } from '../format.js';
 import { href, onLeave } from '../nav.js';
-import { pinnedKey, verifyPanel, plain, keptCheckpoint, keepCheckpoint } from '../verify/panel.js';
+import { pinnedKey, verifyPanel, plain, keptCheckpoint, keepCheckpoint, witnessPolicyFor, witnessBlock } from '../verify/panel.js';
 
 const LIVE_KINDS = new Set(['roundOpened', 'ballotBoxSealed', 'ballotBoxOpened', 'ballotsRecorded', 'tallyCertified', 'resultAnnounced', 'roundVoided', 'correction']);
 
@@ -83,20 +83,23 @@ async function runRecount(vote, round, out) {
   out.innerHTML = `<p>${esc(t('recount_running'))}</p>`;
   try {
     const p = await pinnedKey();
-    const { recountFromLog, layout, newerNote } = await import('../verify/engine.js');
+    const engine = await import('../verify/engine.js');
+    const { recountFromLog, layout, newerNote } = engine;
     const get = (path) => getJson(path, { withAsOf: false });
-    const r = await recountFromLog(vote.ref, round, { get, layout, pinnedKey: p.key, remembered: keptCheckpoint(p.key) });
+    const witnesses = await witnessPolicyFor(engine);
+    const r = await recountFromLog(vote.ref, round, { get, layout, pinnedKey: p.key, remembered: keptCheckpoint(p.key), witnesses });
     keepCheckpoint(r.vkey, r.checkpointNote, newerNote);
     const keyId = p.key ? p.key.split('+')[1] : ((await getJson('/v1/log', { withAsOf: false })).verifierKey || '').split('+')[1];
     const zh = lang() !== 'en';
     const what = zh
       ? `已从 ${r.entriesChecked} 条经签名检查点（树大小 ${r.size}，公钥 ${keyId}${p.key ? '' : '，未固定'}）证明包含、签名有效且签署者具有相应职权的原始记录中解码选票并按票决规则重新计票：有效 ${r.recount.valid}、无效 ${r.recount.invalid}。`
       : `Decoded the ballots from ${r.entriesChecked} raw entries proven in the signed checkpoint (tree size ${r.size}, key ${keyId}${p.key ? '' : ', not pinned'}) with valid signatures, and recounted them by the rules: valid ${r.recount.valid}, invalid ${r.recount.invalid}.`;
-    if (r.ok) out.innerHTML = `<p class="good"><strong>${esc(t('recount_ok'))}</strong></p><p>${esc(what)}</p>`;
-    else out.innerHTML = `<p class="bad"><strong>${esc(t('recount_diff'))}</strong></p><ul>${describeDiffs(r).map((d) => `<li>${esc(d)}</li>`).join('')}</ul><p>${esc(what)}</p>`;
+    const wb = witnessBlock(r.witnesses, `recount-witnesses-${round.ref}`);
+    if (r.ok) out.innerHTML = `<p class="good"><strong>${esc(t('recount_ok'))}</strong></p><p>${esc(what)}</p>${wb}`;
+    else out.innerHTML = `<p class="bad"><strong>${esc(t('recount_diff'))}</strong></p><ul>${describeDiffs(r).map((d) => `<li>${esc(d)}</li>`).join('')}</ul><p>${esc(what)}</p>${wb}`;
     out.dataset.result = r.ok ? 'ok' : 'differs';
   } catch (e) {
-    out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(plain(e.message))}</p>`;
+    out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(plain(e.message))}</p>${e.witnesses ? witnessBlock(e.witnesses, `recount-witnesses-${round.ref}`) : ''}`;
     out.dataset.result = 'fail';
   }
 }

@@ -10,6 +10,7 @@ import { decodeEntry } from './entry.js';
 import { verifyAuthorSignature } from './entry.js';
 import { leafHash, inclusionError, consistencyError } from './merkle.js';
 import { openCheckpoint, parseVerifierKey } from './note.js';
+import { checkCosignatures, cosignatureProblem } from './cosignature.js';
 import { recountRound, compareWithPublished } from './recount.js';
 
 // The tree size a checkpoint note states (its second line), unverified:
@@ -133,8 +134,13 @@ export async function chooseKey(pinnedKey, genesisKey) {
 // extend it, shown by the bundle's consistency proof from its size (check
 // 7). Returns a report; report.ok is true only when everything held. Never
 // throws for bad content: problems are reported.
-export async function verifyProofBundle(bundle, { layout, pinnedKey, remembered = null }) {
-  const report = { ok: false, record: bundle?.record, size: null, origin: null, pinned: !!pinnedKey, vkey: pinnedKey || null, keyId: null, entries: [], problems: [], checkpointNote: null, checkpointRecordedAtMs: null, consistentWith: null, rememberedIgnored: null };
+//
+// `witnesses` (or null: none required) is a witnessPolicy() result: the
+// checkpoint must then carry valid cosignatures of at least `quorum` of
+// them and no line in a witness's name that does not verify
+// (report.witnesses says who cosigned and when, also when that fails).
+export async function verifyProofBundle(bundle, { layout, pinnedKey, remembered = null, witnesses = null }) {
+  const report = { ok: false, witnesses: null, record: bundle?.record, size: null, origin: null, pinned: !!pinnedKey, vkey: pinnedKey || null, keyId: null, entries: [], problems: [], checkpointNote: null, checkpointRecordedAtMs: null, consistentWith: null, rememberedIgnored: null };
   const fail = (msg) => { report.problems.push(msg); return report; };
   if (!bundle || bundle.format !== 'piaojue-proof/2') return fail('not a proof bundle (format piaojue-proof/2)');
   if (!Array.isArray(bundle.entries) || !bundle.entries.length) return fail('the bundle has no entries');
@@ -174,6 +180,18 @@ export async function verifyProofBundle(bundle, { layout, pinnedKey, remembered 
   report.origin = cp.origin;
   if (cp.origin !== genesis.origin) return fail(`the checkpoint origin ${cp.origin} is not the log's origin ${genesis.origin}`);
   report.checkpointNote = bundle.checkpoint;
+  // The witnesses' word on this very checkpoint (docs/PORTAL.md,
+  // "Witnesses"): a quorum of the configured keys cosigned its body.
+  if (witnesses && witnesses.witnesses.length) {
+    let w;
+    try {
+      w = await checkCosignatures(bundle.checkpoint, witnesses.witnesses, witnesses.quorum);
+    } catch (err) {
+      return fail('witnesses: ' + err.message);
+    }
+    report.witnesses = { ...w, source: witnesses.source };
+    if (!w.ok) return fail(cosignatureProblem(w));
+  }
   // Check 6: "last" is the checkpoint's last entry, proven in its tree; its
   // recording time dates the checkpoint.
   const lastRow = bundle.last;
@@ -276,17 +294,24 @@ export async function verifyProofBundle(bundle, { layout, pinnedKey, remembered 
 // signatures, authorization) before a single ballot is read from them.
 // Returns {ok, size, recount, diffs, tally, result, entriesChecked}; throws
 // Error with the first failure.
-export async function recountFromLog(voteRef, round, { get, layout, pinnedKey, remembered = null }) {
+export async function recountFromLog(voteRef, round, { get, layout, pinnedKey, remembered = null, witnesses = null }) {
   const events = new Map();
   const sizes = [];
   // Each bundle must extend the newest checkpoint seen so far (the one this
   // browser kept, then those of the bundles before it).
   let kept = remembered;
   let vkey = null;
+  let witnessed = null;
   for (const record of [voteRef, round.ref, ...round.boxes.map((b) => b.ref)]) {
     const bundle = await get(bundlePath(record, kept));
-    const report = await verifyProofBundle(bundle, { layout, pinnedKey, remembered: kept });
-    if (!report.ok) throw new Error(report.problems.join('; '));
+    const report = await verifyProofBundle(bundle, { layout, pinnedKey, remembered: kept, witnesses });
+    if (!report.ok) {
+      const err = new Error(report.problems.join('; '));
+      err.witnesses = report.witnesses;
+      throw err;
+    }
+    // The witnesses of the smallest checkpoint used (every one met the quorum).
+    if (report.witnesses && (!witnessed || report.size <= witnessed.size)) witnessed = { ...report.witnesses, size: report.size };
     kept = report.rememberedIgnored ? report.checkpointNote : newerNote(kept, report.checkpointNote);
     vkey = report.vkey;
     sizes.push(report.size);
@@ -331,5 +356,5 @@ export async function recountFromLog(voteRef, round, { get, layout, pinnedKey, r
   if (result && result.round !== round.ref) throw new Error('the announced result is of another round');
   const diffs = compareWithPublished(recount, tally, result);
   const checked = 2 + round.boxes.reduce((a, b) => a + 1 + (b.opened ? 1 : 0) + b.parts.length, 0) + (tally ? 1 : 0) + (result ? 1 : 0);
-  return { ok: diffs.length === 0, size: Math.min(...sizes), recount, diffs, tally, result, entriesChecked: checked, checkpointNote: kept, vkey };
+  return { ok: diffs.length === 0, size: Math.min(...sizes), recount, diffs, tally, result, entriesChecked: checked, checkpointNote: kept, vkey, witnesses: witnessed };
 }

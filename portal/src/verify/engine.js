@@ -4,3 +4,4 @@ import layout from '../../.gen/schema.js';
 export { layout };
 export { verifyProofBundle, recountFromLog, chooseKey, bundlePath, newerNote } from './check.js';
 export { ed25519Backend } from './ed25519.js';
+export { witnessPolicy } from './cosignature.js';

@@ -37,6 +37,82 @@ export function keepCheckpoint(vkey, note, newerNote) {
   } catch {}
 }
 
+// The witnesses whose cosignatures the browser requires (docs/PORTAL.md,
+// "Witnesses"): the visitor's own list when they entered one on 如何核验
+// (localStorage, this site only), else the deployment's (portal.json's
+// `witnesses` and `witnessQuorum`, served in /portal-config.json), else
+// none. Returns {keys, quorum, source} or null.
+const OWN_WITNESSES = 'piaojue.witnesses';
+export function ownWitnesses() {
+  try {
+    const o = JSON.parse(localStorage.getItem(OWN_WITNESSES) || 'null');
+    if (!o || !Array.isArray(o.keys) || !o.keys.length) return null;
+    return { keys: o.keys.filter((k) => typeof k === 'string'), quorum: o.quorum ?? null };
+  } catch {
+    return null;
+  }
+}
+export function setOwnWitnesses(keys, quorum) {
+  if (!keys || !keys.length) localStorage.removeItem(OWN_WITNESSES);
+  else localStorage.setItem(OWN_WITNESSES, JSON.stringify({ keys, quorum: quorum ?? null, savedAtMs: Date.now() }));
+}
+export async function witnessConfig() {
+  const own = ownWitnesses();
+  if (own) return { keys: own.keys, quorum: own.quorum, source: 'visitor' };
+  const cfg = await portalConfig();
+  if (Array.isArray(cfg.witnesses) && cfg.witnesses.length) return { keys: cfg.witnesses, quorum: cfg.witnessQuorum ?? null, source: 'deployment' };
+  return null;
+}
+// The policy for a verification: parsed keys and quorum (an error in them
+// is a failure of the verification, not a reason to skip the witnesses).
+export async function witnessPolicyFor(engine) {
+  const c = await witnessConfig();
+  if (!c) return null;
+  try {
+    return await engine.witnessPolicy(c.keys, c.quorum, c.source);
+  } catch (e) {
+    throw new Error(`witnesses: ${c.source === 'visitor' ? 'your own witness list' : "the deployment's witness list"}: ${e.message}`);
+  }
+}
+
+function sourceText(source) {
+  const zh = lang() !== 'en';
+  if (source === 'visitor') return zh ? '您在本浏览器中自己设置的见证方' : 'the witnesses you set in this browser';
+  return zh ? '本平台部署配置的见证方' : "the deployment's configured witnesses";
+}
+
+// POSIX seconds as "YYYY-MM-DD HH:MM:SS 北京时间" (a witness's own clock).
+export function cstSeconds(seconds) {
+  const d = new Date(Number(seconds) * 1000 + 8 * 3600e3);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${t('cst')}`;
+}
+
+// Who cosigned the checkpoint and whether the quorum is met (`w` from
+// checkCosignatures, or null when no witness is configured).
+export function witnessBlock(w, id = 'verify-witnesses') {
+  const zh = lang() !== 'en';
+  const own = `<a href="/about#witnesses">${zh ? '设置您自己信任的见证方' : 'set the witnesses you trust'}</a>`;
+  if (!w) {
+    return `<p class="witnesses" id="${id}" data-met="none">${zh
+      ? '未配置见证方：本次核验没有要求独立见证方对检查点的联署，无法排除服务器向不同访问者展示不同历史（分叉视图）。'
+      : 'No witnesses configured: this verification did not require independent witnesses to have cosigned the checkpoint, so it cannot rule out a server showing different visitors different histories (a split view).'} ${own}</p>`;
+  }
+  const n = w.cosigners.length;
+  const head = zh
+    ? `见证方联署：${w.of} 个见证方中有 ${n} 个联署了该检查点（要求至少 ${w.quorum} 个：${w.met ? '已满足' : '未满足'}）${w.forged.length ? `；${w.forged.length} 个见证方名下的联署签名验证不通过（伪造或损坏）` : ''}。见证方名单：${sourceText(w.source)}。`
+    : `Witnesses: ${n} of ${w.of} witnesses cosigned this checkpoint (at least ${w.quorum} required: ${w.met ? 'met' : 'NOT met'})${w.forged.length ? `; the cosignature of ${w.forged.length} witness(es) does not verify (forged or damaged)` : ''}. Witness list: ${sourceText(w.source)}.`;
+  const status = (r) => (r.status === 'cosigned' && !r.why ? (zh ? '✓ 已联署' : '✓ cosigned')
+    : r.status === 'cosigned' ? (zh ? '✓ 已联署；另有一行验证不通过' : '✓ cosigned; another line does not verify')
+      : r.status === 'forged' ? (zh ? '✗ 联署签名验证不通过' : '✗ does not verify')
+        : (zh ? '✗ 未联署' : '✗ not cosigned'));
+  const rows = w.witnesses.map((r) => `<tr data-witness="${esc(r.name)}" data-status="${r.status}${r.why && r.status === 'cosigned' ? '+bad' : ''}"><td>${r.label ? `${esc(r.label)}<br>` : ''}<code>${esc(r.name)}</code></td><td><code>${esc(r.keyId)}</code></td><td>${r.timestamp !== null ? esc(cstSeconds(r.timestamp)) : '—'}</td><td>${esc(status(r))}</td></tr>`).join('');
+  const ok = w.met && !w.forged.length;
+  return `<div class="witnesses" id="${id}" data-met="${w.met}" data-cosigned="${n}"><p class="${ok ? 'good' : 'bad'}">${esc(head)}</p>
+    <div class="scroll" tabindex="0"><table class="list"><caption>${zh ? '见证方（时间为见证方自己的时钟）' : "Witnesses (times by each witness's own clock)"}</caption><thead><tr><th scope="col">${zh ? '见证方' : 'Witness'}</th><th scope="col">${esc(t('keyId'))}</th><th scope="col">${zh ? '联署时间' : 'Cosigned at'}</th><th scope="col">${zh ? '结果' : 'Result'}</th></tr></thead><tbody>${rows}</tbody></table></div>
+    <p class="fine">${zh ? '见证方只在检查点延续其此前联署过的检查点时才联署，因此达到法定数的联署表明这些见证方看到的是同一段只增不改的历史；它不证明记录内容正确（那由上面的逐条核验证明），也不证明检查点是最新的。' : 'A witness cosigns a checkpoint only if it extends every checkpoint of this log it cosigned before, so a quorum shows these witnesses saw this very append-only history; it does not show that the entries are right (the checks above do) nor that the checkpoint is the newest.'} ${own}</p></div>`;
+}
+
 // Plain Chinese for the failures a visitor may meet; the technical reason
 // follows in parentheses.
 const PLAIN = [
@@ -49,6 +125,9 @@ const PLAIN = [
   [/genesis names a different checkpoint key/, '日志创世记录中的公钥与公布的公钥不同'],
   [/consistency: this browser already saw/, '服务器提供的日志状态早于本浏览器此前已核验过的状态（日志只能增加，不能回退）'],
   [/consistency: the log forked|consistency: the checkpoint of tree size \d+ does not extend/, '日志与本浏览器此前核验过的检查点不一致：日志被改写或分叉'],
+  [/witnesses: a cosignature line of/, '见证方联署签名验证不通过：检查点上以见证方名义附加的联署不是该见证方对这个检查点的签名（伪造或损坏）'],
+  [/witnesses: quorum not met/, '见证方联署不足：联署该检查点的见证方未达到要求的法定数，无法证明其他人看到的是同一段历史'],
+  [/witnesses: (your own|the deployment's) witness list/, '见证方名单有误：见证方公钥或法定数格式错误'],
   [/consistency: the bundle has no consistency proof/, '服务器未提供与本浏览器此前核验过的检查点之间的一致性证明，无法证明日志只增不改'],
 ];
 export function plain(message) {
@@ -123,10 +202,14 @@ export function verifyPanel(el, record, shown = [], { auto = false } = {}) {
       const p = await pinnedKey();
       const engine = await import('./engine.js');
       const remembered = keptCheckpoint(p.key);
+      const witnesses = await witnessPolicyFor(engine);
       const bundle = await getJson(engine.bundlePath(record, remembered), { withAsOf: false });
-      const r = await engine.verifyProofBundle(bundle, { layout: engine.layout, pinnedKey: p.key, remembered });
+      const r = await engine.verifyProofBundle(bundle, { layout: engine.layout, pinnedKey: p.key, remembered, witnesses });
       if (r.ok) keepCheckpoint(r.vkey, r.checkpointNote, engine.newerNote);
-      out.innerHTML = summary(r, shown) + (r.ok ? decodedBlock(r) : '') + table(r) + `<p class="fine">Ed25519: ${esc(engine.ed25519Backend())} · SHA-256: Web Crypto</p>`;
+      // Who cosigned (also when that failed); nothing when the check failed
+      // before the witnesses were looked at.
+      const wb = r.witnesses ? witnessBlock(r.witnesses) : witnesses ? '' : witnessBlock(null);
+      out.innerHTML = summary(r, shown) + wb + (r.ok ? decodedBlock(r) : '') + table(r) + `<p class="fine">Ed25519: ${esc(engine.ed25519Backend())} · SHA-256: Web Crypto</p>`;
       out.dataset.result = r.ok ? 'ok' : 'fail';
     } catch (e) {
       out.innerHTML = `<p class="bad"><strong>${esc(t('verify_fail'))}</strong>：${esc(plain(e.message))}</p>`;

@@ -6,10 +6,11 @@
 // build/portal-e2e/.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, cpSync } from 'node:fs';
+import { rmSync, cpSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { skipReason, CHROMIUM, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate, resign } from './harness.mjs';
+import { skipReason, CHROMIUM, TAMPER, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate, resign } from './harness.mjs';
 
 const skip = skipReason();
 if (skip) console.log('# SKIP portal e2e: ' + skip);
@@ -429,6 +430,113 @@ describe('portal end to end', { skip }, () => {
     assert.match(v.t, /signature does not verify/);
     await shot(page, '16-verify-wrong-checkpoint');
     await page.close();
+  });
+
+  // A copy of the demo whose stored checkpoint carries cosignatures made
+  // with ledger/cosignature.cc (portal_tamper cosign: witnesses with fixed
+  // seeds), and a portal.json naming the witnesses the browser requires.
+  // Returns {url, vkeys, dir}.
+  async function witnessedServer(name, cosigns, config) {
+    const dir = join(ledger.root, name);
+    cpSync(ledger.clean, dir, { recursive: true });
+    const vkeys = {};
+    for (const [who, seed, time, forged] of cosigns) {
+      vkeys[who] = execFileSync(TAMPER, [dir, 'cosign', who, seed, String(time), ...(forged ? ['forged'] : [])], { encoding: 'utf8' }).trim();
+    }
+    writeFileSync(join(dir, 'portal.json'), JSON.stringify(config(vkeys)));
+    const s = await serve(dir);
+    servers.push(s);
+    const note = await (await fetch(s.url + '/tlog/checkpoint')).text();
+    for (const [who] of cosigns) assert.match(note, new RegExp(`\n\u2014 ${who.replace(/\./g, '\\.')} `), `the served checkpoint carries ${who}'s line`);
+    return { url: s.url, vkeys, dir };
+  }
+  const witnessKey = (who, seed) => execFileSync(TAMPER, ['-', 'witness-key', who, seed], { encoding: 'utf8' }).trim();
+  const witnessRows = (page, id = 'verify-witnesses') => page.$$eval(`#${id} tr[data-witness]`, (rows) => rows.map((r) => [r.dataset.witness, r.dataset.status, r.innerText.replace(/\s+/g, ' ').trim()]));
+
+  test('witnesses: the checkpoint is cosigned by two witnesses; 验证 and the recount show who cosigned and when, quorum met', async () => {
+    const w = await witnessedServer('witnessed', [['witness.audit.example', '0x31', 1764506700], ['witness.npc.example', '0x32', 1764506761]],
+      (k) => ({ witnesses: [{ vkey: k['witness.audit.example'], label: '某县审计局' }, { vkey: k['witness.npc.example'], label: '某市人大常委会' }], witnessQuorum: 2 }));
+    const page = await open(`/verify/${refs.vote}`, { base: w.url });
+    const v = await verdict(page);
+    assert.equal(v.r, 'ok', v.t);
+    assert.match(v.t, /见证方联署：2 个见证方中有 2 个联署了该检查点（要求至少 2 个：已满足）。见证方名单：本平台部署配置的见证方。/);
+    assert.equal(await page.$eval('#verify-witnesses', (e) => e.dataset.met), 'true');
+    const idA = w.vkeys['witness.audit.example'].split('+')[1];
+    const idB = w.vkeys['witness.npc.example'].split('+')[1];
+    assert.deepEqual(await witnessRows(page), [
+      ['witness.audit.example', 'cosigned', `某县审计局 witness.audit.example ${idA} 2025-11-30 20:45:00 北京时间 ✓ 已联署`],
+      ['witness.npc.example', 'cosigned', `某市人大常委会 witness.npc.example ${idB} 2025-11-30 20:46:01 北京时间 ✓ 已联署`],
+    ]);
+    await shot(page, '17-verify-witnessed');
+    await axe(page, 'verify-witnessed');
+    await page.close();
+    // The recount checks the same cosignatures on each bundle it uses.
+    const vote = await open(`/votes/${refs.vote}`, { base: w.url });
+    await vote.click(`.recount-btn[data-round="${refs.round.ref}"]`);
+    await vote.waitForFunction((id) => document.getElementById(id)?.dataset.result, { timeout: 60000 }, `recount-${refs.round.ref}`);
+    const r = await vote.$eval(`#recount-${refs.round.ref}`, (e) => ({ r: e.dataset.result, t: e.innerText }));
+    assert.equal(r.r, 'ok', r.t);
+    assert.match(r.t, /2 个见证方中有 2 个联署了该检查点（要求至少 2 个：已满足）/);
+    assert.equal((await witnessRows(vote, `recount-witnesses-${refs.round.ref}`)).length, 2);
+    await vote.close();
+    // 如何核验 lists the deployment's witnesses; a visitor's own list (a
+    // witness that never cosigned this log) replaces it in this browser.
+    const about = await open('/about', { base: w.url });
+    const list = await about.$eval('#witnesses', (e) => e.innerText);
+    assert.match(list, /部署配置了 2 个见证方，要求检查点至少有其中 2 个的联署/);
+    assert.ok(list.includes(w.vkeys['witness.audit.example']) && list.includes('某市人大常委会'), list);
+    await axe(about, 'about-witnesses');
+    await about.type('#own-witnesses', 'not a key');
+    await about.click('#own-witnesses-save');
+    await about.waitForFunction(() => /未保存/.test(document.getElementById('own-witnesses-status').textContent));
+    const other = witnessKey('witness.university.example', '0x33');
+    await about.$eval('#own-witnesses', (e) => { e.value = ''; });
+    await about.type('#own-witnesses', other);
+    await about.type('#own-quorum', '1');
+    await about.click('#own-witnesses-save');
+    await about.waitForFunction(() => /已保存：1 个见证方，至少需要 1 个联署/.test(document.getElementById('own-witnesses-status').textContent));
+    await about.close();
+    const mine = await open(`/verify/${refs.vote}`, { base: w.url });
+    const m = await verdict(mine);
+    assert.equal(m.r, 'fail', m.t);
+    assert.match(m.t, /见证方联署不足/);
+    assert.match(m.t, /1 个见证方中有 0 个联署了该检查点（要求至少 1 个：未满足）。见证方名单：您在本浏览器中自己设置的见证方。/);
+    assert.deepEqual((await witnessRows(mine)).map((x) => x.slice(0, 2)), [['witness.university.example', 'missing']]);
+    await shot(mine, '17b-verify-own-witnesses');
+    await mine.close();
+    const back = await open('/about', { base: w.url });
+    await back.click('#own-witnesses-clear');
+    await back.close();
+    const again = await open(`/verify/${refs.vote}`, { base: w.url });
+    assert.equal((await verdict(again)).r, 'ok');
+    await again.close();
+  });
+
+  test('witnesses: a quorum not met, and a forged cosignature, fail the verification and say who', async () => {
+    const one = await witnessedServer('witnessed-one', [['witness.audit.example', '0x31', 1764506700]],
+      () => ({ witnesses: [witnessKey('witness.audit.example', '0x31'), witnessKey('witness.npc.example', '0x32')], witnessQuorum: 2 }));
+    const page = await open(`/verify/${refs.vote}`, { base: one.url });
+    const v = await verdict(page);
+    assert.equal(v.r, 'fail', v.t);
+    assert.match(v.t, /见证方联署不足/);
+    assert.match(v.t, /quorum not met: 1 of the 2 witnesses cosigned this checkpoint, 2 required \(cosigned: witness\.audit\.example; not: witness\.npc\.example\)/);
+    assert.match(v.t, /2 个见证方中有 1 个联署了该检查点（要求至少 2 个：未满足）/);
+    assert.deepEqual((await witnessRows(page)).map((x) => x.slice(0, 2)), [['witness.audit.example', 'cosigned'], ['witness.npc.example', 'missing']]);
+    await shot(page, '17c-verify-quorum-not-met');
+    await page.close();
+    // The operator attaches a line in the second witness's name that it
+    // never signed for this checkpoint: a quorum of 1 is met, yet the
+    // forged line fails the check instead of being dropped.
+    const forged = await witnessedServer('witnessed-forged', [['witness.audit.example', '0x31', 1764506700], ['witness.npc.example', '0x32', 1764506761, true]],
+      (k) => ({ witnesses: [k['witness.audit.example'], k['witness.npc.example']], witnessQuorum: 1 }));
+    const f = await open(`/verify/${refs.vote}`, { base: forged.url });
+    const fv = await verdict(f);
+    assert.equal(fv.r, 'fail', fv.t);
+    assert.match(fv.t, /见证方联署签名验证不通过/);
+    assert.match(fv.t, /a cosignature line of witness\.npc\.example \(its signature does not verify/);
+    assert.deepEqual((await witnessRows(f)).map((x) => x.slice(0, 2)), [['witness.audit.example', 'cosigned'], ['witness.npc.example', 'forged']]);
+    await shot(f, '17d-verify-forged-cosignature');
+    await f.close();
   });
 
   test("Live: the vote page updates by itself as a box's ballots are recorded", async () => {
