@@ -228,7 +228,9 @@ Result<CycleStatus> ComputeCycleStatus(const projections::State& state,
     }
     if (fate == "passedScreening") ++passed;
   }
-  if (window_open) {
+  // Once the list is fixed no proposal is accepted (proposal.after_list).
+  const uint64_t list = (*cycle)["candidateList"].get<uint64_t>();
+  if (window_open && list == 0) {
     b.status.notes.push_back(zh ? "征集期至 " + end + "，仍可录入建议"
                                 : "the collection window runs until " + end +
                                       ": proposals may still be recorded");
@@ -268,9 +270,9 @@ Result<CycleStatus> ComputeCycleStatus(const projections::State& state,
   }
 
   // The candidate list and the selection vote.
-  const uint64_t list = (*cycle)["candidateList"].get<uint64_t>();
   const uint64_t vote = (*cycle)["selectionVote"].get<uint64_t>();
-  if (list == 0 && live > 0) {
+  // The list is the next step only once no proposal waits at a stage.
+  if (list == 0 && live > 0 && pending.empty()) {
     b.Missing(
         "list",
         zh ? "候选项目: 清单尚未确定（" + N(passed) + " 条建议已通过三级审查）"

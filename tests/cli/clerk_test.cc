@@ -330,6 +330,8 @@ TEST_F(CycleStatusTest, SaysTheStepWhatIsMissingAndWhoSignsNext) {
   CycleStatus s = StatusAt(Stage::kProposals);
   EXPECT_EQ(s.step, "screening");
   EXPECT_TRUE(Has(s.missing, "审核: 8 条建议尚未经政府审核")) << Text(s);
+  // The list is not "missing" while proposals wait at a stage.
+  EXPECT_EQ(s.missing.size(), 1u) << Text(s);
   EXPECT_EQ(s.next_act, "screeningDecided");
   ASSERT_EQ(s.signers.size(), 1u);
   EXPECT_EQ(s.signers[0].role, "governmentOffice");
@@ -354,6 +356,13 @@ TEST_F(CycleStatusTest, SaysTheStepWhatIsMissingAndWhoSignsNext) {
 
   s = StatusAt(Stage::kCandidateList);
   EXPECT_EQ(s.next_act, "votingRulesAdopted");
+  // Once the list is fixed, no proposal can be added: no window note, even
+  // on a day inside the collection window.
+  auto during =
+      ComputeCycleStatus(builder_.state(), builder_.ledger().authority(),
+                         builder_.refs().cycle, {2025, 1, 20}, true);
+  ASSERT_OK(during);
+  EXPECT_TRUE(during->notes.empty()) << Text(*during);
 
   s = StatusAt(Stage::kBoxesOpened);
   EXPECT_EQ(s.step, "vote");
