@@ -329,9 +329,8 @@ projections::BallotCount CountSheet(const SheetRound& round,
   return count;
 }
 
-void PrintSheetTotals(const SheetRound& round, const BallotSheet& sheet,
-                      bool chinese, std::ostream& out) {
-  const projections::BallotCount count = CountSheet(round, sheet);
+void PrintCount(const SheetRound& round, const projections::BallotCount& count,
+                bool chinese, std::ostream& out) {
   const bool satisfaction = round.rules.purpose == VotePurpose::kSatisfaction;
   out << Say(chinese, "ballots ", "选票 ") << count.read + count.unreadable
       << Say(chinese, ", valid ", "，有效 ") << count.valid
@@ -342,7 +341,7 @@ void PrintSheetTotals(const SheetRound& round, const BallotSheet& sheet,
   for (const BallotItem& item : round.items) {
     width = std::max(width, DisplayWidth(item.name));
   }
-  for (size_t i = 0; i < round.items.size(); ++i) {
+  for (size_t i = 0; i < round.items.size() && i < count.items.size(); ++i) {
     const BallotItem& item = round.items[i];
     const projections::ItemCount& c = count.items[i];
     out << "  " << i + 1 << ". " << item.name
@@ -359,6 +358,11 @@ void PrintSheetTotals(const SheetRound& round, const BallotSheet& sheet,
     }
     out << "\n";
   }
+}
+
+void PrintSheetTotals(const SheetRound& round, const BallotSheet& sheet,
+                      bool chinese, std::ostream& out) {
+  PrintCount(round, CountSheet(round, sheet), chinese, out);
   if (!sheet.invalid.empty()) {
     out << Say(chinese, "invalid ballots (废票), recorded as cast:\n",
                "废票（按原样记录，不计入有效票）：\n");

@@ -90,6 +90,11 @@ Result<std::vector<BallotPart>> SplitIntoParts(std::vector<std::string> ballots,
 projections::BallotCount CountSheet(const SheetRound& round,
                                     const BallotSheet& sheet);
 
+// Prints a count: ballots, valid, invalid, and per item (ballot order, by
+// name) its marks.
+void PrintCount(const SheetRound& round, const projections::BallotCount& count,
+                bool chinese, std::ostream& out);
+
 // Prints the per-item totals and the invalid ballots for the tellers.
 void PrintSheetTotals(const SheetRound& round, const BallotSheet& sheet,
                       bool chinese, std::ostream& out);

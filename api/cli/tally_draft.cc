@@ -81,6 +81,19 @@ Status TallyDraft(const TallyDraftOptions& o, std::ostream& out) {
     return Status::Ok();
   }
   RETURN_IF_ERROR(WriteCommandFile(o.out_file, command, "", ""));
+  // What the monitors compare with their paper tally, by name.
+  ASSIGN_OR_RETURN(RoundInfo info, ReadRoundInfo(session->state(), o.round));
+  ASSIGN_OR_RETURN(projections::RoundRecount r,
+                   session->state().Recount(o.round));
+  out << (o.chinese ? "第 " + std::to_string(info.number) + " 轮（条目 " +
+                          std::to_string(o.round) + "）：发出 " +
+                          std::to_string(r.issued) + "，收回 " +
+                          std::to_string(r.collected) + "\n"
+                    : "round " + std::to_string(info.number) + " (entry " +
+                          std::to_string(o.round) + "): issued " +
+                          std::to_string(r.issued) + ", collected " +
+                          std::to_string(r.collected) + "\n");
+  PrintCount(info.sheet, r.count, o.chinese, out);
   out << (o.chinese ? "已写出 " : "wrote ") << o.out_file << "\n";
   return Status::Ok();
 }

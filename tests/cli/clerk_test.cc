@@ -166,14 +166,24 @@ TEST_F(ClerkTest, PaperSheetsAreRecordedAndTheDraftTallyIsAccepted) {
   EXPECT_EQ(recount["items"][3]["approve"], 8);
 
   // The draft, certified by the monitor's key, is what the rules accept.
-  auto session = Session::Open(DataDir(data_), /*read_only=*/true);
-  ASSERT_OK(session);
-  auto draft = DraftTally((*session)->state(), refs.round,
-                          {"计票人丙", "监票人甲"}, false);
-  session->reset();
-  ASSERT_OK(draft);
+  TallyDraftOptions d;
+  d.data = data_;
+  d.round = refs.round;
+  d.certified_by = {"计票人丙", "监票人甲"};
+  d.out_file = tmp_.Sub("tally.json");
+  std::ostringstream summary;
+  ASSERT_OK(TallyDraft(d, summary));
+  // The monitors read it by name before they sign.
+  EXPECT_NE(summary.str().find("issued 27, collected 27"), std::string::npos)
+      << summary.str();
+  EXPECT_NE(summary.str().find("城区路灯亮化        approve 8  oppose 18  abstain 0"),
+            std::string::npos)
+      << summary.str();
+  std::ifstream in(d.out_file);
+  std::stringstream draft;
+  draft << in.rdbuf();
   const uint64_t before = LedgerSize();
-  ASSERT_OK(SubmitCommand(*draft, monitor_key_));
+  ASSERT_OK(SubmitCommand(draft.str(), monitor_key_));
   EXPECT_EQ(LedgerSize(), before + 1);
   const nlohmann::json certified = TallyView(refs.round)["certified"];
   EXPECT_EQ(certified["matchesRecount"], true) << certified.dump(2);
@@ -258,6 +268,35 @@ TEST_F(ClerkTest, BadRowsAreReportedWithTheirRowNumbersAndNothingIsAppended) {
   EXPECT_NE(s.message().find("1 ballots, box"), std::string::npos)
       << s.ToString();
   EXPECT_EQ(LedgerSize(), after);
+}
+
+// Without --submit, the parts are written as commands for the teller to
+// sign elsewhere; signed and submitted, they are accepted.
+TEST_F(ClerkTest, PartsWrittenToFilesAreAcceptedOnceSigned) {
+  BuildThrough(Stage::kBoxesOpened);
+  const auto& refs = builder_->refs();
+  BallotsOptions o;
+  o.data = data_;
+  o.round = refs.round;
+  o.box = refs.boxes[0];
+  o.from = Write("box.csv",
+                 SheetOf(builder_->selection_boxes[0], CandidateNames(), 0));
+  o.out_dir = tmp_.Sub("out");
+  const uint64_t before = LedgerSize();
+  std::ostringstream out;
+  ASSERT_OK(RecordBallotsFromSheet(o, out));
+  EXPECT_EQ(LedgerSize(), before);  // nothing appended yet
+  const std::string file = o.out_dir + "/ballots-box" +
+                           std::to_string(refs.boxes[0]) + "-part1.json";
+  std::ifstream in(file);
+  std::stringstream command;
+  command << in.rdbuf();
+  ASSERT_FALSE(command.str().empty()) << out.str();
+  ASSERT_OK(SubmitCommand(command.str(), teller_key_));
+  EXPECT_EQ(TallyView(refs.round)["boxes"][0]["valid"], 13);
+  // A second run does not overwrite the file.
+  EXPECT_EQ(RecordBallotsFromSheet(o, out).code(),
+            StatusCode::kFailedPrecondition);  // the box is recorded now
 }
 
 TEST(BallotPartsTest, ALargeBoxIsSplitIntoFullParts) {
