@@ -17,6 +17,7 @@
 #include "api/cli/render.h"
 #include "api/cli/session.h"
 #include "ledger/bundle.h"
+#include "ledger/envelope.h"
 #include "ledger/event_json.h"
 #include "ledger/ledger.h"
 #include "ledger/note.h"
@@ -65,9 +66,47 @@ Status AppendAndReport(Session& session, const ledger::SignedEvent& event,
   return session.SaveSnapshot();
 }
 
-Result<crypto::KeyPair> RootKey(const DataDir& dir) {
-  ASSIGN_OR_RETURN(note::SignerKey k, ReadKeyFile(dir.root_key_path()));
+// The root key, from the file named by --root-key. It is kept by its holder
+// (docs/KEYS.md), never in the data directory.
+Result<crypto::KeyPair> RootKey(const std::string& path) {
+  if (path.empty()) {
+    return InvalidArgument(
+        "--root-key FILE is required: registry acts are signed with the root "
+        "key, which its holder keeps outside the data directory");
+  }
+  ASSIGN_OR_RETURN(note::SignerKey k, ReadKeyFile(path));
   return k.key_pair;
+}
+
+Result<crypto::PublicKey> ParsePublicKey(std::string_view hex) {
+  crypto::PublicKey key;
+  if (hex.size() != 2 * key.size() || !crypto::FromHex(hex, key).ok()) {
+    return InvalidArgument("--public-key \"" + std::string(hex) +
+                           "\": expected the 64 hex digits printed by "
+                           "`piaojue key new`");
+  }
+  return key;
+}
+
+// A signed-note key name from a holder's name: no spaces, no '+'.
+std::string KeyNameFor(std::string_view holder) {
+  std::string name;
+  for (char c : holder) {
+    name += (c == ' ' || c == '+' || c == '\t' || c == '\n') ? '_' : c;
+  }
+  return name.empty() ? "piaojue-author" : name;
+}
+
+Result<std::string> ReadInput(const std::string& file) {
+  std::stringstream ss;
+  if (file == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return NotFound("cannot read " + file);
+    ss << in.rdbuf();
+  }
+  return ss.str();
 }
 
 }  // namespace
@@ -76,6 +115,16 @@ Status Init(const InitOptions& o, std::ostream& out) {
   RETURN_IF_ERROR(crypto::InitCrypto());
   RETURN_IF_ERROR(note::ValidateKeyName(o.origin));
   DataDir dir(o.data);
+  if (o.root_key_out.empty()) {
+    return InvalidArgument(
+        "--root-key-out FILE is required: the root key is written there, "
+        "outside the data directory, for its holder to keep offline");
+  }
+  if (IsInside(o.root_key_out, o.data)) {
+    return InvalidArgument("--root-key-out " + o.root_key_out +
+                           " is inside the data directory " + o.data +
+                           "; the root key must be kept apart from the server");
+  }
   std::error_code ec;
   if (std::filesystem::exists(dir.ledger_path(), ec)) {
     return AlreadyExists("a ledger already exists in " + o.data);
@@ -86,11 +135,15 @@ Status Init(const InitOptions& o, std::ostream& out) {
 
   note::SignerKey root = NewKey("root");
   note::SignerKey log = NewKey(o.origin);
-  RETURN_IF_ERROR(WriteKeyFile(dir.root_key_path(), root));
-  RETURN_IF_ERROR(WriteKeyFile(dir.log_key_path(), log));
+  RETURN_IF_ERROR(WriteKeyFile(o.root_key_out, root));
+  // Without a ledger the new root key is worthless; do not leave it behind.
+  auto forget_root = [&](Status s) {
+    if (!s.ok()) ::unlink(o.root_key_out.c_str());
+    return s;
+  };
+  RETURN_IF_ERROR(forget_root(WriteKeyFile(dir.log_key_path(), log)));
 
-  ASSIGN_OR_RETURN(
-      ledger::SignedEvent genesis,
+  auto genesis =
       SignBuilt(root.key_pair, o.origin, "", [&](schema::Event::Builder e) {
         auto g = e.initGenesis();
         g.setOrigin(o.origin);
@@ -99,17 +152,20 @@ Status Init(const InitOptions& o, std::ostream& out) {
         g.setDeploymentName(o.deployment_name);
         g.setCheckpointKey(
             note::FormatVerifierKey(o.origin, log.key_pair.public_key));
-      }));
+      });
+  RETURN_IF_ERROR(forget_root(genesis.status()));
   ledger::LedgerOptions options;
   options.checkpoint_key = log;
-  ASSIGN_OR_RETURN(auto ledger,
-                   ledger::Ledger::Create(dir.ledger_path(), genesis, options));
-  RETURN_IF_ERROR(ledger->SignCheckpoint().status());
+  auto ledger = ledger::Ledger::Create(dir.ledger_path(), *genesis, options);
+  RETURN_IF_ERROR(forget_root(ledger.status()));
+  RETURN_IF_ERROR((*ledger)->SignCheckpoint().status());
   out << "created ledger " << o.origin << " in " << o.data << "\n";
   out << "root key: "
       << crypto::ToHex(crypto::AsBytes(root.key_pair.public_key)) << "\n";
   out << "verifier key: "
       << note::FormatVerifierKey(o.origin, log.key_pair.public_key) << "\n";
+  out << "root key file: " << o.root_key_out
+      << " (keep it offline; docs/KEYS.md)\n";
   return Status::Ok();
 }
 
@@ -121,9 +177,10 @@ Status AddJurisdiction(const JurisdictionOptions& o, std::ostream& out) {
   } else if (o.level == "township") {
     level = schema::Level::TOWNSHIP;
   } else {
-    return InvalidArgument("--level must be county or township");
+    return InvalidArgument("--level \"" + o.level +
+                           "\": accepted values are county, township");
   }
-  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(dir));
+  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(o.root_key));
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ASSIGN_OR_RETURN(ledger::SignedEvent event,
                    SignBuilt(root, session->ledger().origin(), "",
@@ -137,10 +194,63 @@ Status AddJurisdiction(const JurisdictionOptions& o, std::ostream& out) {
   return AppendAndReport(*session, event, out);
 }
 
+Status NewKey(const KeyNewOptions& o, std::ostream& out) {
+  RETURN_IF_ERROR(crypto::InitCrypto());
+  if (o.out_file.empty()) return InvalidArgument("--out FILE is required");
+  if (o.holder.empty()) {
+    return InvalidArgument("--holder is required (the office holding the key)");
+  }
+  note::SignerKey key = NewKey(KeyNameFor(o.holder));
+  RETURN_IF_ERROR(WriteKeyFile(o.out_file, key));
+  out << crypto::ToHex(crypto::AsBytes(key.key_pair.public_key)) << "\n";
+  return Status::Ok();
+}
+
+namespace {
+
+Status AppendRegistration(Session& session, const crypto::KeyPair& root,
+                          const crypto::PublicKey& key, schema::Role role,
+                          const KeyOptions& o, std::ostream& out) {
+  ASSIGN_OR_RETURN(
+      ledger::SignedEvent event,
+      SignBuilt(root, session.ledger().origin(), "",
+                [&](schema::Event::Builder e) {
+                  auto k = e.initKeyRegistered();
+                  k.setKey(capnp::Data::Reader(key.data(), key.size()));
+                  k.setRole(role);
+                  k.setJurisdiction(o.jurisdiction);
+                  k.setHolder(o.holder);
+                }));
+  return AppendAndReport(session, event, out);
+}
+
+}  // namespace
+
+Status RegisterKey(const KeyOptions& o, std::ostream& out) {
+  DataDir dir(o.data);
+  ASSIGN_OR_RETURN(schema::Role role, ParseRole(o.role));
+  ASSIGN_OR_RETURN(crypto::PublicKey key, ParsePublicKey(o.public_key));
+  if (o.holder.empty()) {
+    return InvalidArgument("--holder is required (the office holding the key)");
+  }
+  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(o.root_key));
+  ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+  return AppendRegistration(*session, root, key, role, o, out);
+}
+
 Status AddKey(const KeyOptions& o, std::ostream& out) {
   DataDir dir(o.data);
   ASSIGN_OR_RETURN(schema::Role role, ParseRole(o.role));
-  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(dir));
+  if (role != schema::Role::PUBLIC_INTAKE) {
+    return InvalidArgument(
+        "`key add` keeps a private key in the data directory, which only the "
+        "public intake's key may be (the server signs residents' proposals "
+        "with it); create a " +
+        o.role +
+        " key on its holder's machine with `piaojue key new` and register "
+        "it with `piaojue key register`");
+  }
+  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(o.root_key));
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   const std::string path = dir.author_key_path(o.role, o.jurisdiction);
   std::error_code ec;
@@ -148,19 +258,10 @@ Status AddKey(const KeyOptions& o, std::ostream& out) {
     return AlreadyExists("key file exists: " + path);
   }
   note::SignerKey key = NewKey(o.role + "@" + o.jurisdiction);
-  ASSIGN_OR_RETURN(
-      ledger::SignedEvent event,
-      SignBuilt(
-          root, session->ledger().origin(), "", [&](schema::Event::Builder e) {
-            auto k = e.initKeyRegistered();
-            k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
-            k.setRole(role);
-            k.setJurisdiction(o.jurisdiction);
-            k.setHolder(o.holder);
-          }));
   // Register first: a key file without a registration would be useless, and
   // a refused registration must not leave a key behind.
-  RETURN_IF_ERROR(AppendAndReport(*session, event, out));
+  RETURN_IF_ERROR(AppendRegistration(*session, root, key.key_pair.public_key,
+                                     role, o, out));
   RETURN_IF_ERROR(WriteKeyFile(path, key));
   out << "key " << crypto::ToHex(crypto::AsBytes(key.key_pair.public_key))
       << " saved in " << path << "\n";
@@ -169,58 +270,68 @@ Status AddKey(const KeyOptions& o, std::ostream& out) {
 
 Status RevokeKey(const KeyOptions& o, std::ostream& out) {
   DataDir dir(o.data);
-  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(dir));
-  ASSIGN_OR_RETURN(note::SignerKey key,
-                   ReadKeyFile(dir.author_key_path(o.role, o.jurisdiction)));
+  crypto::PublicKey key;
+  if (!o.public_key.empty()) {
+    ASSIGN_OR_RETURN(key, ParsePublicKey(o.public_key));
+  } else if (!o.role.empty() && !o.jurisdiction.empty()) {
+    ASSIGN_OR_RETURN(note::SignerKey k,
+                     ReadKeyFile(dir.author_key_path(o.role, o.jurisdiction)));
+    key = k.key_pair.public_key;
+  } else {
+    return InvalidArgument(
+        "--public-key KEY is required (the key to revoke, 64 hex digits)");
+  }
+  if (o.reason.empty()) return InvalidArgument("--reason is required");
+  ASSIGN_OR_RETURN(crypto::KeyPair root, RootKey(o.root_key));
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ASSIGN_OR_RETURN(
       ledger::SignedEvent event,
-      SignBuilt(
-          root, session->ledger().origin(), "", [&](schema::Event::Builder e) {
-            auto k = e.initKeyRevoked();
-            k.setKey(capnp::Data::Reader(key.key_pair.public_key.data(), 32));
-            k.setReason(o.reason);
-          }));
+      SignBuilt(root, session->ledger().origin(), "",
+                [&](schema::Event::Builder e) {
+                  auto k = e.initKeyRevoked();
+                  k.setKey(capnp::Data::Reader(key.data(), key.size()));
+                  k.setReason(o.reason);
+                }));
   return AppendAndReport(*session, event, out);
 }
 
 Status Submit(const SubmitOptions& o, std::ostream& out) {
   DataDir dir(o.data);
-  std::string text;
-  if (o.file == "-") {
-    std::stringstream ss;
-    ss << std::cin.rdbuf();
-    text = ss.str();
-  } else {
-    std::ifstream in(o.file, std::ios::binary);
-    if (!in) return NotFound("cannot read " + o.file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+  const int signers =
+      !o.as_role.empty() + !o.key_file.empty() + !o.signed_file.empty();
+  if (signers != 1) {
+    return InvalidArgument(
+        "give exactly one of --key FILE (sign with this key file), --signed "
+        "ENVELOPE (a command signed elsewhere with `piaojue sign`) or --as "
+        "publicIntake (the intake key in the data directory)");
   }
-  std::string jurisdiction;
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (!j.is_object() || !j.contains("event")) {
-      return InvalidArgument(
-          o.file + ": expected {\"jurisdiction\": …, \"event\": {…}}");
+  if (!o.signed_file.empty()) {
+    if (!o.file.empty()) {
+      return InvalidArgument("--signed ENVELOPE takes no command file");
     }
-    if (j.contains("jurisdiction") && !j["jurisdiction"].is_string()) {
-      return InvalidArgument(o.file + ": \"jurisdiction\" must be a string");
-    }
-    jurisdiction = j.value("jurisdiction", "");
-  } catch (const nlohmann::json::exception& e) {
-    return InvalidArgument(o.file + ": not JSON: " + e.what());
+    ASSIGN_OR_RETURN(std::string text, ReadInput(o.signed_file));
+    ASSIGN_OR_RETURN(ledger::SignedEvent event,
+                     ledger::SignedEventFromEnvelope(text));
+    ASSIGN_OR_RETURN(auto session, Session::Open(dir));
+    return AppendAndReport(*session, event, out);
   }
-  if (o.as_role != "root" && jurisdiction.empty()) {
-    return InvalidArgument(o.file +
-                           ": the command names no \"jurisdiction\"; " +
-                           o.as_role + " keys are held per jurisdiction");
-  }
+  if (o.file.empty()) return InvalidArgument("the command file is required");
+  ASSIGN_OR_RETURN(std::string text, ReadInput(o.file));
   crypto::KeyPair key;
-  if (o.as_role == "root") {
-    ASSIGN_OR_RETURN(key, RootKey(dir));
+  if (!o.key_file.empty()) {
+    ASSIGN_OR_RETURN(note::SignerKey k, ReadKeyFile(o.key_file));
+    key = k.key_pair;
   } else {
+    std::string jurisdiction;
+    try {
+      auto j = nlohmann::json::parse(text);
+      if (j.is_object() && j.contains("jurisdiction") &&
+          j["jurisdiction"].is_string()) {
+        jurisdiction = j["jurisdiction"].get<std::string>();
+      }
+    } catch (const nlohmann::json::exception&) {
+      // SignCommand below says what is wrong with the command.
+    }
     RETURN_IF_ERROR(ParseRole(o.as_role).status());
     ASSIGN_OR_RETURN(note::SignerKey k,
                      ReadKeyFile(dir.author_key_path(o.as_role, jurisdiction)));
@@ -259,6 +370,105 @@ Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
   auto e = m.initRoot<schema::Event>();
   RETURN_IF_ERROR(ledger::EventFromJson(event_json, e));
   return ledger::SignEvent(key, origin, jurisdiction, NowMs(), e.asReader());
+}
+
+namespace {
+
+// "2025-06-15 10:00:00" in China Standard Time.
+std::string CstTime(int64_t ms) {
+  const projections::Date d = projections::DateFromMs(ms);
+  const int64_t in_day =
+      ((ms + projections::kCstOffsetMs) % projections::kMsPerDay +
+       projections::kMsPerDay) %
+      projections::kMsPerDay / 1000;
+  char buf[16];
+  std::snprintf(
+      buf, sizeof buf, " %02d:%02d:%02d", static_cast<int>(in_day / 3600),
+      static_cast<int>(in_day / 60 % 60), static_cast<int>(in_day % 60));
+  return projections::FormatDate(d) + buf;
+}
+
+// What a signer is shown before signing: every signed field, read back from
+// the bytes that would be signed (not from the command file).
+Status DescribeSigned(const ledger::SignedEvent& e, std::string_view holder,
+                      Lang lang, std::ostream& out) {
+  ASSIGN_OR_RETURN(auto decoded, ledger::DecodedEvent::Parse(
+                                     e.authored, ledger::kMaxEntrySize));
+  auto a = decoded.get();
+  const std::string kind = ledger::EventKindName(a.getEvent());
+  auto key = a.getAuthorKey();
+  const std::string key_hex =
+      crypto::ToHex(crypto::Bytes(key.begin(), key.size()));
+  const bool zh = lang == Lang::kChinese;
+  out << Say(lang, "About to sign (--dry-run: nothing is signed or written):\n",
+             "即将签署（--dry-run：不签署，也不写文件）：\n");
+  out << Say(lang, "  log (origin):  ", "  账本（origin）：")
+      << a.getOrigin().cStr() << "\n";
+  out << Say(lang, "  jurisdiction:  ", "  行政区划：")
+      << a.getJurisdiction().cStr() << "\n";
+  out << Say(lang, "  act:           ", "  事项：");
+  if (zh) {
+    out << EventKindLabel(kind, lang) << "（" << kind << "）\n";
+  } else {
+    out << kind << "\n";
+  }
+  out << Say(lang, "  signing key:   ", "  签名密钥：") << key_hex;
+  if (!holder.empty()) {
+    out << Say(lang, " (holder ", "（持有人：") << holder
+        << Say(lang, ")", "）");
+  }
+  out << "\n";
+  out << Say(lang, "  signed at:     ", "  签署时间：")
+      << CstTime(a.getSignedAtMs())
+      << Say(lang, " China Standard Time", "（北京时间）") << "\n";
+  out << Say(lang, "  content (exactly these fields are signed):\n",
+             "  签署的内容（签署的正是以下各项）：\n");
+  out << nlohmann::json::parse(ledger::EventToJson(a.getEvent())).dump(2)
+      << "\n";
+  return Status::Ok();
+}
+
+// Creates `path` with `text` (mode 0644); AlreadyExists rather than replace.
+Status WriteNewFile(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return AlreadyExists("file exists: " + path);
+    return IOError("cannot create " + path);
+  }
+  bool ok = ::write(fd, text.data(), text.size()) ==
+                static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return IOError("cannot write " + path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Sign(const SignOptions& o, std::ostream& out) {
+  RETURN_IF_ERROR(crypto::InitCrypto());
+  if (o.origin.empty()) {
+    return InvalidArgument(
+        "--origin ORIGIN is required: the log the act is meant for, as "
+        "published with its verifier key (e.g. rd.qinghe.gov.cn/piaojue); a "
+        "signature is valid in that log only");
+  }
+  if (o.out_file.empty() && !o.dry_run) {
+    return InvalidArgument("--out ENVELOPE is required (or --dry-run)");
+  }
+  ASSIGN_OR_RETURN(note::SignerKey key, ReadKeyFile(o.key_file));
+  ASSIGN_OR_RETURN(std::string text, ReadInput(o.file));
+  ASSIGN_OR_RETURN(ledger::SignedEvent event,
+                   SignCommand(text, key.key_pair, o.origin));
+  if (o.dry_run) return DescribeSigned(event, key.name, o.lang, out);
+  ASSIGN_OR_RETURN(std::string envelope, ledger::EnvelopeToJson(event));
+  RETURN_IF_ERROR(WriteNewFile(o.out_file, envelope));
+  out << Say(o.lang, "signed envelope written to ", "已签署，签名文件：")
+      << o.out_file << "\n";
+  return Status::Ok();
 }
 
 Status Checkpoint(const std::string& data, std::ostream& out) {

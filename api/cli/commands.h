@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/cli/messages.h"
 #include "ledger/status.h"
 
 namespace piaojue::cli {
@@ -17,6 +18,9 @@ struct InitOptions {
   std::string data;
   std::string origin;
   std::string deployment_name;
+  // Where the new root key is written (mode 0600): required, and refused
+  // inside the data directory. The data directory keeps only the log key.
+  std::string root_key_out;
 };
 Status Init(const InitOptions& o, std::ostream& out);
 
@@ -26,8 +30,18 @@ struct JurisdictionOptions {
   std::string name;
   std::string level;  // county | township
   std::string parent;
+  std::string root_key;  // the root key file
 };
 Status AddJurisdiction(const JurisdictionOptions& o, std::ostream& out);
+
+// `piaojue key new`: a new Ed25519 key written to `out_file` (mode 0600,
+// never overwritten), named after its holder. Prints only the public key
+// (64 hex digits): that line is what the holder hands to the root.
+struct KeyNewOptions {
+  std::string out_file;
+  std::string holder;
+};
+Status NewKey(const KeyNewOptions& o, std::ostream& out);
 
 struct KeyOptions {
   std::string data;
@@ -35,17 +49,45 @@ struct KeyOptions {
   std::string jurisdiction;
   std::string holder;
   std::string reason;
+  std::string root_key;    // the root key file (signs registry events)
+  std::string public_key;  // register / revoke: 64 hex digits
 };
-// Creates DIR/keys/<role>@<jurisdiction>.key and registers its public key.
+// `piaojue key register`: the root grants (role, jurisdiction) to a public
+// key it was given. Any number of keys may hold the same role in the same
+// jurisdiction (one per agency, one per teller).
+Status RegisterKey(const KeyOptions& o, std::ostream& out);
+// `piaojue key add`: only for the public intake, whose private key the
+// server itself uses: creates DIR/keys/publicIntake@<jurisdiction>.key and
+// registers it. Any other role is refused (InvalidArgument): its key is
+// created with `key new` on its holder's machine and registered.
 Status AddKey(const KeyOptions& o, std::ostream& out);
+// `piaojue key revoke`: revokes `public_key` (or, without it, the intake
+// key DIR/keys/<role>@<jurisdiction>.key) from this entry on.
 Status RevokeKey(const KeyOptions& o, std::ostream& out);
 
 struct SubmitOptions {
   std::string data;
-  std::string as_role;  // a role name, or "root"
-  std::string file;     // "-" for standard input
+  // Exactly one of these says who signs:
+  std::string as_role;      // a key in DIR/keys (the public intake)
+  std::string key_file;     // a key file (an office's key, the root key)
+  std::string signed_file;  // an envelope signed elsewhere (`piaojue sign`)
+  std::string file;         // the command; "-" for standard input
 };
 Status Submit(const SubmitOptions& o, std::ostream& out);
+
+// `piaojue sign`: signs a command on the office's own machine, without a
+// data directory, into a signed envelope file (ledger/envelope.h) that
+// `piaojue submit --signed` or POST /v1/entries accepts. With `dry_run` it
+// only shows what would be signed (in `lang`) and writes nothing.
+struct SignOptions {
+  std::string key_file;
+  std::string origin;    // the log the act is meant for (its checkpoint origin)
+  std::string file;      // the command; "-" for standard input
+  std::string out_file;  // the envelope (not overwritten)
+  bool dry_run = false;
+  Lang lang = Lang::kEnglish;
+};
+Status Sign(const SignOptions& o, std::ostream& out);
 
 Status Checkpoint(const std::string& data, std::ostream& out);
 

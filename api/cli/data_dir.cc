@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -12,8 +13,21 @@ namespace piaojue::cli {
 
 std::string DataDir::author_key_path(std::string_view role,
                                      std::string_view jurisdiction) const {
-  return keys_path() + "/" + std::string(role) + "@" +
-         std::string(jurisdiction) + ".key";
+  return keys_path() + "/" + RoleKeyFileName(role, jurisdiction);
+}
+
+std::string RoleKeyFileName(std::string_view role,
+                            std::string_view jurisdiction) {
+  return std::string(role) + "@" + std::string(jurisdiction) + ".key";
+}
+
+bool IsInside(const std::string& path, const std::string& dir) {
+  std::error_code ec;
+  auto p = std::filesystem::absolute(path, ec).lexically_normal();
+  auto d = std::filesystem::absolute(dir, ec).lexically_normal();
+  if (ec) return false;
+  auto rel = p.lexically_relative(d);
+  return !rel.empty() && *rel.begin() != "..";
 }
 
 Status WriteKeyFile(const std::string& path, const note::SignerKey& key) {

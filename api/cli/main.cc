@@ -7,6 +7,7 @@
 
 #include "api/cli/clerk_cli.h"
 #include "api/cli/commands.h"
+#include "api/cli/messages.h"
 #include "api/demo/demo.h"
 #include "api/server/server.h"
 #include "ledger/crypto.h"
@@ -15,8 +16,10 @@
 namespace {
 
 // Exit codes: 0 success, 1 refused or failed, 2 bad usage.
-int Report(const piaojue::Status& s) {
-  if (s.ok()) return 0;
+int Report(const piaojue::Status& status) {
+  if (status.ok()) return 0;
+  const piaojue::Status s =
+      piaojue::cli::Localize(status, piaojue::cli::LangFromEnvironment());
   std::cerr << "piaojue: " << s.ToString() << "\n";
   return s.code() == piaojue::StatusCode::kInvalidArgument ? 2 : 1;
 }
@@ -44,6 +47,11 @@ int main(int argc, char** argv) {
                    "checkpoint origin, e.g. ledger.example.gov.cn/piaojue")
       ->required();
   init_cmd->add_option("--name", init.deployment_name, "deployment name");
+  init_cmd
+      ->add_option("--root-key-out", init.root_key_out,
+                   "where to write the new root key (outside DIR; keep it "
+                   "offline, docs/KEYS.md)")
+      ->required();
 
   JurisdictionOptions jur;
   auto* jur_cmd =
@@ -53,33 +61,70 @@ int main(int argc, char** argv) {
   jur_cmd->add_option("--name", jur.name, "name, e.g. 清河县")->required();
   jur_cmd->add_option("--level", jur.level, "county | township")->required();
   jur_cmd->add_option("--parent", jur.parent, "parent jurisdiction code");
+  jur_cmd->add_option("--root-key", jur.root_key, "the root key file")
+      ->required();
 
+  // Keys (docs/KEYS.md): each office creates its own key (`key new`) and
+  // hands the public key to the root, which registers it.
   KeyOptions key;
+  KeyNewOptions key_new_opts;
   auto* key_cmd = app.add_subcommand("key", "create, register or revoke keys");
   key_cmd->require_subcommand(1);
+  auto* key_new = key_cmd->add_subcommand(
+      "new", "create a key file on this machine; prints its public key");
+  key_new->add_option("--out", key_new_opts.out_file, "key file (mode 0600)")
+      ->required();
+  key_new->add_option("--holder", key_new_opts.holder, "office holding it")
+      ->required();
+  auto* key_register = key_cmd->add_subcommand(
+      "register", "grant a role in a jurisdiction to a public key (root key)");
+  add_data(key_register);
+  key_register->add_option("--public-key", key.public_key, "64 hex digits")
+      ->required();
+  key_register->add_option("--role", key.role, "role, e.g. teller")->required();
+  key_register->add_option("--jurisdiction", key.jurisdiction, "code")
+      ->required();
+  key_register->add_option("--holder", key.holder, "office holding it")
+      ->required();
   auto* key_add = key_cmd->add_subcommand(
-      "add", "create an author key for a role and register it (root key)");
+      "add",
+      "create the public intake's key in DIR/keys and register it (root key)");
   add_data(key_add);
-  key_add->add_option("--role", key.role, "role, e.g. teller")->required();
+  key_add->add_option("--role", key.role, "publicIntake")->required();
   key_add->add_option("--jurisdiction", key.jurisdiction, "code")->required();
-  key_add->add_option("--holder", key.holder, "office or person holding it")
-      ->required();
+  key_add->add_option("--holder", key.holder, "the intake channel")->required();
   auto* key_revoke =
-      key_cmd->add_subcommand("revoke", "revoke a local author key (root key)");
+      key_cmd->add_subcommand("revoke", "revoke a key from now on (root key)");
   add_data(key_revoke);
-  key_revoke->add_option("--role", key.role, "role")->required();
-  key_revoke->add_option("--jurisdiction", key.jurisdiction, "code")
-      ->required();
+  key_revoke->add_option("--public-key", key.public_key, "64 hex digits");
+  key_revoke->add_option("--role", key.role, "(intake key in DIR/keys) role");
+  key_revoke->add_option("--jurisdiction", key.jurisdiction,
+                         "(intake key in DIR/keys) code");
   key_revoke->add_option("--reason", key.reason, "why")->required();
+  for (CLI::App* c : {key_register, key_add, key_revoke}) {
+    c->add_option("--root-key", key.root_key, "the root key file")->required();
+  }
 
   SubmitOptions submit;
   auto* submit_cmd =
       app.add_subcommand("submit", "sign a command (JSON) and append it");
   add_data(submit_cmd);
-  submit_cmd
-      ->add_option("--as", submit.as_role, "role whose key signs, or root")
-      ->required();
-  submit_cmd->add_option("file", submit.file, "command JSON file, - for stdin")
+  submit_cmd->add_option("--key", submit.key_file, "sign with this key file");
+  submit_cmd->add_option("--signed", submit.signed_file,
+                         "a signed envelope (piaojue sign)");
+  submit_cmd->add_option("--as", submit.as_role,
+                         "sign with DIR/keys/ROLE@J.key (publicIntake)");
+  submit_cmd->add_option("file", submit.file, "command JSON file, - for stdin");
+
+  SignOptions sign;
+  auto* sign_cmd = app.add_subcommand(
+      "sign", "sign a command with a key file into a signed envelope");
+  sign_cmd->add_option("--key", sign.key_file, "key file")->required();
+  sign_cmd->add_option("--origin", sign.origin, "the log's origin")->required();
+  sign_cmd->add_option("--out", sign.out_file, "envelope file to write");
+  sign_cmd->add_flag("--dry-run", sign.dry_run,
+                     "show what would be signed; sign nothing");
+  sign_cmd->add_option("file", sign.file, "command JSON file, - for stdin")
       ->required();
 
   auto* cp_cmd =
@@ -160,9 +205,13 @@ int main(int argc, char** argv) {
     std::ostream& out = std::cout;
     if (*init_cmd) return (init.data = data, Report(Init(init, out)));
     if (*jur_cmd) return (jur.data = data, Report(AddJurisdiction(jur, out)));
+    if (*key_new) return Report(NewKey(key_new_opts, out));
+    if (*key_register) return (key.data = data, Report(RegisterKey(key, out)));
     if (*key_add) return (key.data = data, Report(AddKey(key, out)));
     if (*key_revoke) return (key.data = data, Report(RevokeKey(key, out)));
     if (*submit_cmd) return (submit.data = data, Report(Submit(submit, out)));
+    if (*sign_cmd)
+      return (sign.lang = LangFromEnvironment(), Report(Sign(sign, out)));
     if (*cp_cmd) return Report(Checkpoint(data, out));
     if (auto s = clerk.Run(out)) return Report(*s);
     if (*reindex_cmd) return Report(Reindex(data, out));

@@ -75,11 +75,19 @@ Status Run(const Options& options, std::ostream& out) {
     out << show << "tally --record " << landmarks.county_satisfaction_vote
         << "  # the satisfaction vote of January 2026\n";
   }
+  out << "office keys (demo only, public knowledge): " << KeysDir(options.data)
+      << "\n";
   out << "verifier key: "
       << note::FormatVerifierKey(kOrigin,
                                  internal::LogKey().key_pair.public_key)
       << "\n";
   return Status::Ok();
+}
+
+std::string KeysDir(std::string_view data) {
+  std::string d(data);
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return d + "-keys";
 }
 
 }  // namespace piaojue::demo

@@ -48,6 +48,13 @@ struct Options {
   bool sync = true;
 };
 
+// The folder where the demo keeps the root's and the offices' keys:
+// "<data>-keys" beside the data directory (which keeps only the log key and
+// the public intake's keys, as a deployment's would). The demo's keys are
+// public knowledge (derived from fixed seeds); the folder exists so that
+// `piaojue submit --key` and `piaojue sign --key` can be tried on the demo.
+std::string KeysDir(std::string_view data);
+
 // Builds or resumes the demo ledger in options.data and prints what it did,
 // ending with the `verifier key: <note verifier key>` line. On a ledger that
 // already holds the whole story (or the stages asked for) it says so and

@@ -52,18 +52,28 @@ Writer::Writer(const cli::DataDir& dir, Stage until, bool sync)
 Writer::~Writer() = default;
 
 Status Writer::WriteMissingKeys() {
+  // The data directory gets only what a server holds: the log key and the
+  // public intake's keys. The root's and the offices' keys go to the demo's
+  // keys folder beside it, as if each office kept its own (docs/KEYS.md).
+  const std::string office_keys = KeysDir(dir_.root());
   std::error_code ec;
-  std::filesystem::create_directories(dir_.keys_path(), ec);
-  if (ec) return IOError("cannot create " + dir_.keys_path());
-  ::chmod(dir_.keys_path().c_str(), 0700);
+  for (const std::string& d : {dir_.keys_path(), office_keys}) {
+    std::filesystem::create_directories(d, ec);
+    if (ec) return IOError("cannot create " + d);
+    ::chmod(d.c_str(), 0700);
+  }
   std::vector<std::pair<std::string, note::SignerKey>> keys = {
-      {dir_.root_key_path(), RootKey()}, {dir_.log_key_path(), LogKey()}};
+      {office_keys + "/root.key", RootKey()}, {dir_.log_key_path(), LogKey()}};
   for (const char* code : {kCountyCode, kLiulinCode, kShimenCode}) {
     for (int r = static_cast<int>(schema::Role::GOVERNMENT_OFFICE);
          r <= static_cast<int>(schema::Role::PRESIDIUM); ++r) {
       const auto role = static_cast<schema::Role>(r);
-      keys.emplace_back(dir_.author_key_path(ledger::RoleName(role), code),
-                        AuthorKey(role, code));
+      const std::string name = ledger::RoleName(role);
+      keys.emplace_back(
+          role == schema::Role::PUBLIC_INTAKE
+              ? dir_.author_key_path(name, code)
+              : office_keys + "/" + cli::RoleKeyFileName(name, code),
+          AuthorKey(role, code));
     }
   }
   for (const auto& [path, key] : keys) {

@@ -6,7 +6,9 @@
 //   {"authored": base64(canonical AuthoredEvent bytes),
 //    "signature": base64(64-byte Ed25519 signature over
 //                        "piaojue/authored-event/v2\n" || authored)}
-// i.e. ledger::SignedEvent, exactly what `piaojue submit` appends.
+// i.e. ledger::SignedEvent, exactly what `piaojue submit` appends; or the
+// signed envelope `piaojue sign` writes (ledger/envelope.h: the same two
+// fields plus "format" and a readable rendering, which must match them).
 #include <capnp/message.h>
 
 #include <chrono>
@@ -14,6 +16,7 @@
 
 #include "api/server/internal/handlers.h"
 #include "ledger/entry.h"
+#include "ledger/envelope.h"
 #include "ledger/event_json.h"
 #include "projections/views.h"
 
@@ -188,7 +191,9 @@ HttpResponse HandleAppend(Service& service, const HttpRequest& request) {
   if (auto bad = RequireJson(service, request)) return *bad;
   auto body = ParseObject(request);
   if (!body.ok()) return StatusResponse(body.status());
-  auto event = SignedEventFromJson(*body);
+  auto event = body->contains("format")
+                   ? ledger::SignedEventFromEnvelope(request.body)
+                   : SignedEventFromJson(*body);
   if (!event.ok()) return StatusResponse(event.status());
   auto appended = service.Append(*event);
   if (!appended.ok()) return AppendError(service, appended.status());

@@ -116,7 +116,8 @@ class ServiceHandlersTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(crypto::InitCrypto());
     std::ostringstream out;
-    ASSERT_OK(cli::Init({tmp_.Sub("data"), "piaojue.test/h", ""}, out));
+    ASSERT_OK(cli::Init(
+        {tmp_.Sub("data"), "piaojue.test/h", "", tmp_.Sub("root.key")}, out));
     ServiceOptions o;
     o.data_dir = tmp_.Sub("data");
     auto s = Service::Open(o);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
@@ -26,6 +27,7 @@
 #include "api/cli/data_dir.h"
 #include "api/demo/demo.h"
 #include "ledger/entry.h"
+#include "ledger/event_json.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
@@ -257,16 +259,28 @@ class ServerTest : public ::testing::Test {
     ASSERT_OK(crypto::InitCrypto());
     data_ = tmp_.Sub("data");
     std::ostringstream out;
-    ASSERT_OK(cli::Init({data_, testing::kOrigin, "测试账本"}, out));
-    ASSERT_OK(
-        cli::AddJurisdiction({data_, kCounty, "某县", "county", ""}, out));
-    ASSERT_OK(cli::AddKey(
-        {data_, "governmentOffice", kCounty, "某县发展和改革局", ""}, out));
-    ASSERT_OK(cli::AddKey(
-        {data_, "publicIntake", kCounty, "某县民生实事征集平台", ""}, out));
-    cli::DataDir dir(data_);
-    auto office =
-        cli::ReadKeyFile(dir.author_key_path("governmentOffice", kCounty));
+    // The root's and the office's keys are kept outside the data directory.
+    root_key_ = tmp_.Sub("root.key");
+    office_key_ = tmp_.Sub("office.key");
+    ASSERT_OK(cli::Init({data_, testing::kOrigin, "测试账本", root_key_}, out));
+    ASSERT_OK(cli::AddJurisdiction(
+        {data_, kCounty, "某县", "county", "", root_key_}, out));
+    std::ostringstream printed;
+    ASSERT_OK(cli::NewKey({office_key_, "某县发展和改革局"}, printed));
+    cli::KeyOptions office_grant;
+    office_grant.data = data_;
+    office_grant.role = "governmentOffice";
+    office_grant.jurisdiction = kCounty;
+    office_grant.holder = "某县发展和改革局";
+    office_grant.root_key = root_key_;
+    office_grant.public_key = printed.str().substr(0, 64);
+    ASSERT_OK(cli::RegisterKey(office_grant, out));
+    cli::KeyOptions intake = office_grant;
+    intake.role = "publicIntake";
+    intake.holder = "某县民生实事征集平台";
+    intake.public_key.clear();
+    ASSERT_OK(cli::AddKey(intake, out));
+    auto office = cli::ReadKeyFile(office_key_);
     ASSERT_OK(office);
     office_ = office->key_pair;
   }
@@ -364,6 +378,8 @@ class ServerTest : public ::testing::Test {
 
   TempDir tmp_;
   std::string data_;
+  std::string root_key_;
+  std::string office_key_;
   crypto::KeyPair office_;
   std::unique_ptr<Server> server_;
   uint16_t port_ = 0;
@@ -983,8 +999,12 @@ TEST_F(ServerTest, AnEditedSnapshotIsNeitherServedNorUsedToCheckWrites) {
 // write.
 TEST_F(ServerTest, ADeletedRegistryMarkerStopsWritesButNotReads) {
   std::ostringstream out;
-  ASSERT_OK(
-      cli::RevokeKey({data_, "governmentOffice", kCounty, "", "离任"}, out));
+  cli::KeyOptions revoke;
+  revoke.data = data_;
+  revoke.root_key = root_key_;
+  revoke.public_key = crypto::ToHex(crypto::AsBytes(office_.public_key));
+  revoke.reason = "离任";
+  ASSERT_OK(cli::RevokeKey(revoke, out));
   const std::string store = cli::DataDir(data_).ledger_path();
   uint64_t revoked_at = 0;
   {
@@ -1424,7 +1444,7 @@ TEST(DemoMeasureTest, DISABLED_AppendThroughputOnTheDemoLedger) {
   const std::string data = tmp.Sub("demo");
   std::ostringstream out;
   ASSERT_OK(demo::Run({data, "", /*sync=*/false}, out));
-  auto root = cli::ReadKeyFile(cli::DataDir(data).root_key_path());
+  auto root = cli::ReadKeyFile(demo::KeysDir(data) + "/root.key");
   ASSERT_OK(root);
   ServerOptions o;
   o.data_dir = data;
@@ -1575,6 +1595,61 @@ TEST_F(CycleServerTest, LateAppendsAreRefusedByTheCyclesRules) {
   EXPECT_EQ(r.ErrorCode(), "rule_refused");
   EXPECT_NE(r.Json()["error"]["message"].get<std::string>().find("rule "),
             std::string::npos);
+}
+
+// Issue 13: POST /v1/entries also takes the envelope `piaojue sign` writes
+// with a key file on the office's own machine; a changed one is refused.
+TEST_F(ServerTest, AnEnvelopeSignedOnAnotherMachineIsAcceptedOverHttp) {
+  const std::string machine = tmp_.Sub("office-machine");
+  std::filesystem::create_directories(machine);
+  const std::string key = machine + "/office.key";
+  std::ostringstream printed, out;
+  ASSERT_OK(cli::NewKey({key, "某县政府办公室"}, printed));
+  cli::KeyOptions grant;
+  grant.data = data_;
+  grant.role = "governmentOffice";
+  grant.jurisdiction = kCounty;
+  grant.holder = "某县政府办公室";
+  grant.root_key = root_key_;
+  grant.public_key = printed.str().substr(0, 64);
+  ASSERT_OK(cli::RegisterKey(grant, out));
+
+  // The command: the event of CycleEvent, as JSON.
+  auto view = ledger::DecodedEvent::Parse(CycleEvent(2026).authored,
+                                          ledger::kMaxEntrySize);
+  ASSERT_OK(view);
+  nlohmann::json command = {
+      {"jurisdiction", kCounty},
+      {"event",
+       nlohmann::json::parse(ledger::EventToJson(view->get().getEvent()))}};
+  cli::SignOptions sign;
+  sign.key_file = key;
+  sign.origin = testing::kOrigin;
+  sign.file = machine + "/cycle.json";
+  std::ofstream(sign.file) << command.dump();
+  sign.out_file = machine + "/cycle.signed.json";
+  ASSERT_OK(cli::Sign(sign, out));
+  const std::string envelope = testing::ReadWholeFile(sign.out_file);
+
+  Start();
+  const uint64_t size = Get(port_, "/v1/cycles").Json()["size"];
+  nlohmann::json edited = nlohmann::json::parse(envelope);
+  edited["event"]["cycleOpened"]["title"] = "另一个标题";
+  Reply r = Post(port_, "/v1/entries", edited.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("does not say what was signed"), std::string::npos)
+      << r.body;
+  nlohmann::json forged = nlohmann::json::parse(envelope);
+  std::string sig = forged["signature"];
+  sig[0] = sig[0] == 'A' ? 'B' : 'A';
+  forged["signature"] = sig;
+  r = Post(port_, "/v1/entries", forged.dump());
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(Get(port_, "/v1/cycles").Json()["size"], size);
+
+  r = Post(port_, "/v1/entries", envelope);
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.Json()["index"], size);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -79,12 +80,49 @@ class CliTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(crypto::InitCrypto());
     data_ = tmp_.Sub("data");
+    // The root's and the office's keys live on their holders' machines,
+    // here folders beside the data directory.
+    std::filesystem::create_directories(tmp_.Sub("root-office"));
+    std::filesystem::create_directories(tmp_.Sub("county-office"));
+    root_key_ = tmp_.Sub("root-office/root.key");
+    office_key_ = tmp_.Sub("county-office/governmentOffice.key");
     std::ostringstream out;
-    ASSERT_OK(Init({data_, kOriginName, "清河县人大常委会"}, out));
+    InitOptions init{data_, kOriginName, "清河县人大常委会", root_key_};
+    ASSERT_OK(Init(init, out));
     init_output_ = out.str();
-    ASSERT_OK(AddJurisdiction({data_, "610102", "清河县", "county", ""}, out));
-    ASSERT_OK(
-        AddKey({data_, "governmentOffice", "610102", "县政府办公室", ""}, out));
+    ASSERT_OK(AddJurisdiction(
+        {data_, "610102", "清河县", "county", "", root_key_}, out));
+    ASSERT_OK(NewAndRegister(office_key_, "governmentOffice", "县政府办公室"));
+  }
+
+  // `key new` on the holder's machine, then `key register` by the root.
+  Status NewAndRegister(const std::string& key_file, const std::string& role,
+                        const std::string& holder,
+                        std::string* public_key = nullptr) {
+    std::ostringstream printed;
+    RETURN_IF_ERROR(NewKey({key_file, holder}, printed));
+    std::string hex = printed.str();
+    if (!hex.empty() && hex.back() == '\n') hex.pop_back();
+    if (public_key) *public_key = hex;
+    KeyOptions k;
+    k.data = data_;
+    k.role = role;
+    k.jurisdiction = "610102";
+    k.holder = holder;
+    k.root_key = root_key_;
+    k.public_key = hex;
+    std::ostringstream out;
+    return RegisterKey(k, out);
+  }
+
+  Status SubmitWith(const std::string& key_file, const std::string& name,
+                    const std::string& text) {
+    SubmitOptions o;
+    o.data = data_;
+    o.key_file = key_file;
+    o.file = WriteFile(tmp_, name, text);
+    std::ostringstream out;
+    return Submit(o, out);
   }
 
   uint64_t LedgerSize() {
@@ -96,8 +134,11 @@ class CliTest : public ::testing::Test {
   Status SubmitText(const std::string& name, const std::string& text,
                     std::string* output = nullptr) {
     std::ostringstream out;
-    Status s =
-        Submit({data_, "governmentOffice", WriteFile(tmp_, name, text)}, out);
+    SubmitOptions o;
+    o.data = data_;
+    o.key_file = office_key_;
+    o.file = WriteFile(tmp_, name, text);
+    Status s = Submit(o, out);
     if (output) *output = out.str();
     return s;
   }
@@ -116,6 +157,8 @@ class CliTest : public ::testing::Test {
 
   TempDir tmp_;
   std::string data_;
+  std::string root_key_;
+  std::string office_key_;
   std::string init_output_;
 };
 
@@ -137,9 +180,7 @@ TEST_F(CliTest, InitPrintsTheVerifierKeyAndKeepsKeysPrivate) {
       std::string::npos)
       << init_output_;
   DataDir dir(data_);
-  for (const std::string& path :
-       {dir.root_key_path(), dir.log_key_path(),
-        dir.author_key_path("governmentOffice", "610102")}) {
+  for (const std::string& path : {root_key_, dir.log_key_path(), office_key_}) {
     struct stat st;
     ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
     EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
@@ -152,18 +193,28 @@ TEST_F(CliTest, InitPrintsTheVerifierKeyAndKeepsKeysPrivate) {
 
 TEST_F(CliTest, InitRefusesToOverwriteALedger) {
   std::ostringstream out;
-  Status s = Init({data_, kOriginName, ""}, out);
+  Status s = Init({data_, kOriginName, "", tmp_.Sub("another-root.key")}, out);
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+  // The refused init leaves no root key behind.
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("another-root.key")));
 }
 
 TEST_F(CliTest, AKeyReadableByOthersIsRefused) {
-  DataDir dir(data_);
-  const std::string path = dir.author_key_path("governmentOffice", "610102");
-  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(office_key_.c_str(), 0640), 0);
   const uint64_t before = LedgerSize();
   Status s = SubmitText("c.json", CycleCommand(CurrentYear()));
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
+  EXPECT_NE(s.message().find("chmod 600"), std::string::npos) << s.ToString();
   EXPECT_EQ(LedgerSize(), before);
+  // `sign` refuses it as well.
+  SignOptions o;
+  o.key_file = office_key_;
+  o.origin = kOriginName;
+  o.file = WriteFile(tmp_, "c2.json", CycleCommand(CurrentYear()));
+  o.out_file = tmp_.Sub("c2.signed");
+  std::ostringstream out;
+  EXPECT_EQ(Sign(o, out).code(), StatusCode::kPermissionDenied);
+  EXPECT_FALSE(std::filesystem::exists(o.out_file));
 }
 
 TEST_F(CliTest, SubmitAppendsAndShowDisplaysTheCycle) {
@@ -226,14 +277,16 @@ TEST_F(CliTest, MalformedCommandsAppendNothing) {
                 .code(),
             StatusCode::kInvalidArgument);
   std::ostringstream out;
-  EXPECT_EQ(
-      Submit({data_, "governmentOffice", tmp_.Sub("missing.json")}, out).code(),
-      StatusCode::kNotFound);
-  EXPECT_EQ(Submit({data_, "noSuchRole",
-                    WriteFile(tmp_, "d.json", CycleCommand(2026))},
-                   out)
-                .ok(),
-            false);
+  SubmitOptions missing;
+  missing.data = data_;
+  missing.key_file = office_key_;
+  missing.file = tmp_.Sub("missing.json");
+  EXPECT_EQ(Submit(missing, out).code(), StatusCode::kNotFound);
+  SubmitOptions bad_role;
+  bad_role.data = data_;
+  bad_role.as_role = "noSuchRole";
+  bad_role.file = WriteFile(tmp_, "d.json", CycleCommand(2026));
+  EXPECT_EQ(Submit(bad_role, out).ok(), false);
   EXPECT_EQ(LedgerSize(), before);
 }
 
@@ -389,6 +442,230 @@ TEST_F(CliTest, ExportWritesEveryEntryAndASignedCheckpoint) {
             0u)
       << checkpoint;
   EXPECT_EQ(seen, LedgerSize());
+}
+
+// Issue 13: the data directory holds only the log's checkpoint key; the root
+// key is written where --root-key-out says, never inside the data directory.
+TEST_F(CliTest, InitLeavesOnlyTheLogKeyInTheDataDirectory) {
+  std::vector<std::string> files;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(
+           DataDir(data_).keys_path())) {
+    files.push_back(f.path().filename().string());
+  }
+  EXPECT_EQ(files, std::vector<std::string>{"log.key"});
+  EXPECT_NE(init_output_.find("root key file: " + root_key_), std::string::npos)
+      << init_output_;
+  auto root = ReadKeyFile(root_key_);
+  ASSERT_OK(root);
+
+  std::ostringstream out;
+  InitOptions inside{tmp_.Sub("data2"), kOriginName, "",
+                     tmp_.Sub("data2/keys/root.key")};
+  Status s = Init(inside, out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("inside the data directory"), std::string::npos);
+  InitOptions none{tmp_.Sub("data3"), kOriginName, "", ""};
+  s = Init(none, out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--root-key-out"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("data2/ledger")));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("data3/ledger")));
+}
+
+TEST_F(CliTest, KeyNewPrintsOnlyThePublicKeyAndNeverOverwrites) {
+  const std::string path = tmp_.Sub("county-office/teller.key");
+  std::ostringstream out;
+  ASSERT_OK(NewKey({path, "计票人 王某"}, out));
+  auto key = ReadKeyFile(path);
+  ASSERT_OK(key);
+  EXPECT_EQ(out.str(),
+            crypto::ToHex(crypto::AsBytes(key->key_pair.public_key)) + "\n");
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ostringstream again;
+  EXPECT_EQ(NewKey({path, "计票人"}, again).code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(again.str().empty());
+}
+
+// One role in one jurisdiction may be held by several keys (one per agency,
+// one per teller); revoking one leaves the others; a revoked key cannot come
+// back, a new key takes its place.
+TEST_F(CliTest, SeveralKeysHoldOneRoleAndEachIsRevokedAlone) {
+  const std::string second = tmp_.Sub("county-office/second.key");
+  std::string second_hex;
+  ASSERT_OK(
+      NewAndRegister(second, "governmentOffice", "县发改局", &second_hex));
+  const int year = CurrentYear();
+  ASSERT_OK(SubmitWith(office_key_, "c.json", CycleCommand(year)));
+  const uint64_t cycle = LedgerSize() - 1;
+  ASSERT_OK(SubmitWith(second, "p.json", ProposalCommand(cycle, 100)));
+
+  KeyOptions revoke;
+  revoke.data = data_;
+  revoke.root_key = root_key_;
+  revoke.public_key = second_hex;
+  revoke.reason = "密钥所在电脑丢失";
+  std::ostringstream out;
+  ASSERT_OK(RevokeKey(revoke, out));
+  const uint64_t before = LedgerSize();
+  Status refused = SubmitWith(second, "p2.json", ProposalCommand(cycle, 200));
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied)
+      << refused.ToString();
+  EXPECT_NE(refused.message().find("revoked"), std::string::npos);
+  EXPECT_EQ(LedgerSize(), before);
+  EXPECT_OK(SubmitWith(office_key_, "p3.json", ProposalCommand(cycle, 300)));
+
+  // Re-registering the revoked key is refused; a new key replaces it.
+  KeyOptions again = revoke;
+  again.role = "governmentOffice";
+  again.jurisdiction = "610102";
+  again.holder = "县发改局";
+  EXPECT_FALSE(RegisterKey(again, out).ok());
+  const std::string replacement = tmp_.Sub("county-office/replacement.key");
+  ASSERT_OK(NewAndRegister(replacement, "governmentOffice", "县发改局"));
+  EXPECT_OK(SubmitWith(replacement, "p4.json", ProposalCommand(cycle, 400)));
+
+  // Registration needs the root key: an office key cannot register.
+  KeyOptions forged = again;
+  forged.root_key = office_key_;
+  forged.public_key = std::string(64, 'a');
+  EXPECT_EQ(RegisterKey(forged, out).code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(CliTest, KeyAddKeepsOnlyThePublicIntakeKeyInTheDataDirectory) {
+  const uint64_t before = LedgerSize();
+  std::ostringstream out;
+  KeyOptions k;
+  k.data = data_;
+  k.role = "teller";
+  k.jurisdiction = "610102";
+  k.holder = "计票人";
+  k.root_key = root_key_;
+  Status s = AddKey(k, out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("key new"), std::string::npos) << s.ToString();
+  EXPECT_EQ(LedgerSize(), before);
+  k.role = "publicIntake";
+  k.holder = "县民生实事征集平台";
+  ASSERT_OK(AddKey(k, out));
+  EXPECT_TRUE(std::filesystem::exists(
+      DataDir(data_).author_key_path("publicIntake", "610102")));
+}
+
+// Issue 13: a command signed with a key file on another machine (no data
+// directory there) is carried as an envelope and appended by `submit
+// --signed`; an envelope changed on the way is refused and appends nothing.
+TEST_F(CliTest, AnEnvelopeSignedElsewhereIsAcceptedAndATamperedOneRefused) {
+  // "Another machine": a folder with only the office's key and the command.
+  const std::string machine = tmp_.Sub("township-office");
+  std::filesystem::create_directories(machine);
+  const std::string key = machine + "/governmentOffice.key";
+  ASSERT_OK(NewAndRegister(key, "governmentOffice", "县政府办公室（二）"));
+  SignOptions o;
+  o.key_file = key;
+  o.origin = kOriginName;
+  o.file = WriteFile(tmp_, "township-office/cycle.json",
+                     CycleCommand(CurrentYear()));
+  o.out_file = machine + "/cycle.signed.json";
+  std::ostringstream out;
+  ASSERT_OK(Sign(o, out));
+  const nlohmann::json envelope =
+      nlohmann::json::parse(testing::ReadWholeFile(o.out_file));
+  EXPECT_EQ(envelope["format"], "piaojue-signed-event/v1");
+  EXPECT_EQ(envelope["kind"], "cycleOpened");
+  EXPECT_EQ(envelope["jurisdiction"], "610102");
+  EXPECT_EQ(envelope["event"]["cycleOpened"]["projectCount"], 10);
+  // Never overwritten.
+  EXPECT_EQ(Sign(o, out).code(), StatusCode::kAlreadyExists);
+
+  auto submit = [&](const std::string& name, const std::string& text) {
+    SubmitOptions s;
+    s.data = data_;
+    s.signed_file = WriteFile(tmp_, name, text);
+    std::ostringstream o2;
+    return Submit(s, o2);
+  };
+  const uint64_t before = LedgerSize();
+  // The readable part edited: refused, naming the field.
+  nlohmann::json edited = envelope;
+  edited["event"]["cycleOpened"]["projectCount"] = 12;
+  Status s = submit("edited.json", edited.dump());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("\"event\" does not say what was signed"),
+            std::string::npos)
+      << s.ToString();
+  // The signed bytes changed (one byte of the authored event): refused.
+  nlohmann::json flipped = envelope;
+  auto bytes = crypto::Base64Decode(envelope["authored"].get<std::string>());
+  ASSERT_OK(bytes);
+  std::string b = *bytes;
+  b[b.size() - 3] ^= 0x01;
+  flipped["authored"] = crypto::Base64Encode(crypto::AsBytes(b));
+  s = submit("flipped.json", flipped.dump());
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(s.code() == StatusCode::kUnauthenticated ||
+              s.code() == StatusCode::kCorruption)
+      << s.ToString();
+  EXPECT_NE(s.message().find("signed envelope"), std::string::npos)
+      << s.ToString();
+  // Signed for another log: refused by the log.
+  SignOptions other = o;
+  other.origin = "other.example/log";
+  other.out_file = machine + "/other.signed.json";
+  ASSERT_OK(Sign(other, out));
+  s = submit("other.json", testing::ReadWholeFile(other.out_file));
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(LedgerSize(), before);
+
+  std::string output;
+  SubmitOptions good;
+  good.data = data_;
+  good.signed_file = o.out_file;
+  std::ostringstream appended;
+  ASSERT_OK(Submit(good, appended));
+  EXPECT_NE(appended.str().find("(cycleOpened)"), std::string::npos);
+  EXPECT_EQ(LedgerSize(), before + 1);
+  // The same envelope twice is a replay.
+  EXPECT_FALSE(Submit(good, appended).ok());
+  EXPECT_EQ(LedgerSize(), before + 1);
+}
+
+TEST_F(CliTest, DryRunShowsWhatWouldBeSignedInTheLocaleLanguage) {
+  SignOptions o;
+  o.key_file = office_key_;
+  o.origin = kOriginName;
+  o.file = WriteFile(tmp_, "c.json", CycleCommand(2031));
+  o.out_file = tmp_.Sub("c.signed.json");
+  o.dry_run = true;
+  o.lang = Lang::kChinese;
+  std::ostringstream zh;
+  ASSERT_OK(Sign(o, zh));
+  EXPECT_NE(zh.str().find("即将签署"), std::string::npos) << zh.str();
+  EXPECT_NE(zh.str().find("开启年度民生实事项目周期"), std::string::npos);
+  EXPECT_NE(zh.str().find("持有人：县政府办公室"), std::string::npos);
+  EXPECT_NE(zh.str().find("清河县2031年民生实事项目"), std::string::npos);
+  EXPECT_NE(zh.str().find(kOriginName), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(o.out_file));
+  o.lang = Lang::kEnglish;
+  std::ostringstream en;
+  ASSERT_OK(Sign(o, en));
+  EXPECT_NE(en.str().find("About to sign"), std::string::npos) << en.str();
+  EXPECT_NE(en.str().find("cycleOpened"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(o.out_file));
+}
+
+TEST(CliLangTest, TheLocaleChoosesChinese) {
+  ::setenv("LC_ALL", "zh_CN.UTF-8", 1);
+  EXPECT_EQ(LangFromEnvironment(), Lang::kChinese);
+  ::setenv("LC_ALL", "C.UTF-8", 1);
+  EXPECT_EQ(LangFromEnvironment(), Lang::kEnglish);
+  ::unsetenv("LC_ALL");
+  ::setenv("LC_MESSAGES", "", 1);
+  ::setenv("LANG", "zh_CN.UTF-8", 1);
+  EXPECT_EQ(LangFromEnvironment(), Lang::kChinese);
+  ::unsetenv("LANG");
+  ::unsetenv("LC_MESSAGES");
 }
 
 TEST(RenderTest, WideCharactersCountTwoColumns) {

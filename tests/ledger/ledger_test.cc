@@ -206,6 +206,32 @@ TEST_F(LedgerTest, RevokedKeyIsRefusedFromTheRevocationOn) {
   EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
 }
 
+// Issue 13: a role in a jurisdiction is held by as many keys as there are
+// holders (one per implementing agency, one per teller); each is revoked on
+// its own.
+TEST_F(LedgerTest, SeveralKeysMayHoldTheSameRoleInOneJurisdiction) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  const crypto::KeyPair second = TestKey(4);
+  const crypto::KeyPair third = TestKey(5);
+  ASSERT_OK(ledger->Append(
+      testing::RegisterKey(root_, second.public_key, Role::GOVERNMENT_OFFICE)));
+  ASSERT_OK(ledger->Append(
+      testing::RegisterKey(root_, third.public_key, Role::GOVERNMENT_OFFICE)));
+  EXPECT_OK(ledger->Append(testing::OpenCycle(office_, 2025)));
+  EXPECT_OK(ledger->Append(testing::OpenCycle(second, 2026)));
+  EXPECT_OK(ledger->Append(testing::OpenCycle(third, 2027)));
+  ASSERT_OK(ledger->Append(testing::RevokeKey(root_, second.public_key)));
+  EXPECT_EQ(ledger->Append(testing::OpenCycle(second, 2028)).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_OK(ledger->Append(testing::OpenCycle(office_, 2029)));
+  EXPECT_OK(ledger->Append(testing::OpenCycle(third, 2030)));
+  // The same grant twice to one key is refused.
+  EXPECT_FALSE(ledger
+                   ->Append(testing::RegisterKey(root_, third.public_key,
+                                                 Role::GOVERNMENT_OFFICE))
+                   .ok());
+}
+
 TEST_F(LedgerTest, RegistryEventsNeedTheRootKey) {
   auto ledger = CreateDeployment(tmp_.Sub("db"));
   auto r = ledger->Append(

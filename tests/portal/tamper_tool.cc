@@ -51,6 +51,7 @@
 
 #include "api/cli/data_dir.h"
 #include "api/cli/session.h"
+#include "api/demo/demo.h"
 #include "ledger/cosignature.h"
 #include "ledger/crypto.h"
 #include "ledger/note.h"
@@ -105,9 +106,11 @@ int Sign(const std::string& dir, const std::string& role,
   if (j.is_discarded() || !j.contains("jurisdiction")) {
     return Fail("the command is not JSON with a jurisdiction");
   }
-  piaojue::cli::DataDir data(dir);
+  // The demo keeps its offices' keys beside the data directory.
   auto key = piaojue::cli::ReadKeyFile(
-      data.author_key_path(role, j["jurisdiction"].get<std::string>()));
+      piaojue::demo::KeysDir(dir) + "/" +
+      piaojue::cli::RoleKeyFileName(role,
+                                    j["jurisdiction"].get<std::string>()));
   if (!key.ok()) return Fail(key.status().ToString());
   auto signed_event = SignFor(command, key->key_pair, origin);
   if (!signed_event.ok()) return Fail(signed_event.status().ToString());
