@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "api/cli/command_form.h"
 #include "api/cli/data_dir.h"
 #include "api/cli/render.h"
 #include "api/cli/session.h"
@@ -322,16 +323,8 @@ Status Submit(const SubmitOptions& o, std::ostream& out) {
     ASSIGN_OR_RETURN(note::SignerKey k, ReadKeyFile(o.key_file));
     key = k.key_pair;
   } else {
-    std::string jurisdiction;
-    try {
-      auto j = nlohmann::json::parse(text);
-      if (j.is_object() && j.contains("jurisdiction") &&
-          j["jurisdiction"].is_string()) {
-        jurisdiction = j["jurisdiction"].get<std::string>();
-      }
-    } catch (const nlohmann::json::exception&) {
-      // SignCommand below says what is wrong with the command.
-    }
+    ASSIGN_OR_RETURN(Command command, ParseCommand(text, o.lang));
+    const std::string& jurisdiction = command.jurisdiction;
     RETURN_IF_ERROR(ParseRole(o.as_role).status());
     ASSIGN_OR_RETURN(note::SignerKey k,
                      ReadKeyFile(dir.author_key_path(o.as_role, jurisdiction)));
@@ -339,37 +332,19 @@ Status Submit(const SubmitOptions& o, std::ostream& out) {
   }
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ASSIGN_OR_RETURN(ledger::SignedEvent event,
-                   SignCommand(text, key, session->ledger().origin()));
+                   SignCommand(text, key, session->ledger().origin(), o.lang));
   return AppendAndReport(*session, event, out);
 }
 
 Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
                                         const crypto::KeyPair& key,
-                                        std::string_view origin) {
-  std::string jurisdiction, event_json;
-  try {
-    auto j = nlohmann::json::parse(command_json);
-    if (!j.is_object() || !j.contains("event") || !j["event"].is_object()) {
-      return InvalidArgument(
-          "a command is {\"jurisdiction\": \"…\", \"event\": {…}}");
-    }
-    for (auto& [k, v] : j.items()) {
-      if (k != "jurisdiction" && k != "event") {
-        return InvalidArgument("unknown command field \"" + k + "\"");
-      }
-    }
-    if (j.contains("jurisdiction") && !j["jurisdiction"].is_string()) {
-      return InvalidArgument("\"jurisdiction\" must be a string");
-    }
-    jurisdiction = j.value("jurisdiction", "");
-    event_json = j["event"].dump();
-  } catch (const nlohmann::json::exception& e) {
-    return InvalidArgument(std::string("command is not JSON: ") + e.what());
-  }
+                                        std::string_view origin, Lang lang) {
+  ASSIGN_OR_RETURN(Command command, ParseCommand(command_json, lang));
   capnp::MallocMessageBuilder m;
   auto e = m.initRoot<schema::Event>();
-  RETURN_IF_ERROR(ledger::EventFromJson(event_json, e));
-  return ledger::SignEvent(key, origin, jurisdiction, NowMs(), e.asReader());
+  RETURN_IF_ERROR(ledger::EventFromJson(command.event_json, e));
+  return ledger::SignEvent(key, origin, command.jurisdiction, NowMs(),
+                           e.asReader());
 }
 
 namespace {
@@ -462,7 +437,7 @@ Status Sign(const SignOptions& o, std::ostream& out) {
   ASSIGN_OR_RETURN(note::SignerKey key, ReadKeyFile(o.key_file));
   ASSIGN_OR_RETURN(std::string text, ReadInput(o.file));
   ASSIGN_OR_RETURN(ledger::SignedEvent event,
-                   SignCommand(text, key.key_pair, o.origin));
+                   SignCommand(text, key.key_pair, o.origin, o.lang));
   if (o.dry_run) return DescribeSigned(event, key.name, o.lang, out);
   ASSIGN_OR_RETURN(std::string envelope, ledger::EnvelopeToJson(event));
   RETURN_IF_ERROR(WriteNewFile(o.out_file, envelope));

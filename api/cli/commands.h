@@ -68,10 +68,11 @@ Status RevokeKey(const KeyOptions& o, std::ostream& out);
 struct SubmitOptions {
   std::string data;
   // Exactly one of these says who signs:
-  std::string as_role;      // a key in DIR/keys (the public intake)
-  std::string key_file;     // a key file (an office's key, the root key)
-  std::string signed_file;  // an envelope signed elsewhere (`piaojue sign`)
-  std::string file;         // the command; "-" for standard input
+  std::string as_role;         // a key in DIR/keys (the public intake)
+  std::string key_file;        // a key file (an office's key, the root key)
+  std::string signed_file;     // an envelope signed elsewhere (`piaojue sign`)
+  std::string file;            // the command; "-" for standard input
+  Lang lang = Lang::kEnglish;  // of input errors
 };
 Status Submit(const SubmitOptions& o, std::ostream& out);
 

@@ -209,7 +209,11 @@ int main(int argc, char** argv) {
     if (*key_register) return (key.data = data, Report(RegisterKey(key, out)));
     if (*key_add) return (key.data = data, Report(AddKey(key, out)));
     if (*key_revoke) return (key.data = data, Report(RevokeKey(key, out)));
-    if (*submit_cmd) return (submit.data = data, Report(Submit(submit, out)));
+    if (*submit_cmd) {
+      submit.data = data;
+      submit.lang = LangFromEnvironment();
+      return Report(Submit(submit, out));
+    }
     if (*sign_cmd)
       return (sign.lang = LangFromEnvironment(), Report(Sign(sign, out)));
     if (*cp_cmd) return Report(Checkpoint(data, out));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/cli/data_dir.h"
+#include "api/cli/messages.h"
 #include "ledger/ledger.h"
 
 namespace piaojue::projections {
@@ -58,10 +59,12 @@ class Session {
   std::unique_ptr<ledger::Ledger> ledger_;
 };
 
-// Signs `event_json` ({"jurisdiction": …, "event": {…}}) with `key` for the
-// log named `origin`.
+// Signs a command ({"jurisdiction": …, "event": {…}}, as a clerk writes it:
+// api/cli/command_form.h) with `key` for the log named `origin`. Input
+// errors are InvalidArgument in `lang`, naming the field.
 Result<ledger::SignedEvent> SignCommand(std::string_view command_json,
                                         const crypto::KeyPair& key,
-                                        std::string_view origin);
+                                        std::string_view origin,
+                                        Lang lang = Lang::kEnglish);
 
 }  // namespace piaojue::cli
