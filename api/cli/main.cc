@@ -8,6 +8,7 @@
 #include "api/cli/clerk_cli.h"
 #include "api/cli/commands.h"
 #include "api/cli/messages.h"
+#include "api/cli/templates.h"
 #include "api/demo/demo.h"
 #include "api/server/server.h"
 #include "ledger/crypto.h"
@@ -127,6 +128,13 @@ int main(int argc, char** argv) {
   sign_cmd->add_option("file", sign.file, "command JSON file, - for stdin")
       ->required();
 
+  std::string template_kind;
+  auto* template_cmd = app.add_subcommand(
+      "template", "print an example command for an event kind (JSONC)");
+  template_cmd
+      ->add_option("kind", template_kind, "event kind, e.g. cycleOpened")
+      ->required();
+
   auto* cp_cmd =
       app.add_subcommand("checkpoint", "sign and print a checkpoint");
   add_data(cp_cmd);
@@ -216,6 +224,11 @@ int main(int argc, char** argv) {
     }
     if (*sign_cmd)
       return (sign.lang = LangFromEnvironment(), Report(Sign(sign, out)));
+    if (*template_cmd) {
+      auto text = EventTemplate(template_kind, LangFromEnvironment());
+      if (text.ok()) out << *text;
+      return Report(text.status());
+    }
     if (*cp_cmd) return Report(Checkpoint(data, out));
     if (auto s = clerk.Run(out)) return Report(*s);
     if (*reindex_cmd) return Report(Reindex(data, out));
