@@ -6,6 +6,7 @@
 // a rule in Chinese.
 #include "api/cli/command_form.h"
 
+#include <capnp/schema.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -75,7 +76,7 @@ Result<uint64_t> SubmitTemplate(CycleBuilder& b, const FillCase& c) {
       c.key(b.keys()),
       [&](schema::Event::Builder e) {
         Status s = ledger::EventFromJson(event.dump(), e);
-        EXPECT_OK(s) << event.dump();
+        EXPECT_TRUE(s.ok()) << s.ToString() << ": " << event.dump();
       },
       c.jurisdiction);
 }
