@@ -154,7 +154,10 @@ std::vector<std::string> FieldNames(capnp::StructSchema s) {
 std::vector<std::string> EnumerantNames(capnp::EnumSchema e, Lang lang) {
   std::vector<std::string> names;
   for (auto en : e.getEnumerants()) {
-    if (en.getOrdinal() == 0) continue;  // unspecified: never meant
+    // "unspecified" (0), the schema's default, last: it is accepted (the
+    // JSON of an entry holds it where a field does not apply, and a command
+    // may be copied from `piaojue entry`), but it is rarely what is meant.
+    if (en.getOrdinal() == 0) continue;
     std::string name = en.getProto().getName().cStr();
     if (lang == Lang::kChinese) {
       std::string_view zh = EnumerantZh(e.getShortDisplayName().cStr(), name);
@@ -162,6 +165,8 @@ std::vector<std::string> EnumerantNames(capnp::EnumSchema e, Lang lang) {
     }
     names.push_back(name);
   }
+  names.push_back(lang == Lang::kChinese ? "unspecified（未填写）"
+                                         : "unspecified (not given)");
   return names;
 }
 
@@ -365,7 +370,7 @@ class Normalizer {
     if (v.is_string()) {
       const std::string name = v.get<std::string>();
       KJ_IF_MAYBE (en, e.findEnumerantByName(name)) {
-        if (en->getOrdinal() != 0) return Status::Ok();
+        return Status::Ok();
       }
     }
     return FieldError(
@@ -379,6 +384,9 @@ class Normalizer {
                  int64_t min, int64_t max) {
     const bool money =
         field.size() > 3 && field.compare(field.size() - 3, 3, "Fen") == 0;
+    // A bare decimal string is a number of fen, as the JSON mapping writes
+    // 64-bit integers (and as `piaojue entry` prints them).
+    FromDecimalString(v);
     if (money && v.is_string()) {
       auto fen = ParseYuanToFen(v.get<std::string>());
       if (!fen) return MoneyError(v, path);

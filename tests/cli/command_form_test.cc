@@ -16,6 +16,7 @@
 #include "api/cli/messages.h"
 #include "api/cli/templates.h"
 #include "ledger/event_json.h"
+#include "ledger/text_validation.h"
 #include "tests/cycle_builder.h"
 #include "tests/test_util.h"
 
@@ -251,6 +252,33 @@ TEST(TemplateTest, EveryTemplateFilledInIsAcceptedByTheRules) {
   }
 }
 
+// The JSON of any entry (`piaojue entry N`: 64-bit integers as strings,
+// enums left "unspecified", hex, null for Void) is a command as it is: every
+// event of a whole cycle reads back to the very same event.
+TEST(CommandFormTest, EveryEntryOfAWholeCycleReadsBackAsACommand) {
+  ASSERT_OK(crypto::InitCrypto());
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  for (uint64_t i = 1; i < b.size(); ++i) {
+    auto bytes = b.ledger().ReadEntry(i);
+    ASSERT_OK(bytes);
+    auto entry = ledger::EntryView::Parse(*bytes);
+    ASSERT_OK(entry);
+    const std::string event = ledger::EventToJson(entry->event());
+    const json command = {
+        {"jurisdiction",
+         ledger::TextString(entry->authored().getJurisdiction())},
+        {"event", json::parse(event)}};
+    auto parsed = ParseCommand(command.dump(), Lang::kEnglish);
+    ASSERT_TRUE(parsed.ok())
+        << "entry " << i << ": " << parsed.status().ToString();
+    capnp::MallocMessageBuilder m;
+    auto back = m.initRoot<schema::Event>();
+    ASSERT_OK(ledger::EventFromJson(parsed->event_json, back));
+    EXPECT_EQ(ledger::EventToJson(back.asReader()), event) << "entry " << i;
+  }
+}
+
 // What the decoder itself says must never reach a clerk.
 void ExpectNoDecoderText(const std::string& message) {
   for (const char* internal :
@@ -382,7 +410,13 @@ TEST(CommandFormTest, MoneyInYuanAndWanYuan) {
   EXPECT_EQ(ParseYuanToFen("元"), std::nullopt);
   EXPECT_EQ(ParseYuanToFen("12.5亿元"), std::nullopt);
   EXPECT_EQ(ParseYuanToFen("99999999999999999999元"), std::nullopt);
-  // In a command: every …Fen field.
+  // In a command: every …Fen field; digits alone are fen, as `piaojue
+  // entry` prints 64-bit integers.
+  auto digits =
+      ParseCommand(Cycle(R"("budgetFen": "5000000000")"), Lang::kEnglish);
+  ASSERT_OK(digits);
+  EXPECT_EQ(json::parse(digits->event_json)["cycleOpened"]["budgetFen"],
+            5'000'000'000);
   auto c = ParseCommand(Cycle(R"("budgetFen": "12.5万元")"), Lang::kEnglish);
   ASSERT_OK(c);
   EXPECT_EQ(json::parse(c->event_json)["cycleOpened"]["budgetFen"], 12'500'000);

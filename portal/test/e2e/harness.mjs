@@ -53,6 +53,14 @@ export function cstDate(offsetDays = 0) {
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
 
+// Copies a demo data directory together with the demo's keys folder beside
+// it (DIR-keys: the offices' keys are not kept in the data directory,
+// docs/DEMO.md).
+export function copyLedger(src, dst) {
+  cpSync(src, dst, { recursive: true });
+  if (existsSync(`${src}-keys`)) cpSync(`${src}-keys`, `${dst}-keys`, { recursive: true });
+}
+
 // The demo ledger plus a cycle collecting proposals today (for the form).
 // `partial` (when asked) is the same demo stopped after screening, for the
 // live test to replay the vote into.
@@ -63,9 +71,9 @@ export function buildLedger({ partial = false } = {}) {
   if (partial) {
     partialDir = join(root, 'partial');
     piaojue(['demo', '--data', partialDir, '--until', 'screening']);
-    cpSync(partialDir, clean, { recursive: true });
+    copyLedger(partialDir, clean);
   }
-  if (partial) cpSync(partialDir, join(root, 'partial2'), { recursive: true });
+  if (partial) copyLedger(partialDir, join(root, 'partial2'));
   piaojue(['demo', '--data', clean]);
   const start = cstDate(-1);
   const end = cstDate(30);
@@ -73,14 +81,14 @@ export function buildLedger({ partial = false } = {}) {
     year: start.year + 1, level: 'county', title: `清河县${start.year + 1}年民生实事项目（征集中）`,
     budgetFen: 10000000000, projectCount: 10, collectionStart: start, collectionEnd: end,
     scope: '全县范围内群众急难愁盼的民生实事' } } });
-  const opened = piaojue(['submit', '--data', clean, '--as', 'governmentOffice', '-'], cmd);
+  const opened = piaojue(['submit', '--data', clean, '--key', join(`${clean}-keys`, 'governmentOffice@612725.key'), '-'], cmd);
   const openCycle = Number(/appended entry (\d+)/.exec(opened)[1]);
   return { root, clean, openCycle, partial: partialDir, partial2: partial ? join(root, 'partial2') : null };
 }
 
 export function tamperedCopy(root, clean, name, args) {
   const dir = join(root, name);
-  cpSync(clean, dir, { recursive: true });
+  copyLedger(clean, dir);
   execFileSync(TAMPER, [dir, ...args], { stdio: 'pipe' });
   return dir;
 }

@@ -10,7 +10,7 @@ import { rmSync, cpSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { skipReason, CHROMIUM, TAMPER, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate, resign } from './harness.mjs';
+import { skipReason, CHROMIUM, TAMPER, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate, resign, copyLedger } from './harness.mjs';
 
 const skip = skipReason();
 if (skip) console.log('# SKIP portal e2e: ' + skip);
@@ -366,8 +366,8 @@ describe('portal end to end', { skip }, () => {
     // bundle is served to it in place of A's.
     const a = join(ledger.root, 'fork-a');
     const b = join(ledger.root, 'fork-b');
-    cpSync(ledger.clean, a, { recursive: true });
-    cpSync(ledger.clean, b, { recursive: true });
+    copyLedger(ledger.clean, a);
+    copyLedger(ledger.clean, b);
     const srvA = await serve(a);
     const srvB = await serve(b);
     servers.push(srvA, srvB);
@@ -633,7 +633,7 @@ describe('portal end to end', { skip }, () => {
 
   test('format 2 on the pages: a backfilled cycle marked everywhere, a letter\'s 收件日期, a satisfaction re-vote and its reason', async () => {
     const dir = join(ledger.root, 'format2');
-    cpSync(ledger.clean, dir, { recursive: true });
+    copyLedger(ledger.clean, dir);
     const srv = await serve(dir);
     servers.push(srv);
     const origin = (await (await fetch(`${srv.url}/v1/log`)).json()).origin;
