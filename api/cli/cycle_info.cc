@@ -7,6 +7,7 @@
 
 #include "api/cli/data_dir.h"
 #include "api/cli/session.h"
+#include "ledger/envelope.h"
 #include "projections/views.h"
 
 namespace piaojue::cli {
@@ -85,10 +86,12 @@ Status WriteCommandFile(const std::string& path, const std::string& command,
                         const std::string& key_file,
                         const std::string& origin) {
   if (key_file.empty()) return WriteNewFile(path, command);
-  // TODO(issue13): sign into an envelope with the signing tool's function
-  // once `piaojue sign` is on main.
-  (void)origin;
-  return FailedPrecondition("signing to a file needs `piaojue sign`");
+  // As `piaojue sign` does: the signed bytes and a readable rendering.
+  ASSIGN_OR_RETURN(note::SignerKey key, ReadKeyFile(key_file));
+  ASSIGN_OR_RETURN(ledger::SignedEvent event,
+                   SignCommand(command, key.key_pair, origin));
+  ASSIGN_OR_RETURN(std::string envelope, ledger::EnvelopeToJson(event));
+  return WriteNewFile(path, envelope);
 }
 
 }  // namespace piaojue::cli

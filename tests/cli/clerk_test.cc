@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "api/cli/ballots_csv.h"
+#include "api/cli/commands.h"
 #include "api/cli/cycle_status.h"
 #include "api/cli/data_dir.h"
 #include "api/cli/session.h"
@@ -176,8 +177,9 @@ TEST_F(ClerkTest, PaperSheetsAreRecordedAndTheDraftTallyIsAccepted) {
   // The monitors read it by name before they sign.
   EXPECT_NE(summary.str().find("issued 27, collected 27"), std::string::npos)
       << summary.str();
-  EXPECT_NE(summary.str().find("城区路灯亮化        approve 8  oppose 18  abstain 0"),
-            std::string::npos)
+  EXPECT_NE(
+      summary.str().find("城区路灯亮化        approve 8  oppose 18  abstain 0"),
+      std::string::npos)
       << summary.str();
   std::ifstream in(d.out_file);
   std::stringstream draft;
@@ -297,6 +299,39 @@ TEST_F(ClerkTest, PartsWrittenToFilesAreAcceptedOnceSigned) {
   // A second run does not overwrite the file.
   EXPECT_EQ(RecordBallotsFromSheet(o, out).code(),
             StatusCode::kFailedPrecondition);  // the box is recorded now
+}
+
+// With the teller's key, the parts are written as signed envelopes (the
+// teller's machine, no server): `piaojue submit --signed` appends them.
+TEST_F(ClerkTest, PartsSignedWithTheTellersKeyAreEnvelopesSubmitAccepts) {
+  BuildThrough(Stage::kBoxesOpened);
+  const auto& refs = builder_->refs();
+  BallotsOptions o;
+  o.data = data_;
+  o.round = refs.round;
+  o.box = refs.boxes[0];
+  o.from = Write("box.csv",
+                 SheetOf(builder_->selection_boxes[0], CandidateNames(), 0));
+  o.out_dir = tmp_.Sub("signed");
+  o.key_file = teller_key_;
+  const uint64_t before = LedgerSize();
+  std::ostringstream out;
+  ASSERT_OK(RecordBallotsFromSheet(o, out));
+  EXPECT_EQ(LedgerSize(), before);
+  const std::string file = o.out_dir + "/ballots-box" +
+                           std::to_string(refs.boxes[0]) + "-part1.json";
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto envelope = nlohmann::json::parse(text.str());
+  EXPECT_EQ(envelope["format"], "piaojue-signed-event/v1");
+  EXPECT_EQ(envelope["kind"], "ballotsRecorded");
+  SubmitOptions submit;
+  submit.data = data_;
+  submit.signed_file = file;
+  ASSERT_OK(Submit(submit, out));
+  EXPECT_EQ(LedgerSize(), before + 1);
+  EXPECT_EQ(TallyView(refs.round)["boxes"][0]["valid"], 13);
 }
 
 TEST(BallotPartsTest, ALargeBoxIsSplitIntoFullParts) {
