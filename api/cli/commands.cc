@@ -363,6 +363,22 @@ std::string CstTime(int64_t ms) {
   return projections::FormatDate(d) + buf;
 }
 
+// "¥1,200,000.00" for 120000000 fen.
+std::string YuanText(int64_t fen) {
+  const bool negative = fen < 0;
+  const uint64_t abs = negative ? 0 - static_cast<uint64_t>(fen) : fen;
+  const std::string digits = std::to_string(abs / 100);
+  std::string out = negative ? "-¥" : "¥";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  out.push_back('.');
+  out.push_back(static_cast<char>('0' + abs % 100 / 10));
+  out.push_back(static_cast<char>('0' + abs % 10));
+  return out;
+}
+
 // What a signer is shown before signing: every signed field, read back from
 // the bytes that would be signed (not from the command file).
 Status DescribeSigned(const ledger::SignedEvent& e, std::string_view holder,
@@ -398,8 +414,44 @@ Status DescribeSigned(const ledger::SignedEvent& e, std::string_view holder,
       << Say(lang, " China Standard Time", "（北京时间）") << "\n";
   out << Say(lang, "  content (exactly these fields are signed):\n",
              "  签署的内容（签署的正是以下各项）：\n");
-  out << nlohmann::json::parse(ledger::EventToJson(a.getEvent())).dump(2)
-      << "\n";
+  const nlohmann::json event =
+      nlohmann::json::parse(ledger::EventToJson(a.getEvent()));
+  out << event.dump(2) << "\n";
+  // Money is signed in fen; say it in yuan too, so nobody signs 100 times
+  // the amount they meant.
+  std::vector<std::pair<std::string, int64_t>> amounts;
+  std::function<void(const nlohmann::json&, const std::string&)> walk =
+      [&](const nlohmann::json& v, const std::string& path) {
+        if (v.is_object()) {
+          for (const auto& [k, item] : v.items()) {
+            const std::string at = path.empty() ? k : path + "." + k;
+            const bool fen = k.size() > 3 && k.ends_with("Fen");
+            if (fen && (item.is_number_integer() || item.is_string())) {
+              try {
+                amounts.emplace_back(
+                    at, item.is_string() ? std::stoll(item.get<std::string>())
+                                         : item.get<int64_t>());
+              } catch (const std::exception&) {
+                // Not a number: the JSON above shows it as it is.
+              }
+            } else {
+              walk(item, at);
+            }
+          }
+        } else if (v.is_array()) {
+          for (size_t i = 0; i < v.size(); ++i) {
+            walk(v[i], path + "[" + std::to_string(i) + "]");
+          }
+        }
+      };
+  walk(event, "");
+  if (!amounts.empty()) {
+    out << Say(lang, "  amounts (fen above, in yuan here):\n",
+               "  金额（上面以分为单位，这里折合为元）：\n");
+    for (const auto& [path, fen] : amounts) {
+      out << "    " << path << ": " << YuanText(fen) << "\n";
+    }
+  }
   return Status::Ok();
 }
 

@@ -646,6 +646,10 @@ TEST_F(CliTest, DryRunShowsWhatWouldBeSignedInTheLocaleLanguage) {
   EXPECT_NE(zh.str().find("持有人：县政府办公室"), std::string::npos);
   EXPECT_NE(zh.str().find("清河县2031年民生实事项目"), std::string::npos);
   EXPECT_NE(zh.str().find(kOriginName), std::string::npos);
+  // The budget, signed in fen, is also said in yuan.
+  EXPECT_NE(zh.str().find("cycleOpened.budgetFen: ¥300,000,000.00"),
+            std::string::npos)
+      << zh.str();
   EXPECT_FALSE(std::filesystem::exists(o.out_file));
   o.lang = Lang::kEnglish;
   std::ostringstream en;
