@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "api/cli/data_dir.h"
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "projections/dates.h"
@@ -651,9 +652,45 @@ TEST(DemoRunTest, RefusesALedgerThatIsNotTheDemos) {
   EXPECT_NE(s.message().find("not the demo's"), std::string::npos);
   // Nothing of the demo's is left in someone else's data directory.
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("data/keys")));
+  EXPECT_FALSE(std::filesystem::exists(demo::KeysDir(dir.Sub("data"))));
   auto l = ledger::Ledger::Open(dir.Sub("data/ledger"), options, true);
   ASSERT_OK(l);
   EXPECT_EQ((*l)->size(), 1u);
+}
+
+// Issue 13: the data directory holds what a server holds (the log key and
+// the public intake's keys); the root's and the offices' keys are in the
+// demo's keys folder beside it, from which an office can sign.
+TEST(DemoRunTest, TheOfficesKeysAreKeptBesideTheDataDirectory) {
+  testing::TempDir dir;
+  std::ostringstream out;
+  ASSERT_OK(demo::Run(Options{dir.Sub("data"), "collection", false}, out));
+  std::set<std::string> in_data;
+  for (const auto& f :
+       std::filesystem::directory_iterator(dir.Sub("data/keys"))) {
+    in_data.insert(f.path().filename().string());
+  }
+  EXPECT_EQ(in_data,
+            (std::set<std::string>{
+                "log.key", std::string("publicIntake@") + kCountyCode + ".key",
+                std::string("publicIntake@") + kLiulinCode + ".key",
+                std::string("publicIntake@") + kShimenCode + ".key"}));
+  const std::string keys = demo::KeysDir(dir.Sub("data"));
+  EXPECT_EQ(keys, dir.Sub("data") + "-keys");
+  size_t office_keys = 0;
+  for (const auto& f : std::filesystem::directory_iterator(keys)) {
+    (void)f;
+    ++office_keys;
+  }
+  EXPECT_EQ(office_keys, 31u);  // root + 10 roles x 3 jurisdictions
+  EXPECT_OK(cli::ReadKeyFile(keys + "/root.key").status());
+  EXPECT_OK(cli::ReadKeyFile(keys + "/governmentOffice@" +
+                             std::string(kCountyCode) + ".key")
+                .status());
+  EXPECT_NE(
+      out.str().find("office keys (demo only, public knowledge): " + keys),
+      std::string::npos)
+      << out.str();
 }
 
 TEST(DemoRunTest, LargeBoxesAreSplitIntoPartsThatFitAnEntry) {
