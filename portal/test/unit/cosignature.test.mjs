@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repo } from './layout.mjs';
 import { parseWitnessKey, signedMessage, checkCosignatures, cosignatureProblem, witnessPolicy } from '../../src/verify/cosignature.js';
-import { parseVerifierKey } from '../../src/verify/note.js';
+import { parseVerifierKey, openCheckpoint } from '../../src/verify/note.js';
 import { useNobleOnly } from '../../src/verify/ed25519.js';
 
 const portalVectorsPath = join(repo, 'tests/vectors/cosignature-portal.json');
@@ -50,6 +50,14 @@ test('witness verifier keys: key id of type 0x04, split at the first two +', asy
   await assert.rejects(parseWitnessKey(`${n}+${id.replace(/^./, (c) => (c === '0' ? '1' : '0'))}+${b64.join('+')}`), /key id does not match/);
   await assert.rejects(parseWitnessKey(`other.example+${id}+${b64.join('+')}`), /key id does not match/);
   await assert.rejects(parseWitnessKey('witness.example'), /name>\+<key id>/);
+});
+
+test('a log key whose base64 holds a + opens its checkpoint (split at the first two + only)', async () => {
+  assert.ok(V.plusKey.vkey.split('+').length > 3, V.plusKey.vkey);
+  const k = await parseVerifierKey(V.plusKey.vkey);
+  assert.equal(k.name, 'example.gov.cn/piaojue');
+  const cp = await openCheckpoint(V.plusKey.note, V.plusKey.vkey);
+  assert.equal(cp.size, 1109);
 });
 
 test('the signed message is byte for byte the C++ one and the spec vectors', () => {
