@@ -17,7 +17,7 @@ function witnessSection(cfg) {
   const own = ownWitnesses();
   const deployment = list.length
     ? `<p id="about-witness-quorum">${zh ? `本平台部署配置了 ${list.length} 个见证方，要求检查点至少有其中 ${esc(quorum)} 个的联署：` : `The deployment configures ${list.length} witnesses and requires cosignatures of at least ${esc(quorum)} of them:`}</p>
-      <ul id="about-witnesses">${list.map((w) => `<li>${labelOf(w) ? esc(labelOf(w)) + '：' : ''}<code>${esc(keyOf(w))}</code></li>`).join('')}</ul>`
+      <ul id="about-witnesses">${list.map((w) => `<li>${labelOf(w) ? esc(labelOf(w)) + (zh ? '：' : ': ') : ''}<code>${esc(keyOf(w))}</code></li>`).join('')}</ul>`
     : `<p id="about-witness-quorum">${zh ? '本平台部署没有配置见证方。' : 'The deployment configures no witnesses.'}</p>`;
   return `<section class="card" id="witnesses" aria-labelledby="h-witnesses"><h2 id="h-witnesses">${zh ? '见证方' : 'Witnesses'}</h2>
     <p>${zh

@@ -435,7 +435,9 @@ describe('portal end to end', { skip }, () => {
   // A copy of the demo whose stored checkpoint carries cosignatures made
   // with ledger/cosignature.cc (portal_tamper cosign: witnesses with fixed
   // seeds), and a portal.json naming the witnesses the browser requires.
-  // Returns {url, vkeys, dir}.
+  // The clean copy's stored checkpoint is of its head (the clean server
+  // signed it at start), so the copy's server serves it as stored, lines
+  // and all: asserted below. Returns {url, vkeys, dir}.
   async function witnessedServer(name, cosigns, config) {
     const dir = join(ledger.root, name);
     cpSync(ledger.clean, dir, { recursive: true });
