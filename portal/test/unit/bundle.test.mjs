@@ -242,3 +242,66 @@ test('bundle URLs ask for the proof from the kept size; the newer note is kept',
   assert.equal(newerNote(null, kept3), kept3);
   assert.equal(hex((await parseVerifierKey(VKEY)).publicKey), v.log_public_key);
 });
+
+// Witnesses (docs/PORTAL.md, "Witnesses"): the bundle's checkpoint carries
+// cosignature/v1 lines made here from the spec text by the C++ vectors'
+// witnesses (seeds 0x21 and 0x22: tests/vectors/cosignature-portal.json), and
+// the check requires a quorum of them before it looks at any entry.
+const COSIG = JSON.parse(readFileSync(join(repo, 'tests/vectors/cosignature-portal.json'), 'utf8'));
+async function cosignLine(note, w, seedByte, time, body = note.slice(0, note.lastIndexOf('\n\n') + 1)) {
+  const keyId = fromHex(w.vkey.split('+')[1]);
+  const ts = new Uint8Array(8);
+  new DataView(ts.buffer).setBigUint64(0, BigInt(time));
+  const sig = ed25519.sign(utf8(`cosignature/v1\ntime ${time}\n${body}`), new Uint8Array(32).fill(seedByte));
+  return `\u2014 ${w.name} ${toBase64(concat(keyId, ts, sig))}\n`;
+}
+
+test('a bundle whose checkpoint carries a quorum of cosignatures verifies and says who cosigned and when', async () => {
+  const { witnessPolicy } = await import('../../src/verify/cosignature.js');
+  const [a, b] = COSIG.witnesses;
+  const bundle = await bundleOf(vectorEntries, 3);
+  // The same line as ledger/cosignature.cc makes for that body and time.
+  const cBody = COSIG.body;
+  assert.equal(await cosignLine(cBody + '\n', a, 0x21, COSIG.timestamp, cBody), COSIG.cases.find((c) => c.id === 'valid').line);
+  bundle.checkpoint += await cosignLine(bundle.checkpoint, a, 0x21, 1764506700) + await cosignLine(bundle.checkpoint, b, 0x22, 1764506761);
+  const both = await witnessPolicy([a.vkey, b.vkey], 2, 'deployment');
+  const r = await verifyProofBundle(bundle, { layout, pinnedKey: VKEY, witnesses: both });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.ok, true);
+  assert.equal(r.witnesses.met, true);
+  assert.equal(r.witnesses.source, 'deployment');
+  assert.deepEqual(r.witnesses.cosigners.map((w) => [w.name, w.timestamp]), [[a.name, 1764506700], [b.name, 1764506761]]);
+  // Without witnesses nothing is required and nothing is reported.
+  const none = await verifyProofBundle(bundle, { layout, pinnedKey: VKEY });
+  assert.equal(none.ok, true);
+  assert.equal(none.witnesses, null);
+});
+
+test('a quorum not met, or a forged cosignature, fails the bundle before any entry is checked', async () => {
+  const { witnessPolicy } = await import('../../src/verify/cosignature.js');
+  const [a, b] = COSIG.witnesses;
+  const one = await bundleOf(vectorEntries, 3);
+  one.checkpoint += await cosignLine(one.checkpoint, a, 0x21, 1764506700);
+  const both = await witnessPolicy([a.vkey, b.vkey], 2, 'deployment');
+  const r = await verifyProofBundle(one, { layout, pinnedKey: VKEY, witnesses: both });
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.problems, [`witnesses: quorum not met: 1 of the 2 witnesses cosigned this checkpoint, 2 required (cosigned: ${a.name}; not: ${b.name})`]);
+  assert.equal(r.witnesses.met, false);
+  assert.deepEqual(r.entries, []);
+  // B's line signed over another checkpoint (another root): forged, even
+  // though a quorum of 1 is met by A.
+  const forged = await bundleOf(vectorEntries, 3);
+  const otherBody = `${ORIGIN}\n4\n${toBase64(new Uint8Array(32))}\n`;
+  forged.checkpoint += await cosignLine(forged.checkpoint, a, 0x21, 1764506700) + await cosignLine(forged.checkpoint, b, 0x22, 1764506761, otherBody);
+  const f = await verifyProofBundle(forged, { layout, pinnedKey: VKEY, witnesses: await witnessPolicy([a.vkey, b.vkey], 1, 'visitor') });
+  assert.equal(f.ok, false);
+  assert.match(f.problems[0], new RegExp(`^witnesses: a cosignature line of ${b.name.replace(/\./g, '\\.')} \\(its signature does not verify`));
+  assert.equal(f.witnesses.met, true);
+  // A witness's line on a checkpoint whose log signature fails is never
+  // looked at: the checkpoint is refused first.
+  const badLog = await bundleOf(vectorEntries, 3);
+  badLog.checkpoint = badLog.checkpoint.replace(/\n4\n/, '\n5\n');
+  const bl = await verifyProofBundle(badLog, { layout, pinnedKey: VKEY, witnesses: both });
+  assert.match(bl.problems[0], /^checkpoint: /);
+  assert.equal(bl.witnesses, null);
+});
