@@ -440,7 +440,7 @@ describe('portal end to end', { skip }, () => {
   // and all: asserted below. Returns {url, vkeys, dir}.
   async function witnessedServer(name, cosigns, config) {
     const dir = join(ledger.root, name);
-    cpSync(ledger.clean, dir, { recursive: true });
+    copyLedger(ledger.clean, dir);
     const vkeys = {};
     for (const [who, seed, time, forged] of cosigns) {
       vkeys[who] = execFileSync(TAMPER, [dir, 'cosign', who, seed, String(time), ...(forged ? ['forged'] : [])], { encoding: 'utf8' }).trim();
