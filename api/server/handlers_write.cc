@@ -14,6 +14,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "api/cli/command_form.h"
 #include "api/server/internal/handlers.h"
 #include "ledger/entry.h"
 #include "ledger/envelope.h"
@@ -220,9 +221,21 @@ HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
   if (!jurisdiction.ok()) return StatusResponse(jurisdiction.status());
   auto key = service.IntakeKey(*jurisdiction);
   if (!key.ok()) return StatusResponse(key.status());
+  // Read as a clerk's command is read (api/cli/command_form.h), so that a
+  // wrong value is named with its field and the accepted values, never with
+  // the decoder's own text; the form's fields are under "details".
+  auto command = cli::ParseCommand(
+      Dump(json{{"jurisdiction", *jurisdiction}, {"event", *event_json}}),
+      cli::Lang::kEnglish);
+  if (!command.ok()) {
+    std::string m = command.status().message();
+    const std::string prefix = "field event.proposalSubmitted.";
+    if (m.rfind(prefix, 0) == 0) m = "field " + m.substr(prefix.size());
+    return StatusResponse(InvalidArgument(m));
+  }
   capnp::MallocMessageBuilder message;
   auto event = message.initRoot<schema::Event>();
-  Status s = ledger::EventFromJson(Dump(*event_json), event);
+  Status s = ledger::EventFromJson(command->event_json, event);
   if (!s.ok()) return StatusResponse(s);
   auto signed_event = ledger::SignEvent(*key, service.origin(), *jurisdiction,
                                         NowMs(), event.asReader());

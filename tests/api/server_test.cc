@@ -1164,8 +1164,17 @@ TEST_F(ServerTest, PublicIntakeRefusesUnknownCyclesAndExtraFields) {
   EXPECT_EQ(Post(port_, "/v1/proposals", form.dump()).status, 400);
   form.erase("proposerType");
   form["details"]["category"] = "noSuchCategory";
-  EXPECT_EQ(Post(port_, "/v1/proposals", form.dump()).ErrorCode(),
-            "invalid_argument");
+  Reply bad_category = Post(port_, "/v1/proposals", form.dump());
+  EXPECT_EQ(bad_category.ErrorCode(), "invalid_argument");
+  // Issue 13: the message names the field, the value and the choices, and
+  // never the decoder's own text.
+  const std::string message = bad_category.Json()["error"].value("message", "");
+  EXPECT_NE(message.find("details.category"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"noSuchCategory\""), std::string::npos) << message;
+  EXPECT_NE(message.find("education, health, elderlyCare"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("nameToValue"), std::string::npos) << message;
+  EXPECT_EQ(message.find("expected "), std::string::npos) << message;
 }
 
 // What is shown must be what was signed: a NUL would hide the rest of a
