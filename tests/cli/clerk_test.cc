@@ -334,6 +334,36 @@ TEST_F(ClerkTest, PartsSignedWithTheTellersKeyAreEnvelopesSubmitAccepts) {
   EXPECT_EQ(TallyView(refs.round)["boxes"][0]["valid"], 13);
 }
 
+TEST(BallotSheetTest, ReadsSatisfactionWordsQuotingAndSpreadsheetHabits) {
+  SheetRound round;
+  round.rules.purpose = projections::VotePurpose::kSatisfaction;
+  round.items = {{14, "城东老年助餐食堂"}, {15, "新建城南公办幼儿园"}};
+  // A BOM, CRLF, a quoted header cell, a comment line, an empty line,
+  // full-width spaces around a mark, an empty cell (弃权) and digits.
+  const std::string csv =
+      "\xEF\xBB\xBF\"14 城东老年助餐食堂\",15\r\n"
+      "# 第1页\r\n"
+      "满意,基本满意\r\n"
+      "\r\n"
+      "\xE3\x80\x80不满意\xE3\x80\x80,\r\n"
+      "2,4\r\n"
+      "无法辨认,\r\n";
+  auto sheet = ReadBallotSheet(csv, round, false);
+  ASSERT_OK(sheet);
+  ASSERT_EQ(sheet->ballots.size(), 3u);
+  EXPECT_EQ(sheet->ballots[0], std::string("\x01\x02", 2));
+  EXPECT_EQ(sheet->ballots[1], std::string("\x03\x04", 2));
+  EXPECT_EQ(sheet->ballots[2], std::string("\x02\x04", 2));
+  EXPECT_EQ(sheet->unreadable, 1u);
+  ASSERT_EQ(sheet->invalid.size(), 1u);
+  EXPECT_EQ(sheet->invalid[0].row, 7u);
+  // A selection word is not a satisfaction mark.
+  auto wrong = ReadBallotSheet("14,15\n赞成,满意\n", round, false);
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("row 2, column 1"), std::string::npos)
+      << wrong.status().message();
+}
+
 TEST(BallotPartsTest, ALargeBoxIsSplitIntoFullParts) {
   // F(4) = 15,000 ballots per part.
   std::vector<std::string> ballots;
