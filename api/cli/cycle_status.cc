@@ -132,12 +132,13 @@ bool RoundMissing(Builder& b, const char* step, const json& round,
     return true;
   }
   size_t unopened = 0, unrecorded = 0;
+  uint64_t first_unrecorded = 0;
   for (const json& box : boxes) {
     if (box["opened"].get<uint64_t>() == 0) {
       ++unopened;
     } else if (box["parts"].empty() ||
                box["parts"].size() < box["partCount"].get<size_t>()) {
-      ++unrecorded;
+      if (!unrecorded++) first_unrecorded = box["ref"].get<uint64_t>();
     }
   }
   if (round["mustBeVoided"].get<bool>()) {
@@ -162,7 +163,8 @@ bool RoundMissing(Builder& b, const char* step, const json& round,
                          : ": the ballots of " + N(unrecorded) +
                                " box(es) are not recorded"),
               "ballotsRecorded", {"teller"},
-              "piaojue ballots --round " + ref + " --box BOX --from FILE.csv");
+              "piaojue ballots --round " + ref + " --box " +
+                  N(first_unrecorded) + " --from SHEET.csv");
     return true;
   }
   if (round["certified"].is_null()) {
