@@ -1,16 +1,8 @@
 #include "api/cli/clerk_cli.h"
 
-#include <cstdlib>
+#include "api/cli/messages.h"
 
 namespace piaojue::cli {
-
-bool ChineseLocale() {
-  for (const char* name : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
-    const char* v = std::getenv(name);
-    if (v && *v) return std::string_view(v).rfind("zh", 0) == 0;
-  }
-  return false;
-}
 
 ClerkCommands::ClerkCommands(CLI::App& app, std::string& data) : data_(data) {
   ballots_cmd_ = app.add_subcommand(
@@ -53,7 +45,7 @@ ClerkCommands::ClerkCommands(CLI::App& app, std::string& data) : data_(data) {
 }
 
 std::optional<Status> ClerkCommands::Run(std::ostream& out) {
-  const bool zh = ChineseLocale();
+  const bool zh = LangFromEnvironment() == Lang::kChinese;
   if (*ballots_cmd_) {
     ballots_.data = data_;
     ballots_.chinese = zh;

@@ -35,7 +35,4 @@ class ClerkCommands {
   CycleStatusOptions cycle_status_;
 };
 
-// True when the locale (LC_ALL, else LC_MESSAGES, else LANG) is Chinese.
-bool ChineseLocale();
-
 }  // namespace piaojue::cli

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "api/cli/data_dir.h"
+#include "api/cli/messages.h"
 #include "api/cli/session.h"
 #include "ledger/crypto.h"
 #include "projections/views.h"
@@ -41,56 +42,36 @@ constexpr StepName kSteps[] = {
     {"closed", "closed: every step is done", "已完成：各环节均已记录"},
 };
 
+// The next act in English words; in Chinese the seeds' words
+// (messages.h, EventKindLabel).
 struct ActName {
   const char* kind;
   const char* en;
-  const char* zh;
 };
 constexpr ActName kActs[] = {
-    {"proposalSubmitted", "record a proposal", "录入征集建议"},
-    {"screeningDecided", "record a screening decision", "记录审查意见"},
-    {"candidateListFixed", "fix the candidate list", "确定候选项目清单"},
-    {"votingRulesAdopted", "adopt the voting rules", "通过票决办法"},
-    {"roundOpened", "open a round of voting", "开始一轮投票"},
-    {"ballotBoxSealed", "seal the ballot boxes", "验箱封箱"},
-    {"ballotBoxOpened", "open the ballot boxes", "开箱清点"},
-    {"ballotsRecorded", "record the ballots", "录入选票"},
-    {"tallyCertified", "certify the tally", "确认计票结果"},
-    {"resultAnnounced", "announce the result", "宣布票决结果"},
-    {"roundVoided", "declare the round void", "宣布本轮投票无效"},
-    {"implementationPlanned", "record the implementation plan", "记录实施计划"},
-    {"progressReported", "report progress", "报告实施进度"},
-    {"acceptanceRecorded", "record the acceptance", "记录验收"},
-    {"evaluationScored", "record the performance evaluation", "记录绩效评估"},
-    {"rectificationOrdered", "order a rectification", "下达整改通知"},
-    {"rectificationReported", "report on the rectification", "报告整改情况"},
+    {"proposalSubmitted", "record a proposal"},
+    {"screeningDecided", "record a screening decision"},
+    {"candidateListFixed", "fix the candidate list"},
+    {"votingRulesAdopted", "adopt the voting rules"},
+    {"roundOpened", "open a round of voting"},
+    {"ballotBoxSealed", "seal the ballot boxes"},
+    {"ballotBoxOpened", "open the ballot boxes"},
+    {"ballotsRecorded", "record the ballots"},
+    {"tallyCertified", "certify the tally"},
+    {"resultAnnounced", "announce the result"},
+    {"roundVoided", "declare the round void"},
+    {"implementationPlanned", "record the implementation plan"},
+    {"progressReported", "report progress"},
+    {"acceptanceRecorded", "record the acceptance"},
+    {"evaluationScored", "record the performance evaluation"},
+    {"rectificationOrdered", "order a rectification"},
+    {"rectificationReported", "report on the rectification"},
 };
 
-struct RoleName {
-  const char* role;
-  const char* zh;
-};
-constexpr RoleName kRoles[] = {
-    {"governmentOffice", "政府办公室"},
-    {"partyCommittee", "党委"},
-    {"standingCommittee", "人大常委会/主席团"},
-    {"secretariat", "大会秘书处"},
-    {"teller", "计票人"},
-    {"monitor", "监票人"},
-    {"implementingAgency", "承办单位"},
-    {"inspectionGroup", "视察组"},
-    {"evaluationGroup", "评估小组"},
-    {"publicIntake", "公众征集渠道"},
-    {"presidium", "大会主席团"},
-};
-
-std::string RoleLabel(std::string_view role, bool chinese) {
-  if (chinese) {
-    for (const RoleName& r : kRoles) {
-      if (role == r.role) return std::string(r.zh) + " (" + r.role + ")";
-    }
-  }
-  return std::string(role);
+// "党委 (partyCommittee)" in Chinese, the role's name in English.
+std::string SignerLabel(std::string_view role, bool chinese) {
+  if (!chinese) return std::string(role);
+  return RoleLabel(role, Lang::kChinese) + " (" + std::string(role) + ")";
 }
 
 // The status being built: the first missing thing sets step and next act.
@@ -433,7 +414,10 @@ Result<CycleStatus> ComputeCycleStatus(const projections::State& state,
     if (b.status.step == s.id) b.status.step_label = zh ? s.zh : s.en;
   }
   for (const ActName& a : kActs) {
-    if (b.status.next_act == a.kind) b.status.next_act_label = zh ? a.zh : a.en;
+    if (b.status.next_act == a.kind) b.status.next_act_label = a.en;
+  }
+  if (zh && !b.status.next_act.empty()) {
+    b.status.next_act_label = EventKindLabel(b.status.next_act, Lang::kChinese);
   }
   // Who holds a key for each role in the cycle's jurisdiction.
   for (Signer& s : b.status.signers) {
@@ -467,7 +451,7 @@ void PrintCycleStatus(const CycleStatus& s, bool zh, std::ostream& out) {
   out << Say(zh, "signed by: ", "签署：");
   for (size_t i = 0; i < s.signers.size(); ++i) {
     const Signer& signer = s.signers[i];
-    out << (i ? Say(zh, " or ", " 或 ") : "") << RoleLabel(signer.role, zh);
+    out << (i ? Say(zh, " or ", " 或 ") : "") << SignerLabel(signer.role, zh);
     if (signer.holders.empty()) {
       out << Say(zh, " — no key registered yet", "——尚未登记密钥");
     } else {
