@@ -190,13 +190,12 @@ HttpResponse HandleEntry(Service& service, std::string_view index_text) {
 
 HttpResponse HandleEntryList(Service& service, const HttpRequest& request) {
   auto offset = QueryNumber(request, "offset");
-  auto limit = QueryNumber(request, "limit");
+  auto limit = PageLimit(request);
   if (!offset.ok()) return StatusResponse(offset.status());
   if (!limit.ok()) return StatusResponse(limit.status());
   const uint64_t size = service.published_size();
   const uint64_t begin = std::min(offset->value_or(0), size);
-  const uint64_t count =
-      std::min(limit->value_or(kDefaultPageLimit), kMaxPageLimit);
+  const uint64_t count = *limit;
   const uint64_t end = begin + std::min(count, size - begin);
   json entries = json::array();
   Status s = service.ledger().ForEachEntry(
@@ -335,6 +334,17 @@ Result<uint64_t> EventStreamStart(const Service& service,
   ASSIGN_OR_RETURN(std::optional<uint64_t> from, QueryNumber(request, "from"));
   if (from) return *from;
   return service.published_size();
+}
+
+HttpResponse HandleEventStreamHead(const Service& service,
+                                   const HttpRequest& request) {
+  auto start = EventStreamStart(service, request);
+  if (!start.ok()) return StatusResponse(start.status());
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.headers.emplace_back("X-Accel-Buffering", "no");
+  r.stream_head = true;
+  return r;
 }
 
 std::string FormatEntryEvent(uint64_t index, std::string_view entry_bytes) {

@@ -39,8 +39,7 @@ Result<projections::ViewQuery> QueryOf(const HttpRequest& request,
 Status Paginate(const HttpRequest& request, std::string_view name, json* view) {
   ASSIGN_OR_RETURN(std::optional<uint64_t> offset,
                    QueryNumber(request, "offset"));
-  ASSIGN_OR_RETURN(std::optional<uint64_t> limit,
-                   QueryNumber(request, "limit"));
+  ASSIGN_OR_RETURN(const uint64_t count, PageLimit(request));
   const std::string list(ListOf(name));
   if (list.empty() || !view->contains(list) || !(*view)[list].is_array()) {
     return Status::Ok();
@@ -48,8 +47,6 @@ Status Paginate(const HttpRequest& request, std::string_view name, json* view) {
   json& items = (*view)[list];
   const uint64_t total = items.size();
   const uint64_t begin = std::min(offset.value_or(0), total);
-  const uint64_t count =
-      std::min(limit.value_or(kDefaultPageLimit), kMaxPageLimit);
   const uint64_t end = begin + std::min(count, total - begin);
   json page = json::array();
   for (uint64_t i = begin; i < end; ++i) page.push_back(std::move(items[i]));
@@ -63,6 +60,16 @@ Status Paginate(const HttpRequest& request, std::string_view name, json* view) {
 }
 
 }  // namespace
+
+Result<uint64_t> PageLimit(const HttpRequest& request) {
+  ASSIGN_OR_RETURN(std::optional<uint64_t> limit,
+                   QueryNumber(request, "limit"));
+  if (limit && *limit == 0) {
+    return InvalidArgument("query parameter limit must be 1 to " +
+                           std::to_string(kMaxPageLimit) + ", not 0");
+  }
+  return std::min(limit.value_or(kDefaultPageLimit), kMaxPageLimit);
+}
 
 std::string DumpJson(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -203,10 +203,14 @@ HttpResponse HandleAppend(Service& service, const HttpRequest& request) {
 
 HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
   int64_t retry_after_ms = 0;
-  if (!service.AllowIntake(request.client_address, &retry_after_ms)) {
-    HttpResponse r =
-        ErrorResponse(429, kErrorRateLimited,
-                      "too many proposals from this address; try again later");
+  bool by_global = false;
+  if (!service.AllowIntake(request.client_address, &retry_after_ms,
+                           &by_global)) {
+    HttpResponse r = ErrorResponse(
+        429, kErrorRateLimited,
+        by_global ? "the public intake is receiving too many proposals; try "
+                    "again later"
+                  : "too many proposals from this address; try again later");
     const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
     r.headers.emplace_back("Retry-After", std::to_string(seconds));
     return r;

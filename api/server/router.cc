@@ -1,4 +1,5 @@
 // The route table of docs/API.md.
+#include <functional>
 #include <string>
 
 #include "api/server/internal/handlers.h"
@@ -47,64 +48,92 @@ bool IsApiNamespace(const Segments& s) {
          s[0].find_first_not_of("0123456789", 1) == std::string_view::npos;
 }
 
-HttpResponse HandleGet(Service& service, const HttpRequest& request,
-                       const Segments& s) {
+// A matched read: the handler to run. Empty when no GET route has the
+// path's shape (so the path is unknown for every method).
+using Route = std::function<HttpResponse()>;
+
+// The GET/HEAD routes. Only matches the path's shape; the handler runs
+// later (never for a method the path does not take).
+Route FindGet(Service& service, const HttpRequest& request, const Segments& s) {
+  Service* sv = &service;
+  const HttpRequest* rq = &request;
   if (s.size() >= 1 && s[0] == "tlog") {
     if (Is(s, {"tlog", "checkpoint"})) {
-      return HandleCheckpoint(service, request);
+      return [=] { return HandleCheckpoint(*sv, *rq); };
     }
     if (s.size() >= 3 && s[1] == "tile") {
-      return HandleTile(service, Segments(s.begin() + 2, s.end()));
+      return [=] { return HandleTile(*sv, Segments(s.begin() + 2, s.end())); };
     }
   } else if (s.size() >= 1 && s[0] == "v1") {
-    if (Is(s, {"v1", "log"})) return HandleLogInfo(service);
-    if (Is(s, {"v1", "entries"})) return HandleEntryList(service, request);
-    if (Is(s, {"v1", "entries", "*"})) return HandleEntry(service, s[2]);
+    if (Is(s, {"v1", "log"})) return [=] { return HandleLogInfo(*sv); };
+    if (Is(s, {"v1", "entries"})) {
+      return [=] { return HandleEntryList(*sv, *rq); };
+    }
+    if (Is(s, {"v1", "entries", "*"})) {
+      return [=] { return HandleEntry(*sv, s[2]); };
+    }
+    if (Is(s, {"v1", "events"})) {
+      // GET streams (server.cc); this answers HEAD, and GET called without
+      // the transport.
+      return [=] { return HandleEventStreamHead(*sv, *rq); };
+    }
     if (Is(s, {"v1", "proof", "inclusion"})) {
-      return HandleInclusionProof(service, request);
+      return [=] { return HandleInclusionProof(*sv, *rq); };
     }
     if (Is(s, {"v1", "proof", "consistency"})) {
-      return HandleConsistencyProof(service, request);
+      return [=] { return HandleConsistencyProof(*sv, *rq); };
     }
-    if (Is(s, {"v1", "diff"})) return HandleDiff(service, request);
+    if (Is(s, {"v1", "diff"})) return [=] { return HandleDiff(*sv, *rq); };
     if (Is(s, {"v1", "proof", "bundle", "*"})) {
-      auto ref = Ref(s[3]);
-      if (!ref) return BadRef(s[3]);
-      return HandleProofBundle(service, request, *ref);
+      return [=] {
+        auto ref = Ref(s[3]);
+        if (!ref) return BadRef(s[3]);
+        return HandleProofBundle(*sv, *rq, *ref);
+      };
     }
-    if (Is(s, {"v1", "search"})) return HandleSearch(service, request);
+    if (Is(s, {"v1", "search"})) return [=] { return HandleSearch(*sv, *rq); };
     if (Is(s, {"v1", "corrections"})) {
-      return HandleCorrections(service, request);
+      return [=] { return HandleCorrections(*sv, *rq); };
     }
     if (Is(s, {"v1", "proposals", "*", "story"})) {
-      auto ref = Ref(s[2]);
-      if (!ref) return BadRef(s[2]);
-      return HandleProposalStory(service, request, *ref);
+      return [=] {
+        auto ref = Ref(s[2]);
+        if (!ref) return BadRef(s[2]);
+        return HandleProposalStory(*sv, *rq, *ref);
+      };
     }
     if (Is(s, {"v1", "views", "*"})) {
-      return HandleView(service, request, s[2], {});
+      return [=] { return HandleView(*sv, *rq, s[2], {}); };
     }
     if (Is(s, {"v1", "cycles"})) {
-      return HandleView(service, request, "cycles", {});
+      return [=] { return HandleView(*sv, *rq, "cycles", {}); };
     }
-    if (Is(s, {"v1", "cycles", "*", "*"})) {
-      auto ref = Ref(s[2]);
-      if (!ref) return BadRef(s[2]);
-      if (s[3] == "summary") return HandleCycleSummary(service, request, *ref);
-      if (s[3] == "funnel" || s[3] == "candidates" || s[3] == "projects") {
-        return HandleView(service, request, s[3], PathRefs{ref, {}, {}});
-      }
+    if (Is(s, {"v1", "cycles", "*", "*"}) &&
+        (s[3] == "summary" || s[3] == "funnel" || s[3] == "candidates" ||
+         s[3] == "projects")) {
+      return [=] {
+        auto ref = Ref(s[2]);
+        if (!ref) return BadRef(s[2]);
+        if (s[3] == "summary") return HandleCycleSummary(*sv, *rq, *ref);
+        return HandleView(*sv, *rq, s[3], PathRefs{ref, {}, {}});
+      };
     }
     for (std::string_view name : {"tally", "projects", "audit"}) {
       if (Is(s, {"v1", name, "*"})) {
-        auto ref = Ref(s[2]);
-        if (!ref) return BadRef(s[2]);
-        return HandleView(service, request, name, PathRefs{{}, ref, {}});
+        return [=] {
+          auto ref = Ref(s[2]);
+          if (!ref) return BadRef(s[2]);
+          return HandleView(*sv, *rq, name, PathRefs{{}, ref, {}});
+        };
       }
     }
   } else if (!IsApiNamespace(s)) {
-    return HandlePortal(service, request);
+    return [=] { return HandlePortal(*sv, *rq); };
   }
+  return nullptr;
+}
+
+HttpResponse UnknownPath(const HttpRequest& request) {
   return ErrorResponse(
       404, "not_found",
       "no such resource: " + request.path + " (see /v1/log and docs/API.md)");
@@ -122,12 +151,7 @@ RouteKind Classify(const HttpRequest& request) {
 
 HttpResponse Handle(Service& service, const HttpRequest& request) {
   const Segments s = PathSegments(request.path);
-  const bool post_path = Is(s, {"v1", "entries"}) || Is(s, {"v1", "proposals"});
-  if (request.method == "POST") {
-    if (Is(s, {"v1", "entries"})) return HandleAppend(service, request);
-    if (Is(s, {"v1", "proposals"})) return HandleProposal(service, request);
-    return MethodNotAllowed("GET, HEAD");
-  }
+  const bool is_get = request.method == "GET" || request.method == "HEAD";
   if (request.method == "OPTIONS") {
     // CORS preflight: everything is public, so any page may call the API
     // (e.g. a portal's proposal form posting JSON to /v1/proposals).
@@ -140,12 +164,22 @@ HttpResponse Handle(Service& service, const HttpRequest& request) {
     r.headers.emplace_back("Access-Control-Max-Age", "86400");
     return r;
   }
-  if (request.method == "GET" || request.method == "HEAD") {
-    if (Is(s, {"v1", "proposals"})) return MethodNotAllowed("POST");
-    // GET /v1/proposals/<ref>/story is a read (below).
-    return HandleGet(service, request, s);
+  // The two write paths.
+  if (Is(s, {"v1", "entries"}) && request.method == "POST") {
+    return HandleAppend(service, request);
   }
-  return MethodNotAllowed(post_path ? "GET, HEAD, POST" : "GET, HEAD");
+  if (Is(s, {"v1", "proposals"})) {
+    if (request.method == "POST") return HandleProposal(service, request);
+    return MethodNotAllowed("POST");
+  }
+  // GET /v1/proposals/<ref>/story is a read (FindGet).
+  Route route = FindGet(service, request, s);
+  if (!route) return UnknownPath(request);
+  if (is_get) return route();
+  // A known path with another method: 405 (404 is for unknown paths,
+  // whatever the method).
+  return MethodNotAllowed(Is(s, {"v1", "entries"}) ? "GET, HEAD, POST"
+                                                   : "GET, HEAD");
 }
 
 }  // namespace piaojue::server

@@ -118,18 +118,39 @@ class ServiceHandlersTest : public ::testing::Test {
     std::ostringstream out;
     ASSERT_OK(cli::Init(
         {tmp_.Sub("data"), "piaojue.test/h", "", tmp_.Sub("root.key")}, out));
+    Reopen([](ServiceOptions&) {});
+  }
+
+  void Reopen(const std::function<void(ServiceOptions&)>& tweak) {
+    service_.reset();
     ServiceOptions o;
     o.data_dir = tmp_.Sub("data");
+    tweak(o);
     auto s = Service::Open(o);
     ASSERT_OK(s);
     service_ = std::move(s).value();
   }
 
+  static std::string Code(const HttpResponse& r) {
+    json body = json::parse(r.body, nullptr, false);
+    if (!body.is_object() || !body.contains("error")) return "";
+    return body["error"].value("code", "");
+  }
+
+  static std::string Header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers) {
+      if (n == name) return v;
+    }
+    return "";
+  }
+
   HttpResponse Call(const std::string& method, const std::string& target,
-                    const std::string& body = "") {
+                    const std::string& body = "",
+                    const std::string& client_address = "127.0.0.1") {
     HttpRequest r;
     r.method = method;
     r.content_type = "application/json";
+    r.client_address = client_address;
     r.body = body;
     EXPECT_OK(ParseTarget(target, &r));
     return Handle(*service_, r);
@@ -162,6 +183,139 @@ TEST_F(ServiceHandlersTest, EventStreamStartsAfterLastEventIdOrAtTheHead) {
   r.last_event_id.clear();
   ASSERT_OK(ParseTarget("/v1/events?from=0", &r));
   EXPECT_EQ(*EventStreamStart(*service_, r), 0u);
+}
+
+// docs/API.md: "Numbers in query strings are decimal, without sign or
+// leading zeros" -- as_of included.
+TEST_F(ServiceHandlersTest, AsOfWithLeadingZerosIsRefused) {
+  for (const char* target :
+       {"/v1/cycles?as_of=007", "/v1/cycles?as_of=01",
+        "/v1/diff?view=cycles&from=00", "/v1/diff?view=cycles&from=1&to=01"}) {
+    SCOPED_TRACE(target);
+    HttpResponse r = Call("GET", target);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(Code(r), "invalid_argument");
+  }
+  EXPECT_EQ(Call("GET", "/v1/cycles?as_of=1").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/cycles?as_of=0").status, 200);
+}
+
+// A client following `next` must reach the end: a page of zero items would
+// name its own offset as the next one forever.
+TEST_F(ServiceHandlersTest, ZeroLimitIsRefusedSoFollowingNextAlwaysEnds) {
+  for (const char* target : {"/v1/entries?limit=0", "/v1/cycles?limit=0",
+                             "/v1/entries?offset=0&limit=0"}) {
+    SCOPED_TRACE(target);
+    HttpResponse r = Call("GET", target);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(Code(r), "invalid_argument");
+  }
+  // Following `next` from the start visits every entry once and ends.
+  uint64_t offset = 0;
+  uint64_t seen = 0;
+  for (int pages = 0; pages < 10; ++pages) {
+    HttpResponse r =
+        Call("GET", "/v1/entries?limit=1&offset=" + std::to_string(offset));
+    ASSERT_EQ(r.status, 200) << r.body;
+    json page = json::parse(r.body)["page"];
+    seen += json::parse(r.body)["entries"].size();
+    if (page["next"].is_null()) break;
+    ASSERT_GT(page["next"].get<uint64_t>(), offset);
+    offset = page["next"];
+  }
+  EXPECT_EQ(seen, 1u);  // the genesis entry
+}
+
+TEST_F(ServiceHandlersTest, HeadIsAnsweredWhereverGetIs) {
+  for (const char* target :
+       {"/v1/log", "/v1/entries", "/v1/entries/0", "/v1/cycles",
+        "/tlog/checkpoint", "/v1/events", "/v1/events?from=0", "/"}) {
+    SCOPED_TRACE(target);
+    HttpResponse get = Call("GET", target);
+    HttpResponse head = Call("HEAD", target);
+    EXPECT_NE(head.status, 404) << head.body;
+    EXPECT_NE(head.status, 405) << head.body;
+    if (std::string(target).rfind("/v1/events", 0) != 0) {
+      EXPECT_EQ(head.status, get.status);
+    }
+  }
+  HttpResponse events = Call("HEAD", "/v1/events");
+  EXPECT_EQ(events.status, 200);
+  EXPECT_EQ(events.content_type, "text/event-stream");
+  // HEAD checks the stream's parameters as GET does.
+  EXPECT_EQ(Call("HEAD", "/v1/events?from=x").status, 400);
+}
+
+TEST_F(ServiceHandlersTest, UnknownPathsAre404WhateverTheMethod) {
+  for (const char* method : {"POST", "DELETE", "PUT", "PATCH"}) {
+    SCOPED_TRACE(method);
+    for (const char* target : {"/v1/nothing", "/v2/entries", "/tlog/nothing",
+                               "/v1/entries/0/extra"}) {
+      SCOPED_TRACE(target);
+      HttpResponse r = Call(method, target, "{}");
+      EXPECT_EQ(r.status, 404) << r.body;
+      EXPECT_EQ(Code(r), "not_found");
+    }
+    // A known path with another method: 405 naming the right ones.
+    HttpResponse log = Call(method, "/v1/log", "{}");
+    EXPECT_EQ(log.status, 405) << log.body;
+    EXPECT_EQ(Header(log, "Allow"), "GET, HEAD");
+    if (std::string(method) != "POST") {
+      HttpResponse entries = Call(method, "/v1/entries", "{}");
+      EXPECT_EQ(entries.status, 405);
+      EXPECT_EQ(Header(entries, "Allow"), "GET, HEAD, POST");
+      HttpResponse proposals = Call(method, "/v1/proposals", "{}");
+      EXPECT_EQ(proposals.status, 405);
+      EXPECT_EQ(Header(proposals, "Allow"), "POST");
+    }
+  }
+}
+
+TEST(RateLimiterTest, AGlobalBudgetLimitsManyAddressesTogether) {
+  IntakeLimiter limiter(/*burst=*/1, /*per_minute=*/60,
+                        /*global_burst=*/3, /*global_per_minute=*/60);
+  int64_t retry = 0;
+  EXPECT_TRUE(limiter.Allow("10.0.0.1", 0, &retry));
+  EXPECT_TRUE(limiter.Allow("10.0.0.2", 0, &retry));
+  EXPECT_TRUE(limiter.Allow("10.0.0.3", 0, &retry));
+  // A fresh address, but the budget of all addresses is spent.
+  EXPECT_FALSE(limiter.Allow("10.0.0.4", 0, &retry));
+  EXPECT_EQ(retry, 1000);
+  EXPECT_TRUE(limiter.Allow("10.0.0.5", 1000, &retry));
+  EXPECT_FALSE(limiter.Allow("10.0.0.6", 1000, &retry));
+  // Refused by its own limit, an address spends nothing of the global
+  // budget (full again at 5000: 3 tokens).
+  EXPECT_TRUE(limiter.Allow("10.0.0.1", 5000, &retry));
+  EXPECT_FALSE(limiter.Allow("10.0.0.1", 5000, &retry));
+  EXPECT_FALSE(limiter.Allow("10.0.0.1", 5000, &retry));
+  EXPECT_TRUE(limiter.Allow("10.0.0.7", 5000, &retry));
+  EXPECT_TRUE(limiter.Allow("10.0.0.8", 5000, &retry));
+  EXPECT_FALSE(limiter.Allow("10.0.0.9", 5000, &retry));
+}
+
+// Issue 14: 30 loopback addresses got 150 proposals past the per-address
+// limit. With a global budget, the intake as a whole is bounded.
+TEST_F(ServiceHandlersTest, ManyAddressesShareTheGlobalIntakeBudget) {
+  Reopen([](ServiceOptions& o) {
+    o.intake_burst = 5;
+    o.intake_per_minute = 0.001;
+    o.intake_global_burst = 10;
+    o.intake_global_per_minute = 0.001;
+  });
+  int limited = 0;
+  for (int a = 1; a <= 30; ++a) {
+    const std::string address = "127.0.0." + std::to_string(a);
+    for (int i = 0; i < 5; ++i) {
+      HttpResponse r =
+          Call("POST", "/v1/proposals", R"({"cycle": 999})", address);
+      if (r.status == 429) {
+        ++limited;
+        EXPECT_EQ(Code(r), "rate_limited");
+        EXPECT_FALSE(Header(r, "Retry-After").empty());
+      }
+    }
+  }
+  EXPECT_EQ(limited, 150 - 10);
 }
 
 }  // namespace

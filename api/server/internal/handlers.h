@@ -28,6 +28,12 @@ inline constexpr uint64_t kDefaultPageLimit = 100;
 inline constexpr uint64_t kMaxPageLimit = 1000;
 inline constexpr uint64_t kTileWidth = 256;
 
+// The `limit` query parameter of a paged list: kDefaultPageLimit when absent,
+// at most kMaxPageLimit. InvalidArgument for 0 (a page of nothing would name
+// its own offset as `next`, and a client following it would never end) or a
+// malformed number.
+Result<uint64_t> PageLimit(const HttpRequest& request);
+
 // Transparency log (handlers_tlog.cc).
 HttpResponse HandleCheckpoint(Service& service, const HttpRequest& request);
 // `segments` are the path segments after "tile".
@@ -104,6 +110,10 @@ HttpResponse HandleProposal(Service& service, const HttpRequest& request);
 // published size (only new entries). InvalidArgument for a malformed value.
 Result<uint64_t> EventStreamStart(const Service& service,
                                   const HttpRequest& request);
+// HEAD /v1/events: the stream's head (200, text/event-stream, no body) once
+// its parameters check as for GET; 400 otherwise.
+HttpResponse HandleEventStreamHead(const Service& service,
+                                   const HttpRequest& request);
 // "id: <index>\nevent: entry\ndata: <one-line JSON>\n\n".
 std::string FormatEntryEvent(uint64_t index, std::string_view entry_bytes);
 

@@ -38,6 +38,10 @@ struct HttpResponse {
   std::string body;
   // Extra headers (e.g. Retry-After, Location).
   std::vector<std::pair<std::string, std::string>> headers;
+  // The head of a stream whose length is unknown (HEAD /v1/events): sent
+  // without Content-Length, and the connection is closed after it, as the
+  // stream's own connection would be.
+  bool stream_head = false;
 };
 
 // Stable error codes beyond those derived from a Status.

@@ -43,6 +43,9 @@ struct ServiceOptions {
   // Public intake: requests per client address (token bucket).
   double intake_burst = 5;
   double intake_per_minute = 2;
+  // Public intake: requests of all addresses together (token bucket).
+  double intake_global_burst = 60;
+  double intake_global_per_minute = 30;
   // How many as-of states are kept for time-travel reads.
   size_t as_of_cache = 8;
 };
@@ -88,7 +91,10 @@ class Service {
   // The public intake's key for `jurisdiction`: DIR/keys/publicIntake@<code>
   // .key. Unavailable when there is none (the operator has not set one up).
   Result<crypto::KeyPair> IntakeKey(const std::string& jurisdiction);
-  bool AllowIntake(const std::string& address, int64_t* retry_after_ms);
+  // The intake's rate limits (per address, then all addresses together);
+  // *by_global says which refused.
+  bool AllowIntake(const std::string& address, int64_t* retry_after_ms,
+                   bool* by_global);
 
   // The latest signed checkpoint. NotFound before the first one.
   Result<std::string> Checkpoint() const;
@@ -129,7 +135,7 @@ class Service {
   CorrectionsCache corrections_cache_;
   std::unique_ptr<cli::Session> session_;
   std::string verifier_key_;
-  RateLimiter intake_limiter_;
+  IntakeLimiter intake_limiter_;
   std::atomic<bool> shutting_down_{false};
 
   // Serializes catching the read side up; held by writers only.
