@@ -26,13 +26,18 @@
 
 #include <kj/exception.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -274,10 +279,21 @@ class Ledger::Impl {
     return t;
   }
 
+  // Why a write must not be tried now (not sticky, unlike failed_): the
+  // disk is nearly full, or the store is still recovering from a failed
+  // checkpoint or seal write. Checked before anything of a group is
+  // placed, so a refusal changes no state. Safe from any thread.
+  Status CheckStore();
+  // Records that a write outside Append failed (RocksDB then stops writes
+  // until it recovers; CheckStore resumes it).
+  void NoteStoreError() { store_error_.store(true); }
+
   std::unique_ptr<rocksdb::DB> db_;
   LedgerOptions options_;
   bool read_only_;
   rocksdb::WriteOptions write_options_;
+  std::string dir_;
+  std::atomic<bool> store_error_{false};
 
   // Writers queue (LevelDB-style group commit): the front writer is the
   // leader; it places a group, writes it, and wakes the others.
@@ -305,6 +321,34 @@ class Ledger::Impl {
   std::mutex checkpoint_mu_;  // serializes SignCheckpoint
   std::string origin_;
 };
+
+Status Ledger::Impl::CheckStore() {
+  if (options_.min_free_bytes > 0) {
+    uint64_t free = 0;
+    // A file system that cannot tell is not refused.
+    rocksdb::IOStatus s = db_->GetEnv()->GetFileSystem()->GetFreeSpace(
+        dir_, rocksdb::IOOptions(), &free, nullptr);
+    if (s.ok() && free < options_.min_free_bytes) {
+      return Unavailable(
+          "the disk holding the ledger is full: " + std::to_string(free >> 20) +
+          " MiB free, less than the " +
+          std::to_string(options_.min_free_bytes >> 20) +
+          " MiB kept in reserve; nothing was written; writes are accepted "
+          "again once space is freed");
+    }
+  }
+  if (store_error_.load()) {
+    // RocksDB stops writes after a failed write until it recovers (it does
+    // so by itself once space returns; Resume asks for it now).
+    rocksdb::Status r = db_->Resume();
+    if (!r.ok()) {
+      return Unavailable("the store has not recovered from a failed write (" +
+                         r.ToString() + "); nothing was written");
+    }
+    store_error_.store(false);
+  }
+  return Status::Ok();
+}
 
 Status Ledger::Impl::LoadExisting() {
   auto format = Get(kFormatKey);
@@ -529,6 +573,20 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   Head h = head_;
   l.unlock();
 
+  // A full disk refuses the whole group before anything is placed: no
+  // state changes, so writes resume as soon as there is room.
+  if (Status store = CheckStore(); !store.ok()) {
+    l.lock();
+    for (Writer* x : group) {
+      x->result = store;
+      writers_.pop_front();
+      x->done = true;
+      if (x != &w) x->cv.notify_one();
+    }
+    if (!writers_.empty()) writers_.front()->cv.notify_one();
+    return std::move(w.result);
+  }
+
   // Invariant: whatever happens below (a refusal, a storage error, or an
   // exception thrown by a validator or a Cap'n Proto accessor), every writer
   // of the group is completed and dequeued before this returns, and the next
@@ -670,8 +728,25 @@ Ledger::~Ledger() = default;
 
 namespace {
 
-rocksdb::Options StoreOptions() {
+// RocksDB's own log goes to stderr (warnings and errors only), not to a
+// LOG file beside the data: that file shares the data's disk, and on a full
+// disk it is one more write that fails (issue 14). A service manager keeps
+// stderr.
+class StderrLogger : public rocksdb::Logger {
+ public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof(line), format, ap);
+    std::fprintf(stderr, "piaojue: store: %s\n", line);
+  }
+};
+
+rocksdb::Options StoreOptions(rocksdb::Env* env = nullptr) {
   rocksdb::Options options;
+  if (env != nullptr) options.env = env;
+  options.info_log = std::make_shared<StderrLogger>();
   options.IncreaseParallelism(2);
   rocksdb::BlockBasedTableOptions table;
   // Nonce and node lookups are point reads: a Bloom filter keeps a missing
@@ -697,7 +772,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir,
   }
   std::filesystem::create_directories(dir, ec);
   if (ec) return IOError("cannot create " + dir + ": " + ec.message());
-  rocksdb::Options db_options = StoreOptions();
+  rocksdb::Options db_options = StoreOptions(options.env);
   db_options.create_if_missing = true;
   db_options.error_if_exists = false;  // the directory was checked empty
   rocksdb::DB* raw = nullptr;
@@ -705,6 +780,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir,
       FromRocks(rocksdb::DB::Open(db_options, dir, &raw), "create " + dir));
   auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw),
                                      std::move(options), false);
+  impl->dir_ = dir;
   ASSIGN_OR_RETURN(AppendResult r, impl->Append(genesis, /*allow_empty=*/true));
   (void)r;
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
@@ -718,7 +794,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
     return NotFound("no piaojue ledger in " + dir);
   }
-  rocksdb::Options db_options = StoreOptions();
+  rocksdb::Options db_options = StoreOptions(options.env);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = read_only
                           ? rocksdb::DB::OpenForReadOnly(db_options, dir, &raw)
@@ -726,6 +802,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
   RETURN_IF_ERROR(FromRocks(s, "open " + dir));
   auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw),
                                      std::move(options), read_only);
+  impl->dir_ = dir;
   RETURN_IF_ERROR(impl->LoadExisting());
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
@@ -843,8 +920,13 @@ Result<std::string> Ledger::SignCheckpoint() {
       if (body.ok() && body->size > h.size) return *current;
     }
   }
-  RETURN_IF_ERROR(FromRocks(impl_->db_->Put(wo, kCheckpointKey, signed_note),
-                            "store checkpoint"));
+  RETURN_IF_ERROR(impl_->CheckStore());
+  Status stored = FromRocks(impl_->db_->Put(wo, kCheckpointKey, signed_note),
+                            "store checkpoint");
+  if (!stored.ok()) {
+    impl_->NoteStoreError();
+    return stored;
+  }
   return signed_note;
 }
 
@@ -869,8 +951,11 @@ Status Ledger::SealSnapshot(const SnapshotSeal& seal) {
                seal.digest.size());
   rocksdb::WriteOptions wo;
   wo.sync = impl_->options_.sync;
-  return FromRocks(impl_->db_->Put(wo, kSnapshotSealKey, value),
-                   "store the snapshot seal");
+  RETURN_IF_ERROR(impl_->CheckStore());
+  Status stored = FromRocks(impl_->db_->Put(wo, kSnapshotSealKey, value),
+                            "store the snapshot seal");
+  if (!stored.ok()) impl_->NoteStoreError();
+  return stored;
 }
 
 Result<SnapshotSeal> Ledger::snapshot_seal() const {

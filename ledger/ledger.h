@@ -23,6 +23,10 @@
 #include "ledger/note.h"
 #include "ledger/status.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace piaojue::ledger {
 
 // A hook for rules beyond authorization (the cycle's rules engine). The
@@ -52,6 +56,16 @@ struct LedgerOptions {
   bool sync = true;
   // The most appends folded into one write.
   size_t max_group = 512;
+  // Appends, checkpoints and snapshot seals are refused with Unavailable
+  // (nothing written) while the file system holding the store has less
+  // than this free, so the store itself never meets a full disk (its log
+  // and memtable flushes need room); they are accepted again as soon as
+  // there is. 0 turns the check off.
+  uint64_t min_free_bytes = 64ull << 20;
+  // The store's environment (files, threads, clock); null means RocksDB's
+  // default. Not owned; must outlive the Ledger. Tests use it to inject
+  // storage faults (tests/full_disk_fs.h).
+  rocksdb::Env* env = nullptr;
 };
 
 struct AppendResult {
@@ -106,8 +120,10 @@ class Ledger {
   // not define; Unauthenticated: bad signature;
   // PermissionDenied: the author may not do this; AlreadyExists: nonce
   // reused; FailedPrecondition / InvalidArgument: refused by a rule;
-  // Unavailable: the ledger is in a failed state or read-only; IOError: the
-  // write failed (the ledger then enters the failed state); Internal: a
+  // Unavailable: the ledger is in a failed state or read-only, or the disk
+  // is full (less than min_free_bytes free: nothing is written, and appends
+  // are accepted again once space returns); IOError: the write failed (the
+  // ledger then enters the failed state until reopened); Internal: a
   // validator threw while checking the event (only that event is refused;
   // one that throws while applying an accepted event puts the ledger in the
   // failed state instead, and the append gets Unavailable).

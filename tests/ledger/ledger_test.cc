@@ -4,6 +4,7 @@
 #include <kj/debug.h>
 #include <rocksdb/db.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -21,6 +24,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/repair.h"
+#include "tests/full_disk_fs.h"
 #include "tests/test_util.h"
 
 namespace piaojue::ledger {
@@ -683,6 +687,239 @@ std::string Be64Key(char prefix, uint64_t v) {
   std::string k(1, prefix);
   for (int s = 56; s >= 0; s -= 8) k.push_back(static_cast<char>(v >> s));
   return k;
+}
+
+// Issue 14, item 1: the first append that met a full disk aborted inside
+// RocksDB (an assertion in its WAL writer). A full disk must be a clean
+// state: the append is refused with nothing written, reads go on, and
+// writes are accepted again once space returns, without a restart.
+TEST_F(LedgerTest,
+       AFullDiskRefusesAppendsCleanlyAndWritesResumeWhenSpaceReturns) {
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
+  LedgerOptions options = Options();
+  options.env = env.get();
+  auto created =
+      Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), options);
+  ASSERT_OK(created);
+  std::unique_ptr<Ledger> ledger = std::move(created).value();
+  ASSERT_OK(
+      ledger->Append(testing::RegisterJurisdiction(root_, testing::kCounty)));
+  ASSERT_OK(ledger->Append(testing::RegisterKey(root_, office_.public_key,
+                                                Role::GOVERNMENT_OFFICE)));
+  ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
+  const Head before = ledger->head();
+
+  fs->set_full(true);
+  const SignedEvent refused = testing::OpenCycle(office_);
+  for (int i = 0; i < 3; ++i) {
+    auto r = ledger->Append(i == 0 ? refused : testing::OpenCycle(office_));
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find("full"), std::string::npos)
+        << r.status().ToString();
+  }
+  auto checkpoint = ledger->SignCheckpoint();
+  EXPECT_EQ(checkpoint.status().code(), StatusCode::kUnavailable);
+  // The store was never asked to write on the full disk.
+  EXPECT_EQ(fs->refusals(), 0);
+  // Reads go on.
+  EXPECT_EQ(ledger->head().size, before.size);
+  EXPECT_EQ(ledger->head().root, before.root);
+  ASSERT_OK(ledger->ReadEntry(before.size - 1));
+  ASSERT_OK(ledger->InclusionProof(0, before.size));
+
+  // Space returns: writes resume without a restart, at the next index.
+  fs->set_full(false);
+  auto resumed = ledger->Append(refused);
+  ASSERT_OK(resumed);
+  EXPECT_EQ(resumed->index, before.size);
+  ASSERT_OK(ledger->SignCheckpoint());
+
+  ledger.reset();
+  auto reopened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->size(), before.size + 1);
+}
+
+// The disk fills between the free-space check and the write (another
+// process took the room): RocksDB's write fails. No abort; that append is
+// refused with IOError (500 storage_error over HTTP) and nothing of it is
+// acknowledged; later appends are refused with Unavailable; reads go on;
+// after a reopen with space, the log continues where the durable head is.
+TEST_F(LedgerTest,
+       AWriteThatMeetsAFullDiskFailsWithoutAbortingOrLosingAnything) {
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
+  LedgerOptions options = Options();
+  options.env = env.get();
+  auto created =
+      Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), options);
+  ASSERT_OK(created);
+  std::unique_ptr<Ledger> ledger = std::move(created).value();
+  ASSERT_OK(
+      ledger->Append(testing::RegisterJurisdiction(root_, testing::kCounty)));
+  ASSERT_OK(ledger->Append(testing::RegisterKey(root_, office_.public_key,
+                                                Role::GOVERNMENT_OFFICE)));
+  const Head before = ledger->head();
+
+  fs->set_full(true, /*free_space_shows=*/false);
+  const SignedEvent refused = testing::OpenCycle(office_);
+  auto first = ledger->Append(refused);
+  EXPECT_EQ(first.status().code(), StatusCode::kIOError)
+      << first.status().ToString();
+  EXPECT_GT(fs->refusals(), 0);
+  auto second = ledger->Append(testing::OpenCycle(office_));
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable)
+      << second.status().ToString();
+  EXPECT_FALSE(ledger->writable().ok());
+  EXPECT_EQ(ledger->head().size, before.size);
+  ASSERT_OK(ledger->ReadEntry(before.size - 1));
+  fs->set_full(false);
+  ledger.reset();
+
+  auto reopened = Ledger::Open(tmp_.Sub("db"), options);
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->size(), before.size);
+  // The refused event was never acknowledged, and is not in the log: it can
+  // be submitted again.
+  auto again = (*reopened)->Append(refused);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->index, before.size);
+}
+
+// The same on a real file system that fills up: a tmpfs of 96 MiB, the
+// ledger keeping its default 64 MiB reserve.
+TEST_F(LedgerTest, ARealFullDiskRefusesAppendsAndWritesResumeWhenFreed) {
+  std::string why_not;
+  auto disk = testing::SmallDisk::Mount(tmp_.Sub("disk"), "96m", &why_not);
+  if (disk == nullptr) GTEST_SKIP() << why_not;
+  const std::string dir = disk->dir() + "/db";
+  auto ledger = CreateDeployment(dir);
+  ASSERT_NE(ledger, nullptr);
+  const uint64_t size = ledger->size();
+  disk->Fill();
+  for (int i = 0; i < 3; ++i) {
+    auto r = ledger->Append(testing::OpenCycle(office_));
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
+        << r.status().ToString();
+  }
+  EXPECT_EQ(ledger->SignCheckpoint().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(ledger->size(), size);
+  ASSERT_OK(ledger->ReadEntry(size - 1));
+  disk->Free();
+  auto resumed = ledger->Append(testing::OpenCycle(office_));
+  ASSERT_OK(resumed);
+  EXPECT_EQ(resumed->index, size);
+  ASSERT_OK(ledger->SignCheckpoint());
+  ledger.reset();
+  // Full again at open: Open works (reads), appends are refused.
+  disk->Fill();
+  {
+    auto reopened = Ledger::Open(dir, Options());
+    if (reopened.ok()) {
+      EXPECT_EQ((*reopened)->size(), size + 1);
+      EXPECT_EQ(
+          (*reopened)->Append(testing::OpenCycle(office_)).status().code(),
+          StatusCode::kUnavailable);
+    } else {
+      EXPECT_EQ(reopened.status().code(), StatusCode::kIOError)
+          << reopened.status().ToString();
+    }
+  }
+  disk->Free();
+}
+
+// Without the reserve (min_free_bytes = 0) RocksDB itself meets ENOSPC. It
+// must not abort the process (issue 14 saw SIGABRT in its WAL writer): the
+// write fails with IOError, later appends get Unavailable, reads go on. Run
+// in a child process so an abort is reported, not fatal to the suite.
+TEST_F(LedgerTest, RocksDbMeetingARealFullDiskDoesNotAbort) {
+  std::string why_not;
+  auto disk = testing::SmallDisk::Mount(tmp_.Sub("disk"), "16m", &why_not);
+  if (disk == nullptr) GTEST_SKIP() << why_not;
+  const std::string dir = disk->dir() + "/db";
+  { auto ledger = CreateDeployment(dir); }
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    LedgerOptions options = Options();
+    options.min_free_bytes = 0;
+    auto ledger = Ledger::Open(dir, options);
+    if (!ledger.ok()) _exit(10);
+    const uint64_t size = (*ledger)->size();
+    // Fill the disk from here too (no gtest assertions in the child).
+    FILE* f = fopen((disk->dir() + "/filler").c_str(), "wb");
+    if (f == nullptr) _exit(11);
+    std::string chunk(1 << 16, 'x');
+    while (fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size()) {
+    }
+    fclose(f);
+    // Several appends: the first large enough to need new blocks.
+    int failed = 0;
+    for (int i = 0; i < 50; ++i) {
+      auto r = (*ledger)->Append(testing::OpenCycle(office_, 3000 + i));
+      if (!r.ok()) {
+        ++failed;
+        if (r.status().code() != StatusCode::kIOError &&
+            r.status().code() != StatusCode::kUnavailable) {
+          _exit(12);
+        }
+      }
+    }
+    if ((*ledger)->size() > size + 50) _exit(13);
+    if (!(*ledger)->ReadEntry(size - 1).ok()) _exit(14);
+    (*ledger)->SignCheckpoint().status().PermitUncheckedError();
+    ledger->reset();
+    _exit(failed > 0 ? 0 : 15);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status))
+      << "child killed by signal "
+      << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  if (WIFEXITED(status)) EXPECT_EQ(WEXITSTATUS(status), 0);
+  disk->Free();
+  // Whatever was acknowledged is there, and the log opens and continues.
+  auto reopened = Ledger::Open(dir, Options());
+  ASSERT_OK(reopened);
+  ASSERT_OK((*reopened)->Append(testing::OpenCycle(office_, 4000)));
+}
+
+// Starting on a full disk aborted the same way. Opening needs no space
+// beyond what RocksDB writes at open; if that is refused, Open fails with
+// an error instead of aborting, and reads are possible read-only.
+TEST_F(LedgerTest, OpeningOnAFullDiskFailsCleanlyAndReadOnlyOpenWorks) {
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    ASSERT_NE(ledger, nullptr);
+  }
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
+  LedgerOptions options = Options();
+  options.env = env.get();
+  fs->set_full(true);
+  {
+    auto ledger = Ledger::Open(tmp_.Sub("db"), options);
+    if (ledger.ok()) {
+      // Opened (RocksDB wrote nothing that failed): appends are refused.
+      auto r = (*ledger)->Append(testing::OpenCycle(office_));
+      EXPECT_FALSE(r.ok());
+      EXPECT_EQ((*ledger)->size(), 4u);
+    } else {
+      EXPECT_TRUE(ledger.status().code() == StatusCode::kIOError ||
+                  ledger.status().code() == StatusCode::kUnavailable)
+          << ledger.status().ToString();
+    }
+  }
+  auto read_only = Ledger::Open(tmp_.Sub("db"), options, /*read_only=*/true);
+  ASSERT_OK(read_only);
+  EXPECT_EQ((*read_only)->size(), 4u);
+  read_only->reset();
+  fs->set_full(false);
+  auto writable = Ledger::Open(tmp_.Sub("db"), options);
+  ASSERT_OK(writable);
+  ASSERT_OK((*writable)->Append(testing::OpenCycle(office_)));
 }
 
 TEST_F(LedgerTest, OpenDetectsAHeadThatNamesAMissingEntry) {
