@@ -192,6 +192,22 @@ int main(int argc, char** argv) {
       app.add_subcommand("serve", "serve the HTTP API (docs/API.md)");
   add_data(serve_cmd);
   serve_cmd->add_option("--listen", listen, "HOST:PORT")->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections", serve.max_connections,
+                   "connections open at once, beyond which new ones get 503 "
+                   "(0: three quarters of the open-file limit)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--intake-global-rate", serve.intake_global_per_minute,
+                   "public intake: proposals a minute from all addresses "
+                   "together")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--intake-global-burst", serve.intake_global_burst,
+                   "public intake: proposals at once from all addresses")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   piaojue::demo::Options demo;
   auto* demo_cmd = app.add_subcommand(

@@ -11,7 +11,9 @@
 #include "api/server/server.h"
 
 #include <kj/exception.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -75,6 +77,12 @@ class Server::Impl {
   }
 
   const ServerOptions options_;
+  // options_.max_connections, resolved (never 0).
+  size_t max_connections_ = 0;
+  // Open HTTP sessions (event streams included), and connections being
+  // turned away.
+  std::atomic<size_t> connections_{0};
+  std::atomic<size_t> refusals_{0};
   // Declared before the io_context: connections still queued in it when it
   // is destroyed use these in their destructors.
   std::unique_ptr<Service> service_;
@@ -87,6 +95,10 @@ class Server::Impl {
   // connections still waiting in it, which closes their sockets.
   std::unique_ptr<net::io_context> ioc_;
   std::optional<tcp::acceptor> acceptor_;
+  // Waits before accepting again after the process ran out of descriptors
+  // (or memory); only the accept chain touches these.
+  std::optional<net::steady_timer> accept_timer_;
+  std::chrono::milliseconds accept_backoff_{0};
   net::thread_pool read_pool_;
   net::thread_pool write_pool_;
   std::vector<std::thread> io_threads_;
@@ -97,6 +109,10 @@ class Server::Impl {
   bool shut_down_ = false;
 
  private:
+  // At most this many connections are being answered 503 at once; beyond
+  // it, connections over the cap are closed without an answer.
+  static constexpr size_t kMaxRefusals = 64;
+
   void DoAccept();
   void OnAccept(error_code ec, tcp::socket socket);
 };
@@ -116,17 +132,80 @@ std::string LowerMediaType(std::string_view v) {
   return out;
 }
 
+// What a connection beyond ServerOptions::max_connections gets before it is
+// closed (docs/API.md, "Limits, timeouts and shutdown").
+const std::string& BusyResponse() {
+  static const std::string response = [] {
+    const std::string body =
+        "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many "
+        "connections; try again later\"}}\n";
+    return "HTTP/1.1 503 Service Unavailable\r\n"
+           "Server: piaojue\r\n"
+           "Content-Type: application/json\r\n"
+           "Cache-Control: no-store\r\n"
+           "Access-Control-Allow-Origin: *\r\n"
+           "Retry-After: 1\r\n"
+           "Connection: close\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return response;
+}
+
+// A connection over the cap: answered 503 without reading its request,
+// then closed (after a short drain, so the close does not reset the answer
+// away). Bounded in time by a 2-second timer.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(tcp::socket&& socket, Server::Impl& server)
+      : stream_(std::move(socket)), server_(server) {
+    server_.refusals_.fetch_add(1);
+  }
+  ~Refusal() { server_.refusals_.fetch_sub(1); }
+
+  void Run() {
+    stream_.expires_after(std::chrono::seconds(2));
+    net::async_write(stream_, net::buffer(BusyResponse()),
+                     [self = shared_from_this()](error_code ec, std::size_t) {
+                       error_code ignored;
+                       if (ec) return self->stream_.socket().close(ignored);
+                       self->stream_.socket().shutdown(
+                           tcp::socket::shutdown_send, ignored);
+                       self->Drain();
+                     });
+  }
+
+ private:
+  void Drain() {
+    stream_.async_read_some(
+        net::buffer(drain_),
+        [self = shared_from_this()](error_code ec, std::size_t) {
+          if (!ec) return self->Drain();
+          error_code ignored;
+          self->stream_.socket().close(ignored);
+        });
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& server_;
+  std::array<char, 512> drain_;
+};
+
 // One HTTP/1.1 connection.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket&& socket, Server::Impl& server)
       : stream_(std::move(socket)), server_(server) {
+    server_.connections_.fetch_add(1);
     error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) client_address_ = endpoint.address().to_string();
   }
 
-  ~HttpSession() { EndStreaming(); }
+  ~HttpSession() {
+    EndStreaming();
+    server_.connections_.fetch_sub(1);
+  }
 
   void Run() {
     net::dispatch(
@@ -263,9 +342,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res.set(http::field::cache_control, r.cache_control);
     res.set(http::field::access_control_allow_origin, "*");
     for (auto& [name, value] : r.headers) res.set(name, value);
+    if (r.stream_head) keep_alive_ = false;
     res.keep_alive(keep_alive_ && !server_.stopping_.load());
     res.body() = std::move(r.body);
-    res.prepare_payload();
+    // A stream's length is unknown: no Content-Length (the body, for HEAD,
+    // is empty anyway).
+    if (!r.stream_head) res.prepare_payload();
     // HEAD: the same head (Content-Length included), no body.
     if (head_) res.body().clear();
     return res;
@@ -470,6 +552,7 @@ Status Server::Impl::Listen() {
 
 void Server::Impl::StartThreads() {
   work_.emplace(ioc_->get_executor());
+  accept_timer_.emplace(ioc_->get_executor());
   DoAccept();
   for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
     io_threads_.emplace_back([this] { ioc_->run(); });
@@ -482,11 +565,55 @@ void Server::Impl::DoAccept() {
       beast::bind_front_handler(&Server::Impl::OnAccept, this));
 }
 
+namespace {
+
+// Accept errors that say the process or system is out of a resource (file
+// descriptors, socket buffers, memory). Retrying at once fails the same way,
+// and the listening socket stays readable, so an immediate retry spins.
+bool IsOutOfResources(const error_code& ec) {
+  return ec == net::error::no_descriptors ||  // EMFILE
+         ec == net::error::no_buffer_space || ec == net::error::no_memory ||
+         (ec.category() == boost::system::system_category() &&
+          ec.value() == ENFILE);
+}
+
+}  // namespace
+
 void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
-  if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->Run();
-  // On an error (e.g. out of descriptors) keep accepting: one failed accept
-  // must not take the server down.
+  if (ec && IsOutOfResources(ec)) {
+    // Back off (10 ms, doubling up to 1 s) instead of spinning; idle
+    // connections timing out or closing give descriptors back. The
+    // connections waiting meanwhile stay in the listen backlog.
+    if (accept_backoff_.count() == 0) {
+      std::cerr << "piaojue serve: cannot accept connections (" << ec.message()
+                << "); retrying with backoff\n";
+    }
+    accept_backoff_ =
+        std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                   std::chrono::milliseconds(1000));
+    accept_timer_->expires_after(accept_backoff_);
+    accept_timer_->async_wait([this](error_code timer_ec) {
+      if (timer_ec || stopping_.load()) return;
+      DoAccept();
+    });
+    return;
+  }
+  // Any other error concerns one connection (e.g. reset before it was
+  // taken): go on with the next.
+  if (!ec) {
+    if (accept_backoff_.count() != 0) {
+      std::cerr << "piaojue serve: accepting connections again\n";
+      accept_backoff_ = std::chrono::milliseconds(0);
+    }
+    if (connections_.load() < max_connections_) {
+      std::make_shared<HttpSession>(std::move(socket), *this)->Run();
+    } else if (refusals_.load() < kMaxRefusals) {
+      std::make_shared<Refusal>(std::move(socket), *this)->Run();
+    }
+    // Otherwise the socket is closed here at once: answering costs a
+    // descriptor for up to 2 s, and refusals are bounded too.
+  }
   DoAccept();
 }
 
@@ -502,6 +629,7 @@ void Server::Impl::Shutdown() {
   net::post(*ioc_, [this, &closed] {
     error_code ec;
     acceptor_->close(ec);
+    if (accept_timer_) accept_timer_->cancel();
     closed.set_value();
   });
   if (!io_threads_.empty()) closed.get_future().wait();
@@ -522,6 +650,7 @@ void Server::Impl::Shutdown() {
   read_pool_.join();
   write_pool_.join();
   // Idle keep-alive connections are closed with their io_context.
+  accept_timer_.reset();
   acceptor_.reset();
   ioc_.reset();
 }
@@ -537,6 +666,19 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   so.checkpoint_delay = impl->options_.checkpoint_delay;
   so.intake_burst = impl->options_.intake_burst;
   so.intake_per_minute = impl->options_.intake_per_minute;
+  so.intake_global_burst = impl->options_.intake_global_burst;
+  so.intake_global_per_minute = impl->options_.intake_global_per_minute;
+  impl->max_connections_ = impl->options_.max_connections;
+  if (impl->max_connections_ == 0) {
+    rlimit limit{};
+    rlim_t files = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+        limit.rlim_cur != RLIM_INFINITY) {
+      files = limit.rlim_cur;
+    }
+    impl->max_connections_ =
+        std::max<size_t>(16, static_cast<size_t>(files) / 4 * 3);
+  }
   ASSIGN_OR_RETURN(impl->service_, Service::Open(std::move(so)));
   RETURN_IF_ERROR(impl->Listen());
   impl->StartThreads();
@@ -544,6 +686,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 }
 
 uint16_t Server::port() const { return impl_->port_; }
+size_t Server::max_connections() const { return impl_->max_connections_; }
 const std::string& Server::origin() const { return impl_->service_->origin(); }
 const std::string& Server::verifier_key() const {
   return impl_->service_->verifier_key();

@@ -40,6 +40,12 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{30};
 
+  // Connections open at once (event streams included). Beyond it a new
+  // connection is answered 503 and closed, so idle sockets cannot take every
+  // file descriptor. 0: three quarters of the process's open-file limit
+  // (RLIMIT_NOFILE), the rest left for the store's files.
+  size_t max_connections = 0;
+
   // Server-Sent Events: a comment line this often keeps proxies from closing
   // an idle stream; at most this many streams at once (then 503).
   std::chrono::seconds event_heartbeat{15};
@@ -48,6 +54,10 @@ struct ServerOptions {
   // Public intake rate limit per client address (token bucket).
   double intake_burst = 5;
   double intake_per_minute = 2;
+  // And for all addresses together, so a machine with many addresses cannot
+  // post freely.
+  double intake_global_burst = 60;
+  double intake_global_per_minute = 30;
 
   // A new checkpoint is signed at most this long after an append.
   std::chrono::milliseconds checkpoint_delay{200};
@@ -73,6 +83,8 @@ class Server {
 
   // The port actually bound (useful with port 0).
   uint16_t port() const;
+  // The connection cap in force (ServerOptions::max_connections resolved).
+  size_t max_connections() const;
   const std::string& origin() const;
   const std::string& verifier_key() const;
 

@@ -28,7 +28,9 @@ bool AllDigits(std::string_view s) {
 
 Service::Service(ServiceOptions options)
     : options_(std::move(options)),
-      intake_limiter_(options_.intake_burst, options_.intake_per_minute) {}
+      intake_limiter_(options_.intake_burst, options_.intake_per_minute,
+                      options_.intake_global_burst,
+                      options_.intake_global_per_minute) {}
 
 Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   RETURN_IF_ERROR(crypto::InitCrypto());
@@ -181,6 +183,12 @@ Result<Moment> Service::StateAt(std::string_view as_of) {
     return m;
   }
   if (AllDigits(as_of)) {
+    // Like every number in a query (docs/API.md, "Conventions"): no leading
+    // zeros, so one moment has one spelling (and one cache entry).
+    if (as_of.size() > 1 && as_of[0] == '0') {
+      return InvalidArgument("as_of \"" + std::string(as_of) +
+                             "\": an entry count has no leading zeros");
+    }
     if (as_of.size() > 19) {
       return OutOfRange("as_of " + std::string(as_of) + " is beyond the log");
     }
@@ -219,8 +227,9 @@ Result<crypto::KeyPair> Service::IntakeKey(const std::string& jurisdiction) {
   return key->key_pair;
 }
 
-bool Service::AllowIntake(const std::string& address, int64_t* retry_after_ms) {
-  return intake_limiter_.Allow(address, NowMs(), retry_after_ms);
+bool Service::AllowIntake(const std::string& address, int64_t* retry_after_ms,
+                          bool* by_global) {
+  return intake_limiter_.Allow(address, NowMs(), retry_after_ms, by_global);
 }
 
 Result<std::string> Service::Checkpoint() const {
@@ -283,6 +292,13 @@ void Service::CheckpointLoop() {
       reported = true;
     }
     lock.lock();
+    if (!s.ok()) {
+      // E.g. a full disk: try again shortly, even if no append comes.
+      checkpoint_dirty_ = true;
+      checkpoint_cv_.wait_for(lock, std::chrono::seconds(1),
+                              [this] { return checkpoint_stop_; });
+      continue;
+    }
     // Coalesce: appends arriving within the delay share one checkpoint.
     checkpoint_cv_.wait_for(lock, options_.checkpoint_delay,
                             [this] { return checkpoint_stop_; });
