@@ -747,6 +747,12 @@ rocksdb::Options StoreOptions(rocksdb::Env* env = nullptr) {
   rocksdb::Options options;
   if (env != nullptr) options.env = env;
   options.info_log = std::make_shared<StderrLogger>();
+  // 16 MiB memtables (RocksDB's default is 64): a memtable flush and the
+  // space preallocated for each new write-ahead log (1.1 x this) then fit
+  // well within LedgerOptions::min_free_bytes, so the reserve really keeps
+  // the store from meeting a full disk. Entries are small; 16 MiB is still
+  // thousands of them per flush.
+  options.write_buffer_size = 16 << 20;
   options.IncreaseParallelism(2);
   rocksdb::BlockBasedTableOptions table;
   // Nonce and node lookups are point reads: a Bloom filter keeps a missing

@@ -168,7 +168,10 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
     net::async_write(stream_, net::buffer(BusyResponse()),
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        error_code ignored;
-                       if (ec) return self->stream_.socket().close(ignored);
+                       if (ec) {
+                         self->stream_.socket().close(ignored);
+                         return;
+                       }
                        self->stream_.socket().shutdown(
                            tcp::socket::shutdown_send, ignored);
                        self->Drain();

@@ -1418,7 +1418,9 @@ TEST_F(ServerTest, ConnectionsBeyondTheCapAreTurnedAwayAndOpenOnesKeepWorking) {
       status = -1;  // closed without an answer: also a refusal
     }
     EXPECT_TRUE(status == 503 || status == -1) << status;
-    if (status == 503) EXPECT_TRUE(extra.ServerClosed());
+    if (status == 503) {
+      EXPECT_TRUE(extra.ServerClosed());
+    }
   }
   for (auto& c : open) {
     EXPECT_EQ(c->Send(http::verb::get, "/v1/log").status, 200);

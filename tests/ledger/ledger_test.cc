@@ -788,11 +788,11 @@ TEST_F(LedgerTest,
   EXPECT_EQ(again->index, before.size);
 }
 
-// The same on a real file system that fills up: a tmpfs of 96 MiB, the
+// The same on a real file system that fills up: a tmpfs of 128 MiB, the
 // ledger keeping its default 64 MiB reserve.
 TEST_F(LedgerTest, ARealFullDiskRefusesAppendsAndWritesResumeWhenFreed) {
   std::string why_not;
-  auto disk = testing::SmallDisk::Mount(tmp_.Sub("disk"), "96m", &why_not);
+  auto disk = testing::SmallDisk::Mount(tmp_.Sub("disk"), "128m", &why_not);
   if (disk == nullptr) GTEST_SKIP() << why_not;
   const std::string dir = disk->dir() + "/db";
   auto ledger = CreateDeployment(dir);
@@ -836,10 +836,19 @@ TEST_F(LedgerTest, ARealFullDiskRefusesAppendsAndWritesResumeWhenFreed) {
 // in a child process so an abort is reported, not fatal to the suite.
 TEST_F(LedgerTest, RocksDbMeetingARealFullDiskDoesNotAbort) {
   std::string why_not;
-  auto disk = testing::SmallDisk::Mount(tmp_.Sub("disk"), "16m", &why_not);
+  auto disk = testing::SmallDisk::Mount(tmp_.Sub("disk"), "48m", &why_not);
   if (disk == nullptr) GTEST_SKIP() << why_not;
   const std::string dir = disk->dir() + "/db";
-  { auto ledger = CreateDeployment(dir); }
+  {
+    LedgerOptions options = Options();
+    options.min_free_bytes = 0;
+    auto ledger = Ledger::Create(dir, testing::Genesis(root_), options);
+    ASSERT_OK(ledger);
+    ASSERT_OK((*ledger)->Append(
+        testing::RegisterJurisdiction(root_, testing::kCounty)));
+    ASSERT_OK((*ledger)->Append(testing::RegisterKey(root_, office_.public_key,
+                                                     Role::GOVERNMENT_OFFICE)));
+  }
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -878,10 +887,14 @@ TEST_F(LedgerTest, RocksDbMeetingARealFullDiskDoesNotAbort) {
   EXPECT_TRUE(WIFEXITED(status))
       << "child killed by signal "
       << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  if (WIFEXITED(status)) EXPECT_EQ(WEXITSTATUS(status), 0);
+  if (WIFEXITED(status)) {
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
   disk->Free();
   // Whatever was acknowledged is there, and the log opens and continues.
-  auto reopened = Ledger::Open(dir, Options());
+  LedgerOptions options = Options();
+  options.min_free_bytes = 0;
+  auto reopened = Ledger::Open(dir, options);
   ASSERT_OK(reopened);
   ASSERT_OK((*reopened)->Append(testing::OpenCycle(office_, 4000)));
 }
