@@ -153,8 +153,9 @@ const std::string& BusyResponse() {
 }
 
 // A connection over the cap: answered 503 without reading its request,
-// then closed (after a short drain, so the close does not reset the answer
-// away). Bounded in time by a 2-second timer.
+// then closed after a short drain (so that a client that sent a request
+// reads the answer rather than a reset). Bounded by a 250 ms timer: its
+// descriptor is back soon even if the client never sends or closes.
 class Refusal : public std::enable_shared_from_this<Refusal> {
  public:
   Refusal(tcp::socket&& socket, Server::Impl& server)
@@ -164,7 +165,7 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   ~Refusal() { server_.refusals_.fetch_sub(1); }
 
   void Run() {
-    stream_.expires_after(std::chrono::seconds(2));
+    stream_.expires_after(std::chrono::milliseconds(250));
     net::async_write(stream_, net::buffer(BusyResponse()),
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        error_code ignored;
@@ -614,8 +615,8 @@ void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
     } else if (refusals_.load() < kMaxRefusals) {
       std::make_shared<Refusal>(std::move(socket), *this)->Run();
     }
-    // Otherwise the socket is closed here at once: answering costs a
-    // descriptor for up to 2 s, and refusals are bounded too.
+    // Otherwise the socket is closed here at once: answering holds a
+    // descriptor for up to 250 ms, and refusals are bounded too.
   }
   DoAccept();
 }
@@ -679,8 +680,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         limit.rlim_cur != RLIM_INFINITY) {
       files = limit.rlim_cur;
     }
-    impl->max_connections_ =
-        std::max<size_t>(16, static_cast<size_t>(files) / 4 * 3);
+    // Three quarters of the limit, and at least 128 below it: the store
+    // keeps its table files open, and the process has its own files.
+    const size_t limit_files = static_cast<size_t>(files);
+    impl->max_connections_ = std::max<size_t>(
+        16, std::min(limit_files / 4 * 3,
+                     limit_files > 128 ? limit_files - 128 : 0));
   }
   ASSIGN_OR_RETURN(impl->service_, Service::Open(std::move(so)));
   RETURN_IF_ERROR(impl->Listen());

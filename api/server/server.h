@@ -43,7 +43,8 @@ struct ServerOptions {
   // Connections open at once (event streams included). Beyond it a new
   // connection is answered 503 and closed, so idle sockets cannot take every
   // file descriptor. 0: three quarters of the process's open-file limit
-  // (RLIMIT_NOFILE), the rest left for the store's files.
+  // (RLIMIT_NOFILE) and at least 128 below it (but at least 16), the rest
+  // left for the store's files.
   size_t max_connections = 0;
 
   // Server-Sent Events: a comment line this often keeps proxies from closing
