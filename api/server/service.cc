@@ -35,8 +35,22 @@ Service::Service(ServiceOptions options)
 Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   RETURN_IF_ERROR(crypto::InitCrypto());
   std::unique_ptr<Service> s(new Service(std::move(options)));
-  ASSIGN_OR_RETURN(s->session_,
-                   cli::Session::Open(cli::DataDir(s->options_.data_dir)));
+  const cli::DataDir dir(s->options_.data_dir);
+  auto session = cli::Session::Open(dir);
+  if (!session.ok() && session.status().code() == StatusCode::kIOError &&
+      session.status().message().find("No space left on device") !=
+          std::string::npos) {
+    // The store cannot even open for writing (RocksDB writes a new log and
+    // flushes the recovered one at open): serve reads from a read-only open
+    // and refuse every write until a restart with free space.
+    std::cerr << "piaojue serve: the disk is full ("
+              << session.status().message()
+              << "); serving reads only; writes are refused until the server "
+                 "is restarted with free space\n";
+    session = cli::Session::Open(dir, /*read_only=*/true);
+    s->started_on_full_disk_ = true;
+  }
+  ASSIGN_OR_RETURN(s->session_, std::move(session));
   // No append can run yet: the session's state is the state of the whole
   // ledger, and copying it is the first read snapshot.
   s->published_ =
@@ -79,7 +93,7 @@ Service::~Service() {
   }
   checkpoint_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
-  if (session_ == nullptr) return;
+  if (session_ == nullptr || started_on_full_disk_) return;
   Status s = SignCheckpointIfBehind();
   if (!s.ok() && s.code() != StatusCode::kUnavailable) {
     std::cerr << "piaojue serve: last checkpoint: " << s.ToString() << "\n";
@@ -100,6 +114,11 @@ std::shared_ptr<const projections::State> Service::Snapshot() const {
 Result<ledger::AppendResult> Service::Append(const ledger::SignedEvent& event) {
   if (shutting_down()) {
     return Unavailable("the server is shutting down; nothing was appended");
+  }
+  if (started_on_full_disk_) {
+    return Unavailable(
+        "the server started on a full disk and serves reads only; nothing "
+        "was appended; restart it once space is freed");
   }
   ASSIGN_OR_RETURN(ledger::AppendResult r, session_->ledger().Append(event));
   Publish(r.index + 1);

@@ -1497,6 +1497,43 @@ TEST_F(ServerTest, AFullDiskRefusesWritesWith503AndServesReadsUntilFreed) {
   server_.reset();
 }
 
+// Starting on a disk so full that the store cannot open for writing: the
+// server still starts, serves reads, and refuses every write with 503 until
+// it is restarted with free space (root only: a 128 MiB tmpfs).
+TEST_F(ServerTest,
+       StartingOnAFullDiskServesReadsAndRefusesWritesUntilRestarted) {
+  std::string why_not;
+  auto disk = testing::SmallDisk::Mount(tmp_.Sub("disk"), "128m", &why_not);
+  if (disk == nullptr) GTEST_SKIP() << why_not;
+  const std::string moved = disk->dir() + "/data";
+  std::filesystem::copy(data_, moved, std::filesystem::copy_options::recursive);
+  data_ = moved;
+  Start();
+  ASSERT_EQ(OpenCycle(), 4u);
+  server_.reset();
+
+  disk->Fill();
+  Start();
+  Reply log = Get(port_, "/v1/log");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_EQ(log.Json()["size"], 5);
+  EXPECT_EQ(Get(port_, "/v1/entries/4").status, 200);
+  EXPECT_EQ(Get(port_, "/v1/cycles").status, 200);
+  const ledger::SignedEvent refused = ProposalEvent(4, "满盘时启动");
+  Reply r = Submit(refused);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "unavailable");
+  disk->Free();
+  EXPECT_EQ(Submit(refused).status, 503);  // until restarted
+  server_.reset();
+
+  Start();
+  Reply accepted = Submit(refused);
+  EXPECT_EQ(accepted.status, 201) << accepted.body;
+  EXPECT_EQ(accepted.Json()["index"], 5);
+  server_.reset();  // before the tmpfs goes
+}
+
 // The server's CPU time (user + system) so far, from /proc/<pid>/stat.
 double CpuSeconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

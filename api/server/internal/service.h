@@ -62,7 +62,9 @@ struct Moment {
 class Service {
  public:
   // Opens DIR (NotFound without a ledger, Unavailable when another process
-  // holds it) and publishes the first read snapshot.
+  // holds it) and publishes the first read snapshot. On a disk too full for
+  // the store to open for writing, opens it read-only: reads are served and
+  // every append is refused (Unavailable) until a restart.
   static Result<std::unique_ptr<Service>> Open(ServiceOptions options);
   // Stops the checkpointer, signs a last checkpoint and saves the snapshot.
   ~Service();
@@ -137,6 +139,9 @@ class Service {
   std::string verifier_key_;
   IntakeLimiter intake_limiter_;
   std::atomic<bool> shutting_down_{false};
+  // The store could not open for writing for lack of space: it is open
+  // read-only, and every append is refused until a restart.
+  bool started_on_full_disk_ = false;
 
   // Serializes catching the read side up; held by writers only.
   std::mutex publish_mu_;
