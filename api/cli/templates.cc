@@ -225,6 +225,7 @@ const Template kTemplates[] = {
 }
 )~"},
     {"ballotsRecorded", R"~(// 录入一个票箱的选票。签署：计票人（teller）。
+// 通常不手写：用 piaojue ballots --round 轮次 --box 票箱 --from 选票录入表.csv 从纸质选票生成（docs/COMMANDS.md）。
 // marks 是十六进制：每张选票每个项目一个字节，01 赞成、02 反对、03 弃权（满意度测评：01 满意、02 基本满意、03 不满意、04 弃权），
 // 选票须按字节升序排列。下例为 3 张选票、每张 2 个项目：[赞成,反对] [赞成,赞成] [弃权,赞成] 排序后为 0101 0102 0301。
 {
@@ -241,6 +242,7 @@ const Template kTemplates[] = {
 )~"},
     {"tallyCertified",
      R"~(// 确认计票结果（须与按已录入选票重新计票的结果一致）。签署：监票人（monitor）。
+// 通常不手写：用 piaojue tally draft --round 轮次 --out 文件 按已录入的选票生成，与纸质计票单核对后签署。
 // 满意度测评时每项写 satisfied（满意）、basicallySatisfied（基本满意）、unsatisfied（不满意）、abstain（弃权）。
 {
   "jurisdiction": "610102",
