@@ -148,7 +148,8 @@ crypto::Hash EvidenceHash(const std::string& what) {
 
 class Story {
  public:
-  Story(Writer& w, Landmarks* landmarks) : w_(w), landmarks_(*landmarks) {}
+  Story(EventSink& w, const Place* places, Landmarks* landmarks)
+      : w_(w), places_(places), landmarks_(*landmarks) {}
   Status Tell();
 
  private:
@@ -184,24 +185,24 @@ class Story {
   std::map<uint64_t, std::string> agency_of_;  // project ref -> its agency
 
   const crypto::KeyPair& Key(Role role, int place) {
-    const std::string name = ledger::RoleName(role) + "@" + kPlaces[place].code;
+    const std::string name = ledger::RoleName(role) + "@" + places_[place].code;
     auto it = keys_.find(name);
     if (it == keys_.end()) {
-      it = keys_.emplace(name, AuthorKey(role, kPlaces[place].code).key_pair)
+      it = keys_.emplace(name, AuthorKey(role, places_[place].code).key_pair)
                .first;
     }
     return it->second;
   }
   uint64_t Emit(Stage stage, int64_t at, Role role, int place,
                 const std::function<void(schema::Event::Builder)>& fill) {
-    return w_.Emit(stage, at, Key(role, place), kPlaces[place].code, fill);
+    return w_.Emit(stage, at, Key(role, place), places_[place].code, fill);
   }
   // Each implementing agency (承办单位) of a jurisdiction signs with its own
   // key (named "implementingAgency@<code>/<agency>"), so a progress report
   // shows which office reported.
   const crypto::KeyPair& AgencyKey(int place, const std::string& agency) {
     const std::string name = ledger::RoleName(Role::IMPLEMENTING_AGENCY) + "@" +
-                             kPlaces[place].code + "/" + agency;
+                             places_[place].code + "/" + agency;
     auto it = keys_.find(name);
     if (it == keys_.end()) it = keys_.emplace(name, DemoKey(name)).first;
     return it->second;
@@ -211,7 +212,7 @@ class Story {
       Stage stage, int64_t at, int place, uint64_t project,
       const std::function<void(schema::Event::Builder)>& fill) {
     return w_.Emit(stage, at, AgencyKey(place, agency_of_.at(project)),
-                   kPlaces[place].code, fill);
+                   places_[place].code, fill);
   }
   uint64_t EmitRoot(Stage stage, int64_t at,
                     const std::function<void(schema::Event::Builder)>& fill) {
@@ -234,7 +235,8 @@ class Story {
   Status Evaluation();
   Status SatisfactionVote(int place, int64_t day);
 
-  Writer& w_;
+  EventSink& w_;
+  const Place* places_;  // the county and its two townships
   Landmarks& landmarks_;
   crypto::KeyPair root_ = RootKey().key_pair;
   std::map<std::string, crypto::KeyPair> keys_;
@@ -258,15 +260,15 @@ void Story::Deployment() {
         Stage::kCollection, t0 + (p + 1) * kMinute,
         [&](schema::Event::Builder e) {
           auto j = e.initJurisdictionRegistered();
-          j.setCode(kPlaces[p].code);
-          j.setName(kPlaces[p].name);
+          j.setCode(places_[p].code);
+          j.setName(places_[p].name);
           j.setLevel(p == 0 ? schema::Level::COUNTY : schema::Level::TOWNSHIP);
-          j.setParentCode(p == 0 ? "" : kCountyCode);
+          j.setParentCode(p == 0 ? "" : places_[0].code);
         });
   }
   int64_t t = t0 + 10 * kMinute;
   for (int p = 0; p < 3; ++p) {
-    const std::string n = kPlaces[p].name;
+    const std::string n = places_[p].name;
     const bool county = p == 0;
     const std::map<Role, std::string> holders = {
         {Role::GOVERNMENT_OFFICE,
@@ -296,7 +298,7 @@ void Story::Deployment() {
         auto k = e.initKeyRegistered();
         k.setKey(capnp::Data::Reader(key.data(), key.size()));
         k.setRole(role);
-        k.setJurisdiction(kPlaces[p].code);
+        k.setJurisdiction(places_[p].code);
         k.setHolder(holder);
       });
       t += kMinute;
@@ -321,7 +323,7 @@ void Story::OpenCycles() {
           auto o = e.initCycleOpened();
           o.setYear(2025);
           o.setLevel(p == 0 ? schema::Level::COUNTY : schema::Level::TOWNSHIP);
-          o.setTitle(std::string(kPlaces[p].name) + "2025年民生实事项目");
+          o.setTitle(std::string(places_[p].name) + "2025年民生实事项目");
           o.setBudgetFen(int64_t{c.year_budget_wan} * kFenPerWan);
           o.setProjectCount(static_cast<uint16_t>(c.projects));
           SetDate(o.initCollectionStart(), 2024, c.start_month, c.start_day);
@@ -385,7 +387,7 @@ void Story::Collection() {
       } else {
         const int o = next_ordinary++;
         const Template& t = kTemplates[(o * 7 + p) % kTemplateCount];
-        std::string town = p == 0 ? kTowns[o % 8] : kPlaces[p].name;
+        std::string town = p == 0 ? kTowns[o % 8] : places_[p].name;
         std::string place;
         switch (t.place_kind) {
           case 'v':
@@ -431,7 +433,7 @@ void Story::Collection() {
           case 6:
           case 7:
             s.source = Deputy(title, desc, kDeputies[o % 20],
-                              p == 0 ? "县" : std::string(kPlaces[p].name));
+                              p == 0 ? "县" : std::string(places_[p].name));
             break;
           case 8:
             s.source = p == 0 ? Cppcc(title, desc, kCppcc[o % 8])
@@ -460,7 +462,7 @@ void Story::Collection() {
     const bool intake = s.source.proposer == ProposerType::RESIDENT;
     char receipt[32];
     std::snprintf(receipt, sizeof(receipt), "%s2024-%04d",
-                  kPlaces[p].receipt_prefix, ++receipts[p]);
+                  places_[p].receipt_prefix, ++receipts[p]);
     s.ref = Emit(Stage::kCollection, s.at,
                  intake ? Role::PUBLIC_INTAKE : Role::GOVERNMENT_OFFICE, p,
                  [&](schema::Event::Builder e) {
@@ -968,7 +970,7 @@ void Story::Supervision() {
           auto reg = e.initKeyRegistered();
           reg.setKey(capnp::Data::Reader(key.data(), key.size()));
           reg.setRole(Role::IMPLEMENTING_AGENCY);
-          reg.setJurisdiction(kPlaces[p].code);
+          reg.setJurisdiction(places_[p].code);
           reg.setHolder(agency);
         });
       });
@@ -1221,7 +1223,7 @@ Status Story::SatisfactionVote(int place, int64_t day) {
         const auto d = projections::DateFromMs(at);
         SetDate(v.initAdoptedOn(), d.year, d.month, d.day);
         v.setText(
-            std::string(kPlaces[place].congress_next) +
+            std::string(places_[place].congress_next) +
             "2025年民生实事项目满意度测评办法：无记名投票，对每个项目选择满"
             "意、基本满意、不满意或弃权；满意票超过全体代表半数的为满意，满"
             "意与基本满意票之和超过半数的为基本满意，其余（含恰好半数）为不"
@@ -1422,9 +1424,14 @@ Status Story::Tell() {
 
 }  // namespace
 
-Status TellStory(Writer& writer, Landmarks* landmarks) {
-  Story story(writer, landmarks);
+Status TellStory(EventSink& sink, const Place (&places)[3],
+                 Landmarks* landmarks) {
+  Story story(sink, places, landmarks);
   return story.Tell();
+}
+
+Status TellStory(Writer& writer, Landmarks* landmarks) {
+  return TellStory(writer, kPlaces, landmarks);
 }
 
 }  // namespace piaojue::demo::internal

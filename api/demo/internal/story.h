@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "api/demo/internal/content.h"
 #include "api/demo/internal/writer.h"
 #include "ledger/status.h"
 
@@ -24,6 +25,12 @@ struct Landmarks {
 // (a ballot design that cannot be laid out); append errors stay in the
 // writer. Fills `landmarks` with the indices of a few entries.
 Status TellStory(Writer& writer, Landmarks* landmarks);
+
+// The same story told by the jurisdictions `places` (a county, then two of
+// its townships) instead of 清河县's, into any sink (the province generator
+// tells it once per county; see demo.h, TellProvince).
+Status TellStory(EventSink& sink, const Place (&places)[3],
+                 Landmarks* landmarks);
 
 // The valid project-selection ballots the facts describe, one string of
 // candidates.size() marks each, before they are shuffled into boxes.

@@ -31,21 +31,33 @@ note::SignerKey AuthorKey(schema::Role role, std::string_view jurisdiction);
 // Milliseconds since the epoch of a CST wall-clock time.
 int64_t CstMs(int year, int month, int day, int hour = 9, int minute = 0);
 
-class Writer {
+// Where the story's events go, one after another in log order.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // The next event of the story, at story time `at_ms` (never earlier than
+  // the previous one), in `stage` (never earlier than the previous one),
+  // signed by `key` for `jurisdiction`. Returns its log index, which later
+  // events use as a reference.
+  virtual uint64_t Emit(
+      Stage stage, int64_t at_ms, const crypto::KeyPair& key,
+      std::string_view jurisdiction,
+      const std::function<void(schema::Event::Builder)>& fill) = 0;
+};
+
+class Writer : public EventSink {
  public:
   // `until` is the last stage to append.
   Writer(const cli::DataDir& dir, Stage until, bool sync);
   ~Writer();
 
-  // The next event of the story, at story time `at_ms` (never earlier than
-  // the previous one), in `stage` (never earlier than the previous one),
-  // signed by `key` for `jurisdiction`. Returns its log index: the story's
-  // events take consecutive indices from 0, whether they are appended now,
-  // were appended by an earlier run, or lie beyond `until`. After the first
-  // error every further call only counts.
-  uint64_t Emit(Stage stage, int64_t at_ms, const crypto::KeyPair& key,
-                std::string_view jurisdiction,
-                const std::function<void(schema::Event::Builder)>& fill);
+  // The story's events take consecutive indices from 0, whether they are
+  // appended now, were appended by an earlier run, or lie beyond `until`.
+  // After the first error every further call only counts.
+  uint64_t Emit(
+      Stage stage, int64_t at_ms, const crypto::KeyPair& key,
+      std::string_view jurisdiction,
+      const std::function<void(schema::Event::Builder)>& fill) override;
 
   // After the story: writes the key files still missing, saves the
   // projections' snapshot and signs a checkpoint when anything was appended.

@@ -1,0 +1,65 @@
+#include "bench/bench_util.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+namespace piaojue::bench {
+
+Percentiles Summarise(std::vector<double> us) {
+  Percentiles p;
+  if (us.empty()) return p;
+  std::sort(us.begin(), us.end());
+  auto rank = [&](double q) {
+    size_t i = static_cast<size_t>(std::ceil(q * us.size()));
+    return us[std::clamp<size_t>(i, 1, us.size()) - 1];
+  };
+  p.p50_us = rank(0.50);
+  p.p99_us = rank(0.99);
+  p.p999_us = rank(0.999);
+  return p;
+}
+
+void AddPercentiles(nlohmann::json& out, const Percentiles& p,
+                    const std::string& prefix) {
+  auto round = [](double v) { return std::round(v * 10) / 10; };
+  out[prefix + "p50_us"] = round(p.p50_us);
+  out[prefix + "p99_us"] = round(p.p99_us);
+  out[prefix + "p999_us"] = round(p.p999_us);
+}
+
+double PeakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+int PrintResult(const nlohmann::json& result) {
+  std::printf("%s\n", result.dump().c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+int Fail(const std::string& verb, const std::string& message) {
+  std::fprintf(stderr, "piaojue-bench %s: %s\n", verb.c_str(), message.c_str());
+  return 1;
+}
+
+ScratchDir::ScratchDir(const std::string& name) {
+  path_ = (std::filesystem::temp_directory_path() /
+           ("piaojue-bench-" + name + "-" + std::to_string(getpid())))
+              .string();
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace piaojue::bench

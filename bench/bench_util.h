@@ -1,0 +1,56 @@
+// Shared pieces of the piaojue-bench verbs: timing, percentiles and the one
+// line of JSON each verb prints last (docs/PERFORMANCE.md, "Method").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace piaojue::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Latencies in microseconds, summarised as the verbs report them.
+struct Percentiles {
+  double p50_us = 0;
+  double p99_us = 0;
+  double p999_us = 0;
+};
+
+// Sorts `us` and picks the nearest-rank percentiles; zeros when empty.
+Percentiles Summarise(std::vector<double> us);
+
+// Adds p50_us, p99_us, p999_us (rounded to 0.1 µs) under `prefix`.
+void AddPercentiles(nlohmann::json& out, const Percentiles& p,
+                    const std::string& prefix = "");
+
+// The process's peak resident set so far, in MiB.
+double PeakRssMiB();
+
+// Prints `result` as the verb's final line on stdout and returns 0.
+int PrintResult(const nlohmann::json& result);
+
+// Prints "piaojue-bench <verb>: <message>" on stderr and returns 1.
+int Fail(const std::string& verb, const std::string& message);
+
+// A fresh directory under the system temp directory, removed with its
+// contents on destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace piaojue::bench

@@ -1,0 +1,61 @@
+// The verbs of piaojue-bench, one per translation unit. Each prints its
+// progress on stderr and exactly one line of JSON on stdout, last; it
+// returns the process's exit status (0 ok, 1 failed). The JSON fields are
+// listed in docs/PERFORMANCE.md, "The driver".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "bench/bench_util.h"
+
+namespace piaojue::bench {
+
+struct AppendArgs {
+  std::string data;  // created if it holds no ledger
+  size_t entries = 20000;
+  int clients = 8;
+  int counties = 16;  // counties whose cycles receive the proposals
+};
+int RunAppend(const AppendArgs& args);
+
+struct GenerateArgs {
+  std::string out;   // the bundle file
+  std::string data;  // keep the ledger here ("" = a scratch directory)
+  uint64_t entries = 10000;
+};
+int RunGenerate(const GenerateArgs& args);
+
+struct VerifyArgs {
+  std::string bundle;
+  std::string vkey;  // "" = unpinned
+  unsigned threads = 0;
+};
+int RunVerify(const VerifyArgs& args);
+
+struct RebuildArgs {
+  std::string data;
+};
+int RunRebuild(const RebuildArgs& args);
+
+struct AsOfArgs {
+  std::string data;
+  size_t queries = 20;
+};
+int RunAsOf(const AsOfArgs& args);
+
+struct HttpArgs {
+  std::string data;
+  int clients = 64;
+  double seconds = 5;
+  std::string mode = "both";  // "writes", "reads" or "both"
+};
+int RunHttp(const HttpArgs& args);
+
+struct LimitsArgs {
+  double seconds = 1;  // per measurement
+};
+int RunLimits(const LimitsArgs& args);
+
+}  // namespace piaojue::bench

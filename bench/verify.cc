@@ -1,0 +1,37 @@
+// piaojue-bench verify --bundle FILE [--vkey KEY] [--threads N]
+//
+// The auditor's whole run (verifier::Verify, what piaojue-verify does) on a
+// bundle: signatures, chain, tree, checkpoint, the cycle's rules replayed and
+// every vote recounted.
+#include "verifier/verify.h"
+
+#include "bench/verbs.h"
+
+namespace piaojue::bench {
+
+int RunVerify(const VerifyArgs& args) {
+  const std::string verb = "verify";
+  verifier::VerifyOptions options;
+  options.path = args.bundle;
+  options.vkey = args.vkey;
+  options.threads = args.threads;
+  options.quiet = true;
+  const Clock::time_point start = Clock::now();
+  verifier::VerifyReport report = verifier::Verify(options);
+  const double seconds = SecondsSince(start);
+  if (report.exit_code != verifier::kExitValid &&
+      report.exit_code != verifier::kExitValidUnpinned) {
+    return Fail(verb, verifier::Verdict(report.exit_code) + ": " +
+                          verifier::ReportToText(report));
+  }
+  nlohmann::json out;
+  out["verb"] = verb;
+  out["verdict"] = verifier::Verdict(report.exit_code);
+  out["entries"] = report.entries;
+  out["seconds"] = seconds;
+  out["entries_per_s"] = report.entries / seconds;
+  out["peak_rss_mib"] = PeakRssMiB();
+  return PrintResult(out);
+}
+
+}  // namespace piaojue::bench
