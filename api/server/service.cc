@@ -1,6 +1,7 @@
 #include "api/server/internal/service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <iostream>
 
 #include "api/cli/data_dir.h"
@@ -53,8 +54,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   ASSIGN_OR_RETURN(s->session_, std::move(session));
   // No append can run yet: the session's state is the state of the whole
   // ledger, and copying it is the first read snapshot.
-  s->published_ =
-      std::make_shared<const projections::State>(s->session_->state());
+  s->front_ = std::make_shared<projections::State>(s->session_->state());
+  s->published_ = s->front_;
   s->published_size_ = s->published_->size();
   if (!s->session_->snapshot_ignored_because().empty()) {
     std::cerr << "piaojue serve: " << s->session_->dir().snapshot_path()
@@ -132,17 +133,27 @@ Result<ledger::AppendResult> Service::Append(const ledger::SignedEvent& event) {
 
 void Service::Publish(uint64_t at_least) {
   std::lock_guard<std::mutex> publish(publish_mu_);
-  std::shared_ptr<const projections::State> current = Snapshot();
   // Another writer's catch-up may already have covered this entry.
-  if (current->size() >= at_least) return;
-  // TODO(perf): the copy grows with the state; a persistent structure would
-  // make publication O(changes).
-  auto next = std::make_shared<projections::State>(*current);
+  if (front_->size() >= at_least) return;
+  std::shared_ptr<projections::State> next;
+  if (back_ != nullptr && back_.use_count() == 1) {
+    // No reader holds the state published before the current one, and none
+    // can take it again (only published_ hands states out): catch it up in
+    // place. The fence pairs with the release in each reader's shared_ptr
+    // decrement, so their reads of it happen before our writes.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    next = std::move(back_);
+  } else {
+    // A reader still holds it (or this is the first publication): copy.
+    back_.reset();
+    next = std::make_shared<projections::State>(*front_);
+  }
   Status s = projections::CatchUp(session_->ledger(), session_->ledger().size(),
                                   next.get());
   if (!s.ok()) {
     // The entries are durable and passed the same rules on the write side;
-    // a failure here is a bug. Keep serving the previous state.
+    // a failure here is a bug. Keep serving the previous state (and drop
+    // `next`, which may stand between the two).
     std::cerr << "piaojue serve: catching the read side up: " << s.ToString()
               << "\n";
     return;
@@ -152,6 +163,8 @@ void Service::Publish(uint64_t at_least) {
     published_ = next;
     published_size_ = next->size();
   }
+  back_ = std::move(front_);
+  front_ = std::move(next);
   std::lock_guard<std::mutex> lock(subscribers_mu_);
   for (auto& [token, fn] : subscribers_) fn();
 }

@@ -8,7 +8,11 @@
 //
 // Reads take an immutable snapshot of the projections (a shared_ptr to a
 // const State) under a short mutex and never wait for a write: the writer
-// catches a private copy up and swaps the pointer.
+// catches a private state up and swaps the pointer. That private state is
+// the one published before the current one, recycled once no reader holds
+// it any more, so a publication costs the entries since then, not a copy
+// of the whole state (which grows with the log); only when a reader still
+// holds it is the current state copied instead.
 //
 // Thread-safety: every public member is safe to call from any thread.
 #pragma once
@@ -145,6 +149,11 @@ class Service {
 
   // Serializes catching the read side up; held by writers only.
   std::mutex publish_mu_;
+  // Guarded by publish_mu_: the published state (the object published_
+  // points at) and the one published before it, which Publish catches up
+  // and publishes next once no reader holds it (see the file comment).
+  std::shared_ptr<projections::State> front_;
+  std::shared_ptr<projections::State> back_;
   // Guards published_ (a pointer swap; never held while working).
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const projections::State> published_;

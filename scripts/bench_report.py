@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Turns scripts/bench's results (one JSON object per line, tagged "name")
+into the "Figures" section of docs/PERFORMANCE.md: each figure beside the
+limit it is bounded by, measured in the same run, and the ratio.
+
+usage: bench_report.py RESULTS.jsonl WRITE_DOCS(0|1)
+"""
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+BEGIN = "<!-- figures:begin (scripts/bench rewrites this section) -->"
+END = "<!-- figures:end -->"
+
+
+def load(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            d = json.loads(line)
+            out[d["name"]] = d
+    return out
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = "%.0f GiB RAM" % (int(line.split()[1]) / 1024 / 1024)
+    except OSError:
+        pass
+    fs = subprocess.run(["df", "-T", os.environ.get("TMPDIR", "/tmp")],
+                        capture_output=True, text=True).stdout.splitlines()
+    fstype = fs[1].split()[1] if len(fs) > 1 else "?"
+    return "%d cores (%s), %s, Linux %s, scratch on %s" % (
+        os.cpu_count(), model, mem, platform.release(), fstype)
+
+
+def fmt(x, digits=0):
+    if x >= 100 or digits == 0:
+        return "{:,.0f}".format(x)
+    return "{:,.{}f}".format(x, digits)
+
+
+def main():
+    r = load(sys.argv[1])
+    write = sys.argv[2] == "1"
+    lim = r["limits"]
+    after = r.get("limits_after", lim)
+
+    def mean(key):
+        return (lim[key] + after[key]) / 2
+
+    ed_all = mean("ed25519_verify_per_s")
+    ed_one = mean("ed25519_verify_per_s_one_core")
+    sync_us = mean("synced_write_p50_us")
+    sha = mean("sha256_entry_per_s")
+    rows = []
+
+    def row(figure, value, limit_text, ratio, target, met):
+        rows.append("| %s | %s | %s | %s | %s | %s |" % (
+            figure, value, limit_text, "%.2f" % ratio if ratio is not None
+            else "—", target, {True: "met", False: "**missed**",
+                               None: "—"}[met]))
+
+    for name in sorted(k for k in r if k.startswith("append_")):
+        a = r[name]
+        c = a["clients"]
+        if c <= 16:
+            bound = c / (sync_us / 1e6)
+            row("append, %d clients (%s entries)" % (c, fmt(a["entries"])),
+                "%s entries/s, p99 %.1f ms" % (fmt(a["entries_per_s"]),
+                                               a["p99_us"] / 1000),
+                "%d ÷ synced write %.2f ms = %s/s" % (c, sync_us / 1000,
+                                                     fmt(bound)),
+                a["entries_per_s"] / bound, "≥ 0.60; p99 < 10 ms",
+                a["entries_per_s"] / bound >= 0.6 and a["p99_us"] < 10000)
+        else:
+            row("append, %d clients (%s entries)" % (c, fmt(a["entries"])),
+                "%s entries/s, p99 %.1f ms" % (fmt(a["entries_per_s"]),
+                                               a["p99_us"] / 1000),
+                "Ed25519 %s verifications/s (all cores)" % fmt(ed_all),
+                a["entries_per_s"] / ed_all, "≥ 0.60; p99 < 10 ms",
+                a["entries_per_s"] / ed_all >= 0.6 and a["p99_us"] < 10000)
+
+    v = r["verify"]
+    row("piaojue-verify, generated bundle (%s entries)" % fmt(v["entries"]),
+        "%s entries/s, peak %.0f MiB" % (fmt(v["entries_per_s"]),
+                                         v["peak_rss_mib"]),
+        "Ed25519 %s/s (all cores)" % fmt(ed_all),
+        v["entries_per_s"] / ed_all, "≥ 0.85; < 256 MiB",
+        v["entries_per_s"] / ed_all >= 0.85 and v["peak_rss_mib"] < 256)
+
+    b = r["rebuild"]
+    row("rebuild every projection (%s entries)" % fmt(b["entries"]),
+        "%s entries/s" % fmt(b["entries_per_s"]),
+        "target 200,000 entries/s (SHA-256 of an entry: %s/s)" % fmt(sha),
+        b["entries_per_s"] / 200000, "≥ 1.00", b["entries_per_s"] >= 200000)
+    row("open the ledger (%s entries)" % fmt(b["entries"]),
+        "%.1f ms" % b["open_ms"], "target 1 s at 1,000,000 entries",
+        None, "< 1 s", None)
+
+    q = r["asof"]
+    row("as_of, cold, 20 points over %s entries" % fmt(q["entries"]),
+        "p50 %.1f ms, p99 %.1f ms" % (q["p50_us"] / 1000, q["p99_us"] / 1000),
+        "target p99 50 ms at 1,000,000 entries", (q["p99_us"] / 1000) / 50,
+        "≤ 1.00 (at 10⁶)", None)
+
+    hs, hl = r["http_small"], r["http_large"]
+    flat = hl["append_per_s"] / hs["append_per_s"]
+    row("HTTP appends, 64 connections, log of %s entries" %
+        fmt(hs["log_size_before"]),
+        "%s/s, p99 %.1f ms" % (fmt(hs["append_per_s"]),
+                              hs["append_p99_us"] / 1000),
+        "target 10,000/s", hs["append_per_s"] / 10000, "≥ 1.00",
+        hs["append_per_s"] >= 10000)
+    row("HTTP appends, 64 connections, log of %s entries" %
+        fmt(hl["log_size_before"]),
+        "%s/s, p99 %.1f ms" % (fmt(hl["append_per_s"]),
+                              hl["append_p99_us"] / 1000),
+        "the same at %s entries" % fmt(hs["log_size_before"]), flat,
+        "≈ 1.00 (flat)", flat >= 0.8)
+    for kind, label in (("checkpoint", "GET /tlog/checkpoint"),
+                        ("view", "GET a cycle's funnel (view)"),
+                        ("proof", "GET an inclusion proof")):
+        row("%s, 64 connections, %s entries" % (label,
+                                                fmt(hl["log_size_before"])),
+            "%s/s, p99 %.2f ms" % (fmt(hl[kind + "_per_s"]),
+                                  hl[kind + "_p99_us"] / 1000),
+            "target 20,000/s", hl[kind + "_per_s"] / 20000, "≥ 1.00",
+            hl[kind + "_per_s"] >= 20000)
+    row("server peak memory, %s entries" % fmt(hl["log_size_before"]),
+        "%.0f MiB (%.1f KiB/entry, with the bench's clients)" % (
+            hl["peak_rss_mib"],
+            hl["peak_rss_mib"] * 1024 / max(1, hl["log_size_before"])),
+        "target 1 GiB at 1,000,000 entries",
+        hl["peak_rss_mib"] / max(1, hl["log_size_before"]) * 1e6 / 1024,
+        "≤ 1.00 (extrapolated)", None)
+
+    g = r["generate"]
+    text = [
+        BEGIN,
+        "",
+        "Measured %s UTC by `scripts/bench` on %s." % (
+            datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), machine()),
+        "",
+        "Limits measured in the same run (mean of the runs before and after):"
+        " Ed25519 %s verifications/s on all cores (%s on one), SHA-256 of a "
+        "700-byte entry %.1f µs, a synced RocksDB write %.2f ms (p50; "
+        "before %.2f, after %.2f)." % (
+            fmt(ed_all), fmt(ed_one), 1e6 / sha, sync_us / 1000,
+            lim["synced_write_p50_us"] / 1000,
+            after["synced_write_p50_us"] / 1000),
+        "",
+        "Generated province: %s counties (%s jurisdictions), %s entries, "
+        "%.1f MB bundle, written at %s entries/s." % (
+            g["counties"], g["jurisdictions"], fmt(g["entries"]),
+            g["bundle_bytes"] / 1e6, fmt(g["entries_per_s"])),
+        "",
+        "| figure | measured | limit (same run) | ratio | target | |",
+        "|---|---|---|---|---|---|",
+    ] + rows + ["", END]
+    section = "\n".join(text)
+    print(section)
+    if not write:
+        return
+    path = os.path.join(os.path.dirname(__file__), "..", "docs",
+                        "PERFORMANCE.md")
+    doc = open(path).read()
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(doc):
+        sys.exit("docs/PERFORMANCE.md has no figures section to rewrite")
+    doc = pattern.sub(lambda m: section, doc)
+    with open(path, "w") as f:
+        f.write(doc)
+    print("rewrote the figures in docs/PERFORMANCE.md", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
