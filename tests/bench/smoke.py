@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Smoke test of piaojue-bench (ctest bench_smoke): runs every verb at tiny
+sizes and checks that its last stdout line is JSON holding the fields
+docs/PERFORMANCE.md ("The driver") documents, with sane values. No timing
+is asserted. Also checks that piaojue-verify accepts the generated bundle.
+
+usage: smoke.py PIAOJUE_BENCH PIAOJUE_VERIFY
+"""
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+
+BENCH, VERIFY = sys.argv[1], sys.argv[2]
+PCT = ["p50_us", "p99_us", "p999_us"]
+FIELDS = {
+    "limits": ["cores", "ed25519_verify_per_s", "ed25519_verify_per_s_one_core",
+               "sha256_entry_per_s", "sha256_entry_us", "synced_writes_per_s"]
+    + ["synced_write_" + p for p in PCT],
+    "append": ["entries", "clients", "seconds", "entries_per_s"] + PCT,
+    "generate": ["entries", "counties", "jurisdictions", "seconds",
+                 "entries_per_s", "bundle_bytes", "vkey"],
+    "verify": ["verdict", "entries", "seconds", "entries_per_s",
+               "peak_rss_mib"],
+    "rebuild": ["entries", "open_ms", "seconds", "entries_per_s",
+                "peak_rss_mib"],
+    "asof": ["entries", "queries", "seconds", "queries_per_s"] + PCT,
+    "http": ["clients", "log_size_before", "peak_rss_mib"]
+    + [k + "_" + f for k in ("append", "checkpoint", "view", "proof")
+       for f in ["per_s", "requests", "failures"] + PCT],
+}
+failures = []
+
+
+def run(verb, *args):
+    p = subprocess.run([BENCH, verb, *args], capture_output=True, text=True,
+                       timeout=300)
+    if p.returncode != 0:
+        failures.append("%s exited %d: %s" % (verb, p.returncode, p.stderr))
+        return {}
+    lines = p.stdout.strip().splitlines()
+    try:
+        out = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError) as e:
+        failures.append("%s: last line is not JSON (%s): %r" %
+                        (verb, e, p.stdout[-200:]))
+        return {}
+    missing = [f for f in FIELDS[verb] if f not in out]
+    if missing:
+        failures.append("%s: missing fields %s" % (verb, missing))
+    if out.get("verb") != verb:
+        failures.append("%s: verb field is %r" % (verb, out.get("verb")))
+    for k, v in out.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            failures.append("%s: %s is negative" % (verb, k))
+    return out
+
+
+work = tempfile.mkdtemp(prefix="bench-smoke-")
+try:
+    run("limits", "--seconds", "0.1")
+    a = run("append", "--data", work + "/append", "--entries", "40",
+            "--clients", "4", "--counties", "2")
+    if a and a["entries"] != 40:
+        failures.append("append: entries %r, asked 40" % a["entries"])
+    g = run("generate", "--out", work + "/p.bundle", "--entries", "100",
+            "--data", work + "/province")
+    if g:
+        if g["entries"] < 100 or g["jurisdictions"] != 3 * g["counties"]:
+            failures.append("generate: %r" % g)
+        p = subprocess.run([VERIFY, work + "/p.bundle", "--vkey", g["vkey"]],
+                           capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            failures.append("piaojue-verify refused the generated bundle "
+                            "(exit %d): %s" % (p.returncode, p.stdout[-500:]))
+        v = run("verify", "--bundle", work + "/p.bundle", "--vkey", g["vkey"])
+        if v and (v["verdict"] != "VALID" or v["entries"] != g["entries"]):
+            failures.append("verify: %r" % v)
+        r = run("rebuild", "--data", work + "/province")
+        if r and r["entries"] != g["entries"]:
+            failures.append("rebuild: %r" % r)
+        q = run("asof", "--data", work + "/province", "--queries", "3")
+        if q and q["queries"] != 3:
+            failures.append("asof: %r" % q)
+        h = run("http", "--data", work + "/province", "--clients", "2",
+                "--seconds", "0.6")
+        if h and (h["append_requests"] < 1 or h["append_failures"] != 0
+                  or h["proof_failures"] != 0 or h["view_failures"] != 0):
+            failures.append("http: %r" % h)
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+
+for f in failures:
+    print("FAIL:", f)
+print("bench smoke: %d failure(s)" % len(failures))
+sys.exit(1 if failures else 0)
