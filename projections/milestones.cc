@@ -194,7 +194,17 @@ bool VoteSettled(const Model& m, const VoteRec& vote) {
   return true;
 }
 
-std::string CycleStage(const Model& m, const CycleRec& c) {
+namespace {
+
+// What the elected projects say about the cycle: whether any was rated
+// (evaluation) and whether all are delivered, rated and without an open
+// rectification (closed).
+struct ProjectsStage {
+  bool evaluation = false;
+  bool closed = false;
+};
+
+ProjectsStage StageOfProjects(const Model& m, const CycleRec& c) {
   bool evaluation = false;
   bool closed = !c.projects.empty();
   for (uint64_t ref : c.projects) {
@@ -221,6 +231,18 @@ std::string CycleStage(const Model& m, const CycleRec& c) {
         p.rectifications.empty();
     closed &= delivered && !p.grades.empty() && !open_order && !needs_order;
   }
+  return ProjectsStage{evaluation, closed};
+}
+
+}  // namespace
+
+bool CycleClosed(const Model& m, const CycleRec& c) {
+  const ProjectsStage s = StageOfProjects(m, c);
+  return s.evaluation && s.closed;
+}
+
+std::string CycleStage(const Model& m, const CycleRec& c) {
+  const auto [evaluation, closed] = StageOfProjects(m, c);
   if (evaluation && closed) return "closed";
   if (evaluation) return "evaluation";
   if (c.selection_vote != kNoRef &&

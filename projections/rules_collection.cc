@@ -362,7 +362,7 @@ Status CheckProposalSubmitted(const Model& m, const Ctx& ctx,
   if (!ctx.replacing) {
     // Nothing enters a cycle whose proposals were already judged, however
     // early the proposal says it was received.
-    if (CycleStage(m, c) == "closed") {
+    if (CycleClosed(m, c)) {
       return Refused("proposal.cycle_closed",
                      Describe(m, c.ref) +
                          " is closed: its projects were delivered and rated");

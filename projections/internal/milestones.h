@@ -44,4 +44,9 @@ bool VoteSettled(const Model& m, const VoteRec& vote);
 // "collection", "screening", "vote", "supervision", "evaluation", "closed".
 std::string CycleStage(const Model& m, const CycleRec& cycle);
 
+// CycleStage(m, cycle) == "closed", in time proportional to the cycle's
+// elected projects (never to its proposals): the rules ask it for every
+// proposal submitted.
+bool CycleClosed(const Model& m, const CycleRec& cycle);
+
 }  // namespace piaojue::projections::internal
