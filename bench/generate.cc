@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "api/cli/data_dir.h"
-#include "api/demo/demo.h"
+#include "api/demo/province.h"
 #include "bench/verbs.h"
 #include "ledger/bundle.h"
 #include "ledger/entry.h"

@@ -149,34 +149,4 @@ inline constexpr char kRectifiedProject[] = "城南农贸市场提升改造";
 // The project whose operation the government reviews the next spring (回头看).
 inline constexpr char kReviewedProject[] = "城乡老年助餐服务点建设";
 
-// ---------------------------------------------------------------------------
-// A province's year, for benchmarks and scale tests (`piaojue-bench
-// generate`): the same story told at once by many counties.
-
-struct ProvinceOptions {
-  std::string data;  // the data directory; must not hold a ledger yet
-  // Counties, each with two townships (so 3 x counties jurisdictions).
-  int counties = 1;
-  bool sync = false;  // the bytes are the same either way
-  // Threads that sign the events (0: one per core).
-  int signing_threads = 0;
-};
-
-// The number of entries a province of `counties` counties holds:
-// 1 + counties x (the story's entries - 1) (one genesis for all).
-uint64_t ProvinceSize(int counties);
-
-// Writes the province's ledger into options.data: one genesis and root
-// (the demo's), then county c (c = 0, 1, ...) registered as code 630001+c
-// with its townships <code>101 and <code>102, each telling the demo's story
-// (docs/DEMO.md). The counties take turns event by event, so every step of
-// the cycle happens in all of them on the same story day, as in a real
-// province; recordedAtMs is the story's clock. Every entry passes the
-// ledger's checks and the cycle's rules on append. Writes DIR/keys/root.key
-// and DIR/keys/log.key (the demo's keys), saves the projections' snapshot
-// and signs a checkpoint. Deterministic: the same counties give the same
-// bytes. Holds every signed event in memory until it is appended (about
-// 0.7 KB per entry). AlreadyExists if options.data holds a ledger.
-Status WriteProvince(const ProvinceOptions& options);
-
 }  // namespace piaojue::demo

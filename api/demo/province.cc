@@ -6,6 +6,8 @@
 // counties. Every county's story has the same events at the same story
 // times (only names and codes differ), so this order is in time order, and
 // the references the story takes from Emit are the final log indices.
+#include "api/demo/province.h"
+
 #include <capnp/message.h>
 
 #include <algorithm>
