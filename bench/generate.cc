@@ -29,7 +29,7 @@ int RunGenerate(const GenerateArgs& args) {
   std::string data = args.data;
   if (data.empty()) {
     scratch.emplace("generate");
-    data = scratch->path();
+    data = scratch->path() + "/data";  // its keys folder goes beside it
   }
   const Clock::time_point start = Clock::now();
   demo::ProvinceOptions options;

@@ -76,7 +76,9 @@ Result<std::vector<double>> SyncedWrites(const std::string& dir, int writes) {
   std::vector<double> us;
   for (int i = 0; i < writes; ++i) {
     const Clock::time_point a = Clock::now();
-    s = db->Put(sync, "e" + std::to_string(i), value);
+    std::string key = "e";
+    key += std::to_string(i);
+    s = db->Put(sync, key, value);
     us.push_back(
         std::chrono::duration<double, std::micro>(Clock::now() - a).count());
     if (!s.ok()) return IOError(s.ToString());

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/cli/data_dir.h"
+#include "api/demo/demo.h"
 #include "ledger/crypto.h"
 #include "ledger/ledger.h"
 #include "ledger/note.h"
@@ -70,6 +71,10 @@ std::string Digits(uint64_t n, int width) {
 
 }  // namespace
 
+std::string RootKeyPath(const std::string& dir) {
+  return demo::KeysDir(dir) + "/root.key";
+}
+
 crypto::KeyPair BenchKey(const std::string& name) {
   const std::string material = "piaojue-bench/key/v1/" + name;
   return crypto::KeyPairFromSeed(crypto::Sha256(crypto::AsBytes(material)));
@@ -79,11 +84,13 @@ Status EnsureLedger(const std::string& root) {
   const cli::DataDir dir(root);
   std::error_code ec;
   if (std::filesystem::exists(dir.ledger_path(), ec)) return Status::Ok();
-  std::filesystem::create_directories(dir.keys_path(), ec);
-  if (ec) return IOError("cannot create " + dir.keys_path());
+  for (const std::string& d : {dir.keys_path(), demo::KeysDir(root)}) {
+    std::filesystem::create_directories(d, ec);
+    if (ec) return IOError("cannot create " + d);
+  }
   const note::SignerKey root_key{"root", BenchKey("root")};
   const note::SignerKey log_key{kOrigin, BenchKey("log")};
-  RETURN_IF_ERROR(cli::WriteKeyFile(dir.root_key_path(), root_key));
+  RETURN_IF_ERROR(cli::WriteKeyFile(RootKeyPath(root), root_key));
   RETURN_IF_ERROR(cli::WriteKeyFile(dir.log_key_path(), log_key));
   capnp::MallocMessageBuilder m;
   auto g = m.initRoot<schema::Event>().initGenesis();
@@ -105,7 +112,7 @@ Status EnsureLedger(const std::string& root) {
 Result<Intake> OpenIntake(cli::Session& session, int counties) {
   ledger::Ledger& ledger = session.ledger();
   ASSIGN_OR_RETURN(note::SignerKey root,
-                   cli::ReadKeyFile(session.dir().root_key_path()));
+                   cli::ReadKeyFile(RootKeyPath(session.dir().root())));
   Intake intake;
   intake.origin = ledger.origin();
   auto append = [&](const crypto::KeyPair& key, const std::string& j,

@@ -25,15 +25,20 @@ struct Intake {
   std::vector<uint64_t> cycles;              // per jurisdiction
 };
 
+// Where the root key of the ledger in `dir` is kept: the demo's keys folder
+// beside the data directory (demo::KeysDir), as `generate` and the demo
+// write it.
+std::string RootKeyPath(const std::string& dir);
+
 // Creates a ledger in the data directory `dir` if it holds none (genesis
-// under a root key written to DIR/keys/root.key, and DIR/keys/log.key), so
+// under a root key written to RootKeyPath(dir), and DIR/keys/log.key), so
 // `piaojue serve --data DIR` can serve it. No-op if DIR/ledger exists.
 Status EnsureLedger(const std::string& dir);
 
 // Registers `counties` new counties (codes not used yet in the ledger), with
 // their governmentOffice and publicIntake keys, and opens a cycle for next
 // year whose collection window holds today (CST), all signed with the root
-// key in DIR/keys/root.key. Appends through `session` (rules checked).
+// key at RootKeyPath. Appends through `session` (rules checked).
 Result<Intake> OpenIntake(cli::Session& session, int counties);
 
 // Signs `count` proposals spread over the intake's cycles, on all cores.

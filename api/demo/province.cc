@@ -172,9 +172,14 @@ Status WriteProvince(const ProvinceOptions& options) {
     }
   }
 
-  std::filesystem::create_directories(dir.keys_path(), ec);
-  if (ec) return IOError("cannot create " + dir.keys_path());
-  RETURN_IF_ERROR(cli::WriteKeyFile(dir.root_key_path(), internal::RootKey()));
+  // As the demo does: the log key in the data directory, the root's in the
+  // keys folder beside it (KeysDir).
+  for (const std::string& d : {dir.keys_path(), KeysDir(options.data)}) {
+    std::filesystem::create_directories(d, ec);
+    if (ec) return IOError("cannot create " + d);
+  }
+  RETURN_IF_ERROR(cli::WriteKeyFile(KeysDir(options.data) + "/root.key",
+                                    internal::RootKey()));
   RETURN_IF_ERROR(cli::WriteKeyFile(dir.log_key_path(), internal::LogKey()));
 
   int64_t now_ms = 0;

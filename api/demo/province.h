@@ -29,11 +29,12 @@ uint64_t ProvinceSize(int counties);
 // (docs/DEMO.md). The counties take turns event by event, so every step of
 // the cycle happens in all of them on the same story day, as in a real
 // province; recordedAtMs is the story's clock. Every entry passes the
-// ledger's checks and the cycle's rules on append. Writes DIR/keys/root.key
-// and DIR/keys/log.key (the demo's keys), saves the projections' snapshot
-// and signs a checkpoint. Deterministic: the same counties give the same
-// bytes. Holds every signed event in memory until it is appended (about
-// 0.7 KB per entry). AlreadyExists if options.data holds a ledger.
+// ledger's checks and the cycle's rules on append. Writes DIR/keys/log.key
+// and the root key to KeysDir(DIR)/root.key (the demo's keys, demo.h), saves
+// the projections' snapshot and signs a checkpoint. Deterministic: the same
+// counties give the same bytes. Holds every signed event in memory until it is
+// appended (about 0.7 KB per entry). AlreadyExists if options.data holds a
+// ledger.
 Status WriteProvince(const ProvinceOptions& options);
 
 }  // namespace piaojue::demo

@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "api/cli/commands.h"
-#include "api/cli/data_dir.h"
 #include "api/server/internal/service.h"
 #include "projections/replay.h"
 #include "tests/test_util.h"
@@ -23,9 +22,9 @@ class PublicationTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(crypto::InitCrypto());
     std::ostringstream out;
-    ASSERT_OK(cli::Init({tmp_.Sub("data"), "piaojue.test/pub", ""}, out));
-    auto root =
-        cli::ReadKeyFile(cli::DataDir(tmp_.Sub("data")).root_key_path());
+    ASSERT_OK(cli::Init(
+        {tmp_.Sub("data"), "piaojue.test/pub", "", tmp_.Sub("root.key")}, out));
+    auto root = cli::ReadKeyFile(tmp_.Sub("root.key"));
     ASSERT_OK(root);
     root_ = root->key_pair;
     ServiceOptions o;
