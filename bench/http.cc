@@ -163,6 +163,7 @@ int RunHttp(const HttpArgs& args) {
   server::ServerOptions options;
   options.data_dir = args.data;
   options.port = 0;
+  if (args.write_threads > 0) options.write_threads = args.write_threads;
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(verb, server.status().ToString());
   const uint16_t port = (*server)->port();
@@ -170,6 +171,7 @@ int RunHttp(const HttpArgs& args) {
   nlohmann::json out;
   out["verb"] = verb;
   out["clients"] = args.clients;
+  out["write_threads"] = options.write_threads;
   out["log_size_before"] = size_before;
   if (writes) {
     std::atomic<size_t> next{0};

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   http_cmd->add_option("--clients", http.clients, "keep-alive connections");
   http_cmd->add_option("--seconds", http.seconds, "per phase");
   http_cmd->add_option("--mode", http.mode, "writes, reads or both");
+  http_cmd->add_option("--write-threads", http.write_threads,
+                       "the server's write pool (0: serve's default)");
 
   LimitsArgs limits;
   auto* limits_cmd =

@@ -50,6 +50,7 @@ struct HttpArgs {
   int clients = 64;
   double seconds = 5;
   std::string mode = "both";  // "writes", "reads" or "both"
+  int write_threads = 0;      // the server's write pool; 0 = its default
 };
 int RunHttp(const HttpArgs& args);
 
