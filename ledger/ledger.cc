@@ -11,6 +11,8 @@
 //   "u" || SHA-256(key || nonce) -> be64 index        (nonce uniqueness)
 //   "g" || be64 index            -> ""                (registry entries)
 //   "c/latest"                   -> latest signed checkpoint (signed note)
+//   "c/cosigned"                 -> latest checkpoint with witness
+//                                   cosignatures (signed note)
 //   "m/snapshot"                 -> be64 size || SHA-256(snapshot file)
 //                                   (the projections snapshot's seal, 40 bytes)
 //
@@ -61,6 +63,7 @@ constexpr std::string_view kFormatKey = "m/format";
 constexpr std::string_view kFormatValue = "piaojue-ledger/2";
 constexpr std::string_view kHeadKey = "m/head";
 constexpr std::string_view kCheckpointKey = "c/latest";
+constexpr std::string_view kCosignedCheckpointKey = "c/cosigned";
 constexpr std::string_view kSnapshotSealKey = "m/snapshot";
 constexpr size_t kSnapshotSealSize = 8 + 32;
 constexpr size_t kHeadBaseSize = 8 + 32 + 32 + 8;
@@ -940,6 +943,59 @@ Result<std::string> Ledger::LatestCheckpoint() const {
   auto v = impl_->Get(kCheckpointKey);
   if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
     return NotFound("no checkpoint has been signed yet");
+  }
+  return v;
+}
+
+namespace {
+
+Result<note::Checkpoint> CheckpointOfNote(std::string_view note_text) {
+  ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(note_text));
+  return note::ParseCheckpoint(parsed.text);
+}
+
+}  // namespace
+
+Status Ledger::StoreCosignedCheckpoint(std::string_view note_text) {
+  if (impl_->read_only_) return Unavailable("the ledger is open read-only");
+  auto cp = CheckpointOfNote(note_text);
+  if (!cp.ok()) {
+    return InvalidArgument("not a signed checkpoint: " + cp.status().message());
+  }
+  if (cp->origin != impl_->origin_) {
+    return InvalidArgument("a checkpoint of another log (" + cp->origin + ")");
+  }
+  if (cp->size > impl_->head().size) {
+    return InvalidArgument("a checkpoint of " + std::to_string(cp->size) +
+                           " entries is beyond the log");
+  }
+  ASSIGN_OR_RETURN(Hash root, RootAt(cp->size));
+  if (root != cp->root) {
+    return InvalidArgument("the checkpoint's root is not this log's root at " +
+                           std::to_string(cp->size) + " entries");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->options_.sync;
+  // Shares the checkpoint mutex: a check-then-put that never shrinks.
+  std::lock_guard l(impl_->checkpoint_mu_);
+  auto current = LatestCosignedCheckpoint();
+  if (current.ok()) {
+    auto stored = CheckpointOfNote(*current);
+    if (stored.ok() && stored->size > cp->size) {
+      return FailedPrecondition(
+          "a cosigned checkpoint of a larger tree is stored");
+    }
+  }
+  return FromRocks(
+      impl_->db_->Put(wo, kCosignedCheckpointKey,
+                      rocksdb::Slice(note_text.data(), note_text.size())),
+      "store the cosigned checkpoint");
+}
+
+Result<std::string> Ledger::LatestCosignedCheckpoint() const {
+  auto v = impl_->Get(kCosignedCheckpointKey);
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return NotFound("no cosigned checkpoint is stored");
   }
   return v;
 }

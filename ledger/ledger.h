@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/authority.h"
@@ -161,6 +162,18 @@ class Ledger {
   Result<std::string> SignCheckpoint();
   // The latest stored signed checkpoint. NotFound if none was signed yet.
   Result<std::string> LatestCheckpoint() const;
+
+  // Stores `note` durably (synced) as the latest cosigned checkpoint
+  // ("c/cosigned"): a checkpoint of this log as the log signed it, followed
+  // by the witnesses' cosignature lines gathered for it (docs/FORMAT.md,
+  // "Cosigned checkpoints"). The caller verifies the cosignatures; this
+  // checks that the note's text is a checkpoint of this log: its origin, and
+  // its root equals the log's root at its size. InvalidArgument otherwise;
+  // FailedPrecondition if a cosigned checkpoint of a larger tree is stored
+  // (it is kept: the stored one never shrinks); Unavailable when read-only.
+  Status StoreCosignedCheckpoint(std::string_view note);
+  // The note StoreCosignedCheckpoint stored last. NotFound if none.
+  Result<std::string> LatestCosignedCheckpoint() const;
 
   // Records `seal` durably (synced), replacing any earlier seal. Call it
   // after the snapshot file it describes is durable. InvalidArgument if
