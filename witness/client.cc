@@ -86,45 +86,64 @@ Result<Endpoint> ParseEndpoint(std::string_view flag) {
 Result<HttpReply> PostAddCheckpoint(const Endpoint& endpoint,
                                     std::string_view body,
                                     std::chrono::milliseconds timeout) {
+  // Beast's timeouts (tcp_stream::expires_after) apply to asynchronous
+  // operations only, so the exchange is a short chain of async steps run on
+  // a private io_context.
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req{http::verb::post, endpoint.path, 11};
+  req.set(http::field::host, endpoint.host);
+  req.set(http::field::user_agent, "piaojue");
+  req.set(http::field::content_type, "text/plain; charset=utf-8");
+  req.body() = std::string(body);
+  req.prepare_payload();
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  beast::error_code result;
+  std::string step = "resolve";
+
+  resolver.async_resolve(
+      endpoint.host, endpoint.port,
+      [&](beast::error_code ec, tcp::resolver::results_type results) {
+        if (ec) return void(result = ec);
+        step = "connect";
+        stream.expires_after(timeout);
+        stream.async_connect(
+            results, [&](beast::error_code ec, const tcp::endpoint&) {
+              if (ec) return void(result = ec);
+              step = "send";
+              stream.expires_after(timeout);
+              http::async_write(
+                  stream, req, [&](beast::error_code ec, std::size_t) {
+                    if (ec) return void(result = ec);
+                    step = "read the answer";
+                    stream.expires_after(timeout);
+                    http::async_read(stream, buffer, parser,
+                                     [&](beast::error_code ec, std::size_t) {
+                                       result = ec;
+                                     });
+                  });
+            });
+      });
   try {
-    net::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    beast::error_code ec;
-    auto results = resolver.resolve(endpoint.host, endpoint.port, ec);
-    if (ec) {
-      return Unavailable(endpoint.url + ": cannot resolve: " + ec.message());
-    }
-    stream.expires_after(timeout);
-    stream.connect(results, ec);
-    if (ec) return Unavailable(endpoint.url + ": " + ec.message());
-    http::request<http::string_body> req{http::verb::post, endpoint.path, 11};
-    req.set(http::field::host, endpoint.host);
-    req.set(http::field::user_agent, "piaojue");
-    req.set(http::field::content_type, "text/plain; charset=utf-8");
-    req.body() = std::string(body);
-    req.prepare_payload();
-    stream.expires_after(timeout);
-    http::write(stream, req, ec);
-    if (ec) return Unavailable(endpoint.url + ": " + ec.message());
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024);
-    stream.expires_after(timeout);
-    http::read(stream, buffer, parser, ec);
-    if (ec) return Unavailable(endpoint.url + ": " + ec.message());
-    auto& res = parser.get();
-    HttpReply reply;
-    reply.status = static_cast<int>(res.result_int());
-    reply.content_type = std::string(res[http::field::content_type]);
-    reply.body = std::move(res.body());
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return reply;
+    ioc.run();
   } catch (const std::exception& e) {
-    // Beast's throwing overloads are not used above; this is belt and braces
-    // for allocation failures and the like.
     return Unavailable(endpoint.url + ": " + e.what());
   }
+  if (result) {
+    return Unavailable(endpoint.url + ": cannot " + step + ": " +
+                       result.message());
+  }
+  auto& res = parser.get();
+  HttpReply reply;
+  reply.status = static_cast<int>(res.result_int());
+  reply.content_type = std::string(res[http::field::content_type]);
+  reply.body = std::move(res.body());
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return reply;
 }
 
 std::string AddCheckpointBody(uint64_t old_size,
