@@ -85,7 +85,8 @@ Result<Endpoint> ParseEndpoint(std::string_view flag) {
 
 Result<HttpReply> PostAddCheckpoint(const Endpoint& endpoint,
                                     std::string_view body,
-                                    std::chrono::milliseconds timeout) {
+                                    std::chrono::milliseconds timeout,
+                                    const std::atomic<bool>* cancel) {
   // Beast's timeouts (tcp_stream::expires_after) apply to asynchronous
   // operations only, so the exchange is a short chain of async steps run on
   // a private io_context.
@@ -128,7 +129,13 @@ Result<HttpReply> PostAddCheckpoint(const Endpoint& endpoint,
             });
       });
   try {
-    ioc.run();
+    // In slices, so that a Stop() need not wait for a hanging witness.
+    while (!ioc.stopped()) {
+      ioc.run_for(std::chrono::milliseconds(50));
+      if (cancel != nullptr && cancel->load()) {
+        return Unavailable(endpoint.url + ": cancelled");
+      }
+    }
   } catch (const std::exception& e) {
     return Unavailable(endpoint.url + ": " + e.what());
   }
@@ -184,7 +191,8 @@ class Collector::Impl {
   mutable std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
-  uint64_t seq = 0;  // bumped by each accepted Submit
+  std::atomic<bool> cancel{false};  // set with stop: abandons a request
+  uint64_t seq = 0;                 // bumped by each accepted Submit
   std::string latest;
   uint64_t latest_size = 0;
   std::string latest_body;
@@ -261,8 +269,9 @@ Collector::Impl::Outcome Collector::Impl::Attempt(size_t i,
       proof = *std::move(p);
     }
     auto reply = PostAddCheckpoint(w, AddCheckpointBody(old, proof, note),
-                                   options.timeout);
+                                   options.timeout, &cancel);
     if (!reply.ok()) {
+      if (cancel.load()) return Outcome::kRetry;  // stopping: no news
       if (st->last_error != reply.status().message()) {
         Warn("witness " + w.key.name + " unreachable: " +
              reply.status().message() + " (retrying with backoff)");
@@ -391,6 +400,7 @@ void Collector::Stop() {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->stop = true;
+    impl_->cancel = true;
   }
   impl_->cv.notify_all();
   for (std::thread& t : impl_->threads) {

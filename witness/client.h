@@ -9,6 +9,7 @@
 // checkpoint.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -46,10 +47,12 @@ struct HttpReply {
   std::string body;
 };
 // POSTs `body` to the endpoint's add-checkpoint URL. Unavailable when the
-// witness cannot be reached or does not answer within `timeout`.
+// witness cannot be reached, does not answer within `timeout` (per step:
+// connect, send, answer), or `cancel` (if given) becomes true meanwhile.
 Result<HttpReply> PostAddCheckpoint(const Endpoint& endpoint,
                                     std::string_view body,
-                                    std::chrono::milliseconds timeout);
+                                    std::chrono::milliseconds timeout,
+                                    const std::atomic<bool>* cancel = nullptr);
 
 // The add-checkpoint request body: "old <size>\n", the proof hashes in
 // base64 one a line, an empty line, the signed checkpoint.
@@ -98,7 +101,7 @@ class Collector {
   // Waits until every witness has answered for the latest checkpoint (or
   // given up on it), at most `timeout`. True if all have.
   bool WaitIdle(std::chrono::milliseconds timeout);
-  // Stops the threads (a request in flight finishes or times out).
+  // Stops the threads, abandoning any request in flight.
   void Stop();
 
   std::vector<WitnessState> states() const;

@@ -173,15 +173,15 @@ void Server::Impl::Shutdown() {
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
-  net::post(acceptor_.get_executor(), [this] {
-    error_code ignored;
-    acceptor_.close(ignored);
-  });
   // Handlers already running finish; sessions still queued are destroyed
   // with the io_context, which closes their sockets.
   ioc_.stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  // No thread runs the io_context now: closing here is race-free, and new
+  // connections are refused from this point.
+  error_code ignored;
+  acceptor_.close(ignored);
 }
 
 Result<std::unique_ptr<Server>> Server::Start(Witness& witness,

@@ -542,6 +542,53 @@ Result<FreshCheckpoint> SignFreshCheckpoint(ledger::Ledger& ledger) {
   return out;
 }
 
+// The checkpoint an export or a proof is made against: the latest one the
+// witnesses cosigned (`serve --witness` stores it), when there is one that
+// covers at least `min_size` entries and `head` was not asked for;
+// otherwise a checkpoint of the head signed now. `cosignatures` counts the
+// signature lines besides the log's (as stored; piaojue-verify checks them).
+struct ChosenCheckpoint {
+  FreshCheckpoint checkpoint;
+  size_t cosignatures = 0;
+  std::vector<std::string> witness_names;
+};
+
+Result<ChosenCheckpoint> ChooseCheckpoint(ledger::Ledger& ledger, bool head,
+                                          uint64_t min_size) {
+  ChosenCheckpoint out;
+  if (!head) {
+    auto cosigned = ledger.LatestCosignedCheckpoint();
+    if (cosigned.ok()) {
+      auto parsed = note::ParseNote(*cosigned);
+      auto cp = parsed.ok() ? note::ParseCheckpoint(parsed->text)
+                            : Result<note::Checkpoint>(parsed.status());
+      if (cp.ok() && cp->size >= min_size) {
+        out.checkpoint = {*cosigned, cp->size};
+        for (const note::NoteSignature& s : parsed->signatures) {
+          if (s.name == ledger.origin()) continue;
+          ++out.cosignatures;
+          out.witness_names.push_back(s.name);
+        }
+        return out;
+      }
+    } else if (cosigned.status().code() != StatusCode::kNotFound) {
+      return cosigned.status();
+    }
+  }
+  ASSIGN_OR_RETURN(out.checkpoint, SignFreshCheckpoint(ledger));
+  return out;
+}
+
+std::string DescribeCosignatures(const ChosenCheckpoint& c) {
+  if (c.cosignatures == 0) return "";
+  std::string names;
+  for (const std::string& n : c.witness_names) {
+    names += (names.empty() ? "" : ", ") + n;
+  }
+  return " cosigned by " + std::to_string(c.cosignatures) + " witness" +
+         (c.cosignatures == 1 ? "" : "es") + " (" + names + ")";
+}
+
 // Writes what `write` puts in a stream to `path` so that a reader sees the
 // old file or the whole new one: a temporary file in the same directory,
 // fsync, rename. The stream is written as it is produced (a proof bundle
@@ -656,13 +703,20 @@ Status Export(const ExportOptions& o, std::ostream& out) {
   }
   ASSIGN_OR_RETURN(auto session, std::move(opened));
   ledger::Ledger& ledger = session->ledger();
-  ASSIGN_OR_RETURN(FreshCheckpoint cp, SignFreshCheckpoint(ledger));
+  ASSIGN_OR_RETURN(ChosenCheckpoint chosen,
+                   ChooseCheckpoint(ledger, o.head, 0));
+  const FreshCheckpoint& cp = chosen.checkpoint;
   const std::string& note = cp.note;
   RETURN_IF_ERROR(
       ledger::WriteBundle(o.out_file, note, cp.size,
                           [&](uint64_t i) { return ledger.ReadEntry(i); }));
-  out << "exported " << cp.size << " entries and a signed checkpoint to "
-      << o.out_file << "\n";
+  out << "exported " << cp.size << " entries and a signed checkpoint"
+      << DescribeCosignatures(chosen) << " to " << o.out_file << "\n";
+  if (chosen.cosignatures > 0 && cp.size < ledger.size()) {
+    out << "the log holds " << ledger.size() - cp.size
+        << " newer entries the witnesses have not cosigned yet; --head "
+           "exports them too, with the log's signature only\n";
+  }
   return Status::Ok();
 }
 
@@ -670,7 +724,9 @@ Status Prove(const ProveOptions& o, std::ostream& out) {
   DataDir dir(o.data);
   ASSIGN_OR_RETURN(auto session, Session::Open(dir));
   ledger::Ledger& ledger = session->ledger();
-  ASSIGN_OR_RETURN(FreshCheckpoint cp, SignFreshCheckpoint(ledger));
+  ASSIGN_OR_RETURN(ChosenCheckpoint chosen,
+                   ChooseCheckpoint(ledger, o.head, o.record + 1));
+  const FreshCheckpoint& cp = chosen.checkpoint;
   const std::string& note = cp.note;
   verifier::ProofSource src;
   src.size = cp.size;
@@ -691,7 +747,7 @@ Status Prove(const ProveOptions& o, std::ostream& out) {
     return verifier::WriteProofBundle(o.record, src, file);
   }));
   out << "wrote the proof of record " << o.record << " against checkpoint "
-      << cp.size;
+      << cp.size << DescribeCosignatures(chosen);
   for (uint64_t m : src.consistency_from) {
     out << ", consistent with the checkpoint of size " << m;
   }

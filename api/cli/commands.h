@@ -100,6 +100,11 @@ Status Reindex(const std::string& data, std::ostream& out);
 struct ExportOptions {
   std::string data;
   std::string out_file;
+  // Export up to the head with a checkpoint signed now, even when the latest
+  // checkpoint the witnesses cosigned is smaller. By default an export stops
+  // at the latest cosigned checkpoint (when there is one), so that it
+  // carries the witnesses' cosignatures (docs/WITNESS.md).
+  bool head = false;
 };
 Status Export(const ExportOptions& o, std::ostream& out);
 
@@ -113,6 +118,9 @@ struct ProveOptions {
   // proof from each one's size to the fresh checkpoint. A file that is not
   // a checkpoint of this log (other origin, larger, another root) is refused.
   std::vector<std::string> since_checkpoints;
+  // As ExportOptions::head: prove against a checkpoint of the head signed
+  // now rather than the latest cosigned one that covers the record.
+  bool head = false;
 };
 // Writes an offline proof bundle for one record (verifier/proof_bundle.h),
 // streamed to a temporary file that is renamed into place.

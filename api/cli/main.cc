@@ -13,6 +13,8 @@
 #include "api/server/server.h"
 #include "ledger/crypto.h"
 #include "ledger/text_validation.h"
+#include "witness/server.h"
+#include "witness/witness.h"
 
 namespace {
 
@@ -150,6 +152,9 @@ int main(int argc, char** argv) {
       "export", "write every entry and a checkpoint to a file");
   add_data(export_cmd);
   export_cmd->add_option("--out", exp.out_file, "bundle file")->required();
+  export_cmd->add_flag("--head", exp.head,
+                       "export up to the head even if the witnesses have not "
+                       "cosigned it yet (signed by the log only)");
 
   uint64_t entry_index = 0;
   auto* entry_cmd = app.add_subcommand("entry", "print one entry as JSON");
@@ -168,6 +173,9 @@ int main(int argc, char** argv) {
       "--since-checkpoint", prove.since_checkpoints,
       "a checkpoint file the auditor kept: include a consistency proof from "
       "it to the new checkpoint (repeatable)");
+  prove_cmd->add_flag("--head", prove.head,
+                      "prove against a checkpoint of the head signed now, "
+                      "not the latest cosigned one");
 
   ShowOptions show;
   auto* show_cmd = app.add_subcommand("show", "show a view of the ledger");
@@ -207,6 +215,35 @@ int main(int argc, char** argv) {
       ->add_option("--intake-global-burst", serve.intake_global_burst,
                    "public intake: proposals at once from all addresses")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  serve_cmd->add_option(
+      "--witness", serve.witnesses,
+      "URL=VKEY: send each new checkpoint to this C2SP witness and publish "
+      "its cosignatures (repeatable; docs/WITNESS.md)");
+
+  auto* witness_cmd = app.add_subcommand(
+      "witness", "run a C2SP witness that cosigns logs' checkpoints");
+  witness_cmd->require_subcommand(1);
+  std::string witness_name, log_vkey, witness_listen = "127.0.0.1:7001";
+  auto* witness_init = witness_cmd->add_subcommand(
+      "init", "create a witness's key and state in --data");
+  add_data(witness_init);
+  witness_init
+      ->add_option("--name", witness_name,
+                   "the witness's key name, e.g. witness.audit.example")
+      ->required();
+  auto* witness_add_log = witness_cmd->add_subcommand(
+      "add-log", "trust a log: cosign checkpoints signed by this key");
+  add_data(witness_add_log);
+  witness_add_log
+      ->add_option("--vkey", log_vkey,
+                   "the log's verifier key (printed by piaojue init)")
+      ->required();
+  auto* witness_serve = witness_cmd->add_subcommand(
+      "serve", "serve POST /add-checkpoint (c2sp.org/tlog-witness)");
+  add_data(witness_serve);
+  witness_serve->add_option("--listen", witness_listen, "HOST:PORT")
       ->capture_default_str();
 
   piaojue::demo::Options demo;
@@ -254,6 +291,29 @@ int main(int argc, char** argv) {
     if (*show_cmd) return (show.data = data, Report(Show(show, out)));
     if (*demo_cmd)
       return (demo.data = data, Report(piaojue::demo::Run(demo, out)));
+    if (*witness_init) {
+      auto vkey = piaojue::witness::Init(data, witness_name);
+      if (!vkey.ok()) return Report(vkey.status());
+      out << "created witness " << witness_name << " in " << data << "\n"
+          << "verifier key: " << *vkey << "\n";
+      return 0;
+    }
+    if (*witness_add_log) {
+      auto origin = piaojue::witness::AddLog(data, log_vkey);
+      if (!origin.ok()) return Report(origin.status());
+      out << "trusting log " << *origin << "\n";
+      return 0;
+    }
+    if (*witness_serve) {
+      piaojue::server::ServerOptions where;
+      piaojue::Status parsed =
+          piaojue::server::ParseListenAddress(witness_listen, &where);
+      if (!parsed.ok()) return Report(parsed);
+      piaojue::witness::ServerOptions options;
+      options.address = where.address;
+      options.port = where.port;
+      return Report(piaojue::witness::Serve(data, options, out));
+    }
     if (*serve_cmd) {
       serve.data_dir = data;
       piaojue::Status parsed =

@@ -687,6 +687,11 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
         16, std::min(limit_files / 4 * 3,
                      limit_files > 128 ? limit_files - 128 : 0));
   }
+  for (const std::string& flag : impl->options_.witnesses) {
+    ASSIGN_OR_RETURN(witness::Endpoint e, witness::ParseEndpoint(flag));
+    so.witnesses.push_back(std::move(e));
+  }
+  so.witness_grace = impl->options_.witness_grace;
   ASSIGN_OR_RETURN(impl->service_, Service::Open(std::move(so)));
   RETURN_IF_ERROR(impl->Listen());
   impl->StartThreads();
@@ -746,8 +751,15 @@ Status Serve(const ServerOptions& options, std::ostream& out) {
     out << "piaojue: serving " << server->origin() << " on http://"
         << (v6 ? "[" + options.address + "]" : options.address) << ":"
         << server->port() << "\n"
-        << "verifier key: " << server->verifier_key() << "\n"
-        << "stop with Ctrl-C or SIGTERM" << std::endl;
+        << "verifier key: " << server->verifier_key() << "\n";
+    for (const std::string& flag : options.witnesses) {
+      // Start has parsed every flag already.
+      auto e = witness::ParseEndpoint(flag);
+      if (e.ok()) {
+        out << "witness: " << e->key.name << " at " << e->url << "\n";
+      }
+    }
+    out << "stop with Ctrl-C or SIGTERM" << std::endl;
   });
   out << "piaojue: stopped; every acknowledged write is durable" << std::endl;
   return Status::Ok();

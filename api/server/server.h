@@ -17,6 +17,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/status.h"
 
@@ -62,6 +63,13 @@ struct ServerOptions {
 
   // A new checkpoint is signed at most this long after an append.
   std::chrono::milliseconds checkpoint_delay{200};
+  // C2SP witnesses, each "URL=VKEY" (`serve --witness`): every new
+  // checkpoint is sent to each, and /tlog/checkpoint carries the verified
+  // cosignatures gathered for it (docs/WITNESS.md). InvalidArgument from
+  // Start for a malformed one.
+  std::vector<std::string> witnesses;
+  // On shutdown, how long to wait for them to cosign the last checkpoint.
+  std::chrono::milliseconds witness_grace{3000};
   // On shutdown, how long requests already being handled may take to finish
   // before their connections are closed (appends still complete).
   std::chrono::seconds shutdown_grace{20};

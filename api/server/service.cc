@@ -82,6 +82,28 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
       if (cp.ok()) s->checkpoint_size_ = cp->size;
     }
   }
+  // A restarted server serves the cosignatures it had gathered.
+  auto cosigned = s->ledger().LatestCosignedCheckpoint();
+  if (cosigned.ok() && !s->checkpoint_.empty()) {
+    auto a = note::ParseNote(*cosigned);
+    auto b = note::ParseNote(s->checkpoint_);
+    if (a.ok() && b.ok() && a->text == b->text) s->cosigned_ = *cosigned;
+  }
+  if (!s->options_.witnesses.empty()) {
+    witness::CollectorOptions co;
+    co.witnesses = s->options_.witnesses;
+    co.consistency = [svc = s.get()](uint64_t old_size, uint64_t new_size) {
+      return svc->ledger().ConsistencyProof(old_size, new_size);
+    };
+    co.on_cosigned = [svc = s.get()](const std::string& note) {
+      svc->OnCosigned(note);
+    };
+    co.warn = [](const std::string& m) {
+      std::cerr << "piaojue serve: " << m << "\n";
+    };
+    s->collector_ = std::make_unique<witness::Collector>(std::move(co));
+    if (!s->checkpoint_.empty()) s->collector_->Submit(s->checkpoint_);
+  }
   s->checkpoint_dirty_ = true;  // sign at once if the head is ahead
   s->checkpointer_ = std::thread([svc = s.get()] { svc->CheckpointLoop(); });
   return s;
@@ -98,6 +120,13 @@ Service::~Service() {
   Status s = SignCheckpointIfBehind();
   if (!s.ok() && s.code() != StatusCode::kUnavailable) {
     std::cerr << "piaojue serve: last checkpoint: " << s.ToString() << "\n";
+  }
+  if (collector_) {
+    // Give the witnesses a moment to cosign the last checkpoint, so that an
+    // export made after shutdown carries their word; a down witness costs
+    // at most the grace period.
+    collector_->WaitIdle(options_.witness_grace);
+    collector_.reset();
   }
   // Every append has returned: the published state is the whole ledger.
   s = projections::SaveSnapshot(session_->ledger(), *Snapshot(),
@@ -267,7 +296,29 @@ bool Service::AllowIntake(const std::string& address, int64_t* retry_after_ms,
 Result<std::string> Service::Checkpoint() const {
   std::lock_guard<std::mutex> lock(checkpoint_mu_);
   if (checkpoint_.empty()) return NotFound("no checkpoint has been signed yet");
-  return checkpoint_;
+  return cosigned_.empty() ? checkpoint_ : cosigned_;
+}
+
+std::vector<witness::WitnessState> Service::witness_states() const {
+  if (!collector_) return {};
+  return collector_->states();
+}
+
+void Service::OnCosigned(const std::string& note) {
+  auto parsed = note::ParseNote(note);
+  if (!parsed.ok()) return;
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    auto current = note::ParseNote(checkpoint_);
+    // Only the checkpoint being served gets the lines; a cosignature of an
+    // older one is still stored below if no newer one is cosigned yet.
+    if (current.ok() && current->text == parsed->text) cosigned_ = note;
+  }
+  Status stored = session_->ledger().StoreCosignedCheckpoint(note);
+  if (!stored.ok() && stored.code() != StatusCode::kFailedPrecondition) {
+    std::cerr << "piaojue serve: storing a cosigned checkpoint: "
+              << stored.ToString() << "\n";
+  }
 }
 
 uint64_t Service::Subscribe(std::function<void()> fn) {
@@ -300,9 +351,11 @@ Status Service::SignCheckpointIfBehind() {
   std::lock_guard<std::mutex> lock(checkpoint_mu_);
   // Two signers never race (only this thread and the destructor, after it
   // has joined), but keep the invariant explicit: never go backwards.
-  if (cp.size >= checkpoint_size_ || checkpoint_.empty()) {
-    checkpoint_ = std::move(note);
+  if (cp.size > checkpoint_size_ || checkpoint_.empty()) {
+    checkpoint_ = note;
     checkpoint_size_ = cp.size;
+    cosigned_.clear();
+    if (collector_) collector_->Submit(std::move(note));
   }
   return Status::Ok();
 }

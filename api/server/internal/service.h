@@ -37,6 +37,7 @@
 #include "ledger/ledger.h"
 #include "projections/dates.h"
 #include "projections/state.h"
+#include "witness/client.h"
 
 namespace piaojue::server {
 
@@ -52,6 +53,12 @@ struct ServiceOptions {
   double intake_global_per_minute = 30;
   // How many as-of states are kept for time-travel reads.
   size_t as_of_cache = 8;
+  // C2SP witnesses each new checkpoint is sent to (docs/WITNESS.md); their
+  // verified cosignatures are published with it and stored (c/cosigned).
+  std::vector<witness::Endpoint> witnesses;
+  // On shutdown, how long to wait for the witnesses to cosign the last
+  // checkpoint.
+  std::chrono::milliseconds witness_grace{3000};
 };
 
 // A point in the log's history, resolved from an `as_of` parameter.
@@ -102,8 +109,11 @@ class Service {
   bool AllowIntake(const std::string& address, int64_t* retry_after_ms,
                    bool* by_global);
 
-  // The latest signed checkpoint. NotFound before the first one.
+  // The latest signed checkpoint, followed by every witness cosignature
+  // gathered for it so far. NotFound before the first one.
   Result<std::string> Checkpoint() const;
+  // The witnesses' states (empty without --witness).
+  std::vector<witness::WitnessState> witness_states() const;
 
   // Calls `fn` (from the appending thread; it must not block) after each
   // publication. Returns a token for Unsubscribe.
@@ -135,6 +145,9 @@ class Service {
   void Publish(uint64_t at_least);
   void CheckpointLoop();
   Status SignCheckpointIfBehind();
+  // From the witness collector: `note` is a checkpoint with verified
+  // cosignatures.
+  void OnCosigned(const std::string& note);
   Result<std::shared_ptr<const projections::State>> StateOfSize(uint64_t size);
 
   const ServiceOptions options_;
@@ -178,7 +191,11 @@ class Service {
   bool checkpoint_dirty_ = false;
   std::string checkpoint_;  // the latest signed note
   uint64_t checkpoint_size_ = 0;
+  // checkpoint_ with the cosignatures gathered for it; empty when none.
+  std::string cosigned_;
   std::thread checkpointer_;
+  // Null without witnesses. Reset before session_ dies (it reads proofs).
+  std::unique_ptr<witness::Collector> collector_;
 };
 
 }  // namespace piaojue::server
