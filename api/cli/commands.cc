@@ -554,7 +554,8 @@ struct ChosenCheckpoint {
 };
 
 Result<ChosenCheckpoint> ChooseCheckpoint(ledger::Ledger& ledger, bool head,
-                                          uint64_t min_size) {
+                                          uint64_t min_size,
+                                          bool can_sign = true) {
   ChosenCheckpoint out;
   if (!head) {
     auto cosigned = ledger.LatestCosignedCheckpoint();
@@ -575,7 +576,16 @@ Result<ChosenCheckpoint> ChooseCheckpoint(ledger::Ledger& ledger, bool head,
       return cosigned.status();
     }
   }
-  ASSIGN_OR_RETURN(out.checkpoint, SignFreshCheckpoint(ledger));
+  if (can_sign) {
+    ASSIGN_OR_RETURN(out.checkpoint, SignFreshCheckpoint(ledger));
+    return out;
+  }
+  // A store opened beside a running server: its latest checkpoint.
+  ASSIGN_OR_RETURN(out.checkpoint.note, ledger.LatestCheckpoint());
+  ASSIGN_OR_RETURN(note::ParsedNote parsed,
+                   note::ParseNote(out.checkpoint.note));
+  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  out.checkpoint.size = cp.size;
   return out;
 }
 
@@ -670,26 +680,28 @@ Status ExportFromRunningServer(const DataDir& dir, const ExportOptions& o,
                                std::ostream& out) {
   ASSIGN_OR_RETURN(auto ledger, ledger::Ledger::Open(dir.ledger_path(), {},
                                                      /*read_only=*/true));
-  auto note = ledger->LatestCheckpoint();
-  if (!note.ok()) {
+  // The latest cosigned checkpoint (unless --head), else the server's
+  // latest: nothing can be signed here.
+  auto chosen = ChooseCheckpoint(*ledger, o.head, 0, /*can_sign=*/false);
+  if (!chosen.ok()) {
+    if (chosen.status().code() != StatusCode::kNotFound) return chosen.status();
     return FailedPrecondition(
         "the ledger in " + dir.root() +
         " is in use by a running server that has not signed a checkpoint "
         "yet; try again in a moment");
   }
-  ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(*note));
-  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+  const FreshCheckpoint& cp = chosen->checkpoint;
   if (cp.size > ledger->size()) {
     return Corruption("the stored checkpoint covers " +
                       std::to_string(cp.size) + " entries, the store holds " +
                       std::to_string(ledger->size()));
   }
   RETURN_IF_ERROR(
-      ledger::WriteBundle(o.out_file, *note, cp.size,
+      ledger::WriteBundle(o.out_file, cp.note, cp.size,
                           [&](uint64_t i) { return ledger->ReadEntry(i); }));
   out << "exported " << cp.size
-      << " entries and the running server's latest checkpoint to " << o.out_file
-      << "\n";
+      << " entries and the running server's latest checkpoint"
+      << DescribeCosignatures(*chosen) << " to " << o.out_file << "\n";
   return Status::Ok();
 }
 
