@@ -249,6 +249,50 @@ TEST_F(WitnessTest, MalformedRequestsAre400) {
   EXPECT_EQ(witness_->AddCheckpoint("old 5\n\n" + cp).status, 400);
 }
 
+// The example request body of c2sp.org/tlog-witness, "add-checkpoint".
+constexpr char kSpecRequest[] =
+    "old 20852014\n"
+    "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n"
+    "jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=\n"
+    "5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=\n"
+    "/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0=\n"
+    "\n"
+    "example.com/behind-the-sofa\n"
+    "20852163\n"
+    "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+    "\n"
+    "\xe2\x80\x94 example.com/behind-the-sofa "
+    "Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/"
+    "Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
+    "\xe2\x80\x94 example.com/behind-the-sofa "
+    "opLqBQsREYCgu6xQkYQwJr9fo45a62DN9EdmHXnZdXNqlcVGlCum2Wks+49/"
+    "V6267UEjw6QUXTS5Rovnzv++qbSzm9Q=\n";
+
+TEST_F(WitnessTest, TheSpecExampleRequestIsWellFormed) {
+  // Parsed past the grammar: its origin is unknown here (404, not 400).
+  EXPECT_EQ(witness_->AddCheckpoint(kSpecRequest).status, 404);
+  // Trusting some other key for that origin: none of its lines verify.
+  FakeLog sofa("example.com/behind-the-sofa", TestKey(5));
+  ASSERT_OK(AddLog(dir_, sofa.vkey()));
+  EXPECT_EQ(witness_->AddCheckpoint(kSpecRequest).status, 403);
+  // And the log's client writes exactly these bytes.
+  const std::string request = kSpecRequest;
+  const size_t note_at = request.find("example.com/");
+  std::vector<crypto::Hash> proof;
+  for (const char* line : {"PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=",
+                           "jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=",
+                           "5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=",
+                           "/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0="}) {
+    auto bytes = crypto::Base64Decode(line);
+    ASSERT_OK(bytes);
+    crypto::Hash h;
+    std::copy(bytes->begin(), bytes->end(), h.begin());
+    proof.push_back(h);
+  }
+  EXPECT_EQ(AddCheckpointBody(20852014, proof, request.substr(note_at)),
+            request);
+}
+
 TEST_F(WitnessTest, ARestartedWitnessKeepsItsState) {
   ASSERT_EQ(Add(0, log_, 6).status, 200);
   Reopen();
