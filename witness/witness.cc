@@ -17,7 +17,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -271,12 +273,12 @@ Result<std::string> AddLog(const std::string& dir, std::string_view log_vkey) {
   } else if (old.status().code() != StatusCode::kNotFound) {
     return old.status();
   }
-  const std::string line = std::string(log_vkey) + "\n";
-  if (keys.find(line) != std::string::npos &&
-      (keys.find(line) == 0 || keys[keys.find(line) - 1] == '\n')) {
-    return key->name;  // already trusted
+  std::istringstream lines(keys);
+  for (std::string line; std::getline(lines, line);) {
+    if (line == log_vkey) return key->name;  // already trusted
   }
-  RETURN_IF_ERROR(WriteFileDurably(log_dir + "/keys", keys + line));
+  RETURN_IF_ERROR(
+      WriteFileDurably(log_dir + "/keys", keys + std::string(log_vkey) + "\n"));
   // Record the origin in clear beside its hash, for people reading DIR.
   RETURN_IF_ERROR(WriteFileDurably(log_dir + "/origin", key->name + "\n"));
   return key->name;
@@ -340,9 +342,17 @@ void Witness::Impl::KeepEvidence(std::string_view kind, std::string_view origin,
     const std::string path = base + "-" + std::to_string(n) + ".txt";
     std::error_code ec;
     if (fs::exists(path, ec)) continue;
-    // Best effort: the answer to the client does not depend on it, and a
-    // failure is reported on stderr by the caller's log.
-    WriteFileDurably(path, text).PermitUncheckedError();
+    // The answer to the client does not depend on it; the operator is told
+    // either way, since evidence is what a witness is for.
+    Status s = WriteFileDurably(path, text);
+    if (s.ok()) {
+      std::cerr << "piaojue witness: " << origin << ": " << reason
+                << "; evidence kept in " << path << std::endl;
+    } else {
+      std::cerr << "piaojue witness: " << origin << ": " << reason
+                << "; could not keep the evidence: " << s.ToString()
+                << std::endl;
+    }
     return;
   }
 }
