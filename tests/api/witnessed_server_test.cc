@@ -121,12 +121,14 @@ class WitnessedServerTest : public ::testing::Test {
     ASSERT_OK(crypto::InitCrypto());
     data_ = tmp_.Sub("data");
     std::ostringstream out;
-    ASSERT_OK(cli::Init({data_, testing::kOrigin, "测试账本"}, out));
+    // The root key is kept outside the data directory.
+    const std::string root_key = tmp_.Sub("root.key");
+    ASSERT_OK(cli::Init({data_, testing::kOrigin, "测试账本", root_key}, out));
     const std::string text = out.str();
     const size_t at = text.find("verifier key: ");
     ASSERT_NE(at, std::string::npos);
     log_vkey_ = text.substr(at + 14, text.find('\n', at) - at - 14);
-    auto root = cli::ReadKeyFile(cli::DataDir(data_).root_key_path());
+    auto root = cli::ReadKeyFile(root_key);
     ASSERT_OK(root);
     root_ = root->key_pair;
   }
