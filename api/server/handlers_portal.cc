@@ -15,6 +15,8 @@
 
 #include "api/server/internal/handlers.h"
 #include "api/server/internal/portal_assets.h"
+#include "api/server/internal/service.h"
+#include "ledger/cosignature.h"
 
 namespace piaojue::server {
 
@@ -168,20 +170,17 @@ HttpResponse ServeHome(Service& service, const PortalAsset& index,
 // DIR/portal.json, the deployment's published name, pinned verifier key and
 // witnesses (docs/PORTAL.md). Read on each request, so an operator can change
 // it without a restart; "{}" when absent (the portal then says its key is not
-// pinned).
+// pinned). With `serve --witness`, also "serverWitnesses".
 HttpResponse PortalConfig(const Service& service) {
   const std::string path = service.data_dir() + "/portal.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    HttpResponse r = JsonResponse("{}");
-    r.cache_control = "no-cache";
-    return r;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return ErrorResponse(500, "internal", "portal.json is not a JSON object");
+  nlohmann::json j = nlohmann::json::object();
+  if (std::ifstream in(path, std::ios::binary); in) {
+    std::ostringstream text;
+    text << in.rdbuf();
+    j = nlohmann::json::parse(text.str(), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return ErrorResponse(500, "internal", "portal.json is not a JSON object");
+    }
   }
   nlohmann::json out = nlohmann::json::object();
   for (const char* key : {"name", "verifierKey", "url"}) {
@@ -209,6 +208,17 @@ HttpResponse PortalConfig(const Service& service) {
   }
   if (j.contains("witnessQuorum") && j["witnessQuorum"].is_number_integer()) {
     out["witnessQuorum"] = j["witnessQuorum"];
+  }
+  // The witnesses this server sends its checkpoints to (`serve --witness`),
+  // which the portal falls back to, as not pinned, when neither the
+  // deployment nor the visitor names any: they come from the server being
+  // checked, like the genesis key.
+  if (!service.witnesses().empty()) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const witness::Endpoint& w : service.witnesses()) {
+      keys.push_back(cosignature::FormatVerifierKey(w.key.name, w.key.key));
+    }
+    out["serverWitnesses"] = std::move(keys);
   }
   HttpResponse r = JsonResponse(out.dump());
   r.cache_control = "no-cache";

@@ -114,6 +114,10 @@ class Service {
   Result<std::string> Checkpoint() const;
   // The witnesses' states (empty without --witness).
   std::vector<witness::WitnessState> witness_states() const;
+  // The witnesses given with --witness (the portal names their keys).
+  const std::vector<witness::Endpoint>& witnesses() const {
+    return options_.witnesses;
+  }
 
   // Calls `fn` (from the appending thread; it must not block) after each
   // publication. Returns a token for Unsubscribe.

@@ -18,7 +18,10 @@ function witnessSection(cfg) {
   const deployment = list.length
     ? `<p id="about-witness-quorum">${zh ? `本平台部署配置了 ${list.length} 个见证方，要求检查点至少有其中 ${esc(quorum)} 个的联署：` : `The deployment configures ${list.length} witnesses and requires cosignatures of at least ${esc(quorum)} of them:`}</p>
       <ul id="about-witnesses">${list.map((w) => `<li>${labelOf(w) ? esc(labelOf(w)) + (zh ? '：' : ': ') : ''}<code>${esc(keyOf(w))}</code></li>`).join('')}</ul>`
-    : `<p id="about-witness-quorum">${zh ? '本平台部署没有配置见证方。' : 'The deployment configures no witnesses.'}</p>`;
+    : Array.isArray(cfg.serverWitnesses) && cfg.serverWitnesses.length
+      ? `<p id="about-witness-quorum">${zh ? `本平台部署没有固定见证方。运行日志的服务器声明它把检查点送交以下 ${cfg.serverWitnesses.length} 个见证方联署；核验时要求全部联署，但这份名单取自被核验的服务器本身（未固定），请向见证方本身核对其公钥：` : `The deployment pins no witnesses. The server running the log says it has its checkpoints cosigned by these ${cfg.serverWitnesses.length} witnesses; verification requires all of them, but this list comes from the server being checked (NOT pinned): check the keys with the witnesses themselves:`}</p>
+      <ul id="about-witnesses">${cfg.serverWitnesses.map((k) => `<li><code>${esc(k)}</code></li>`).join('')}</ul>`
+      : `<p id="about-witness-quorum">${zh ? '本平台部署没有配置见证方。' : 'The deployment configures no witnesses.'}</p>`;
   return `<section class="card" id="witnesses" aria-labelledby="h-witnesses"><h2 id="h-witnesses">${zh ? '见证方' : 'Witnesses'}</h2>
     <p>${zh
     ? '见证方是独立于运行日志的机构（例如审计局、上级人大常委会、高校），各自在自己的机器上运行见证程序，只在新检查点延续其此前联署过的检查点时才联署（C2SP tlog-witness、tlog-cosignature）。核验时，您的浏览器检查检查点上的联署签名，要求达到法定数，并列出谁在何时联署。'

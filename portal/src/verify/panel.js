@@ -41,6 +41,7 @@ export function keepCheckpoint(vkey, note, newerNote) {
 // "Witnesses"): the visitor's own list when they entered one on 如何核验
 // (localStorage, this site only), else the deployment's (portal.json's
 // `witnesses` and `witnessQuorum`, served in /portal-config.json), else
+// the server's own `serve --witness` keys (not pinned; all required), else
 // none. Returns {keys, quorum, source} or null.
 const OWN_WITNESSES = 'piaojue.witnesses';
 export function ownWitnesses() {
@@ -61,6 +62,9 @@ export async function witnessConfig() {
   if (own) return { keys: own.keys, quorum: own.quorum, source: 'visitor' };
   const cfg = await portalConfig();
   if (Array.isArray(cfg.witnesses) && cfg.witnesses.length) return { keys: cfg.witnesses, quorum: cfg.witnessQuorum ?? null, source: 'deployment' };
+  // Not pinned: the witnesses the server itself says it uses (serve
+  // --witness), all of them required.
+  if (Array.isArray(cfg.serverWitnesses) && cfg.serverWitnesses.length) return { keys: cfg.serverWitnesses, quorum: null, source: 'server' };
   return null;
 }
 // The policy for a verification: parsed keys and quorum (an error in them
@@ -78,6 +82,7 @@ export async function witnessPolicyFor(engine) {
 function sourceText(source) {
   const zh = lang() !== 'en';
   if (source === 'visitor') return zh ? '您在本浏览器中自己设置的见证方' : 'the witnesses you set in this browser';
+  if (source === 'server') return zh ? '运行日志的服务器自己声明的见证方（未固定：请向见证方本身核对其公钥）' : 'the witnesses the server running the log names itself (NOT pinned: check their keys with the witnesses themselves)';
   return zh ? '本平台部署配置的见证方' : "the deployment's configured witnesses";
 }
 

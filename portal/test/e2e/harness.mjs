@@ -25,27 +25,45 @@ export function piaojue(args, input) {
   return execFileSync(PIAOJUE, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-// Starts `piaojue serve` on a free port; resolves {url, stop}.
-export function serve(dataDir) {
+// Starts `piaojue ARGS…` and resolves {match, stop} once its output
+// matches `pattern` (the regexp's match), or rejects.
+export function spawnUntil(args, pattern, what) {
   return new Promise((resolve, reject) => {
-    const child = spawn(PIAOJUE, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PIAOJUE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error('serve did not start: ' + out)); }, 20000);
+    const timer = setTimeout(() => { child.kill('SIGTERM'); reject(new Error(`${what} did not start: ${out}`)); }, 20000);
     const onData = (d) => {
       out += d;
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = pattern.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({
-          url: m[1],
-          stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }),
+          match: m,
+          stop: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', r); child.kill('SIGTERM'); }),
         });
       }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}: ${out}`)); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited ${code}: ${out}`)); });
   });
+}
+
+// Starts `piaojue serve` on a free port; resolves {url, stop}. `extra`:
+// more flags (e.g. --witness URL=VKEY).
+export async function serve(dataDir, extra = []) {
+  const s = await spawnUntil(['serve', '--data', dataDir, '--listen', '127.0.0.1:0', ...extra], /on (http:\/\/127\.0\.0\.1:\d+)/, 'serve');
+  return { url: s.match[1], stop: s.stop };
+}
+
+// A C2SP witness (`piaojue witness init/add-log/serve`, docs/WITNESS.md) in
+// its own data directory, trusting the log `logVkey`, on a free port:
+// resolves {url, vkey, stop}; `--witness ${url}=${vkey}` connects a log.
+export async function startWitness(dir, name, logVkey) {
+  const vkey = /verifier key: (\S+)/.exec(piaojue(['witness', 'init', '--data', dir, '--name', name]))[1];
+  piaojue(['witness', 'add-log', '--data', dir, '--vkey', logVkey]);
+  const s = await spawnUntil(['witness', 'serve', '--data', dir, '--listen', '127.0.0.1:0'], /serving on (http:\/\/127\.0\.0\.1:\d+)\/add-checkpoint/, `witness ${name}`);
+  return { url: s.match[1], vkey, stop: s.stop };
 }
 
 export function cstDate(offsetDays = 0) {

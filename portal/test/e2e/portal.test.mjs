@@ -10,7 +10,7 @@ import { rmSync, cpSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { skipReason, CHROMIUM, TAMPER, serve, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate, resign, copyLedger } from './harness.mjs';
+import { skipReason, CHROMIUM, TAMPER, serve, startWitness, buildLedger, tamperedCopy, artifact, writeMetrics, repo, signCommand, cstDate, resign, copyLedger } from './harness.mjs';
 
 const skip = skipReason();
 if (skip) console.log('# SKIP portal e2e: ' + skip);
@@ -539,6 +539,57 @@ describe('portal end to end', { skip }, () => {
     assert.deepEqual((await witnessRows(f)).map((x) => x.slice(0, 2)), [['witness.audit.example', 'cosigned'], ['witness.npc.example', 'forged']]);
     await shot(f, '17d-verify-forged-cosignature');
     await f.close();
+  });
+
+  test('witnesses: a live log cosigned by two running witnesses (piaojue witness serve), their keys from serve --witness (not pinned); one stops, the next checkpoint misses the quorum', async () => {
+    const dir = join(ledger.root, 'live-witnessed');
+    copyLedger(ledger.clean, dir);
+    const logVkey = (await (await fetch(server.url + '/v1/log')).json()).verifierKey;
+    const audit = await startWitness(join(ledger.root, 'w-audit'), 'witness.audit.example', logVkey);
+    servers.push(audit);
+    const npc = await startWitness(join(ledger.root, 'w-npc'), 'witness.npc.example', logVkey);
+    servers.push(npc);
+    const live = await serve(dir, ['--witness', `${audit.url}=${audit.vkey}`, '--witness', `${npc.url}=${npc.vkey}`]);
+    servers.push(live);
+    // The log sends its checkpoint to both; they cosign within moments.
+    const cosignedBy = async (names, minSize = 0) => {
+      for (let i = 0; i < 100; i++) {
+        const note = await (await fetch(live.url + '/tlog/checkpoint')).text();
+        const size = Number(note.split('\n')[1]);
+        if (size >= minSize && names.every((n) => note.includes(`\u2014 ${n} `))) return note;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`the checkpoint was not cosigned by ${names.join(', ')}`);
+    };
+    const first = await cosignedBy(['witness.audit.example', 'witness.npc.example']);
+    const cfg = await (await fetch(live.url + '/portal-config.json')).json();
+    assert.deepEqual(cfg.serverWitnesses, [audit.vkey, npc.vkey]);
+    const page = await open(`/verify/${refs.vote}`, { base: live.url });
+    const v = await verdict(page);
+    assert.equal(v.r, 'ok', v.t);
+    assert.match(v.t, /2 个见证方中有 2 个联署了该检查点（要求至少 2 个：已满足）。见证方名单：运行日志的服务器自己声明的见证方（未固定：请向见证方本身核对其公钥）。/);
+    const rows = await witnessRows(page);
+    assert.deepEqual(rows.map((x) => x.slice(0, 2)), [['witness.audit.example', 'cosigned'], ['witness.npc.example', 'cosigned']]);
+    for (const [, , t] of rows) assert.match(t, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 北京时间 ✓ 已联署$/);
+    await shot(page, '17e-verify-live-witnesses');
+    await page.close();
+    // One witness stops; a resident's proposal makes a new checkpoint that
+    // only the other cosigns: the quorum (all of the server's) is not met.
+    await npc.stop();
+    const r = await fetch(live.url + '/v1/proposals', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({
+      cycle: ledger.openCycle, details: { title: '村口路灯维修', description: '村口路灯损坏多年，夜间出行不便', category: 'other', location: '城关镇' } }) });
+    const posted = await r.json();
+    assert.equal(r.status, 201, JSON.stringify(posted));
+    const receipt = posted.index;
+    await cosignedBy(['witness.audit.example'], Number(first.split('\n')[1]) + 1);
+    const after = await open(`/verify/${receipt}`, { base: live.url });
+    const a = await verdict(after);
+    assert.equal(a.r, 'fail', a.t);
+    assert.match(a.t, /见证方联署不足/);
+    assert.match(a.t, /2 个见证方中有 1 个联署了该检查点（要求至少 2 个：未满足）/);
+    assert.deepEqual((await witnessRows(after)).map((x) => x.slice(0, 2)), [['witness.audit.example', 'cosigned'], ['witness.npc.example', 'missing']]);
+    await shot(after, '17f-verify-witness-down');
+    await after.close();
   });
 
   test("Live: the vote page updates by itself as a box's ballots are recorded", async () => {
