@@ -53,7 +53,7 @@ function cycleCard(c) {
       <div><dt>${esc(t('rejected'))}</dt><dd>${n.rejected}</dd></div>
       <div><dt>${esc(t('candidates'))}</dt><dd>${n.candidates}</dd></div>
       <div><dt>${esc(t('elected'))}</dt><dd>${n.elected}</dd></div>
-      <div><dt>${esc(t('projects'))}</dt><dd>${c.projectCount}</dd></div>
+      <div><dt>${esc(t('plannedProjects'))}</dt><dd>${c.projectCount}</dd></div>
     </dl>
     ${cycleLinks(c)}
   </article>`;

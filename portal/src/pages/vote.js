@@ -29,7 +29,7 @@ function roundSection(vote, r) {
   // A box collected more than it issued and the round is not declared void
   // yet: nothing can be certified or announced in it (RULES.md "Voiding a
   // round").
-  const mustVoid = r.mustBeVoided ? `<div class="must-void" role="note" id="must-void-${r.ref}"><p><strong>${esc(t('mustBeVoided'))}</strong></p>${r.voidReason ? `<p>${esc(r.voidReason)}</p>` : ''}</div>` : '';
+  const mustVoid = r.mustBeVoided ? `<div class="must-void" role="note" id="must-void-${r.ref}"><p><strong>${esc(t('mustBeVoided'))}</strong></p>${overfullList(r)}</div>` : '';
   const cert = r.certified;
   const ann = r.announced;
   const side = `<div class="two compare">
@@ -55,6 +55,13 @@ function roundSection(vote, r) {
     <p><button type="button" class="recount-btn" data-round="${r.ref}">${esc(t('recount_btn'))}</button></p>
     <div class="recount-result" id="recount-${r.ref}" role="status" aria-live="polite"></div>
   </section>`;
+}
+
+// The boxes that collected more ballots than they issued, told from their
+// numbers in the page's language (the server's voidReason is English).
+function overfullList(r) {
+  const over = r.boxes.filter((b) => b.collectedExceedsIssued);
+  return over.length ? `<ul>${over.map((b) => `<li>${esc(t('overfullBox', { box: b.label, issued: b.issued, collected: b.collected }))}</li>`).join('')}</ul>` : '';
 }
 
 // A round declared void (a roundVoided entry, RULES.md "Voiding a round"):
