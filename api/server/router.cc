@@ -133,6 +133,40 @@ Route FindGet(Service& service, const HttpRequest& request, const Segments& s) {
   return nullptr;
 }
 
+// A read of the state now published whose answer depends on nothing but
+// that state and the URL: kept in the service's view cache. Not: a moment
+// in the past (as_of, which the replay path answers), search (free text: a
+// key space without bound), the log's own resources (tiles, entries,
+// proofs: cheap and cached by clients) or the portal's pages.
+bool IsCachedView(const Segments& s, const HttpRequest& request) {
+  if (s.size() < 2 || s[0] != "v1") return false;
+  if (request.query.count("as_of") != 0) return false;
+  const std::string_view kind = s[1];
+  return kind == "views" || kind == "cycles" || kind == "tally" ||
+         kind == "projects" || kind == "audit" || kind == "corrections" ||
+         (kind == "proposals" && s.size() == 4 && s[3] == "story");
+}
+
+// The cache key: the path and every query parameter (in name order, as the
+// map keeps them), each length-prefixed so no two requests share a key.
+std::string CacheKey(const HttpRequest& request) {
+  // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "…" + string.
+  std::string key;
+  auto add = [&key](std::string_view part) {
+    key.append(std::to_string(part.size()));
+    key.push_back(':');
+    key.append(part);
+  };
+  add(request.path);
+  for (const auto& [name, value] : request.query) {
+    key.push_back('&');
+    add(name);
+    key.push_back('=');
+    add(value);
+  }
+  return key;
+}
+
 HttpResponse UnknownPath(const HttpRequest& request) {
   return ErrorResponse(
       404, "not_found",
@@ -175,6 +209,12 @@ HttpResponse Handle(Service& service, const HttpRequest& request) {
   // GET /v1/proposals/<ref>/story is a read (FindGet).
   Route route = FindGet(service, request, s);
   if (!route) return UnknownPath(request);
+  if (is_get && IsCachedView(s, request)) {
+    const uint64_t size = service.published_size();
+    return *service.view_cache().Get(
+        size, CacheKey(request), route,
+        [&service] { return service.published_size(); });
+  }
   if (is_get) return route();
   // A known path with another method: 405 (404 is for unknown paths,
   // whatever the method).

@@ -6,11 +6,16 @@
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "api/cli/commands.h"
+#include "api/server/internal/handlers.h"
 #include "api/server/internal/service.h"
+#include "api/server/internal/view_cache.h"
 #include "projections/replay.h"
 #include "tests/test_util.h"
 
@@ -93,6 +98,136 @@ TEST_F(PublicationTest, AStateAReaderHoldsNeverChanges) {
   auto last = service_->Snapshot();
   EXPECT_EQ(last->size(), service_->ledger().size());
   EXPECT_EQ(last->Serialize(), Fold(last->size()));
+}
+
+HttpRequest Get(const std::string& path,
+                std::map<std::string, std::string> query = {}) {
+  HttpRequest r;
+  r.method = "GET";
+  r.path = path;
+  r.query = std::move(query);
+  r.client_address = "127.0.0.1";
+  return r;
+}
+
+uint64_t SizeOf(const HttpResponse& r) {
+  return nlohmann::json::parse(r.body).at("size").get<uint64_t>();
+}
+
+// The funnel of a province's county took 10 ms of CPU per reader at 20,000
+// entries (docs/PERFORMANCE.md): a view is now computed once per published
+// state and every reader of that state gets the same bytes — and the first
+// read after an append shows the append.
+TEST_F(PublicationTest, AViewIsComputedOncePerStateAndShowsEveryAppend) {
+  ViewCache& cache = service_->view_cache();
+  const uint64_t computed = cache.computed();
+  HttpResponse first = Handle(*service_, Get("/v1/cycles"));
+  ASSERT_EQ(first.status, 200) << first.body;
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse again = Handle(*service_, Get("/v1/cycles"));
+    EXPECT_EQ(again.body, first.body);
+  }
+  EXPECT_EQ(cache.computed(), computed + 1);
+  const uint64_t size = SizeOf(first);
+  Register(1);
+  HttpResponse after = Handle(*service_, Get("/v1/cycles"));
+  EXPECT_EQ(SizeOf(after), size + 1) << "a reader must see the append";
+  EXPECT_EQ(cache.computed(), computed + 2);
+  // Another query is another answer; a moment in the past is not cached.
+  HttpResponse page = Handle(*service_, Get("/v1/cycles", {{"limit", "1"}}));
+  EXPECT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(cache.computed(), computed + 3);
+  HttpResponse past = Handle(*service_, Get("/v1/cycles", {{"as_of", "1"}}));
+  EXPECT_EQ(past.status, 200) << past.body;
+  EXPECT_EQ(SizeOf(past), 1u);
+  Handle(*service_, Get("/v1/cycles", {{"as_of", "1"}}));
+  EXPECT_EQ(cache.computed(), computed + 3);
+  // An error is not kept (a view of a cycle that may yet be opened).
+  EXPECT_EQ(Handle(*service_, Get("/v1/cycles/999999/funnel")).status, 404);
+  EXPECT_EQ(Handle(*service_, Get("/v1/cycles/999999/funnel")).status, 404);
+  EXPECT_EQ(cache.computed(), computed + 5);
+}
+
+HttpResponse Body(std::string body, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(ViewCacheTest, ReadersArrivingTogetherWaitForOneComputation) {
+  ViewCache cache(1 << 20);
+  std::atomic<int> runs{0};
+  std::atomic<bool> release{false};
+  auto slow = [&] {
+    ++runs;
+    while (!release.load()) std::this_thread::yield();
+    return Body("{\"size\":7}");
+  };
+  std::vector<std::thread> readers;
+  std::vector<std::string> seen(8);
+  for (int i = 0; i < 8; ++i) {
+    readers.emplace_back([&, i] {
+      seen[i] = cache.Get(7, "k", slow, [] { return uint64_t{7}; })->body;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  release = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(runs.load(), 1);
+  for (const std::string& b : seen) EXPECT_EQ(b, "{\"size\":7}");
+}
+
+TEST(ViewCacheTest, AnAnswerFromAStateThatMovedOnIsNotKept) {
+  ViewCache cache(1 << 20);
+  uint64_t published = 7;
+  int runs = 0;
+  auto compute = [&] {
+    ++runs;
+    published = 8;  // an append published while the view was computed
+    return Body("x");
+  };
+  cache.Get(7, "k", compute, [&] { return published; });
+  cache.Get(7, "k", compute, [&] { return published; });
+  EXPECT_EQ(runs, 2);
+  // A newer state drops what was kept for the older one.
+  auto fixed = [&] {
+    ++runs;
+    return Body("y");
+  };
+  cache.Get(8, "k", fixed, [] { return uint64_t{8}; });
+  cache.Get(8, "k", fixed, [] { return uint64_t{8}; });
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(cache.Get(7, "k", fixed, [] { return uint64_t{8}; })->body, "y");
+  EXPECT_EQ(runs, 4) << "an older state's reader is answered, not cached";
+}
+
+TEST(ViewCacheTest, TheOldestAnswersMakeRoomWithinTheByteBound) {
+  ViewCache cache(100);
+  int runs = 0;
+  auto forty = [&] {
+    ++runs;
+    return Body(std::string(40, 'a'));
+  };
+  auto now = [] { return uint64_t{1}; };
+  cache.Get(1, "a", forty, now);
+  cache.Get(1, "b", forty, now);
+  cache.Get(1, "c", forty, now);  // pushes "a" out
+  EXPECT_EQ(runs, 3);
+  cache.Get(1, "c", forty, now);
+  cache.Get(1, "b", forty, now);
+  EXPECT_EQ(runs, 3);
+  cache.Get(1, "a", forty, now);
+  EXPECT_EQ(runs, 4);
+  cache.Get(
+      1, "huge",
+      [&] {
+        ++runs;
+        return Body(std::string(200, 'h'));
+      },
+      now);
+  EXPECT_EQ(cache.Get(1, "a", forty, now)->body.size(), 40u);
+  EXPECT_EQ(runs, 5) << "an answer larger than the bound is never kept";
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 
 #include "api/cli/session.h"
 #include "api/server/internal/rate_limiter.h"
+#include "api/server/internal/view_cache.h"
 #include "ledger/ledger.h"
 #include "projections/dates.h"
 #include "projections/state.h"
@@ -72,6 +73,8 @@ struct Moment {
 
 class Service {
  public:
+  // At most this many bytes of view responses are kept (view_cache()).
+  static constexpr size_t kViewCacheBytes = size_t{64} << 20;
   // Opens DIR (NotFound without a ledger, Unavailable when another process
   // holds it) and publishes the first read snapshot. On a disk too full for
   // the store to open for writing, opens it read-only: reads are served and
@@ -143,6 +146,9 @@ class Service {
     std::map<uint64_t, std::string> current;
   };
   CorrectionsCache& corrections_cache() { return corrections_cache_; }
+  // The JSON views of the state now published, computed once per state
+  // (router.cc decides which requests use it; docs/API.md "Caching").
+  ViewCache& view_cache() { return view_cache_; }
 
  private:
   explicit Service(ServiceOptions options);
@@ -156,6 +162,7 @@ class Service {
 
   const ServiceOptions options_;
   CorrectionsCache corrections_cache_;
+  ViewCache view_cache_{kViewCacheBytes};
   std::unique_ptr<cli::Session> session_;
   std::string verifier_key_;
   IntakeLimiter intake_limiter_;
