@@ -57,6 +57,16 @@ int main(int argc, char** argv) {
   http_cmd->add_option("--write-threads", http.write_threads,
                        "the server's write pool (0: serve's default)");
 
+  SignArgs sign;
+  auto* sign_cmd = app.add_subcommand(
+      "sign", "open cycles in a ledger and sign proposals for them to a file");
+  sign_cmd->add_option("--data", sign.data, "data directory")->required();
+  sign_cmd->add_option("--out", sign.out, "one request body per line")
+      ->required();
+  sign_cmd->add_option("--entries", sign.entries, "proposals to sign");
+  sign_cmd->add_option("--counties", sign.counties,
+                       "counties (cycles) that receive them");
+
   LimitsArgs limits;
   auto* limits_cmd =
       app.add_subcommand("limits", "this machine's ceilings, measured now");
@@ -69,6 +79,7 @@ int main(int argc, char** argv) {
   if (*rebuild_cmd) return RunRebuild(rebuild);
   if (*asof_cmd) return RunAsOf(asof);
   if (*http_cmd) return RunHttp(http);
+  if (*sign_cmd) return RunSign(sign);
   if (*limits_cmd) return RunLimits(limits);
   return 2;
 }

@@ -54,6 +54,14 @@ struct HttpArgs {
 };
 int RunHttp(const HttpArgs& args);
 
+struct SignArgs {
+  std::string data;  // created if it holds no ledger
+  std::string out;   // one POST /v1/entries body per line
+  size_t entries = 1000;
+  int counties = 4;
+};
+int RunSign(const SignArgs& args);
+
 struct LimitsArgs {
   double seconds = 1;  // per measurement
 };

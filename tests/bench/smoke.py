@@ -26,6 +26,8 @@ FIELDS = {
     "rebuild": ["entries", "open_ms", "seconds", "entries_per_s",
                 "peak_rss_mib"],
     "asof": ["entries", "queries", "seconds", "queries_per_s"] + PCT,
+    "sign": ["entries", "origin", "jurisdictions", "cycles", "log_size",
+             "sign_seconds"],
     "http": ["clients", "log_size_before", "peak_rss_mib"]
     + [k + "_" + f for k in ("append", "checkpoint", "view", "proof")
        for f in ["per_s", "requests", "failures"] + PCT],
@@ -88,6 +90,13 @@ try:
         if h and (h["append_requests"] < 1 or h["append_failures"] != 0
                   or h["proof_failures"] != 0 or h["view_failures"] != 0):
             failures.append("http: %r" % h)
+    s = run("sign", "--data", work + "/signed", "--entries", "30",
+            "--counties", "3", "--out", work + "/bodies.jsonl")
+    if s:
+        bodies = [json.loads(line) for line in open(work + "/bodies.jsonl")]
+        if (len(bodies) != 30 or len(s["cycles"]) != 3 or
+                any(sorted(b) != ["authored", "signature"] for b in bodies)):
+            failures.append("sign: %r, %d bodies" % (s, len(bodies)))
 finally:
     shutil.rmtree(work, ignore_errors=True)
 

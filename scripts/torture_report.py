@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Turns scripts/torture's results (JSON) into its summary and into the
+figures of the "Torture" section of docs/RELIABILITY.md.
+
+usage: torture_report.py RESULTS.json [--docs]
+  prints the figures; --docs also rewrites them in docs/RELIABILITY.md
+"""
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+BEGIN = "<!-- torture:begin (scripts/torture rewrites this section) -->"
+END = "<!-- torture:end -->"
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs",
+                   "RELIABILITY.md")
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = ", %.0f GiB RAM" % (int(line.split()[1]) / 1024 / 1024)
+    except OSError:
+        pass
+    fs = subprocess.run(["df", "-T", os.environ.get("TMPDIR", "/tmp")],
+                        capture_output=True, text=True).stdout.splitlines()
+    fstype = fs[1].split()[1] if len(fs) > 1 else "?"
+    return "%d cores (%s)%s, Linux %s, scratch on %s" % (
+        os.cpu_count(), model, mem, platform.release(), fstype)
+
+
+def n(x):
+    return "{:,}".format(x)
+
+
+def spread(values, unit="s"):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "—"
+    return "median %.2f %s, max %.2f %s" % (statistics.median(values), unit,
+                                            max(values), unit)
+
+
+def lines(r):
+    """The figures as Markdown lines."""
+    kill, term = r.get("kill", []), r.get("term", [])
+    out = []
+    load = r.get("load_average_at_end")
+    out.append("Last run: %s, `scripts/torture` (seed %d%s), %.1f minutes "
+               "on %s; the machine was shared with other builds and tests "
+               "(load average %s at the end), so times are indicative." % (
+                   r.get("started", "?"), r.get("seed", 0),
+                   ", --quick" if r.get("options", {}).get("quick") else "",
+                   r.get("seconds", 0) / 60, r.get("machine", "?"),
+                   "%.1f" % load[0] if load else "?"))
+    out.append("")
+    faults = r.get("faults", {})
+    out.append("Faults injected: %s." % ", ".join(
+        "%s × %s" % (n(v), k) for k, v in sorted(faults.items())) or "none")
+    out.append("")
+    out.append("| rounds | what was done | what was found |")
+    out.append("|---|---|---|")
+    if kill:
+        variants = {}
+        for x in kill:
+            variants[x["variant"]] = variants.get(x["variant"], 0) + 1
+        acked = sum(x["acked"] for x in kill)
+        doubt = sum(x["in_doubt"] for x in kill)
+        stored = sum(x.get("in_doubt_stored", 0) for x in kill)
+        out.append(
+            "| %d SIGKILL | %d writers posting signed proposals over "
+            "keep-alive, killed %s s in (%s) | %s entries acknowledged, "
+            "%s missing; %d answers lost in the kill, resubmitted: %d had "
+            "been stored (409 duplicate), %d had not (201); piaojue-verify "
+            "passed %d/%d; served views equal a rebuild %d/%d; checkpoint "
+            "never smaller after restart (%d/%d); restart %s |" % (
+                len(kill), r["options"]["writers"],
+                "%.1f–%.1f" % (r["options"]["kill_min"],
+                               r["options"]["kill_max"]),
+                "; ".join("%d %s" % (v, k) for k, v in sorted(
+                    variants.items())), n(acked),
+                n(sum(x["missing"] for x in kill)), doubt, stored,
+                doubt - stored, sum(1 for x in kill if x["verified"]),
+                len(kill), sum(1 for x in kill if x["views_equal_rebuild"]),
+                len(kill), sum(1 for x in kill
+                               if x["checkpoint_after_restart"] >=
+                               x["checkpoint_before"]), len(kill),
+                spread([x["restart_s"] for x in kill])))
+    if term:
+        refused = sum(x["refused"].get("shutting_down", 0) for x in term)
+        unsent = sum(x["refused"].get("connection refused", 0) for x in term)
+        out.append(
+            "| %d SIGTERM | the same load, SIGTERM %s s in | exit status 0 "
+            "in %d/%d, shutdown %s; %s entries acknowledged, %s missing; "
+            "%d writes refused 503 `shutting_down` and %d connections "
+            "refused while stopping, none of those writes appended (each "
+            "accepted 201 when resubmitted); views equal a rebuild "
+            "%d/%d; piaojue-verify passed %d/%d; restart %s |" % (
+                len(term), "%.1f–%.1f" % (r["options"]["kill_min"],
+                                          r["options"]["kill_max"]),
+                sum(1 for x in term if x["exit"] == 0), len(term),
+                spread([x.get("shutdown_s") for x in term]),
+                n(sum(x["acked"] for x in term)),
+                n(sum(x["missing"] for x in term)), refused, unsent,
+                sum(1 for x in term if x["views_equal_rebuild"]), len(term),
+                sum(1 for x in term if x["verified"]), len(term),
+                spread([x["restart_s"] for x in term])))
+    final = r.get("final")
+    if final:
+        out.append(
+            "| whole log after the rounds | every entry read back over "
+            "`GET /v1/entries` | %s entries; %s acknowledged, %s found at "
+            "the index and leaf hash they were acknowledged with; %d signed "
+            "events present twice |" % (n(final["log_size"]),
+                                        n(final["acked"]),
+                                        n(final["found"]),
+                                        final["duplicates"]))
+    for d in r.get("disk", []):
+        if "refused_503" not in d:
+            out.append("| disk full %d | — | did not complete (see "
+                       "problems) |" % d["round"])
+            continue
+        out.append(
+            "| disk full %d | a %d MiB tmpfs as the data directory, filled "
+            "while 4 writers post; then a start on a full disk | %d writes "
+            "refused 503 `unavailable`, server alive, reads 200 (%d "
+            "endpoints); writes resumed %s s after freeing space, no "
+            "restart; %s acknowledged, %d missing; started full: reads %s, "
+            "writes %s%s |" % (
+                d["round"], d["tmpfs_mib"], d["refused_503"],
+                len(d["reads_when_full"]), d["writes_resumed_after_s"],
+                n(d["acked"]), d["missing"], d["start_full_read"],
+                d["start_full_write"],
+                ", a restart needed once freed (store opened read-only)"
+                if d.get("start_full_restart_needed") else
+                ", accepted once freed without a restart"))
+    if r.get("disk_skipped"):
+        out.append("| disk full | — | skipped: %s |" % r["disk_skipped"])
+    for f in r.get("fds", []):
+        out.append(
+            "| descriptors, %s | `ulimit -n %d`, %d idle sockets held for "
+            "%.0f s | server CPU %.2f s in %.1f s; a connection opened "
+            "before: %s; a new one: %s; served again %s s after the idle "
+            "sockets closed |" % (
+                f["variant"], f["ulimit_n"], f["idle_sockets"], f["wall_s"],
+                f["cpu_s"], f["wall_s"], f["open_connection_get"],
+                f["new_connection"], f["served_again_after_s"]))
+    fz = r.get("fuzz")
+    if fz is None:
+        out.append("| fuzzers | — | not run (--fuzz-seconds 0) |")
+    elif "skipped" in fz:
+        out.append("| fuzzers | — | not run: %s |" % fz["skipped"])
+    else:
+        targets = ", ".join("`%s` %s" % (t.get("target", t.get("name", "?")),
+                                         n(t["execs"]))
+                            for t in fz["targets"])
+        out.append("| fuzzers | `scripts/fuzz --seconds %d` | executions: "
+                   "%s; exit %d |" % (fz["seconds_per_target"],
+                                      targets or "none reported",
+                                      fz["exit"]))
+    out.append("")
+    problems = r.get("problems", [])
+    if problems:
+        out.append("**Problems found (%d):**" % len(problems))
+        out.append("")
+        out.extend("- " + p for p in problems)
+    else:
+        out.append("No check failed.")
+    return out
+
+
+def summary(r):
+    return "\n".join(lines(r))
+
+
+def rewrite_docs(r):
+    section = "\n".join([BEGIN, ""] + lines(r) + ["", END])
+    doc = open(DOC).read()
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(doc):
+        sys.exit("docs/RELIABILITY.md has no torture section to rewrite")
+    with open(DOC, "w") as f:
+        f.write(pattern.sub(lambda m: section, doc))
+
+
+def main():
+    import json
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    r = json.load(open(sys.argv[1]))
+    print(summary(r))
+    if "--docs" in sys.argv[2:]:
+        rewrite_docs(r)
+        print("rewrote the Torture figures in docs/RELIABILITY.md",
+              file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
