@@ -104,7 +104,7 @@ def lines(r):
         out.append(
             "| %d SIGTERM | the same load, SIGTERM %s s in | exit status 0 "
             "in %d/%d, shutdown %s; %s entries acknowledged, %s missing; "
-            "%d writes refused 503 `shutting_down` and %d connections "
+            "%d write(s) refused 503 `shutting_down` and %d connection(s) "
             "refused while stopping, none of those writes appended (each "
             "accepted 201 when resubmitted); views equal a rebuild "
             "%d/%d; piaojue-verify passed %d/%d; restart %s |" % (
@@ -121,12 +121,14 @@ def lines(r):
     if final:
         out.append(
             "| whole log after the rounds | every entry read back over "
-            "`GET /v1/entries` | %s entries; %s acknowledged, %s found at "
-            "the index and leaf hash they were acknowledged with; %d signed "
-            "events present twice |" % (n(final["log_size"]),
-                                        n(final["acked"]),
-                                        n(final["found"]),
-                                        final["duplicates"]))
+            "`GET /v1/entries`; piaojue-verify with every checkpoint kept "
+            "(%d) | %s entries; %s acknowledged, %s found at the index and "
+            "leaf hash they were acknowledged with; %d signed events present "
+            "twice; piaojue-verify %s |" % (
+                r.get("final_verify_checkpoints", 0),
+                n(final["log_size"]), n(final["acked"]), n(final["found"]),
+                final["duplicates"],
+                "passed" if r.get("final_verify") else "**failed**"))
     for d in r.get("disk", []):
         if "refused_503" not in d:
             out.append("| disk full %d | — | did not complete (see "
@@ -170,6 +172,15 @@ def lines(r):
                    "%s; exit %d |" % (fz["seconds_per_target"],
                                       targets or "none reported",
                                       fz["exit"]))
+    out.append("")
+    acked = found = 0
+    if final:
+        acked, found = final["acked"], final["found"]
+    for d in r.get("disk", []):
+        acked += d.get("acked", 0)
+        found += d.get("acked", 0) - d.get("missing", 0)
+    out.append("In all: %s writes acknowledged, %s found afterwards where "
+               "they were acknowledged." % (n(acked), n(found)))
     out.append("")
     problems = r.get("problems", [])
     if problems:
