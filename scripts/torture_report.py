@@ -145,9 +145,12 @@ def lines(r):
                 len(d["reads_when_full"]), d["writes_resumed_after_s"],
                 n(d["acked"]), d["missing"], d["start_full_read"],
                 d["start_full_write"],
-                ", a restart needed once freed (store opened read-only)"
+                (", the store opened read-only (said on stderr), so writes "
+                 "came back after a restart once space was freed"
+                 if d.get("start_full_read_only") else
+                 ", writes needed a restart once space was freed")
                 if d.get("start_full_restart_needed") else
-                ", accepted once freed without a restart"))
+                ", writes accepted once space was freed, without a restart"))
     if r.get("disk_skipped"):
         out.append("| disk full | — | skipped: %s |" % r["disk_skipped"])
     for f in r.get("fds", []):
