@@ -35,6 +35,7 @@ int RunGenerate(const GenerateArgs& args) {
   demo::ProvinceOptions options;
   options.data = data;
   options.counties = counties;
+  if (args.window > 0) options.window_entries = args.window;
   if (Status s = demo::WriteProvince(options); !s.ok()) {
     return Fail(verb, s.ToString());
   }

@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
                            "at least this many entries");
   generate_cmd->add_option("--data", generate.data,
                            "keep the ledger in this data directory");
+  generate_cmd->add_option(
+      "--window", generate.window,
+      "signed events held in memory at once (default 50000)");
 
   VerifyArgs verify;
   auto* verify_cmd =

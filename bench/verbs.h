@@ -24,6 +24,7 @@ struct GenerateArgs {
   std::string out;   // the bundle file
   std::string data;  // keep the ledger here ("" = a scratch directory)
   uint64_t entries = 10000;
+  uint64_t window = 0;  // demo::ProvinceOptions::window_entries; 0 = default
 };
 int RunGenerate(const GenerateArgs& args);
 

@@ -65,16 +65,22 @@ struct CountyCast {
 };
 
 struct PlacedEvent {
+  bool present = false;  // false: county c > 0's genesis, which it skips
   int64_t at_ms = 0;
   ledger::SignedEvent event;
 };
 
-// Collects one county's story, signed, at the log indices the interleaving
-// gives its events.
+// Collects the events of one county's story whose place in the story (its
+// "local" index, 0 = genesis) lies in [lo, hi), signed, at the log indices
+// the interleaving gives them. Events outside the window are only counted:
+// their content is never built, so retelling the story for each window
+// costs little beside the signing of the window's own events.
 class ProvinceSink : public internal::EventSink {
  public:
-  ProvinceSink(int county, int counties)
-      : county_(county), counties_(counties) {}
+  ProvinceSink(int county, int counties, uint64_t lo, uint64_t hi)
+      : county_(county), counties_(counties), lo_(lo), hi_(hi) {
+    events_.resize(hi > lo ? hi - lo : 0);
+  }
 
   uint64_t Emit(
       Stage, int64_t at_ms, const crypto::KeyPair& key,
@@ -85,7 +91,7 @@ class ProvinceSink : public internal::EventSink {
     if (local == 0 && county_ != 0) return 0;
     const uint64_t index =
         local == 0 ? 0 : 1 + (local - 1) * counties_ + county_;
-    if (!status_.ok()) return index;
+    if (!status_.ok() || local < lo_ || local >= hi_) return index;
     capnp::MallocMessageBuilder message;
     auto event = message.initRoot<schema::Event>();
     fill(event);
@@ -100,19 +106,24 @@ class ProvinceSink : public internal::EventSink {
       status_ = signed_event.status();
       return index;
     }
-    events_.push_back(PlacedEvent{at_ms, std::move(*signed_event)});
+    events_[local - lo_] = PlacedEvent{true, at_ms, std::move(*signed_event)};
     return index;
   }
 
   const Status& status() const { return status_; }
-  std::vector<PlacedEvent>& events() { return events_; }
+  // The story's length as told (local indices emitted).
+  uint64_t told() const { return next_; }
+  // The event at local index `local` (in [lo, hi)).
+  PlacedEvent& event(uint64_t local) { return events_[local - lo_]; }
 
  private:
   int county_;
   int counties_;
+  uint64_t lo_;
+  uint64_t hi_;
   uint64_t next_ = 0;
   Status status_;
-  std::vector<PlacedEvent> events_;  // in the county's story order
+  std::vector<PlacedEvent> events_;  // local indices [lo, hi)
 };
 
 Status TellCounty(int county, ProvinceSink* sink) {
@@ -122,15 +133,21 @@ Status TellCounty(int county, ProvinceSink* sink) {
   return sink->status();
 }
 
+// The story's length: one county told without building any event.
+uint64_t StoryLength() {
+  static const uint64_t story = [] {
+    ProvinceSink sink(0, 1, 0, 0);
+    Status s = TellCounty(0, &sink);
+    return s.ok() ? sink.told() : 0;
+  }();
+  return story;
+}
+
 }  // namespace
 
 uint64_t ProvinceSize(int counties) {
-  static const uint64_t story = [] {
-    ProvinceSink sink(0, 1);
-    Status s = TellCounty(0, &sink);
-    return s.ok() ? sink.events().size() : 0;
-  }();
-  return counties <= 0 ? 0 : 1 + uint64_t(counties) * (story - 1);
+  const uint64_t story = StoryLength();
+  return counties <= 0 || story == 0 ? 0 : 1 + uint64_t(counties) * (story - 1);
 }
 
 Status WriteProvince(const ProvinceOptions& options) {
@@ -142,35 +159,19 @@ Status WriteProvince(const ProvinceOptions& options) {
     return AlreadyExists(dir.ledger_path() + " already holds a ledger");
   }
 
-  // Sign every county's story, counties spread over the signing threads.
   const int k = options.counties;
-  std::vector<ProvinceSink> sinks;
-  sinks.reserve(k);
-  for (int c = 0; c < k; ++c) sinks.emplace_back(c, k);
-  std::vector<Status> results(k);
-  std::atomic<int> next{0};
+  const uint64_t story = StoryLength();
+  if (story < 2) return Internal("the demo story could not be told");
+  // Events held at once, over all counties: the window of story events each
+  // county signs per pass (at least one).
+  const uint64_t budget = options.window_entries > 0
+                              ? options.window_entries
+                              : ProvinceOptions{}.window_entries;
+  const uint64_t window = std::max<uint64_t>(1, budget / uint64_t(k));
   int threads = options.signing_threads > 0
                     ? options.signing_threads
                     : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp(threads, 1, k);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int c; (c = next.fetch_add(1)) < k;) {
-        results[c] = TellCounty(c, &sinks[c]);
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  for (const Status& s : results) RETURN_IF_ERROR(s);
-  const size_t story = sinks[0].events().size();
-  for (int c = 1; c < k; ++c) {
-    // County c's story lacks only the genesis.
-    if (sinks[c].events().size() + 1 != story) {
-      return Internal("county " + std::to_string(c) +
-                      "'s story differs in length from county 0's");
-    }
-  }
 
   // As the demo does: the log key in the data directory, the root's in the
   // keys folder beside it (KeysDir).
@@ -184,35 +185,64 @@ Status WriteProvince(const ProvinceOptions& options) {
 
   int64_t now_ms = 0;
   auto clock = [&now_ms] { return now_ms; };
-  const PlacedEvent& genesis = sinks[0].events()[0];
-  now_ms = genesis.at_ms;
-  {
-    ledger::LedgerOptions lo;
-    lo.clock = clock;
-    lo.sync = options.sync;
-    lo.checkpoint_key = internal::LogKey();
-    RETURN_IF_ERROR(
-        ledger::Ledger::Create(dir.ledger_path(), genesis.event, lo).status());
-  }
-  ASSIGN_OR_RETURN(auto session,
-                   cli::Session::Open(dir, false, clock, options.sync));
+  std::unique_ptr<cli::Session> session;
   uint64_t index = 1;
-  for (size_t i = 1; i < story; ++i) {
-    for (int c = 0; c < k; ++c, ++index) {
-      // County 0's event i is its i-th; the others start without genesis.
-      PlacedEvent& e = sinks[c].events()[c == 0 ? i : i - 1];
-      now_ms = e.at_ms;
-      auto r = session->ledger().Append(e.event);
-      if (!r.ok()) {
-        return Status(r.status().code(), "province entry " +
-                                             std::to_string(index) + ": " +
-                                             r.status().message());
+  for (uint64_t lo = 0; lo < story; lo += window) {
+    const uint64_t hi = std::min(story, lo + window);
+    // Sign this window of every county's story, counties spread over the
+    // signing threads.
+    std::vector<ProvinceSink> sinks;
+    sinks.reserve(k);
+    for (int c = 0; c < k; ++c) sinks.emplace_back(c, k, lo, hi);
+    std::vector<Status> results(k);
+    std::atomic<int> next{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        for (int c; (c = next.fetch_add(1)) < k;) {
+          results[c] = TellCounty(c, &sinks[c]);
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+    for (int c = 0; c < k; ++c) {
+      RETURN_IF_ERROR(results[c]);
+      if (sinks[c].told() != story) {
+        return Internal("county " + std::to_string(c) +
+                        "'s story differs in length from county 0's");
       }
-      if (r->index != index) {
-        return Internal("the province expected entry " + std::to_string(index) +
-                        " but the log placed " + std::to_string(r->index));
+    }
+    if (lo == 0) {
+      const PlacedEvent& genesis = sinks[0].event(0);
+      now_ms = genesis.at_ms;
+      ledger::LedgerOptions lo_options;
+      lo_options.clock = clock;
+      lo_options.sync = options.sync;
+      lo_options.checkpoint_key = internal::LogKey();
+      RETURN_IF_ERROR(
+          ledger::Ledger::Create(dir.ledger_path(), genesis.event, lo_options)
+              .status());
+      ASSIGN_OR_RETURN(session,
+                       cli::Session::Open(dir, false, clock, options.sync));
+    }
+    for (uint64_t i = std::max<uint64_t>(lo, 1); i < hi; ++i) {
+      for (int c = 0; c < k; ++c, ++index) {
+        PlacedEvent& e = sinks[c].event(i);
+        if (!e.present) return Internal("a story event was not signed");
+        now_ms = e.at_ms;
+        auto r = session->ledger().Append(e.event);
+        if (!r.ok()) {
+          return Status(r.status().code(), "province entry " +
+                                               std::to_string(index) + ": " +
+                                               r.status().message());
+        }
+        if (r->index != index) {
+          return Internal("the province expected entry " +
+                          std::to_string(index) + " but the log placed " +
+                          std::to_string(r->index));
+        }
+        e.event = {};  // free as we go
       }
-      e.event = {};  // free as we go
     }
   }
   RETURN_IF_ERROR(session->SaveSnapshot());

@@ -17,6 +17,13 @@ struct ProvinceOptions {
   bool sync = false;  // the bytes are the same either way
   // Threads that sign the events (0: one per core).
   int signing_threads = 0;
+  // About how many signed events are held in memory at once, over all
+  // counties (at least one story event per county): the story is told in
+  // windows of max(1, window_entries / counties) events per county, each
+  // signed, appended and freed before the next window is told. Bounds the
+  // generator's memory whatever the province's size; the bytes do not
+  // depend on it.
+  uint64_t window_entries = 50000;
 };
 
 // The number of entries a province of `counties` counties holds:
@@ -32,9 +39,9 @@ uint64_t ProvinceSize(int counties);
 // ledger's checks and the cycle's rules on append. Writes DIR/keys/log.key
 // and the root key to KeysDir(DIR)/root.key (the demo's keys, demo.h), saves
 // the projections' snapshot and signs a checkpoint. Deterministic: the same
-// counties give the same bytes. Holds every signed event in memory until it is
-// appended (about 0.7 KB per entry). AlreadyExists if options.data holds a
-// ledger.
+// counties give the same bytes, whatever options.window_entries. Holds at most
+// one window of signed events (about 0.7 KB each) besides the ledger and the
+// projections' state. AlreadyExists if options.data holds a ledger.
 Status WriteProvince(const ProvinceOptions& options);
 
 }  // namespace piaojue::demo
