@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "ledger/internal/list_encoding.h"
+#include "ledger/internal/quick_check.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger {
@@ -67,9 +68,15 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
       capnp::ReaderOptions walk = options;
       walk.traversalLimitInWords = 4 * options.traversalLimitInWords;
       Owned lists(d.words_->asPtr(), walk);
-      Status checked = internal::CheckListEncodings(
-          capnp::toDynamic(lists.reader.template getRoot<T>()));
-      if (!checked.ok()) return checked;
+      auto root = lists.reader.template getRoot<T>();
+      static const internal::StructPlan& plan =
+          internal::PlanFor(capnp::Schema::from<T>());
+      // The reflective walk only when the fast one is not sure: it alone
+      // refuses, and words why.
+      if (!internal::QuickCheck(capnp::toAny(root), plan, {.lists = true})) {
+        Status checked = internal::CheckListEncodings(capnp::toDynamic(root));
+        if (!checked.ok()) return checked;
+      }
     }
     // The kept reader has no traversal limit: the bytes were just proven
     // canonical (in bounds, no shared or looping pointers), and a limit would

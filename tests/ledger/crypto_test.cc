@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace piaojue::crypto {
 namespace {
 
@@ -12,6 +15,18 @@ TEST(CryptoTest, Sha256MatchesFips180Vectors) {
   EXPECT_EQ(ToHex(AsBytes(Sha256(AsBytes("abc")))),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Sha256({AsBytes("a"), AsBytes("bc")}), Sha256(AsBytes("abc")));
+  // Two blocks (FIPS 180-2, B.2), and a million 'a' (B.3): the block loop
+  // of whichever implementation the build uses (ledger/crypto.cc).
+  EXPECT_EQ(ToHex(AsBytes(Sha256(AsBytes(
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")))),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  const std::string million(1000000, 'a');
+  EXPECT_EQ(ToHex(AsBytes(Sha256(AsBytes(million)))),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // In parts split anywhere, including inside a block.
+  EXPECT_EQ(Sha256({AsBytes(std::string_view(million).substr(0, 61)),
+                    AsBytes(std::string_view(million).substr(61))}),
+            Sha256(AsBytes(million)));
 }
 
 TEST(CryptoTest, Ed25519MatchesRfc8032TestOne) {

@@ -1,0 +1,300 @@
+// See quick_check.h. The plan mirrors, field for field, what the reflective
+// walks of list_encoding.cc and text_validation.cc look at:
+//   - every non-union field, then the active union member (groups share
+//     their parent's sections);
+//   - numbers, enums and void: nothing (they live in the data section);
+//   - a pointer field that is null, or beyond the pointer section: fine;
+//   - Text, Data: a list of bytes (a text also NUL-terminated and valid);
+//   - a struct: a struct pointer, walked;
+//   - a list: the element size its element type gives, then each element.
+#include "ledger/internal/quick_check.h"
+
+#include <capnp/schema.h>
+#include <kj/exception.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "ledger/text_validation.h"
+
+namespace piaojue::ledger::internal {
+
+namespace {
+
+using capnp::ElementSize;
+using Which = capnp::schema::Type::Which;
+
+// Well under the reflective walks' limits (64) and the decoder's nesting
+// limit (32): deeper is "not sure".
+constexpr int kMaxDepth = 24;
+
+enum class Kind : uint8_t {
+  kSkip,  // in the data section: nothing to read
+  kText,
+  kData,
+  kStruct,
+  kGroup,
+  kList,
+  kUnsupported,  // a pointer type piaojue's schema does not use
+};
+
+}  // namespace
+
+struct ValuePlan {
+  Kind kind = Kind::kSkip;
+  TextLines lines = TextLines::kSingle;   // a text, or a list's texts
+  const StructPlan* structure = nullptr;  // kStruct, kGroup
+  // kList: the encoding its elements must have, and the elements' plan.
+  ElementSize element_size = ElementSize::VOID;
+  std::unique_ptr<ValuePlan> element;
+};
+
+struct FieldPlan {
+  uint32_t slot = 0;  // the pointer's index in the pointer section
+  ValuePlan value;
+};
+
+struct StructPlan {
+  std::vector<FieldPlan> fields;  // the non-union fields worth a look
+  bool has_union = false;
+  uint32_t discriminant_offset = 0;  // in 16-bit units of the data section
+  // By discriminant value; a member this build does not know is "not sure".
+  std::vector<FieldPlan> members;
+};
+
+namespace {
+
+std::optional<ElementSize> ElementSizeOf(capnp::Type element) {
+  switch (element.which()) {
+    case Which::VOID:
+      return ElementSize::VOID;
+    case Which::BOOL:
+      return ElementSize::BIT;
+    case Which::INT8:
+    case Which::UINT8:
+      return ElementSize::BYTE;
+    case Which::INT16:
+    case Which::UINT16:
+    case Which::ENUM:
+      return ElementSize::TWO_BYTES;
+    case Which::INT32:
+    case Which::UINT32:
+    case Which::FLOAT32:
+      return ElementSize::FOUR_BYTES;
+    case Which::INT64:
+    case Which::UINT64:
+    case Which::FLOAT64:
+      return ElementSize::EIGHT_BYTES;
+    case Which::TEXT:
+    case Which::DATA:
+    case Which::LIST:
+      return ElementSize::POINTER;
+    case Which::STRUCT:
+      return ElementSize::INLINE_COMPOSITE;
+    default:
+      return std::nullopt;
+  }
+}
+
+class Planner {
+ public:
+  const StructPlan& Get(capnp::StructSchema schema) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Build(schema);
+  }
+
+ private:
+  const StructPlan& Build(capnp::StructSchema schema) {
+    auto it = plans_.find(schema.getProto().getId());
+    if (it != plans_.end()) return *it->second;
+    // In the map before its fields are planned: a type that nests itself
+    // (a correction's replacement event) finds its own plan.
+    auto owned = std::make_unique<StructPlan>();
+    StructPlan& plan = *owned;
+    plans_.emplace(schema.getProto().getId(), std::move(owned));
+    for (auto field : schema.getNonUnionFields()) {
+      FieldPlan f = Field(field);
+      if (f.value.kind != Kind::kSkip) plan.fields.push_back(std::move(f));
+    }
+    auto members = schema.getUnionFields();
+    if (members.size() > 0) {
+      plan.has_union = true;
+      plan.discriminant_offset =
+          schema.getProto().getStruct().getDiscriminantOffset();
+      plan.members.resize(members.size());
+      for (auto field : members) {
+        const uint16_t d = field.getProto().getDiscriminantValue();
+        if (d >= plan.members.size()) plan.members.resize(d + 1);
+        plan.members[d] = Field(field);
+      }
+    }
+    return plan;
+  }
+
+  FieldPlan Field(capnp::StructSchema::Field field) {
+    FieldPlan f;
+    auto proto = field.getProto();
+    if (proto.isGroup()) {
+      f.value.kind = Kind::kGroup;
+      f.value.structure = &Build(field.getType().asStruct());
+      return f;
+    }
+    f.slot = proto.getSlot().getOffset();
+    f.value = Value(field.getType(), IsMultiline(field) ? TextLines::kMulti
+                                                        : TextLines::kSingle);
+    return f;
+  }
+
+  ValuePlan Value(capnp::Type type, TextLines lines) {
+    ValuePlan v;
+    v.lines = lines;
+    switch (type.which()) {
+      case Which::TEXT:
+        v.kind = Kind::kText;
+        break;
+      case Which::DATA:
+        v.kind = Kind::kData;
+        break;
+      case Which::STRUCT:
+        v.kind = Kind::kStruct;
+        v.structure = &Build(type.asStruct());
+        break;
+      case Which::LIST: {
+        const capnp::Type element = type.asList().getElementType();
+        const std::optional<ElementSize> size = ElementSizeOf(element);
+        if (!size) {
+          v.kind = Kind::kUnsupported;
+          break;
+        }
+        v.kind = Kind::kList;
+        v.element_size = *size;
+        v.element = std::make_unique<ValuePlan>(Value(element, lines));
+        break;
+      }
+      case Which::ANY_POINTER:
+      case Which::INTERFACE:
+        v.kind = Kind::kUnsupported;
+        break;
+      default:
+        v.kind = Kind::kSkip;
+        break;
+    }
+    return v;
+  }
+
+  std::mutex mu_;
+  std::map<uint64_t, std::unique_ptr<StructPlan>> plans_;
+};
+
+Planner& ThePlanner() {
+  static Planner* planner = new Planner;  // never destroyed: plans outlive
+  return *planner;                        // every reader
+}
+
+class Walker {
+ public:
+  explicit Walker(QuickCheckWhat what) : what_(what) {}
+
+  bool Struct(capnp::AnyStruct::Reader s, const StructPlan& plan, int depth) {
+    if (depth > kMaxDepth) return false;
+    auto pointers = s.getPointerSection();
+    for (const FieldPlan& f : plan.fields) {
+      if (!Field(s, pointers, f, depth)) return false;
+    }
+    if (!plan.has_union) return true;
+    auto data = s.getDataSection();
+    uint16_t d = 0;  // beyond a truncated data section: the default, 0
+    const size_t at = size_t(plan.discriminant_offset) * 2;
+    if (at + 2 <= data.size()) {
+      d = static_cast<uint16_t>(data[at] | (data[at + 1] << 8));
+    }
+    if (d >= plan.members.size()) return false;  // unknown member: not sure
+    return Field(s, pointers, plan.members[d], depth);
+  }
+
+ private:
+  bool Field(capnp::AnyStruct::Reader s,
+             capnp::List<capnp::AnyPointer>::Reader pointers,
+             const FieldPlan& f, int depth) {
+    switch (f.value.kind) {
+      case Kind::kSkip:
+        return true;
+      case Kind::kGroup:
+        return Struct(s, *f.value.structure, depth);
+      default:
+        if (f.slot >= pointers.size()) return true;  // null
+        return Pointer(pointers[f.slot], f.value, depth);
+    }
+  }
+
+  bool Bytes(capnp::AnyPointer::Reader raw) {
+    return raw.isList() &&
+           raw.getAs<capnp::AnyList>().getElementSize() == ElementSize::BYTE;
+  }
+
+  bool Pointer(capnp::AnyPointer::Reader raw, const ValuePlan& v, int depth) {
+    if (raw.isNull()) return true;
+    switch (v.kind) {
+      case Kind::kSkip:
+        return true;
+      case Kind::kData:
+        return Bytes(raw);
+      case Kind::kText: {
+        if (!Bytes(raw)) return false;
+        if (!what_.texts) return true;
+        capnp::Text::Reader text = raw.getAs<capnp::Text>();  // may throw
+        return CheckTextValue(std::string_view(text.begin(), text.size()),
+                              v.lines)
+            .ok();
+      }
+      case Kind::kStruct:
+        if (!raw.isStruct()) return false;
+        return Struct(raw.getAs<capnp::AnyStruct>(), *v.structure, depth + 1);
+      case Kind::kList: {
+        if (!raw.isList()) return false;
+        auto list = raw.getAs<capnp::AnyList>();
+        if (list.getElementSize() != v.element_size) return false;
+        const ValuePlan& element = *v.element;
+        if (element.kind == Kind::kStruct) {
+          for (auto item : list.as<capnp::List<capnp::AnyStruct>>()) {
+            if (!Struct(item, *element.structure, depth + 1)) return false;
+          }
+        } else if (v.element_size == ElementSize::POINTER) {
+          for (auto item : list.as<capnp::List<capnp::AnyPointer>>()) {
+            if (!Pointer(item, element, depth + 1)) return false;
+          }
+        }
+        return true;
+      }
+      case Kind::kGroup:
+      case Kind::kUnsupported:
+        return false;
+    }
+    return false;
+  }
+
+  QuickCheckWhat what_;
+};
+
+}  // namespace
+
+const StructPlan& PlanFor(capnp::StructSchema schema) {
+  return ThePlanner().Get(schema);
+}
+
+bool QuickCheck(capnp::AnyStruct::Reader root, const StructPlan& plan,
+                QuickCheckWhat what) {
+  try {
+    return Walker(what).Struct(root, plan, 0);
+  } catch (const kj::Exception&) {
+    return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace piaojue::ledger::internal
