@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--bundle", verify.bundle, "bundle file")->required();
   verify_cmd->add_option("--vkey", verify.vkey, "pinned checkpoint key");
   verify_cmd->add_option("--threads", verify.threads, "0 = all cores");
+  verify_cmd->add_flag("--no-signatures", verify.no_signatures,
+                       "every check but the authors' signatures");
 
   RebuildArgs rebuild;
   auto* rebuild_cmd = app.add_subcommand(

@@ -32,6 +32,7 @@ struct VerifyArgs {
   std::string bundle;
   std::string vkey;  // "" = unpinned
   unsigned threads = 0;
+  bool no_signatures = false;  // piaojue-verify --no-signatures
 };
 int RunVerify(const VerifyArgs& args);
 

@@ -88,8 +88,11 @@ class LogChecker {
     merkle::Hash entry_hash{};  // SHA-256(entry): the next prevHash
     merkle::Hash leaf_hash{};   // RFC 6962 leaf hash
   };
+  // With `signatures` false (piaojue-verify --no-signatures) the author
+  // signatures are not verified: `signature` is then always OK.
   static std::vector<Prechecked> Precheck(
-      const std::vector<std::string>& entries, unsigned threads);
+      const std::vector<std::string>& entries, unsigned threads,
+      bool signatures = true);
   // The in-order part for a batch Precheck()ed before.
   bool AddPrechecked(uint64_t first_index, std::vector<Prechecked>& batch);
 

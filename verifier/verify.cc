@@ -47,6 +47,7 @@ std::string Hex(const crypto::Hash& h) {
 VerifyReport Verify(const VerifyOptions& options) {
   VerifyReport report;
   report.input = options.path;
+  report.signatures_checked = options.check_signatures;
   const auto start = Clock::now();
 
   std::optional<note::VerifierKey> pinned;
@@ -147,8 +148,9 @@ VerifyReport Verify(const VerifyOptions& options) {
     if (batch.empty()) return !checker.failure();
     auto next = std::async(
         std::launch::async,
-        [threads](std::vector<std::string> entries) {
-          return LogChecker::Precheck(entries, threads);
+        [threads, signatures = options.check_signatures](
+            std::vector<std::string> entries) {
+          return LogChecker::Precheck(entries, threads, signatures);
         },
         std::move(batch));
     batch = {};
@@ -612,6 +614,7 @@ json ReportJsonWithoutExplain(const VerifyReport& r) {
   }
   j["origin"] = r.origin;
   j["entries"] = r.entries;
+  j["signaturesChecked"] = r.signatures_checked;
   if (r.proof_bundle) {
     j["proofBundle"] = true;
     j["provedEntries"] = r.proved_entries;
@@ -791,8 +794,14 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
               r.remembered_size)) {
     out << "  entries     not read this time\n";
   } else {
-    out << "  entries     " << r.entries << " checked (chain, signatures, "
-        << "authorization, rules)\n";
+    if (r.signatures_checked) {
+      out << "  entries     " << r.entries << " checked (chain, signatures, "
+          << "authorization, rules)\n";
+    } else {
+      out << "  entries     " << r.entries << " checked (chain, authorization, "
+          << "rules); the authors' signatures NOT checked (--no-signatures): "
+          << "not an audit\n";
+    }
   }
   out << "  root        " << r.root << "\n";
   out << "  key         "

@@ -41,6 +41,10 @@ struct VerifyOptions {
   std::optional<uint64_t> explain;             // a record ref
   unsigned threads = 0;                        // 0 = all cores
   bool quiet = false;                          // no progress line
+  // false (--no-signatures): every check but the authors' signatures on the
+  // entries (checkpoint signatures are still checked). Not an audit: the
+  // report says so. For measuring and diagnosing.
+  bool check_signatures = true;
 
   // Earlier checkpoints held in memory, checked like --checkpoint files:
   // (source name for the report, signed note).
@@ -93,6 +97,7 @@ struct VerifyReport {
   std::string input;
   std::string origin;
   uint64_t entries = 0;  // entries checked (a proof bundle: its tree size)
+  bool signatures_checked = true;  // false with --no-signatures
   // A proof bundle's report: how many of the tree's entries it holds.
   bool proof_bundle = false;
   uint64_t proved_entries = 0;

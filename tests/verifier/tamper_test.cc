@@ -87,6 +87,47 @@ TEST_F(TamperTest, HonestStoreIsValidAndIsOnlyRead) {
 // ---------------------------------------------------------------------------
 // Damaged or edited bytes
 
+// --no-signatures (VerifyOptions::check_signatures) skips the authors'
+// signatures and nothing else, and the report says they were not checked.
+TEST_F(TamperTest, NoSignaturesSkipsOnlyTheAuthorsSignaturesAndSaysSo) {
+  Build(Stage::kProposals);
+  // A forged signature on entry 3, the chain and checkpoint rebuilt over it.
+  std::vector<std::string> forged = entries_;
+  {
+    ledger::EntryView view = Parse(forged[3]);
+    ledger::SignedEvent signed_event;
+    signed_event.authored = view.authored_event().bytes();
+    signed_event.signature = view.signature();
+    signed_event.signature[5] ^= 0x01;
+    auto bytes = ledger::EncodeEntry(3, view.prev_hash(), view.recorded_at_ms(),
+                                     signed_event);
+    ASSERT_TRUE(bytes.ok());
+    forged[3] = *bytes;
+  }
+  const std::string path = Publish(Rechain(forged, 3));
+  ExpectInvalidAt(VerifyPath(path, vkey_), 3, "signature");
+
+  VerifyOptions options;
+  options.path = path;
+  options.vkey = vkey_;
+  options.quiet = true;
+  options.check_signatures = false;
+  VerifyReport skipped = Verify(options);
+  EXPECT_EQ(skipped.exit_code, kExitValid) << Describe(skipped);
+  EXPECT_FALSE(skipped.signatures_checked);
+  EXPECT_NE(Describe(skipped).find("signatures NOT checked"), std::string::npos)
+      << Describe(skipped);
+  EXPECT_EQ(nlohmann::json::parse(ReportToJson(skipped))["signaturesChecked"],
+            false);
+
+  // Every other check still runs: a broken chain is still caught.
+  forged = entries_;
+  forged[4][forged[4].size() - 9] ^= 0x10;
+  options.path = Publish(forged, "chain.bundle");
+  VerifyReport chain = Verify(options);
+  EXPECT_EQ(chain.exit_code, 1) << Describe(chain);
+}
+
 // Where the fields of an entry are in its bytes (found by content).
 struct EntryLayout {
   size_t index_at = 8;  // data section: index, recordedAtMs

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""The resident memory of `piaojue serve` on a data directory: after
+startup (the state loaded from its snapshot, or rebuilt), and after a few
+reads (the checkpoint, the cycle list, a cycle's funnel, an inclusion proof
+of the last entry, one entry). Prints one line of JSON like piaojue-bench's
+verbs: entries, startup_s, rss_startup_mib, rss_after_reads_mib,
+peak_rss_mib (VmHWM), rss_bytes_per_entry (after the reads).
+
+usage: bench_serve_rss.py PIAOJUE DATA_DIR [PORT]
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def status_kib(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(base, path):
+    with urllib.request.urlopen(base + path, timeout=600) as r:
+        return r.read()
+
+
+def main():
+    binary, data = sys.argv[1], sys.argv[2]
+    port = int(sys.argv[3]) if len(sys.argv) > 3 else free_port()
+    base = "http://127.0.0.1:%d" % port
+    start = time.monotonic()
+    proc = subprocess.Popen([binary, "serve", "--data", data, "--listen",
+                             "127.0.0.1:%d" % port],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        checkpoint = None
+        while checkpoint is None:
+            if proc.poll() is not None:
+                sys.exit("piaojue serve exited: " +
+                         proc.stderr.read().decode(errors="replace")[-2000:])
+            try:
+                checkpoint = get(base, "/tlog/checkpoint").decode()
+            except OSError:
+                time.sleep(0.2)
+        startup_s = time.monotonic() - start
+        rss_startup = status_kib(proc.pid, "VmRSS")
+        size = int(checkpoint.splitlines()[1])
+        cycles = json.loads(get(base, "/v1/cycles"))
+        items = cycles.get("cycles", cycles) if isinstance(cycles, dict) \
+            else cycles
+        if isinstance(items, list) and items:
+            ref = items[0].get("ref", items[0].get("cycle"))
+            if ref is not None:
+                get(base, "/v1/cycles/%s/funnel" % ref)
+        get(base, "/v1/proof/inclusion?index=%d" % (size - 1))
+        get(base, "/v1/entries/%d" % (size // 2))
+        rss_after = status_kib(proc.pid, "VmRSS")
+        peak = status_kib(proc.pid, "VmHWM")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print(json.dumps({
+        "verb": "serve_rss",
+        "entries": size,
+        "startup_s": startup_s,
+        "rss_startup_mib": rss_startup / 1024,
+        "rss_after_reads_mib": rss_after / 1024,
+        "peak_rss_mib": peak / 1024,
+        "rss_bytes_per_entry": rss_after * 1024 / max(1, size),
+    }))
+
+
+if __name__ == "__main__":
+    main()
