@@ -38,6 +38,13 @@ double PeakRssMiB() {
   return usage.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 int PrintResult(const nlohmann::json& result) {
   std::printf("%s\n", result.dump().c_str());
   std::fflush(stdout);

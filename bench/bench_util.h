@@ -33,6 +33,11 @@ void AddPercentiles(nlohmann::json& out, const Percentiles& p,
 // The process's peak resident set so far, in MiB.
 double PeakRssMiB();
 
+// CPU time used by the whole process so far (all threads, user + system),
+// in seconds. On a shared machine a phase's CPU seconds say what it costs
+// when its wall time says mostly how busy the machine was.
+double ProcessCpuSeconds();
+
 // Prints `result` as the verb's final line on stdout and returns 0.
 int PrintResult(const nlohmann::json& result);
 

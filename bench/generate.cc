@@ -40,6 +40,9 @@ int RunGenerate(const GenerateArgs& args) {
     return Fail(verb, s.ToString());
   }
   const double write_seconds = SecondsSince(start);
+  // Before the export: the window of signed events, the ledger and the
+  // projections' state (and the snapshot the province writes at its end).
+  const double write_peak_rss = PeakRssMiB();
 
   const cli::DataDir dir(data);
   auto ledger = ledger::Ledger::Open(dir.ledger_path(), {}, true);
@@ -71,6 +74,8 @@ int RunGenerate(const GenerateArgs& args) {
   out["bundle_bytes"] = std::filesystem::file_size(args.out, ec);
   out["vkey"] = vkey;
   out["peak_rss_mib"] = PeakRssMiB();
+  out["write_peak_rss_mib"] = write_peak_rss;
+  out["cpu_seconds"] = ProcessCpuSeconds();
   return PrintResult(out);
 }
 

@@ -14,20 +14,27 @@ int RunRebuild(const RebuildArgs& args) {
   const std::string verb = "rebuild";
   const cli::DataDir dir(args.data);
   const Clock::time_point open_start = Clock::now();
+  const double open_cpu_start = ProcessCpuSeconds();
   auto ledger = ledger::Ledger::Open(dir.ledger_path(), {}, true);
   const double open_seconds = SecondsSince(open_start);
+  const double open_cpu = ProcessCpuSeconds() - open_cpu_start;
   if (!ledger.ok()) return Fail(verb, ledger.status().ToString());
   const uint64_t size = (*ledger)->size();
   const Clock::time_point start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   auto state = projections::ReplayTo(**ledger, size);
   const double seconds = SecondsSince(start);
+  const double cpu_seconds = ProcessCpuSeconds() - cpu_start;
   if (!state.ok()) return Fail(verb, state.status().ToString());
   nlohmann::json out;
   out["verb"] = verb;
   out["entries"] = size;
   out["open_ms"] = open_seconds * 1000;
+  out["open_cpu_ms"] = open_cpu * 1000;
   out["seconds"] = seconds;
   out["entries_per_s"] = size / seconds;
+  out["cpu_seconds"] = cpu_seconds;
+  out["entries_per_cpu_s"] = size / cpu_seconds;
   out["peak_rss_mib"] = PeakRssMiB();
   return PrintResult(out);
 }

@@ -20,11 +20,13 @@ FIELDS = {
     + ["synced_write_" + p for p in PCT],
     "append": ["entries", "clients", "seconds", "entries_per_s"] + PCT,
     "generate": ["entries", "counties", "jurisdictions", "seconds",
-                 "entries_per_s", "bundle_bytes", "vkey"],
+                 "entries_per_s", "bundle_bytes", "vkey", "peak_rss_mib",
+                 "cpu_seconds"],
     "verify": ["verdict", "entries", "seconds", "entries_per_s",
-               "peak_rss_mib"],
-    "rebuild": ["entries", "open_ms", "seconds", "entries_per_s",
-                "peak_rss_mib"],
+               "peak_rss_mib", "cpu_seconds", "entries_per_cpu_s"],
+    "rebuild": ["entries", "open_ms", "open_cpu_ms", "seconds",
+                "entries_per_s", "peak_rss_mib", "cpu_seconds",
+                "entries_per_cpu_s"],
     "asof": ["entries", "queries", "seconds", "queries_per_s"] + PCT,
     "sign": ["entries", "origin", "jurisdictions", "cycles", "log_size",
              "sign_seconds"],
@@ -79,6 +81,16 @@ try:
         v = run("verify", "--bundle", work + "/p.bundle", "--vkey", g["vkey"])
         if v and (v["verdict"] != "VALID" or v["entries"] != g["entries"]):
             failures.append("verify: %r" % v)
+        v = run("verify", "--bundle", work + "/p.bundle", "--vkey", g["vkey"],
+                "--no-signatures")
+        if v and (v["verdict"] != "VALID" or v["signatures"] is not False):
+            failures.append("verify --no-signatures: %r" % v)
+        # A province told in windows of one story event per county.
+        w = run("generate", "--out", work + "/w.bundle", "--entries", "100",
+                "--window", "1", "--data", work + "/windowed")
+        if w and open(work + "/w.bundle", "rb").read() != \
+                open(work + "/p.bundle", "rb").read():
+            failures.append("generate --window 1 wrote other bytes")
         r = run("rebuild", "--data", work + "/province")
         if r and r["entries"] != g["entries"]:
             failures.append("rebuild: %r" % r)
