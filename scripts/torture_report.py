@@ -82,7 +82,9 @@ def lines(r):
         out.append(
             "| %d SIGKILL | %d writers posting signed proposals over "
             "keep-alive, killed %s s in (%s) | %s entries acknowledged, "
-            "%s missing; %d answers lost in the kill, resubmitted: %d had "
+            "%s missing; %s entries streamed to %s event-stream clients, "
+            "%s of them missing from the log after the restart; "
+            "%d answers lost in the kill, resubmitted: %d had "
             "been stored (409 duplicate), %d had not (201); piaojue-verify "
             "passed %d/%d; served views equal a rebuild %d/%d; checkpoint "
             "never smaller after restart (%d/%d); restart %s |" % (
@@ -91,7 +93,11 @@ def lines(r):
                                r["options"]["kill_max"]),
                 "; ".join("%d %s" % (v, k) for k, v in sorted(
                     variants.items())), n(acked),
-                n(sum(x["missing"] for x in kill)), doubt, stored,
+                n(sum(x["missing"] for x in kill)),
+                n(sum(sum(x.get("streamed", [])) for x in kill)),
+                r["options"].get("listeners", 0),
+                n(sum(x.get("streamed_missing", 0) for x in kill)),
+                doubt, stored,
                 doubt - stored, sum(1 for x in kill if x["verified"]),
                 len(kill), sum(1 for x in kill if x["views_equal_rebuild"]),
                 len(kill), sum(1 for x in kill
@@ -104,6 +110,7 @@ def lines(r):
         out.append(
             "| %d SIGTERM | the same load, SIGTERM %s s in | exit status 0 "
             "in %d/%d, shutdown %s; %s entries acknowledged, %s missing; "
+            "%s entries streamed, %s of them missing from the log; "
             "%d write(s) refused 503 `shutting_down` and %d connection(s) "
             "refused while stopping, none of those writes appended (each "
             "accepted 201 when resubmitted); views equal a rebuild "
@@ -113,7 +120,10 @@ def lines(r):
                 sum(1 for x in term if x["exit"] == 0), len(term),
                 spread([x.get("shutdown_s") for x in term]),
                 n(sum(x["acked"] for x in term)),
-                n(sum(x["missing"] for x in term)), refused, unsent,
+                n(sum(x["missing"] for x in term)),
+                n(sum(sum(x.get("streamed", [])) for x in term)),
+                n(sum(x.get("streamed_missing", 0) for x in term)),
+                refused, unsent,
                 sum(1 for x in term if x["views_equal_rebuild"]), len(term),
                 sum(1 for x in term if x["verified"]), len(term),
                 spread([x["restart_s"] for x in term])))
