@@ -49,18 +49,6 @@ const PortalAsset* Find(std::string_view path) {
   return nullptr;
 }
 
-bool AcceptsGzip(std::string_view accept_encoding) {
-  // Good enough for real browsers and proxies: "gzip" listed and not refused
-  // with q=0.
-  size_t at = accept_encoding.find("gzip");
-  if (at == std::string_view::npos) return false;
-  std::string_view rest = accept_encoding.substr(at + 4);
-  size_t comma = rest.find(',');
-  std::string_view params = rest.substr(0, comma);
-  return params.find("q=0") == std::string_view::npos ||
-         params.find("q=0.") != std::string_view::npos;
-}
-
 HttpResponse Headers(std::string_view content_type, bool immutable) {
   HttpResponse r;
   r.content_type = std::string(content_type);
@@ -85,28 +73,6 @@ HttpResponse Serve(const PortalAsset& asset, const HttpRequest& request,
     r.body = std::string(asset.data);
   }
   return r;
-}
-
-// gzip (RFC 1952) of `data`; empty if zlib fails (the caller then sends the
-// bytes as they are).
-std::string Gzip(std::string_view data) {
-  z_stream z{};
-  // 15 + 16: a gzip header and trailer rather than zlib's.
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
-    return "";
-  }
-  std::string out(deflateBound(&z, data.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int status = deflate(&z, Z_FINISH);
-  const size_t written = out.size() - z.avail_out;
-  deflateEnd(&z);
-  if (status != Z_STREAM_END) return "";
-  out.resize(written);
-  return out;
 }
 
 // A query value as JavaScript's encodeURIComponent writes it, so that the
@@ -226,6 +192,40 @@ HttpResponse PortalConfig(const Service& service) {
 }
 
 }  // namespace
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  // Good enough for real browsers and proxies: "gzip" listed and not refused
+  // with q=0.
+  size_t at = accept_encoding.find("gzip");
+  if (at == std::string_view::npos) return false;
+  std::string_view rest = accept_encoding.substr(at + 4);
+  size_t comma = rest.find(',');
+  std::string_view params = rest.substr(0, comma);
+  return params.find("q=0") == std::string_view::npos ||
+         params.find("q=0.") != std::string_view::npos;
+}
+
+// gzip (RFC 1952) of `data`; empty if zlib fails (the caller then sends the
+// bytes as they are).
+std::string Gzip(std::string_view data) {
+  z_stream z{};
+  // 15 + 16: a gzip header and trailer rather than zlib's.
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return "";
+  }
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int status = deflate(&z, Z_FINISH);
+  const size_t written = out.size() - z.avail_out;
+  deflateEnd(&z);
+  if (status != Z_STREAM_END) return "";
+  out.resize(written);
+  return out;
+}
 
 std::string ScriptSafeJson(std::string_view json) {
   // In JSON, '<', '>' and '&' can only occur inside strings, where the

@@ -7,6 +7,9 @@
 //   tile/entries/<N>[.p/<W>]    be16(length) || entry, repeated
 //   <N> = ("x" 3DIGIT "/")* 3DIGIT     e.g. 1234067 = x001/x234/067
 //   <W> = 1..255, no leading zeros; absent = a full tile of 256
+#include <deque>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "api/server/internal/handlers.h"
@@ -22,6 +25,55 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+// A partial tile's bytes never change either, but tlog-tiles lets a log stop
+// serving it once the full tile exists, so caches keep it only briefly.
+constexpr std::string_view kPartialTile = "public, max-age=60";
+
+// The gzip-compressed bytes of full tiles and entry bundles, computed once
+// per process. The key names the content, not a log: the kind and level
+// and the Merkle node that commits to every hash or entry of the tile
+// (level 8·(L+1), index N for hash tile L/N; level 8, index N for entry
+// bundle N), so two logs in one process (tests, forks) never share an entry
+// they should not, and a hit costs one node read instead of 256. Bounded
+// (oldest evicted first). Thread-safe.
+class FullTileGzipCache {
+ public:
+  static constexpr size_t kMaxBytes = 64 << 20;
+
+  // The cached value: the gzip bytes, or empty when gzip does not make the
+  // tile smaller (it is then sent as it is).
+  std::optional<std::string> Find(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void Insert(const std::string& key, std::string gz) {
+    std::lock_guard lock(mu_);
+    if (gz.size() > kMaxBytes || map_.contains(key)) return;
+    bytes_ += gz.size() + key.size();
+    map_.emplace(key, std::move(gz));
+    order_.push_back(key);
+    while (bytes_ > kMaxBytes && !order_.empty()) {
+      auto it = map_.find(order_.front());
+      bytes_ -= it->second.size() + it->first.size();
+      map_.erase(it);
+      order_.pop_front();
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> map_;
+  std::deque<std::string> order_;
+  size_t bytes_ = 0;
+};
+
+FullTileGzipCache& TileCache() {
+  static FullTileGzipCache* cache = new FullTileGzipCache;
+  return *cache;
+}
 
 std::string Dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -115,7 +167,7 @@ HttpResponse HandleCheckpoint(Service& service, const HttpRequest&) {
   return r;
 }
 
-HttpResponse HandleTile(Service& service,
+HttpResponse HandleTile(Service& service, const HttpRequest& request,
                         const std::vector<std::string_view>& segments) {
   const bool entries = segments[0] == "entries";
   uint64_t level = 0;
@@ -142,6 +194,34 @@ HttpResponse HandleTile(Service& service,
         404, "not_found",
         "the log (size " + std::to_string(size) + ") has no such tile yet");
   }
+  const bool full = address->width == kTileWidth;
+  const bool gzip = AcceptsGzip(request.accept_encoding);
+  HttpResponse r = Binary("", full ? kImmutable : kPartialTile);
+  // Caches must keep the two codings apart.
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+
+  // A full tile asked for compressed: the cached bytes, if any.
+  std::string cache_key;
+  bool compress = gzip;
+  if (full && gzip) {
+    // The node above the tile (see FullTileGzipCache). A full tile at level
+    // L means the tree has at least 256^(L+1) leaves, so the node exists.
+    auto top = service.ledger().ReadNode(
+        static_cast<uint8_t>(entries ? 8 : 8 * (level + 1)), address->index);
+    if (!top.ok()) return StatusResponse(top.status());
+    cache_key.push_back(entries ? 'e' : 'h');
+    cache_key.push_back(static_cast<char>(level));
+    cache_key.append(reinterpret_cast<const char*>(top->data()), top->size());
+    if (std::optional<std::string> gz = TileCache().Find(cache_key)) {
+      if (!gz->empty()) {
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        r.body = std::move(*gz);
+        return r;
+      }
+      compress = false;  // known not to shrink
+    }
+  }
+
   const uint64_t begin = address->index * kTileWidth;
   const uint64_t end = begin + address->width;
   std::string body;
@@ -163,8 +243,20 @@ HttpResponse HandleTile(Service& service,
       body.append(reinterpret_cast<const char*>(h->data()), h->size());
     }
   }
-  // A tile of a given width never changes once it exists.
-  return Binary(std::move(body), kImmutable);
+  if (compress) {
+    // Sent compressed only when that is smaller: hash tiles are SHA-256
+    // output, which gzip only makes longer.
+    std::string gz = Gzip(body);
+    if (gz.empty() || gz.size() >= body.size()) gz.clear();
+    if (full) TileCache().Insert(cache_key, gz);
+    if (!gz.empty()) {
+      r.headers.emplace_back("Content-Encoding", "gzip");
+      r.body = std::move(gz);
+      return r;
+    }
+  }
+  r.body = std::move(body);
+  return r;
 }
 
 HttpResponse HandleEntry(Service& service, std::string_view index_text) {

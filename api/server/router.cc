@@ -62,7 +62,9 @@ Route FindGet(Service& service, const HttpRequest& request, const Segments& s) {
       return [=] { return HandleCheckpoint(*sv, *rq); };
     }
     if (s.size() >= 3 && s[1] == "tile") {
-      return [=] { return HandleTile(*sv, Segments(s.begin() + 2, s.end())); };
+      return [=] {
+        return HandleTile(*sv, *rq, Segments(s.begin() + 2, s.end()));
+      };
     }
   } else if (s.size() >= 1 && s[0] == "v1") {
     if (Is(s, {"v1", "log"})) return [=] { return HandleLogInfo(*sv); };

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -145,6 +146,25 @@ class Client {
   tcp::socket socket_;
   beast::flat_buffer buffer_;
 };
+
+// The bytes a gzip body inflates to ("" when it is not valid gzip).
+std::string Gunzip(const std::string& gz) {
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) return "";
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = static_cast<uInt>(gz.size());
+  std::string out;
+  char buf[16384];
+  int status = Z_OK;
+  while (status == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    status = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  return status == Z_STREAM_END ? out : "";
+}
 
 Reply Get(uint16_t port, const std::string& target) {
   return Client(port).Send(http::verb::get, target);
@@ -867,9 +887,19 @@ TEST_F(ServerTest, TilesAndBundlesEqualTheStoredTreeAndEntries) {
        {&full, &partial, &upper, &entries_full, &entries_partial}) {
     ASSERT_EQ(r->status, 200) << r->body;
     EXPECT_EQ(r->Header("content-type"), "application/octet-stream");
+    EXPECT_EQ(r->Header("content-encoding"), "");  // none asked for
+    EXPECT_EQ(r->Header("vary"), "Accept-Encoding");
+  }
+  // Full tiles never change; partial ones are short-lived (tlog-tiles lets
+  // the log drop them once the full tile exists), as is the checkpoint.
+  for (const Reply* r : {&full, &entries_full}) {
     EXPECT_EQ(r->Header("cache-control"),
               "public, max-age=31536000, immutable");
   }
+  for (const Reply* r : {&partial, &upper, &entries_partial}) {
+    EXPECT_EQ(r->Header("cache-control"), "public, max-age=60");
+  }
+  EXPECT_EQ(Get(port_, "/tlog/checkpoint").Header("cache-control"), "no-cache");
   ASSERT_EQ(full.body.size(), 256u * 32);
   ASSERT_EQ(partial.body.size(), 44u * 32);
   ASSERT_EQ(upper.body.size(), 32u);
@@ -886,6 +916,39 @@ TEST_F(ServerTest, TilesAndBundlesEqualTheStoredTreeAndEntries) {
   EXPECT_EQ(Get(port_, "/tlog/tile/0/000.p/256").status, 400);
   EXPECT_EQ(Get(port_, "/tlog/tile/64/000").status, 400);
   EXPECT_EQ(Get(port_, "/tlog/tile/00/000").status, 400);
+
+  // Asked for gzip: entry bundles come compressed, the same bytes once
+  // inflated, and a full bundle's compressed bytes are the same on every
+  // request (computed once, cached); hash tiles (SHA-256 output, which gzip
+  // only makes longer) come as they are.
+  auto get_gzip = [&](const std::string& target) {
+    return Client(port_).Send(http::verb::get, target, "", "",
+                              {{"Accept-Encoding", "gzip, deflate, br"}});
+  };
+  const Reply entries_gz = get_gzip("/tlog/tile/entries/000");
+  ASSERT_EQ(entries_gz.status, 200);
+  EXPECT_EQ(entries_gz.Header("content-encoding"), "gzip");
+  EXPECT_EQ(entries_gz.Header("vary"), "Accept-Encoding");
+  EXPECT_EQ(entries_gz.Header("cache-control"),
+            "public, max-age=31536000, immutable");
+  EXPECT_LT(entries_gz.body.size(), entries_full.body.size() / 2);
+  EXPECT_EQ(Gunzip(entries_gz.body), entries_full.body);
+  EXPECT_EQ(get_gzip("/tlog/tile/entries/000").body, entries_gz.body);
+  const Reply partial_gz = get_gzip("/tlog/tile/entries/001.p/44");
+  EXPECT_EQ(partial_gz.Header("content-encoding"), "gzip");
+  EXPECT_EQ(partial_gz.Header("cache-control"), "public, max-age=60");
+  EXPECT_EQ(Gunzip(partial_gz.body), entries_partial.body);
+  for (int i = 0; i < 2; ++i) {  // a miss, then the cached verdict
+    const Reply hashes_gz = get_gzip("/tlog/tile/0/000");
+    EXPECT_EQ(hashes_gz.Header("content-encoding"), "");
+    EXPECT_EQ(hashes_gz.body, full.body);
+  }
+  // Refused with q=0: never compressed.
+  EXPECT_EQ(Client(port_)
+                .Send(http::verb::get, "/tlog/tile/entries/000", "", "",
+                      {{"Accept-Encoding", "gzip;q=0"}})
+                .body,
+            entries_full.body);
 
   // Compare with what the ledger stores, read directly once the server has
   // let go of it.

@@ -34,10 +34,23 @@ inline constexpr uint64_t kTileWidth = 256;
 // malformed number.
 Result<uint64_t> PageLimit(const HttpRequest& request);
 
+// Content coding (handlers_portal.cc). True when an Accept-Encoding header
+// lists gzip and does not refuse it with q=0.
+bool AcceptsGzip(std::string_view accept_encoding);
+// gzip (RFC 1952) of `data`; empty if zlib fails (the caller then sends the
+// bytes as they are).
+std::string Gzip(std::string_view data);
+
 // Transparency log (handlers_tlog.cc).
 HttpResponse HandleCheckpoint(Service& service, const HttpRequest& request);
-// `segments` are the path segments after "tile".
-HttpResponse HandleTile(Service& service,
+// `segments` are the path segments after "tile". A full tile or entry bundle
+// is immutable (cached for a year); a partial one is cached for a minute
+// (tlog-tiles lets a log stop serving it once the full tile exists). Both
+// are gzip-compressed when the request accepts gzip and compression makes
+// them smaller (entry bundles: yes; hash tiles, random SHA-256 output: no);
+// a full tile's compressed bytes are computed once per process and cached
+// (docs/API.md, "Transparency log").
+HttpResponse HandleTile(Service& service, const HttpRequest& request,
                         const std::vector<std::string_view>& segments);
 HttpResponse HandleEntry(Service& service, std::string_view index);
 HttpResponse HandleEntryList(Service& service, const HttpRequest& request);
