@@ -8,6 +8,7 @@
 #include "api/cli/clerk_cli.h"
 #include "api/cli/commands.h"
 #include "api/cli/messages.h"
+#include "api/cli/publish_cli.h"
 #include "api/cli/templates.h"
 #include "api/demo/demo.h"
 #include "api/server/server.h"
@@ -255,6 +256,7 @@ int main(int argc, char** argv) {
       "stop after stage collection|screening|vote|supervision|evaluation");
 
   ClerkCommands clerk(app, data);
+  PublishCommand publish(app, data);
 
   try {
     app.parse(argc, argv);
@@ -284,6 +286,7 @@ int main(int argc, char** argv) {
     }
     if (*cp_cmd) return Report(Checkpoint(data, out));
     if (auto s = clerk.Run(out)) return Report(*s);
+    if (auto s = publish.Run(out)) return Report(*s);
     if (*reindex_cmd) return Report(Reindex(data, out));
     if (*export_cmd) return (exp.data = data, Report(Export(exp, out)));
     if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));

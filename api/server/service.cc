@@ -37,8 +37,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   RETURN_IF_ERROR(crypto::InitCrypto());
   std::unique_ptr<Service> s(new Service(std::move(options)));
   const cli::DataDir dir(s->options_.data_dir);
-  auto session = cli::Session::Open(dir);
-  if (!session.ok() && session.status().code() == StatusCode::kIOError &&
+  auto session = cli::Session::Open(dir, s->options_.read_only);
+  if (!session.ok() && !s->options_.read_only &&
+      session.status().code() == StatusCode::kIOError &&
       session.status().message().find("No space left on device") !=
           std::string::npos) {
     // The store cannot even open for writing (RocksDB writes a new log and
@@ -62,7 +63,7 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
               << " was not used (" << s->session_->snapshot_ignored_because()
               << "); the state was rebuilt from the entries\n";
   }
-  if (Status w = s->ledger().writable(); !w.ok()) {
+  if (Status w = s->ledger().writable(); !w.ok() && !s->options_.read_only) {
     // Reads are served; every write will be refused with this reason.
     std::cerr << "piaojue serve: writes are refused: " << w.ToString() << "\n";
   }
@@ -89,6 +90,7 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     auto b = note::ParseNote(s->checkpoint_);
     if (a.ok() && b.ok() && a->text == b->text) s->cosigned_ = *cosigned;
   }
+  if (s->options_.read_only) return s;  // no signer, no witnesses
   if (!s->options_.witnesses.empty()) {
     witness::CollectorOptions co;
     co.witnesses = s->options_.witnesses;
@@ -116,7 +118,9 @@ Service::~Service() {
   }
   checkpoint_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
-  if (session_ == nullptr || started_on_full_disk_) return;
+  if (session_ == nullptr || started_on_full_disk_ || options_.read_only) {
+    return;
+  }
   Status s = SignCheckpointIfBehind();
   if (!s.ok() && s.code() != StatusCode::kUnavailable) {
     std::cerr << "piaojue serve: last checkpoint: " << s.ToString() << "\n";
@@ -144,6 +148,9 @@ std::shared_ptr<const projections::State> Service::Snapshot() const {
 Result<ledger::AppendResult> Service::Append(const ledger::SignedEvent& event) {
   if (shutting_down()) {
     return Unavailable("the server is shutting down; nothing was appended");
+  }
+  if (options_.read_only) {
+    return Unavailable("the ledger is open read-only; nothing was appended");
   }
   if (started_on_full_disk_) {
     return Unavailable(

@@ -4,8 +4,50 @@ export class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
+// A static publication (`piaojue publish`, docs/DEPLOY.md) marks its
+// index.html with {"static": true, "dynamicUrl"?} in a JSON block: every
+// read is then a plain file, and what needs a live server (time travel,
+// search, what changed, the form, live updates) is hidden or links to
+// dynamicUrl.
+let staticConfig;
+export function staticSite() {
+  if (staticConfig === undefined) {
+    staticConfig = null;
+    const el = typeof document !== 'undefined' && document.getElementById('piaojue-static');
+    if (el) { try { staticConfig = JSON.parse(el.textContent); } catch { staticConfig = { static: true }; } }
+  }
+  return staticConfig && staticConfig.static ? staticConfig : null;
+}
+// The live server's public URL of a static site ('' if none), without a
+// trailing slash; only http(s) URLs are used.
+export function dynamicUrl() {
+  const u = staticSite()?.dynamicUrl || '';
+  return /^https?:\/\//.test(u) ? u.replace(/\/+$/, '') : '';
+}
+
+// Where a read of the JSON API is: the path itself on the live server; on a
+// static site, the file `piaojue publish` wrote for it (path + ".json").
+// A static site has no file for a read with a query string.
+export function fileUrl(path) {
+  if (!staticSite() || !path.startsWith('/v1/')) return path;
+  if (path.includes('?')) return null;
+  return path + '.json';
+}
+
 export function asOf() {
+  if (staticSite()) return '';  // a static site shows the published state only
   return new URLSearchParams(location.search).get('as_of') || '';
+}
+
+export class NeedsLiveServer extends ApiError {
+  constructor(path) {
+    const live = dynamicUrl();
+    const en = typeof document !== 'undefined' && document.documentElement.lang === 'en';
+    super(0, 'static', (en
+      ? 'This part needs the live server; this site is a static copy.'
+      : '此功能需要在线服务器，本站是静态发布的副本。') + (live ? ' ' + live : ''));
+    this.path = path;
+  }
 }
 
 // Views `piaojue serve` put into the page it served (the first page's data,
@@ -34,10 +76,38 @@ export async function getJson(path, { withAsOf = true } = {}) {
   if (withAsOf && a) url += (url.includes('?') ? '&' : '?') + 'as_of=' + encodeURIComponent(a);
   const given = takeInitial(url);
   if (given !== undefined) return given;
+  if (staticSite()) return getStatic(url);
+  return fetchJson(url);
+}
+
+async function fetchJson(url) {
   const r = await fetch(url);
   const body = await r.json().catch(() => null);
   if (!r.ok) throw new ApiError(r.status, body?.error?.code ?? 'http', body?.error?.message ?? `HTTP ${r.status}`);
   return body;
+}
+
+// A read on a static site. A proof bundle asked for with ?since=M (the
+// tree size this browser kept) is the bundle's file plus the consistency
+// proof `piaojue publish` wrote from every tree size it published before,
+// put into the bundle as the server would (docs/FORMAT.md "Proof bundle");
+// without that file the bundle goes without it, and the check says the
+// log could not be shown to have only grown.
+async function getStatic(url) {
+  const since = /^(\/v1\/proof\/bundle\/\d+)\?since=(\d+)$/.exec(url);
+  if (since) {
+    const bundle = await fetchJson(since[1] + '.json');
+    const m = Number(since[2]);
+    const n = Number((/^[^\n]+\n(\d+)\n/.exec(bundle.checkpoint || '') || [])[1]);
+    if (m !== n && Array.isArray(bundle.consistency)) {
+      const c = await fetchJson(`/v1/proof/consistency/${m}.json`).catch(() => null);
+      if (c && c.old === m && c.new === n) bundle.consistency.push({ oldSize: m, proof: c.proof });
+    }
+    return bundle;
+  }
+  const file = fileUrl(url);
+  if (file === null) throw new NeedsLiveServer(url);
+  return fetchJson(file);
 }
 
 export async function getText(path) {

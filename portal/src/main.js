@@ -14,7 +14,7 @@ import * as home from './pages/home.js';
 globalThis.__piaojueShell = { 'i18n.js': i18n, 'api.js': api, 'format.js': format, 'nav.js': nav, 'pages/home.js': home };
 
 const { t, lang, setLang } = i18n;
-const { asOf, getJson } = api;
+const { asOf, getJson, staticSite, dynamicUrl, fileUrl } = api;
 const { esc, date } = format;
 const { href, navigate, setRenderer, cleanup } = nav;
 const { homePage } = home;
@@ -54,22 +54,29 @@ const routes = [
 
 function header() {
   const a = asOf();
-  const nav = [['/', 'nav_home'], ['/lookup', 'nav_lookup'], ['/propose', 'nav_propose'], ['/changes', 'nav_changes'], ['/corrections', 'nav_corrections'], ['/about', 'nav_about']];
+  // A static site (docs/DEPLOY.md) has no search, form, what-changed or
+  // time travel: those link to the live server when there is one.
+  const live = new Set(['/lookup', '/propose', '/changes']);
+  const isStatic = !!staticSite();
+  const nav = [['/', 'nav_home'], ['/lookup', 'nav_lookup'], ['/propose', 'nav_propose'], ['/changes', 'nav_changes'], ['/corrections', 'nav_corrections'], ['/about', 'nav_about']]
+    .filter(([p]) => !isStatic || !live.has(p) || dynamicUrl());
+  const link = (p) => (isStatic && live.has(p) ? `href="${esc(dynamicUrl() + p)}"` : `href="${href(p)}" data-link`);
   const here = location.pathname;
   document.getElementById('top').innerHTML = `
     <div class="brand"><a href="${href('/')}" data-link><span class="logo" aria-hidden="true">✓</span><span><strong id="site-name">${esc(t('site'))}</strong><small>${esc(t('siteSub'))}</small></span></a>
       <button type="button" id="lang" class="linkish" lang="${lang() === 'en' ? 'zh-CN' : 'en'}">${esc(t('lang_switch'))}</button></div>
-    <nav aria-label="${esc(lang() === 'en' ? 'Main' : '主导航')}"><ul>${nav.map(([p, k]) => `<li><a href="${href(p)}" data-link${here === p ? ' aria-current="page"' : ''}>${esc(t(k))}</a></li>`).join('')}</ul></nav>
-    <form id="asof" class="asof" role="search" aria-label="${esc(t('asOf'))}">
+    <nav aria-label="${esc(lang() === 'en' ? 'Main' : '主导航')}"><ul>${nav.map(([p, k]) => `<li><a ${link(p)}${here === p ? ' aria-current="page"' : ''}>${esc(t(k))}</a></li>`).join('')}</ul></nav>
+    ${isStatic ? (dynamicUrl() ? `<p class="asof"><a id="asof-live" href="${esc(dynamicUrl() + location.pathname)}">${esc(t('asOf'))}…</a></p>` : '') : `<form id="asof" class="asof" role="search" aria-label="${esc(t('asOf'))}">
       <label for="asof-date">${esc(t('asOf'))}</label>
       <input id="asof-date" name="as_of" type="date" value="${esc(/^\d{4}-\d{2}-\d{2}$/.test(a) ? a : '')}">
       <button type="submit">${esc(t('asOfApply'))}</button>
       ${a ? `<button type="button" id="asof-clear">${esc(t('asOfClear'))}</button>` : ''}
-    </form>
+    </form>`}
     ${a ? `<p class="banner" role="status" id="asof-banner">${esc(t('asOfBanner', { d: /^\d+$/.test(a) ? '#' + a : date(a.slice(0, 10)), n: '…' }))}</p>` : ''}`;
   document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
   document.getElementById('lang').onclick = () => { setLang(lang() === 'en' ? 'zh' : 'en'); const u = new URL(location.href); u.searchParams.delete('lang'); history.replaceState(null, '', u); render(); };
-  document.getElementById('asof').onsubmit = (e) => {
+  const form = document.getElementById('asof');
+  if (form) form.onsubmit = (e) => {
     e.preventDefault();
     const v = document.getElementById('asof-date').value;
     const u = new URL(location.href);
@@ -87,7 +94,7 @@ function header() {
 }
 
 function footer() {
-  document.getElementById('foot').innerHTML = `<p>${esc(t('home_intro'))}</p><p><a href="/v1/log">/v1/log</a> · <a href="/tlog/checkpoint">/tlog/checkpoint</a> · <a href="${href('/about')}" data-link>${esc(t('nav_about'))}</a></p>`;
+  document.getElementById('foot').innerHTML = `<p>${esc(t('home_intro'))}</p><p><a href="${fileUrl('/v1/log')}">/v1/log</a> · <a href="/tlog/checkpoint">/tlog/checkpoint</a> · <a href="${href('/about')}" data-link>${esc(t('nav_about'))}</a></p>`;
 }
 
 async function render() {

@@ -60,6 +60,11 @@ struct ServiceOptions {
   // On shutdown, how long to wait for the witnesses to cosign the last
   // checkpoint.
   std::chrono::milliseconds witness_grace{3000};
+  // Opens the store read-only, beside a running server if there is one
+  // (`piaojue publish`): serves the stored checkpoint (with its stored
+  // cosignatures), signs nothing, saves no snapshot, refuses every append,
+  // and contacts no witness.
+  bool read_only = false;
 };
 
 // A point in the log's history, resolved from an `as_of` parameter.

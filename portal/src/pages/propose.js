@@ -1,7 +1,7 @@
 // 我要提建议: the public-intake form (POST /v1/proposals); returns the
 // receipt number (the entry index) to look the proposal up later.
 import { t, en, CATEGORY, lang } from '../i18n.js';
-import { getJson, postJson, cstToday, getList } from '../api.js';
+import { getJson, postJson, cstToday, getList, staticSite, NeedsLiveServer } from '../api.js';
 import { esc, date } from '../format.js';
 import { href } from '../nav.js';
 
@@ -33,6 +33,7 @@ function explain(e) {
 }
 
 export async function proposePage(main) {
+  if (staticSite()) throw new NeedsLiveServer('/propose');
   const v = await getList('/v1/cycles', 'cycles', { withAsOf: false });
   const today = cstToday();
   const open = v.cycles.filter((c) => c.collection.start <= today && today <= c.collection.end);

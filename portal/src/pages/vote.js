@@ -3,7 +3,7 @@
 // in-browser recount, and live updates while boxes are recorded.
 // Data: GET /v1/tally/V (and /v1/cycles/C/candidates); live: GET /v1/events.
 import { t, lang } from '../i18n.js';
-import { getJson, asOf, getList } from '../api.js';
+import { getJson, asOf, getList, staticSite } from '../api.js';
 import { esc, money, date, backfillBadge, backfillNote } from '../format.js';
 import { href, onLeave } from '../nav.js';
 import { pinnedKey, verifyPanel, plain, keptCheckpoint, keepCheckpoint, witnessPolicyFor, witnessBlock } from '../verify/panel.js';
@@ -164,7 +164,7 @@ export async function votePage(main, voteRef) {
   };
   await draw();
   // Live: only for the current state (a past moment does not change).
-  if (!asOf() && typeof EventSource !== 'undefined') {
+  if (!asOf() && !staticSite() && typeof EventSource !== 'undefined') {
     const live = document.getElementById('live');
     const es = new EventSource('/v1/events');
     let timer = null;

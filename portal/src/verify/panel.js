@@ -1,7 +1,7 @@
 // The 验证 panel on record pages: checks the record's proof bundle in the
 // browser and says plainly what was proven against which tree size.
 import { t, lang, en, KIND } from '../i18n.js';
-import { getJson, portalConfig } from '../api.js';
+import { getJson, portalConfig, fileUrl } from '../api.js';
 import { esc, instant } from '../format.js';
 
 export async function pinnedKey() {
@@ -189,7 +189,7 @@ export function verifyPanel(el, record, shown = [], { auto = false } = {}) {
   el.innerHTML = `<section class="card verify" aria-labelledby="h-verify"><h2 id="h-verify">${esc(t('verify_title'))}</h2>
     <p class="vkey" id="vkey-line"></p>
     <p><button type="button" id="verify-btn">${esc(t('verify_btn'))}</button>
-    <a id="proof-link" href="/v1/proof/bundle/${record}" download="piaojue-proof-${record}.json">${esc(t('download_proof'))}</a></p>
+    <a id="proof-link" href="${fileUrl(`/v1/proof/bundle/${record}`)}" download="piaojue-proof-${record}.json">${esc(t('download_proof'))}</a></p>
     <div id="verify-result" role="status" aria-live="polite"></div></section>`;
   const line = el.querySelector('#vkey-line');
   pinnedKey().then(async (p) => {
