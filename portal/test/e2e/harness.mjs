@@ -4,6 +4,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, cpSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -149,4 +150,70 @@ export async function resign(source, target, dir, index) {
   const out = await r.json();
   if (r.status !== 201) throw new Error(`re-signing entry ${index} (${kind}): ${JSON.stringify(out)}`);
   return out.index;
+}
+
+// Debian's nginx serving a `piaojue publish` directory, unprivileged, on a
+// free loopback port, with its config, pid file and logs in `prefix`
+// (docs/DEPLOY.md gives the same locations for a real deployment).
+export const NGINX = process.env.PORTAL_NGINX || '/usr/sbin/nginx';
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+export function nginxConfig({ prefix, root, port }) {
+  const tmp = (n) => `${prefix}/tmp/${n}`;
+  return `daemon off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log ${prefix}/access.log;
+  client_body_temp_path ${tmp('body')};
+  proxy_temp_path ${tmp('proxy')};
+  fastcgi_temp_path ${tmp('fastcgi')};
+  uwsgi_temp_path ${tmp('uwsgi')};
+  scgi_temp_path ${tmp('scgi')};
+  types { text/html html; application/json json; text/javascript js; text/css css; image/svg+xml svg; text/plain txt; }
+  default_type application/octet-stream;
+  sendfile on;
+  gzip_static on;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    location = /tlog/checkpoint { default_type "text/plain; charset=utf-8"; add_header Cache-Control "no-cache"; }
+    location ~ ^/tlog/tile/.*\\.p/ { add_header Cache-Control "public, max-age=60"; add_header Vary Accept-Encoding; }
+    location /tlog/tile/ { add_header Cache-Control "public, max-age=31536000, immutable"; add_header Vary Accept-Encoding; }
+    location /v1/ { add_header Cache-Control "no-cache"; try_files $uri.json $uri =404; }
+    location /assets/ { add_header Cache-Control "public, max-age=31536000, immutable"; }
+    location / { add_header Cache-Control "no-cache"; try_files $uri /index.html; }
+  }
+}
+`;
+}
+
+// Starts nginx on `root`; resolves {url, stop, prefix}.
+export async function startNginx(root) {
+  const prefix = mkdtempSync(join(tmpdir(), 'piaojue-nginx-'));
+  mkdirSync(join(prefix, 'tmp'));
+  const port = await freePort();
+  writeFileSync(join(prefix, 'nginx.conf'), nginxConfig({ prefix, root, port }));
+  const child = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${out}`);
+    try { await fetch(url + '/tlog/checkpoint'); break; } catch {}
+    if (i > 100) { child.kill('SIGTERM'); throw new Error(`nginx did not start: ${out}`); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', r); child.kill('SIGTERM'); });
+  return { url, stop, prefix };
 }
