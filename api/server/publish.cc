@@ -96,6 +96,29 @@ class OutputTree {
     return Put(rel, bytes, gz);
   }
 
+  // As PutCompressible, for a view: left as it is when only its `size` and
+  // `asOf` (the log's size and day when it was computed) would change. The
+  // file then still tells the truth (the view as of that size, identical
+  // to the view now), and a new entry does not rewrite the view of every
+  // record it does not touch.
+  Status PutView(const std::string& rel, std::string_view bytes) {
+    if (std::optional<std::string> old = ReadFile(root_ / rel)) {
+      json before = json::parse(*old, nullptr, false);
+      json now = json::parse(bytes, nullptr, false);
+      if (before.is_object() && now.is_object()) {
+        for (json* j : {&before, &now}) {
+          j->erase("size");
+          j->erase("asOf");
+        }
+        if (before == now) {
+          ++report_->unchanged;
+          return Status::Ok();
+        }
+      }
+    }
+    return PutCompressible(rel, bytes);
+  }
+
   // Writes `bytes` at `rel` through a temporary file and a rename; with
   // `sync`, the file and then its directory reach the disk first.
   Status Replace(const std::string& rel, std::string_view bytes, bool sync) {
@@ -414,7 +437,7 @@ Result<PublishReport> Publish(const PublishOptions& o) {
     ASSIGN_OR_RETURN(std::optional<std::string> body,
                      WholeView(*service, path));
     if (!body) return std::string();
-    RETURN_IF_ERROR(out.PutCompressible(path.substr(1) + ".json", *body));
+    RETURN_IF_ERROR(out.PutView(path.substr(1) + ".json", *body));
     return *body;
   };
   {
