@@ -10,7 +10,7 @@
 //     which kept the first checkpoint, proves the log only grew.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, rmSync, mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -135,6 +135,19 @@ describe('static publication served by nginx', { skip }, () => {
     // The portal knows it is static.
     const config = await (await fetch(nginx.url + '/portal-config.json')).json();
     assert.equal(config.static, true);
+  });
+
+  test('scripts/publish-rclone copies every file but the .gz siblings, the checkpoint last', { skip: !existsSync('/usr/bin/rclone') && 'rclone is not installed (./scripts/setup installs it)' }, () => {
+    // rclone's local backend stands in for the bucket (it keeps no headers;
+    // the filters and the order are what is checked here).
+    const bucket = join(ledger.root, 'bucket');
+    const r = spawnSync(join(repo, 'scripts/publish-rclone'), [www, bucket, '-v', '--config', '/dev/null'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const want = [...snapshot(www).keys()].filter((p) => !p.endsWith('.gz')).sort();
+    assert.deepEqual([...snapshot(bucket).keys()].sort(), want);
+    const copied = r.stderr.split('\n').filter((l) => /: Copied \(/.test(l));
+    assert.equal(copied.length, want.length, r.stderr.slice(-2000));
+    assert.match(copied.at(-1), /INFO\s+: checkpoint: Copied/);
   });
 
   test('piaojue-verify checks the log from nginx\'s checkpoint and tiles: VALID', () => {
