@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -229,9 +230,12 @@ Result<std::optional<std::string>> WholeView(Service& service,
     for (json& item : page[list]) doc[list].push_back(std::move(item));
     next = page["page"]["next"];
   }
+  // The limit of a page that holds the whole list: as the server's default
+  // page when the list fits one (the same bytes as GET path), else its
+  // length.
   const uint64_t n = doc[list].size();
   doc["page"] = json{{"offset", 0},
-                     {"limit", n},
+                     {"limit", std::max<uint64_t>(n, kDefaultPageLimit)},
                      {"list", list},
                      {"total", n},
                      {"next", nullptr}};
