@@ -9,6 +9,7 @@
 //   <W> = 1..255, no leading zeros; absent = a full tile of 256
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -29,35 +30,40 @@ constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
 // serving it once the full tile exists, so caches keep it only briefly.
 constexpr std::string_view kPartialTile = "public, max-age=60";
 
-// The gzip-compressed bytes of full tiles and entry bundles, computed once
-// per process. The key names the content, not a log: the kind and level
-// and the Merkle node that commits to every hash or entry of the tile
-// (level 8·(L+1), index N for hash tile L/N; level 8, index N for entry
-// bundle N), so two logs in one process (tests, forks) never share an entry
-// they should not, and a hit costs one node read instead of 256. Bounded
-// (oldest evicted first). Thread-safe.
-class FullTileGzipCache {
+// Full tiles and entry bundles as served, plain and gzip-compressed, read
+// and compressed once per process: their bytes never change, and a hash
+// tile costs 256 node reads to build. The key names the content, not a log:
+// the kind and level and the Merkle node that commits to every hash or entry
+// of the tile (level 8·(L+1), index N for hash tile L/N; level 8, index N
+// for entry bundle N), so two logs in one process (tests, forks) never share
+// a tile they should not, and a hit costs one node read. Bounded (oldest
+// evicted first). Thread-safe.
+class FullTileCache {
  public:
   static constexpr size_t kMaxBytes = 64 << 20;
 
-  // The cached value: the gzip bytes, or empty when gzip does not make the
-  // tile smaller (it is then sent as it is).
-  std::optional<std::string> Find(const std::string& key) {
+  struct Tile {
+    std::string body;
+    std::string gzip;  // empty when gzip does not make the body smaller
+  };
+
+  std::shared_ptr<const Tile> Find(const std::string& key) {
     std::lock_guard lock(mu_);
     auto it = map_.find(key);
-    if (it == map_.end()) return std::nullopt;
-    return it->second;
+    return it == map_.end() ? nullptr : it->second;
   }
 
-  void Insert(const std::string& key, std::string gz) {
+  void Insert(const std::string& key, std::shared_ptr<const Tile> tile) {
+    const size_t cost = tile->body.size() + tile->gzip.size() + key.size();
     std::lock_guard lock(mu_);
-    if (gz.size() > kMaxBytes || map_.contains(key)) return;
-    bytes_ += gz.size() + key.size();
-    map_.emplace(key, std::move(gz));
+    if (cost > kMaxBytes || map_.contains(key)) return;
+    bytes_ += cost;
+    map_.emplace(key, std::move(tile));
     order_.push_back(key);
     while (bytes_ > kMaxBytes && !order_.empty()) {
       auto it = map_.find(order_.front());
-      bytes_ -= it->second.size() + it->first.size();
+      bytes_ -=
+          it->second->body.size() + it->second->gzip.size() + it->first.size();
       map_.erase(it);
       order_.pop_front();
     }
@@ -65,13 +71,13 @@ class FullTileGzipCache {
 
  private:
   std::mutex mu_;
-  std::map<std::string, std::string> map_;
+  std::map<std::string, std::shared_ptr<const Tile>> map_;
   std::deque<std::string> order_;
   size_t bytes_ = 0;
 };
 
-FullTileGzipCache& TileCache() {
-  static FullTileGzipCache* cache = new FullTileGzipCache;
+FullTileCache& TileCache() {
+  static FullTileCache* cache = new FullTileCache;
   return *cache;
 }
 
@@ -200,25 +206,32 @@ HttpResponse HandleTile(Service& service, const HttpRequest& request,
   // Caches must keep the two codings apart.
   r.headers.emplace_back("Vary", "Accept-Encoding");
 
-  // A full tile asked for compressed: the cached bytes, if any.
+  // Sent compressed only when asked and when that is smaller: hash tiles
+  // are SHA-256 output, which gzip only makes longer.
+  auto send = [&](const std::string& body, const std::string& gz) {
+    if (gzip && !gz.empty()) {
+      r.headers.emplace_back("Content-Encoding", "gzip");
+      r.body = gz;
+    } else {
+      r.body = body;
+    }
+    return r;
+  };
+
+  // A full tile: from the cache when it is there.
   std::string cache_key;
-  bool compress = gzip;
-  if (full && gzip) {
-    // The node above the tile (see FullTileGzipCache). A full tile at level
-    // L means the tree has at least 256^(L+1) leaves, so the node exists.
+  if (full) {
+    // The node above the tile (see FullTileCache). A full tile at level L
+    // means the tree has at least 256^(L+1) leaves, so the node exists.
     auto top = service.ledger().ReadNode(
         static_cast<uint8_t>(entries ? 8 : 8 * (level + 1)), address->index);
     if (!top.ok()) return StatusResponse(top.status());
     cache_key.push_back(entries ? 'e' : 'h');
     cache_key.push_back(static_cast<char>(level));
     cache_key.append(reinterpret_cast<const char*>(top->data()), top->size());
-    if (std::optional<std::string> gz = TileCache().Find(cache_key)) {
-      if (!gz->empty()) {
-        r.headers.emplace_back("Content-Encoding", "gzip");
-        r.body = std::move(*gz);
-        return r;
-      }
-      compress = false;  // known not to shrink
+    if (std::shared_ptr<const FullTileCache::Tile> hit =
+            TileCache().Find(cache_key)) {
+      return send(hit->body, hit->gzip);
     }
   }
 
@@ -243,20 +256,18 @@ HttpResponse HandleTile(Service& service, const HttpRequest& request,
       body.append(reinterpret_cast<const char*>(h->data()), h->size());
     }
   }
-  if (compress) {
-    // Sent compressed only when that is smaller: hash tiles are SHA-256
-    // output, which gzip only makes longer.
-    std::string gz = Gzip(body);
-    if (gz.empty() || gz.size() >= body.size()) gz.clear();
-    if (full) TileCache().Insert(cache_key, gz);
-    if (!gz.empty()) {
-      r.headers.emplace_back("Content-Encoding", "gzip");
-      r.body = std::move(gz);
-      return r;
-    }
+  std::string gz;
+  if (gzip || full) {  // a full tile is compressed once, for later readers
+    gz = Gzip(body);
+    if (gz.size() >= body.size()) gz.clear();
   }
-  r.body = std::move(body);
-  return r;
+  if (full) {
+    auto tile = std::make_shared<FullTileCache::Tile>(
+        FullTileCache::Tile{std::move(body), std::move(gz)});
+    TileCache().Insert(cache_key, tile);
+    return send(tile->body, tile->gzip);
+  }
+  return send(body, gz);
 }
 
 HttpResponse HandleEntry(Service& service, std::string_view index_text) {

@@ -48,8 +48,8 @@ HttpResponse HandleCheckpoint(Service& service, const HttpRequest& request);
 // (tlog-tiles lets a log stop serving it once the full tile exists). Both
 // are gzip-compressed when the request accepts gzip and compression makes
 // them smaller (entry bundles: yes; hash tiles, random SHA-256 output: no);
-// a full tile's compressed bytes are computed once per process and cached
-// (docs/API.md, "Transparency log").
+// a full tile's bytes, plain and compressed, are built once per process and
+// cached (docs/API.md, "Transparency log").
 HttpResponse HandleTile(Service& service, const HttpRequest& request,
                         const std::vector<std::string_view>& segments);
 HttpResponse HandleEntry(Service& service, std::string_view index);
