@@ -244,5 +244,34 @@ TEST_F(PublishTest, RefusesAnotherLogOrAForkAndWritesNothing) {
       fs::exists(www / ("v1/entries/" + std::to_string(a.Size()) + ".json")));
 }
 
+TEST_F(PublishTest, TheLiveServersUrlIsAnHttpUrlCarriedInTheStaticMarker) {
+  Log log(tmp_.Sub("a"), "piaojue.test/a", tmp_.Sub("a-root.key"), 1);
+  log.Grow(2);
+  PublishOptions o;
+  o.data_dir = tmp_.Sub("a");
+  o.out_dir = tmp_.Sub("www");
+  // A URL the portal would put in links must not be a script.
+  o.dynamic_url = "javascript:alert(1)";
+  auto refused = Publish(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(tmp_.Sub("www") + "/tlog/checkpoint"));
+
+  o.dynamic_url = "https://live.example/</script><b>";
+  ASSERT_OK(Publish(o));
+  const std::string index = Read(fs::path(o.out_dir) / "index.html");
+  // In the JSON block, with '<' and '>' escaped: it cannot end the element.
+  EXPECT_NE(
+      index.find(
+          R"("dynamicUrl":"https://live.example/\u003c/script\u003e\u003cb\u003e")"),
+      std::string::npos)
+      << index.substr(0, 800);
+  EXPECT_EQ(index.find("live.example/</script>"), std::string::npos);
+  const auto config =
+      nlohmann::json::parse(Read(fs::path(o.out_dir) / "portal-config.json"));
+  EXPECT_EQ(config["dynamicUrl"], o.dynamic_url);
+  EXPECT_EQ(config["static"], true);
+}
+
 }  // namespace
 }  // namespace piaojue::server
