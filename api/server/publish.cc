@@ -364,6 +364,21 @@ Result<std::string> StaticIndex(Service& service,
   return html;
 }
 
+// True when another process holds the store's lock (a running `piaojue
+// serve`): RocksDB locks LOCK with a POSIX record lock, which F_GETLK
+// reports without taking it. Trying to open the store for writing would
+// fail the same way, but with a warning from RocksDB on stderr.
+bool HeldByAnotherProcess(const std::string& ledger_path) {
+  const int fd = ::open((ledger_path + "/LOCK").c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
 }  // namespace
 
 Result<PublishReport> Publish(const PublishOptions& o) {
@@ -375,7 +390,7 @@ Result<PublishReport> Publish(const PublishOptions& o) {
   const cli::DataDir dir(o.data_dir);
   // With no server holding the ledger, bring its checkpoint up to the head
   // first (a server running beside us signs its own).
-  {
+  if (!HeldByAnotherProcess(dir.ledger_path())) {
     auto session = cli::Session::Open(dir);
     if (session.ok()) {
       ledger::Ledger& ledger = (*session)->ledger();
