@@ -3,7 +3,11 @@
 into the "Figures" section of docs/PERFORMANCE.md: each figure beside the
 limit it is bounded by, measured in the same run, and the ratio.
 
-usage: bench_report.py RESULTS.jsonl WRITE_DOCS(0|1)
+usage: bench_report.py RESULTS.jsonl WRITE_DOCS(0|1) [SECTION]
+
+SECTION is "figures" (the default) or "scale" (a province-scale run,
+scripts/bench --scale/--province: its own section, so that the usual run
+does not replace it).
 """
 import datetime
 import json
@@ -13,8 +17,12 @@ import re
 import subprocess
 import sys
 
-BEGIN = "<!-- figures:begin (scripts/bench rewrites this section) -->"
-END = "<!-- figures:end -->"
+SECTIONS = {
+    "figures": ("<!-- figures:begin (scripts/bench rewrites this section) -->",
+                "<!-- figures:end -->"),
+    "scale": ("<!-- scale:begin -->", "<!-- scale:end -->"),
+}
+BEGIN, END = SECTIONS["figures"]
 
 
 def load(path):
@@ -56,8 +64,10 @@ def fmt(x, digits=0):
 
 
 def main():
+    global BEGIN, END
     r = load(sys.argv[1])
     write = sys.argv[2] == "1"
+    BEGIN, END = SECTIONS[sys.argv[3] if len(sys.argv) > 3 else "figures"]
     lim = r["limits"]
     after = r.get("limits_after", lim)
 
@@ -150,7 +160,8 @@ def main():
             s["rss_bytes_per_entry"] * 1e6 < 2**30)
 
     q = r["asof"]
-    row("as_of, cold, 20 points over %s entries" % fmt(q["entries"]),
+    row("as_of, cold, %d points over %s entries" % (q["queries"],
+                                                    fmt(q["entries"])),
         "p50 %.1f ms, p99 %.1f ms" % (q["p50_us"] / 1000, q["p99_us"] / 1000),
         "target p99 50 ms at 1,000,000 entries", (q["p99_us"] / 1000) / 50,
         "≤ 1.00 (at 10⁶)", None)
@@ -232,7 +243,7 @@ def main():
     doc = open(path).read()
     pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
     if not pattern.search(doc):
-        sys.exit("docs/PERFORMANCE.md has no figures section to rewrite")
+        sys.exit("docs/PERFORMANCE.md has no %s section to rewrite" % BEGIN)
     doc = pattern.sub(lambda m: section, doc)
     with open(path, "w") as f:
         f.write(doc)
