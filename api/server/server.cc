@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/server/internal/event_feed.h"
 #include "api/server/internal/handlers.h"
 #include "api/server/internal/http_message.h"
 #include "api/server/internal/service.h"
@@ -86,9 +87,13 @@ class Server::Impl {
   // Declared before the io_context: connections still queued in it when it
   // is destroyed use these in their destructors.
   std::unique_ptr<Service> service_;
+  // The formatted events every stream shares (after service_: it reads its
+  // ledger).
+  std::unique_ptr<EventFeed> event_feed_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
   std::atomic<size_t> event_streams_{0};
+  std::atomic<uint64_t> event_streams_dropped_{0};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;
   // Reset at the end of Shutdown: destroying the io_context destroys the
@@ -405,6 +410,27 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   // --- Server-Sent Events -------------------------------------------------
+  //
+  // A stream pulls the events of published entries from the shared feed
+  // (event_feed.h: formatted once for every stream) and writes them; when
+  // it has sent everything published, it waits for the next publication or
+  // the heartbeat. A publication wakes only the streams that wait; a stream
+  // still writing whose client has not taken more than
+  // ServerOptions::event_backlog published events is closed instead of
+  // being waited for (the client reconnects with Last-Event-ID). A client
+  // resuming from further back reads at its own pace, and counts as live
+  // (subject to the bound) once it has caught up.
+
+  // What a publication (on the appending thread) looks at without touching
+  // the session; the session itself is only used on its strand.
+  struct StreamState {
+    std::atomic<bool> waiting{false};
+    std::atomic<bool> live{false};
+    std::atomic<bool> drop_posted{false};
+    // Every event before this has been handed to the socket.
+    std::atomic<uint64_t> written{0};
+    std::weak_ptr<HttpSession> session;
+  };
 
   void EndStreaming() {
     if (subscription_ != 0) {
@@ -433,13 +459,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     streaming_ = true;
     next_event_ = *start;
     timer_.emplace(stream_.get_executor());
-    std::weak_ptr<HttpSession> weak = weak_from_this();
-    subscription_ = server_.service_->Subscribe([weak] {
-      if (auto self = weak.lock()) {
-        net::post(self->stream_.get_executor(),
-                  [self] { self->timer_->cancel(); });
-      }
-    });
+    error_code ignored;
+    stream_.socket().set_option(
+        net::socket_base::send_buffer_size(
+            static_cast<int>(server_.options_.event_send_buffer)),
+        ignored);
+    state_ = std::make_shared<StreamState>();
+    state_->written = next_event_;
+    state_->session = weak_from_this();
+    const uint64_t backlog = server_.options_.event_backlog;
+    subscription_ = server_.service_->Subscribe(
+        [state = state_, backlog, executor = stream_.get_executor(),
+         service = server_.service_.get()] {
+          if (state->waiting.exchange(false)) {
+            net::post(executor, [state] {
+              if (auto self = state->session.lock()) self->timer_->cancel();
+            });
+            return;
+          }
+          if (state->live.load() &&
+              service->published_size() - state->written.load() > backlog &&
+              !state->drop_posted.exchange(true)) {
+            net::post(executor, [state] {
+              if (auto self = state->session.lock()) self->DropSlowStream();
+            });
+          }
+        });
     events_head_ = std::make_shared<http::response<http::empty_body>>(
         http::status::ok, version_);
     events_head_->set(http::field::server, "piaojue");
@@ -456,61 +501,125 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     http::async_write_header(
         stream_, *events_serializer_,
         [self = shared_from_this()](error_code ec, std::size_t) {
-          if (ec) return self->Close();
+          if (ec) return self->CloseStream();
+          self->WatchPeer();
           // Tell EventSource clients how soon to reconnect.
-          self->WriteChunk("retry: 2000\n\n");
+          static const EventFeed::Chunk retry =
+              EventFeed::MakeChunk("retry: 2000\n\n");
+          self->WriteChunks({retry});
+        });
+  }
+
+  // A client never sends anything on its stream: a read that ends means it
+  // went away, and its place (max_event_streams) is freed at once rather
+  // than at the next write.
+  void WatchPeer() {
+    stream_.socket().async_read_some(
+        net::buffer(watch_),
+        [self = shared_from_this()](error_code ec, std::size_t) {
+          if (!ec) return self->WatchPeer();
+          self->CloseStream();
         });
   }
 
   // Sends every published entry not yet sent, then waits for the next
-  // publication (or the heartbeat). Runs on the connection's strand; a
-  // publication's wake-up is posted to the same strand, so it cannot slip
-  // between the size check and the wait.
+  // publication (or the heartbeat). Runs on the connection's strand.
   void PumpEvents() {
+    if (!stream_.socket().is_open()) return;
     if (server_.stopping_.load()) return EndEvents();
-    const uint64_t size = server_.service_->published_size();
-    if (next_event_ < size) {
-      constexpr uint64_t kBatch = 64;
-      const uint64_t end = std::min(size, next_event_ + kBatch);
-      std::string text;
-      Status s = server_.service_->ledger().ForEachEntry(
-          next_event_, end, [&](uint64_t index, std::string_view bytes) {
-            text += FormatEntryEvent(index, bytes);
-            return Status::Ok();
-          });
-      if (!s.ok()) {
-        std::cerr << "piaojue serve: event stream: " << s.ToString() << "\n";
-        return Close();
+    const uint64_t published = server_.service_->published_size();
+    const uint64_t backlog = server_.options_.event_backlog;
+    if (state_->live.load() && published - state_->written.load() > backlog) {
+      // Its client takes events more slowly than they are published.
+      server_.event_streams_dropped_.fetch_add(1);
+      return CloseStream();
+    }
+    if (next_event_ < published) {
+      const size_t batch =
+          static_cast<size_t>(std::clamp<uint64_t>(backlog / 2, 1, 64));
+      std::vector<EventFeed::Chunk> chunks;
+      auto end =
+          server_.event_feed_->Read(next_event_, published, batch, &chunks);
+      if (!end.ok()) {
+        std::cerr << "piaojue serve: event stream: " << end.status().ToString()
+                  << "\n";
+        return CloseStream();
       }
-      next_event_ = end;
-      return WriteChunk(std::move(text));
+      next_event_ = *end;
+      return WriteChunks(std::move(chunks));
+    }
+    // Caught up: from now on it must keep up.
+    state_->live.store(true);
+    // Announce the wait before the last look at the size: a publication
+    // after it posts a wake-up (cancelling the timer armed below, since the
+    // post runs after this handler); one before it is seen here.
+    state_->waiting.store(true);
+    if (server_.service_->published_size() > next_event_ &&
+        state_->waiting.exchange(false)) {
+      return net::post(stream_.get_executor(),
+                       [self = shared_from_this()] { self->PumpEvents(); });
     }
     timer_->expires_after(server_.options_.event_heartbeat);
     timer_->async_wait([self = shared_from_this()](error_code ec) {
       if (ec == net::error::operation_aborted) return self->PumpEvents();
+      self->state_->waiting.store(false);
       // A comment line: ignored by clients, keeps the connection alive and
       // finds clients that went away.
-      self->WriteChunk(": keep-alive\n\n");
+      static const EventFeed::Chunk keep_alive =
+          EventFeed::MakeChunk(": keep-alive\n\n");
+      self->WriteChunks({keep_alive});
     });
   }
 
-  void WriteChunk(std::string text) {
-    auto data = std::make_shared<std::string>(std::move(text));
+  // Writes the chunks (shared with other streams, hence gathered rather
+  // than copied), then pumps again.
+  void WriteChunks(std::vector<EventFeed::Chunk> chunks) {
+    auto held =
+        std::make_shared<std::vector<EventFeed::Chunk>>(std::move(chunks));
+    std::vector<net::const_buffer> buffers;
+    buffers.reserve(held->size());
+    for (const auto& c : *held) buffers.push_back(net::buffer(*c));
     stream_.expires_after(server_.options_.write_timeout);
-    net::async_write(
-        stream_, http::make_chunk(net::buffer(*data)),
-        [self = shared_from_this(), data](error_code ec, std::size_t) {
-          if (ec) return self->Close();
-          self->PumpEvents();
-        });
+    net::async_write(stream_, buffers,
+                     [self = shared_from_this(), held, through = next_event_](
+                         error_code ec, std::size_t) {
+                       if (ec) return self->CloseStream();
+                       self->state_->written.store(through);
+                       self->PumpEvents();
+                     });
+  }
+
+  // A publication found this stream's client more than event_backlog
+  // events behind while its write was still pending.
+  void DropSlowStream() {
+    if (!streaming_ || !stream_.socket().is_open()) return;
+    if (server_.service_->published_size() - state_->written.load() <=
+        server_.options_.event_backlog) {
+      state_->drop_posted.store(false);  // it caught up meanwhile
+      return;
+    }
+    server_.event_streams_dropped_.fetch_add(1);
+    CloseStream();
   }
 
   void EndEvents() {
+    static const std::string last = "0\r\n\r\n";
     stream_.expires_after(server_.options_.write_timeout);
-    net::async_write(stream_, http::make_chunk_last(),
+    net::async_write(stream_, net::buffer(last),
                      [self = shared_from_this()](error_code, std::size_t) {
-                       self->Close();
+                       self->CloseStream();
                      });
+  }
+
+  // Ends a stream: what was written is flushed by the kernel before the
+  // FIN (the client sent nothing that is left unread, so no reset).
+  void CloseStream() {
+    EndStreaming();
+    if (timer_) timer_->cancel();
+    error_code ignored;
+    if (!stream_.socket().is_open()) return;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
   }
 
   beast::tcp_stream stream_;
@@ -527,6 +636,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool streaming_ = false;
   uint64_t subscription_ = 0;
   uint64_t next_event_ = 0;
+  std::shared_ptr<StreamState> state_;
+  std::array<char, 256> watch_;
   std::optional<net::steady_timer> timer_;
   std::shared_ptr<http::response<http::empty_body>> events_head_;
   std::shared_ptr<http::response_serializer<http::empty_body>>
@@ -693,6 +804,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   }
   so.witness_grace = impl->options_.witness_grace;
   ASSIGN_OR_RETURN(impl->service_, Service::Open(std::move(so)));
+  impl->event_feed_ = std::make_unique<EventFeed>(impl->service_->ledger(),
+                                                  impl->options_.event_backlog);
   RETURN_IF_ERROR(impl->Listen());
   impl->StartThreads();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -700,6 +813,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
 uint16_t Server::port() const { return impl_->port_; }
 size_t Server::max_connections() const { return impl_->max_connections_; }
+Server::Stats Server::stats() const {
+  Stats s;
+  s.event_streams = impl_->event_streams_.load();
+  s.events_formatted = impl_->event_feed_->formatted();
+  s.event_streams_dropped = impl_->event_streams_dropped_.load();
+  return s;
+}
 const std::string& Server::origin() const { return impl_->service_->origin(); }
 const std::string& Server::verifier_key() const {
   return impl_->service_->verifier_key();

@@ -52,6 +52,14 @@ struct ServerOptions {
   // an idle stream; at most this many streams at once (then 503).
   std::chrono::seconds event_heartbeat{15};
   size_t max_event_streams = 256;
+  // A live stream whose client has not taken this many published events
+  // (its send backlog) is closed instead of being waited for; the client
+  // reconnects with Last-Event-ID. Also the number of recent events kept
+  // formatted and shared by every stream (docs/API.md, "Live updates").
+  size_t event_backlog = 4096;
+  // The kernel send buffer of an event stream's socket (SO_SNDBUF), so a
+  // client that stops reading holds little memory and is noticed soon.
+  size_t event_send_buffer = 64 * 1024;
 
   // Public intake rate limit per client address (token bucket).
   double intake_burst = 5;
@@ -94,6 +102,18 @@ class Server {
   uint16_t port() const;
   // The connection cap in force (ServerOptions::max_connections resolved).
   size_t max_connections() const;
+
+  // Counters of the event streams, for tests and operators.
+  struct Stats {
+    size_t event_streams = 0;  // open now
+    // Entries turned into event text since the start: with the shared
+    // formatting, once per entry however many streams send it (plus once
+    // per stream for entries older than the shared window, on resume).
+    uint64_t events_formatted = 0;
+    // Streams closed because their backlog exceeded event_backlog.
+    uint64_t event_streams_dropped = 0;
+  };
+  Stats stats() const;
   const std::string& origin() const;
   const std::string& verifier_key() const;
 

@@ -1,10 +1,14 @@
 #include "api/server/server.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <rocksdb/db.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1336,6 +1340,240 @@ TEST_F(ServerTest, EventStreamResumesAfterLastEventId) {
   Reply bad = Client(port_).Send(http::verb::get, "/v1/events", "", "",
                                  {{"Last-Event-ID", "x"}});
   EXPECT_EQ(bad.status, 400);
+}
+
+// --- Event streams: one formatting per event, slow listeners dropped -------
+
+// An event-stream client on a raw socket with a tiny receive buffer, which
+// sends its request and then reads nothing until told to: the slow listener.
+class SlowListener {
+ public:
+  SlowListener(uint16_t port, const std::string& last_event_id = "") {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ =
+        ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    std::string req =
+        "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: text/event-stream\r\n";
+    if (!last_event_id.empty())
+      req += "Last-Event-ID: " + last_event_id + "\r\n";
+    req += "\r\n";
+    connected_ = connected_ && ::send(fd_, req.data(), req.size(), 0) ==
+                                   static_cast<ssize_t>(req.size());
+  }
+  ~SlowListener() { ::close(fd_); }
+  bool connected() const { return connected_; }
+
+  // Reads everything until the server closes the connection (true) or
+  // `limit` passes without that (false).
+  bool ReadUntilClosed(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    char buf[65536];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return true;  // EOF or reset: the server closed it
+      raw_.append(buf, static_cast<size_t>(n));
+    }
+    return false;
+  }
+
+  // The ids of the complete entry events received, in order.
+  std::vector<uint64_t> Ids() const {
+    std::vector<uint64_t> ids;
+    size_t pos = raw_.find("\r\n\r\n");
+    if (pos == std::string::npos) return ids;
+    pos += 4;
+    std::string body;  // de-chunked
+    while (true) {
+      const size_t eol = raw_.find("\r\n", pos);
+      if (eol == std::string::npos) break;
+      const size_t len = std::stoul(raw_.substr(pos, eol - pos), nullptr, 16);
+      if (len == 0 || eol + 2 + len > raw_.size()) break;
+      body.append(raw_, eol + 2, len);
+      pos = eol + 2 + len + 2;
+    }
+    size_t start = 0;
+    for (size_t end; (end = body.find("\n\n", start)) != std::string::npos;
+         start = end + 2) {
+      const std::string block = body.substr(start, end - start);
+      if (block.rfind("id: ", 0) == 0)
+        ids.push_back(std::stoull(block.substr(4)));
+    }
+    return ids;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string raw_;
+};
+
+TEST_F(ServerTest, EachEventIsFormattedOnceWhateverTheNumberOfListeners) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  constexpr int kListeners = 8;
+  std::vector<std::unique_ptr<EventReader>> readers;
+  for (int i = 0; i < kListeners; ++i) {
+    readers.push_back(std::make_unique<EventReader>(port_, "/v1/events"));
+    ASSERT_EQ(readers.back()->status(), 200);
+  }
+  const uint64_t before = server_->stats().events_formatted;
+  EXPECT_EQ(server_->stats().event_streams, static_cast<size_t>(kListeners));
+  constexpr uint64_t kEntries = 20;
+  uint64_t last = 0;
+  for (uint64_t i = 0; i < kEntries; ++i) {
+    Reply r = Submit(ProposalEvent(cycle, "共享" + std::to_string(i)));
+    ASSERT_EQ(r.status, 201) << r.body;
+    last = r.Json()["index"];
+  }
+  for (auto& reader : readers) {
+    std::vector<Event> events = reader->ReadThrough(last);
+    ASSERT_EQ(events.size(), kEntries);
+    for (uint64_t i = 0; i < kEntries; ++i) {
+      EXPECT_EQ(events[i].id, cycle + 1 + i);
+      EXPECT_EQ(events[i].data["kind"], "proposalSubmitted");
+    }
+  }
+  // Each event was read and formatted once, not once per listener.
+  EXPECT_EQ(server_->stats().events_formatted - before, kEntries);
+}
+
+TEST_F(ServerTest, ASlowListenerIsDroppedWhileOthersKeepReceiving) {
+  Start([](ServerOptions& o) { o.event_backlog = 32; });
+  const uint64_t cycle = OpenCycle();
+  EventReader fast(port_, "/v1/events");
+  ASSERT_EQ(fast.status(), 200);
+  SlowListener slow(port_);
+  ASSERT_TRUE(slow.connected());
+  // The server has taken both streams before anything is appended.
+  for (int i = 0; i < 200 && server_->stats().event_streams < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(server_->stats().event_streams, 2u);
+
+  // Far more than the kernel's buffers and the backlog bound hold.
+  constexpr int kWriters = 4, kEach = 150;
+  // The fast listener reads all along (entries are appended only here).
+  std::vector<Event> events;
+  std::thread reader(
+      [&] { events = fast.ReadThrough(cycle + kWriters * kEach); });
+  std::atomic<int> acked{0};
+  std::atomic<uint64_t> last{0};
+  std::vector<std::thread> writers;
+  const auto started = std::chrono::steady_clock::now();
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        Reply r = Submit(ProposalEvent(
+            cycle, "慢读者 " + std::to_string(w) + "-" + std::to_string(i)));
+        if (r.status != 201) {
+          ADD_FAILURE() << r.status << " " << r.body;
+          continue;
+        }
+        ++acked;
+        uint64_t index = r.Json()["index"];
+        uint64_t seen = last.load();
+        while (index > seen && !last.compare_exchange_weak(seen, index)) {
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  // Every write was acknowledged, without waiting for the slow listener
+  // (before, each stream could hold the writes' wake-ups for the 30 s write
+  // timeout; here the whole run is bounded well below it).
+  EXPECT_EQ(acked.load(), kWriters * kEach);
+  EXPECT_LT(std::chrono::steady_clock::now() - started,
+            std::chrono::seconds(20));
+
+  // The fast listener got every event, in order.
+  reader.join();
+  ASSERT_EQ(last.load(), cycle + kWriters * kEach);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kWriters * kEach));
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].id, cycle + 1 + i);
+  }
+
+  // The slow one was cut off (long before the 30 s write timeout) with a
+  // prefix of the events, and counted.
+  ASSERT_TRUE(slow.ReadUntilClosed(std::chrono::seconds(5)))
+      << "the slow listener is still connected";
+  EXPECT_EQ(server_->stats().event_streams_dropped, 1u);
+  std::vector<uint64_t> got = slow.Ids();
+  ASSERT_LT(got.size(), events.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], cycle + 1 + i);
+
+  // Reconnecting with its last id resumes exactly after it.
+  const uint64_t resume_after = got.empty() ? cycle : got.back();
+  EventReader resumed(port_, "/v1/events", std::to_string(resume_after));
+  ASSERT_EQ(resumed.status(), 200);
+  std::vector<Event> rest = resumed.ReadThrough(last.load());
+  ASSERT_EQ(rest.size(), last.load() - resume_after);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(rest[i].id, resume_after + 1 + i);
+  }
+}
+
+TEST_F(ServerTest, LastEventIdResumesExactlyInsideAndBeyondTheSharedWindow) {
+  // A window of 8 events: resuming from far back reads the log, resuming
+  // inside it shares the formatted events, and both continue live.
+  Start([](ServerOptions& o) { o.event_backlog = 8; });
+  const uint64_t cycle = OpenCycle();
+  EventReader live(port_, "/v1/events");
+  uint64_t last = 0;
+  for (int i = 0; i < 30; ++i) {
+    Reply r = Submit(ProposalEvent(cycle, "窗口" + std::to_string(i)));
+    ASSERT_EQ(r.status, 201);
+    last = r.Json()["index"];
+  }
+  ASSERT_EQ(live.ReadThrough(last).size(), 30u);
+  for (const uint64_t after : {uint64_t{2}, last - 3, last}) {
+    SCOPED_TRACE("Last-Event-ID " + std::to_string(after));
+    EventReader resumed(port_, "/v1/events", std::to_string(after));
+    ASSERT_EQ(resumed.status(), 200);
+    if (after < last) {
+      std::vector<Event> events = resumed.ReadThrough(last);
+      ASSERT_EQ(events.size(), last - after);
+      for (size_t i = 0; i < events.size(); ++i) {
+        EXPECT_EQ(events[i].id, after + 1 + i);
+        EXPECT_EQ(events[i].data["index"], after + 1 + i);
+      }
+    }
+    Reply r = Submit(ProposalEvent(cycle, "续" + std::to_string(after)));
+    ASSERT_EQ(r.status, 201);
+    last = r.Json()["index"];
+    std::vector<Event> events = resumed.ReadThrough(last);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().id, last);
+    for (size_t i = 1; i < events.size(); ++i) {
+      EXPECT_EQ(events[i].id, events[i - 1].id + 1);
+    }
+  }
+}
+
+TEST_F(ServerTest, EventStreamsBeyondTheCapAreRefusedWith503) {
+  Start([](ServerOptions& o) { o.max_event_streams = 2; });
+  auto a = std::make_unique<EventReader>(port_, "/v1/events");
+  EventReader b(port_, "/v1/events");
+  ASSERT_EQ(a->status(), 200);
+  ASSERT_EQ(b.status(), 200);
+  Reply refused = Get(port_, "/v1/events");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.ErrorCode(), "unavailable");
+  a.reset();  // a listener leaves: its place is free again
+  for (int i = 0; i < 200 && server_->stats().event_streams > 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EventReader c(port_, "/v1/events");
+  EXPECT_EQ(c.status(), 200);
 }
 
 TEST_F(ServerTest, ShutdownFinishesAcknowledgedWrites) {
