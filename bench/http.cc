@@ -6,7 +6,10 @@
 //    seconds; each is acknowledged only once durable;
 //  - reads: for S/3 seconds each, GET /tlog/checkpoint, a typical view (the
 //    funnel of a cycle that received proposals) and an inclusion proof of
-//    a random entry at the current tree size.
+//    a random entry at the current tree size;
+//  - with --sse N, the writes once more with N listeners on GET /v1/events
+//    (sse_append_*; sse_append_ratio = the rate with them / without).
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -112,6 +115,86 @@ Phase RunPhase(
   return phase;
 }
 
+// N listeners on GET /v1/events, read by one thread with asynchronous
+// reads (so the listeners cost the machine little besides the server's
+// side): counts the entry events each receives and the streams the server
+// closed.
+class Listeners {
+ public:
+  Listeners(uint16_t port, int count) {
+    for (int i = 0; i < count; ++i) {
+      auto l = std::make_unique<Listener>(ioc_);
+      l->socket.connect(
+          tcp::endpoint(boost::asio::ip::address_v4::loopback(), port));
+      const std::string req =
+          "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          "Accept: text/event-stream\r\n\r\n";
+      boost::asio::write(l->socket, boost::asio::buffer(req));
+      Read(l.get());
+      listeners_.push_back(std::move(l));
+    }
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~Listeners() {
+    ioc_.stop();
+    thread_.join();
+  }
+  // The fewest entry events any listener has received, and how many were
+  // closed by the server. Call after the run (reads the counters without
+  // the reading thread's help, hence atomics).
+  uint64_t min_events() const {
+    uint64_t m = UINT64_MAX;
+    for (const auto& l : listeners_) m = std::min<uint64_t>(m, l->events);
+    return listeners_.empty() ? 0 : m;
+  }
+  int closed() const {
+    int n = 0;
+    for (const auto& l : listeners_) n += l->closed ? 1 : 0;
+    return n;
+  }
+
+ private:
+  struct Listener {
+    explicit Listener(boost::asio::io_context& ioc) : socket(ioc) {}
+    tcp::socket socket;
+    std::array<char, 16384> buf;
+    std::string tail;  // the end of the previous read (split markers)
+    std::atomic<uint64_t> events{0};
+    std::atomic<bool> closed{false};
+  };
+
+  void Read(Listener* l) {
+    l->socket.async_read_some(
+        boost::asio::buffer(l->buf),
+        [this, l](beast::error_code ec, std::size_t n) {
+          if (ec) {
+            l->closed = true;
+            return;
+          }
+          static constexpr std::string_view kMarker = "\nevent: entry\n";
+          const std::string_view data(l->buf.data(), n);
+          uint64_t found = 0;
+          // A marker split between the previous read and this one.
+          std::string seam = l->tail;
+          seam.append(data.substr(0, std::min(n, kMarker.size() - 1)));
+          if (seam.find(kMarker) != std::string::npos) ++found;
+          for (size_t at = data.find(kMarker); at != std::string_view::npos;
+               at = data.find(kMarker, at + kMarker.size())) {
+            ++found;
+          }
+          l->events += found;
+          // Keep less than a marker, so none is counted twice.
+          const size_t keep = std::min(n, kMarker.size() - 1);
+          l->tail.assign(data.substr(n - keep));
+          Read(l);
+        });
+  }
+
+  boost::asio::io_context ioc_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::thread thread_;
+};
+
 void Report(nlohmann::json& out, const std::string& name, Phase phase) {
   out[name + "_requests"] = phase.requests;
   out[name + "_per_s"] = phase.requests / phase.seconds;
@@ -148,7 +231,9 @@ int RunHttp(const HttpArgs& args) {
   }
   std::vector<std::string> bodies;
   if (writes) {
-    const size_t count = static_cast<size_t>(args.seconds * 15000) + 1000;
+    const size_t count =
+        static_cast<size_t>(args.seconds * 15000 * (args.sse > 0 ? 2 : 1)) +
+        1000;
     auto events = SignProposals(*intake, count);
     if (!events.ok()) return Fail(verb, events.status().ToString());
     bodies.reserve(count);
@@ -164,6 +249,8 @@ int RunHttp(const HttpArgs& args) {
   options.data_dir = args.data;
   options.port = 0;
   if (args.write_threads > 0) options.write_threads = args.write_threads;
+  options.max_event_streams =
+      std::max<size_t>(options.max_event_streams, args.sse);
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(verb, server.status().ToString());
   const uint16_t port = (*server)->port();
@@ -175,19 +262,42 @@ int RunHttp(const HttpArgs& args) {
   out["log_size_before"] = size_before;
   if (writes) {
     std::atomic<size_t> next{0};
-    Phase phase = RunPhase(port, args.clients, args.seconds,
-                           [&](Connection& c) -> std::optional<unsigned> {
-                             const size_t i = next.fetch_add(1);
-                             if (i >= bodies.size()) return std::nullopt;
-                             return c.Exchange(http::verb::post, "/v1/entries",
-                                               bodies[i]);
-                           });
-    if (phase.failures > 0) {
+    auto append_phase = [&] {
+      return RunPhase(port, args.clients, args.seconds,
+                      [&](Connection& c) -> std::optional<unsigned> {
+                        const size_t i = next.fetch_add(1);
+                        if (i >= bodies.size()) return std::nullopt;
+                        return c.Exchange(http::verb::post, "/v1/entries",
+                                          bodies[i]);
+                      });
+    };
+    auto failed = [&](const Phase& phase) {
       return Fail(verb, std::to_string(phase.failures) +
                             " appends failed; the first with HTTP status " +
                             std::to_string(phase.first_bad_status));
-    }
+    };
+    Phase phase = append_phase();
+    if (phase.failures > 0) return failed(phase);
+    const double plain_per_s = phase.requests / phase.seconds;
     Report(out, "append", std::move(phase));
+    if (args.sse > 0) {
+      // The same writes again, now with N listeners receiving each entry.
+      Listeners listeners(port, args.sse);
+      Phase with = append_phase();
+      if (with.failures > 0) return failed(with);
+      const uint64_t appended = with.requests;
+      out["sse_listeners"] = args.sse;
+      out["sse_append_ratio"] = (with.requests / with.seconds) / plain_per_s;
+      Report(out, "sse_append", std::move(with));
+      // Let the streams deliver the last events before counting.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      out["sse_min_events_received"] = listeners.min_events();
+      out["sse_events_expected"] = appended;
+      out["sse_listeners_closed"] = listeners.closed();
+      const server::Server::Stats stats = (*server)->stats();
+      out["sse_events_formatted"] = stats.events_formatted;
+      out["sse_streams_dropped"] = stats.event_streams_dropped;
+    }
   }
   if (reads) {
     const double each = args.seconds / 3;

@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   http_cmd->add_option("--mode", http.mode, "writes, reads or both");
   http_cmd->add_option("--write-threads", http.write_threads,
                        "the server's write pool (0: serve's default)");
+  http_cmd->add_option("--sse", http.sse,
+                       "also measure the writes with N event-stream "
+                       "listeners (0: not)");
 
   SignArgs sign;
   auto* sign_cmd = app.add_subcommand(

@@ -53,6 +53,9 @@ struct HttpArgs {
   double seconds = 5;
   std::string mode = "both";  // "writes", "reads" or "both"
   int write_threads = 0;      // the server's write pool; 0 = its default
+  // With N > 0, the write phase runs twice in the same run: without event
+  // streams, then with N listeners on GET /v1/events (the fan-out's cost).
+  int sse = 0;
 };
 int RunHttp(const HttpArgs& args);
 

@@ -207,6 +207,18 @@ int main(int argc, char** argv) {
                    "(0: three quarters of the open-file limit)")
       ->capture_default_str();
   serve_cmd
+      ->add_option("--max-event-streams", serve.max_event_streams,
+                   "GET /v1/events streams open at once, beyond which new "
+                   "ones get 503")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--event-backlog", serve.event_backlog,
+                   "events a stream's client may fall behind before the "
+                   "stream is closed (it reconnects with Last-Event-ID)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--intake-global-rate", serve.intake_global_per_minute,
                    "public intake: proposals a minute from all addresses "
                    "together")

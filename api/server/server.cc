@@ -27,6 +27,7 @@
 #include <functional>
 #include <future>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -45,6 +46,22 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using beast::error_code;
+
+namespace {
+class HttpSession;
+}  // namespace
+
+// What the fan-out pass looks at without touching the session (which is
+// only used on its strand).
+struct EventStreamState {
+  std::atomic<bool> waiting{false};
+  std::atomic<bool> live{false};
+  std::atomic<bool> drop_posted{false};
+  // Every event before this has been handed to the socket.
+  std::atomic<uint64_t> written{0};
+  std::weak_ptr<HttpSession> session;
+  net::any_io_executor executor;  // the session's strand
+};
 
 class Server::Impl {
  public:
@@ -70,6 +87,38 @@ class Server::Impl {
     }
   }
 
+  // Event streams (registered while open), woken by one pass on an I/O
+  // thread per burst of publications rather than by the appending thread.
+  uint64_t AddStream(std::shared_ptr<EventStreamState> state) {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    const uint64_t token = next_stream_++;
+    streams_[token] = std::move(state);
+    return token;
+  }
+  void RemoveStream(uint64_t token) {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    streams_.erase(token);
+  }
+  // From Service::Publish (the appending thread): schedules one pass unless
+  // one is pending already.
+  // Passes are at least ServerOptions::event_flush_interval apart, so a
+  // stream's writes are too, however often appends are published: each
+  // write carries every event published since its last one.
+  void OnPublished() {
+    if (fanout_pending_.exchange(true)) return;
+    const auto next =
+        std::chrono::steady_clock::time_point(
+            std::chrono::steady_clock::duration(last_fanout_.load())) +
+        options_.event_flush_interval;
+    if (next <= std::chrono::steady_clock::now()) {
+      net::post(*ioc_, [this] { WakeStreams(); });
+      return;
+    }
+    auto timer = std::make_shared<net::steady_timer>(*ioc_, next);
+    timer->async_wait([this, timer](error_code) { WakeStreams(); });
+  }
+  void WakeStreams();
+
   void StreamEnded() {
     if (event_streams_.fetch_sub(1) == 1) {
       std::lock_guard<std::mutex> lock(idle_mu_);
@@ -94,6 +143,13 @@ class Server::Impl {
   std::atomic<int> in_flight_{0};
   std::atomic<size_t> event_streams_{0};
   std::atomic<uint64_t> event_streams_dropped_{0};
+  std::mutex streams_mu_;
+  std::map<uint64_t, std::shared_ptr<EventStreamState>> streams_;
+  uint64_t next_stream_ = 1;
+  std::atomic<bool> fanout_pending_{false};
+  // When the last pass started (steady_clock ticks).
+  std::atomic<std::chrono::steady_clock::rep> last_fanout_{0};
+  uint64_t publish_subscription_ = 0;
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;
   // Reset at the end of Shutdown: destroying the io_context destroys the
@@ -421,20 +477,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // resuming from further back reads at its own pace, and counts as live
   // (subject to the bound) once it has caught up.
 
-  // What a publication (on the appending thread) looks at without touching
-  // the session; the session itself is only used on its strand.
-  struct StreamState {
-    std::atomic<bool> waiting{false};
-    std::atomic<bool> live{false};
-    std::atomic<bool> drop_posted{false};
-    // Every event before this has been handed to the socket.
-    std::atomic<uint64_t> written{0};
-    std::weak_ptr<HttpSession> session;
-  };
-
   void EndStreaming() {
     if (subscription_ != 0) {
-      server_.service_->Unsubscribe(subscription_);
+      server_.RemoveStream(subscription_);
       subscription_ = 0;
     }
     if (streaming_) {
@@ -464,27 +509,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         net::socket_base::send_buffer_size(
             static_cast<int>(server_.options_.event_send_buffer)),
         ignored);
-    state_ = std::make_shared<StreamState>();
+    state_ = std::make_shared<EventStreamState>();
     state_->written = next_event_;
     state_->session = weak_from_this();
-    const uint64_t backlog = server_.options_.event_backlog;
-    subscription_ = server_.service_->Subscribe(
-        [state = state_, backlog, executor = stream_.get_executor(),
-         service = server_.service_.get()] {
-          if (state->waiting.exchange(false)) {
-            net::post(executor, [state] {
-              if (auto self = state->session.lock()) self->timer_->cancel();
-            });
-            return;
-          }
-          if (state->live.load() &&
-              service->published_size() - state->written.load() > backlog &&
-              !state->drop_posted.exchange(true)) {
-            net::post(executor, [state] {
-              if (auto self = state->session.lock()) self->DropSlowStream();
-            });
-          }
-        });
+    state_->executor = stream_.get_executor();
+    subscription_ = server_.AddStream(state_);
     events_head_ = std::make_shared<http::response<http::empty_body>>(
         http::status::ok, version_);
     events_head_->set(http::field::server, "piaojue");
@@ -529,11 +558,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (server_.stopping_.load()) return EndEvents();
     const uint64_t published = server_.service_->published_size();
     const uint64_t backlog = server_.options_.event_backlog;
-    if (state_->live.load() && published - state_->written.load() > backlog) {
-      // Its client takes events more slowly than they are published.
-      server_.event_streams_dropped_.fetch_add(1);
-      return CloseStream();
-    }
     if (next_event_ < published) {
       const size_t batch =
           static_cast<size_t>(std::clamp<uint64_t>(backlog / 2, 1, 64));
@@ -589,7 +613,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                      });
   }
 
-  // A publication found this stream's client more than event_backlog
+ public:
+  // From the fan-out pass: a publication while the stream waited.
+  void WakeEvents() {
+    if (timer_) timer_->cancel();
+  }
+
+  // From the fan-out pass: this stream's client was more than event_backlog
   // events behind while its write was still pending.
   void DropSlowStream() {
     if (!streaming_ || !stream_.socket().is_open()) return;
@@ -602,6 +632,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     CloseStream();
   }
 
+ private:
   void EndEvents() {
     static const std::string last = "0\r\n\r\n";
     stream_.expires_after(server_.options_.write_timeout);
@@ -636,7 +667,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool streaming_ = false;
   uint64_t subscription_ = 0;
   uint64_t next_event_ = 0;
-  std::shared_ptr<StreamState> state_;
+  std::shared_ptr<EventStreamState> state_;
   std::array<char, 256> watch_;
   std::optional<net::steady_timer> timer_;
   std::shared_ptr<http::response<http::empty_body>> events_head_;
@@ -645,6 +676,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 };
 
 }  // namespace
+
+void Server::Impl::WakeStreams() {
+  // Cleared before the size is read: a publication after this point
+  // schedules another pass.
+  last_fanout_.store(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  fanout_pending_.store(false);
+  const uint64_t published = service_->published_size();
+  const uint64_t backlog = options_.event_backlog;
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  for (auto& [token, state] : streams_) {
+    if (state->waiting.exchange(false)) {
+      net::post(state->executor, [state] {
+        if (auto session = state->session.lock()) session->WakeEvents();
+      });
+      continue;
+    }
+    const uint64_t written = state->written.load();
+    if (state->live.load() && written < published &&
+        published - written > backlog && !state->drop_posted.exchange(true)) {
+      net::post(state->executor, [state] {
+        if (auto session = state->session.lock()) session->DropSlowStream();
+      });
+    }
+  }
+}
 
 Status Server::Impl::Listen() {
   error_code ec;
@@ -764,6 +821,7 @@ void Server::Impl::Shutdown() {
   io_threads_.clear();
   read_pool_.join();
   write_pool_.join();
+  if (service_ != nullptr) service_->Unsubscribe(publish_subscription_);
   // Idle keep-alive connections are closed with their io_context.
   accept_timer_.reset();
   acceptor_.reset();
@@ -806,6 +864,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ASSIGN_OR_RETURN(impl->service_, Service::Open(std::move(so)));
   impl->event_feed_ = std::make_unique<EventFeed>(impl->service_->ledger(),
                                                   impl->options_.event_backlog);
+  impl->publish_subscription_ = impl->service_->Subscribe(
+      [server = impl.get()] { server->OnPublished(); });
   RETURN_IF_ERROR(impl->Listen());
   impl->StartThreads();
   return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -60,6 +60,10 @@ struct ServerOptions {
   // The kernel send buffer of an event stream's socket (SO_SNDBUF), so a
   // client that stops reading holds little memory and is noticed soon.
   size_t event_send_buffer = 64 * 1024;
+  // Streams are woken at most this often: with many listeners each write
+  // then carries every event published since the last (fewer, larger
+  // writes); an event waits at most this long before it is sent.
+  std::chrono::milliseconds event_flush_interval{20};
 
   // Public intake rate limit per client address (token bucket).
   double intake_burst = 5;

@@ -98,10 +98,20 @@ try:
         if q and q["queries"] != 3:
             failures.append("asof: %r" % q)
         h = run("http", "--data", work + "/province", "--clients", "2",
-                "--seconds", "0.6")
+                "--seconds", "0.6", "--sse", "3")
         if h and (h["append_requests"] < 1 or h["append_failures"] != 0
                   or h["proof_failures"] != 0 or h["view_failures"] != 0):
             failures.append("http: %r" % h)
+        # Every listener received every event appended while it listened,
+        # each formatted once.
+        if h and (h.get("sse_listeners") != 3
+                  or h.get("sse_append_failures") != 0
+                  or h.get("sse_min_events_received")
+                  != h.get("sse_events_expected")
+                  or h.get("sse_events_formatted")
+                  != h.get("sse_events_expected")
+                  or h.get("sse_streams_dropped") != 0):
+            failures.append("http --sse: %r" % h)
     s = run("sign", "--data", work + "/signed", "--entries", "30",
             "--counties", "3", "--out", work + "/bodies.jsonl")
     if s:
