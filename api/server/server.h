@@ -30,8 +30,11 @@ struct ServerOptions {
 
   int io_threads = 2;
   int read_threads = 2;
-  // Appends wait on fsync; more writers in flight make bigger group commits.
-  int write_threads = 8;
+  // Appends wait on fsync; more writers in flight make bigger group commits
+  // (at most one append per write thread shares a sync). 64, one per
+  // connection of the benchmark: with 8, HTTP appends were 1.56× slower
+  // (docs/PERFORMANCE.md, "HTTP appends: what bounds them").
+  int write_threads = 64;
 
   // Refused with 413: a request head or body larger than these.
   size_t max_header_bytes = 16 * 1024;
