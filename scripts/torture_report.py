@@ -58,10 +58,12 @@ def lines(r):
     kill, term = r.get("kill", []), r.get("term", [])
     out = []
     load = r.get("load_average_at_end")
-    out.append("Last run: %s, `scripts/torture` (seed %d%s), %.1f minutes "
+    out.append("Last run: %s, `scripts/torture` at commit %s (seed %d%s), "
+               "%.1f minutes "
                "on %s; the machine was shared with other builds and tests "
                "(load average %s at the end), so times are indicative." % (
-                   r.get("started", "?"), r.get("seed", 0),
+                   r.get("started", "?"), r.get("commit", "?"),
+                   r.get("seed", 0),
                    ", --quick" if r.get("options", {}).get("quick") else "",
                    r.get("seconds", 0) / 60, r.get("machine", "?"),
                    "%.1f" % load[0] if load else "?"))
