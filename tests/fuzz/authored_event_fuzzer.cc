@@ -1,0 +1,45 @@
+// Authored-event decoding (ledger/entry.h, ledger/envelope.h): the bytes an
+// author signs, as POST /v1/entries and `piaojue submit --signed` receive
+// them. Decodes, renders (JSON, the signed envelope) and checks the
+// signature of hostile bytes; a decoded event's JSON must read back to the
+// same event, since that JSON is what people are shown as what was signed.
+#include <capnp/message.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ledger/entry.h"
+#include "ledger/envelope.h"
+#include "ledger/event_json.h"
+#include "tests/fuzz/fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace piaojue;
+  fuzz::InitOnce();
+  const std::string_view bytes = fuzz::AsText(data, size);
+
+  ledger::SignedEvent signed_event{std::string(bytes), {}};
+  auto checked = ledger::CheckSignedEvent(signed_event);
+  FUZZ_CHECK(!checked.ok(), "a zero signature never verifies");
+
+  auto decoded = ledger::DecodedEvent::Parse(bytes, ledger::kMaxEntrySize);
+  if (!decoded.ok()) return 0;
+  auto event = decoded->get().getEvent();
+  (void)ledger::EventKindName(event);
+  const std::string json = ledger::EventToJson(event);
+  auto envelope = ledger::EnvelopeToJson(signed_event);
+  if (envelope.ok()) {
+    // Read back, it is refused (the signature is zeros), never accepted.
+    auto back = ledger::SignedEventFromEnvelope(*envelope);
+    FUZZ_CHECK(!back.ok(), "an envelope with a zero signature was accepted");
+  }
+
+  capnp::MallocMessageBuilder message;
+  auto rebuilt = message.initRoot<schema::Event>();
+  if (ledger::EventFromJson(json, rebuilt).ok()) {
+    FUZZ_CHECK(ledger::CanonicalBytes(rebuilt.asReader()) ==
+                   ledger::CanonicalBytes(event),
+               "the event's JSON reads back to another event: " + json);
+  }
+  return 0;
+}
