@@ -19,13 +19,13 @@
 namespace piaojue::fuzz {
 
 // A broken invariant: print it and abort, so libFuzzer records the input.
-#define FUZZ_CHECK(cond, what)                                        \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s (%s:%d): %s\n",     \
-                   #cond, __FILE__, __LINE__, std::string(what).c_str()); \
-      std::abort();                                                   \
-    }                                                                 \
+#define FUZZ_CHECK(cond, what)                                           \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
+      std::fprintf(stderr, "FUZZ_CHECK failed: %s (%s:%d): %s\n", #cond, \
+                   __FILE__, __LINE__, std::string(what).c_str());       \
+      std::abort();                                                      \
+    }                                                                    \
   } while (0)
 
 inline void InitOnce() {
@@ -42,8 +42,8 @@ class ScratchFile {
     std::filesystem::path dir = std::filesystem::exists("/dev/shm")
                                     ? std::filesystem::path("/dev/shm")
                                     : std::filesystem::temp_directory_path();
-    path_ = (dir / ("piaojue-fuzz-" + std::to_string(getpid()) +
-                    std::string(suffix)))
+    path_ = (dir /
+             ("piaojue-fuzz-" + std::to_string(getpid()) + std::string(suffix)))
                 .string();
   }
   ~ScratchFile() {

@@ -28,9 +28,9 @@ namespace http = boost::beast::http;
 class Fixture {
  public:
   Fixture() {
-    std::string tmpl = (std::filesystem::temp_directory_path() /
-                        "piaojue-fuzz-http-XXXXXX")
-                           .string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "piaojue-fuzz-http-XXXXXX")
+            .string();
     root_ = mkdtemp(tmpl.data());
     demo::Options demo_options;
     demo_options.data = root_ + "/data";
@@ -59,7 +59,9 @@ class Fixture {
 
 Fixture* fixture = nullptr;
 
-std::string_view Std(boost::beast::string_view v) { return {v.data(), v.size()}; }
+std::string_view Std(boost::beast::string_view v) {
+  return {v.data(), v.size()};
+}
 
 // As server.cc: the media type without parameters, lower case.
 std::string LowerMediaType(std::string_view v) {
@@ -115,8 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(target.code() == StatusCode::kInvalidArgument,
                "a bad target is invalid: " + target.ToString());
     response = server::StatusResponse(target);
-  } else if (server::Classify(request) ==
-             server::RouteKind::kEventStream) {
+  } else if (server::Classify(request) == server::RouteKind::kEventStream) {
     // The stream itself is the transport's; its start and its events are
     // handled here.
     auto start = server::EventStreamStart(fixture->service(), request);
@@ -132,8 +133,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     response = server::Handle(fixture->service(), request);
   }
-  FUZZ_CHECK(response.status >= 200 && response.status < 600,
-             "a response has a real status: " + std::to_string(response.status));
+  FUZZ_CHECK(
+      response.status >= 200 && response.status < 600,
+      "a response has a real status: " + std::to_string(response.status));
   FUZZ_CHECK(response.status < 500 || response.status == 503,
              "no request is an internal error: " +
                  std::to_string(response.status) + " " + response.body);

@@ -34,8 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // Chinese messages go through other code (field names, enumerant labels).
-  const cli::Lang lang =
-      size % 2 ? cli::Lang::kChinese : cli::Lang::kEnglish;
+  const cli::Lang lang = size % 2 ? cli::Lang::kChinese : cli::Lang::kEnglish;
   auto command = cli::ParseCommand(text, lang);
   if (!command.ok()) return 0;
   capnp::MallocMessageBuilder message;
@@ -46,21 +45,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                         1700000000000, event.asReader());
   if (!signed_event.ok()) return 0;  // too large for an entry
   auto decoded = ledger::CheckSignedEvent(*signed_event);
-  FUZZ_CHECK(decoded.ok(), "a signed command checks: " +
-                               decoded.status().ToString());
+  FUZZ_CHECK(decoded.ok(),
+             "a signed command checks: " + decoded.status().ToString());
   const std::string json = ledger::EventToJson(decoded->get().getEvent());
   capnp::MallocMessageBuilder again;
   auto rebuilt = again.initRoot<schema::Event>();
   Status back = ledger::EventFromJson(json, rebuilt);
-  FUZZ_CHECK(back.ok(), "an event's own JSON reads back: " + back.ToString() +
-                            " " + json);
+  FUZZ_CHECK(back.ok(),
+             "an event's own JSON reads back: " + back.ToString() + " " + json);
   FUZZ_CHECK(ledger::CanonicalBytes(rebuilt.asReader()) ==
                  ledger::CanonicalBytes(decoded->get().getEvent()),
              "the event's JSON reads back to another event: " + json);
   auto rendered = ledger::EnvelopeToJson(*signed_event);
   FUZZ_CHECK(rendered.ok(), "a signed event has an envelope");
   auto reread = ledger::SignedEventFromEnvelope(*rendered);
-  FUZZ_CHECK(reread.ok(), "its envelope reads back: " +
-                              reread.status().ToString());
+  FUZZ_CHECK(reread.ok(),
+             "its envelope reads back: " + reread.status().ToString());
   return 0;
 }
