@@ -145,14 +145,18 @@ Result<Intake> OpenIntake(cli::Session& session, int counties) {
     for (auto [role, key] :
          {std::pair{schema::Role::GOVERNMENT_OFFICE, office},
           std::pair{schema::Role::PUBLIC_INTAKE, intake_key}}) {
-      RETURN_IF_ERROR(append(root.key_pair, "", [&](schema::Event::Builder e) {
-                        auto k = e.initKeyRegistered();
-                        k.setKey(
-                            capnp::Data::Reader(key.public_key.data(), 32));
-                        k.setRole(role);
-                        k.setJurisdiction(code);
-                        k.setHolder(name + "民生实事项目征集平台");
-                      }).status());
+      // Captured by name: clang 14 (the debug preset) cannot capture a
+      // structured binding.
+      RETURN_IF_ERROR(
+          append(root.key_pair, "",
+                 [&, role = role, key = key](schema::Event::Builder e) {
+                   auto k = e.initKeyRegistered();
+                   k.setKey(capnp::Data::Reader(key.public_key.data(), 32));
+                   k.setRole(role);
+                   k.setJurisdiction(code);
+                   k.setHolder(name + "民生实事项目征集平台");
+                 })
+              .status());
     }
     ASSIGN_OR_RETURN(
         uint64_t cycle, append(office, code, [&](schema::Event::Builder e) {

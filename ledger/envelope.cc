@@ -44,6 +44,11 @@ Result<std::string> EnvelopeToJson(const SignedEvent& signed_event) {
   if (!decoded.ok()) {
     return InvalidArgument("authored event: " + decoded.status().message());
   }
+  // Rendering reads every text: only once they are known readable and
+  // valid (text_validation.h) is that safe and its JSON well-formed.
+  if (Status content = CheckAuthoredContent(decoded->get()); !content.ok()) {
+    return InvalidArgument("authored event: " + content.message());
+  }
   json j{{"format", kEnvelopeFormat}};
   j.update(Rendering(decoded->get()));
   j["authored"] = crypto::Base64Encode(crypto::AsBytes(signed_event.authored));

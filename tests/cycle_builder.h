@@ -75,7 +75,7 @@ struct CycleKeys {
   crypto::KeyPair log = TestKey(9);     // the log's checkpoint signer
   crypto::KeyPair inspection = TestKey(10);
   crypto::KeyPair evaluation = TestKey(11);
-  crypto::KeyPair intake = TestKey(12);  // publicIntake (portal)
+  crypto::KeyPair intake = TestKey(12);     // publicIntake (portal)
   crypto::KeyPair presidium = TestKey(13);  // 大会主席团: announces results
 };
 
@@ -429,9 +429,12 @@ class CycleBuilder {
              "某县民生实事征集平台"},
         };
     for (const auto& [key, role, name, holder] : grants) {
+      // Captured by name: clang 14 (the debug preset) cannot capture a
+      // structured binding.
       auto r = Submit(
           root,
-          [&](schema::Event::Builder e) {
+          [&, key = key, role = role,
+           holder = holder](schema::Event::Builder e) {
             auto k = e.initKeyRegistered();
             k.setKey(capnp::Data::Reader(key->public_key.data(), 32));
             k.setRole(role);
@@ -942,13 +945,14 @@ class CycleBuilder {
     };
     for (const auto& [p, md] : dates) {
       SetDate(2025, md[0], md[1]);
-      auto r = Submit(keys_.office, [&](schema::Event::Builder e) {
-        auto a = e.initAcceptanceRecorded();
-        a.setProject(p);
-        SetDay(a.initAcceptedOn(), 2025, md[0], md[1]);
-        a.setPassed(true);
-        a.setNotes("验收合格");
-      });
+      auto r =
+          Submit(keys_.office, [&, p = p, md = md](schema::Event::Builder e) {
+            auto a = e.initAcceptanceRecorded();
+            a.setProject(p);
+            SetDay(a.initAcceptedOn(), 2025, md[0], md[1]);
+            a.setPassed(true);
+            a.setNotes("验收合格");
+          });
       if (!r.ok()) return Annotate("acceptance", r.status());
       refs_.acceptances[p] = *r;
     }

@@ -603,6 +603,13 @@ Result<Command> ParseCommand(std::string_view text, Lang lang) {
                            std::to_string(line) + ", column " +
                            std::to_string(column) +
                            " (check quotes, commas and brackets)");
+  } catch (const json::exception&) {
+    // The reader's other refusal: a number beyond any double ("1e400").
+    return InvalidArgument(Say(lang,
+                               "the command holds a number too large to read "
+                               "(no field takes one that large)",
+                               "命令中有一个数字太大，无法读取（没有哪个字段"
+                               "能填这么大的数）"));
   }
   const char* shape_en =
       "a command is {\"jurisdiction\": \"610102\", \"event\": {\"<kind>\": "

@@ -294,13 +294,16 @@ void Story::Deployment() {
     };
     for (const auto& [role, holder] : holders) {
       const crypto::PublicKey key = Key(role, p).public_key;
-      EmitRoot(Stage::kCollection, t, [&](schema::Event::Builder e) {
-        auto k = e.initKeyRegistered();
-        k.setKey(capnp::Data::Reader(key.data(), key.size()));
-        k.setRole(role);
-        k.setJurisdiction(places_[p].code);
-        k.setHolder(holder);
-      });
+      // Captured by name: clang before 16 cannot capture a structured
+      // binding (the debug preset builds with clang 14).
+      EmitRoot(Stage::kCollection, t,
+               [&, role = role, holder = holder](schema::Event::Builder e) {
+                 auto k = e.initKeyRegistered();
+                 k.setKey(capnp::Data::Reader(key.data(), key.size()));
+                 k.setRole(role);
+                 k.setJurisdiction(places_[p].code);
+                 k.setHolder(holder);
+               });
       t += kMinute;
     }
   }
@@ -555,7 +558,7 @@ void Story::GovernmentReview(int place, int64_t from, int days) {
                        static_cast<int64_t>(i % per_day) * 8 * kMinute;
     const Template* t = core < 0 ? cs.templates.at(ref) : nullptr;
     Emit(Stage::kScreening, at, Role::GOVERNMENT_OFFICE, place,
-         [&](schema::Event::Builder e) {
+         [&, ref = ref](schema::Event::Builder e) {
            auto s = e.initScreeningDecided();
            s.setProposal(ref);
            s.setStage(schema::ScreeningStage::GOVERNMENT_REVIEW);

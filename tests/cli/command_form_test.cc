@@ -386,6 +386,25 @@ TEST(CommandFormTest, MalformedCommandsNameTheFieldTheValueAndTheChoices) {
   }
 }
 
+// Found by tests/fuzz/json_command_fuzzer.cc: a number too large for a
+// double ("6E766") made the JSON reader throw an exception ParseCommand did
+// not catch, and `piaojue submit` ended in std::terminate.
+TEST(CommandFormTest, ANumberBeyondAnyDoubleIsAnErrorNotAnException) {
+  for (const std::string& text :
+       {std::string("6E766"), Cycle(R"("year": 1e400)"),
+        std::string(R"({"jurisdiction": "610102", "event": -1E999})")}) {
+    for (Lang lang : {Lang::kEnglish, Lang::kChinese}) {
+      auto command = ParseCommand(text, lang);
+      ASSERT_FALSE(command.ok()) << text;
+      EXPECT_EQ(command.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_NE(command.status().message().find(
+                    lang == Lang::kEnglish ? "too large" : "太大"),
+                std::string::npos)
+          << command.status().message();
+    }
+  }
+}
+
 TEST(CommandFormTest, CommentsAreIgnored) {
   auto c = ParseCommand(R"(// 开启周期
     {"//": "说明", "jurisdiction": "610102", /* 县 */

@@ -11,6 +11,7 @@
 #include "ledger/entry.h"
 #include "ledger/envelope.h"
 #include "ledger/event_json.h"
+#include "ledger/text_validation.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -24,10 +25,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto decoded = ledger::DecodedEvent::Parse(bytes, ledger::kMaxEntrySize);
   if (!decoded.ok()) return 0;
+  // Any canonical bytes get an envelope or an error value.
+  auto envelope = ledger::EnvelopeToJson(signed_event);
+  // Past this check every reader of the event is safe (text_validation.h):
+  // readers and writers alike show an event only once it holds.
+  if (!ledger::CheckAuthoredContent(decoded->get()).ok()) {
+    FUZZ_CHECK(!envelope.ok(), "an envelope of unreadable text");
+    return 0;
+  }
+  (void)ledger::CheckKnownToThisVersion(decoded->get());
   auto event = decoded->get().getEvent();
   (void)ledger::EventKindName(event);
   const std::string json = ledger::EventToJson(event);
-  auto envelope = ledger::EnvelopeToJson(signed_event);
   if (envelope.ok()) {
     // Read back, it is refused (the signature is zeros), never accepted.
     auto back = ledger::SignedEventFromEnvelope(*envelope);

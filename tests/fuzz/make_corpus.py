@@ -137,9 +137,10 @@ def main():
                 cmd_file = os.path.join(tmp, "command.json")
                 pathlib.Path(cmd_file).write_text(json.dumps(command, ensure_ascii=False))
                 key = sorted(pathlib.Path(keys).glob("governmentOffice@*.key"))[0]
-                envelope = run("sign", "--key", str(key), "--origin",
-                               entry.get("origin", "ledger.qinghe.gov.cn/piaojue"),
-                               cmd_file)
+                env_file = os.path.join(tmp, "envelope.json")
+                run("sign", "--key", str(key), "--origin",
+                    "ledger.qinghe.gov.cn/piaojue", "--out", env_file, cmd_file)
+                envelope = pathlib.Path(env_file).read_text()
                 write("json_command", "envelope", envelope)
                 write("json_command", "envelope-edited", envelope.replace('"proposalSubmitted"', '"proposalWithdrawn"', 1))
                 break
@@ -154,11 +155,10 @@ def main():
         run("prove", "--data", data, str(first_proposal), "--out", proof)
         text = pathlib.Path(proof).read_text()
         write("proof_bundle", "demo-proposal", text)
-        write("proof_bundle", "truncated", text[: len(text) // 2])
+        write("proof_bundle", "truncated", text[:4000])
         doc = json.loads(text)
         doc["entries"] = doc["entries"][:1]
         write("proof_bundle", "missing-entries", json.dumps(doc))
-        doc = json.loads(text)
         doc["last"]["proof"] = doc["last"]["proof"][::-1]
         write("proof_bundle", "reordered-proof", json.dumps(doc))
 

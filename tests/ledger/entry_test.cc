@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ledger/authority.h"
+#include "ledger/envelope.h"
 #include "ledger/text_validation.h"
 #include "tests/test_util.h"
 
@@ -412,6 +413,27 @@ TEST_F(EntryTest, InvalidUtf8InATextIsRefused) {
         << s.message();
   }
   EXPECT_OK(DecodeStatus(ProposalAuthored(TestKey(1), "标题 😀 ok")));
+}
+
+// Found by tests/fuzz/authored_event_fuzzer.cc: EnvelopeToJson rendered a
+// text that is not UTF-8 into JSON it then could not read back, and the
+// exception ended the process instead of an error value.
+TEST_F(EntryTest, AnEnvelopeOfAuthoredBytesWithBadTextIsRefusedNotThrown) {
+  using namespace std::string_literals;
+  for (const std::string& bad :
+       {std::string("\xff"), std::string("abc\xe5\xb8"), "说明\0隐藏"s}) {
+    const SignedEvent signed_event =
+        testing::SignRaw(TestKey(1), ProposalAuthored(TestKey(1), "标题", bad));
+    auto envelope = EnvelopeToJson(signed_event);
+    ASSERT_FALSE(envelope.ok()) << *envelope;
+    EXPECT_EQ(envelope.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(envelope.status().message().find("details.description"),
+              std::string::npos)
+        << envelope.status().message();
+  }
+  auto good = EnvelopeToJson(
+      testing::SignRaw(TestKey(1), ProposalAuthored(TestKey(1), "标题")));
+  EXPECT_OK(good);
 }
 
 TEST_F(EntryTest, ControlCharactersAreRefusedAndOnlyMultilineFieldsBreakLines) {
