@@ -15,6 +15,10 @@
 //                                   cosignatures (signed note)
 //   "m/snapshot"                 -> be64 size || SHA-256(snapshot file)
 //                                   (the projections snapshot's seal, 40 bytes)
+//   "s" || be64 size             -> be64 size || entry hash[32] || root[32]
+//                                   || SHA-256(state bytes)  (104 bytes: the
+//                                   seal of a projection snapshot)
+//   "p" || be64 size             -> state bytes (that projection snapshot)
 //
 // Invariant: every group of appends is one WriteBatch holding its entries,
 // their Merkle nodes, nonce and registry keys, and the new head, written with
@@ -66,6 +70,7 @@ constexpr std::string_view kCheckpointKey = "c/latest";
 constexpr std::string_view kCosignedCheckpointKey = "c/cosigned";
 constexpr std::string_view kSnapshotSealKey = "m/snapshot";
 constexpr size_t kSnapshotSealSize = 8 + 32;
+constexpr size_t kProjectionSealSize = 8 + 3 * 32;
 constexpr size_t kHeadBaseSize = 8 + 32 + 32 + 8;
 constexpr size_t kHeadSize = kHeadBaseSize + 2 * internal::kIndexDigestSize;
 
@@ -91,6 +96,18 @@ std::string NodeKey(uint8_t level, uint64_t index) {
   std::string k = "n";
   k.push_back(static_cast<char>(level));
   PutBe64(&k, index);
+  return k;
+}
+
+std::string ProjectionSealKey(uint64_t size) {
+  std::string k = "s";
+  PutBe64(&k, size);
+  return k;
+}
+
+std::string ProjectionBytesKey(uint64_t size) {
+  std::string k = "p";
+  PutBe64(&k, size);
   return k;
 }
 
@@ -1036,6 +1053,119 @@ Result<SnapshotSeal> Ledger::snapshot_seal() const {
   seal.size = GetBe64(v->data());
   std::memcpy(seal.digest.data(), v->data() + 8, seal.digest.size());
   return seal;
+}
+
+Status Ledger::PutProjectionSnapshot(uint64_t size, std::string_view bytes) {
+  if (impl_->read_only_) return Unavailable("the ledger is open read-only");
+  const uint64_t head = impl_->head().size;
+  if (size == 0 || size > head) {
+    return InvalidArgument("a projection snapshot of " + std::to_string(size) +
+                           " entries (the log has " + std::to_string(head) +
+                           ")");
+  }
+  // The seal names the log as it is, read here: a snapshot is bound to the
+  // entries it claims to fold, whatever the caller believes.
+  ASSIGN_OR_RETURN(std::string last, impl_->ReadEntry(size - 1));
+  ASSIGN_OR_RETURN(EntryView view, EntryView::Parse(last));
+  ASSIGN_OR_RETURN(Hash root, RootAt(size));
+  const Hash entry_hash = view.EntryHash();
+  const Hash digest = crypto::Sha256(crypto::AsBytes(bytes));
+  std::string seal;
+  PutBe64(&seal, size);
+  seal.append(reinterpret_cast<const char*>(entry_hash.data()), 32);
+  seal.append(reinterpret_cast<const char*>(root.data()), 32);
+  seal.append(reinterpret_cast<const char*>(digest.data()), 32);
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(
+      FromRocks(batch.Put(ProjectionBytesKey(size),
+                          rocksdb::Slice(bytes.data(), bytes.size())),
+                "stage a projection snapshot"));
+  RETURN_IF_ERROR(FromRocks(batch.Put(ProjectionSealKey(size), seal),
+                            "stage a projection snapshot"));
+  rocksdb::WriteOptions wo;
+  // Large, rebuildable values: written once to a table file at the next
+  // flush instead of also to the log. Both keys are in one memtable, so a
+  // crash keeps both or neither.
+  wo.disableWAL = true;
+  RETURN_IF_ERROR(impl_->CheckStore());
+  Status stored =
+      FromRocks(impl_->db_->Write(wo, &batch), "store a projection snapshot");
+  if (!stored.ok()) impl_->NoteStoreError();
+  return stored;
+}
+
+Result<ProjectionSnapshot> Ledger::ProjectionSnapshotAtOrBelow(
+    uint64_t size, std::vector<std::string>* skipped, uint64_t min_size) const {
+  const uint64_t head = impl_->head().size;
+  size = std::min(size, head);
+  rocksdb::ReadOptions ro;
+  const std::string lower = "s";
+  rocksdb::Slice lower_slice(lower);
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro));
+  auto skip = [&](uint64_t at, const std::string& why) {
+    if (skipped != nullptr) {
+      skipped->push_back("projection snapshot " + std::to_string(at) + ": " +
+                         why);
+    }
+  };
+  for (it->SeekForPrev(ProjectionSealKey(size)); it->Valid(); it->Prev()) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() != 9 || key[0] != 's') break;
+    const uint64_t at = GetBe64(key.data() + 1);
+    if (at < min_size) break;
+    const rocksdb::Slice seal = it->value();
+    if (at == 0 || seal.size() != kProjectionSealSize ||
+        GetBe64(seal.data()) != at) {
+      skip(at, "its seal is malformed or names another size");
+      continue;
+    }
+    Hash entry_hash, root, digest;
+    std::memcpy(entry_hash.data(), seal.data() + 8, 32);
+    std::memcpy(root.data(), seal.data() + 40, 32);
+    std::memcpy(digest.data(), seal.data() + 72, 32);
+    ASSIGN_OR_RETURN(std::string last, impl_->ReadEntry(at - 1));
+    ASSIGN_OR_RETURN(EntryView view, EntryView::Parse(last));
+    if (view.EntryHash() != entry_hash) {
+      skip(at, "its seal names another entry " + std::to_string(at - 1));
+      continue;
+    }
+    ASSIGN_OR_RETURN(Hash log_root, RootAt(at));
+    if (log_root != root) {
+      skip(at, "its seal names another tree root");
+      continue;
+    }
+    auto bytes = impl_->Get(ProjectionBytesKey(at));
+    if (!bytes.ok()) {
+      if (bytes.status().code() != StatusCode::kNotFound) {
+        return bytes.status();
+      }
+      skip(at, "its bytes are missing");
+      continue;
+    }
+    if (crypto::Sha256(crypto::AsBytes(*bytes)) != digest) {
+      skip(at, "its bytes differ from the ones sealed (SHA-256)");
+      continue;
+    }
+    return ProjectionSnapshot{at, std::move(bytes).value()};
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan projection snapshots"));
+  return NotFound("no projection snapshot at or below " + std::to_string(size) +
+                  " entries");
+}
+
+Result<std::vector<uint64_t>> Ledger::ProjectionSnapshotSizes() const {
+  rocksdb::ReadOptions ro;
+  const std::string upper = "t";
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro));
+  std::vector<uint64_t> sizes;
+  for (it->Seek("s"); it->Valid(); it->Next()) {
+    if (it->key().size() == 9) sizes.push_back(GetBe64(it->key().data() + 1));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan projection snapshots"));
+  return sizes;
 }
 
 Authority Ledger::authority() const {

@@ -90,6 +90,14 @@ struct SnapshotSeal {
   Hash digest{};      // SHA-256 of the snapshot file's bytes
 };
 
+// A projections snapshot kept in the store (docs/FORMAT.md, "Projection
+// snapshots"): the serialized state of the first `size` entries, as read
+// back after its seal was checked against the log.
+struct ProjectionSnapshot {
+  uint64_t size = 0;
+  std::string bytes;  // projections::State::Serialize() of entries [0, size)
+};
+
 class Ledger {
  public:
   // Creates a new ledger in the empty or missing directory `dir`, with
@@ -181,6 +189,30 @@ class Ledger {
   Status SealSnapshot(const SnapshotSeal& seal);
   // The stored seal. NotFound if no snapshot was ever sealed.
   Result<SnapshotSeal> snapshot_seal() const;
+
+  // Stores `bytes` as the projections snapshot of the first `size` entries
+  // (keys `s`/`p` || be64(size), replacing any stored for that size),
+  // sealed: the seal holds the entry hash of entry size-1 and the Merkle
+  // root at `size`, both read from the log here rather than taken from the
+  // caller, and SHA-256(bytes). The caller must have folded exactly those
+  // entries (projections/replay.h does). Written without the write-ahead log
+  // or a sync: a snapshot lost in a crash is simply written again, and is
+  // never needed for correctness. InvalidArgument for size 0 or beyond the
+  // head; Unavailable when read-only or the disk is (nearly) full.
+  Status PutProjectionSnapshot(uint64_t size, std::string_view bytes);
+  // The stored projections snapshot with the greatest size <= `size` whose
+  // seal checks against the log: the seal's size is its key's, its entry
+  // hash and root equal the log's at that size, and the bytes hash to its
+  // digest. A snapshot that fails is skipped (one line per skipped snapshot
+  // is appended to *skipped when given) and the next lower one tried.
+  // Only sizes >= min_size are considered. NotFound if none passes.
+  // O(snapshots skipped) reads.
+  Result<ProjectionSnapshot> ProjectionSnapshotAtOrBelow(
+      uint64_t size, std::vector<std::string>* skipped = nullptr,
+      uint64_t min_size = 0) const;
+  // The sizes of the stored projection snapshot seals, ascending (unchecked:
+  // reads only the small seal keys).
+  Result<std::vector<uint64_t>> ProjectionSnapshotSizes() const;
 
   // The key registry as of the head (a copy, safe to keep).
   Authority authority() const;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -172,6 +173,127 @@ Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
   }
   RETURN_IF_ERROR(CatchUp(ledger, ledger.size(), &state));
   return state;
+}
+
+Result<State> StateAtSize(const ledger::Ledger& ledger, uint64_t size,
+                          const State* base, PastStateInfo* info) {
+  PastStateInfo local;
+  PastStateInfo& out = info ? *info : local;
+  out = PastStateInfo{};
+  if (size > ledger.size()) {
+    return OutOfRange("the ledger has " + std::to_string(ledger.size()) +
+                      " entries, not " + std::to_string(size));
+  }
+  State state;
+  if (base != nullptr) {
+    if (base->size() > size) {
+      return InvalidArgument("a state of " + std::to_string(base->size()) +
+                             " entries is past " + std::to_string(size));
+    }
+    state = *base;
+  } else {
+    uint64_t below = size;
+    while (below > 0) {
+      Result<ledger::ProjectionSnapshot> snap =
+          ledger.ProjectionSnapshotAtOrBelow(below, &out.skipped);
+      if (!snap.ok()) {
+        if (snap.status().code() == StatusCode::kNotFound) break;
+        return snap.status();
+      }
+      // The store's seal bound the bytes to the log; the bytes must also be
+      // a state of exactly those entries (a snapshot written by another
+      // version, or sealed over other bytes, fails here).
+      Result<State> loaded = State::Deserialize(snap->bytes);
+      std::string why;
+      if (!loaded.ok()) {
+        why = loaded.status().ToString();
+      } else if (loaded->size() != snap->size) {
+        why = "it holds a state of " + std::to_string(loaded->size()) +
+              " entries";
+      } else {
+        ASSIGN_OR_RETURN(std::string last, ledger.ReadEntry(snap->size - 1));
+        ASSIGN_OR_RETURN(ledger::EntryView view,
+                         ledger::EntryView::Parse(last));
+        if (view.EntryHash() != loaded->last_entry_hash()) {
+          why = "its state ends in another entry";
+        }
+      }
+      if (why.empty()) {
+        state = std::move(loaded).value();
+        out.from_snapshot = true;
+        break;
+      }
+      out.skipped.push_back("projection snapshot " +
+                            std::to_string(snap->size) + ": " + why);
+      below = snap->size - 1;
+    }
+  }
+  out.base = state.size();
+  RETURN_IF_ERROR(CatchUp(ledger, size, &state));
+  out.replayed = size - out.base;
+  return state;
+}
+
+SnapshotWriter::SnapshotWriter(ledger::Ledger& ledger, uint64_t every)
+    : ledger_(ledger), every_(std::max<uint64_t>(every, 1)) {}
+
+Result<uint64_t> SnapshotWriter::CatchUpTo(uint64_t size) {
+  size = std::min(size, ledger_.size());
+  if (!listed_) {
+    ASSIGN_OR_RETURN(std::vector<uint64_t> sizes,
+                     ledger_.ProjectionSnapshotSizes());
+    present_.insert(sizes.begin(), sizes.end());
+    listed_ = true;
+  }
+  uint64_t written = 0;
+  for (uint64_t at = (done_ / every_ + 1) * every_; at <= size; at += every_) {
+    if (present_.count(at) == 0) {
+      if (!state_ || state_->size() > at || at - state_->size() > every_) {
+        // Far from the state at hand (the first call, or after a run of
+        // snapshots already stored): start from the nearest snapshot.
+        state_.reset();
+        ASSIGN_OR_RETURN(State s, StateAtSize(ledger_, at));
+        state_ = std::move(s);
+      } else {
+        RETURN_IF_ERROR(CatchUp(ledger_, at, &*state_));
+      }
+      RETURN_IF_ERROR(ledger_.PutProjectionSnapshot(at, state_->Serialize()));
+      present_.insert(at);
+      ++written;
+    }
+    done_ = at;
+  }
+  return written;
+}
+
+Result<RecheckInfo> RecheckProjectionSnapshots(ledger::Ledger& ledger,
+                                               uint64_t every) {
+  every = std::max<uint64_t>(every, 1);
+  const uint64_t size = ledger.size();
+  ASSIGN_OR_RETURN(std::vector<uint64_t> stored,
+                   ledger.ProjectionSnapshotSizes());
+  std::set<uint64_t> targets;
+  for (uint64_t at : stored) {
+    if (at > 0 && at <= size) targets.insert(at);
+  }
+  for (uint64_t at = every; at <= size; at += every) targets.insert(at);
+  RecheckInfo info;
+  State state;
+  for (uint64_t at : targets) {
+    RETURN_IF_ERROR(CatchUp(ledger, at, &state));
+    const std::string bytes = state.Serialize();
+    auto snap = ledger.ProjectionSnapshotAtOrBelow(at, nullptr, at);
+    if (snap.ok() && snap->bytes == bytes) {
+      ++info.checked;
+      continue;
+    }
+    if (!snap.ok() && snap.status().code() != StatusCode::kNotFound) {
+      return snap.status();
+    }
+    RETURN_IF_ERROR(ledger.PutProjectionSnapshot(at, bytes));
+    ++info.rewritten;
+  }
+  return info;
 }
 
 }  // namespace piaojue::projections

@@ -9,7 +9,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "ledger/ledger.h"
 #include "ledger/status.h"
@@ -58,5 +61,77 @@ struct LoadInfo {
 Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
                             const std::string& snapshot_path,
                             LoadInfo* info = nullptr);
+
+// Projection snapshots: the state of the first N entries kept in the ledger's
+// store for every N that is a positive multiple of an interval K, so that
+// the state at any past size costs at most K entries folded onto a
+// snapshot (docs/FORMAT.md, "Projection snapshots"; docs/VIEWS.md, "Past
+// states"). Each is written only by folding the log (SnapshotWriter,
+// RecheckProjectionSnapshots), sealed in the store with the entry hash and
+// tree root at N and the SHA-256 of its bytes, and used only when that seal
+// checks against the log and its bytes parse as a state of exactly N
+// entries ending in that entry (StateAtSize).
+inline constexpr uint64_t kDefaultSnapshotEvery = 1024;
+
+// How a past state was built.
+struct PastStateInfo {
+  uint64_t base = 0;  // the size of the state it started from (0: none)
+  bool from_snapshot = false;  // that state was a stored snapshot
+  uint64_t replayed = 0;       // entries folded onto it
+  // Stored snapshots found unusable on the way, and why (one line each).
+  std::vector<std::string> skipped;
+};
+
+// The state of entries [0, size): `base` when given (a state of a prefix of
+// `ledger` no larger than `size`, e.g. a cached one; copied), else the
+// nearest usable projection snapshot at or below `size`, else nothing;
+// then entries [base, size) folded in, each checked against the rules.
+// OutOfRange if size > ledger.size(); Corruption for an entry that does not
+// parse. Thread-safe (reads only).
+Result<State> StateAtSize(const ledger::Ledger& ledger, uint64_t size,
+                          const State* base = nullptr,
+                          PastStateInfo* info = nullptr);
+
+// Writes projection snapshots as a ledger grows: one at each positive
+// multiple of `every`. Not thread-safe: one thread drives it. Holds one
+// State (the last snapshot written) between calls, so that the next
+// snapshot costs `every` entries folded.
+class SnapshotWriter {
+ public:
+  // `ledger` is not owned and must outlive the writer. every >= 1.
+  SnapshotWriter(ledger::Ledger& ledger, uint64_t every);
+
+  // Writes every snapshot missing at multiples of `every` up to `size`
+  // (at most ledger.size()): on the first call, backfill of those an
+  // existing log lacks (their presence is read from the seal keys; their
+  // contents are checked when used, and by RecheckProjectionSnapshots);
+  // afterwards, those the log grew past. Returns how many were written.
+  // Unavailable (read-only, full disk) and other errors leave the writer
+  // usable: the next call retries.
+  Result<uint64_t> CatchUpTo(uint64_t size);
+
+  uint64_t every() const { return every_; }
+
+ private:
+  ledger::Ledger& ledger_;
+  const uint64_t every_;
+  bool listed_ = false;
+  std::set<uint64_t> present_;  // sizes stored (seal keys), as listed
+  uint64_t done_ = 0;           // every multiple <= done_ is present
+  std::optional<State> state_;  // a state on the way (the last written)
+};
+
+struct RecheckInfo {
+  uint64_t checked = 0;    // stored snapshots whose bytes equal the fold
+  uint64_t rewritten = 0;  // missing or different, written from the fold
+};
+
+// Folds the whole log once from entry 0 and compares the state at every
+// multiple of `every` and every stored snapshot's size with what is stored,
+// byte for byte; a snapshot that is missing, damaged or different (even with
+// a seal recomputed to match it) is written again from the fold. What
+// `piaojue reindex` runs.
+Result<RecheckInfo> RecheckProjectionSnapshots(ledger::Ledger& ledger,
+                                               uint64_t every);
 
 }  // namespace piaojue::projections
