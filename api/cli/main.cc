@@ -230,6 +230,31 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
+  serve_cmd
+      ->add_option("--replay-threads", serve.replay_threads,
+                   "threads rebuilding past states (as_of, diff), apart from "
+                   "ordinary reads")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--replay-queue", serve.replay_queue,
+                   "past states waiting for those threads, beyond which 503")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--replay-burst", serve.replay_burst,
+                   "past states one address may ask for at once (then 429)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--replay-rate", serve.replay_per_minute,
+                   "past states a minute one address may ask for")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--snapshot-every", serve.snapshot_every,
+                   "keep a projection snapshot every this many entries (0: "
+                   "none written)")
+      ->capture_default_str();
   serve_cmd->add_option(
       "--witness", serve.witnesses,
       "URL=VKEY: send each new checkpoint to this C2SP witness and publish "

@@ -185,6 +185,16 @@ RouteKind Classify(const HttpRequest& request) {
   return RouteKind::kRead;
 }
 
+bool NeedsReplay(Service& service, const HttpRequest& request) {
+  // Every past moment a read can name: as_of (views, portal reads, the
+  // portal's first page), and a diff's from and to (elsewhere from and to
+  // are entry indexes or tree sizes, e.g. of a consistency proof).
+  if (service.NeedsReplay(MomentParam(request, "as_of"))) return true;
+  return request.path == "/v1/diff" &&
+         (service.NeedsReplay(MomentParam(request, "from")) ||
+          service.NeedsReplay(MomentParam(request, "to")));
+}
+
 HttpResponse Handle(Service& service, const HttpRequest& request) {
   const Segments s = PathSegments(request.path);
   const bool is_get = request.method == "GET" || request.method == "HEAD";

@@ -36,6 +36,8 @@
 #include "api/server/internal/event_feed.h"
 #include "api/server/internal/handlers.h"
 #include "api/server/internal/http_message.h"
+#include "api/server/internal/rate_limiter.h"
+#include "api/server/internal/replay_pool.h"
 #include "api/server/internal/service.h"
 #include "ledger/text_validation.h"
 
@@ -70,7 +72,9 @@ class Server::Impl {
         ioc_(std::make_unique<net::io_context>()),
         acceptor_(std::in_place, *ioc_),
         read_pool_(std::max(1, options_.read_threads)),
-        write_pool_(std::max(1, options_.write_threads)) {}
+        write_pool_(std::max(1, options_.write_threads)),
+        replay_pool_(options_.replay_threads, options_.replay_queue),
+        replay_limiter_(options_.replay_burst, options_.replay_per_minute) {}
   ~Impl() { Shutdown(); }
 
   Status Listen();
@@ -162,6 +166,9 @@ class Server::Impl {
   std::chrono::milliseconds accept_backoff_{0};
   net::thread_pool read_pool_;
   net::thread_pool write_pool_;
+  // Past states to rebuild (as_of, diff), and each address's budget of them.
+  ReplayPool replay_pool_;
+  RateLimiter replay_limiter_;
   std::vector<std::thread> io_threads_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   uint16_t port_ = 0;
@@ -378,24 +385,74 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     server_.Enter();
     net::thread_pool& pool =
         kind == RouteKind::kWrite ? server_.write_pool_ : server_.read_pool_;
-    net::post(pool, [self = shared_from_this(),
+    net::post(pool, [self = shared_from_this(), kind,
                      request = std::move(request)]() mutable {
-      HttpResponse response;
-      try {
-        response = Handle(*self->server_.service_, request);
-      } catch (const kj::Exception& e) {
-        // Handlers return errors as values; this is a bug, not a crash.
-        response = ErrorResponse(500, "internal", ledger::DescribeException(e));
-      } catch (const std::exception& e) {
-        response =
-            ErrorResponse(500, "internal", ledger::PrintableAscii(e.what()));
-      } catch (...) {
-        response = ErrorResponse(500, "internal", "unexpected exception");
+      // A past state to rebuild goes to the replay pool, so that it never
+      // holds a read thread (docs/API.md, "Past states").
+      if (kind == RouteKind::kRead &&
+          NeedsReplay(*self->server_.service_, request)) {
+        return self->AdmitReplay(std::move(request));
       }
-      net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable {
-                  self->Send(std::move(response));
-                });
+      self->Respond(request);
+    });
+  }
+
+  // Runs the handler (on a worker) and posts its response to the
+  // connection.
+  void Respond(const HttpRequest& request) {
+    HttpResponse response;
+    try {
+      response = Handle(*server_.service_, request);
+    } catch (const kj::Exception& e) {
+      // Handlers return errors as values; this is a bug, not a crash.
+      response = ErrorResponse(500, "internal", ledger::DescribeException(e));
+    } catch (const std::exception& e) {
+      response =
+          ErrorResponse(500, "internal", ledger::PrintableAscii(e.what()));
+    } catch (...) {
+      response = ErrorResponse(500, "internal", "unexpected exception");
+    }
+    net::post(
+        stream_.get_executor(),
+        [self = shared_from_this(), response = std::move(response)]() mutable {
+          self->Send(std::move(response));
+        });
+  }
+
+  // A request that needs a replay: within its address's replay budget
+  // (else 429) and the replay pool's queue (else 503), it is answered from
+  // the replay pool.
+  void AdmitReplay(HttpRequest request) {
+    int64_t retry_after_ms = 0;
+    const int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    HttpResponse refusal;
+    if (!server_.replay_limiter_.Allow(client_address_, now_ms,
+                                       &retry_after_ms)) {
+      refusal = ErrorResponse(
+          429, kErrorRateLimited,
+          "too many past states (as_of, diff) asked for by this address; "
+          "try again later");
+      const int64_t seconds =
+          std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
+      refusal.headers.emplace_back("Retry-After", std::to_string(seconds));
+    } else if (server_.replay_pool_.TrySubmit(
+                   [self = shared_from_this(), request]() mutable {
+                     self->Respond(request);
+                   })) {
+      return;
+    } else {
+      refusal = ErrorResponse(
+          503, "unavailable",
+          "the server is rebuilding as many past states (as_of, diff) as it "
+          "allows at once; try again shortly");
+      refusal.headers.emplace_back("Retry-After", "1");
+    }
+    net::post(stream_.get_executor(), [self = shared_from_this(),
+                                       refusal = std::move(refusal)]() mutable {
+      self->Send(std::move(refusal));
     });
   }
 
@@ -820,6 +877,7 @@ void Server::Impl::Shutdown() {
   for (std::thread& t : io_threads_) t.join();
   io_threads_.clear();
   read_pool_.join();
+  replay_pool_.Stop();
   write_pool_.join();
   if (service_ != nullptr) service_->Unsubscribe(publish_subscription_);
   // Idle keep-alive connections are closed with their io_context.
@@ -829,6 +887,18 @@ void Server::Impl::Shutdown() {
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::ReplayStats Server::replay_stats() const {
+  const ReplayPool::Counters c = impl_->replay_pool_.counters();
+  ReplayStats r;
+  r.accepted = c.accepted;
+  r.refused = c.refused;
+  r.max_running = c.max_running;
+  if (impl_->service_ != nullptr) {
+    r.max_entries = impl_->service_->replay_counters().max_entries;
+  }
+  return r;
+}
 
 Server::~Server() { Shutdown(); }
 
@@ -841,6 +911,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   so.intake_per_minute = impl->options_.intake_per_minute;
   so.intake_global_burst = impl->options_.intake_global_burst;
   so.intake_global_per_minute = impl->options_.intake_global_per_minute;
+  so.snapshot_every = impl->options_.snapshot_every;
   impl->max_connections_ = impl->options_.max_connections;
   if (impl->max_connections_ == 0) {
     rlimit limit{};

@@ -76,6 +76,20 @@ struct ServerOptions {
   double intake_global_burst = 60;
   double intake_global_per_minute = 30;
 
+  // Past states (docs/API.md, "Past states"): a request whose as_of (or
+  // diff from/to) names a state neither published nor cached is answered
+  // by a pool of replay_threads low-priority threads, apart from the read
+  // pool, with at most replay_queue such requests waiting (then 503); each
+  // client address may start replay_burst of them at once, refilled at
+  // replay_per_minute (then 429).
+  int replay_threads = 1;
+  size_t replay_queue = 8;
+  double replay_burst = 10;
+  double replay_per_minute = 60;
+  // A projection snapshot is kept every this many entries, so that one
+  // replay folds at most this many (0: none written).
+  uint64_t snapshot_every = 1024;
+
   // A new checkpoint is signed at most this long after an append.
   std::chrono::milliseconds checkpoint_delay{200};
   // C2SP witnesses, each "URL=VKEY" (`serve --witness`): every new
@@ -123,6 +137,15 @@ class Server {
   Stats stats() const;
   const std::string& origin() const;
   const std::string& verifier_key() const;
+
+  // Past states rebuilt on the replay pool so far (tests, the benchmark).
+  struct ReplayStats {
+    uint64_t accepted = 0;     // requests run on the replay pool
+    uint64_t refused = 0;      // answered 503 (pool and queue full)
+    size_t max_running = 0;    // the most replays ever running at once
+    uint64_t max_entries = 0;  // the most entries folded for one past state
+  };
+  ReplayStats replay_stats() const;
 
   // Graceful shutdown: stops accepting, answers 503 shutting_down to new
   // requests, lets requests already being handled finish and their responses

@@ -1,5 +1,9 @@
 #include "api/server/internal/service.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -23,6 +27,14 @@ int64_t NowMs() {
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(),
                                    [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Lowers the calling thread's CPU priority (Linux: a thread's nice value is
+// its own), so background folds yield to the threads serving requests.
+void LowerThreadPriority() {
+  const int ok =
+      setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+  (void)ok;  // Best effort: without it the thread runs at normal priority.
 }
 
 }  // namespace
@@ -108,10 +120,28 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   }
   s->checkpoint_dirty_ = true;  // sign at once if the head is ahead
   s->checkpointer_ = std::thread([svc = s.get()] { svc->CheckpointLoop(); });
+  if (s->options_.snapshot_every > 0 && !s->started_on_full_disk_) {
+    // Woken after each publication; also backfills at start.
+    s->snapshots_token_ = s->Subscribe([svc = s.get()] {
+      std::lock_guard<std::mutex> lock(svc->snapshots_mu_);
+      svc->snapshots_dirty_ = true;
+      svc->snapshots_cv_.notify_all();
+    });
+    s->snapshotter_ = std::thread([svc = s.get()] { svc->SnapshotLoop(); });
+  }
   return s;
 }
 
 Service::~Service() {
+  if (snapshotter_.joinable()) {
+    Unsubscribe(snapshots_token_);
+    {
+      std::lock_guard<std::mutex> lock(snapshots_mu_);
+      snapshots_stop_ = true;
+    }
+    snapshots_cv_.notify_all();
+    snapshotter_.join();
+  }
   {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     checkpoint_stop_ = true;
@@ -224,12 +254,28 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
       base = it->second.first;  // the closest earlier state
     }
   }
-  projections::State state;
-  if (base != nullptr) {
-    state = *base;
-    RETURN_IF_ERROR(projections::CatchUp(ledger(), size, &state));
-  } else {
-    ASSIGN_OR_RETURN(state, projections::ReplayTo(ledger(), size));
+  // A cached state closer than a snapshot can be (less than one interval
+  // back) is copied; otherwise the nearest stored snapshot is the base.
+  const uint64_t every = options_.snapshot_every;
+  const bool use_cached =
+      base != nullptr && (every == 0 || size - base->size() < every);
+  projections::PastStateInfo info;
+  ASSIGN_OR_RETURN(
+      projections::State state,
+      projections::StateAtSize(ledger(), size,
+                               use_cached ? base.get() : nullptr, &info));
+  replays_.fetch_add(1);
+  replayed_entries_.fetch_add(info.replayed);
+  if (info.from_snapshot) replays_from_snapshot_.fetch_add(1);
+  uint64_t seen = max_replayed_entries_.load();
+  while (info.replayed > seen &&
+         !max_replayed_entries_.compare_exchange_weak(seen, info.replayed)) {
+  }
+  for (const std::string& why : info.skipped) {
+    // Damaged or edited side data: the answer is still right (an older
+    // snapshot or the entries were used); `piaojue reindex` rewrites it.
+    std::cerr << "piaojue serve: " << why
+              << " (not used; run piaojue reindex)\n";
   }
   auto result = std::make_shared<const projections::State>(std::move(state));
   std::lock_guard<std::mutex> lock(cache_mu_);
@@ -244,12 +290,8 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
   return result;
 }
 
-Result<Moment> Service::StateAt(std::string_view as_of) {
-  Moment m;
-  if (as_of.empty()) {
-    m.state = Snapshot();
-    return m;
-  }
+Result<Service::ResolvedMoment> Service::Resolve(std::string_view as_of) {
+  ResolvedMoment m;
   if (AllDigits(as_of)) {
     // Like every number in a query (docs/API.md, "Conventions"): no leading
     // zeros, so one moment has one spelling (and one cache entry).
@@ -260,7 +302,7 @@ Result<Moment> Service::StateAt(std::string_view as_of) {
     if (as_of.size() > 19) {
       return OutOfRange("as_of " + std::string(as_of) + " is beyond the log");
     }
-    ASSIGN_OR_RETURN(m.state, StateOfSize(std::stoull(std::string(as_of))));
+    m.size = std::stoull(std::string(as_of));
     return m;
   }
   std::optional<int64_t> ms = projections::ParseInstantMs(as_of);
@@ -271,12 +313,80 @@ Result<Moment> Service::StateAt(std::string_view as_of) {
         "of that day in China time) or an RFC 3339 time "
         "(2025-07-01T09:00:00+08:00)");
   }
-  ASSIGN_OR_RETURN(uint64_t size, ledger().SizeAtTime(*ms));
+  ASSIGN_OR_RETURN(m.size, ledger().SizeAtTime(*ms));
   // Entries appended after the last publication are not visible yet.
-  size = std::min(size, published_size());
-  ASSIGN_OR_RETURN(m.state, StateOfSize(size));
+  m.size = std::min(m.size, published_size());
   m.date = projections::DateFromMs(*ms);
   return m;
+}
+
+Result<Moment> Service::StateAt(std::string_view as_of) {
+  Moment m;
+  if (as_of.empty()) {
+    m.state = Snapshot();
+    return m;
+  }
+  ASSIGN_OR_RETURN(ResolvedMoment r, Resolve(as_of));
+  ASSIGN_OR_RETURN(m.state, StateOfSize(r.size));
+  m.date = r.date;
+  return m;
+}
+
+bool Service::NeedsReplay(std::string_view as_of) {
+  if (as_of.empty()) return false;
+  Result<ResolvedMoment> r = Resolve(as_of);
+  if (!r.ok()) return false;
+  std::shared_ptr<const projections::State> current = Snapshot();
+  if (r->size >= current->size()) return false;  // now, or 404
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  return as_of_cache_.count(r->size) == 0;
+}
+
+Service::ReplayCounters Service::replay_counters() const {
+  ReplayCounters c;
+  c.replays = replays_.load();
+  c.entries = replayed_entries_.load();
+  c.max_entries = max_replayed_entries_.load();
+  c.from_snapshot = replays_from_snapshot_.load();
+  c.snapshots_written = snapshots_written_.load();
+  return c;
+}
+
+bool Service::WaitForSnapshots(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(snapshots_mu_);
+  return snapshots_cv_.wait_for(lock, timeout, [this] {
+    return snapshots_stop_ || snapshots_done_size_ >= published_size();
+  });
+}
+
+void Service::SnapshotLoop() {
+  LowerThreadPriority();
+  projections::SnapshotWriter writer(session_->ledger(),
+                                     options_.snapshot_every);
+  bool reported = false;
+  std::unique_lock<std::mutex> lock(snapshots_mu_);
+  while (true) {
+    // Also every few seconds, in case a write failed (e.g. a full disk).
+    snapshots_cv_.wait_for(lock, std::chrono::seconds(5), [this] {
+      return snapshots_stop_ || snapshots_dirty_;
+    });
+    if (snapshots_stop_) return;
+    snapshots_dirty_ = false;
+    lock.unlock();
+    const uint64_t target = published_size();
+    Result<uint64_t> written = writer.CatchUpTo(target);
+    lock.lock();
+    if (written.ok()) {
+      snapshots_written_.fetch_add(*written);
+      snapshots_done_size_ = target;
+      snapshots_cv_.notify_all();
+      reported = false;
+    } else if (!reported) {
+      std::cerr << "piaojue serve: writing projection snapshots: "
+                << written.status().ToString() << "\n";
+      reported = true;
+    }
+  }
 }
 
 Result<crypto::KeyPair> Service::IntakeKey(const std::string& jurisdiction) {

@@ -19,6 +19,10 @@ namespace piaojue::server {
 enum class RouteKind { kRead, kWrite, kEventStream };
 RouteKind Classify(const HttpRequest& request);
 
+// Whether answering `request` rebuilds a past state (Service::NeedsReplay
+// of its as_of, from or to): such requests run on the replay pool.
+bool NeedsReplay(Service& service, const HttpRequest& request);
+
 // Dispatches to the handler for the request's method and path: 404 for an
 // unknown path, 405 for a known path with another method.
 HttpResponse Handle(Service& service, const HttpRequest& request);

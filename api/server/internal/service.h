@@ -37,6 +37,7 @@
 #include "api/server/internal/view_cache.h"
 #include "ledger/ledger.h"
 #include "projections/dates.h"
+#include "projections/replay.h"
 #include "projections/state.h"
 #include "witness/client.h"
 
@@ -54,6 +55,11 @@ struct ServiceOptions {
   double intake_global_per_minute = 30;
   // How many as-of states are kept for time-travel reads.
   size_t as_of_cache = 8;
+  // A projection snapshot is kept in the store every this many entries
+  // (projections/replay.h), written in the background as the log grows and
+  // backfilled at start; a past state then costs at most this many entries
+  // folded. 0: none written (those stored are still used).
+  uint64_t snapshot_every = projections::kDefaultSnapshotEvery;
   // C2SP witnesses each new checkpoint is sent to (docs/WITNESS.md); their
   // verified cosignatures are published with it and stored (c/cosigned).
   std::vector<witness::Endpoint> witnesses;
@@ -103,7 +109,26 @@ class Service {
   // Resolves `as_of` ("" = now; N = the first N entries; an RFC 3339 time or
   // a date "YYYY-MM-DD" = the end of that day in China time). InvalidArgument
   // for anything else; OutOfRange for a count beyond the published log.
+  // A past state not cached is built from the nearest projection snapshot
+  // (a replay of at most snapshot_every entries once they are written).
   Result<Moment> StateAt(std::string_view as_of);
+  // Whether StateAt(as_of) would build a state (a replay) rather than
+  // return the published or a cached one. False for what StateAt refuses
+  // (answered at once). Cheap: at most a binary search of the log's times.
+  bool NeedsReplay(std::string_view as_of);
+
+  // What past states cost so far (for tests and the benchmark).
+  struct ReplayCounters {
+    uint64_t replays = 0;            // states built
+    uint64_t entries = 0;            // entries folded for them
+    uint64_t max_entries = 0;        // the most folded for one
+    uint64_t from_snapshot = 0;      // started from a stored snapshot
+    uint64_t snapshots_written = 0;  // by the background writer
+  };
+  ReplayCounters replay_counters() const;
+  // Blocks until the background writer has written every snapshot up to
+  // the published size (tests, the benchmark). False after `timeout`.
+  bool WaitForSnapshots(std::chrono::milliseconds timeout);
 
   // Appends a signed event exactly as the CLI does and returns once it is
   // durable and visible to readers. Unavailable while shutting down.
@@ -164,6 +189,14 @@ class Service {
   // cosignatures.
   void OnCosigned(const std::string& note);
   Result<std::shared_ptr<const projections::State>> StateOfSize(uint64_t size);
+  // as_of resolved to a log size (and the date views are judged on).
+  struct ResolvedMoment {
+    uint64_t size = 0;
+    std::optional<projections::Date> date;
+  };
+  Result<ResolvedMoment> Resolve(std::string_view as_of);
+  // The background projection snapshot writer (a low-priority thread).
+  void SnapshotLoop();
 
   const ServiceOptions options_;
   CorrectionsCache corrections_cache_;
@@ -193,6 +226,19 @@ class Service {
                                uint64_t>>
       as_of_cache_;  // size -> (state, last use tick)
   uint64_t cache_tick_ = 0;
+
+  std::atomic<uint64_t> replays_{0}, replayed_entries_{0},
+      max_replayed_entries_{0}, replays_from_snapshot_{0};
+  // Projection snapshots: snapshots_mu_ guards the flags; the writer itself
+  // is used by snapshotter_ only.
+  std::mutex snapshots_mu_;
+  std::condition_variable snapshots_cv_;
+  bool snapshots_stop_ = false;
+  bool snapshots_dirty_ = true;
+  uint64_t snapshots_done_size_ = 0;  // the writer has caught up to this
+  std::atomic<uint64_t> snapshots_written_{0};
+  uint64_t snapshots_token_ = 0;
+  std::thread snapshotter_;
 
   std::mutex keys_mu_;
   std::map<std::string, crypto::KeyPair> intake_keys_;

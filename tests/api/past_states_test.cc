@@ -1,0 +1,316 @@
+// Past states (as_of, /v1/diff) on the server (issues 14 and 15): built
+// from the projection snapshots the server keeps, at most K entries folded
+// each; rebuilt on their own bounded pool apart from ordinary reads; and
+// refused (429 per address, 503 when the pool is full) under a flood, while
+// ordinary reads keep being answered. Nothing here is timed.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "api/cli/data_dir.h"
+#include "api/server/internal/replay_pool.h"
+#include "api/server/internal/service.h"
+#include "api/server/server.h"
+#include "projections/dates.h"
+#include "projections/replay.h"
+#include "tests/cycle_builder.h"
+
+namespace piaojue::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr uint64_t kEvery = 8;
+
+// ---------------------------------------------------------------------------
+// The pool itself.
+
+TEST(ReplayPoolTest, NeverRunsMoreThanItsBoundAndRefusesBeyondItsQueue) {
+  constexpr int kThreads = 2;
+  constexpr size_t kQueue = 3;
+  ReplayPool pool(kThreads, kQueue);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> running{0}, most{0}, done{0};
+  auto job = [&] {
+    const int now = running.fetch_add(1) + 1;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+    running.fetch_sub(1);
+    done.fetch_add(1);
+  };
+  // Threads + queue jobs are admitted while none can finish; the rest not.
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    (pool.TrySubmit(job) ? accepted : refused)++;
+  }
+  EXPECT_EQ(accepted, kThreads + static_cast<int>(kQueue));
+  EXPECT_EQ(refused, 20 - accepted);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  pool.Stop();  // runs what was queued
+  EXPECT_EQ(done.load(), accepted);
+  EXPECT_LE(most.load(), kThreads);
+  const ReplayPool::Counters c = pool.counters();
+  EXPECT_EQ(c.accepted, static_cast<uint64_t>(accepted));
+  EXPECT_EQ(c.refused, static_cast<uint64_t>(refused));
+  EXPECT_LE(c.max_running, static_cast<size_t>(kThreads));
+  EXPECT_FALSE(pool.TrySubmit(job));  // stopped
+}
+
+// ---------------------------------------------------------------------------
+// A data directory holding the whole cycle of tests/cycle_builder.h.
+
+class PastStatesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(crypto::InitCrypto());
+    data_ = tmp_.Sub("data");
+    cli::DataDir dir(data_);
+    std::filesystem::create_directories(dir.keys_path());
+    testing::CycleBuilder builder(dir.ledger_path());
+    ASSERT_OK(builder.BuildAll());
+    size_ = builder.size();
+    ASSERT_GT(size_, 10 * kEvery);
+    ASSERT_GT(size_, 8 * 10 + 1);  // the flood's distinct sizes
+    for (uint64_t n = 0; n <= size_; ++n) {
+      auto s = projections::ReplayTo(builder.ledger(), n);
+      ASSERT_OK(s);
+      truth_[n] = s->Serialize();
+    }
+    recorded_at_.resize(size_);
+    for (uint64_t i = 0; i < size_; ++i) {
+      auto bytes = builder.ledger().ReadEntry(i);
+      ASSERT_OK(bytes);
+      auto view = ledger::EntryView::Parse(*bytes);
+      ASSERT_OK(view);
+      recorded_at_[i] = view->recorded_at_ms();
+    }
+    builder.Close();
+    ASSERT_OK(cli::WriteKeyFile(dir.log_key_path(), builder.log_key()));
+  }
+
+  testing::TempDir tmp_;
+  std::string data_;
+  uint64_t size_ = 0;
+  std::map<uint64_t, std::string> truth_;
+  std::vector<int64_t> recorded_at_;
+};
+
+TEST_F(PastStatesTest, AsOfFromTheServersSnapshotsEqualsAFullReplay) {
+  ServiceOptions o;
+  o.data_dir = data_;
+  o.snapshot_every = kEvery;
+  o.as_of_cache = 1;
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  Service& s = **service;
+  // Backfilled in the background for the existing log.
+  ASSERT_TRUE(s.WaitForSnapshots(std::chrono::seconds(60)));
+  EXPECT_EQ(s.replay_counters().snapshots_written, size_ / kEvery);
+  // By count: every size, on and off the boundaries, 0 and the head;
+  // downwards, so that the state cached last is never a base.
+  for (uint64_t n = size_ + 1; n-- > 0;) {
+    auto m = s.StateAt(std::to_string(n));
+    ASSERT_OK(m);
+    EXPECT_EQ(m->state->Serialize(), truth_[n]) << "as_of=" << n;
+  }
+  Service::ReplayCounters c = s.replay_counters();
+  EXPECT_EQ(c.replays, size_);  // all but the head (the published state)
+  EXPECT_LT(c.max_entries, kEvery);
+  EXPECT_EQ(c.from_snapshot, size_ - kEvery);  // all but sizes < K
+
+  // By date: each day the log recorded entries, the end of that CST day.
+  std::set<std::string> days;
+  for (int64_t ms : recorded_at_) {
+    days.insert(projections::FormatDate(projections::DateFromMs(ms)));
+  }
+  ASSERT_GT(days.size(), 3u);
+  for (const std::string& day : days) {
+    auto m = s.StateAt(day);
+    ASSERT_OK(m);
+    const uint64_t n = m->state->size();
+    EXPECT_EQ(m->state->Serialize(), truth_[n]) << "as_of=" << day;
+    // Every entry recorded by the end of that day, and none after.
+    for (uint64_t i = 0; i < size_; ++i) {
+      const std::string entry_day =
+          projections::FormatDate(projections::DateFromMs(recorded_at_[i]));
+      EXPECT_EQ(i < n, entry_day <= day) << day << ", entry " << i;
+    }
+  }
+  EXPECT_LT(s.replay_counters().max_entries, kEvery);
+}
+
+TEST_F(PastStatesTest, SnapshotsAreWrittenAsTheServedLogGrows) {
+  ServiceOptions o;
+  o.data_dir = data_;
+  o.snapshot_every = kEvery;
+  {
+    auto service = Service::Open(o);
+    ASSERT_OK(service);
+    ASSERT_TRUE((*service)->WaitForSnapshots(std::chrono::seconds(60)));
+    EXPECT_EQ((*service)->replay_counters().snapshots_written, size_ / kEvery);
+  }
+  // A restart finds them stored and writes none again.
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  ASSERT_TRUE((*service)->WaitForSnapshots(std::chrono::seconds(60)));
+  EXPECT_EQ((*service)->replay_counters().snapshots_written, 0u);
+  auto sizes = (*service)->ledger().ProjectionSnapshotSizes();
+  ASSERT_OK(sizes);
+  EXPECT_EQ(sizes->size(), size_ / kEvery);
+}
+
+// One HTTP/1.1 keep-alive connection from a chosen loopback source address.
+class Connection {
+ public:
+  Connection(uint16_t port, const std::string& from) : socket_(ioc_) {
+    socket_.open(tcp::v4());
+    socket_.bind(tcp::endpoint(net::ip::make_address(from), 0));
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
+  // Status and Retry-After; status 0 if the exchange failed.
+  std::pair<int, std::string> Get(const std::string& target) {
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    beast::error_code ec;
+    http::write(socket_, req, ec);
+    if (ec) return {0, ""};
+    http::response<http::string_body> res;
+    http::read(socket_, buffer_, res, ec);
+    if (ec) return {0, ""};
+    return {res.result_int(), std::string(res[http::field::retry_after])};
+  }
+
+ private:
+  net::io_context ioc_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+TEST_F(PastStatesTest,
+       AFloodOfPastStatesIsRefusedWhileOrdinaryReadsAreAnswered) {
+  ServerOptions o;
+  o.data_dir = data_;
+  o.port = 0;
+  o.snapshot_every = 0;  // every replay from entry 0: as costly as possible
+  o.replay_threads = 1;
+  o.replay_queue = 1;
+  o.replay_burst = 3;
+  o.replay_per_minute = 1;
+  auto server = Server::Start(o);
+  ASSERT_OK(server);
+  const uint16_t port = (*server)->port();
+
+  constexpr int kAddresses = 8;
+  constexpr int kEach = 10;
+  std::atomic<int> ok{0}, limited{0}, busy{0}, other{0};
+  std::atomic<bool> retry_after_missing{false};
+  std::atomic<bool> flooding{true};
+  std::vector<std::thread> flood;
+  for (int a = 0; a < kAddresses; ++a) {
+    flood.emplace_back([&, a] {
+      Connection c(port, "127.0.0." + std::to_string(a + 2));
+      for (int i = 0; i < kEach; ++i) {
+        // Distinct sizes: nothing is served from the cache.
+        const uint64_t at =
+            1 + (static_cast<uint64_t>(a) * kEach + i) % (size_ - 1);
+        auto [status, retry] = c.Get(
+            i % 2 == 0 ? "/v1/cycles?as_of=" + std::to_string(at)
+                       : "/v1/diff?view=cycles&from=" + std::to_string(at));
+        if (status == 200) {
+          ok.fetch_add(1);
+        } else if (status == 429 || status == 503) {
+          (status == 429 ? limited : busy).fetch_add(1);
+          if (retry.empty()) retry_after_missing = true;
+        } else {
+          other.fetch_add(1);
+        }
+      }
+    });
+  }
+  // Meanwhile ordinary reads, on their own connection: every one answered.
+  int reads = 0, read_failures = 0;
+  std::thread reader([&] {
+    Connection c(port, "127.0.0.1");
+    while (flooding.load() || reads < 50) {
+      for (const char* target :
+           {"/v1/cycles", "/tlog/checkpoint", "/v1/log", "/v1/entries/3"}) {
+        const int status = c.Get(target).first;
+        if (status != 200) {
+          ++read_failures;
+          ADD_FAILURE() << target << ": " << status;
+        }
+        ++reads;
+      }
+    }
+  });
+  for (std::thread& t : flood) t.join();
+  flooding = false;
+  reader.join();
+
+  EXPECT_EQ(read_failures, 0);
+  EXPECT_GE(reads, 50);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_FALSE(retry_after_missing.load());
+  EXPECT_EQ(ok + limited + busy, kAddresses * kEach);
+  // Each address may start 3 replays; the rest of its 10 are 429.
+  EXPECT_EQ(limited.load(), kAddresses * (kEach - 3));
+  EXPECT_EQ(ok + busy, kAddresses * 3);
+  const Server::ReplayStats stats = (*server)->replay_stats();
+  EXPECT_LE(stats.max_running, 1u);  // the pool's bound, counted
+  EXPECT_EQ(stats.refused, static_cast<uint64_t>(busy.load()));
+  EXPECT_EQ(stats.accepted, static_cast<uint64_t>(ok.load()));
+  std::cout << "[ flood ] " << ok << " answered, " << limited << " 429, "
+            << busy << " 503; " << reads << " ordinary reads all 200\n";
+}
+
+TEST_F(PastStatesTest, CachedAndCurrentStatesDoNotCountAsReplays) {
+  ServerOptions o;
+  o.data_dir = data_;
+  o.port = 0;
+  o.replay_burst = 1;
+  o.replay_per_minute = 1;
+  auto server = Server::Start(o);
+  ASSERT_OK(server);
+  Connection c((*server)->port(), "127.0.0.1");
+  EXPECT_EQ(c.Get("/v1/cycles?as_of=20").first, 200);  // the one replay
+  // Cached now, and the head is the published state: no budget needed.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(c.Get("/v1/cycles?as_of=20").first, 200);
+    EXPECT_EQ(c.Get("/v1/cycles?as_of=" + std::to_string(size_)).first, 200);
+    EXPECT_EQ(c.Get("/v1/cycles").first, 200);
+  }
+  // Bad moments are answered at once (400/404), not queued or counted.
+  EXPECT_EQ(c.Get("/v1/cycles?as_of=007").first, 400);
+  EXPECT_EQ(c.Get("/v1/cycles?as_of=99999").first, 404);
+  // A new moment is over this address's budget.
+  auto [status, retry] = c.Get("/v1/cycles?as_of=21");
+  EXPECT_EQ(status, 429);
+  EXPECT_FALSE(retry.empty());
+  EXPECT_EQ((*server)->replay_stats().accepted, 1u);
+}
+
+}  // namespace
+}  // namespace piaojue::server
