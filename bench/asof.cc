@@ -1,8 +1,16 @@
-// piaojue-bench asof --data DIR --queries Q
+// piaojue-bench asof --data DIR --queries Q [--every K] [--cold C]
 //
-// The state as of Q past points spread evenly over the log, each built from
-// nothing as a cold `as_of` request is (projections::ReplayTo), so the
-// latency shows how a past state's cost grows with the point asked for.
+// Past states as an uncached `as_of` request builds them
+// (projections::StateAtSize, what `piaojue serve` runs): first the
+// projection snapshots every K entries are written where the store lacks
+// them (the backfill a server does at start; timed), then Q past sizes
+// spread over the log, each off a snapshot boundary, are built from the
+// nearest snapshot; the JSON gives their latency and the most entries one
+// of them folded (at most K - 1). C of them are also rebuilt from entry 0
+// (no snapshot), as before snapshots existed, for the ratio.
+#include <filesystem>
+#include <random>
+
 #include "api/cli/data_dir.h"
 #include "bench/verbs.h"
 #include "ledger/ledger.h"
@@ -10,32 +18,87 @@
 
 namespace piaojue::bench {
 
+namespace {
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
+}
+
+}  // namespace
+
 int RunAsOf(const AsOfArgs& args) {
   const std::string verb = "asof";
   if (args.queries == 0) return Fail(verb, "--queries must be at least 1");
+  if (args.every == 0) return Fail(verb, "--every must be at least 1");
   const cli::DataDir dir(args.data);
-  auto ledger = ledger::Ledger::Open(dir.ledger_path(), {}, true);
+  auto ledger = ledger::Ledger::Open(dir.ledger_path(), {});
   if (!ledger.ok()) return Fail(verb, ledger.status().ToString());
   const uint64_t size = (*ledger)->size();
+  if (size < 2) return Fail(verb, "the ledger has fewer than 2 entries");
+
+  const uint64_t store_before = DirectoryBytes(dir.ledger_path());
+  const Clock::time_point backfill_start = Clock::now();
+  projections::SnapshotWriter writer(**ledger, args.every);
+  auto written = writer.CatchUpTo(size);
+  if (!written.ok()) return Fail(verb, written.status().ToString());
+  const double backfill_seconds = SecondsSince(backfill_start);
+  const uint64_t store_after = DirectoryBytes(dir.ledger_path());
+
   std::vector<double> latencies;
+  std::vector<double> deserialize_share;
+  uint64_t max_replayed = 0, from_snapshot = 0;
+  std::mt19937_64 rng(42);
   const Clock::time_point start = Clock::now();
   for (size_t q = 1; q <= args.queries; ++q) {
-    // Points k/Q of the way through the log: the last one is the head.
-    const uint64_t at = std::max<uint64_t>(1, size * q / args.queries);
+    // Points k/Q of the way through the log, moved off the boundary by a
+    // random part of an interval (the boundary itself would fold nothing).
+    uint64_t at = std::max<uint64_t>(1, size * q / args.queries);
+    if (at < size) at = std::min(size - 1, at + rng() % args.every);
     const Clock::time_point a = Clock::now();
-    auto state = projections::ReplayTo(**ledger, at);
+    projections::PastStateInfo info;
+    auto state = projections::StateAtSize(**ledger, at, nullptr, &info);
     latencies.push_back(
         std::chrono::duration<double, std::micro>(Clock::now() - a).count());
     if (!state.ok()) return Fail(verb, state.status().ToString());
+    max_replayed = std::max(max_replayed, info.replayed);
+    if (info.from_snapshot) ++from_snapshot;
   }
   const double seconds = SecondsSince(start);
+
+  // The same kind of point rebuilt from entry 0, as every uncached as_of
+  // was before snapshots.
+  std::vector<double> cold;
+  for (size_t c = 1; c <= args.cold; ++c) {
+    const uint64_t at = std::max<uint64_t>(1, size * c / args.cold - 1);
+    const Clock::time_point a = Clock::now();
+    auto state = projections::ReplayTo(**ledger, at);
+    cold.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+    if (!state.ok()) return Fail(verb, state.status().ToString());
+  }
+
   nlohmann::json out;
   out["verb"] = verb;
   out["entries"] = size;
+  out["every"] = args.every;
+  out["snapshots_written"] = *written;
+  out["backfill_seconds"] = backfill_seconds;
+  out["store_bytes_before"] = store_before;
+  out["store_bytes_after"] = store_after;
   out["queries"] = args.queries;
   out["seconds"] = seconds;
   out["queries_per_s"] = args.queries / seconds;
+  out["max_replayed"] = max_replayed;
+  out["from_snapshot"] = from_snapshot;
   AddPercentiles(out, Summarise(std::move(latencies)));
+  out["cold_queries"] = args.cold;
+  if (args.cold > 0) AddPercentiles(out, Summarise(std::move(cold)), "cold_");
+  out["peak_rss_mib"] = PeakRssMiB();
   return PrintResult(out);
 }
 

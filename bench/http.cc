@@ -34,7 +34,15 @@ using tcp = boost::asio::ip::tcp;
 // One keep-alive connection, used by one thread.
 class Connection {
  public:
-  explicit Connection(uint16_t port) : stream_(ioc_) {
+  // From 127.0.0.1, or from `source` (another loopback address, so that
+  // the server's per-address limits see another client).
+  explicit Connection(uint16_t port, const std::string& source = "")
+      : stream_(ioc_) {
+    if (!source.empty()) {
+      stream_.socket().open(tcp::v4());
+      stream_.socket().bind(
+          tcp::endpoint(boost::asio::ip::make_address(source), 0));
+    }
     stream_.connect(
         tcp::endpoint(boost::asio::ip::address_v4::loopback(), port));
   }
@@ -75,9 +83,9 @@ struct Phase {
 // Runs `clients` connections, each calling `next(connection, i)` (which
 // returns whether the request succeeded) until `seconds` pass or `next`
 // returns nullopt (no more work).
-Phase RunPhase(
-    uint16_t port, int clients, double seconds,
-    const std::function<std::optional<unsigned>(Connection&)>& next) {
+Phase RunPhase(uint16_t port, int clients, double seconds,
+               const std::function<std::optional<unsigned>(Connection&)>& next,
+               bool distinct_sources = false) {
   Phase phase;
   std::mutex mu;
   const Clock::time_point start = Clock::now();
@@ -85,8 +93,10 @@ Phase RunPhase(
                                     std::chrono::duration<double>(seconds));
   std::vector<std::thread> pool;
   for (int c = 0; c < clients; ++c) {
-    pool.emplace_back([&] {
-      Connection connection(port);
+    pool.emplace_back([&, c] {
+      Connection connection(port, distinct_sources
+                                      ? "127.0.0." + std::to_string(2 + c % 250)
+                                      : std::string());
       std::vector<double> latencies;
       uint64_t failures = 0;
       unsigned bad = 0;
@@ -251,6 +261,10 @@ int RunHttp(const HttpArgs& args) {
   if (args.write_threads > 0) options.write_threads = args.write_threads;
   options.max_event_streams =
       std::max<size_t>(options.max_event_streams, args.sse);
+  if (args.replay_burst > 0) options.replay_burst = args.replay_burst;
+  if (args.replay_per_minute > 0) {
+    options.replay_per_minute = args.replay_per_minute;
+  }
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(verb, server.status().ToString());
   const uint16_t port = (*server)->port();
@@ -313,6 +327,64 @@ int RunHttp(const HttpArgs& args) {
                     [&](Connection& c) -> std::optional<unsigned> {
                       return c.Exchange(http::verb::get, view);
                     }));
+    if (args.asof_clients > 0) {
+      // A normal read's latency alone, then again while other clients ask
+      // for distinct past states (issue 14): each as_of below the log's
+      // size that no one asked for yet needs a replay.
+      auto read_view = [&](Connection& c) -> std::optional<unsigned> {
+        return c.Exchange(http::verb::get, view);
+      };
+      Phase quiet = RunPhase(port, args.clients, each, read_view);
+      std::atomic<uint64_t> next_at{0};
+      std::atomic<uint64_t> answered{0}, limited{0}, busy{0}, other{0};
+      std::mutex asof_mu;
+      std::vector<double> asof_latencies;
+      Phase busy_phase;
+      std::thread asof([&] {
+        RunPhase(
+            port, args.asof_clients, each,
+            [&](Connection& c) -> std::optional<unsigned> {
+              // Distinct sizes, spread over the log by a stride prime to it.
+              const uint64_t at =
+                  1 + (next_at.fetch_add(1) * 7919) % (size_before - 1);
+              const Clock::time_point a = Clock::now();
+              const unsigned status = c.Exchange(
+                  http::verb::get, "/v1/cycles?as_of=" + std::to_string(at));
+              const double us =
+                  std::chrono::duration<double, std::micro>(Clock::now() - a)
+                      .count();
+              if (status == 200) {
+                answered.fetch_add(1);
+                std::lock_guard<std::mutex> lock(asof_mu);
+                asof_latencies.push_back(us);
+              } else if (status == 429) {
+                limited.fetch_add(1);
+              } else if (status == 503) {
+                busy.fetch_add(1);
+              } else {
+                other.fetch_add(1);
+              }
+              return status;
+            },
+            /*distinct_sources=*/true);
+      });
+      busy_phase = RunPhase(port, args.clients, each, read_view);
+      asof.join();
+      const Percentiles q = Summarise(quiet.latencies);
+      const Percentiles b = Summarise(busy_phase.latencies);
+      Report(out, "view_quiet", std::move(quiet));
+      Report(out, "view_during_asof", std::move(busy_phase));
+      out["view_p99_ratio"] = q.p99_us > 0 ? b.p99_us / q.p99_us : 0;
+      out["asof_clients"] = args.asof_clients;
+      out["asof_answered"] = answered.load();
+      out["asof_429"] = limited.load();
+      out["asof_503"] = busy.load();
+      out["asof_other"] = other.load();
+      AddPercentiles(out, Summarise(std::move(asof_latencies)), "asof_");
+      const server::Server::ReplayStats stats = (*server)->replay_stats();
+      out["replay_max_running"] = stats.max_running;
+      out["replay_max_entries"] = stats.max_entries;
+    }
     std::atomic<uint64_t> seed{1};
     Report(out, "proof",
            RunPhase(port, args.clients, each,

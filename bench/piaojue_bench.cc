@@ -48,9 +48,14 @@ int main(int argc, char** argv) {
 
   AsOfArgs asof;
   auto* asof_cmd = app.add_subcommand(
-      "asof", "past states rebuilt cold, spread over the log");
+      "asof",
+      "past states from projection snapshots (written first where missing), "
+      "spread over the log");
   asof_cmd->add_option("--data", asof.data, "data directory")->required();
   asof_cmd->add_option("--queries", asof.queries, "past points");
+  asof_cmd->add_option("--every", asof.every, "snapshot interval (entries)");
+  asof_cmd->add_option("--cold", asof.cold,
+                       "past points also rebuilt from entry 0");
 
   HttpArgs http;
   auto* http_cmd = app.add_subcommand(
@@ -64,6 +69,14 @@ int main(int argc, char** argv) {
   http_cmd->add_option("--sse", http.sse,
                        "also measure the writes with N event-stream "
                        "listeners (0: not)");
+  http_cmd->add_option("--asof-clients", http.asof_clients,
+                       "with reads: connections asking for distinct as_of "
+                       "sizes during a second run of the view phase");
+  http_cmd->add_option("--replay-burst", http.replay_burst,
+                       "the server's per-address replay burst (0: default)");
+  http_cmd->add_option("--replay-rate", http.replay_per_minute,
+                       "the server's per-address replays a minute (0: "
+                       "default)");
 
   SignArgs sign;
   auto* sign_cmd = app.add_subcommand(

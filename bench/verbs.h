@@ -44,6 +44,8 @@ int RunRebuild(const RebuildArgs& args);
 struct AsOfArgs {
   std::string data;
   size_t queries = 20;
+  uint64_t every = 1024;  // projection snapshot interval (serve's default)
+  size_t cold = 3;        // past states also rebuilt from entry 0
 };
 int RunAsOf(const AsOfArgs& args);
 
@@ -56,6 +58,13 @@ struct HttpArgs {
   // With N > 0, the write phase runs twice in the same run: without event
   // streams, then with N listeners on GET /v1/events (the fan-out's cost).
   int sse = 0;
+  // With reads: also the view's latency with and without this many
+  // connections (from distinct loopback addresses) asking for distinct
+  // as_of sizes meanwhile; 0 = not measured.
+  int asof_clients = 0;
+  // The server's per-address replay budget (0 = serve's defaults).
+  double replay_burst = 0;
+  double replay_per_minute = 0;
 };
 int RunHttp(const HttpArgs& args);
 

@@ -93,9 +93,14 @@ Status Sign(const SignOptions& o, std::ostream& out);
 Status Checkpoint(const std::string& data, std::ostream& out);
 
 // Rebuilds DIR/ledger's side indexes from its entries after re-checking them
-// (ledger/repair.h), then opens it to confirm it accepts writes again.
-// FailedPrecondition names the first entry that fails; nothing is changed.
-Status Reindex(const std::string& data, std::ostream& out);
+// (ledger/repair.h), when they disagree with the head, then opens it to
+// confirm it accepts writes again. FailedPrecondition names the first entry
+// that fails; nothing is changed. Then folds the whole log and rewrites
+// every projection snapshot (at multiples of `snapshot_every`, and any
+// other stored) that differs from the fold (projections/replay.h,
+// RecheckProjectionSnapshots); 0 skips that.
+Status Reindex(const std::string& data, std::ostream& out,
+               uint64_t snapshot_every = 1024);
 
 struct ExportOptions {
   std::string data;

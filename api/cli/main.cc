@@ -145,8 +145,14 @@ int main(int argc, char** argv) {
   auto* reindex_cmd = app.add_subcommand(
       "reindex",
       "rebuild the store's nonce and registry indexes from the entries "
-      "(when writes are refused because they disagree with the head)");
+      "(when writes are refused because they disagree with the head), and "
+      "check every projection snapshot against a fold of the log");
   add_data(reindex_cmd);
+  uint64_t reindex_every = 1024;
+  reindex_cmd
+      ->add_option("--snapshot-every", reindex_every,
+                   "projection snapshot interval (0: do not check them)")
+      ->capture_default_str();
 
   ExportOptions exp;
   auto* export_cmd = app.add_subcommand(
@@ -324,7 +330,7 @@ int main(int argc, char** argv) {
     if (*cp_cmd) return Report(Checkpoint(data, out));
     if (auto s = clerk.Run(out)) return Report(*s);
     if (auto s = publish.Run(out)) return Report(*s);
-    if (*reindex_cmd) return Report(Reindex(data, out));
+    if (*reindex_cmd) return Report(Reindex(data, out, reindex_every));
     if (*export_cmd) return (exp.data = data, Report(Export(exp, out)));
     if (*entry_cmd) return Report(PrintEntry(data, entry_index, out));
     if (*prove_cmd) return (prove.data = data, Report(Prove(prove, out)));
