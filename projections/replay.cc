@@ -77,7 +77,7 @@ Result<State> ReplayTo(const ledger::Ledger& ledger, uint64_t size) {
 
 Result<State> ReplayAsOf(const ledger::Ledger& ledger, int64_t at_ms) {
   ASSIGN_OR_RETURN(uint64_t size, ledger.SizeAtTime(at_ms));
-  ASSIGN_OR_RETURN(State state, ReplayTo(ledger, size));
+  ASSIGN_OR_RETURN(State state, StateAtSize(ledger, size));
   // Views of this state judge dates as of `at_ms`, not as of its last entry
   // (which may be days earlier).
   state.set_as_of_ms(at_ms);
@@ -237,7 +237,8 @@ Result<State> StateAtSize(const ledger::Ledger& ledger, uint64_t size,
 SnapshotWriter::SnapshotWriter(ledger::Ledger& ledger, uint64_t every)
     : ledger_(ledger), every_(std::max<uint64_t>(every, 1)) {}
 
-Result<uint64_t> SnapshotWriter::CatchUpTo(uint64_t size) {
+Result<uint64_t> SnapshotWriter::CatchUpTo(uint64_t size,
+                                           const std::atomic<bool>* cancel) {
   size = std::min(size, ledger_.size());
   if (!listed_) {
     ASSIGN_OR_RETURN(std::vector<uint64_t> sizes,
@@ -247,6 +248,7 @@ Result<uint64_t> SnapshotWriter::CatchUpTo(uint64_t size) {
   }
   uint64_t written = 0;
   for (uint64_t at = (done_ / every_ + 1) * every_; at <= size; at += every_) {
+    if (cancel != nullptr && cancel->load()) break;
     if (present_.count(at) == 0) {
       if (!state_ || state_->size() > at || at - state_->size() > every_) {
         // Far from the state at hand (the first call, or after a run of

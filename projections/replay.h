@@ -8,6 +8,7 @@
 // FailedPrecondition / InvalidArgument name the first entry that breaks one.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -30,7 +31,8 @@ Result<State> ReplayTo(const ledger::Ledger& ledger, uint64_t size);
 Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state);
 
 // The state as it stood at `at_ms` (ms since the epoch): every entry
-// recorded at or before that instant (Ledger::SizeAtTime), with
+// recorded at or before that instant (Ledger::SizeAtTime), built as
+// StateAtSize does (from the nearest projection snapshot), with
 // as_of_ms() == at_ms so that its views are dated that instant's CST day.
 Result<State> ReplayAsOf(const ledger::Ledger& ledger, int64_t at_ms);
 
@@ -107,8 +109,10 @@ class SnapshotWriter {
   // contents are checked when used, and by RecheckProjectionSnapshots);
   // afterwards, those the log grew past. Returns how many were written.
   // Unavailable (read-only, full disk) and other errors leave the writer
-  // usable: the next call retries.
-  Result<uint64_t> CatchUpTo(uint64_t size);
+  // usable: the next call retries. When `cancel` becomes true the call
+  // returns (Ok, with what it wrote) before the next snapshot.
+  Result<uint64_t> CatchUpTo(uint64_t size,
+                             const std::atomic<bool>* cancel = nullptr);
 
   uint64_t every() const { return every_; }
 

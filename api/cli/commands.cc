@@ -805,7 +805,8 @@ Result<projections::State> StateAsOf(const ledger::Ledger& ledger,
                         " entries");
     }
     if (size == current.size()) return current;
-    return projections::ReplayTo(ledger, size);
+    // From the nearest projection snapshot the server has written.
+    return projections::StateAtSize(ledger, size);
   }
   std::optional<int64_t> ms = projections::ParseInstantMs(as_of);
   if (!ms) {

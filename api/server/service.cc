@@ -139,6 +139,7 @@ Service::~Service() {
       std::lock_guard<std::mutex> lock(snapshots_mu_);
       snapshots_stop_ = true;
     }
+    snapshots_cancel_.store(true);
     snapshots_cv_.notify_all();
     snapshotter_.join();
   }
@@ -374,7 +375,7 @@ void Service::SnapshotLoop() {
     snapshots_dirty_ = false;
     lock.unlock();
     const uint64_t target = published_size();
-    Result<uint64_t> written = writer.CatchUpTo(target);
+    Result<uint64_t> written = writer.CatchUpTo(target, &snapshots_cancel_);
     lock.lock();
     if (written.ok()) {
       snapshots_written_.fetch_add(*written);

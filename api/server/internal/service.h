@@ -234,6 +234,7 @@ class Service {
   std::mutex snapshots_mu_;
   std::condition_variable snapshots_cv_;
   bool snapshots_stop_ = false;
+  std::atomic<bool> snapshots_cancel_{false};  // ends a long backfill early
   bool snapshots_dirty_ = true;
   uint64_t snapshots_done_size_ = 0;  // the writer has caught up to this
   std::atomic<uint64_t> snapshots_written_{0};
