@@ -160,8 +160,10 @@ def main():
             s["rss_bytes_per_entry"] * 1e6 < 2**30)
 
     q = r["asof"]
-    row("as_of, cold, %d points over %s entries" % (q["queries"],
-                                                    fmt(q["entries"])),
+    row("as_of from the nearest projection snapshot (every %s, at most %s "
+        "entries folded), %d points over %s entries" %
+        (fmt(q.get("every", 0)), fmt(q.get("max_replayed", 0)), q["queries"],
+         fmt(q["entries"])),
         "p50 %.1f ms, p99 %.1f ms" % (q["p50_us"] / 1000, q["p99_us"] / 1000),
         "target p99 50 ms at 1,000,000 entries", (q["p99_us"] / 1000) / 50,
         "≤ 1.00 (at 10⁶)", None)
