@@ -222,6 +222,14 @@ TEST_F(PastStatesTest,
   auto server = Server::Start(o);
   ASSERT_OK(server);
   const uint16_t port = (*server)->port();
+  {
+    // The first checkpoint is signed just after start: wait for it, so
+    // that every ordinary read below has something to answer.
+    Connection c(port, "127.0.0.1");
+    while (c.Get("/tlog/checkpoint").first != 200) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
 
   constexpr int kAddresses = 8;
   constexpr int kEach = 10;
