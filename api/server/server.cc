@@ -745,7 +745,7 @@ void Server::Impl::WakeStreams() {
   std::lock_guard<std::mutex> lock(streams_mu_);
   for (auto& [token, state] : streams_) {
     if (state->waiting.exchange(false)) {
-      net::post(state->executor, [state] {
+      net::post(state->executor, [state = state] {
         if (auto session = state->session.lock()) session->WakeEvents();
       });
       continue;
@@ -753,7 +753,7 @@ void Server::Impl::WakeStreams() {
     const uint64_t written = state->written.load();
     if (state->live.load() && written < published &&
         published - written > backlog && !state->drop_posted.exchange(true)) {
-      net::post(state->executor, [state] {
+      net::post(state->executor, [state = state] {
         if (auto session = state->session.lock()) session->DropSlowStream();
       });
     }
