@@ -100,7 +100,7 @@ Status Checkpoint(const std::string& data, std::ostream& out);
 // other stored) that differs from the fold (projections/replay.h,
 // RecheckProjectionSnapshots); 0 skips that.
 Status Reindex(const std::string& data, std::ostream& out,
-               uint64_t snapshot_every = 1024);
+               uint64_t snapshot_every = 0);
 
 struct ExportOptions {
   std::string data;

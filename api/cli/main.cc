@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
       "(when writes are refused because they disagree with the head), and "
       "check every projection snapshot against a fold of the log");
   add_data(reindex_cmd);
-  uint64_t reindex_every = 1024;
+  uint64_t reindex_every = 0;  // as serve: off by default
   reindex_cmd
       ->add_option("--snapshot-every", reindex_every,
                    "projection snapshot interval (0: do not check them)")

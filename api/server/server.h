@@ -88,7 +88,7 @@ struct ServerOptions {
   double replay_per_minute = 60;
   // A projection snapshot is kept every this many entries, so that one
   // replay folds at most this many (0: none written).
-  uint64_t snapshot_every = 1024;
+  uint64_t snapshot_every = 0;  // off by default (service.h says why)
 
   // A new checkpoint is signed at most this long after an append.
   std::chrono::milliseconds checkpoint_delay{200};

@@ -59,7 +59,11 @@ struct ServiceOptions {
   // (projections/replay.h), written in the background as the log grows and
   // backfilled at start; a past state then costs at most this many entries
   // folded. 0: none written (those stored are still used).
-  uint64_t snapshot_every = projections::kDefaultSnapshotEvery;
+  // Off by default: a snapshot is the whole state in JSON, so K-spaced
+  // snapshots take store space growing with the square of the log, and
+  // loading one costs about as much as replaying from entry 0
+  // (docs/PERFORMANCE.md, "as_of"). An operator may turn them on.
+  uint64_t snapshot_every = 0;
   // C2SP witnesses each new checkpoint is sent to (docs/WITNESS.md); their
   // verified cosignatures are published with it and stored (c/cosigned).
   std::vector<witness::Endpoint> witnesses;
