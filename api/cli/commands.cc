@@ -714,9 +714,16 @@ Status ExportFromRunningServer(const DataDir& dir, const ExportOptions& o,
   RETURN_IF_ERROR(
       ledger::WriteBundle(o.out_file, cp.note, cp.size,
                           [&](uint64_t i) { return ledger->ReadEntry(i); }));
-  out << "exported " << cp.size
-      << " entries and the running server's latest checkpoint"
+  // The same choice and the same words as an export of a stopped server.
+  out << "exported " << cp.size << " entries and "
+      << (chosen->cosignatures > 0 ? "the latest cosigned checkpoint"
+                                   : "the running server's latest checkpoint")
       << DescribeCosignatures(*chosen) << " to " << o.out_file << "\n";
+  if (chosen->cosignatures > 0 && cp.size < ledger->size()) {
+    out << "the log holds " << ledger->size() - cp.size
+        << " newer entries the witnesses have not cosigned yet; --head "
+           "exports them too, with the log's signature only\n";
+  }
   return Status::Ok();
 }
 

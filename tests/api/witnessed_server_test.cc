@@ -259,6 +259,46 @@ TEST_F(WitnessedServerTest,
   EXPECT_EQ(out.str().find("cosigned"), std::string::npos) << out.str();
 }
 
+// `piaojue export` while the server runs (the store opened read-only) makes
+// the same choice as an export of a stopped server: the latest cosigned
+// checkpoint, not the server's newer checkpoint the witnesses have not seen.
+TEST_F(WitnessedServerTest, ExportBesideARunningServerWritesTheCosignedOne) {
+  RunningWitness a(tmp_.Sub("audit"), "witness.audit.example", log_vkey_);
+  Start({a.Flag()}, milliseconds(200));
+  Append();
+  const std::string cosigned = WaitForCheckpoint(2, 1, {a.key()});
+  ASSERT_FALSE(cosigned.empty());
+  // The witness goes away; two more entries get the log's signature only.
+  a.server->Shutdown();
+  Append();
+  Append();
+  ASSERT_FALSE(WaitForCheckpoint(4, 0, {}).empty());
+
+  std::ostringstream out;
+  const std::string bundle = tmp_.Sub("beside.bundle");
+  ASSERT_OK(cli::Export({data_, bundle}, out));
+  ASSERT_NE(server_, nullptr) << "the server was running all along";
+  EXPECT_NE(out.str().find("exported 2 entries"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("cosigned by 1 witness"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("2 newer entries"), std::string::npos) << out.str();
+  std::ifstream in(bundle, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  EXPECT_NE(bytes.str().find(cosigned), std::string::npos)
+      << "the bundle carries the cosigned checkpoint";
+
+  // --head: the server's latest checkpoint, all four entries.
+  out.str("");
+  cli::ExportOptions head{data_, tmp_.Sub("beside-head.bundle")};
+  head.head = true;
+  ASSERT_OK(cli::Export(head, out));
+  EXPECT_NE(out.str().find("exported 4 entries"), std::string::npos)
+      << out.str();
+  EXPECT_EQ(out.str().find("cosigned"), std::string::npos) << out.str();
+}
+
 TEST_F(WitnessedServerTest, ADownWitnessDelaysNoAppendAndNoCheckpoint) {
   RunningWitness good(tmp_.Sub("audit"), "witness.audit.example", log_vkey_);
   SilentPort hanging;
