@@ -354,6 +354,18 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
   return CheckRole(author, kind_name, jurisdiction, RolesAllowedFor(event));
 }
 
+Authority Authority::FromParts(
+    std::optional<crypto::PublicKey> root_key, std::string origin,
+    std::map<std::string, Jurisdiction> jurisdictions,
+    std::map<crypto::PublicKey, KeyRecord> keys) {
+  Authority a;
+  a.root_key_ = root_key;
+  a.origin_ = std::move(origin);
+  a.jurisdictions_ = std::move(jurisdictions);
+  a.keys_ = std::move(keys);
+  return a;
+}
+
 void Authority::Apply(uint64_t index, schema::AuthoredEvent::Reader authored) {
   Event::Reader event = authored.getEvent();
   switch (event.which()) {

@@ -91,6 +91,15 @@ class Authority {
   }
   const std::map<crypto::PublicKey, KeyRecord>& keys() const { return keys_; }
 
+  // An Authority holding exactly these parts, as the accessors above return
+  // them: for a verifier that continues from a registry it replayed and
+  // saved earlier. The caller vouches that they are the fold of a prefix of
+  // a log (nothing is checked here).
+  static Authority FromParts(std::optional<crypto::PublicKey> root_key,
+                             std::string origin,
+                             std::map<std::string, Jurisdiction> jurisdictions,
+                             std::map<crypto::PublicKey, KeyRecord> keys);
+
   // The active grants of `key` (empty if unknown or revoked).
   std::vector<KeyGrant> ActiveGrants(const crypto::PublicKey& key) const;
 

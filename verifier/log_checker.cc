@@ -1,6 +1,7 @@
 #include "verifier/log_checker.h"
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "ledger/text_validation.h"
@@ -392,6 +393,189 @@ bool LogChecker::CheckCheckpoint(std::string_view signed_note,
                 Hex(cp->root), Hex(*root));
   }
   return true;
+}
+
+namespace {
+
+using nlohmann::json;
+
+template <size_t N>
+bool ParseHexArray(const json& j, std::array<uint8_t, N>* out) {
+  return j.is_string() && j.get<std::string>().size() == 2 * N &&
+         crypto::FromHex(j.get<std::string>(), *out).ok();
+}
+
+json AuthorityToJson(const ledger::Authority& a) {
+  json j;
+  j["rootKey"] = a.root_key()
+                     ? json(crypto::ToHex(crypto::AsBytes(*a.root_key())))
+                     : json(nullptr);
+  j["origin"] = a.origin();
+  json jurisdictions = json::array();
+  for (const auto& [code, r] : a.jurisdictions()) {
+    jurisdictions.push_back({{"code", r.code},
+                             {"name", r.name},
+                             {"level", static_cast<int>(r.level)},
+                             {"parent", r.parent_code},
+                             {"registeredAt", r.registered_at}});
+  }
+  j["jurisdictions"] = std::move(jurisdictions);
+  json keys = json::array();
+  for (const auto& [key, r] : a.keys()) {
+    json grants = json::array();
+    for (const ledger::KeyGrant& g : r.grants) {
+      grants.push_back({{"role", static_cast<int>(g.role)},
+                        {"jurisdiction", g.jurisdiction},
+                        {"holder", g.holder},
+                        {"registeredAt", g.registered_at}});
+    }
+    keys.push_back(
+        {{"key", crypto::ToHex(crypto::AsBytes(r.key))},
+         {"grants", std::move(grants)},
+         {"revokedAt", r.revoked_at ? json(*r.revoked_at) : json(nullptr)}});
+  }
+  j["keys"] = std::move(keys);
+  return j;
+}
+
+// Throws json::exception on a member of the wrong type (caught by the
+// caller); Corruption for values out of range.
+Result<ledger::Authority> AuthorityFromJson(const json& j) {
+  std::optional<crypto::PublicKey> root;
+  if (!j.at("rootKey").is_null()) {
+    crypto::PublicKey k;
+    if (!ParseHexArray(j.at("rootKey"), &k)) return Corruption("rootKey");
+    root = k;
+  }
+  std::map<std::string, ledger::Jurisdiction> jurisdictions;
+  for (const json& r : j.at("jurisdictions")) {
+    ledger::Jurisdiction rec{
+        r.at("code").get<std::string>(), r.at("name").get<std::string>(),
+        static_cast<schema::Level>(r.at("level").get<uint16_t>()),
+        r.at("parent").get<std::string>(),
+        r.at("registeredAt").get<uint64_t>()};
+    jurisdictions.emplace(rec.code, std::move(rec));
+  }
+  std::map<crypto::PublicKey, ledger::KeyRecord> keys;
+  for (const json& r : j.at("keys")) {
+    ledger::KeyRecord rec;
+    if (!ParseHexArray(r.at("key"), &rec.key)) return Corruption("key");
+    for (const json& g : r.at("grants")) {
+      rec.grants.push_back(ledger::KeyGrant{
+          static_cast<schema::Role>(g.at("role").get<uint16_t>()),
+          g.at("jurisdiction").get<std::string>(),
+          g.at("holder").get<std::string>(),
+          g.at("registeredAt").get<uint64_t>()});
+    }
+    if (!r.at("revokedAt").is_null()) {
+      rec.revoked_at = r.at("revokedAt").get<uint64_t>();
+    }
+    keys.emplace(rec.key, std::move(rec));
+  }
+  return ledger::Authority::FromParts(root, j.at("origin").get<std::string>(),
+                                      std::move(jurisdictions),
+                                      std::move(keys));
+}
+
+}  // namespace
+
+json LogChecker::SaveState() const {
+  json j;
+  j["size"] = size();
+  j["prevHash"] = Hex(prev_hash_);
+  j["prevRecordedAtMs"] = prev_recorded_at_;
+  // Sorted: the same log always saves the same bytes.
+  std::vector<std::string> nonces;
+  nonces.reserve(nonces_.size());
+  for (const std::string& n : nonces_) {
+    nonces.push_back(crypto::ToHex(crypto::AsBytes(n)));
+  }
+  std::sort(nonces.begin(), nonces.end());
+  j["nonces"] = std::move(nonces);
+  // Six bytes an entry: kind, jurisdiction id, roles (little-endian u16).
+  std::string kinds;
+  kinds.reserve(kinds_.size() * 6);
+  for (const KindAndJurisdiction& k : kinds_) {
+    for (uint16_t v : {k.kind, k.jurisdiction, k.roles}) {
+      kinds.push_back(static_cast<char>(v & 0xff));
+      kinds.push_back(static_cast<char>(v >> 8));
+    }
+  }
+  j["kinds"] = crypto::Base64Encode(crypto::AsBytes(kinds));
+  j["jurisdictionNames"] = jurisdiction_names_;
+  j["authority"] = AuthorityToJson(authority_);
+  return j;
+}
+
+Status LogChecker::RestoreState(const json& saved, merkle::Frontier frontier) {
+  if (size() != 0 || failure_) {
+    return FailedPrecondition("RestoreState needs a fresh checker");
+  }
+  try {
+    const uint64_t n = saved.at("size").get<uint64_t>();
+    if (n != frontier.size()) {
+      return Corruption("the saved state is of " + std::to_string(n) +
+                        " entries, the tree of " +
+                        std::to_string(frontier.size()));
+    }
+    merkle::Hash prev;
+    if (!ParseHexArray(saved.at("prevHash"), &prev)) {
+      return Corruption("prevHash is not a hash");
+    }
+    std::unordered_set<std::string> nonces;
+    for (const json& h : saved.at("nonces")) {
+      std::array<uint8_t, 32 + ledger::kNonceSize> raw;
+      if (!ParseHexArray(h, &raw)) return Corruption("a nonce is malformed");
+      nonces.emplace(reinterpret_cast<const char*>(raw.data()), raw.size());
+    }
+    std::vector<std::string> names =
+        saved.at("jurisdictionNames").get<std::vector<std::string>>();
+    ASSIGN_OR_RETURN(
+        std::string kinds,
+        crypto::Base64Decode(saved.at("kinds").get<std::string>()));
+    if (kinds.size() != n * 6) {
+      return Corruption("kinds holds " + std::to_string(kinds.size() / 6) +
+                        " entries, not " + std::to_string(n));
+    }
+    std::vector<KindAndJurisdiction> table(n);
+    auto u16 = [&](size_t at) {
+      return static_cast<uint16_t>(static_cast<uint8_t>(kinds[at]) |
+                                   static_cast<uint8_t>(kinds[at + 1]) << 8);
+    };
+    for (uint64_t i = 0; i < n; ++i) {
+      table[i] = {u16(6 * i), u16(6 * i + 2), u16(6 * i + 4)};
+      if (table[i].jurisdiction >= names.size()) {
+        return Corruption("entry " + std::to_string(i) +
+                          "'s jurisdiction id is out of range");
+      }
+    }
+    ASSIGN_OR_RETURN(ledger::Authority authority,
+                     AuthorityFromJson(saved.at("authority")));
+    if (n > 0 && !authority.has_genesis()) {
+      return Corruption("the saved registry has no genesis");
+    }
+    // Everything parsed: commit.
+    authority_ = std::move(authority);
+    nonces_ = std::move(nonces);
+    kinds_ = std::move(table);
+    jurisdiction_names_ = std::move(names);
+    jurisdiction_ids_.clear();
+    for (size_t i = 0; i < jurisdiction_names_.size(); ++i) {
+      jurisdiction_ids_.emplace(jurisdiction_names_[i],
+                                static_cast<uint16_t>(i));
+    }
+    prev_hash_ = prev;
+    prev_recorded_at_ = saved.at("prevRecordedAtMs").get<int64_t>();
+    frontier_ = std::move(frontier);
+    hashed_size_ = frontier_.size();
+    // The root at the size continued from stays known (a checkpoint of that
+    // size, e.g. the one remembered, is checked after more entries).
+    watched_roots_[frontier_.size()] = frontier_.Root();
+    reached_.insert(frontier_.size());
+    return Status::Ok();
+  } catch (const json::exception& e) {
+    return Corruption(std::string("the saved state is malformed: ") + e.what());
+  }
 }
 
 }  // namespace piaojue::verifier

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -134,6 +135,21 @@ class LogChecker {
   const std::optional<Failure>& failure() const { return failure_; }
   const ledger::Authority& authority() const { return authority_; }
   const std::string& origin() const { return authority_.origin(); }
+
+  // The replay state of the in-order checks after the entries added so far
+  // (the key registry, every author's nonces, each entry's kind and
+  // jurisdiction, the last entry's hash and time), for a later run that
+  // continues at size() with RestoreState instead of re-checking from entry
+  // 0 (docs/VERIFY.md, "Following a live log"). The Merkle frontier is not
+  // in it: the caller rebuilds it from the log's tree. Precondition:
+  // Finish() returned true.
+  nlohmann::json SaveState() const;
+  // Continues from SaveState()'s `saved` for a log whose first
+  // `frontier.size()` entries it describes; the checker must be fresh (no
+  // entry added). The pins (PinCheckpointKey, PinRootKey) are not checked
+  // against the saved registry here: the caller compares them. Corruption
+  // if `saved` is malformed or its size is not the frontier's.
+  Status RestoreState(const nlohmann::json& saved, merkle::Frontier frontier);
 
   // Root of the first `size` leaves: the current size, a watched size that
   // was reached, or any size when KeepLeafHashes() was called before the

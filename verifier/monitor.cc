@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ledger/crypto.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "verifier/text.h"
@@ -46,6 +47,12 @@ struct State {
   bool pinned = false;
   std::string checkpoint;  // the note, as the log served it
   note::Checkpoint parsed;
+  // The replay state saved beside it (FILE.replay), as the state file
+  // binds it: its SHA-256 (hex) and the size and root it is of. Empty
+  // digest: none.
+  std::string replay_sha256;
+  uint64_t replay_size = 0;
+  std::string replay_root;
 };
 
 Result<note::Checkpoint> ParseSigned(std::string_view note_text) {
@@ -85,6 +92,17 @@ Result<State> LoadState(const std::string& path) {
                            cp.status().message() + ")");
   }
   s.parsed = *cp;
+  if (j.contains("replay")) {
+    const json& r = j["replay"];
+    if (!r.is_object() || !r.contains("sha256") || !r["sha256"].is_string() ||
+        !r.contains("size") || !r["size"].is_number_unsigned() ||
+        !r.contains("root") || !r["root"].is_string()) {
+      return InvalidArgument(bad + ": its replay member is malformed");
+    }
+    s.replay_sha256 = r["sha256"].get<std::string>();
+    s.replay_size = r["size"].get<uint64_t>();
+    s.replay_root = r["root"].get<std::string>();
+  }
   // The summary fields are for people; the note is what counts, and they
   // must agree.
   if (s.parsed.size != j["size"].get<uint64_t>() ||
@@ -133,10 +151,56 @@ Status WriteDurably(const std::string& path, const std::string& data) {
   return Status::Ok();
 }
 
+std::string ReplayPath(const std::string& state_file) {
+  return state_file + ".replay";
+}
+
+// The saved replay state for `state`, when the file beside it is the one
+// the state file binds to its checkpoint; otherwise why not.
+Result<std::string> LoadReplay(const std::string& state_file,
+                               const State& state) {
+  if (state.replay_sha256.empty()) {
+    return NotFound("the state file names no saved replay state");
+  }
+  if (state.replay_size != state.parsed.size ||
+      state.replay_root != Hex(state.parsed.root)) {
+    return InvalidArgument(
+        "the state file binds it to another checkpoint than the one it "
+        "remembers");
+  }
+  const std::string path = ReplayPath(state_file);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument(path + " cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string bytes = text.str();
+  if (crypto::ToHex(crypto::AsBytes(crypto::Sha256(crypto::AsBytes(bytes)))) !=
+      state.replay_sha256) {
+    return InvalidArgument(path +
+                           " is not the file the state file recorded (its "
+                           "SHA-256 differs: damaged or edited)");
+  }
+  json j = json::parse(bytes, nullptr, false);
+  if (!j.is_object() || !j.contains("size") || j["size"] != state.parsed.size ||
+      !j.contains("root") || j["root"] != Hex(state.parsed.root)) {
+    return InvalidArgument(path + " is not of the remembered checkpoint");
+  }
+  return bytes;
+}
+
 Status SaveState(const std::string& path, const std::string& url,
                  const VerifyReport& report, const std::string& note_text,
                  const note::Checkpoint& cp) {
   json j;
+  if (!report.saved_state.empty() && report.entries == cp.size) {
+    // The replay state first: a crash between the two writes leaves a state
+    // file whose digest does not match, which only costs a full replay.
+    RETURN_IF_ERROR(WriteDurably(ReplayPath(path), report.saved_state));
+    j["replay"] = {{"sha256", crypto::ToHex(crypto::AsBytes(crypto::Sha256(
+                                  crypto::AsBytes(report.saved_state))))},
+                   {"size", cp.size},
+                   {"root", Hex(cp.root)}};
+  }
   j["format"] = kMonitorStateFormat;
   j["log"] = url;
   j["origin"] = cp.origin;
@@ -346,7 +410,34 @@ VerifyReport MonitorOnce(const MonitorOptions& o, bool skip_if_unchanged) {
   // log's hash tiles, every entry still re-verified).
   if (!o.state_file.empty()) v.entry_cache = o.state_file + ".tiles";
   if (state) v.checkpoint_notes.emplace_back("state", state->checkpoint);
+  // Continue the checks from the replay state saved at the remembered
+  // checkpoint (the log was just proved to extend it), unless it is gone,
+  // damaged, or another checkpoint's: then every entry is checked again.
+  std::string replay_ignored;
+  if (!o.state_file.empty()) v.save_state = true;
+  if (state) {
+    bool older_checkpoint = false;
+    for (const std::string& file : o.verify.extra_checkpoints) {
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      auto kept = ParseSigned(text.str());
+      if (kept.ok() && kept->size < state->parsed.size) older_checkpoint = true;
+    }
+    auto replay = LoadReplay(o.state_file, *state);
+    if (older_checkpoint) {
+      // Its root needs the entries before the remembered size.
+      replay_ignored = "a --checkpoint is older than the remembered checkpoint";
+    } else if (replay.ok()) {
+      v.resume_state = std::move(*replay);
+    } else {
+      replay_ignored = replay.status().message();
+    }
+  }
   VerifyReport report = Verify(v);
+  if (!replay_ignored.empty()) {
+    report.saved_state_ignored_because = replay_ignored;
+  }
   report.state_file = o.state_file;
   if (state) {
     report.remembered_size = state->parsed.size;

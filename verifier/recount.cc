@@ -444,4 +444,155 @@ std::string RecountCollector::CompareAnnounced(
   return "";
 }
 
+namespace {
+
+// A map from entry index to index as [[key, value], ...].
+json IndexMap(const std::map<uint64_t, uint64_t>& m) {
+  json out = json::array();
+  for (const auto& [k, v] : m) out.push_back({k, v});
+  return out;
+}
+std::map<uint64_t, uint64_t> IndexMapFrom(const json& j) {
+  std::map<uint64_t, uint64_t> out;
+  for (const json& kv : j) {
+    out[kv.at(0).get<uint64_t>()] = kv.at(1).get<uint64_t>();
+  }
+  return out;
+}
+template <typename T>
+std::optional<T> Optional(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  return j.get<T>();
+}
+
+}  // namespace
+
+json RecountCollector::SaveState() const {
+  json rounds = json::array();
+  for (const auto& [at, r] : rounds_) {
+    json items = json::array();
+    for (const projections::ItemCount& c : r.tally.items) {
+      items.push_back(
+          {c.item, c.approve, c.oppose, c.abstain, c.satisfaction_abstain});
+    }
+    json grades = json::array();
+    for (const auto& [item, grade] : r.result.grades) {
+      grades.push_back({item, grade});
+    }
+    rounds.push_back(
+        {{"at", at},
+         {"vote", r.vote},
+         {"number", r.number},
+         {"items", r.items},
+         {"boxes", r.boxes},
+         {"certified", r.certified ? json(*r.certified) : json(nullptr)},
+         {"tally",
+          {r.tally.issued, r.tally.collected, r.tally.valid, r.tally.invalid,
+           items}},
+         {"announced", r.announced ? json(*r.announced) : json(nullptr)},
+         {"result", {r.result.elected, r.result.tied, r.result.vacant, grades}},
+         {"voided",
+          r.voided ? json{r.voided->entry, r.voided->reason} : json(nullptr)}});
+  }
+  json boxes = json::array();
+  for (const auto& [at, b] : boxes_) {
+    json parts = json::array();
+    for (const auto& [entry, p] : b.parts) {
+      parts.push_back({entry, crypto::Base64Encode(crypto::AsBytes(p.marks)),
+                       p.unreadable});
+    }
+    boxes.push_back({{"at", at},
+                     {"round", b.round},
+                     {"label", b.label},
+                     {"opened", b.opened},
+                     {"issued", b.issued},
+                     {"collected", b.collected},
+                     {"parts", parts}});
+  }
+  json titles = json::array();
+  for (const auto& [at, t] : titles_) titles.push_back({at, t});
+  return {{"rounds", rounds},
+          {"boxes", boxes},
+          {"openings", IndexMap(openings_)},
+          {"parts", IndexMap(parts_)},
+          {"tallies", IndexMap(tallies_)},
+          {"results", IndexMap(results_)},
+          {"voids", IndexMap(voids_)},
+          {"titles", titles},
+          {"voteCycles", IndexMap(vote_cycles_)},
+          {"backfillCycles", backfill_cycles_},
+          {"genesisCheckpointKey", genesis_checkpoint_key_},
+          {"genesisRootKey", genesis_root_key_}};
+}
+
+Status RecountCollector::RestoreState(const json& j) {
+  RecountCollector c;
+  try {
+    for (const json& r : j.at("rounds")) {
+      Round& rec = c.rounds_[r.at("at").get<uint64_t>()];
+      rec.vote = r.at("vote").get<uint64_t>();
+      rec.number = r.at("number").get<uint32_t>();
+      rec.items = r.at("items").get<std::vector<uint64_t>>();
+      rec.boxes = r.at("boxes").get<std::vector<uint64_t>>();
+      rec.certified = Optional<uint64_t>(r.at("certified"));
+      const json& t = r.at("tally");
+      rec.tally.issued = t.at(0).get<uint32_t>();
+      rec.tally.collected = t.at(1).get<uint32_t>();
+      rec.tally.valid = t.at(2).get<uint32_t>();
+      rec.tally.invalid = t.at(3).get<uint32_t>();
+      for (const json& i : t.at(4)) {
+        rec.tally.items.push_back(projections::ItemCount{
+            .item = i.at(0).get<uint64_t>(),
+            .approve = i.at(1).get<uint32_t>(),
+            .oppose = i.at(2).get<uint32_t>(),
+            .abstain = i.at(3).get<uint32_t>(),
+            .satisfaction_abstain = i.at(4).get<uint32_t>()});
+      }
+      rec.announced = Optional<uint64_t>(r.at("announced"));
+      const json& p = r.at("result");
+      rec.result.elected = p.at(0).get<std::vector<uint64_t>>();
+      rec.result.tied = p.at(1).get<std::vector<uint64_t>>();
+      rec.result.vacant = p.at(2).get<uint32_t>();
+      for (const json& g : p.at(3)) {
+        rec.result.grades[g.at(0).get<uint64_t>()] = g.at(1).get<int>();
+      }
+      if (!r.at("voided").is_null()) {
+        rec.voided = Voided{r.at("voided").at(0).get<uint64_t>(),
+                            r.at("voided").at(1).get<std::string>()};
+      }
+    }
+    for (const json& b : j.at("boxes")) {
+      Box& box = c.boxes_[b.at("at").get<uint64_t>()];
+      box.round = b.at("round").get<uint64_t>();
+      box.label = b.at("label").get<std::string>();
+      box.opened = b.at("opened").get<bool>();
+      box.issued = b.at("issued").get<uint32_t>();
+      box.collected = b.at("collected").get<uint32_t>();
+      for (const json& p : b.at("parts")) {
+        auto marks = crypto::Base64Decode(p.at(1).get<std::string>());
+        if (!marks.ok()) return Corruption("a box's marks are not base64");
+        box.parts[p.at(0).get<uint64_t>()] =
+            Part{std::move(*marks), p.at(2).get<uint32_t>()};
+      }
+    }
+    c.openings_ = IndexMapFrom(j.at("openings"));
+    c.parts_ = IndexMapFrom(j.at("parts"));
+    c.tallies_ = IndexMapFrom(j.at("tallies"));
+    c.results_ = IndexMapFrom(j.at("results"));
+    c.voids_ = IndexMapFrom(j.at("voids"));
+    for (const json& t : j.at("titles")) {
+      c.titles_[t.at(0).get<uint64_t>()] = t.at(1).get<std::string>();
+    }
+    c.vote_cycles_ = IndexMapFrom(j.at("voteCycles"));
+    c.backfill_cycles_ = j.at("backfillCycles").get<std::set<uint64_t>>();
+    c.genesis_checkpoint_key_ = j.at("genesisCheckpointKey").get<std::string>();
+    c.genesis_root_key_ = j.at("genesisRootKey").get<std::string>();
+  } catch (const json::exception& e) {
+    return Corruption(std::string("the saved recount is malformed: ") +
+                      e.what());
+  }
+  *this = std::move(c);
+  return Status::Ok();
+}
+
 }  // namespace piaojue::verifier

@@ -31,6 +31,13 @@ class RecountCollector {
   }
   const std::string& genesis_root_key() const { return genesis_root_key_; }
 
+  // Everything folded so far, as JSON, for a later run that continues with
+  // RestoreState (docs/VERIFY.md, "Following a live log").
+  nlohmann::json SaveState() const;
+  // Replaces this collector's records with `saved`. Corruption if it is
+  // malformed (the collector is then unchanged).
+  Status RestoreState(const nlohmann::json& saved);
+
   // Recounts every round and compares with what was published. Returns the
   // report (one object per round) and, on the first mismatch when *failure
   // is empty, sets it (check "recount").

@@ -255,7 +255,7 @@ merkle::NodeReader TileLog::Nodes(uint64_t tree_size) {
 }
 
 Status ReadTileLog(TileLog& log, std::string_view checkpoint_note,
-                   const SourceCallbacks& cb) {
+                   const SourceCallbacks& cb, uint64_t first) {
   auto parsed = note::ParseNote(checkpoint_note);
   if (!parsed.ok()) {
     return InvalidArgument("the log's checkpoint is not a signed note: " +
@@ -269,7 +269,7 @@ Status ReadTileLog(TileLog& log, std::string_view checkpoint_note,
   const uint64_t size = cp->size;
   if (cb.on_size_hint) cb.on_size_hint(size);
   RETURN_IF_ERROR(cb.on_checkpoint(checkpoint_note));
-  for (uint64_t n = 0; n * kTileWidth < size; ++n) {
+  for (uint64_t n = first / kTileWidth; n * kTileWidth < size; ++n) {
     bool cached = false;
     ASSIGN_OR_RETURN(std::vector<std::string> entries,
                      log.EntryBundle(n, size, true, &cached));
@@ -294,7 +294,7 @@ Status ReadTileLog(TileLog& log, std::string_view checkpoint_note,
                           HashTilePath(0, n, entries.size()) + " holds " +
                           Hex(leaves[i]));
       }
-      RETURN_IF_ERROR(cb.on_entry(index, entries[i]));
+      if (index >= first) RETURN_IF_ERROR(cb.on_entry(index, entries[i]));
     }
     if (!cached) log.CacheEntryBundle(n, entries);
   }

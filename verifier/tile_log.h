@@ -105,7 +105,10 @@ class TileLog {
 // verifier). Full bundles come from the TileLog's entry cache when it has
 // them (checked against the level-0 tiles like fetched ones) and are added to
 // it. Errors as above; otherwise the first non-OK callback status.
+// With `first` > 0 the entries before it are not handed over (a verifier
+// continuing from a saved state): reading starts at the bundle that holds
+// entry `first`.
 Status ReadTileLog(TileLog& log, std::string_view checkpoint_note,
-                   const SourceCallbacks& callbacks);
+                   const SourceCallbacks& callbacks, uint64_t first = 0);
 
 }  // namespace piaojue::verifier

@@ -42,6 +42,126 @@ std::string Hex(const crypto::Hash& h) {
   return crypto::ToHex(crypto::AsBytes(h));
 }
 
+// Continues `checker`, `state` and `collector` (all fresh) from a replay
+// state saved by an earlier run, for the live log `log` whose checkpoint is
+// of `live_size` entries. On any error nothing is changed and the caller
+// checks every entry. Returns the number of entries continued from.
+Result<uint64_t> ResumeFromSaved(
+    std::string_view saved_text, TileLog& log, uint64_t live_size,
+    const std::optional<note::VerifierKey>& pinned,
+    const std::optional<crypto::PublicKey>& pinned_root, LogChecker* checker,
+    projections::State* state, RecountCollector* collector) {
+  json saved = json::parse(saved_text, nullptr, false);
+  if (!saved.is_object() || !saved.contains("format") ||
+      saved["format"] != kReplayStateFormat || !saved.contains("size") ||
+      !saved["size"].is_number_unsigned() || !saved.contains("root") ||
+      !saved["root"].is_string() || !saved.contains("rules") ||
+      !saved["rules"].is_string() || !saved.contains("checker") ||
+      !saved.contains("recount")) {
+    return Corruption(std::string("it is not a ") + kReplayStateFormat +
+                      " state");
+  }
+  const uint64_t size = saved["size"].get<uint64_t>();
+  if (size == 0 || size > live_size) {
+    return Corruption("it is of " + std::to_string(size) +
+                      " entries, the log's checkpoint of " +
+                      std::to_string(live_size));
+  }
+  // The tree at the saved size, from the log's own tiles: its root must be
+  // the saved root (the state is of this log's prefix, not another's).
+  auto frontier = merkle::Frontier::Load(log.Nodes(live_size), size);
+  if (!frontier.ok()) {
+    return Unavailable(
+        "the log's tree at " + std::to_string(size) +
+        " entries cannot be read: " + frontier.status().message());
+  }
+  if (Hex(frontier->Root()) != saved["root"].get<std::string>()) {
+    return Corruption("its root is not the log's root at " +
+                      std::to_string(size) + " entries");
+  }
+  // The rules' state in the projections' own snapshot bytes (State::
+  // Serialize, as the ledger's sealed snapshot).
+  auto rules =
+      projections::State::Deserialize(saved["rules"].get<std::string>());
+  if (!rules.ok()) {
+    return Corruption("its rules state does not parse: " +
+                      rules.status().message());
+  }
+  RecountCollector recount;
+  RETURN_IF_ERROR(recount.RestoreState(saved["recount"]));
+  if (!saved["checker"].is_object() || !saved["checker"].contains("prevHash") ||
+      !saved["checker"]["prevHash"].is_string()) {
+    return Corruption("its checks' state is malformed");
+  }
+  if (rules->size() != size ||
+      Hex(rules->last_entry_hash()) !=
+          saved["checker"]["prevHash"].get<std::string>()) {
+    return Corruption(
+        "its rules state and its checks' state are not of the same entries");
+  }
+  // The saved last entry must be the log's entry size-1 (its leaf hash is
+  // in the log's level-0 tile): with the root, this binds the saved state to
+  // this log's prefix, not to another log of the same size.
+  {
+    const uint64_t last = size - 1;
+    const uint64_t n = last / kTileWidth, at = last % kTileWidth;
+    bool cached = false;
+    auto bundle = log.EntryBundle(n, live_size, true, &cached);
+    auto leaves = log.HashTile(0, n, live_size);
+    auto holds_last = [&] {
+      return bundle.ok() && leaves.ok() && bundle->size() > at &&
+             leaves->size() > at &&
+             merkle::LeafHash(crypto::AsBytes((*bundle)[at])) == (*leaves)[at];
+    };
+    if (cached && !holds_last()) {
+      // A damaged cache file is only a miss (as when reading the log).
+      bundle = log.EntryBundle(n, live_size, false, &cached);
+    }
+    if (!holds_last()) {
+      return Unavailable("the log's entry " + std::to_string(last) +
+                         " cannot be read from its tiles");
+    }
+    if (!cached) log.CacheEntryBundle(n, *bundle);
+    if (Hex(crypto::Sha256(crypto::AsBytes((*bundle)[at]))) !=
+        saved["checker"]["prevHash"].get<std::string>()) {
+      return Corruption("its last entry is not the log's entry " +
+                        std::to_string(last));
+    }
+  }
+  // The pins are checked at genesis, which is not read again.
+  if (pinned && !recount.genesis_checkpoint_key().empty()) {
+    auto named = note::ParseVerifierKey(recount.genesis_checkpoint_key());
+    if (!named.ok() || named->key != pinned->key ||
+        named->name != pinned->name) {
+      return FailedPrecondition(
+          "its genesis names another checkpoint key than --vkey");
+    }
+  }
+  if (pinned_root && recount.genesis_root_key() !=
+                         crypto::ToHex(crypto::AsBytes(*pinned_root))) {
+    return FailedPrecondition(
+        "its genesis names another root key than --root-key");
+  }
+  RETURN_IF_ERROR(
+      checker->RestoreState(saved["checker"], std::move(*frontier)));
+  *state = std::move(*rules);
+  *collector = std::move(recount);
+  return size;
+}
+
+std::string SaveReplayState(const LogChecker& checker,
+                            const projections::State& state,
+                            const RecountCollector& collector) {
+  json j;
+  j["format"] = kReplayStateFormat;
+  j["size"] = checker.size();
+  j["root"] = Hex(checker.root());
+  j["checker"] = checker.SaveState();
+  j["rules"] = state.Serialize();
+  j["recount"] = collector.SaveState();
+  return j.dump();
+}
+
 }  // namespace
 
 VerifyReport Verify(const VerifyOptions& options) {
@@ -247,8 +367,27 @@ VerifyReport Verify(const VerifyOptions& options) {
       }
       note_text = std::move(*fetched);
     }
-    read = ReadTileLog(log, note_text, callbacks);
-    report.bundles = (delivered + kTileWidth - 1) / kTileWidth;
+    uint64_t first = 0;
+    if (!options.resume_state.empty()) {
+      uint64_t live_size = 0;
+      if (auto parsed = note::ParseNote(note_text); parsed.ok()) {
+        if (auto cp = note::ParseCheckpoint(parsed->text); cp.ok()) {
+          live_size = cp->size;
+        }
+      }
+      auto resumed =
+          ResumeFromSaved(options.resume_state, log, live_size, pinned,
+                          pinned_root, &checker, &state, &collector);
+      if (resumed.ok()) {
+        first = *resumed;
+        report.from_saved_state = first;
+      } else {
+        report.saved_state_ignored_because = resumed.status().message();
+      }
+    }
+    read = ReadTileLog(log, note_text, callbacks, first);
+    report.bundles =
+        (first + delivered + kTileWidth - 1) / kTileWidth - first / kTileWidth;
     report.bundles_fetched = log.bundles_fetched();
   } else {
     read = ReadSource(options.path, callbacks);
@@ -412,6 +551,9 @@ VerifyReport Verify(const VerifyOptions& options) {
   report.failure = failure;
   report.exit_code =
       failure ? kExitInvalid : (pinned ? kExitValid : kExitValidUnpinned);
+  if (options.save_state && !failure && checker.size() > 0) {
+    report.saved_state = SaveReplayState(checker, state, collector);
+  }
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
 }
@@ -655,6 +797,15 @@ json ReportJsonWithoutExplain(const VerifyReport& r) {
     j["bundles"] = r.bundles;
     j["bundlesFetched"] = r.bundles_fetched;
   }
+  if (IsLogUrl(r.input) && !r.unchanged && r.exit_code != kExitInconsistent &&
+      r.read_error.empty()) {
+    json replay = {{"checked", r.entries - r.from_saved_state},
+                   {"fromSavedState", r.from_saved_state}};
+    if (!r.saved_state_ignored_because.empty()) {
+      replay["savedStateIgnoredBecause"] = r.saved_state_ignored_because;
+    }
+    j["replay"] = replay;
+  }
   if (r.failure) {
     j["failure"] = {{"index", r.failure->index},
                     {"check", r.failure->check},
@@ -793,6 +944,12 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
              (r.entries == 0 && r.failure && r.failure->check == "checkpoint" &&
               r.remembered_size)) {
     out << "  entries     not read this time\n";
+  } else if (r.from_saved_state > 0) {
+    out << "  entries     " << r.entries << ": "
+        << r.entries - r.from_saved_state
+        << " checked (chain, signatures, authorization, rules) after the "
+        << r.from_saved_state
+        << " whose checks were continued from the saved state\n";
   } else {
     if (r.signatures_checked) {
       out << "  entries     " << r.entries << " checked (chain, signatures, "
@@ -802,6 +959,11 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
           << "rules); the authors' signatures NOT checked (--no-signatures): "
           << "not an audit\n";
     }
+  }
+  if (!r.saved_state_ignored_because.empty()) {
+    out << "  replay      the saved state was NOT used ("
+        << r.saved_state_ignored_because
+        << "): every entry was checked from entry 0\n";
   }
   out << "  root        " << r.root << "\n";
   out << "  key         "

@@ -60,6 +60,18 @@ struct VerifyOptions {
   // cache; "" = none): a later run fetches only the bundles it lacks.
   std::string entry_cache;
 
+  // A live log only: a replay state an earlier run saved
+  // (VerifyReport::saved_state). When it proves to be the state of a prefix
+  // of this log (its tree root equals the root of the log's tiles at its
+  // size, its parts agree with each other and with the pins), the checks
+  // continue from it and only the entries after it are read and checked;
+  // otherwise the whole log is checked from entry 0 and
+  // report.saved_state_ignored_because says why. The caller must have
+  // proved that the log extends the checkpoint it was saved at.
+  std::string resume_state;
+  // Fill report.saved_state after a run with no failure.
+  bool save_state = false;
+
   // Witnesses (C2SP tlog-cosignature verifier keys) and how many of them
   // must have cosigned a checkpoint that covers every entry checked. A
   // quorum of 0 with witnesses given means all of them.
@@ -124,6 +136,13 @@ struct VerifyReport {
   // came from the entry cache, checked against the log's hash tiles).
   uint64_t bundles = 0;
   uint64_t bundles_fetched = 0;
+  // Entries whose checks were continued from a saved replay state instead
+  // of being re-checked (0: every entry was checked by this run), why a
+  // saved state given was not used, and the state after this run
+  // (VerifyOptions::save_state).
+  uint64_t from_saved_state = 0;
+  std::string saved_state_ignored_because;
+  std::string saved_state;
   // A proof bundle's checkpoint is dated by the recording time of its last
   // entry (ms since the Unix epoch).
   std::optional<int64_t> checkpoint_time_ms;
@@ -137,6 +156,9 @@ struct VerifyReport {
 };
 
 VerifyReport Verify(const VerifyOptions& options);
+
+// The format name of VerifyReport::saved_state.
+inline constexpr char kReplayStateFormat[] = "piaojue-verify-replay/1";
 
 // The verdict's words for an exit code: "VALID", "VALID (UNPINNED)",
 // "INVALID", "CANNOT VERIFY", "INCONSISTENT".

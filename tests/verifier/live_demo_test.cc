@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -155,13 +156,18 @@ TEST(LiveDemoTest, APartialTileGoneAfterTheLogGrewIsReadFromTheFullTile) {
   VerifyReport grown = MonitorOnce(o);
   EXPECT_EQ(grown.exit_code, kExitValid) << Describe(grown);
   EXPECT_EQ(grown.remembered_size, 1000u);
-  // Bundles 0 to 2 came from the entry cache the first run left beside the
-  // state; only bundle 3 (now full) and the partial bundle 4 were fetched.
-  EXPECT_EQ(grown.bundles, 5u);
+  // The checks continue from the state saved at 1000 entries: only bundle
+  // 3 (now full, holding entries 768 to 1023) and the partial bundle 4 are
+  // read, and fetched.
+  EXPECT_EQ(grown.from_saved_state, 1000u);
+  EXPECT_EQ(grown.bundles, 2u);
   EXPECT_EQ(grown.bundles_fetched, 2u);
 
-  // A cache file changed on the auditor's disk is not believed: its entries
-  // do not match the log's hash tile, so the bundle is fetched again.
+  // Without the saved state every entry is read again, bundles 0 to 3 from
+  // the entry cache. A cache file changed on the auditor's disk is not
+  // believed: its entries do not match the log's hash tile, so the bundle
+  // is fetched again.
+  std::filesystem::remove(o.state_file + ".replay");
   const std::string cached = o.state_file + ".tiles/entries-1";
   std::string bytes = ReadFile(cached);
   ASSERT_FALSE(bytes.empty()) << "the first run cached bundle 1";
@@ -169,6 +175,8 @@ TEST(LiveDemoTest, APartialTileGoneAfterTheLogGrewIsReadFromTheFullTile) {
   WriteFile(cached, bytes);
   VerifyReport again = MonitorOnce(o);
   EXPECT_EQ(again.exit_code, kExitValid) << Describe(again);
+  EXPECT_EQ(again.from_saved_state, 0u);
+  EXPECT_EQ(again.bundles, 5u);
   EXPECT_EQ(again.bundles_fetched, 2u) << "bundle 1 again, and bundle 4";
   EXPECT_NE(ReadFile(cached), bytes) << "the cache was repaired";
 }
