@@ -11,6 +11,8 @@
 //   "u" || SHA-256(key || nonce) -> be64 index        (nonce uniqueness)
 //   "g" || be64 index            -> ""                (registry entries)
 //   "c/latest"                   -> latest signed checkpoint (signed note)
+//   "c/witnessed"                -> latest checkpoint cosigned by every
+//                                   configured witness (same form)
 //   "c/cosigned"                 -> latest checkpoint with witness
 //                                   cosignatures (signed note)
 //   "m/snapshot"                 -> be64 size || SHA-256(snapshot file)
@@ -68,6 +70,7 @@ constexpr std::string_view kFormatValue = "piaojue-ledger/2";
 constexpr std::string_view kHeadKey = "m/head";
 constexpr std::string_view kCheckpointKey = "c/latest";
 constexpr std::string_view kCosignedCheckpointKey = "c/cosigned";
+constexpr std::string_view kWitnessedCheckpointKey = "c/witnessed";
 constexpr std::string_view kSnapshotSealKey = "m/snapshot";
 constexpr size_t kSnapshotSealSize = 8 + 32;
 constexpr size_t kProjectionSealSize = 8 + 3 * 32;
@@ -974,6 +977,31 @@ Result<note::Checkpoint> CheckpointOfNote(std::string_view note_text) {
 }  // namespace
 
 Status Ledger::StoreCosignedCheckpoint(std::string_view note_text) {
+  return StoreCheckpointAt(kCosignedCheckpointKey, note_text);
+}
+
+Result<std::string> Ledger::LatestCosignedCheckpoint() const {
+  auto v = impl_->Get(kCosignedCheckpointKey);
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return NotFound("no cosigned checkpoint is stored");
+  }
+  return v;
+}
+
+Status Ledger::StoreWitnessedCheckpoint(std::string_view note_text) {
+  return StoreCheckpointAt(kWitnessedCheckpointKey, note_text);
+}
+
+Result<std::string> Ledger::LatestWitnessedCheckpoint() const {
+  auto v = impl_->Get(kWitnessedCheckpointKey);
+  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
+    return NotFound("no checkpoint cosigned by every witness is stored");
+  }
+  return v;
+}
+
+Status Ledger::StoreCheckpointAt(std::string_view key,
+                                 std::string_view note_text) {
   if (impl_->read_only_) return Unavailable("the ledger is open read-only");
   auto cp = CheckpointOfNote(note_text);
   if (!cp.ok()) {
@@ -995,7 +1023,7 @@ Status Ledger::StoreCosignedCheckpoint(std::string_view note_text) {
   wo.sync = impl_->options_.sync;
   // Shares the checkpoint mutex: a check-then-put that never shrinks.
   std::lock_guard l(impl_->checkpoint_mu_);
-  auto current = LatestCosignedCheckpoint();
+  auto current = impl_->Get(key);
   if (current.ok()) {
     auto stored = CheckpointOfNote(*current);
     if (stored.ok() && stored->size > cp->size) {
@@ -1004,17 +1032,9 @@ Status Ledger::StoreCosignedCheckpoint(std::string_view note_text) {
     }
   }
   return FromRocks(
-      impl_->db_->Put(wo, kCosignedCheckpointKey,
+      impl_->db_->Put(wo, rocksdb::Slice(key.data(), key.size()),
                       rocksdb::Slice(note_text.data(), note_text.size())),
       "store the cosigned checkpoint");
-}
-
-Result<std::string> Ledger::LatestCosignedCheckpoint() const {
-  auto v = impl_->Get(kCosignedCheckpointKey);
-  if (!v.ok() && v.status().code() == StatusCode::kNotFound) {
-    return NotFound("no cosigned checkpoint is stored");
-  }
-  return v;
 }
 
 Status Ledger::SealSnapshot(const SnapshotSeal& seal) {

@@ -182,6 +182,13 @@ class Ledger {
   Status StoreCosignedCheckpoint(std::string_view note);
   // The note StoreCosignedCheckpoint stored last. NotFound if none.
   Result<std::string> LatestCosignedCheckpoint() const;
+  // The same for the latest checkpoint cosigned by *every* witness the
+  // server was configured with when it was stored ("c/witnessed"): right
+  // after a new checkpoint the latest cosigned one may carry only some of
+  // them (or none), and export and prove then prefer this one. Same checks
+  // and errors as StoreCosignedCheckpoint; never shrinks.
+  Status StoreWitnessedCheckpoint(std::string_view note);
+  Result<std::string> LatestWitnessedCheckpoint() const;
 
   // Records `seal` durably (synced), replacing any earlier seal. Call it
   // after the snapshot file it describes is durable. InvalidArgument if
@@ -224,6 +231,8 @@ class Ledger {
  private:
   class Impl;
   explicit Ledger(std::unique_ptr<Impl> impl);
+  // Stores a checkpoint of this log under `key`, never a smaller one.
+  Status StoreCheckpointAt(std::string_view key, std::string_view note);
   std::unique_ptr<Impl> impl_;
 };
 

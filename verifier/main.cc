@@ -2,7 +2,7 @@
 //
 //   piaojue-verify PATH|URL [--vkey KEY] [--root-key KEY] [--checkpoint
 //   FILE]...
-//                  [--witness VKEY]... [--witness-quorum K]
+//                  [--witness VKEY]... [--witness-quorum K] [--witness-wait S]
 //                  [--state FILE [--follow [--interval S]]]
 //                  [--json] [--as-of N] [--explain RECORD]
 //
@@ -67,6 +67,12 @@ int main(int argc, char** argv) {
   app.add_option("--interval", interval_s,
                  "--follow: seconds between polls (default 60)")
       ->check(CLI::Range(0.1, 86400.0));
+  double witness_wait_s = 10;
+  app.add_option("--witness-wait", witness_wait_s,
+                 "live log with --witness: when its newest checkpoint lacks "
+                 "the quorum, seconds to wait for the witnesses' "
+                 "cosignatures before verifying it (default 10, 0: none)")
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_flag("--json", json, "full machine-readable report");
   app.add_flag("--quiet", options.quiet, "no progress on the terminal");
   bool no_signatures = false;
@@ -125,6 +131,8 @@ int main(int argc, char** argv) {
       monitor.verify = options;
       monitor.interval =
           std::chrono::milliseconds(static_cast<int64_t>(interval_s * 1000));
+      monitor.witness_wait = std::chrono::milliseconds(
+          static_cast<int64_t>(witness_wait_s * 1000));
       if (monitor.follow) return Follow(monitor, print);
       report = MonitorOnce(monitor);
     } else {

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -293,13 +294,47 @@ VerifyReport MonitorOnce(const MonitorOptions& o, bool skip_if_unchanged) {
     early.read_error = fetched.status().message();
     return early;
   }
-  const std::string served = std::move(*fetched);
+  std::string served = std::move(*fetched);
   auto cp = ParseSigned(served);
   if (!cp.ok()) {
     early.read_error = "the log's checkpoint is not a signed checkpoint: " +
                        cp.status().message();
     return early;
   }
+  // A new checkpoint is cosigned within seconds of being signed: when it
+  // lacks the quorum asked for, ask again for a bounded time rather than
+  // call INVALID a log that is only ahead of its witnesses.
+  std::optional<double> waited;
+  bool wait_met = false;
+  if (auto policy =
+          ParseWitnessPolicy(o.verify.witnesses, o.verify.witness_quorum);
+      policy.ok() && o.witness_wait.count() > 0) {
+    WitnessReport w;
+    if (!CheckCosignatures(served, *policy, &w)) {
+      const auto until = std::chrono::steady_clock::now() + o.witness_wait;
+      const auto wait_start = std::chrono::steady_clock::now();
+      while (std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+            o.witness_poll, until - std::chrono::steady_clock::now()));
+        auto again = log.FetchCheckpoint();
+        if (!again.ok()) continue;
+        auto again_cp = ParseSigned(*again);
+        if (!again_cp.ok() || again_cp->origin != cp->origin) continue;
+        served = std::move(*again);
+        cp = std::move(again_cp);
+        WitnessReport now;
+        if (CheckCosignatures(served, *policy, &now)) {
+          wait_met = true;
+          break;
+        }
+      }
+      waited = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             wait_start)
+                   .count();
+    }
+  }
+  early.witness_wait_seconds = waited;
+  early.witness_wait_met = wait_met;
 
   if (state) {
     if (skip_if_unchanged && served == state->checkpoint) {
@@ -435,6 +470,14 @@ VerifyReport MonitorOnce(const MonitorOptions& o, bool skip_if_unchanged) {
     }
   }
   VerifyReport report = Verify(v);
+  report.witness_wait_seconds = waited;
+  report.witness_wait_met = wait_met;
+  if (waited && report.failure && report.failure->check == "witness") {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1) << *waited;
+    report.failure->message +=
+        "; waited " + s.str() + " s for more cosignatures (--witness-wait)";
+  }
   if (!replay_ignored.empty()) {
     report.saved_state_ignored_because = replay_ignored;
   }

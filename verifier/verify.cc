@@ -42,6 +42,12 @@ std::string Hex(const crypto::Hash& h) {
   return crypto::ToHex(crypto::AsBytes(h));
 }
 
+std::string FormatSeconds(double s) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << s;
+  return out.str();
+}
+
 // Continues `checker`, `state` and `collector` (all fresh) from a replay
 // state saved by an earlier run, for the live log `log` whose checkpoint is
 // of `live_size` entries. On any error nothing is changed and the caller
@@ -782,6 +788,10 @@ json ReportJsonWithoutExplain(const VerifyReport& r) {
   }
   j["checkpoints"] = cps;
   if (r.witnesses) j["witnesses"] = WitnessJson(*r.witnesses);
+  if (r.witness_wait_seconds) {
+    j["witnessWait"] = {{"seconds", *r.witness_wait_seconds},
+                        {"met", r.witness_wait_met}};
+  }
   if (!r.state_file.empty()) {
     json st = {{"file", r.state_file},
                {"updated", r.state_updated},
@@ -983,6 +993,14 @@ void WriteReportText(const VerifyReport& r, std::ostream& sink) {
   }
   if (r.checkpoints.empty()) out << "  checkpoint  none found\n";
   if (r.witnesses) out << WitnessText(*r.witnesses);
+  if (r.witness_wait_seconds) {
+    out << "  waited      " << FormatSeconds(*r.witness_wait_seconds)
+        << " s for the witnesses to cosign the log's newest checkpoint "
+        << (r.witness_wait_met ? "(the quorum came)"
+                               : "(the quorum did not come in that time; "
+                                 "--witness-wait sets how long)")
+        << "\n";
+  }
   if (r.remembered_size) {
     out << "  remembered  size " << *r.remembered_size << ", root "
         << r.remembered_root << " (" << r.state_file << ")\n";

@@ -140,6 +140,11 @@ struct VerifyReport {
   // of being re-checked (0: every entry was checked by this run), why a
   // saved state given was not used, and the state after this run
   // (VerifyOptions::save_state).
+  // A live log with --witness whose checkpoint lacked the quorum when first
+  // fetched: how long this run waited for the witnesses, and whether the
+  // checkpoint verified then had it.
+  std::optional<double> witness_wait_seconds;
+  bool witness_wait_met = false;
   uint64_t from_saved_state = 0;
   std::string saved_state_ignored_because;
   std::string saved_state;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "api/cli/command_form.h"
@@ -557,11 +558,17 @@ Result<FreshCheckpoint> SignFreshCheckpoint(ledger::Ledger& ledger) {
   return out;
 }
 
-// The checkpoint an export or a proof is made against: the latest one the
-// witnesses cosigned (`serve --witness` stores it), when there is one that
-// covers at least `min_size` entries and `head` was not asked for;
-// otherwise a checkpoint of the head signed now. `cosignatures` counts the
-// signature lines besides the log's (as stored; piaojue-verify checks them).
+// The checkpoint an export or a proof is made against, unless `head` was
+// asked for: of the stored cosigned checkpoints that cover at least
+// `min_size` entries — the latest one that gained cosignatures
+// ("c/cosigned") and the latest one cosigned by every witness the server is
+// configured with ("c/witnessed") — the one with the most cosignatures, the
+// newer on a tie. Right after a new checkpoint, while the slowest witness
+// has not answered yet, that is the older, fully cosigned one, which meets a
+// quorum of all the witnesses. Otherwise (none, or `head`) a checkpoint of
+// the head signed now (or, when nothing can be signed, the server's latest).
+// `cosignatures` counts the signature lines besides the log's (as stored;
+// piaojue-verify checks them).
 struct ChosenCheckpoint {
   FreshCheckpoint checkpoint;
   size_t cosignatures = 0;
@@ -573,23 +580,33 @@ Result<ChosenCheckpoint> ChooseCheckpoint(ledger::Ledger& ledger, bool head,
                                           bool can_sign = true) {
   ChosenCheckpoint out;
   if (!head) {
-    auto cosigned = ledger.LatestCosignedCheckpoint();
-    if (cosigned.ok()) {
-      auto parsed = note::ParseNote(*cosigned);
+    std::optional<ChosenCheckpoint> best;
+    for (auto stored : {ledger.LatestWitnessedCheckpoint(),
+                        ledger.LatestCosignedCheckpoint()}) {
+      if (!stored.ok()) {
+        if (stored.status().code() != StatusCode::kNotFound) {
+          return stored.status();
+        }
+        continue;
+      }
+      auto parsed = note::ParseNote(*stored);
       auto cp = parsed.ok() ? note::ParseCheckpoint(parsed->text)
                             : Result<note::Checkpoint>(parsed.status());
-      if (cp.ok() && cp->size >= min_size) {
-        out.checkpoint = {*cosigned, cp->size};
-        for (const note::NoteSignature& s : parsed->signatures) {
-          if (s.name == ledger.origin()) continue;
-          ++out.cosignatures;
-          out.witness_names.push_back(s.name);
-        }
-        return out;
+      if (!cp.ok() || cp->size < min_size) continue;
+      ChosenCheckpoint c;
+      c.checkpoint = {*stored, cp->size};
+      for (const note::NoteSignature& s : parsed->signatures) {
+        if (s.name == ledger.origin()) continue;
+        ++c.cosignatures;
+        c.witness_names.push_back(s.name);
       }
-    } else if (cosigned.status().code() != StatusCode::kNotFound) {
-      return cosigned.status();
+      if (!best || c.cosignatures > best->cosignatures ||
+          (c.cosignatures == best->cosignatures &&
+           c.checkpoint.size > best->checkpoint.size)) {
+        best = std::move(c);
+      }
     }
+    if (best) return *best;
   }
   if (can_sign) {
     ASSIGN_OR_RETURN(out.checkpoint, SignFreshCheckpoint(ledger));

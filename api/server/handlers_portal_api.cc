@@ -348,7 +348,9 @@ HttpResponse HandleProofBundle(Service& service, const HttpRequest& request,
   // reader says why.
   auto since = QueryNumber(request, "since");
   if (!since.ok()) return StatusResponse(since.status());
-  auto note = service.Checkpoint();
+  // Right after a new checkpoint, the newest one every witness cosigned
+  // (unless the reader holds a newer one): docs/WITNESS.md.
+  auto note = service.ProofCheckpoint(record + 1, *since ? **since : 0);
   if (!note.ok()) return StatusResponse(note.status());
   auto parsed = note::ParseNote(*note);
   if (!parsed.ok()) return StatusResponse(parsed.status());

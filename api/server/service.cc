@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "api/cli/data_dir.h"
+#include "ledger/cosignature.h"
 #include "ledger/entry.h"
 #include "ledger/note.h"
 #include "ledger/text_validation.h"
@@ -101,6 +102,15 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     auto a = note::ParseNote(*cosigned);
     auto b = note::ParseNote(s->checkpoint_);
     if (a.ok() && b.ok() && a->text == b->text) s->cosigned_ = *cosigned;
+  }
+  if (auto all = s->ledger().LatestWitnessedCheckpoint(); all.ok()) {
+    auto parsed = note::ParseNote(*all);
+    auto cp = parsed.ok() ? note::ParseCheckpoint(parsed->text)
+                          : Result<note::Checkpoint>(parsed.status());
+    if (cp.ok()) {
+      s->witnessed_ = *all;
+      s->witnessed_size_ = cp->size;
+    }
   }
   if (s->options_.read_only) return s;  // no signer, no witnesses
   if (!s->options_.witnesses.empty()) {
@@ -417,6 +427,21 @@ Result<std::string> Service::Checkpoint() const {
   return cosigned_.empty() ? checkpoint_ : cosigned_;
 }
 
+Result<std::string> Service::ProofCheckpoint(uint64_t min_size,
+                                             uint64_t not_before) const {
+  ASSIGN_OR_RETURN(std::string served, Checkpoint());
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  if (options_.witnesses.empty() || witnessed_.empty() ||
+      witnessed_size_ < min_size || witnessed_size_ < not_before) {
+    return served;
+  }
+  std::vector<cosignature::WitnessKey> keys;
+  for (const witness::Endpoint& w : options_.witnesses) keys.push_back(w.key);
+  auto verified = cosignature::VerifyNote(served, keys);
+  if (verified.ok() && verified->size() == keys.size()) return served;
+  return witnessed_;
+}
+
 std::vector<witness::WitnessState> Service::witness_states() const {
   if (!collector_) return {};
   return collector_->states();
@@ -436,6 +461,27 @@ void Service::OnCosigned(const std::string& note) {
   if (!stored.ok() && stored.code() != StatusCode::kFailedPrecondition) {
     std::cerr << "piaojue serve: storing a cosigned checkpoint: "
               << stored.ToString() << "\n";
+  }
+  // Cosigned by every configured witness: also kept apart, so that export
+  // and prove can still offer a checkpoint that meets the strictest quorum
+  // while the next one waits for the slowest witness (docs/WITNESS.md).
+  std::vector<cosignature::WitnessKey> keys;
+  for (const witness::Endpoint& w : options_.witnesses) keys.push_back(w.key);
+  auto verified = cosignature::VerifyNote(note, keys);
+  if (!keys.empty() && verified.ok() && verified->size() == keys.size()) {
+    auto cp = note::ParseCheckpoint(parsed->text);
+    if (cp.ok()) {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      if (cp->size >= witnessed_size_) {
+        witnessed_ = note;
+        witnessed_size_ = cp->size;
+      }
+    }
+    Status all = session_->ledger().StoreWitnessedCheckpoint(note);
+    if (!all.ok() && all.code() != StatusCode::kFailedPrecondition) {
+      std::cerr << "piaojue serve: storing a witnessed checkpoint: "
+                << all.ToString() << "\n";
+    }
   }
 }
 

@@ -24,6 +24,8 @@
 #include "ledger/ledger.h"
 #include "ledger/note.h"
 #include "tests/test_util.h"
+#include "verifier/proof_bundle.h"
+#include "verifier/verify.h"
 #include "witness/client.h"
 #include "witness/server.h"
 #include "witness/witness.h"
@@ -297,6 +299,75 @@ TEST_F(WitnessedServerTest, ExportBesideARunningServerWritesTheCosignedOne) {
   EXPECT_NE(out.str().find("exported 4 entries"), std::string::npos)
       << out.str();
   EXPECT_EQ(out.str().find("cosigned"), std::string::npos) << out.str();
+}
+
+// While the newest checkpoint waits for its slowest witness, export and
+// prove offer the newest one every witness cosigned: a verifier requiring
+// all of them accepts it.
+TEST_F(WitnessedServerTest,
+       ExportAndProvePreferTheCheckpointAllWitnessesCosigned) {
+  RunningWitness a(tmp_.Sub("audit"), "witness.audit.example", log_vkey_);
+  RunningWitness b(tmp_.Sub("npc"), "witness.npc.example", log_vkey_);
+  Start({a.Flag(), b.Flag()}, milliseconds(200));
+  const std::vector<cosignature::WitnessKey> keys = {a.key(), b.key()};
+  Append();
+  const std::string both = WaitForCheckpoint(2, 2, keys);
+  ASSERT_FALSE(both.empty());
+  b.server->Shutdown();  // the slow witness
+  Append();
+  ASSERT_FALSE(WaitForCheckpoint(3, 1, {a.key()}).empty());
+  // The portal's proof bundle too (/tlog/checkpoint still serves the newest).
+  Reply bundle = Send(server_->port(), http::verb::get, "/v1/proof/bundle/1");
+  ASSERT_EQ(bundle.status, 200) << bundle.body;
+  EXPECT_EQ(nlohmann::json::parse(bundle.body)["checkpoint"], both);
+  // A reader who holds the newer checkpoint gets that one (never older than
+  // what it has).
+  bundle = Send(server_->port(), http::verb::get, "/v1/proof/bundle/1?since=3");
+  ASSERT_EQ(bundle.status, 200) << bundle.body;
+  EXPECT_EQ(CheckpointSize(nlohmann::json::parse(bundle.body)["checkpoint"]),
+            3u);
+  server_.reset();
+  {
+    auto ledger = ledger::Ledger::Open(cli::DataDir(data_).ledger_path(), {});
+    ASSERT_OK(ledger);
+    EXPECT_EQ(CheckpointSize((*ledger)->LatestCosignedCheckpoint().value()),
+              3u);
+    EXPECT_EQ((*ledger)->LatestWitnessedCheckpoint().value(), both);
+  }
+
+  verifier::VerifyOptions v;
+  v.vkey = log_vkey_;
+  v.quiet = true;
+  v.witnesses = {a.vkey, b.vkey};
+  v.witness_quorum = 2;
+  std::ostringstream out;
+  v.path = tmp_.Sub("export.bundle");
+  ASSERT_OK(cli::Export({data_, v.path}, out));
+  EXPECT_NE(out.str().find("exported 2 entries"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("cosigned by 2 witnesses"), std::string::npos)
+      << out.str();
+  verifier::VerifyReport exported = verifier::Verify(v);
+  EXPECT_EQ(exported.exit_code, verifier::kExitValid)
+      << verifier::ReportToText(exported);
+
+  out.str("");
+  v.path = tmp_.Sub("record1.proof");
+  ASSERT_OK(cli::Prove({data_, 1, v.path, {}}, out));
+  EXPECT_NE(out.str().find("against checkpoint 2 cosigned by 2 witnesses"),
+            std::string::npos)
+      << out.str();
+  verifier::VerifyReport proved = verifier::VerifyProofBundle(v);
+  EXPECT_EQ(proved.exit_code, verifier::kExitValid)
+      << verifier::ReportToText(proved);
+
+  // Entry 2 is only in the newer checkpoint: its proof uses that one, with
+  // the cosignature it has.
+  out.str("");
+  ASSERT_OK(cli::Prove({data_, 2, tmp_.Sub("record2.proof"), {}}, out));
+  EXPECT_NE(out.str().find("against checkpoint 3 cosigned by 1 witness"),
+            std::string::npos)
+      << out.str();
 }
 
 TEST_F(WitnessedServerTest, ADownWitnessDelaysNoAppendAndNoCheckpoint) {

@@ -366,6 +366,74 @@ TEST_F(LiveTest, QuorumNotMetIsInvalidAndNamesWhoSigned) {
   EXPECT_EQ(Verify(v).exit_code, kExitValid);
 }
 
+// Right after a new checkpoint its cosignatures are still on the way: a
+// verifier requiring a quorum asks again (bounded) before judging.
+TEST_F(LiveTest, AQuorumIsAwaitedBrieflyAfterANewCheckpoint) {
+  BuiltLog log = Build(Stage::kProposals);
+  Witness audit = MakeWitness("sjj.qinghe.example/witness", 41);
+  Witness renda = MakeWitness("rd.shi.example/witness", 42);
+  const std::string plain = SignCheckpoint(log.entries, log.log_key);
+  FakeTileServer server;
+  server.Serve(log.entries, plain);
+  int fetches = 0;
+  MonitorOptions o = LiveOptions(server, VkeyOf(log.log_key));
+  // The witnesses answer between the second and the third fetch.
+  o.verify.fetch = [&](const std::string& path, size_t) -> Result<FetchReply> {
+    if (path == "checkpoint" && ++fetches == 3) {
+      server.Serve(log.entries, Cosign(plain, {&audit, &renda}));
+    }
+    return server.Get(path);
+  };
+  o.verify.witnesses = {audit.vkey, renda.vkey};
+  o.verify.witness_quorum = 2;
+  o.witness_wait = std::chrono::seconds(20);
+  o.witness_poll = std::chrono::milliseconds(10);
+  VerifyReport r = MonitorOnce(o);
+  EXPECT_EQ(r.exit_code, kExitValid) << Describe(r);
+  EXPECT_EQ(fetches, 3);
+  ASSERT_TRUE(r.witness_wait_seconds);
+  EXPECT_TRUE(r.witness_wait_met);
+  ASSERT_TRUE(r.witnesses);
+  EXPECT_EQ(r.witnesses->cosigners.size(), 2u);
+  EXPECT_NE(ReportToText(r).find("for the witnesses to cosign the log's "
+                                 "newest checkpoint (the quorum came)"),
+            std::string::npos)
+      << ReportToText(r);
+  EXPECT_TRUE(nlohmann::json::parse(ReportToJson(r))["witnessWait"]["met"]);
+}
+
+TEST_F(LiveTest, AQuorumStillMissingAfterTheWaitIsInvalidAndSaysSo) {
+  BuiltLog log = Build(Stage::kProposals);
+  Witness audit = MakeWitness("sjj.qinghe.example/witness", 41);
+  Witness renda = MakeWitness("rd.shi.example/witness", 42);
+  FakeTileServer server;
+  server.Serve(log.entries,
+               Cosign(SignCheckpoint(log.entries, log.log_key), {&audit}));
+  MonitorOptions o = LiveOptions(server, VkeyOf(log.log_key));
+  o.verify.witnesses = {audit.vkey, renda.vkey};
+  o.verify.witness_quorum = 2;
+  o.witness_wait = std::chrono::milliseconds(300);
+  o.witness_poll = std::chrono::milliseconds(20);
+  const auto start = std::chrono::steady_clock::now();
+  VerifyReport r = MonitorOnce(o);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, kExitInvalid) << Describe(r);
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::seconds(10)) << "the wait is bounded";
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->check, "witness");
+  EXPECT_NE(r.failure->message.find("waited 0.3 s for more cosignatures"),
+            std::string::npos)
+      << r.failure->message;
+  EXPECT_NE(ReportToText(r).find("the quorum did not come in that time"),
+            std::string::npos);
+  // No wait asked for: judged at once.
+  o.witness_wait = std::chrono::milliseconds(0);
+  VerifyReport at_once = MonitorOnce(o);
+  EXPECT_EQ(at_once.exit_code, kExitInvalid);
+  EXPECT_FALSE(at_once.witness_wait_seconds);
+}
+
 TEST_F(LiveTest, ASplitViewIsRefusedByAQuorumRequiringVerifier) {
   // The witnesses saw and cosigned log A. The operator shows another
   // verifier log B of the same size, signed by the log key, with A's

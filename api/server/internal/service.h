@@ -149,6 +149,14 @@ class Service {
   // The latest signed checkpoint, followed by every witness cosignature
   // gathered for it so far. NotFound before the first one.
   Result<std::string> Checkpoint() const;
+  // The checkpoint a proof bundle of a record is made against: the newest
+  // checkpoint cosigned by every --witness when the served one (Checkpoint())
+  // lacks some of their cosignatures — right after each new checkpoint,
+  // until the slowest witness answers — provided it covers `min_size`
+  // entries and is not older than `not_before` (a checkpoint the reader
+  // already holds); otherwise Checkpoint(). docs/WITNESS.md.
+  Result<std::string> ProofCheckpoint(uint64_t min_size,
+                                      uint64_t not_before) const;
   // The witnesses' states (empty without --witness).
   std::vector<witness::WitnessState> witness_states() const;
   // The witnesses given with --witness (the portal names their keys).
@@ -260,6 +268,10 @@ class Service {
   uint64_t checkpoint_size_ = 0;
   // checkpoint_ with the cosignatures gathered for it; empty when none.
   std::string cosigned_;
+  // The newest checkpoint cosigned by every --witness (as stored in
+  // c/witnessed), and its size; empty when none.
+  std::string witnessed_;
+  uint64_t witnessed_size_ = 0;
   std::thread checkpointer_;
   // Null without witnesses. Reset before session_ dies (it reads proofs).
   std::unique_ptr<witness::Collector> collector_;
