@@ -103,11 +103,19 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     auto b = note::ParseNote(s->checkpoint_);
     if (a.ok() && b.ok() && a->text == b->text) s->cosigned_ = *cosigned;
   }
-  if (auto all = s->ledger().LatestWitnessedCheckpoint(); all.ok()) {
+  // The latest checkpoint every witness cosigned, if it was every one of
+  // this run's witnesses (they may have changed since it was stored).
+  std::vector<cosignature::WitnessKey> keys;
+  for (const witness::Endpoint& w : s->options_.witnesses) {
+    keys.push_back(w.key);
+  }
+  if (auto all = s->ledger().LatestWitnessedCheckpoint();
+      all.ok() && !keys.empty()) {
     auto parsed = note::ParseNote(*all);
     auto cp = parsed.ok() ? note::ParseCheckpoint(parsed->text)
                           : Result<note::Checkpoint>(parsed.status());
-    if (cp.ok()) {
+    auto verified = cosignature::VerifyNote(*all, keys);
+    if (cp.ok() && verified.ok() && verified->size() == keys.size()) {
       s->witnessed_ = *all;
       s->witnessed_size_ = cp->size;
     }

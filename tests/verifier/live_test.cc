@@ -102,6 +102,8 @@ MonitorOptions LiveOptions(FakeTileServer& server, const std::string& vkey,
   o.verify.fetch = server.AsFetch();
   o.state_file = state_file;
   o.interval = std::chrono::milliseconds(0);
+  // A quorum missing is judged at once (the tests of the wait set it).
+  o.witness_wait = std::chrono::milliseconds(0);
   return o;
 }
 

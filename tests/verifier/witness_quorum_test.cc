@@ -113,6 +113,8 @@ class WitnessQuorumTest : public ::testing::Test {
     o.verify.fetch = server.AsFetch();
     o.verify.witnesses = vkeys_;
     o.verify.witness_quorum = quorum;
+    // What is served does not change: judge at once.
+    o.witness_wait = std::chrono::milliseconds(0);
     return MonitorOnce(o);
   }
 
