@@ -209,13 +209,22 @@ Result<std::vector<std::string>> TileLog::EntryBundle(uint64_t n,
       }
     }
   }
+  if (use_cache && n == last_n_ && width == last_width_) {
+    if (from_cache) *from_cache = true;
+    return last_entries_;
+  }
   bool read_full = false;
   ++bundles_fetched_;
   ASSIGN_OR_RETURN(
       std::string body,
       FetchTile(path, EntryBundlePath(n, kTileWidth), width < kTileWidth,
                 kMaxEntryBundleBytes, &read_full));
-  return ParseEntryBundle(path, n, width, body, read_full);
+  ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                   ParseEntryBundle(path, n, width, body, read_full));
+  last_n_ = n;
+  last_width_ = width;
+  last_entries_ = entries;
+  return entries;
 }
 
 merkle::NodeReader TileLog::Nodes(uint64_t tree_size) {

@@ -75,6 +75,8 @@ class TileLog {
   void SetEntryCache(std::string dir) { cache_dir_ = std::move(dir); }
   void CacheEntryBundle(uint64_t n, const std::vector<std::string>& entries);
   // Entry bundles fetched from the log so far (for tests and the report).
+  // The bundle fetched last is kept in memory and served again like a
+  // cached one (from_cache set), so reading it twice fetches it once.
   uint64_t bundles_fetched() const { return bundles_fetched_; }
 
   // The tree of `tree_size` leaves as stored nodes, read from hash tiles
@@ -93,6 +95,9 @@ class TileLog {
   Fetch fetch_;
   std::string cache_dir_;
   uint64_t bundles_fetched_ = 0;
+  // The last bundle fetched: its index, width and entries.
+  uint64_t last_n_ = UINT64_MAX, last_width_ = 0;
+  std::vector<std::string> last_entries_;
   std::map<std::tuple<unsigned, uint64_t, uint64_t>, std::vector<merkle::Hash>>
       cache_;
 };

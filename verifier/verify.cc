@@ -557,7 +557,10 @@ VerifyReport Verify(const VerifyOptions& options) {
   report.failure = failure;
   report.exit_code =
       failure ? kExitInvalid : (pinned ? kExitValid : kExitValidUnpinned);
-  if (options.save_state && !failure && checker.size() > 0) {
+  // A state from a run that skipped the authors' signatures is never
+  // saved: a later run would take its entries as fully checked.
+  if (options.save_state && options.check_signatures && !failure &&
+      checker.size() > 0) {
     report.saved_state = SaveReplayState(checker, state, collector);
   }
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();

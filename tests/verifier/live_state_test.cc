@@ -110,6 +110,10 @@ TEST_F(LiveStateTest, ASecondRunChecksOnlyTheNewEntries) {
   EXPECT_EQ(second.from_saved_state, m);
   EXPECT_TRUE(second.saved_state_ignored_because.empty())
       << second.saved_state_ignored_because;
+  // One (partial) entry bundle holds the saved state's last entry and the
+  // new ones: read once, fetched once.
+  EXPECT_EQ(second.bundles, 1u);
+  EXPECT_EQ(second.bundles_fetched, 1u);
   json j = json::parse(ReportToJson(second));
   EXPECT_EQ(j["replay"]["checked"], n - m);
   EXPECT_EQ(j["replay"]["fromSavedState"], m);
@@ -300,6 +304,22 @@ TEST_F(LiveStateTest, ASavedStateWhoseDigestWasForgedIsStillChecked) {
       << again.saved_state_ignored_because;
   ASSERT_TRUE(again.failure);
   EXPECT_EQ(again.failure->check, "nonce") << Describe(again);
+}
+
+TEST_F(LiveStateTest, ARunWithoutSignaturesSavesNoReplayState) {
+  // Its entries' authors were not checked: a later full run must not take
+  // them as checked.
+  Build(Stage::kProposals, Stage::kMerged);
+  server_.Serve(first_, SignCheckpoint(first_, builder_->log_key()));
+  MonitorOptions o = Options();
+  o.verify.check_signatures = false;
+  VerifyReport r = MonitorOnce(o);
+  ASSERT_EQ(r.exit_code, kExitValid) << Describe(r);
+  EXPECT_TRUE(r.state_updated);
+  EXPECT_FALSE(std::filesystem::exists(state_ + ".replay"));
+  VerifyReport next = RunOn(later_);
+  EXPECT_EQ(next.exit_code, kExitValid) << Describe(next);
+  EXPECT_EQ(next.from_saved_state, 0u);
 }
 
 }  // namespace
