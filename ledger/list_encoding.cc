@@ -19,39 +19,6 @@ using Which = capnp::schema::Type::Which;
 // Deeper than any piaojue event nests (the decoder's own limit is 32).
 constexpr int kMaxDepth = 64;
 
-// The element size piaojue's builder writes for a list of `element`.
-std::optional<ElementSize> ExpectedElementSize(capnp::Type element) {
-  switch (element.which()) {
-    case Which::VOID:
-      return ElementSize::VOID;
-    case Which::BOOL:
-      return ElementSize::BIT;
-    case Which::INT8:
-    case Which::UINT8:
-      return ElementSize::BYTE;
-    case Which::INT16:
-    case Which::UINT16:
-    case Which::ENUM:
-      return ElementSize::TWO_BYTES;
-    case Which::INT32:
-    case Which::UINT32:
-    case Which::FLOAT32:
-      return ElementSize::FOUR_BYTES;
-    case Which::INT64:
-    case Which::UINT64:
-    case Which::FLOAT64:
-      return ElementSize::EIGHT_BYTES;
-    case Which::TEXT:
-    case Which::DATA:
-    case Which::LIST:
-      return ElementSize::POINTER;
-    case Which::STRUCT:
-      return ElementSize::INLINE_COMPOSITE;
-    default:
-      return std::nullopt;  // interfaces, AnyPointer: not in the schema
-  }
-}
-
 Status CheckStruct(capnp::DynamicStruct::Reader s, const std::string& path,
                    int depth);
 
@@ -165,6 +132,38 @@ Status CheckStruct(capnp::DynamicStruct::Reader s, const std::string& path,
 
 Status CheckListEncodings(capnp::DynamicStruct::Reader root) {
   return CheckStruct(root, "", 0);
+}
+
+std::optional<ElementSize> ExpectedElementSize(capnp::Type element) {
+  switch (element.which()) {
+    case Which::VOID:
+      return ElementSize::VOID;
+    case Which::BOOL:
+      return ElementSize::BIT;
+    case Which::INT8:
+    case Which::UINT8:
+      return ElementSize::BYTE;
+    case Which::INT16:
+    case Which::UINT16:
+    case Which::ENUM:
+      return ElementSize::TWO_BYTES;
+    case Which::INT32:
+    case Which::UINT32:
+    case Which::FLOAT32:
+      return ElementSize::FOUR_BYTES;
+    case Which::INT64:
+    case Which::UINT64:
+    case Which::FLOAT64:
+      return ElementSize::EIGHT_BYTES;
+    case Which::TEXT:
+    case Which::DATA:
+    case Which::LIST:
+      return ElementSize::POINTER;
+    case Which::STRUCT:
+      return ElementSize::INLINE_COMPOSITE;
+    default:
+      return std::nullopt;  // interfaces, AnyPointer: not in the schema
+  }
 }
 
 }  // namespace piaojue::ledger::internal

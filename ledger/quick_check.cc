@@ -19,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "ledger/internal/list_encoding.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger::internal {
@@ -67,38 +68,6 @@ struct StructPlan {
 };
 
 namespace {
-
-std::optional<ElementSize> ElementSizeOf(capnp::Type element) {
-  switch (element.which()) {
-    case Which::VOID:
-      return ElementSize::VOID;
-    case Which::BOOL:
-      return ElementSize::BIT;
-    case Which::INT8:
-    case Which::UINT8:
-      return ElementSize::BYTE;
-    case Which::INT16:
-    case Which::UINT16:
-    case Which::ENUM:
-      return ElementSize::TWO_BYTES;
-    case Which::INT32:
-    case Which::UINT32:
-    case Which::FLOAT32:
-      return ElementSize::FOUR_BYTES;
-    case Which::INT64:
-    case Which::UINT64:
-    case Which::FLOAT64:
-      return ElementSize::EIGHT_BYTES;
-    case Which::TEXT:
-    case Which::DATA:
-    case Which::LIST:
-      return ElementSize::POINTER;
-    case Which::STRUCT:
-      return ElementSize::INLINE_COMPOSITE;
-    default:
-      return std::nullopt;
-  }
-}
 
 class Planner {
  public:
@@ -165,7 +134,7 @@ class Planner {
         break;
       case Which::LIST: {
         const capnp::Type element = type.asList().getElementType();
-        const std::optional<ElementSize> size = ElementSizeOf(element);
+        const std::optional<ElementSize> size = ExpectedElementSize(element);
         if (!size) {
           v.kind = Kind::kUnsupported;
           break;

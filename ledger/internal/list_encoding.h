@@ -3,6 +3,9 @@
 #pragma once
 
 #include <capnp/dynamic.h>
+#include <capnp/schema.h>
+
+#include <optional>
 
 #include "ledger/status.h"
 
@@ -22,5 +25,11 @@ namespace piaojue::ledger::internal {
 // the same list, or a list where a struct belongs). May throw kj::Exception
 // on bytes Cap'n Proto cannot read; call it inside the decoding boundary.
 Status CheckListEncodings(capnp::DynamicStruct::Reader root);
+
+// The element size piaojue's builder writes for a list of `element` (the
+// table above); nullopt for types the schema never lists (interfaces,
+// AnyPointer). Shared by the reflective check and the fast path
+// (quick_check.cc), so the two cannot disagree.
+std::optional<capnp::ElementSize> ExpectedElementSize(capnp::Type element);
 
 }  // namespace piaojue::ledger::internal
