@@ -1,11 +1,7 @@
 // `piaojue serve --witness`: a real server and real witnesses on loopback
 // ports, the cosigned checkpoint it publishes and stores, and what export
 // and prove then write.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -24,6 +20,7 @@
 #include "ledger/ledger.h"
 #include "ledger/note.h"
 #include "tests/test_util.h"
+#include "tests/witness/running_witness.h"
 #include "verifier/proof_bundle.h"
 #include "verifier/verify.h"
 #include "witness/client.h"
@@ -38,6 +35,8 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
+using testing::RunningWitness;
+using testing::SilentPort;
 using testing::TempDir;
 
 int64_t NowMs() {
@@ -67,48 +66,6 @@ Reply Send(uint16_t port, http::verb verb, const std::string& target,
   http::read(socket, buffer, res);
   return {static_cast<int>(res.result_int()), res.body()};
 }
-
-// A witness "process": its own directory, key and HTTP server.
-struct RunningWitness {
-  RunningWitness(const std::string& dir, const std::string& name,
-                 const std::string& log_vkey) {
-    vkey = witness::Init(dir, name).value();
-    EXPECT_OK(witness::AddLog(dir, log_vkey));
-    w = witness::Witness::Open(dir).value();
-    server = witness::Server::Start(*w, {}).value();
-  }
-  std::string Flag() const {
-    return "http://127.0.0.1:" + std::to_string(server->port()) + "=" + vkey;
-  }
-  cosignature::WitnessKey key() const {
-    return cosignature::ParseVerifierKey(vkey).value();
-  }
-  std::string vkey;
-  std::unique_ptr<witness::Witness> w;
-  std::unique_ptr<witness::Server> server;
-};
-
-// Accepts connections into the kernel backlog, never answers.
-class SilentPort {
- public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentPort() { ::close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_;
-  uint16_t port_;
-};
 
 uint64_t CheckpointSize(const std::string& note_text) {
   auto parsed = note::ParseNote(note_text);

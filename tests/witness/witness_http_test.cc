@@ -1,8 +1,4 @@
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +7,7 @@
 #include "ledger/cosignature.h"
 #include "tests/test_util.h"
 #include "tests/witness/fake_log.h"
+#include "tests/witness/running_witness.h"
 #include "witness/client.h"
 #include "witness/server.h"
 #include "witness/witness.h"
@@ -19,59 +16,14 @@ namespace piaojue::witness {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::ClosedPort;
 using testing::FakeLog;
+using testing::RunningWitness;
+using testing::SilentPort;
 using testing::TempDir;
 using testing::TestKey;
 
 constexpr char kLogOrigin[] = "ledger.qinghe.example/piaojue";
-
-// A witness process stand-in: its own directory, Witness and HTTP server.
-struct RunningWitness {
-  RunningWitness(const std::string& dir, const std::string& name,
-                 const std::string& log_vkey) {
-    vkey = Init(dir, name).value();
-    EXPECT_OK(AddLog(dir, log_vkey));
-    witness = Witness::Open(dir).value();
-    server = Server::Start(*witness, {}).value();
-  }
-  std::string Flag() const {
-    return "http://127.0.0.1:" + std::to_string(server->port()) + "=" + vkey;
-  }
-  Endpoint endpoint() const { return ParseEndpoint(Flag()).value(); }
-
-  std::string vkey;
-  std::unique_ptr<Witness> witness;
-  std::unique_ptr<Server> server;
-};
-
-// A port that accepts connections (the kernel's backlog) but never answers:
-// a witness that hangs.
-class SilentPort {
- public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentPort() { ::close(fd_); }
-  uint16_t port() const { return port_; }
-
- private:
-  int fd_;
-  uint16_t port_;
-};
-
-// A port nobody listens on.
-uint16_t ClosedPort() {
-  SilentPort p;
-  return p.port();  // closed when p dies
-}
 
 class WitnessHttpTest : public ::testing::Test {
  protected:
