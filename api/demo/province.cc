@@ -8,8 +8,6 @@
 // the references the story takes from Emit are the final log indices.
 #include "api/demo/province.h"
 
-#include <capnp/message.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -92,16 +90,8 @@ class ProvinceSink : public internal::EventSink {
     const uint64_t index =
         local == 0 ? 0 : 1 + (local - 1) * counties_ + county_;
     if (!status_.ok() || local < lo_ || local >= hi_) return index;
-    capnp::MallocMessageBuilder message;
-    auto event = message.initRoot<schema::Event>();
-    fill(event);
-    const std::string material =
-        std::string(kNonceContext) + std::to_string(index);
-    const crypto::Hash digest = crypto::Sha256(crypto::AsBytes(material));
-    std::array<uint8_t, ledger::kNonceSize> nonce;
-    std::copy_n(digest.begin(), nonce.size(), nonce.begin());
-    auto signed_event = ledger::SignEvent(key, kOrigin, jurisdiction, at_ms,
-                                          event.asReader(), nonce);
+    auto signed_event = internal::SignStoryEvent(kNonceContext, index, key,
+                                                 jurisdiction, at_ms, fill);
     if (!signed_event.ok()) {
       status_ = signed_event.status();
       return index;

@@ -46,6 +46,22 @@ int64_t CstMs(int year, int month, int day, int hour, int minute) {
          (int64_t{hour} * 60 + minute) * 60 * 1000;
 }
 
+Result<ledger::SignedEvent> SignStoryEvent(
+    std::string_view nonce_context, uint64_t index, const crypto::KeyPair& key,
+    std::string_view jurisdiction, int64_t at_ms,
+    const std::function<void(schema::Event::Builder)>& fill) {
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<schema::Event>();
+  fill(event);
+  const std::string material =
+      std::string(nonce_context) + std::to_string(index);
+  const crypto::Hash digest = crypto::Sha256(crypto::AsBytes(material));
+  std::array<uint8_t, ledger::kNonceSize> nonce;
+  std::copy_n(digest.begin(), nonce.size(), nonce.begin());
+  return ledger::SignEvent(key, kOrigin, jurisdiction, at_ms, event.asReader(),
+                           nonce);
+}
+
 Writer::Writer(const cli::DataDir& dir, Stage until, bool sync)
     : dir_(dir), until_(until), sync_(sync) {}
 
@@ -114,16 +130,8 @@ uint64_t Writer::Emit(Stage stage, int64_t at_ms, const crypto::KeyPair& key,
   last_event_stage_ = stage;
   if (index >= existing_ && stage > until_) return index;
 
-  capnp::MallocMessageBuilder message;
-  auto event = message.initRoot<schema::Event>();
-  fill(event);
-  const std::string nonce_material =
-      std::string(kNonceContext) + std::to_string(index);
-  const crypto::Hash digest = crypto::Sha256(crypto::AsBytes(nonce_material));
-  std::array<uint8_t, ledger::kNonceSize> nonce;
-  std::copy_n(digest.begin(), nonce.size(), nonce.begin());
-  auto signed_event = ledger::SignEvent(key, kOrigin, jurisdiction, at_ms,
-                                        event.asReader(), nonce);
+  auto signed_event =
+      SignStoryEvent(kNonceContext, index, key, jurisdiction, at_ms, fill);
   if (!signed_event.ok()) {
     status_ = signed_event.status();
     return index;

@@ -15,6 +15,7 @@
 #include "api/cli/session.h"
 #include "api/demo/demo.h"
 #include "ledger/crypto.h"
+#include "ledger/entry.h"
 #include "ledger/note.h"
 #include "ledger/schema/piaojue.capnp.h"
 #include "ledger/status.h"
@@ -30,6 +31,14 @@ note::SignerKey AuthorKey(schema::Role role, std::string_view jurisdiction);
 
 // Milliseconds since the epoch of a CST wall-clock time.
 int64_t CstMs(int year, int month, int day, int hour = 9, int minute = 0);
+
+// Signs the story's event `fill` writes as its entry `index`, with a nonce
+// derived from `nonce_context` and the index rather than drawn at random, so
+// the story's bytes are the same on every run.
+Result<ledger::SignedEvent> SignStoryEvent(
+    std::string_view nonce_context, uint64_t index, const crypto::KeyPair& key,
+    std::string_view jurisdiction, int64_t at_ms,
+    const std::function<void(schema::Event::Builder)>& fill);
 
 // Where the story's events go, one after another in log order.
 class EventSink {
