@@ -20,16 +20,6 @@ using namespace piaojue::verifier::testing;
 
 class CycleTamperTest : public ForgeryTest {
  protected:
-  static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
-                              std::initializer_list<std::string> checks) {
-    EXPECT_EQ(report.exit_code, 1) << Describe(report);
-    ASSERT_TRUE(report.failure.has_value()) << Describe(report);
-    EXPECT_EQ(report.failure->index, index) << Describe(report);
-    EXPECT_NE(std::find(checks.begin(), checks.end(), report.failure->check),
-              checks.end())
-        << Describe(report);
-  }
-
   static json RoundOf(const VerifyReport& report, uint64_t round) {
     for (const json& r : json::parse(report.recount_json)) {
       if (r["round"] == round) return r;

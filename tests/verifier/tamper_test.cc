@@ -22,16 +22,7 @@ using piaojue::testing::CycleBuilder;
 using piaojue::testing::TestKey;
 using namespace piaojue::verifier::testing;
 
-class TamperTest : public ForgeryTest {
- protected:
-  static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
-                              const std::string& check) {
-    EXPECT_EQ(report.exit_code, 1) << Describe(report);
-    ASSERT_TRUE(report.failure.has_value()) << Describe(report);
-    EXPECT_EQ(report.failure->index, index) << Describe(report);
-    EXPECT_EQ(report.failure->check, check) << Describe(report);
-  }
-};
+class TamperTest : public ForgeryTest {};
 
 // ---------------------------------------------------------------------------
 // Honest ledgers

@@ -13,9 +13,11 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -239,6 +241,21 @@ class ForgeryTest : public ::testing::Test {
   using Stage = piaojue::testing::CycleBuilder::Stage;
 
   void SetUp() override { ASSERT_TRUE(crypto::InitCrypto().ok()); }
+
+  // The run failed (exit code 1) at entry `index`, in one of `checks`.
+  static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
+                              std::initializer_list<std::string> checks) {
+    EXPECT_EQ(report.exit_code, 1) << Describe(report);
+    ASSERT_TRUE(report.failure.has_value()) << Describe(report);
+    EXPECT_EQ(report.failure->index, index) << Describe(report);
+    EXPECT_NE(std::find(checks.begin(), checks.end(), report.failure->check),
+              checks.end())
+        << Describe(report);
+  }
+  static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
+                              const std::string& check) {
+    ExpectInvalidAt(report, index, {check});
+  }
 
   // Builds the fixture's cycle through `stage` and reads its entries.
   void Build(Stage stage = Stage::kAll) {

@@ -21,14 +21,6 @@ using namespace piaojue::verifier::testing;
 
 class TrustTest : public ForgeryTest {
  protected:
-  static void ExpectInvalidAt(const VerifyReport& report, uint64_t index,
-                              const std::string& check) {
-    EXPECT_EQ(report.exit_code, 1) << Describe(report);
-    ASSERT_TRUE(report.failure.has_value()) << Describe(report);
-    EXPECT_EQ(report.failure->index, index) << Describe(report);
-    EXPECT_EQ(report.failure->check, check) << Describe(report);
-  }
-
   VerifyReport VerifyWith(const std::string& path, const std::string& vkey,
                           const std::string& root_key,
                           std::optional<uint64_t> as_of = std::nullopt) {
