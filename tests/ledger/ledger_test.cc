@@ -56,8 +56,14 @@ class LedgerTest : public ::testing::Test {
   }
 
   // Genesis, one county, a government office key and a teller key.
+  // A ledger holding the genesis, the county, the office's and the
+  // teller's keys (4 entries).
   std::unique_ptr<Ledger> CreateDeployment(const std::string& dir) {
-    auto ledger = Ledger::Create(dir, testing::Genesis(root_), Options());
+    return CreateDeployment(dir, Options());
+  }
+  std::unique_ptr<Ledger> CreateDeployment(const std::string& dir,
+                                           const LedgerOptions& options) {
+    auto ledger = Ledger::Create(dir, testing::Genesis(root_), options);
     EXPECT_OK(ledger);
     if (!ledger.ok()) return nullptr;
     EXPECT_OK((*ledger)->Append(
@@ -699,14 +705,8 @@ TEST_F(LedgerTest,
   std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
   LedgerOptions options = Options();
   options.env = env.get();
-  auto created =
-      Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), options);
-  ASSERT_OK(created);
-  std::unique_ptr<Ledger> ledger = std::move(created).value();
-  ASSERT_OK(
-      ledger->Append(testing::RegisterJurisdiction(root_, testing::kCounty)));
-  ASSERT_OK(ledger->Append(testing::RegisterKey(root_, office_.public_key,
-                                                Role::GOVERNMENT_OFFICE)));
+  std::unique_ptr<Ledger> ledger = CreateDeployment(tmp_.Sub("db"), options);
+  ASSERT_NE(ledger, nullptr);
   ASSERT_OK(ledger->Append(testing::OpenCycle(office_)));
   const Head before = ledger->head();
 
@@ -753,14 +753,8 @@ TEST_F(LedgerTest,
   std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
   LedgerOptions options = Options();
   options.env = env.get();
-  auto created =
-      Ledger::Create(tmp_.Sub("db"), testing::Genesis(root_), options);
-  ASSERT_OK(created);
-  std::unique_ptr<Ledger> ledger = std::move(created).value();
-  ASSERT_OK(
-      ledger->Append(testing::RegisterJurisdiction(root_, testing::kCounty)));
-  ASSERT_OK(ledger->Append(testing::RegisterKey(root_, office_.public_key,
-                                                Role::GOVERNMENT_OFFICE)));
+  std::unique_ptr<Ledger> ledger = CreateDeployment(tmp_.Sub("db"), options);
+  ASSERT_NE(ledger, nullptr);
   const Head before = ledger->head();
 
   fs->set_full(true, /*free_space_shows=*/false);
