@@ -11,11 +11,9 @@ does not replace it).
 """
 import datetime
 import json
-import os
-import platform
-import re
-import subprocess
 import sys
+
+from docs_section import machine, rewrite_section
 
 SECTIONS = {
     "figures": ("<!-- figures:begin (scripts/bench rewrites this section) -->",
@@ -32,29 +30,6 @@ def load(path):
             d = json.loads(line)
             out[d["name"]] = d
     return out
-
-
-def machine():
-    model = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                mem = "%.0f GiB RAM" % (int(line.split()[1]) / 1024 / 1024)
-    except OSError:
-        pass
-    fs = subprocess.run(["df", "-T", os.environ.get("TMPDIR", "/tmp")],
-                        capture_output=True, text=True).stdout.splitlines()
-    fstype = fs[1].split()[1] if len(fs) > 1 else "?"
-    return "%d cores (%s), %s, Linux %s, scratch on %s" % (
-        os.cpu_count(), model, mem, platform.release(), fstype)
 
 
 def fmt(x, digits=0):
@@ -240,15 +215,7 @@ def main():
     print(section)
     if not write:
         return
-    path = os.path.join(os.path.dirname(__file__), "..", "docs",
-                        "PERFORMANCE.md")
-    doc = open(path).read()
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(doc):
-        sys.exit("docs/PERFORMANCE.md has no %s section to rewrite" % BEGIN)
-    doc = pattern.sub(lambda m: section, doc)
-    with open(path, "w") as f:
-        f.write(doc)
+    rewrite_section("PERFORMANCE.md", BEGIN, END, text[1:-1])
     print("rewrote the figures in docs/PERFORMANCE.md", file=sys.stderr)
 
 

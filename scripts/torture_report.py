@@ -5,40 +5,13 @@ figures of the "Torture" section of docs/RELIABILITY.md.
 usage: torture_report.py RESULTS.json [--docs]
   prints the figures; --docs also rewrites them in docs/RELIABILITY.md
 """
-import os
-import platform
-import re
 import statistics
-import subprocess
 import sys
+
+from docs_section import machine, rewrite_section  # noqa: F401 (machine: scripts/torture)
 
 BEGIN = "<!-- torture:begin (scripts/torture rewrites this section) -->"
 END = "<!-- torture:end -->"
-DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs",
-                   "RELIABILITY.md")
-
-
-def machine():
-    model = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                mem = ", %.0f GiB RAM" % (int(line.split()[1]) / 1024 / 1024)
-    except OSError:
-        pass
-    fs = subprocess.run(["df", "-T", os.environ.get("TMPDIR", "/tmp")],
-                        capture_output=True, text=True).stdout.splitlines()
-    fstype = fs[1].split()[1] if len(fs) > 1 else "?"
-    return "%d cores (%s)%s, Linux %s, scratch on %s" % (
-        os.cpu_count(), model, mem, platform.release(), fstype)
 
 
 def n(x):
@@ -212,13 +185,7 @@ def summary(r):
 
 
 def rewrite_docs(r):
-    section = "\n".join([BEGIN, ""] + lines(r) + ["", END])
-    doc = open(DOC).read()
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(doc):
-        sys.exit("docs/RELIABILITY.md has no torture section to rewrite")
-    with open(DOC, "w") as f:
-        f.write(pattern.sub(lambda m: section, doc))
+    rewrite_section("RELIABILITY.md", BEGIN, END, [""] + lines(r) + [""])
 
 
 def main():
