@@ -11,8 +11,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, rmSync, mkdtempSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, rmSync, chmodSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { skipReason, CHROMIUM, NGINX, PIAOJUE, repo, buildLedger, startNginx, piaojue, artifact, cstDate, writeMetrics } from './harness.mjs';
 
@@ -71,7 +70,8 @@ describe('static publication served by nginx', { skip }, () => {
     chmodSync(ledger.root, 0o755);
     first = publish(ledger.clean, www);
     nginx = await startNginx(www);
-    stateFile = join(mkdtempSync(join(tmpdir(), 'piaojue-verify-state-')), 'state');
+    // The verifier's state lives with the ledger, removed with it after.
+    stateFile = join(ledger.root, 'verify.state');
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--font-render-hinting=none'] });
     const j = async (p) => (await fetch(nginx.url + p)).json();
     // The key the deployment would publish on paper; here read from the
