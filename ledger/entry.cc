@@ -62,7 +62,8 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
       }
     }
     {
-      // Canonical form leaves a list's encoding open; piaojue does not. The
+      // Canonical form leaves a list's encoding, and what the bits no active
+      // field occupies hold, open; piaojue does not (rules 1 and 3). The
       // bytes are canonical (no shared or looping pointers), and the check
       // reads each object a bounded number of times.
       capnp::ReaderOptions walk = options;
@@ -73,8 +74,9 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
           internal::PlanFor(capnp::Schema::from<T>());
       // The reflective walk only when the fast one is not sure: it alone
       // refuses, and words why.
-      if (!internal::QuickCheck(capnp::toAny(root), plan, {.lists = true})) {
-        Status checked = internal::CheckListEncodings(capnp::toDynamic(root));
+      if (!internal::QuickCheck(capnp::toAny(root), plan,
+                                {.lists = true, .unoccupied = true})) {
+        Status checked = internal::CheckEncoding(capnp::toDynamic(root));
         if (!checked.ok()) return checked;
       }
     }

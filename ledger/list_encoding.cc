@@ -1,13 +1,21 @@
 // See ledger/internal/list_encoding.h and docs/FORMAT.md, "Canonical Cap'n
-// Proto": canonical form fixes the layout of a message but not which list
-// encoding a list field uses; this fixes that too.
+// Proto": canonical form fixes the layout of a message but neither which list
+// encoding a list field uses (rule 1) nor what the bits and pointers no active
+// field occupies hold (rule 3); this fixes both.
+//
+// This is the reflective walk: it reads the schema through capnp's dynamic
+// API for every struct it meets, and is the one that words refusals. The fast
+// path (quick_check.cc) computes the same answers from a plan; the two are
+// written separately on purpose and compared by quick_check_test.
 #include "ledger/internal/list_encoding.h"
 
 #include <capnp/any.h>
 #include <capnp/schema.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace piaojue::ledger::internal {
 
@@ -20,7 +28,7 @@ using Which = capnp::schema::Type::Which;
 constexpr int kMaxDepth = 64;
 
 Status CheckStruct(capnp::DynamicStruct::Reader s, const std::string& path,
-                   int depth);
+                   int depth, bool group = false);
 
 Status Refuse(const std::string& path, const std::string& what) {
   return Corruption("field " + path + ": " + what +
@@ -95,14 +103,156 @@ Status CheckPointer(capnp::AnyPointer::Reader raw,
   }
 }
 
+// ---------------------------------------------------------------------------
+// Rule 3: what no active field occupies is zero.
+
+// The bits of a struct's data section and the indices of its pointer section
+// that the fields reachable through the active union members occupy.
+struct Occupancy {
+  std::vector<bool> bits;
+  std::vector<bool> pointers;
+  bool known = true;  // false: an active member this version does not define
+
+  void MarkBits(uint64_t offset, uint64_t count) {
+    if (bits.size() < offset + count) bits.resize(offset + count);
+    for (uint64_t i = offset; i < offset + count; ++i) bits[i] = true;
+  }
+  void MarkPointer(uint32_t index) {
+    if (pointers.size() <= index) pointers.resize(index + 1);
+    pointers[index] = true;
+  }
+  bool Bit(uint64_t i) const { return i < bits.size() && bits[i]; }
+  bool Pointer(uint64_t i) const { return i < pointers.size() && pointers[i]; }
+};
+
+void Occupy(capnp::DynamicStruct::Reader s, Occupancy& o);
+
+void OccupyField(capnp::DynamicStruct::Reader s,
+                 capnp::StructSchema::Field field, Occupancy& o) {
+  auto proto = field.getProto();
+  if (proto.isGroup()) {
+    Occupy(s.get(field).as<capnp::DynamicStruct>(), o);
+    return;
+  }
+  const uint32_t offset = proto.getSlot().getOffset();
+  if (std::optional<uint32_t> bits = FieldDataBits(field.getType())) {
+    o.MarkBits(uint64_t{offset} * *bits, *bits);
+  } else {
+    o.MarkPointer(offset);
+  }
+}
+
+void Occupy(capnp::DynamicStruct::Reader s, Occupancy& o) {
+  const capnp::StructSchema schema = s.getSchema();
+  for (auto field : schema.getNonUnionFields()) OccupyField(s, field, o);
+  if (schema.getUnionFields().size() == 0) return;
+  o.MarkBits(
+      uint64_t{schema.getProto().getStruct().getDiscriminantOffset()} * 16, 16);
+  KJ_IF_MAYBE (active, s.which()) {
+    OccupyField(s, *active, o);
+  } else {
+    o.known = false;
+  }
+}
+
+// The name (relative to `schema`) of a field of this version's schema, active
+// or not, that occupies data bit `bit` (or pointer `index`), or "".
+std::string FieldAt(capnp::StructSchema schema, std::optional<uint64_t> bit,
+                    std::optional<uint32_t> index) {
+  for (auto field : schema.getFields()) {
+    auto proto = field.getProto();
+    const std::string name = proto.getName().cStr();
+    if (proto.isGroup()) {
+      std::string inner = FieldAt(field.getType().asStruct(), bit, index);
+      if (!inner.empty()) return name + "." + inner;
+      continue;
+    }
+    const uint32_t offset = proto.getSlot().getOffset();
+    const std::optional<uint32_t> bits = FieldDataBits(field.getType());
+    if (bit && bits && *bits > 0 && *bit >= uint64_t{offset} * *bits &&
+        *bit < uint64_t{offset + 1} * *bits) {
+      return name;
+    }
+    if (index && !bits && *index == offset) return name;
+  }
+  return "";
+}
+
+std::string Where(const std::string& path) {
+  return path.empty() ? "the root struct" : "field " + path;
+}
+
+std::string WhatIsThere(capnp::StructSchema schema, const std::string& field) {
+  if (field.empty()) {
+    return "no field this version of the format defines is there (a field "
+           "of a later version, or data hidden from every reader)";
+  }
+  return "they belong to " + field + ", a union member that is not the one " +
+         "set in " + schema.getShortDisplayName().cStr();
+}
+
+// Rule 3 for one struct (groups included, as they share its sections).
+Status CheckUnoccupied(capnp::DynamicStruct::Reader s,
+                       const std::string& path) {
+  Occupancy o;
+  Occupy(s, o);
+  // An active member this version does not define: what it occupies cannot
+  // be told. A writer refuses it (CheckKnownToThisVersion) and a verifier
+  // finds it unauthorized (docs/FORMAT.md, "Evolution").
+  if (!o.known) return Status::Ok();
+  auto any = s.as<capnp::AnyStruct>();
+  auto data = any.getDataSection();
+  for (size_t i = 0; i < data.size(); ++i) {
+    uint8_t stray = 0;
+    for (int b = 0; b < 8; ++b) {
+      if ((data[i] >> b & 1) && !o.Bit(i * 8 + b)) stray |= uint8_t(1u << b);
+    }
+    if (stray == 0) continue;
+    // The stray bits of the word holding byte i, for the message.
+    const size_t word = i / 8;
+    int lo = -1, hi = -1;
+    for (size_t j = word * 8; j < std::min(data.size(), word * 8 + 8); ++j) {
+      for (int b = 0; b < 8; ++b) {
+        if ((data[j] >> b & 1) && !o.Bit(j * 8 + b)) {
+          const int at = int(j - word * 8) * 8 + b;
+          if (lo < 0) lo = at;
+          hi = at;
+        }
+      }
+    }
+    const std::string owner =
+        FieldAt(s.getSchema(), uint64_t{word} * 64 + lo, std::nullopt);
+    return Corruption(Where(path) + ": bits " + std::to_string(lo) + "-" +
+                      std::to_string(hi) + " of data word " +
+                      std::to_string(word) + " are not zero, but " +
+                      WhatIsThere(s.getSchema(), owner) +
+                      " (docs/FORMAT.md, \"Canonical Cap'n Proto\", rule 3)");
+  }
+  auto pointers = any.getPointerSection();
+  for (uint32_t i = 0; i < pointers.size(); ++i) {
+    if (o.Pointer(i) || pointers[i].isNull()) continue;
+    const std::string owner = FieldAt(s.getSchema(), std::nullopt, i);
+    return Corruption(
+        Where(path) + ": pointer " + std::to_string(i) + " is not null, but " +
+        (owner.empty() ? WhatIsThere(s.getSchema(), owner)
+                       : "it belongs to " + owner +
+                             ", a union member that is not the "
+                             "one set in " +
+                             s.getSchema().getShortDisplayName().cStr()) +
+        " (docs/FORMAT.md, \"Canonical Cap'n Proto\", rule 3)");
+  }
+  return Status::Ok();
+}
+
 Status CheckField(capnp::DynamicStruct::Reader s,
                   capnp::StructSchema::Field field, const std::string& path,
                   int depth) {
   const std::string name =
       (path.empty() ? "" : path + ".") + field.getProto().getName().cStr();
   if (field.getProto().isGroup()) {
-    // A group shares its parent's layout.
-    return CheckStruct(s.get(field).as<capnp::DynamicStruct>(), name, depth);
+    // A group shares its parent's layout (and its parent checks the bits).
+    return CheckStruct(s.get(field).as<capnp::DynamicStruct>(), name, depth,
+                       /*group=*/true);
   }
   const capnp::Type type = field.getType();
   if (!(type.isText() || type.isData() || type.isList() || type.isStruct() ||
@@ -117,8 +267,9 @@ Status CheckField(capnp::DynamicStruct::Reader s,
 }
 
 Status CheckStruct(capnp::DynamicStruct::Reader s, const std::string& path,
-                   int depth) {
+                   int depth, bool group) {
   if (depth > kMaxDepth) return Refuse(path, "nested too deeply");
+  if (!group) RETURN_IF_ERROR(CheckUnoccupied(s, path));
   for (auto field : s.getSchema().getNonUnionFields()) {
     RETURN_IF_ERROR(CheckField(s, field, path, depth));
   }
@@ -130,7 +281,7 @@ Status CheckStruct(capnp::DynamicStruct::Reader s, const std::string& path,
 
 }  // namespace
 
-Status CheckListEncodings(capnp::DynamicStruct::Reader root) {
+Status CheckEncoding(capnp::DynamicStruct::Reader root) {
   return CheckStruct(root, "", 0);
 }
 
@@ -163,6 +314,32 @@ std::optional<ElementSize> ExpectedElementSize(capnp::Type element) {
       return ElementSize::INLINE_COMPOSITE;
     default:
       return std::nullopt;  // interfaces, AnyPointer: not in the schema
+  }
+}
+
+std::optional<uint32_t> FieldDataBits(capnp::Type type) {
+  switch (type.which()) {
+    case Which::VOID:
+      return 0;
+    case Which::BOOL:
+      return 1;
+    case Which::INT8:
+    case Which::UINT8:
+      return 8;
+    case Which::INT16:
+    case Which::UINT16:
+    case Which::ENUM:
+      return 16;
+    case Which::INT32:
+    case Which::UINT32:
+    case Which::FLOAT32:
+      return 32;
+    case Which::INT64:
+    case Which::UINT64:
+    case Which::FLOAT64:
+      return 64;
+    default:
+      return std::nullopt;  // a pointer
   }
 }
 

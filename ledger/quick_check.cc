@@ -6,7 +6,11 @@
 //   - a pointer field that is null, or beyond the pointer section: fine;
 //   - Text, Data: a list of bytes (a text also NUL-terminated and valid);
 //   - a struct: a struct pointer, walked;
-//   - a list: the element size its element type gives, then each element.
+//   - a list: the element size its element type gives, then each element;
+//   - with `unoccupied`, every struct (not group) reached: each data bit and
+//     pointer no field reachable through the active union members occupies
+//     is zero or null (list_encoding.cc's CheckUnoccupied, docs/FORMAT.md,
+//     "Canonical Cap'n Proto", rule 3).
 #include "ledger/internal/quick_check.h"
 
 #include <capnp/schema.h>
@@ -33,6 +37,10 @@ using Which = capnp::schema::Type::Which;
 // limit (32): deeper is "not sure".
 constexpr int kMaxDepth = 24;
 
+// The largest data section the rule-3 masks model (piaojue's largest struct
+// has a few words); a larger schema struct is "not sure".
+constexpr uint32_t kMaxDataWords = 32;
+
 enum class Kind : uint8_t {
   kSkip,  // in the data section: nothing to read
   kText,
@@ -57,6 +65,12 @@ struct ValuePlan {
 struct FieldPlan {
   uint32_t slot = 0;  // the pointer's index in the pointer section
   ValuePlan value;
+  // What the field occupies when it is an active union member: `bits` bits
+  // of the data section from bit `bit`, or pointer `pointer` (-1: none; a
+  // group occupies what its own plan says).
+  uint32_t bit = 0;
+  uint32_t bits = 0;
+  int32_t pointer = -1;
 };
 
 struct StructPlan {
@@ -65,6 +79,14 @@ struct StructPlan {
   uint32_t discriminant_offset = 0;  // in 16-bit units of the data section
   // By discriminant value; a member this build does not know is "not sure".
   std::vector<FieldPlan> members;
+  // Rule 3: what the non-union fields and the discriminant occupy (bit i of
+  // data byte i / 8; pointer i), and the non-union groups, whose plans add
+  // theirs. Beyond the schema's sections nothing is occupied.
+  std::vector<uint8_t> data_occupied;
+  uint64_t pointers_occupied = 0;
+  std::vector<const StructPlan*> groups;
+  // False when the sections are too large for the masks above: "not sure".
+  bool modelled = true;
 };
 
 namespace {
@@ -85,15 +107,30 @@ class Planner {
     auto owned = std::make_unique<StructPlan>();
     StructPlan& plan = *owned;
     plans_.emplace(schema.getProto().getId(), std::move(owned));
+    const auto node = schema.getProto().getStruct();
+    if (node.getDataWordCount() > kMaxDataWords ||
+        node.getPointerCount() > 64) {
+      plan.modelled = false;
+    } else {
+      plan.data_occupied.assign(size_t{node.getDataWordCount()} * 8, 0);
+    }
     for (auto field : schema.getNonUnionFields()) {
       FieldPlan f = Field(field);
+      if (f.value.kind == Kind::kGroup) {
+        plan.groups.push_back(f.value.structure);
+      } else {
+        Occupy(plan, f);
+      }
       if (f.value.kind != Kind::kSkip) plan.fields.push_back(std::move(f));
     }
     auto members = schema.getUnionFields();
     if (members.size() > 0) {
       plan.has_union = true;
-      plan.discriminant_offset =
-          schema.getProto().getStruct().getDiscriminantOffset();
+      plan.discriminant_offset = node.getDiscriminantOffset();
+      FieldPlan discriminant;
+      discriminant.bit = plan.discriminant_offset * 16;
+      discriminant.bits = 16;
+      Occupy(plan, discriminant);
       plan.members.resize(members.size());
       for (auto field : members) {
         const uint16_t d = field.getProto().getDiscriminantValue();
@@ -115,7 +152,33 @@ class Planner {
     f.slot = proto.getSlot().getOffset();
     f.value = Value(field.getType(), IsMultiline(field) ? TextLines::kMulti
                                                         : TextLines::kSingle);
+    if (std::optional<uint32_t> bits = FieldDataBits(field.getType())) {
+      f.bit = f.slot * *bits;
+      f.bits = *bits;
+    } else {
+      f.pointer = static_cast<int32_t>(f.slot);
+    }
     return f;
+  }
+
+  // Marks what `f` (a slot, not a group) occupies in `plan`'s own masks.
+  static void Occupy(StructPlan& plan, const FieldPlan& f) {
+    if (!plan.modelled) return;
+    if (f.pointer >= 0) {
+      if (f.pointer >= 64) {
+        plan.modelled = false;
+      } else {
+        plan.pointers_occupied |= uint64_t{1} << f.pointer;
+      }
+      return;
+    }
+    for (uint32_t b = f.bit; b < f.bit + f.bits; ++b) {
+      if (b / 8 >= plan.data_occupied.size()) {
+        plan.modelled = false;
+        return;
+      }
+      plan.data_occupied[b / 8] |= uint8_t(1u << (b % 8));
+    }
   }
 
   ValuePlan Value(capnp::Type type, TextLines lines) {
@@ -168,19 +231,17 @@ class Walker {
  public:
   explicit Walker(QuickCheckWhat what) : what_(what) {}
 
-  bool Struct(capnp::AnyStruct::Reader s, const StructPlan& plan, int depth) {
+  bool Struct(capnp::AnyStruct::Reader s, const StructPlan& plan, int depth,
+              bool group = false) {
     if (depth > kMaxDepth) return false;
+    // A group shares its struct's sections: the struct checks them.
+    if (what_.unoccupied && !group && !Unoccupied(s, plan)) return false;
     auto pointers = s.getPointerSection();
     for (const FieldPlan& f : plan.fields) {
       if (!Field(s, pointers, f, depth)) return false;
     }
     if (!plan.has_union) return true;
-    auto data = s.getDataSection();
-    uint16_t d = 0;  // beyond a truncated data section: the default, 0
-    const size_t at = size_t(plan.discriminant_offset) * 2;
-    if (at + 2 <= data.size()) {
-      d = static_cast<uint16_t>(data[at] | (data[at + 1] << 8));
-    }
+    const uint16_t d = Discriminant(s, plan);
     if (d >= plan.members.size()) return false;  // unknown member: not sure
     return Field(s, pointers, plan.members[d], depth);
   }
@@ -193,11 +254,75 @@ class Walker {
       case Kind::kSkip:
         return true;
       case Kind::kGroup:
-        return Struct(s, *f.value.structure, depth);
+        return Struct(s, *f.value.structure, depth, /*group=*/true);
       default:
         if (f.slot >= pointers.size()) return true;  // null
         return Pointer(pointers[f.slot], f.value, depth);
     }
+  }
+
+  // The masks of what `plan` (and its groups, and its active member) occupy
+  // in `s`, ORed into `data` (as large as the root plan's data section) and
+  // `pointers`. False when not sure: an active member this build does not
+  // know, or a plan the masks cannot model.
+  bool Occupied(capnp::AnyStruct::Reader s, const StructPlan& plan,
+                kj::ArrayPtr<uint8_t> data, uint64_t& pointers, int depth) {
+    if (!plan.modelled || depth > kMaxDepth) return false;
+    for (size_t i = 0; i < plan.data_occupied.size() && i < data.size(); ++i) {
+      data[i] |= plan.data_occupied[i];
+    }
+    pointers |= plan.pointers_occupied;
+    for (const StructPlan* g : plan.groups) {
+      if (!Occupied(s, *g, data, pointers, depth + 1)) return false;
+    }
+    if (!plan.has_union) return true;
+    const uint16_t d = Discriminant(s, plan);
+    if (d >= plan.members.size()) return false;
+    const FieldPlan& m = plan.members[d];
+    if (m.value.kind == Kind::kGroup) {
+      return Occupied(s, *m.value.structure, data, pointers, depth + 1);
+    }
+    if (m.pointer >= 0) {
+      if (m.pointer >= 64) return false;
+      pointers |= uint64_t{1} << m.pointer;
+    }
+    for (uint32_t b = m.bit; b < m.bit + m.bits; ++b) {
+      if (b / 8 >= data.size()) return false;
+      data[b / 8] |= uint8_t(1u << (b % 8));
+    }
+    return true;
+  }
+
+  // Rule 3 for the struct `s`: true only when every data bit and pointer no
+  // active field occupies is zero or null.
+  bool Unoccupied(capnp::AnyStruct::Reader s, const StructPlan& plan) {
+    uint8_t mask[kMaxDataWords * 8] = {};
+    if (!plan.modelled) return false;
+    auto occupied = kj::arrayPtr(mask, plan.data_occupied.size());
+    uint64_t pointers_occupied = 0;
+    if (!Occupied(s, plan, occupied, pointers_occupied, 0)) return false;
+    auto data = s.getDataSection();
+    for (size_t i = 0; i < data.size(); ++i) {
+      const uint8_t allowed = i < occupied.size() ? occupied[i] : 0;
+      if ((data[i] & ~allowed) != 0) return false;
+    }
+    auto pointers = s.getPointerSection();
+    for (uint32_t i = 0; i < pointers.size(); ++i) {
+      if (i < 64 && (pointers_occupied >> i & 1)) continue;
+      if (!pointers[i].isNull()) return false;
+    }
+    return true;
+  }
+
+  static uint16_t Discriminant(capnp::AnyStruct::Reader s,
+                               const StructPlan& plan) {
+    auto data = s.getDataSection();
+    uint16_t d = 0;  // beyond a truncated data section: the default, 0
+    const size_t at = size_t(plan.discriminant_offset) * 2;
+    if (at + 2 <= data.size()) {
+      d = static_cast<uint16_t>(data[at] | (data[at + 1] << 8));
+    }
+    return d;
   }
 
   bool Bytes(capnp::AnyPointer::Reader raw) {

@@ -1,5 +1,6 @@
-// A fast path for the two checks every decoded event goes through: the list
-// encodings (list_encoding.h) and the text fields (text_validation.h).
+// A fast path for the checks every decoded message goes through: the list
+// encodings and the unoccupied bits (list_encoding.h, rules 1 and 3) and the
+// text fields (text_validation.h).
 //
 // Those checks walk the event through Cap'n Proto's dynamic reflection, which
 // looks every field's type up in the schema again for every event: on a
@@ -35,6 +36,9 @@ struct QuickCheckWhat {
   // Every text is NUL-terminated and passes CheckTextValue with its field's
   // TextLines (what CheckEventContent / CheckAuthoredContent require).
   bool texts = false;
+  // Every data bit and pointer that no field reachable through the active
+  // union members occupies is zero or null (CheckEncoding's rule 3).
+  bool unoccupied = false;
 };
 
 // True only if the reflective checks named in `what` would return OK for the

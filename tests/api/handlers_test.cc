@@ -3,8 +3,10 @@
 // directly on a Service.
 #include "api/server/internal/handlers.h"
 
+#include <capnp/any.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,6 +18,12 @@ namespace piaojue::server {
 namespace {
 
 using nlohmann::json;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 TEST(ParseTargetTest, DecodesPathAndQuery) {
   HttpRequest r;
@@ -170,6 +178,46 @@ TEST_F(ServiceHandlersTest, WritesAreRefusedWith503WhileShuttingDown) {
   HttpResponse r = Call("GET", "/v1/log");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["size"], 1);
+}
+
+// docs/FORMAT.md, "Canonical Cap'n Proto", rule 3: bits no field of the
+// active union member occupies (here beside the event kind, as the
+// authored_event fuzz target found) are refused for their bytes, naming
+// where they are, before any question of who signed them.
+TEST_F(ServiceHandlersTest, AnEventWithHiddenBitsIsRefusedWith400NamingWhere) {
+  const crypto::KeyPair author = testing::TestKey(5);
+  auto post = [&](bool hidden_bits) {
+    std::string authored = testing::RawAuthored(
+        author, "",
+        [&](schema::Event::Builder e) {
+          auto k = e.initKeyRegistered();
+          k.setKey(capnp::Data::Reader(author.public_key.data(), 32));
+          k.setRole(schema::Role::TELLER);
+          k.setJurisdiction("610102");
+          if (hidden_bits) capnp::toAny(e).getDataSection()[2] = 0x03;
+        },
+        NowMs(), "piaojue.test/h");
+    const ledger::SignedEvent signed_event =
+        testing::SignRaw(author, std::move(authored));
+    return Call(
+        "POST", "/v1/entries",
+        json{{"authored",
+              crypto::Base64Encode(crypto::AsBytes(signed_event.authored))},
+             {"signature",
+              crypto::Base64Encode(crypto::AsBytes(signed_event.signature))}}
+            .dump());
+  };
+  // The clean event gets as far as authorization (the key is nobody's).
+  HttpResponse clean = post(false);
+  EXPECT_EQ(clean.status, 403) << clean.body;
+  HttpResponse hidden = post(true);
+  EXPECT_EQ(hidden.status, 400) << hidden.body;
+  EXPECT_EQ(Code(hidden), "malformed") << hidden.body;
+  EXPECT_NE(hidden.body.find("field event: bits 16-17 of data word 0 are not "
+                             "zero"),
+            std::string::npos)
+      << hidden.body;
+  EXPECT_EQ(json::parse(Call("GET", "/v1/log").body)["size"], 1);
 }
 
 TEST_F(ServiceHandlersTest, EventStreamStartsAfterLastEventIdOrAtTheHead) {

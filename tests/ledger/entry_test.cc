@@ -220,6 +220,161 @@ TEST_F(EntryTest, AListOfNumbersWrittenAsStructsIsRefused) {
   }
 }
 
+// Rule 3 of "Canonical Cap'n Proto" (docs/FORMAT.md): every data bit and
+// pointer that no field reachable through the active union members occupies
+// is zero or null. Cap'n Proto's canonical form leaves them free, so without
+// the rule one signed event has many byte strings that every view shows
+// alike, and the extra bits ride along in the log unseen.
+
+// What a reader says of an event built by `fill` and signed by its author.
+Status Checked(const std::function<void(schema::Event::Builder)>& fill) {
+  const std::string authored = testing::RawAuthored(TestKey(3), "610102", fill);
+  return CheckSignedEvent(testing::SignRaw(TestKey(3), authored)).status();
+}
+
+void RegisterAKey(schema::Event::Builder e) {
+  auto k = e.initKeyRegistered();
+  const crypto::PublicKey key = TestKey(9).public_key;
+  k.setKey(capnp::Data::Reader(key.data(), key.size()));
+  k.setRole(schema::Role::TELLER);
+  k.setJurisdiction("610102");
+  k.setHolder("某县人大常委会");
+}
+
+void ExpectRefused(const Status& s, const std::string& says) {
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_NE(s.message().find(says), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("rule 3"), std::string::npos) << s.ToString();
+}
+
+// Found by the authored_event fuzz target: 0x0003 in bytes 2-3 of the
+// Event's data word, beside the discriminant of a keyRegistered event.
+TEST_F(EntryTest, BitsBesideTheEventKindAreRefused) {
+  ASSERT_OK(Checked(RegisterAKey));
+  ExpectRefused(Checked([](schema::Event::Builder e) {
+                  RegisterAKey(e);
+                  auto data = capnp::toAny(e).getDataSection();
+                  data[2] = 0x03;
+                  data[3] = 0x00;
+                }),
+                "field event: bits 16-17 of data word 0 are not zero, but no "
+                "field this version of the format defines is there");
+}
+
+void OpenACycle(schema::Event::Builder e) {
+  auto c = e.initCycleOpened();
+  c.setYear(2025);
+  c.setLevel(schema::Level::COUNTY);
+  c.setTitle("某县2025年民生实事项目");
+  c.setBudgetFen(12'000'000'000);
+  c.setProjectCount(10);
+  c.initCollectionStart().setYear(2025);
+  auto schedule = c.initSchedule(2);
+  schedule[0].setMinPercentBp(3000);
+  schedule[1].setMustStart(true);
+}
+
+TEST_F(EntryTest, BitsNoFieldOccupiesAreRefusedAtEveryDepth) {
+  ASSERT_OK(Checked(OpenACycle));
+  struct Case {
+    std::function<void(schema::Event::Builder)> poke;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      // CycleOpened's word 0: year 0-15, level 16-31, projectCount 32-47,
+      // backfill 48; 49-63 are no field's.
+      {[](schema::Event::Builder e) {
+         capnp::toAny(e.getCycleOpened()).getDataSection()[7] = 0x01;
+       },
+       "field event.cycleOpened: bits 56-56 of data word 0"},
+      // A Date is year 0-15, month 16-23, day 24-31.
+      {[](schema::Event::Builder e) {
+         capnp::toAny(e.getCycleOpened().getCollectionStart())
+             .getDataSection()[5] = 0x80;
+       },
+       "field event.cycleOpened.collectionStart: bits 47-47 of data word 0"},
+      // An element of a list of structs: a ScheduleMilestone is
+      // minPercentBp 0-15, mustStart 16, mustBeAccepted 17.
+      {[](schema::Event::Builder e) {
+         capnp::toAny(e.getCycleOpened().getSchedule()[1]).getDataSection()[2] =
+             0x0c;
+       },
+       "field event.cycleOpened.schedule[1]: bits 18-19 of data word 0"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.says);
+    ExpectRefused(Checked([&](schema::Event::Builder e) {
+                    OpenACycle(e);
+                    c.poke(e);
+                  }),
+                  c.says);
+  }
+}
+
+TEST_F(EntryTest, APointerOnlyAnInactiveMemberUsesIsRefused) {
+  auto retract = [](schema::Event::Builder e) {
+    auto c = e.initCorrection();
+    c.setTarget(5);
+    c.setReason("误录");
+    c.setRetraction();
+  };
+  ASSERT_OK(Checked(retract));
+  // A replacement written, then the retraction chosen: Cap'n Proto keeps
+  // the replacement's pointer, canonical form keeps it too, and every
+  // reader shows a retraction.
+  ExpectRefused(Checked([](schema::Event::Builder e) {
+                  auto c = e.initCorrection();
+                  c.setTarget(5);
+                  c.setReason("误录");
+                  OpenACycle(c.initReplacement());
+                  c.setRetraction();
+                  ASSERT_TRUE(c.asReader().isRetraction());
+                }),
+                "field event.correction: pointer 1 is not null, but it "
+                "belongs to replacement, a union member that is not the one "
+                "set");
+}
+
+// A later schema's field (a data word or pointer beyond this version's
+// sections) cannot be told from hidden bits: refused like them.
+TEST_F(EntryTest, AFieldBeyondThisVersionsSchemaIsRefused) {
+  const std::string clean =
+      testing::RawAuthored(TestKey(3), "610102", RegisterAKey);
+  ASSERT_OK(CheckSignedEvent(testing::SignRaw(TestKey(3), clean)));
+  const auto data_words = capnp::Schema::from<schema::AuthoredEvent>()
+                              .getProto()
+                              .getStruct()
+                              .getDataWordCount();
+  const auto pointers = capnp::Schema::from<schema::AuthoredEvent>()
+                            .getProto()
+                            .getStruct()
+                            .getPointerCount();
+  ExpectRefused(
+      CheckSignedEvent(
+          testing::SignRaw(TestKey(3), testing::WithRootWidened(clean, 1, 0)))
+          .status(),
+      "the root struct: bits 1-5 of data word " + std::to_string(data_words) +
+          " are not zero, but no field this version of the format "
+          "defines is there");
+  ExpectRefused(
+      CheckSignedEvent(
+          testing::SignRaw(TestKey(3), testing::WithRootWidened(clean, 0, 1)))
+          .status(),
+      "the root struct: pointer " + std::to_string(pointers) +
+          " is not null, but no field this version");
+
+  // The entry envelope the same way.
+  auto entry = EncodeEntry(7, crypto::Sha256(crypto::AsBytes("prev")),
+                           1700000000456, testing::SignRaw(TestKey(3), clean));
+  ASSERT_OK(entry);
+  ASSERT_OK(EntryView::Parse(*entry));
+  for (auto [data, pointer] : {std::pair{1, 0}, std::pair{0, 1}}) {
+    auto widened =
+        EntryView::Parse(testing::WithRootWidened(*entry, data, pointer));
+    ExpectRefused(widened.status(), "entry: the root struct: ");
+  }
+}
+
 // The one freedom the format leaves (docs/FORMAT.md): an empty Text, Data or
 // List, or a struct whose fields all have their default values, may be
 // written as a null pointer or as a pointer to the empty value. Both are

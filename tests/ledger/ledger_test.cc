@@ -560,6 +560,66 @@ TEST_F(LedgerTest, UnterminatedTextIsRefusedAsCorruptionAndWritesGoOn) {
   EXPECT_EQ(next->index, size);
 }
 
+// docs/FORMAT.md, "Canonical Cap'n Proto", rule 3: a validly signed cycle
+// whose bytes carry bits no field occupies (beside the event kind; in a hole
+// of the cycle's own data word) or a pointer no active field uses (a
+// correction's replacement behind a retraction) is refused and nothing is
+// stored; the clean event right after is placed.
+TEST_F(LedgerTest, BitsOrPointersNoActiveFieldUsesAreRefusedAndNothingStored) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  const uint64_t size = ledger->size();
+  auto cycle = [](schema::Event::Builder e) {
+    auto c = e.initCycleOpened();
+    c.setYear(2025);
+    c.setLevel(schema::Level::COUNTY);
+    c.setTitle("某县2025年民生实事项目");
+  };
+  struct Case {
+    std::function<void(schema::Event::Builder)> fill;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {[&](schema::Event::Builder e) {
+         cycle(e);
+         capnp::toAny(e).getDataSection()[3] = 0x01;
+       },
+       "field event: bits 24-24 of data word 0 are not zero"},
+      {[&](schema::Event::Builder e) {
+         cycle(e);
+         capnp::toAny(e.getCycleOpened()).getDataSection()[7] = 0x40;
+       },
+       "field event.cycleOpened: bits 62-62 of data word 0 are not zero"},
+      {[&](schema::Event::Builder e) {
+         auto c = e.initCorrection();
+         c.setTarget(1);
+         c.setReason("误录");
+         cycle(c.initReplacement());
+         c.setRetraction();
+       },
+       "field event.correction: pointer 1 is not null, but it belongs to "
+       "replacement"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.says);
+    auto r = AppendWithin(
+        ledger,
+        testing::SignRaw(
+            office_, testing::RawAuthored(office_, testing::kCounty, c.fill)));
+    ASSERT_NE(ledger, nullptr);
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.says), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_EQ(ledger->size(), size);
+  auto next = AppendWithin(
+      ledger, testing::SignRaw(office_, testing::RawAuthored(
+                                            office_, testing::kCounty, cycle)));
+  ASSERT_NE(ledger, nullptr);
+  ASSERT_OK(next);
+  EXPECT_EQ(next->index, size);
+}
+
 TEST_F(LedgerTest, UnknownEnumerantIsRefusedOnTheWriteSide) {
   auto ledger = CreateDeployment(tmp_.Sub("db"));
   const uint64_t size = ledger->size();

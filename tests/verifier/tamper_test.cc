@@ -477,6 +477,97 @@ TEST_F(TamperTest, TextWithAHiddenPartIsInvalidAtThatEntry) {
       << Describe(report);
 }
 
+// docs/FORMAT.md, "Canonical Cap'n Proto", rule 3. The real author signs
+// the entry's own event with bits no field occupies set beside the event
+// kind (the authored_event fuzz target's finding); the chain is rebuilt and
+// the checkpoint re-signed, so only the decoder's rule can catch it. Every
+// view would show it exactly as the clean entry.
+TEST_F(TamperTest, HiddenBitsInAnEventAreInvalidAtThatEntry) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  std::vector<std::string> forged = entries_;
+  const ledger::EntryView view = Parse(forged[k]);
+  std::optional<crypto::KeyPair> author;
+  for (uint8_t n = 1; n <= 12; ++n) {  // the fixture's keys (CycleKeys)
+    if (TestKey(n).public_key == view.author_key()) author = TestKey(n);
+  }
+  ASSERT_TRUE(author.has_value());
+  auto reauthor = [&](bool hidden_bits) {
+    std::string authored = piaojue::testing::RawAuthored(
+        *author, ledger::TextView(view.authored().getJurisdiction()),
+        [&](schema::Event::Builder e) {
+          capnp::MallocMessageBuilder copy;
+          copy.setRoot(view.event());
+          e.setProposalSubmitted(
+              copy.getRoot<schema::Event>().asReader().getProposalSubmitted());
+          if (hidden_bits) capnp::toAny(e).getDataSection()[2] = 0x03;
+        },
+        view.authored().getSignedAtMs(),
+        ledger::TextView(view.authored().getOrigin()));
+    auto bytes = ledger::EncodeEntry(
+        k, view.prev_hash(), view.recorded_at_ms(),
+        piaojue::testing::SignRaw(*author, std::move(authored)));
+    EXPECT_TRUE(bytes.ok());
+    return *bytes;
+  };
+  // Re-authored cleanly (a new nonce), the log still verifies...
+  forged[k] = reauthor(false);
+  VerifyReport clean =
+      VerifyPath(Publish(Rechain(forged, k), "clean.bundle"), vkey_);
+  EXPECT_EQ(clean.exit_code, 0) << Describe(clean);
+  // ...with the hidden bits it does not, at that entry.
+  forged[k] = reauthor(true);
+  const std::string path = Publish(Rechain(forged, k));
+  VerifyReport report = VerifyPath(path, vkey_);
+  ExpectInvalidAt(report, k, "decode");
+  EXPECT_NE(report.failure->message.find(
+                "field event: bits 16-17 of data word 0 are not zero"),
+            std::string::npos)
+      << Describe(report);
+
+  // piaojue-verify says so too, and so does a run without signatures.
+  for (bool signatures : {true, false}) {
+    std::vector<std::string> args = {path, "--vkey", vkey_};
+    if (!signatures) args.push_back("--no-signatures");
+    RunResult run = RunVerifyBinary(args, tmp_);
+    EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+    EXPECT_NE(run.out.find("FIRST FAILURE at entry " + std::to_string(k) +
+                           " [decode]"),
+              std::string::npos)
+        << run.out << run.err;
+    EXPECT_NE(run.out.find("field event: bits 16-17"), std::string::npos)
+        << run.out;
+  }
+}
+
+// The entry envelope is held to the same rule: an Entry whose root carries a
+// pointer no field of this version occupies (a later schema's field, or
+// hidden data), chain and checkpoint rebuilt over it.
+TEST_F(TamperTest, AnEntryEnvelopeWithAPointerNoFieldUsesIsInvalid) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().kindergarten;
+  std::vector<std::string> forged = entries_;
+  forged[k] = piaojue::testing::WithRootWidened(forged[k], 0, 1);
+  // Rechain only what follows: the widened entry cannot be re-encoded.
+  for (uint64_t i = k + 1; i < forged.size(); ++i) {
+    const ledger::EntryView next = Parse(forged[i]);
+    ledger::SignedEvent signed_event;
+    signed_event.authored = next.authored_event().bytes();
+    signed_event.signature = next.signature();
+    auto bytes =
+        ledger::EncodeEntry(i, crypto::Sha256(crypto::AsBytes(forged[i - 1])),
+                            next.recorded_at_ms(), signed_event);
+    ASSERT_TRUE(bytes.ok());
+    forged[i] = *bytes;
+  }
+  VerifyReport report = VerifyPath(Publish(forged), vkey_);
+  ExpectInvalidAt(report, k, "decode");
+  EXPECT_NE(report.failure->message.find("the root struct: pointer 3 is not "
+                                         "null, but no field this version"),
+            std::string::npos)
+      << Describe(report);
+}
+
 // A genuine signature made for another log (another origin) and replayed
 // into this one: the author did sign it, but not for this log.
 TEST_F(TamperTest, EntrySignedForAnotherLogIsUnauthorized) {
