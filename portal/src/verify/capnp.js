@@ -225,6 +225,12 @@ export class Reader {
     const out = {};
     let tag = null;
     if (layout.unionTagBit !== undefined) tag = this.readPrimitive('UInt16', s.base * 8, s.data, layout.unionTagBit);
+    // An active member this schema does not define occupies what it cannot
+    // tell: rule 3 is then not applied to this struct (the event is refused
+    // as unauthorized instead).
+    if (layout.unionTagBit === undefined || layout.fields.some((f) => f.tag === tag)) {
+      this.checkUnoccupied(layout, s, tag);
+    }
     let sawMember = false;
     for (const f of layout.fields) {
       if (f.tag !== undefined) {
@@ -241,6 +247,46 @@ export class Reader {
       out.$unknownTag = tag;
     }
     return out;
+  }
+
+  // docs/FORMAT.md, "Canonical Cap'n Proto", rule 3: every data bit and
+  // pointer that neither a non-union field, the union's tag nor the active
+  // member occupies is zero (this covers holes, an inactive member's bits or
+  // pointer, and anything beyond the sections the schema gives the struct).
+  checkUnoccupied(layout, s, tag) {
+    const occupied = new Uint8Array(s.data * 8);
+    const mark = (bit, n) => {
+      for (let b = bit; b < bit + n && (b >> 3) < occupied.length; b++) occupied[b >> 3] |= 1 << (b & 7);
+    };
+    const pointers = new Set();
+    if (layout.unionTagBit !== undefined) mark(layout.unionTagBit, 16);
+    for (const f of layout.fields) {
+      if (f.tag !== undefined && f.tag !== tag) continue;
+      if (f.ptr !== undefined) pointers.add(f.ptr);
+      else if (f.bit !== undefined && f.type !== 'Void') mark(f.bit, PRIMITIVE_BITS[f.type] ?? 16);
+    }
+    const where = this.where() ? `field ${this.where()}` : 'the root struct';
+    const rule = ' (docs/FORMAT.md, "Canonical Cap\'n Proto", rule 3)';
+    for (let i = 0; i < occupied.length; i++) {
+      if ((this.bytes[s.base * 8 + i] & ~occupied[i]) === 0) continue;
+      const w = i >> 3;
+      let lo = -1, hi = -1;
+      for (let b = 0; b < 64; b++) {
+        const j = w * 8 + (b >> 3);
+        if ((this.bytes[s.base * 8 + j] & ~occupied[j]) & (1 << (b & 7))) {
+          if (lo < 0) lo = b;
+          hi = b;
+        }
+      }
+      throw new CapnpError(`${where}: bits ${lo}-${hi} of data word ${w} are not zero, but no field of the active union member occupies them${rule}`);
+    }
+    for (let p = 0; p < s.ptrs; p++) {
+      if (pointers.has(p)) continue;
+      const at = (s.base + s.data + p) * 8;
+      if (this.view.getUint32(at, true) !== 0 || this.view.getUint32(at + 4, true) !== 0) {
+        throw new CapnpError(`${where}: pointer ${p} is not null, but no field of the active union member occupies it${rule}`);
+      }
+    }
   }
 
   readField(f, s) {
