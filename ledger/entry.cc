@@ -247,6 +247,14 @@ Result<SignedEvent> SignEvent(
                            std::to_string(kMaxEntrySize) +
                            " bytes); split it into parts");
   }
+  // Nor bytes a reader refuses for their encoding (a builder keeps an
+  // inactive union member's pointer or bits: docs/FORMAT.md, "Canonical
+  // Cap'n Proto", rule 3).
+  if (auto parsed = DecodedEvent::Parse(out.authored, kMaxEntrySize);
+      !parsed.ok()) {
+    return InvalidArgument("event cannot be signed: " +
+                           parsed.status().message());
+  }
   std::string to_sign(kAuthoredEventContext);
   to_sign += out.authored;
   out.signature = crypto::Sign(author.secret_key, crypto::AsBytes(to_sign));

@@ -153,13 +153,23 @@ def lines(r):
     elif "skipped" in fz:
         out.append("| fuzzers | — | not run: %s |" % fz["skipped"])
     else:
-        targets = ", ".join("`%s` %s" % (t.get("target", t.get("name", "?")),
-                                         n(t["execs"]))
-                            for t in fz["targets"])
-        out.append("| fuzzers | `scripts/fuzz --seconds %d` | executions: "
-                   "%s; exit %d |" % (fz["seconds_per_target"],
-                                      targets or "none reported",
-                                      fz["exit"]))
+        targets = ", ".join(
+            "`%s` %s in %s s (corpus %s, %s)" % (
+                t.get("target", t.get("name", "?")), n(t["execs"]),
+                t.get("seconds", "?"), n(t.get("corpus", 0)),
+                "no finding" if not t.get("crashes") else "**a finding**")
+            for t in fz["targets"])
+        built = fz.get("build_seconds")
+        out.append("| fuzzers | `scripts/fuzz --no-build --seconds %d`: every "
+                   "target over its committed seeds and working corpus, then "
+                   "fuzzed%s | executions: %s; %s executions in all; exit "
+                   "%d |" % (fz["seconds_per_target"],
+                             " (targets built beforehand in %.0f s, debug "
+                             "preset, not counted)" % built
+                             if built is not None else "",
+                             targets or "none reported",
+                             n(sum(t["execs"] for t in fz["targets"])),
+                             fz["exit"]))
     out.append("")
     acked = found = 0
     if final:

@@ -16,6 +16,7 @@
 #include "ledger/authority.h"
 #include "ledger/envelope.h"
 #include "ledger/text_validation.h"
+#include "tests/message_util.h"
 #include "tests/test_util.h"
 
 namespace piaojue::ledger {
@@ -627,6 +628,23 @@ TEST_F(EntryTest, SignEventRefusesTextEveryReaderWouldRefuse) {
   auto r = SignEvent(TestKey(1), "o", "610102", 5, e.asReader());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("U+0000"), std::string::npos)
+      << r.status().message();
+}
+
+// A builder keeps an inactive member's pointer (a replacement written, then
+// the retraction chosen): SignEvent refuses to sign bytes rule 3 refuses.
+TEST_F(EntryTest, SignEventRefusesBitsEveryReaderWouldRefuse) {
+  capnp::MallocMessageBuilder m;
+  auto c = m.initRoot<schema::Event>().initCorrection();
+  c.setTarget(5);
+  c.setReason("误录");
+  c.initReplacement().initCycleOpened().setYear(2025);
+  c.setRetraction();
+  auto r = SignEvent(TestKey(1), "o", "610102", 5,
+                     m.getRoot<schema::Event>().asReader());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("belongs to replacement"),
+            std::string::npos)
       << r.status().message();
 }
 

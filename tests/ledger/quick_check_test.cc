@@ -16,6 +16,7 @@
 #include "ledger/entry.h"
 #include "ledger/internal/list_encoding.h"
 #include "ledger/text_validation.h"
+#include "tests/message_util.h"
 #include "tests/test_util.h"
 
 // The fast path of the decoder's checks (ledger/internal/quick_check.h) must

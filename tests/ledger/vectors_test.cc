@@ -3,17 +3,22 @@
 // tests/vectors/ledger-v2.txt. A stranger's verifier can check itself
 // against the same file. Regenerate (only for a deliberate format change)
 // with PIAOJUE_REGENERATE_VECTORS=1.
+#include <capnp/any.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "tests/message_util.h"
 #include "tests/test_util.h"
 
 namespace piaojue::ledger {
@@ -166,6 +171,143 @@ TEST(FormatVectorsTest, LedgerBytesMatchTheGoldenVectors) {
     EXPECT_EQ(golden[k], val) << "vector " << k << " changed: the format "
                               << "changed or the code broke it";
   }
+}
+
+// Inputs a reader MUST refuse (tests/vectors/rejected-v2.txt): canonical
+// Cap'n Proto, signed by a real key where a signature is given, yet breaking
+// rule 3 of "Canonical Cap'n Proto" (docs/FORMAT.md). Made from the golden
+// vectors above, so a stranger can check that their reader refuses each.
+constexpr char kRejectedFile[] = "tests/vectors/rejected-v2.txt";
+
+std::map<std::string, std::string> ReadVectorFile(const char* path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "missing " << path;
+  std::map<std::string, std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto colon = line.find(": ");
+    EXPECT_NE(colon, std::string::npos) << line;
+    if (colon != std::string::npos) {
+      out[line.substr(0, colon)] = line.substr(colon + 2);
+    }
+  }
+  return out;
+}
+
+std::string Unhex(const std::string& h) {
+  std::string out(h.size() / 2, '\0');
+  EXPECT_TRUE(crypto::FromHex(
+                  h, std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()),
+                                        out.size()))
+                  .ok());
+  return out;
+}
+
+// name -> value of the rejected inputs, made from the golden vectors.
+std::map<std::string, std::string> BuildRejected(
+    std::map<std::string, std::string> golden) {
+  const auto root = testing::TestKey(0x01);
+  std::map<std::string, std::string> v;
+  auto add = [&](const std::string& name, const std::string& authored,
+                 const std::string& refusal) {
+    v[name + "_authored"] = Hex(authored);
+    v[name + "_signature"] = Hex(testing::SignRaw(root, authored).signature);
+    v[name + "_refusal"] = refusal;
+  };
+  // Entry 2's keyRegistered event, with 0x0003 in the bytes beside its
+  // discriminant: what the authored_event fuzz target found.
+  {
+    std::string a = Unhex(golden["entry2_authored"]);
+    capnp::MallocMessageBuilder m;
+    std::vector<capnp::word> words(a.size() / 8);
+    std::memcpy(words.data(), a.data(), a.size());
+    capnp::FlatArrayMessageReader r(kj::arrayPtr(words.data(), words.size()));
+    m.setRoot(r.getRoot<schema::AuthoredEvent>());
+    auto event = m.getRoot<schema::AuthoredEvent>().getEvent();
+    capnp::toAny(event).getDataSection()[2] = 0x03;
+    add("hidden_bits_beside_event_kind",
+        CanonicalBytes(m.getRoot<schema::AuthoredEvent>().asReader()),
+        "field event: bits 16-17 of data word 0 are not zero");
+  }
+  // A correction whose active member is the retraction, with the
+  // replacement's pointer left in place.
+  {
+    capnp::MallocMessageBuilder m;
+    auto a = m.initRoot<schema::AuthoredEvent>();
+    a.setAuthorKey(capnp::Data::Reader(root.public_key.data(), 32));
+    const std::array<uint8_t, kNonceSize> nonce = Nonce(0x20);
+    a.setNonce(capnp::Data::Reader(nonce.data(), nonce.size()));
+    a.setSignedAtMs(1735689600000);
+    a.setOrigin("example.gov.cn/piaojue");
+    auto c = a.initEvent().initCorrection();
+    c.setTarget(1);
+    c.setReason("误录");
+    c.initReplacement().initJurisdictionRegistered().setCode("610103");
+    c.setRetraction();
+    add("pointer_of_an_inactive_member", CanonicalBytes(a.asReader()),
+        "field event.correction: pointer 1 is not null, but it belongs to "
+        "replacement");
+  }
+  // Entry 2's event with a sixth pointer, beyond AuthoredEvent's five.
+  add("authored_pointer_beyond_the_schema",
+      testing::WithRootWidened(Unhex(golden["entry2_authored"]), 0, 1),
+      "the root struct: pointer 5 is not null");
+  // Entry 3 with a third data word, beyond Entry's two.
+  v["entry_word_beyond_the_schema_entry"] =
+      Hex(testing::WithRootWidened(Unhex(golden["entry3_bytes"]), 1, 0));
+  v["entry_word_beyond_the_schema_refusal"] =
+      "the root struct: bits 1-5 of data word 2 are not zero";
+  return v;
+}
+
+TEST(FormatVectorsTest, RejectedInputsAreRefusedNamingWhere) {
+  ASSERT_TRUE(crypto::InitCrypto().ok());
+  const auto built = BuildRejected(ReadVectorFile(kVectorFile));
+  if (std::getenv("PIAOJUE_REGENERATE_VECTORS")) {
+    std::ofstream out(kRejectedFile);
+    out << "# piaojue ledger format v2: inputs a reader MUST refuse; see "
+           "docs/FORMAT.md,\n"
+        << "# \"Canonical Cap'n Proto\", rule 3. Made from "
+           "tests/vectors/ledger-v2.txt.\n"
+        << "# NAME_authored: canonical AuthoredEvent bytes; NAME_signature: "
+           "a valid Ed25519\n"
+        << "# signature of them under the root key (seed 32 x 0x01, context "
+           "piaojue/authored-event/v2\\n);\n"
+        << "# NAME_entry: canonical Entry bytes; NAME_refusal: what piaojue "
+           "says (part of its message).\n";
+    for (auto& [k, val] : built) out << k << ": " << val << "\n";
+    GTEST_SKIP() << "regenerated " << kRejectedFile;
+  }
+  const auto rejected = ReadVectorFile(kRejectedFile);
+  EXPECT_EQ(rejected, built) << kRejectedFile << " is stale: regenerate it";
+  int checked = 0;
+  for (const auto& [key, value] : rejected) {
+    const std::string::size_type at = key.rfind('_');
+    const std::string name = key.substr(0, at), what = key.substr(at + 1);
+    SCOPED_TRACE(key);
+    Status refused;
+    if (what == "authored") {
+      SignedEvent e{Unhex(value), {}};
+      const std::string signature = Unhex(rejected.at(name + "_signature"));
+      std::memcpy(e.signature.data(), signature.data(), e.signature.size());
+      // The signature is good: only the decoder's rule refuses it.
+      std::string message(kAuthoredEventContext);
+      message += e.authored;
+      EXPECT_TRUE(crypto::Verify(testing::TestKey(0x01).public_key,
+                                 crypto::AsBytes(message), e.signature));
+      refused = CheckSignedEvent(e).status();
+    } else if (what == "entry") {
+      refused = EntryView::Parse(Unhex(value)).status();
+    } else {
+      continue;
+    }
+    ++checked;
+    EXPECT_EQ(refused.code(), StatusCode::kCorruption) << refused.ToString();
+    EXPECT_NE(refused.message().find(rejected.at(name + "_refusal")),
+              std::string::npos)
+        << refused.ToString();
+  }
+  EXPECT_EQ(checked, 4);
 }
 
 // The golden entries verify with nothing but the rules of docs/FORMAT.md:

@@ -12,6 +12,7 @@
 #include "ledger/authority.h"
 #include "ledger/text_validation.h"
 #include "tests/cycle_builder.h"
+#include "tests/message_util.h"
 #include "tests/verifier/tamper_util.h"
 #include "verifier/verify.h"
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { layout, repo } from './layout.mjs';
 import { fromHex, hex } from '../../src/verify/bytes.js';
 import { decodeEntry, verifyAuthorSignature } from '../../src/verify/entry.js';
-import { checkCanonical, CapnpError } from '../../src/verify/capnp.js';
+import { checkCanonical, decodeCanonical, CapnpError } from '../../src/verify/capnp.js';
 import { leafHash, sha256, rootOf, inclusionError } from '../../src/verify/merkle.js';
 import { openCheckpoint, parseVerifierKey } from '../../src/verify/note.js';
 import { useNobleOnly } from '../../src/verify/ed25519.js';
@@ -113,4 +113,33 @@ test('hostile bytes: every single-byte change of every vector entry is refused o
     }
   }
   assert.ok(refused > 0);
+});
+
+// tests/vectors/rejected-v*.txt: canonical bytes, some validly signed, that
+// every reader MUST refuse (docs/FORMAT.md, "Canonical Cap'n Proto", rule 3:
+// bits or a pointer no field of the active union members occupies).
+const rejectedFile = readdirSync(dir).filter((f) => /^rejected-v\d+\.txt$/.test(f)).sort().pop();
+test(`${rejectedFile}: every rejected input is refused, the golden ones are not`, () => {
+  const r = {};
+  for (const line of readFileSync(join(dir, rejectedFile), 'utf8').split('\n')) {
+    const m = /^([a-z0-9_]+): (.*)$/.exec(line);
+    if (m) r[m[1]] = m[2];
+  }
+  let checked = 0;
+  for (const [key, value] of Object.entries(r)) {
+    const m = /^(.*)_(authored|entry)$/.exec(key);
+    if (!m) continue;
+    const decode = m[2] === 'entry'
+      ? () => decodeEntry(fromHex(value), layout)
+      : () => decodeCanonical(fromHex(value), 'AuthoredEvent', layout);
+    assert.throws(decode, (e) => e instanceof CapnpError && /rule 3/.test(e.message), key);
+    checked++;
+  }
+  assert.equal(checked, 4);
+  for (let i = 0; i < 4; i++) {
+    decodeCanonical(fromHex(v[`entry${i}_authored`]), 'AuthoredEvent', layout);
+  }
+  // The same place named as piaojue names it.
+  assert.throws(() => decodeCanonical(fromHex(r.hidden_bits_beside_event_kind_authored), 'AuthoredEvent', layout),
+    /field event: bits 16-17 of data word 0 are not zero/);
 });
