@@ -207,18 +207,21 @@ TEST_F(EntryTest, AListOfNumbersWrittenAsStructsIsRefused) {
   ASSERT_EQ(result.asReader().getElected().size(), 2u);
   EXPECT_EQ(result.asReader().getElected()[0], 12u);
 
+  // SignEvent refuses to sign what a reader would refuse...
   auto signed_event =
       SignEvent(TestKey(3), "o", "610102", 1700000000000, event.asReader());
-  if (signed_event.ok()) {
-    // Whatever signs it, a reader refuses it.
-    auto checked = CheckSignedEvent(*signed_event);
-    EXPECT_EQ(checked.status().code(), StatusCode::kCorruption);
-    EXPECT_NE(checked.status().message().find("elected"), std::string::npos)
-        << checked.status().ToString();
-  } else {
-    EXPECT_EQ(signed_event.status().code(), StatusCode::kCorruption)
-        << signed_event.status().ToString();
-  }
+  EXPECT_EQ(signed_event.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(signed_event.status().message().find("elected"), std::string::npos)
+      << signed_event.status().ToString();
+  // ...and whoever signs it anyway, a reader refuses it.
+  const std::string authored =
+      testing::RawAuthored(TestKey(3), "610102", [&](schema::Event::Builder e) {
+        e.setResultAnnounced(result.asReader());
+      });
+  auto checked = CheckSignedEvent(testing::SignRaw(TestKey(3), authored));
+  EXPECT_EQ(checked.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(checked.status().message().find("elected"), std::string::npos)
+      << checked.status().ToString();
 }
 
 // Rule 3 of "Canonical Cap'n Proto" (docs/FORMAT.md): every data bit and

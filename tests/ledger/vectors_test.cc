@@ -221,7 +221,10 @@ std::map<std::string, std::string> BuildRejected(
     capnp::MallocMessageBuilder m;
     std::vector<capnp::word> words(a.size() / 8);
     std::memcpy(words.data(), a.data(), a.size());
-    capnp::FlatArrayMessageReader r(kj::arrayPtr(words.data(), words.size()));
+    // Canonical bytes: one segment, no segment table.
+    kj::ArrayPtr<const capnp::word> segments[1] = {
+        kj::arrayPtr(words.data(), words.size())};
+    capnp::SegmentArrayMessageReader r(kj::arrayPtr(segments, 1));
     m.setRoot(r.getRoot<schema::AuthoredEvent>());
     auto event = m.getRoot<schema::AuthoredEvent>().getEvent();
     capnp::toAny(event).getDataSection()[2] = 0x03;
