@@ -16,6 +16,7 @@
 #include "api/server/internal/handlers.h"
 #include "ledger/entry.h"
 #include "ledger/event_json.h"
+#include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "projections/views.h"
 
@@ -93,13 +94,30 @@ bool IsDigits(std::string_view s, size_t n) {
   return true;
 }
 
-// The size a proof defaults to: the latest checkpoint's, so that the proof
-// checks against what /tlog/checkpoint serves.
-Result<uint64_t> CheckpointSize(Service& service) {
+// The latest checkpoint's size and root: what a proof is made against by
+// default, so that it checks against what /tlog/checkpoint serves. Parsed
+// once per note and thread (the note changes at most once per
+// checkpoint_delay; a proof is asked for far more often).
+struct CheckpointHead {
+  uint64_t size = 0;
+  crypto::Hash root{};
+};
+Result<CheckpointHead> LatestCheckpoint(Service& service) {
+  thread_local std::string last_note;
+  thread_local CheckpointHead last;
   ASSIGN_OR_RETURN(std::string note_text, service.Checkpoint());
-  ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(note_text));
-  ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
-  return cp.size;
+  if (note_text != last_note) {
+    ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(note_text));
+    ASSIGN_OR_RETURN(note::Checkpoint cp, note::ParseCheckpoint(parsed.text));
+    last = CheckpointHead{cp.size, cp.root};
+    last_note = std::move(note_text);
+  }
+  return last;
+}
+
+Result<uint64_t> CheckpointSize(Service& service) {
+  ASSIGN_OR_RETURN(CheckpointHead head, LatestCheckpoint(service));
+  return head.size;
 }
 
 HttpResponse Binary(std::string body, std::string_view cache_control) {
@@ -334,12 +352,14 @@ HttpResponse HandleInclusionProof(Service& service,
                          "query parameter index is required");
   }
   uint64_t tree_size;
+  std::optional<crypto::Hash> checkpoint_root;
   if (*size) {
     tree_size = **size;
   } else {
-    auto cp = CheckpointSize(service);
+    auto cp = LatestCheckpoint(service);
     if (!cp.ok()) return StatusResponse(cp.status());
-    tree_size = *cp;
+    tree_size = cp->size;
+    checkpoint_root = cp->root;
   }
   if (**index >= tree_size) {
     return ErrorResponse(400, "invalid_argument",
@@ -353,8 +373,13 @@ HttpResponse HandleInclusionProof(Service& service,
                              std::to_string(service.ledger().size()) +
                              " entries");
   }
-  auto proof = service.ledger().InclusionProof(**index, tree_size);
-  auto root = service.ledger().RootAt(tree_size);
+  // The upper nodes from memory (node_cache.h); the checkpoint's root is
+  // the one its note signs, computed from the same nodes when it was
+  // signed.
+  const merkle::NodeReader read = service.node_cache().Reader(service.ledger());
+  auto proof = merkle::InclusionProof(read, **index, tree_size);
+  auto root = checkpoint_root ? Result<crypto::Hash>(*checkpoint_root)
+                              : merkle::RootAt(read, tree_size);
   auto leaf = service.ledger().ReadNode(0, **index);
   if (!proof.ok()) return StatusResponse(proof.status());
   if (!root.ok()) return StatusResponse(root.status());

@@ -1,5 +1,6 @@
 // The route table of docs/API.md.
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "api/server/internal/handlers.h"
@@ -169,6 +170,41 @@ std::string CacheKey(const HttpRequest& request) {
   return key;
 }
 
+// A view of the state now published, from the view cache (computed once per
+// state, docs/API.md "Caching"). When the request accepts gzip, the
+// compressed answer, itself computed once from the plain one and kept
+// beside it; both name Accept-Encoding in Vary, since they differ by it.
+std::shared_ptr<const HttpResponse> CachedView(
+    Service& service, const HttpRequest& request,
+    const std::function<HttpResponse()>& route) {
+  const uint64_t size = service.published_size();
+  const std::string key = CacheKey(request);
+  auto published = [&service] { return service.published_size(); };
+  auto plain = [&] {
+    HttpResponse r = route();
+    r.headers.emplace_back("Vary", "Accept-Encoding");
+    return r;
+  };
+  if (!AcceptsGzip(request.accept_encoding)) {
+    return service.view_cache().Get(size, key, plain, published);
+  }
+  // '\0' cannot occur in a key made by CacheKey (lengths are decimal).
+  return service.view_cache().Get(
+      size, key + std::string(1, '\0') + "gzip",
+      [&] {
+        std::shared_ptr<const HttpResponse> p =
+            service.view_cache().Get(size, key, plain, published);
+        HttpResponse r = *p;
+        if (r.status != 200 || r.body.size() < kMinGzipBytes) return r;
+        std::string gz = Gzip(r.body);
+        if (gz.empty() || gz.size() >= r.body.size()) return r;
+        r.body = std::move(gz);
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        return r;
+      },
+      published);
+}
+
 HttpResponse UnknownPath(const HttpRequest& request) {
   return ErrorResponse(
       404, "not_found",
@@ -222,16 +258,42 @@ HttpResponse Handle(Service& service, const HttpRequest& request) {
   Route route = FindGet(service, request, s);
   if (!route) return UnknownPath(request);
   if (is_get && IsCachedView(s, request)) {
-    const uint64_t size = service.published_size();
-    return *service.view_cache().Get(
-        size, CacheKey(request), route,
-        [&service] { return service.published_size(); });
+    return *CachedView(service, request, route);
   }
   if (is_get) return route();
   // A known path with another method: 405 (404 is for unknown paths,
   // whatever the method).
   return MethodNotAllowed(Is(s, {"v1", "entries"}) ? "GET, HEAD, POST"
                                                    : "GET, HEAD");
+}
+
+std::shared_ptr<const HttpResponse> HandleShared(Service& service,
+                                                 const HttpRequest& request) {
+  if (request.method == "GET" || request.method == "HEAD") {
+    const Segments s = PathSegments(request.path);
+    if (IsCachedView(s, request)) {
+      if (Route route = FindGet(service, request, s)) {
+        return CachedView(service, request, route);
+      }
+    }
+  }
+  return std::make_shared<const HttpResponse>(Handle(service, request));
+}
+
+std::shared_ptr<const HttpResponse> FastRead(Service& service,
+                                             const HttpRequest& request) {
+  if (request.method != "GET" && request.method != "HEAD") return nullptr;
+  if (request.path == "/tlog/checkpoint") {
+    return std::make_shared<const HttpResponse>(
+        HandleCheckpoint(service, request));
+  }
+  const Segments s = PathSegments(request.path);
+  if (!IsCachedView(s, request)) return nullptr;
+  std::string key = CacheKey(request);
+  if (AcceptsGzip(request.accept_encoding)) {
+    key += std::string(1, '\0') + "gzip";
+  }
+  return service.view_cache().Peek(service.published_size(), key);
 }
 
 }  // namespace piaojue::server

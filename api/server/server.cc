@@ -383,6 +383,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (kind == RouteKind::kEventStream) return StartEvents(request);
 
     server_.Enter();
+    // What is already computed (the checkpoint, a cached view) is sent from
+    // this I/O thread: handing it to a worker and back costs more than the
+    // answer (docs/PERFORMANCE.md, "HTTP reads").
+    if (kind == RouteKind::kRead) {
+      if (auto fast = FastRead(*server_.service_, request)) {
+        return Send(std::move(fast));
+      }
+    }
     net::thread_pool& pool =
         kind == RouteKind::kWrite ? server_.write_pool_ : server_.read_pool_;
     net::post(pool, [self = shared_from_this(), kind,
@@ -400,23 +408,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Runs the handler (on a worker) and posts its response to the
   // connection.
   void Respond(const HttpRequest& request) {
-    HttpResponse response;
+    std::shared_ptr<const HttpResponse> response;
     try {
-      response = Handle(*server_.service_, request);
+      response = HandleShared(*server_.service_, request);
     } catch (const kj::Exception& e) {
       // Handlers return errors as values; this is a bug, not a crash.
-      response = ErrorResponse(500, "internal", ledger::DescribeException(e));
-    } catch (const std::exception& e) {
       response =
-          ErrorResponse(500, "internal", ledger::PrintableAscii(e.what()));
+          Shared(ErrorResponse(500, "internal", ledger::DescribeException(e)));
+    } catch (const std::exception& e) {
+      response = Shared(
+          ErrorResponse(500, "internal", ledger::PrintableAscii(e.what())));
     } catch (...) {
-      response = ErrorResponse(500, "internal", "unexpected exception");
+      response = Shared(ErrorResponse(500, "internal", "unexpected exception"));
     }
-    net::post(
-        stream_.get_executor(),
-        [self = shared_from_this(), response = std::move(response)]() mutable {
-          self->Send(std::move(response));
-        });
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), response = std::move(response)] {
+                self->Send(response);
+              });
   }
 
   // A request that needs a replay: within its address's replay budget
@@ -456,44 +464,56 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
-  http::response<http::string_body> Build(HttpResponse r, unsigned version) {
-    http::response<http::string_body> res{static_cast<http::status>(r.status),
-                                          version};
+  static std::shared_ptr<const HttpResponse> Shared(HttpResponse r) {
+    return std::make_shared<const HttpResponse>(std::move(r));
+  }
+
+  // The response's head, and its body as a view of r's bytes (which may be
+  // shared with other readers: a cached view is never copied). The caller
+  // keeps `r` alive until the write completes.
+  using Wire = http::response<http::span_body<char>>;
+  Wire Build(const HttpResponse& r, unsigned version) {
+    Wire res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "piaojue");
     res.set(http::field::content_type, r.content_type);
     res.set(http::field::cache_control, r.cache_control);
     res.set(http::field::access_control_allow_origin, "*");
-    for (auto& [name, value] : r.headers) res.set(name, value);
+    for (const auto& [name, value] : r.headers) res.set(name, value);
     if (r.stream_head) keep_alive_ = false;
     res.keep_alive(keep_alive_ && !server_.stopping_.load());
-    res.body() = std::move(r.body);
+    // Serialized only, never parsed into: the bytes are not written.
+    res.body() =
+        beast::span<char>(const_cast<char*>(r.body.data()), r.body.size());
     // A stream's length is unknown: no Content-Length (the body, for HEAD,
     // is empty anyway).
     if (!r.stream_head) res.prepare_payload();
     // HEAD: the same head (Content-Length included), no body.
-    if (head_) res.body().clear();
+    if (head_) res.body() = beast::span<char>();
     return res;
   }
 
   // Writes the answer to a request counted by Server::Impl::Enter.
-  void Send(HttpResponse r) { Write(std::move(r), version_, true); }
+  void Send(HttpResponse r) { Send(Shared(std::move(r))); }
+  void Send(std::shared_ptr<const HttpResponse> r) {
+    Write(std::move(r), version_, true);
+  }
   // Answers a request that could not be read, then closes.
   void SendUncounted(HttpResponse r, unsigned version) {
     keep_alive_ = false;
-    Write(std::move(r), version, false);
+    Write(Shared(std::move(r)), version, false);
   }
 
-  void Write(HttpResponse r, unsigned version, bool counted) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        Build(std::move(r), version));
+  void Write(std::shared_ptr<const HttpResponse> r, unsigned version,
+             bool counted) {
+    auto res = std::make_shared<Wire>(Build(*r, version));
     stream_.expires_after(server_.options_.write_timeout);
-    http::async_write(
-        stream_, *res,
-        [self = shared_from_this(), res, counted](error_code ec, std::size_t) {
-          if (counted) self->server_.Leave();
-          if (ec || !res->keep_alive()) return self->Close();
-          self->DoRead();
-        });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, r = std::move(r),
+                       counted](error_code ec, std::size_t) {
+                        if (counted) self->server_.Leave();
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->DoRead();
+                      });
   }
 
   // Half-closes, then reads and discards what the client still sends until

@@ -3,6 +3,16 @@
 
 namespace piaojue::server {
 
+std::shared_ptr<const HttpResponse> ViewCache::Peek(uint64_t size,
+                                                    const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (size != size_) return nullptr;
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  hits_.fetch_add(1);
+  return it->second;
+}
+
 std::shared_ptr<const HttpResponse> ViewCache::Get(
     uint64_t size, const std::string& key,
     const std::function<HttpResponse()>& compute,

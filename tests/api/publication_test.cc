@@ -16,6 +16,7 @@
 #include "api/server/internal/handlers.h"
 #include "api/server/internal/service.h"
 #include "api/server/internal/view_cache.h"
+#include "ledger/merkle.h"
 #include "projections/replay.h"
 #include "tests/test_util.h"
 
@@ -146,6 +147,52 @@ TEST_F(PublicationTest, AViewIsComputedOncePerStateAndShowsEveryAppend) {
   EXPECT_EQ(Handle(*service_, Get("/v1/cycles/999999/funnel")).status, 404);
   EXPECT_EQ(Handle(*service_, Get("/v1/cycles/999999/funnel")).status, 404);
   EXPECT_EQ(cache.computed(), computed + 5);
+}
+
+std::vector<crypto::Hash> Hashes(const nlohmann::json& list) {
+  std::vector<crypto::Hash> out;
+  for (const auto& h : list) {
+    auto bytes = crypto::Base64Decode(h.get<std::string>());
+    crypto::Hash hash{};
+    if (bytes.ok() && bytes->size() == hash.size()) {
+      std::copy(bytes->begin(), bytes->end(), hash.begin());
+    }
+    out.push_back(hash);
+  }
+  return out;
+}
+
+// Inclusion proofs read the upper tree nodes from memory once read
+// (node_cache.h): every proof, at sizes read before and after the tree
+// grew past them, still verifies against the store's root of its size.
+TEST_F(PublicationTest,
+       InclusionProofsFromRememberedNodesVerifyAsTheTreeGrows) {
+  auto check_all = [&](uint64_t size) {
+    auto root = service_->ledger().RootAt(size);
+    ASSERT_OK(root);
+    for (uint64_t i = 0; i < size; ++i) {
+      HttpResponse r = Handle(*service_, Get("/v1/proof/inclusion",
+                                             {{"index", std::to_string(i)},
+                                              {"size", std::to_string(size)}}));
+      ASSERT_EQ(r.status, 200) << r.body;
+      const nlohmann::json j = nlohmann::json::parse(r.body);
+      const crypto::Hash leaf =
+          Hashes(nlohmann::json::array({j["leafHash"]}))[0];
+      EXPECT_EQ(Hashes(nlohmann::json::array({j["rootHash"]}))[0], *root);
+      const Status verified =
+          merkle::VerifyInclusion(leaf, i, size, Hashes(j["proof"]), *root);
+      EXPECT_TRUE(verified.ok()) << "entry " << i << " at size " << size << ": "
+                                 << verified.ToString();
+    }
+  };
+  for (int n = 1; n <= 140; ++n) Register(n);
+  const uint64_t first = service_->ledger().size();
+  ASSERT_GE(first, 2u * 64);  // two level-6 nodes, the first kept in memory
+  for (uint64_t size : {uint64_t{64}, uint64_t{65}, first - 1, first}) {
+    check_all(size);
+  }
+  for (int n = 141; n <= 200; ++n) Register(n);
+  for (uint64_t size : {first, service_->ledger().size()}) check_all(size);
 }
 
 HttpResponse Body(std::string body, int status = 200) {

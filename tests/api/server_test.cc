@@ -983,6 +983,56 @@ TEST_F(ServerTest, TilesAndBundlesEqualTheStoredTreeAndEntries) {
   }
 }
 
+// A view is computed once per published state and sent from the I/O
+// thread when it is already computed (docs/API.md, "Caching"); asked with
+// gzip it comes compressed, the same bytes once inflated, and a reader
+// still sees its own write at once.
+TEST_F(ServerTest, AViewComesGzippedWhenAskedAndShowsTheNextAppendAtOnce) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
+              201);
+  }
+  const std::string funnel = "/v1/cycles/" + std::to_string(cycle) + "/funnel";
+  auto get = [&](const std::string& encoding, http::verb verb) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!encoding.empty()) headers.emplace_back("Accept-Encoding", encoding);
+    return Client(port_).Send(verb, funnel, "", "", headers);
+  };
+  const Reply plain = get("", http::verb::get);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  ASSERT_GT(plain.body.size(), 1024u);  // large enough to be compressed
+  EXPECT_EQ(plain.Header("content-encoding"), "");
+  EXPECT_EQ(plain.Header("vary"), "Accept-Encoding");
+  for (int i = 0; i < 3; ++i) {  // computed, then from the cache
+    const Reply gz = get("gzip, deflate, br", http::verb::get);
+    ASSERT_EQ(gz.status, 200);
+    EXPECT_EQ(gz.Header("content-encoding"), "gzip");
+    EXPECT_EQ(gz.Header("vary"), "Accept-Encoding");
+    EXPECT_EQ(gz.Header("cache-control"), "no-store");
+    EXPECT_LT(gz.body.size(), plain.body.size() / 2);
+    EXPECT_EQ(Gunzip(gz.body), plain.body);
+    EXPECT_EQ(gz.Header("content-length"), std::to_string(gz.body.size()));
+    // HEAD: the same head, no body.
+    const Reply head = get("gzip", http::verb::head);
+    EXPECT_EQ(head.Header("content-length"), std::to_string(gz.body.size()));
+    EXPECT_EQ(head.Header("content-encoding"), "gzip");
+    EXPECT_EQ(head.body, "");
+  }
+  EXPECT_EQ(get("gzip;q=0", http::verb::get).body, plain.body);
+  EXPECT_EQ(get("", http::verb::get).body, plain.body);
+
+  // Read-your-write: the next read of either coding shows the append.
+  ASSERT_EQ(Submit(ProposalEvent(cycle, "提案 9")).status, 201);
+  const json after_gz =
+      json::parse(Gunzip(get("gzip", http::verb::get).body), nullptr, false);
+  const json after = get("", http::verb::get).Json();
+  EXPECT_EQ(after_gz, after);
+  EXPECT_EQ(after["page"]["total"],
+            plain.Json()["page"]["total"].get<int>() + 1);
+}
+
 TEST_F(ServerTest, ProofsVerifyAgainstTheServedRoots) {
   Start();
   const uint64_t cycle = OpenCycle();

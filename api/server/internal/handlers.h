@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -26,6 +27,20 @@ bool NeedsReplay(Service& service, const HttpRequest& request);
 // Dispatches to the handler for the request's method and path: 404 for an
 // unknown path, 405 for a known path with another method.
 HttpResponse Handle(Service& service, const HttpRequest& request);
+// The same answer, shared rather than copied when it is a cached one (a
+// view of the state now published): what the transport sends.
+std::shared_ptr<const HttpResponse> HandleShared(Service& service,
+                                                 const HttpRequest& request);
+// The answer to a read that costs no computation and cannot block — the
+// checkpoint, or a view already in the view cache for the state now
+// published — so the transport can send it from its I/O thread without
+// handing the request to the read pool; nullptr for every other request.
+// The same bytes and headers as HandleShared would give.
+std::shared_ptr<const HttpResponse> FastRead(Service& service,
+                                             const HttpRequest& request);
+
+// Views smaller than this are sent as they are even when gzip is accepted.
+inline constexpr size_t kMinGzipBytes = 1024;
 
 // Limits of the JSON endpoints.
 inline constexpr uint64_t kDefaultPageLimit = 100;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "api/cli/session.h"
+#include "api/server/internal/node_cache.h"
 #include "api/server/internal/rate_limiter.h"
 #include "api/server/internal/view_cache.h"
 #include "ledger/ledger.h"
@@ -191,6 +192,8 @@ class Service {
   // The JSON views of the state now published, computed once per state
   // (router.cc decides which requests use it; docs/API.md "Caching").
   ViewCache& view_cache() { return view_cache_; }
+  // The upper Merkle nodes of this ledger, kept once read (proofs).
+  NodeCache& node_cache() { return node_cache_; }
 
  private:
   explicit Service(ServiceOptions options);
@@ -213,6 +216,7 @@ class Service {
   const ServiceOptions options_;
   CorrectionsCache corrections_cache_;
   ViewCache view_cache_{kViewCacheBytes};
+  NodeCache node_cache_;
   std::unique_ptr<cli::Session> session_;
   std::string verifier_key_;
   IntakeLimiter intake_limiter_;

@@ -40,6 +40,11 @@ class ViewCache {
       const std::function<HttpResponse()>& compute,
       const std::function<uint64_t()>& published_size);
 
+  // The response kept for `key` of the state of `size` entries, or nullptr
+  // (nothing computed, nothing waited for: never blocks beyond the lock).
+  std::shared_ptr<const HttpResponse> Peek(uint64_t size,
+                                           const std::string& key);
+
   // For tests and the log: answers served from the cache and computed.
   uint64_t hits() const { return hits_.load(); }
   uint64_t computed() const { return computed_.load(); }
