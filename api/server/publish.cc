@@ -364,6 +364,63 @@ Result<std::string> StaticIndex(Service& service,
   return html;
 }
 
+// The highest entry index a record's audit trail (GET /v1/audit/<record>,
+// docs/VIEWS.md "audit": the chain proof bundles follow) names, as a row or
+// as a correction of a row; nullopt when the text names none.
+std::optional<uint64_t> TrailEnd(const std::string& trail_text) {
+  const json trail = json::parse(trail_text, nullptr, false);
+  if (!trail.is_object() || !trail["entries"].is_array()) return std::nullopt;
+  std::optional<uint64_t> end;
+  auto see = [&end](const json& v) {
+    if (v.is_number_unsigned()) {
+      end = std::max(end.value_or(0), v.get<uint64_t>());
+    }
+  };
+  for (const json& row : trail["entries"]) {
+    if (!row.is_object()) continue;
+    see(row["entry"]);
+    if (row["corrections"].is_array()) {
+      for (const json& c : row["corrections"]) see(c);
+    }
+  }
+  return end;
+}
+
+// The tree size of the checkpoint a published proof bundle proves against,
+// read from the start of the file (format, record and checkpoint come
+// before everything else, docs/FORMAT.md "Proof bundle"; the entries are
+// never read). nullopt unless the file is a piaojue-proof/2 bundle of
+// `record` against a checkpoint of this log no larger than `now`, whose root
+// is this log's root at its size, with its .gz sibling.
+std::optional<uint64_t> PublishedBundleSize(const fs::path& file,
+                                            uint64_t record, Service& service,
+                                            const note::Checkpoint& now) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file.string() + ".gz", ec)) return std::nullopt;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  // The header is a few hundred bytes, a cosigned checkpoint a few more.
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  const size_t at = head.find(",\n \"consistency\"");
+  if (at == std::string::npos) return std::nullopt;
+  const json j = json::parse(head.substr(0, at) + "}", nullptr, false);
+  if (!j.is_object() || j.value("format", "") != "piaojue-proof/2" ||
+      j.value("record", UINT64_MAX) != record || !j["checkpoint"].is_string()) {
+    return std::nullopt;
+  }
+  auto parsed = note::ParseNote(j["checkpoint"].get<std::string>());
+  if (!parsed.ok()) return std::nullopt;
+  auto cp = note::ParseCheckpoint(parsed->text);
+  if (!cp.ok() || cp->origin != now.origin || cp->size > now.size) {
+    return std::nullopt;
+  }
+  auto root = service.ledger().RootAt(cp->size);
+  if (!root.ok() || *root != cp->root) return std::nullopt;
+  return cp->size;
+}
+
 // True when another process holds the store's lock (a running `piaojue
 // serve`): RocksDB locks LOCK with a POSIX record lock, which F_GETLK
 // reports without taking it. Trying to open the store for writing would
@@ -505,18 +562,38 @@ Result<PublishReport> Publish(const PublishOptions& o) {
     }
   }
   // Every record's trail (a record is an entry with one) and its proof.
+  std::map<uint64_t, uint64_t> trail_end;  // record -> last entry of its trail
   for (uint64_t i = 0; i < cp.size; ++i) {
     ASSIGN_OR_RETURN(std::string trail,
                      put_view("/v1/audit/" + std::to_string(i)));
-    if (!trail.empty()) bundles.insert(i);
+    if (trail.empty()) continue;
+    bundles.insert(i);
+    if (std::optional<uint64_t> end = TrailEnd(trail)) trail_end[i] = *end;
   }
   for (uint64_t record : bundles) {
-    // Bundles prove against the checkpoint: they change with it.
+    // A bundle proves its record's trail against the checkpoint it names:
+    // it stays true when the log grows, so one already published is kept
+    // while its trail has no entry at or beyond that checkpoint's size
+    // (the trail it holds is then the whole trail now). Only the bundles
+    // of records the new entries touched are written again, not every
+    // bundle at every checkpoint (docs/DEPLOY.md, "What a publish
+    // writes"). The portal completes an older bundle's proofs to the
+    // published checkpoint from the tiles (portal/src/verify/tiles.js).
     const std::string path = "/v1/proof/bundle/" + std::to_string(record);
+    const std::string rel = path.substr(1) + ".json";
+    auto end = trail_end.find(record);
+    if (end != trail_end.end()) {
+      const std::optional<uint64_t> kept =
+          PublishedBundleSize(out.root() / rel, record, *service, cp);
+      if (kept && record < *kept && end->second < *kept) {
+        ++report.unchanged;
+        continue;
+      }
+    }
     HttpResponse r = Get(*service, path);
     if (r.status == 404) continue;  // not covered by the checkpoint yet
     if (r.status != 200) return NotServed(path, r);
-    RETURN_IF_ERROR(out.PutCompressible(path.substr(1) + ".json", r.body));
+    RETURN_IF_ERROR(out.PutCompressible(rel, r.body));
   }
 
   // 4. Consistency proofs to this tree from every tree size published

@@ -1,4 +1,5 @@
 // Reads of the piaojue API (docs/API.md). Every read of a view carries the
+import { completeBundle } from './verify/tiles.js';
 // portal's as-of moment, so the whole portal shows one past state.
 export class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
@@ -87,16 +88,27 @@ async function fetchJson(url) {
   return body;
 }
 
-// A read on a static site. A proof bundle asked for with ?since=M (the
-// tree size this browser kept) is the bundle's file plus the consistency
-// proof `piaojue publish` wrote from every tree size it published before,
-// put into the bundle as the server would (docs/FORMAT.md "Proof bundle");
+// A read on a static site. A proof bundle is the bundle's file, which may
+// prove against an older checkpoint than the published one (`piaojue
+// publish` keeps a bundle while its record's trail is unchanged): its
+// proofs are completed to the published checkpoint from the tiles
+// (verify/tiles.js; checked like any bundle afterwards). Asked for with
+// ?since=M (the tree size this browser kept), the consistency proof
+// `piaojue publish` wrote from every tree size it published before is put
+// into the bundle as the server would (docs/FORMAT.md "Proof bundle");
 // without that file the bundle goes without it, and the check says the
 // log could not be shown to have only grown.
 async function getStatic(url) {
-  const since = /^(\/v1\/proof\/bundle\/\d+)\?since=(\d+)$/.exec(url);
+  const since = /^(\/v1\/proof\/bundle\/\d+)(?:\?since=(\d+))?$/.exec(url);
   if (since) {
-    const bundle = await fetchJson(since[1] + '.json');
+    let bundle = await fetchJson(since[1] + '.json');
+    try {
+      const note = await getText('/tlog/checkpoint');
+      bundle = await completeBundle(bundle, note, fetchBytes);
+    } catch {
+      // Tiles missing: the bundle as published (valid for its own checkpoint).
+    }
+    if (since[2] === undefined) return bundle;
     const m = Number(since[2]);
     const n = Number((/^[^\n]+\n(\d+)\n/.exec(bundle.checkpoint || '') || [])[1]);
     if (m !== n && Array.isArray(bundle.consistency)) {
@@ -108,6 +120,12 @@ async function getStatic(url) {
   const file = fileUrl(url);
   if (file === null) throw new NeedsLiveServer(url);
   return fetchJson(file);
+}
+
+async function fetchBytes(path) {
+  const r = await fetch(path);
+  if (!r.ok) throw new ApiError(r.status, 'http', `HTTP ${r.status} for ${path}`);
+  return new Uint8Array(await r.arrayBuffer());
 }
 
 export async function getText(path) {

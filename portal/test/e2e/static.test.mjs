@@ -228,8 +228,12 @@ describe('static publication served by nginx', { skip }, () => {
     assert.ok(second.written.includes('v1/cycles.json'));
     assert.ok(second.written.includes(`v1/proof/consistency/${oldSize}.json`));
     // The portal's files did not change; of the tlog only the partial
-    // tiles at the new size (and the checkpoint) are new. Views carry the
-    // log's size, and proof bundles the checkpoint: those are rewritten.
+    // tiles at the new size (and the checkpoint) are new. Of the proof
+    // bundles only the new record's: the others' trails did not change, so
+    // they stay as they were, against the first checkpoint (the portal
+    // completes their proofs from the tiles, below).
+    assert.deepEqual(second.written.filter((p) => p.startsWith('v1/proof/bundle/')).sort(),
+      [`v1/proof/bundle/${oldSize}.json`, `v1/proof/bundle/${oldSize}.json.gz`]);
     assert.deepEqual(second.written.filter((p) => p.startsWith('assets/')), []);
     assert.deepEqual(second.written.filter((p) => p.startsWith('tlog/')).sort(),
       [...after.keys()].filter((p) => p.startsWith('tlog/') && (p.includes(`.p/${newSize % 256}`) || p === 'tlog/checkpoint')).sort());
