@@ -17,12 +17,40 @@
 #include <kj/exception.h>
 
 #include <cstring>
+#include <mutex>
+#include <optional>
 
 #include "ledger/internal/list_encoding.h"
 #include "ledger/internal/quick_check.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger {
+
+template <typename T>
+struct Decoded<T>::Storage {
+  explicit Storage(std::string_view b) : bytes(b) {}
+  std::string bytes;
+  // Cap'n Proto reads words in place: the string's own buffer when it is
+  // word-aligned (operator new aligns to 16), else this copy.
+  kj::Array<capnp::word> copy;
+  kj::ArrayPtr<const capnp::word> segments[1];
+  std::optional<capnp::SegmentArrayMessageReader> reader;
+  mutable std::once_flag digest_once;
+  mutable Hash digest{};
+};
+
+template <typename T>
+const std::string& Decoded<T>::bytes() const {
+  return storage_->bytes;
+}
+
+template <typename T>
+const Hash& Decoded<T>::Digest() const {
+  const Storage& s = *storage_;
+  std::call_once(s.digest_once,
+                 [&s] { s.digest = crypto::Sha256(crypto::AsBytes(s.bytes)); });
+  return s.digest;
+}
 
 template <typename T>
 Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
@@ -35,29 +63,30 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
     return Corruption("message length " + std::to_string(bytes.size()) +
                       " is not a positive multiple of 8");
   }
+  auto storage = std::make_shared<Storage>(bytes);
+  Storage& st = *storage;
+  const size_t word_count = bytes.size() / sizeof(capnp::word);
+  if (reinterpret_cast<uintptr_t>(st.bytes.data()) % alignof(capnp::word) ==
+      0) {
+    st.segments[0] = kj::arrayPtr(
+        reinterpret_cast<const capnp::word*>(st.bytes.data()), word_count);
+  } else {
+    st.copy = kj::heapArray<capnp::word>(word_count);
+    std::memcpy(st.copy.begin(), st.bytes.data(), st.bytes.size());
+    st.segments[0] = st.copy.asPtr();
+  }
+  const kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments =
+      kj::arrayPtr(st.segments, 1);
   Decoded d;
-  d.bytes_ = std::make_shared<const std::string>(bytes);
-  // Copy into word-aligned storage: Cap'n Proto reads words in place.
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  d.words_ = std::make_shared<kj::Array<capnp::word>>(kj::mv(words));
   try {
     capnp::ReaderOptions options;
     // A canonical message cannot legitimately traverse more than its own
     // size; bound it so hostile bytes cannot amplify work.
-    options.traversalLimitInWords = bytes.size() / sizeof(capnp::word) + 8;
+    options.traversalLimitInWords = word_count + 8;
     options.nestingLimit = 32;
-    // A reader that owns its one-element segment table.
-    struct Owned {
-      explicit Owned(kj::ArrayPtr<const capnp::word> segment,
-                     capnp::ReaderOptions opts)
-          : segments{segment}, reader(kj::arrayPtr(segments, 1), opts) {}
-      kj::ArrayPtr<const capnp::word> segments[1];
-      capnp::SegmentArrayMessageReader reader;
-    };
     {
-      Owned check(d.words_->asPtr(), options);
-      if (!check.reader.isCanonical()) {
+      capnp::SegmentArrayMessageReader check(segments, options);
+      if (!check.isCanonical()) {
         return Corruption("bytes are not canonical Cap'n Proto");
       }
     }
@@ -68,8 +97,8 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
       // reads each object a bounded number of times.
       capnp::ReaderOptions walk = options;
       walk.traversalLimitInWords = 4 * options.traversalLimitInWords;
-      Owned lists(d.words_->asPtr(), walk);
-      auto root = lists.reader.template getRoot<T>();
+      capnp::SegmentArrayMessageReader lists(segments, walk);
+      auto root = lists.template getRoot<T>();
       static const internal::StructPlan& plan =
           internal::PlanFor(capnp::Schema::from<T>());
       // The reflective walk only when the fast one is not sure: it alone
@@ -84,12 +113,12 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
     // canonical (in bounds, no shared or looping pointers), and a limit would
     // make later, repeated field reads throw outside this boundary.
     options.traversalLimitInWords = kj::maxValue;
-    auto owned = std::make_shared<Owned>(d.words_->asPtr(), options);
-    d.root_ = owned->reader.template getRoot<T>();
-    d.reader_ = std::shared_ptr<capnp::MessageReader>(owned, &owned->reader);
+    st.reader.emplace(segments, options);
+    d.root_ = st.reader->template getRoot<T>();
   } catch (const kj::Exception& e) {
     return Corruption("malformed Cap'n Proto: " + DescribeException(e));
   }
+  d.storage_ = std::move(storage);
   return d;
 }
 
@@ -185,9 +214,7 @@ crypto::Signature EntryView::signature() const {
   return ToArray<crypto::kSignatureSize>(entry().getSignature());
 }
 
-Hash EntryView::EntryHash() const {
-  return crypto::Sha256(crypto::AsBytes(bytes()));
-}
+Hash EntryView::EntryHash() const { return entry_.Digest(); }
 
 Hash EntryView::LeafHash() const {
   static constexpr uint8_t kLeafPrefix[1] = {0x00};

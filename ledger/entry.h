@@ -59,13 +59,16 @@ class Decoded {
   static Result<Decoded> Parse(std::string_view bytes, size_t max_size);
 
   typename T::Reader get() const { return root_; }
-  const std::string& bytes() const { return *bytes_; }
+  const std::string& bytes() const;
+  // SHA-256 of bytes(), computed on first use and kept (thread-safe).
+  const Hash& Digest() const;
 
  private:
+  // The bytes, the reader over them and the digest: one allocation, shared
+  // by every copy.
+  struct Storage;
   Decoded() = default;
-  std::shared_ptr<const std::string> bytes_;
-  std::shared_ptr<kj::Array<capnp::word>> words_;
-  std::shared_ptr<capnp::MessageReader> reader_;
+  std::shared_ptr<const Storage> storage_;
   typename T::Reader root_;
 };
 

@@ -213,7 +213,7 @@ void State::Apply(const ledger::EntryView& entry) {
   internal::EntryMeta meta;
   meta.kind = static_cast<int>(entry.event().which());
   meta.jurisdiction = ctx.jurisdiction;
-  const std::string author = crypto::ToHex(crypto::AsBytes(entry.author_key()));
+  const std::string& author = ctx.author;
   auto [it, inserted] =
       m.author_ids.emplace(author, static_cast<uint32_t>(m.authors.size()));
   if (inserted) m.authors.push_back(author);
