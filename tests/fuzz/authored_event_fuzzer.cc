@@ -33,7 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!envelope.ok(), "an envelope of unreadable text");
     return 0;
   }
-  (void)ledger::CheckKnownToThisVersion(decoded->get());
+  // An event kind or enumerant this version does not define has no JSON
+  // that names it (an unknown kind shows as {}): writers refuse it and
+  // verifiers find it unauthorized (docs/FORMAT.md, "Evolution"), so the
+  // round trip below is asserted only for events this version can read.
+  const bool known = ledger::CheckKnownToThisVersion(decoded->get()).ok();
   auto event = decoded->get().getEvent();
   (void)ledger::EventKindName(event);
   const std::string json = ledger::EventToJson(event);
@@ -43,11 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!back.ok(), "an envelope with a zero signature was accepted");
   }
 
+  if (!known) return 0;
   capnp::MallocMessageBuilder message;
   auto rebuilt = message.initRoot<schema::Event>();
+  // The JSON reads back to an event shown the same. Its bytes may differ
+  // only where docs/FORMAT.md lets them ("Canonical Cap'n Proto", rule 2: an
+  // empty value null or a pointer to the empty value); rule 3 rules out any
+  // other difference, so what is shown determines the event.
   if (ledger::EventFromJson(json, rebuilt).ok()) {
-    FUZZ_CHECK(ledger::CanonicalBytes(rebuilt.asReader()) ==
-                   ledger::CanonicalBytes(event),
+    FUZZ_CHECK(ledger::EventToJson(rebuilt.asReader()) == json,
                "the event's JSON reads back to another event: " + json);
   }
   return 0;
