@@ -118,11 +118,41 @@ std::string RoleName(Role role) {
   return "unknown(" + std::to_string(static_cast<unsigned>(role)) + ")";
 }
 
+Authority::Authority(const Authority& other)
+    : root_key_(other.root_key_),
+      origin_(other.origin_),
+      jurisdictions_(other.jurisdictions_),
+      keys_(other.keys_) {
+  IndexKeys();
+}
+
+Authority& Authority::operator=(const Authority& other) {
+  if (this != &other) *this = Authority(other);
+  return *this;
+}
+
+size_t Authority::KeyHash::operator()(const crypto::PublicKey& key) const {
+  size_t h;
+  std::memcpy(&h, key.data(), sizeof(h));
+  return h;
+}
+
+const KeyRecord* Authority::FindKey(const crypto::PublicKey& key) const {
+  auto it = key_index_.find(key);
+  return it == key_index_.end() ? nullptr : it->second;
+}
+
+void Authority::IndexKeys() {
+  key_index_.clear();
+  key_index_.reserve(keys_.size());
+  for (const auto& [key, record] : keys_) key_index_.emplace(key, &record);
+}
+
 std::vector<KeyGrant> Authority::ActiveGrants(
     const crypto::PublicKey& key) const {
-  auto it = keys_.find(key);
-  if (it == keys_.end() || it->second.revoked_at) return {};
-  return it->second.grants;
+  const KeyRecord* rec = FindKey(key);
+  if (rec == nullptr || rec->revoked_at) return {};
+  return rec->grants;
 }
 
 Status Authority::CheckRole(const crypto::PublicKey& author,
@@ -137,17 +167,17 @@ Status Authority::CheckRole(const crypto::PublicKey& author,
     return PermissionDenied(std::string(kind) + ": jurisdiction \"" +
                             jurisdiction + "\" is not registered");
   }
-  auto it = keys_.find(author);
-  if (it == keys_.end()) {
+  const KeyRecord* rec = FindKey(author);
+  if (rec == nullptr) {
     return PermissionDenied(std::string(kind) + ": key " + KeyLabel(author) +
                             " is not registered");
   }
-  if (it->second.revoked_at) {
+  if (rec->revoked_at) {
     return PermissionDenied(std::string(kind) + ": key " + KeyLabel(author) +
                             " was revoked at entry " +
-                            std::to_string(*it->second.revoked_at));
+                            std::to_string(*rec->revoked_at));
   }
-  for (const KeyGrant& g : it->second.grants) {
+  for (const KeyGrant& g : rec->grants) {
     if (g.jurisdiction == jurisdiction &&
         std::find(roles.begin(), roles.end(), g.role) != roles.end()) {
       return Status::Ok();
@@ -363,6 +393,7 @@ Authority Authority::FromParts(
   a.origin_ = std::move(origin);
   a.jurisdictions_ = std::move(jurisdictions);
   a.keys_ = std::move(keys);
+  a.IndexKeys();
   return a;
 }
 
@@ -389,6 +420,7 @@ void Authority::Apply(uint64_t index, schema::AuthoredEvent::Reader authored) {
       crypto::PublicKey key;
       std::memcpy(key.data(), k.getKey().begin(), key.size());
       KeyRecord& rec = keys_[key];
+      key_index_.emplace(key, &rec);
       rec.key = key;
       rec.grants.push_back(KeyGrant{k.getRole(), ToString(k.getJurisdiction()),
                                     ToString(k.getHolder()), index});
@@ -398,7 +430,9 @@ void Authority::Apply(uint64_t index, schema::AuthoredEvent::Reader authored) {
       crypto::PublicKey key;
       std::memcpy(key.data(), event.getKeyRevoked().getKey().begin(),
                   key.size());
-      keys_[key].revoked_at = index;
+      KeyRecord& rec = keys_[key];
+      key_index_.emplace(key, &rec);
+      rec.revoked_at = index;
       break;
     }
     default:

@@ -169,6 +169,15 @@ Date ReceivedDay(const Model& m, const ProposalRec& p) {
 
 }  // namespace
 
+namespace {
+// A rules-only state (Model::keep_view_data false) keeps the title and
+// location, which rules compare and name, not the rest of the texts.
+void DropViewTexts(Details& d) {
+  d.description = std::string();
+  d.funding_note = std::string();
+}
+}  // namespace
+
 Details DetailsFrom(schema::ProposalDetails::Reader d) {
   Details out;
   out.title = ledger::TextString(d.getTitle());
@@ -401,9 +410,13 @@ void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
   p.cycle = e.getCycle();
   p.details = DetailsFrom(e.getDetails());
   p.proposer_type = static_cast<int>(e.getProposerType());
-  p.proposer_name = ledger::TextString(e.getProposerName());
   p.channel = static_cast<int>(e.getChannel());
-  p.receipt_ref = ledger::TextString(e.getReceiptRef());
+  if (m.keep_view_data) {
+    p.proposer_name = ledger::TextString(e.getProposerName());
+    p.receipt_ref = ledger::TextString(e.getReceiptRef());
+  } else {
+    DropViewTexts(p.details);
+  }
   p.received_on = FromSchema(e.getReceivedOn());
   if (ctx.replacing) return;
   m.cycles.at(p.cycle).proposals.push_back(p.ref);
@@ -477,7 +490,11 @@ void ApplyProposalsMerged(Model& m, const Ctx& ctx,
   p.cycle = e.getCycle();
   p.merged = true;
   p.details = DetailsFrom(e.getDetails());
-  p.merge_reason = ledger::TextString(e.getReason());
+  if (m.keep_view_data) {
+    p.merge_reason = ledger::TextString(e.getReason());
+  } else {
+    DropViewTexts(p.details);
+  }
   if (ctx.replacing) return;
   // The merged record's own proposer and channel: those of its sources when
   // they all agree, else "other" (the funnel lists every source anyway).

@@ -378,7 +378,7 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
   rec.owner = owner;
   rec.reason = ledger::TextString(e.getReason());
   rec.retraction = e.isRetraction();
-  rec.before = TargetContentJson(m, target);
+  if (m.keep_view_data) rec.before = TargetContentJson(m, target);
   m.entries[target].corrections.push_back(ctx.index);
   m.entries[ctx.index].owner = owner;
   if (e.isRetraction()) {
@@ -386,11 +386,11 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
     const int kind = m.entries[target].kind;
     m.entries[target].retracted = true;
     ApplyRetraction(m, target, kind);
-    rec.after = "null";
+    if (m.keep_view_data) rec.after = "null";
   } else {
     m.Touched(owner, ctx.index, "corrected");
     ApplyEvent(m, TargetContext(m, ctx, target), e.getReplacement());
-    rec.after = TargetContentJson(m, target);
+    if (m.keep_view_data) rec.after = TargetContentJson(m, target);
   }
   m.corrections[ctx.index] = std::move(rec);
 }

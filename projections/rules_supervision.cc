@@ -190,9 +190,13 @@ void ApplyProgress(Model& m, const Ctx& ctx,
   r.percent_bp = e.getPercentBp();
   r.spent_fen = e.getSpentFen();
   r.started = e.getStarted();
-  r.narrative = ledger::TextString(e.getNarrative());
   r.versions.push_back(ProgressVersion{ctx.by_date, r.percent_bp, r.started});
   r.evidence.clear();
+  if (!m.keep_view_data) {
+    Own(m, ctx, p.ref, "progress");
+    return;
+  }
+  r.narrative = ledger::TextString(e.getNarrative());
   for (auto a : e.getEvidence()) {
     r.evidence.push_back(AttachmentRec{
         crypto::ToHex(

@@ -174,6 +174,7 @@ crypto::Hash State::last_entry_hash() const {
 
 void State::set_as_of_ms(int64_t ms) { model_->as_of_ms = ms; }
 int64_t State::as_of_ms() const { return model_->as_of_ms; }
+void State::KeepViewData(bool keep) { model_->keep_view_data = keep; }
 
 std::vector<uint64_t> State::CycleRefs() const {
   std::vector<uint64_t> refs;
@@ -214,9 +215,13 @@ void State::Apply(const ledger::EntryView& entry) {
   meta.kind = static_cast<int>(entry.event().which());
   meta.jurisdiction = ctx.jurisdiction;
   const std::string& author = ctx.author;
-  auto [it, inserted] =
-      m.author_ids.emplace(author, static_cast<uint32_t>(m.authors.size()));
-  if (inserted) m.authors.push_back(author);
+  // Looked up first: emplace would build (and free) a node for every entry.
+  auto it = m.author_ids.find(author);
+  if (it == m.author_ids.end()) {
+    it = m.author_ids.emplace(author, static_cast<uint32_t>(m.authors.size()))
+             .first;
+    m.authors.push_back(author);
+  }
   meta.author = it->second;
   meta.signed_at_ms = entry.authored().getSignedAtMs();
   meta.recorded_at_ms = entry.recorded_at_ms();

@@ -74,6 +74,14 @@ class State {
   void set_as_of_ms(int64_t ms);
   int64_t as_of_ms() const;
 
+  // With false, entries applied from now on keep only what the rules and
+  // State::Recount read, not the texts and audit trail only the views show
+  // (internal::Model::keep_view_data): for a verifier, which never shows a
+  // view, to hold a province in a fraction of the memory. Check, Recount,
+  // size and last_entry_hash are the same either way; the views and
+  // Serialize of such a state lack those texts. Not serialized.
+  void KeepViewData(bool keep);
+
   // Refs of every live cycle, in log order.
   std::vector<uint64_t> CycleRefs() const;
 

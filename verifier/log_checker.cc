@@ -208,11 +208,9 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
     return Fail(index, "signature", at + signature_status.message());
   }
   auto a = view.authored();
-  std::string nonce(reinterpret_cast<const char*>(a.getAuthorKey().begin()),
-                    32);
-  nonce.append(reinterpret_cast<const char*>(a.getNonce().begin()),
-               ledger::kNonceSize);
-  if (!nonces_.insert(std::move(nonce)).second) {
+  NonceSet::Nonce nonce;
+  std::memcpy(nonce.data(), a.getNonce().begin(), nonce.size());
+  if (!nonces_.Insert(view.author_key(), nonce)) {
     return Fail(index, "nonce",
                 at + "the author key reused a nonce (a replayed event)");
   }
@@ -269,9 +267,14 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   authority_.Apply(index, a);
   if (rules_) rules_->apply(view);
   std::string j = ledger::TextString(a.getJurisdiction());
-  auto [it, inserted] = jurisdiction_ids_.emplace(
-      j, static_cast<uint16_t>(jurisdiction_names_.size()));
-  if (inserted) jurisdiction_names_.push_back(j);
+  // Looked up first: emplace would build (and free) a node for every entry.
+  auto it = jurisdiction_ids_.find(j);
+  if (it == jurisdiction_ids_.end()) {
+    it = jurisdiction_ids_
+             .emplace(j, static_cast<uint16_t>(jurisdiction_names_.size()))
+             .first;
+    jurisdiction_names_.push_back(j);
+  }
   uint16_t roles = 0;
   for (schema::Role r : ledger::RolesAllowedFor(view.event())) {
     roles |= static_cast<uint16_t>(1u << static_cast<uint16_t>(r));
@@ -487,9 +490,11 @@ json LogChecker::SaveState() const {
   // Sorted: the same log always saves the same bytes.
   std::vector<std::string> nonces;
   nonces.reserve(nonces_.size());
-  for (const std::string& n : nonces_) {
-    nonces.push_back(crypto::ToHex(crypto::AsBytes(n)));
-  }
+  nonces_.ForEach(
+      [&](const crypto::PublicKey& key, const NonceSet::Nonce& nonce) {
+        nonces.push_back(crypto::ToHex(crypto::AsBytes(key)) +
+                         crypto::ToHex(crypto::AsBytes(nonce)));
+      });
   std::sort(nonces.begin(), nonces.end());
   j["nonces"] = std::move(nonces);
   // Six bytes an entry: kind, jurisdiction id, roles (little-endian u16).
@@ -522,11 +527,15 @@ Status LogChecker::RestoreState(const json& saved, merkle::Frontier frontier) {
     if (!ParseHexArray(saved.at("prevHash"), &prev)) {
       return Corruption("prevHash is not a hash");
     }
-    std::unordered_set<std::string> nonces;
+    NonceSet nonces;
     for (const json& h : saved.at("nonces")) {
       std::array<uint8_t, 32 + ledger::kNonceSize> raw;
       if (!ParseHexArray(h, &raw)) return Corruption("a nonce is malformed");
-      nonces.emplace(reinterpret_cast<const char*>(raw.data()), raw.size());
+      crypto::PublicKey key;
+      NonceSet::Nonce nonce;
+      std::memcpy(key.data(), raw.data(), key.size());
+      std::memcpy(nonce.data(), raw.data() + key.size(), nonce.size());
+      nonces.Insert(key, nonce);
     }
     std::vector<std::string> names =
         saved.at("jurisdictionNames").get<std::vector<std::string>>();

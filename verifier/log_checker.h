@@ -34,6 +34,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/status.h"
+#include "verifier/nonce_set.h"
 
 namespace piaojue::verifier {
 
@@ -181,7 +182,7 @@ class LogChecker {
   merkle::Frontier frontier_;
   merkle::Hash prev_hash_{};
   int64_t prev_recorded_at_ = INT64_MIN;
-  std::unordered_set<std::string> nonces_;
+  NonceSet nonces_;
   // Event kind, (interned) jurisdiction and allowed roles (bit r = role r)
   // of every entry, for authorizing corrections: 6 bytes per entry.
   struct KindAndJurisdiction {

@@ -151,6 +151,7 @@ Result<uint64_t> ResumeFromSaved(
   RETURN_IF_ERROR(
       checker->RestoreState(saved["checker"], std::move(*frontier)));
   *state = std::move(*rules);
+  state->KeepViewData(false);
   *collector = std::move(recount);
   return size;
 }
@@ -230,7 +231,10 @@ VerifyReport Verify(const VerifyOptions& options) {
     checkpoints.emplace_back(source, note_text);
   }
 
+  // The verifier shows no view: its state keeps only what the rules and
+  // the recount read (a province in a fraction of the memory).
   projections::State state;
+  state.KeepViewData(false);
   RulesHook rules{[&](const ledger::EntryView& e) { return state.Check(e); },
                   [&](const ledger::EntryView& e) { state.Apply(e); }};
   LogChecker checker(rules);

@@ -395,8 +395,17 @@ struct Model {
   // Not serialized: the instant a time-travelled state stands at (0 = the
   // last entry's); see State::set_as_of_ms.
   int64_t as_of_ms = 0;
+  // Not serialized: false in a state kept only to check the rules and
+  // recount (the verifier; State::KeepViewData). Then what only the views
+  // read is not kept: the touches, a correction's before and after texts,
+  // a proposal's description, funding note, proposer, receipt and merge
+  // reason, a progress report's narrative and evidence. No rule reads them
+  // (RefusedBy in tests/projections/rule_test_util.h compares both kinds of
+  // state on every refusal of the rules tests).
+  bool keep_view_data = true;
 
   void Touched(uint64_t record, uint64_t entry, std::string relation) {
+    if (!keep_view_data) return;
     touches[record].push_back(Touch{entry, std::move(relation)});
   }
 };

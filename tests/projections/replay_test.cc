@@ -65,6 +65,33 @@ TEST_F(ReplayTest, ReplayToNIsTheStateWhenTheLogHadNEntries) {
   }
 }
 
+// A rules-only state (the verifier's, State::KeepViewData(false)) folds the
+// same log to the same rules' answers: the same size and head, the same
+// recount of every round; only the texts the views show are left out.
+TEST_F(ReplayTest, ARulesOnlyStateRecountsAsTheFullState) {
+  State lean;
+  lean.KeepViewData(false);
+  ASSERT_OK(projections::CatchUp(b_.ledger(), b_.size(), &lean));
+  EXPECT_EQ(lean.size(), b_.size());
+  EXPECT_EQ(lean.last_entry_hash(), b_.ledger().head().last_entry_hash);
+  int rounds = 0;
+  for (const uint64_t round : {b_.refs().round, b_.refs().satisfaction_round}) {
+    auto full = b_.state().Recount(round);
+    auto thin = lean.Recount(round);
+    ASSERT_OK(full);
+    ASSERT_OK(thin);
+    EXPECT_EQ(thin->issued, full->issued);
+    EXPECT_EQ(thin->collected, full->collected);
+    EXPECT_EQ(thin->complete, full->complete);
+    EXPECT_EQ(thin->count, full->count);
+    EXPECT_EQ(thin->outcome.elected, full->outcome.elected);
+    ++rounds;
+  }
+  EXPECT_EQ(rounds, 2);
+  // What it leaves out is only what the views read: smaller, not equal.
+  EXPECT_LT(lean.Serialize().size(), b_.state().Serialize().size());
+}
+
 TEST_F(ReplayTest, ReplayBeyondTheLogIsOutOfRange) {
   auto r = projections::ReplayTo(b_.ledger(), b_.size() + 1);
   ASSERT_FALSE(r.ok());

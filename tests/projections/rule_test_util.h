@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "projections/replay.h"
 #include "tests/cycle_builder.h"
 
 namespace piaojue::testing {
@@ -24,6 +25,31 @@ inline ::testing::AssertionResult RefusedBy(
   const uint64_t size = b.size();
   const auto head = b.ledger().head().last_entry_hash;
   const std::string before = b.state().Serialize();
+  // The same event before a rules-only state (what the verifier keeps,
+  // State::KeepViewData(false)) replayed from the ledger: the very verdict,
+  // word for word, of the full state.
+  {
+    projections::State lean;
+    lean.KeepViewData(false);
+    if (Status s = projections::CatchUp(b.ledger(), size, &lean); !s.ok()) {
+      return ::testing::AssertionFailure()
+             << "rules-only replay: " << s.ToString();
+    }
+    auto bytes = ledger::EncodeEntry(size, head, b.now_ms(),
+                                     b.Sign(author, fill, jurisdiction));
+    if (bytes.ok()) {
+      auto view = ledger::EntryView::Parse(*bytes);
+      if (view.ok()) {
+        const Status full = b.state().Check(*view);
+        const Status thin = lean.Check(*view);
+        if (full.code() != thin.code() || full.message() != thin.message()) {
+          return ::testing::AssertionFailure()
+                 << "a rules-only state judges otherwise: full state "
+                 << full.ToString() << ", rules-only " << thin.ToString();
+        }
+      }
+    }
+  }
   auto r = b.Submit(author, fill, std::move(jurisdiction));
   if (r.ok()) {
     return ::testing::AssertionFailure()

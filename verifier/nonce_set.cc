@@ -1,0 +1,70 @@
+#include "verifier/nonce_set.h"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace piaojue::verifier {
+
+namespace {
+// Filled to at most 3/4: linear probing then looks at a few slots on
+// average.
+constexpr size_t kInitialSlots = 1024;
+bool Full(size_t size, size_t slots) { return 4 * (size + 1) > 3 * slots; }
+}  // namespace
+
+NonceSet::NonceSet() : slots_(kInitialSlots) {
+  static_assert(sizeof(key_) == crypto_shorthash_KEYBYTES);
+  crypto::RandomBytes(key_);
+}
+
+uint64_t NonceSet::SlotOf(uint32_t author, const Nonce& nonce) const {
+  uint8_t in[4 + ledger::kNonceSize];
+  std::memcpy(in, &author, 4);
+  std::memcpy(in + 4, nonce.data(), nonce.size());
+  uint8_t out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, in, sizeof(in), key_.data());
+  uint64_t h;
+  std::memcpy(&h, out, sizeof(h));
+  return h & (slots_.size() - 1);
+}
+
+bool NonceSet::Insert(const crypto::PublicKey& author, const Nonce& nonce) {
+  auto [it, inserted] =
+      author_ids_.emplace(author, static_cast<uint32_t>(authors_.size() + 1));
+  if (inserted) authors_.push_back(author);
+  const uint32_t id = it->second;
+  if (Full(size_, slots_.size())) Grow();
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = SlotOf(id, nonce);; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.author == 0) {
+      s.author = id;
+      s.nonce = nonce;
+      ++size_;
+      return true;
+    }
+    if (s.author == id && s.nonce == nonce) return false;
+  }
+}
+
+void NonceSet::Grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.author == 0) continue;
+    size_t i = SlotOf(s.author, s.nonce);
+    while (slots_[i].author != 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void NonceSet::ForEach(const std::function<void(const crypto::PublicKey&,
+                                                const Nonce&)>& fn) const {
+  for (const Slot& s : slots_) {
+    if (s.author != 0) fn(authors_[s.author - 1], s.nonce);
+  }
+}
+
+}  // namespace piaojue::verifier
