@@ -18,6 +18,12 @@ NonceSet::NonceSet() : slots_(kInitialSlots) {
   crypto::RandomBytes(key_);
 }
 
+size_t NonceSet::KeyHash::operator()(const crypto::PublicKey& key) const {
+  size_t h;
+  std::memcpy(&h, key.data(), sizeof(h));
+  return h;
+}
+
 uint64_t NonceSet::SlotOf(uint32_t author, const Nonce& nonce) const {
   uint8_t in[4 + ledger::kNonceSize];
   std::memcpy(in, &author, 4);
