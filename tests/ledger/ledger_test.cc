@@ -1128,8 +1128,10 @@ TEST_F(LedgerTest, ADeletedRegistryMarkerCannotLetARevokedKeyWrite) {
             std::string::npos)
       << ledger.writable().ToString();
   // What the process reports about keys comes from the entries themselves.
-  auto key = ledger.authority().keys().find(office_.public_key);
-  ASSERT_NE(key, ledger.authority().keys().end());
+  // authority() returns a copy: keep it while its iterators are used.
+  const Authority authority = ledger.authority();
+  auto key = authority.keys().find(office_.public_key);
+  ASSERT_NE(key, authority.keys().end());
   EXPECT_EQ(key->second.revoked_at, revoked_at);
 }
 
@@ -1247,8 +1249,9 @@ TEST_F(LedgerTest, RebuiltIndexesMakeTheLedgerWritableAndStillRefuseReplays) {
   Ledger& ledger = **opened;
   EXPECT_OK(ledger.writable());
   EXPECT_EQ(ledger.Append(event).status().code(), StatusCode::kAlreadyExists);
-  auto teller = ledger.authority().keys().find(teller_.public_key);
-  ASSERT_NE(teller, ledger.authority().keys().end());
+  const Authority authority = ledger.authority();
+  auto teller = authority.keys().find(teller_.public_key);
+  ASSERT_NE(teller, authority.keys().end());
   EXPECT_EQ(teller->second.revoked_at, 4u);
   EXPECT_OK(ledger.Append(testing::OpenCycle(office_)));
 }
