@@ -31,10 +31,49 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BallotCount, read, unreadable, valid,
 
 namespace internal {
 
+// The shared containers serialize as the std containers they replaced did
+// (snapshot bytes unchanged): a map keyed by integers as [key, value] pairs
+// in key order, the entries as an array.
+template <typename T>
+void to_json(nlohmann::json& j, const Shared<T>& s) {
+  j = *s;
+}
+template <typename T>
+void from_json(const nlohmann::json& j, Shared<T>& s) {
+  j.get_to(s.mut());
+}
+template <typename V>
+void to_json(nlohmann::json& j, const IndexMap<V>& m) {
+  j = nlohmann::json::array();
+  for (const auto& [k, v] : m) j.push_back(nlohmann::json::array({k, v}));
+}
+template <typename V>
+void from_json(const nlohmann::json& j, IndexMap<V>& m) {
+  if (!j.is_array()) throw std::invalid_argument("expected an array of pairs");
+  for (const nlohmann::json& pair : j) {
+    if (!pair.is_array() || pair.size() != 2) {
+      throw std::invalid_argument("expected a [key, value] pair");
+    }
+    m.emplace(pair.at(0).get<uint64_t>(), pair.at(1).get<V>());
+  }
+}
+struct EntryMeta;
+void to_json(nlohmann::json& j, const IndexMap<EntryMeta>& m);
+void from_json(const nlohmann::json& j, IndexMap<EntryMeta>& m);
+
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EntryMeta, kind, jurisdiction, author,
                                    signed_at_ms, recorded_at_ms, owner,
                                    retracted, corrections)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Touch, entry, relation)
+void to_json(nlohmann::json& j, const IndexMap<EntryMeta>& m) {
+  j = nlohmann::json::array();
+  for (const auto& [k, v] : m) j.push_back(v);
+}
+void from_json(const nlohmann::json& j, IndexMap<EntryMeta>& m) {
+  if (!j.is_array()) throw std::invalid_argument("expected an array");
+  for (const nlohmann::json& e : j) m.push_back(e.get<EntryMeta>());
+}
+
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JurisdictionRec, code, name, level, parent,
                                    registered_at)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MilestoneRule, due, min_percent_bp,
@@ -442,7 +481,7 @@ Result<State> State::Deserialize(std::string_view bytes) {
     }
     RETURN_IF_ERROR(CheckConsistent(m));
     for (uint32_t i = 0; i < m.authors.size(); ++i) {
-      m.author_ids.emplace(m.authors[i], i);
+      m.author_ids.mut().emplace(m.authors[i], i);
     }
     *state.model_ = std::move(m);
   } catch (const std::exception& e) {

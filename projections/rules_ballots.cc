@@ -100,7 +100,7 @@ Status CheckBallotBoxSealed(const Model& m, const Ctx& ctx,
 
 void ApplyBallotBoxSealed(Model& m, const Ctx& ctx,
                           schema::BallotBoxSealed::Reader e) {
-  BoxRec& box = m.boxes[ctx.index];
+  BoxRec& box = m.boxes.slot(ctx.index);
   box.ref = ctx.index;
   box.round = e.getRound();
   box.label = ledger::TextString(e.getLabel());
@@ -108,7 +108,7 @@ void ApplyBallotBoxSealed(Model& m, const Ctx& ctx,
   for (auto name : e.getMonitors())
     box.monitors.emplace_back(ledger::TextString(name));
   if (ctx.replacing) return;
-  RoundRec& round = m.rounds.at(box.round);
+  RoundRec& round = m.rounds.mut(box.round);
   box.count = EmptyCount(round.items);
   round.boxes.push_back(box.ref);
   m.Touched(box.ref, ctx.by, "created");
@@ -182,7 +182,7 @@ Status CheckBallotBoxOpened(const Model& m, const Ctx& ctx,
 
 void ApplyBallotBoxOpened(Model& m, const Ctx& ctx,
                           schema::BallotBoxOpened::Reader e) {
-  BoxRec& box = m.boxes.at(e.getBox());
+  BoxRec& box = m.boxes.mut(e.getBox());
   box.opened = ctx.index;
   box.issued = e.getIssued();
   box.collected = e.getCollected();
@@ -191,7 +191,7 @@ void ApplyBallotBoxOpened(Model& m, const Ctx& ctx,
     box.opened_monitors.emplace_back(ledger::TextString(name));
   }
   if (ctx.replacing) return;
-  m.entries[ctx.index].owner = box.ref;
+  m.entries.slot(ctx.index).owner = box.ref;
   m.Touched(box.ref, ctx.by, "opened");
 }
 
@@ -310,7 +310,7 @@ Status CheckBallotsRecorded(const Model& m, const Ctx& ctx,
 
 void ApplyBallotsRecorded(Model& m, const Ctx& ctx,
                           schema::BallotsRecorded::Reader e) {
-  BoxRec& box = m.boxes.at(e.getBox());
+  BoxRec& box = m.boxes.mut(e.getBox());
   const RoundRec& round = m.rounds.at(box.round);
   box.part_count = e.getPartCount();
   box.parts.push_back(ctx.index);
@@ -321,7 +321,7 @@ void ApplyBallotsRecorded(Model& m, const Ctx& ctx,
                                    marks.size()),
                                e.getUnreadable()},
                &box.count);
-  m.entries[ctx.index].owner = box.ref;
+  m.entries.slot(ctx.index).owner = box.ref;
   m.Touched(box.ref, ctx.by, "ballots");
 }
 
@@ -449,7 +449,7 @@ Status CheckTallyCertified(const Model& m, const Ctx& ctx,
 
 void ApplyTallyCertified(Model& m, const Ctx& ctx,
                          schema::TallyCertified::Reader e) {
-  RoundRec& round = m.rounds.at(e.getRound());
+  RoundRec& round = m.rounds.mut(e.getRound());
   round.tally = ctx.index;
   CertifiedTally& t = round.certified;
   t.issued = e.getIssued();
@@ -464,7 +464,7 @@ void ApplyTallyCertified(Model& m, const Ctx& ctx,
   t.certified_by.clear();
   for (auto name : e.getCertifiedBy())
     t.certified_by.emplace_back(ledger::TextString(name));
-  m.entries[ctx.index].owner = round.ref;
+  m.entries.slot(ctx.index).owner = round.ref;
   m.Touched(round.ref, ctx.by, "tally");
 }
 
@@ -543,7 +543,7 @@ Status CheckResultAnnounced(const Model& m, const Ctx& ctx,
 
 void ApplyResultAnnounced(Model& m, const Ctx& ctx,
                           schema::ResultAnnounced::Reader e) {
-  RoundRec& round = m.rounds.at(e.getRound());
+  RoundRec& round = m.rounds.mut(e.getRound());
   round.result = ctx.index;
   round.elected = ToVector(e.getElected());
   round.tied = ToVector(e.getTiedAtCutoff());
@@ -555,19 +555,19 @@ void ApplyResultAnnounced(Model& m, const Ctx& ctx,
   round.announced_on = FromSchema(e.getAnnouncedOn());
   const VoteRec& vote = m.votes.at(round.vote);
   for (uint64_t ref : round.elected) {
-    m.proposals.at(ref).elected_round = round.ref;
-    ProjectRec& p = m.projects[ref];
+    m.proposals.mut(ref).elected_round = round.ref;
+    ProjectRec& p = m.projects.slot(ref);
     p.ref = ref;
     p.cycle = vote.cycle;
     p.elected_round = round.ref;
-    m.cycles.at(vote.cycle).projects.push_back(ref);
+    m.cycles.mut(vote.cycle).projects.push_back(ref);
     m.Touched(ref, ctx.by, "elected");
   }
   for (const auto& [item, grade] : round.grades) {
-    m.projects.at(item).grades.push_back(GradeRec{round.ref, grade});
+    m.projects.mut(item).grades.push_back(GradeRec{round.ref, grade});
     m.Touched(item, ctx.by, "graded");
   }
-  m.entries[ctx.index].owner = round.ref;
+  m.entries.slot(ctx.index).owner = round.ref;
   m.Touched(round.ref, ctx.by, "result");
 }
 
@@ -600,11 +600,11 @@ Status CheckRoundVoided(const Model& m, const Ctx& ctx,
 }
 
 void ApplyRoundVoided(Model& m, const Ctx& ctx, schema::RoundVoided::Reader e) {
-  RoundRec& round = m.rounds.at(e.getRound());
+  RoundRec& round = m.rounds.mut(e.getRound());
   round.voided = ctx.index;
   round.void_reason = ledger::TextString(e.getReason());
   round.voided_on = FromSchema(e.getVoidedOn());
-  m.entries[ctx.index].owner = round.ref;
+  m.entries.slot(ctx.index).owner = round.ref;
   m.Touched(round.ref, ctx.by, "voided");
 }
 

@@ -306,7 +306,7 @@ Status CheckCycleOpened(const Model& m, const Ctx& ctx,
 }
 
 void ApplyCycleOpened(Model& m, const Ctx& ctx, schema::CycleOpened::Reader e) {
-  CycleRec& c = m.cycles[ctx.index];
+  CycleRec& c = m.cycles.slot(ctx.index);
   c.ref = ctx.index;
   c.jurisdiction = ctx.jurisdiction;
   c.year = e.getYear();
@@ -405,7 +405,7 @@ Status CheckProposalSubmitted(const Model& m, const Ctx& ctx,
 
 void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
                             schema::ProposalSubmitted::Reader e) {
-  ProposalRec& p = m.proposals[ctx.index];
+  ProposalRec& p = m.proposals.slot(ctx.index);
   p.ref = ctx.index;
   p.cycle = e.getCycle();
   p.details = DetailsFrom(e.getDetails());
@@ -419,7 +419,7 @@ void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
   }
   p.received_on = FromSchema(e.getReceivedOn());
   if (ctx.replacing) return;
-  m.cycles.at(p.cycle).proposals.push_back(p.ref);
+  m.cycles.mut(p.cycle).proposals.push_back(p.ref);
   m.Touched(p.ref, ctx.by, "created");
   m.Touched(p.cycle, ctx.by, "proposal");
 }
@@ -485,7 +485,7 @@ Status CheckProposalsMerged(const Model& m, const Ctx& ctx,
 
 void ApplyProposalsMerged(Model& m, const Ctx& ctx,
                           schema::ProposalsMerged::Reader e) {
-  ProposalRec& p = m.proposals[ctx.index];
+  ProposalRec& p = m.proposals.slot(ctx.index);
   p.ref = ctx.index;
   p.cycle = e.getCycle();
   p.merged = true;
@@ -502,7 +502,7 @@ void ApplyProposalsMerged(Model& m, const Ctx& ctx,
   int proposer = -1;
   int channel = -1;
   for (uint64_t s : p.sources) {
-    ProposalRec& src = m.proposals.at(s);
+    ProposalRec& src = m.proposals.mut(s);
     src.merged_into = p.ref;
     proposer = proposer == -1 || proposer == src.proposer_type
                    ? src.proposer_type
@@ -514,7 +514,7 @@ void ApplyProposalsMerged(Model& m, const Ctx& ctx,
   }
   p.proposer_type = proposer;
   p.channel = channel;
-  m.cycles.at(p.cycle).proposals.push_back(p.ref);
+  m.cycles.mut(p.cycle).proposals.push_back(p.ref);
   m.Touched(p.ref, ctx.by, "created");
   m.Touched(p.cycle, ctx.by, "proposal");
 }

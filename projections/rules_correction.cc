@@ -162,53 +162,60 @@ void ApplyRetraction(Model& m, uint64_t target, int kind) {
     case Which::PROPOSALS_MERGED: {
       // The proposal leaves the rules' world but not the funnel: it is kept
       // as it stood, shown as retracted, and the counts keep it.
-      ProposalRec& p = m.proposals.at(target);
-      for (uint64_t s : p.sources) m.proposals.at(s).merged_into = kNoRef;
-      CycleRec& c = m.cycles.at(p.cycle);
+      ProposalRec& p = m.proposals.mut(target);
+      for (uint64_t s : p.sources) m.proposals.mut(s).merged_into = kNoRef;
+      CycleRec& c = m.cycles.mut(p.cycle);
       EraseValue(c.proposals, target);
       c.retracted_proposals.push_back(target);
-      m.retracted_proposals[target] = std::move(p);
+      m.retracted_proposals.slot(target) = std::move(p);
       m.proposals.erase(target);
       return;
     }
     case Which::SCREENING_DECIDED:
-      for (ScreeningRec& s : m.proposals.at(owner).screening) {
+      for (ScreeningRec& s : m.proposals.mut(owner).screening) {
         if (s.entry == target) s = ScreeningRec{};
       }
       return;
-    case Which::CANDIDATE_LIST_FIXED:
-      for (auto& [ref, c] : m.cycles) {
-        if (c.candidate_list != target) continue;
+    case Which::CANDIDATE_LIST_FIXED: {
+      // The refs first: changing a record may copy the nodes an iterator
+      // walks.
+      std::vector<uint64_t> listed;
+      for (const auto& [ref, c] : m.cycles) {
+        if (c.candidate_list == target) listed.push_back(ref);
+      }
+      for (uint64_t ref : listed) {
+        CycleRec& c = m.cycles.mut(ref);
         for (const CandidateRec& cand : c.candidates) {
-          m.proposals.at(cand.proposal).candidate = false;
+          m.proposals.mut(cand.proposal).candidate = false;
         }
         c.candidates.clear();
         c.candidate_list = kNoRef;
         c.list_sent_on = Date{};
       }
       return;
+    }
     case Which::VOTING_RULES_ADOPTED: {
-      CycleRec& c = m.cycles.at(m.votes.at(target).cycle);
+      CycleRec& c = m.cycles.mut(m.votes.mut(target).cycle);
       EraseValue(c.votes, target);
       if (c.selection_vote == target) c.selection_vote = kNoRef;
       m.votes.erase(target);
       return;
     }
     case Which::DELIBERATION_RECORDED:
-      EraseValue(m.cycles.at(m.deliberations.at(target).cycle).deliberations,
+      EraseValue(m.cycles.mut(m.deliberations.mut(target).cycle).deliberations,
                  target);
       m.deliberations.erase(target);
       return;
     case Which::ROUND_OPENED:
-      EraseValue(m.votes.at(m.rounds.at(target).vote).rounds, target);
+      EraseValue(m.votes.mut(m.rounds.mut(target).vote).rounds, target);
       m.rounds.erase(target);
       return;
     case Which::BALLOT_BOX_SEALED:
-      EraseValue(m.rounds.at(m.boxes.at(target).round).boxes, target);
+      EraseValue(m.rounds.mut(m.boxes.mut(target).round).boxes, target);
       m.boxes.erase(target);
       return;
     case Which::BALLOT_BOX_OPENED: {
-      BoxRec& b = m.boxes.at(owner);
+      BoxRec& b = m.boxes.mut(owner);
       b.opened = kNoRef;
       b.issued = 0;
       b.collected = 0;
@@ -216,40 +223,40 @@ void ApplyRetraction(Model& m, uint64_t target, int kind) {
       return;
     }
     case Which::IMPLEMENTATION_PLANNED:
-      m.projects.at(owner).plan = PlanRec{};
+      m.projects.mut(owner).plan = PlanRec{};
       return;
     case Which::PROGRESS_REPORTED:
-      EraseEntry(m.projects.at(owner).progress, target);
+      EraseEntry(m.projects.mut(owner).progress, target);
       return;
     case Which::SUPERVISION_NOTICE_ISSUED:
-      EraseEntry(m.projects.at(owner).notices, target);
+      EraseEntry(m.projects.mut(owner).notices, target);
       return;
     case Which::ADJUSTMENT_DECIDED:
-      EraseEntry(m.projects.at(owner).adjustments, target);
+      EraseEntry(m.projects.mut(owner).adjustments, target);
       return;
     case Which::ACCEPTANCE_RECORDED:
-      EraseEntry(m.projects.at(owner).acceptances, target);
+      EraseEntry(m.projects.mut(owner).acceptances, target);
       return;
     case Which::EVALUATION_SCORED:
-      EraseEntry(m.projects.at(owner).evaluations, target);
+      EraseEntry(m.projects.mut(owner).evaluations, target);
       return;
     case Which::OPERATION_REVIEWED:
-      EraseEntry(m.projects.at(owner).reviews, target);
+      EraseEntry(m.projects.mut(owner).reviews, target);
       return;
     case Which::INSPECTION_RECORDED:
       for (uint64_t p : m.inspections.at(target).projects) {
-        EraseValue(m.projects.at(p).inspections, target);
+        EraseValue(m.projects.mut(p).inspections, target);
       }
       m.inspections.erase(target);
       return;
     case Which::RECTIFICATION_ORDERED:
       EraseValue(
-          m.projects.at(m.rectifications.at(target).project).rectifications,
+          m.projects.mut(m.rectifications.at(target).project).rectifications,
           target);
       m.rectifications.erase(target);
       return;
     case Which::RECTIFICATION_REPORTED:
-      EraseEntry(m.rectifications.at(owner).reports, target);
+      EraseEntry(m.rectifications.mut(owner).reports, target);
       return;
     default:
       return;
@@ -379,12 +386,12 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
   rec.reason = ledger::TextString(e.getReason());
   rec.retraction = e.isRetraction();
   if (m.keep_view_data) rec.before = TargetContentJson(m, target);
-  m.entries[target].corrections.push_back(ctx.index);
-  m.entries[ctx.index].owner = owner;
+  m.entries.slot(target).corrections.push_back(ctx.index);
+  m.entries.slot(ctx.index).owner = owner;
   if (e.isRetraction()) {
     m.Touched(owner, ctx.index, "retracted");
     const int kind = m.entries[target].kind;
-    m.entries[target].retracted = true;
+    m.entries.slot(target).retracted = true;
     ApplyRetraction(m, target, kind);
     if (m.keep_view_data) rec.after = "null";
   } else {
@@ -392,7 +399,7 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
     ApplyEvent(m, TargetContext(m, ctx, target), e.getReplacement());
     if (m.keep_view_data) rec.after = TargetContentJson(m, target);
   }
-  m.corrections[ctx.index] = std::move(rec);
+  m.corrections.slot(ctx.index) = std::move(rec);
 }
 
 }  // namespace piaojue::projections::internal

@@ -132,7 +132,7 @@ Status CheckScreeningDecided(const Model& m, const Ctx& ctx,
 
 void ApplyScreeningDecided(Model& m, const Ctx& ctx,
                            schema::ScreeningDecided::Reader e) {
-  ProposalRec& p = m.proposals.at(e.getProposal());
+  ProposalRec& p = m.proposals.mut(e.getProposal());
   ScreeningRec& s = p.screening.at(static_cast<size_t>(e.getStage()) - 1);
   s.entry = ctx.index;
   s.outcome = static_cast<int>(e.getOutcome());
@@ -145,7 +145,7 @@ void ApplyScreeningDecided(Model& m, const Ctx& ctx,
   s.eligibility.not_major_engineering = el.getNotMajorEngineering();
   s.eligibility.land_policy_funding_secured = el.getLandPolicyFundingSecured();
   if (ctx.replacing) return;
-  m.entries[ctx.index].owner = p.ref;
+  m.entries.slot(ctx.index).owner = p.ref;
   m.Touched(p.ref, ctx.by, "screened");
 }
 
@@ -236,9 +236,9 @@ Status CheckCandidateListFixed(const Model& m, const Ctx& ctx,
 
 void ApplyCandidateListFixed(Model& m, const Ctx& ctx,
                              schema::CandidateListFixed::Reader e) {
-  CycleRec& cycle = m.cycles.at(e.getCycle());
+  CycleRec& cycle = m.cycles.mut(e.getCycle());
   for (const CandidateRec& old : cycle.candidates) {
-    m.proposals.at(old.proposal).candidate = false;
+    m.proposals.mut(old.proposal).candidate = false;
   }
   cycle.candidates.clear();
   for (auto c : e.getCandidates()) {
@@ -249,7 +249,7 @@ void ApplyCandidateListFixed(Model& m, const Ctx& ctx,
     r.agency = ledger::TextString(c.getImplementingAgency());
     r.investment_fen = c.getInvestmentFen();
     r.requirements = ledger::TextString(c.getRequirements());
-    m.proposals.at(r.proposal).candidate = true;
+    m.proposals.mut(r.proposal).candidate = true;
     m.Touched(r.proposal, ctx.by, "listed");
     cycle.candidates.push_back(std::move(r));
   }

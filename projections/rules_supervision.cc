@@ -59,7 +59,7 @@ Rec& NewOrReplaced(std::vector<Rec>& v, const Ctx& ctx) {
 
 void Own(Model& m, const Ctx& ctx, uint64_t owner, const char* relation) {
   if (ctx.replacing) return;
-  m.entries[ctx.index].owner = owner;
+  m.entries.slot(ctx.index).owner = owner;
   m.Touched(owner, ctx.by, relation);
 }
 
@@ -95,7 +95,7 @@ Status CheckPlan(const Model& m, const Ctx& ctx,
 
 void ApplyPlan(Model& m, const Ctx& ctx,
                schema::ImplementationPlanned::Reader e) {
-  ProjectRec& p = m.projects.at(e.getProject());
+  ProjectRec& p = m.projects.mut(e.getProject());
   PlanRec& plan = p.plan;
   plan.entry = ctx.index;
   plan.agency = ledger::TextString(e.getAgency());
@@ -184,7 +184,7 @@ Status CheckProgress(const Model& m, const Ctx& ctx,
 
 void ApplyProgress(Model& m, const Ctx& ctx,
                    schema::ProgressReported::Reader e) {
-  ProjectRec& p = m.projects.at(e.getProject());
+  ProjectRec& p = m.projects.mut(e.getProject());
   ProgressRec& r = NewOrReplaced(p.progress, ctx);
   r.as_of = FromSchema(e.getAsOf());
   r.percent_bp = e.getPercentBp();
@@ -229,9 +229,9 @@ Status CheckInspection(const Model& m, const Ctx& ctx,
 
 void ApplyInspection(Model& m, const Ctx& ctx,
                      schema::InspectionRecorded::Reader e) {
-  InspectionRec& r = m.inspections[ctx.index];
+  InspectionRec& r = m.inspections.slot(ctx.index);
   for (uint64_t old : r.projects) {
-    auto& list = m.projects.at(old).inspections;
+    auto& list = m.projects.mut(old).inspections;
     list.erase(std::remove(list.begin(), list.end(), ctx.index), list.end());
   }
   r.ref = ctx.index;
@@ -240,7 +240,7 @@ void ApplyInspection(Model& m, const Ctx& ctx,
   r.group = ledger::TextString(e.getGroup());
   r.findings = ledger::TextString(e.getFindings());
   for (uint64_t ref : r.projects) {
-    auto& list = m.projects.at(ref).inspections;
+    auto& list = m.projects.mut(ref).inspections;
     list.insert(std::upper_bound(list.begin(), list.end(), ctx.index),
                 ctx.index);
     if (!ctx.replacing) m.Touched(ref, ctx.by, "inspected");
@@ -268,7 +268,7 @@ Status CheckNotice(const Model& m, const Ctx& ctx,
 
 void ApplyNotice(Model& m, const Ctx& ctx,
                  schema::SupervisionNoticeIssued::Reader e) {
-  ProjectRec& p = m.projects.at(e.getProject());
+  ProjectRec& p = m.projects.mut(e.getProject());
   NoticeRec& r = NewOrReplaced(p.notices, ctx);
   r.issued_on = FromSchema(e.getIssuedOn());
   r.due_by = FromSchema(e.getDueBy());
@@ -306,7 +306,7 @@ Status CheckAdjustment(const Model& m, const Ctx& ctx,
 
 void ApplyAdjustment(Model& m, const Ctx& ctx,
                      schema::AdjustmentDecided::Reader e) {
-  ProjectRec& p = m.projects.at(e.getProject());
+  ProjectRec& p = m.projects.mut(e.getProject());
   AdjustmentRec& r = NewOrReplaced(p.adjustments, ctx);
   r.kind = static_cast<int>(e.getKind());
   r.force_majeure = ledger::TextString(e.getForceMajeure());
@@ -364,7 +364,7 @@ Status CheckAcceptance(const Model& m, const Ctx& ctx,
 
 void ApplyAcceptance(Model& m, const Ctx& ctx,
                      schema::AcceptanceRecorded::Reader e) {
-  ProjectRec& p = m.projects.at(e.getProject());
+  ProjectRec& p = m.projects.mut(e.getProject());
   AcceptanceRec& r = NewOrReplaced(p.acceptances, ctx);
   r.accepted_on = FromSchema(e.getAcceptedOn());
   r.passed = e.getPassed();
@@ -386,7 +386,7 @@ Status CheckEvaluation(const Model& m, const Ctx& ctx,
 
 void ApplyEvaluation(Model& m, const Ctx& ctx,
                      schema::EvaluationScored::Reader e) {
-  ProjectRec& p = m.projects.at(e.getProject());
+  ProjectRec& p = m.projects.mut(e.getProject());
   EvaluationRec& r = NewOrReplaced(p.evaluations, ctx);
   r.cost = e.getCostScore();
   r.benefit = e.getBenefitScore();
@@ -423,14 +423,14 @@ Status CheckRectOrder(const Model& m, const Ctx& ctx,
 
 void ApplyRectOrder(Model& m, const Ctx& ctx,
                     schema::RectificationOrdered::Reader e) {
-  RectificationRec& r = m.rectifications[ctx.index];
+  RectificationRec& r = m.rectifications.slot(ctx.index);
   r.ref = ctx.index;
   r.project = e.getProject();
   r.ordered_on = FromSchema(e.getOrderedOn());
   r.deadline = FromSchema(e.getDeadline());
   r.requirements = ledger::TextString(e.getRequirements());
   if (ctx.replacing) return;
-  m.projects.at(r.project).rectifications.push_back(r.ref);
+  m.projects.mut(r.project).rectifications.push_back(r.ref);
   m.Touched(r.ref, ctx.by, "created");
   m.Touched(r.project, ctx.by, "rectificationOrdered");
 }
@@ -466,7 +466,7 @@ Status CheckRectReport(const Model& m, const Ctx& ctx,
 
 void ApplyRectReport(Model& m, const Ctx& ctx,
                      schema::RectificationReported::Reader e) {
-  RectificationRec& order = m.rectifications.at(e.getOrder());
+  RectificationRec& order = m.rectifications.mut(e.getOrder());
   RectReportRec& r = NewOrReplaced(order.reports, ctx);
   r.reported_on = FromSchema(e.getReportedOn());
   r.completed = e.getCompleted();
@@ -497,7 +497,7 @@ Status CheckReview(const Model& m, const Ctx& ctx,
 
 void ApplyReview(Model& m, const Ctx& ctx,
                  schema::OperationReviewed::Reader e) {
-  ProjectRec& p = m.projects.at(e.getProject());
+  ProjectRec& p = m.projects.mut(e.getProject());
   ReviewRec& r = NewOrReplaced(p.reviews, ctx);
   r.reviewed_on = FromSchema(e.getReviewedOn());
   r.text = ledger::TextString(e.getText());

@@ -216,7 +216,7 @@ Status CheckVotingRulesAdopted(const Model& m, const Ctx& ctx,
 
 void ApplyVotingRulesAdopted(Model& m, const Ctx& ctx,
                              schema::VotingRulesAdopted::Reader e) {
-  VoteRec& v = m.votes[ctx.index];
+  VoteRec& v = m.votes.slot(ctx.index);
   v.ref = ctx.index;
   v.cycle = e.getCycle();
   v.purpose = static_cast<int>(e.getPurpose());
@@ -241,7 +241,7 @@ void ApplyVotingRulesAdopted(Model& m, const Ctx& ctx,
   v.adopted_on = FromSchema(e.getAdoptedOn());
   v.text = ledger::TextString(e.getText());
   if (ctx.replacing) return;
-  CycleRec& cycle = m.cycles.at(v.cycle);
+  CycleRec& cycle = m.cycles.mut(v.cycle);
   cycle.votes.push_back(v.ref);
   if (v.purpose == kSelection) cycle.selection_vote = v.ref;
   m.Touched(v.ref, ctx.by, "created");
@@ -266,14 +266,14 @@ Status CheckDeliberationRecorded(const Model& m, const Ctx& ctx,
 
 void ApplyDeliberationRecorded(Model& m, const Ctx& ctx,
                                schema::DeliberationRecorded::Reader e) {
-  DeliberationRec& d = m.deliberations[ctx.index];
+  DeliberationRec& d = m.deliberations.slot(ctx.index);
   d.ref = ctx.index;
   d.cycle = e.getCycle();
   d.session = ledger::TextString(e.getSession());
   d.held_on = FromSchema(e.getHeldOn());
   d.summary = ledger::TextString(e.getSummary());
   if (ctx.replacing) return;
-  m.cycles.at(d.cycle).deliberations.push_back(d.ref);
+  m.cycles.mut(d.cycle).deliberations.push_back(d.ref);
   m.Touched(d.ref, ctx.by, "created");
   m.Touched(d.cycle, ctx.by, "deliberation");
 }
@@ -425,7 +425,7 @@ Status CheckRoundOpened(const Model& m, const Ctx& ctx,
 }
 
 void ApplyRoundOpened(Model& m, const Ctx& ctx, schema::RoundOpened::Reader e) {
-  RoundRec& r = m.rounds[ctx.index];
+  RoundRec& r = m.rounds.slot(ctx.index);
   r.ref = ctx.index;
   r.vote = e.getVote();
   r.number = e.getRound();
@@ -434,7 +434,7 @@ void ApplyRoundOpened(Model& m, const Ctx& ctx, schema::RoundOpened::Reader e) {
   r.present = e.getPresentDeputies();
   r.max_approvals = e.getMaxApprovals();
   if (ctx.replacing) return;
-  m.votes.at(r.vote).rounds.push_back(r.ref);
+  m.votes.mut(r.vote).rounds.push_back(r.ref);
   m.Touched(r.ref, ctx.by, "created");
   m.Touched(r.vote, ctx.by, "round");
 }

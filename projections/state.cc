@@ -84,15 +84,15 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
       rec.level = static_cast<int>(j.getLevel());
       rec.parent = ledger::TextString(j.getParentCode());
       rec.registered_at = ctx.index;
-      m.jurisdictions[rec.code] = rec;
+      m.jurisdictions.mut()[rec.code] = rec;
       return;
     }
     case Which::KEY_REGISTERED: {
       auto k = e.getKeyRegistered();
       const std::string key =
           crypto::ToHex(crypto::Bytes(k.getKey().begin(), k.getKey().size()));
-      m.key_holders[key] = ledger::TextString(k.getHolder());
-      m.key_grants[key].push_back(
+      m.key_holders.mut()[key] = ledger::TextString(k.getHolder());
+      m.key_grants.mut()[key].push_back(
           KeyGrantRec{static_cast<int>(k.getRole()),
                       ledger::TextString(k.getJurisdiction())});
       return;
@@ -215,14 +215,16 @@ void State::Apply(const ledger::EntryView& entry) {
   meta.kind = static_cast<int>(entry.event().which());
   meta.jurisdiction = ctx.jurisdiction;
   const std::string& author = ctx.author;
-  // Looked up first: emplace would build (and free) a node for every entry.
-  auto it = m.author_ids.find(author);
-  if (it == m.author_ids.end()) {
-    it = m.author_ids.emplace(author, static_cast<uint32_t>(m.authors.size()))
-             .first;
-    m.authors.push_back(author);
+  // Only a new author changes the (shared) author table: looking one up
+  // must not copy it.
+  uint32_t author_id = static_cast<uint32_t>(m.authors.size());
+  if (auto found = m.author_ids.find(author); found != m.author_ids.end()) {
+    author_id = found->second;
+  } else {
+    m.author_ids.mut().emplace(author, author_id);
+    m.authors.mut().push_back(author);
   }
-  meta.author = it->second;
+  meta.author = author_id;
   meta.signed_at_ms = entry.authored().getSignedAtMs();
   meta.recorded_at_ms = entry.recorded_at_ms();
   meta.owner = ctx.index;  // sub-record kinds overwrite it

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "projections/dates.h"
+#include "projections/internal/persistent.h"
 #include "projections/tally.h"
 
 namespace piaojue::projections::internal {
@@ -364,34 +365,37 @@ struct RectificationRec {
   std::vector<RectReportRec> reports;
 };
 
+// Every container shares structure between copies of the Model
+// (persistent.h): copying a Model costs a few pointers, and a change copies
+// only the records it touches (and the trie nodes above them).
 struct Model {
   uint64_t size = 0;
   int64_t last_recorded_at_ms = 0;
   std::string last_entry_hash;  // hex; "" while empty
   std::string origin;
   std::string deployment_name;
-  std::map<std::string, JurisdictionRec> jurisdictions;
-  std::vector<std::string> authors;  // key hex, in order of first use
-  std::map<std::string, std::string> key_holders;  // key hex -> holder
-  std::map<std::string, std::vector<KeyGrantRec>> key_grants;  // key hex
-  std::vector<EntryMeta> entries;
-  std::map<uint64_t, std::vector<Touch>> touches;  // record ref -> touches
-  std::map<uint64_t, CycleRec> cycles;
-  std::map<uint64_t, ProposalRec> proposals;
-  std::map<uint64_t, VoteRec> votes;
-  std::map<uint64_t, DeliberationRec> deliberations;
-  std::map<uint64_t, RoundRec> rounds;
-  std::map<uint64_t, BoxRec> boxes;
-  std::map<uint64_t, ProjectRec> projects;
-  std::map<uint64_t, InspectionRec> inspections;
-  std::map<uint64_t, RectificationRec> rectifications;
+  Shared<std::map<std::string, JurisdictionRec>> jurisdictions;
+  Shared<std::vector<std::string>> authors;  // key hex, in order of first use
+  Shared<std::map<std::string, std::string>> key_holders;  // key hex -> holder
+  Shared<std::map<std::string, std::vector<KeyGrantRec>>> key_grants;
+  IndexMap<EntryMeta> entries;
+  IndexMap<std::vector<Touch>> touches;  // record ref -> touches
+  IndexMap<CycleRec> cycles;
+  IndexMap<ProposalRec> proposals;
+  IndexMap<VoteRec> votes;
+  IndexMap<DeliberationRec> deliberations;
+  IndexMap<RoundRec> rounds;
+  IndexMap<BoxRec> boxes;
+  IndexMap<ProjectRec> projects;
+  IndexMap<InspectionRec> inspections;
+  IndexMap<RectificationRec> rectifications;
   // Corrections by their entry, and retracted proposals as they stood when
   // retracted: a correction never erases what the views showed.
-  std::map<uint64_t, CorrectionRec> corrections;
-  std::map<uint64_t, ProposalRec> retracted_proposals;
+  IndexMap<CorrectionRec> corrections;
+  IndexMap<ProposalRec> retracted_proposals;
 
   // Not serialized: rebuilt from `authors`.
-  std::map<std::string, uint32_t> author_ids;
+  Shared<std::map<std::string, uint32_t>> author_ids;
   // Not serialized: the instant a time-travelled state stands at (0 = the
   // last entry's); see State::set_as_of_ms.
   int64_t as_of_ms = 0;
@@ -406,7 +410,7 @@ struct Model {
 
   void Touched(uint64_t record, uint64_t entry, std::string relation) {
     if (!keep_view_data) return;
-    touches[record].push_back(Touch{entry, std::move(relation)});
+    touches.slot(record).push_back(Touch{entry, std::move(relation)});
   }
 };
 
