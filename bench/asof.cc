@@ -1,13 +1,16 @@
-// piaojue-bench asof --data DIR --queries Q [--every K] [--cold C]
+// piaojue-bench asof --data DIR --queries Q [--every K] [--cold C] [--stored]
 //
 // Past states as an uncached `as_of` request builds them
-// (projections::StateAtSize, what `piaojue serve` runs): first the
+// (projections::StateAtSize, what `piaojue serve` runs): first the past
+// states every K entries are kept in memory by one fold of the log
+// (projections::PastStates, what a server does in the background at start;
+// timed, with the process's resident memory after it), or with --stored the
 // projection snapshots every K entries are written where the store lacks
-// them (the backfill a server does at start; timed), then Q past sizes
-// spread over the log, each off a snapshot boundary, are built from the
-// nearest snapshot; the JSON gives their latency and the most entries one
-// of them folded (at most K - 1). C of them are also rebuilt from entry 0
-// (no snapshot), as before snapshots existed, for the ratio.
+// them; then Q past sizes spread over the log, each off a boundary, are
+// built from the nearest kept state (or stored snapshot); the JSON gives
+// their latency and the most entries one of them folded (at most K - 1). C
+// of them are also rebuilt from entry 0, as before either existed, for the
+// ratio.
 #include <filesystem>
 #include <random>
 
@@ -43,10 +46,19 @@ int RunAsOf(const AsOfArgs& args) {
 
   const uint64_t store_before = DirectoryBytes(dir.ledger_path());
   const Clock::time_point backfill_start = Clock::now();
-  projections::SnapshotWriter writer(**ledger, args.every);
-  auto written = writer.CatchUpTo(size);
-  if (!written.ok()) return Fail(verb, written.status().ToString());
+  uint64_t written = 0;
+  projections::PastStates past(args.every);
+  if (args.stored) {
+    projections::SnapshotWriter writer(**ledger, args.every);
+    auto w = writer.CatchUpTo(size);
+    if (!w.ok()) return Fail(verb, w.status().ToString());
+    written = *w;
+  } else {
+    Status s = past.CatchUpTo(**ledger, size);
+    if (!s.ok()) return Fail(verb, s.ToString());
+  }
   const double backfill_seconds = SecondsSince(backfill_start);
+  const double rss_after_backfill = CurrentRssMiB();
   const uint64_t store_after = DirectoryBytes(dir.ledger_path());
 
   std::vector<double> latencies;
@@ -61,12 +73,14 @@ int RunAsOf(const AsOfArgs& args) {
     if (at < size) at = std::min(size - 1, at + rng() % args.every);
     const Clock::time_point a = Clock::now();
     projections::PastStateInfo info;
-    auto state = projections::StateAtSize(**ledger, at, nullptr, &info);
+    std::shared_ptr<const projections::State> base =
+        args.stored ? nullptr : past.AtOrBefore(at);
+    auto state = projections::StateAtSize(**ledger, at, base.get(), &info);
     latencies.push_back(
         std::chrono::duration<double, std::micro>(Clock::now() - a).count());
     if (!state.ok()) return Fail(verb, state.status().ToString());
     max_replayed = std::max(max_replayed, info.replayed);
-    if (info.from_snapshot) ++from_snapshot;
+    if (info.from_snapshot || base != nullptr) ++from_snapshot;
   }
   const double seconds = SecondsSince(start);
 
@@ -86,7 +100,10 @@ int RunAsOf(const AsOfArgs& args) {
   out["verb"] = verb;
   out["entries"] = size;
   out["every"] = args.every;
-  out["snapshots_written"] = *written;
+  out["mode"] = args.stored ? "stored" : "memory";
+  out["snapshots_written"] = written;
+  out["kept_states"] = past.kept();
+  out["rss_after_backfill_mib"] = rss_after_backfill;
   out["backfill_seconds"] = backfill_seconds;
   out["store_bytes_before"] = store_before;
   out["store_bytes_after"] = store_after;

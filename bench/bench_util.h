@@ -32,6 +32,8 @@ void AddPercentiles(nlohmann::json& out, const Percentiles& p,
 
 // The process's peak resident set so far, in MiB.
 double PeakRssMiB();
+// The resident memory now (VmRSS), in MiB; 0 where /proc is missing.
+double CurrentRssMiB();
 
 // CPU time used by the whole process so far (all threads, user + system),
 // in seconds. On a shared machine a phase's CPU seconds say what it costs

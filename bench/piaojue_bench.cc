@@ -49,13 +49,16 @@ int main(int argc, char** argv) {
   AsOfArgs asof;
   auto* asof_cmd = app.add_subcommand(
       "asof",
-      "past states from projection snapshots (written first where missing), "
-      "spread over the log");
+      "past states from states kept in memory every K entries (or stored "
+      "projection snapshots), spread over the log");
   asof_cmd->add_option("--data", asof.data, "data directory")->required();
   asof_cmd->add_option("--queries", asof.queries, "past points");
   asof_cmd->add_option("--every", asof.every, "snapshot interval (entries)");
   asof_cmd->add_option("--cold", asof.cold,
                        "past points also rebuilt from entry 0");
+  asof_cmd->add_flag("--stored", asof.stored,
+                     "from projection snapshots in the store (written first "
+                     "where missing) instead of past states kept in memory");
 
   HttpArgs http;
   auto* http_cmd = app.add_subcommand(

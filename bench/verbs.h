@@ -46,6 +46,7 @@ struct AsOfArgs {
   size_t queries = 20;
   uint64_t every = 1024;  // projection snapshot interval (serve's default)
   size_t cold = 3;        // past states also rebuilt from entry 0
+  bool stored = false;    // stored projection snapshots, not memory
 };
 int RunAsOf(const AsOfArgs& args);
 

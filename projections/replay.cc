@@ -298,4 +298,38 @@ Result<RecheckInfo> RecheckProjectionSnapshots(ledger::Ledger& ledger,
   return info;
 }
 
+PastStates::PastStates(uint64_t every) : every_(std::max<uint64_t>(every, 1)) {}
+
+Status PastStates::CatchUpTo(const ledger::Ledger& ledger, uint64_t size,
+                             const std::atomic<bool>* cancel) {
+  size = std::min(size, ledger.size());
+  while (fold_.size() < size) {
+    if (cancel != nullptr && cancel->load()) return Status::Ok();
+    const uint64_t next_multiple = (fold_.size() / every_ + 1) * every_;
+    const uint64_t to = std::min(size, next_multiple);
+    RETURN_IF_ERROR(CatchUp(ledger, to, &fold_));
+    if (to == next_multiple) {
+      // A copy costs a few pointers; from now on the fold copies what it
+      // changes instead of changing the kept state.
+      auto kept = std::make_shared<const State>(fold_);
+      std::lock_guard<std::mutex> lock(mu_);
+      kept_.emplace(to, std::move(kept));
+    }
+    covered_.store(fold_.size());
+  }
+  return Status::Ok();
+}
+
+std::shared_ptr<const State> PastStates::AtOrBefore(uint64_t size) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = kept_.upper_bound(size);
+  if (it == kept_.begin()) return nullptr;
+  return std::prev(it)->second;
+}
+
+size_t PastStates::kept() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return kept_.size();
+}
+
 }  // namespace piaojue::projections

@@ -10,6 +10,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -123,6 +126,42 @@ class SnapshotWriter {
   std::set<uint64_t> present_;  // sizes stored (seal keys), as listed
   uint64_t done_ = 0;           // every multiple <= done_ is present
   std::optional<State> state_;  // a state on the way (the last written)
+};
+
+// Past states kept in memory: the state of the first N entries for every N
+// that is a positive multiple of `every`, each a copy of one fold of the log
+// taken as the fold passed N. Copies of a State share every record they have
+// in common (projections/internal/persistent.h), so each kept state costs
+// only what its interval changed, not the whole state. Nothing is loaded
+// from anywhere: a kept state is by construction the fold of exactly its N
+// entries, each checked against the rules as it was folded (see
+// docs/VIEWS.md, "Past states"). What `piaojue serve` builds in the
+// background and answers `as_of` from (at most every - 1 entries folded).
+class PastStates {
+ public:
+  explicit PastStates(uint64_t every);  // every >= 1
+
+  // Folds the log on from where it stopped up to `size` (at most
+  // ledger.size()), keeping a copy at each multiple of every(). One thread
+  // at a time. Stops (Ok) before the next interval once `cancel` is true.
+  Status CatchUpTo(const ledger::Ledger& ledger, uint64_t size,
+                   const std::atomic<bool>* cancel = nullptr);
+
+  // The kept state of the largest size <= `size`; nullptr if none.
+  // Thread-safe, also while CatchUpTo runs.
+  std::shared_ptr<const State> AtOrBefore(uint64_t size) const;
+
+  uint64_t every() const { return every_; }
+  // How far the fold has gone (every kept multiple is below it).
+  uint64_t covered() const { return covered_.load(); }
+  size_t kept() const;
+
+ private:
+  const uint64_t every_;
+  State fold_;  // CatchUpTo's thread only
+  std::atomic<uint64_t> covered_{0};
+  mutable std::mutex mu_;
+  std::map<uint64_t, std::shared_ptr<const State>> kept_;  // guarded by mu_
 };
 
 struct RecheckInfo {

@@ -3,6 +3,9 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -71,6 +74,12 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   s->front_ = std::make_shared<projections::State>(s->session_->state());
   s->published_ = s->front_;
   s->published_size_ = s->published_->size();
+#if defined(__GLIBC__)
+  // Loading a snapshot parses it into a JSON document several times its
+  // size, freed again once the state is built; glibc keeps freed memory
+  // mapped unless asked, so the server would hold it for good.
+  malloc_trim(0);
+#endif
   if (!s->session_->snapshot_ignored_because().empty()) {
     std::cerr << "piaojue serve: " << s->session_->dir().snapshot_path()
               << " was not used (" << s->session_->snapshot_ignored_because()
@@ -220,19 +229,11 @@ void Service::Publish(uint64_t at_least) {
   std::lock_guard<std::mutex> publish(publish_mu_);
   // Another writer's catch-up may already have covered this entry.
   if (front_->size() >= at_least) return;
-  std::shared_ptr<projections::State> next;
-  if (back_ != nullptr && back_.use_count() == 1) {
-    // No reader holds the state published before the current one, and none
-    // can take it again (only published_ hands states out): catch it up in
-    // place. The fence pairs with the release in each reader's shared_ptr
-    // decrement, so their reads of it happen before our writes.
-    std::atomic_thread_fence(std::memory_order_acquire);
-    next = std::move(back_);
-  } else {
-    // A reader still holds it (or this is the first publication): copy.
-    back_.reset();
-    next = std::make_shared<projections::State>(*front_);
-  }
+  // A copy of the state now published costs a few pointers: the two share
+  // every record, and folding the new entries into the copy copies only the
+  // records (and trie nodes) those entries change (projections/internal/
+  // persistent.h). Readers of the published state never see the fold.
+  auto next = std::make_shared<projections::State>(*front_);
   Status s = projections::CatchUp(session_->ledger(), session_->ledger().size(),
                                   next.get());
   if (!s.ok()) {
@@ -248,7 +249,6 @@ void Service::Publish(uint64_t at_least) {
     published_ = next;
     published_size_ = next->size();
   }
-  back_ = std::move(front_);
   front_ = std::move(next);
   std::lock_guard<std::mutex> lock(subscribers_mu_);
   for (auto& [token, fn] : subscribers_) fn();

@@ -1,8 +1,8 @@
 // The server's read side (api/server/internal/service.h): every state it
 // publishes is exactly the fold of the entries it covers, and a state a
-// reader holds never changes, however many appends follow — also when the
-// writer recycles the state published before the current one instead of
-// copying the whole state (the publication that costs O(changes)).
+// reader holds never changes, however many appends follow — although each
+// publication is a copy of the previous state that shares every record with
+// it (copy-on-write; the publication that costs O(changes)).
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
@@ -75,7 +75,8 @@ TEST_F(PublicationTest, EveryPublishedStateIsTheFoldOfItsEntries) {
     Register(n);
     std::shared_ptr<const projections::State> now = service_->Snapshot();
     ASSERT_EQ(now->size(), start + n);
-    // Released at once: the next publication recycles the previous state.
+    // Released at once: the next publication's copy then shares with no
+    // reader.
     EXPECT_EQ(now->Serialize(), Fold(now->size())) << "after append " << n;
   }
 }
@@ -84,8 +85,9 @@ TEST_F(PublicationTest, AStateAReaderHoldsNeverChanges) {
   std::vector<std::pair<std::shared_ptr<const projections::State>, std::string>>
       held;
   for (int n = 1; n <= 12; ++n) {
-    // Hold every third state (so some publications must copy, the others
-    // recycle), and check each held one after all the appends.
+    // Hold every third state (so some publications share records with a
+    // state a reader holds, the others not), and check each held one after
+    // all the appends.
     if (n % 3 == 0) {
       auto s = service_->Snapshot();
       held.emplace_back(s, s->Serialize());

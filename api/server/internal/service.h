@@ -8,11 +8,11 @@
 //
 // Reads take an immutable snapshot of the projections (a shared_ptr to a
 // const State) under a short mutex and never wait for a write: the writer
-// catches a private state up and swaps the pointer. That private state is
-// the one published before the current one, recycled once no reader holds
-// it any more, so a publication costs the entries since then, not a copy
-// of the whole state (which grows with the log); only when a reader still
-// holds it is the current state copied instead.
+// copies the published state, folds the new entries into the copy and swaps
+// the pointer. States share every record they have in common (copy-on-write,
+// projections/internal/persistent.h), so the copy costs a few pointers, the
+// fold copies only the records the new entries change, and the server holds
+// the state about once however many readers hold older ones.
 //
 // Thread-safety: every public member is safe to call from any thread.
 #pragma once
@@ -231,7 +231,6 @@ class Service {
   // points at) and the one published before it, which Publish catches up
   // and publishes next once no reader holds it (see the file comment).
   std::shared_ptr<projections::State> front_;
-  std::shared_ptr<projections::State> back_;
   // Guards published_ (a pointer swap; never held while working).
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const projections::State> published_;
