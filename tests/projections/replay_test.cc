@@ -6,7 +6,10 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "projections/dates.h"
 #include "projections/diff.h"
@@ -485,6 +488,50 @@ TEST_F(ReplayTest, DiffNamesRecordsByReferenceNotPosition) {
   EXPECT_EQ(d[1]["path"], "items[ref=9]");
   EXPECT_EQ(d[1]["after"]["v"], 2);
   EXPECT_TRUE(projections::Diff(two, two)["changes"].empty());
+}
+
+}  // namespace
+}  // namespace piaojue::testing
+
+namespace piaojue::testing {
+namespace {
+
+// Past states kept in memory (projections::PastStates, what `piaojue serve`
+// answers as_of from): each is the fold of exactly its entries, stays so
+// while the fold goes on past it (the states share records, and the fold
+// must copy what it changes rather than change a kept state), and a past
+// state built from one equals a replay from entry 0.
+TEST_F(ReplayTest, KeptPastStatesAreTheFoldOfTheirEntriesAndNeverChange) {
+  const uint64_t every = 5;
+  projections::PastStates past(every);
+  ASSERT_OK(past.CatchUpTo(b_.ledger(), b_.size() / 2));
+  std::vector<std::pair<std::shared_ptr<const State>, std::string>> early;
+  for (uint64_t n = every; n <= b_.size() / 2; n += every) {
+    auto kept = past.AtOrBefore(n);
+    ASSERT_NE(kept, nullptr);
+    ASSERT_EQ(kept->size(), n);
+    early.emplace_back(kept, kept->Serialize());
+  }
+  ASSERT_OK(past.CatchUpTo(b_.ledger(), b_.size()));
+  EXPECT_EQ(past.covered(), b_.size());
+  EXPECT_EQ(past.kept(), b_.size() / every);
+  for (const auto& [kept, bytes] : early) {
+    EXPECT_EQ(kept->Serialize(), bytes) << "the kept state of " << kept->size();
+  }
+  for (const auto& [size, bytes] : at_size_) {
+    auto base = past.AtOrBefore(size);
+    if (size < every) {
+      EXPECT_EQ(base, nullptr);
+      continue;
+    }
+    ASSERT_NE(base, nullptr);
+    EXPECT_EQ(base->size(), size / every * every);
+    projections::PastStateInfo info;
+    auto state = projections::StateAtSize(b_.ledger(), size, base.get(), &info);
+    ASSERT_OK(state);
+    EXPECT_LT(info.replayed, every);
+    EXPECT_EQ(state->Serialize(), bytes) << "the state at " << size;
+  }
 }
 
 }  // namespace
