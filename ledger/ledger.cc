@@ -736,6 +736,11 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
     if (placed.size() && authority_.origin() != origin_) {
       origin_ = authority_.origin();
     }
+    // With the head: a reader of the validator's durable state never finds
+    // it ahead of the log.
+    if (!placed.empty() && options_.validator) {
+      options_.validator->Durable(h.size);
+    }
   }
   for (Writer* x : group) {
     writers_.pop_front();

@@ -42,6 +42,11 @@ class EntryValidator {
   // Non-OK refuses the entry with that status; nothing is appended for it.
   virtual Status Validate(const EntryView& entry) = 0;
   virtual void Apply(const EntryView& entry) = 0;
+  // Every entry applied so far is durable and the log's head now holds
+  // `size` entries. Called by the appending thread after each group's write
+  // (under the ledger's writer lock: it must be quick and must not call the
+  // ledger), before any later entry is validated or applied.
+  virtual void Durable(uint64_t size) { (void)size; }
 };
 
 struct LedgerOptions {

@@ -270,4 +270,23 @@ void RulesValidator::Apply(const ledger::EntryView& entry) {
   state_.Apply(entry);
 }
 
+void RulesValidator::Durable(uint64_t size) {
+  if (!keep_durable_ || state_.size() != size) return;
+  auto copy = std::make_shared<const State>(state_);
+  std::lock_guard<std::mutex> lock(durable_mu_);
+  durable_ = std::move(copy);
+}
+
+void RulesValidator::KeepDurableStates() {
+  keep_durable_ = true;
+  auto copy = std::make_shared<const State>(state_);
+  std::lock_guard<std::mutex> lock(durable_mu_);
+  durable_ = std::move(copy);
+}
+
+std::shared_ptr<const State> RulesValidator::DurableState() const {
+  std::lock_guard<std::mutex> lock(durable_mu_);
+  return durable_;
+}
+
 }  // namespace piaojue::projections

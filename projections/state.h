@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -111,9 +112,23 @@ class RulesValidator : public ledger::EntryValidator {
   explicit RulesValidator(State& state) : state_(state) {}
   Status Validate(const ledger::EntryView& entry) override;
   void Apply(const ledger::EntryView& entry) override;
+  void Durable(uint64_t size) override;
+
+  // From now on, keeps a copy of the state each time the ledger reports its
+  // entries durable (a copy costs a few pointers and shares every record
+  // with the state; the next entries applied copy what they change). For a
+  // server that publishes the state readers see: that state and the rules'
+  // state then share all but what the last group changed.
+  void KeepDurableStates();
+  // The last state kept (of a log size the ledger reported durable);
+  // nullptr before the first. Thread-safe.
+  std::shared_ptr<const State> DurableState() const;
 
  private:
   State& state_;
+  bool keep_durable_ = false;
+  mutable std::mutex durable_mu_;
+  std::shared_ptr<const State> durable_;  // guarded by durable_mu_
 };
 
 }  // namespace piaojue::projections

@@ -135,11 +135,17 @@ def main():
             s["rss_bytes_per_entry"] * 1e6 < 2**30)
 
     q = r["asof"]
-    row("as_of from the nearest projection snapshot (every %s, at most %s "
+    in_memory = q.get("mode") == "memory"
+    row("as_of from the nearest %s (every %s, at most %s "
         "entries folded), %d points over %s entries" %
-        (fmt(q.get("every", 0)), fmt(q.get("max_replayed", 0)), q["queries"],
+        ("state kept in memory" if in_memory else "projection snapshot",
+         fmt(q.get("every", 0)), fmt(q.get("max_replayed", 0)), q["queries"],
          fmt(q["entries"])),
-        "p50 %.1f ms, p99 %.1f ms" % (q["p50_us"] / 1000, q["p99_us"] / 1000),
+        "p50 %.1f ms, p99 %.1f ms%s" % (
+            q["p50_us"] / 1000, q["p99_us"] / 1000,
+            "; %d states kept, resident %.0f MiB after keeping them" %
+            (q.get("kept_states", 0), q.get("rss_after_backfill_mib", 0))
+            if in_memory else ""),
         "target p99 50 ms at 1,000,000 entries", (q["p99_us"] / 1000) / 50,
         "≤ 1.00 (at 10⁶)", None)
 

@@ -293,6 +293,7 @@ class CycleBuilder {
   bool has_ledger() const { return ledger_ != nullptr; }
   // The rules' state, kept in step with the ledger by the validator.
   const projections::State& state() const { return state_; }
+  projections::RulesValidator& validator() { return validator_; }
   const CycleKeys& keys() const { return keys_; }
   const CycleRefs& refs() const { return refs_; }
   const std::string& dir() const { return dir_; }

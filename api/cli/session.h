@@ -37,6 +37,8 @@ class Session {
 
   ledger::Ledger& ledger() { return *ledger_; }
   projections::State& state() { return *state_; }
+  // The rules' validator over state() (installed in the ledger).
+  projections::RulesValidator& validator() { return *validator_; }
   const DataDir& dir() const { return dir_; }
   // Why DIR/state.snapshot was present but not used at open (empty if it
   // was used or absent): e.g. its digest differs from the ledger's seal,

@@ -71,7 +71,11 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   ASSIGN_OR_RETURN(s->session_, std::move(session));
   // No append can run yet: the session's state is the state of the whole
   // ledger, and copying it is the first read snapshot.
-  s->front_ = std::make_shared<projections::State>(s->session_->state());
+  // Publications take the rules' own state as each group becomes durable
+  // (a copy sharing every record), so the read side and the writer hold
+  // the state once between them.
+  if (!s->options_.read_only) s->session_->validator().KeepDurableStates();
+  s->front_ = std::make_shared<const projections::State>(s->session_->state());
   s->published_ = s->front_;
   s->published_size_ = s->published_->size();
 #if defined(__GLIBC__)
@@ -229,14 +233,19 @@ void Service::Publish(uint64_t at_least) {
   std::lock_guard<std::mutex> publish(publish_mu_);
   // Another writer's catch-up may already have covered this entry.
   if (front_->size() >= at_least) return;
-  // A copy of the state now published costs a few pointers: the two share
-  // every record, and folding the new entries into the copy copies only the
-  // records (and trie nodes) those entries change (projections/internal/
-  // persistent.h). Readers of the published state never see the fold.
-  auto next = std::make_shared<projections::State>(*front_);
-  Status s = projections::CatchUp(session_->ledger(), session_->ledger().size(),
-                                  next.get());
-  if (!s.ok()) {
+  // The rules' state as of the last durable group: a copy that shares every
+  // record with the writer's state (projections/internal/persistent.h), the
+  // fold of exactly the durable entries, never changed afterwards (the
+  // writer copies what it changes next).
+  std::shared_ptr<const projections::State> durable =
+      session_->validator().DurableState();
+  if (durable != nullptr && durable->size() >= at_least &&
+      durable->size() <= session_->ledger().size()) {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    published_ = durable;
+    published_size_ = durable->size();
+    front_ = std::move(durable);
+  } else if (Status s = CatchUpCopy(); !s.ok()) {
     // The entries are durable and passed the same rules on the write side;
     // a failure here is a bug. Keep serving the previous state (and drop
     // `next`, which may stand between the two).
@@ -244,14 +253,22 @@ void Service::Publish(uint64_t at_least) {
               << "\n";
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(snapshot_mu_);
-    published_ = next;
-    published_size_ = next->size();
-  }
-  front_ = std::move(next);
   std::lock_guard<std::mutex> lock(subscribers_mu_);
   for (auto& [token, fn] : subscribers_) fn();
+}
+
+Status Service::CatchUpCopy() {
+  // A copy of the state now published costs a few pointers; folding the new
+  // entries into it copies only the records they change. Readers of the
+  // published state never see the fold.
+  auto next = std::make_shared<projections::State>(*front_);
+  RETURN_IF_ERROR(projections::CatchUp(session_->ledger(),
+                                       session_->ledger().size(), next.get()));
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  published_ = next;
+  published_size_ = next->size();
+  front_ = std::move(next);
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<const projections::State>> Service::StateOfSize(

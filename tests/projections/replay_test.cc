@@ -536,3 +536,36 @@ TEST_F(ReplayTest, KeptPastStatesAreTheFoldOfTheirEntriesAndNeverChange) {
 
 }  // namespace
 }  // namespace piaojue::testing
+
+namespace piaojue::testing {
+namespace {
+
+// What `piaojue serve` publishes after each append: the rules' own state as
+// of the last durable group of entries (RulesValidator::DurableState). Each
+// such state is the fold of exactly the entries durable when it was kept,
+// and stays so however many entries the rules apply after it (they share
+// records with it, and must copy what they change).
+TEST(DurableStateTest,
+     EachKeptStateIsTheFoldOfTheDurableEntriesAndNeverChanges) {
+  CycleBuilder b;
+  b.validator().KeepDurableStates();
+  std::vector<std::pair<std::shared_ptr<const State>, std::string>> held;
+  while (b.stage() < Stage::kAll) {
+    const auto next = static_cast<Stage>(static_cast<int>(b.stage()) + 1);
+    ASSERT_OK(b.BuildThrough(next));
+    std::shared_ptr<const State> durable = b.validator().DurableState();
+    ASSERT_NE(durable, nullptr);
+    ASSERT_EQ(durable->size(), b.size());
+    held.emplace_back(durable, durable->Serialize());
+  }
+  ASSERT_GT(held.size(), 10u);
+  for (const auto& [state, bytes] : held) {
+    EXPECT_EQ(state->Serialize(), bytes) << "the state of " << state->size();
+    auto replayed = projections::ReplayTo(b.ledger(), state->size());
+    ASSERT_OK(replayed);
+    EXPECT_EQ(replayed->Serialize(), bytes) << "the state of " << state->size();
+  }
+}
+
+}  // namespace
+}  // namespace piaojue::testing

@@ -7,12 +7,14 @@
 // returns, so a client that got an index back reads its own write.
 //
 // Reads take an immutable snapshot of the projections (a shared_ptr to a
-// const State) under a short mutex and never wait for a write: the writer
-// copies the published state, folds the new entries into the copy and swaps
-// the pointer. States share every record they have in common (copy-on-write,
-// projections/internal/persistent.h), so the copy costs a few pointers, the
-// fold copies only the records the new entries change, and the server holds
-// the state about once however many readers hold older ones.
+// const State) under a short mutex and never wait for a write: each time a
+// group of appends is durable, the rules' validator keeps a copy of its
+// state (projections::RulesValidator::KeepDurableStates), and publishing is
+// swapping the pointer to it. States share every record they have in common
+// (copy-on-write, projections/internal/persistent.h): the copy costs a few
+// pointers, the writer's next entries copy only the records they change,
+// and the server holds the state about once however many readers hold
+// older ones.
 //
 // Thread-safety: every public member is safe to call from any thread.
 #pragma once
@@ -198,6 +200,9 @@ class Service {
  private:
   explicit Service(ServiceOptions options);
   void Publish(uint64_t at_least);
+  // Publishes the published state with the entries since folded in (when
+  // the rules' durable state is not at hand). publish_mu_ held.
+  Status CatchUpCopy();
   void CheckpointLoop();
   Status SignCheckpointIfBehind();
   // From the witness collector: `note` is a checkpoint with verified
@@ -228,9 +233,8 @@ class Service {
   // Serializes catching the read side up; held by writers only.
   std::mutex publish_mu_;
   // Guarded by publish_mu_: the published state (the object published_
-  // points at) and the one published before it, which Publish catches up
-  // and publishes next once no reader holds it (see the file comment).
-  std::shared_ptr<projections::State> front_;
+  // points at).
+  std::shared_ptr<const projections::State> front_;
   // Guards published_ (a pointer swap; never held while working).
   mutable std::mutex snapshot_mu_;
   std::shared_ptr<const projections::State> published_;
