@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -18,6 +19,8 @@
 #include "tests/cycle_builder.h"
 #include "tests/verifier/fake_tile_server.h"
 #include "tests/verifier/tamper_util.h"
+
+extern char** environ;
 
 namespace piaojue::verifier {
 namespace {

@@ -5,11 +5,6 @@
 // bundle is read one entry at a time, within limits, never whole.
 #include "verifier/proof_bundle.h"
 
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -22,23 +17,6 @@
 namespace piaojue::verifier {
 namespace {
 
-// Under AddressSanitizer (the debug preset) RunVerifyLimited sets no data
-// limit: ASan reserves terabytes of address space for its shadow memory at
-// start, so any RLIMIT_DATA makes the binary fail before main. The verdicts
-// and messages are checked there too; the memory bounds in the release run
-// (docs/RELIABILITY.md, "Fuzzing and sanitizers").
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUnderAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kUnderAddressSanitizer = true;
-#else
-constexpr bool kUnderAddressSanitizer = false;
-#endif
-#else
-constexpr bool kUnderAddressSanitizer = false;
-#endif
-
 using nlohmann::json;
 using nlohmann::ordered_json;
 using piaojue::testing::CycleBuilder;
@@ -46,48 +24,48 @@ using piaojue::testing::TestKey;
 using Stage = CycleBuilder::Stage;
 using namespace piaojue::verifier::testing;
 
-// Runs the piaojue-verify binary with its data segment (heap and anonymous
-// memory) limited to `data_limit` bytes: a memory bound asserted without
-// timing anything. Returns as RunVerifyBinary does.
-RunResult RunVerifyLimited(const std::vector<std::string>& args,
-                           const TempDir& tmp, rlim_t data_limit) {
-  const std::string out_path = tmp.Sub("limited.stdout");
-  const std::string err_path = tmp.Sub("limited.stderr");
-  std::vector<std::string> argv_strings = {PIAOJUE_VERIFY_BIN};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_strings) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  RunResult result;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec. No limit under ASan (see
-    // kUnderAddressSanitizer).
-    const rlimit limit{data_limit, data_limit};
-    if (!kUnderAddressSanitizer) {
-      setrlimit(RLIMIT_DATA, &limit);
+// The leaves of `entries`, their tree and a proof source over them with a
+// checkpoint of all of them signed by `log_key`, as the ledger would serve
+// them: what the product's bundle writers read, for entries however forged.
+struct InMemoryLog {
+  InMemoryLog(const std::vector<std::string>& entries,
+              const note::SignerKey& log_key)
+      : entries(entries),
+        leaves(LeavesOf(entries)),
+        tree(leaves, leaves.size()) {
+    source.size = entries.size();
+    source.checkpoint = SignCheckpoint(entries, log_key);
+    source.for_each_entry = [this](const auto& fn) -> Status {
+      for (uint64_t i = 0; i < this->entries.size(); ++i) {
+        RETURN_IF_ERROR(fn(i, this->entries[i]));
+      }
+      return Status::Ok();
+    };
+    source.read_entry = [this](uint64_t i) -> Result<std::string> {
+      return this->entries.at(i);
+    };
+    source.inclusion = [this](uint64_t i) { return tree.Proof(i); };
+    source.consistency = [this](uint64_t old_size) {
+      return tree.Consistency(old_size);
+    };
+  }
+  InMemoryLog(const InMemoryLog&) = delete;
+  InMemoryLog& operator=(const InMemoryLog&) = delete;
+
+  static std::vector<crypto::Hash> LeavesOf(
+      const std::vector<std::string>& entries) {
+    std::vector<crypto::Hash> leaves;
+    for (const auto& e : entries) {
+      leaves.push_back(merkle::LeafHash(crypto::AsBytes(e)));
     }
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0) _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
+    return leaves;
   }
-  if (pid < 0) {
-    ADD_FAILURE() << "fork failed";
-    return result;
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  return result;
-}
+
+  const std::vector<std::string>& entries;
+  std::vector<crypto::Hash> leaves;
+  LeafTree tree;
+  ProofSource source;
+};
 
 // A proof bundle of `record` over `entries` (however forged), with a
 // checkpoint of all of them signed by `log_key` and consistency proofs from
@@ -95,29 +73,9 @@ RunResult RunVerifyLimited(const std::vector<std::string>& args,
 std::string ProofOf(const std::vector<std::string>& entries, uint64_t record,
                     const note::SignerKey& log_key,
                     std::vector<uint64_t> since = {}) {
-  std::vector<crypto::Hash> leaves;
-  for (const auto& e : entries) {
-    leaves.push_back(merkle::LeafHash(crypto::AsBytes(e)));
-  }
-  LeafTree tree(leaves, leaves.size());
-  ProofSource src;
-  src.size = entries.size();
-  src.checkpoint = SignCheckpoint(entries, log_key);
-  src.for_each_entry = [&](const auto& fn) -> Status {
-    for (uint64_t i = 0; i < entries.size(); ++i) {
-      RETURN_IF_ERROR(fn(i, entries[i]));
-    }
-    return Status::Ok();
-  };
-  src.read_entry = [&](uint64_t i) -> Result<std::string> {
-    return entries.at(i);
-  };
-  src.inclusion = [&](uint64_t i) { return tree.Proof(i); };
-  src.consistency_from = std::move(since);
-  src.consistency = [&](uint64_t old_size) {
-    return tree.Consistency(old_size);
-  };
-  auto bundle = BuildProofBundle(record, src);
+  InMemoryLog log(entries, log_key);
+  log.source.consistency_from = std::move(since);
+  auto bundle = BuildProofBundle(record, log.source);
   EXPECT_TRUE(bundle.ok()) << bundle.status().ToString();
   return bundle.ok() ? *bundle : "";
 }
@@ -418,7 +376,7 @@ TEST_F(ProofBundleTest, OversizedBundleIsRefusedBeforeReading) {
     ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(kMaxProofBundleBytes + 1)), 0);
     ::close(fd);
   }
-  RunResult r = RunVerifyLimited({path, "--vkey", vkey_}, tmp_, 64 << 20);
+  RunResult r = RunVerifyBinary({path, "--vkey", vkey_}, tmp_, 64 << 20);
   EXPECT_EQ(r.exit_code, kExitUnusable) << r.out << r.err;
   EXPECT_NE(r.out.find("over the limit of " +
                        std::to_string(kMaxProofBundleBytes) + " bytes"),
@@ -441,7 +399,7 @@ TEST_F(ProofBundleTest, AbsurdSizesAreRefusedWithinTheirLimits) {
     for (int i = 0; i < 100; ++i) std::fwrite(chunk.data(), 1, chunk.size(), f);
     std::fputs("\", \"proof\": []}]}", f);
     std::fclose(f);
-    RunResult r = RunVerifyLimited({path, "--vkey", vkey_}, tmp_, 64 << 20);
+    RunResult r = RunVerifyBinary({path, "--vkey", vkey_}, tmp_, 64 << 20);
     EXPECT_EQ(r.exit_code, kExitUnusable) << r.out << r.err;
     EXPECT_NE(r.out.find("entries[0].entry is longer than the limit"),
               std::string::npos)
@@ -463,7 +421,7 @@ TEST_F(ProofBundleTest, AbsurdSizesAreRefusedWithinTheirLimits) {
     }
     std::fputs("]}]}", f);
     std::fclose(f);
-    RunResult r = RunVerifyLimited({path, "--vkey", vkey_}, tmp_, 64 << 20);
+    RunResult r = RunVerifyBinary({path, "--vkey", vkey_}, tmp_, 64 << 20);
     EXPECT_EQ(r.exit_code, kExitUnusable) << r.out << r.err;
     EXPECT_NE(r.out.find("has more than " + std::to_string(kMaxProofHashes) +
                          " hashes"),
@@ -595,26 +553,9 @@ void WriteLargeProof(CycleBuilder& builder, uint64_t proposals,
     prev = crypto::Sha256(crypto::AsBytes(*bytes));
     entries.push_back(std::move(bytes).value());
   }
-  std::vector<crypto::Hash> leaves;
-  for (const auto& e : entries) {
-    leaves.push_back(merkle::LeafHash(crypto::AsBytes(e)));
-  }
-  LeafTree tree(leaves, leaves.size());
-  ProofSource src;
-  src.size = entries.size();
-  src.checkpoint = SignCheckpoint(entries, builder.log_key());
-  src.for_each_entry = [&](const auto& fn) -> Status {
-    for (uint64_t i = 0; i < entries.size(); ++i) {
-      RETURN_IF_ERROR(fn(i, entries[i]));
-    }
-    return Status::Ok();
-  };
-  src.read_entry = [&](uint64_t i) -> Result<std::string> {
-    return entries.at(i);
-  };
-  src.inclusion = [&](uint64_t i) { return tree.Proof(i); };
+  InMemoryLog log(entries, builder.log_key());
   std::ofstream out(path, std::ios::binary);
-  ASSERT_TRUE(WriteProofBundle(cycle, src, out).ok());
+  ASSERT_TRUE(WriteProofBundle(cycle, log.source, out).ok());
 }
 
 // A record whose trail is larger than the memory the verifier may use: a
@@ -635,7 +576,7 @@ TEST_F(ProofBundleTest, LargeBundleVerifiesWithinAMemoryBound) {
   }
 
   RunResult r =
-      RunVerifyLimited({path, "--vkey", vkey_, "--json"}, tmp_, kLimit);
+      RunVerifyBinary({path, "--vkey", vkey_, "--json"}, tmp_, kLimit);
   EXPECT_EQ(r.exit_code, kExitValid) << r.out.substr(0, 2000) << r.err;
   const size_t at = r.out.find("\"entries\": [");
   ASSERT_NE(at, std::string::npos);
