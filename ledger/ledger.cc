@@ -893,6 +893,39 @@ Status Ledger::ForEachEntry(
   return Status::Ok();
 }
 
+Status Ledger::ForEachNode(
+    uint8_t level, uint64_t begin, uint64_t end,
+    const std::function<Status(uint64_t, const Hash&)>& fn) const {
+  if (level >= 64) return Status::Ok();
+  end = std::min(end, impl_->head().size >> level);
+  if (begin >= end) return Status::Ok();
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // a bulk load should not evict the hot set
+  std::string upper = NodeKey(level, end);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db_->NewIterator(ro));
+  uint64_t expected = begin;
+  for (it->Seek(NodeKey(level, begin)); it->Valid(); it->Next()) {
+    const rocksdb::Slice key = it->key();
+    if (key.size() != 10 || GetBe64(key.data() + 2) != expected ||
+        it->value().size() != crypto::kHashSize) {
+      return Corruption("Merkle node (" + std::to_string(level) + ", " +
+                        std::to_string(expected) + ") is missing or damaged");
+    }
+    Hash h;
+    std::memcpy(h.data(), it->value().data(), h.size());
+    RETURN_IF_ERROR(fn(expected, h));
+    ++expected;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scan Merkle nodes"));
+  if (expected != end) {
+    return Corruption("Merkle node (" + std::to_string(level) + ", " +
+                      std::to_string(expected) + ") is missing from the store");
+  }
+  return Status::Ok();
+}
+
 Result<Hash> Ledger::ReadNode(uint8_t level, uint64_t index) const {
   uint64_t size = impl_->head().size;
   if (level >= 64 || ((index + 1) << level) > size) {

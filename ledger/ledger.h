@@ -165,6 +165,12 @@ class Ledger {
 
   // The stored complete Merkle node (level, index), as in tlog-tiles.
   Result<Hash> ReadNode(uint8_t level, uint64_t index) const;
+  // Streams the complete nodes of `level` with indexes [begin, end) in order
+  // to `fn` (one scan of the store, not a read per node); `end` is clamped to
+  // the nodes complete at the head. Stops at the first non-OK status of fn.
+  Status ForEachNode(
+      uint8_t level, uint64_t begin, uint64_t end,
+      const std::function<Status(uint64_t, const Hash&)>& fn) const;
   Result<Hash> RootAt(uint64_t size) const;
   Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size,

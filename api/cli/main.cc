@@ -261,6 +261,13 @@ int main(int argc, char** argv) {
                    "keep a projection snapshot every this many entries (0: "
                    "none written)")
       ->capture_default_str();
+  uint64_t view_max_age_ms = 1000;
+  serve_cmd
+      ->add_option("--view-max-age", view_max_age_ms,
+                   "milliseconds: a view of now may show a state published "
+                   "this long before the request while the server is busy "
+                   "computing it (0: always the latest; docs/API.md Views)")
+      ->capture_default_str();
   serve_cmd->add_option(
       "--witness", serve.witnesses,
       "URL=VKEY: send each new checkpoint to this C2SP witness and publish "
@@ -365,6 +372,7 @@ int main(int argc, char** argv) {
       piaojue::Status parsed =
           piaojue::server::ParseListenAddress(listen, &serve);
       if (!parsed.ok()) return Report(parsed);
+      serve.view_max_age = std::chrono::milliseconds(view_max_age_ms);
       return Report(piaojue::server::Serve(serve, out));
     }
     return 2;

@@ -1,42 +1,147 @@
 // See internal/node_cache.h.
 #include "api/server/internal/node_cache.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <iostream>
 #include <mutex>
 
 namespace piaojue::server {
 
-Result<crypto::Hash> NodeCache::Read(const ledger::Ledger& ledger,
-                                     uint8_t level, uint64_t index) {
-  if (level < kMinLevel || level >= 64) return ledger.ReadNode(level, index);
-  const size_t slot = level - kMinLevel;
+void NodeCache::Start(const ledger::Ledger* ledger) {
+  ledger_ = ledger;
   {
-    std::shared_lock lock(mu_);
-    if (slot < levels_.size() && index < levels_[slot].present.size() &&
-        levels_[slot].present[index]) {
-      return levels_[slot].nodes[index];
-    }
+    std::lock_guard<std::mutex> lock(loader_mu_);
+    wanted_size_ = std::max(wanted_size_, ledger->size());
   }
-  // Errors (a node not complete yet) are not kept: asked again later, the
-  // node may exist.
-  ASSIGN_OR_RETURN(crypto::Hash node, ledger.ReadNode(level, index));
-  std::unique_lock lock(mu_);
-  if (levels_.size() <= slot) levels_.resize(slot + 1);
-  Level& l = levels_[slot];
-  if (l.present.size() <= index) {
-    // Grown to the log's node count at this level (it was complete, so the
-    // log has at least (index + 1) << level leaves), not node by node.
-    const size_t want = static_cast<size_t>(index) + 1;
-    l.nodes.resize(want);
-    l.present.resize(want, false);
-  }
-  l.nodes[index] = node;
-  l.present[index] = true;
-  return node;
+  loader_ = std::thread([this] { Loader(); });
 }
 
-merkle::NodeReader NodeCache::Reader(const ledger::Ledger& ledger) {
+void NodeCache::Grow(uint64_t size) {
+  {
+    std::lock_guard<std::mutex> lock(loader_mu_);
+    if (size <= wanted_size_) return;
+    wanted_size_ = size;
+  }
+  loader_cv_.notify_one();
+}
+
+void NodeCache::Stop() {
+  stopping_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(loader_mu_);
+    stop_ = true;
+  }
+  loader_cv_.notify_all();
+  if (loader_.joinable()) loader_.join();
+}
+
+bool NodeCache::WaitLoaded(uint64_t size) {
+  std::unique_lock<std::mutex> lock(loader_mu_);
+  loader_cv_.wait(lock, [&] { return stopped_ || loaded_size() >= size; });
+  return loaded_size() >= size;
+}
+
+void NodeCache::Loader() {
+  // Below the threads serving requests (Linux: a thread's nice value is its
+  // own): until a node is loaded, a proof reads it from the store.
+  const int lowered =
+      setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
+  (void)lowered;
+  std::unique_lock<std::mutex> lock(loader_mu_);
+  for (;;) {
+    loader_cv_.wait(lock,
+                    [this] { return stop_ || wanted_size_ > loaded_size(); });
+    if (stop_) break;
+    const uint64_t size = wanted_size_;
+    lock.unlock();
+    Status s = Load(size);
+    lock.lock();
+    if (!s.ok() && !stopping_.load()) {
+      // Proofs still read what is missing from the store.
+      std::cerr << "piaojue serve: loading the Merkle tree into memory: "
+                << s.ToString() << "\n";
+    }
+    if (!s.ok()) break;
+    loader_cv_.notify_all();  // WaitLoaded
+  }
+  stopped_ = true;
+  loader_cv_.notify_all();
+}
+
+Status NodeCache::Load(uint64_t size) {
+  for (uint8_t level = 0; level < 64 && (size >> level) > 0; ++level) {
+    const uint64_t want = size >> level;
+    uint64_t have;
+    {
+      std::shared_lock lock(mu_);
+      have = level < levels_.size() ? levels_[level].count : 0;
+    }
+    if (have >= want) continue;
+    // Read without the lock, in batches published under it.
+    std::vector<crypto::Hash> batch;
+    batch.reserve(std::min<uint64_t>(want - have, kChunk));
+    auto flush = [&] {
+      std::unique_lock lock(mu_);
+      if (levels_.size() <= level) levels_.resize(level + 1);
+      Level& l = levels_[level];
+      for (const crypto::Hash& h : batch) {
+        if ((l.count >> kChunkBits) >= l.chunks.size()) {
+          l.chunks.push_back(std::make_unique<Chunk>());
+        }
+        (*l.chunks[l.count >> kChunkBits])[l.count & (kChunk - 1)] = h;
+        ++l.count;
+      }
+      batch.clear();
+    };
+    auto add = [&](uint64_t, const crypto::Hash& h) {
+      if (stopping_.load()) return Unavailable("the server is stopping");
+      batch.push_back(h);
+      if (batch.size() == kChunk) flush();
+      return Status::Ok();
+    };
+    if (want - have <= 64) {
+      // A few nodes a publication completed: point reads.
+      for (uint64_t i = have; i < want; ++i) {
+        ASSIGN_OR_RETURN(crypto::Hash h, ledger_->ReadNode(level, i));
+        RETURN_IF_ERROR(add(i, h));
+      }
+    } else {
+      RETURN_IF_ERROR(ledger_->ForEachNode(level, have, want, add));
+    }
+    flush();
+  }
+  loaded_size_.store(size);
+  return Status::Ok();
+}
+
+std::optional<crypto::Hash> NodeCache::Peek(uint8_t level,
+                                            uint64_t index) const {
+  std::shared_lock lock(mu_);
+  if (level >= levels_.size() || index >= levels_[level].count) {
+    return std::nullopt;
+  }
+  return (*levels_[level].chunks[index >> kChunkBits])[index & (kChunk - 1)];
+}
+
+Result<crypto::Hash> NodeCache::Read(const ledger::Ledger& ledger,
+                                     uint8_t level, uint64_t index) const {
+  if (std::optional<crypto::Hash> h = Peek(level, index)) return *h;
+  return ledger.ReadNode(level, index);
+}
+
+merkle::NodeReader NodeCache::Reader(const ledger::Ledger& ledger) const {
   return [this, &ledger](uint8_t level, uint64_t index) {
     return Read(ledger, level, index);
+  };
+}
+
+merkle::NodeReader NodeCache::MemoryReader() const {
+  return [this](uint8_t level, uint64_t index) -> Result<crypto::Hash> {
+    if (std::optional<crypto::Hash> h = Peek(level, index)) return *h;
+    return NotFound("node not in memory");
   };
 }
 

@@ -170,45 +170,70 @@ std::string CacheKey(const HttpRequest& request) {
   return key;
 }
 
-// A view of the state now published, from the view cache (computed once per
-// state, docs/API.md "Caching"). When the request accepts gzip, the
-// compressed answer, itself computed once from the plain one and kept
-// beside it; both name Accept-Encoding in Vary, since they differ by it.
-std::shared_ptr<const HttpResponse> CachedView(
-    Service& service, const HttpRequest& request,
-    const std::function<HttpResponse()>& route) {
-  const uint64_t size = service.published_size();
-  const std::string key = CacheKey(request);
-  auto published = [&service] { return service.published_size(); };
-  auto plain = [&] {
-    HttpResponse r = route();
-    r.headers.emplace_back("Vary", "Accept-Encoding");
-    return r;
-  };
-  if (!AcceptsGzip(request.accept_encoding)) {
-    return service.view_cache().Get(size, key, plain, published);
-  }
-  // '\0' cannot occur in a key made by CacheKey (lengths are decimal).
-  return service.view_cache().Get(
-      size, key + std::string(1, '\0') + "gzip",
-      [&] {
-        std::shared_ptr<const HttpResponse> p =
-            service.view_cache().Get(size, key, plain, published);
-        HttpResponse r = *p;
-        if (r.status != 200 || r.body.size() < kMinGzipBytes) return r;
-        std::string gz = Gzip(r.body);
-        if (gz.empty() || gz.size() >= r.body.size()) return r;
-        r.body = std::move(gz);
-        r.headers.emplace_back("Content-Encoding", "gzip");
-        return r;
-      },
-      published);
-}
-
 HttpResponse UnknownPath(const HttpRequest& request) {
   return ErrorResponse(
       404, "not_found",
       "no such resource: " + request.path + " (see /v1/log and docs/API.md)");
+}
+
+// The cache key of a request's answer in the coding it accepts.
+std::string CodedKey(const HttpRequest& request) {
+  std::string key = CacheKey(request);
+  // '\0' cannot occur in a key made by CacheKey (lengths are decimal).
+  if (AcceptsGzip(request.accept_encoding))
+    key += std::string(1, '\0') + "gzip";
+  return key;
+}
+
+// The plain answer of a cached view for the state published when it runs
+// (pinned, so the answer is exactly that state's view).
+ViewCache::Answer ComputePlain(Service& service, const HttpRequest& request) {
+  ViewCache::Answer a;
+  a.valid_at = service.view_cache().now();
+  std::shared_ptr<const projections::State> state = service.Snapshot();
+  a.size = state->size();
+  Service::PinNow pin(std::move(state));
+  const Segments s = PathSegments(request.path);
+  Route route = FindGet(service, request, s);
+  HttpResponse r = route ? route() : UnknownPath(request);
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  a.response = std::make_shared<const HttpResponse>(std::move(r));
+  return a;
+}
+
+// A view of the state now published, from the view cache (docs/API.md
+// "Views": computed at most once per state, and within a freshness bound).
+// When the request accepts gzip, the compressed answer, itself computed
+// from the plain one (of the same state) and kept beside it; both name
+// Accept-Encoding in Vary, since they differ by it.
+std::shared_ptr<const HttpResponse> CachedView(Service& service,
+                                               const HttpRequest& request) {
+  ViewCache& cache = service.view_cache();
+  // The computation may run after this request is gone (in the
+  // background): it owns a copy.
+  auto owned = std::make_shared<const HttpRequest>(request);
+  ViewCache::Compute plain = [&service, owned] {
+    return ComputePlain(service, *owned);
+  };
+  if (!AcceptsGzip(request.accept_encoding)) {
+    return cache.Get(CacheKey(request), plain).response;
+  }
+  return cache
+      .Get(CodedKey(request),
+           [&service, owned, plain] {
+             ViewCache::Answer a =
+                 service.view_cache().Get(CacheKey(*owned), plain, false);
+             const HttpResponse& p = *a.response;
+             if (p.status != 200 || p.body.size() < kMinGzipBytes) return a;
+             std::string gz = Gzip(p.body);
+             if (gz.empty() || gz.size() >= p.body.size()) return a;
+             HttpResponse r = p;
+             r.body = std::move(gz);
+             r.headers.emplace_back("Content-Encoding", "gzip");
+             a.response = std::make_shared<const HttpResponse>(std::move(r));
+             return a;
+           })
+      .response;
 }
 
 }  // namespace
@@ -258,7 +283,7 @@ HttpResponse Handle(Service& service, const HttpRequest& request) {
   Route route = FindGet(service, request, s);
   if (!route) return UnknownPath(request);
   if (is_get && IsCachedView(s, request)) {
-    return *CachedView(service, request, route);
+    return *CachedView(service, request);
   }
   if (is_get) return route();
   // A known path with another method: 405 (404 is for unknown paths,
@@ -271,10 +296,8 @@ std::shared_ptr<const HttpResponse> HandleShared(Service& service,
                                                  const HttpRequest& request) {
   if (request.method == "GET" || request.method == "HEAD") {
     const Segments s = PathSegments(request.path);
-    if (IsCachedView(s, request)) {
-      if (Route route = FindGet(service, request, s)) {
-        return CachedView(service, request, route);
-      }
+    if (IsCachedView(s, request) && FindGet(service, request, s)) {
+      return CachedView(service, request);
     }
   }
   return std::make_shared<const HttpResponse>(Handle(service, request));
@@ -287,13 +310,12 @@ std::shared_ptr<const HttpResponse> FastRead(Service& service,
     return std::make_shared<const HttpResponse>(
         HandleCheckpoint(service, request));
   }
+  if (request.path == "/v1/proof/inclusion") {
+    return FastInclusionProof(service, request);
+  }
   const Segments s = PathSegments(request.path);
   if (!IsCachedView(s, request)) return nullptr;
-  std::string key = CacheKey(request);
-  if (AcceptsGzip(request.accept_encoding)) {
-    key += std::string(1, '\0') + "gzip";
-  }
-  return service.view_cache().Peek(service.published_size(), key);
+  return service.view_cache().Peek(CodedKey(request)).response;
 }
 
 }  // namespace piaojue::server

@@ -932,6 +932,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   so.intake_global_burst = impl->options_.intake_global_burst;
   so.intake_global_per_minute = impl->options_.intake_global_per_minute;
   so.snapshot_every = impl->options_.snapshot_every;
+  so.view_max_age = impl->options_.view_max_age;
   impl->max_connections_ = impl->options_.max_connections;
   if (impl->max_connections_ == 0) {
     rlimit limit{};

@@ -45,9 +45,25 @@ void LowerThreadPriority() {
 
 Service::Service(ServiceOptions options)
     : options_(std::move(options)),
+      view_cache_(ViewCache::Options{kViewCacheBytes, options_.view_max_age,
+                                     std::min(options_.view_max_age / 4,
+                                              std::chrono::milliseconds(100))},
+                  [this] { return published_size(); }),
       intake_limiter_(options_.intake_burst, options_.intake_per_minute,
                       options_.intake_global_burst,
                       options_.intake_global_per_minute) {}
+
+namespace {
+// The state PinNow set on this thread, if any.
+thread_local std::shared_ptr<const projections::State> pinned_now;
+}  // namespace
+
+Service::PinNow::PinNow(std::shared_ptr<const projections::State> state)
+    : previous_(std::move(pinned_now)) {
+  pinned_now = std::move(state);
+}
+
+Service::PinNow::~PinNow() { pinned_now = std::move(previous_); }
 
 Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   RETURN_IF_ERROR(crypto::InitCrypto());
@@ -78,6 +94,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   s->front_ = std::make_shared<const projections::State>(s->session_->state());
   s->published_ = s->front_;
   s->published_size_ = s->published_->size();
+  // Proofs then read the tree from memory (node_cache.h); `piaojue
+  // publish` (read-only) makes none.
+  if (!s->options_.read_only) s->node_cache_.Start(&s->session_->ledger());
 #if defined(__GLIBC__)
   // Loading a snapshot parses it into a JSON document several times its
   // size, freed again once the state is built; glibc keeps freed memory
@@ -164,6 +183,10 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
 }
 
 Service::~Service() {
+  // No view computation or tree load may run once the ledger starts
+  // closing.
+  view_cache_.Stop();
+  node_cache_.Stop();
   if (snapshotter_.joinable()) {
     Unsubscribe(snapshots_token_);
     {
@@ -253,6 +276,7 @@ void Service::Publish(uint64_t at_least) {
               << "\n";
     return;
   }
+  node_cache_.Grow(front_->size());
   std::lock_guard<std::mutex> lock(subscribers_mu_);
   for (auto& [token, fn] : subscribers_) fn();
 }
@@ -359,7 +383,7 @@ Result<Service::ResolvedMoment> Service::Resolve(std::string_view as_of) {
 Result<Moment> Service::StateAt(std::string_view as_of) {
   Moment m;
   if (as_of.empty()) {
-    m.state = Snapshot();
+    m.state = pinned_now != nullptr ? pinned_now : Snapshot();
     return m;
   }
   ASSIGN_OR_RETURN(ResolvedMoment r, Resolve(as_of));

@@ -32,10 +32,11 @@ HttpResponse Handle(Service& service, const HttpRequest& request);
 std::shared_ptr<const HttpResponse> HandleShared(Service& service,
                                                  const HttpRequest& request);
 // The answer to a read that costs no computation and cannot block — the
-// checkpoint, or a view already in the view cache for the state now
-// published — so the transport can send it from its I/O thread without
-// handing the request to the read pool; nullptr for every other request.
-// The same bytes and headers as HandleShared would give.
+// checkpoint, a view already in the view cache (within its freshness bound),
+// an inclusion proof whose nodes are all in memory — so the transport can send
+// it from its I/O thread without handing the request to the read pool; nullptr
+// for every other request. The same bytes and headers as HandleShared would
+// give.
 std::shared_ptr<const HttpResponse> FastRead(Service& service,
                                              const HttpRequest& request);
 
@@ -74,6 +75,17 @@ HttpResponse HandleTile(Service& service, const HttpRequest& request,
 HttpResponse HandleEntry(Service& service, std::string_view index);
 HttpResponse HandleEntryList(Service& service, const HttpRequest& request);
 HttpResponse HandleInclusionProof(Service& service, const HttpRequest& request);
+// The same answer when every node it needs is in memory (nothing read from
+// the store: no blocking), else nullptr.
+std::shared_ptr<const HttpResponse> FastInclusionProof(
+    Service& service, const HttpRequest& request);
+// An inclusion proof's JSON: {"index","leafHash","proof","rootHash","size"}
+// compact, keys in that (sorted) order, hashes in padded base64 — the bytes
+// the JSON library's compact dump gives, written without building a document.
+std::string InclusionProofJson(uint64_t index, uint64_t size,
+                               const crypto::Hash& leaf,
+                               const crypto::Hash& root,
+                               const std::vector<crypto::Hash>& proof);
 HttpResponse HandleConsistencyProof(Service& service,
                                     const HttpRequest& request);
 HttpResponse HandleLogInfo(Service& service);

@@ -1,18 +1,26 @@
-// The upper Merkle tree nodes the proofs read, kept in memory once read.
+// The log's Merkle tree — every stored node, leaves included — kept in
+// memory, so that an inclusion proof reads no node from the store.
 //
 // A stored node is the hash of a complete subtree and never changes, so a
-// copy never goes stale. Only nodes at kMinLevel and above are kept: one
-// for every 2^kMinLevel leaves, about a thirty-second of a byte per entry
-// twice over (32 bytes per 64 leaves, and the levels above add as much
-// again): 1 MB at 1,000,000 entries. An inclusion proof at 1,000,000
-// entries then reads kMinLevel nodes from the store instead of about 40
-// (docs/PERFORMANCE.md, "HTTP reads").
+// copy never goes stale. The nodes are loaded in the background: the whole
+// tree when the server starts (one scan of the store per level), then the
+// nodes each publication completes. Until a node is loaded, Read falls back
+// to the store. Memory: the tree has about 2N nodes for N entries, 32 bytes
+// each — 64 bytes per entry (61 MiB at 1,000,000 entries; docs/PERFORMANCE.md
+// "HTTP reads"), plus at most one partly filled 128 KiB chunk per level.
 //
-// Thread-safety: Read may be called from any thread.
+// Thread-safety: every member may be called from any thread.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <thread>
 #include <vector>
 
 #include "ledger/crypto.h"
@@ -24,22 +32,59 @@ namespace piaojue::server {
 
 class NodeCache {
  public:
-  static constexpr uint8_t kMinLevel = 6;
+  NodeCache() = default;
+  ~NodeCache() { Stop(); }
 
-  // ledger.ReadNode(level, index), from memory when read before.
+  // Starts loading `ledger`'s tree in the background (a low-priority
+  // thread), up to the ledger's size; Grow asks for more. `ledger` must
+  // outlive Stop().
+  void Start(const ledger::Ledger* ledger);
+  // The ledger now has `size` entries: load the nodes they complete.
+  void Grow(uint64_t size);
+  // Stops the loader (waiting for it).
+  void Stop();
+  // Blocks until the nodes of a tree of `size` entries are loaded (tests).
+  // False if the loader stopped first.
+  bool WaitLoaded(uint64_t size);
+
+  // ledger.ReadNode(level, index), from memory when loaded.
   Result<crypto::Hash> Read(const ledger::Ledger& ledger, uint8_t level,
-                            uint64_t index);
+                            uint64_t index) const;
+  // The node from memory only; nullopt when not loaded (yet).
+  std::optional<crypto::Hash> Peek(uint8_t level, uint64_t index) const;
   // A NodeReader over Read, for merkle::InclusionProof and friends; valid
   // while this cache and `ledger` are.
-  merkle::NodeReader Reader(const ledger::Ledger& ledger);
+  merkle::NodeReader Reader(const ledger::Ledger& ledger) const;
+  // A NodeReader over Peek: NotFound for a node not loaded.
+  merkle::NodeReader MemoryReader() const;
+
+  // The tree size whose every node is loaded.
+  uint64_t loaded_size() const { return loaded_size_.load(); }
 
  private:
+  static constexpr size_t kChunkBits = 12;  // 4,096 nodes, 128 KiB
+  static constexpr size_t kChunk = size_t{1} << kChunkBits;
+  using Chunk = std::array<crypto::Hash, kChunk>;
   struct Level {
-    std::vector<crypto::Hash> nodes;
-    std::vector<bool> present;
+    std::vector<std::unique_ptr<Chunk>> chunks;
+    uint64_t count = 0;  // nodes [0, count) are loaded
   };
-  std::shared_mutex mu_;
-  std::vector<Level> levels_;  // [level - kMinLevel]
+  // Loads the nodes of a tree of `size` entries beyond those loaded.
+  Status Load(uint64_t size);
+  void Loader();
+
+  mutable std::shared_mutex mu_;
+  std::vector<Level> levels_;  // [level]
+  std::atomic<uint64_t> loaded_size_{0};
+
+  const ledger::Ledger* ledger_ = nullptr;
+  std::mutex loader_mu_;
+  std::condition_variable loader_cv_;
+  uint64_t wanted_size_ = 0;
+  bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // stop_, read without the lock
+  bool stopped_ = false;               // the loader has ended
+  std::thread loader_;
 };
 
 }  // namespace piaojue::server

@@ -58,6 +58,9 @@ struct ServiceOptions {
   double intake_global_per_minute = 30;
   // How many as-of states are kept for time-travel reads.
   size_t as_of_cache = 8;
+  // A view of "now" shows a state published at most this long before the
+  // request (view_cache.h; docs/API.md "Views").
+  std::chrono::milliseconds view_max_age{1000};
   // A projection snapshot is kept in the store every this many entries
   // (projections/replay.h), written in the background as the log grows and
   // backfilled at start; a past state then costs at most this many entries
@@ -110,6 +113,20 @@ class Service {
 
   // The latest published state: entries [0, state->size()).
   std::shared_ptr<const projections::State> Snapshot() const;
+  // While it lives, on the constructing thread, "now" (StateAt("")) is
+  // `state` rather than the state published when asked: a view computed for
+  // the view cache is then exactly the view of the state whose size it
+  // records, however many appends are published meanwhile.
+  class PinNow {
+   public:
+    explicit PinNow(std::shared_ptr<const projections::State> state);
+    ~PinNow();
+    PinNow(const PinNow&) = delete;
+    PinNow& operator=(const PinNow&) = delete;
+
+   private:
+    std::shared_ptr<const projections::State> previous_;
+  };
   uint64_t published_size() const { return published_size_.load(); }
   const std::string& data_dir() const { return options_.data_dir; }
 
@@ -220,7 +237,7 @@ class Service {
 
   const ServiceOptions options_;
   CorrectionsCache corrections_cache_;
-  ViewCache view_cache_{kViewCacheBytes};
+  ViewCache view_cache_;
   NodeCache node_cache_;
   std::unique_ptr<cli::Session> session_;
   std::string verifier_key_;
