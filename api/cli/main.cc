@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
                    "keep a projection snapshot every this many entries (0: "
                    "none written)")
       ->capture_default_str();
-  uint64_t view_max_age_ms = 1000;
+  uint64_t view_max_age_ms = 5000;
   serve_cmd
       ->add_option("--view-max-age", view_max_age_ms,
                    "milliseconds: a view of now may show a state published "

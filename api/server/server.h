@@ -91,7 +91,7 @@ struct ServerOptions {
   uint64_t snapshot_every = 0;  // off by default (service.h says why)
   // A view of "now" shows a state published at most this long before the
   // request (docs/API.md "Views").
-  std::chrono::milliseconds view_max_age{1000};
+  std::chrono::milliseconds view_max_age{5000};
 
   // A new checkpoint is signed at most this long after an append.
   std::chrono::milliseconds checkpoint_delay{200};

@@ -1,10 +1,6 @@
 // See internal/view_cache.h.
 #include "api/server/internal/view_cache.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 namespace piaojue::server {
@@ -29,9 +25,9 @@ void ViewCache::Stop() {
 }
 
 void ViewCache::Worker() {
-  // Below the readers: a background computation only refreshes an answer
-  // readers are already getting (Linux: a thread's nice value is its own).
-  setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 5);
+  // At the readers' priority: at a lower one, busy readers and writers can
+  // delay a refresh past the bound, and then every reader waits. Its cost
+  // is bounded by the refresh interval instead.
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });

@@ -60,7 +60,7 @@ struct ServiceOptions {
   size_t as_of_cache = 8;
   // A view of "now" shows a state published at most this long before the
   // request (view_cache.h; docs/API.md "Views").
-  std::chrono::milliseconds view_max_age{1000};
+  std::chrono::milliseconds view_max_age{5000};
   // A projection snapshot is kept in the store every this many entries
   // (projections/replay.h), written in the background as the log grows and
   // backfilled at start; a past state then costs at most this many entries

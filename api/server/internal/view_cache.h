@@ -51,7 +51,7 @@ class ViewCache {
   struct Options {
     size_t max_bytes = size_t{64} << 20;
     // The freshness bound above.
-    std::chrono::milliseconds max_age{1000};
+    std::chrono::milliseconds max_age{5000};
     // While busy, a URL is recomputed at most this often.
     std::chrono::milliseconds min_refresh{100};
   };
