@@ -65,7 +65,12 @@ ViewCache::Plan ViewCache::Decide(Slot& slot, Clock::time_point t,
   if (!busy) return Plan::kCompute;
   const Clock::duration gap =
       std::max<Clock::duration>(slot.last_took, options_.min_refresh);
-  if (t - slot.last_end < gap) return Plan::kServe;
+  // Sooner when the kept answer would otherwise outgrow the bound before a
+  // computation started now could replace it.
+  if (t - slot.last_end < gap &&
+      (t - kept.valid_at) + 2 * slot.last_took < options_.max_age) {
+    return Plan::kServe;
+  }
   return stopping_ || !may_defer ? Plan::kCompute : Plan::kBackground;
 }
 

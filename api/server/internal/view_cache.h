@@ -17,7 +17,8 @@
 //    kept (when within the bound) instead of waiting for it;
 //  - when other readers came during the URL's last computation (the server
 //    is busy with it), the next one runs in the background, at most once
-//    every max(min_refresh, the last computation's duration), and readers
+//    every max(min_refresh, the last computation's duration) — sooner when
+//    the kept answer would otherwise outgrow the bound — and readers
 //    meanwhile get the kept answer.
 // A reader waits only when no answer within the bound exists.
 //
