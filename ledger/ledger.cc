@@ -443,6 +443,29 @@ Status Ledger::Impl::CheckSideIndexes(const internal::IndexDigests& stored) {
   // log. A marker that names no registry entry is a disagreement too.
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions()));
+  // The entries they name come in ascending order and mostly in runs (a
+  // county's jurisdictions and keys are registered together): one iterator
+  // steps from one to the next, where a point read of each cost a lookup
+  // of its block (two thirds of opening a 1,000,000-entry ledger).
+  std::unique_ptr<rocksdb::Iterator> entries(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  auto read_entry = [&](uint64_t index) -> Result<std::string_view> {
+    const std::string key = EntryKey(index);
+    constexpr int kMaxSteps = 32;  // farther than this: seek
+    for (int i = 0;
+         i < kMaxSteps && entries->Valid() && entries->key().compare(key) < 0;
+         ++i) {
+      entries->Next();
+    }
+    if (!entries->Valid() || entries->key().compare(key) != 0) {
+      entries->Seek(key);
+    }
+    RETURN_IF_ERROR(FromRocks(entries->status(), "read"));
+    if (!entries->Valid() || entries->key().compare(key) != 0) {
+      return NotFound("key not found");
+    }
+    return entries->value().ToStringView();
+  };
   ASSIGN_OR_RETURN(
       internal::IndexDigest registry,
       internal::DigestIndex(
@@ -459,7 +482,7 @@ Status Ledger::Impl::CheckSideIndexes(const internal::IndexDigests& stored) {
                              std::to_string(index) + ")");
               return Status::Ok();
             }
-            auto bytes = Get(EntryKey(index));
+            auto bytes = read_entry(index);
             if (!bytes.ok()) {
               return bytes.status().code() == StatusCode::kNotFound
                          ? Corruption("entry " + std::to_string(index) +

@@ -5,10 +5,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 namespace piaojue::projections {
 
@@ -39,6 +44,83 @@ Status SyncDirectory(const std::string& dir) {
   return Status::Ok();
 }
 
+// The entry at `index` made ready for the fold, or the error a replay
+// reports for it (the same words whichever thread prepared it).
+Result<PreparedEntry> Prepare(uint64_t index, std::string_view bytes) {
+  Result<ledger::EntryView> entry = ledger::EntryView::Parse(bytes);
+  if (!entry.ok()) {
+    return Status(entry.status().code(), "entry " + std::to_string(index) +
+                                             ": " + entry.status().message());
+  }
+  return PreparedEntry(std::move(entry).value());
+}
+
+// Folds the entry stored at `index` (whatever index it claims).
+Status Fold(uint64_t index, const PreparedEntry& prepared, State* state) {
+  Status s = state->Check(prepared);
+  if (!s.ok()) {
+    return Status(s.code(),
+                  "entry " + std::to_string(index) + ": " + s.message());
+  }
+  state->Apply(prepared);
+  return Status::Ok();
+}
+
+// Entries handed from the preparing thread to the folding one, in order.
+// `end` is what stopped the preparing thread after `entries`: OK with
+// `last` at the end of the range, else the error the replay reports once
+// every entry before it is folded.
+struct PreparedBatch {
+  std::vector<PreparedEntry> entries;
+  Status end;
+  bool last = false;
+};
+
+// A bounded queue of batches between exactly two threads.
+class BatchQueue {
+ public:
+  // Blocks while the queue is full. False if the folding side stopped.
+  bool Push(PreparedBatch batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return stopped_ || queue_.size() < kDepth; });
+    if (stopped_) return false;
+    queue_.push_back(std::move(batch));
+    ready_.notify_one();
+    return true;
+  }
+  PreparedBatch Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_.wait(lock, [&] { return !queue_.empty(); });
+    PreparedBatch batch = std::move(queue_.front());
+    queue_.pop_front();
+    room_.notify_one();
+    return batch;
+  }
+  // The folding side stops early: Push refuses from now on.
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    room_.notify_all();
+  }
+  bool stopped() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopped_;
+  }
+
+ private:
+  static constexpr size_t kDepth = 4;
+  mutable std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<PreparedBatch> queue_;
+  bool stopped_ = false;
+};
+
+// Below this many entries a catch-up folds on the calling thread alone.
+constexpr uint64_t kPipelineFrom = 64;
+// Batches start small, so the fold starts at once, and grow to this.
+constexpr size_t kFirstBatch = 16;
+constexpr size_t kMaxBatch = 512;
+
 }  // namespace
 
 Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state) {
@@ -50,23 +132,73 @@ Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state) {
     return OutOfRange("the state already holds " +
                       std::to_string(state->size()) + " entries");
   }
-  return ledger.ForEachEntry(
-      state->size(), size,
-      [&](uint64_t index, std::string_view bytes) -> Status {
-        Result<ledger::EntryView> entry = ledger::EntryView::Parse(bytes);
-        if (!entry.ok()) {
-          return Status(entry.status().code(),
-                        "entry " + std::to_string(index) + ": " +
-                            entry.status().message());
-        }
-        Status s = state->Check(*entry);
-        if (!s.ok()) {
-          return Status(s.code(),
-                        "entry " + std::to_string(index) + ": " + s.message());
-        }
-        state->Apply(*entry);
-        return Status::Ok();
-      });
+  const uint64_t begin = state->size();
+  if (size - begin < kPipelineFrom) {
+    return ledger.ForEachEntry(
+        begin, size, [&](uint64_t index, std::string_view bytes) -> Status {
+          ASSIGN_OR_RETURN(PreparedEntry prepared, Prepare(index, bytes));
+          return Fold(index, prepared, state);
+        });
+  }
+  // Reading, decoding, the canonical-form and text checks and the SHA-256
+  // of each entry depend on that entry alone: a second thread does them
+  // while this one folds, which only this one can (each entry's rules
+  // depend on every entry before it). The result is the same as folding
+  // each entry as it is read: the same entries folded, the same first
+  // error, with the entries before it folded.
+  BatchQueue queue;
+  std::thread preparer([&] {
+    PreparedBatch batch;
+    size_t want = kFirstBatch;
+    // What ForEachEntry returns when this thread stopped it on purpose.
+    const Status stop = Unavailable("stopped");
+    bool failed = false;  // batch.end holds the error
+    Status read;
+    try {
+      read = ledger.ForEachEntry(
+          begin, size, [&](uint64_t index, std::string_view bytes) -> Status {
+            Result<PreparedEntry> prepared = Prepare(index, bytes);
+            if (!prepared.ok()) {
+              batch.end = prepared.status();
+              failed = true;
+              return stop;
+            }
+            batch.entries.push_back(std::move(prepared).value());
+            if (batch.entries.size() >= want) {
+              if (!queue.Push(std::move(batch))) return stop;
+              batch = PreparedBatch{};
+              batch.entries.reserve(want = std::min(want * 2, kMaxBatch));
+            }
+            return Status::Ok();
+          });
+    } catch (const std::exception& e) {
+      read = Internal(std::string("preparing entries: ") + e.what());
+    }
+    if (queue.stopped()) return;
+    if (!failed) {
+      batch.end = read;
+      batch.last = read.ok();
+    }
+    queue.Push(std::move(batch));
+  });
+  Status result;
+  uint64_t index = begin;  // where the next entry is stored
+  while (true) {
+    PreparedBatch batch = queue.Pop();
+    for (const PreparedEntry& prepared : batch.entries) {
+      result = Fold(index++, prepared, state);
+      if (!result.ok()) break;
+    }
+    if (!result.ok()) break;
+    if (!batch.end.ok()) {
+      result = std::move(batch.end);
+      break;
+    }
+    if (batch.last) break;
+  }
+  queue.Stop();
+  preparer.join();
+  return result;
 }
 
 Result<State> ReplayTo(const ledger::Ledger& ledger, uint64_t size) {

@@ -197,20 +197,42 @@ Ctx ContextOf(const ledger::EntryView& entry) {
 
 }  // namespace
 
+PreparedEntry::PreparedEntry(ledger::EntryView entry)
+    : PreparedEntry(std::move(entry), /*check_texts=*/true) {}
+PreparedEntry::PreparedEntry(ledger::EntryView entry, bool check_texts)
+    : entry_(std::move(entry)),
+      text_(check_texts ? internal::CheckEventText(entry_.event())
+                        : Status::Ok()),
+      entry_hash_(crypto::ToHex(crypto::AsBytes(entry_.EntryHash()))),
+      ctx_(std::make_unique<const Ctx>(ContextOf(entry_))) {}
+PreparedEntry::~PreparedEntry() = default;
+PreparedEntry::PreparedEntry(PreparedEntry&&) noexcept = default;
+PreparedEntry& PreparedEntry::operator=(PreparedEntry&&) noexcept = default;
+
 Status State::Check(const ledger::EntryView& entry) const {
+  return Check(PreparedEntry(entry));
+}
+
+Status State::Check(const PreparedEntry& prepared) const {
+  const ledger::EntryView& entry = prepared.entry();
   if (entry.index() != model_->size) {
     return internal::Refused("state.order",
                              "entry " + std::to_string(entry.index()) +
                                  " cannot follow: the state holds " +
                                  std::to_string(model_->size) + " entries");
   }
-  RETURN_IF_ERROR(internal::CheckEventText(entry.event()));
-  return internal::CheckEvent(*model_, ContextOf(entry), entry.event());
+  RETURN_IF_ERROR(prepared.text_);
+  return internal::CheckEvent(*model_, *prepared.ctx_, entry.event());
 }
 
 void State::Apply(const ledger::EntryView& entry) {
+  Apply(PreparedEntry(entry, /*check_texts=*/false));
+}
+
+void State::Apply(const PreparedEntry& prepared) {
+  const ledger::EntryView& entry = prepared.entry();
   Model& m = *model_;
-  const Ctx ctx = ContextOf(entry);
+  const Ctx& ctx = *prepared.ctx_;
   internal::EntryMeta meta;
   meta.kind = static_cast<int>(entry.event().which());
   meta.jurisdiction = ctx.jurisdiction;
@@ -232,7 +254,7 @@ void State::Apply(const ledger::EntryView& entry) {
   internal::ApplyEvent(m, ctx, entry.event());
   m.size = ctx.index + 1;
   m.last_recorded_at_ms = entry.recorded_at_ms();
-  m.last_entry_hash = crypto::ToHex(crypto::AsBytes(entry.EntryHash()));
+  m.last_entry_hash = prepared.entry_hash_;
   m.as_of_ms = 0;  // the state now stands at its last entry
 }
 

@@ -24,7 +24,35 @@ namespace piaojue::projections {
 
 namespace internal {
 struct Model;
-}
+struct Ctx;
+}  // namespace internal
+
+// An entry made ready for State::Check and State::Apply: everything they
+// derive from the entry alone — its SHA-256, its texts checked (rules
+// event.text_utf8 / event.text_control), its date, author and jurisdiction
+// as the rules read them — computed once, on any thread, so that a replay
+// can prepare the next entries on one thread while another folds
+// (projections::CatchUp does). Immutable once made; safe to move between
+// threads. Check and Apply of a PreparedEntry are exactly those of its
+// entry().
+class PreparedEntry {
+ public:
+  explicit PreparedEntry(ledger::EntryView entry);
+  ~PreparedEntry();
+  PreparedEntry(PreparedEntry&&) noexcept;
+  PreparedEntry& operator=(PreparedEntry&&) noexcept;
+
+  const ledger::EntryView& entry() const { return entry_; }
+
+ private:
+  friend class State;
+  // Without `check_texts` (for Apply, whose Check already did) text_ is OK.
+  PreparedEntry(ledger::EntryView entry, bool check_texts);
+  ledger::EntryView entry_;
+  Status text_;             // the texts' check (State::Check's first rule)
+  std::string entry_hash_;  // hex of entry_.EntryHash()
+  std::unique_ptr<const internal::Ctx> ctx_;
+};
 
 // The recount of one round from its recorded ballots.
 struct RoundRecount {
@@ -58,9 +86,11 @@ class State {
   // Authorization (which role may author what) is not checked here: that is
   // ledger::Authority's job. Does not change the state.
   Status Check(const ledger::EntryView& entry) const;
+  Status Check(const PreparedEntry& entry) const;
 
   // Applies an accepted entry. Precondition: Check(entry) returned OK.
   void Apply(const ledger::EntryView& entry);
+  void Apply(const PreparedEntry& entry);
 
   // The number of entries applied (the index the next entry must have).
   uint64_t size() const;

@@ -53,8 +53,8 @@ bool LogChecker::Add(uint64_t index, std::string_view bytes) {
 }
 
 std::vector<LogChecker::Prechecked> LogChecker::Precheck(
-    const std::vector<std::string>& entries, unsigned threads,
-    bool signatures) {
+    const std::vector<std::string>& entries, unsigned threads, bool signatures,
+    const EntryWork& also) {
   const size_t n = entries.size();
   std::vector<Prechecked> out(n);
   auto work = [&](size_t begin, size_t end) {
@@ -70,6 +70,7 @@ std::vector<LogChecker::Prechecked> LogChecker::Precheck(
       out[i].entry_hash = v->EntryHash();
       out[i].leaf_hash = v->LeafHash();
       out[i].view = std::move(v).value();
+      if (also) also(i, *out[i].view);
     }
   };
   threads = std::max(1u, std::min<unsigned>(threads, n / 16 + 1));

@@ -91,10 +91,14 @@ class LogChecker {
     merkle::Hash leaf_hash{};   // RFC 6962 leaf hash
   };
   // With `signatures` false (piaojue-verify --no-signatures) the author
-  // signatures are not verified: `signature` is then always OK.
+  // signatures are not verified: `signature` is then always OK. `also`, if
+  // set, is called on the same threads with (i, entry) for every entry i
+  // that decoded, for the caller's own work on entries alone; calls for
+  // distinct i may run at the same time.
+  using EntryWork = std::function<void(size_t, const ledger::EntryView&)>;
   static std::vector<Prechecked> Precheck(
       const std::vector<std::string>& entries, unsigned threads,
-      bool signatures = true);
+      bool signatures = true, const EntryWork& also = nullptr);
   // The in-order part for a batch Precheck()ed before.
   bool AddPrechecked(uint64_t first_index, std::vector<Prechecked>& batch);
 

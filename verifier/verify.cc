@@ -235,8 +235,39 @@ VerifyReport Verify(const VerifyOptions& options) {
   // the recount read (a province in a fraction of the memory).
   projections::State state;
   state.KeepViewData(false);
-  RulesHook rules{[&](const ledger::EntryView& e) { return state.Check(e); },
-                  [&](const ledger::EntryView& e) { state.Apply(e); }};
+  // The batch whose in-order checks run now, as its decode threads made its
+  // entries ready for the rules (projections::PreparedEntry: texts checked,
+  // context derived), so that this thread only folds. An entry the hook
+  // meets that is not there (the resumed path) is prepared here instead.
+  struct DecodedBatch {
+    std::vector<LogChecker::Prechecked> checked;
+    std::vector<std::optional<projections::PreparedEntry>> prepared;
+  };
+  const DecodedBatch* folding = nullptr;
+  uint64_t folding_first = 0;
+  auto prepared_for =
+      [&](const ledger::EntryView& e) -> const projections::PreparedEntry* {
+    if (folding == nullptr || e.index() < folding_first ||
+        e.index() - folding_first >= folding->prepared.size()) {
+      return nullptr;
+    }
+    const auto& p = folding->prepared[e.index() - folding_first];
+    // The very entry (same bytes in memory), not another claiming its index.
+    if (!p || p->entry().bytes().data() != e.bytes().data()) return nullptr;
+    return &*p;
+  };
+  RulesHook rules{[&](const ledger::EntryView& e) {
+                    const projections::PreparedEntry* p = prepared_for(e);
+                    return p ? state.Check(*p) : state.Check(e);
+                  },
+                  [&](const ledger::EntryView& e) {
+                    const projections::PreparedEntry* p = prepared_for(e);
+                    if (p) {
+                      state.Apply(*p);
+                    } else {
+                      state.Apply(e);
+                    }
+                  }};
   LogChecker checker(rules);
   if (pinned) checker.PinCheckpointKey(*pinned);
   if (pinned_root) checker.PinRootKey(*pinned_root);
@@ -265,12 +296,15 @@ VerifyReport Verify(const VerifyOptions& options) {
   constexpr size_t kBatch = 1024;
   std::vector<std::string> batch;
   uint64_t batch_start = 0;
-  std::future<std::vector<LogChecker::Prechecked>> in_flight;
+  std::future<DecodedBatch> in_flight;
   uint64_t in_flight_start = 0;
   auto finish_in_flight = [&]() -> bool {
     if (!in_flight.valid()) return !checker.failure();
-    std::vector<LogChecker::Prechecked> done = in_flight.get();
-    bool ok = checker.AddPrechecked(in_flight_start, done);
+    DecodedBatch done = in_flight.get();
+    folding = &done;
+    folding_first = in_flight_start;
+    bool ok = checker.AddPrechecked(in_flight_start, done.checked);
+    folding = nullptr;
     progress.Update(checker.size());
     return ok;
   };
@@ -280,7 +314,14 @@ VerifyReport Verify(const VerifyOptions& options) {
         std::launch::async,
         [threads, signatures = options.check_signatures](
             std::vector<std::string> entries) {
-          return LogChecker::Precheck(entries, threads, signatures);
+          DecodedBatch out;
+          out.prepared.resize(entries.size());
+          out.checked = LogChecker::Precheck(
+              entries, threads, signatures,
+              [&out](size_t i, const ledger::EntryView& view) {
+                out.prepared[i].emplace(view);
+              });
+          return out;
         },
         std::move(batch));
     batch = {};
