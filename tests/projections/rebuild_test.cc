@@ -54,8 +54,9 @@ class RebuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK(b_.BuildAll());
-    // Enough entries for several of the pipeline's batches (16, 32, 64...).
-    ASSERT_GT(b_.size(), 150u);
+    // Enough entries for the pipeline (64 or more to fold) and several of
+    // its batches (16, 32, 64...).
+    ASSERT_GE(b_.size(), 100u);
   }
 
   // Runs `edit` on the store's raw RocksDB (the ledger closed meanwhile).
@@ -109,7 +110,7 @@ TEST_F(RebuildTest, AWholeRebuildEqualsTheIncrementalState) {
 // An entry moved into another's place is refused by the rules (it claims
 // another index) at the place it was found, wherever that is in the batches.
 TEST_F(RebuildTest, AnEntryOutOfPlaceIsRefusedAtItsPlaceAsOneByOne) {
-  const std::vector<uint64_t> places = {5, 16, 47, 48, 100, b_.size() - 2};
+  const std::vector<uint64_t> places = {5, 16, 47, 48, 80, b_.size() - 2};
   for (uint64_t k : places) {
     SCOPED_TRACE("entry " + std::to_string(k));
     std::string original;
@@ -138,7 +139,7 @@ TEST_F(RebuildTest, AnEntryOutOfPlaceIsRefusedAtItsPlaceAsOneByOne) {
 }
 
 TEST_F(RebuildTest, AnUndecodableEntryIsReportedAtItsPlaceAsOneByOne) {
-  const uint64_t k = 90;
+  const uint64_t k = 60;
   EditStore([&](rocksdb::DB& db) {
     std::string bytes = Get(db, k);
     ASSERT_TRUE(
@@ -148,7 +149,7 @@ TEST_F(RebuildTest, AnUndecodableEntryIsReportedAtItsPlaceAsOneByOne) {
   State state;
   const Status s = projections::CatchUp(b_.ledger(), b_.size(), &state);
   EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
-  EXPECT_EQ(s.message().rfind("entry 90: ", 0), 0u) << s.ToString();
+  EXPECT_EQ(s.message().rfind("entry 60: ", 0), 0u) << s.ToString();
 }
 
 TEST_F(RebuildTest, AMissingEntryIsReportedAfterFoldingTheOnesBeforeIt) {
