@@ -3,7 +3,8 @@
 // `piaojue serve` on DIR in this process (server::Server, the same code as
 // the command), driven over loopback by C keep-alive connections:
 //  - writes: POST /v1/entries of pre-signed proposals (workload.h) for S
-//    seconds; each is acknowledged only once durable;
+//    seconds, the C connections driven by one client thread with
+//    asynchronous I/O (as wrk does); each is acknowledged only once durable;
 //  - reads: for S/3 seconds each, GET /tlog/checkpoint, a typical view (the
 //    funnel of a cycle that received proposals) and an inclusion proof of
 //    a random entry at the current tree size;
@@ -15,6 +16,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -124,6 +126,93 @@ Phase RunPhase(uint16_t port, int clients, double seconds,
   phase.seconds = SecondsSince(start);
   return phase;
 }
+
+// The write phases' clients: `clients` keep-alive connections driven by one
+// thread with asynchronous I/O, as wrk drives its connections. A thread per
+// connection blocked on each answer (RunPhase) made the benchmark's own
+// context switches — 64 client threads on two cores — a large part of what
+// an append measured. Each connection posts bodies[next++] until `seconds`
+// pass or the bodies run out.
+class WriteClients {
+ public:
+  WriteClients(uint16_t port, int clients,
+               const std::vector<std::string>& bodies,
+               std::atomic<size_t>& next)
+      : bodies_(bodies), next_(next) {
+    for (int c = 0; c < clients; ++c) {
+      auto conn = std::make_unique<Conn>(ioc_);
+      conn->stream.connect(
+          tcp::endpoint(boost::asio::ip::address_v4::loopback(), port));
+      conns_.push_back(std::move(conn));
+    }
+  }
+
+  Phase Run(double seconds) {
+    start_ = Clock::now();
+    deadline_ = start_ + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(seconds));
+    for (auto& c : conns_) Post(c.get());
+    ioc_.run();
+    phase_.seconds = SecondsSince(start_);
+    return std::move(phase_);
+  }
+
+ private:
+  struct Conn {
+    explicit Conn(boost::asio::io_context& ioc) : stream(ioc) {}
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    std::optional<http::response<http::string_body>> res;
+    Clock::time_point sent;
+  };
+
+  void Post(Conn* c) {
+    if (Clock::now() >= deadline_) return;
+    const size_t i = next_.fetch_add(1);
+    if (i >= bodies_.size()) return;
+    c->req =
+        http::request<http::string_body>{http::verb::post, "/v1/entries", 11};
+    c->req.set(http::field::host, "127.0.0.1");
+    c->req.set(http::field::content_type, "application/json");
+    c->req.keep_alive(true);
+    c->req.body() = bodies_[i];
+    c->req.prepare_payload();
+    c->sent = Clock::now();
+    http::async_write(
+        c->stream, c->req, [this, c](beast::error_code ec, std::size_t) {
+          if (ec) return Failed(0);
+          c->res.emplace();
+          http::async_read(c->stream, c->buffer, *c->res,
+                           [this, c](beast::error_code rec, std::size_t) {
+                             if (rec) return Failed(0);
+                             Done(c);
+                           });
+        });
+  }
+
+  void Done(Conn* c) {
+    phase_.latencies.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - c->sent)
+            .count());
+    ++phase_.requests;
+    const unsigned status = c->res->result_int();
+    if (status < 200 || status >= 300) Failed(status);
+    Post(c);
+  }
+
+  void Failed(unsigned status) {
+    ++phase_.failures;
+    if (phase_.first_bad_status == 0) phase_.first_bad_status = status;
+  }
+
+  const std::vector<std::string>& bodies_;
+  std::atomic<size_t>& next_;
+  boost::asio::io_context ioc_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  Clock::time_point start_, deadline_;
+  Phase phase_;
+};
 
 // N listeners on GET /v1/events, read by one thread with asynchronous
 // reads (so the listeners cost the machine little besides the server's
@@ -277,13 +366,7 @@ int RunHttp(const HttpArgs& args) {
   if (writes) {
     std::atomic<size_t> next{0};
     auto append_phase = [&] {
-      return RunPhase(port, args.clients, args.seconds,
-                      [&](Connection& c) -> std::optional<unsigned> {
-                        const size_t i = next.fetch_add(1);
-                        if (i >= bodies.size()) return std::nullopt;
-                        return c.Exchange(http::verb::post, "/v1/entries",
-                                          bodies[i]);
-                      });
+      return WriteClients(port, args.clients, bodies, next).Run(args.seconds);
     };
     auto failed = [&](const Phase& phase) {
       return Fail(verb, std::to_string(phase.failures) +
