@@ -82,4 +82,26 @@ ScratchDir::~ScratchDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+void GroupRecorder::Record(size_t members, int64_t write_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  members_.push_back(members);
+  if (write_us > 0) write_us_.push_back(static_cast<double>(write_us));
+}
+
+void GroupRecorder::Report(nlohmann::json& out, const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t total = 0, most = 0;
+  for (size_t m : members_) {
+    total += m;
+    most = std::max(most, m);
+  }
+  out[prefix + "groups"] = members_.size();
+  out[prefix + "group_mean"] =
+      members_.empty() ? 0.0 : static_cast<double>(total) / members_.size();
+  out[prefix + "group_max"] = most;
+  AddPercentiles(out, Summarise(std::move(write_us_)), prefix + "sync_");
+  members_.clear();
+  write_us_.clear();
+}
+
 }  // namespace piaojue::bench

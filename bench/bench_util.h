@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -29,6 +30,23 @@ Percentiles Summarise(std::vector<double> us);
 // Adds p50_us, p99_us, p999_us (rounded to 0.1 µs) under `prefix`.
 void AddPercentiles(nlohmann::json& out, const Percentiles& p,
                     const std::string& prefix = "");
+
+// The ledger writer's groups during a run (ledger::LedgerOptions::
+// on_group), thread-safe: how many appends shared each synced write, and
+// how long the writes took.
+class GroupRecorder {
+ public:
+  void Record(size_t members, int64_t write_us);
+  // Adds groups, group_mean, group_max and sync_p50_us / sync_p99_us /
+  // sync_p999_us (the groups' synced writes) under `prefix`, and forgets
+  // what was recorded.
+  void Report(nlohmann::json& out, const std::string& prefix = "");
+
+ private:
+  std::mutex mu_;
+  std::vector<size_t> members_;
+  std::vector<double> write_us_;
+};
 
 // The process's peak resident set so far, in MiB.
 double PeakRssMiB();

@@ -24,6 +24,7 @@
 #include "bench/verbs.h"
 #include "bench/workload.h"
 #include "ledger/crypto.h"
+#include "ledger/ledger.h"
 
 namespace piaojue::bench {
 
@@ -348,6 +349,10 @@ int RunHttp(const HttpArgs& args) {
   options.data_dir = args.data;
   options.port = 0;
   if (args.write_threads > 0) options.write_threads = args.write_threads;
+  GroupRecorder groups;  // the ledger writer's groups, per write phase
+  options.on_group = [&groups](const ledger::GroupStats& g) {
+    groups.Record(g.members, g.write_us);
+  };
   options.max_event_streams =
       std::max<size_t>(options.max_event_streams, args.sse);
   if (args.replay_burst > 0) options.replay_burst = args.replay_burst;
@@ -377,6 +382,7 @@ int RunHttp(const HttpArgs& args) {
     if (phase.failures > 0) return failed(phase);
     const double plain_per_s = phase.requests / phase.seconds;
     Report(out, "append", std::move(phase));
+    groups.Report(out, "append_");
     if (args.sse > 0) {
       // The same writes again, now with N listeners receiving each entry.
       Listeners listeners(port, args.sse);
@@ -386,6 +392,7 @@ int RunHttp(const HttpArgs& args) {
       out["sse_listeners"] = args.sse;
       out["sse_append_ratio"] = (with.requests / with.seconds) / plain_per_s;
       Report(out, "sse_append", std::move(with));
+      groups.Report(out, "sse_append_");
       // Let the streams deliver the last events before counting.
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       out["sse_min_events_received"] = listeners.min_events();

@@ -54,6 +54,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "ledger/internal/side_index.h"
@@ -219,6 +220,17 @@ class Ledger::Impl {
     write_options_.sync = options_.sync;
   }
 
+  // Completes every queued append (the writer thread leads what remains),
+  // then stops the writer thread.
+  ~Impl() {
+    {
+      std::lock_guard l(mu_);
+      stop_ = true;
+    }
+    committer_cv_.notify_all();
+    if (committer_.joinable()) committer_.join();
+  }
+
   Status LoadExisting();
   // Recomputes the side-index digests and compares them with the head's
   // (`stored`). A disagreement is not an error of Open: it sets
@@ -228,6 +240,7 @@ class Ledger::Impl {
   Status RebuildAuthorityFromEntries();
   Result<AppendResult> Append(const SignedEvent& signed_event,
                               bool allow_empty);
+  void AppendAsync(SignedEvent signed_event, AppendCallback done);
 
   Head head() const {
     std::lock_guard l(mu_);
@@ -318,20 +331,50 @@ class Ledger::Impl {
   std::string dir_;
   std::atomic<bool> store_error_{false};
 
-  // Writers queue (LevelDB-style group commit): the front writer is the
-  // leader; it places a group, writes it, and wakes the others.
+  // Writers queue (LevelDB-style group commit). One leader at a time takes
+  // a group from the front of the queue, places it, writes it and completes
+  // its members; then the front of the queue leads next: a waiting Append
+  // leads its own group (it is awake anyway), a group that begins with an
+  // AppendAsync is led by the writer thread (committer_), so no thread
+  // waits per pending asynchronous append.
   struct Writer {
-    const SignedEvent* signed_event;
-    const DecodedEvent* decoded;
-    bool allow_empty;
-    bool done = false;
+    const SignedEvent* signed_event = nullptr;
+    const DecodedEvent* decoded = nullptr;
+    bool allow_empty = false;
+    bool done = false;  // sync writers: the result is set
     Result<AppendResult> result = Status(StatusCode::kUnavailable, "pending");
-    std::condition_variable cv;
+    std::condition_variable cv;  // sync writers wait on it
+    AppendCallback callback;     // set for (and only for) async writers
+    bool async() const { return callback != nullptr; }
   };
+  // An async writer owns its event; deleted once its callback returned.
+  struct AsyncWriter : Writer {
+    AsyncWriter(SignedEvent e, DecodedEvent d)
+        : event(std::move(e)), decoded_event(std::move(d)) {
+      signed_event = &event;
+      decoded = &decoded_event;
+    }
+    SignedEvent event;
+    DecodedEvent decoded_event;
+  };
+  // With mu_ held, no group being led, writers_ not empty: leads one group
+  // from the front of the queue and completes its members (async ones
+  // after mu_ is released for their callbacks). Returns with mu_ held.
+  void LeadGroup(std::unique_lock<std::mutex>& l);
+  // With mu_ held and no group being led: wakes whoever leads the next
+  // group, if any is queued.
+  void WakeNextLeader();
+  // The writer thread: leads every group whose front is an async writer.
+  void CommitLoop();
+
   mutable std::mutex mu_;
   std::deque<Writer*> writers_;  // guarded by mu_
-  Head head_;                    // guarded by mu_; durable state only
-  Status failed_;                // guarded by mu_; sticky write failure
+  bool leading_ = false;         // guarded by mu_; a group is being led
+  bool stop_ = false;            // guarded by mu_; the destructor runs
+  std::condition_variable committer_cv_;
+  std::thread committer_;  // started by the first AppendAsync
+  Head head_;              // guarded by mu_; durable state only
+  Status failed_;          // guarded by mu_; sticky write failure
 
   // Only the leader touches these (one leader at a time).
   merkle::Frontier frontier_;
@@ -594,28 +637,107 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
 
   std::unique_lock l(mu_);
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(l);
-  if (w.done) return std::move(w.result);
+  while (!w.done && !(!leading_ && writers_.front() == &w)) w.cv.wait(l);
+  // Not done: this thread leads the group that begins with w.
+  if (!w.done) LeadGroup(l);
+  return std::move(w.result);
+}
 
-  // This thread leads a group.
+void Ledger::Impl::AppendAsync(SignedEvent signed_event, AppendCallback done) {
+  if (read_only_) return done(Unavailable("the ledger is open read-only"));
+  if (!write_refusal_.ok()) {
+    return done(Unavailable("writes are refused: " + write_refusal_.message()));
+  }
+  Result<DecodedEvent> decoded = CheckSignedEvent(signed_event);
+  if (!decoded.ok()) return done(decoded.status());
+  if (Status known = CheckKnownToThisVersion(decoded->get()); !known.ok()) {
+    return done(known);
+  }
+  auto w = std::make_unique<AsyncWriter>(std::move(signed_event),
+                                         std::move(decoded).value());
+  w->callback = std::move(done);
+  std::unique_lock l(mu_);
+  if (stop_) {
+    l.unlock();
+    return w->callback(
+        Unavailable("the ledger is closing; nothing was appended"));
+  }
+  if (!committer_.joinable()) {
+    committer_ = std::thread([this] { CommitLoop(); });
+  }
+  Writer* raw = w.release();
+  writers_.push_back(raw);
+  if (!leading_ && writers_.front() == raw) committer_cv_.notify_one();
+}
+
+void Ledger::Impl::CommitLoop() {
+  std::unique_lock l(mu_);
+  while (true) {
+    committer_cv_.wait(l, [&] {
+      return (!leading_ && !writers_.empty() && writers_.front()->async()) ||
+             (stop_ && writers_.empty() && !leading_);
+    });
+    if (writers_.empty()) return;  // stopping, and nothing left to write
+    LeadGroup(l);
+  }
+}
+
+void Ledger::Impl::WakeNextLeader() {
+  if (writers_.empty()) return;
+  if (writers_.front()->async()) {
+    committer_cv_.notify_one();
+  } else {
+    writers_.front()->cv.notify_one();
+  }
+}
+
+void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
+  leading_ = true;
+  // Members are completed here, with mu_ held: sync ones are woken, async
+  // ones are kept for their callbacks, run once mu_ is released (a callback
+  // may read the head).
+  std::vector<Writer*> finished_async;
+  auto complete = [&](Writer* x) {
+    if (x->async()) {
+      finished_async.push_back(x);
+    } else {
+      x->done = true;
+      x->cv.notify_one();
+    }
+  };
+  auto finish = [&](const GroupStats& stats) {
+    leading_ = false;
+    WakeNextLeader();
+    l.unlock();
+    if (options_.on_group) options_.on_group(stats);
+    for (Writer* x : finished_async) {
+      std::unique_ptr<AsyncWriter> owned(static_cast<AsyncWriter*>(x));
+      owned->callback(std::move(owned->result));
+    }
+    l.lock();
+  };
+
   if (!failed_.ok()) {
     Status failed = failed_;
+    GroupStats stats;
+    stats.members = writers_.size();
     for (Writer* x : writers_) {
       x->result = Unavailable(
           "the ledger refused writes after an earlier "
           "failure: " +
           failed.ToString());
-      x->done = true;
-      if (x != &w) x->cv.notify_one();
+      complete(x);
     }
     writers_.clear();
-    return std::move(w.result);
+    return finish(stats);
   }
   std::vector<Writer*> group(
       writers_.begin(),
       writers_.begin() +
           std::min<size_t>(writers_.size(),
                            std::max<size_t>(1, options_.max_group)));
+  GroupStats stats;
+  stats.members = group.size();
   Head h = head_;
   l.unlock();
 
@@ -626,11 +748,9 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
     for (Writer* x : group) {
       x->result = store;
       writers_.pop_front();
-      x->done = true;
-      if (x != &w) x->cv.notify_one();
+      complete(x);
     }
-    if (!writers_.empty()) writers_.front()->cv.notify_one();
-    return std::move(w.result);
+    return finish(stats);
   }
 
   // Invariant: whatever happens below (a refusal, a storage error, or an
@@ -739,7 +859,12 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
     auto write = [&]() -> Result<bool> {
       h.root = frontier_.Root();
       batch.Put(kHeadKey, EncodeHead(h, indexes_));
-      RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "append"));
+      const auto began = std::chrono::steady_clock::now();
+      rocksdb::Status written = db_->Write(write_options_, &batch);
+      stats.write_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - began)
+                           .count();
+      RETURN_IF_ERROR(FromRocks(written, "append"));
       return true;
     };
     Result<bool> written = false;
@@ -752,9 +877,13 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
 
   l.lock();
   if (!write_status.ok()) {
+    // Nothing of the group is acknowledged: every member placed gets the
+    // write's error, and the ledger refuses writes until reopened.
     failed_ = write_status;
     for (Writer* x : placed) x->result = write_status;
+    stats.write_ok = false;
   } else {
+    stats.appended = placed.size();
     head_ = h;
     if (placed.size() && authority_.origin() != origin_) {
       origin_ = authority_.origin();
@@ -767,11 +896,9 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   }
   for (Writer* x : group) {
     writers_.pop_front();
-    x->done = true;
-    if (x != &w) x->cv.notify_one();
+    complete(x);
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  return std::move(w.result);
+  finish(stats);
 }
 
 Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -866,6 +993,10 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir,
 
 Result<AppendResult> Ledger::Append(const SignedEvent& signed_event) {
   return impl_->Append(signed_event, /*allow_empty=*/false);
+}
+
+void Ledger::AppendAsync(SignedEvent signed_event, AppendCallback done) {
+  impl_->AppendAsync(std::move(signed_event), std::move(done));
 }
 
 Head Ledger::head() const { return impl_->head(); }

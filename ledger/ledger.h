@@ -4,7 +4,8 @@
 // A Ledger is safe for concurrent access from multiple threads without any
 // external synchronization. Appends from many threads are grouped into one
 // synced RocksDB write (group commit); their order is decided once, by one
-// writer at a time. Append returns only after the entry is durable.
+// writer at a time. Append returns only after the entry is durable;
+// AppendAsync reports the same result to a callback once it is.
 //
 // Reads (ReadEntry, proofs, checkpoints) see only durable entries and never
 // wait for a write in progress.
@@ -49,6 +50,14 @@ class EntryValidator {
   virtual void Durable(uint64_t size) { (void)size; }
 };
 
+// One group of appends written by the writer (LedgerOptions::on_group).
+struct GroupStats {
+  size_t members = 0;    // appends taken into the group
+  size_t appended = 0;   // of them accepted and written (0: nothing written)
+  int64_t write_us = 0;  // the synced write of the group (0 if none)
+  bool write_ok = true;  // false: the write failed, none was acknowledged
+};
+
 struct LedgerOptions {
   // Milliseconds since the Unix epoch; the log's clock for recordedAtMs.
   // recordedAtMs is max(clock(), previous recordedAtMs).
@@ -72,6 +81,11 @@ struct LedgerOptions {
   // default. Not owned; must outlive the Ledger. Tests use it to inject
   // storage faults (tests/full_disk_fs.h).
   rocksdb::Env* env = nullptr;
+  // Called after each group's write (or refusal) by the thread that wrote
+  // it, before any member is told its result: for measurements (group
+  // sizes, sync latency; piaojue-bench append). Must be quick, must not
+  // call the ledger. Empty: not called.
+  std::function<void(const GroupStats&)> on_group;
 };
 
 struct AppendResult {
@@ -142,6 +156,22 @@ class Ledger {
   // one that throws while applying an accepted event puts the ledger in the
   // failed state instead, and the append gets Unavailable).
   Result<AppendResult> Append(const SignedEvent& signed_event);
+
+  // Append without a thread blocked until the group's sync (the HTTP
+  // server's path): decoding and the signature check run on the calling
+  // thread (so many callers verify in parallel), then the event joins the
+  // same queue as Append's and `done` is called exactly once with what
+  // Append would have returned — by the thread that wrote the event's
+  // group, after that group's synced write (so an OK result is durable
+  // before `done` sees it), or by the calling thread before this returns
+  // when the event is refused before it is queued. Groups whose first
+  // member came through here are written by the ledger's own writer thread
+  // (started on first use, stopped by the destructor after every queued
+  // append is completed). `done` runs outside the ledger's locks but on
+  // the writer's thread: it must be quick (hand work elsewhere), must not
+  // throw, and must not call Append.
+  using AppendCallback = std::function<void(Result<AppendResult>)>;
+  void AppendAsync(SignedEvent signed_event, AppendCallback done);
 
   // OK when Append may succeed. Otherwise why every append is refused:
   // Unavailable (read-only, or after a failed write), or Corruption when

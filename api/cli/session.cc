@@ -21,7 +21,8 @@ Session::~Session() {
 Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
                                                bool read_only,
                                                std::function<int64_t()> clock,
-                                               bool sync) {
+                                               bool sync,
+                                               const StoreHooks& hooks) {
   std::unique_ptr<Session> s(new Session(dir));
   std::error_code ec;
   if (!std::filesystem::exists(dir.ledger_path(), ec)) {
@@ -33,6 +34,8 @@ Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
   ledger::LedgerOptions options;
   options.clock = std::move(clock);
   options.sync = sync;
+  options.env = hooks.env;
+  options.on_group = hooks.on_group;
   if (!read_only && std::filesystem::exists(dir.log_key_path(), ec)) {
     ASSIGN_OR_RETURN(note::SignerKey key, ReadKeyFile(dir.log_key_path()));
     options.checkpoint_key = std::move(key);

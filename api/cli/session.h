@@ -18,6 +18,14 @@ class RulesValidator;
 
 namespace piaojue::cli {
 
+// For tests and measurements only: the store's environment (storage
+// faults injected by tests) and an observer of the writer's groups
+// (ledger::LedgerOptions::env, on_group).
+struct StoreHooks {
+  rocksdb::Env* env = nullptr;
+  std::function<void(const ledger::GroupStats&)> on_group;
+};
+
 class Session {
  public:
   // Opens DIR/ledger for writing, with the checkpoint key if DIR/keys/log.key
@@ -32,7 +40,8 @@ class Session {
   // false skips the fsync per group (tests only).
   static Result<std::unique_ptr<Session>> Open(
       const DataDir& dir, bool read_only = false,
-      std::function<int64_t()> clock = {}, bool sync = true);
+      std::function<int64_t()> clock = {}, bool sync = true,
+      const StoreHooks& hooks = {});
   ~Session();
 
   ledger::Ledger& ledger() { return *ledger_; }

@@ -12,6 +12,7 @@
 #include <capnp/message.h>
 
 #include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "api/cli/command_form.h"
@@ -188,20 +189,43 @@ Result<json> ProposalEvent(const json& body, uint64_t* cycle) {
 
 }  // namespace
 
-HttpResponse HandleAppend(Service& service, const HttpRequest& request) {
-  if (auto bad = RequireJson(service, request)) return *bad;
+namespace {
+
+// The answer to an append, once the ledger has decided.
+void AnswerAppend(Service& service, const Respond& respond,
+                  Result<ledger::AppendResult> appended) {
+  if (!appended.ok()) return respond(AppendError(service, appended.status()));
+  respond(Appended(*appended));
+}
+
+// A write handler's answer, waited for on the calling thread.
+HttpResponse Wait(const std::function<void(Respond)>& start) {
+  std::promise<HttpResponse> answer;
+  std::future<HttpResponse> future = answer.get_future();
+  start([&answer](HttpResponse r) { answer.set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace
+
+void HandleAppendAsync(Service& service, const HttpRequest& request,
+                       Respond respond) {
+  if (auto bad = RequireJson(service, request)) return respond(*bad);
   auto body = ParseObject(request);
-  if (!body.ok()) return StatusResponse(body.status());
+  if (!body.ok()) return respond(StatusResponse(body.status()));
   auto event = body->contains("format")
                    ? ledger::SignedEventFromEnvelope(request.body)
                    : SignedEventFromJson(*body);
-  if (!event.ok()) return StatusResponse(event.status());
-  auto appended = service.Append(*event);
-  if (!appended.ok()) return AppendError(service, appended.status());
-  return Appended(*appended);
+  if (!event.ok()) return respond(StatusResponse(event.status()));
+  service.AppendAsync(std::move(event).value(),
+                      [&service, respond = std::move(respond)](
+                          Result<ledger::AppendResult> appended) {
+                        AnswerAppend(service, respond, std::move(appended));
+                      });
 }
 
-HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
+void HandleProposalAsync(Service& service, const HttpRequest& request,
+                         Respond respond) {
   int64_t retry_after_ms = 0;
   bool by_global = false;
   if (!service.AllowIntake(request.client_address, &retry_after_ms,
@@ -213,18 +237,18 @@ HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
                   : "too many proposals from this address; try again later");
     const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
     r.headers.emplace_back("Retry-After", std::to_string(seconds));
-    return r;
+    return respond(std::move(r));
   }
-  if (auto bad = RequireJson(service, request)) return *bad;
+  if (auto bad = RequireJson(service, request)) return respond(*bad);
   auto body = ParseObject(request);
-  if (!body.ok()) return StatusResponse(body.status());
+  if (!body.ok()) return respond(StatusResponse(body.status()));
   uint64_t cycle = 0;
   auto event_json = ProposalEvent(*body, &cycle);
-  if (!event_json.ok()) return StatusResponse(event_json.status());
+  if (!event_json.ok()) return respond(StatusResponse(event_json.status()));
   auto jurisdiction = CycleJurisdiction(service, cycle);
-  if (!jurisdiction.ok()) return StatusResponse(jurisdiction.status());
+  if (!jurisdiction.ok()) return respond(StatusResponse(jurisdiction.status()));
   auto key = service.IntakeKey(*jurisdiction);
-  if (!key.ok()) return StatusResponse(key.status());
+  if (!key.ok()) return respond(StatusResponse(key.status()));
   // Read as a clerk's command is read (api/cli/command_form.h), so that a
   // wrong value is named with its field and the accepted values, never with
   // the decoder's own text; the form's fields are under "details".
@@ -235,18 +259,32 @@ HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
     std::string m = command.status().message();
     const std::string prefix = "field event.proposalSubmitted.";
     if (m.rfind(prefix, 0) == 0) m = "field " + m.substr(prefix.size());
-    return StatusResponse(InvalidArgument(m));
+    return respond(StatusResponse(InvalidArgument(m)));
   }
   capnp::MallocMessageBuilder message;
   auto event = message.initRoot<schema::Event>();
   Status s = ledger::EventFromJson(command->event_json, event);
-  if (!s.ok()) return StatusResponse(s);
+  if (!s.ok()) return respond(StatusResponse(s));
   auto signed_event = ledger::SignEvent(*key, service.origin(), *jurisdiction,
                                         NowMs(), event.asReader());
-  if (!signed_event.ok()) return StatusResponse(signed_event.status());
-  auto appended = service.Append(*signed_event);
-  if (!appended.ok()) return AppendError(service, appended.status());
-  return Appended(*appended);
+  if (!signed_event.ok()) return respond(StatusResponse(signed_event.status()));
+  service.AppendAsync(std::move(signed_event).value(),
+                      [&service, respond = std::move(respond)](
+                          Result<ledger::AppendResult> appended) {
+                        AnswerAppend(service, respond, std::move(appended));
+                      });
+}
+
+HttpResponse HandleAppend(Service& service, const HttpRequest& request) {
+  return Wait([&](Respond done) {
+    HandleAppendAsync(service, request, std::move(done));
+  });
+}
+
+HttpResponse HandleProposal(Service& service, const HttpRequest& request) {
+  return Wait([&](Respond done) {
+    HandleProposalAsync(service, request, std::move(done));
+  });
 }
 
 }  // namespace piaojue::server

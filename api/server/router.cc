@@ -292,6 +292,18 @@ HttpResponse Handle(Service& service, const HttpRequest& request) {
                                                    : "GET, HEAD");
 }
 
+void HandleWriteAsync(Service& service, const HttpRequest& request,
+                      Respond respond) {
+  const Segments s = PathSegments(request.path);
+  if (request.method == "POST" && Is(s, {"v1", "entries"})) {
+    return HandleAppendAsync(service, request, std::move(respond));
+  }
+  if (request.method == "POST" && Is(s, {"v1", "proposals"})) {
+    return HandleProposalAsync(service, request, std::move(respond));
+  }
+  respond(Handle(service, request));
+}
+
 std::shared_ptr<const HttpResponse> HandleShared(Service& service,
                                                  const HttpRequest& request) {
   if (request.method == "GET" || request.method == "HEAD") {

@@ -72,7 +72,10 @@ class Server::Impl {
         ioc_(std::make_unique<net::io_context>()),
         acceptor_(std::in_place, *ioc_),
         read_pool_(std::max(1, options_.read_threads)),
-        write_pool_(std::max(1, options_.write_threads)),
+        write_pool_(options_.write_threads > 0
+                        ? options_.write_threads
+                        : static_cast<int>(std::max(
+                              1u, std::thread::hardware_concurrency()))),
         replay_pool_(options_.replay_threads, options_.replay_queue),
         replay_limiter_(options_.replay_burst, options_.replay_per_minute) {}
   ~Impl() { Shutdown(); }
@@ -391,10 +394,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         return Send(std::move(fast));
       }
     }
-    net::thread_pool& pool =
-        kind == RouteKind::kWrite ? server_.write_pool_ : server_.read_pool_;
-    net::post(pool, [self = shared_from_this(), kind,
-                     request = std::move(request)]() mutable {
+    if (kind == RouteKind::kWrite) {
+      // The write pool parses the request and checks its signature, then
+      // hands it to the ledger's queue and is free again: no thread waits
+      // for the group's sync; the ledger's writer answers (RespondToWrite).
+      return net::post(
+          server_.write_pool_,
+          [self = shared_from_this(), request = std::move(request)]() mutable {
+            self->RespondToWrite(request);
+          });
+    }
+    net::post(server_.read_pool_, [self = shared_from_this(), kind,
+                                   request = std::move(request)]() mutable {
       // A past state to rebuild goes to the replay pool, so that it never
       // holds a read thread (docs/API.md, "Past states").
       if (kind == RouteKind::kRead &&
@@ -425,6 +436,31 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
               [self = shared_from_this(), response = std::move(response)] {
                 self->Send(response);
               });
+  }
+
+  // Runs a write handler (on the write pool); its answer, given exactly
+  // once by whichever thread the handler calls back on (this one for a
+  // refusal, the ledger's writer once the append is durable), is posted to
+  // the connection.
+  void RespondToWrite(const HttpRequest& request) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto respond = [self = shared_from_this(), answered](HttpResponse r) {
+      if (answered->exchange(true)) return;
+      net::post(
+          self->stream_.get_executor(),
+          [self, response = Shared(std::move(r))] { self->Send(response); });
+    };
+    try {
+      HandleWriteAsync(*server_.service_, request, respond);
+      return;
+    } catch (const kj::Exception& e) {
+      // Handlers return errors as values; this is a bug, not a crash.
+      respond(ErrorResponse(500, "internal", ledger::DescribeException(e)));
+    } catch (const std::exception& e) {
+      respond(ErrorResponse(500, "internal", ledger::PrintableAscii(e.what())));
+    } catch (...) {
+      respond(ErrorResponse(500, "internal", "unexpected exception"));
+    }
   }
 
   // A request that needs a replay: within its address's replay budget
@@ -890,8 +926,12 @@ void Server::Impl::Shutdown() {
     });
   }
   // Appends still running (after the grace) finish before the ledger closes;
-  // none can start now.
-  if (service_ != nullptr) service_->BeginShutdown();
+  // none can start now. Their answers are posted to the connections while
+  // the io_context still exists (written if its threads still run).
+  if (service_ != nullptr) {
+    service_->BeginShutdown();
+    service_->WaitForAppends();
+  }
   work_.reset();
   ioc_->stop();
   for (std::thread& t : io_threads_) t.join();
@@ -933,6 +973,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   so.intake_global_per_minute = impl->options_.intake_global_per_minute;
   so.snapshot_every = impl->options_.snapshot_every;
   so.view_max_age = impl->options_.view_max_age;
+  so.store_hooks.env = impl->options_.store_env;
+  so.store_hooks.on_group = impl->options_.on_group;
   impl->max_connections_ = impl->options_.max_connections;
   if (impl->max_connections_ == 0) {
     rlimit limit{};

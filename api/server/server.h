@@ -4,7 +4,9 @@
 // One Server owns the data directory's ledger for its lifetime (another
 // process opening it gets "in use"). Requests are read by a small pool of I/O
 // threads; handlers run on two worker pools, one for reads and one for
-// writes, so reads never queue behind appends waiting on fsync.
+// writes, so reads never queue behind appends. No thread waits for an
+// append's sync: the ledger's writer answers each append once its group is
+// durable.
 //
 // Thread-safety: Start, port and Shutdown may be called from any thread;
 // Shutdown is idempotent.
@@ -21,6 +23,14 @@
 
 #include "ledger/status.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace piaojue::ledger {
+struct GroupStats;
+}  // namespace piaojue::ledger
+
 namespace piaojue::server {
 
 struct ServerOptions {
@@ -30,11 +40,13 @@ struct ServerOptions {
 
   int io_threads = 2;
   int read_threads = 2;
-  // Appends wait on fsync; more writers in flight make bigger group commits
-  // (at most one append per write thread shares a sync). 64, one per
-  // connection of the benchmark: with 8, HTTP appends were 1.56× slower
-  // (docs/PERFORMANCE.md, "HTTP appends: what bounds them").
-  int write_threads = 64;
+  // The write pool parses each POST and checks its author's signature,
+  // then hands the event to the ledger's queue and takes the next request:
+  // no thread waits for a group's sync (the ledger's writer thread answers
+  // every member of a group once it is durable), so the pool is sized for
+  // the CPU work. 0: one thread per core. (It used to hold a thread per
+  // append in flight, 64 by default: docs/PERFORMANCE.md, "HTTP appends".)
+  int write_threads = 0;
 
   // Refused with 413: a request head or body larger than these.
   size_t max_header_bytes = 16 * 1024;
@@ -105,6 +117,12 @@ struct ServerOptions {
   // On shutdown, how long requests already being handled may take to finish
   // before their connections are closed (appends still complete).
   std::chrono::seconds shutdown_grace{20};
+
+  // Tests and measurements only: the store's environment (storage faults
+  // injected by tests; null = RocksDB's default) and an observer of the
+  // ledger writer's groups (ledger::LedgerOptions::on_group).
+  rocksdb::Env* store_env = nullptr;
+  std::function<void(const ledger::GroupStats&)> on_group;
 };
 
 // Parses "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80",

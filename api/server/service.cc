@@ -69,7 +69,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   RETURN_IF_ERROR(crypto::InitCrypto());
   std::unique_ptr<Service> s(new Service(std::move(options)));
   const cli::DataDir dir(s->options_.data_dir);
-  auto session = cli::Session::Open(dir, s->options_.read_only);
+  auto session = cli::Session::Open(dir, s->options_.read_only, {},
+                                    /*sync=*/true, s->options_.store_hooks);
   if (!session.ok() && !s->options_.read_only &&
       session.status().code() == StatusCode::kIOError &&
       session.status().message().find("No space left on device") !=
@@ -183,6 +184,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
 }
 
 Service::~Service() {
+  // An asynchronous append still queued would publish into this object.
+  BeginShutdown();
+  WaitForAppends();
   // No view computation or tree load may run once the ledger starts
   // closing.
   view_cache_.Stop();
@@ -230,7 +234,7 @@ std::shared_ptr<const projections::State> Service::Snapshot() const {
   return published_;
 }
 
-Result<ledger::AppendResult> Service::Append(const ledger::SignedEvent& event) {
+Status Service::AppendRefusal() const {
   if (shutting_down()) {
     return Unavailable("the server is shutting down; nothing was appended");
   }
@@ -242,14 +246,54 @@ Result<ledger::AppendResult> Service::Append(const ledger::SignedEvent& event) {
         "the server started on a full disk and serves reads only; nothing "
         "was appended; restart it once space is freed");
   }
-  ASSIGN_OR_RETURN(ledger::AppendResult r, session_->ledger().Append(event));
+  return Status::Ok();
+}
+
+void Service::AfterAppend(const ledger::AppendResult& r) {
   Publish(r.index + 1);
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    wake = !checkpoint_dirty_;
     checkpoint_dirty_ = true;
   }
-  checkpoint_cv_.notify_all();
+  if (wake) checkpoint_cv_.notify_all();
+}
+
+Result<ledger::AppendResult> Service::Append(const ledger::SignedEvent& event) {
+  RETURN_IF_ERROR(AppendRefusal());
+  ASSIGN_OR_RETURN(ledger::AppendResult r, session_->ledger().Append(event));
+  AfterAppend(r);
   return r;
+}
+
+void Service::AppendAsync(ledger::SignedEvent event, AppendDone done) {
+  // Counted before the refusal is checked: BeginShutdown sets the flag and
+  // WaitForAppends then reads the count, so either this sees the flag or
+  // the wait sees this append.
+  appends_pending_.fetch_add(1);
+  auto finished = [this] {
+    if (appends_pending_.fetch_sub(1) == 1) {
+      std::lock_guard<std::mutex> lock(appends_mu_);
+      appends_cv_.notify_all();
+    }
+  };
+  if (Status refused = AppendRefusal(); !refused.ok()) {
+    done(refused);
+    return finished();
+  }
+  session_->ledger().AppendAsync(
+      std::move(event),
+      [this, done = std::move(done), finished](Result<ledger::AppendResult> r) {
+        if (r.ok()) AfterAppend(*r);
+        done(std::move(r));
+        finished();
+      });
+}
+
+void Service::WaitForAppends() {
+  std::unique_lock<std::mutex> lock(appends_mu_);
+  appends_cv_.wait(lock, [this] { return appends_pending_.load() == 0; });
 }
 
 void Service::Publish(uint64_t at_least) {

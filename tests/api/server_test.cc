@@ -121,6 +121,14 @@ class Client {
     net::write(socket_, net::buffer(bytes));
   }
 
+  // True when nothing more arrives within `ms` (no answer beyond the ones
+  // read: every request is answered exactly once).
+  bool NothingMoreWithin(int ms) {
+    if (buffer_.size() > 0) return false;
+    pollfd p{socket_.native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, ms) == 0;
+  }
+
   // True when the server has closed the connection.
   bool ServerClosed() {
     beast::error_code ec;
@@ -858,6 +866,221 @@ TEST_F(ServerTest, ConcurrentWritersEachGetExactlyOneEntry) {
       Get(port_, "/v1/cycles/" + std::to_string(cycle) + "/funnel?limit=1000")
           .Json();
   EXPECT_EQ(funnel["page"]["total"], kWriters * kEach);
+}
+
+// Issue 15: appends are answered by the ledger's writer thread once their
+// group is durable, many connections' appends sharing one group. Each
+// connection must get exactly one answer per request, and its own: a 201
+// with the index holding exactly its event, or its own refusal (a forged
+// signature 401, a replay of its own accepted event 409) — never another
+// connection's answer, whichever group its request shared.
+TEST_F(ServerTest, ManyConnectionsEachGetTheirOwnAnswerExactlyOnce) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  constexpr int kConnections = 24;
+  constexpr int kEach = 15;
+  struct Acked {
+    uint64_t index;
+    std::string authored;
+  };
+  std::mutex mu;
+  std::vector<Acked> acked;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.emplace_back([&, c] {
+      Client client(port_);
+      std::optional<ledger::SignedEvent> mine;  // an accepted one, to replay
+      for (int i = 0; i < kEach; ++i) {
+        ledger::SignedEvent e = ProposalEvent(
+            cycle, "各自 " + std::to_string(c) + "-" + std::to_string(i));
+        int expect = 201;
+        std::string code;
+        if (i % 5 == 3) {
+          e.signature[5] ^= 0x01;
+          expect = 401;
+          code = "bad_signature";
+        } else if (i % 5 == 4 && mine) {
+          e = *mine;
+          expect = 409;
+          code = "duplicate";
+        }
+        Reply r = client.Send(http::verb::post, "/v1/entries", WireForm(e),
+                              "application/json");
+        if (r.status != expect || r.ErrorCode() != code) {
+          ++wrong;
+          ADD_FAILURE() << "connection " << c << " request " << i << ": "
+                        << r.status << " " << r.body;
+          continue;
+        }
+        if (expect == 201) {
+          mine = e;
+          std::lock_guard<std::mutex> lock(mu);
+          acked.push_back({r.Json()["index"].get<uint64_t>(), e.authored});
+        }
+      }
+      EXPECT_TRUE(client.NothingMoreWithin(100)) << "an extra answer";
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  ASSERT_EQ(wrong.load(), 0);
+  // 3 of every 5 requests accepted (the 4th of each connection's five is
+  // a replay of its previous accepted one).
+  ASSERT_EQ(acked.size(), size_t{kConnections * kEach * 3 / 5});
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], cycle + 1 + acked.size());
+  std::set<uint64_t> indexes;
+  for (const Acked& a : acked) {
+    EXPECT_TRUE(indexes.insert(a.index).second) << "index " << a.index;
+    json e = Get(port_, "/v1/entries/" + std::to_string(a.index)).Json();
+    auto bytes = crypto::Base64Decode(e["entry"].get<std::string>());
+    ASSERT_OK(bytes);
+    auto view = ledger::EntryView::Parse(*bytes);
+    ASSERT_OK(view);
+    EXPECT_EQ(view->authored_event().bytes(), a.authored)
+        << "entry " << a.index << " is not the event acknowledged with it";
+  }
+}
+
+// A group whose synced write fails (the disk fills between the free-space
+// check and the write): every append of the group is answered 500
+// storage_error, none 201; the appends after it 503; nothing of them is in
+// the log, reads go on, and a restart continues from the durable head.
+TEST_F(ServerTest, AFailedSyncAnswersEveryMemberOfItsGroup500AndAcksNone) {
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
+  std::mutex mu;
+  std::vector<ledger::GroupStats> failed_groups;
+  Start([&](ServerOptions& o) {
+    o.store_env = env.get();
+    o.on_group = [&](const ledger::GroupStats& g) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!g.write_ok) failed_groups.push_back(g);
+    };
+  });
+  const uint64_t cycle = OpenCycle();
+  const uint64_t size = cycle + 1;
+  // The checkpointer's write would otherwise be the first to fail.
+  WaitForCheckpoint(size);
+  fs->set_full(true, /*free_space_shows=*/false);
+  constexpr int kConnections = 16;
+  std::atomic<int> ok{0}, storage{0}, unavailable{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.emplace_back([&, c] {
+      Client client(port_);
+      for (int i = 0; i < 3; ++i) {
+        Reply r = client.Send(
+            http::verb::post, "/v1/entries",
+            WireForm(ProposalEvent(cycle, "写盘失败 " + std::to_string(c) +
+                                              "-" + std::to_string(i))),
+            "application/json");
+        if (r.status == 201) {
+          ++ok;
+        } else if (r.status == 500 && r.ErrorCode() == "storage_error") {
+          ++storage;
+        } else if (r.status == 503 && r.ErrorCode() == "unavailable") {
+          ++unavailable;
+        } else {
+          ++other;
+          ADD_FAILURE() << r.status << " " << r.body;
+        }
+      }
+      EXPECT_TRUE(client.NothingMoreWithin(50));
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(storage + unavailable, kConnections * 3);
+  {
+    // Exactly the members of the group whose write failed got 500.
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(failed_groups.size(), 1u);
+    EXPECT_EQ(failed_groups[0].appended, 0u);
+    EXPECT_EQ(size_t(storage.load()), failed_groups[0].members);
+  }
+  Reply log = Get(port_, "/v1/log");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_EQ(log.Json()["size"], size);
+  fs->set_full(false);
+  server_.reset();
+  Start([&](ServerOptions& o) { o.store_env = env.get(); });
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], size);
+  Reply again = Submit(ProposalEvent(cycle, "重启之后"));
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.Json()["index"], size);
+  server_.reset();
+}
+
+// Shutdown while 32 connections keep posting: every request gets one
+// answer (201, or 503 shutting_down) or its connection is closed unanswered
+// before the server read it; every 201 is in the log, and the log holds
+// exactly the acknowledged appends — none was written unanswered.
+TEST_F(ServerTest, ShutdownWithAppendsInFlightAnswersEachExactlyOnce) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  constexpr int kConnections = 32;
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::atomic<int> refused{0}, unanswered{0};
+  std::atomic<bool> go{true};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.emplace_back([&, c] {
+      std::optional<Client> client;
+      try {
+        client.emplace(port_);
+      } catch (const std::exception&) {
+        return;  // the listener closed before this one connected
+      }
+      for (int i = 0; go.load() && i < 400; ++i) {
+        ledger::SignedEvent e = ProposalEvent(
+            cycle, "在途 " + std::to_string(c) + "-" + std::to_string(i));
+        Reply r;
+        try {
+          r = client->Send(http::verb::post, "/v1/entries", WireForm(e),
+                           "application/json");
+        } catch (const std::exception&) {
+          ++unanswered;  // closed: the server never read it
+          return;
+        }
+        if (r.status == 201) {
+          std::lock_guard<std::mutex> lock(mu);
+          EXPECT_TRUE(acked.insert(e.authored).second);
+        } else {
+          EXPECT_EQ(r.status, 503) << r.body;
+          EXPECT_EQ(r.ErrorCode(), "shutting_down") << r.body;
+          ++refused;
+          return;  // the server closes the connection after a 503
+        }
+      }
+    });
+  }
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (acked.size() >= 100) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  server_->Shutdown();
+  go = false;
+  for (std::thread& t : clients) t.join();
+  server_.reset();
+
+  auto ledger = ledger::Ledger::Open(cli::DataDir(data_).ledger_path(), {},
+                                     /*read_only=*/true);
+  ASSERT_OK(ledger);
+  std::set<std::string> stored;
+  ASSERT_OK((*ledger)->ForEachEntry(
+      cycle + 1, (*ledger)->size(), [&](uint64_t, std::string_view bytes) {
+        auto view = ledger::EntryView::Parse(bytes);
+        EXPECT_OK(view);
+        if (view.ok()) stored.insert(view->authored_event().bytes());
+        return Status::Ok();
+      }));
+  EXPECT_EQ(stored, acked) << refused.load() << " refused, "
+                           << unanswered.load() << " unanswered";
 }
 
 TEST_F(ServerTest, TilesAndBundlesEqualTheStoredTreeAndEntries) {

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -487,6 +488,275 @@ TEST_F(LedgerTest, ConcurrentAppendersEachGetOneDistinctIndex) {
         return Status::Ok();
       }));
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(per_year[2000 + t], kPerThread);
+}
+
+// What the callbacks of AppendAsync reported, per request: each must be
+// called exactly once.
+class AsyncOutcomes {
+ public:
+  explicit AsyncOutcomes(size_t n) : results_(n), calls_(n) {}
+
+  Ledger::AppendCallback For(size_t i) {
+    return [this, i](Result<AppendResult> r) {
+      std::lock_guard l(mu_);
+      ++calls_[i];
+      results_[i].emplace(std::move(r));
+      ++answered_;
+      cv_.notify_all();
+    };
+  }
+  // Waits (at most 20 s) until `n` callbacks were called.
+  bool WaitFor(size_t n) {
+    std::unique_lock l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(20),
+                        [&] { return answered_ >= n; });
+  }
+  int calls(size_t i) {
+    std::lock_guard l(mu_);
+    return calls_[i];
+  }
+  Result<AppendResult> result(size_t i) {
+    std::lock_guard l(mu_);
+    return results_[i].value_or(Internal("never answered"));
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::optional<Result<AppendResult>>> results_;
+  std::vector<int> calls_;
+  size_t answered_ = 0;
+};
+
+// The HTTP server's path (issue 15): no thread waits for the sync; the
+// writer thread answers each append once. Every request is answered exactly
+// once: an accepted one with the index that holds exactly its event (and
+// only after its group is durable: the head already covers it inside the
+// callback), a refused one with its own error (a bad signature at once on
+// the calling thread, a replayed nonce by the writer), whatever other
+// appends, synchronous ones included, share its group.
+TEST_F(LedgerTest, AsyncAppendsAreEachAnsweredOnceWithTheirOwnResult) {
+  std::mutex groups_mu;
+  size_t most = 0, appended = 0;
+  LedgerOptions o = Options();
+  o.on_group = [&](const GroupStats& g) {
+    std::lock_guard l(groups_mu);
+    most = std::max(most, g.members);
+    appended += g.appended;
+  };
+  auto ledger = CreateDeployment(tmp_.Sub("db"), o);
+  ASSERT_NE(ledger, nullptr);
+  const uint64_t base = ledger->size();
+  {
+    std::lock_guard l(groups_mu);
+    appended = 0;
+  }
+  constexpr size_t kThreads = 4, kEach = 100;
+  constexpr size_t kTotal = kThreads * kEach;
+  // Request i: year 3000 + i. Every 10th carries a broken signature; every
+  // 10th + 7 repeats request i - 5 (the same bytes: a replayed nonce).
+  std::vector<SignedEvent> events(kTotal);
+  for (size_t i = 0; i < kTotal; ++i) {
+    events[i] = testing::OpenCycle(office_, 3000 + static_cast<int>(i));
+  }
+  auto broken = [](size_t i) { return i % 10 == 0; };
+  auto replay = [](size_t i) { return i % 10 == 7; };
+  for (size_t i = 0; i < kTotal; ++i) {
+    if (broken(i)) events[i].signature[7] ^= 0x20;
+    if (replay(i)) events[i] = events[i - 5];
+  }
+  AsyncOutcomes outcomes(kTotal);
+  std::atomic<bool> sync_ok{true};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t k = 0; k < kEach; ++k) {
+        const size_t i = k * kThreads + t;
+        // A replay goes after its original was answered, so which of the
+        // two is refused is known.
+        if (replay(i)) {
+          while (outcomes.calls(i - 5) == 0) std::this_thread::yield();
+        }
+        ledger->AppendAsync(events[i], outcomes.For(i));
+        if (broken(i)) {
+          // Refused before the queue: answered before AppendAsync returned.
+          EXPECT_EQ(outcomes.calls(i), 1) << i;
+        }
+      }
+      // Synchronous appends share the queue (and groups) with them.
+      for (int k = 0; k < 5; ++k) {
+        if (!ledger->Append(testing::OpenCycle(office_, 5000 + 10 * t + k))
+                 .ok()) {
+          sync_ok = false;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(outcomes.WaitFor(kTotal));
+  EXPECT_TRUE(sync_ok.load());
+
+  std::set<uint64_t> indexes;
+  for (size_t i = 0; i < kTotal; ++i) {
+    EXPECT_EQ(outcomes.calls(i), 1) << "request " << i;
+    Result<AppendResult> r = outcomes.result(i);
+    if (broken(i)) {
+      EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated) << i;
+      continue;
+    }
+    if (replay(i)) {
+      EXPECT_EQ(r.status().code(), StatusCode::kAlreadyExists) << i;
+      continue;
+    }
+    ASSERT_OK(r);
+    EXPECT_TRUE(indexes.insert(r->index).second) << "index given twice";
+    auto bytes = ledger->ReadEntry(r->index);
+    ASSERT_OK(bytes);
+    auto view = EntryView::Parse(*bytes);
+    ASSERT_OK(view);
+    EXPECT_EQ(view->authored_event().bytes(), events[i].authored) << i;
+    EXPECT_EQ(view->LeafHash(), r->leaf_hash);
+  }
+  const size_t accepted = kTotal - kTotal / 10 * 2;
+  EXPECT_EQ(indexes.size(), accepted);
+  EXPECT_EQ(ledger->size(), base + accepted + kThreads * 5);
+  std::lock_guard l(groups_mu);
+  EXPECT_EQ(appended, accepted + kThreads * 5);
+  // Appends that nobody waits for share synced writes.
+  EXPECT_GT(most, 1u);
+}
+
+// Every accepted write is durable before its acknowledgement: the callback
+// of an async append sees the head (and a reopened store) already holding
+// its entry.
+TEST_F(LedgerTest, AnAsyncAppendIsDurableBeforeItsCallback) {
+  const std::string dir = tmp_.Sub("db");
+  auto ledger = CreateDeployment(dir);
+  ASSERT_NE(ledger, nullptr);
+  std::promise<std::pair<uint64_t, uint64_t>> seen;  // index, head size
+  ledger->AppendAsync(
+      testing::OpenCycle(office_, 2222), [&](Result<AppendResult> r) {
+        EXPECT_OK(r);
+        seen.set_value({r.ok() ? r->index : 0, ledger->head().size});
+      });
+  auto [index, size] = seen.get_future().get();
+  EXPECT_EQ(size, index + 1);
+  ledger.reset();
+  auto reopened = Ledger::Open(dir, Options());
+  ASSERT_OK(reopened);
+  auto bytes = (*reopened)->ReadEntry(index);
+  ASSERT_OK(bytes);
+  auto view = EntryView::Parse(*bytes);
+  ASSERT_OK(view);
+  EXPECT_EQ(view->event().getCycleOpened().getYear(), 2222);
+}
+
+// A group whose synced write fails: every member is told the write's error
+// (IOError, 500 over HTTP), none is acknowledged, later appends are refused
+// (Unavailable, 503), and after a reopen the log holds none of them.
+TEST_F(LedgerTest, AFailedSyncFailsEveryMemberOfTheGroupAndAcknowledgesNone) {
+  auto fs = std::make_shared<testing::FullDiskFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
+  // The first timed group waits in on_group (the writer thread is busy)
+  // while the test queues the next ones, so they form one group; the disk
+  // fills (unseen by the free-space check) before that group is written.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, waiting = false, release = false;
+  std::vector<GroupStats> groups;
+  LedgerOptions o = Options();
+  o.env = env.get();
+  o.on_group = [&](const GroupStats& g) {
+    std::unique_lock l(mu);
+    if (!armed) return;
+    groups.push_back(g);
+    if (groups.size() == 1) {
+      fs->set_full(true, /*free_space_shows=*/false);
+      waiting = true;
+      cv.notify_all();
+      cv.wait(l, [&] { return release; });
+    }
+  };
+  const std::string dir = tmp_.Sub("db");
+  auto ledger = CreateDeployment(dir, o);
+  ASSERT_NE(ledger, nullptr);
+  {
+    std::lock_guard l(mu);
+    armed = true;
+  }
+  constexpr size_t kQueued = 12;
+  AsyncOutcomes outcomes(kQueued + 1);
+  ledger->AppendAsync(testing::OpenCycle(office_, 2100), outcomes.For(0));
+  {
+    std::unique_lock l(mu);
+    ASSERT_TRUE(
+        cv.wait_for(l, std::chrono::seconds(20), [&] { return waiting; }));
+  }
+  const uint64_t durable = ledger->head().size;  // the first one is in
+  for (size_t i = 1; i <= kQueued; ++i) {
+    ledger->AppendAsync(testing::OpenCycle(office_, 2100 + int(i)),
+                        outcomes.For(i));
+  }
+  {
+    std::lock_guard l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(outcomes.WaitFor(kQueued + 1));
+  ASSERT_OK(outcomes.result(0));
+  EXPECT_EQ(outcomes.result(0)->index, durable - 1);
+  for (size_t i = 1; i <= kQueued; ++i) {
+    EXPECT_EQ(outcomes.calls(i), 1);
+    EXPECT_EQ(outcomes.result(i).status().code(), StatusCode::kIOError)
+        << outcomes.result(i).status().ToString();
+  }
+  {
+    std::lock_guard l(mu);
+    ASSERT_EQ(groups.size(), 2u);
+    EXPECT_EQ(groups[1].members, kQueued);  // one group of all of them
+    EXPECT_FALSE(groups[1].write_ok);
+    EXPECT_EQ(groups[1].appended, 0u);
+  }
+  EXPECT_EQ(ledger->head().size, durable);
+  // Refused from now on, at once, with nothing written.
+  std::promise<StatusCode> later;
+  ledger->AppendAsync(
+      testing::OpenCycle(office_, 2199),
+      [&](Result<AppendResult> r) { later.set_value(r.status().code()); });
+  EXPECT_EQ(later.get_future().get(), StatusCode::kUnavailable);
+  fs->set_full(false);
+  ledger.reset();
+  auto reopened = Ledger::Open(dir, Options());
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->size(), durable);
+}
+
+// Closing the ledger with asynchronous appends still queued: each is
+// written and answered (none is dropped or answered twice) before the
+// destructor returns.
+TEST_F(LedgerTest, ClosingTheLedgerAnswersEveryQueuedAsyncAppend) {
+  const std::string dir = tmp_.Sub("db");
+  auto ledger = CreateDeployment(dir);
+  ASSERT_NE(ledger, nullptr);
+  const uint64_t base = ledger->size();
+  constexpr size_t kCount = 300;
+  AsyncOutcomes outcomes(kCount);
+  for (size_t i = 0; i < kCount; ++i) {
+    ledger->AppendAsync(testing::OpenCycle(office_, 4000 + int(i)),
+                        outcomes.For(i));
+  }
+  ledger.reset();  // at once, most of them still queued
+  ASSERT_TRUE(outcomes.WaitFor(kCount));
+  std::set<uint64_t> indexes;
+  for (size_t i = 0; i < kCount; ++i) {
+    EXPECT_EQ(outcomes.calls(i), 1);
+    ASSERT_OK(outcomes.result(i));
+    indexes.insert(outcomes.result(i)->index);
+  }
+  EXPECT_EQ(indexes.size(), kCount);
+  auto reopened = Ledger::Open(dir, Options());
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->size(), base + kCount);
 }
 
 // Appends on another thread and waits at most 10 s, so a ledger whose writer

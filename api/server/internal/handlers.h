@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -145,9 +146,24 @@ HttpResponse HandlePortal(Service& service, const HttpRequest& request);
 // written as \u escapes (the same JSON value).
 std::string ScriptSafeJson(std::string_view json);
 
-// Writes (handlers_write.cc).
+// Writes (handlers_write.cc). The transport uses the asynchronous forms:
+// `respond` is called exactly once with the answer — on the calling thread
+// for a request refused before the ledger's queue, else on the ledger's
+// writer thread once the append's group is durable and published (or has
+// failed). It must be quick and must not throw. The synchronous forms wait
+// for that answer (Handle, tests).
+using Respond = std::function<void(HttpResponse)>;
+void HandleAppendAsync(Service& service, const HttpRequest& request,
+                       Respond respond);
+void HandleProposalAsync(Service& service, const HttpRequest& request,
+                         Respond respond);
 HttpResponse HandleAppend(Service& service, const HttpRequest& request);
 HttpResponse HandleProposal(Service& service, const HttpRequest& request);
+// A request the router classifies kWrite (every POST), answered through
+// `respond` as above: the two writes asynchronously, anything else (an
+// unknown path, a method not allowed) at once.
+void HandleWriteAsync(Service& service, const HttpRequest& request,
+                      Respond respond);
 
 // Server-Sent Events (formatting here, streaming in server.cc).
 // The first entry index to send: Last-Event-ID + 1, else ?from=N, else the

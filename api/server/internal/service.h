@@ -81,6 +81,8 @@ struct ServiceOptions {
   // cosignatures), signs nothing, saves no snapshot, refuses every append,
   // and contacts no witness.
   bool read_only = false;
+  // Tests and measurements: storage faults, the writer's group sizes.
+  cli::StoreHooks store_hooks;
 };
 
 // A point in the log's history, resolved from an `as_of` parameter.
@@ -158,6 +160,16 @@ class Service {
   // durable and visible to readers. Unavailable while shutting down.
   Result<ledger::AppendResult> Append(const ledger::SignedEvent& event);
 
+  // The same without a thread waiting for the sync (the HTTP write path):
+  // the signature is checked on the calling thread, then `done` is called
+  // exactly once with Append's result — by the ledger's writer thread once
+  // the event's group is durable and published to readers (so a client
+  // told its index reads its own write), or by the calling thread before
+  // this returns when the event is refused before the ledger's queue.
+  // `done` must be quick and must not throw (ledger::Ledger::AppendAsync).
+  using AppendDone = std::function<void(Result<ledger::AppendResult>)>;
+  void AppendAsync(ledger::SignedEvent event, AppendDone done);
+
   // The public intake's key for `jurisdiction`: DIR/keys/publicIntake@<code>
   // .key. Unavailable when there is none (the operator has not set one up).
   Result<crypto::KeyPair> IntakeKey(const std::string& jurisdiction);
@@ -191,9 +203,12 @@ class Service {
   // Calls every subscriber (e.g. so event streams notice a shutdown).
   void WakeSubscribers();
 
-  // After this, Append refuses with Unavailable; appends already running
-  // finish.
+  // After this, Append and AppendAsync refuse with Unavailable; appends
+  // already running finish.
   void BeginShutdown() { shutting_down_.store(true); }
+  // After BeginShutdown: blocks until every append accepted before it has
+  // been answered (its `done` called), durable or failed.
+  void WaitForAppends();
   bool shutting_down() const { return shutting_down_.load(); }
 
   // What the portal's corrections list found so far (handlers_portal_api.cc):
@@ -243,6 +258,16 @@ class Service {
   std::string verifier_key_;
   IntakeLimiter intake_limiter_;
   std::atomic<bool> shutting_down_{false};
+  // AppendAsync calls whose `done` has not returned yet (counted before
+  // shutting_down_ is read, so WaitForAppends never misses one).
+  std::atomic<uint64_t> appends_pending_{0};
+  std::mutex appends_mu_;
+  std::condition_variable appends_cv_;
+  // Why appends are refused before the ledger is asked (shutdown, read
+  // only, a full disk at start); OK when they are not.
+  Status AppendRefusal() const;
+  // A durable append is published and the checkpointer told.
+  void AfterAppend(const ledger::AppendResult& r);
   // The store could not open for writing for lack of space: it is open
   // read-only, and every append is refused until a restart.
   bool started_on_full_disk_ = false;
