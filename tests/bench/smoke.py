@@ -18,7 +18,8 @@ FIELDS = {
     "limits": ["cores", "ed25519_verify_per_s", "ed25519_verify_per_s_one_core",
                "sha256_entry_per_s", "sha256_entry_us", "synced_writes_per_s"]
     + ["synced_write_" + p for p in PCT],
-    "append": ["entries", "clients", "seconds", "entries_per_s"] + PCT,
+    "append": ["entries", "clients", "seconds", "entries_per_s", "groups",
+               "group_mean", "group_max"] + PCT + ["sync_" + p for p in PCT],
     "generate": ["entries", "counties", "jurisdictions", "seconds",
                  "entries_per_s", "bundle_bytes", "vkey", "peak_rss_mib",
                  "cpu_seconds"],
@@ -33,7 +34,8 @@ FIELDS = {
              "sign_seconds"],
     "http": ["clients", "log_size_before", "peak_rss_mib"]
     + [k + "_" + f for k in ("append", "checkpoint", "view", "proof")
-       for f in ["per_s", "requests", "failures"] + PCT],
+       for f in ["per_s", "requests", "failures"] + PCT]
+    + ["append_groups", "append_group_mean", "append_group_max"],
 }
 failures = []
 
