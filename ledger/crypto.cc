@@ -45,7 +45,34 @@ Hash Sha256(std::initializer_list<Bytes> parts) {
   SHA256_Final(out.data(), &state);
   return out;
 }
+static_assert(sizeof(SHA256_CTX) <= 128);
+Sha256Stream::Sha256Stream() {
+  SHA256_Init(reinterpret_cast<SHA256_CTX*>(state_));
+}
+void Sha256Stream::Update(Bytes data) {
+  SHA256_Update(reinterpret_cast<SHA256_CTX*>(state_), data.data(),
+                data.size());
+}
+Hash Sha256Stream::Finish() {
+  Hash out;
+  SHA256_Final(out.data(), reinterpret_cast<SHA256_CTX*>(state_));
+  return out;
+}
 #else
+static_assert(sizeof(crypto_hash_sha256_state) <= 128);
+Sha256Stream::Sha256Stream() {
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+}
+void Sha256Stream::Update(Bytes data) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
+                            data.data(), data.size());
+}
+Hash Sha256Stream::Finish() {
+  Hash out;
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_),
+                           out.data());
+  return out;
+}
 Hash Sha256(Bytes data) {
   Hash out;
   crypto_hash_sha256(out.data(), data.data(), data.size());

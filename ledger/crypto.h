@@ -38,6 +38,18 @@ Hash Sha256(Bytes data);
 // SHA-256 over the concatenation of parts, without copying them.
 Hash Sha256(std::initializer_list<Bytes> parts);
 
+// SHA-256 of bytes given in pieces (a file written or read in chunks): the
+// same hash as Sha256 of their concatenation. Finish once.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  void Update(Bytes data);
+  Hash Finish();
+
+ private:
+  alignas(16) unsigned char state_[128];  // the library's context
+};
+
 struct KeyPair {
   PublicKey public_key;
   SecretKey secret_key;

@@ -1,11 +1,9 @@
-// State snapshots: the model as deterministic JSON.
-//
-//   snapshot = {"format": "piaojue-projections-snapshot/2",
-//               "size": N, "lastEntryHash": hex(SHA-256 of entry N-1),
-//               "model": <every record, maps as [key, value] pairs>}
+// The model's records as JSON: what a correction shows of its target's
+// content before and after (TargetContentJson). Not the snapshot: that is
+// binary, projections/snapshot.cc.
 //
 // nlohmann::json objects keep keys sorted, std::map iterates in key order and
-// vectors keep log order, so equal states serialize to equal bytes.
+// vectors keep log order, so equal records give equal texts.
 #include <nlohmann/json.hpp>
 
 #include "projections/internal/model.h"
@@ -31,48 +29,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BallotCount, read, unreadable, valid,
 
 namespace internal {
 
-// The shared containers serialize as the std containers they replaced did
-// (snapshot bytes unchanged): a map keyed by integers as [key, value] pairs
-// in key order, the entries as an array.
-template <typename T>
-void to_json(nlohmann::json& j, const Shared<T>& s) {
-  j = *s;
-}
-template <typename T>
-void from_json(const nlohmann::json& j, Shared<T>& s) {
-  j.get_to(s.mut());
-}
-template <typename V>
-void to_json(nlohmann::json& j, const IndexMap<V>& m) {
-  j = nlohmann::json::array();
-  for (const auto& [k, v] : m) j.push_back(nlohmann::json::array({k, v}));
-}
-template <typename V>
-void from_json(const nlohmann::json& j, IndexMap<V>& m) {
-  if (!j.is_array()) throw std::invalid_argument("expected an array of pairs");
-  for (const nlohmann::json& pair : j) {
-    if (!pair.is_array() || pair.size() != 2) {
-      throw std::invalid_argument("expected a [key, value] pair");
-    }
-    m.emplace(pair.at(0).get<uint64_t>(), pair.at(1).get<V>());
-  }
-}
-struct EntryMeta;
-void to_json(nlohmann::json& j, const IndexMap<EntryMeta>& m);
-void from_json(const nlohmann::json& j, IndexMap<EntryMeta>& m);
-
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EntryMeta, kind, jurisdiction, author,
                                    signed_at_ms, recorded_at_ms, owner,
                                    retracted, corrections)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Touch, entry, relation)
-void to_json(nlohmann::json& j, const IndexMap<EntryMeta>& m) {
-  j = nlohmann::json::array();
-  for (const auto& [k, v] : m) j.push_back(v);
-}
-void from_json(const nlohmann::json& j, IndexMap<EntryMeta>& m) {
-  if (!j.is_array()) throw std::invalid_argument("expected an array");
-  for (const nlohmann::json& e : j) m.push_back(e.get<EntryMeta>());
-}
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JurisdictionRec, code, name, level, parent,
                                    registered_at)
@@ -151,14 +111,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RectificationRec, ref, project, ordered_on,
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KeyGrantRec, role, jurisdiction)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CorrectionRec, entry, target, owner, reason,
                                    retraction, before, after)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Model, size, last_recorded_at_ms,
-                                   last_entry_hash, origin, deployment_name,
-                                   jurisdictions, authors, key_holders,
-                                   key_grants, entries, touches, cycles,
-                                   proposals, votes, deliberations, rounds,
-                                   boxes, projects, inspections, rectifications,
-                                   corrections, retracted_proposals)
-
 namespace {
 
 // The fields of `j` named in `keys` (those it has).
@@ -298,198 +250,5 @@ std::string TargetContentJson(const Model& m, uint64_t target) {
 }
 
 }  // namespace internal
-
-namespace {
-
-constexpr std::string_view kSnapshotFormat = "piaojue-projections-snapshot/2";
-
-using internal::kNoRef;
-using internal::Model;
-
-// The fold and the views follow the model's indices and references without
-// checking them (the rules guaranteed them when the entries were applied).
-// A snapshot is a file anyone with disk access can damage or edit, so before
-// it is used every index must be in range and every reference must name a
-// record of the right kind: otherwise the snapshot is Corruption and the
-// state is rebuilt from the log. (A consistent but false snapshot is not
-// detected here: snapshots are a cache; the verifier never reads them.)
-Status CheckConsistent(const Model& m) {
-  const uint64_t n = m.entries.size();
-  std::string why;
-  auto fail = [&](std::string what) {
-    if (why.empty()) why = std::move(what);
-  };
-  auto in_log = [&](uint64_t ref, const char* what) {
-    if (ref >= n) fail(std::string(what) + " " + std::to_string(ref));
-  };
-  auto ref_or_none = [&](uint64_t ref, const char* what) {
-    if (ref != kNoRef) in_log(ref, what);
-  };
-  auto names = [&](const auto& records, uint64_t ref, const char* what) {
-    if (!records.count(ref)) {
-      fail(std::string(what) + " " + std::to_string(ref) + " is missing");
-    }
-  };
-  auto none_or = [&](const auto& records, uint64_t ref, const char* what) {
-    if (ref != kNoRef) names(records, ref, what);
-  };
-  auto keyed = [&](const auto& records, const char* what) {
-    for (const auto& [key, rec] : records) {
-      if (key >= n || key == kNoRef || rec.ref != key) {
-        fail(std::string(what) + " " + std::to_string(key) +
-             " is not keyed by its own entry");
-      }
-    }
-  };
-  for (uint64_t i = 0; i < n; ++i) {
-    const internal::EntryMeta& e = m.entries[i];
-    if (e.author >= m.authors.size()) {
-      fail("entry " + std::to_string(i) + " names an unknown author");
-    }
-    in_log(e.owner, "owner");
-    for (uint64_t c : e.corrections) {
-      if (c <= i || c >= n) fail("entry " + std::to_string(i) + " correction");
-    }
-  }
-  for (const auto& [record, touches] : m.touches) {
-    in_log(record, "touched record");
-    for (const internal::Touch& t : touches) in_log(t.entry, "touch");
-  }
-  keyed(m.cycles, "cycle");
-  keyed(m.proposals, "proposal");
-  keyed(m.votes, "vote");
-  keyed(m.deliberations, "deliberation");
-  keyed(m.rounds, "round");
-  keyed(m.boxes, "box");
-  keyed(m.projects, "project");
-  keyed(m.inspections, "inspection");
-  keyed(m.rectifications, "rectification");
-  keyed(m.retracted_proposals, "retracted proposal");
-  for (const auto& [entry, c] : m.corrections) {
-    if (entry >= n || c.entry != entry || c.target >= entry || c.owner >= n) {
-      fail("correction " + std::to_string(entry) + " is out of place");
-    }
-  }
-  for (const auto& [ref, c] : m.cycles) {
-    for (uint64_t p : c.proposals) names(m.proposals, p, "cycle proposal");
-    for (uint64_t p : c.retracted_proposals) {
-      names(m.retracted_proposals, p, "retracted proposal");
-    }
-    for (const internal::CandidateRec& cand : c.candidates) {
-      names(m.proposals, cand.proposal, "candidate");
-    }
-    ref_or_none(c.candidate_list, "candidate list");
-    none_or(m.votes, c.selection_vote, "selection vote");
-    for (uint64_t v : c.votes) names(m.votes, v, "cycle vote");
-    for (uint64_t d : c.deliberations) {
-      names(m.deliberations, d, "deliberation");
-    }
-    for (uint64_t p : c.projects) names(m.projects, p, "cycle project");
-  }
-  for (const auto& [ref, p] : m.proposals) {
-    names(m.cycles, p.cycle, "proposal cycle");
-    for (uint64_t s : p.sources) names(m.proposals, s, "merge source");
-    none_or(m.proposals, p.merged_into, "merged into");
-    for (const internal::ScreeningRec& r : p.screening) {
-      ref_or_none(r.entry, "screening");
-    }
-    none_or(m.rounds, p.elected_round, "elected round");
-  }
-  for (const auto& [ref, v] : m.votes) {
-    names(m.cycles, v.cycle, "vote cycle");
-    for (uint64_t r : v.rounds) names(m.rounds, r, "vote round");
-    for (uint64_t item : v.items) names(m.proposals, item, "rated item");
-  }
-  for (const auto& [ref, d] : m.deliberations) {
-    names(m.cycles, d.cycle, "deliberation cycle");
-  }
-  for (const auto& [ref, r] : m.rounds) {
-    names(m.votes, r.vote, "round vote");
-    for (uint64_t b : r.boxes) names(m.boxes, b, "round box");
-    for (uint64_t item : r.items) names(m.proposals, item, "round item");
-    for (uint64_t e : r.elected) names(m.proposals, e, "elected");
-    for (const auto& [item, grade] : r.grades) {
-      names(m.projects, item, "graded");
-    }
-    ref_or_none(r.tally, "tally");
-    ref_or_none(r.result, "result");
-    ref_or_none(r.voided, "void");
-  }
-  for (const auto& [ref, b] : m.boxes) {
-    names(m.rounds, b.round, "box round");
-    ref_or_none(b.opened, "box opening");
-    for (uint64_t part : b.parts) in_log(part, "ballots");
-    if (m.rounds.count(b.round) &&
-        b.count.items.size() != m.rounds.at(b.round).items.size()) {
-      fail("box " + std::to_string(ref) + " counts the wrong items");
-    }
-  }
-  for (const auto& [ref, p] : m.projects) {
-    names(m.proposals, ref, "project proposal");
-    names(m.cycles, p.cycle, "project cycle");
-    none_or(m.rounds, p.elected_round, "project round");
-    ref_or_none(p.plan.entry, "plan");
-    for (const auto& r : p.progress) in_log(r.entry, "progress");
-    for (uint64_t i : p.inspections) names(m.inspections, i, "inspection");
-    for (const auto& r : p.notices) in_log(r.entry, "notice");
-    for (const auto& r : p.adjustments) in_log(r.entry, "adjustment");
-    for (const auto& r : p.acceptances) in_log(r.entry, "acceptance");
-    for (const auto& r : p.evaluations) in_log(r.entry, "evaluation");
-    for (uint64_t r : p.rectifications) {
-      names(m.rectifications, r, "rectification");
-    }
-    for (const auto& r : p.reviews) in_log(r.entry, "review");
-    for (const auto& g : p.grades) names(m.rounds, g.round, "grade round");
-  }
-  for (const auto& [ref, i] : m.inspections) {
-    for (uint64_t p : i.projects) names(m.projects, p, "inspected project");
-  }
-  for (const auto& [ref, r] : m.rectifications) {
-    names(m.projects, r.project, "rectified project");
-    for (const auto& rep : r.reports) in_log(rep.entry, "rectification report");
-  }
-  if (!why.empty()) return Corruption("inconsistent snapshot: " + why);
-  return Status::Ok();
-}
-
-}  // namespace
-
-std::string State::Serialize() const {
-  nlohmann::json j;
-  j["format"] = kSnapshotFormat;
-  j["size"] = model_->size;
-  j["lastEntryHash"] = model_->last_entry_hash;
-  j["model"] = *model_;
-  // Text was checked to be UTF-8 when its entry was accepted (rule
-  // event.text_utf8); `replace` only keeps a state built without the rules
-  // from throwing here.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-Result<State> State::Deserialize(std::string_view bytes) {
-  State state;
-  try {
-    const nlohmann::json j = nlohmann::json::parse(bytes);
-    if (j.at("format").get<std::string>() != kSnapshotFormat) {
-      return Corruption("not a piaojue projections snapshot (format " +
-                        j.at("format").dump() + ")");
-    }
-    internal::Model m = j.at("model").get<internal::Model>();
-    if (j.at("size").get<uint64_t>() != m.size || m.entries.size() != m.size ||
-        j.at("lastEntryHash").get<std::string>() != m.last_entry_hash) {
-      return Corruption("snapshot header disagrees with its contents");
-    }
-    RETURN_IF_ERROR(CheckConsistent(m));
-    for (uint32_t i = 0; i < m.authors.size(); ++i) {
-      m.author_ids.mut().emplace(m.authors[i], i);
-    }
-    *state.model_ = std::move(m);
-  } catch (const std::exception& e) {
-    // nlohmann::json reports malformed input by throwing; this is the
-    // boundary where that becomes a value.
-    return Corruption(std::string("malformed snapshot: ") + e.what());
-  }
-  return state;
-}
 
 }  // namespace piaojue::projections

@@ -10,9 +10,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 namespace piaojue::projections {
@@ -120,6 +118,30 @@ constexpr uint64_t kPipelineFrom = 64;
 // Batches start small, so the fold starts at once, and grow to this.
 constexpr size_t kFirstBatch = 16;
 constexpr size_t kMaxBatch = 512;
+
+// A snapshot file read in order, hashed as it is read.
+class HashingFileSource : public SnapshotSource {
+ public:
+  HashingFileSource(int fd, const std::string& path) : fd_(fd), path_(path) {}
+  Result<size_t> Read(char* out, size_t n) override {
+    for (;;) {
+      const ssize_t got = ::read(fd_, out, n);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return Errno("read", path_);
+      }
+      digest_.Update(crypto::Bytes(reinterpret_cast<const uint8_t*>(out),
+                                   static_cast<size_t>(got)));
+      return static_cast<size_t>(got);
+    }
+  }
+  crypto::Hash Finish() { return digest_.Finish(); }
+
+ private:
+  int fd_;
+  const std::string& path_;
+  crypto::Sha256Stream digest_;
+};
 
 }  // namespace
 
@@ -230,11 +252,16 @@ Status SaveSnapshot(ledger::Ledger& ledger, const State& state,
       return InvalidArgument("the state is not the state of this ledger");
     }
   }
-  const std::string bytes = state.Serialize();
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", tmp);
-  Status s = WriteAll(fd, bytes, tmp);
+  // Written and hashed chunk by chunk: the snapshot is never whole in
+  // memory.
+  crypto::Sha256Stream digest;
+  Status s = state.WriteSnapshot([&](std::string_view chunk) {
+    digest.Update(crypto::AsBytes(chunk));
+    return WriteAll(fd, chunk, tmp);
+  });
   if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", tmp);
   if (::close(fd) != 0 && s.ok()) s = Errno("close", tmp);
   if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -250,8 +277,7 @@ Status SaveSnapshot(ledger::Ledger& ledger, const State& state,
   // the previous seal, which does not match the new file: the next load
   // rebuilds. Never the other way round (a seal naming bytes never written
   // would be harmless too, but pointless).
-  return ledger.SealSnapshot(
-      {state.size(), crypto::Sha256(crypto::AsBytes(bytes))});
+  return ledger.SealSnapshot({state.size(), digest.Finish()});
 }
 
 Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
@@ -260,13 +286,16 @@ Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
   LoadInfo& out = info ? *info : local;
   out = LoadInfo{};
   State state;
-  std::ifstream in(snapshot_path, std::ios::binary);
-  if (in) {
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    // The same bytes are hashed and parsed: nothing can change in between.
-    const std::string bytes = std::move(buffer).str();
-    Result<State> loaded = State::Deserialize(bytes);
+  const int fd = ::open(snapshot_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    // The same bytes are hashed and parsed, record by record: nothing can
+    // change in between, and the snapshot is never whole in memory. A state
+    // is read only to its end record and the bytes after it must be none,
+    // so the digest is of the whole file when the read succeeds.
+    HashingFileSource in(fd, snapshot_path);
+    Result<State> loaded = State::ReadSnapshot(in);
+    ::close(fd);
+    const crypto::Hash digest = in.Finish();
     if (!loaded.ok()) {
       out.ignored_because = loaded.status().ToString();
     } else if (loaded->size() > ledger.size()) {
@@ -288,8 +317,7 @@ Result<State> LoadOrRebuild(const ledger::Ledger& ledger,
       } else if (!seal.ok()) {
         out.ignored_because = "the snapshot's digest cannot be checked: " +
                               seal.status().ToString();
-      } else if (seal->size != loaded->size() ||
-                 seal->digest != crypto::Sha256(crypto::AsBytes(bytes))) {
+      } else if (seal->size != loaded->size() || seal->digest != digest) {
         // Consistent with the log, yet not what the writer saved: edited,
         // or replaced by an older or another snapshot.
         out.ignored_because =

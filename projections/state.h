@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +72,15 @@ struct RoundRecount {
   Outcome outcome;
 };
 
+// Where a snapshot's bytes are read from, in order (a file, a string).
+class SnapshotSource {
+ public:
+  virtual ~SnapshotSource() = default;
+  // Reads up to `n` bytes into `out`: how many were read, 0 only at the
+  // end. IOError if the bytes cannot be read.
+  virtual Result<size_t> Read(char* out, size_t n) = 0;
+};
+
 class State {
  public:
   State();
@@ -120,11 +130,20 @@ class State {
   // far). NotFound unless `round` is a roundOpened entry.
   Result<RoundRecount> Recount(uint64_t round) const;
 
-  // A snapshot of the whole state: deterministic bytes (JSON) that include
-  // size() and last_entry_hash(). Deserialize(Serialize()) gives a state
-  // whose Serialize() is the same bytes.
+  // A snapshot of the whole state: deterministic binary records
+  // ("piaojue-projections-snapshot/3", docs/FORMAT.md "Projection
+  // snapshots") that include size() and last_entry_hash(). Equal states give
+  // equal bytes, and ReadSnapshot of them gives a state that writes the same
+  // bytes again. WriteSnapshot streams them to `out` in chunks of about
+  // 1 MiB (never the whole snapshot in memory) and returns `out`'s first
+  // error; Serialize collects them in one string.
+  Status WriteSnapshot(
+      const std::function<Status(std::string_view)>& out) const;
   std::string Serialize() const;
-  // Corruption for bytes that are not a snapshot of this version.
+  // Reads a snapshot record by record. Corruption (saying what and where)
+  // for bytes that are not a complete, consistent snapshot of this version
+  // (an earlier version's JSON snapshot included); `in`'s IOError as is.
+  static Result<State> ReadSnapshot(SnapshotSource& in);
   static Result<State> Deserialize(std::string_view bytes);
 
   // For the views in this library only; not a stable interface.

@@ -86,9 +86,12 @@ Result<uint64_t> ResumeFromSaved(
                       std::to_string(size) + " entries");
   }
   // The rules' state in the projections' own snapshot bytes (State::
-  // Serialize, as the ledger's sealed snapshot).
-  auto rules =
-      projections::State::Deserialize(saved["rules"].get<std::string>());
+  // Serialize, as the ledger's sealed snapshot), in base64.
+  auto rules_bytes = crypto::Base64Decode(saved["rules"].get<std::string>());
+  if (!rules_bytes.ok()) {
+    return Corruption("its rules state is not base64");
+  }
+  auto rules = projections::State::Deserialize(*rules_bytes);
   if (!rules.ok()) {
     return Corruption("its rules state does not parse: " +
                       rules.status().message());
@@ -164,7 +167,7 @@ std::string SaveReplayState(const LogChecker& checker,
   j["size"] = checker.size();
   j["root"] = Hex(checker.root());
   j["checker"] = checker.SaveState();
-  j["rules"] = state.Serialize();
+  j["rules"] = crypto::Base64Encode(crypto::AsBytes(state.Serialize()));
   j["recount"] = collector.SaveState();
   return j.dump();
 }

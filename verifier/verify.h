@@ -163,7 +163,7 @@ struct VerifyReport {
 VerifyReport Verify(const VerifyOptions& options);
 
 // The format name of VerifyReport::saved_state.
-inline constexpr char kReplayStateFormat[] = "piaojue-verify-replay/1";
+inline constexpr char kReplayStateFormat[] = "piaojue-verify-replay/2";
 
 // The verdict's words for an exit code: "VALID", "VALID (UNPINNED)",
 // "INVALID", "CANNOT VERIFY", "INCONSISTENT".

@@ -99,9 +99,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   // publish` (read-only) makes none.
   if (!s->options_.read_only) s->node_cache_.Start(&s->session_->ledger());
 #if defined(__GLIBC__)
-  // Loading a snapshot parses it into a JSON document several times its
-  // size, freed again once the state is built; glibc keeps freed memory
-  // mapped unless asked, so the server would hold it for good.
+  // Rebuilding or loading the state frees what it used on the way; glibc
+  // keeps freed memory mapped unless asked, so the server would hold it for
+  // good.
   malloc_trim(0);
 #endif
   if (!s->session_->snapshot_ignored_because().empty()) {

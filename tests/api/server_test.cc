@@ -1338,6 +1338,37 @@ TEST_F(ServerTest, AnEditedSnapshotIsNeitherServedNorUsedToCheckWrites) {
   EXPECT_EQ(Get(port_, "/v1/cycles").Json()["size"], size);
 }
 
+// The server restarts from the snapshot it saved when it stopped (the binary
+// format, read record by record); an earlier version's JSON snapshot in its
+// place is refused with the reason, and the state rebuilt from the log.
+TEST_F(ServerTest, ARestartLoadsTheSavedSnapshotAndRefusesAnOldOne) {
+  Start();
+  ASSERT_EQ(Submit(CycleEvent(2026)).status, 201);
+  const json before = Get(port_, "/v1/cycles").Json();
+  server_.reset();  // saves the snapshot
+  const std::string snapshot = cli::DataDir(data_).snapshot_path();
+  ASSERT_EQ(testing::ReadWholeFile(snapshot).substr(0, 31),
+            "piaojue-projections-snapshot/3\n");
+
+  ::testing::internal::CaptureStderr();
+  Start();
+  std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(said.find("was not used"), std::string::npos) << said;
+  EXPECT_EQ(Get(port_, "/v1/cycles").Json(), before);
+  server_.reset();
+
+  std::ofstream(snapshot, std::ios::binary | std::ios::trunc)
+      << "{\"format\":\"piaojue-projections-snapshot/2\",\"size\":1}";
+  ::testing::internal::CaptureStderr();
+  Start();
+  said = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("earlier version"), std::string::npos) << said;
+  EXPECT_NE(said.find("rebuilt from the entries"), std::string::npos) << said;
+  EXPECT_EQ(Get(port_, "/v1/cycles").Json(), before);
+  ASSERT_EQ(Submit(CycleEvent(2027)).status, 201);  // the rules' state too
+  EXPECT_EQ(Submit(CycleEvent(2027)).status / 100, 4);
+}
+
 // A registry marker deleted from the store while the server was down (the
 // revocation of the office's key): the server starts and serves reads, but
 // refuses every write with 503 and the reason, so the revoked key cannot

@@ -114,6 +114,23 @@ def main():
         run("demo", "--data", data, "--until", "collection")
         keys = data + "-keys"
 
+        # Projection snapshots (docs/FORMAT.md, "Snapshot bytes"): the one
+        # the demo saved, the empty state written from the spec, and damaged
+        # variants.
+        snap = pathlib.Path(data, "state.snapshot").read_bytes()
+        write("snapshot", "demo-collection", snap)
+        write("snapshot", "truncated", snap[: len(snap) // 2])
+        write("snapshot", "flipped-length", flip(snap, 32))
+        write("snapshot", "flipped-body", flip(snap, len(snap) // 3))
+        magic = b"piaojue-projections-snapshot/3\n"
+        record = lambda tag, body: bytes([tag]) + struct.pack("<I", len(body)) + body
+        write("snapshot", "empty-state",
+              magic + record(0x01, b"\x00\x00\x00\x00\x00") + record(0xFF, b"\x01"))
+        write("snapshot", "end-count-wrong",
+              magic + record(0x01, b"\x00\x00\x00\x00\x00") + record(0xFF, b"\x05"))
+        write("snapshot", "json-v2",
+              '{"format":"piaojue-projections-snapshot/2","size":0}')
+
         # JSON commands: every template, an envelope `piaojue sign` writes,
         # the docs' proposal example, and a few malformed ones.
         for kind in ("cycleOpened", "proposalSubmitted", "proposalsMerged",

@@ -29,6 +29,19 @@ TEST(CryptoTest, Sha256MatchesFips180Vectors) {
             Sha256(AsBytes(million)));
 }
 
+// A snapshot file is hashed as it is written and read, in chunks.
+TEST(CryptoTest, Sha256StreamEqualsSha256OfTheConcatenation) {
+  ASSERT_TRUE(InitCrypto().ok());
+  const std::string million(1000000, 'a');
+  Sha256Stream stream;
+  for (size_t at = 0; at < million.size(); at += 4093) {
+    stream.Update(AsBytes(std::string_view(million).substr(at, 4093)));
+  }
+  EXPECT_EQ(ToHex(AsBytes(stream.Finish())),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(Sha256Stream().Finish(), Sha256(AsBytes("")));
+}
+
 TEST(CryptoTest, Ed25519MatchesRfc8032TestOne) {
   ASSERT_TRUE(InitCrypto().ok());
   std::array<uint8_t, kSeedSize> seed;

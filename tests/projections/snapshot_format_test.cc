@@ -1,0 +1,389 @@
+// The binary projections snapshot ("piaojue-projections-snapshot/3",
+// docs/FORMAT.md "Projection snapshots"): every state of the fixture writes
+// and reads back to an equal state whose views are the same bytes, the
+// bytes are the spec's, and damaged bytes are refused with a Corruption that
+// says what and where, never a crash.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "projections/internal/model.h"
+#include "projections/internal/snapshot_codec.h"
+#include "projections/replay.h"
+#include "projections/state.h"
+#include "projections/views.h"
+#include "tests/cycle_builder.h"
+#include "tests/projections/rule_test_util.h"
+#include "tests/snapshot_util.h"
+
+namespace piaojue::testing {
+namespace {
+
+using projections::State;
+using Stage = CycleBuilder::Stage;
+
+// Every view of `s` for every query the fixture's records allow, as text:
+// the views a reader of this state could be shown.
+std::string AllViews(const State& s) {
+  std::string out;
+  auto add = [&](const std::string& name, const projections::ViewQuery& q) {
+    auto v = projections::View(s, name, q);
+    out += name + ": ";
+    out += v.ok() ? v->dump() : v.status().ToString();
+    out += "\n";
+  };
+  for (const std::string& name : projections::ViewNames()) {
+    add(name, {});
+    for (uint64_t c : s.CycleRefs()) {
+      projections::ViewQuery q;
+      q.cycle = c;
+      add(name, q);
+    }
+    if (name == "audit" || name == "tally" || name == "projects") {
+      for (uint64_t r = 1; r < s.size(); ++r) {
+        projections::ViewQuery q;
+        q.record = r;
+        add(name, q);
+      }
+    }
+  }
+  return out;
+}
+
+// The whole cycle, then corrections and a retraction (so that every kind
+// of record is in the state), keeping the state after every stage.
+class SnapshotFormatTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    states_.emplace_back(b_.state());
+    while (b_.stage() < Stage::kAll) {
+      const auto next = static_cast<Stage>(static_cast<int>(b_.stage()) + 1);
+      ASSERT_OK(b_.BuildThrough(next));
+      states_.emplace_back(b_.state());
+      if (next == Stage::kStandingCommittee) {
+        // A proposal rejected at the first stage, retracted: it is kept as
+        // it stood (a retracted-proposal record).
+        ASSERT_OK(b_.Submit(b_.keys().office,
+                            Correction(b_.refs().industrial_park, "重复录入")));
+        states_.emplace_back(b_.state());
+      }
+    }
+    const auto& r = b_.refs();
+    ASSERT_OK(
+        b_.Submit(b_.keys().inspection, Correction(r.inspection, "重复录入")));
+    states_.emplace_back(b_.state());
+    ASSERT_OK(b_.Submit(b_.keys().standing, Correction(r.notice, "发错项目")));
+    const uint64_t july = r.progress.at(r.barriers)[4];
+    ASSERT_OK(b_.Submit(b_.keys().agency,
+                        Correction(july, "少报", [&](schema::Event::Builder e) {
+                          auto p = e.initProgressReported();
+                          p.setProject(r.barriers);
+                          CycleBuilder::SetDay(p.initAsOf(), 2025, 7, 31);
+                          p.setPercentBp(5000);
+                          p.setStarted(true);
+                        })));
+    states_.emplace_back(b_.state());
+    bytes_ = b_.state().Serialize();
+  }
+
+  static Status Refusal(std::string_view bytes) {
+    auto s = State::Deserialize(bytes);
+    if (s.ok()) return Status::Ok();
+    return s.status();
+  }
+
+  CycleBuilder b_;
+  std::vector<State> states_;
+  std::string bytes_;  // of the last state
+};
+
+TEST_F(SnapshotFormatTest, EveryStateReadsBackEqualWithTheSameViews) {
+  for (const State& s : states_) {
+    const std::string bytes = s.Serialize();
+    auto loaded = State::Deserialize(bytes);
+    ASSERT_TRUE(loaded.ok())
+        << "size " << s.size() << ": " << loaded.status().ToString();
+    EXPECT_EQ(loaded->size(), s.size());
+    EXPECT_EQ(loaded->last_entry_hash(), s.last_entry_hash());
+    EXPECT_EQ(loaded->last_recorded_at_ms(), s.last_recorded_at_ms());
+    EXPECT_EQ(loaded->Serialize(), bytes) << "size " << s.size();
+    EXPECT_EQ(AllViews(*loaded), AllViews(s)) << "size " << s.size();
+    for (uint64_t round : {b_.refs().round, b_.refs().satisfaction_round}) {
+      auto a = loaded->Recount(round);
+      auto b = s.Recount(round);
+      ASSERT_EQ(a.ok(), b.ok());
+      if (a.ok()) {
+        EXPECT_EQ(a->count, b->count);
+      }
+    }
+  }
+}
+
+// A loaded state goes on like the one it was written from: the same rules
+// decide the next entries, and the same bytes come out.
+TEST_F(SnapshotFormatTest, ALoadedStateFoldsOnLikeTheOriginal) {
+  const uint64_t mid = states_[states_.size() / 2].size();
+  auto loaded = State::Deserialize(states_[states_.size() / 2].Serialize());
+  ASSERT_OK(loaded);
+  ASSERT_OK(projections::CatchUp(b_.ledger(), b_.size(), &*loaded));
+  EXPECT_GT(b_.size(), mid);
+  EXPECT_EQ(loaded->Serialize(), bytes_);
+  EXPECT_EQ(AllViews(*loaded), AllViews(b_.state()));
+}
+
+// The bytes are the spec's: the magic, then records of tag, little-endian
+// length and body, the head first and the end record last.
+TEST_F(SnapshotFormatTest, TheBytesAreMagicThenRecordsThenTheEnd) {
+  ASSERT_EQ(bytes_.substr(0, 31), "piaojue-projections-snapshot/3\n");
+  size_t at = 31;
+  uint64_t records = 0;
+  std::map<int, int> tags;
+  int last_tag = 0;
+  while (at < bytes_.size()) {
+    ASSERT_LE(at + 5, bytes_.size());
+    const int tag = static_cast<uint8_t>(bytes_[at]);
+    uint32_t length = 0;
+    for (int i = 0; i < 4; ++i) {
+      length |= uint32_t{static_cast<uint8_t>(bytes_[at + 1 + i])} << (8 * i);
+    }
+    EXPECT_GE(tag, last_tag);
+    last_tag = tag;
+    ++tags[tag];
+    at += 5 + length;
+    if (tag == 0xFF) {
+      EXPECT_EQ(at, bytes_.size());
+      // Its body: the number of records before it, one LEB128 byte here.
+      ASSERT_EQ(length, records < 128 ? 1u : 2u);
+      break;
+    }
+    ++records;
+  }
+  EXPECT_EQ(at, bytes_.size());
+  EXPECT_EQ(tags[0x01], 1);                                 // head
+  EXPECT_EQ(static_cast<uint64_t>(tags[0x06]), b_.size());  // entries
+  EXPECT_EQ(tags[0xFF], 1);
+}
+
+// The fixture's states hold every kind of record between them, so the tests
+// above exercise every record of the format.
+TEST_F(SnapshotFormatTest, TheFixtureHoldsEveryKindOfRecord) {
+  std::set<int> seen;
+  for (const State& s : states_) {
+    const std::string bytes = s.Serialize();
+    for (size_t at = 31; at + 5 <= bytes.size();) {
+      seen.insert(static_cast<uint8_t>(bytes[at]));
+      uint32_t length = 0;
+      for (int i = 0; i < 4; ++i) {
+        length |= uint32_t{static_cast<uint8_t>(bytes[at + 1 + i])} << (8 * i);
+      }
+      at += 5 + length;
+    }
+  }
+  for (int tag = 0x01; tag <= 0x12; ++tag) {
+    EXPECT_TRUE(seen.count(tag)) << "no record of tag " << tag;
+  }
+}
+
+// Cut anywhere, a snapshot is refused as truncated, never read as a
+// smaller state.
+TEST_F(SnapshotFormatTest, ATruncatedSnapshotIsRefused) {
+  std::vector<size_t> cuts;
+  for (size_t n = 0; n < std::min<size_t>(bytes_.size(), 600); ++n) {
+    cuts.push_back(n);
+  }
+  for (size_t n = 600; n < bytes_.size(); n += 7) cuts.push_back(n);
+  cuts.push_back(bytes_.size() - 1);
+  for (size_t n : cuts) {
+    Status s = Refusal(bytes_.substr(0, n));
+    ASSERT_EQ(s.code(), StatusCode::kCorruption) << "cut at " << n;
+    if (n >= 31) {
+      EXPECT_NE(s.message().find("truncated"), std::string::npos)
+          << "cut at " << n << ": " << s.message();
+    }
+  }
+  EXPECT_OK(Refusal(bytes_));
+}
+
+// One flipped byte anywhere: refused as Corruption, or (inside a text or a
+// number whose every value is well-formed) read as a state that writes
+// exactly the flipped bytes back, so nothing is silently reinterpreted. The
+// seal in the ledger is what catches the second kind (ReplayTest,
+// AConsistentlyEditedSnapshotIsIgnoredAndRebuilt).
+TEST_F(SnapshotFormatTest, AFlippedByteIsRefusedOrReadsBackToItself) {
+  int refused = 0, read = 0;
+  for (size_t at = 0; at < bytes_.size(); at += 3) {
+    for (uint8_t mask : {0x01, 0x80}) {
+      std::string bad = bytes_;
+      bad[at] = static_cast<char>(bad[at] ^ mask);
+      auto s = State::Deserialize(bad);
+      if (!s.ok()) {
+        ASSERT_EQ(s.status().code(), StatusCode::kCorruption);
+        ++refused;
+      } else {
+        ASSERT_EQ(s->Serialize(), bad) << "flip at " << at;
+        ++read;
+      }
+    }
+  }
+  EXPECT_GT(refused, 0);
+  // The magic and every record header are refused.
+  for (size_t at = 0; at < 31 + 5; ++at) {
+    std::string bad = bytes_;
+    bad[at] = static_cast<char>(bad[at] ^ 0x01);
+    EXPECT_EQ(Refusal(bad).code(), StatusCode::kCorruption) << at;
+  }
+}
+
+TEST_F(SnapshotFormatTest, MalformedRecordsAreRefusedSayingWhat) {
+  const std::string magic(projections::internal::kSnapshotMagic);
+  auto record = [](uint8_t tag, std::string body) {
+    std::string r(1, static_cast<char>(tag));
+    const auto n = static_cast<uint32_t>(body.size());
+    for (int i = 0; i < 4; ++i) r.push_back(static_cast<char>(n >> (8 * i)));
+    return r + body;
+  };
+  // The empty state: a head of size 0, no entries, an end counting 1.
+  const std::string head0 =
+      record(0x01, std::string("\x00\x00\x00\x00\x00", 5));
+  const std::string empty =
+      magic + head0 + record(0xFF, std::string(1, '\x01'));
+  ASSERT_OK(Refusal(empty));
+  EXPECT_EQ(State().Serialize(), empty);
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"", "wrong magic"},
+      {"piaojue-projections-snapshot/2\n", "wrong magic"},
+      {"{\"format\":\"piaojue-projections-snapshot/2\",\"size\":0}",
+       "earlier version"},
+      {magic, "without its end record"},
+      {magic + record(0xFF, std::string(1, '\x00')), "not the head"},
+      {magic + head0, "without its end record"},
+      {empty + "x", "bytes follow the end record"},
+      {magic + head0 + record(0xFF, std::string(1, '\x02')), "counts 2"},
+      {magic + head0 + head0 + record(0xFF, std::string(1, '\x02')),
+       "out of order"},
+      {magic + head0 + record(0x13, "") + record(0xFF, std::string(1, '\x02')),
+       "unknown record"},
+      // size 0 with a last entry hash
+      {magic +
+           record(0x01, std::string("\x00\x00\x01"
+                                    "a"
+                                    "\x00\x00",
+                                    6)) +
+           record(0xFF, std::string(1, '\x01')),
+       "last entry hash"},
+      // an integer in a longer form than needed
+      {magic + record(0x01, std::string("\x80\x00\x00\x00\x00\x00", 6)) +
+           record(0xFF, std::string(1, '\x01')),
+       "shortest form"},
+      // a head that says one entry where there is none
+      {magic +
+           record(0x01, std::string("\x01\x00\x40", 3) + std::string(64, 'a') +
+                            std::string("\x00\x00", 2)) +
+           record(0xFF, std::string(1, '\x01')),
+       "says 1 entries"},
+      // a field after the last one
+      {magic + record(0x01, std::string("\x00\x00\x00\x00\x00\x00", 6)) +
+           record(0xFF, std::string(1, '\x01')),
+       "bytes follow the record's last field"},
+      // a text that is not UTF-8
+      {magic + record(0x01, std::string("\x00\x00\x00\x01\xff\x00", 6)) +
+           record(0xFF, std::string(1, '\x01')),
+       "not UTF-8"},
+      // a record longer than the snapshot
+      {magic + head0 + std::string("\xFF\xFF\xFF\xFF\x7F", 5), "truncated"},
+  };
+  for (const auto& [bytes, why] : bad) {
+    Status s = Refusal(bytes);
+    ASSERT_EQ(s.code(), StatusCode::kCorruption) << why;
+    EXPECT_NE(s.message().find(why), std::string::npos)
+        << "expected \"" << why << "\" in: " << s.message();
+  }
+
+  // Keys out of order, a list longer than its record, a boolean of 2: from
+  // the fixture's own records.
+  using projections::internal::Model;
+  const std::string twice = EditSnapshot(
+      bytes_, [](Model& m) { m.authors.mut().push_back(m.authors[0]); });
+  EXPECT_NE(Refusal(twice).message().find("listed twice"), std::string::npos);
+}
+
+// Records whose indices leave the log or whose references name no record of
+// the right kind are refused even though each is well-formed: the fold and
+// the views follow them without checking.
+TEST_F(SnapshotFormatTest, AnInconsistentSnapshotIsCorruption) {
+  using projections::internal::Model;
+  auto first = [](const auto& map) { return (*map.begin()).first; };
+  const std::vector<std::pair<const char*, std::function<void(Model&)>>> bad = {
+      {"unknown author", [](Model& m) { m.entries.mut(5).author = 9999; }},
+      {"owner", [](Model& m) { m.entries.mut(5).owner = 1u << 30; }},
+      {"correction",
+       [](Model& m) { m.entries.mut(5).corrections.push_back(1u << 30); }},
+      {"touch",
+       [&](Model& m) {
+         m.touches.mut(first(m.touches)).push_back({1u << 30, "x"});
+       }},
+      {"proposal cycle",
+       [&](Model& m) { m.proposals.mut(first(m.proposals)).cycle = 7; }},
+      {"round vote", [&](Model& m) { m.rounds.mut(first(m.rounds)).vote = 3; }},
+      {"box round", [&](Model& m) { m.boxes.mut(first(m.boxes)).round = 3; }},
+      {"not keyed by its own entry",
+       [&](Model& m) { m.cycles.mut(first(m.cycles)).ref += 1; }},
+  };
+  for (const auto& [what, edit] : bad) {
+    const std::string edited = EditSnapshot(bytes_, edit);
+    ASSERT_FALSE(edited.empty()) << what;
+    Status s = Refusal(edited);
+    ASSERT_EQ(s.code(), StatusCode::kCorruption) << what;
+    EXPECT_NE(s.message().find(what), std::string::npos)
+        << what << ": " << s.message();
+  }
+  EXPECT_EQ(EditSnapshot(bytes_, [](Model&) {}), bytes_);
+}
+
+// Streaming: the writer hands out chunks of about 1 MiB, never the whole
+// snapshot, and the reader takes bytes a few at a time; an error of the
+// output stops the writing.
+TEST_F(SnapshotFormatTest, WrittenAndReadInPieces) {
+  std::string joined;
+  int chunks = 0;
+  ASSERT_OK(b_.state().WriteSnapshot([&](std::string_view chunk) {
+    joined.append(chunk);
+    ++chunks;
+    return Status::Ok();
+  }));
+  EXPECT_EQ(joined, bytes_);
+  EXPECT_GE(chunks, 1);
+  EXPECT_EQ(
+      b_.state()
+          .WriteSnapshot([](std::string_view) { return IOError("disk full"); })
+          .code(),
+      StatusCode::kIOError);
+
+  class Trickle : public projections::SnapshotSource {
+   public:
+    explicit Trickle(std::string_view b) : rest_(b) {}
+    Result<size_t> Read(char* out, size_t n) override {
+      n = std::min<size_t>({n, rest_.size(), 3});
+      rest_.copy(out, n);
+      rest_.remove_prefix(n);
+      return n;
+    }
+    std::string_view rest_;
+  } trickle(bytes_);
+  auto loaded = State::ReadSnapshot(trickle);
+  ASSERT_OK(loaded);
+  EXPECT_EQ(loaded->Serialize(), bytes_);
+
+  class Failing : public projections::SnapshotSource {
+   public:
+    Result<size_t> Read(char*, size_t) override { return IOError("EIO"); }
+  } failing;
+  EXPECT_EQ(State::ReadSnapshot(failing).status().code(), StatusCode::kIOError);
+}
+
+}  // namespace
+}  // namespace piaojue::testing
