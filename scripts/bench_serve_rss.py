@@ -4,7 +4,9 @@ startup (the state loaded from its snapshot, or rebuilt), and after a few
 reads (the checkpoint, the cycle list, a cycle's funnel, an inclusion proof
 of the last entry, one entry). Prints one line of JSON like piaojue-bench's
 verbs: entries, startup_s, rss_startup_mib, rss_after_reads_mib,
-peak_rss_mib (VmHWM), rss_bytes_per_entry (after the reads).
+peak_rss_mib (VmHWM), rss_bytes_per_entry (after the reads), stop_s (the
+stop, which saves the snapshot), peak_rss_with_stop_mib, stderr (its end:
+whether the snapshot was used).
 
 usage: bench_serve_rss.py PIAOJUE DATA_DIR [PORT]
 """
@@ -71,11 +73,18 @@ def main():
         rss_after = status_kib(proc.pid, "VmRSS")
         peak = status_kib(proc.pid, "VmHWM")
     finally:
+        # Stopping saves the projections snapshot (DIR/state.snapshot): its
+        # time, and the peak over the whole life including it (the child's
+        # rusage), are reported too.
+        stop = time.monotonic()
         proc.terminate()
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            _, _, usage = os.wait4(proc.pid, 0)
+            peak_with_stop = usage.ru_maxrss  # KiB on Linux
+        except ChildProcessError:
+            peak_with_stop = 0
+        stop_s = time.monotonic() - stop
+        said = proc.stderr.read().decode(errors="replace")
     print(json.dumps({
         "verb": "serve_rss",
         "entries": size,
@@ -84,7 +93,10 @@ def main():
         "rss_after_reads_mib": rss_after / 1024,
         "peak_rss_mib": peak / 1024,
         "rss_bytes_per_entry": rss_after * 1024 / max(1, size),
-    }))
+        "stop_s": stop_s,
+        "peak_rss_with_stop_mib": peak_with_stop / 1024,
+        "stderr": said[-600:],
+    }, ensure_ascii=False))
 
 
 if __name__ == "__main__":
