@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <iostream>
+#include <utility>
 
 #include "api/cli/data_dir.h"
 #include "ledger/cosignature.h"
@@ -278,15 +279,22 @@ void Service::AppendAsync(ledger::SignedEvent event, AppendDone done) {
       appends_cv_.notify_all();
     }
   };
+  // `done` is released before the append counts as finished: what it holds
+  // (for POST /v1/entries, the connection) must not outlive WaitForAppends,
+  // after which the server destroys the connections' io_context.
   if (Status refused = AppendRefusal(); !refused.ok()) {
-    done(refused);
+    AppendDone answer = std::exchange(done, nullptr);
+    answer(refused);
+    answer = nullptr;
     return finished();
   }
   session_->ledger().AppendAsync(
-      std::move(event),
-      [this, done = std::move(done), finished](Result<ledger::AppendResult> r) {
+      std::move(event), [this, done = std::move(done),
+                         finished](Result<ledger::AppendResult> r) mutable {
         if (r.ok()) AfterAppend(*r);
-        done(std::move(r));
+        AppendDone answer = std::exchange(done, nullptr);
+        answer(std::move(r));
+        answer = nullptr;
         finished();
       });
 }
