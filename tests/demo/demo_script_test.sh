@@ -44,27 +44,55 @@ http_get() {
   printf '%s' "${response#*$'\r\n\r\n'}"
 }
 
-# Three consecutive free ports: the server's and the two witnesses'.
-port=
-for _ in $(seq 1 100); do
-  p=$((20000 + RANDOM % 40000))
-  if port_free "$p" && port_free $((p + 1)) && port_free $((p + 2)); then
-    port=$p
-    break
-  fi
-done
-[ -n "$port" ] || fail "no three consecutive free ports"
+# Three consecutive free ports (the server's and the two witnesses'), below
+# the kernel's ephemeral range: there, any client connection of the tests
+# running beside this one may hold the port as its local end, and the
+# demo's listen fails ("Address already in use").
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 11000 ] || ephemeral_low=61000
+pick_ports() {
+  port=
+  local p
+  for _ in $(seq 1 100); do
+    p=$((10000 + RANDOM % (ephemeral_low - 10003)))
+    if port_free "$p" && port_free $((p + 1)) && port_free $((p + 2)); then
+      port=$p
+      return 0
+    fi
+  done
+  fail "no three consecutive free ports"
+}
 
-PIAOJUE_DEMO_DATA="$tmp/data" PIAOJUE_BIN_DIR="$bin" \
-  "$repo/scripts/demo" --no-build --listen "127.0.0.1:$port" \
-  >"$tmp/demo.out" 2>&1 &
-demo_pid=$!
+# Starts the demo; another test may still take a port between the check and
+# the listen, so a start that fails to listen is retried on other ports
+# (at most three times), with a fresh data directory each time.
+attempt=0
+start_demo() {
+  attempt=$((attempt + 1))
+  pick_ports
+  rm -rf "$tmp/data" "$tmp/data-witnesses"
+  PIAOJUE_DEMO_DATA="$tmp/data" PIAOJUE_BIN_DIR="$bin" \
+    "$repo/scripts/demo" --no-build --listen "127.0.0.1:$port" \
+    >"$tmp/demo.out" 2>&1 &
+  demo_pid=$!
+}
+start_demo
 
 # The log's checkpoint, cosigned by both witnesses (building the demo ledger
 # comes first).
 cosigned=0
 for _ in $(seq 1 600); do
-  kill -0 "$demo_pid" 2>/dev/null || fail "the demo exited early"
+  if ! kill -0 "$demo_pid" 2>/dev/null; then
+    wait "$demo_pid" 2>/dev/null || true
+    if [ "$attempt" -lt 3 ] && grep -q 'Address already in use' "$tmp/demo.out"; then
+      echo "port $port was taken before the demo listened; retrying on others" >&2
+      pkill -TERM -f -- "$tmp/data" 2>/dev/null || true
+      sleep 0.5
+      start_demo
+      continue
+    fi
+    fail "the demo exited early"
+  fi
   if checkpoint="$(http_get /tlog/checkpoint 2>/dev/null)" &&
     grep -q '^— witness\.audit\.example ' <<<"$checkpoint" &&
     grep -q '^— witness\.npc\.example ' <<<"$checkpoint"; then
