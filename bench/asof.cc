@@ -40,7 +40,8 @@ int RunAsOf(const AsOfArgs& args) {
   if (args.queries == 0) return Fail(verb, "--queries must be at least 1");
   if (args.every == 0) return Fail(verb, "--every must be at least 1");
   const cli::DataDir dir(args.data);
-  auto ledger = ledger::Ledger::Open(dir.ledger_path(), {});
+  auto ledger = ledger::Ledger::Open(dir.ledger_path(), {},
+                                     /*read_only=*/!args.stored);
   if (!ledger.ok()) return Fail(verb, ledger.status().ToString());
   const uint64_t size = (*ledger)->size();
   if (size < 2) return Fail(verb, "the ledger has fewer than 2 entries");

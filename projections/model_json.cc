@@ -29,6 +29,19 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BallotCount, read, unreadable, valid,
 
 namespace internal {
 
+// The lists that grow with the log show as the arrays they are.
+template <typename T>
+void to_json(nlohmann::json& j, const AppendList<T>& l) {
+  j = nlohmann::json::array();
+  for (const T& v : l) j.push_back(v);
+}
+template <typename T>
+void from_json(const nlohmann::json& j, AppendList<T>& l) {
+  if (!j.is_array()) throw std::invalid_argument("expected an array");
+  l.clear();
+  for (const nlohmann::json& e : j) l.push_back(e.get<T>());
+}
+
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EntryMeta, kind, jurisdiction, author,
                                    signed_at_ms, recorded_at_ms, owner,
                                    retracted, corrections)
@@ -123,9 +136,9 @@ nlohmann::json Pick(const nlohmann::json& j,
   return out;
 }
 
-template <typename Rec>
-const Rec* FindEntry(const std::vector<Rec>& v, uint64_t entry) {
-  for (const Rec& r : v) {
+template <typename List>  // a std::vector or AppendList of records
+const typename List::value_type* FindEntry(const List& v, uint64_t entry) {
+  for (const auto& r : v) {
     if (r.entry == entry) return &r;
   }
   return nullptr;

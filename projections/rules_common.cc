@@ -244,13 +244,11 @@ int LatestAdjustmentKind(const ProjectRec& p, uint64_t except) {
 
 bool HoldsRole(const Model& m, const std::string& author, schema::Role role,
                const std::string& jurisdiction) {
-  auto it = m.key_grants.find(author);
-  if (it == m.key_grants.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(),
-                     [&](const KeyGrantRec& g) {
-                       return g.role == static_cast<int>(role) &&
-                              g.jurisdiction == jurisdiction;
-                     });
+  const std::vector<KeyGrantRec>* grants = m.key_grants.get(author);
+  if (grants == nullptr) return false;
+  return std::any_of(grants->begin(), grants->end(), [&](const KeyGrantRec& g) {
+    return g.role == static_cast<int>(role) && g.jurisdiction == jurisdiction;
+  });
 }
 
 uint64_t OwnerOf(const Model& m, uint64_t entry) {

@@ -13,12 +13,20 @@ template <typename T>
 void EraseValue(std::vector<T>& v, const T& value) {
   v.erase(std::remove(v.begin(), v.end(), value), v.end());
 }
+template <typename T>
+void EraseValue(AppendList<T>& v, const T& value) {
+  v.erase_if([&](const T& x) { return x == value; });
+}
 
 template <typename Rec>
 void EraseEntry(std::vector<Rec>& v, uint64_t entry) {
   v.erase(std::remove_if(v.begin(), v.end(),
                          [&](const Rec& r) { return r.entry == entry; }),
           v.end());
+}
+template <typename Rec>
+void EraseEntry(AppendList<Rec>& v, uint64_t entry) {
+  v.erase_if([&](const Rec& r) { return r.entry == entry; });
 }
 
 Status InUse(const std::string& what, uint64_t by) {

@@ -41,8 +41,8 @@ Status NotTerminated(const Model& m, const ProjectRec& p, uint64_t index) {
   return Status::Ok();
 }
 
-template <typename Rec>
-size_t PositionOf(const std::vector<Rec>& v, uint64_t entry) {
+template <typename List>  // a std::vector or AppendList of records
+size_t PositionOf(const List& v, uint64_t entry) {
   for (size_t i = 0; i < v.size(); ++i) {
     if (v[i].entry == entry) return i;
   }
@@ -55,6 +55,15 @@ Rec& NewOrReplaced(std::vector<Rec>& v, const Ctx& ctx) {
   if (at == v.size()) v.emplace_back();
   v[at].entry = ctx.index;
   return v[at];
+}
+// A new element is appended in place; a replaced one is copied first if
+// another copy of the list can see it.
+template <typename Rec>
+Rec& NewOrReplaced(AppendList<Rec>& v, const Ctx& ctx) {
+  const size_t at = PositionOf(v, ctx.index);
+  Rec& r = at == v.size() ? v.emplace_back() : v.mut(at);
+  r.entry = ctx.index;
+  return r;
 }
 
 void Own(Model& m, const Ctx& ctx, uint64_t owner, const char* relation) {

@@ -505,12 +505,14 @@ Status WriteModel(const Model& m,
   for (const auto& [code, j] : m.jurisdictions)
     w.Record(kJurisdiction, code, j);
   for (const std::string& a : m.authors) w.Record(kAuthor, a);
-  for (const auto& [key, holder] : m.key_holders) {
+  // In key order, as a std::map of the keys would give them.
+  m.key_holders.ForEach([&](const std::string& key, const std::string& holder) {
     w.Record(kKeyHolder, key, holder);
-  }
-  for (const auto& [key, grants] : m.key_grants) {
-    w.Record(kKeyGrants, key, grants);
-  }
+  });
+  m.key_grants.ForEach(
+      [&](const std::string& key, const std::vector<KeyGrantRec>& grants) {
+        w.Record(kKeyGrants, key, grants);
+      });
   for (const auto& [i, e] : m.entries) w.Record(kEntry, e);
   for (const auto& [ref, t] : m.touches) w.Record(kTouches, ref, t);
   for (const auto& [ref, r] : m.cycles) w.Record(kCycle, ref, r);
@@ -549,9 +551,6 @@ Status ReadModel(SnapshotSource& in, Model* m) {
 
   // What the records built so far; moved into the model at the end.
   std::map<std::string, JurisdictionRec> jurisdictions;
-  std::vector<std::string> authors;
-  std::map<std::string, std::string> key_holders;
-  std::map<std::string, std::vector<KeyGrantRec>> key_grants;
 
   uint64_t records = 0;
   uint8_t last_tag = 0;
@@ -675,23 +674,21 @@ Status ReadModel(SnapshotSource& in, Model* m) {
       case kAuthor: {
         std::string key;
         d(key);
-        authors.push_back(std::move(key));
+        if (!d.failed()) m->authors.push_back(std::move(key));
         break;
       }
       case kKeyHolder: {
         std::string key = text_key();
         std::string holder;
         d(holder);
-        key_holders.emplace_hint(key_holders.end(), std::move(key),
-                                 std::move(holder));
+        if (!d.failed()) m->key_holders.slot(key) = std::move(holder);
         break;
       }
       case kKeyGrants: {
         std::string key = text_key();
         std::vector<KeyGrantRec> grants;
         d(grants);
-        key_grants.emplace_hint(key_grants.end(), std::move(key),
-                                std::move(grants));
+        if (!d.failed()) m->key_grants.slot(key) = std::move(grants);
         break;
       }
       case kEntry: {
@@ -752,9 +749,6 @@ Status ReadModel(SnapshotSource& in, Model* m) {
                       std::to_string(m->entries.size()));
   }
   m->jurisdictions.mut() = std::move(jurisdictions);
-  m->authors.mut() = std::move(authors);
-  m->key_holders.mut() = std::move(key_holders);
-  m->key_grants.mut() = std::move(key_grants);
   return Status::Ok();
 }
 
@@ -943,7 +937,7 @@ Result<State> State::ReadSnapshot(SnapshotSource& in) {
   RETURN_IF_ERROR(internal::ReadModel(in, &m));
   RETURN_IF_ERROR(internal::CheckConsistent(m));
   for (uint32_t i = 0; i < m.authors.size(); ++i) {
-    if (!m.author_ids.mut().emplace(m.authors[i], i).second) {
+    if (!m.author_ids.emplace(m.authors[i], i)) {
       return Corruption("inconsistent snapshot: author " + m.authors[i] +
                         " is listed twice");
     }

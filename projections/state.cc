@@ -91,8 +91,8 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
       auto k = e.getKeyRegistered();
       const std::string key =
           crypto::ToHex(crypto::Bytes(k.getKey().begin(), k.getKey().size()));
-      m.key_holders.mut()[key] = ledger::TextString(k.getHolder());
-      m.key_grants.mut()[key].push_back(
+      m.key_holders.slot(key) = ledger::TextString(k.getHolder());
+      m.key_grants.slot(key).push_back(
           KeyGrantRec{static_cast<int>(k.getRole()),
                       ledger::TextString(k.getJurisdiction())});
       return;
@@ -240,11 +240,11 @@ void State::Apply(const PreparedEntry& prepared) {
   // Only a new author changes the (shared) author table: looking one up
   // must not copy it.
   uint32_t author_id = static_cast<uint32_t>(m.authors.size());
-  if (auto found = m.author_ids.find(author); found != m.author_ids.end()) {
-    author_id = found->second;
+  if (const uint32_t* found = m.author_ids.get(author); found != nullptr) {
+    author_id = *found;
   } else {
-    m.author_ids.mut().emplace(author, author_id);
-    m.authors.mut().push_back(author);
+    m.author_ids.emplace(author, author_id);
+    m.authors.push_back(author);
   }
   meta.author = author_id;
   meta.signed_at_ms = entry.authored().getSignedAtMs();

@@ -162,9 +162,10 @@ json CorrectionJson(const Model& m, uint64_t correction) {
   // the correction was signed for (the rules let only those correct).
   json by = AuthorJson(m, correction);
   json roles = json::array();
-  if (auto g = m.key_grants.find(m.authors[e.author]);
-      g != m.key_grants.end()) {
-    for (const KeyGrantRec& grant : g->second) {
+  if (const std::vector<KeyGrantRec>* grants =
+          m.key_grants.get(m.authors[e.author]);
+      grants != nullptr) {
+    for (const KeyGrantRec& grant : *grants) {
       if (grant.jurisdiction == e.jurisdiction) {
         roles.push_back(EnumName<schema::Role>(grant.role));
       }
@@ -208,8 +209,8 @@ json AuthorJson(const Model& m, uint64_t entry) {
   if (entry >= m.entries.size()) return nullptr;
   const std::string& key = m.authors[m.entries[entry].author];
   json author{{"key", key}};
-  if (auto h = m.key_holders.find(key); h != m.key_holders.end()) {
-    author["holder"] = h->second;
+  if (const std::string* holder = m.key_holders.get(key); holder != nullptr) {
+    author["holder"] = *holder;
   }
   return author;
 }

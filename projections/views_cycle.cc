@@ -35,7 +35,7 @@ const ProposalRec& AnyProposal(const Model& m, uint64_t ref) {
 
 // Every proposal of the cycle, live or retracted, in log order.
 std::vector<uint64_t> FunnelRefs(const CycleRec& c) {
-  std::vector<uint64_t> refs = c.proposals;
+  std::vector<uint64_t> refs(c.proposals.begin(), c.proposals.end());
   refs.insert(refs.end(), c.retracted_proposals.begin(),
               c.retracted_proposals.end());
   std::sort(refs.begin(), refs.end());

@@ -35,7 +35,7 @@ struct EntryMeta {
   int64_t recorded_at_ms = 0;
   uint64_t owner = kNoRef;  // the record a sub-record entry belongs to
   bool retracted = false;
-  std::vector<uint64_t> corrections;  // correction entries targeting it
+  AppendList<uint64_t> corrections;  // correction entries targeting it
 };
 
 // One entry that touched a record, and how.
@@ -104,16 +104,16 @@ struct CycleRec {
   // 补录: a past cycle recorded after the fact (RULES.md, "Backfill").
   bool backfill = false;
   std::string backfill_reason;
-  std::vector<MilestoneRule> schedule;        // empty = the default schedule
-  std::vector<uint64_t> proposals;            // in order of creation
-  std::vector<uint64_t> retracted_proposals;  // kept for the funnel
-  uint64_t candidate_list = kNoRef;           // the candidateListFixed entry
-  std::vector<CandidateRec> candidates;       // ballot order
+  std::vector<MilestoneRule> schedule;       // empty = the default schedule
+  AppendList<uint64_t> proposals;            // in order of creation
+  AppendList<uint64_t> retracted_proposals;  // kept for the funnel
+  uint64_t candidate_list = kNoRef;          // the candidateListFixed entry
+  std::vector<CandidateRec> candidates;      // ballot order
   Date list_sent_on;
   uint64_t selection_vote = kNoRef;
-  std::vector<uint64_t> votes;
-  std::vector<uint64_t> deliberations;
-  std::vector<uint64_t> projects;  // elected, in order of election
+  AppendList<uint64_t> votes;
+  AppendList<uint64_t> deliberations;
+  AppendList<uint64_t> projects;  // elected, in order of election
 };
 
 struct Details {
@@ -331,7 +331,7 @@ struct ProjectRec {
   uint64_t cycle = kNoRef;
   uint64_t elected_round = kNoRef;
   PlanRec plan;
-  std::vector<ProgressRec> progress;  // asOf strictly increasing
+  AppendList<ProgressRec> progress;  // asOf strictly increasing
   std::vector<uint64_t> inspections;
   std::vector<NoticeRec> notices;
   std::vector<AdjustmentRec> adjustments;
@@ -339,7 +339,7 @@ struct ProjectRec {
   std::vector<EvaluationRec> evaluations;
   std::vector<uint64_t> rectifications;
   std::vector<ReviewRec> reviews;
-  std::vector<GradeRec> grades;
+  AppendList<GradeRec> grades;
 };
 
 struct InspectionRec {
@@ -368,7 +368,12 @@ struct RectificationRec {
 
 // Every container shares structure between copies of the Model
 // (persistent.h): copying a Model costs a few pointers, and a change copies
-// only the records it touches (and the trie nodes above them).
+// only the records it touches (and the trie nodes above them). The lists
+// that grow with the log (audit trails, a cycle's proposals, a project's
+// progress, the key registry) are AppendLists and StringMaps, so copying a
+// record that holds one copies two words of it, and appending to it copies
+// no element: a past state kept in memory costs about what changed after
+// it (docs/PERFORMANCE.md, "Past states kept in memory").
 struct Model {
   uint64_t size = 0;
   int64_t last_recorded_at_ms = 0;
@@ -376,11 +381,11 @@ struct Model {
   std::string origin;
   std::string deployment_name;
   Shared<std::map<std::string, JurisdictionRec>> jurisdictions;
-  Shared<std::vector<std::string>> authors;  // key hex, in order of first use
-  Shared<std::map<std::string, std::string>> key_holders;  // key hex -> holder
-  Shared<std::map<std::string, std::vector<KeyGrantRec>>> key_grants;
+  AppendList<std::string> authors;     // key hex, in order of first use
+  StringMap<std::string> key_holders;  // key hex -> holder
+  StringMap<std::vector<KeyGrantRec>> key_grants;
   IndexMap<EntryMeta> entries;
-  IndexMap<std::vector<Touch>> touches;  // record ref -> touches
+  IndexMap<AppendList<Touch>> touches;  // record ref -> touches
   IndexMap<CycleRec> cycles;
   IndexMap<ProposalRec> proposals;
   IndexMap<VoteRec> votes;
@@ -395,12 +400,10 @@ struct Model {
   IndexMap<CorrectionRec> corrections;
   IndexMap<ProposalRec> retracted_proposals;
 
-  // Not serialized: rebuilt from `authors`. Hashed, not ordered: it is
-  // looked up for every entry folded, and an ordered map of 64-digit keys
-  // cost a rebuild 7% in string compares. Only registered keys author
-  // entries, and only the root key registers keys: nobody picks colliding
-  // ones.
-  Shared<std::unordered_map<std::string, uint32_t>> author_ids;
+  // Not serialized: rebuilt from `authors`. A StringMap (persistent.h):
+  // a new author copies one small bucket, not the whole table, so the past
+  // states kept in memory do not each hold a copy of it.
+  StringMap<uint32_t> author_ids;
   // Not serialized: the instant a time-travelled state stands at (0 = the
   // last entry's); see State::set_as_of_ms.
   int64_t as_of_ms = 0;

@@ -19,13 +19,22 @@
 // threads may read distinct copies (or one copy nobody writes).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -318,6 +327,341 @@ class IndexMap {
 
   std::shared_ptr<Node> root_;
   int levels_ = 0;  // the root covers keys below 2^(6 * levels_)
+  size_t size_ = 0;
+};
+
+// A list that only grows at its end (an audit trail, a cycle's proposals),
+// whose elements are shared between copies: copying the list costs two
+// words, and appending to a copy copies no element in the usual case.
+//
+// The elements live in chunks of doubling capacity (2, 4, 8, ... elements;
+// kFirstChunk), each chunk pointing to the one before it; a list is its last
+// chunk and its size. A chunk's slot is written once: an append claims the
+// next slot of the last chunk (an atomic count of the slots claimed) and
+// constructs the element there, so every copy that is at that size can go on
+// appending into the same chunk without copying, and a copy that is behind
+// (another copy already claimed the slot it needs) copies only its own part
+// of that last chunk (at most half of its elements) before appending. A
+// list never reads past its own size, so it never sees what another copy
+// appended; nothing it can read is ever written again.
+//
+// Thread safety as for the containers above: one writer per copy; the slot
+// claim is atomic, so distinct copies sharing a chunk may be written by
+// distinct threads.
+template <typename T>
+class AppendList {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "an element is moved into its claimed slot, which must not "
+                "fail");
+  static constexpr size_t kFirstChunk = 2;
+
+  struct Chunk {
+    std::atomic<uint32_t> refs{1};
+    std::atomic<uint32_t> filled{0};  // slots claimed (then constructed)
+    uint32_t cap = 0;
+    size_t start = 0;       // the list index of data()[0]
+    Chunk* prev = nullptr;  // owned: one reference
+    T* data() { return reinterpret_cast<T*>(this + 1); }
+    const T* data() const { return reinterpret_cast<const T*>(this + 1); }
+  };
+  // The elements follow the chunk's header in the same allocation.
+  static_assert(alignof(T) <= alignof(std::max_align_t) &&
+                sizeof(Chunk) % alignof(T) == 0);
+
+  static Chunk* NewChunk(size_t start, size_t cap, Chunk* prev) {
+    void* mem = ::operator new(sizeof(Chunk) + cap * sizeof(T));
+    Chunk* c = new (mem) Chunk;
+    c->cap = static_cast<uint32_t>(cap);
+    c->start = start;
+    c->prev = prev;
+    return c;
+  }
+  static void Ref(Chunk* c) {
+    if (c != nullptr) c->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  static void Unref(Chunk* c) {
+    while (c != nullptr &&
+           c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      Chunk* prev = c->prev;
+      const uint32_t n = c->filled.load(std::memory_order_relaxed);
+      for (uint32_t i = 0; i < n; ++i) c->data()[i].~T();
+      c->~Chunk();
+      ::operator delete(c);
+      c = prev;
+    }
+  }
+  // The chunk holding index i (< size_).
+  const Chunk* ChunkOf(size_t i) const {
+    const Chunk* c = tail_;
+    while (c->start > i) c = c->prev;
+    return c;
+  }
+
+ public:
+  using value_type = T;
+  using size_type = size_t;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const T*;
+    using reference = const T&;
+
+    const_iterator() = default;
+    const T& operator*() const { return chunk_->data()[i_ - chunk_->start]; }
+    const T* operator->() const { return &**this; }
+    const_iterator& operator++() {
+      ++i_;
+      if (i_ < list_->size_ && i_ - chunk_->start >= chunk_->cap) {
+        chunk_ = list_->ChunkOf(i_);
+      }
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
+
+   private:
+    friend class AppendList;
+    const AppendList* list_ = nullptr;
+    const Chunk* chunk_ = nullptr;
+    size_t i_ = 0;
+  };
+  using iterator = const_iterator;
+
+  AppendList() = default;
+  AppendList(std::initializer_list<T> init) {
+    for (const T& v : init) push_back(v);
+  }
+  AppendList(const AppendList& o) : tail_(o.tail_), size_(o.size_) {
+    Ref(tail_);
+  }
+  AppendList(AppendList&& o) noexcept : tail_(o.tail_), size_(o.size_) {
+    o.tail_ = nullptr;
+    o.size_ = 0;
+  }
+  AppendList& operator=(const AppendList& o) {
+    if (this != &o) {
+      Ref(o.tail_);
+      Unref(tail_);
+      tail_ = o.tail_;
+      size_ = o.size_;
+    }
+    return *this;
+  }
+  AppendList& operator=(AppendList&& o) noexcept {
+    if (this != &o) {
+      Unref(tail_);
+      tail_ = std::exchange(o.tail_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+  ~AppendList() { Unref(tail_); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T& operator[](size_t i) const {
+    const Chunk* c = ChunkOf(i);
+    return c->data()[i - c->start];
+  }
+  const T& at(size_t i) const {
+    if (i >= size_) throw std::out_of_range("AppendList::at");
+    return (*this)[i];
+  }
+  const T& front() const { return (*this)[0]; }
+  const T& back() const { return tail_->data()[size_ - 1 - tail_->start]; }
+
+  const_iterator begin() const {
+    const_iterator it;
+    it.list_ = this;
+    if (size_ > 0) it.chunk_ = ChunkOf(0);
+    return it;
+  }
+  const_iterator end() const {
+    const_iterator it;
+    it.list_ = this;
+    it.i_ = size_;
+    return it;
+  }
+
+  void push_back(T v) { Append(std::move(v)); }
+  // The element appended, writable in place until this list is next copied
+  // (no other copy can see it before then).
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    return Append(T(std::forward<Args>(args)...));
+  }
+  void clear() {
+    Unref(tail_);
+    tail_ = nullptr;
+    size_ = 0;
+  }
+
+  // Element i, this copy's own: written in place if no other copy can reach
+  // it, else the whole list is first copied into one chunk of this copy's
+  // own (for corrections, which are rare; appending never needs it).
+  T& mut(size_t i) {
+    if (i >= size_) throw std::out_of_range("AppendList::mut");
+    bool alone = true;
+    for (Chunk* c = tail_; alone; c = c->prev) {
+      alone = c->refs.load(std::memory_order_relaxed) == 1;
+      if (c->start <= i) break;
+    }
+    if (alone) {
+      std::atomic_thread_fence(std::memory_order_acquire);
+    } else {
+      Rebuild([](const T&) { return true; });
+    }
+    Chunk* c = tail_;
+    while (c->start > i) c = c->prev;
+    return c->data()[i - c->start];
+  }
+  // Removes the elements for which pred is true; returns how many. Copies
+  // the list (for corrections, which are rare).
+  template <typename Pred>
+  size_t erase_if(Pred pred) {
+    const size_t before = size_;
+    if (std::any_of(begin(), end(), pred)) {
+      Rebuild([&](const T& v) { return !pred(v); });
+    }
+    return before - size_;
+  }
+
+  friend bool operator==(const AppendList& a, const AppendList& b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+ private:
+  T& Append(T v) {
+    if (tail_ == nullptr || size_ - tail_->start == tail_->cap) {
+      // A new chunk after ours (a copy that filled the same chunk further
+      // has its own next chunk; ours is independent of it).
+      const size_t cap =
+          tail_ == nullptr ? kFirstChunk : 2 * size_t{tail_->cap};
+      tail_ = NewChunk(size_, cap, tail_);  // takes our reference to the old
+    } else {
+      const uint32_t ours = static_cast<uint32_t>(size_ - tail_->start);
+      uint32_t expected = ours;
+      if (tail_->filled.compare_exchange_strong(expected, ours + 1,
+                                                std::memory_order_acq_rel)) {
+        T* slot = tail_->data() + ours;
+        new (slot) T(std::move(v));
+        ++size_;
+        return *slot;
+      }
+      // Another copy appended here first: our own copy of our part.
+      Chunk* mine = NewChunk(tail_->start, tail_->cap, tail_->prev);
+      Ref(tail_->prev);
+      try {
+        for (uint32_t i = 0; i < ours; ++i) {
+          new (mine->data() + i) T(std::as_const(tail_->data()[i]));
+          mine->filled.store(i + 1, std::memory_order_relaxed);
+        }
+      } catch (...) {
+        Unref(mine);  // the list is unchanged
+        throw;
+      }
+      Unref(tail_);
+      tail_ = mine;
+    }
+    // tail_ is ours alone here and slot size_ - start is its next.
+    const uint32_t at = static_cast<uint32_t>(size_ - tail_->start);
+    T* slot = tail_->data() + at;
+    new (slot) T(std::move(v));
+    tail_->filled.store(at + 1, std::memory_order_relaxed);
+    ++size_;
+    return *slot;
+  }
+
+  // Replaces the list by a copy of the elements `keep` accepts, in one
+  // chunk of its own.
+  template <typename Keep>
+  void Rebuild(Keep keep) {
+    size_t n = 0;
+    for (const T& v : *this) n += keep(v) ? 1 : 0;
+    if (n == 0) {
+      clear();
+      return;
+    }
+    Chunk* mine = NewChunk(0, std::bit_ceil(std::max(n, kFirstChunk)), nullptr);
+    try {
+      uint32_t at = 0;
+      for (const T& v : *this) {
+        if (!keep(v)) continue;
+        new (mine->data() + at) T(v);
+        mine->filled.store(++at, std::memory_order_relaxed);
+      }
+    } catch (...) {
+      Unref(mine);
+      throw;
+    }
+    Unref(tail_);
+    tail_ = mine;
+    size_ = n;
+  }
+
+  Chunk* tail_ = nullptr;  // one reference
+  size_t size_ = 0;
+};
+
+// A map from strings (key hex) to V, ordered as std::map<std::string, V>,
+// for registries that grow with the log (the keys and who holds them): the
+// entries are spread over small std::maps by their first three bytes (an
+// IndexMap of buckets), so a change copies one bucket and the trie nodes
+// above it, not the whole registry.
+template <typename V>
+class StringMap {
+  using Bucket = std::map<std::string, V>;
+  // Buckets ordered as their keys are: the first three bytes, unsigned,
+  // a missing byte before any byte.
+  static uint64_t BucketOf(std::string_view k) {
+    uint64_t b = 0;
+    for (size_t i = 0; i < 3; ++i) {
+      b = (b << 9) | (i < k.size() ? 256u + static_cast<uint8_t>(k[i]) : 0u);
+    }
+    return b;
+  }
+
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // The value of `k`; nullptr if absent.
+  const V* get(std::string_view k) const {
+    const Bucket* b = buckets_.get(BucketOf(k));
+    if (b == nullptr) return nullptr;
+    auto it = b->find(std::string(k));
+    return it == b->end() ? nullptr : &it->second;
+  }
+  // The value of `k`, this copy's own; inserted as V() if absent.
+  V& slot(const std::string& k) {
+    Bucket& b = buckets_.slot(BucketOf(k));
+    auto [it, inserted] = b.try_emplace(k);
+    if (inserted) ++size_;
+    return it->second;
+  }
+  // Inserts `v` at `k` unless present; true if inserted.
+  bool emplace(const std::string& k, V v) {
+    if (get(k) != nullptr) return false;
+    slot(k) = std::move(v);
+    return true;
+  }
+  // Calls f(key, value) for every entry in key order.
+  template <typename F>
+  void ForEach(F f) const {
+    for (const auto& [b, bucket] : buckets_) {
+      for (const auto& [k, v] : bucket) f(k, v);
+    }
+  }
+
+ private:
+  IndexMap<Bucket> buckets_;
   size_t size_ = 0;
 };
 

@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace piaojue::projections::internal {
@@ -111,6 +113,202 @@ TEST(SharedTest, ACopyKeepsItsValueWhenTheOtherChanges) {
   EXPECT_EQ(a.size(), 2u);
   EXPECT_EQ(b.find("two"), b.end());
   EXPECT_EQ(a.at("two"), 2);
+}
+
+// prefix followed by n (long enough not to be stored inside the string).
+std::string Name(const char* prefix, int n) {
+  std::string s = prefix;
+  s += std::to_string(n);
+  s += " and some padding";
+  return s;
+}
+
+std::vector<std::string> AsVector(const AppendList<std::string>& l) {
+  return std::vector<std::string>(l.begin(), l.end());
+}
+
+TEST(AppendListTest, BehavesLikeAVector) {
+  AppendList<std::string> l;
+  std::vector<std::string> want;
+  EXPECT_TRUE(l.empty());
+  EXPECT_EQ(l.begin(), l.end());
+  for (int i = 0; i < 3000; ++i) {
+    // Long enough not to be stored inside the string itself.
+    want.push_back(Name("element ", i));
+    if (i % 2 == 0) {
+      l.push_back(want.back());
+    } else {
+      EXPECT_EQ(l.emplace_back(want.back()), want.back());
+    }
+    ASSERT_EQ(l.size(), want.size());
+    ASSERT_EQ(l.back(), want.back());
+  }
+  EXPECT_EQ(AsVector(l), want);
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(l[i], want[i]) << i;
+  EXPECT_EQ(l.front(), want.front());
+  EXPECT_EQ(l.at(2999), want[2999]);
+  EXPECT_THROW(l.at(3000), std::out_of_range);
+  const AppendList<int> small = {1, 2, 3};
+  EXPECT_EQ(std::vector<int>(small.begin(), small.end()),
+            (std::vector<int>{1, 2, 3}));
+  l.clear();
+  EXPECT_TRUE(l.empty());
+  EXPECT_EQ(l.begin(), l.end());
+}
+
+// A family of copies of one list, each appended to, cleared, reassigned and
+// dropped at random: every copy always holds exactly the elements a
+// std::vector copied at the same moment would.
+TEST(AppendListTest, ACopyIsIndependentWhateverTheOthersDo) {
+  std::mt19937_64 rng(11);
+  std::vector<AppendList<std::string>> lists(1);
+  std::vector<std::vector<std::string>> want(1);
+  for (int step = 0; step < 20000; ++step) {
+    const size_t i = rng() % lists.size();
+    const int op = static_cast<int>(rng() % 100);
+    if (op < 70) {
+      const std::string v = Name("v", step);
+      lists[i].push_back(v);
+      want[i].push_back(v);
+    } else if (op < 85 && lists.size() < 40) {
+      lists.push_back(lists[i]);  // a copy, sharing every chunk
+      want.push_back(want[i]);
+    } else if (op < 90) {
+      const size_t j = rng() % lists.size();
+      lists[i] = lists[j];
+      want[i] = want[j];
+    } else if (op < 92) {
+      lists[i].clear();
+      want[i].clear();
+    } else if (lists.size() > 1) {
+      lists.erase(lists.begin() + static_cast<ptrdiff_t>(i));
+      want.erase(want.begin() + static_cast<ptrdiff_t>(i));
+    }
+    if (step % 500 == 0 || step == 19999) {
+      for (size_t k = 0; k < lists.size(); ++k) {
+        ASSERT_EQ(AsVector(lists[k]), want[k])
+            << "copy " << k << " at step " << step;
+      }
+    }
+  }
+}
+
+TEST(AppendListTest, AppendingToACopyAtTheSameSizeCopiesNoElement) {
+  AppendList<std::string> a;
+  for (int i = 0; i < 100; ++i) a.push_back(Name("x", i));
+  const AppendList<std::string> kept = a;
+  std::vector<const std::string*> places;
+  for (const std::string& s : kept) places.push_back(&s);
+  for (int i = 100; i < 300; ++i) a.push_back(Name("x", i));
+  // The list that went on shares every element the kept copy has...
+  for (size_t i = 0; i < 100; ++i) ASSERT_EQ(&a[i], places[i]) << i;
+  ASSERT_EQ(kept.size(), 100u);
+  EXPECT_EQ(kept.back(), Name("x", 99));
+
+  // ...and a copy that is behind copies only its part of its last chunk
+  // before it appends: its earlier chunks stay shared, and neither sees the
+  // other's elements.
+  AppendList<std::string> behind = kept;
+  behind.push_back("other");
+  EXPECT_EQ(&behind[0], places[0]);
+  EXPECT_EQ(behind[100], "other");
+  EXPECT_EQ(a[100], Name("x", 100));
+  EXPECT_EQ(kept.size(), 100u);
+  EXPECT_EQ(AsVector(kept).back(), Name("x", 99));
+}
+
+// Element copies counted: a list kept every few appends (as PastStates
+// keeps states) while the original goes on costs no element copy at all.
+struct Counted {
+  static inline int copies = 0;
+  int v = 0;
+  explicit Counted(int x) : v(x) {}
+  Counted(const Counted& o) : v(o.v) { ++copies; }
+  Counted(Counted&& o) noexcept = default;
+  bool operator==(const Counted& o) const { return v == o.v; }
+};
+
+TEST(AppendListTest, KeepingCopiesWhileTheOriginalGrowsCopiesNoElement) {
+  Counted::copies = 0;
+  AppendList<Counted> fold;
+  std::vector<AppendList<Counted>> kept;
+  for (int i = 0; i < 5000; ++i) {
+    fold.push_back(Counted(i));
+    if (i % 7 == 0) kept.push_back(fold);
+  }
+  EXPECT_EQ(Counted::copies, 0);
+  for (size_t k = 0; k < kept.size(); ++k) {
+    ASSERT_EQ(kept[k].size(), 7 * k + 1);
+    int expect = 0;
+    for (const Counted& c : kept[k]) ASSERT_EQ(c.v, expect++);
+  }
+}
+
+// Two copies of one list appended to by two threads at once (a query's
+// fold from a kept state while the server's fold goes on), and a third
+// read throughout: the atomic slot claim gives each its own elements.
+TEST(AppendListTest, CopiesAppendedToFromTwoThreadsStayIndependent) {
+  AppendList<std::string> base;
+  for (int i = 0; i < 10; ++i) base.push_back(Name("base", i));
+  for (int round = 0; round < 50; ++round) {
+    const size_t n = base.size();
+    const std::string last = base.back();
+    AppendList<std::string> a = base, b = base;
+    const AppendList<std::string> reader = base;
+    std::thread ta([&] {
+      for (int i = 0; i < 500; ++i) a.push_back(Name("a", i));
+    });
+    std::thread tb([&] {
+      for (int i = 0; i < 500; ++i) b.push_back(Name("b", i));
+    });
+    for (int pass = 0; pass < 20; ++pass) {
+      ASSERT_EQ(reader.size(), n);
+      ASSERT_EQ(reader.back(), last);
+    }
+    ta.join();
+    tb.join();
+    ASSERT_EQ(a.size(), n + 500);
+    ASSERT_EQ(b.size(), n + 500);
+    for (int i = 0; i < 500; ++i) {
+      ASSERT_EQ(a[n + i], Name("a", i));
+      ASSERT_EQ(b[n + i], Name("b", i));
+    }
+    base.push_back(Name("more", round));
+  }
+}
+
+TEST(StringMapTest, BehavesLikeAMapAndACopyKeepsItsValue) {
+  std::mt19937_64 rng(5);
+  StringMap<int> m;
+  std::map<std::string, int> want;
+  std::vector<std::pair<StringMap<int>, std::map<std::string, int>>> copies;
+  for (int i = 0; i < 5000; ++i) {
+    // Key hex as the registries hold, and a few short or odd keys.
+    std::string k = Name("", static_cast<int>(rng() % 3000));
+    if (i % 50 == 0) k = std::string(rng() % 3, static_cast<char>(rng()));
+    m.slot(k) = i;
+    want[k] = i;
+    if (i % 400 == 0) copies.emplace_back(m, want);
+  }
+  copies.emplace_back(m, want);
+  for (const auto& [copy, expect] : copies) {
+    std::map<std::string, int> seen;
+    std::vector<std::string> order;
+    copy.ForEach([&](const std::string& k, int v) {
+      seen[k] = v;
+      order.push_back(k);
+    });
+    EXPECT_EQ(seen, expect);
+    EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+    EXPECT_EQ(order.size(), expect.size());
+    EXPECT_EQ(copy.size(), expect.size());
+    for (const auto& [k, v] : expect) {
+      ASSERT_NE(copy.get(k), nullptr) << k;
+      EXPECT_EQ(*copy.get(k), v);
+    }
+  }
+  EXPECT_EQ(m.get("absent key"), nullptr);
+  EXPECT_FALSE(m.emplace(copies.back().second.begin()->first, -1));
 }
 
 }  // namespace

@@ -307,7 +307,7 @@ TEST_F(SnapshotFormatTest, MalformedRecordsAreRefusedSayingWhat) {
   // the fixture's own records.
   using projections::internal::Model;
   const std::string twice = EditSnapshot(
-      bytes_, [](Model& m) { m.authors.mut().push_back(m.authors[0]); });
+      bytes_, [](Model& m) { m.authors.push_back(m.authors[0]); });
   EXPECT_NE(Refusal(twice).message().find("listed twice"), std::string::npos);
 }
 
