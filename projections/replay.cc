@@ -458,23 +458,62 @@ Result<RecheckInfo> RecheckProjectionSnapshots(ledger::Ledger& ledger,
   return info;
 }
 
-PastStates::PastStates(uint64_t every) : every_(std::max<uint64_t>(every, 1)) {}
+PastStates::PastStates(uint64_t every, std::function<bool()> over_budget)
+    : every_(std::max<uint64_t>(every, 1)),
+      over_budget_(std::move(over_budget)),
+      spacing_(every_) {}
+
+void PastStates::KeepFold() {
+  // A copy costs a few pointers; from now on the fold copies what it
+  // changes instead of changing the kept state.
+  auto kept = std::make_shared<const State>(fold_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kept_.emplace(fold_.size(), std::move(kept));
+  }
+  // Thinning halves the kept states; it stops once the spacing is past the
+  // log (nothing left to drop) or cannot double any more.
+  while (over_budget_ && spacing_.load() <= fold_.size() &&
+         spacing_.load() < (uint64_t{1} << 62) && over_budget_()) {
+    const uint64_t spacing = 2 * spacing_.load();
+    std::vector<std::shared_ptr<const State>> dropped;  // freed unlocked
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = kept_.begin(); it != kept_.end();) {
+        if (it->first % spacing != 0) {
+          dropped.push_back(std::move(it->second));
+          it = kept_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      spacing_.store(spacing);
+    }
+  }
+}
+
+Status PastStates::Offer(const ledger::Ledger& ledger, const State& state) {
+  if (state.size() <= fold_.size()) return Status::Ok();
+  for (uint64_t at = (fold_.size() / spacing() + 1) * spacing();
+       at <= state.size(); at = (at / spacing() + 1) * spacing()) {
+    RETURN_IF_ERROR(CatchUp(ledger, at, &fold_));
+    KeepFold();
+    covered_.store(fold_.size());
+  }
+  fold_ = state;
+  covered_.store(fold_.size());
+  return Status::Ok();
+}
 
 Status PastStates::CatchUpTo(const ledger::Ledger& ledger, uint64_t size,
                              const std::atomic<bool>* cancel) {
   size = std::min(size, ledger.size());
   while (fold_.size() < size) {
     if (cancel != nullptr && cancel->load()) return Status::Ok();
-    const uint64_t next_multiple = (fold_.size() / every_ + 1) * every_;
+    const uint64_t next_multiple = (fold_.size() / spacing() + 1) * spacing();
     const uint64_t to = std::min(size, next_multiple);
     RETURN_IF_ERROR(CatchUp(ledger, to, &fold_));
-    if (to == next_multiple) {
-      // A copy costs a few pointers; from now on the fold copies what it
-      // changes instead of changing the kept state.
-      auto kept = std::make_shared<const State>(fold_);
-      std::lock_guard<std::mutex> lock(mu_);
-      kept_.emplace(to, std::move(kept));
-    }
+    if (to == next_multiple) KeepFold();
     covered_.store(fold_.size());
   }
   return Status::Ok();

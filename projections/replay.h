@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -129,36 +130,63 @@ class SnapshotWriter {
 };
 
 // Past states kept in memory: the state of the first N entries for every N
-// that is a positive multiple of `every`, each a copy of one fold of the log
+// that is a positive multiple of the spacing (`every`, doubled each time the
+// memory budget makes them thinner), each a copy of one fold of the log
 // taken as the fold passed N. Copies of a State share every record they have
 // in common (projections/internal/persistent.h), so each kept state costs
-// only what its interval changed, not the whole state. Nothing is loaded
-// from anywhere: a kept state is by construction the fold of exactly its N
+// only what changed after it, not the whole state. Nothing is loaded from
+// anywhere: a kept state is by construction the fold of exactly its N
 // entries, each checked against the rules as it was folded (see
-// docs/VIEWS.md, "Past states"). What `piaojue serve` builds in the
-// background and answers `as_of` from (at most every - 1 entries folded).
+// docs/VIEWS.md, "Past states"). What `piaojue serve` keeps as its log grows
+// and answers `as_of` from (at most spacing() - 1 entries folded).
+//
+// One thread drives it (CatchUpTo, Offer, fold); AtOrBefore, kept, covered
+// and spacing may be called from any thread at any time.
 class PastStates {
  public:
-  explicit PastStates(uint64_t every);  // every >= 1
+  // every >= 1. `over_budget`, if given, is asked after each state kept;
+  // while it answers true (and a state is kept), the kept states are
+  // thinned: the spacing doubles and those not at a multiple of it are
+  // dropped (so every past size stays within one spacing of a kept state).
+  explicit PastStates(uint64_t every,
+                      std::function<bool()> over_budget = nullptr);
 
   // Folds the log on from where it stopped up to `size` (at most
-  // ledger.size()), keeping a copy at each multiple of every(). One thread
-  // at a time. Stops (Ok) before the next interval once `cancel` is true.
+  // ledger.size()), keeping a copy at each multiple of spacing(). Stops (Ok)
+  // before the next interval once `cancel` is true.
   Status CatchUpTo(const ledger::Ledger& ledger, uint64_t size,
                    const std::atomic<bool>* cancel = nullptr);
 
+  // Goes on from `state`, the state of the ledger's first state.size()
+  // entries (e.g. the one a server publishes; it must be the fold of those
+  // entries, and at least covered()): the multiples of spacing() up to its
+  // size are kept, each folded from the last state offered (so at most the
+  // entries since then), then the fold continues from a copy of `state`
+  // (a few pointers, sharing every record with it).
+  Status Offer(const ledger::Ledger& ledger, const State& state);
+
+  // A copy of the fold: the state of covered() entries.
+  State fold() const { return fold_; }
+
   // The kept state of the largest size <= `size`; nullptr if none.
-  // Thread-safe, also while CatchUpTo runs.
   std::shared_ptr<const State> AtOrBefore(uint64_t size) const;
 
   uint64_t every() const { return every_; }
-  // How far the fold has gone (every kept multiple is below it).
+  // The distance between kept states now (every() times a power of 2).
+  uint64_t spacing() const { return spacing_.load(); }
+  // How far the fold has gone (every kept multiple is at or below it).
   uint64_t covered() const { return covered_.load(); }
   size_t kept() const;
 
  private:
+  // Keeps a copy of fold_ (at a multiple of the spacing), then thins while
+  // over the budget.
+  void KeepFold();
+
   const uint64_t every_;
-  State fold_;  // CatchUpTo's thread only
+  const std::function<bool()> over_budget_;
+  State fold_;  // the driving thread's only
+  std::atomic<uint64_t> spacing_;
   std::atomic<uint64_t> covered_{0};
   mutable std::mutex mu_;
   std::map<uint64_t, std::shared_ptr<const State>> kept_;  // guarded by mu_

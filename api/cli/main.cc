@@ -268,6 +268,17 @@ int main(int argc, char** argv) {
                    "this long before the request while the server is busy "
                    "computing it (0: always the latest; docs/API.md Views)")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--past-states-every", serve.past_states_every,
+                   "keep the state at every multiple of this many entries "
+                   "in memory, so as_of folds fewer (0: none kept; the state "
+                   "is then loaded from DIR/state.snapshot at start)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--past-states-budget-mib", serve.past_states_budget_mib,
+                   "thin the past states kept (every second dropped) while "
+                   "the server's heap is above this many MiB")
+      ->capture_default_str();
   serve_cmd->add_option(
       "--witness", serve.witnesses,
       "URL=VKEY: send each new checkpoint to this C2SP witness and publish "

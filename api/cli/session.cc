@@ -18,11 +18,9 @@ Session::~Session() {
   ledger_.reset();
 }
 
-Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
-                                               bool read_only,
-                                               std::function<int64_t()> clock,
-                                               bool sync,
-                                               const StoreHooks& hooks) {
+Result<std::unique_ptr<Session>> Session::Open(
+    const DataDir& dir, bool read_only, std::function<int64_t()> clock,
+    bool sync, const StoreHooks& hooks, projections::PastStates* past) {
   std::unique_ptr<Session> s(new Session(dir));
   std::error_code ec;
   if (!std::filesystem::exists(dir.ledger_path(), ec)) {
@@ -53,6 +51,11 @@ Result<std::unique_ptr<Session>> Session::Open(const DataDir& dir,
     return ledger.status();
   }
   s->ledger_ = std::move(*ledger);
+  if (past != nullptr) {
+    RETURN_IF_ERROR(past->CatchUpTo(*s->ledger_, s->ledger_->size()));
+    *s->state_ = past->fold();
+    return s;
+  }
   projections::LoadInfo info;
   ASSIGN_OR_RETURN(*s->state_, projections::LoadOrRebuild(
                                    *s->ledger_, dir.snapshot_path(), &info));

@@ -14,6 +14,7 @@
 namespace piaojue::projections {
 class State;
 class RulesValidator;
+class PastStates;
 }  // namespace piaojue::projections
 
 namespace piaojue::cli {
@@ -37,11 +38,15 @@ class Session {
   // "in use" is reported clearly when another process holds the ledger.
   // `clock` (ms since the epoch) is the log's clock for recordedAtMs; empty
   // means the system clock (the demo passes its story's clock). `sync`
-  // false skips the fsync per group (tests only).
+  // false skips the fsync per group (tests only). With `past` (not owned;
+  // fresh: nothing folded yet), the state is instead
+  // rebuilt from entry 0 by past->CatchUpTo, which keeps the past states on
+  // the way, and is a copy of that fold: the state and every past state
+  // kept share their records (piaojue serve; docs/VIEWS.md "Past states").
   static Result<std::unique_ptr<Session>> Open(
       const DataDir& dir, bool read_only = false,
       std::function<int64_t()> clock = {}, bool sync = true,
-      const StoreHooks& hooks = {});
+      const StoreHooks& hooks = {}, projections::PastStates* past = nullptr);
   ~Session();
 
   ledger::Ledger& ledger() { return *ledger_; }

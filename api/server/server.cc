@@ -975,6 +975,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   so.view_max_age = impl->options_.view_max_age;
   so.store_hooks.env = impl->options_.store_env;
   so.store_hooks.on_group = impl->options_.on_group;
+  so.past_states_every = impl->options_.past_states_every;
+  so.past_states_budget_mib = impl->options_.past_states_budget_mib;
   impl->max_connections_ = impl->options_.max_connections;
   if (impl->max_connections_ == 0) {
     rlimit limit{};

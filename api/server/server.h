@@ -104,6 +104,11 @@ struct ServerOptions {
   // A view of "now" shows a state published at most this long before the
   // request (docs/API.md "Views").
   std::chrono::milliseconds view_max_age{5000};
+  // Past states kept in memory at every multiple of this many entries (0:
+  // none), thinned while the heap is above past_states_budget_mib
+  // (api/server/internal/service.h and docs/API.md say how).
+  uint64_t past_states_every = 1024;
+  uint64_t past_states_budget_mib = 896;
 
   // A new checkpoint is signed at most this long after an append.
   std::chrono::milliseconds checkpoint_delay{200};

@@ -42,6 +42,17 @@ void LowerThreadPriority() {
   (void)ok;  // Best effort: without it the thread runs at normal priority.
 }
 
+// The bytes the process's heap holds in use (malloc's count, all arenas);
+// 0 where it cannot be read (then no budget is ever exceeded).
+uint64_t HeapInUseBytes() {
+#if defined(__GLIBC__)
+  const struct mallinfo2 m = mallinfo2();
+  return static_cast<uint64_t>(m.uordblks) + static_cast<uint64_t>(m.hblkhd);
+#else
+  return 0;
+#endif
+}
+
 }  // namespace
 
 Service::Service(ServiceOptions options)
@@ -70,8 +81,17 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   RETURN_IF_ERROR(crypto::InitCrypto());
   std::unique_ptr<Service> s(new Service(std::move(options)));
   const cli::DataDir dir(s->options_.data_dir);
-  auto session = cli::Session::Open(dir, s->options_.read_only, {},
-                                    /*sync=*/true, s->options_.store_hooks);
+  auto new_past_states = [&s] {
+    if (s->options_.past_states_every == 0) return;
+    const uint64_t budget = s->options_.past_states_budget_mib << 20;
+    s->past_ = std::make_unique<projections::PastStates>(
+        s->options_.past_states_every,
+        [budget] { return HeapInUseBytes() > budget; });
+  };
+  new_past_states();
+  auto session =
+      cli::Session::Open(dir, s->options_.read_only, {}, /*sync=*/true,
+                         s->options_.store_hooks, s->past_.get());
   if (!session.ok() && !s->options_.read_only &&
       session.status().code() == StatusCode::kIOError &&
       session.status().message().find("No space left on device") !=
@@ -83,7 +103,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
               << session.status().message()
               << "); serving reads only; writes are refused until the server "
                  "is restarted with free space\n";
-    session = cli::Session::Open(dir, /*read_only=*/true);
+    new_past_states();
+    session = cli::Session::Open(dir, /*read_only=*/true, {}, /*sync=*/true, {},
+                                 s->past_.get());
     s->started_on_full_disk_ = true;
   }
   ASSIGN_OR_RETURN(s->session_, std::move(session));
@@ -181,6 +203,14 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     });
     s->snapshotter_ = std::thread([svc = s.get()] { svc->SnapshotLoop(); });
   }
+  if (s->past_ != nullptr) {
+    s->past_token_ = s->Subscribe([svc = s.get()] {
+      std::lock_guard<std::mutex> lock(svc->past_mu_);
+      svc->past_dirty_ = true;
+      svc->past_cv_.notify_all();
+    });
+    s->past_keeper_ = std::thread([svc = s.get()] { svc->PastStatesLoop(); });
+  }
   return s;
 }
 
@@ -188,6 +218,15 @@ Service::~Service() {
   // An asynchronous append still queued would publish into this object.
   BeginShutdown();
   WaitForAppends();
+  if (past_keeper_.joinable()) {
+    Unsubscribe(past_token_);
+    {
+      std::lock_guard<std::mutex> lock(past_mu_);
+      past_stop_ = true;
+    }
+    past_cv_.notify_all();
+    past_keeper_.join();
+  }
   // No view computation or tree load may run once the ledger starts
   // closing.
   view_cache_.Stop();
@@ -356,6 +395,11 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
                       std::to_string(current->size()) + " entries");
   }
   std::shared_ptr<const projections::State> base;
+  // The nearest state kept in memory: exact by construction (the fold of
+  // its entries), fewer than one spacing back.
+  std::shared_ptr<const projections::State> kept =
+      past_ != nullptr ? past_->AtOrBefore(size) : nullptr;
+  if (kept != nullptr && kept->size() == size) return kept;
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto it = as_of_cache_.upper_bound(size);
@@ -368,6 +412,10 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
   }
   // A cached state closer than a snapshot can be (less than one interval
   // back) is copied; otherwise the nearest stored snapshot is the base.
+  // The closer of the two; a stored snapshot instead if it is closer still.
+  const bool from_kept =
+      kept != nullptr && (base == nullptr || kept->size() > base->size());
+  if (from_kept) base = kept;
   const uint64_t every = options_.snapshot_every;
   const bool use_cached =
       base != nullptr && (every == 0 || size - base->size() < every);
@@ -377,6 +425,7 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
       projections::StateAtSize(ledger(), size,
                                use_cached ? base.get() : nullptr, &info));
   replays_.fetch_add(1);
+  if (use_cached && from_kept) replays_from_past_.fetch_add(1);
   replayed_entries_.fetch_add(info.replayed);
   if (info.from_snapshot) replays_from_snapshot_.fetch_add(1);
   uint64_t seen = max_replayed_entries_.load();
@@ -461,7 +510,40 @@ Service::ReplayCounters Service::replay_counters() const {
   c.max_entries = max_replayed_entries_.load();
   c.from_snapshot = replays_from_snapshot_.load();
   c.snapshots_written = snapshots_written_.load();
+  c.from_past_state = replays_from_past_.load();
   return c;
+}
+
+bool Service::WaitForPastStates(std::chrono::milliseconds timeout) {
+  if (past_ == nullptr) return true;
+  std::unique_lock<std::mutex> lock(past_mu_);
+  return past_cv_.wait_for(lock, timeout, [this] {
+    return past_stop_ || past_->covered() >= published_size();
+  });
+}
+
+void Service::PastStatesLoop() {
+  LowerThreadPriority();
+  bool reported = false;
+  std::unique_lock<std::mutex> lock(past_mu_);
+  while (true) {
+    past_cv_.wait(lock, [this] { return past_stop_ || past_dirty_; });
+    if (past_stop_) return;
+    past_dirty_ = false;
+    lock.unlock();
+    // The published state is the fold of exactly its entries; the states
+    // kept between the last one offered and it are folded from that one.
+    const std::shared_ptr<const projections::State> published = Snapshot();
+    Status s = past_->Offer(ledger(), *published);
+    lock.lock();
+    if (!s.ok() && !reported) {
+      // The entries passed the same rules on the write side: a bug.
+      std::cerr << "piaojue serve: keeping past states: " << s.ToString()
+                << "\n";
+      reported = true;
+    }
+    past_cv_.notify_all();
+  }
 }
 
 bool Service::WaitForSnapshots(std::chrono::milliseconds timeout) {

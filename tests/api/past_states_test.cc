@@ -162,6 +162,60 @@ TEST_F(PastStatesTest, AsOfFromTheServersSnapshotsEqualsAFullReplay) {
   EXPECT_LT(s.replay_counters().max_entries, kEvery);
 }
 
+// Past states kept in memory (the default; here every kEvery entries and no
+// stored snapshots): the server builds its state at start by one fold that
+// keeps them, and answers every as_of from the nearest one, fewer than
+// kEvery entries folded, counted.
+TEST_F(PastStatesTest, AsOfFromStatesKeptInMemoryEqualsAFullReplay) {
+  ServiceOptions o;
+  o.data_dir = data_;
+  o.snapshot_every = 0;
+  o.past_states_every = kEvery;
+  o.as_of_cache = 1;
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  Service& s = **service;
+  ASSERT_TRUE(s.WaitForPastStates(std::chrono::seconds(60)));
+  ASSERT_NE(s.past_states(), nullptr);
+  EXPECT_EQ(s.past_states()->kept(), size_ / kEvery);
+  EXPECT_EQ(s.past_states()->spacing(), kEvery);
+  uint64_t off_boundary = 0;
+  for (uint64_t n = size_ + 1; n-- > 0;) {
+    auto m = s.StateAt(std::to_string(n));
+    ASSERT_OK(m);
+    EXPECT_EQ(m->state->Serialize(), truth_[n]) << "as_of=" << n;
+    if (n >= kEvery && n < size_ && n % kEvery != 0) ++off_boundary;
+  }
+  const Service::ReplayCounters c = s.replay_counters();
+  EXPECT_LT(c.max_entries, kEvery);
+  EXPECT_EQ(c.from_snapshot, 0u);
+  EXPECT_EQ(c.from_past_state, off_boundary);
+  // Those on a boundary are the kept states themselves: nothing folded.
+  EXPECT_EQ(c.replays, off_boundary + kEvery);  // + the sizes 0..K-1
+}
+
+// The memory budget: with none to spare (0 MiB) every kept state is
+// dropped as soon as it is kept, and as_of is still exact (from entry 0).
+TEST_F(PastStatesTest, PastStatesBeyondTheMemoryBudgetAreDropped) {
+  ServiceOptions o;
+  o.data_dir = data_;
+  o.past_states_every = kEvery;
+  o.past_states_budget_mib = 0;
+  o.as_of_cache = 1;
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  Service& s = **service;
+  ASSERT_TRUE(s.WaitForPastStates(std::chrono::seconds(60)));
+  EXPECT_EQ(s.past_states()->kept(), 0u);
+  EXPECT_GT(s.past_states()->spacing(), size_);
+  for (uint64_t n : {uint64_t{1}, kEvery, kEvery + 3, size_ / 2, size_ - 1}) {
+    auto m = s.StateAt(std::to_string(n));
+    ASSERT_OK(m);
+    EXPECT_EQ(m->state->Serialize(), truth_[n]) << "as_of=" << n;
+  }
+  EXPECT_EQ(s.replay_counters().from_past_state, 0u);
+}
+
 TEST_F(PastStatesTest, SnapshotsAreWrittenAsTheServedLogGrows) {
   ServiceOptions o;
   o.data_dir = data_;

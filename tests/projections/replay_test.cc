@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -526,6 +527,79 @@ TEST_F(ReplayTest, KeptPastStatesAreTheFoldOfTheirEntriesAndNeverChange) {
     auto state = projections::StateAtSize(b_.ledger(), size, base.get(), &info);
     ASSERT_OK(state);
     EXPECT_LT(info.replayed, every);
+    EXPECT_EQ(state->Serialize(), bytes) << "the state at " << size;
+  }
+}
+
+// As a server keeps them (PastStates::Offer): from the states it publishes,
+// of irregular sizes (a group of appends each). Every multiple of the
+// spacing is kept, each the fold of exactly its entries, none changing
+// while later states are offered and folded; and a query folding onto a
+// kept state at the same time as the keeper (two copies sharing the lists
+// appended to by two threads) changes neither.
+TEST_F(ReplayTest, StatesKeptFromOfferedStatesAreTheFoldOfTheirEntries) {
+  const uint64_t every = 4;
+  projections::PastStates past(every);
+  ASSERT_OK(past.CatchUpTo(b_.ledger(), 3));
+  std::vector<std::pair<std::shared_ptr<const State>, std::string>> held;
+  uint64_t at = 3, step = 1;
+  while (at < b_.size()) {
+    at = std::min(b_.size(), at + step);
+    step = step % 7 + 2;  // 1, 3, 5, 7, 2, 4, ...: across multiples or not
+    auto offered = projections::ReplayTo(b_.ledger(), at);
+    ASSERT_OK(offered);
+    ASSERT_OK(past.Offer(b_.ledger(), *offered));
+    EXPECT_EQ(past.covered(), at);
+    auto kept = past.AtOrBefore(at);
+    if (at < every) continue;
+    ASSERT_NE(kept, nullptr);
+    ASSERT_EQ(kept->size(), at / every * every);
+    if (held.empty() || held.back().first != kept) {
+      held.emplace_back(kept, kept->Serialize());
+      // A query folding onto it on another thread while the keeper goes on.
+      std::thread query([&b = b_, kept, at] {
+        auto s = projections::StateAtSize(b.ledger(), at, kept.get());
+        EXPECT_TRUE(s.ok());
+      });
+      query.join();
+    }
+  }
+  EXPECT_EQ(past.kept(), b_.size() / every);
+  for (const auto& [kept, bytes] : held) {
+    EXPECT_EQ(kept->Serialize(), bytes) << "the kept state of " << kept->size();
+    auto replay = projections::ReplayTo(b_.ledger(), kept->size());
+    ASSERT_OK(replay);
+    EXPECT_EQ(bytes, replay->Serialize())
+        << "the kept state of " << kept->size() << " is not the replay";
+  }
+}
+
+// Over its memory budget, PastStates thins the states it keeps: the spacing
+// doubles and only its multiples stay, so every past size is still within
+// one spacing of a kept state, and each kept state is still exact.
+TEST_F(ReplayTest, PastStatesOverBudgetAreThinnedAndStayExact) {
+  const uint64_t every = 2;
+  const size_t budget = 6;  // states, standing in for bytes
+  projections::PastStates* self = nullptr;
+  projections::PastStates past(every, [&] { return self->kept() > budget; });
+  self = &past;
+  ASSERT_OK(past.CatchUpTo(b_.ledger(), b_.size()));
+  EXPECT_LE(past.kept(), budget);
+  EXPECT_GT(past.spacing(), every);
+  EXPECT_EQ(past.spacing() % every, 0u);
+  EXPECT_EQ(past.kept(), b_.size() / past.spacing());
+  for (const auto& [size, bytes] : at_size_) {
+    auto base = past.AtOrBefore(size);
+    if (size < past.spacing()) {
+      EXPECT_EQ(base, nullptr);
+      continue;
+    }
+    ASSERT_NE(base, nullptr);
+    EXPECT_EQ(base->size() % past.spacing(), 0u);
+    projections::PastStateInfo info;
+    auto state = projections::StateAtSize(b_.ledger(), size, base.get(), &info);
+    ASSERT_OK(state);
+    EXPECT_LT(info.replayed, past.spacing());
     EXPECT_EQ(state->Serialize(), bytes) << "the state at " << size;
   }
 }

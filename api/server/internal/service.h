@@ -70,6 +70,21 @@ struct ServiceOptions {
   // loading one costs about as much as replaying from entry 0
   // (docs/PERFORMANCE.md, "as_of"). An operator may turn them on.
   uint64_t snapshot_every = 0;
+  // Past states kept in memory (projections::PastStates): the state at
+  // every multiple of this many entries, so that an as_of not cached folds
+  // fewer than this many entries onto the nearest one (0: none kept). The
+  // server then builds its state at start by one fold of the log from
+  // entry 0 (not from DIR/state.snapshot), keeping them on the way, so that
+  // they share their records with it; afterwards it keeps them from the
+  // states it publishes. Each costs about what the entries after it
+  // changed (docs/PERFORMANCE.md).
+  uint64_t past_states_every = projections::kDefaultSnapshotEvery;
+  // The memory they may take: while the process's heap in use (malloc's
+  // count) is above this many MiB after a state is kept, the kept states
+  // are thinned (every second one dropped, the spacing doubled), so the
+  // server's memory stays near this budget and every past state stays
+  // within one spacing of a kept one (docs/API.md, "Past states").
+  uint64_t past_states_budget_mib = 896;
   // C2SP witnesses each new checkpoint is sent to (docs/WITNESS.md); their
   // verified cosignatures are published with it and stored (c/cosigned).
   std::vector<witness::Endpoint> witnesses;
@@ -150,11 +165,17 @@ class Service {
     uint64_t max_entries = 0;        // the most folded for one
     uint64_t from_snapshot = 0;      // started from a stored snapshot
     uint64_t snapshots_written = 0;  // by the background writer
+    uint64_t from_past_state = 0;    // started from a state kept in memory
   };
   ReplayCounters replay_counters() const;
   // Blocks until the background writer has written every snapshot up to
   // the published size (tests, the benchmark). False after `timeout`.
   bool WaitForSnapshots(std::chrono::milliseconds timeout);
+  // Blocks until the past states are kept up to the published size (tests,
+  // the benchmark). False after `timeout`.
+  bool WaitForPastStates(std::chrono::milliseconds timeout);
+  // The past states kept in memory; nullptr when none are kept.
+  const projections::PastStates* past_states() const { return past_.get(); }
 
   // Appends a signed event exactly as the CLI does and returns once it is
   // durable and visible to readers. Unavailable while shutting down.
@@ -249,6 +270,8 @@ class Service {
   Result<ResolvedMoment> Resolve(std::string_view as_of);
   // The background projection snapshot writer (a low-priority thread).
   void SnapshotLoop();
+  // Keeps past states from each published state (a low-priority thread).
+  void PastStatesLoop();
 
   const ServiceOptions options_;
   CorrectionsCache corrections_cache_;
@@ -301,6 +324,16 @@ class Service {
   std::atomic<uint64_t> snapshots_written_{0};
   uint64_t snapshots_token_ = 0;
   std::thread snapshotter_;
+  // Past states in memory: fed by past_keeper_ only (after the session's
+  // open); past_mu_ guards the flags.
+  std::unique_ptr<projections::PastStates> past_;
+  std::mutex past_mu_;
+  std::condition_variable past_cv_;
+  bool past_stop_ = false;
+  bool past_dirty_ = true;
+  std::atomic<uint64_t> replays_from_past_{0};
+  uint64_t past_token_ = 0;
+  std::thread past_keeper_;
 
   std::mutex keys_mu_;
   std::map<std::string, crypto::KeyPair> intake_keys_;
