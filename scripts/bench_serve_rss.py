@@ -6,9 +6,13 @@ of the last entry, one entry). Prints one line of JSON like piaojue-bench's
 verbs: entries, startup_s, rss_startup_mib, rss_after_reads_mib,
 peak_rss_mib (VmHWM), rss_bytes_per_entry (after the reads), stop_s (the
 stop, which saves the snapshot), peak_rss_with_stop_mib, stderr (its end:
-whether the snapshot was used).
+whether the snapshot was used). With ASOF_QUERIES = Q > 0 (at most 10:
+serve's per-address budget of past states), then Q reads of the cycle list
+`as_of` sizes spread over the log (off the multiples of 1024) and Q of it
+now, one at a time: asof_ms (each), asof_p50_ms, asof_max_ms, now_p50_ms,
+and rss_after_asof_mib.
 
-usage: bench_serve_rss.py PIAOJUE DATA_DIR [PORT]
+usage: bench_serve_rss.py PIAOJUE DATA_DIR [PORT] [ASOF_QUERIES]
 """
 import json
 import os
@@ -42,7 +46,10 @@ def get(base, path):
 
 def main():
     binary, data = sys.argv[1], sys.argv[2]
-    port = int(sys.argv[3]) if len(sys.argv) > 3 else free_port()
+    port = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != "0" \
+        else free_port()
+    asof_queries = min(10, int(sys.argv[4])) if len(sys.argv) > 4 else 0
+    asof = {}
     base = "http://127.0.0.1:%d" % port
     start = time.monotonic()
     proc = subprocess.Popen([binary, "serve", "--data", data, "--listen",
@@ -71,6 +78,22 @@ def main():
         get(base, "/v1/proof/inclusion?index=%d" % (size - 1))
         get(base, "/v1/entries/%d" % (size // 2))
         rss_after = status_kib(proc.pid, "VmRSS")
+        if asof_queries > 0:
+            def timed(path):
+                t = time.monotonic()
+                get(base, path)
+                return (time.monotonic() - t) * 1000
+            past = [timed("/v1/cycles?as_of=%d" %
+                          (size * q // (asof_queries + 1) + 517))
+                    for q in range(1, asof_queries + 1)]
+            now = sorted(timed("/v1/cycles") for _ in range(asof_queries))
+            asof = {
+                "asof_ms": past,
+                "asof_p50_ms": sorted(past)[len(past) // 2],
+                "asof_max_ms": max(past),
+                "now_p50_ms": now[len(now) // 2],
+                "rss_after_asof_mib": status_kib(proc.pid, "VmRSS") / 1024,
+            }
         peak = status_kib(proc.pid, "VmHWM")
     finally:
         # Stopping saves the projections snapshot (DIR/state.snapshot): its
@@ -85,7 +108,7 @@ def main():
             peak_with_stop = 0
         stop_s = time.monotonic() - stop
         said = proc.stderr.read().decode(errors="replace")
-    print(json.dumps({
+    print(json.dumps(dict({
         "verb": "serve_rss",
         "entries": size,
         "startup_s": startup_s,
@@ -96,7 +119,7 @@ def main():
         "stop_s": stop_s,
         "peak_rss_with_stop_mib": peak_with_stop / 1024,
         "stderr": said[-600:],
-    }, ensure_ascii=False))
+    }, **asof), ensure_ascii=False))
 
 
 if __name__ == "__main__":
