@@ -297,6 +297,11 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   return true;
 }
 
+void LogChecker::ReleaseReplayTables() {
+  nonces_ = NonceSet();
+  kinds_ = {};
+}
+
 void LogChecker::ExtendUnchecked(const std::vector<merkle::Hash>& leaves) {
   // A copy of the checked tree's frontier, extended: the checked tree itself
   // stays at size().

@@ -156,6 +156,12 @@ class LogChecker {
   // if `saved` is malformed or its size is not the frontier's.
   Status RestoreState(const nlohmann::json& saved, merkle::Frontier frontier);
 
+  // Frees what only later entries and SaveState() need (the nonces and
+  // every entry's kind and jurisdiction), once every entry has been added:
+  // Add and SaveState must not be called after it. Checkpoints and roots
+  // are still checked.
+  void ReleaseReplayTables();
+
   // Root of the first `size` leaves: the current size, a watched size that
   // was reached, or any size when KeepLeafHashes() was called before the
   // first Add.

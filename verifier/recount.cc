@@ -29,6 +29,29 @@ std::string List(const std::vector<uint64_t>& v) {
 
 }  // namespace
 
+void RecountCollector::Titles::Set(uint64_t ref, std::string_view title) {
+  const Place place{arena_.size(), static_cast<uint32_t>(title.size())};
+  arena_.append(title);
+  // Proposals come in log order: almost always a new ref after the others.
+  auto it = refs_.empty() || refs_.back() < ref
+                ? refs_.end()
+                : std::lower_bound(refs_.begin(), refs_.end(), ref);
+  const size_t i = static_cast<size_t>(it - refs_.begin());
+  if (it != refs_.end() && *it == ref) {
+    places_[i] = place;
+    return;
+  }
+  refs_.insert(it, ref);
+  places_.insert(places_.begin() + static_cast<ptrdiff_t>(i), place);
+}
+
+std::optional<std::string_view> RecountCollector::Titles::Find(
+    uint64_t ref) const {
+  auto it = std::lower_bound(refs_.begin(), refs_.end(), ref);
+  if (it == refs_.end() || *it != ref) return std::nullopt;
+  return Text(static_cast<size_t>(it - refs_.begin()));
+}
+
 void RecountCollector::Add(const ledger::EntryView& e) {
   auto ev = e.event();
   const uint64_t i = e.index();
@@ -160,16 +183,18 @@ void RecountCollector::Apply(uint64_t at, schema::Event::Reader ev,
       round->second.voided = Voided{at, ledger::TextString(v.getReason())};
       break;
     }
-    case schema::Event::PROPOSAL_SUBMITTED:
-      if (replacing && !titles_.count(at)) break;
-      titles_[at] =
-          ledger::TextString(ev.getProposalSubmitted().getDetails().getTitle());
+    case schema::Event::PROPOSAL_SUBMITTED: {
+      if (replacing && !titles_.Contains(at)) break;
+      titles_.Set(at, ledger::TextView(
+                          ev.getProposalSubmitted().getDetails().getTitle()));
       break;
-    case schema::Event::PROPOSALS_MERGED:
-      if (replacing && !titles_.count(at)) break;
-      titles_[at] =
-          ledger::TextString(ev.getProposalsMerged().getDetails().getTitle());
+    }
+    case schema::Event::PROPOSALS_MERGED: {
+      if (replacing && !titles_.Contains(at)) break;
+      titles_.Set(at, ledger::TextView(
+                          ev.getProposalsMerged().getDetails().getTitle()));
       break;
+    }
     default:
       break;
   }
@@ -301,9 +326,7 @@ json RecountCollector::Recount(const projections::State& state,
     json items = json::array();
     for (const auto& c : recount.count.items) {
       json item = {{"item", c.item}};
-      if (auto t = titles_.find(c.item); t != titles_.end()) {
-        item["title"] = t->second;
-      }
+      if (auto t = titles_.Find(c.item)) item["title"] = std::string(*t);
       if (satisfaction) {
         item["satisfied"] = c.approve;
         item["basicallySatisfied"] = c.oppose;
@@ -510,7 +533,9 @@ json RecountCollector::SaveState() const {
                      {"parts", parts}});
   }
   json titles = json::array();
-  for (const auto& [at, t] : titles_) titles.push_back({at, t});
+  titles_.ForEach([&](uint64_t at, std::string_view t) {
+    titles.push_back({at, std::string(t)});
+  });
   return {{"rounds", rounds},
           {"boxes", boxes},
           {"openings", IndexMap(openings_)},
@@ -581,7 +606,7 @@ Status RecountCollector::RestoreState(const json& j) {
     c.results_ = IndexMapFrom(j.at("results"));
     c.voids_ = IndexMapFrom(j.at("voids"));
     for (const json& t : j.at("titles")) {
-      c.titles_[t.at(0).get<uint64_t>()] = t.at(1).get<std::string>();
+      c.titles_.Set(t.at(0).get<uint64_t>(), t.at(1).get<std::string>());
     }
     c.vote_cycles_ = IndexMapFrom(j.at("voteCycles"));
     c.backfill_cycles_ = j.at("backfillCycles").get<std::set<uint64_t>>();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -93,12 +94,42 @@ class RecountCollector {
 
   std::map<uint64_t, Round> rounds_;
   std::map<uint64_t, Box> boxes_;
-  std::map<uint64_t, uint64_t> openings_;     // ballotBoxOpened -> box
-  std::map<uint64_t, uint64_t> parts_;        // ballotsRecorded -> box
-  std::map<uint64_t, uint64_t> tallies_;      // tallyCertified -> round
-  std::map<uint64_t, uint64_t> results_;      // resultAnnounced -> round
-  std::map<uint64_t, uint64_t> voids_;        // roundVoided -> round
-  std::map<uint64_t, std::string> titles_;    // proposal ref -> its title
+  std::map<uint64_t, uint64_t> openings_;  // ballotBoxOpened -> box
+  std::map<uint64_t, uint64_t> parts_;     // ballotsRecorded -> box
+  std::map<uint64_t, uint64_t> tallies_;   // tallyCertified -> round
+  std::map<uint64_t, uint64_t> results_;   // resultAnnounced -> round
+  std::map<uint64_t, uint64_t> voids_;     // roundVoided -> round
+  // Proposal ref -> its title, for the report. One entry a proposal (a
+  // third of a province's entries), so not a map of strings (~110 bytes
+  // each): the texts one after the other in one arena, the refs ascending
+  // beside their place in it (~20 bytes a proposal besides the text). A
+  // replaced title is appended again; the old text stays unused (rare: a
+  // correction).
+  class Titles {
+   public:
+    void Set(uint64_t ref, std::string_view title);
+    bool Contains(uint64_t ref) const { return Find(ref).has_value(); }
+    // The title, valid until the next Set.
+    std::optional<std::string_view> Find(uint64_t ref) const;
+    template <typename F>
+    void ForEach(F f) const {
+      for (size_t i = 0; i < refs_.size(); ++i) f(refs_[i], Text(i));
+    }
+
+   private:
+    struct Place {
+      uint64_t offset;
+      uint32_t length;
+    };
+    std::string_view Text(size_t i) const {
+      return std::string_view(arena_).substr(places_[i].offset,
+                                             places_[i].length);
+    }
+    std::string arena_;
+    std::vector<uint64_t> refs_;  // ascending
+    std::vector<Place> places_;   // places_[i] is refs_[i]'s
+  };
+  Titles titles_;
   std::map<uint64_t, uint64_t> vote_cycles_;  // vote ref -> its cycle
   std::set<uint64_t> backfill_cycles_;        // cycles opened as 补录
   std::string genesis_checkpoint_key_;
