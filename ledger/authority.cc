@@ -156,24 +156,23 @@ std::vector<KeyGrant> Authority::ActiveGrants(
 }
 
 Status Authority::CheckRole(const crypto::PublicKey& author,
-                            std::string_view kind,
+                            const std::function<std::string()>& kind,
                             const std::string& jurisdiction,
                             const std::vector<Role>& roles) const {
   if (roles.empty()) {
-    return PermissionDenied("no role may author " + std::string(kind) +
-                            " in this form");
+    return PermissionDenied("no role may author " + kind() + " in this form");
   }
   if (!jurisdictions_.count(jurisdiction)) {
-    return PermissionDenied(std::string(kind) + ": jurisdiction \"" +
-                            jurisdiction + "\" is not registered");
+    return PermissionDenied(kind() + ": jurisdiction \"" + jurisdiction +
+                            "\" is not registered");
   }
   const KeyRecord* rec = FindKey(author);
   if (rec == nullptr) {
-    return PermissionDenied(std::string(kind) + ": key " + KeyLabel(author) +
+    return PermissionDenied(kind() + ": key " + KeyLabel(author) +
                             " is not registered");
   }
   if (rec->revoked_at) {
-    return PermissionDenied(std::string(kind) + ": key " + KeyLabel(author) +
+    return PermissionDenied(kind() + ": key " + KeyLabel(author) +
                             " was revoked at entry " +
                             std::to_string(*rec->revoked_at));
   }
@@ -185,9 +184,9 @@ Status Authority::CheckRole(const crypto::PublicKey& author,
   }
   std::string wanted;
   for (Role r : roles) wanted += (wanted.empty() ? "" : " or ") + RoleName(r);
-  return PermissionDenied(std::string(kind) + " in " + jurisdiction +
-                          " needs role " + wanted + "; key " +
-                          KeyLabel(author) + " holds no such grant there");
+  return PermissionDenied(kind() + " in " + jurisdiction + " needs role " +
+                          wanted + "; key " + KeyLabel(author) +
+                          " holds no such grant there");
 }
 
 Status Authority::CheckRegistryEvent(
@@ -266,7 +265,8 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
                         const TargetLookup& lookup) const {
   Event::Reader event = authored.getEvent();
   const Event::Which kind = event.which();
-  const std::string kind_name = EventKindName(kind);
+  // Built only for a refusal's message: most entries are accepted.
+  auto kind_name = [kind] { return EventKindName(kind); };
   ASSIGN_OR_RETURN(crypto::PublicKey author,
                    KeyFrom(authored.getAuthorKey(), "authorKey"));
   const std::string jurisdiction = ToString(authored.getJurisdiction());
@@ -277,7 +277,7 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
                               std::to_string(index));
     }
     if (kind != Event::GENESIS) {
-      return PermissionDenied("entry 0 must be genesis, not " + kind_name);
+      return PermissionDenied("entry 0 must be genesis, not " + kind_name());
     }
     auto g = event.getGenesis();
     ASSIGN_OR_RETURN(crypto::PublicKey root,
@@ -318,7 +318,7 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
   if (!root_key_) return FailedPrecondition("the log has no genesis entry");
   // Format 2: a signature is valid in one log only, so a genuine signed
   // event cannot be replayed into another log.
-  if (ToString(authored.getOrigin()) != origin_) {
+  if (TextView(authored.getOrigin()) != origin_) {
     return PermissionDenied("event signed for log \"" +
                             ToString(authored.getOrigin()) +
                             "\", not for this log (\"" + origin_ + "\")");
@@ -326,11 +326,12 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
 
   if (IsRegistryEvent(kind)) {
     if (author != *root_key_) {
-      return PermissionDenied(kind_name + " must be signed by the root key; " +
+      return PermissionDenied(kind_name() +
+                              " must be signed by the root key; " +
                               KeyLabel(author) + " is not the root key");
     }
     if (!jurisdiction.empty()) {
-      return InvalidArgument(kind_name +
+      return InvalidArgument(kind_name() +
                              " is deployment-level: its jurisdiction must be "
                              "\"\"");
     }
@@ -377,8 +378,9 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
       }
       roles = both;
     }
-    return CheckRole(author, "correction of " + EventKindName(t.kind),
-                     jurisdiction, roles);
+    return CheckRole(
+        author, [&] { return "correction of " + EventKindName(t.kind); },
+        jurisdiction, roles);
   }
 
   return CheckRole(author, kind_name, jurisdiction, RolesAllowedFor(event));

@@ -110,7 +110,9 @@ class Authority {
 
  private:
   Status CheckRegistryEvent(schema::AuthoredEvent::Reader authored) const;
-  Status CheckRole(const crypto::PublicKey& author, std::string_view kind,
+  // `kind` names the event for a refusal's message (called only then).
+  Status CheckRole(const crypto::PublicKey& author,
+                   const std::function<std::string()>& kind,
                    const std::string& jurisdiction,
                    const std::vector<schema::Role>& roles) const;
 

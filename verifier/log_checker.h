@@ -89,6 +89,8 @@ class LogChecker {
     Status signature;
     merkle::Hash entry_hash{};  // SHA-256(entry): the next prevHash
     merkle::Hash leaf_hash{};   // RFC 6962 leaf hash
+    uint64_t nonce_hash = 0;    // NonceSet::Hash of its author and nonce
+    uint16_t roles = 0;         // bit r: RolesAllowedFor its event has r
   };
   // With `signatures` false (piaojue-verify --no-signatures) the author
   // signatures are not verified: `signature` is then always OK. `also`, if
@@ -172,6 +174,9 @@ class LogChecker {
             std::string expected = "", std::string found = "");
   bool ResolveChainBreak(const ledger::EntryView* next, bool at_end);
   bool CheckOne(uint64_t index, const Prechecked& checked);
+  // The parts of a decoded entry's in-order checks that depend on it
+  // alone (nonce_hash, roles).
+  static void PrecheckAlone(Prechecked& checked);
 
   std::optional<RulesHook> rules_;
   std::function<void(const ledger::EntryView&)> on_accept_;
@@ -202,7 +207,15 @@ class LogChecker {
   };
   std::vector<KindAndJurisdiction> kinds_;
   std::vector<std::string> jurisdiction_names_;
-  std::unordered_map<std::string, uint16_t> jurisdiction_ids_;
+  // Looked up by the entry's text in place (no string built per entry).
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  std::unordered_map<std::string, uint16_t, TextHash, std::equal_to<>>
+      jurisdiction_ids_;
   std::map<uint64_t, merkle::Hash> watched_roots_;
   std::set<uint64_t> reached_;
   bool keep_leaves_ = false;

@@ -11,12 +11,20 @@ namespace {
 // average.
 constexpr size_t kInitialSlots = 1024;
 bool Full(size_t size, size_t slots) { return 4 * (size + 1) > 3 * slots; }
+
+// The hash key, drawn once per process (see nonce_set.h).
+const std::array<uint8_t, crypto_shorthash_KEYBYTES>& HashKey() {
+  static const auto key = [] {
+    std::array<uint8_t, crypto_shorthash_KEYBYTES> k;
+    crypto::RandomBytes(k);
+    return k;
+  }();
+  return key;
+}
+
 }  // namespace
 
-NonceSet::NonceSet() : slots_(kInitialSlots) {
-  static_assert(sizeof(key_) == crypto_shorthash_KEYBYTES);
-  crypto::RandomBytes(key_);
-}
+NonceSet::NonceSet() : slots_(kInitialSlots) {}
 
 size_t NonceSet::KeyHash::operator()(const crypto::PublicKey& key) const {
   size_t h;
@@ -24,25 +32,29 @@ size_t NonceSet::KeyHash::operator()(const crypto::PublicKey& key) const {
   return h;
 }
 
-uint64_t NonceSet::SlotOf(uint32_t author, const Nonce& nonce) const {
-  uint8_t in[4 + ledger::kNonceSize];
-  std::memcpy(in, &author, 4);
-  std::memcpy(in + 4, nonce.data(), nonce.size());
+uint64_t NonceSet::Hash(const crypto::PublicKey& author, const Nonce& nonce) {
+  uint8_t in[sizeof(author) + sizeof(nonce)];
+  std::memcpy(in, author.data(), author.size());
+  std::memcpy(in + author.size(), nonce.data(), nonce.size());
   uint8_t out[crypto_shorthash_BYTES];
-  crypto_shorthash(out, in, sizeof(in), key_.data());
+  crypto_shorthash(out, in, sizeof(in), HashKey().data());
   uint64_t h;
   std::memcpy(&h, out, sizeof(h));
-  return h & (slots_.size() - 1);
+  return h;
 }
 
-bool NonceSet::Insert(const crypto::PublicKey& author, const Nonce& nonce) {
-  auto [it, inserted] =
-      author_ids_.emplace(author, static_cast<uint32_t>(authors_.size() + 1));
-  if (inserted) authors_.push_back(author);
+bool NonceSet::Insert(const crypto::PublicKey& author, const Nonce& nonce,
+                      uint64_t hash) {
+  auto it = author_ids_.find(author);
+  if (it == author_ids_.end()) {
+    it = author_ids_.emplace(author, static_cast<uint32_t>(authors_.size() + 1))
+             .first;
+    authors_.push_back(author);
+  }
   const uint32_t id = it->second;
   if (Full(size_, slots_.size())) Grow();
   const size_t mask = slots_.size() - 1;
-  for (size_t i = SlotOf(id, nonce);; i = (i + 1) & mask) {
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
     Slot& s = slots_[i];
     if (s.author == 0) {
       s.author = id;
@@ -60,7 +72,7 @@ void NonceSet::Grow() {
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
     if (s.author == 0) continue;
-    size_t i = SlotOf(s.author, s.nonce);
+    size_t i = Hash(authors_[s.author - 1], s.nonce) & mask;
     while (slots_[i].author != 0) i = (i + 1) & mask;
     slots_[i] = s;
   }

@@ -6,11 +6,14 @@
 // open-addressing table of 20-byte slots: about 28–56 bytes a pair instead
 // of ~140 for a set of strings (a million entries: 40 MB instead of 140).
 //
-// The slot is chosen by SipHash-2-4 (libsodium's crypto_shorthash) under a
-// key drawn at random for each set: authors choose their nonces, and must
-// not be able to choose ones that all land in the same place.
+// The slot is chosen by SipHash-2-4 (libsodium's crypto_shorthash) of the
+// author's key and the nonce under a key drawn at random once per process:
+// authors choose their nonces, and must not be able to choose ones that all
+// land in the same place. The hash depends on the pair alone, so it can be
+// computed ahead, on any thread (the verifier's decode threads do: Hash),
+// and the slot's memory fetched before it is needed (Prefetch).
 //
-// Not thread-safe.
+// Not thread-safe, except the static Hash.
 #pragma once
 
 #include <array>
@@ -30,8 +33,21 @@ class NonceSet {
 
   NonceSet();
 
-  // Adds the pair; false if it was already there (a replay).
-  bool Insert(const crypto::PublicKey& author, const Nonce& nonce);
+  // The pair's hash, as Insert places it. Thread-safe.
+  static uint64_t Hash(const crypto::PublicKey& author, const Nonce& nonce);
+
+  // Adds the pair; false if it was already there (a replay). `hash` must be
+  // Hash(author, nonce).
+  bool Insert(const crypto::PublicKey& author, const Nonce& nonce,
+              uint64_t hash);
+  bool Insert(const crypto::PublicKey& author, const Nonce& nonce) {
+    return Insert(author, nonce, Hash(author, nonce));
+  }
+  // Asks the CPU to fetch the slot where a pair of this hash goes, ahead
+  // of its Insert (the table is too large for the caches).
+  void Prefetch(uint64_t hash) const {
+    __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
   size_t size() const { return size_; }
   // Every pair, in no particular order.
   void ForEach(const std::function<void(const crypto::PublicKey&,
@@ -44,10 +60,8 @@ class NonceSet {
   };
   static_assert(sizeof(Slot) == 20);
 
-  uint64_t SlotOf(uint32_t author, const Nonce& nonce) const;
   void Grow();
 
-  std::array<uint8_t, 16> key_{};
   std::vector<crypto::PublicKey> authors_;
   // By hash, not an ordered map: at province scale the map's walk was a
   // tenth of the verifier's in-order time. An author not in the registry

@@ -301,13 +301,18 @@ VerifyReport Verify(const VerifyOptions& options) {
   uint64_t batch_start = 0;
   std::future<DecodedBatch> in_flight;
   uint64_t in_flight_start = 0;
+  // The batch folded last, freed by the thread that decodes the next one:
+  // its entries were allocated there, and freeing a batch (five blocks an
+  // entry) cost this thread, which bounds the run, a tenth of its time.
+  std::unique_ptr<DecodedBatch> folded;
   auto finish_in_flight = [&]() -> bool {
     if (!in_flight.valid()) return !checker.failure();
-    DecodedBatch done = in_flight.get();
-    folding = &done;
+    auto done = std::make_unique<DecodedBatch>(in_flight.get());
+    folding = done.get();
     folding_first = in_flight_start;
-    bool ok = checker.AddPrechecked(in_flight_start, done.checked);
+    bool ok = checker.AddPrechecked(in_flight_start, done->checked);
     folding = nullptr;
+    folded = std::move(done);
     progress.Update(checker.size());
     return ok;
   };
@@ -315,8 +320,9 @@ VerifyReport Verify(const VerifyOptions& options) {
     if (batch.empty()) return !checker.failure();
     auto next = std::async(
         std::launch::async,
-        [threads, signatures = options.check_signatures](
-            std::vector<std::string> entries) {
+        [threads, signatures = options.check_signatures,
+         done = std::move(folded)](std::vector<std::string> entries) mutable {
+          done.reset();
           DecodedBatch out;
           out.prepared.resize(entries.size());
           out.checked = LogChecker::Precheck(
