@@ -122,7 +122,8 @@ Authority::Authority(const Authority& other)
     : root_key_(other.root_key_),
       origin_(other.origin_),
       jurisdictions_(other.jurisdictions_),
-      keys_(other.keys_) {
+      keys_(other.keys_),
+      jurisdiction_codes_(other.jurisdiction_codes_) {
   IndexKeys();
 }
 
@@ -162,7 +163,7 @@ Status Authority::CheckRole(const crypto::PublicKey& author,
   if (roles.empty()) {
     return PermissionDenied("no role may author " + kind() + " in this form");
   }
-  if (!jurisdictions_.count(jurisdiction)) {
+  if (!jurisdiction_codes_.count(jurisdiction)) {
     return PermissionDenied(kind() + ": jurisdiction \"" + jurisdiction +
                             "\" is not registered");
   }
@@ -197,14 +198,14 @@ Status Authority::CheckRegistryEvent(
       auto j = event.getJurisdictionRegistered();
       std::string code = ToString(j.getCode());
       if (code.empty()) return InvalidArgument("jurisdiction code is empty");
-      if (jurisdictions_.count(code)) {
+      if (jurisdiction_codes_.count(code)) {
         return AlreadyExists("jurisdiction " + code + " is already registered");
       }
       if (j.getLevel() == schema::Level::UNSPECIFIED) {
         return InvalidArgument("jurisdiction " + code + ": level is required");
       }
       std::string parent = ToString(j.getParentCode());
-      if (!parent.empty() && !jurisdictions_.count(parent)) {
+      if (!parent.empty() && !jurisdiction_codes_.count(parent)) {
         return InvalidArgument("jurisdiction " + code + ": parent " + parent +
                                " is not registered");
       }
@@ -222,7 +223,7 @@ Status Authority::CheckRegistryEvent(
         return InvalidArgument("keyRegistered: role is missing or unknown");
       }
       std::string jurisdiction = ToString(k.getJurisdiction());
-      if (!jurisdictions_.count(jurisdiction)) {
+      if (!jurisdiction_codes_.count(jurisdiction)) {
         return InvalidArgument("keyRegistered: jurisdiction \"" + jurisdiction +
                                "\" is not registered");
       }
@@ -395,6 +396,9 @@ Authority Authority::FromParts(
   a.origin_ = std::move(origin);
   a.jurisdictions_ = std::move(jurisdictions);
   a.keys_ = std::move(keys);
+  for (const auto& [code, rec] : a.jurisdictions_) {
+    a.jurisdiction_codes_.insert(code);
+  }
   a.IndexKeys();
   return a;
 }
@@ -414,6 +418,7 @@ void Authority::Apply(uint64_t index, schema::AuthoredEvent::Reader authored) {
       auto j = event.getJurisdictionRegistered();
       Jurisdiction rec{ToString(j.getCode()), ToString(j.getName()),
                        j.getLevel(), ToString(j.getParentCode()), index};
+      jurisdiction_codes_.insert(rec.code);
       jurisdictions_.emplace(rec.code, std::move(rec));
       break;
     }

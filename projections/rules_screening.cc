@@ -137,7 +137,10 @@ void ApplyScreeningDecided(Model& m, const Ctx& ctx,
   s.entry = ctx.index;
   s.outcome = static_cast<int>(e.getOutcome());
   s.reason_code = static_cast<int>(e.getReasonCode());
-  s.reason_text = ledger::TextString(e.getReasonText());
+  // The reason's words are only shown (views); no rule reads them, so a
+  // rules-only state (the verifier's: a third of a province's entries are
+  // screening decisions) does not keep them.
+  if (m.keep_view_data) s.reason_text = ledger::TextString(e.getReasonText());
   auto el = e.getEligibility();
   s.eligibility.own_budget = el.getOwnBudget();
   s.eligibility.broad_benefit = el.getBroadBenefit();
