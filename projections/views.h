@@ -32,6 +32,18 @@ struct ViewQuery {
   // The date milestone status is judged on; default: the CST date of the
   // state's as_of_ms() when set (ReplayAsOf), else of the last entry folded.
   std::optional<Date> as_of;
+  // Only this window of the view's list is wanted (the API sends one page).
+  // The funnel then renders just the proposals in it, at a cost of the page
+  // plus one walk of the cycle's proposals without JSON (its totals), and
+  // adds the "page" object itself: {"list", "offset" (clamped to the
+  // list's length), "limit", "total", "next" (null on the last page)}, as
+  // docs/VIEWS.md describes. The other views ignore it (the API cuts their
+  // page from the whole list). Unset: every item.
+  struct Page {
+    uint64_t offset = 0;
+    uint64_t limit = 0;
+  };
+  std::optional<Page> page;
 };
 
 // "cycles", "funnel", "candidates", "tally", "projects", "audit".

@@ -1,5 +1,7 @@
 // The cycles, funnel and candidates views. See docs/VIEWS.md.
 #include <algorithm>
+#include <array>
+#include <map>
 #include <set>
 
 #include "ledger/schema/piaojue.capnp.h"
@@ -219,35 +221,37 @@ Result<json> CyclesView(const Model& m, const ViewQuery&) {
 
 Result<json> FunnelView(const Model& m, const ViewQuery& q) {
   ASSIGN_OR_RETURN(const CycleRec* c, FindCycle(m, q));
-  json proposals = json::array();
-  json by_stage = json::object();
-  for (int s = 1; s <= kStages; ++s) {
-    by_stage[StageKey(s)] =
-        json{{"advanced", 0}, {"rejected", 0}, {"pending", 0}};
-  }
-  json by_channel = json::object();
+  const std::vector<uint64_t> refs = FunnelRefs(*c);
+  // The totals are counted over every proposal of the cycle without
+  // building any JSON per proposal; only the proposals of the page asked
+  // for are rendered (below), so a page costs the page plus this walk.
+  struct StageRow {
+    int advanced = 0, rejected = 0, pending = 0;
+  };
+  struct ChannelRow {
+    int submitted = 0, candidates = 0, elected = 0;
+  };
+  std::array<StageRow, kStages> stages{};
+  std::map<int, ChannelRow> channels;  // by schema::Channel
   size_t submitted = 0, merges = 0, retired = 0, candidates = 0, elected = 0;
-  for (uint64_t ref : FunnelRefs(*c)) {
+  for (uint64_t ref : refs) {
     // A retracted proposal stays in the funnel and in every count it was
     // in (its screening decisions were made); it ends nowhere.
     const ProposalRec& p = AnyProposal(m, ref);
     const bool retracted = m.entries[ref].retracted;
-    proposals.push_back(ProposalJson(m, *c, p));
     (p.merged ? merges : submitted) += 1;
     retired += p.merged_into != kNoRef;
     candidates += p.candidate;
     elected += p.elected_round != kNoRef;
     if (p.merged_into == kNoRef) {
       // Each live proposal is counted at every stage it reached.
-      for (int s = 1; s <= kStages; ++s) {
-        const ScreeningRec& r = p.screening[s - 1];
-        json& row = by_stage[StageKey(s)];
+      for (int s = 0; s < kStages; ++s) {
+        const ScreeningRec& r = p.screening[s];
         if (r.entry == kNoRef) {
-          if (!retracted) row["pending"] = row["pending"].get<int>() + 1;
+          if (!retracted) ++stages[s].pending;
           break;
         }
-        const char* key = r.outcome == kAdvance ? "advanced" : "rejected";
-        row[key] = row[key].get<int>() + 1;
+        ++(r.outcome == kAdvance ? stages[s].advanced : stages[s].rejected);
         if (r.outcome != kAdvance) break;
       }
     }
@@ -255,31 +259,57 @@ Result<json> FunnelView(const Model& m, const ViewQuery& q) {
       // Channels are credited through merges: where did proposals received
       // through each channel end up?
       const ProposalRec& fin = retracted ? p : m.proposals.at(Final(m, ref));
-      json& row = by_channel[EnumName<schema::Channel>(p.channel)];
-      if (row.is_null())
-        row = json{{"submitted", 0}, {"candidates", 0}, {"elected", 0}};
-      row["submitted"] = row["submitted"].get<int>() + 1;
-      if (fin.candidate && !retracted) {
-        row["candidates"] = row["candidates"].get<int>() + 1;
-      }
-      if (fin.elected_round != kNoRef && !retracted) {
-        row["elected"] = row["elected"].get<int>() + 1;
-      }
+      ChannelRow& row = channels[p.channel];
+      ++row.submitted;
+      if (fin.candidate && !retracted) ++row.candidates;
+      if (fin.elected_round != kNoRef && !retracted) ++row.elected;
     }
   }
-  return json{{"cycle", c->ref},
-              {"title", c->title},
-              {"backfill", c->backfill},
-              {"backfillReason", c->backfill_reason},
-              {"proposals", std::move(proposals)},
-              {"totals", json{{"submitted", submitted},
-                              {"merges", merges},
-                              {"retiredByMerge", retired},
-                              {"retracted", c->retracted_proposals.size()},
-                              {"byStage", std::move(by_stage)},
-                              {"candidates", candidates},
-                              {"elected", elected},
-                              {"byChannel", std::move(by_channel)}}}};
+  json by_stage = json::object();
+  for (int s = 0; s < kStages; ++s) {
+    by_stage[StageKey(s + 1)] = json{{"advanced", stages[s].advanced},
+                                     {"rejected", stages[s].rejected},
+                                     {"pending", stages[s].pending}};
+  }
+  json by_channel = json::object();
+  for (const auto& [channel, row] : channels) {
+    // Two values outside the schema are two distinct "unknown(N)" names.
+    by_channel[EnumName<schema::Channel>(channel)] =
+        json{{"submitted", row.submitted},
+             {"candidates", row.candidates},
+             {"elected", row.elected}};
+  }
+  const uint64_t total = refs.size();
+  uint64_t begin = 0, end = total;
+  if (q.page) {
+    begin = std::min(q.page->offset, total);
+    end = begin + std::min(q.page->limit, total - begin);
+  }
+  json proposals = json::array();
+  for (uint64_t i = begin; i < end; ++i) {
+    proposals.push_back(ProposalJson(m, *c, AnyProposal(m, refs[i])));
+  }
+  json out{{"cycle", c->ref},
+           {"title", c->title},
+           {"backfill", c->backfill},
+           {"backfillReason", c->backfill_reason},
+           {"proposals", std::move(proposals)},
+           {"totals", json{{"submitted", submitted},
+                           {"merges", merges},
+                           {"retiredByMerge", retired},
+                           {"retracted", c->retracted_proposals.size()},
+                           {"byStage", std::move(by_stage)},
+                           {"candidates", candidates},
+                           {"elected", elected},
+                           {"byChannel", std::move(by_channel)}}}};
+  if (q.page) {
+    out["page"] = json{{"list", "proposals"},
+                       {"offset", begin},
+                       {"limit", q.page->limit},
+                       {"total", total},
+                       {"next", end < total ? json(end) : json(nullptr)}};
+  }
+  return out;
 }
 
 Result<json> CandidatesView(const Model& m, const ViewQuery& q) {

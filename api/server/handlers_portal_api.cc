@@ -285,7 +285,10 @@ HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
   }
   projections::ViewQuery q;
   q.cycle = cycle;
-  auto funnel = ViewAt(*m, "funnel", q);
+  // Only the funnel's totals are shown: none of its proposals is rendered.
+  projections::ViewQuery fq = q;
+  fq.page = projections::ViewQuery::Page{0, 0};
+  auto funnel = ViewAt(*m, "funnel", fq);
   if (!funnel.ok()) return StatusResponse(funnel.status());
   auto projects = ViewAt(*m, "projects", q);
   if (!projects.ok()) return StatusResponse(projects.status());

@@ -41,6 +41,8 @@ Status Paginate(const HttpRequest& request, std::string_view name, json* view) {
                    QueryNumber(request, "offset"));
   ASSIGN_OR_RETURN(const uint64_t count, PageLimit(request));
   const std::string list(ListOf(name));
+  // A view that rendered only the page asked for (the funnel) has cut it.
+  if (view->contains("page")) return Status::Ok();
   if (list.empty() || !view->contains(list) || !(*view)[list].is_array()) {
     return Status::Ok();
   }
@@ -104,6 +106,14 @@ HttpResponse HandleView(Service& service, const HttpRequest& request,
                         std::string_view name, const PathRefs& refs) {
   auto q = QueryOf(request, refs);
   if (!q.ok()) return StatusResponse(q.status());
+  // Only the page is sent, so a view that can render just the page does
+  // (projections::ViewQuery::page); a malformed offset or limit is refused
+  // by Paginate below, after the view's own errors, as before.
+  if (auto offset = QueryNumber(request, "offset"); offset.ok()) {
+    if (auto limit = PageLimit(request); limit.ok()) {
+      q->page = projections::ViewQuery::Page{offset->value_or(0), *limit};
+    }
+  }
   const std::string as_of = MomentParam(request, "as_of");
   auto view = ViewAt(service, name, *q, as_of);
   if (!view.ok()) return StatusResponse(view.status());
