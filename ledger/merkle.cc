@@ -106,6 +106,7 @@ Result<std::vector<Hash>> InclusionProof(const NodeReader& read, uint64_t index,
                       " in a tree of " + std::to_string(size) + " leaves");
   }
   std::vector<Hash> path;
+  path.reserve(static_cast<size_t>(std::bit_width(size)));
   uint64_t begin = 0;
   uint64_t end = size;
   while (end - begin > 1) {

@@ -341,6 +341,38 @@ HttpResponse HandleEntryList(Service& service, const HttpRequest& request) {
   return JsonResponse(Dump(out));
 }
 
+namespace {
+
+// Base64 (RFC 4648, padded) of a hash, appended to `out`: a proof holds
+// about 22 of them, and libsodium's constant-time encoder and a string per
+// hash cost a tenth of a proof's CPU (docs/PERFORMANCE.md, "HTTP reads").
+// Hashes are public: no need for constant time.
+void AppendBase64(std::string* out, const crypto::Hash& h) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static_assert(std::tuple_size_v<crypto::Hash> == 32);
+  char buf[44];
+  char* o = buf;
+  size_t i = 0;
+  for (; i + 3 <= h.size(); i += 3) {
+    const uint32_t v =
+        (uint32_t{h[i]} << 16) | (uint32_t{h[i + 1]} << 8) | uint32_t{h[i + 2]};
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
+  }
+  // 32 = 30 + 2: two bytes left, one '='.
+  const uint32_t v = (uint32_t{h[i]} << 16) | (uint32_t{h[i + 1]} << 8);
+  *o++ = kAlphabet[(v >> 18) & 63];
+  *o++ = kAlphabet[(v >> 12) & 63];
+  *o++ = kAlphabet[(v >> 6) & 63];
+  *o++ = '=';
+  out->append(buf, sizeof buf);
+}
+
+}  // namespace
+
 std::string InclusionProofJson(uint64_t index, uint64_t size,
                                const crypto::Hash& leaf,
                                const crypto::Hash& root,
@@ -350,16 +382,16 @@ std::string InclusionProofJson(uint64_t index, uint64_t size,
   out.append("{\"index\":");
   out.append(std::to_string(index));
   out.append(",\"leafHash\":\"");
-  out.append(Base64(leaf));
+  AppendBase64(&out, leaf);
   out.append("\",\"proof\":[");
   for (size_t i = 0; i < proof.size(); ++i) {
     if (i > 0) out.push_back(',');
     out.push_back('"');
-    out.append(Base64(proof[i]));
+    AppendBase64(&out, proof[i]);
     out.push_back('"');
   }
   out.append("],\"rootHash\":\"");
-  out.append(Base64(root));
+  AppendBase64(&out, root);
   out.append("\",\"size\":");
   out.append(std::to_string(size));
   out.push_back('}');
@@ -367,6 +399,25 @@ std::string InclusionProofJson(uint64_t index, uint64_t size,
 }
 
 namespace {
+
+// The root of the first `size` leaves. A root never changes once its
+// leaves exist, and readers ask for the same size (the latest checkpoint's)
+// again and again: each thread remembers the last one it computed, by the
+// cache it came from (a NodeCache's id is never reused), which saves the
+// hashes of an unaligned tree's right edge (about one per set bit of size).
+Result<crypto::Hash> RootOfSize(const NodeCache& nodes,
+                                const merkle::NodeReader& read, uint64_t size) {
+  struct Memo {
+    uint64_t cache = 0;  // NodeCache::id(); 0: none
+    uint64_t size = 0;
+    crypto::Hash root{};
+  };
+  thread_local Memo memo;
+  if (memo.cache == nodes.id() && memo.size == size) return memo.root;
+  ASSIGN_OR_RETURN(crypto::Hash root, merkle::RootAt(read, size));
+  memo = Memo{nodes.id(), size, root};
+  return root;
+}
 
 // An inclusion proof's answer. The tree's nodes come from memory
 // (node_cache.h); with `memory_only`, nullopt when one is not loaded yet
@@ -411,7 +462,7 @@ std::optional<HttpResponse> InclusionProofAnswer(Service& service,
       memory_only ? nodes.MemoryReader() : nodes.Reader(service.ledger());
   auto proof = merkle::InclusionProof(read, **index, tree_size);
   auto root = checkpoint_root ? Result<crypto::Hash>(*checkpoint_root)
-                              : merkle::RootAt(read, tree_size);
+                              : RootOfSize(nodes, read, tree_size);
   auto leaf = read(0, **index);
   if (memory_only && (!proof.ok() || !root.ok() || !leaf.ok())) {
     return std::nullopt;

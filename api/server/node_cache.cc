@@ -5,10 +5,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <mutex>
 
 namespace piaojue::server {
+
+std::atomic<uint64_t> NodeCache::next_id_{0};
 
 void NodeCache::Start(const ledger::Ledger* ledger) {
   ledger_ = ledger;
@@ -74,26 +77,13 @@ void NodeCache::Loader() {
 Status NodeCache::Load(uint64_t size) {
   for (uint8_t level = 0; level < 64 && (size >> level) > 0; ++level) {
     const uint64_t want = size >> level;
-    uint64_t have;
-    {
-      std::shared_lock lock(mu_);
-      have = level < levels_.size() ? levels_[level].count : 0;
-    }
+    const uint64_t have = levels_[level].count.load(std::memory_order_relaxed);
     if (have >= want) continue;
-    // Read without the lock, in batches published under it.
+    // Published in batches.
     std::vector<crypto::Hash> batch;
     batch.reserve(std::min<uint64_t>(want - have, kChunk));
     auto flush = [&] {
-      std::unique_lock lock(mu_);
-      if (levels_.size() <= level) levels_.resize(level + 1);
-      Level& l = levels_[level];
-      for (const crypto::Hash& h : batch) {
-        if ((l.count >> kChunkBits) >= l.chunks.size()) {
-          l.chunks.push_back(std::make_unique<Chunk>());
-        }
-        (*l.chunks[l.count >> kChunkBits])[l.count & (kChunk - 1)] = h;
-        ++l.count;
-      }
+      Publish(level, batch);
       batch.clear();
     };
     auto add = [&](uint64_t, const crypto::Hash& h) {
@@ -117,13 +107,43 @@ Status NodeCache::Load(uint64_t size) {
   return Status::Ok();
 }
 
+void NodeCache::Publish(uint8_t level, const std::vector<crypto::Hash>& batch) {
+  Level& l = levels_[level];
+  uint64_t count = l.count.load(std::memory_order_relaxed);
+  Directory* dir = l.directory.load(std::memory_order_relaxed);
+  for (const crypto::Hash& h : batch) {
+    const size_t chunk = count >> kChunkBits;
+    if (chunk == l.chunks.size()) {
+      l.chunks.push_back(std::make_unique<Chunk>());
+      if (dir == nullptr || chunk == dir->capacity) {
+        // A larger directory, filled before readers can see it (they find
+        // it through `count`, raised below, or the store here).
+        auto bigger = std::make_unique<Directory>(
+            std::max<size_t>(8, 2 * (dir == nullptr ? 0 : dir->capacity)));
+        for (size_t i = 0; i < chunk; ++i) {
+          bigger->chunks[i] = dir->chunks[i];
+        }
+        dir = bigger.get();
+        l.directories.push_back(std::move(bigger));
+        l.directory.store(dir, std::memory_order_release);
+      }
+      // Beyond `count`: no reader looks at this slot yet.
+      dir->chunks[chunk] = l.chunks.back().get();
+    }
+    (*dir->chunks[chunk])[count & (kChunk - 1)] = h;
+    ++count;
+  }
+  l.count.store(count, std::memory_order_release);
+}
+
 std::optional<crypto::Hash> NodeCache::Peek(uint8_t level,
                                             uint64_t index) const {
-  std::shared_lock lock(mu_);
-  if (level >= levels_.size() || index >= levels_[level].count) {
-    return std::nullopt;
-  }
-  return (*levels_[level].chunks[index >> kChunkBits])[index & (kChunk - 1)];
+  if (level >= kMaxLevels) return std::nullopt;
+  const Level& l = levels_[level];
+  if (index >= l.count.load(std::memory_order_acquire)) return std::nullopt;
+  // Any directory published with or after that count holds the chunk.
+  const Directory* dir = l.directory.load(std::memory_order_acquire);
+  return (*dir->chunks[index >> kChunkBits])[index & (kChunk - 1)];
 }
 
 Result<crypto::Hash> NodeCache::Read(const ledger::Ledger& ledger,

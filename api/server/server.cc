@@ -320,6 +320,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void DoReadBody() {
+    // A request without a body is complete with its head (every GET):
+    // answered now, not after a read whose completion would only be posted
+    // (a trip through the scheduler per request).
+    if (parser_->is_done()) return OnRead({}, 0);
     http::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
