@@ -460,6 +460,7 @@ std::optional<HttpResponse> InclusionProofAnswer(Service& service,
   const NodeCache& nodes = service.node_cache();
   const merkle::NodeReader read =
       memory_only ? nodes.MemoryReader() : nodes.Reader(service.ledger());
+  nodes.PrefetchProof(**index, tree_size);
   auto proof = merkle::InclusionProof(read, **index, tree_size);
   auto root = checkpoint_root ? Result<crypto::Hash>(*checkpoint_root)
                               : RootOfSize(nodes, read, tree_size);

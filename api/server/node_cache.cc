@@ -146,6 +146,22 @@ std::optional<crypto::Hash> NodeCache::Peek(uint8_t level,
   return (*dir->chunks[index >> kChunkBits])[index & (kChunk - 1)];
 }
 
+void NodeCache::PrefetchProof(uint64_t index, uint64_t size) const {
+  auto prefetch = [this](size_t level, uint64_t i) {
+    const Level& l = levels_[level];
+    if (i >= l.count.load(std::memory_order_acquire)) return;
+    const Directory* dir = l.directory.load(std::memory_order_acquire);
+    __builtin_prefetch(&(*dir->chunks[i >> kChunkBits])[i & (kChunk - 1)]);
+  };
+  prefetch(0, index);
+  for (size_t level = 0; level < kMaxLevels && (size >> level) > 1; ++level) {
+    // The sibling of the path at this level, when it is a complete subtree
+    // of the tree (a stored node); otherwise the proof computes it.
+    const uint64_t sibling = (index >> level) ^ 1;
+    if (sibling < (size >> level)) prefetch(level, sibling);
+  }
+}
+
 Result<crypto::Hash> NodeCache::Read(const ledger::Ledger& ledger,
                                      uint8_t level, uint64_t index) const {
   if (std::optional<crypto::Hash> h = Peek(level, index)) return *h;

@@ -51,6 +51,12 @@ class NodeCache {
                             uint64_t index) const;
   // The node from memory only; nullopt when not loaded (yet).
   std::optional<crypto::Hash> Peek(uint8_t level, uint64_t index) const;
+  // Asks the CPU to bring into its cache, from memory, the nodes an
+  // inclusion proof of leaf `index` in a tree of `size` leaves reads (the
+  // leaf and the complete subtrees beside its path), so that their cache
+  // and TLB misses (one per level: the tree is far larger than the cache)
+  // overlap rather than follow one another. A hint: reads nothing.
+  void PrefetchProof(uint64_t index, uint64_t size) const;
   // A NodeReader over Read, for merkle::InclusionProof and friends; valid
   // while this cache and `ledger` are.
   merkle::NodeReader Reader(const ledger::Ledger& ledger) const;
