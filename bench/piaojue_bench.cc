@@ -46,6 +46,13 @@ int main(int argc, char** argv) {
       "rebuild", "open a ledger and rebuild every projection from entry 0");
   rebuild_cmd->add_option("--data", rebuild.data, "data directory")->required();
 
+  OpenArgs open;
+  auto* open_cmd = app.add_subcommand(
+      "open", "open a ledger (read-only, or for writing as serve does)");
+  open_cmd->add_option("--data", open.data, "data directory")->required();
+  open_cmd->add_flag("--writable", open.writable,
+                     "open for writing (changes the store: use a copy)");
+
   AsOfArgs asof;
   auto* asof_cmd = app.add_subcommand(
       "asof",
@@ -101,6 +108,7 @@ int main(int argc, char** argv) {
   if (*generate_cmd) return RunGenerate(generate);
   if (*verify_cmd) return RunVerify(verify);
   if (*rebuild_cmd) return RunRebuild(rebuild);
+  if (*open_cmd) return RunOpen(open);
   if (*asof_cmd) return RunAsOf(asof);
   if (*http_cmd) return RunHttp(http);
   if (*sign_cmd) return RunSign(sign);

@@ -41,6 +41,12 @@ struct RebuildArgs {
 };
 int RunRebuild(const RebuildArgs& args);
 
+struct OpenArgs {
+  std::string data;
+  bool writable = false;  // open for writing, as `piaojue serve` does
+};
+int RunOpen(const OpenArgs& args);
+
 struct AsOfArgs {
   std::string data;
   size_t queries = 20;

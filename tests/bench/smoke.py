@@ -29,6 +29,8 @@ FIELDS = {
                 "entries_per_s", "peak_rss_mib", "cpu_seconds",
                 "entries_per_cpu_s", "fold_cpu_seconds",
                 "entries_per_fold_cpu_s"],
+    "open": ["entries", "writable", "open_ms", "open_cpu_ms", "writable_ms",
+             "writable_cpu_ms", "writable_status", "peak_rss_mib"],
     "asof": ["entries", "queries", "seconds", "queries_per_s"] + PCT,
     "sign": ["entries", "origin", "jurisdictions", "cycles", "log_size",
              "sign_seconds"],
@@ -97,6 +99,14 @@ try:
         r = run("rebuild", "--data", work + "/province")
         if r and r["entries"] != g["entries"]:
             failures.append("rebuild: %r" % r)
+        for flags in ([], ["--writable"]):
+            o = run("open", "--data", work + "/province", *flags)
+            if o and (o["entries"] != g["entries"]
+                      or o["writable"] != bool(flags)
+                      or o["writable_status"] != ("OK" if flags else
+                                                  o["writable_status"])
+                      or o["writable_ms"] < o["open_ms"]):
+                failures.append("open %s: %r" % (flags, o))
         q = run("asof", "--data", work + "/province", "--queries", "3")
         if q and q["queries"] != 3:
             failures.append("asof: %r" % q)
