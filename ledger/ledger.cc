@@ -220,9 +220,12 @@ class Ledger::Impl {
     write_options_.sync = options_.sync;
   }
 
-  // Completes every queued append (the writer thread leads what remains),
-  // then stops the writer thread.
+  // Stops the nonce index check if it still runs (queued appends are then
+  // refused), completes every queued append (the writer thread leads what
+  // remains), then stops the writer thread.
   ~Impl() {
+    side_check_cancel_.store(true);
+    if (side_checker_.joinable()) side_checker_.join();
     {
       std::lock_guard l(mu_);
       stop_ = true;
@@ -236,7 +239,17 @@ class Ledger::Impl {
   // (`stored`). A disagreement is not an error of Open: it sets
   // write_refusal_ (reads stay possible) and, for the registry, rebuilds
   // authority_ from the entries themselves. Non-OK only for I/O failures.
+  // The registry markers are checked here; the nonce keys (writable opens
+  // only) by CheckNonceIndex on side_checker_, started here.
   Status CheckSideIndexes(const internal::IndexDigests& stored);
+  // side_checker_'s work: digests the nonce keys, compares them with the
+  // head's (`stored`, of a log of `size` entries), then publishes the
+  // outcome (PublishSideCheck).
+  void CheckNonceIndex(uint64_t size, internal::IndexDigest stored);
+  // Sets write_refusal_ from the problems found (none: writes allowed) or
+  // `error` (the check could not finish), then marks the check done and
+  // wakes whoever waits for it. Called once per Open.
+  void PublishSideCheck(const std::string& nonce_problem, Status error);
   Status RebuildAuthorityFromEntries();
   Result<AppendResult> Append(const SignedEvent& signed_event,
                               bool allow_empty);
@@ -380,8 +393,17 @@ class Ledger::Impl {
   merkle::Frontier frontier_;
   internal::IndexDigests indexes_;  // as of the leader's last placed entry
   // Why this ledger refuses appends although it opened (side indexes that
-  // disagree with the head). Set by Open only, then constant.
+  // disagree with the head). Set once, before side_checked_ becomes true,
+  // then constant: read it only after seeing side_checked_ true.
   Status write_refusal_;
+  // Open's check of the side indexes is done (write_refusal_ is final).
+  // Written under mu_ (side_checked_cv_ waits on it), read without it by
+  // the appenders' early refusal.
+  std::atomic<bool> side_checked_{true};
+  std::condition_variable side_checked_cv_;  // with mu_
+  std::string registry_problem_;  // Open's finding, for the refusal's text
+  std::thread side_checker_;      // runs CheckNonceIndex
+  std::atomic<bool> side_check_cancel_{false};  // the destructor stops it
   Authority authority_;  // written under registry_mu_ too
   mutable std::mutex registry_mu_;
   std::mutex checkpoint_mu_;  // serializes SignCheckpoint
@@ -550,52 +572,103 @@ Status Ledger::Impl::CheckSideIndexes(const internal::IndexDigests& stored) {
                        std::to_string(stored.registry.count) + " keys)";
   }
 
-  // Nonce keys: one per entry. Only a writer relies on them (to refuse a
-  // replayed submission), so a read-only open skips this pass over them.
-  if (!read_only_) {
-    it.reset(db_->NewIterator(rocksdb::ReadOptions()));
-    ASSIGN_OR_RETURN(
-        internal::IndexDigest nonces,
-        internal::DigestIndex(
-            it.get(), 'u',
-            [&](std::string_view key, std::string_view value) -> Status {
-              if (key.size() != 1 + crypto::kHashSize || value.size() != 8 ||
-                  GetBe64(value.data()) >= size) {
-                problem_or(&nonce_problem, "a malformed nonce key");
-              }
-              return Status::Ok();
-            }));
-    RETURN_IF_ERROR(FromRocks(it->status(), "nonce index scan"));
-    if (nonce_problem.empty() && nonces.count != size) {
-      nonce_problem = std::to_string(nonces.count) + " nonce keys for " +
-                      std::to_string(size) + " entries";
-    } else if (nonce_problem.empty() && !(nonces == stored.nonces)) {
-      nonce_problem = "nonce keys whose digest differs from the head's";
-    }
-    indexes_.nonces = nonces;
-  }
   indexes_.registry = registry;
-
+  registry_problem_ = registry_problem;
   if (!registry_problem.empty()) {
     // The registry decides who may write; rebuild it from the entries so
     // that what this process reports about keys is true.
     authority_ = Authority();
     RETURN_IF_ERROR(RebuildAuthorityFromEntries());
   }
-  if (!registry_problem.empty() || !nonce_problem.empty()) {
-    std::string what = registry_problem.empty()
+
+  // Nonce keys: one per entry. Only a writer relies on them (to refuse a
+  // replayed submission), so a read-only open skips this pass over them. A
+  // writer reads them on a thread of its own: the pass grows with the log
+  // (0.4 s of CPU at a million entries), reads do not need it, and every
+  // append waits for its outcome in LeadGroup before anything is placed.
+  if (read_only_) {
+    PublishSideCheck("", Status::Ok());
+    return Status::Ok();
+  }
+  side_checked_.store(false);
+  side_checker_ = std::thread([this, size, stored_nonces = stored.nonces] {
+    CheckNonceIndex(size, stored_nonces);
+  });
+  return Status::Ok();
+}
+
+void Ledger::Impl::CheckNonceIndex(uint64_t size,
+                                   internal::IndexDigest stored) {
+  if (options_.before_side_index_check) options_.before_side_index_check();
+  std::string nonce_problem;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // one pass: keep the cache for the hot set
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  uint64_t seen = 0;
+  Result<internal::IndexDigest> nonces = internal::DigestIndex(
+      it.get(), 'u',
+      [&](std::string_view key, std::string_view value) -> Status {
+        if ((++seen & 0xfff) == 0 && side_check_cancel_.load()) {
+          return Unavailable(
+              "the ledger closed before its nonce index was checked; "
+              "nothing was appended");
+        }
+        if (nonce_problem.empty() &&
+            (key.size() != 1 + crypto::kHashSize || value.size() != 8 ||
+             GetBe64(value.data()) >= size)) {
+          nonce_problem = "a malformed nonce key";
+        }
+        return Status::Ok();
+      });
+  Status error = nonces.status();
+  if (error.ok()) error = FromRocks(it->status(), "nonce index scan");
+  it.reset();
+  if (error.ok()) {
+    if (nonce_problem.empty() && nonces->count != size) {
+      nonce_problem = std::to_string(nonces->count) + " nonce keys for " +
+                      std::to_string(size) + " entries";
+    } else if (nonce_problem.empty() && !(*nonces == stored)) {
+      nonce_problem = "nonce keys whose digest differs from the head's";
+    }
+    indexes_.nonces = *nonces;
+  } else if (error.code() != StatusCode::kUnavailable) {
+    // Before, Open itself failed with this error; now the ledger is open
+    // for reading, so the writes are what is refused.
+    error = Status(error.code(),
+                   "the nonce index could not be read (" + error.message() +
+                       "); writes are refused (reads still work); reopen "
+                       "the ledger to check it again");
+  }
+  PublishSideCheck(nonce_problem, std::move(error));
+}
+
+void Ledger::Impl::PublishSideCheck(const std::string& nonce_problem,
+                                    Status error) {
+  Status refusal = std::move(error);
+  if (refusal.ok() && (!registry_problem_.empty() || !nonce_problem.empty())) {
+    std::string what = registry_problem_.empty()
                            ? "the nonce index has " + nonce_problem
-                           : "the registry index has " + registry_problem;
-    if (!registry_problem.empty() && !nonce_problem.empty()) {
+                           : "the registry index has " + registry_problem_;
+    if (!registry_problem_.empty() && !nonce_problem.empty()) {
       what += "; the nonce index has " + nonce_problem;
     }
-    write_refusal_ = Corruption(
+    refusal = Corruption(
         "side indexes disagree with the head: " + what +
         ". They were changed outside the writer, so appending could accept "
         "what a verifier refuses; writes are refused (reads still work). "
         "See docs/VERIFY.md, \"Side data\"");
   }
-  return Status::Ok();
+  {
+    std::lock_guard l(mu_);
+    write_refusal_ = refusal;
+    side_checked_.store(true);
+  }
+  // Appends queued meanwhile wait for this in LeadGroup.
+  side_checked_cv_.notify_all();
+  if (!read_only_ && options_.on_side_indexes_checked) {
+    options_.on_side_indexes_checked(refusal);
+  }
 }
 
 Status Ledger::Impl::RebuildAuthorityFromEntries() {
@@ -620,7 +693,9 @@ Status Ledger::Impl::RebuildAuthorityFromEntries() {
 Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
                                           bool allow_empty) {
   if (read_only_) return Unavailable("the ledger is open read-only");
-  if (!write_refusal_.ok()) {
+  // Refused early when the side indexes are known to be wrong; while they
+  // are being checked, LeadGroup holds the append until they are.
+  if (side_checked_.load() && !write_refusal_.ok()) {
     return Unavailable("writes are refused: " + write_refusal_.message());
   }
   // Decoding and the signature check run on the caller's thread, so
@@ -645,7 +720,7 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
 
 void Ledger::Impl::AppendAsync(SignedEvent signed_event, AppendCallback done) {
   if (read_only_) return done(Unavailable("the ledger is open read-only"));
-  if (!write_refusal_.ok()) {
+  if (side_checked_.load() && !write_refusal_.ok()) {
     return done(Unavailable("writes are refused: " + write_refusal_.message()));
   }
   Result<DecodedEvent> decoded = CheckSignedEvent(signed_event);
@@ -717,15 +792,21 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
     l.lock();
   };
 
-  if (!failed_.ok()) {
-    Status failed = failed_;
+  // Nothing is placed before Open's check of the side indexes is done:
+  // an append queued meanwhile is acknowledged only if they agree.
+  side_checked_cv_.wait(l, [&] { return side_checked_.load(); });
+  if (!failed_.ok() || !write_refusal_.ok()) {
+    const Status refused =
+        !write_refusal_.ok()
+            ? Unavailable("writes are refused: " + write_refusal_.message())
+            : Unavailable(
+                  "the ledger refused writes after an earlier "
+                  "failure: " +
+                  failed_.ToString());
     GroupStats stats;
     stats.members = writers_.size();
     for (Writer* x : writers_) {
-      x->result = Unavailable(
-          "the ledger refused writes after an earlier "
-          "failure: " +
-          failed.ToString());
+      x->result = refused;
       complete(x);
     }
     writers_.clear();
@@ -1003,8 +1084,9 @@ Head Ledger::head() const { return impl_->head(); }
 
 Status Ledger::writable() const {
   if (impl_->read_only_) return Unavailable("the ledger is open read-only");
+  std::unique_lock l(impl_->mu_);
+  impl_->side_checked_cv_.wait(l, [&] { return impl_->side_checked_.load(); });
   if (!impl_->write_refusal_.ok()) return impl_->write_refusal_;
-  std::lock_guard l(impl_->mu_);
   if (!impl_->failed_.ok()) {
     return Unavailable("the ledger refused writes after an earlier failure: " +
                        impl_->failed_.ToString());

@@ -86,6 +86,16 @@ struct LedgerOptions {
   // sizes, sync latency; piaojue-bench append). Must be quick, must not
   // call the ledger. Empty: not called.
   std::function<void(const GroupStats&)> on_group;
+  // A writable Open checks the nonce index against the head on a thread of
+  // its own (see Open). When that check is done, this is called once on
+  // that thread with writable()'s answer (OK, or why every append is
+  // refused); never for Create or a read-only open. Must be quick, must
+  // not call the ledger. Empty: not called.
+  std::function<void(const Status&)> on_side_indexes_checked;
+  // Tests only: called on that thread before it reads the first nonce key
+  // (a test holds it there to append or read meanwhile). The Ledger must
+  // not be destroyed while it has not returned.
+  std::function<void()> before_side_index_check;
 };
 
 struct AppendResult {
@@ -129,10 +139,15 @@ class Ledger {
   // Opens an existing ledger without scanning its entries: reads the head,
   // checks it against the last entry and the stored tree (Corruption if they
   // disagree), and replays only the registry entries. Then checks the side
-  // indexes against the head's digests of them (the nonce keys only when
-  // not read_only): if they disagree, Open still succeeds for reading but
-  // every append is refused (see writable()). NotFound if `dir` holds no
-  // ledger. With read_only, no write of any kind is made.
+  // indexes against the head's digests of them: if they disagree, Open
+  // still succeeds for reading but every append is refused (see
+  // writable()). The registry markers are checked before Open returns; the
+  // nonce keys (one per entry, only when not read_only) on a thread of the
+  // ledger's own, started by Open: reads are served at once, while every
+  // append waits — queued, not placed, not acknowledged — until that check
+  // is done, and is then placed, or refused if the check failed. NotFound
+  // if `dir` holds no ledger. With read_only, no write of any kind is
+  // made.
   static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
                                               LedgerOptions options,
                                               bool read_only = false);
@@ -177,7 +192,8 @@ class Ledger {
   // Unavailable (read-only, or after a failed write), or Corruption when
   // Open found the side indexes (nonce keys, registry markers) disagreeing
   // with the head's digests of them — see docs/FORMAT.md, "RocksDB
-  // layout". Reads work in every case.
+  // layout". Reads work in every case. Waits for Open's check of the
+  // nonce keys if it is still running.
   Status writable() const;
 
   // The durable head.

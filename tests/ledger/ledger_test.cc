@@ -1571,6 +1571,186 @@ TEST_F(LedgerTest, UntouchedIndexesLeaveTheLedgerWritable) {
   EXPECT_OK((*opened)->writable());
 }
 
+// Holds the thread that checks the nonce index at a writable Open until
+// Release() (LedgerOptions::before_side_index_check).
+class HeldCheck {
+ public:
+  void Install(LedgerOptions* o) {
+    o->before_side_index_check = [this] {
+      std::unique_lock l(mu_);
+      started_ = true;
+      cv_.notify_all();
+      cv_.wait(l, [&] { return released_; });
+    };
+  }
+  void WaitStarted() {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return started_; });
+  }
+  void Release() {
+    std::lock_guard l(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;
+  bool released_ = false;
+};
+
+// A writable Open returns before the nonce keys are read (a pass that
+// grows with the log); reads are served meanwhile, and an append made
+// before the check is done is neither placed nor acknowledged until it
+// passes.
+TEST_F(LedgerTest, AnAppendDuringTheNonceIndexCheckWaitsForItAndReadsDoNot) {
+  uint64_t size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    size = ledger->size();
+  }
+  HeldCheck held;
+  LedgerOptions o = Options();
+  held.Install(&o);
+  auto opened = Ledger::Open(tmp_.Sub("db"), o);
+  ASSERT_OK(opened);
+  Ledger& ledger = **opened;
+  held.WaitStarted();
+  std::promise<Result<AppendResult>> async_done;
+  ledger.AppendAsync(testing::OpenCycle(office_), [&](Result<AppendResult> r) {
+    async_done.set_value(std::move(r));
+  });
+  auto sync_done = std::async(std::launch::async, [&] {
+    return ledger.Append(testing::OpenCycle(office_));
+  });
+  EXPECT_EQ(sync_done.wait_for(std::chrono::milliseconds(300)),
+            std::future_status::timeout);
+  auto async_result = async_done.get_future();
+  EXPECT_EQ(async_result.wait_for(std::chrono::milliseconds(0)),
+            std::future_status::timeout);
+  // Reads do not wait.
+  EXPECT_EQ(ledger.size(), size);
+  EXPECT_OK(ledger.ReadEntry(size - 1));
+  EXPECT_OK(ledger.InclusionProof(0, size));
+  EXPECT_EQ(ledger.authority().origin(), testing::kOrigin);
+  held.Release();
+  Result<AppendResult> a = async_result.get();
+  Result<AppendResult> b = sync_done.get();
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_EQ(std::set<uint64_t>({a->index, b->index}),
+            std::set<uint64_t>({size, size + 1}));
+  EXPECT_OK(ledger.writable());
+  EXPECT_EQ(ledger.size(), size + 2);
+}
+
+// Tampering while the ledger was closed is caught by the check that runs
+// after Open returned: a replay submitted before the check ends is
+// refused once it does, never appended.
+TEST_F(LedgerTest, AReplayQueuedDuringTheCheckOfADeletedNonceKeyIsRefused) {
+  const auto event = testing::OpenCycle(office_);
+  uint64_t index, size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    auto r = ledger->Append(event);
+    ASSERT_OK(r);
+    index = r->index;
+    size = ledger->size();
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, NonceKeyOf(db, index)).ok());
+  });
+  HeldCheck held;
+  LedgerOptions o = Options();
+  held.Install(&o);
+  std::mutex mu;
+  std::vector<Status> reported;
+  o.on_side_indexes_checked = [&](const Status& s) {
+    std::lock_guard l(mu);
+    reported.push_back(s);
+  };
+  auto opened = Ledger::Open(tmp_.Sub("db"), o);
+  ASSERT_OK(opened);
+  Ledger& ledger = **opened;
+  held.WaitStarted();
+  std::promise<Result<AppendResult>> done;
+  ledger.AppendAsync(event, [&](Result<AppendResult> r) { done.set_value(r); });
+  auto replay = done.get_future();
+  EXPECT_EQ(replay.wait_for(std::chrono::milliseconds(300)),
+            std::future_status::timeout);
+  held.Release();
+  const Result<AppendResult> r = replay.get();
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("nonce index"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(ledger.size(), size);
+  EXPECT_EQ(ledger.writable().code(), StatusCode::kCorruption);
+  // Refused at once from now on.
+  EXPECT_EQ(ledger.Append(testing::OpenCycle(office_)).status().code(),
+            StatusCode::kUnavailable);
+  std::lock_guard l(mu);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].code(), StatusCode::kCorruption);
+  EXPECT_NE(reported[0].message().find("nonce index"), std::string::npos);
+}
+
+// Closing the ledger while an append waits for the check: the append is
+// completed exactly once, and acknowledged only if it is in the log.
+TEST_F(LedgerTest, ClosingDuringTheNonceIndexCheckCompletesQueuedAppends) {
+  uint64_t size;
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    size = ledger->size();
+  }
+  HeldCheck held;
+  LedgerOptions o = Options();
+  held.Install(&o);
+  std::atomic<int> calls{0};
+  Result<AppendResult> result = Status(StatusCode::kInternal, "not called");
+  {
+    auto opened = Ledger::Open(tmp_.Sub("db"), o);
+    ASSERT_OK(opened);
+    held.WaitStarted();
+    (*opened)->AppendAsync(testing::OpenCycle(office_),
+                           [&](Result<AppendResult> r) {
+                             result = std::move(r);
+                             ++calls;
+                           });
+    held.Release();
+    opened->reset();
+  }
+  EXPECT_EQ(calls.load(), 1);
+  auto reopened = Ledger::Open(tmp_.Sub("db"), Options());
+  ASSERT_OK(reopened);
+  EXPECT_OK((*reopened)->writable());
+  EXPECT_EQ((*reopened)->size(), result.ok() ? size + 1 : size)
+      << result.status().ToString();
+}
+
+// A clean store reports OK once, and a read-only open (no nonce pass)
+// never calls the hook.
+TEST_F(LedgerTest, TheNonceIndexCheckReportsItsOutcomeOnce) {
+  { auto ledger = CreateDeployment(tmp_.Sub("db")); }
+  std::promise<Status> reported;
+  std::atomic<int> calls{0};
+  LedgerOptions o = Options();
+  o.on_side_indexes_checked = [&](const Status& s) {
+    if (calls++ == 0) reported.set_value(s);
+  };
+  {
+    auto opened = Ledger::Open(tmp_.Sub("db"), o, /*read_only=*/true);
+    ASSERT_OK(opened);
+  }
+  EXPECT_EQ(calls.load(), 0);
+  auto opened = Ledger::Open(tmp_.Sub("db"), o);
+  ASSERT_OK(opened);
+  EXPECT_OK(reported.get_future().get());
+  EXPECT_OK((*opened)->writable());
+  opened->reset();
+  EXPECT_EQ(calls.load(), 1);
+}
+
 // Not a test: the cost at open of the side-index checks (docs/VERIFY.md,
 // section 10). Run with --gtest_also_run_disabled_tests; with
 // PIAOJUE_OPEN_DIR=DIR/ledger it measures that ledger (e.g. the demo's)
