@@ -34,6 +34,7 @@ Result<std::unique_ptr<Session>> Session::Open(
   options.sync = sync;
   options.env = hooks.env;
   options.on_group = hooks.on_group;
+  options.on_side_indexes_checked = hooks.on_side_indexes_checked;
   if (!read_only && std::filesystem::exists(dir.log_key_path(), ec)) {
     ASSIGN_OR_RETURN(note::SignerKey key, ReadKeyFile(dir.log_key_path()));
     options.checkpoint_key = std::move(key);

@@ -19,12 +19,14 @@ class PastStates;
 
 namespace piaojue::cli {
 
-// For tests and measurements only: the store's environment (storage
-// faults injected by tests) and an observer of the writer's groups
-// (ledger::LedgerOptions::env, on_group).
+// The store's environment (storage faults injected by tests), an observer
+// of the writer's groups (measurements) and of the outcome of the side
+// index check a writable open runs after it returns (the server reports a
+// refusal): ledger::LedgerOptions::env, on_group, on_side_indexes_checked.
 struct StoreHooks {
   rocksdb::Env* env = nullptr;
   std::function<void(const ledger::GroupStats&)> on_group;
+  std::function<void(const Status&)> on_side_indexes_checked;
 };
 
 class Session {

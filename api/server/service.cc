@@ -89,9 +89,16 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
         [budget] { return HeapInUseBytes() > budget; });
   };
   new_past_states();
-  auto session =
-      cli::Session::Open(dir, s->options_.read_only, {}, /*sync=*/true,
-                         s->options_.store_hooks, s->past_.get());
+  // The nonce index is checked after the store opens, beside the rest of
+  // the start (ledger::Ledger::Open); a refusal is reported when known.
+  cli::StoreHooks hooks = s->options_.store_hooks;
+  hooks.on_side_indexes_checked = [](const Status& w) {
+    if (w.ok()) return;
+    // Reads are served; every write will be refused with this reason.
+    std::cerr << "piaojue serve: writes are refused: " + w.ToString() + "\n";
+  };
+  auto session = cli::Session::Open(dir, s->options_.read_only, {},
+                                    /*sync=*/true, hooks, s->past_.get());
   if (!session.ok() && !s->options_.read_only &&
       session.status().code() == StatusCode::kIOError &&
       session.status().message().find("No space left on device") !=
@@ -131,10 +138,6 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     std::cerr << "piaojue serve: " << s->session_->dir().snapshot_path()
               << " was not used (" << s->session_->snapshot_ignored_because()
               << "); the state was rebuilt from the entries\n";
-  }
-  if (Status w = s->ledger().writable(); !w.ok() && !s->options_.read_only) {
-    // Reads are served; every write will be refused with this reason.
-    std::cerr << "piaojue serve: writes are refused: " << w.ToString() << "\n";
   }
 
   ASSIGN_OR_RETURN(std::string genesis, s->ledger().ReadEntry(0));
