@@ -42,7 +42,13 @@ Result<std::unique_ptr<Session>> Session::Open(
   // Appends are checked against the state; the state is loaded below,
   // before any append can happen.
   options.validator = s->validator_.get();
+  const auto began = std::chrono::steady_clock::now();
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+        .count();
+  };
   auto ledger = ledger::Ledger::Open(dir.ledger_path(), options, read_only);
+  s->open_times_.store_seconds = seconds_since(began);
   if (!ledger.ok()) {
     const std::string& m = ledger.status().message();
     if (m.find("lock") != std::string::npos) {
@@ -58,8 +64,12 @@ Result<std::unique_ptr<Session>> Session::Open(
     return s;
   }
   projections::LoadInfo info;
+  const auto loading = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(*s->state_, projections::LoadOrRebuild(
                                    *s->ledger_, dir.snapshot_path(), &info));
+  s->open_times_.state_seconds = seconds_since(loading);
+  s->open_times_.from_snapshot = info.from_snapshot;
+  s->open_times_.snapshot_size = info.snapshot_size;
   s->snapshot_ignored_because_ = info.ignored_because;
   return s;
 }

@@ -62,6 +62,14 @@ class Session {
   const std::string& snapshot_ignored_because() const {
     return snapshot_ignored_because_;
   }
+  // What Open spent its time on (the server reports it at start).
+  struct OpenTimes {
+    double store_seconds = 0;  // ledger::Ledger::Open
+    double state_seconds = 0;  // projections::LoadOrRebuild
+    bool from_snapshot = false;
+    uint64_t snapshot_size = 0;  // the entries the snapshot held
+  };
+  const OpenTimes& open_times() const { return open_times_; }
 
   // Saves and seals the projections' snapshot (after appends; best effort
   // is not enough: a failure is reported, but the ledger itself is already
@@ -72,6 +80,7 @@ class Session {
   explicit Session(DataDir dir);
   DataDir dir_;
   std::string snapshot_ignored_because_;
+  OpenTimes open_times_;
   std::unique_ptr<projections::State> state_;
   std::unique_ptr<projections::RulesValidator> validator_;
   std::unique_ptr<ledger::Ledger> ledger_;

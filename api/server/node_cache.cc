@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <mutex>
 
@@ -15,6 +17,7 @@ std::atomic<uint64_t> NodeCache::next_id_{0};
 
 void NodeCache::Start(const ledger::Ledger* ledger) {
   ledger_ = ledger;
+  started_ = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(loader_mu_);
     wanted_size_ = std::max(wanted_size_, ledger->size());
@@ -68,6 +71,19 @@ void NodeCache::Loader() {
                 << s.ToString() << "\n";
     }
     if (!s.ok()) break;
+    if (!reported_) {
+      reported_ = true;
+      char line[160];
+      std::snprintf(
+          line, sizeof(line),
+          "piaojue serve: the Merkle tree of %llu entries is in memory "
+          "(%.2f s after the store opened)\n",
+          static_cast<unsigned long long>(size),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                        started_)
+              .count());
+      std::cerr << line;
+    }
     loader_cv_.notify_all();  // WaitLoaded
   }
   stopped_ = true;

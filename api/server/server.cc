@@ -1007,6 +1007,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   impl->publish_subscription_ = impl->service_->Subscribe(
       [server = impl.get()] { server->OnPublished(); });
   RETURN_IF_ERROR(impl->Listen());
+  std::cerr << "piaojue serve: " + impl->service_->StartupSummary() + "\n";
   impl->StartThreads();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

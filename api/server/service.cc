@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <iostream>
 #include <utility>
 
@@ -89,13 +90,26 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
         [budget] { return HeapInUseBytes() > budget; });
   };
   new_past_states();
+  s->started_at_ = std::chrono::steady_clock::now();
   // The nonce index is checked after the store opens, beside the rest of
-  // the start (ledger::Ledger::Open); a refusal is reported when known.
+  // the start (ledger::Ledger::Open); appends wait for it.
   cli::StoreHooks hooks = s->options_.store_hooks;
-  hooks.on_side_indexes_checked = [](const Status& w) {
-    if (w.ok()) return;
-    // Reads are served; every write will be refused with this reason.
-    std::cerr << "piaojue serve: writes are refused: " + w.ToString() + "\n";
+  hooks.on_side_indexes_checked = [began = s->started_at_](const Status& w) {
+    const double after =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
+            .count();
+    char when[64];
+    std::snprintf(when, sizeof(when), "%.2f s after start", after);
+    if (w.ok()) {
+      std::cerr << std::string(
+                       "piaojue serve: the side indexes agree with "
+                       "the head; writes accepted (checked ") +
+                       when + ")\n";
+    } else {
+      // Reads are served; every write will be refused with this reason.
+      std::cerr << std::string("piaojue serve: writes are refused (found ") +
+                       when + "): " + w.ToString() + "\n";
+    }
   };
   auto session = cli::Session::Open(dir, s->options_.read_only, {},
                                     /*sync=*/true, hooks, s->past_.get());
@@ -116,6 +130,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     s->started_on_full_disk_ = true;
   }
   ASSIGN_OR_RETURN(s->session_, std::move(session));
+  s->session_ready_s_ = std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - s->started_at_)
+                            .count();
   // No append can run yet: the session's state is the state of the whole
   // ledger, and copying it is the first read snapshot.
   // Publications take the rules' own state as each group becomes durable
@@ -215,6 +232,24 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     s->past_keeper_ = std::thread([svc = s.get()] { svc->PastStatesLoop(); });
   }
   return s;
+}
+
+std::string Service::StartupSummary() const {
+  const double total = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - started_at_)
+                           .count();
+  const cli::Session::OpenTimes& t = session_->open_times();
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "ready in %.2f s: store opened in %.2f s, state %s in %.2f s, "
+                "the rest (first read state, checkpoint, listening) %.2f s",
+                total, t.store_seconds,
+                t.from_snapshot ? ("loaded from the snapshot of " +
+                                   std::to_string(t.snapshot_size) + " entries")
+                                      .c_str()
+                                : "rebuilt from the entries",
+                t.state_seconds, total - session_ready_s_);
+  return line;
 }
 
 Service::~Service() {

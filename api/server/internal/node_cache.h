@@ -14,6 +14,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -102,6 +103,8 @@ class NodeCache {
   void Loader();
   // Appends `batch` to `level` (the loader only).
   void Publish(uint8_t level, const std::vector<crypto::Hash>& batch);
+  std::chrono::steady_clock::time_point started_;  // Start()
+  bool reported_ = false;  // the loader's; the first load was reported
 
   static std::atomic<uint64_t> next_id_;
   const uint64_t id_ = next_id_.fetch_add(1) + 1;

@@ -249,6 +249,10 @@ class Service {
   ViewCache& view_cache() { return view_cache_; }
   // The upper Merkle nodes of this ledger, kept once read (proofs).
   NodeCache& node_cache() { return node_cache_; }
+  // One line for the operator: the time since Open began, and what the
+  // start spent it on (the store's open, the state from the snapshot or
+  // rebuilt, the rest). Server::Start prints it once it listens.
+  std::string StartupSummary() const;
 
  private:
   explicit Service(ServiceOptions options);
@@ -294,6 +298,8 @@ class Service {
   // The store could not open for writing for lack of space: it is open
   // read-only, and every append is refused until a restart.
   bool started_on_full_disk_ = false;
+  std::chrono::steady_clock::time_point started_at_;  // Open began
+  double session_ready_s_ = 0;  // the session (store and state) was open
 
   // Serializes catching the read side up; held by writers only.
   std::mutex publish_mu_;
