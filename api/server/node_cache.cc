@@ -77,7 +77,7 @@ void NodeCache::Loader() {
       std::snprintf(
           line, sizeof(line),
           "piaojue serve: the Merkle tree of %llu entries is in memory "
-          "(%.2f s after the store opened)\n",
+          "(loaded in the background in %.2f s)\n",
           static_cast<unsigned long long>(size),
           std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                         started_)
