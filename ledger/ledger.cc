@@ -584,7 +584,7 @@ Status Ledger::Impl::CheckSideIndexes(const internal::IndexDigests& stored) {
   // Nonce keys: one per entry. Only a writer relies on them (to refuse a
   // replayed submission), so a read-only open skips this pass over them. A
   // writer reads them on a thread of its own: the pass grows with the log
-  // (0.4 s of CPU at a million entries), reads do not need it, and every
+  // (0.3 s of CPU at a million entries), reads do not need it, and every
   // append waits for its outcome in LeadGroup before anything is placed.
   if (read_only_) {
     PublishSideCheck("", Status::Ok());
