@@ -12,6 +12,13 @@
 // of them are also rebuilt from entry 0, as before either existed, for the
 // ratio. With --stored, largest_snapshot times reading the largest stored
 // snapshot (store read and seal check, then State::Deserialize).
+// held_bytes_per_entry: what each past state built from a kept one holds
+// beyond it (malloc's bytes in use before and after, the state kept
+// alive), per entry folded — what serve's as_of cache charges per entry
+// (Service::kAsOfBytesPerEntry).
+#include <malloc.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -23,6 +30,15 @@
 namespace piaojue::bench {
 
 namespace {
+
+uint64_t HeapInUse() {
+#if defined(__GLIBC__)
+  const struct mallinfo2 m = mallinfo2();
+  return static_cast<uint64_t>(m.uordblks) + static_cast<uint64_t>(m.hblkhd);
+#else
+  return 0;
+#endif
+}
 
 uint64_t DirectoryBytes(const std::string& dir) {
   uint64_t total = 0;
@@ -83,6 +99,8 @@ int RunAsOf(const AsOfArgs& args) {
   }
 
   std::vector<double> latencies;
+  std::vector<double> held_per_entry;
+  std::vector<projections::State> held;  // alive, as a cache would keep them
   uint64_t max_replayed = 0, from_snapshot = 0;
   std::mt19937_64 rng(42);
   const Clock::time_point start = Clock::now();
@@ -95,10 +113,17 @@ int RunAsOf(const AsOfArgs& args) {
     projections::PastStateInfo info;
     std::shared_ptr<const projections::State> base =
         args.stored ? nullptr : past.AtOrBefore(at);
+    const uint64_t heap_before = HeapInUse();
     auto state = projections::StateAtSize(**ledger, at, base.get(), &info);
     latencies.push_back(
         std::chrono::duration<double, std::micro>(Clock::now() - a).count());
     if (!state.ok()) return Fail(verb, state.status().ToString());
+    const uint64_t heap_after = HeapInUse();
+    if (base != nullptr && info.replayed > 0 && heap_after > heap_before) {
+      held_per_entry.push_back(static_cast<double>(heap_after - heap_before) /
+                               static_cast<double>(info.replayed));
+    }
+    held.push_back(std::move(*state));
     max_replayed = std::max(max_replayed, info.replayed);
     if (info.from_snapshot || base != nullptr) ++from_snapshot;
   }
@@ -134,6 +159,11 @@ int RunAsOf(const AsOfArgs& args) {
   out["max_replayed"] = max_replayed;
   out["from_snapshot"] = from_snapshot;
   AddPercentiles(out, Summarise(std::move(latencies)));
+  if (!held_per_entry.empty()) {
+    std::sort(held_per_entry.begin(), held_per_entry.end());
+    out["held_bytes_per_entry_p50"] = held_per_entry[held_per_entry.size() / 2];
+    out["held_bytes_per_entry_max"] = held_per_entry.back();
+  }
   out["cold_queries"] = args.cold;
   if (args.cold > 0) AddPercentiles(out, Summarise(std::move(cold)), "cold_");
   out["peak_rss_mib"] = PeakRssMiB();

@@ -276,8 +276,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd
       ->add_option("--past-states-budget-mib", serve.past_states_budget_mib,
-                   "thin the past states kept (every second dropped) while "
-                   "the server's heap is above this many MiB")
+                   "the memory of the whole server, in MiB: thin the past "
+                   "states kept (every second dropped) while its heap plus "
+                   "the room its caches and tree may still take is above "
+                   "it (docs/VIEWS.md Memory)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--as-of-cache-mib", serve.as_of_cache_mib,
+                   "cache the past states rebuilt for readers up to about "
+                   "this many MiB (0: none)")
       ->capture_default_str();
   serve_cmd->add_option(
       "--witness", serve.witnesses,

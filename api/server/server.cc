@@ -981,6 +981,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   so.store_hooks.on_group = impl->options_.on_group;
   so.past_states_every = impl->options_.past_states_every;
   so.past_states_budget_mib = impl->options_.past_states_budget_mib;
+  so.as_of_cache_bytes = impl->options_.as_of_cache_mib << 20;
   impl->max_connections_ = impl->options_.max_connections;
   if (impl->max_connections_ == 0) {
     rlimit limit{};

@@ -105,10 +105,14 @@ struct ServerOptions {
   // request (docs/API.md "Views").
   std::chrono::milliseconds view_max_age{5000};
   // Past states kept in memory at every multiple of this many entries (0:
-  // none), thinned while the heap is above past_states_budget_mib
-  // (api/server/internal/service.h and docs/API.md say how).
+  // none), thinned while the server's memory (its heap plus the room its
+  // caches and tree may still take) is above past_states_budget_mib
+  // (api/server/internal/service.h and docs/VIEWS.md say how).
   uint64_t past_states_every = 1024;
-  uint64_t past_states_budget_mib = 896;
+  uint64_t past_states_budget_mib = 880;
+  // The past states rebuilt for readers are cached up to about this many
+  // MiB (each charged for the entries it folded; 0: none cached).
+  uint64_t as_of_cache_mib = 32;
 
   // A new checkpoint is signed at most this long after an append.
   std::chrono::milliseconds checkpoint_delay{200};

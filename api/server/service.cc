@@ -87,7 +87,7 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     const uint64_t budget = s->options_.past_states_budget_mib << 20;
     s->past_ = std::make_unique<projections::PastStates>(
         s->options_.past_states_every,
-        [budget] { return HeapInUseBytes() > budget; });
+        [svc = s.get(), budget] { return svc->MemoryCommitted() > budget; });
   };
   new_past_states();
   s->started_at_ = std::chrono::steady_clock::now();
@@ -151,6 +151,15 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   // good.
   malloc_trim(0);
 #endif
+  if (s->past_ != nullptr) {
+    // What the budget left for time travel, for the operator.
+    std::cerr << "piaojue serve: " << s->past_->kept()
+              << " past states kept in memory, every " << s->past_->spacing()
+              << " entries (an as_of folds fewer than that many); "
+              << (s->MemoryCommitted() >> 20) << " MiB committed of the "
+              << s->options_.past_states_budget_mib
+              << " MiB budget (--past-states-budget-mib)\n";
+  }
   if (!s->session_->snapshot_ignored_because().empty()) {
     std::cerr << "piaojue serve: " << s->session_->dir().snapshot_path()
               << " was not used (" << s->session_->snapshot_ignored_because()
@@ -433,6 +442,7 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
                       std::to_string(current->size()) + " entries");
   }
   std::shared_ptr<const projections::State> base;
+  uint64_t origin = 0;  // the kept state the base's fold started from
   // The nearest state kept in memory: exact by construction (the fold of
   // its entries), fewer than one spacing back.
   std::shared_ptr<const projections::State> kept =
@@ -443,9 +453,12 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
     auto it = as_of_cache_.upper_bound(size);
     if (it != as_of_cache_.begin()) {
       --it;
-      it->second.second = ++cache_tick_;
-      if (it->first == size) return it->second.first;
-      base = it->second.first;  // the closest earlier state
+      if (it->first == size) {
+        it->second.tick = ++cache_tick_;  // recency counts answers only
+        return it->second.state;
+      }
+      base = it->second.state;  // the closest earlier state
+      origin = it->second.origin;
     }
   }
   // A cached state closer than a snapshot can be (less than one interval
@@ -453,7 +466,10 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
   // The closer of the two; a stored snapshot instead if it is closer still.
   const bool from_kept =
       kept != nullptr && (base == nullptr || kept->size() > base->size());
-  if (from_kept) base = kept;
+  if (from_kept) {
+    base = kept;
+    origin = kept->size();
+  }
   const uint64_t every = options_.snapshot_every;
   const bool use_cached =
       base != nullptr && (every == 0 || size - base->size() < every);
@@ -477,16 +493,48 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
               << " (not used; run piaojue reindex)\n";
   }
   auto result = std::make_shared<const projections::State>(std::move(state));
+  // What this state holds that no kept state does: the records its fold
+  // (and the folds of the cached states it was copied from) changed since
+  // `origin`; all of it when it was built from a stored snapshot or from
+  // entry 0. An estimate per entry (kAsOfBytesPerEntry).
+  if (!use_cached) origin = 0;
+  const uint64_t bytes = (size - origin) * kAsOfBytesPerEntry;
+  const uint64_t limit = options_.as_of_cache_bytes;
+  if (bytes > limit) return result;  // never cached: larger than the cache
   std::lock_guard<std::mutex> lock(cache_mu_);
-  as_of_cache_[size] = {result, ++cache_tick_};
-  while (as_of_cache_.size() > std::max<size_t>(options_.as_of_cache, 1)) {
+  CachedState& slot = as_of_cache_[size];
+  as_of_cache_bytes_.fetch_sub(slot.bytes);  // 0 unless another thread's
+  slot = {result, ++cache_tick_, origin, bytes};
+  as_of_cache_bytes_.fetch_add(bytes);
+  while (as_of_cache_bytes_.load() > limit) {
     auto oldest = std::min_element(as_of_cache_.begin(), as_of_cache_.end(),
                                    [](const auto& a, const auto& b) {
-                                     return a.second.second < b.second.second;
+                                     return a.second.tick < b.second.tick;
                                    });
+    as_of_cache_bytes_.fetch_sub(oldest->second.bytes);
     as_of_cache_.erase(oldest);
   }
   return result;
+}
+
+Service::AsOfCacheUse Service::as_of_cache_use() const {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  return AsOfCacheUse{as_of_cache_.size(), as_of_cache_bytes_.load()};
+}
+
+uint64_t Service::MemoryCommitted() const {
+  const uint64_t heap =
+      options_.heap_in_use ? options_.heap_in_use() : HeapInUseBytes();
+  auto room = [](uint64_t bound, uint64_t used) {
+    return bound > used ? bound - used : 0;
+  };
+  // The tree: loaded at start after the fold (which runs this during it),
+  // then grown with each publication.
+  const uint64_t covered = past_ != nullptr ? past_->covered() : 0;
+  return heap + room(kViewCacheBytes, view_cache_.bytes()) +
+         room(options_.as_of_cache_bytes, as_of_cache_bytes_.load()) +
+         room(covered * kTreeBytesPerEntry,
+              node_cache_.loaded_size() * kTreeBytesPerEntry);
 }
 
 Result<Service::ResolvedMoment> Service::Resolve(std::string_view as_of) {

@@ -122,7 +122,7 @@ TEST_F(PastStatesTest, AsOfFromTheServersSnapshotsEqualsAFullReplay) {
   ServiceOptions o;
   o.data_dir = data_;
   o.snapshot_every = kEvery;
-  o.as_of_cache = 1;
+  o.as_of_cache_bytes = 0;  // nothing cached: every as_of is built
   auto service = Service::Open(o);
   ASSERT_OK(service);
   Service& s = **service;
@@ -171,7 +171,7 @@ TEST_F(PastStatesTest, AsOfFromStatesKeptInMemoryEqualsAFullReplay) {
   o.data_dir = data_;
   o.snapshot_every = 0;
   o.past_states_every = kEvery;
-  o.as_of_cache = 1;
+  o.as_of_cache_bytes = 0;  // nothing cached: every as_of is built
   auto service = Service::Open(o);
   ASSERT_OK(service);
   Service& s = **service;
@@ -201,7 +201,7 @@ TEST_F(PastStatesTest, PastStatesBeyondTheMemoryBudgetAreDropped) {
   o.data_dir = data_;
   o.past_states_every = kEvery;
   o.past_states_budget_mib = 0;
-  o.as_of_cache = 1;
+  o.as_of_cache_bytes = 0;  // nothing cached: every as_of is built
   auto service = Service::Open(o);
   ASSERT_OK(service);
   Service& s = **service;
@@ -214,6 +214,96 @@ TEST_F(PastStatesTest, PastStatesBeyondTheMemoryBudgetAreDropped) {
     EXPECT_EQ(m->state->Serialize(), truth_[n]) << "as_of=" << n;
   }
   EXPECT_EQ(s.replay_counters().from_past_state, 0u);
+}
+
+// The as_of cache holds what its bytes allow, not a count: each state is
+// charged for the entries folded past the kept state it started from, the
+// least recently used is evicted to make room, and a state larger than the
+// whole cache is answered but never cached.
+TEST_F(PastStatesTest, TheAsOfCacheIsBoundedByBytesAndEvictsTheLeastRecent) {
+  // Sizes one short of a multiple of kEvery: kEvery - 1 entries each past
+  // the state kept before them.
+  const uint64_t one = (kEvery - 1) * Service::kAsOfBytesPerEntry;
+  const std::string a = std::to_string(2 * kEvery - 1);
+  const std::string b = std::to_string(3 * kEvery - 1);
+  const std::string c = std::to_string(4 * kEvery - 1);
+  ServiceOptions o;
+  o.data_dir = data_;
+  o.past_states_every = kEvery;
+  o.as_of_cache_bytes = 2 * one + one / 2;  // room for two
+  {
+    auto service = Service::Open(o);
+    ASSERT_OK(service);
+    Service& s = **service;
+    ASSERT_TRUE(s.WaitForPastStates(std::chrono::seconds(60)));
+    ASSERT_EQ(s.past_states()->spacing(), kEvery);
+    auto get = [&](const std::string& as_of) {
+      auto m = s.StateAt(as_of);
+      ASSERT_OK(m);
+      EXPECT_EQ(m->state->Serialize(), truth_[std::stoull(as_of)]) << as_of;
+    };
+    auto replays = [&] { return s.replay_counters().replays; };
+    get(a);
+    get(b);
+    EXPECT_EQ(s.as_of_cache_use().states, 2u);
+    EXPECT_EQ(s.as_of_cache_use().bytes, 2 * one);
+    get(a);  // cached: now the most recently used
+    EXPECT_EQ(replays(), 2u);
+    get(c);  // no room for a third: b, the least recently used, goes
+    EXPECT_EQ(replays(), 3u);
+    EXPECT_EQ(s.as_of_cache_use().states, 2u);
+    EXPECT_LE(s.as_of_cache_use().bytes, o.as_of_cache_bytes);
+    get(a);
+    get(c);
+    EXPECT_EQ(replays(), 3u);
+    get(b);  // evicted: built again
+    EXPECT_EQ(replays(), 4u);
+  }
+  // A cache smaller than one state keeps none.
+  o.as_of_cache_bytes = one - 1;
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  Service& s = **service;
+  ASSERT_TRUE(s.WaitForPastStates(std::chrono::seconds(60)));
+  for (int i = 0; i < 2; ++i) {
+    auto m = s.StateAt(a);
+    ASSERT_OK(m);
+    EXPECT_EQ(m->state->Serialize(), truth_[2 * kEvery - 1]);
+  }
+  EXPECT_EQ(s.replay_counters().replays, 2u);
+  EXPECT_EQ(s.as_of_cache_use().states, 0u);
+  EXPECT_EQ(s.as_of_cache_use().bytes, 0u);
+}
+
+// The budget is for the whole server: the room the view cache, the as_of
+// cache and the tree may still take counts against it before they fill, so
+// their filling up later never takes the server past it. Here the heap is
+// a fixed 500 MiB, the as_of cache 100 MiB, the view cache 64 MiB and the
+// tree under 1 MiB: a budget of 665 MiB keeps every state, 663 MiB none.
+TEST_F(PastStatesTest, TheBudgetCountsTheRoomTheCachesMayStillTake) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  for (const bool fits : {true, false}) {
+    ServiceOptions o;
+    o.data_dir = data_;
+    o.past_states_every = kEvery;
+    o.as_of_cache_bytes = 100 * kMiB;
+    o.heap_in_use = [] { return 500 * kMiB; };
+    o.past_states_budget_mib = fits ? 665 : 663;
+    auto service = Service::Open(o);
+    ASSERT_OK(service);
+    Service& s = **service;
+    ASSERT_TRUE(s.WaitForPastStates(std::chrono::seconds(60)));
+    ASSERT_TRUE(s.node_cache().WaitLoaded(size_));
+    EXPECT_GE(s.MemoryCommitted(), 664 * kMiB);
+    EXPECT_LT(s.MemoryCommitted(), 665 * kMiB);
+    if (fits) {
+      EXPECT_EQ(s.past_states()->kept(), size_ / kEvery);
+      EXPECT_EQ(s.past_states()->spacing(), kEvery);
+    } else {
+      EXPECT_EQ(s.past_states()->kept(), 0u);
+      EXPECT_GT(s.past_states()->spacing(), size_);
+    }
+  }
 }
 
 TEST_F(PastStatesTest, SnapshotsAreWrittenAsTheServedLogGrows) {

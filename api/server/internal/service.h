@@ -56,8 +56,12 @@ struct ServiceOptions {
   // Public intake: requests of all addresses together (token bucket).
   double intake_global_burst = 60;
   double intake_global_per_minute = 30;
-  // How many as-of states are kept for time-travel reads.
-  size_t as_of_cache = 8;
+  // Past states rebuilt for readers (as_of, diff) are cached, the least
+  // recently used making room, up to about this many bytes: each is charged
+  // kAsOfBytesPerEntry for every entry between it and the state kept in
+  // memory (or the empty state) its fold started from, what it holds that
+  // nothing else does (docs/VIEWS.md, "Memory"). 0: none cached.
+  uint64_t as_of_cache_bytes = uint64_t{32} << 20;
   // A view of "now" shows a state published at most this long before the
   // request (view_cache.h; docs/API.md "Views").
   std::chrono::milliseconds view_max_age{5000};
@@ -79,12 +83,18 @@ struct ServiceOptions {
   // states it publishes. Each costs about what the entries after it
   // changed (docs/PERFORMANCE.md).
   uint64_t past_states_every = projections::kDefaultSnapshotEvery;
-  // The memory they may take: while the process's heap in use (malloc's
-  // count) is above this many MiB after a state is kept, the kept states
-  // are thinned (every second one dropped, the spacing doubled), so the
-  // server's memory stays near this budget and every past state stays
-  // within one spacing of a kept one (docs/API.md, "Past states").
-  uint64_t past_states_budget_mib = 896;
+  // The memory of the whole server the past states must fit in: after a
+  // state is kept, while the process's heap in use (malloc's count: the
+  // live state, the tree, the caches, the kept states, RocksDB's buffers)
+  // plus the room the bounded caches and the tree may still take (the view
+  // cache and the as_of cache up to their bounds, the tree up to 64 bytes
+  // per entry) is above this many MiB, the kept states are thinned (every
+  // second one dropped, the spacing doubled). So the caches filling up
+  // never pushes the server past it, and every past state stays within one
+  // spacing of a kept one (docs/VIEWS.md, "Memory").
+  uint64_t past_states_budget_mib = 880;
+  // For tests: the heap in use, instead of malloc's count.
+  std::function<uint64_t()> heap_in_use;
   // C2SP witnesses each new checkpoint is sent to (docs/WITNESS.md); their
   // verified cosignatures are published with it and stored (c/cosigned).
   std::vector<witness::Endpoint> witnesses;
@@ -113,6 +123,12 @@ class Service {
  public:
   // At most this many bytes of view responses are kept (view_cache()).
   static constexpr size_t kViewCacheBytes = size_t{64} << 20;
+  // What a cached past state is charged per entry folded beyond the state
+  // it started from: what a kept state cost per entry at 1,000,000 entries
+  // (1.10 MB for 1,024; docs/PERFORMANCE.md), rounded up.
+  static constexpr uint64_t kAsOfBytesPerEntry = 1200;
+  // The tree in memory (node_cache.h): two 32-byte nodes per entry.
+  static constexpr uint64_t kTreeBytesPerEntry = 64;
   // Opens DIR (NotFound without a ledger, Unavailable when another process
   // holds it) and publishes the first read snapshot. On a disk too full for
   // the store to open for writing, opens it read-only: reads are served and
@@ -176,6 +192,15 @@ class Service {
   bool WaitForPastStates(std::chrono::milliseconds timeout);
   // The past states kept in memory; nullptr when none are kept.
   const projections::PastStates* past_states() const { return past_.get(); }
+  // The as_of cache now: states held and the bytes charged for them.
+  struct AsOfCacheUse {
+    size_t states = 0;
+    uint64_t bytes = 0;
+  };
+  AsOfCacheUse as_of_cache_use() const;
+  // What the thinning of the past states compares with their budget: the
+  // heap in use plus the room the caches and the tree may still take.
+  uint64_t MemoryCommitted() const;
 
   // Appends a signed event exactly as the CLI does and returns once it is
   // durable and visible to readers. Unavailable while shutting down.
@@ -311,11 +336,17 @@ class Service {
   std::shared_ptr<const projections::State> published_;
   std::atomic<uint64_t> published_size_{0};
 
-  std::mutex cache_mu_;
-  std::map<uint64_t, std::pair<std::shared_ptr<const projections::State>,
-                               uint64_t>>
-      as_of_cache_;  // size -> (state, last use tick)
+  struct CachedState {
+    std::shared_ptr<const projections::State> state;
+    uint64_t tick = 0;    // last use
+    uint64_t origin = 0;  // the kept state (size) its fold started from
+    uint64_t bytes = 0;   // charged
+  };
+  mutable std::mutex cache_mu_;
+  std::map<uint64_t, CachedState> as_of_cache_;  // by size
   uint64_t cache_tick_ = 0;
+  // The bytes charged for as_of_cache_ (written under cache_mu_).
+  std::atomic<uint64_t> as_of_cache_bytes_{0};
 
   std::atomic<uint64_t> replays_{0}, replayed_entries_{0},
       max_replayed_entries_{0}, replays_from_snapshot_{0};

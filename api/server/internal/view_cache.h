@@ -99,6 +99,8 @@ class ViewCache {
   uint64_t stale() const { return stale_.load(); }
   uint64_t computed() const { return computed_.load(); }
   uint64_t background() const { return background_.load(); }
+  // The bytes of the answers kept now (at most Options::max_bytes).
+  size_t bytes() const { return bytes_.load(); }
 
  private:
   struct Slot {
@@ -127,8 +129,8 @@ class ViewCache {
   const std::function<Clock::time_point()> clock_;
   std::mutex mu_;
   std::map<std::string, Slot> slots_;
-  std::list<std::string> lru_;  // keys with a kept answer, oldest first
-  size_t bytes_ = 0;
+  std::list<std::string> lru_;    // keys with a kept answer, oldest first
+  std::atomic<size_t> bytes_{0};  // written under mu_
   // Background computations, one at a time on worker_.
   std::condition_variable work_cv_;
   std::deque<std::function<void()>> work_;
