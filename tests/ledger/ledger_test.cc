@@ -49,6 +49,11 @@ class LedgerTest : public ::testing::Test {
     log_key_.key_pair = TestKey(9);
   }
 
+  // A new deployment with `event` appended (its index and the log's size
+  // out), closed, then that entry's nonce key deleted behind the writer.
+  void AppendThenDeleteItsNonceKey(const SignedEvent& event, uint64_t* index,
+                                   uint64_t* size);
+
   LedgerOptions Options() {
     LedgerOptions o;
     o.checkpoint_key = log_key_;
@@ -1323,22 +1328,27 @@ std::string NonceKeyOf(rocksdb::DB* db, uint64_t index) {
   return "";
 }
 
+void LedgerTest::AppendThenDeleteItsNonceKey(const SignedEvent& event,
+                                             uint64_t* index, uint64_t* size) {
+  {
+    auto ledger = CreateDeployment(tmp_.Sub("db"));
+    auto r = ledger->Append(event);
+    ASSERT_OK(r);
+    *index = r->index;
+    *size = ledger->size();
+  }
+  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Delete({}, NonceKeyOf(db, *index)).ok());
+  });
+}
+
 // Deleting the nonce key of an entry must not let the same signed event be
 // appended a second time: the verifier refuses a reused nonce, so the
 // writer must refuse to write at all once its index is known to be wrong.
 TEST_F(LedgerTest, ADeletedNonceKeyIsCaughtAtOpenAndTheReplayIsRefused) {
   const auto event = testing::OpenCycle(office_);
-  uint64_t index, size;
-  {
-    auto ledger = CreateDeployment(tmp_.Sub("db"));
-    auto r = ledger->Append(event);
-    ASSERT_OK(r);
-    index = r->index;
-    size = ledger->size();
-  }
-  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
-    ASSERT_TRUE(db->Delete({}, NonceKeyOf(db, index)).ok());
-  });
+  uint64_t index = 0, size = 0;
+  ASSERT_NO_FATAL_FAILURE(AppendThenDeleteItsNonceKey(event, &index, &size));
   auto opened = Ledger::Open(tmp_.Sub("db"), Options());
   ASSERT_OK(opened);  // reads still work
   Ledger& ledger = **opened;
@@ -1650,17 +1660,8 @@ TEST_F(LedgerTest, AnAppendDuringTheNonceIndexCheckWaitsForItAndReadsDoNot) {
 // refused once it does, never appended.
 TEST_F(LedgerTest, AReplayQueuedDuringTheCheckOfADeletedNonceKeyIsRefused) {
   const auto event = testing::OpenCycle(office_);
-  uint64_t index, size;
-  {
-    auto ledger = CreateDeployment(tmp_.Sub("db"));
-    auto r = ledger->Append(event);
-    ASSERT_OK(r);
-    index = r->index;
-    size = ledger->size();
-  }
-  RawEdit(tmp_.Sub("db"), [&](rocksdb::DB* db) {
-    ASSERT_TRUE(db->Delete({}, NonceKeyOf(db, index)).ok());
-  });
+  uint64_t index = 0, size = 0;
+  ASSERT_NO_FATAL_FAILURE(AppendThenDeleteItsNonceKey(event, &index, &size));
   HeldCheck held;
   LedgerOptions o = Options();
   held.Install(&o);
@@ -1681,7 +1682,8 @@ TEST_F(LedgerTest, AReplayQueuedDuringTheCheckOfADeletedNonceKeyIsRefused) {
             std::future_status::timeout);
   held.Release();
   const Result<AppendResult> r = replay.get();
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
+      << r.status().ToString();
   EXPECT_NE(r.status().message().find("nonce index"), std::string::npos)
       << r.status().ToString();
   EXPECT_EQ(ledger.size(), size);
