@@ -306,6 +306,26 @@ class Ledger::Impl {
     };
   }
 
+  // OK only when the store says the nonce key is absent: a lookup that
+  // fails to read is not evidence of absence, and treating it as such would
+  // let a replayed submission be written a second time.
+  Status CheckNonceUnused(const std::string& nonce_key,
+                          const std::set<std::string>& pending) const {
+    if (!pending.count(nonce_key)) {
+      Result<std::string> stored = Get(nonce_key);
+      if (stored.status().code() == StatusCode::kNotFound) return Status();
+      if (!stored.ok()) {
+        return Status(stored.status().code(),
+                      "the nonce index could not be read to rule out a "
+                      "replay; nothing was written (" +
+                          stored.status().message() + ")");
+      }
+    }
+    return AlreadyExists(
+        "this author key already used this nonce "
+        "(a replayed or duplicated submission)");
+  }
+
   Result<CorrectionTarget> LookupTarget(
       uint64_t index, const std::map<uint64_t, EntryView>& pending) const {
     auto it = pending.find(index);
@@ -314,10 +334,11 @@ class Ledger::Impl {
       view = it->second;
     } else {
       auto bytes = Get(EntryKey(index));
-      if (!bytes.ok()) {
+      if (bytes.status().code() == StatusCode::kNotFound) {
         return NotFound("correction targets entry " + std::to_string(index) +
                         ", which does not exist");
       }
+      RETURN_IF_ERROR(bytes.status());
       ASSIGN_OR_RETURN(EntryView v, EntryView::Parse(*bytes));
       view = std::move(v);
     }
@@ -474,10 +495,12 @@ Status Ledger::Impl::LoadExisting() {
     return Corruption("head does not match entry " +
                       std::to_string(head.size - 1));
   }
-  if (Get(EntryKey(head.size)).ok()) {
+  Result<std::string> beyond = Get(EntryKey(head.size));
+  if (beyond.ok()) {
     return Corruption("entries are stored beyond the head (size " +
                       std::to_string(head.size) + ")");
   }
+  if (beyond.status().code() != StatusCode::kNotFound) return beyond.status();
   ASSIGN_OR_RETURN(frontier_, merkle::Frontier::Load(node_reader(), head.size));
   if (frontier_.Root() != head.root) {
     return Corruption("stored Merkle tree root does not match the head");
@@ -878,11 +901,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
         return LookupTarget(target, pending);
       }));
       std::string nonce_key = NonceKey(a);
-      if (pending_nonces.count(nonce_key) || Get(nonce_key).ok()) {
-        return AlreadyExists(
-            "this author key already used this nonce "
-            "(a replayed or duplicated submission)");
-      }
+      RETURN_IF_ERROR(CheckNonceUnused(nonce_key, pending_nonces));
       ASSIGN_OR_RETURN(
           std::string bytes,
           EncodeEntry(index, h.last_entry_hash, recorded, *x->signed_event));

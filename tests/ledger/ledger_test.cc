@@ -25,6 +25,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/repair.h"
+#include "tests/failing_reads_fs.h"
 #include "tests/full_disk_fs.h"
 #include "tests/test_util.h"
 
@@ -1365,6 +1366,63 @@ TEST_F(LedgerTest, ADeletedNonceKeyIsCaughtAtOpenAndTheReplayIsRefused) {
   // Nothing else is refused for reading.
   EXPECT_OK(ledger.ReadEntry(index));
   EXPECT_OK(ledger.InclusionProof(index, size));
+}
+
+// A nonce lookup that cannot read the store (an unreadable sector under
+// the nonce's table block) must not count as "never used": the replay of
+// an entry already in the log would then be appended a second time. The
+// submission is refused with the read error instead, nothing is written,
+// and once the store reads again the replay is refused as a replay.
+TEST_F(LedgerTest, ANonceLookupThatCannotReadTheStoreRefusesTheSubmission) {
+  auto fs = std::make_shared<testing::FailingReadsFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
+  LedgerOptions o = Options();
+  o.env = env.get();
+  const std::string dir = tmp_.Sub("db");
+  // Enough entries that their nonce keys span many table blocks, so the
+  // replayed one's block is not one the open happened to cache.
+  constexpr int kEntries = 400;
+  std::optional<SignedEvent> replayed;
+  {
+    auto ledger = CreateDeployment(dir, o);
+    ASSERT_NE(ledger, nullptr);
+    for (int i = 0; i < kEntries; ++i) {
+      const SignedEvent event = testing::OpenCycle(office_, 2000 + i);
+      ASSERT_OK(ledger->Append(event));
+      if (i == kEntries / 2) replayed = event;
+    }
+  }
+  // Reopening replays the write-ahead log into a table file, so the nonce
+  // keys are read from disk, not from the memtable.
+  std::promise<Status> checked;
+  o.on_side_indexes_checked = [&](const Status& s) { checked.set_value(s); };
+  auto opened = Ledger::Open(dir, o);
+  ASSERT_OK(opened);
+  Ledger& ledger = **opened;
+  ASSERT_OK(checked.get_future().get());
+  const Head before = ledger.head();
+
+  fs->set_failing(true);
+  auto replay = ledger.Append(*replayed);
+  fs->set_failing(false);
+  ASSERT_GT(fs->failed_reads(), 0) << "the lookup never reached the disk";
+  ASSERT_FALSE(replay.ok())
+      << "the replay was appended at index " << replay->index;
+  EXPECT_EQ(replay.status().code(), StatusCode::kIOError)
+      << replay.status().ToString();
+  EXPECT_NE(replay.status().message().find("nonce"), std::string::npos)
+      << replay.status().ToString();
+  EXPECT_EQ(ledger.head().size, before.size);
+  EXPECT_EQ(ledger.head().root, before.root);
+
+  // The store reads again: the same submission is a replay, and the log
+  // takes new entries.
+  auto again = ledger.Append(*replayed);
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists)
+      << again.status().ToString();
+  auto fresh = ledger.Append(testing::OpenCycle(office_, 2999));
+  ASSERT_OK(fresh);
+  EXPECT_EQ(fresh->index, before.size);
 }
 
 // A nonce key added behind the writer's back (it would make a fresh
