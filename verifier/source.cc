@@ -24,21 +24,31 @@ Status ReadStore(const std::string& dir, const SourceCallbacks& cb) {
   rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir, &raw);
   if (!s.ok()) return IOError("cannot open " + dir + ": " + s.ToString());
   std::unique_ptr<rocksdb::DB> db(raw);
+  // A key the store says is absent is absent; a key it cannot read is an
+  // error, never taken for absence (a checkpoint skipped for a read error
+  // would go unchecked while the verification passes).
+  auto read_key = [&](const char* key, std::string* value) -> Result<bool> {
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) {
+      return IOError(std::string("cannot read ") + key + " from " + dir + ": " +
+                     s.ToString());
+    }
+    return true;
+  };
   std::string head;
-  if (cb.on_size_hint &&
-      db->Get(rocksdb::ReadOptions(), "m/head", &head).ok() &&
-      head.size() >= 8) {
+  ASSIGN_OR_RETURN(bool has_head, read_key("m/head", &head));
+  if (cb.on_size_hint && has_head && head.size() >= 8) {
     cb.on_size_hint(GetBe64(head.data()));
   }
   std::string checkpoint;
-  if (db->Get(rocksdb::ReadOptions(), "c/latest", &checkpoint).ok()) {
-    RETURN_IF_ERROR(cb.on_checkpoint(checkpoint));
-  }
+  ASSIGN_OR_RETURN(bool has_checkpoint, read_key("c/latest", &checkpoint));
+  if (has_checkpoint) RETURN_IF_ERROR(cb.on_checkpoint(checkpoint));
   // The latest checkpoint the witnesses cosigned (docs/FORMAT.md, "RocksDB
   // layout"), checked like any other; it carries their cosignatures.
   std::string cosigned;
-  if (db->Get(rocksdb::ReadOptions(), "c/cosigned", &cosigned).ok() &&
-      cosigned != checkpoint) {
+  ASSIGN_OR_RETURN(bool has_cosigned, read_key("c/cosigned", &cosigned));
+  if (has_cosigned && cosigned != checkpoint) {
     RETURN_IF_ERROR(cb.on_checkpoint(cosigned));
   }
   rocksdb::ReadOptions ro;
