@@ -42,9 +42,6 @@ void from_json(const nlohmann::json& j, AppendList<T>& l) {
   for (const nlohmann::json& e : j) l.push_back(e.get<T>());
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EntryMeta, kind, jurisdiction, author,
-                                   signed_at_ms, recorded_at_ms, owner,
-                                   retracted, corrections)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Touch, entry, relation)
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JurisdictionRec, code, name, level, parent,

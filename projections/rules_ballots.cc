@@ -191,7 +191,7 @@ void ApplyBallotBoxOpened(Model& m, const Ctx& ctx,
     box.opened_monitors.emplace_back(ledger::TextString(name));
   }
   if (ctx.replacing) return;
-  m.entries.slot(ctx.index).owner = box.ref;
+  m.entries.mut(ctx.index).owner = box.ref;
   m.Touched(box.ref, ctx.by, "opened");
 }
 
@@ -321,7 +321,7 @@ void ApplyBallotsRecorded(Model& m, const Ctx& ctx,
                                    marks.size()),
                                e.getUnreadable()},
                &box.count);
-  m.entries.slot(ctx.index).owner = box.ref;
+  m.entries.mut(ctx.index).owner = box.ref;
   m.Touched(box.ref, ctx.by, "ballots");
 }
 
@@ -464,7 +464,7 @@ void ApplyTallyCertified(Model& m, const Ctx& ctx,
   t.certified_by.clear();
   for (auto name : e.getCertifiedBy())
     t.certified_by.emplace_back(ledger::TextString(name));
-  m.entries.slot(ctx.index).owner = round.ref;
+  m.entries.mut(ctx.index).owner = round.ref;
   m.Touched(round.ref, ctx.by, "tally");
 }
 
@@ -567,7 +567,7 @@ void ApplyResultAnnounced(Model& m, const Ctx& ctx,
     m.projects.mut(item).grades.push_back(GradeRec{round.ref, grade});
     m.Touched(item, ctx.by, "graded");
   }
-  m.entries.slot(ctx.index).owner = round.ref;
+  m.entries.mut(ctx.index).owner = round.ref;
   m.Touched(round.ref, ctx.by, "result");
 }
 
@@ -604,7 +604,7 @@ void ApplyRoundVoided(Model& m, const Ctx& ctx, schema::RoundVoided::Reader e) {
   round.voided = ctx.index;
   round.void_reason = ledger::TextString(e.getReason());
   round.voided_on = FromSchema(e.getVoidedOn());
-  m.entries.slot(ctx.index).owner = round.ref;
+  m.entries.mut(ctx.index).owner = round.ref;
   m.Touched(round.ref, ctx.by, "voided");
 }
 

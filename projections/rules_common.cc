@@ -146,9 +146,9 @@ Status CheckRef(const Model& m, const Ctx& ctx, uint64_t ref, RefKind kind,
                            static_cast<schema::Event::Which>(meta.kind)) +
                        ", not a " + KindWord(kind));
   }
-  if (meta.jurisdiction != ctx.jurisdiction) {
+  if (m.JurisdictionOf(meta) != ctx.jurisdiction) {
     return Refused("ref.other_jurisdiction",
-                   what + " of jurisdiction " + meta.jurisdiction +
+                   what + " of jurisdiction " + m.JurisdictionOf(meta) +
                        ", but this act belongs to jurisdiction " +
                        ctx.jurisdiction);
   }
@@ -156,8 +156,9 @@ Status CheckRef(const Model& m, const Ctx& ctx, uint64_t ref, RefKind kind,
     return Refused(
         "ref.retracted",
         what + ", which was retracted by correction entry " +
-            std::to_string(meta.corrections.empty() ? 0
-                                                    : meta.corrections.back()));
+            std::to_string(m.CorrectionsOf(ref).empty()
+                               ? 0
+                               : m.CorrectionsOf(ref).back()));
   }
   if (!RecordExists(m, kind, ref)) {
     return Refused("ref.missing", what + ", which no longer exists");

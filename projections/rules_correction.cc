@@ -287,7 +287,7 @@ Ctx TargetContext(const Model& m, const Ctx& ctx, uint64_t target) {
   Ctx at;
   at.index = target;
   at.date = DateFromMs(m.entries[target].recorded_at_ms);
-  at.jurisdiction = m.entries[target].jurisdiction;
+  at.jurisdiction = m.JurisdictionOf(m.entries[target]);
   at.replacing = true;
   at.by = ctx.index;
   at.by_date = ctx.date;
@@ -360,16 +360,16 @@ Status CheckCorrection(const Model& m, const Ctx& ctx,
                    "entry " + std::to_string(target) + " is a " + kind_name +
                        ", which cannot be corrected");
   }
-  if (meta.jurisdiction != ctx.jurisdiction) {
+  if (m.JurisdictionOf(meta) != ctx.jurisdiction) {
     return Refused("ref.other_jurisdiction", "entry " + std::to_string(target) +
                                                  " belongs to jurisdiction " +
-                                                 meta.jurisdiction);
+                                                 m.JurisdictionOf(meta));
   }
   if (meta.retracted) {
     return Refused("correction.retracted",
                    "entry " + std::to_string(target) +
                        " was already retracted by entry " +
-                       std::to_string(meta.corrections.back()));
+                       std::to_string(m.CorrectionsOf(target).back()));
   }
   RETURN_IF_ERROR(OwnerAlive(m, target));
   RETURN_IF_ERROR(CheckResponsibleOffice(m, ctx, target, meta.kind));
@@ -394,12 +394,12 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e) {
   rec.reason = ledger::TextString(e.getReason());
   rec.retraction = e.isRetraction();
   if (m.keep_view_data) rec.before = TargetContentJson(m, target);
-  m.entries.slot(target).corrections.push_back(ctx.index);
-  m.entries.slot(ctx.index).owner = owner;
+  m.entry_corrections.slot(target).push_back(ctx.index);
+  m.entries.mut(ctx.index).owner = owner;
   if (e.isRetraction()) {
     m.Touched(owner, ctx.index, "retracted");
     const int kind = m.entries[target].kind;
-    m.entries.slot(target).retracted = true;
+    m.entries.mut(target).retracted = true;
     ApplyRetraction(m, target, kind);
     if (m.keep_view_data) rec.after = "null";
   } else {

@@ -148,7 +148,7 @@ void ApplyScreeningDecided(Model& m, const Ctx& ctx,
   s.eligibility.not_major_engineering = el.getNotMajorEngineering();
   s.eligibility.land_policy_funding_secured = el.getLandPolicyFundingSecured();
   if (ctx.replacing) return;
-  m.entries.slot(ctx.index).owner = p.ref;
+  m.entries.mut(ctx.index).owner = p.ref;
   m.Touched(p.ref, ctx.by, "screened");
 }
 

@@ -68,7 +68,7 @@ Rec& NewOrReplaced(AppendList<Rec>& v, const Ctx& ctx) {
 
 void Own(Model& m, const Ctx& ctx, uint64_t owner, const char* relation) {
   if (ctx.replacing) return;
-  m.entries.slot(ctx.index).owner = owner;
+  m.entries.mut(ctx.index).owner = owner;
   m.Touched(owner, ctx.by, relation);
 }
 

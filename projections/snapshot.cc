@@ -69,7 +69,19 @@ PIAOJUE_FIELDS(ItemCount) {
 PIAOJUE_FIELDS(BallotCount) {
   v(r.read, r.unreadable, r.valid, r.invalid, r.items);
 }
-PIAOJUE_FIELDS(EntryMeta) {
+// An entry's record as the format has it (the model interns the
+// jurisdiction and keeps the corrections beside its entries).
+struct EntryRecord {
+  int kind = 0;
+  std::string jurisdiction;
+  uint32_t author = 0;
+  int64_t signed_at_ms = 0;
+  int64_t recorded_at_ms = 0;
+  uint64_t owner = kNoRef;
+  bool retracted = false;
+  AppendList<uint64_t> corrections;
+};
+PIAOJUE_FIELDS(EntryRecord) {
   v(r.kind, r.jurisdiction, r.author, r.signed_at_ms, r.recorded_at_ms, r.owner,
     r.retracted, r.corrections);
 }
@@ -513,7 +525,12 @@ Status WriteModel(const Model& m,
       [&](const std::string& key, const std::vector<KeyGrantRec>& grants) {
         w.Record(kKeyGrants, key, grants);
       });
-  for (const auto& [i, e] : m.entries) w.Record(kEntry, e);
+  for (uint64_t i = 0; i < m.entries.size(); ++i) {
+    const EntryMeta& e = m.entries[i];
+    w.Record(kEntry, EntryRecord{e.kind, m.JurisdictionOf(e), e.author,
+                                 e.signed_at_ms, e.recorded_at_ms, e.owner,
+                                 e.retracted, m.CorrectionsOf(i)});
+  }
   for (const auto& [ref, t] : m.touches) w.Record(kTouches, ref, t);
   for (const auto& [ref, r] : m.cycles) w.Record(kCycle, ref, r);
   for (const auto& [ref, r] : m.proposals) w.Record(kProposal, ref, r);
@@ -692,9 +709,24 @@ Status ReadModel(SnapshotSource& in, Model* m) {
         break;
       }
       case kEntry: {
-        EntryMeta e;
+        EntryRecord e;
         d(e);
-        if (!d.failed()) m->entries.push_back(std::move(e));
+        if (d.failed()) break;
+        if (e.kind < 0 || e.kind > UINT16_MAX) {
+          return Corruption(where + "entry kind out of range");
+        }
+        const uint64_t i = m->entries.size();
+        m->entries.push_back(EntryMeta{
+            .kind = static_cast<uint16_t>(e.kind),
+            .retracted = e.retracted,
+            .jurisdiction = m->InternJurisdiction(e.jurisdiction),
+            .author = e.author,
+            .signed_at_ms = e.signed_at_ms,
+            .recorded_at_ms = e.recorded_at_ms,
+            .owner = e.owner});
+        if (!e.corrections.empty()) {
+          m->entry_corrections.slot(i) = std::move(e.corrections);
+        }
         break;
       }
       case kTouches: {
@@ -793,7 +825,7 @@ Status CheckConsistent(const Model& m) {
       fail("entry " + std::to_string(i) + " names an unknown author");
     }
     in_log(e.owner, "owner");
-    for (uint64_t c : e.corrections) {
+    for (uint64_t c : m.CorrectionsOf(i)) {
       if (c <= i || c >= n) fail("entry " + std::to_string(i) + " correction");
     }
   }

@@ -234,8 +234,8 @@ void State::Apply(const PreparedEntry& prepared) {
   Model& m = *model_;
   const Ctx& ctx = *prepared.ctx_;
   internal::EntryMeta meta;
-  meta.kind = static_cast<int>(entry.event().which());
-  meta.jurisdiction = ctx.jurisdiction;
+  meta.kind = static_cast<uint16_t>(entry.event().which());
+  meta.jurisdiction = m.InternJurisdiction(ctx.jurisdiction);
   const std::string& author = ctx.author;
   // Only a new author changes the (shared) author table: looking one up
   // must not copy it.
@@ -250,7 +250,7 @@ void State::Apply(const PreparedEntry& prepared) {
   meta.signed_at_ms = entry.authored().getSignedAtMs();
   meta.recorded_at_ms = entry.recorded_at_ms();
   meta.owner = ctx.index;  // sub-record kinds overwrite it
-  m.entries.push_back(std::move(meta));
+  m.entries.push_back(meta);
   internal::ApplyEvent(m, ctx, entry.event());
   m.size = ctx.index + 1;
   m.last_recorded_at_ms = entry.recorded_at_ms();

@@ -35,7 +35,7 @@ std::string EnumName(capnp::EnumSchema schema, int value) {
 json CorrectionsJson(const Model& m, uint64_t entry) {
   json out = json::array();
   if (entry < m.entries.size()) {
-    for (uint64_t c : m.entries[entry].corrections) out.push_back(c);
+    for (uint64_t c : m.CorrectionsOf(entry)) out.push_back(c);
   }
   return out;
 }
@@ -166,7 +166,7 @@ json CorrectionJson(const Model& m, uint64_t correction) {
           m.key_grants.get(m.authors[e.author]);
       grants != nullptr) {
     for (const KeyGrantRec& grant : *grants) {
-      if (grant.jurisdiction == e.jurisdiction) {
+      if (grant.jurisdiction == m.JurisdictionOf(e)) {
         roles.push_back(EnumName<schema::Role>(grant.role));
       }
     }
@@ -185,7 +185,7 @@ json CorrectionJson(const Model& m, uint64_t correction) {
 json CorrectionHistoryJson(const Model& m, uint64_t entry) {
   json out = json::array();
   if (entry < m.entries.size()) {
-    for (uint64_t c : m.entries[entry].corrections) {
+    for (uint64_t c : m.CorrectionsOf(entry)) {
       out.push_back(CorrectionJson(m, c));
     }
   }
@@ -325,7 +325,7 @@ Result<json> AuditView(const Model& m, const ViewQuery& q) {
   return json{{"record", ref},
               {"kind", ledger::EventKindName(
                            static_cast<schema::Event::Which>(created.kind))},
-              {"jurisdiction", created.jurisdiction},
+              {"jurisdiction", m.JurisdictionOf(created)},
               {"retracted", created.retracted},
               {"entries", std::move(entries)}};
 }
@@ -344,7 +344,7 @@ json CorrectionsView(const Model& m) {
             ? json(ledger::EventKindName(
                   static_cast<schema::Event::Which>(m.entries[c.owner].kind)))
             : json(nullptr);
-    row["jurisdiction"] = m.entries[entry].jurisdiction;
+    row["jurisdiction"] = m.JurisdictionOf(m.entries[entry]);
     rows.push_back(std::move(row));
   }
   return json{{"corrections", std::move(rows)}};

@@ -77,7 +77,7 @@ json EligibilityJson(const Eligibility& e) {
 json FateJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
   if (m.entries[p.ref].retracted) {
     // Shown as a retraction, with what the proposal had reached.
-    const uint64_t by = m.entries[p.ref].corrections.back();
+    const uint64_t by = m.CorrectionsOf(p.ref).back();
     json fate = CorrectionJson(m, by);
     fate.erase("changes");
     fate["status"] = "retracted";

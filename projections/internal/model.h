@@ -26,16 +26,18 @@ namespace piaojue::projections::internal {
 inline constexpr uint64_t kNoRef = 0;
 
 // What the fold remembers about every entry (for references and the audit
-// trail): no event content.
+// trail): no event content. Small and trivially copyable, kept in a
+// DenseTable (one allocation per 64 entries): the jurisdiction is interned
+// (Model::entry_jurisdictions) and the rare corrections of an entry are kept
+// beside the table (Model::entry_corrections).
 struct EntryMeta {
-  int kind = 0;  // schema::Event::Which
-  std::string jurisdiction;
-  uint32_t author = 0;  // index into Model::authors
+  uint16_t kind = 0;  // schema::Event::Which
+  bool retracted = false;
+  uint32_t jurisdiction = 0;  // index into Model::entry_jurisdictions
+  uint32_t author = 0;        // index into Model::authors
   int64_t signed_at_ms = 0;
   int64_t recorded_at_ms = 0;
   uint64_t owner = kNoRef;  // the record a sub-record entry belongs to
-  bool retracted = false;
-  AppendList<uint64_t> corrections;  // correction entries targeting it
 };
 
 // One entry that touched a record, and how.
@@ -384,7 +386,12 @@ struct Model {
   AppendList<std::string> authors;     // key hex, in order of first use
   StringMap<std::string> key_holders;  // key hex -> holder
   StringMap<std::vector<KeyGrantRec>> key_grants;
-  IndexMap<EntryMeta> entries;
+  DenseTable<EntryMeta> entries;
+  // The jurisdiction texts the entries name, in order of first use
+  // (EntryMeta::jurisdiction), and the correction entries targeting an
+  // entry, in log order (only entries that were corrected have a list).
+  Shared<std::vector<std::string>> entry_jurisdictions;
+  IndexMap<AppendList<uint64_t>> entry_corrections;
   IndexMap<AppendList<Touch>> touches;  // record ref -> touches
   IndexMap<CycleRec> cycles;
   IndexMap<ProposalRec> proposals;
@@ -404,6 +411,10 @@ struct Model {
   // a new author copies one small bucket, not the whole table, so the past
   // states kept in memory do not each hold a copy of it.
   StringMap<uint32_t> author_ids;
+  // Not serialized: rebuilt from the entries' jurisdiction texts. Both
+  // jurisdiction tables are copied whole when a copy of the model adds a
+  // text, which only a new jurisdiction does (a few thousand in a province).
+  Shared<std::unordered_map<std::string, uint32_t>> entry_jurisdiction_ids;
   // Not serialized: the instant a time-travelled state stands at (0 = the
   // last entry's); see State::set_as_of_ms.
   int64_t as_of_ms = 0;
@@ -415,6 +426,26 @@ struct Model {
   // (RefusedBy in tests/projections/rule_test_util.h compares both kinds of
   // state on every refusal of the rules tests).
   bool keep_view_data = true;
+
+  // The jurisdiction text of an entry.
+  const std::string& JurisdictionOf(const EntryMeta& e) const {
+    return (*entry_jurisdictions)[e.jurisdiction];
+  }
+  // The id of a jurisdiction text, added if new.
+  uint32_t InternJurisdiction(const std::string& text) {
+    auto found = entry_jurisdiction_ids->find(text);
+    if (found != entry_jurisdiction_ids->end()) return found->second;
+    const auto id = static_cast<uint32_t>(entry_jurisdictions->size());
+    entry_jurisdictions.mut().push_back(text);
+    entry_jurisdiction_ids.mut().emplace(text, id);
+    return id;
+  }
+  // The correction entries targeting `entry`, in log order.
+  const AppendList<uint64_t>& CorrectionsOf(uint64_t entry) const {
+    static const AppendList<uint64_t> kNone;
+    const AppendList<uint64_t>* c = entry_corrections.get(entry);
+    return c != nullptr ? *c : kNone;
+  }
 
   void Touched(uint64_t record, uint64_t entry, std::string relation) {
     if (!keep_view_data) return;

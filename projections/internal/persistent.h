@@ -330,6 +330,49 @@ class IndexMap {
   size_t size_ = 0;
 };
 
+// A dense table of T indexed 0..size()-1 (what the fold keeps for every
+// entry), stored in chunks of kChunk values inline, the chunks held by an
+// IndexMap: no allocation per element (one per kChunk elements), and a
+// change copies only its chunk (kChunk values) and the trie nodes above it
+// while another copy shares them. For small, trivially copyable T: a
+// shared chunk is copied whole on the first change after a copy.
+template <typename T>
+class DenseTable {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "a chunk is copied whole on a change while it is shared");
+
+ public:
+  static constexpr size_t kChunk = 64;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // Element i; nullptr if i >= size().
+  const T* get(uint64_t i) const {
+    if (i >= size_) return nullptr;
+    return &(*chunks_.get(i / kChunk))[i % kChunk];
+  }
+  const T& operator[](uint64_t i) const { return at(i); }
+  const T& at(uint64_t i) const {
+    const T* v = get(i);
+    if (v == nullptr) throw std::out_of_range("DenseTable::at");
+    return *v;
+  }
+  // Element i, this copy's own (its chunk copied if shared).
+  T& mut(uint64_t i) {
+    if (i >= size_) throw std::out_of_range("DenseTable::mut");
+    return chunks_.slot(i / kChunk)[i % kChunk];
+  }
+  // Appends at index size().
+  void push_back(const T& v) {
+    chunks_.slot(size_ / kChunk)[size_ % kChunk] = v;
+    ++size_;
+  }
+
+ private:
+  IndexMap<std::array<T, kChunk>> chunks_;
+  size_t size_ = 0;
+};
+
 // A list that only grows at its end (an audit trail, a cycle's proposals),
 // whose elements are shared between copies: copying the list costs two
 // words, and appending to a copy copies no element in the usual case.

@@ -104,6 +104,57 @@ TEST(IndexMapTest, AnUnsharedValueIsChangedInPlaceASharedOneIsCopied) {
   EXPECT_EQ(a.at(10), "xyz");
 }
 
+struct Meta {
+  uint32_t a = 0;
+  uint64_t b = 0;
+  bool operator==(const Meta&) const = default;
+};
+
+TEST(DenseTableTest, BehavesLikeAVectorAndRefusesIndicesPastItsEnd) {
+  DenseTable<Meta> t;
+  std::vector<Meta> want;
+  EXPECT_EQ(t.get(0), nullptr);
+  EXPECT_THROW(t.at(0), std::out_of_range);
+  // Across several chunks, and a partial last one.
+  for (uint32_t i = 0; i < 5 * DenseTable<Meta>::kChunk + 7; ++i) {
+    t.push_back(Meta{i, uint64_t{i} * 3});
+    want.push_back(Meta{i, uint64_t{i} * 3});
+  }
+  ASSERT_EQ(t.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t[i], want[i]) << i;
+  // An index past the end is absent, as a missing key of an IndexMap is,
+  // even inside the last chunk's capacity (a reference to an entry not yet
+  // applied must read as unknown, never as a zeroed record).
+  EXPECT_EQ(t.get(want.size()), nullptr);
+  EXPECT_EQ(t.get(want.size() + 1), nullptr);
+  EXPECT_EQ(t.get(uint64_t{1} << 40), nullptr);
+  EXPECT_EQ(t.get(~uint64_t{0}), nullptr);
+  EXPECT_THROW(t.at(want.size()), std::out_of_range);
+  EXPECT_THROW(t.mut(want.size()), std::out_of_range);
+  t.mut(70).b = 99;
+  EXPECT_EQ(t[70].b, 99u);
+  EXPECT_EQ(t[69].b, 69u * 3);
+}
+
+TEST(DenseTableTest, ACopyNeverSeesTheOriginalsLaterChanges) {
+  DenseTable<Meta> a;
+  for (uint32_t i = 0; i < 200; ++i) a.push_back(Meta{i, i});
+  const DenseTable<Meta> before = a;  // shares every chunk with `a`
+  a.mut(5).b = 1000;
+  a.mut(199).a = 7;
+  for (uint32_t i = 200; i < 300; ++i) a.push_back(Meta{i, 0});
+  ASSERT_EQ(before.size(), 200u);
+  EXPECT_EQ(before[5].b, 5u);
+  EXPECT_EQ(before[199].a, 199u);
+  EXPECT_EQ(before.get(200), nullptr);
+  EXPECT_EQ(a[5].b, 1000u);
+  EXPECT_EQ(a[199].a, 7u);
+  EXPECT_EQ(a.size(), 300u);
+  // Unchanged chunks stay shared: the same memory in both.
+  EXPECT_EQ(&before[100], &a[100]);
+  EXPECT_NE(&before[5], &a[5]);
+}
+
 TEST(SharedTest, ACopyKeepsItsValueWhenTheOtherChanges) {
   Shared<std::map<std::string, int>> a;
   a.mut()["one"] = 1;

@@ -321,7 +321,7 @@ TEST_F(SnapshotFormatTest, AnInconsistentSnapshotIsCorruption) {
       {"unknown author", [](Model& m) { m.entries.mut(5).author = 9999; }},
       {"owner", [](Model& m) { m.entries.mut(5).owner = 1u << 30; }},
       {"correction",
-       [](Model& m) { m.entries.mut(5).corrections.push_back(1u << 30); }},
+       [](Model& m) { m.entry_corrections.slot(5).push_back(1u << 30); }},
       {"touch",
        [&](Model& m) {
          m.touches.mut(first(m.touches)).push_back({1u << 30, "x"});
