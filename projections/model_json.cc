@@ -29,6 +29,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BallotCount, read, unreadable, valid,
 
 namespace internal {
 
+void to_json(nlohmann::json& j, const CompactText& t) { j = t.view(); }
+void from_json(const nlohmann::json& j, CompactText& t) {
+  t = j.get_ref<const std::string&>();
+}
+
 // The lists that grow with the log show as the arrays they are.
 template <typename T>
 void to_json(nlohmann::json& j, const AppendList<T>& l) {

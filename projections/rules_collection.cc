@@ -173,8 +173,8 @@ namespace {
 // A rules-only state (Model::keep_view_data false) keeps the title and
 // location, which rules compare and name, not the rest of the texts.
 void DropViewTexts(Details& d) {
-  d.description = std::string();
-  d.funding_note = std::string();
+  d.description = CompactText();
+  d.funding_note = CompactText();
 }
 }  // namespace
 

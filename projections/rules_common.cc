@@ -55,7 +55,7 @@ std::string YuanString(int64_t fen) {
 std::string Describe(const Model& m, uint64_t ref) {
   if (auto it = m.proposals.find(ref); it != m.proposals.end()) {
     return "proposal " + std::to_string(ref) + " \"" +
-           it->second.details.title + "\"";
+           it->second.details.title.str() + "\"";
   }
   if (auto it = m.cycles.find(ref); it != m.cycles.end()) {
     return "cycle " + std::to_string(ref) + " \"" + it->second.title + "\"";
@@ -153,12 +153,11 @@ Status CheckRef(const Model& m, const Ctx& ctx, uint64_t ref, RefKind kind,
                        ctx.jurisdiction);
   }
   if (meta.retracted) {
-    return Refused(
-        "ref.retracted",
-        what + ", which was retracted by correction entry " +
-            std::to_string(m.CorrectionsOf(ref).empty()
-                               ? 0
-                               : m.CorrectionsOf(ref).back()));
+    return Refused("ref.retracted",
+                   what + ", which was retracted by correction entry " +
+                       std::to_string(m.CorrectionsOf(ref).empty()
+                                          ? 0
+                                          : m.CorrectionsOf(ref).back()));
   }
   if (!RecordExists(m, kind, ref)) {
     return Refused("ref.missing", what + ", which no longer exists");

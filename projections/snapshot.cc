@@ -268,9 +268,11 @@ class Encoder {
       Uint(x);
     } else if constexpr (std::is_integral_v<T>) {
       Int(x);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      Uint(x.size());
-      out_.append(x);
+    } else if constexpr (std::is_same_v<T, std::string> ||
+                         std::is_same_v<T, CompactText>) {
+      const std::string_view s = x;
+      Uint(s.size());
+      out_.append(s);
     } else if constexpr (IsPair<T>::value) {
       Put(x.first);
       Put(x.second);
@@ -409,6 +411,10 @@ class Decoder {
         return Fail("an integer is out of its field's range");
       }
       x = static_cast<T>(v);
+    } else if constexpr (std::is_same_v<T, CompactText>) {
+      std::string s;
+      Get(s);
+      if (!failed_) x = s;
     } else if constexpr (std::is_same_v<T, std::string>) {
       const uint64_t len = Uint();
       if (len > n_ - pos_) return Fail("a text runs past the record");
@@ -716,14 +722,14 @@ Status ReadModel(SnapshotSource& in, Model* m) {
           return Corruption(where + "entry kind out of range");
         }
         const uint64_t i = m->entries.size();
-        m->entries.push_back(EntryMeta{
-            .kind = static_cast<uint16_t>(e.kind),
-            .retracted = e.retracted,
-            .jurisdiction = m->InternJurisdiction(e.jurisdiction),
-            .author = e.author,
-            .signed_at_ms = e.signed_at_ms,
-            .recorded_at_ms = e.recorded_at_ms,
-            .owner = e.owner});
+        m->entries.push_back(
+            EntryMeta{.kind = static_cast<uint16_t>(e.kind),
+                      .retracted = e.retracted,
+                      .jurisdiction = m->InternJurisdiction(e.jurisdiction),
+                      .author = e.author,
+                      .signed_at_ms = e.signed_at_ms,
+                      .recorded_at_ms = e.recorded_at_ms,
+                      .owner = e.owner});
         if (!e.corrections.empty()) {
           m->entry_corrections.slot(i) = std::move(e.corrections);
         }

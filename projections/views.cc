@@ -231,7 +231,7 @@ std::string ItemName(const Model& m, uint64_t ref) {
   for (const CandidateRec& c : m.cycles.at(p->second.cycle).candidates) {
     if (c.proposal == ref) return c.name;
   }
-  return p->second.details.title;
+  return p->second.details.title.str();
 }
 
 namespace {

@@ -95,7 +95,7 @@ json FateJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
                 {"stage", StageKey(stage)},
                 {"entry", s.entry},
                 {"reasonCode", EnumName<schema::ReasonCode>(s.reason_code)},
-                {"reasonText", s.reason_text},
+                {"reasonText", s.reason_text.str()},
                 {"eligibility", EligibilityJson(s.eligibility)},
                 {"decidedBy", AuthorJson(m, s.entry)}};
   }
@@ -125,7 +125,7 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
              {"entry", r.entry},
              {"outcome", EnumName<schema::ScreeningOutcome>(r.outcome)},
              {"reasonCode", EnumName<schema::ReasonCode>(r.reason_code)},
-             {"reasonText", r.reason_text},
+             {"reasonText", r.reason_text.str()},
              {"eligibility", EligibilityJson(r.eligibility)},
              {"decidedBy", AuthorJson(m, r.entry)},
              {"corrections", CorrectionsJson(m, r.entry)},
@@ -137,18 +137,18 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
   // the entry was recorded (typed in).
   const Date recorded_on = DateFromMs(m.entries[p.ref].recorded_at_ms);
   json j{{"ref", p.ref},
-         {"title", d.title},
-         {"description", d.description},
+         {"title", d.title.str()},
+         {"description", d.description.str()},
          {"category", EnumName<schema::Category>(d.category)},
-         {"location", d.location},
+         {"location", d.location.str()},
          {"estimatedInvestment", MoneyJson(d.investment_fen)},
          {"fundingSource", EnumName<schema::FundingSource>(d.funding_source)},
-         {"fundingNote", d.funding_note},
+         {"fundingNote", d.funding_note.str()},
          {"expectedCompletion", DateJson(d.expected_completion)},
          {"proposerType", EnumName<schema::ProposerType>(p.proposer_type)},
-         {"proposerName", p.proposer_name},
+         {"proposerName", p.proposer_name.str()},
          {"channel", EnumName<schema::Channel>(p.channel)},
-         {"receiptRef", p.receipt_ref},
+         {"receiptRef", p.receipt_ref.str()},
          {"receivedOn", DateJson(p.received_on)},
          {"recordedOn", DateJson(recorded_on)},
          {"merged", p.merged},
@@ -160,7 +160,7 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
          {"retractedDecisions", RetractedPartsJson(m, p.ref)},
          {"corrections", CorrectionsJson(m, p.ref)},
          {"correctionHistory", CorrectionHistoryJson(m, p.ref)}};
-  if (p.merged) j["mergeReason"] = p.merge_reason;
+  if (p.merged) j["mergeReason"] = p.merge_reason.str();
   return j;
 }
 
@@ -327,7 +327,7 @@ Result<json> CandidatesView(const Model& m, const ViewQuery& q) {
              {"investment", MoneyJson(cand.investment_fen)},
              {"requirements", cand.requirements},
              {"category", EnumName<schema::Category>(p.details.category)},
-             {"location", p.details.location},
+             {"location", p.details.location.str()},
              {"channel", EnumName<schema::Channel>(p.channel)},
              {"elected", p.elected_round != kNoRef},
              {"electedRound", p.elected_round},

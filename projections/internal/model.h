@@ -10,8 +10,11 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <map>
+#include <new>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -24,6 +27,59 @@ namespace piaojue::projections::internal {
 
 // Entry 0 is always genesis, never a record: 0 means "no reference".
 inline constexpr uint64_t kNoRef = 0;
+
+// A text that is usually empty, or only shown by the views: one pointer
+// (8 bytes, null when empty) to its length and bytes, where a std::string
+// takes 32 bytes even when empty. Used for the texts a rules-only state
+// (Model::keep_view_data false) never keeps, which a proposal has eight of:
+// 192 bytes a proposal (~60 MB in a province of a million entries).
+class CompactText {
+ public:
+  CompactText() = default;
+  CompactText(std::string_view s) { Assign(s); }  // NOLINT: a text
+  CompactText(const char* s) : CompactText(std::string_view(s)) {}
+  CompactText(const CompactText& o) { Assign(o.view()); }
+  CompactText(CompactText&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  CompactText& operator=(const CompactText& o) {
+    if (this != &o) *this = o.view();
+    return *this;
+  }
+  CompactText& operator=(CompactText&& o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  CompactText& operator=(std::string_view s) {
+    CompactText t;
+    t.Assign(s);
+    std::swap(p_, t.p_);
+    return *this;
+  }
+  ~CompactText() { ::operator delete(p_); }
+
+  std::string_view view() const {
+    if (p_ == nullptr) return {};
+    uint32_t n = 0;
+    std::memcpy(&n, p_, sizeof n);
+    return {p_ + sizeof n, n};
+  }
+  operator std::string_view() const { return view(); }  // NOLINT
+  std::string str() const { return std::string(view()); }
+  bool empty() const { return p_ == nullptr; }
+  size_t size() const { return view().size(); }
+  friend bool operator==(const CompactText& a, const CompactText& b) {
+    return a.view() == b.view();
+  }
+
+ private:
+  void Assign(std::string_view s) {
+    if (s.empty()) return;
+    const auto n = static_cast<uint32_t>(s.size());
+    p_ = static_cast<char*>(::operator new(sizeof n + s.size()));
+    std::memcpy(p_, &n, sizeof n);
+    std::memcpy(p_ + sizeof n, s.data(), s.size());
+  }
+  char* p_ = nullptr;  // [u32 length][bytes]; null when empty
+};
 
 // What the fold remembers about every entry (for references and the audit
 // trail): no event content. Small and trivially copyable, kept in a
@@ -119,13 +175,13 @@ struct CycleRec {
 };
 
 struct Details {
-  std::string title;
-  std::string description;
+  CompactText title;
+  CompactText description;  // view-only
   int category = 0;
-  std::string location;
+  CompactText location;
   int64_t investment_fen = 0;
   int funding_source = 0;
-  std::string funding_note;
+  CompactText funding_note;  // view-only
   Date expected_completion;
 };
 
@@ -142,7 +198,7 @@ struct ScreeningRec {
   uint64_t entry = kNoRef;
   int outcome = 0;
   int reason_code = 0;
-  std::string reason_text;
+  CompactText reason_text;  // view-only
   Eligibility eligibility;
 };
 
@@ -154,11 +210,11 @@ struct ProposalRec {
   bool merged = false;  // created by proposalsMerged
   Details details;
   int proposer_type = 0;
-  std::string proposer_name;
+  CompactText proposer_name;  // view-only
   int channel = 0;
-  std::string receipt_ref;
+  CompactText receipt_ref;  // view-only
   Date received_on;  // 收件日期 as the channel gave it; unset = not given
-  std::string merge_reason;
+  CompactText merge_reason;       // view-only
   std::vector<uint64_t> sources;  // direct merge sources
   uint64_t merged_into = kNoRef;  // retired by this merge
   std::array<ScreeningRec, kStages> screening;

@@ -661,7 +661,8 @@ class AppendList {
 // above it, not the whole registry.
 template <typename V>
 class StringMap {
-  using Bucket = std::map<std::string, V>;
+  // Transparent: a lookup by string_view builds no std::string.
+  using Bucket = std::map<std::string, V, std::less<>>;
   // Buckets ordered as their keys are: the first three bytes, unsigned,
   // a missing byte before any byte.
   static uint64_t BucketOf(std::string_view k) {
@@ -679,7 +680,7 @@ class StringMap {
   const V* get(std::string_view k) const {
     const Bucket* b = buckets_.get(BucketOf(k));
     if (b == nullptr) return nullptr;
-    auto it = b->find(std::string(k));
+    auto it = b->find(k);
     return it == b->end() ? nullptr : &it->second;
   }
   // The value of `k`, this copy's own; inserted as V() if absent.

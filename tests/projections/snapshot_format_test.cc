@@ -5,6 +5,8 @@
 // says what and where, never a crash.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -306,8 +308,8 @@ TEST_F(SnapshotFormatTest, MalformedRecordsAreRefusedSayingWhat) {
   // Keys out of order, a list longer than its record, a boolean of 2: from
   // the fixture's own records.
   using projections::internal::Model;
-  const std::string twice = EditSnapshot(
-      bytes_, [](Model& m) { m.authors.push_back(m.authors[0]); });
+  const std::string twice =
+      EditSnapshot(bytes_, [](Model& m) { m.authors.push_back(m.authors[0]); });
   EXPECT_NE(Refusal(twice).message().find("listed twice"), std::string::npos);
 }
 
@@ -347,6 +349,51 @@ TEST_F(SnapshotFormatTest, AnInconsistentSnapshotIsCorruption) {
 // Streaming: the writer hands out chunks of about 1 MiB, never the whole
 // snapshot, and the reader takes bytes a few at a time; an error of the
 // output stops the writing.
+// The model's in-memory layout is not the format: a snapshot written
+// before the entries' metadata became a dense table (jurisdictions
+// interned, corrections kept beside it) and before a proposal's view-only
+// texts became CompactText reads back and writes the very same bytes.
+// tests/fuzz/corpus/snapshot/demo-collection is the demo's state at the end
+// of collection as that earlier layout wrote it (entries of many kinds,
+// jurisdictions and proposals; corrections round-trip in the tests above).
+TEST(CompactTextTest, HoldsAnyTextAsAStringWouldInOnePointer) {
+  using projections::internal::CompactText;
+  static_assert(sizeof(CompactText) == sizeof(void*));
+  CompactText empty;
+  EXPECT_TRUE(empty.empty());
+  EXPECT_EQ(empty.view(), "");
+  const std::string long_text =
+      std::string("人民城市\0人民建", 22) + std::string(300, 'x');
+  CompactText t(long_text);
+  EXPECT_EQ(t.view(), long_text);  // with its NUL byte
+  EXPECT_EQ(t.size(), long_text.size());
+  CompactText copy = t;
+  t = std::string_view("short");
+  EXPECT_EQ(copy.view(), long_text);
+  EXPECT_EQ(t.str(), "short");
+  CompactText moved = std::move(copy);
+  EXPECT_EQ(moved.view(), long_text);
+  EXPECT_TRUE(moved == CompactText(long_text));
+  EXPECT_FALSE(moved == t);
+  moved = CompactText();
+  EXPECT_TRUE(moved.empty());
+  const CompactText& same = t;
+  t = same;  // assigning a text to itself keeps it
+  EXPECT_EQ(t.str(), "short");
+}
+
+TEST(SnapshotFormatCompatTest, ASnapshotOfTheEarlierLayoutWritesItsOwnBytes) {
+  std::ifstream in("tests/fuzz/corpus/snapshot/demo-collection",
+                   std::ios::binary);
+  ASSERT_TRUE(in) << "run from the repository root";
+  const std::string bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  auto loaded = State::Deserialize(bytes);
+  ASSERT_OK(loaded);
+  EXPECT_GT(loaded->size(), 100u);
+  EXPECT_TRUE(loaded->Serialize() == bytes);
+}
+
 TEST_F(SnapshotFormatTest, WrittenAndReadInPieces) {
   std::string joined;
   int chunks = 0;
