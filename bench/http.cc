@@ -5,9 +5,13 @@
 //  - writes: POST /v1/entries of pre-signed proposals (workload.h) for S
 //    seconds, the C connections driven by one client thread with
 //    asynchronous I/O (as wrk does); each is acknowledged only once durable;
-//  - reads: for S/3 seconds each, GET /tlog/checkpoint, a typical view (the
-//    funnel of a cycle that received proposals) and an inclusion proof of
-//    a random entry at the current tree size;
+//  - reads: for S/3 seconds each, GET /tlog/checkpoint, a typical view and
+//    an inclusion proof of a random entry at the current tree size. The
+//    typical view is what the portal's proposals page fetches first: the
+//    first page of the funnel of the cycle with the most proposals in the
+//    ledger before the run (a county's, in a generated province), asked
+//    for with Accept-Encoding: gzip as every browser asks (`view_*`), and
+//    again without it (`view_plain_*`);
 //  - with --sse N, the writes once more with N listeners on GET /v1/events
 //    (sse_append_*; sse_append_ratio = the rate with them / without).
 #include <array>
@@ -49,11 +53,14 @@ class Connection {
     stream_.connect(
         tcp::endpoint(boost::asio::ip::address_v4::loopback(), port));
   }
-  // The response's status code; 0 when the exchange failed.
+  // The response's status code; 0 when the exchange failed. `gzip`: ask
+  // for a compressed answer, as browsers do. The answer is kept until the
+  // next exchange (response()).
   unsigned Exchange(http::verb verb, const std::string& target,
-                    const std::string& body = "") {
+                    const std::string& body = "", bool gzip = false) {
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "127.0.0.1");
+    if (gzip) req.set(http::field::accept_encoding, "gzip, deflate, br");
     req.keep_alive(true);
     if (!body.empty()) {
       req.set(http::field::content_type, "application/json");
@@ -63,17 +70,71 @@ class Connection {
     beast::error_code ec;
     http::write(stream_, req, ec);
     if (ec) return 0;
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res, ec);
+    res_ = {};
+    http::read(stream_, buffer_, res_, ec);
     if (ec) return 0;
-    return res.result_int();
+    return res_.result_int();
   }
+  const http::response<http::string_body>& response() const { return res_; }
 
  private:
   boost::asio::io_context ioc_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  http::response<http::string_body> res_;
 };
+
+// The typical view (see the top of this file): the first page of the
+// funnel of the cycle with the most proposals among those of the ledger
+// before the run (refs below `size_found`), else `fallback`. Its target,
+// and into `out` what was chosen and the answer's bytes plain and gzipped.
+Result<std::string> TypicalView(uint16_t port, uint64_t size_found,
+                                uint64_t fallback, nlohmann::json& out) {
+  Connection c(port);
+  if (c.Exchange(http::verb::get, "/v1/cycles?limit=1000") != 200) {
+    return Internal("GET /v1/cycles failed");
+  }
+  const nlohmann::json cycles =
+      nlohmann::json::parse(c.response().body(), nullptr, false);
+  if (!cycles.is_object() || !cycles["cycles"].is_array()) {
+    return Internal("GET /v1/cycles: not the cycles view");
+  }
+  uint64_t best = fallback, most = 0;
+  for (const auto& cycle : cycles["cycles"]) {
+    const uint64_t ref = cycle.value("ref", uint64_t{0});
+    if (ref >= size_found) continue;
+    const std::string target =
+        "/v1/cycles/" + std::to_string(ref) + "/funnel?limit=1";
+    if (c.Exchange(http::verb::get, target) != 200) {
+      return Internal("GET " + target + " failed");
+    }
+    const nlohmann::json funnel =
+        nlohmann::json::parse(c.response().body(), nullptr, false);
+    const uint64_t submitted =
+        funnel.is_object() ? funnel["totals"].value("submitted", uint64_t{0})
+                           : 0;
+    if (submitted > most) {
+      best = ref;
+      most = submitted;
+    }
+  }
+  const std::string view = "/v1/cycles/" + std::to_string(best) + "/funnel";
+  if (c.Exchange(http::verb::get, view) != 200) {
+    return Internal("GET " + view + " failed");
+  }
+  out["view_target"] = view;
+  out["view_cycle_proposals"] =
+      nlohmann::json::parse(c.response().body(), nullptr, false)["totals"]
+          .value("submitted", uint64_t{0});
+  out["view_plain_bytes"] = c.response().body().size();
+  if (c.Exchange(http::verb::get, view, "", /*gzip=*/true) != 200) {
+    return Internal("GET " + view + " (gzip) failed");
+  }
+  out["view_bytes"] = c.response().body().size();
+  out["view_encoding"] =
+      std::string(c.response()[http::field::content_encoding]);
+  return view;
+}
 
 struct Phase {
   uint64_t requests = 0;
@@ -319,9 +380,11 @@ int RunHttp(const HttpArgs& args) {
   // Before the clock: cycles to submit to, and the proposals signed.
   Result<Intake> intake = Internal("unset");
   uint64_t size_before = 0;
+  uint64_t size_found = 0;  // before the run's own counties and cycles
   {
     auto session = cli::Session::Open(cli::DataDir(args.data));
     if (!session.ok()) return Fail(verb, session.status().ToString());
+    size_found = (*session)->ledger().size();
     intake = OpenIntake(**session, 16);
     if (!intake.ok()) return Fail(verb, intake.status().ToString());
     size_before = (*session)->ledger().size();
@@ -410,9 +473,14 @@ int RunHttp(const HttpArgs& args) {
                     [](Connection& c) -> std::optional<unsigned> {
                       return c.Exchange(http::verb::get, "/tlog/checkpoint");
                     }));
-    const std::string view =
-        "/v1/cycles/" + std::to_string(intake->cycles[0]) + "/funnel";
-    Report(out, "view",
+    auto typical = TypicalView(port, size_found, intake->cycles[0], out);
+    if (!typical.ok()) return Fail(verb, typical.status().ToString());
+    const std::string view = *typical;
+    auto read_view = [&](Connection& c) -> std::optional<unsigned> {
+      return c.Exchange(http::verb::get, view, "", /*gzip=*/true);
+    };
+    Report(out, "view", RunPhase(port, args.clients, each, read_view));
+    Report(out, "view_plain",
            RunPhase(port, args.clients, each,
                     [&](Connection& c) -> std::optional<unsigned> {
                       return c.Exchange(http::verb::get, view);
@@ -421,9 +489,6 @@ int RunHttp(const HttpArgs& args) {
       // A normal read's latency alone, then again while other clients ask
       // for distinct past states (issue 14): each as_of below the log's
       // size that no one asked for yet needs a replay.
-      auto read_view = [&](Connection& c) -> std::optional<unsigned> {
-        return c.Exchange(http::verb::get, view);
-      };
       Phase quiet = RunPhase(port, args.clients, each, read_view);
       std::atomic<uint64_t> next_at{0};
       std::atomic<uint64_t> answered{0}, limited{0}, busy{0}, other{0};

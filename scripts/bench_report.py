@@ -190,9 +190,20 @@ def main():
                                   hw["append_p99_us"] / 1000),
             "target 10,000/s", hw["append_per_s"] / 10000, "≥ 1.00",
             hw["append_per_s"] >= 10000)
+    # The typical view: what the portal's proposals page fetches first (the
+    # first page of the funnel of the cycle with the most proposals), with
+    # gzip asked as browsers ask; and the same view plain, beside it.
+    typical = ("GET the typical view (the first page of a %s-proposal "
+               "cycle's funnel, %s), gzip asked as browsers do (%s B)" % (
+                   fmt(hl.get("view_cycle_proposals", 0)),
+                   hl.get("view_target", "a funnel"),
+                   fmt(hl.get("view_bytes", 0))))
+    plain = "the same view, plain (%s B)" % fmt(hl.get("view_plain_bytes", 0))
     for kind, label in (("checkpoint", "GET /tlog/checkpoint"),
-                        ("view", "GET a cycle's funnel (view)"),
+                        ("view", typical), ("view_plain", plain),
                         ("proof", "GET an inclusion proof")):
+        if kind + "_per_s" not in hl:
+            continue
         row("%s, 64 connections, %s entries" % (label,
                                                 fmt(hl["log_size_before"])),
             "%s/s, p99 %.2f ms" % (fmt(hl[kind + "_per_s"]),

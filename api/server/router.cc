@@ -197,6 +197,8 @@ ViewCache::Answer ComputePlain(Service& service, const HttpRequest& request) {
   Route route = FindGet(service, request, s);
   HttpResponse r = route ? route() : UnknownPath(request);
   r.headers.emplace_back("Vary", "Accept-Encoding");
+  // Kept and sent to many readers: its head is serialized once.
+  r.wire_head = WireHead(r);
   a.response = std::make_shared<const HttpResponse>(std::move(r));
   return a;
 }
@@ -230,6 +232,7 @@ std::shared_ptr<const HttpResponse> CachedView(Service& service,
              HttpResponse r = p;
              r.body = std::move(gz);
              r.headers.emplace_back("Content-Encoding", "gzip");
+             r.wire_head = WireHead(r);
              a.response = std::make_shared<const HttpResponse>(std::move(r));
              return a;
            })

@@ -30,6 +30,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -51,7 +52,40 @@ using beast::error_code;
 
 namespace {
 class HttpSession;
+
+// A response as Beast writes it: its head, and its body as a view of r's
+// bytes (which may be shared with other readers: a kept answer is never
+// copied). `head`: the answer to HEAD (the same head, Content-Length
+// included, and no body).
+using Wire = http::response<http::span_body<char>>;
+Wire BuildWire(const HttpResponse& r, unsigned version, bool keep_alive,
+               bool head) {
+  Wire res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "piaojue");
+  res.set(http::field::content_type, r.content_type);
+  res.set(http::field::cache_control, r.cache_control);
+  res.set(http::field::access_control_allow_origin, "*");
+  for (const auto& [name, value] : r.headers) res.set(name, value);
+  res.keep_alive(keep_alive && !r.stream_head);
+  // Serialized only, never parsed into: the bytes are not written.
+  res.body() =
+      beast::span<char>(const_cast<char*>(r.body.data()), r.body.size());
+  // A stream's length is unknown: no Content-Length (the body, for HEAD,
+  // is empty anyway).
+  if (!r.stream_head) res.prepare_payload();
+  if (head) res.body() = beast::span<char>();
+  return res;
+}
 }  // namespace
+
+std::string WireHead(const HttpResponse& r) {
+  if (r.stream_head) return "";
+  const Wire res = BuildWire(r, 11, /*keep_alive=*/true, /*head=*/false);
+  // What the serializer writes before the body (the same fields writer).
+  std::ostringstream head;
+  head << res.base();
+  return head.str();
+}
 
 // What the fan-out pass looks at without touching the session (which is
 // only used on its strand).
@@ -508,28 +542,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     return std::make_shared<const HttpResponse>(std::move(r));
   }
 
-  // The response's head, and its body as a view of r's bytes (which may be
-  // shared with other readers: a cached view is never copied). The caller
-  // keeps `r` alive until the write completes.
-  using Wire = http::response<http::span_body<char>>;
+  // The response's head and body as Beast writes them (see BuildWire).
+  // The caller keeps `r` alive until the write completes.
   Wire Build(const HttpResponse& r, unsigned version) {
-    Wire res{static_cast<http::status>(r.status), version};
-    res.set(http::field::server, "piaojue");
-    res.set(http::field::content_type, r.content_type);
-    res.set(http::field::cache_control, r.cache_control);
-    res.set(http::field::access_control_allow_origin, "*");
-    for (const auto& [name, value] : r.headers) res.set(name, value);
     if (r.stream_head) keep_alive_ = false;
-    res.keep_alive(keep_alive_ && !server_.stopping_.load());
-    // Serialized only, never parsed into: the bytes are not written.
-    res.body() =
-        beast::span<char>(const_cast<char*>(r.body.data()), r.body.size());
-    // A stream's length is unknown: no Content-Length (the body, for HEAD,
-    // is empty anyway).
-    if (!r.stream_head) res.prepare_payload();
-    // HEAD: the same head (Content-Length included), no body.
-    if (head_) res.body() = beast::span<char>();
-    return res;
+    return BuildWire(r, version, keep_alive_ && !server_.stopping_.load(),
+                     head_);
   }
 
   // Writes the answer to a request counted by Server::Impl::Enter.
@@ -545,6 +563,31 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void Write(std::shared_ptr<const HttpResponse> r, unsigned version,
              bool counted) {
+    // A kept answer's head was serialized once (WireHead): when this
+    // exchange is the one it was serialized for, the head and the body are
+    // written as they are, without building and serializing the head again.
+    if (!r->wire_head.empty() && version == 11 && !head_ && keep_alive_ &&
+        !r->stream_head && !server_.stopping_.load()) {
+      const std::array<net::const_buffer, 2> buffers{net::buffer(r->wire_head),
+                                                     net::buffer(r->body)};
+      stream_.expires_after(server_.options_.write_timeout);
+      // All that is left in each write, as Beast's serializer hands it to
+      // the socket: Asio's default condition writes at most 64 KiB at a
+      // time, and every piece after the first waits its turn behind the
+      // other connections (158 KB plain answers: 3.7x the p99).
+      const size_t total = r->wire_head.size() + r->body.size();
+      auto rest = [total](const error_code& ec, std::size_t written) {
+        return ec ? std::size_t{0} : total - written;
+      };
+      net::async_write(stream_, buffers, rest,
+                       [self = shared_from_this(), r = std::move(r), counted](
+                           error_code ec, std::size_t) {
+                         if (counted) self->server_.Leave();
+                         if (ec) return self->Close();
+                         self->DoRead();
+                       });
+      return;
+    }
     auto res = std::make_shared<Wire>(Build(*r, version));
     stream_.expires_after(server_.options_.write_timeout);
     http::async_write(stream_, *res,

@@ -129,6 +129,22 @@ class Client {
     return ::poll(&p, 1, ms) == 0;
   }
 
+  // Every byte that arrives until nothing more does within `quiet_ms`.
+  std::string ReadRaw(int quiet_ms) {
+    std::string out(static_cast<const char*>(buffer_.data().data()),
+                    buffer_.size());
+    buffer_.consume(buffer_.size());
+    char chunk[65536];
+    for (;;) {
+      pollfd p{socket_.native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, quiet_ms) <= 0) return out;
+      beast::error_code ec;
+      const size_t n = socket_.read_some(net::buffer(chunk), ec);
+      if (ec) return out;
+      out.append(chunk, n);
+    }
+  }
+
   // True when the server has closed the connection.
   bool ServerClosed() {
     beast::error_code ec;
@@ -1254,6 +1270,107 @@ TEST_F(ServerTest, AViewComesGzippedWhenAskedAndShowsTheNextAppendAtOnce) {
   EXPECT_EQ(after_gz, after);
   EXPECT_EQ(after["page"]["total"],
             plain.Json()["page"]["total"].get<int>() + 1);
+}
+
+// The raw responses in `raw`, in order, each split into its head (through
+// the blank line) and body (Content-Length bytes; none for the answer to
+// a HEAD, marked in `heads`). Empty when the bytes do not split so.
+std::vector<std::pair<std::string, std::string>> SplitResponses(
+    const std::string& raw, const std::vector<bool>& heads) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t at = 0;
+  for (bool head : heads) {
+    const size_t end = raw.find("\r\n\r\n", at);
+    if (end == std::string::npos) return {};
+    std::string h = raw.substr(at, end + 4 - at);
+    const size_t cl = Lower(h).find("\r\ncontent-length: ");
+    if (cl == std::string::npos) return {};
+    const size_t length = std::stoull(h.substr(cl + 18));
+    at = end + 4;
+    const size_t body = head ? 0 : length;
+    if (raw.size() < at + body) return {};
+    out.emplace_back(std::move(h), raw.substr(at, body));
+    at += body;
+  }
+  if (at != raw.size()) return {};
+  return out;
+}
+
+// A kept view is sent with the head serialized once when it was kept
+// (docs/PERFORMANCE.md, "The typical view"): byte for byte the head the
+// transport builds for every other exchange (HEAD, HTTP/1.0, a closing
+// request), for both codings, pipelined or not, and the connection goes
+// on as before.
+TEST_F(ServerTest, AKeptViewIsSentWithTheSameHeadAsEveryOtherAnswer) {
+  Start();
+  const uint64_t cycle = OpenCycle();
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
+              201);
+  }
+  const std::string funnel = "/v1/cycles/" + std::to_string(cycle) + "/funnel";
+  for (const std::string coding : {"", "Accept-Encoding: gzip\r\n"}) {
+    SCOPED_TRACE(coding);
+    const std::string get =
+        "GET " + funnel + " HTTP/1.1\r\nHost: x\r\n" + coding + "\r\n";
+    const std::string head =
+        "HEAD " + funnel + " HTTP/1.1\r\nHost: x\r\n" + coding + "\r\n";
+    Client client(port_);
+    // The first computes and keeps the answer; then, pipelined, the kept
+    // answer twice around a HEAD (which the transport builds).
+    client.SendPartial(get);
+    const std::string first = client.ReadRaw(300);
+    client.SendPartial(get + head + get);
+    const auto rest = SplitResponses(client.ReadRaw(300), {false, true, false});
+    const auto one = SplitResponses(first, {false});
+    ASSERT_EQ(one.size(), 1u) << first;
+    ASSERT_EQ(rest.size(), 3u);
+    const auto& [h, body] = one[0];
+    EXPECT_EQ(h.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << h;
+    EXPECT_NE(
+        h.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"),
+        std::string::npos)
+        << h;
+    EXPECT_NE(h.find("\r\nVary: Accept-Encoding\r\n"), std::string::npos);
+    EXPECT_EQ(h.find("Connection"), std::string::npos) << h;
+    EXPECT_EQ(rest[0], one[0]);
+    EXPECT_EQ(rest[1].first, h);  // HEAD: the same head, built by Beast
+    EXPECT_EQ(rest[1].second, "");
+    EXPECT_EQ(rest[2], one[0]);
+    // The same body as the client library reads it, in either coding.
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!coding.empty()) headers.emplace_back("Accept-Encoding", "gzip");
+    const Reply reply = client.Send(http::verb::get, funnel, "", "", headers);
+    EXPECT_EQ(reply.body, body);
+    if (coding.empty()) {
+      EXPECT_EQ(reply.Json()["page"]["total"], 8);
+    } else {
+      EXPECT_EQ(Gunzip(body), Get(port_, funnel).body);
+    }
+
+    // HTTP/1.0 keep-alive and a closing HTTP/1.1 request: built by Beast,
+    // with their Connection field, the same body.
+    Client old(port_);
+    old.SendPartial("GET " + funnel +
+                    " HTTP/1.0\r\nConnection: keep-alive\r\n" + coding +
+                    "\r\n");
+    const auto kept = SplitResponses(old.ReadRaw(300), {false});
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(kept[0].second, body);
+    EXPECT_NE(kept[0].first.find("\r\nConnection: keep-alive\r\n"),
+              std::string::npos)
+        << kept[0].first;
+    Client closing(port_);
+    closing.SendPartial("GET " + funnel +
+                        " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                        coding + "\r\n");
+    const auto closed = SplitResponses(closing.ReadRaw(300), {false});
+    ASSERT_EQ(closed.size(), 1u);
+    EXPECT_EQ(closed[0].second, body);
+    EXPECT_NE(closed[0].first.find("\r\nConnection: close\r\n"),
+              std::string::npos);
+    EXPECT_TRUE(closing.ServerClosed());
+  }
 }
 
 TEST_F(ServerTest, ProofsVerifyAgainstTheServedRoots) {

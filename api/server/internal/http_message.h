@@ -42,7 +42,18 @@ struct HttpResponse {
   // without Content-Length, and the connection is closed after it, as the
   // stream's own connection would be.
   bool stream_head = false;
+  // Empty, or this response's head exactly as the transport writes it in
+  // answer to an HTTP/1.1 keep-alive GET (WireHead): an answer kept and
+  // sent many times (a cached view) is serialized once, and the transport
+  // writes these bytes and the body as they are. Set only on a response
+  // whose other fields no longer change.
+  std::string wire_head;
 };
+
+// The head (status line, fields, Content-Length, blank line) the transport
+// writes before r's body in answer to an HTTP/1.1 keep-alive GET; empty for
+// a stream's head. Defined by the transport (server.cc).
+std::string WireHead(const HttpResponse& r);
 
 // Stable error codes beyond those derived from a Status.
 inline constexpr std::string_view kErrorTooLarge = "too_large";
