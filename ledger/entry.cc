@@ -16,9 +16,10 @@
 #include <capnp/schema.h>
 #include <kj/exception.h>
 
+#include <atomic>
 #include <cstring>
-#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "ledger/internal/list_encoding.h"
 #include "ledger/internal/quick_check.h"
@@ -35,7 +36,11 @@ struct Decoded<T>::Storage {
   kj::Array<capnp::word> copy;
   kj::ArrayPtr<const capnp::word> segments[1];
   std::optional<capnp::SegmentArrayMessageReader> reader;
-  mutable std::once_flag digest_once;
+  // 0: not computed, 1: being computed, 2: `digest` holds it. Not a
+  // std::call_once: glibc's pthread_once makes a futex system call after
+  // every first computation, which on a replay cost as much as the
+  // SHA-256 itself.
+  mutable std::atomic<int> digest_state{0};
   mutable Hash digest{};
 };
 
@@ -47,8 +52,18 @@ const std::string& Decoded<T>::bytes() const {
 template <typename T>
 const Hash& Decoded<T>::Digest() const {
   const Storage& s = *storage_;
-  std::call_once(s.digest_once,
-                 [&s] { s.digest = crypto::Sha256(crypto::AsBytes(s.bytes)); });
+  if (s.digest_state.load(std::memory_order_acquire) == 2) return s.digest;
+  int none = 0;
+  if (s.digest_state.compare_exchange_strong(none, 1,
+                                             std::memory_order_acquire)) {
+    s.digest = crypto::Sha256(crypto::AsBytes(s.bytes));
+    s.digest_state.store(2, std::memory_order_release);
+    return s.digest;
+  }
+  // Another thread is computing it (a microsecond or two).
+  while (s.digest_state.load(std::memory_order_acquire) != 2) {
+    std::this_thread::yield();
+  }
   return s.digest;
 }
 

@@ -42,15 +42,22 @@ Status SyncDirectory(const std::string& dir) {
   return Status::Ok();
 }
 
-// The entry at `index` made ready for the fold, or the error a replay
-// reports for it (the same words whichever thread prepared it).
-Result<PreparedEntry> Prepare(uint64_t index, std::string_view bytes) {
+// The entry at `index` parsed, or the error a replay reports for it (the
+// same words whichever thread parsed it).
+Result<ledger::EntryView> Decode(uint64_t index, std::string_view bytes) {
   Result<ledger::EntryView> entry = ledger::EntryView::Parse(bytes);
   if (!entry.ok()) {
     return Status(entry.status().code(), "entry " + std::to_string(index) +
                                              ": " + entry.status().message());
   }
-  return PreparedEntry(std::move(entry).value());
+  return entry;
+}
+
+// The entry at `index` made ready for the fold, or the error a replay
+// reports for it.
+Result<PreparedEntry> Prepare(uint64_t index, std::string_view bytes) {
+  ASSIGN_OR_RETURN(ledger::EntryView entry, Decode(index, bytes));
+  return PreparedEntry(std::move(entry));
 }
 
 // Folds the entry stored at `index` (whatever index it claims).
@@ -69,22 +76,36 @@ Status Fold(uint64_t index, const PreparedEntry& prepared, State* state) {
 // `last` at the end of the range, else the error the replay reports once
 // every entry before it is folded.
 struct PreparedBatch {
-  std::vector<PreparedEntry> entries;
+  std::vector<ledger::EntryView> entries;
   Status end;
   bool last = false;
 };
 
-// A bounded queue of batches between exactly two threads.
+// A bounded queue of batches between exactly two threads. The folded
+// batches come back (Return) and are freed by the preparing thread, which
+// allocated them: freed on the folding thread, each of their blocks went
+// back to the preparing thread's malloc arena under its lock, and the two
+// threads spent a fifth of a rebuild waking each other on that lock
+// (docs/PERFORMANCE.md, "Rebuild").
 class BatchQueue {
  public:
   // Blocks while the queue is full. False if the folding side stopped.
   bool Push(PreparedBatch batch) {
-    std::unique_lock<std::mutex> lock(mu_);
-    room_.wait(lock, [&] { return stopped_ || queue_.size() < kDepth; });
-    if (stopped_) return false;
-    queue_.push_back(std::move(batch));
-    ready_.notify_one();
-    return true;
+    std::deque<PreparedBatch> spent;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      room_.wait(lock, [&] { return stopped_ || queue_.size() < kDepth; });
+      if (stopped_) return false;
+      queue_.push_back(std::move(batch));
+      spent.swap(spent_);
+      ready_.notify_one();
+    }
+    return true;  // `spent` is freed here, on this thread
+  }
+  // A batch the folding side is done with, for the preparing side to free.
+  void Return(PreparedBatch batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    spent_.push_back(std::move(batch));
   }
   PreparedBatch Pop() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -110,6 +131,7 @@ class BatchQueue {
   mutable std::mutex mu_;
   std::condition_variable ready_, room_;
   std::deque<PreparedBatch> queue_;
+  std::deque<PreparedBatch> spent_;  // folded, not yet freed
   bool stopped_ = false;
 };
 
@@ -162,12 +184,14 @@ Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state) {
           return Fold(index, prepared, state);
         });
   }
-  // Reading, decoding, the canonical-form and text checks and the SHA-256
-  // of each entry depend on that entry alone: a second thread does them
-  // while this one folds, which only this one can (each entry's rules
-  // depend on every entry before it). The result is the same as folding
-  // each entry as it is read: the same entries folded, the same first
-  // error, with the entries before it folded.
+  // Reading, decoding, the canonical-form checks and the SHA-256 of each
+  // entry depend on that entry alone: a second thread does them while this
+  // one prepares (texts against the rules, context) and folds, which only this
+  // one can do (each entry's rules depend on every entry before it). The
+  // split balances the two threads on two idle cores (docs/PERFORMANCE.md,
+  // "Rebuild"). The result is the same as folding each entry as it is
+  // read: the same entries folded, the same first error, with the entries
+  // before it folded.
   BatchQueue queue;
   std::thread preparer([&] {
     PreparedBatch batch;
@@ -179,13 +203,17 @@ Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state) {
     try {
       read = ledger.ForEachEntry(
           begin, size, [&](uint64_t index, std::string_view bytes) -> Status {
-            Result<PreparedEntry> prepared = Prepare(index, bytes);
-            if (!prepared.ok()) {
-              batch.end = prepared.status();
+            Result<ledger::EntryView> entry = Decode(index, bytes);
+            if (!entry.ok()) {
+              batch.end = entry.status();
               failed = true;
               return stop;
             }
-            batch.entries.push_back(std::move(prepared).value());
+            // Its SHA-256 here too (kept in the entry for the fold's
+            // PreparedEntry): with it the two threads' shares are about
+            // even.
+            entry->EntryHash();
+            batch.entries.push_back(std::move(entry).value());
             if (batch.entries.size() >= want) {
               if (!queue.Push(std::move(batch))) return stop;
               batch = PreparedBatch{};
@@ -207,8 +235,10 @@ Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state) {
   uint64_t index = begin;  // where the next entry is stored
   while (true) {
     PreparedBatch batch = queue.Pop();
-    for (const PreparedEntry& prepared : batch.entries) {
-      result = Fold(index++, prepared, state);
+    for (const ledger::EntryView& entry : batch.entries) {
+      // Shares the entry's bytes with the batch, so they are freed with
+      // it, by the thread that read them.
+      result = Fold(index++, PreparedEntry(entry), state);
       if (!result.ok()) break;
     }
     if (!result.ok()) break;
@@ -217,6 +247,7 @@ Status CatchUp(const ledger::Ledger& ledger, uint64_t size, State* state) {
       break;
     }
     if (batch.last) break;
+    queue.Return(std::move(batch));
   }
   queue.Stop();
   preparer.join();
