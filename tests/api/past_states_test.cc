@@ -306,6 +306,128 @@ TEST_F(PastStatesTest, TheBudgetCountsTheRoomTheCachesMayStillTake) {
   }
 }
 
+// The budget also bounds what replays take while they run (issue 15: at
+// 1,000,000 entries an as_of folding half the log took the server from
+// 1,031 to 1,490 MiB). Before a replay runs it reserves its estimate
+// (kAsOfBytesPerEntry for each entry it may fold, plus kReplayFixedBytes);
+// what does not fit in the as_of cache's room (already counted) must fit
+// the budget beside the committed memory and the replays already running,
+// else the as_of is refused (Unavailable) and nothing is folded. Here the
+// heap is a fixed 500 MiB, the view cache's room 64 MiB, no as_of cache
+// and no past states: 564 MiB committed.
+TEST_F(PastStatesTest, AReplayThatWouldTakeTheServerPastItsBudgetIsRefused) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  const uint64_t half = size_ / 2;
+  // A replay of `half` entries from entry 0 reserves just over 16 MiB.
+  const uint64_t need = half * Service::kAsOfBytesPerEntry +
+                        Service::kReplayFixedBytes;
+  ASSERT_GT(need, 16 * kMiB);
+  ASSERT_LT(need, 17 * kMiB);
+  for (const bool fits : {false, true}) {
+    ServiceOptions o;
+    o.data_dir = data_;
+    o.past_states_every = 0;
+    o.as_of_cache_bytes = 0;
+    o.heap_in_use = [] { return 500 * kMiB; };
+    o.past_states_budget_mib = fits ? 581 : 580;
+    auto service = Service::Open(o);
+    ASSERT_OK(service);
+    Service& s = **service;
+    ASSERT_EQ(s.MemoryCommitted(), 564 * kMiB);
+    auto m = s.StateAt(std::to_string(half));
+    if (!fits) {
+      ASSERT_FALSE(m.ok());
+      EXPECT_EQ(m.status().code(), StatusCode::kUnavailable);
+      EXPECT_NE(m.status().message().find("--past-states-budget-mib"),
+                std::string::npos)
+          << m.status().message();
+      EXPECT_EQ(s.replay_counters().replays, 0u);  // nothing folded
+      EXPECT_EQ(s.replay_counters().refused_for_memory, 1u);
+      // The head and the published state need no replay: answered.
+      auto head = s.StateAt(std::to_string(size_));
+      ASSERT_OK(head);
+      EXPECT_EQ(head->state->Serialize(), truth_[size_]);
+      continue;
+    }
+    ASSERT_OK(m);
+    EXPECT_EQ(m->state->Serialize(), truth_[half]);
+    EXPECT_EQ(s.replay_bytes_reserved(), 0u);  // released once answered
+    // A replay running (here, its reservation held) counts: the next one
+    // fits alone but not beside it, and is refused until it is done.
+    {
+      std::optional<Service::ReplayReservation> running =
+          s.ReserveReplay(kMiB);
+      ASSERT_TRUE(running.has_value());
+      EXPECT_EQ(s.replay_bytes_reserved(), kMiB);
+      auto refused = s.StateAt(std::to_string(half + 1));
+      ASSERT_FALSE(refused.ok());
+      EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+      EXPECT_EQ(s.replay_counters().refused_for_memory, 1u);
+    }
+    EXPECT_EQ(s.replay_bytes_reserved(), 0u);
+    auto after = s.StateAt(std::to_string(half + 1));
+    ASSERT_OK(after);
+    EXPECT_EQ(after->state->Serialize(), truth_[half + 1]);
+  }
+}
+
+// A replay small enough for the as_of cache's room is admitted even when
+// the rest of the server is over its budget: that room is already counted
+// as committed, and the state it builds is what the cache would hold.
+TEST_F(PastStatesTest, AReplayWithinTheAsOfCachesRoomIsAlwaysAdmitted) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  ServiceOptions o;
+  o.data_dir = data_;
+  o.past_states_every = 0;
+  o.as_of_cache_bytes = 20 * kMiB;  // > kReplayFixedBytes + size_ entries
+  o.heap_in_use = [] { return 500 * kMiB; };
+  o.past_states_budget_mib = 0;
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  Service& s = **service;
+  for (uint64_t n : {uint64_t{1}, size_ / 2, size_ - 1}) {
+    auto m = s.StateAt(std::to_string(n));
+    ASSERT_OK(m);
+    EXPECT_EQ(m->state->Serialize(), truth_[n]) << "as_of=" << n;
+  }
+  // Two at once do not both fit in the room: the second is refused.
+  std::optional<Service::ReplayReservation> running =
+      s.ReserveReplay(10 * kMiB);
+  ASSERT_TRUE(running.has_value());
+  auto refused = s.StateAt(std::to_string(size_ / 2 + 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+}
+
+// Thinning follows the heap, not only the states kept: when the server's
+// memory grows past the budget with no new state to keep (the live state
+// growing, caches filling beyond their estimate), the past states are
+// thinned within a few seconds, without waiting for an append.
+TEST_F(PastStatesTest, KeptStatesAreThinnedWhenTheHeapGrowsPastTheBudget) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  std::atomic<uint64_t> heap{100 * kMiB};
+  ServiceOptions o;
+  o.data_dir = data_;
+  o.past_states_every = kEvery;
+  o.as_of_cache_bytes = 0;
+  o.heap_in_use = [&heap] { return heap.load(); };
+  o.past_states_budget_mib = 400;
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  Service& s = **service;
+  ASSERT_TRUE(s.WaitForPastStates(std::chrono::seconds(60)));
+  ASSERT_EQ(s.past_states()->kept(), size_ / kEvery);
+  heap = 450 * kMiB;  // nothing appended, nothing new kept
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (s.past_states()->kept() > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(s.past_states()->kept(), 0u);
+  EXPECT_GT(s.past_states()->spacing(), size_);
+}
+
 TEST_F(PastStatesTest, SnapshotsAreWrittenAsTheServedLogGrows) {
   ServiceOptions o;
   o.data_dir = data_;
@@ -462,6 +584,31 @@ TEST_F(PastStatesTest, CachedAndCurrentStatesDoNotCountAsReplays) {
   EXPECT_EQ(status, 429);
   EXPECT_FALSE(retry.empty());
   EXPECT_EQ((*server)->replay_stats().accepted, 1u);
+}
+
+// Over HTTP the refusal is a 503 with Retry-After, and ordinary reads and
+// the published state are still answered.
+TEST_F(PastStatesTest, AnAsOfBeyondTheMemoryBudgetIsA503WithRetryAfter) {
+  ServerOptions o;
+  o.data_dir = data_;
+  o.port = 0;
+  o.snapshot_every = 0;
+  o.past_states_every = 0;
+  o.past_states_budget_mib = 0;  // the server's heap alone is beyond it
+  o.as_of_cache_mib = 0;
+  auto server = Server::Start(o);
+  ASSERT_OK(server);
+  Connection c((*server)->port(), "127.0.0.1");
+  auto [status, retry] =
+      c.Get("/v1/cycles?as_of=" + std::to_string(size_ / 2));
+  EXPECT_EQ(status, 503);
+  EXPECT_FALSE(retry.empty());
+  auto [diff_status, diff_retry] =
+      c.Get("/v1/diff?view=cycles&from=" + std::to_string(size_ / 3));
+  EXPECT_EQ(diff_status, 503);
+  EXPECT_FALSE(diff_retry.empty());
+  EXPECT_EQ(c.Get("/v1/cycles").first, 200);
+  EXPECT_EQ(c.Get("/v1/cycles?as_of=" + std::to_string(size_)).first, 200);
 }
 
 }  // namespace
