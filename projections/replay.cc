@@ -502,6 +502,10 @@ void PastStates::KeepFold() {
     std::lock_guard<std::mutex> lock(mu_);
     kept_.emplace(fold_.size(), std::move(kept));
   }
+  Thin();
+}
+
+void PastStates::Thin() {
   // Thinning halves the kept states; it stops once the spacing is past the
   // log (nothing left to drop) or cannot double any more.
   while (over_budget_ && spacing_.load() <= fold_.size() &&
@@ -533,6 +537,8 @@ Status PastStates::Offer(const ledger::Ledger& ledger, const State& state) {
   }
   fold_ = state;
   covered_.store(fold_.size());
+  // The state offered grew the heap even when no state was kept.
+  Thin();
   return Status::Ok();
 }
 

@@ -140,8 +140,8 @@ class SnapshotWriter {
 // docs/VIEWS.md, "Past states"). What `piaojue serve` keeps as its log grows
 // and answers `as_of` from (at most spacing() - 1 entries folded).
 //
-// One thread drives it (CatchUpTo, Offer, fold); AtOrBefore, kept, covered
-// and spacing may be called from any thread at any time.
+// One thread drives it (CatchUpTo, Offer, Thin, fold); AtOrBefore, kept,
+// covered and spacing may be called from any thread at any time.
 class PastStates {
  public:
   // every >= 1. `over_budget`, if given, is asked after each state kept;
@@ -164,6 +164,11 @@ class PastStates {
   // entries since then), then the fold continues from a copy of `state`
   // (a few pointers, sharing every record with it).
   Status Offer(const ledger::Ledger& ledger, const State& state);
+
+  // Thins the kept states while `over_budget` answers true (as after a
+  // state is kept): for a driver that sees the memory grow without a state
+  // kept (the live state growing, caches filling). Driving thread only.
+  void Thin();
 
   // A copy of the fold: the state of covered() entries.
   State fold() const { return fold_; }

@@ -456,7 +456,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Runs the handler (on a worker) and posts its response to the
   // connection.
-  void Respond(const HttpRequest& request) {
+  void Respond(const HttpRequest& request, bool replayed = false) {
     std::shared_ptr<const HttpResponse> response;
     try {
       response = HandleShared(*server_.service_, request);
@@ -469,6 +469,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           ErrorResponse(500, "internal", ledger::PrintableAscii(e.what())));
     } catch (...) {
       response = Shared(ErrorResponse(500, "internal", "unexpected exception"));
+    }
+    if (replayed && response->status == 503) {
+      // The past state did not fit the server's memory budget now
+      // (Service::ReserveReplay): soon, if other replays hold it; else
+      // only once memory is freed (a cache evicted, states thinned).
+      HttpResponse later = *response;
+      later.headers.emplace_back(
+          "Retry-After", server_.service_->replays_running() > 0 ? "2" : "30");
+      response = Shared(std::move(later));
     }
     net::post(stream_.get_executor(),
               [self = shared_from_this(), response = std::move(response)] {
@@ -522,7 +531,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       refusal.headers.emplace_back("Retry-After", std::to_string(seconds));
     } else if (server_.replay_pool_.TrySubmit(
                    [self = shared_from_this(), request]() mutable {
-                     self->Respond(request);
+                     self->Respond(request, /*replayed=*/true);
                    })) {
       return;
     } else {

@@ -84,10 +84,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   const cli::DataDir dir(s->options_.data_dir);
   auto new_past_states = [&s] {
     if (s->options_.past_states_every == 0) return;
-    const uint64_t budget = s->options_.past_states_budget_mib << 20;
     s->past_ = std::make_unique<projections::PastStates>(
         s->options_.past_states_every,
-        [svc = s.get(), budget] { return svc->MemoryCommitted() > budget; });
+        [svc = s.get()] { return svc->PastStatesOverBudget(); });
   };
   new_past_states();
   s->started_at_ = std::chrono::steady_clock::now();
@@ -473,6 +472,29 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
   const uint64_t every = options_.snapshot_every;
   const bool use_cached =
       base != nullptr && (every == 0 || size - base->size() < every);
+  // What the replay may take while it runs, held against the server's
+  // budget before anything is folded: each entry from where it starts (a
+  // stored snapshot, when one is used, is no closer than the entry 0
+  // counted here) may copy a record, plus what any replay holds.
+  const uint64_t folded = size - (use_cached ? base->size() : 0);
+  const uint64_t need = folded * kAsOfBytesPerEntry + kReplayFixedBytes;
+  std::optional<ReplayReservation> reservation = ReserveReplay(need);
+  if (!reservation.has_value()) {
+    replays_refused_for_memory_.fetch_add(1);
+    const uint64_t spacing = past_ != nullptr ? past_->spacing() : 0;
+    return Unavailable(
+        "as_of " + std::to_string(size) + " would fold " +
+        std::to_string(folded) + " entries (about " +
+        std::to_string(need >> 20) + " MiB while it runs), more than the " +
+        "server's memory budget leaves now (--past-states-budget-mib " +
+        std::to_string(options_.past_states_budget_mib) + ", " +
+        std::to_string(replay_bytes_reserved() >> 20) +
+        " MiB held by past states being built); try again later" +
+        (spacing > 0
+             ? ", or ask for a size within " + std::to_string(spacing) +
+                   " entries after a multiple of " + std::to_string(spacing)
+             : std::string()));
+  }
   projections::PastStateInfo info;
   ASSIGN_OR_RETURN(
       projections::State state,
@@ -492,7 +514,6 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
     std::cerr << "piaojue serve: " << why
               << " (not used; run piaojue reindex)\n";
   }
-  auto result = std::make_shared<const projections::State>(std::move(state));
   // What this state holds that no kept state does: the records its fold
   // (and the folds of the cached states it was copied from) changed since
   // `origin`; all of it when it was built from a stored snapshot or from
@@ -500,7 +521,20 @@ Result<std::shared_ptr<const projections::State>> Service::StateOfSize(
   if (!use_cached) origin = 0;
   const uint64_t bytes = (size - origin) * kAsOfBytesPerEntry;
   const uint64_t limit = options_.as_of_cache_bytes;
-  if (bytes > limit) return result;  // never cached: larger than the cache
+  if (bytes > limit) {
+    // Never cached (larger than the cache): the reservation lives as long
+    // as the state, i.e. until the reader's answer is built from it.
+    struct Held {
+      projections::State state;
+      ReplayReservation reservation;
+    };
+    auto held =
+        std::make_shared<Held>(Held{std::move(state), std::move(*reservation)});
+    return std::shared_ptr<const projections::State>(held, &held->state);
+  }
+  // Cached: charged to the cache from now on, instead of the reservation.
+  auto result = std::make_shared<const projections::State>(std::move(state));
+  reservation.reset();
   std::lock_guard<std::mutex> lock(cache_mu_);
   CachedState& slot = as_of_cache_[size];
   as_of_cache_bytes_.fetch_sub(slot.bytes);  // 0 unless another thread's
@@ -535,6 +569,50 @@ uint64_t Service::MemoryCommitted() const {
          room(options_.as_of_cache_bytes, as_of_cache_bytes_.load()) +
          room(covered * kTreeBytesPerEntry,
               node_cache_.loaded_size() * kTreeBytesPerEntry);
+}
+
+Service::ReplayReservation::~ReplayReservation() {
+  if (service_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(service_->reserve_mu_);
+  service_->reserved_bytes_ -= bytes_;
+  --service_->reservations_;
+}
+
+std::optional<Service::ReplayReservation> Service::ReserveReplay(
+    uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(reserve_mu_);
+  const uint64_t cache_used = as_of_cache_bytes_.load();
+  const uint64_t cache_room = options_.as_of_cache_bytes > cache_used
+                                  ? options_.as_of_cache_bytes - cache_used
+                                  : 0;
+  const uint64_t wanted = reserved_bytes_ + bytes;
+  // The as_of cache's room is counted in MemoryCommitted() already; only
+  // what the replays running and this one need beyond it must fit.
+  if (wanted > cache_room) {
+    const uint64_t beyond = wanted - cache_room;
+    const uint64_t budget = options_.past_states_budget_mib << 20;
+    if (MemoryCommitted() + beyond > budget) return std::nullopt;
+  }
+  reserved_bytes_ = wanted;
+  ++reservations_;
+  return std::optional<ReplayReservation>(std::in_place, this, bytes);
+}
+
+uint64_t Service::replay_bytes_reserved() const {
+  std::lock_guard<std::mutex> lock(reserve_mu_);
+  return reserved_bytes_;
+}
+
+uint64_t Service::replays_running() const {
+  std::lock_guard<std::mutex> lock(reserve_mu_);
+  return reservations_;
+}
+
+bool Service::PastStatesOverBudget() const {
+  // A replay's transient memory is in the heap while it runs, and it was
+  // admitted only if it fit: it is no reason to drop kept states for good.
+  return MemoryCommitted() >
+         (options_.past_states_budget_mib << 20) + replay_bytes_reserved();
 }
 
 Result<Service::ResolvedMoment> Service::Resolve(std::string_view as_of) {
@@ -597,6 +675,7 @@ Service::ReplayCounters Service::replay_counters() const {
   c.from_snapshot = replays_from_snapshot_.load();
   c.snapshots_written = snapshots_written_.load();
   c.from_past_state = replays_from_past_.load();
+  c.refused_for_memory = replays_refused_for_memory_.load();
   return c;
 }
 
@@ -613,8 +692,19 @@ void Service::PastStatesLoop() {
   bool reported = false;
   std::unique_lock<std::mutex> lock(past_mu_);
   while (true) {
-    past_cv_.wait(lock, [this] { return past_stop_ || past_dirty_; });
+    // Also every second: the heap may grow past the budget with no state
+    // offered (caches filling, replays' states held by readers), and the
+    // kept states are what gives way.
+    const bool woken = past_cv_.wait_for(lock, std::chrono::seconds(1), [this] {
+      return past_stop_ || past_dirty_;
+    });
     if (past_stop_) return;
+    if (!woken) {
+      lock.unlock();
+      past_->Thin();
+      lock.lock();
+      continue;
+    }
     past_dirty_ = false;
     lock.unlock();
     // The published state is the fold of exactly its entries; the states

@@ -129,6 +129,10 @@ class Service {
   static constexpr uint64_t kAsOfBytesPerEntry = 1200;
   // The tree in memory (node_cache.h): two 32-byte nodes per entry.
   static constexpr uint64_t kTreeBytesPerEntry = 64;
+  // What a replay holds besides the records it copies, whatever its length:
+  // the entries read ahead by the fold (projections::CatchUp: up to 5
+  // batches of 512) and the view rendered from the state.
+  static constexpr uint64_t kReplayFixedBytes = uint64_t{16} << 20;
   // Opens DIR (NotFound without a ledger, Unavailable when another process
   // holds it) and publishes the first read snapshot. On a disk too full for
   // the store to open for writing, opens it read-only: reads are served and
@@ -182,6 +186,8 @@ class Service {
     uint64_t from_snapshot = 0;      // started from a stored snapshot
     uint64_t snapshots_written = 0;  // by the background writer
     uint64_t from_past_state = 0;    // started from a state kept in memory
+    // Refused (Unavailable) because the replay did not fit the budget.
+    uint64_t refused_for_memory = 0;
   };
   ReplayCounters replay_counters() const;
   // Blocks until the background writer has written every snapshot up to
@@ -201,6 +207,33 @@ class Service {
   // What the thinning of the past states compares with their budget: the
   // heap in use plus the room the caches and the tree may still take.
   uint64_t MemoryCommitted() const;
+
+  // The memory a replay may take while it runs, held against the budget
+  // (past_states_budget_mib) until it is released (when the replay's
+  // answer is built). Movable, not copyable.
+  class ReplayReservation {
+   public:
+    ReplayReservation(Service* service, uint64_t bytes)
+        : service_(service), bytes_(bytes) {}
+    ReplayReservation(ReplayReservation&& o) noexcept
+        : service_(std::exchange(o.service_, nullptr)), bytes_(o.bytes_) {}
+    ReplayReservation& operator=(ReplayReservation&&) = delete;
+    ReplayReservation(const ReplayReservation&) = delete;
+    ~ReplayReservation();
+
+   private:
+    Service* service_;
+    uint64_t bytes_;
+  };
+  // Reserves `bytes` for a replay about to run: granted when they fit in
+  // the as_of cache's room (already counted as committed) beside the
+  // replays running, or when what exceeds that room fits the budget beside
+  // MemoryCommitted(); nullopt otherwise (the replay must not run).
+  std::optional<ReplayReservation> ReserveReplay(uint64_t bytes);
+  // The bytes reserved by replays running now.
+  uint64_t replay_bytes_reserved() const;
+  // Replays running now (each holding a reservation).
+  uint64_t replays_running() const;
 
   // Appends a signed event exactly as the CLI does and returns once it is
   // durable and visible to readers. Unavailable while shutting down.
@@ -349,7 +382,17 @@ class Service {
   std::atomic<uint64_t> as_of_cache_bytes_{0};
 
   std::atomic<uint64_t> replays_{0}, replayed_entries_{0},
-      max_replayed_entries_{0}, replays_from_snapshot_{0};
+      max_replayed_entries_{0}, replays_from_snapshot_{0},
+      replays_refused_for_memory_{0};
+  // Replays' reservations (ReserveReplay): reserve_mu_ serializes the
+  // admissions, so two never both take the last room.
+  mutable std::mutex reserve_mu_;
+  uint64_t reserved_bytes_ = 0;  // guarded by reserve_mu_
+  uint64_t reservations_ = 0;    // guarded by reserve_mu_
+  // Whether the past states must be thinned: MemoryCommitted() above the
+  // budget, the replays' reservations set aside (their transient memory is
+  // in the heap already and ends with them).
+  bool PastStatesOverBudget() const;
   // Projection snapshots: snapshots_mu_ guards the flags; the writer itself
   // is used by snapshotter_ only.
   std::mutex snapshots_mu_;
