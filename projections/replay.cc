@@ -542,13 +542,33 @@ Status PastStates::Offer(const ledger::Ledger& ledger, const State& state) {
   return Status::Ok();
 }
 
+void PastStates::Skip(const State& state) {
+  if (state.size() < fold_.size()) return;
+  fold_ = state;
+  covered_.store(fold_.size());
+  Thin();
+}
+
 Status PastStates::CatchUpTo(const ledger::Ledger& ledger, uint64_t size,
-                             const std::atomic<bool>* cancel) {
+                             const std::atomic<bool>* cancel, bool* gave_up) {
   size = std::min(size, ledger.size());
   while (fold_.size() < size) {
     if (cancel != nullptr && cancel->load()) return Status::Ok();
+    if (gave_up != nullptr && over_budget_ && over_budget_()) {
+      // The kept states give way first; if the fold alone is too much,
+      // it stops.
+      Thin();
+      if (over_budget_()) {
+        *gave_up = true;
+        return Status::Ok();
+      }
+    }
     const uint64_t next_multiple = (fold_.size() / spacing() + 1) * spacing();
-    const uint64_t to = std::min(size, next_multiple);
+    // The budget is looked at again at least every kBudgetCheckEntries.
+    const uint64_t to =
+        std::min({size, next_multiple,
+                  gave_up != nullptr ? fold_.size() + kBudgetCheckEntries
+                                     : next_multiple});
     RETURN_IF_ERROR(CatchUp(ledger, to, &fold_));
     if (to == next_multiple) KeepFold();
     covered_.store(fold_.size());

@@ -153,9 +153,22 @@ class PastStates {
 
   // Folds the log on from where it stopped up to `size` (at most
   // ledger.size()), keeping a copy at each multiple of spacing(). Stops (Ok)
-  // before the next interval once `cancel` is true.
+  // before the next interval once `cancel` is true. With `gave_up`, the
+  // budget is also asked before every kBudgetCheckEntries entries folded:
+  // while it is exceeded the kept states are thinned, and if that is not
+  // enough (the fold itself does not fit) the fold stops there (Ok) and
+  // *gave_up is set.
   Status CatchUpTo(const ledger::Ledger& ledger, uint64_t size,
-                   const std::atomic<bool>* cancel = nullptr);
+                   const std::atomic<bool>* cancel = nullptr,
+                   bool* gave_up = nullptr);
+  static constexpr uint64_t kBudgetCheckEntries = 65536;
+
+  // Goes on from `state` (the fold of the ledger's first state.size()
+  // entries, at least covered()) without keeping the states between: those
+  // already kept stay (each still the fold of its entries), the fold
+  // continues from a copy of `state`. For a fold that gave up, or that
+  // could not catch up with a busy log.
+  void Skip(const State& state);
 
   // Goes on from `state`, the state of the ledger's first state.size()
   // entries (e.g. the one a server publishes; it must be the fold of those

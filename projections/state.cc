@@ -285,14 +285,33 @@ Result<RoundRecount> State::Recount(uint64_t round) const {
 }
 
 Status RulesValidator::Validate(const ledger::EntryView& entry) {
+  std::lock_guard<std::mutex> lock(state_mu_);
   return state_.Check(entry);
 }
 
 void RulesValidator::Apply(const ledger::EntryView& entry) {
+  std::lock_guard<std::mutex> lock(state_mu_);
   state_.Apply(entry);
 }
 
+bool RulesValidator::Adopt(const State& state) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (state_.size() != state.size()) return false;
+  state_ = state;
+  if (keep_durable_) {
+    auto copy = std::make_shared<const State>(state_);
+    std::lock_guard<std::mutex> durable(durable_mu_);
+    // Only if the last durable state is this size: an older one stays
+    // until the next group (Publish never goes back).
+    if (durable_ != nullptr && durable_->size() == copy->size()) {
+      durable_ = std::move(copy);
+    }
+  }
+  return true;
+}
+
 void RulesValidator::Durable(uint64_t size) {
+  std::lock_guard<std::mutex> state_lock(state_mu_);
   if (!keep_durable_ || state_.size() != size) return;
   auto copy = std::make_shared<const State>(state_);
   std::lock_guard<std::mutex> lock(durable_mu_);

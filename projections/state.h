@@ -173,7 +173,20 @@ class RulesValidator : public ledger::EntryValidator {
   // nullptr before the first. Thread-safe.
   std::shared_ptr<const State> DurableState() const;
 
+  // Replaces the rules' state with a copy of `state` if they are of the
+  // same size (then true; else false and nothing changes). `state` must be
+  // the fold of the ledger's first state.size() entries, as the rules'
+  // state is: the two are equal, and from now on the rules' state (and
+  // the durable states kept) share their records with `state`'s. For a
+  // server that folded the log again in the background (past states kept
+  // in memory) after loading its state from a snapshot. Thread-safe with
+  // Validate, Apply and Durable.
+  bool Adopt(const State& state);
+
  private:
+  // Held by Validate, Apply, Durable and Adopt (one writer: uncontended
+  // but for an Adopt).
+  std::mutex state_mu_;
   State& state_;
   bool keep_durable_ = false;
   mutable std::mutex durable_mu_;

@@ -12,8 +12,9 @@ whether the snapshot was used, and serve's own split of its start). With
 ASOF_QUERIES = Q > 0 (at most 10:
 serve's per-address budget of past states), then Q reads of the cycle list
 `as_of` sizes spread over the log (off the multiples of 1024) and Q of it
-now, one at a time: asof_ms (each), asof_p50_ms, asof_max_ms, now_p50_ms,
-and rss_after_asof_mib.
+now, one at a time: asof_ms (each), asof_status (each: 200, or 503 when
+the past state did not fit serve's memory budget), asof_p50_ms and
+asof_max_ms (of those answered 200), now_p50_ms, and rss_after_asof_mib.
 
 usage: bench_serve_rss.py PIAOJUE DATA_DIR [PORT] [ASOF_QUERIES]
 """
@@ -23,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 
@@ -90,16 +92,24 @@ def main():
         if asof_queries > 0:
             def timed(path):
                 t = time.monotonic()
-                get(base, path)
-                return (time.monotonic() - t) * 1000
-            past = [timed("/v1/cycles?as_of=%d" %
+                try:
+                    get(base, path)
+                    status = 200
+                except urllib.error.HTTPError as e:
+                    status = e.code
+                return (time.monotonic() - t) * 1000, status
+            runs = [timed("/v1/cycles?as_of=%d" %
                           (size * q // (asof_queries + 1) + 517))
                     for q in range(1, asof_queries + 1)]
-            now = sorted(timed("/v1/cycles") for _ in range(asof_queries))
+            past = [ms for ms, _ in runs]
+            answered = sorted(ms for ms, status in runs if status == 200)
+            now = sorted(timed("/v1/cycles")[0] for _ in range(asof_queries))
             asof = {
                 "asof_ms": past,
-                "asof_p50_ms": sorted(past)[len(past) // 2],
-                "asof_max_ms": max(past),
+                "asof_status": [status for _, status in runs],
+                "asof_p50_ms": (answered[len(answered) // 2]
+                                if answered else None),
+                "asof_max_ms": max(answered) if answered else None,
                 "now_p50_ms": now[len(now) // 2],
                 "rss_after_asof_mib": status_kib(proc.pid, "VmRSS") / 1024,
             }

@@ -110,8 +110,10 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
                        when + "): " + w.ToString() + "\n";
     }
   };
+  // The state is loaded from the snapshot (or rebuilt) as without past
+  // states; they are built in the background (PastStatesLoop).
   auto session = cli::Session::Open(dir, s->options_.read_only, {},
-                                    /*sync=*/true, hooks, s->past_.get());
+                                    /*sync=*/true, hooks);
   if (!session.ok() && !s->options_.read_only &&
       session.status().code() == StatusCode::kIOError &&
       session.status().message().find("No space left on device") !=
@@ -124,8 +126,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
               << "); serving reads only; writes are refused until the server "
                  "is restarted with free space\n";
     new_past_states();
-    session = cli::Session::Open(dir, /*read_only=*/true, {}, /*sync=*/true, {},
-                                 s->past_.get());
+    session =
+        cli::Session::Open(dir, /*read_only=*/true, {}, /*sync=*/true, {});
     s->started_on_full_disk_ = true;
   }
   ASSIGN_OR_RETURN(s->session_, std::move(session));
@@ -150,15 +152,6 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   // good.
   malloc_trim(0);
 #endif
-  if (s->past_ != nullptr) {
-    // What the budget left for time travel, for the operator.
-    std::cerr << "piaojue serve: " << s->past_->kept()
-              << " past states kept in memory, every " << s->past_->spacing()
-              << " entries (an as_of folds fewer than that many); "
-              << (s->MemoryCommitted() >> 20) << " MiB committed of the "
-              << s->options_.past_states_budget_mib
-              << " MiB budget (--past-states-budget-mib)\n";
-  }
   if (!s->session_->snapshot_ignored_because().empty()) {
     std::cerr << "piaojue serve: " << s->session_->dir().snapshot_path()
               << " was not used (" << s->session_->snapshot_ignored_because()
@@ -270,6 +263,7 @@ Service::~Service() {
       std::lock_guard<std::mutex> lock(past_mu_);
       past_stop_ = true;
     }
+    past_cancel_.store(true);
     past_cv_.notify_all();
     past_keeper_.join();
   }
@@ -562,9 +556,9 @@ uint64_t Service::MemoryCommitted() const {
   auto room = [](uint64_t bound, uint64_t used) {
     return bound > used ? bound - used : 0;
   };
-  // The tree: loaded at start after the fold (which runs this during it),
-  // then grown with each publication.
-  const uint64_t covered = past_ != nullptr ? past_->covered() : 0;
+  // The tree: loaded in the background at start, then grown with each
+  // publication.
+  const uint64_t covered = published_size();
   return heap + room(kViewCacheBytes, view_cache_.bytes()) +
          room(options_.as_of_cache_bytes, as_of_cache_bytes_.load()) +
          room(covered * kTreeBytesPerEntry,
@@ -683,14 +677,85 @@ bool Service::WaitForPastStates(std::chrono::milliseconds timeout) {
   if (past_ == nullptr) return true;
   std::unique_lock<std::mutex> lock(past_mu_);
   return past_cv_.wait_for(lock, timeout, [this] {
-    return past_stop_ || past_->covered() >= published_size();
+    return past_stop_ || (past_built_ && past_->covered() >= published_size());
   });
+}
+
+bool Service::AdoptFold() {
+  // No publication meanwhile: the readers' state and the writer's move
+  // together.
+  std::lock_guard<std::mutex> publish(publish_mu_);
+  if (front_->size() != past_->covered()) return false;
+  projections::State fold = past_->fold();
+  if (!session_->validator().Adopt(fold)) return false;  // the writer moved
+  auto shared = std::make_shared<const projections::State>(std::move(fold));
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  published_ = shared;
+  front_ = std::move(shared);
+  return true;
+}
+
+void Service::BuildPastStates() {
+  const auto began = std::chrono::steady_clock::now();
+  // Fold the log from entry 0 keeping the states, up to what is published;
+  // then the writer and the readers take the fold as their state (equal
+  // to theirs: the fold of the same entries), so that from then on every
+  // state kept shares its records with the live one. While appends keep
+  // the writer ahead, fold the new entries and try again, a few times.
+  std::string outcome;
+  for (int attempt = 0;; ++attempt) {
+    bool gave_up = false;
+    Status s =
+        past_->CatchUpTo(ledger(), published_size(), &past_cancel_, &gave_up);
+    if (past_cancel_.load()) return;
+    if (!s.ok()) {
+      // The entries passed the same rules when appended: a bug.
+      outcome = "folding the log failed (" + s.ToString() + ")";
+    } else if (gave_up) {
+      outcome =
+          "the fold does not fit the memory budget beside the live state "
+          "(stopped at entry " +
+          std::to_string(past_->covered()) + ")";
+    } else if (AdoptFold()) {
+      outcome = "";
+      break;
+    } else if (attempt < 20) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    } else {
+      outcome = "appends kept the writer ahead of the fold";
+    }
+    // The states kept so far stay (each the fold of its entries); the
+    // next ones are kept from the published states.
+    past_->Skip(*Snapshot());
+    break;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began)
+          .count();
+  char took[32];
+  std::snprintf(took, sizeof(took), "%.1f s", seconds);
+  std::cerr << "piaojue serve: " << past_->kept()
+            << " past states kept in memory, every " << past_->spacing()
+            << " entries (an as_of folds fewer than that many), built in the "
+               "background in "
+            << took << "; " << (MemoryCommitted() >> 20)
+            << " MiB committed of the " << options_.past_states_budget_mib
+            << " MiB budget (--past-states-budget-mib)"
+            << (outcome.empty() ? ""
+                                : "; " + outcome +
+                                      ": past states are kept from "
+                                      "the states published from now on")
+            << "\n";
 }
 
 void Service::PastStatesLoop() {
   LowerThreadPriority();
+  BuildPastStates();
   bool reported = false;
   std::unique_lock<std::mutex> lock(past_mu_);
+  past_built_ = true;
+  past_cv_.notify_all();
   while (true) {
     // Also every second: the heap may grow past the budget with no state
     // offered (caches filling, replays' states held by readers), and the

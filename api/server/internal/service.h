@@ -77,14 +77,17 @@ struct ServiceOptions {
   // Past states kept in memory (projections::PastStates): the state at
   // every multiple of this many entries, so that an as_of not cached folds
   // fewer than this many entries onto the nearest one (0: none kept). The
-  // server then builds its state at start by one fold of the log from
-  // entry 0 (not from DIR/state.snapshot), keeping them on the way, so that
-  // they share their records with it; afterwards it keeps them from the
-  // states it publishes. Each costs about what the entries after it
-  // changed (docs/PERFORMANCE.md).
+  // server loads its state at start as without them (DIR/state.snapshot,
+  // or a rebuild), then folds the log from entry 0 in the background,
+  // keeping them on the way, and has its own state (the writer's and the
+  // readers') adopt that fold, so that they share their records with it;
+  // afterwards it keeps them from the states it publishes. Each costs
+  // about what the entries after it changed (docs/PERFORMANCE.md).
   uint64_t past_states_every = projections::kDefaultSnapshotEvery;
-  // The memory of the whole server the past states must fit in: after a
-  // state is kept, while the process's heap in use (malloc's count: the
+  // The memory of the whole server, that past states kept and past states
+  // being rebuilt for readers must fit in. Replays: Service::ReserveReplay.
+  // Kept states: after a state is kept, and every second, while the
+  // process's heap in use (malloc's count: the
   // live state, the tree, the caches, the kept states, RocksDB's buffers)
   // plus the room the bounded caches and the tree may still take (the view
   // cache and the as_of cache up to their bounds, the tree up to 64 bytes
@@ -334,6 +337,12 @@ class Service {
   void SnapshotLoop();
   // Keeps past states from each published state (a low-priority thread).
   void PastStatesLoop();
+  // The start of PastStatesLoop: folds the log from entry 0 keeping past
+  // states, then has the writer and the readers adopt the fold.
+  void BuildPastStates();
+  // The writer's and the readers' state become a copy of past_'s fold, if
+  // it is of the size they are; else false.
+  bool AdoptFold();
 
   const ServiceOptions options_;
   CorrectionsCache corrections_cache_;
@@ -411,6 +420,8 @@ class Service {
   std::condition_variable past_cv_;
   bool past_stop_ = false;
   bool past_dirty_ = true;
+  bool past_built_ = false;               // BuildPastStates is done
+  std::atomic<bool> past_cancel_{false};  // ends BuildPastStates early
   std::atomic<uint64_t> replays_from_past_{0};
   uint64_t past_token_ = 0;
   std::thread past_keeper_;
