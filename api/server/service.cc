@@ -718,6 +718,11 @@ void Service::BuildPastStates() {
           std::to_string(past_->covered()) + ")";
     } else if (AdoptFold()) {
       outcome = "";
+#if defined(__GLIBC__)
+      // The loaded state is freed as readers let go of it; glibc keeps
+      // freed memory mapped unless asked (as after the start).
+      malloc_trim(0);
+#endif
       break;
     } else if (attempt < 20) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
