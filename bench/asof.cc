@@ -16,7 +16,6 @@
 // beyond it (malloc's bytes in use before and after, the state kept
 // alive), per entry folded — what serve's as_of cache charges per entry
 // (Service::kAsOfBytesPerEntry).
-#include <malloc.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -25,20 +24,12 @@
 #include "api/cli/data_dir.h"
 #include "bench/verbs.h"
 #include "ledger/ledger.h"
+#include "projections/heap.h"
 #include "projections/replay.h"
 
 namespace piaojue::bench {
 
 namespace {
-
-uint64_t HeapInUse() {
-#if defined(__GLIBC__)
-  const struct mallinfo2 m = mallinfo2();
-  return static_cast<uint64_t>(m.uordblks) + static_cast<uint64_t>(m.hblkhd);
-#else
-  return 0;
-#endif
-}
 
 uint64_t DirectoryBytes(const std::string& dir) {
   uint64_t total = 0;
@@ -113,12 +104,12 @@ int RunAsOf(const AsOfArgs& args) {
     projections::PastStateInfo info;
     std::shared_ptr<const projections::State> base =
         args.stored ? nullptr : past.AtOrBefore(at);
-    const uint64_t heap_before = HeapInUse();
+    const uint64_t heap_before = projections::HeapInUseBytes();
     auto state = projections::StateAtSize(**ledger, at, base.get(), &info);
     latencies.push_back(
         std::chrono::duration<double, std::micro>(Clock::now() - a).count());
     if (!state.ok()) return Fail(verb, state.status().ToString());
-    const uint64_t heap_after = HeapInUse();
+    const uint64_t heap_after = projections::HeapInUseBytes();
     if (base != nullptr && info.replayed > 0 && heap_after > heap_before) {
       held_per_entry.push_back(static_cast<double>(heap_after - heap_before) /
                                static_cast<double>(info.replayed));

@@ -18,6 +18,7 @@
 #include "ledger/entry.h"
 #include "ledger/note.h"
 #include "ledger/text_validation.h"
+#include "projections/heap.h"
 #include "projections/replay.h"
 
 namespace piaojue::server {
@@ -41,17 +42,6 @@ void LowerThreadPriority() {
   const int ok =
       setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
   (void)ok;  // Best effort: without it the thread runs at normal priority.
-}
-
-// The bytes the process's heap holds in use (malloc's count, all arenas);
-// 0 where it cannot be read (then no budget is ever exceeded).
-uint64_t HeapInUseBytes() {
-#if defined(__GLIBC__)
-  const struct mallinfo2 m = mallinfo2();
-  return static_cast<uint64_t>(m.uordblks) + static_cast<uint64_t>(m.hblkhd);
-#else
-  return 0;
-#endif
 }
 
 }  // namespace
@@ -551,8 +541,8 @@ Service::AsOfCacheUse Service::as_of_cache_use() const {
 }
 
 uint64_t Service::MemoryCommitted() const {
-  const uint64_t heap =
-      options_.heap_in_use ? options_.heap_in_use() : HeapInUseBytes();
+  const uint64_t heap = options_.heap_in_use ? options_.heap_in_use()
+                                             : projections::HeapInUseBytes();
   auto room = [](uint64_t bound, uint64_t used) {
     return bound > used ? bound - used : 0;
   };

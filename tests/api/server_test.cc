@@ -402,6 +402,14 @@ class ServerTest : public ::testing::Test {
     return Post(port_, "/v1/entries", WireForm(e));
   }
 
+  // Submits `count` proposals to `cycle`, titled 提案0, 提案1, …
+  void SubmitProposals(uint64_t cycle, int count) {
+    for (int i = 0; i < count; ++i) {
+      ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
+                201);
+    }
+  }
+
   // Opens this year's cycle; returns its ref.
   uint64_t OpenCycle() {
     Reply r = Submit(CycleEvent(2026));
@@ -1229,10 +1237,7 @@ TEST_F(ServerTest, TilesAndBundlesEqualTheStoredTreeAndEntries) {
 TEST_F(ServerTest, AViewComesGzippedWhenAskedAndShowsTheNextAppendAtOnce) {
   Start();
   const uint64_t cycle = OpenCycle();
-  for (int i = 0; i < 8; ++i) {
-    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
-              201);
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitProposals(cycle, 8));
   const std::string funnel = "/v1/cycles/" + std::to_string(cycle) + "/funnel";
   auto get = [&](const std::string& encoding, http::verb verb) {
     std::vector<std::pair<std::string, std::string>> headers;
@@ -1304,10 +1309,7 @@ std::vector<std::pair<std::string, std::string>> SplitResponses(
 TEST_F(ServerTest, AKeptViewIsSentWithTheSameHeadAsEveryOtherAnswer) {
   Start();
   const uint64_t cycle = OpenCycle();
-  for (int i = 0; i < 8; ++i) {
-    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
-              201);
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitProposals(cycle, 8));
   const std::string funnel = "/v1/cycles/" + std::to_string(cycle) + "/funnel";
   for (const std::string coding : {"", "Accept-Encoding: gzip\r\n"}) {
     SCOPED_TRACE(coding);
@@ -1376,10 +1378,7 @@ TEST_F(ServerTest, AKeptViewIsSentWithTheSameHeadAsEveryOtherAnswer) {
 TEST_F(ServerTest, ProofsVerifyAgainstTheServedRoots) {
   Start();
   const uint64_t cycle = OpenCycle();
-  for (int i = 0; i < 6; ++i) {
-    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
-              201);
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitProposals(cycle, 6));
   const note::Checkpoint cp = WaitForCheckpoint(11);
   ASSERT_EQ(cp.size, 11u);
 
@@ -1535,10 +1534,7 @@ TEST_F(ServerTest, ViewsTravelInTimeByCountAndByInstant) {
   ASSERT_EQ(opened.status, 201);
   const uint64_t cycle = opened.Json()["index"];
   const int64_t opened_at = opened.Json()["recordedAtMs"];
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
-              201);
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitProposals(cycle, 5));
 
   json now = Get(port_, "/v1/cycles").Json();
   ASSERT_EQ(now["cycles"].size(), 1u);
@@ -1728,10 +1724,7 @@ TEST_F(ServerTest, PublicIntakeWithoutAnIntakeKeyIsUnavailable) {
 TEST_F(ServerTest, EventStreamResumesAfterLastEventId) {
   Start();
   const uint64_t cycle = OpenCycle();
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(Submit(ProposalEvent(cycle, "提案" + std::to_string(i))).status,
-              201);
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitProposals(cycle, 3));
   // Entries 0..7 exist. Resume after 5: get 6 and 7, then live ones.
   EventReader reader(port_, "/v1/events", "5");
   ASSERT_EQ(reader.status(), 200);

@@ -39,6 +39,21 @@ using testing::TestKey;
 
 constexpr int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
+// A ledger on a file system whose table reads can be switched to fail (an
+// unreadable sector), holding `kEntries` cycle openings that were written
+// to table files: it was reopened, so their keys are read from disk, not
+// from the memtable, and there are enough of them to span many table
+// blocks, so a given one's block is not one the open happened to cache.
+struct LedgerOnUnreadableDisk {
+  static constexpr int kEntries = 400;
+  std::shared_ptr<testing::FailingReadsFileSystem> fs =
+      std::make_shared<testing::FailingReadsFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
+  std::unique_ptr<Ledger> ledger;
+  std::vector<SignedEvent> events;  // the openings, in order
+  std::vector<uint64_t> indexes;    // and where each was appended
+};
+
 class LedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,6 +69,10 @@ class LedgerTest : public ::testing::Test {
   // out), closed, then that entry's nonce key deleted behind the writer.
   void AppendThenDeleteItsNonceKey(const SignedEvent& event, uint64_t* index,
                                    uint64_t* size);
+
+  // Fills `disk` (see LedgerOnUnreadableDisk); fatal failures on error.
+  void OpenOnUnreadableDisk(const std::string& dir,
+                            LedgerOnUnreadableDisk* disk);
 
   LedgerOptions Options() {
     LedgerOptions o;
@@ -1374,38 +1393,16 @@ TEST_F(LedgerTest, ADeletedNonceKeyIsCaughtAtOpenAndTheReplayIsRefused) {
 // submission is refused with the read error instead, nothing is written,
 // and once the store reads again the replay is refused as a replay.
 TEST_F(LedgerTest, ANonceLookupThatCannotReadTheStoreRefusesTheSubmission) {
-  auto fs = std::make_shared<testing::FailingReadsFileSystem>();
-  std::unique_ptr<rocksdb::Env> env = testing::EnvOn(fs);
-  LedgerOptions o = Options();
-  o.env = env.get();
-  const std::string dir = tmp_.Sub("db");
-  // Enough entries that their nonce keys span many table blocks, so the
-  // replayed one's block is not one the open happened to cache.
-  constexpr int kEntries = 400;
-  std::optional<SignedEvent> replayed;
-  {
-    auto ledger = CreateDeployment(dir, o);
-    ASSERT_NE(ledger, nullptr);
-    for (int i = 0; i < kEntries; ++i) {
-      const SignedEvent event = testing::OpenCycle(office_, 2000 + i);
-      ASSERT_OK(ledger->Append(event));
-      if (i == kEntries / 2) replayed = event;
-    }
-  }
-  // Reopening replays the write-ahead log into a table file, so the nonce
-  // keys are read from disk, not from the memtable.
-  std::promise<Status> checked;
-  o.on_side_indexes_checked = [&](const Status& s) { checked.set_value(s); };
-  auto opened = Ledger::Open(dir, o);
-  ASSERT_OK(opened);
-  Ledger& ledger = **opened;
-  ASSERT_OK(checked.get_future().get());
+  LedgerOnUnreadableDisk disk;
+  ASSERT_NO_FATAL_FAILURE(OpenOnUnreadableDisk(tmp_.Sub("db"), &disk));
+  Ledger& ledger = *disk.ledger;
+  const SignedEvent replayed = disk.events[disk.kEntries / 2];
   const Head before = ledger.head();
 
-  fs->set_failing(true);
-  auto replay = ledger.Append(*replayed);
-  fs->set_failing(false);
-  ASSERT_GT(fs->failed_reads(), 0) << "the lookup never reached the disk";
+  disk.fs->set_failing(true);
+  auto replay = ledger.Append(replayed);
+  disk.fs->set_failing(false);
+  ASSERT_GT(disk.fs->failed_reads(), 0) << "the lookup never reached the disk";
   ASSERT_FALSE(replay.ok())
       << "the replay was appended at index " << replay->index;
   EXPECT_EQ(replay.status().code(), StatusCode::kIOError)
@@ -1417,12 +1414,68 @@ TEST_F(LedgerTest, ANonceLookupThatCannotReadTheStoreRefusesTheSubmission) {
 
   // The store reads again: the same submission is a replay, and the log
   // takes new entries.
-  auto again = ledger.Append(*replayed);
+  auto again = ledger.Append(replayed);
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists)
       << again.status().ToString();
   auto fresh = ledger.Append(testing::OpenCycle(office_, 2999));
   ASSERT_OK(fresh);
   EXPECT_EQ(fresh->index, before.size);
+}
+
+// The entry a correction targets is read from the store; a read that
+// fails is an error of the store, not "the entry does not exist" (which
+// would tell the clerk their correction names a wrong entry).
+TEST_F(LedgerTest,
+       ACorrectionWhoseTargetCannotBeReadIsAStorageErrorNotAMissingEntry) {
+  LedgerOnUnreadableDisk disk;
+  ASSERT_NO_FATAL_FAILURE(OpenOnUnreadableDisk(tmp_.Sub("db"), &disk));
+  Ledger& ledger = *disk.ledger;
+  const uint64_t target = disk.indexes[disk.kEntries / 2];
+  const SignedEvent retraction =
+      MakeEvent(office_, testing::kCounty, [&](auto e) {
+        InitCorrection(e, target).getCorrection().setRetraction();
+      });
+  const Head before = ledger.head();
+
+  disk.fs->set_failing(true);
+  auto refused = ledger.Append(retraction);
+  disk.fs->set_failing(false);
+  ASSERT_GT(disk.fs->failed_reads(), 0) << "the lookup never reached the disk";
+  ASSERT_FALSE(refused.ok()) << "appended at index " << refused->index;
+  EXPECT_EQ(refused.status().code(), StatusCode::kIOError)
+      << refused.status().ToString();
+  EXPECT_EQ(refused.status().message().find("does not exist"),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(ledger.head().size, before.size);
+
+  // Once the store reads again the same correction is taken.
+  auto taken = ledger.Append(retraction);
+  ASSERT_OK(taken);
+  EXPECT_EQ(taken->index, before.size);
+}
+
+void LedgerTest::OpenOnUnreadableDisk(const std::string& dir,
+                                      LedgerOnUnreadableDisk* disk) {
+  LedgerOptions o = Options();
+  o.env = disk->env.get();
+  {
+    auto ledger = CreateDeployment(dir, o);
+    ASSERT_NE(ledger, nullptr);
+    for (int i = 0; i < disk->kEntries; ++i) {
+      disk->events.push_back(testing::OpenCycle(office_, 2000 + i));
+      auto appended = ledger->Append(disk->events.back());
+      ASSERT_OK(appended);
+      disk->indexes.push_back(appended->index);
+    }
+  }
+  // Reopening replays the write-ahead log into a table file.
+  std::promise<Status> checked;
+  o.on_side_indexes_checked = [&](const Status& s) { checked.set_value(s); };
+  auto opened = Ledger::Open(dir, o);
+  ASSERT_OK(opened);
+  disk->ledger = std::move(*opened);
+  ASSERT_OK(checked.get_future().get());
 }
 
 // A nonce key added behind the writer's back (it would make a fresh
