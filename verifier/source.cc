@@ -17,8 +17,10 @@ uint64_t GetBe64(const char* p) {
   return v;
 }
 
-Status ReadStore(const std::string& dir, const SourceCallbacks& cb) {
+Status ReadStore(const std::string& dir, const SourceCallbacks& cb,
+                 const SourceOptions& source_options) {
   rocksdb::Options options;
+  if (source_options.env != nullptr) options.env = source_options.env;
   rocksdb::DB* raw = nullptr;
   // Read-only: the verifier never writes, and may run beside a live server.
   rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, dir, &raw);
@@ -74,7 +76,8 @@ Status ReadStore(const std::string& dir, const SourceCallbacks& cb) {
 
 }  // namespace
 
-Status ReadSource(const std::string& path, const SourceCallbacks& cb) {
+Status ReadSource(const std::string& path, const SourceCallbacks& cb,
+                  const SourceOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec))
@@ -93,9 +96,10 @@ Status ReadSource(const std::string& path, const SourceCallbacks& cb) {
         cb.on_entry);
   }
   if (fs::exists(fs::path(path) / "ledger" / "CURRENT", ec)) {
-    return ReadStore((fs::path(path) / "ledger").string(), cb);
+    return ReadStore((fs::path(path) / "ledger").string(), cb, options);
   }
-  if (fs::exists(fs::path(path) / "CURRENT", ec)) return ReadStore(path, cb);
+  if (fs::exists(fs::path(path) / "CURRENT", ec))
+    return ReadStore(path, cb, options);
   return NotFound(path + " holds no piaojue ledger");
 }
 

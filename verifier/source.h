@@ -10,6 +10,10 @@
 
 #include "ledger/status.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace piaojue::verifier {
 
 struct SourceCallbacks {
@@ -24,11 +28,18 @@ struct SourceCallbacks {
   std::function<void(uint64_t entries)> on_size_hint;
 };
 
+struct SourceOptions {
+  // The RocksDB environment a ledger directory is read through; nullptr for
+  // the default. Tests pass one whose reads fail, as a damaged disk's do.
+  rocksdb::Env* env = nullptr;
+};
+
 // PATH may be an export bundle, a data directory (containing ledger/), or the
 // RocksDB directory itself. NotFound / IOError when it cannot be read at all
 // (exit code 2 territory); Corruption when PATH is not a ledger, or when a
 // bundle is damaged after its magic; otherwise the
 // first non-OK status of a callback.
-Status ReadSource(const std::string& path, const SourceCallbacks& callbacks);
+Status ReadSource(const std::string& path, const SourceCallbacks& callbacks,
+                  const SourceOptions& options = {});
 
 }  // namespace piaojue::verifier

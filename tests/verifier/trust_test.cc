@@ -9,7 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cycle_builder.h"
+#include "tests/failing_reads_fs.h"
+#include "tests/full_disk_fs.h"
 #include "tests/verifier/tamper_util.h"
+#include "verifier/source.h"
 #include "verifier/verify.h"
 
 namespace piaojue::verifier {
@@ -103,6 +106,47 @@ TEST_F(TrustTest, StoreWhoseCheckpointWasDeletedIsInvalidWhenPinned) {
   ExpectInvalidAt(VerifyPath(builder_->dir(), vkey_), 0, "checkpoint");
   // Unpinned it stays consistent with itself, and says only that.
   EXPECT_EQ(VerifyPath(builder_->dir()).exit_code, kExitValidUnpinned);
+}
+
+// A stored checkpoint the disk cannot read is an error of the run, never
+// taken for "no checkpoint stored" (then a checkpoint that would have
+// refused the log could go unchecked while the run passed).
+TEST_F(TrustTest, AStoredCheckpointTheDiskCannotReadIsAnErrorNotAbsence) {
+  Build(Stage::kProposals);
+  ASSERT_TRUE(builder_->ledger().SignCheckpoint().ok());
+  builder_->Close();
+  {
+    // A writable open moves what the write-ahead log holds into a table
+    // file, so the reads below go to the disk, not to a memtable.
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::Options(), builder_->dir(), &raw).ok());
+    delete raw;
+  }
+  auto fs = std::make_shared<piaojue::testing::FailingReadsFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = piaojue::testing::EnvOn(fs);
+  SourceOptions options;
+  options.env = env.get();
+  int checkpoints = 0;
+  SourceCallbacks callbacks;
+  callbacks.on_checkpoint = [&](std::string_view) {
+    ++checkpoints;
+    return Status::Ok();
+  };
+  callbacks.on_entry = [](uint64_t, std::string_view) { return Status::Ok(); };
+  // The head is read first; the disk fails from then on.
+  callbacks.on_size_hint = [&](uint64_t) { fs->set_failing(true); };
+  const Status s = ReadSource(builder_->dir(), callbacks, options);
+  ASSERT_GT(fs->failed_reads(), 0) << "no read reached the disk";
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_NE(s.message().find("c/latest"), std::string::npos) << s.ToString();
+  EXPECT_EQ(checkpoints, 0);
+
+  // Read again with a working disk, the same store has its checkpoint.
+  fs->set_failing(false);
+  callbacks.on_size_hint = nullptr;
+  ASSERT_TRUE(ReadSource(builder_->dir(), callbacks, options).ok());
+  EXPECT_EQ(checkpoints, 1);
 }
 
 TEST_F(TrustTest, EntriesAfterTheNewestCheckpointAreNotCovered) {
