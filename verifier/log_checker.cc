@@ -320,6 +320,11 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   return true;
 }
 
+void LogChecker::Reserve(uint64_t entries) {
+  nonces_.Reserve(entries);
+  kinds_.reserve(entries);
+}
+
 void LogChecker::ReleaseReplayTables() {
   nonces_ = NonceSet();
   kinds_ = {};

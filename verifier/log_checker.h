@@ -163,6 +163,12 @@ class LogChecker {
   // Add and SaveState must not be called after it. Checkpoints and roots
   // are still checked.
   void ReleaseReplayTables();
+  // Makes room for `entries` entries in all, before the first Add: the
+  // nonces' table and every entry's kind are then allocated once at their
+  // final size instead of doubling as they grow (a bundle says how many
+  // entries it holds). A hint only: more entries are still checked. The
+  // caller bounds it by what the input can hold.
+  void Reserve(uint64_t entries);
 
   // Root of the first `size` leaves: the current size, a watched size that
   // was reached, or any size when KeepLeafHashes() was called before the

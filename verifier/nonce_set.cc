@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace piaojue::verifier {
@@ -11,6 +12,8 @@ namespace {
 // average.
 constexpr size_t kInitialSlots = 1024;
 bool Full(size_t size, size_t slots) { return 4 * (size + 1) > 3 * slots; }
+// The fewest slots that hold `pairs` pairs without being Full.
+size_t SlotsFor(size_t pairs) { return (4 * (pairs + 1)) / 3 + 1; }
 
 // The hash key, drawn once per process (see nonce_set.h).
 const std::array<uint8_t, crypto_shorthash_KEYBYTES>& HashKey() {
@@ -25,6 +28,11 @@ const std::array<uint8_t, crypto_shorthash_KEYBYTES>& HashKey() {
 }  // namespace
 
 NonceSet::NonceSet() : slots_(kInitialSlots) {}
+
+void NonceSet::Reserve(size_t pairs) {
+  if (!Full(pairs, slots_.size())) return;
+  Rehash(std::max(SlotsFor(pairs), kInitialSlots));
+}
 
 size_t NonceSet::KeyHash::operator()(const crypto::PublicKey& key) const {
   size_t h;
@@ -52,9 +60,9 @@ bool NonceSet::Insert(const crypto::PublicKey& author, const Nonce& nonce,
     authors_.push_back(author);
   }
   const uint32_t id = it->second;
-  if (Full(size_, slots_.size())) Grow();
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+  if (Full(size_, slots_.size())) Rehash(slots_.size() * 2);
+  const size_t n = slots_.size();
+  for (size_t i = Home(hash, n);; i = i + 1 == n ? 0 : i + 1) {
     Slot& s = slots_[i];
     if (s.author == 0) {
       s.author = id;
@@ -66,14 +74,14 @@ bool NonceSet::Insert(const crypto::PublicKey& author, const Nonce& nonce,
   }
 }
 
-void NonceSet::Grow() {
-  std::vector<Slot> old(slots_.size() * 2);
+void NonceSet::Rehash(size_t slots) {
+  std::vector<Slot> old(slots);
   old.swap(slots_);
-  const size_t mask = slots_.size() - 1;
+  const size_t n = slots_.size();
   for (const Slot& s : old) {
     if (s.author == 0) continue;
-    size_t i = Hash(authors_[s.author - 1], s.nonce) & mask;
-    while (slots_[i].author != 0) i = (i + 1) & mask;
+    size_t i = Home(Hash(authors_[s.author - 1], s.nonce), n);
+    while (slots_[i].author != 0) i = i + 1 == n ? 0 : i + 1;
     slots_[i] = s;
   }
 }

@@ -4,7 +4,9 @@
 // 32-byte key as a small number (a log has few authors, and the same ones
 // sign again and again) and the 16-byte nonce as it is, in one flat
 // open-addressing table of 20-byte slots: about 28–56 bytes a pair instead
-// of ~140 for a set of strings (a million entries: 40 MB instead of 140).
+// of ~140 for a set of strings (a million entries: 40 MB instead of 140),
+// and ~27 bytes a pair when the number of pairs is known ahead (Reserve:
+// the table is then made to that size, not to a power of two).
 //
 // The slot is chosen by SipHash-2-4 (libsodium's crypto_shorthash) of the
 // author's key and the nonce under a key drawn at random once per process:
@@ -33,6 +35,13 @@ class NonceSet {
 
   NonceSet();
 
+  // Makes room for `pairs` pairs in all, so that the table need not grow
+  // (and double) while they are inserted: the verifier knows how many
+  // entries a bundle holds before it reads them. A hint only: more pairs
+  // still fit (the table then grows), and the caller bounds it by what the
+  // input can hold (each pair costs ~27 bytes here).
+  void Reserve(size_t pairs);
+
   // The pair's hash, as Insert places it. Thread-safe.
   static uint64_t Hash(const crypto::PublicKey& author, const Nonce& nonce);
 
@@ -46,7 +55,7 @@ class NonceSet {
   // Asks the CPU to fetch the slot where a pair of this hash goes, ahead
   // of its Insert (the table is too large for the caches).
   void Prefetch(uint64_t hash) const {
-    __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+    __builtin_prefetch(&slots_[Home(hash, slots_.size())]);
   }
   size_t size() const { return size_; }
   // Every pair, in no particular order.
@@ -60,7 +69,15 @@ class NonceSet {
   };
   static_assert(sizeof(Slot) == 20);
 
-  void Grow();
+  // The slot a pair of this hash is tried at first, in a table of `slots`
+  // slots (any size, not only powers of two): the hash scaled to the
+  // table, so that probing goes up from there.
+  static size_t Home(uint64_t hash, size_t slots) {
+    return static_cast<size_t>((static_cast<unsigned __int128>(hash) * slots) >>
+                               64);
+  }
+  // Re-places every pair in a table of `slots` slots.
+  void Rehash(size_t slots);
 
   std::vector<crypto::PublicKey> authors_;
   // By hash, not an ordered map: at province scale the map's walk was a
@@ -71,7 +88,7 @@ class NonceSet {
     size_t operator()(const crypto::PublicKey& key) const;
   };
   std::unordered_map<crypto::PublicKey, uint32_t, KeyHash> author_ids_;
-  std::vector<Slot> slots_;  // a power of two in size
+  std::vector<Slot> slots_;
   size_t size_ = 0;
 };
 

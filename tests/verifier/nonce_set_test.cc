@@ -1,8 +1,10 @@
-// The verifier's set of (author, nonce) pairs: exact, across its growth.
+// The verifier's set of (author, nonce) pairs: exact, across its growth
+// and whatever room was reserved for it.
 #include "verifier/nonce_set.h"
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 namespace piaojue::verifier {
@@ -42,6 +44,56 @@ TEST(NonceSetTest, NoncesThatShareBytesAreDistinct) {
     EXPECT_FALSE(set.Insert(a, n)) << i;
   }
   EXPECT_EQ(set.size(), 16u);
+}
+
+// Reserved at the size a bundle claims, the table is not a power of two
+// in size; it must find every replay, and more pairs than reserved must
+// still go in (a count is only a claim).
+TEST(NonceSetTest, AReservedTableFindsEveryReplayAndGrowsPastItsReservation) {
+  std::vector<crypto::PublicKey> authors(5);
+  for (auto& a : authors) crypto::RandomBytes(a);
+  NonceSet set;
+  set.Reserve(30001);
+  std::vector<std::pair<size_t, NonceSet::Nonce>> all;
+  for (size_t i = 0; i < 100000; ++i) {
+    NonceSet::Nonce n;
+    crypto::RandomBytes(n);
+    const size_t author = i % authors.size();
+    ASSERT_TRUE(set.Insert(authors[author], n)) << i;
+    all.emplace_back(author, n);
+    if (i == 20000) {
+      // Reserving again, below or above what is there, keeps every pair.
+      set.Reserve(10);
+      set.Reserve(77777);
+    }
+  }
+  EXPECT_EQ(set.size(), all.size());
+  for (const auto& [author, n] : all) {
+    ASSERT_FALSE(set.Insert(authors[author], n));
+  }
+  EXPECT_EQ(set.size(), all.size());
+}
+
+TEST(NonceSetTest, AFullyReservedTableBehavesAsAGrownOne) {
+  crypto::PublicKey a{};
+  crypto::PublicKey b{};
+  b[0] = 1;
+  NonceSet grown;
+  NonceSet reserved;
+  reserved.Reserve(4096);
+  for (uint32_t i = 0; i < 4096; ++i) {
+    NonceSet::Nonce n{};
+    std::memcpy(n.data(), &i, sizeof i);
+    const crypto::PublicKey& author = i % 3 == 0 ? a : b;
+    // Every third nonce is offered twice: the second time is a replay.
+    EXPECT_EQ(grown.Insert(author, n), reserved.Insert(author, n)) << i;
+    if (i % 3 == 0) {
+      EXPECT_FALSE(grown.Insert(author, n)) << i;
+      EXPECT_FALSE(reserved.Insert(author, n)) << i;
+    }
+  }
+  EXPECT_EQ(grown.size(), 4096u);
+  EXPECT_EQ(reserved.size(), 4096u);
 }
 
 }  // namespace

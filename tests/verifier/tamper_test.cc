@@ -323,6 +323,34 @@ TEST_F(TamperTest, SwappedEntriesAreReportedAtTheFirst) {
   ExpectInvalidAt(VerifyPath(path, vkey_), k, "index");
 }
 
+// An earlier signed event placed again at the end of the log, in a
+// well-formed entry of its own (index, chain and time right): only its
+// nonce, already used by its author, shows the replay. The bundle's count
+// is the real one, so the nonces' table is the one sized from it.
+TEST_F(TamperTest, ReplayedEventIsRefusedAsAReusedNonce) {
+  Build(Stage::kProposals);
+  const uint64_t k = builder_->refs().submitted[1];
+  std::vector<std::string> forged = entries_;
+  const ledger::EntryView last = Parse(forged.back());
+  const ledger::EntryView like = Parse(forged[k]);
+  ledger::SignedEvent replayed;
+  replayed.authored = like.authored_event().bytes();
+  replayed.signature = like.signature();
+  auto bytes = ledger::EncodeEntry(
+      forged.size(), crypto::Sha256(crypto::AsBytes(forged.back())),
+      last.recorded_at_ms() + 1000, replayed);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  forged.push_back(*bytes);
+  const VerifyReport report = VerifyPath(Publish(forged), vkey_);
+  ExpectInvalidAt(report, entries_.size(), "nonce");
+  VerifyOptions fast;
+  fast.path = tmp_.Sub("forged.bundle");
+  fast.vkey = vkey_;
+  fast.quiet = true;
+  fast.check_signatures = false;
+  ExpectInvalidAt(Verify(fast), entries_.size(), "nonce");
+}
+
 TEST_F(TamperTest, SwappedAndRechainedEntriesAreCaughtByTheirTimes) {
   Build(Stage::kProposals);
   const uint64_t k = builder_->refs().submitted[2];
