@@ -1,6 +1,7 @@
 #include "verifier/recount.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "ledger/crypto.h"
 #include "ledger/text_validation.h"
@@ -30,8 +31,18 @@ std::string List(const std::vector<uint64_t>& v) {
 }  // namespace
 
 void RecountCollector::Titles::Set(uint64_t ref, std::string_view title) {
-  const Place place{arena_.size(), static_cast<uint32_t>(title.size())};
-  arena_.append(title);
+  if (blocks_.empty() || title.size() > block_left_) {
+    const size_t size = std::max(kBlock, title.size());
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+    last_size_ = size;
+    block_left_ = size;
+  }
+  char* const at = blocks_.back().get() + (last_size_ - block_left_);
+  const Place place{static_cast<uint32_t>(blocks_.size() - 1),
+                    static_cast<uint32_t>(at - blocks_.back().get()),
+                    static_cast<uint32_t>(title.size())};
+  if (!title.empty()) std::memcpy(at, title.data(), title.size());
+  block_left_ -= title.size();
   // Proposals come in log order: almost always a new ref after the others.
   auto it = refs_.empty() || refs_.back() < ref
                 ? refs_.end()
@@ -243,13 +254,23 @@ void RecountCollector::Retract(uint64_t target) {
   }
 }
 
-json RecountCollector::Recount(const projections::State& state,
+RecountCollector::RoundRules RecountCollector::RulesOf(
+    const projections::State& state) const {
+  RoundRules out;
+  for (const auto& [ref, round] : rounds_) {
+    auto projected = state.Recount(ref);
+    if (projected.ok()) out.emplace(ref, projected->rules);
+  }
+  return out;
+}
+
+json RecountCollector::Recount(const RoundRules& rules_of,
                                std::optional<Failure>* failure) const {
   json rounds = json::array();
   for (const auto& [ref, round] : rounds_) {
-    auto projected = state.Recount(ref);
-    if (!projected.ok()) continue;
-    const projections::TallyRules& rules = projected->rules;
+    const auto found = rules_of.find(ref);
+    if (found == rules_of.end()) continue;
+    const projections::TallyRules& rules = found->second;
     const bool satisfaction =
         rules.purpose == projections::VotePurpose::kSatisfaction;
     json r;

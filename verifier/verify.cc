@@ -630,7 +630,13 @@ VerifyReport Verify(const VerifyOptions& options) {
   // (a table of 20-byte slots: ~40 MB at a million entries) is better
   // given to the report built below.
   if (!save) checker.ReleaseReplayTables();
-  json recount = collector.Recount(state, &failure);
+  // The recount reads from the rules' state only each round's rules: taken
+  // first, so that the state (most of the memory at this point) is freed
+  // before the recount's document is built, not beside it — unless it is
+  // to be saved.
+  const RecountCollector::RoundRules round_rules = collector.RulesOf(state);
+  if (!save) state = projections::State();
+  json recount = collector.Recount(round_rules, &failure);
   if (trail) {
     report.explain_json = DumpJson(trail->ToJson(checker, checkpoints, key));
   }
