@@ -35,10 +35,11 @@ struct ViewQuery {
   // Only this window of the view's list is wanted (the API sends one page).
   // The funnel then renders just the proposals in it, at a cost of the page
   // plus one walk of the cycle's proposals without JSON (its totals), and
-  // adds the "page" object itself: {"list", "offset" (clamped to the
-  // list's length), "limit", "total", "next" (null on the last page)}, as
-  // docs/VIEWS.md describes. The other views ignore it (the API cuts their
-  // page from the whole list). Unset: every item.
+  // the cycle list just the cycles in it (plus a walk of the cycles'
+  // references); both add the "page" object themselves: {"list", "offset"
+  // (clamped to the list's length), "limit", "total", "next" (null on the
+  // last page)}, as docs/VIEWS.md describes. The other views ignore it (the
+  // API cuts their page from the whole list). Unset: every item.
   struct Page {
     uint64_t offset = 0;
     uint64_t limit = 0;

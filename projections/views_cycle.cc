@@ -164,59 +164,83 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
   return j;
 }
 
+// One row of the cycle list.
+json CycleJson(const Model& m, uint64_t ref, const CycleRec& c) {
+  // The milestone schedule projects are judged against: the cycle's own,
+  // or the default one for its year.
+  json schedule = json::array();
+  for (const MilestoneRule& rule : ScheduleFor(c)) {
+    schedule.push_back(json{{"label", rule.label},
+                            {"due", DateJson(rule.due)},
+                            {"minPercentBp", rule.min_percent_bp},
+                            {"mustStart", rule.must_start},
+                            {"mustBeAccepted", rule.must_be_accepted}});
+  }
+  size_t submitted = 0, merges = 0, rejected = 0, elected = 0;
+  for (uint64_t p : FunnelRefs(c)) {
+    const ProposalRec& rec = AnyProposal(m, p);
+    (rec.merged ? merges : submitted) += 1;
+    rejected += RejectedAt(rec) != 0;
+    elected += rec.elected_round != kNoRef;
+  }
+  const Date opened_on = DateFromMs(m.entries[ref].recorded_at_ms);
+  return json{{"ref", ref},
+              {"jurisdiction", JurisdictionJson(m, c.jurisdiction)},
+              {"year", c.year},
+              {"title", c.title},
+              {"budget", MoneyJson(c.budget_fen)},
+              {"projectCount", c.project_count},
+              {"collection", json{{"start", DateJson(c.collection_start)},
+                                  {"end", DateJson(c.collection_end)}}},
+              {"scope", c.scope},
+              {"openedOn", DateJson(opened_on)},
+              {"backfill", c.backfill},
+              {"backfillReason", c.backfill_reason},
+              {"schedule", std::move(schedule)},
+              {"scheduleIsDefault", c.schedule.empty()},
+              {"stage", CycleStage(m, c)},
+              {"counts", json{{"proposals", submitted},
+                              {"merges", merges},
+                              {"rejected", rejected},
+                              {"retracted", c.retracted_proposals.size()},
+                              {"candidates", c.candidates.size()},
+                              {"elected", elected},
+                              {"votes", c.votes.size()}}},
+              {"candidateList", c.candidate_list},
+              {"selectionVote", c.selection_vote},
+              {"votes", c.votes},
+              {"corrections", CorrectionsJson(m, ref)},
+              {"correctionHistory", CorrectionHistoryJson(m, ref)}};
+}
+
 }  // namespace
 
-Result<json> CyclesView(const Model& m, const ViewQuery&) {
-  json cycles = json::array();
-  for (const auto& [ref, c] : m.cycles) {
-    // The milestone schedule projects are judged against: the cycle's own,
-    // or the default one for its year.
-    json schedule = json::array();
-    for (const MilestoneRule& rule : ScheduleFor(c)) {
-      schedule.push_back(json{{"label", rule.label},
-                              {"due", DateJson(rule.due)},
-                              {"minPercentBp", rule.min_percent_bp},
-                              {"mustStart", rule.must_start},
-                              {"mustBeAccepted", rule.must_be_accepted}});
-    }
-    size_t submitted = 0, merges = 0, rejected = 0, elected = 0;
-    for (uint64_t p : FunnelRefs(c)) {
-      const ProposalRec& rec = AnyProposal(m, p);
-      (rec.merged ? merges : submitted) += 1;
-      rejected += RejectedAt(rec) != 0;
-      elected += rec.elected_round != kNoRef;
-    }
-    const Date opened_on = DateFromMs(m.entries[ref].recorded_at_ms);
-    cycles.push_back(
-        json{{"ref", ref},
-             {"jurisdiction", JurisdictionJson(m, c.jurisdiction)},
-             {"year", c.year},
-             {"title", c.title},
-             {"budget", MoneyJson(c.budget_fen)},
-             {"projectCount", c.project_count},
-             {"collection", json{{"start", DateJson(c.collection_start)},
-                                 {"end", DateJson(c.collection_end)}}},
-             {"scope", c.scope},
-             {"openedOn", DateJson(opened_on)},
-             {"backfill", c.backfill},
-             {"backfillReason", c.backfill_reason},
-             {"schedule", std::move(schedule)},
-             {"scheduleIsDefault", c.schedule.empty()},
-             {"stage", CycleStage(m, c)},
-             {"counts", json{{"proposals", submitted},
-                             {"merges", merges},
-                             {"rejected", rejected},
-                             {"retracted", c.retracted_proposals.size()},
-                             {"candidates", c.candidates.size()},
-                             {"elected", elected},
-                             {"votes", c.votes.size()}}},
-             {"candidateList", c.candidate_list},
-             {"selectionVote", c.selection_vote},
-             {"votes", c.votes},
-             {"corrections", CorrectionsJson(m, ref)},
-             {"correctionHistory", CorrectionHistoryJson(m, ref)}});
+Result<json> CyclesView(const Model& m, const ViewQuery& q) {
+  // Only the rows of the page asked for are rendered: a province's list
+  // (2,673 cycles at 1,000,000 entries, each row counting its proposals)
+  // cost a past state's as_of read most of its time when it was rendered
+  // whole and then cut (docs/PERFORMANCE.md, "as_of over HTTP").
+  const uint64_t total = m.cycles.size();
+  uint64_t begin = 0, end = total;
+  if (q.page) {
+    begin = std::min(q.page->offset, total);
+    end = begin + std::min(q.page->limit, total - begin);
   }
-  return json{{"cycles", std::move(cycles)}};
+  json cycles = json::array();
+  uint64_t i = 0;
+  for (const auto& [ref, c] : m.cycles) {
+    if (i >= end) break;
+    if (i++ >= begin) cycles.push_back(CycleJson(m, ref, c));
+  }
+  json out{{"cycles", std::move(cycles)}};
+  if (q.page) {
+    out["page"] = json{{"list", "cycles"},
+                       {"offset", begin},
+                       {"limit", q.page->limit},
+                       {"total", total},
+                       {"next", end < total ? json(end) : json(nullptr)}};
+  }
+  return out;
 }
 
 Result<json> FunnelView(const Model& m, const ViewQuery& q) {

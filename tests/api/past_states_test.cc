@@ -19,11 +19,14 @@
 #include <thread>
 
 #include "api/cli/data_dir.h"
+#include "api/demo/province.h"
+#include "api/server/internal/handlers.h"
 #include "api/server/internal/replay_pool.h"
 #include "api/server/internal/service.h"
 #include "api/server/server.h"
 #include "projections/dates.h"
 #include "projections/replay.h"
+#include "projections/views.h"
 #include "tests/cycle_builder.h"
 
 namespace piaojue::server {
@@ -648,6 +651,95 @@ TEST_F(PastStatesTest, AnAsOfBeyondTheMemoryBudgetIsA503WithRetryAfter) {
   EXPECT_FALSE(diff_retry.empty());
   EXPECT_EQ(c.Get("/v1/cycles").first, 200);
   EXPECT_EQ(c.Get("/v1/cycles?as_of=" + std::to_string(size_)).first, 200);
+}
+
+// The paged views the portal reads as of a past moment (the cycle list, a
+// cycle's funnel), on a province of several counties: the answer is the
+// view of a fresh fold of the log to that size, cut to the page asked for —
+// byte for byte what the server sent when it rendered the whole list and
+// cut the page afterwards (docs/PERFORMANCE.md, "as_of over HTTP").
+TEST(PastStatesProvinceTest, AsOfPagesAreTheWholeViewOfAFreshFoldCut) {
+  ASSERT_OK(crypto::InitCrypto());
+  testing::TempDir tmp;
+  demo::ProvinceOptions po;
+  po.data = tmp.Sub("province");
+  po.counties = 2;
+  po.signing_threads = 2;
+  ASSERT_OK(demo::WriteProvince(po));
+  ServiceOptions o;
+  o.data_dir = po.data;
+  o.snapshot_every = 0;
+  o.past_states_every = 64;
+  o.as_of_cache_bytes = 0;  // every as_of is built from a kept state
+  auto service = Service::Open(o);
+  ASSERT_OK(service);
+  Service& s = **service;
+  ASSERT_TRUE(s.WaitForPastStates(std::chrono::seconds(120)));
+  const uint64_t size = s.Snapshot()->size();
+  ASSERT_GT(size, 2000u);
+  auto get = [&](const std::string& path,
+                 std::map<std::string, std::string> query) {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = path;
+    r.query = std::move(query);
+    return Handle(s, r);
+  };
+  int cycles_seen = 0;
+  for (uint64_t n : {uint64_t{40}, uint64_t{300}, uint64_t{777}, uint64_t{1201},
+                     size / 2 + 13, size - 1}) {
+    auto fresh = projections::ReplayTo(s.ledger(), n);
+    ASSERT_OK(fresh);
+    auto whole = projections::View(*fresh, "cycles", {});
+    ASSERT_OK(whole);
+    const nlohmann::json& all = (*whole)["cycles"];
+    const uint64_t total = all.size();
+    cycles_seen = std::max(cycles_seen, static_cast<int>(total));
+    for (const auto& [offset, limit] :
+         std::vector<std::pair<uint64_t, uint64_t>>{
+             {0, 100}, {1, 2}, {4, 1000}, {total, 5}}) {
+      nlohmann::json expected = *whole;
+      nlohmann::json window = nlohmann::json::array();
+      const uint64_t begin = std::min(offset, total);
+      const uint64_t end = begin + std::min(limit, total - begin);
+      for (uint64_t i = begin; i < end; ++i) window.push_back(all[i]);
+      expected["cycles"] = window;
+      expected["page"] = {{"list", "cycles"},
+                          {"offset", begin},
+                          {"limit", limit},
+                          {"total", total},
+                          {"next", end < total ? nlohmann::json(end)
+                                               : nlohmann::json(nullptr)}};
+      HttpResponse r = get("/v1/cycles", {{"as_of", std::to_string(n)},
+                                          {"offset", std::to_string(offset)},
+                                          {"limit", std::to_string(limit)}});
+      EXPECT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(r.body, DumpJson(expected) + "\n")
+          << "as_of=" << n << ", " << offset << "+" << limit;
+    }
+    // Without offset and limit: the first page of 100.
+    nlohmann::json first = *whole;
+    first["page"] = {{"list", "cycles"},
+                     {"offset", 0},
+                     {"limit", 100},
+                     {"total", total},
+                     {"next", nullptr}};
+    EXPECT_EQ(get("/v1/cycles", {{"as_of", std::to_string(n)}}).body,
+              DumpJson(first) + "\n")
+        << "as_of=" << n;
+    for (const nlohmann::json& c : all) {
+      projections::ViewQuery q;
+      q.cycle = c["ref"].get<uint64_t>();
+      q.page = projections::ViewQuery::Page{0, 100};
+      auto funnel = projections::View(*fresh, "funnel", q);
+      ASSERT_OK(funnel);
+      HttpResponse r = get("/v1/cycles/" + std::to_string(*q.cycle) + "/funnel",
+                           {{"as_of", std::to_string(n)}});
+      EXPECT_EQ(r.body, DumpJson(*funnel) + "\n") << "as_of=" << n;
+    }
+  }
+  EXPECT_EQ(cycles_seen, 6);  // 3 a county
+  EXPECT_LT(s.replay_counters().max_entries, 64u);
 }
 
 }  // namespace

@@ -285,6 +285,49 @@ TEST(ViewsTest, AFunnelPageIsThatWindowOfTheWholeFunnelAtEverySize) {
   EXPECT_GT(checked, 100);
 }
 
+// The API asks the cycle list for one page too (ViewQuery::page): a past
+// state's list used to be rendered whole for every as_of read, then cut
+// (docs/PERFORMANCE.md, "as_of over HTTP"). At every size, every page is
+// exactly that window of the whole list, with the "page" object the API
+// added to it before.
+TEST(ViewsTest, ACyclesPageIsThatWindowOfTheWholeListAtEverySize) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  int checked = 0;
+  for (uint64_t size = 1; size <= b.size(); ++size) {
+    auto state = projections::ReplayTo(b.ledger(), size);
+    ASSERT_OK(state);
+    const nlohmann::json whole = ViewOf(*state, "cycles", {});
+    EXPECT_FALSE(whole.contains("page"));
+    const nlohmann::json& all = whole["cycles"];
+    const uint64_t n = all.size();
+    EXPECT_EQ(n, size > b.refs().cycle ? 1u : 0u);
+    for (const auto& [offset, limit] :
+         std::vector<std::pair<uint64_t, uint64_t>>{
+             {0, 1}, {0, 100}, {0, 0}, {1, 1}, {n, 5}, {n + 5, 3}}) {
+      ViewQuery q;
+      q.page = ViewQuery::Page{offset, limit};
+      const nlohmann::json page = ViewOf(*state, "cycles", q);
+      nlohmann::json expected = whole;
+      nlohmann::json window = nlohmann::json::array();
+      const uint64_t begin = std::min(offset, n);
+      const uint64_t end = begin + std::min(limit, n - begin);
+      for (uint64_t i = begin; i < end; ++i) window.push_back(all[i]);
+      expected["cycles"] = window;
+      expected["page"] = {
+          {"list", "cycles"},
+          {"offset", begin},
+          {"limit", limit},
+          {"total", n},
+          {"next", end < n ? nlohmann::json(end) : nlohmann::json(nullptr)}};
+      EXPECT_EQ(page.dump(), expected.dump())
+          << "at size " << size << ", " << offset << "+" << limit;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100);
+}
+
 TEST(ViewsTest, TheCandidateListInBallotOrder) {
   CycleBuilder b;
   ASSERT_OK(b.BuildThrough(Stage::kResultAnnounced));
