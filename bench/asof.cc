@@ -16,13 +16,22 @@
 // beyond it (malloc's bytes in use before and after, the state kept
 // alive), per entry folded — what serve's as_of cache charges per entry
 // (Service::kAsOfBytesPerEntry).
+//
+// With --kept-cost, no queries: the log is folded twice, keeping a state
+// every K entries and keeping none, and the bytes each entry's fold added
+// to malloc's bytes in use are summed by entry kind; the difference is what
+// the kept states cost (the records and trie nodes the entries after each
+// kept state copied rather than changed in place): kept_bytes_per_entry,
+// overall and by kind.
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "api/cli/data_dir.h"
 #include "bench/verbs.h"
+#include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "projections/heap.h"
 #include "projections/replay.h"
@@ -40,6 +49,84 @@ uint64_t DirectoryBytes(const std::string& dir) {
   return total;
 }
 
+// The bytes each entry's fold added to malloc's bytes in use, summed by
+// entry kind; with `keep_every` > 0 a copy of the state is kept every
+// `keep_every` entries (as PastStates keeps them), so an entry's change to
+// a record a kept state shares copies it. The kept copies are released
+// before returning.
+struct KindBytes {
+  uint64_t entries = 0;
+  int64_t bytes = 0;
+};
+Result<std::map<std::string, KindBytes>> FoldBytesByKind(
+    const ledger::Ledger& ledger, uint64_t size, uint64_t keep_every,
+    size_t* kept_count, uint64_t* heap_end) {
+  std::map<std::string, KindBytes> out;
+  std::vector<projections::State> kept;
+  projections::State state;
+  Status s = ledger.ForEachEntry(
+      0, size, [&](uint64_t index, std::string_view bytes) -> Status {
+        ASSIGN_OR_RETURN(ledger::EntryView view,
+                         ledger::EntryView::Parse(bytes));
+        RETURN_IF_ERROR(state.Check(view));
+        const uint64_t before = projections::HeapInUseBytes();
+        state.Apply(view);
+        const uint64_t after = projections::HeapInUseBytes();
+        KindBytes& k = out[ledger::EventKindName(view.event().which())];
+        ++k.entries;
+        k.bytes += static_cast<int64_t>(after) - static_cast<int64_t>(before);
+        if (keep_every > 0 && (index + 1) % keep_every == 0) {
+          kept.push_back(state);
+        }
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  *kept_count = kept.size();
+  *heap_end = projections::HeapInUseBytes();
+  return out;
+}
+
+int RunKeptCost(const AsOfArgs& args, const ledger::Ledger& ledger) {
+  const std::string verb = "asof";
+  const uint64_t size = ledger.size();
+  const uint64_t heap_start = projections::HeapInUseBytes();
+  size_t kept = 0, none = 0;
+  uint64_t heap_kept = 0, heap_alone = 0;
+  auto with = FoldBytesByKind(ledger, size, args.every, &kept, &heap_kept);
+  if (!with.ok()) return Fail(verb, with.status().ToString());
+  auto without = FoldBytesByKind(ledger, size, 0, &none, &heap_alone);
+  if (!without.ok()) return Fail(verb, without.status().ToString());
+  nlohmann::json kinds = nlohmann::json::object();
+  int64_t total = 0;
+  for (const auto& [kind, k] : *with) {
+    const KindBytes& alone = (*without)[kind];
+    const int64_t extra = k.bytes - alone.bytes;
+    total += extra;
+    kinds[kind] = {
+        {"entries", k.entries},
+        {"kept_bytes", extra},
+        {"kept_bytes_per_entry",
+         static_cast<double>(extra) / static_cast<double>(k.entries)},
+        {"state_bytes_per_entry",
+         static_cast<double>(alone.bytes) / static_cast<double>(k.entries)}};
+  }
+  nlohmann::json out;
+  out["verb"] = verb;
+  out["mode"] = "kept_cost";
+  out["entries"] = size;
+  out["every"] = args.every;
+  out["kept_states"] = kept;
+  out["kept_bytes"] = total;
+  out["kept_bytes_per_entry"] =
+      static_cast<double>(total) / static_cast<double>(size);
+  out["state_heap_mib"] =
+      static_cast<double>(heap_alone - std::min(heap_alone, heap_start)) /
+      (1 << 20);
+  out["kinds"] = kinds;
+  out["peak_rss_mib"] = PeakRssMiB();
+  return PrintResult(out);
+}
+
 }  // namespace
 
 int RunAsOf(const AsOfArgs& args) {
@@ -52,6 +139,7 @@ int RunAsOf(const AsOfArgs& args) {
   if (!ledger.ok()) return Fail(verb, ledger.status().ToString());
   const uint64_t size = (*ledger)->size();
   if (size < 2) return Fail(verb, "the ledger has fewer than 2 entries");
+  if (args.kept_cost) return RunKeptCost(args, **ledger);
 
   const uint64_t store_before = DirectoryBytes(dir.ledger_path());
   const Clock::time_point backfill_start = Clock::now();

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   asof_cmd->add_flag("--stored", asof.stored,
                      "from projection snapshots in the store (written first "
                      "where missing) instead of past states kept in memory");
+  asof_cmd->add_flag("--kept-cost", asof.kept_cost,
+                     "bytes each kept state costs, by entry kind");
 
   HttpArgs http;
   auto* http_cmd = app.add_subcommand(

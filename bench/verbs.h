@@ -53,6 +53,11 @@ struct AsOfArgs {
   uint64_t every = 1024;  // projection snapshot interval (serve's default)
   size_t cold = 3;        // past states also rebuilt from entry 0
   bool stored = false;    // stored projection snapshots, not memory
+  // Instead of the queries: what keeping a state every K entries costs, by
+  // the kind of the entries folded after each kept state (two folds of the
+  // log, with and without keeping states; malloc's bytes in use around
+  // each entry folded).
+  bool kept_cost = false;
 };
 int RunAsOf(const AsOfArgs& args);
 
