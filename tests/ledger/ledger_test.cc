@@ -1478,6 +1478,39 @@ void LedgerTest::OpenOnUnreadableDisk(const std::string& dir,
   ASSERT_OK(checked.get_future().get());
 }
 
+// The nonce lookup skips the memtable's skiplist when its Bloom filter
+// says the key is not there: a replay is still refused whether its nonce
+// key is in the memtable (just appended) or in a table file (after a
+// reopen), and fresh nonces are still accepted.
+TEST_F(LedgerTest, AReplayIsRefusedWhetherItsNonceIsInTheMemtableOrOnDisk) {
+  const std::string dir = tmp_.Sub("db");
+  std::vector<SignedEvent> events;
+  for (int i = 0; i < 60; ++i)
+    events.push_back(testing::OpenCycle(office_, 2000 + i));
+  uint64_t size = 0;
+  {
+    auto ledger = CreateDeployment(dir);
+    ASSERT_NE(ledger, nullptr);
+    for (const SignedEvent& e : events) ASSERT_OK(ledger->Append(e));
+    for (const SignedEvent& e : events) {
+      EXPECT_EQ(ledger->Append(e).status().code(), StatusCode::kAlreadyExists);
+    }
+    size = ledger->size();
+  }
+  // Reopening replays the write-ahead log into a table file.
+  auto reopened = Ledger::Open(dir, Options());
+  ASSERT_OK(reopened);
+  Ledger& ledger = **reopened;
+  for (const SignedEvent& e : events) {
+    EXPECT_EQ(ledger.Append(e).status().code(), StatusCode::kAlreadyExists);
+  }
+  EXPECT_EQ(ledger.size(), size);
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_OK(ledger.Append(testing::OpenCycle(office_, 3000 + i)));
+  }
+  EXPECT_EQ(ledger.size(), size + 60);
+}
+
 // A nonce key added behind the writer's back (it would make a fresh
 // submission look replayed) is a disagreement too.
 TEST_F(LedgerTest, AnAddedNonceKeyIsCaughtAtOpen) {
