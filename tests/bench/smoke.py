@@ -19,7 +19,8 @@ FIELDS = {
                "sha256_entry_per_s", "sha256_entry_us", "synced_writes_per_s"]
     + ["synced_write_" + p for p in PCT],
     "append": ["entries", "clients", "seconds", "entries_per_s", "groups",
-               "group_mean", "group_max"] + PCT + ["sync_" + p for p in PCT],
+               "group_mean", "group_max", "cpu_seconds", "cpu_us_per_entry"]
+    + PCT + ["sync_" + p for p in PCT],
     "generate": ["entries", "counties", "jurisdictions", "seconds",
                  "entries_per_s", "bundle_bytes", "vkey", "peak_rss_mib",
                  "cpu_seconds"],
