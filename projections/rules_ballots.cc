@@ -30,7 +30,7 @@ Status NotVoid(const RoundRec& round) {
                                         " (entry " + std::to_string(round.ref) +
                                         ") was declared void by entry " +
                                         std::to_string(round.voided) + " (\"" +
-                                        round.void_reason +
+                                        round.void_reason.str() +
                                         "\"); nothing more is recorded in it");
 }
 

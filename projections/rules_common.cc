@@ -58,7 +58,8 @@ std::string Describe(const Model& m, uint64_t ref) {
            it->second.details.title.str() + "\"";
   }
   if (auto it = m.cycles.find(ref); it != m.cycles.end()) {
-    return "cycle " + std::to_string(ref) + " \"" + it->second.title + "\"";
+    return "cycle " + std::to_string(ref) + " \"" + it->second.title.str() +
+           "\"";
   }
   if (auto it = m.boxes.find(ref); it != m.boxes.end()) {
     return "ballot box " + std::to_string(ref) + " \"" + it->second.label +

@@ -229,7 +229,7 @@ std::string ItemName(const Model& m, uint64_t ref) {
   auto p = m.proposals.find(ref);
   if (p == m.proposals.end()) return "";
   for (const CandidateRec& c : m.cycles.at(p->second.cycle).candidates) {
-    if (c.proposal == ref) return c.name;
+    if (c.proposal == ref) return c.name.str();
   }
   return p->second.details.title.str();
 }

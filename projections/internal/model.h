@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -32,16 +33,27 @@ inline constexpr uint64_t kNoRef = 0;
 // (8 bytes, null when empty) to its length and bytes, where a std::string
 // takes 32 bytes even when empty. Used for the texts a rules-only state
 // (Model::keep_view_data false) never keeps, which a proposal has eight of:
-// 192 bytes a proposal (~60 MB in a province of a million entries).
+// 192 bytes a proposal (~60 MB in a province of a million entries), and
+// for the long texts of records that change after they are created (a
+// cycle's scope, a candidate's content, a project's plan).
+//
+// A text is never written after it is made, so a copy shares it (a count
+// of its holders beside its length): copying a record — what the fold does
+// when it changes a record a kept past state shares — copies no text
+// (docs/PERFORMANCE.md, "Past states kept in memory"). The count is atomic:
+// distinct copies of a state may be released on distinct threads.
 class CompactText {
  public:
   CompactText() = default;
   CompactText(std::string_view s) { Assign(s); }  // NOLINT: a text
   CompactText(const char* s) : CompactText(std::string_view(s)) {}
-  CompactText(const CompactText& o) { Assign(o.view()); }
+  CompactText(const std::string& s) : CompactText(std::string_view(s)) {}
+  CompactText(const CompactText& o) noexcept : p_(o.p_) { Ref(p_); }
   CompactText(CompactText&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  CompactText& operator=(const CompactText& o) {
-    if (this != &o) *this = o.view();
+  CompactText& operator=(const CompactText& o) noexcept {
+    Ref(o.p_);  // first: `o` may be this text
+    Unref(p_);
+    p_ = o.p_;
     return *this;
   }
   CompactText& operator=(CompactText&& o) noexcept {
@@ -49,18 +61,19 @@ class CompactText {
     return *this;
   }
   CompactText& operator=(std::string_view s) {
-    CompactText t;
-    t.Assign(s);
+    CompactText t(s);
     std::swap(p_, t.p_);
     return *this;
   }
-  ~CompactText() { ::operator delete(p_); }
+  CompactText& operator=(const std::string& s) {
+    return *this = std::string_view(s);
+  }
+  CompactText& operator=(const char* s) { return *this = std::string_view(s); }
+  ~CompactText() { Unref(p_); }
 
   std::string_view view() const {
     if (p_ == nullptr) return {};
-    uint32_t n = 0;
-    std::memcpy(&n, p_, sizeof n);
-    return {p_ + sizeof n, n};
+    return {reinterpret_cast<const char*>(p_ + 1), p_->size};
   }
   operator std::string_view() const { return view(); }  // NOLINT
   std::string str() const { return std::string(view()); }
@@ -71,14 +84,26 @@ class CompactText {
   }
 
  private:
+  struct Header {
+    std::atomic<uint32_t> refs;
+    uint32_t size;
+  };
+  static void Ref(Header* p) {
+    if (p != nullptr) p->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  static void Unref(Header* p) {
+    if (p != nullptr && p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      p->~Header();
+      ::operator delete(p);
+    }
+  }
   void Assign(std::string_view s) {
     if (s.empty()) return;
-    const auto n = static_cast<uint32_t>(s.size());
-    p_ = static_cast<char*>(::operator new(sizeof n + s.size()));
-    std::memcpy(p_, &n, sizeof n);
-    std::memcpy(p_ + sizeof n, s.data(), s.size());
+    void* mem = ::operator new(sizeof(Header) + s.size());
+    p_ = new (mem) Header{{1}, static_cast<uint32_t>(s.size())};
+    std::memcpy(reinterpret_cast<char*>(p_ + 1), s.data(), s.size());
   }
-  char* p_ = nullptr;  // [u32 length][bytes]; null when empty
+  Header* p_ = nullptr;  // [refs][length][bytes]; null when empty
 };
 
 // What the fold remembers about every entry (for references and the audit
@@ -141,11 +166,11 @@ struct MilestoneRule {
 
 struct CandidateRec {
   uint64_t proposal = kNoRef;
-  std::string name;
-  std::string content;
-  std::string agency;
+  CompactText name;
+  CompactText content;
+  CompactText agency;
   int64_t investment_fen = 0;
-  std::string requirements;
+  CompactText requirements;
 };
 
 struct CycleRec {
@@ -153,15 +178,15 @@ struct CycleRec {
   std::string jurisdiction;
   uint16_t year = 0;
   int level = 0;
-  std::string title;
+  CompactText title;
   int64_t budget_fen = 0;
   uint16_t project_count = 0;
   Date collection_start;
   Date collection_end;
-  std::string scope;
+  CompactText scope;
   // 补录: a past cycle recorded after the fact (RULES.md, "Backfill").
   bool backfill = false;
-  std::string backfill_reason;
+  CompactText backfill_reason;
   std::vector<MilestoneRule> schedule;       // empty = the default schedule
   AppendList<uint64_t> proposals;            // in order of creation
   AppendList<uint64_t> retracted_proposals;  // kept for the funnel
@@ -238,9 +263,9 @@ struct VoteRec {
   std::vector<uint64_t> items;  // satisfaction: the projects rated
   bool exactly_half_passes = false;
   uint32_t min_ballots_per_box = 0;  // as adopted; 0 = the default (10)
-  std::string revote_reason;         // satisfaction: a documented re-vote
+  CompactText revote_reason;         // satisfaction: a documented re-vote
   Date adopted_on;
-  std::string text;
+  CompactText text;
   std::vector<uint64_t> rounds;
 };
 
@@ -293,21 +318,21 @@ struct RoundRec {
   std::vector<std::pair<uint64_t, int>> grades;
   Date announced_on;
   uint64_t voided = kNoRef;  // the roundVoided entry
-  std::string void_reason;
+  CompactText void_reason;
   Date voided_on;
 };
 
 struct PlanMilestoneRec {
   Date due;
   uint16_t percent_bp = 0;
-  std::string description;
+  CompactText description;
 };
 
 struct PlanRec {
   uint64_t entry = kNoRef;
-  std::string agency;
-  std::string leader;
-  std::string plan;
+  CompactText agency;
+  CompactText leader;
+  CompactText plan;
   int64_t budget_fen = 0;
   std::vector<PlanMilestoneRec> milestones;
 };
@@ -333,7 +358,7 @@ struct ProgressRec {
   uint16_t percent_bp = 0;
   int64_t spent_fen = 0;
   bool started = false;
-  std::string narrative;
+  CompactText narrative;
   std::vector<AttachmentRec> evidence;
   std::vector<ProgressVersion> versions;  // in log order; the last is current
 };
@@ -342,15 +367,15 @@ struct NoticeRec {
   uint64_t entry = kNoRef;
   Date issued_on;
   Date due_by;
-  std::string text;
+  CompactText text;
 };
 
 struct AdjustmentRec {
   uint64_t entry = kNoRef;
   int kind = 0;
-  std::string force_majeure;
-  std::string legal_basis;
-  std::string decision;
+  CompactText force_majeure;
+  CompactText legal_basis;
+  CompactText decision;
   Date decided_on;
   int64_t new_budget_fen = 0;
   Date new_completion;
@@ -360,7 +385,7 @@ struct AcceptanceRec {
   uint64_t entry = kNoRef;
   Date accepted_on;
   bool passed = false;
-  std::string notes;
+  CompactText notes;
 };
 
 struct EvaluationRec {
@@ -369,13 +394,13 @@ struct EvaluationRec {
   uint16_t benefit = 0;
   uint16_t overall = 0;
   std::vector<std::string> evaluators;
-  std::string notes;
+  CompactText notes;
 };
 
 struct ReviewRec {
   uint64_t entry = kNoRef;
   Date reviewed_on;
-  std::string text;
+  CompactText text;
 };
 
 struct GradeRec {
@@ -412,7 +437,7 @@ struct RectReportRec {
   uint64_t entry = kNoRef;
   Date reported_on;
   bool completed = false;
-  std::string text;
+  CompactText text;
 };
 
 struct RectificationRec {
@@ -420,7 +445,7 @@ struct RectificationRec {
   uint64_t project = kNoRef;
   Date ordered_on;
   Date deadline;
-  std::string requirements;
+  CompactText requirements;
   std::vector<RectReportRec> reports;
 };
 
@@ -431,7 +456,10 @@ struct RectificationRec {
 // progress, the key registry) are AppendLists and StringMaps, so copying a
 // record that holds one copies two words of it, and appending to it copies
 // no element: a past state kept in memory costs about what changed after
-// it (docs/PERFORMANCE.md, "Past states kept in memory").
+// it (docs/PERFORMANCE.md, "Past states kept in memory"). The texts of
+// records that change after they are made (a cycle's, a proposal's, a
+// project's) are CompactTexts, which a copy of the record shares: a change
+// copies the record's fields, not its texts.
 struct Model {
   uint64_t size = 0;
   int64_t last_recorded_at_ms = 0;

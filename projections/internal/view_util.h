@@ -14,6 +14,10 @@ namespace piaojue::projections::internal {
 
 using nlohmann::json;
 
+// A text as a JSON string (defined in model_json.cc), so a record's
+// CompactText fields go into a view as std::string fields do.
+void to_json(json& j, const CompactText& t);
+
 json MoneyJson(int64_t fen);
 json DateJson(const Date& d);  // "YYYY-MM-DD", or null when unset
 // The enumerant's schema name, e.g. "wechat"; "unknown(N)" if unknown.

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "projections/internal/model.h"
@@ -380,6 +381,35 @@ TEST(CompactTextTest, HoldsAnyTextAsAStringWouldInOnePointer) {
   const CompactText& same = t;
   t = same;  // assigning a text to itself keeps it
   EXPECT_EQ(t.str(), "short");
+}
+
+// A copy of a text shares its bytes (copying a record a kept past state
+// shares copies none of its texts: docs/PERFORMANCE.md, "Past states kept
+// in memory"), and each copy lives on whatever happens to the others,
+// also when they are released on other threads.
+TEST(CompactTextTest, ACopySharesItsBytesAndOutlivesEveryOtherCopy) {
+  using projections::internal::CompactText;
+  const std::string text = "以本级财政资金投入为主" + std::string(200, 'y');
+  CompactText original(text);
+  CompactText copy = original;
+  EXPECT_EQ(copy.view().data(), original.view().data());  // shared
+  original = "另一段文字";
+  EXPECT_EQ(copy.view(), text);
+  std::vector<CompactText> many(64, copy);
+  copy = CompactText();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&many, t] {
+      for (size_t i = static_cast<size_t>(t); i < many.size(); i += 4) {
+        CompactText mine = many[i];
+        many[i] = CompactText();
+        EXPECT_EQ(mine.size(),
+                  std::string("以本级财政资金投入为主").size() + 200);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(original.view(), "另一段文字");
 }
 
 TEST(SnapshotFormatCompatTest, ASnapshotOfTheEarlierLayoutWritesItsOwnBytes) {
