@@ -213,6 +213,17 @@ json CycleJson(const Model& m, uint64_t ref, const CycleRec& c) {
               {"correctionHistory", CorrectionHistoryJson(m, ref)}};
 }
 
+// The "page" object of a paged list (docs/VIEWS.md): where the
+// window [begin, end) of `total` items starts, and where the next begins.
+json PageJson(const char* list, uint64_t begin, uint64_t end, uint64_t limit,
+              uint64_t total) {
+  return json{{"list", list},
+              {"offset", begin},
+              {"limit", limit},
+              {"total", total},
+              {"next", end < total ? json(end) : json(nullptr)}};
+}
+
 }  // namespace
 
 Result<json> CyclesView(const Model& m, const ViewQuery& q) {
@@ -234,11 +245,7 @@ Result<json> CyclesView(const Model& m, const ViewQuery& q) {
   }
   json out{{"cycles", std::move(cycles)}};
   if (q.page) {
-    out["page"] = json{{"list", "cycles"},
-                       {"offset", begin},
-                       {"limit", q.page->limit},
-                       {"total", total},
-                       {"next", end < total ? json(end) : json(nullptr)}};
+    out["page"] = PageJson("cycles", begin, end, q.page->limit, total);
   }
   return out;
 }
@@ -327,11 +334,7 @@ Result<json> FunnelView(const Model& m, const ViewQuery& q) {
                            {"elected", elected},
                            {"byChannel", std::move(by_channel)}}}};
   if (q.page) {
-    out["page"] = json{{"list", "proposals"},
-                       {"offset", begin},
-                       {"limit", q.page->limit},
-                       {"total", total},
-                       {"next", end < total ? json(end) : json(nullptr)}};
+    out["page"] = PageJson("proposals", begin, end, q.page->limit, total);
   }
   return out;
 }
