@@ -14,6 +14,7 @@
 
 #include <capnp/dynamic.h>
 #include <capnp/schema.h>
+#include <kj/debug.h>
 #include <kj/exception.h>
 
 #include <atomic>
@@ -30,6 +31,7 @@ namespace piaojue::ledger {
 template <typename T>
 struct Decoded<T>::Storage {
   explicit Storage(std::string_view b) : bytes(b) {}
+  explicit Storage(std::string&& b) : bytes(std::move(b)) {}
   std::string bytes;
   // Cap'n Proto reads words in place: the string's own buffer when it is
   // word-aligned (operator new aligns to 16), else this copy.
@@ -43,6 +45,25 @@ struct Decoded<T>::Storage {
   mutable std::atomic<int> digest_state{0};
   mutable Hash digest{};
 };
+
+namespace {
+
+// Points `st`'s segment at its bytes (a word-aligned copy if they are not).
+template <typename Storage>
+void SetSegment(Storage& st) {
+  const size_t word_count = st.bytes.size() / sizeof(capnp::word);
+  if (reinterpret_cast<uintptr_t>(st.bytes.data()) % alignof(capnp::word) ==
+      0) {
+    st.segments[0] = kj::arrayPtr(
+        reinterpret_cast<const capnp::word*>(st.bytes.data()), word_count);
+  } else {
+    st.copy = kj::heapArray<capnp::word>(word_count);
+    std::memcpy(st.copy.begin(), st.bytes.data(), st.bytes.size());
+    st.segments[0] = st.copy.asPtr();
+  }
+}
+
+}  // namespace
 
 template <typename T>
 const std::string& Decoded<T>::bytes() const {
@@ -81,15 +102,7 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
   auto storage = std::make_shared<Storage>(bytes);
   Storage& st = *storage;
   const size_t word_count = bytes.size() / sizeof(capnp::word);
-  if (reinterpret_cast<uintptr_t>(st.bytes.data()) % alignof(capnp::word) ==
-      0) {
-    st.segments[0] = kj::arrayPtr(
-        reinterpret_cast<const capnp::word*>(st.bytes.data()), word_count);
-  } else {
-    st.copy = kj::heapArray<capnp::word>(word_count);
-    std::memcpy(st.copy.begin(), st.bytes.data(), st.bytes.size());
-    st.segments[0] = st.copy.asPtr();
-  }
+  SetSegment(st);
   const kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments =
       kj::arrayPtr(st.segments, 1);
   Decoded d;
@@ -133,6 +146,22 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
   } catch (const kj::Exception& e) {
     return Corruption("malformed Cap'n Proto: " + DescribeException(e));
   }
+  d.storage_ = std::move(storage);
+  return d;
+}
+
+template <typename T>
+Decoded<T> Decoded<T>::Adopt(std::string bytes) {
+  auto storage = std::make_shared<Storage>(std::move(bytes));
+  SetSegment(*storage);
+  capnp::ReaderOptions options;
+  // As for Parse's kept reader: the bytes are canonical (in bounds, no
+  // shared or looping pointers).
+  options.traversalLimitInWords = kj::maxValue;
+  options.nestingLimit = 32;
+  storage->reader.emplace(kj::arrayPtr(storage->segments, 1), options);
+  Decoded d;
+  d.root_ = storage->reader->template getRoot<T>();
   d.storage_ = std::move(storage);
   return d;
 }
@@ -323,6 +352,23 @@ Result<std::string> EncodeEntry(uint64_t index, const Hash& prev_hash,
                            std::to_string(kMaxEntrySize));
   }
   return bytes;
+}
+
+Result<EntryView> EntryView::Build(uint64_t index, const Hash& prev_hash,
+                                   int64_t recorded_at_ms,
+                                   const SignedEvent& signed_event,
+                                   const DecodedEvent& authored) {
+  ASSIGN_OR_RETURN(std::string bytes,
+                   EncodeEntry(index, prev_hash, recorded_at_ms, signed_event));
+#ifndef NDEBUG
+  // What Build skips must hold: the bytes parse, and hold `authored`.
+  {
+    Result<EntryView> parsed = Parse(bytes);
+    KJ_ASSERT(parsed.ok(), parsed.status().ToString());
+    KJ_ASSERT(parsed->authored_event().bytes() == authored.bytes());
+  }
+#endif
+  return EntryView(Decoded<schema::Entry>::Adopt(std::move(bytes)), authored);
 }
 
 std::string EventKindName(schema::Event::Which kind) {

@@ -64,6 +64,10 @@ class Decoded {
   const Hash& Digest() const;
 
  private:
+  friend class EntryView;
+  // `bytes` known to be canonical and well formed (the writer has just
+  // encoded them): the reader is set up without Parse's checks.
+  static Decoded Adopt(std::string bytes);
   // The bytes, the reader over them and the digest: one allocation, shared
   // by every copy.
   struct Storage;
@@ -74,6 +78,8 @@ class Decoded {
 
 using DecodedEvent = Decoded<schema::AuthoredEvent>;
 
+struct SignedEvent;
+
 // A parsed entry: the outer Entry and the nested AuthoredEvent, both checked
 // for canonical form and field sizes. Cheap to copy (shared ownership).
 class EntryView {
@@ -83,6 +89,17 @@ class EntryView {
   // signature, canonical AuthoredEvent with a 32-byte key and 16-byte nonce.
   // Does not check the signature, the chain or authorization.
   static Result<EntryView> Parse(std::string_view bytes);
+
+  // The entry placing `signed_event` at `index` (bytes as EncodeEntry
+  // builds them), viewed without parsing them again: `authored` must be
+  // CheckSignedEvent(signed_event)'s result, and is shared, not copied.
+  // The writer uses it for every append; Parse of the same bytes would
+  // check again what encoding them has just guaranteed. InvalidArgument
+  // as EncodeEntry.
+  static Result<EntryView> Build(uint64_t index, const Hash& prev_hash,
+                                 int64_t recorded_at_ms,
+                                 const SignedEvent& signed_event,
+                                 const DecodedEvent& authored);
 
   const std::string& bytes() const { return entry_.bytes(); }
   schema::Entry::Reader entry() const { return entry_.get(); }

@@ -903,10 +903,12 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
       }));
       std::string nonce_key = NonceKey(a);
       RETURN_IF_ERROR(CheckNonceUnused(nonce_key, pending_nonces));
-      ASSIGN_OR_RETURN(
-          std::string bytes,
-          EncodeEntry(index, h.last_entry_hash, recorded, *x->signed_event));
-      ASSIGN_OR_RETURN(EntryView view, EntryView::Parse(bytes));
+      // Viewed as built, not parsed again: the authored event was checked
+      // on the caller's thread and the encoding is canonical by making.
+      ASSIGN_OR_RETURN(EntryView view,
+                       EntryView::Build(index, h.last_entry_hash, recorded,
+                                        *x->signed_event, *x->decoded));
+      const std::string& bytes = view.bytes();
       if (options_.validator) {
         RETURN_IF_ERROR(options_.validator->Validate(view));
       }
