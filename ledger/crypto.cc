@@ -124,11 +124,13 @@ void RandomBytes(std::span<uint8_t> out) {
 
 std::string ToHex(Bytes data) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(data.size() * 2);
+  // Written in place: a replay converts two hashes an entry, and push_back's
+  // capacity check per digit was most of the cost.
+  std::string out(data.size() * 2, '\0');
+  char* o = out.data();
   for (uint8_t b : data) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
+    *o++ = kDigits[b >> 4];
+    *o++ = kDigits[b & 0xf];
   }
   return out;
 }

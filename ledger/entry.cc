@@ -21,12 +21,31 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "ledger/internal/list_encoding.h"
 #include "ledger/internal/quick_check.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger {
+
+namespace {
+
+// Decoding an authored event walks it once for its encoding (QuickCheck with
+// lists and unoccupied, below); EntryView::Parse and CheckSignedEvent then
+// check its texts (CheckAuthoredContent), a second walk of the same bytes.
+// When one of them asks, the first walk checks the texts too and says whether
+// they passed, and the second is skipped. It is said on this thread, within
+// the one call, rather than by a parameter, because ledger/entry.h is
+// included by nearly every file. TODO(perf): a private Parse overload instead
+// at the next change of entry.h.
+struct TextsInEncodingWalk {
+  bool requested = false;
+  bool passed = false;
+};
+thread_local TextsInEncodingWalk texts_walk;
+
+}  // namespace
 
 template <typename T>
 struct Decoded<T>::Storage {
@@ -131,8 +150,13 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
           internal::PlanFor(capnp::Schema::from<T>());
       // The reflective walk only when the fast one is not sure: it alone
       // refuses, and words why.
-      if (!internal::QuickCheck(capnp::toAny(root), plan,
-                                {.lists = true, .unoccupied = true})) {
+      const bool texts =
+          std::is_same_v<T, schema::AuthoredEvent> && texts_walk.requested;
+      if (internal::QuickCheck(
+              capnp::toAny(root), plan,
+              {.lists = true, .texts = texts, .unoccupied = true})) {
+        texts_walk.passed = texts;
+      } else {
         Status checked = internal::CheckEncoding(capnp::toDynamic(root));
         if (!checked.ok()) return checked;
       }
@@ -171,12 +195,31 @@ template class Decoded<schema::AuthoredEvent>;
 
 namespace {
 
-Status CheckAuthoredFields(schema::AuthoredEvent::Reader a) {
+// DecodedEvent::Parse, with its texts checked in the same walk when the
+// encoding's fast check holds (*texts_checked is then true).
+Result<DecodedEvent> ParseAuthored(std::string_view bytes,
+                                   bool* texts_checked) {
+  struct Ask {
+    Ask() { texts_walk = {.requested = true, .passed = false}; }
+    ~Ask() { texts_walk = {}; }
+  } ask;
+  auto authored = DecodedEvent::Parse(bytes, kMaxEntrySize);
+  *texts_checked = authored.ok() && texts_walk.passed;
+  return authored;
+}
+
+// `texts_checked`: ParseAuthored already checked every text (and read every
+// pointer) of `a`.
+Status CheckAuthoredFields(schema::AuthoredEvent::Reader a,
+                           bool texts_checked) {
   // First, since it reads every pointer (authorKey and nonce too) inside its
   // own catch: once it holds, no accessor of the event can throw, and every
-  // text is shown exactly as signed.
-  if (Status content = CheckAuthoredContent(a); !content.ok()) {
-    return Corruption("authored event: " + content.message());
+  // text is shown exactly as signed. The walk that checked the texts already
+  // (QuickCheck, which reads every pointer and never throws) proves the same.
+  if (!texts_checked) {
+    if (Status content = CheckAuthoredContent(a); !content.ok()) {
+      return Corruption("authored event: " + content.message());
+    }
   }
   if (a.getAuthorKey().size() != crypto::kPublicKeySize) {
     return Corruption("authorKey must be 32 bytes, got " +
@@ -232,11 +275,12 @@ Result<EntryView> EntryView::Parse(std::string_view bytes) {
       return Corruption("entry: signature must be 64 bytes, got " +
                         std::to_string(e.getSignature().size()));
     }
-    auto authored = DecodedEvent::Parse(AsView(e.getAuthored()), kMaxEntrySize);
+    bool texts_checked = false;
+    auto authored = ParseAuthored(AsView(e.getAuthored()), &texts_checked);
     if (!authored.ok()) {
       return Corruption("authored event: " + authored.status().message());
     }
-    RETURN_IF_ERROR(CheckAuthoredFields(authored->get()));
+    RETURN_IF_ERROR(CheckAuthoredFields(authored->get(), texts_checked));
     return EntryView(std::move(entry).value(), std::move(authored).value());
   };
   try {
@@ -271,11 +315,12 @@ Status EntryView::VerifySignature() const {
 }
 
 Result<DecodedEvent> CheckSignedEvent(const SignedEvent& signed_event) {
-  auto authored = DecodedEvent::Parse(signed_event.authored, kMaxEntrySize);
+  bool texts_checked = false;
+  auto authored = ParseAuthored(signed_event.authored, &texts_checked);
   if (!authored.ok()) {
     return Corruption("authored event: " + authored.status().message());
   }
-  RETURN_IF_ERROR(CheckAuthoredFields(authored->get()));
+  RETURN_IF_ERROR(CheckAuthoredFields(authored->get(), texts_checked));
   RETURN_IF_ERROR(VerifyAuthored(*authored, signed_event.signature));
   return authored;
 }

@@ -614,6 +614,26 @@ TEST_F(EntryTest, InvalidUtf8InATextIsRefused) {
   EXPECT_OK(DecodeStatus(ProposalAuthored(TestKey(1), "标题 😀 ok")));
 }
 
+// An authored event's texts are checked in the walk that checks its
+// encoding (ledger/entry.cc): a refusal still names the same field in the
+// same words, and an event wrong in both its bits and a text is refused for
+// its bits, as when the two were separate walks.
+TEST_F(EntryTest, ATextCheckedWithTheEncodingIsRefusedInTheSameWords) {
+  Status text = DecodeStatus(ProposalAuthored(TestKey(1), "标题", "\xff"));
+  EXPECT_EQ(text.code(), StatusCode::kCorruption);
+  EXPECT_EQ(text.message(),
+            "authored event: event.proposalSubmitted.details.description: "
+            "not valid UTF-8 at byte 0");
+  Status both = Checked([](schema::Event::Builder e) {
+    RegisterAKey(e);
+    e.getKeyRegistered().setHolder(capnp::Text::Reader("\xff"));
+    auto data = capnp::toAny(e).getDataSection();
+    data[2] = 0x03;
+  });
+  ExpectRefused(both, "field event: bits 16-17 of data word 0 are not zero");
+  EXPECT_EQ(both.message().find("UTF-8"), std::string::npos) << both.message();
+}
+
 // Found by tests/fuzz/authored_event_fuzzer.cc: EnvelopeToJson rendered a
 // text that is not UTF-8 into JSON it then could not read back, and the
 // exception ended the process instead of an error value.
