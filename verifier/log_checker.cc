@@ -58,15 +58,60 @@ void LogChecker::PrecheckAlone(Prechecked& checked) {
   NonceSet::Nonce nonce;
   std::memcpy(nonce.data(), view.authored().getNonce().begin(), nonce.size());
   checked.nonce_hash = NonceSet::Hash(view.author_key(), nonce);
+  checked.jurisdiction_hash =
+      JurisdictionHash(ledger::TextView(view.authored().getJurisdiction()));
   checked.roles = 0;
   for (schema::Role r : ledger::RolesAllowedFor(view.event())) {
     checked.roles |= static_cast<uint16_t>(1u << static_cast<uint16_t>(r));
   }
 }
 
+uint64_t LogChecker::JurisdictionHash(std::string_view jurisdiction) {
+  return std::hash<std::string_view>()(jurisdiction);
+}
+
+uint16_t LogChecker::JurisdictionId(std::string_view name, uint64_t hash) {
+  size_t mask = jurisdiction_slots_.size() - 1;
+  size_t i = hash & mask;
+  for (;; i = (i + 1) & mask) {
+    const uint32_t id = jurisdiction_slots_[i];
+    if (id == 0) break;
+    if (jurisdiction_names_[id - 1] == name)
+      return static_cast<uint16_t>(id - 1);
+  }
+  jurisdiction_names_.emplace_back(name);
+  const uint32_t id = static_cast<uint32_t>(jurisdiction_names_.size());
+  if (2 * jurisdiction_names_.size() <= jurisdiction_slots_.size()) {
+    jurisdiction_slots_[i] = id;
+  } else {
+    PlaceJurisdictions();
+  }
+  return static_cast<uint16_t>(id - 1);
+}
+
+void LogChecker::PlaceJurisdictions() {
+  size_t slots = 64;
+  while (slots < 2 * jurisdiction_names_.size()) slots *= 2;
+  jurisdiction_slots_.assign(slots, 0);
+  const size_t mask = slots - 1;
+  for (uint32_t k = 1; k <= jurisdiction_names_.size(); ++k) {
+    const std::string& name = jurisdiction_names_[k - 1];
+    size_t at = JurisdictionHash(name) & mask;
+    // A name saved twice (RestoreState) keeps its first number.
+    bool seen = false;
+    for (; jurisdiction_slots_[at] != 0; at = (at + 1) & mask) {
+      if (jurisdiction_names_[jurisdiction_slots_[at] - 1] == name) {
+        seen = true;
+        break;
+      }
+    }
+    if (!seen) jurisdiction_slots_[at] = k;
+  }
+}
+
 std::vector<LogChecker::Prechecked> LogChecker::Precheck(
-    const std::vector<std::string>& entries, unsigned threads, bool signatures,
-    const EntryWork& also) {
+    const std::vector<std::string_view>& entries, unsigned threads,
+    bool signatures, const EntryWork& also) {
   const size_t n = entries.size();
   std::vector<Prechecked> out(n);
   auto work = [&](size_t begin, size_t end) {
@@ -102,7 +147,8 @@ bool LogChecker::AddBatch(uint64_t first_index,
                           const std::vector<std::string>& entries,
                           unsigned threads) {
   if (failure_) return false;
-  std::vector<Prechecked> batch = Precheck(entries, threads);
+  std::vector<Prechecked> batch = Precheck(
+      std::vector<std::string_view>(entries.begin(), entries.end()), threads);
   return AddPrechecked(first_index, batch);
 }
 
@@ -293,18 +339,11 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   // Accepted: fold.
   authority_.Apply(index, a);
   if (rules_) rules_->apply(view);
-  const std::string_view j = ledger::TextView(a.getJurisdiction());
-  // Looked up first: emplace would build (and free) a node for every entry.
-  auto it = jurisdiction_ids_.find(j);
-  if (it == jurisdiction_ids_.end()) {
-    it = jurisdiction_ids_
-             .emplace(std::string(j),
-                      static_cast<uint16_t>(jurisdiction_names_.size()))
-             .first;
-    jurisdiction_names_.emplace_back(j);
-  }
-  kinds_.push_back(KindAndJurisdiction{
-      static_cast<uint16_t>(view.event().which()), it->second, checked.roles});
+  const uint16_t jurisdiction = JurisdictionId(
+      ledger::TextView(a.getJurisdiction()), checked.jurisdiction_hash);
+  kinds_.push_back(
+      KindAndJurisdiction{static_cast<uint16_t>(view.event().which()),
+                          jurisdiction, checked.roles});
   const merkle::Hash& leaf = checked.leaf_hash;
   frontier_.Append(leaf);
   if (auto w = watched_roots_.find(frontier_.size());
@@ -602,11 +641,7 @@ Status LogChecker::RestoreState(const json& saved, merkle::Frontier frontier) {
     nonces_ = std::move(nonces);
     kinds_ = std::move(table);
     jurisdiction_names_ = std::move(names);
-    jurisdiction_ids_.clear();
-    for (size_t i = 0; i < jurisdiction_names_.size(); ++i) {
-      jurisdiction_ids_.emplace(jurisdiction_names_[i],
-                                static_cast<uint16_t>(i));
-    }
+    PlaceJurisdictions();
     prev_hash_ = prev;
     prev_recorded_at_ = saved.at("prevRecordedAtMs").get<int64_t>();
     frontier_ = std::move(frontier);

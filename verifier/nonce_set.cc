@@ -11,6 +11,7 @@ namespace {
 // Filled to at most 3/4: linear probing then looks at a few slots on
 // average.
 constexpr size_t kInitialSlots = 1024;
+constexpr size_t kInitialAuthorSlots = 64;  // a power of two
 bool Full(size_t size, size_t slots) { return 4 * (size + 1) > 3 * slots; }
 // The fewest slots that hold `pairs` pairs without being Full.
 size_t SlotsFor(size_t pairs) { return (4 * (pairs + 1)) / 3 + 1; }
@@ -27,17 +28,41 @@ const std::array<uint8_t, crypto_shorthash_KEYBYTES>& HashKey() {
 
 }  // namespace
 
-NonceSet::NonceSet() : slots_(kInitialSlots) {}
+NonceSet::NonceSet()
+    : author_slots_(kInitialAuthorSlots), slots_(kInitialSlots) {}
 
 void NonceSet::Reserve(size_t pairs) {
   if (!Full(pairs, slots_.size())) return;
   Rehash(std::max(SlotsFor(pairs), kInitialSlots));
 }
 
-size_t NonceSet::KeyHash::operator()(const crypto::PublicKey& key) const {
-  size_t h;
-  std::memcpy(&h, key.data(), sizeof(h));
-  return h;
+uint32_t NonceSet::AuthorId(const crypto::PublicKey& author) {
+  uint64_t h;
+  std::memcpy(&h, author.data(), sizeof(h));
+  size_t mask = author_slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const uint32_t id = author_slots_[i];
+    if (id == 0) break;
+    if (authors_[id - 1] == author) return id;
+  }
+  authors_.push_back(author);
+  const uint32_t id = static_cast<uint32_t>(authors_.size());
+  if (2 * authors_.size() > author_slots_.size()) {
+    // Re-placed in a table twice as large (the new author with them).
+    author_slots_.assign(author_slots_.size() * 2, 0);
+    mask = author_slots_.size() - 1;
+    for (uint32_t k = 1; k <= id; ++k) {
+      std::memcpy(&h, authors_[k - 1].data(), sizeof(h));
+      size_t i = h & mask;
+      while (author_slots_[i] != 0) i = (i + 1) & mask;
+      author_slots_[i] = k;
+    }
+    return id;
+  }
+  size_t i = h & mask;
+  while (author_slots_[i] != 0) i = (i + 1) & mask;
+  author_slots_[i] = id;
+  return id;
 }
 
 uint64_t NonceSet::Hash(const crypto::PublicKey& author, const Nonce& nonce) {
@@ -53,13 +78,7 @@ uint64_t NonceSet::Hash(const crypto::PublicKey& author, const Nonce& nonce) {
 
 bool NonceSet::Insert(const crypto::PublicKey& author, const Nonce& nonce,
                       uint64_t hash) {
-  auto it = author_ids_.find(author);
-  if (it == author_ids_.end()) {
-    it = author_ids_.emplace(author, static_cast<uint32_t>(authors_.size() + 1))
-             .first;
-    authors_.push_back(author);
-  }
-  const uint32_t id = it->second;
+  const uint32_t id = AuthorId(author);
   if (Full(size_, slots_.size())) Rehash(slots_.size() * 2);
   const size_t n = slots_.size();
   for (size_t i = Home(hash, n);; i = i + 1 == n ? 0 : i + 1) {

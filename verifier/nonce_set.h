@@ -21,7 +21,6 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 #include "ledger/crypto.h"
@@ -79,15 +78,19 @@ class NonceSet {
   // Re-places every pair in a table of `slots` slots.
   void Rehash(size_t slots);
 
+  // The author's number: 1 + its index in authors_, found in author_slots_
+  // (adding it if new).
+  uint32_t AuthorId(const crypto::PublicKey& author);
+
   std::vector<crypto::PublicKey> authors_;
-  // By hash, not an ordered map: at province scale the map's walk was a
-  // tenth of the verifier's in-order time. An author not in the registry
-  // fails authorization at its first entry, so no one fills this with
-  // chosen keys.
-  struct KeyHash {
-    size_t operator()(const crypto::PublicKey& key) const;
-  };
-  std::unordered_map<crypto::PublicKey, uint32_t, KeyHash> author_ids_;
+  // authors_'s numbers by the key's first 8 bytes (a key is a random
+  // point), in a flat open-addressing table of a power of two slots (0 =
+  // empty), at most half full. A log has a few thousand authors: the table
+  // stays in the caches, where a node-based map cost two cache misses and a
+  // division for every entry (at 1,000,000 entries two thirds of Insert's
+  // time). An author not in the registry fails authorization at its first
+  // entry, so no one fills this with chosen keys.
+  std::vector<uint32_t> author_slots_;
   std::vector<Slot> slots_;
   size_t size_ = 0;
 };

@@ -243,9 +243,34 @@ VerifyReport Verify(const VerifyOptions& options) {
   // entries ready for the rules (projections::PreparedEntry: texts checked,
   // context derived), so that this thread only folds. An entry the hook
   // meets that is not there (the resumed path) is prepared here instead.
+  // The bytes of a run of consecutive entries as read, before they are
+  // decoded: one buffer a batch, handed back to this thread, which
+  // allocated it, to be freed (a string an entry was allocated on this
+  // thread and freed on another).
+  struct EntryBytes {
+    std::string bytes;
+    std::vector<size_t> ends;  // where each entry's bytes end
+    bool empty() const { return ends.empty(); }
+    size_t size() const { return ends.size(); }
+    void Add(std::string_view entry) {
+      bytes.append(entry);
+      ends.push_back(bytes.size());
+    }
+    std::vector<std::string_view> Views() const {
+      std::vector<std::string_view> views;
+      views.reserve(ends.size());
+      size_t begin = 0;
+      for (size_t end : ends) {
+        views.emplace_back(bytes.data() + begin, end - begin);
+        begin = end;
+      }
+      return views;
+    }
+  };
   struct DecodedBatch {
     std::vector<LogChecker::Prechecked> checked;
     std::vector<std::optional<projections::PreparedEntry>> prepared;
+    EntryBytes read;  // no longer needed: each view has its own copy
   };
   const DecodedBatch* folding = nullptr;
   uint64_t folding_first = 0;
@@ -308,7 +333,7 @@ VerifyReport Verify(const VerifyOptions& options) {
   // batch on this thread, the next batch is decoded and its signatures are
   // verified on all cores, and the one after is being read.
   constexpr size_t kBatch = 1024;
-  std::vector<std::string> batch;
+  EntryBytes batch;
   uint64_t batch_start = 0;
   std::future<DecodedBatch> in_flight;
   uint64_t in_flight_start = 0;
@@ -319,6 +344,7 @@ VerifyReport Verify(const VerifyOptions& options) {
   auto finish_in_flight = [&]() -> bool {
     if (!in_flight.valid()) return !checker.failure();
     auto done = std::make_unique<DecodedBatch>(in_flight.get());
+    done->read = {};
     folding = done.get();
     folding_first = in_flight_start;
     bool ok = checker.AddPrechecked(in_flight_start, done->checked);
@@ -332,15 +358,16 @@ VerifyReport Verify(const VerifyOptions& options) {
     auto next = std::async(
         std::launch::async,
         [threads, signatures = options.check_signatures,
-         done = std::move(folded)](std::vector<std::string> entries) mutable {
+         done = std::move(folded)](EntryBytes entries) mutable {
           done.reset();
           DecodedBatch out;
           out.prepared.resize(entries.size());
           out.checked = LogChecker::Precheck(
-              entries, threads, signatures,
+              entries.Views(), threads, signatures,
               [&out](size_t i, const ledger::EntryView& view) {
                 out.prepared[i].emplace(view);
               });
+          out.read = std::move(entries);
           return out;
         },
         std::move(batch));
@@ -405,7 +432,7 @@ VerifyReport Verify(const VerifyOptions& options) {
           }
           batch_start = index;
         }
-        batch.emplace_back(bytes);
+        batch.Add(bytes);
         if (batch.size() >= kBatch && !flush()) {
           callback_stopped = true;
           return Corruption("stop");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -32,6 +33,29 @@ TEST(NonceSetTest, EveryReplayIsFoundAfterTheTableGrew) {
   set.ForEach(
       [&](const crypto::PublicKey&, const NonceSet::Nonce&) { ++visited; });
   EXPECT_EQ(visited, set.size());
+}
+
+// The authors' table is placed by a key's first 8 bytes: keys that share
+// them (as a registry's keys could) are still told apart, before and after
+// the table grows.
+TEST(NonceSetTest, AuthorsWhoseKeysShareTheirFirstBytesAreKeptApart) {
+  std::vector<crypto::PublicKey> authors(300);
+  for (size_t i = 0; i < authors.size(); ++i) {
+    authors[i].fill(0x5a);
+    authors[i][31] = static_cast<uint8_t>(i);
+    authors[i][30] = static_cast<uint8_t>(i >> 8);
+  }
+  NonceSet set;
+  NonceSet::Nonce n{};
+  for (const auto& a : authors) ASSERT_TRUE(set.Insert(a, n));
+  for (const auto& a : authors) EXPECT_FALSE(set.Insert(a, n));
+  EXPECT_EQ(set.size(), authors.size());
+  std::vector<crypto::PublicKey> visited;
+  set.ForEach([&](const crypto::PublicKey& a, const NonceSet::Nonce&) {
+    visited.push_back(a);
+  });
+  std::sort(visited.begin(), visited.end());
+  EXPECT_EQ(visited, authors);
 }
 
 TEST(NonceSetTest, NoncesThatShareBytesAreDistinct) {
