@@ -2,7 +2,10 @@
 // walks of list_encoding.cc and text_validation.cc look at:
 //   - every non-union field, then the active union member (groups share
 //     their parent's sections);
-//   - numbers, enums and void: nothing (they live in the data section);
+//   - numbers and void: nothing (they live in the data section);
+//   - an enum (a field or a list's elements): with `known`, a value this
+//     build's schema defines (a field's stored value is XORed with its
+//     default, as Cap'n Proto stores every data field);
 //   - a pointer field that is null, or beyond the pointer section: fine;
 //   - Text, Data: a list of bytes (a text also NUL-terminated and valid);
 //   - a struct: a struct pointer, walked;
@@ -43,6 +46,7 @@ constexpr uint32_t kMaxDataWords = 32;
 
 enum class Kind : uint8_t {
   kSkip,  // in the data section: nothing to read
+  kEnum,  // in the data section: read only when `known` is asked
   kText,
   kData,
   kStruct,
@@ -57,6 +61,10 @@ struct ValuePlan {
   Kind kind = Kind::kSkip;
   TextLines lines = TextLines::kSingle;   // a text, or a list's texts
   const StructPlan* structure = nullptr;  // kStruct, kGroup
+  // kEnum: how many enumerants this build knows (they are numbered from 0),
+  // and a field's default (what its stored value is XORed with).
+  uint32_t enumerants = 0;
+  uint16_t enum_default = 0;
   // kList: the encoding its elements must have, and the elements' plan.
   ElementSize element_size = ElementSize::VOID;
   std::unique_ptr<ValuePlan> element;
@@ -152,6 +160,9 @@ class Planner {
     f.slot = proto.getSlot().getOffset();
     f.value = Value(field.getType(), IsMultiline(field) ? TextLines::kMulti
                                                         : TextLines::kSingle);
+    if (f.value.kind == Kind::kEnum) {
+      f.value.enum_default = proto.getSlot().getDefaultValue().getEnum();
+    }
     if (std::optional<uint32_t> bits = FieldDataBits(field.getType())) {
       f.bit = f.slot * *bits;
       f.bits = *bits;
@@ -207,6 +218,10 @@ class Planner {
         v.element = std::make_unique<ValuePlan>(Value(element, lines));
         break;
       }
+      case Which::ENUM:
+        v.kind = Kind::kEnum;
+        v.enumerants = type.asEnum().getEnumerants().size();
+        break;
       case Which::ANY_POINTER:
       case Which::INTERFACE:
         v.kind = Kind::kUnsupported;
@@ -253,6 +268,16 @@ class Walker {
     switch (f.value.kind) {
       case Kind::kSkip:
         return true;
+      case Kind::kEnum: {
+        if (!what_.known) return true;
+        auto data = s.getDataSection();
+        const size_t at = f.bit / 8;
+        uint16_t raw = 0;  // beyond a truncated data section: 0
+        if (at + 2 <= data.size()) {
+          raw = static_cast<uint16_t>(data[at] | (data[at + 1] << 8));
+        }
+        return uint32_t(raw ^ f.value.enum_default) < f.value.enumerants;
+      }
       case Kind::kGroup:
         return Struct(s, *f.value.structure, depth, /*group=*/true);
       default:
@@ -361,9 +386,14 @@ class Walker {
           for (auto item : list.as<capnp::List<capnp::AnyPointer>>()) {
             if (!Pointer(item, element, depth + 1)) return false;
           }
+        } else if (element.kind == Kind::kEnum && what_.known) {
+          for (uint16_t item : list.as<capnp::List<uint16_t>>()) {
+            if (item >= element.enumerants) return false;
+          }
         }
         return true;
       }
+      case Kind::kEnum:  // never a pointer
       case Kind::kGroup:
       case Kind::kUnsupported:
         return false;

@@ -290,6 +290,13 @@ Status CheckAuthoredContent(schema::AuthoredEvent::Reader authored) {
 }
 
 Status CheckKnownToThisVersion(schema::AuthoredEvent::Reader authored) {
+  // Every append asks this: the reflective walk alone was about 5% of an
+  // append's CPU. It still words every refusal.
+  static const internal::StructPlan& plan =
+      internal::PlanFor(capnp::Schema::from<schema::AuthoredEvent>());
+  if (internal::QuickCheck(capnp::toAny(authored), plan, {.known = true})) {
+    return Status::Ok();
+  }
   return Walk(authored, "", nullptr, /*known_only=*/true);
 }
 

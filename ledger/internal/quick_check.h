@@ -39,6 +39,10 @@ struct QuickCheckWhat {
   // Every data bit and pointer that no field reachable through the active
   // union members occupies is zero or null (CheckEncoding's rule 3).
   bool unoccupied = false;
+  // Every enum value (of a field or a list element) reached is one this
+  // build's schema defines (what CheckKnownToThisVersion requires; an
+  // unknown union member is "not sure" whatever is asked).
+  bool known = false;
 };
 
 // True only if the reflective checks named in `what` would return OK for the

@@ -41,7 +41,7 @@ bool Quick(const std::string& authored) {
       internal::PlanFor(capnp::Schema::from<schema::AuthoredEvent>());
   return internal::QuickCheck(
       capnp::AnyStruct::Reader(reader.getRoot<schema::AuthoredEvent>()), plan,
-      {.lists = true, .texts = true, .unoccupied = true});
+      {.lists = true, .texts = true, .unoccupied = true, .known = true});
 }
 
 // Fills every field, the first union member of each union, with a value
@@ -274,6 +274,133 @@ TEST(QuickCheckTest, BothWalksAgreeOnEveryFlippedBitOfEveryEventKind) {
   }
   // The flips reach the rule: bits of holes and of sections' ends.
   EXPECT_GT(rule3, 1000);
+}
+
+// The writer's check that every enum value and union member is one this
+// build knows (CheckKnownToThisVersion) takes the fast path when it is sure.
+// The reference here is the reflective answer, written out independently.
+bool KnownByReflection(capnp::DynamicStruct::Reader s, int depth);
+
+bool KnownValue(capnp::DynamicValue::Reader v, int depth) {
+  switch (v.getType()) {
+    case capnp::DynamicValue::ENUM:
+      return v.as<capnp::DynamicEnum>().getEnumerant() != nullptr;
+    case capnp::DynamicValue::STRUCT:
+      return KnownByReflection(v.as<capnp::DynamicStruct>(), depth + 1);
+    case capnp::DynamicValue::LIST:
+      for (auto item : v.as<capnp::DynamicList>()) {
+        if (!KnownValue(item, depth + 1)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+bool KnownByReflection(capnp::DynamicStruct::Reader s, int depth) {
+  if (depth > 30) return false;
+  for (auto field : s.getSchema().getNonUnionFields()) {
+    if (s.has(field) && !KnownValue(s.get(field), depth)) return false;
+  }
+  if (s.getSchema().getUnionFields().size() == 0) return true;
+  KJ_IF_MAYBE (active, s.which()) {
+    return !s.has(*active) || KnownValue(s.get(*active), depth);
+  }
+  return false;
+}
+
+TEST(QuickCheckTest, IsNotSureOfAnEnumValueThisBuildDoesNotKnow) {
+  ASSERT_OK(crypto::InitCrypto());
+  const auto details_schema =
+      capnp::Schema::from<schema::ProposalDetails>().getFieldByName(
+          "fundingSource");
+  for (uint16_t raw : {uint16_t{1}, uint16_t{77}}) {
+    SCOPED_TRACE(raw);
+    const std::string authored = testing::RawAuthored(
+        TestKey(1), "610102", [&](schema::Event::Builder e) {
+          auto d = e.initProposalSubmitted().initDetails();
+          d.setTitle("民生实事");
+          capnp::DynamicStruct::Builder dyn = d;
+          dyn.set(details_schema,
+                  capnp::DynamicEnum(details_schema.getType().asEnum(), raw));
+        });
+    std::vector<capnp::word> words(authored.size() / sizeof(capnp::word));
+    std::memcpy(words.data(), authored.data(), authored.size());
+    kj::ArrayPtr<const capnp::word> segments[1] = {
+        kj::arrayPtr(words.data(), words.size())};
+    capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1));
+    auto root = reader.getRoot<schema::AuthoredEvent>();
+    const bool quick = internal::QuickCheck(
+        capnp::AnyStruct::Reader(root),
+        internal::PlanFor(capnp::Schema::from<schema::AuthoredEvent>()),
+        {.known = true});
+    const Status known = CheckKnownToThisVersion(root);
+    if (raw == 1) {
+      EXPECT_TRUE(quick);
+      EXPECT_OK(known);
+    } else {
+      EXPECT_FALSE(quick);
+      EXPECT_EQ(known.code(), StatusCode::kInvalidArgument) << known.ToString();
+      EXPECT_NE(known.message().find("77 is not a value of FundingSource"),
+                std::string::npos)
+          << known.ToString();
+    }
+  }
+}
+
+TEST(QuickCheckTest, IsNeverSureOfAnUnknownValueOnEveryFlippedBit) {
+  ASSERT_OK(crypto::InitCrypto());
+  const auto& plan =
+      internal::PlanFor(capnp::Schema::from<schema::AuthoredEvent>());
+  int unknown = 0, sure = 0;
+  for (auto field : capnp::Schema::from<schema::Event>().getUnionFields()) {
+    SCOPED_TRACE(field.getProto().getName().cStr());
+    const std::string authored = testing::RawAuthored(
+        TestKey(1), "610102", [&](schema::Event::Builder e) {
+          capnp::DynamicStruct::Builder dyn = e;
+          FillField(dyn, field, /*depth=*/1);
+        });
+    for (size_t i = 0; i < authored.size(); ++i) {
+      for (int b = 0; b < 8; ++b) {
+        std::string flipped = authored;
+        flipped[i] = static_cast<char>(flipped[i] ^ (1 << b));
+        std::vector<capnp::word> words(flipped.size() / sizeof(capnp::word));
+        std::memcpy(words.data(), flipped.data(), flipped.size());
+        kj::ArrayPtr<const capnp::word> segments[1] = {
+            kj::arrayPtr(words.data(), words.size())};
+        capnp::ReaderOptions options;
+        options.traversalLimitInWords = 4 * (words.size() + 8);
+        capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1),
+                                                options);
+        bool canonical = false;
+        try {
+          canonical = reader.isCanonical();
+        } catch (const kj::Exception&) {
+        }
+        if (!canonical) continue;
+        auto root = reader.getRoot<schema::AuthoredEvent>();
+        // CheckKnownToThisVersion's precondition.
+        if (!CheckAuthoredContent(root).ok()) continue;
+        bool reference = false;
+        try {
+          reference = KnownByReflection(capnp::DynamicStruct::Reader(root), 0);
+        } catch (const kj::Exception&) {
+        }
+        const bool quick = internal::QuickCheck(capnp::AnyStruct::Reader(root),
+                                                plan, {.known = true});
+        if (!reference) ++unknown;
+        if (quick) ++sure;
+        if (quick && !reference) {
+          ADD_FAILURE() << "byte " << i << " bit " << b
+                        << ": the fast path is sure of an unknown value";
+        }
+      }
+    }
+  }
+  // The flips reach enum values and union members this build does not
+  // know, and the fast path is sure of most of the rest.
+  EXPECT_GT(unknown, 100);
+  EXPECT_GT(sure, 1000);
 }
 
 // piaojue's schema has no group; a later one may. A schema with groups, a
