@@ -26,13 +26,13 @@ class Reader {
  public:
   explicit Reader(std::FILE* f) : f_(f) {}
   Status Read(size_t n, std::string* out, std::string_view what) {
-    out->resize(n);
-    if (n && std::fread(out->data(), 1, n, f_) != n) {
-      return Corruption("bundle truncated at byte " + std::to_string(offset_) +
-                        " while reading " + std::string(what));
-    }
-    offset_ += n;
-    return Status::Ok();
+    if (Read(n, out)) return Status::Ok();
+    return Truncated(what);
+  }
+  // The same for entry `i`, whose name is only spelled out for the error.
+  Status ReadEntry(size_t n, std::string* out, uint64_t i) {
+    if (Read(n, out)) return Status::Ok();
+    return Truncated("entry " + std::to_string(i));
   }
   Result<uint64_t> ReadBe(int bytes, std::string_view what) {
     std::string b;
@@ -45,6 +45,17 @@ class Reader {
   bool AtEnd() { return std::fgetc(f_) == EOF; }
 
  private:
+  bool Read(size_t n, std::string* out) {
+    out->resize(n);
+    if (n && std::fread(out->data(), 1, n, f_) != n) return false;
+    offset_ += n;
+    return true;
+  }
+  Status Truncated(std::string_view what) const {
+    return Corruption("bundle truncated at byte " + std::to_string(offset_) +
+                      " while reading " + std::string(what));
+  }
+
   std::FILE* f_;
   uint64_t offset_ = 0;
 };
@@ -98,12 +109,18 @@ Status ReadBundle(
     const std::string& path,
     const std::function<Status(std::string_view, uint64_t)>& on_checkpoint,
     const std::function<Status(uint64_t, std::string_view)>& on_entry) {
+  // Read in large blocks: with stdio's default (the file's 4 KiB block
+  // size) a 1,000,000-entry bundle took ~140,000 read calls on the thread
+  // that also runs the verifier's in-order checks. glibc ignores the size
+  // unless given the buffer; it outlives the file (closed first).
+  std::vector<char> buffer(256 * 1024);
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return NotFound("cannot open " + path);
   struct Closer {
     std::FILE* f;
     ~Closer() { std::fclose(f); }
   } closer{f};
+  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
   Reader r(f);
   std::string magic;
   RETURN_IF_ERROR(r.Read(kBundleMagic.size(), &magic, "the magic"));
@@ -128,7 +145,7 @@ Status ReadBundle(
       return Corruption("entry " + std::to_string(i) + " at byte " +
                         std::to_string(at) + " has length 0");
     }
-    RETURN_IF_ERROR(r.Read(len, &bytes, "entry " + std::to_string(i)));
+    RETURN_IF_ERROR(r.ReadEntry(len, &bytes, i));
     RETURN_IF_ERROR(on_entry(i, bytes));
   }
   if (!r.AtEnd()) {

@@ -193,6 +193,12 @@ TEST_F(VerifyCliTest, BundleCutInsideAnEntryIsInvalidAtThatEntry) {
   ASSERT_TRUE(report.failure.has_value());
   EXPECT_EQ(report.failure->check, "bundle");
   EXPECT_EQ(report.failure->index, k);
+  // Where the file ends, and in which entry.
+  EXPECT_NE(report.failure->message.find("bundle truncated at byte " +
+                                         std::to_string(at + 2) +
+                                         " while reading entry 20"),
+            std::string::npos)
+      << Describe(report);
   EXPECT_EQ(Run({cut, "--vkey", vkey_}).exit_code, 1);
 
   const std::string trailing = tmp_.Sub("trailing.bundle");
