@@ -99,6 +99,15 @@ void FillAll(capnp::DynamicStruct::Builder builder, int depth) {
   if (union_fields.size() > 0) FillField(builder, union_fields[0], depth);
 }
 
+// The event of the kind `field` names, every field filled (FillField).
+schema::Event::Builder FilledEvent(capnp::MallocMessageBuilder& message,
+                                   capnp::StructSchema::Field field) {
+  auto event = message.initRoot<schema::Event>();
+  capnp::DynamicStruct::Builder dyn = event;
+  FillField(dyn, field, /*depth=*/3);
+  return event;
+}
+
 class EntryTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_OK(crypto::InitCrypto()); }
@@ -111,9 +120,7 @@ TEST_F(EntryTest, EveryEventKindRoundTripsThroughAnEntry) {
   for (auto field : event_schema.getUnionFields()) {
     SCOPED_TRACE(field.getProto().getName().cStr());
     capnp::MallocMessageBuilder message;
-    auto event = message.initRoot<schema::Event>();
-    capnp::DynamicStruct::Builder dyn = event;
-    FillField(dyn, field, /*depth=*/3);
+    auto event = FilledEvent(message, field);
     ASSERT_EQ(static_cast<uint16_t>(event.which()),
               field.getProto().getDiscriminantValue());
 
@@ -149,9 +156,7 @@ TEST_F(EntryTest, AnEntryBuiltByTheWriterIsTheEntryReadersParse) {
   for (auto field : event_schema.getUnionFields()) {
     SCOPED_TRACE(field.getProto().getName().cStr());
     capnp::MallocMessageBuilder message;
-    auto event = message.initRoot<schema::Event>();
-    capnp::DynamicStruct::Builder dyn = event;
-    FillField(dyn, field, /*depth=*/3);
+    auto event = FilledEvent(message, field);
     auto signed_event =
         SignEvent(author, "o", "610102", 1700000000123, event.asReader());
     ASSERT_OK(signed_event);

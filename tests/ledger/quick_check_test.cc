@@ -10,6 +10,7 @@
 #include <kj/time.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,19 +30,38 @@ namespace {
 
 using testing::TestKey;
 
+// Canonical bytes read as what they are: one segment, no segment table
+// (copied into words: the bytes of a std::string need not be aligned). The
+// traversal limit is a few times the message, so that bytes that point
+// outside it or loop end the walk instead of the test.
+class OneSegment {
+ public:
+  explicit OneSegment(const std::string& bytes)
+      : words_(bytes.size() / sizeof(capnp::word)) {
+    std::memcpy(words_.data(), bytes.data(),
+                words_.size() * sizeof(capnp::word));
+    segments_[0] = kj::arrayPtr(words_.data(), words_.size());
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 4 * (words_.size() + 8);
+    reader_.emplace(kj::arrayPtr(segments_, 1), options);
+  }
+  capnp::SegmentArrayMessageReader& reader() { return *reader_; }
+
+ private:
+  std::vector<capnp::word> words_;
+  kj::ArrayPtr<const capnp::word> segments_[1];
+  std::optional<capnp::SegmentArrayMessageReader> reader_;
+};
+
 // Answers QuickCheck for canonical AuthoredEvent bytes, every check on.
 bool Quick(const std::string& authored) {
-  std::vector<capnp::word> words(authored.size() / sizeof(capnp::word));
-  std::memcpy(words.data(), authored.data(), authored.size());
-  // Canonical bytes: one segment, no segment table.
-  kj::ArrayPtr<const capnp::word> segments[1] = {
-      kj::arrayPtr(words.data(), words.size())};
-  capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1));
+  OneSegment message(authored);
   static const internal::StructPlan& plan =
       internal::PlanFor(capnp::Schema::from<schema::AuthoredEvent>());
   return internal::QuickCheck(
-      capnp::AnyStruct::Reader(reader.getRoot<schema::AuthoredEvent>()), plan,
-      {.lists = true, .texts = true, .unoccupied = true, .known = true});
+      capnp::AnyStruct::Reader(
+          message.reader().getRoot<schema::AuthoredEvent>()),
+      plan, {.lists = true, .texts = true, .unoccupied = true, .known = true});
 }
 
 // Fills every field, the first union member of each union, with a value
@@ -206,13 +226,8 @@ struct Answers {
 };
 
 Answers BothWalks(const std::string& bytes, capnp::StructSchema schema) {
-  std::vector<capnp::word> words(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.data(), bytes.data(), bytes.size());
-  kj::ArrayPtr<const capnp::word> segments[1] = {
-      kj::arrayPtr(words.data(), words.size())};
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords = 4 * (words.size() + 8);
-  capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), options);
+  OneSegment message(bytes);
+  capnp::SegmentArrayMessageReader& reader = message.reader();
   Answers a;
   try {
     a.canonical = reader.isCanonical();
@@ -324,12 +339,8 @@ TEST(QuickCheckTest, IsNotSureOfAnEnumValueThisBuildDoesNotKnow) {
           dyn.set(details_schema,
                   capnp::DynamicEnum(details_schema.getType().asEnum(), raw));
         });
-    std::vector<capnp::word> words(authored.size() / sizeof(capnp::word));
-    std::memcpy(words.data(), authored.data(), authored.size());
-    kj::ArrayPtr<const capnp::word> segments[1] = {
-        kj::arrayPtr(words.data(), words.size())};
-    capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1));
-    auto root = reader.getRoot<schema::AuthoredEvent>();
+    OneSegment message(authored);
+    auto root = message.reader().getRoot<schema::AuthoredEvent>();
     const bool quick = internal::QuickCheck(
         capnp::AnyStruct::Reader(root),
         internal::PlanFor(capnp::Schema::from<schema::AuthoredEvent>()),
@@ -364,14 +375,8 @@ TEST(QuickCheckTest, IsNeverSureOfAnUnknownValueOnEveryFlippedBit) {
       for (int b = 0; b < 8; ++b) {
         std::string flipped = authored;
         flipped[i] = static_cast<char>(flipped[i] ^ (1 << b));
-        std::vector<capnp::word> words(flipped.size() / sizeof(capnp::word));
-        std::memcpy(words.data(), flipped.data(), flipped.size());
-        kj::ArrayPtr<const capnp::word> segments[1] = {
-            kj::arrayPtr(words.data(), words.size())};
-        capnp::ReaderOptions options;
-        options.traversalLimitInWords = 4 * (words.size() + 8);
-        capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1),
-                                                options);
+        OneSegment message(flipped);
+        capnp::SegmentArrayMessageReader& reader = message.reader();
         bool canonical = false;
         try {
           canonical = reader.isCanonical();
