@@ -401,7 +401,14 @@ class Service {
   // Whether the past states must be thinned: MemoryCommitted() above the
   // budget, the replays' reservations set aside (their transient memory is
   // in the heap already and ends with them).
+  // Asked by the past states' thread after every publication, it reads the
+  // heap (mallinfo2, which walks every malloc arena under the arena's lock)
+  // at most every kBudgetRecheck while the answer is no; a yes is always
+  // read afresh, so thinning stops as soon as it has dropped enough.
   bool PastStatesOverBudget() const;
+  static constexpr std::chrono::milliseconds kBudgetRecheck{200};
+  // When the budget was last found kept (steady_clock ticks); 0 if never.
+  mutable std::atomic<int64_t> under_budget_at_{0};
   // Projection snapshots: snapshots_mu_ guards the flags; the writer itself
   // is used by snapshotter_ only.
   std::mutex snapshots_mu_;
