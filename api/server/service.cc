@@ -599,7 +599,7 @@ bool Service::PastStatesOverBudget() const {
   const int64_t now =
       std::chrono::steady_clock::now().time_since_epoch().count();
   const int64_t under_at = under_budget_at_.load(std::memory_order_relaxed);
-  if (under_at != 0 &&
+  if (budget_reads_spaced_.load(std::memory_order_relaxed) && under_at != 0 &&
       now - under_at <
           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
               kBudgetRecheck)
@@ -763,6 +763,7 @@ void Service::BuildPastStates() {
 void Service::PastStatesLoop() {
   LowerThreadPriority();
   BuildPastStates();
+  budget_reads_spaced_.store(true, std::memory_order_relaxed);
   bool reported = false;
   std::unique_lock<std::mutex> lock(past_mu_);
   past_built_ = true;

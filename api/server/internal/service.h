@@ -403,10 +403,13 @@ class Service {
   // in the heap already and ends with them).
   // Asked by the past states' thread after every publication, it reads the
   // heap (mallinfo2, which walks every malloc arena under the arena's lock)
-  // at most every kBudgetRecheck while the answer is no; a yes is always
-  // read afresh, so thinning stops as soon as it has dropped enough.
+  // at most every kBudgetRecheck while the answer is no, once the log is
+  // folded (before, a fold may keep many states in that time); a yes is
+  // always read afresh, so thinning stops as soon as it has dropped enough.
   bool PastStatesOverBudget() const;
   static constexpr std::chrono::milliseconds kBudgetRecheck{200};
+  // Set by the past states' thread once BuildPastStates is done.
+  std::atomic<bool> budget_reads_spaced_{false};
   // When the budget was last found kept (steady_clock ticks); 0 if never.
   mutable std::atomic<int64_t> under_budget_at_{0};
   // Projection snapshots: snapshots_mu_ guards the flags; the writer itself
