@@ -119,15 +119,21 @@ void Fill(capnp::DynamicStruct::Builder b, int depth) {
   if (members.size() > 0) FillField(b, members[0], depth);
 }
 
+// The canonical authored event of the kind `field` names, every field
+// filled to `depth` (FillField).
+std::string FilledAuthored(capnp::StructSchema::Field field, int depth) {
+  return testing::RawAuthored(TestKey(1), "610102",
+                              [&](schema::Event::Builder e) {
+                                capnp::DynamicStruct::Builder dyn = e;
+                                FillField(dyn, field, depth);
+                              });
+}
+
 TEST(QuickCheckTest, AcceptsEveryEventKindPiaojueWrites) {
   ASSERT_OK(crypto::InitCrypto());
   for (auto field : capnp::Schema::from<schema::Event>().getUnionFields()) {
     SCOPED_TRACE(field.getProto().getName().cStr());
-    const std::string authored = testing::RawAuthored(
-        TestKey(1), "610102", [&](schema::Event::Builder e) {
-          capnp::DynamicStruct::Builder dyn = e;
-          FillField(dyn, field, /*depth=*/3);
-        });
+    const std::string authored = FilledAuthored(field, /*depth=*/3);
     // The reflective walks accept it...
     ASSERT_OK(CheckSignedEvent(testing::SignRaw(TestKey(1), authored)));
     // ...and so does the fast path, so they never run for it.
@@ -275,11 +281,7 @@ TEST(QuickCheckTest, BothWalksAgreeOnEveryFlippedBitOfEveryEventKind) {
   int rule3 = 0;
   for (auto field : capnp::Schema::from<schema::Event>().getUnionFields()) {
     SCOPED_TRACE(field.getProto().getName().cStr());
-    const std::string authored = testing::RawAuthored(
-        TestKey(1), "610102", [&](schema::Event::Builder e) {
-          capnp::DynamicStruct::Builder dyn = e;
-          FillField(dyn, field, /*depth=*/1);
-        });
+    const std::string authored = FilledAuthored(field, /*depth=*/1);
     const Answers clean =
         BothWalks(authored, capnp::Schema::from<schema::AuthoredEvent>());
     ASSERT_OK(clean.reflective);
@@ -366,11 +368,7 @@ TEST(QuickCheckTest, IsNeverSureOfAnUnknownValueOnEveryFlippedBit) {
   int unknown = 0, sure = 0;
   for (auto field : capnp::Schema::from<schema::Event>().getUnionFields()) {
     SCOPED_TRACE(field.getProto().getName().cStr());
-    const std::string authored = testing::RawAuthored(
-        TestKey(1), "610102", [&](schema::Event::Builder e) {
-          capnp::DynamicStruct::Builder dyn = e;
-          FillField(dyn, field, /*depth=*/1);
-        });
+    const std::string authored = FilledAuthored(field, /*depth=*/1);
     for (size_t i = 0; i < authored.size(); ++i) {
       for (int b = 0; b < 8; ++b) {
         std::string flipped = authored;

@@ -11,18 +11,35 @@
 namespace piaojue::verifier {
 namespace {
 
-TEST(NonceSetTest, EveryReplayIsFoundAfterTheTableGrew) {
-  std::vector<crypto::PublicKey> authors(37);
+std::vector<crypto::PublicKey> RandomAuthors(size_t count) {
+  std::vector<crypto::PublicKey> authors(count);
   for (auto& a : authors) crypto::RandomBytes(a);
-  NonceSet set;
-  std::vector<std::pair<size_t, NonceSet::Nonce>> seen;
-  for (size_t i = 0; i < 200000; ++i) {
+  return authors;
+}
+
+// Inserts `count` fresh random nonces, the i-th under authors[i % size],
+// each of which must be new; then calls after(i, author, nonce).
+template <typename After>
+void InsertFresh(NonceSet& set, const std::vector<crypto::PublicKey>& authors,
+                 size_t count, After after) {
+  for (size_t i = 0; i < count; ++i) {
     NonceSet::Nonce n;
     crypto::RandomBytes(n);
     const size_t author = i % authors.size();
     ASSERT_TRUE(set.Insert(authors[author], n)) << i;
-    if (i % 997 == 0) seen.emplace_back(author, n);
+    after(i, author, n);
   }
+}
+
+TEST(NonceSetTest, EveryReplayIsFoundAfterTheTableGrew) {
+  const std::vector<crypto::PublicKey> authors = RandomAuthors(37);
+  NonceSet set;
+  std::vector<std::pair<size_t, NonceSet::Nonce>> seen;
+  ASSERT_NO_FATAL_FAILURE(
+      InsertFresh(set, authors, 200000,
+                  [&](size_t i, size_t author, const NonceSet::Nonce& n) {
+                    if (i % 997 == 0) seen.emplace_back(author, n);
+                  }));
   EXPECT_EQ(set.size(), 200000u);
   for (const auto& [author, n] : seen) {
     EXPECT_FALSE(set.Insert(authors[author], n));
@@ -74,23 +91,21 @@ TEST(NonceSetTest, NoncesThatShareBytesAreDistinct) {
 // in size; it must find every replay, and more pairs than reserved must
 // still go in (a count is only a claim).
 TEST(NonceSetTest, AReservedTableFindsEveryReplayAndGrowsPastItsReservation) {
-  std::vector<crypto::PublicKey> authors(5);
-  for (auto& a : authors) crypto::RandomBytes(a);
+  const std::vector<crypto::PublicKey> authors = RandomAuthors(5);
   NonceSet set;
   set.Reserve(30001);
   std::vector<std::pair<size_t, NonceSet::Nonce>> all;
-  for (size_t i = 0; i < 100000; ++i) {
-    NonceSet::Nonce n;
-    crypto::RandomBytes(n);
-    const size_t author = i % authors.size();
-    ASSERT_TRUE(set.Insert(authors[author], n)) << i;
-    all.emplace_back(author, n);
-    if (i == 20000) {
-      // Reserving again, below or above what is there, keeps every pair.
-      set.Reserve(10);
-      set.Reserve(77777);
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      InsertFresh(set, authors, 100000,
+                  [&](size_t i, size_t author, const NonceSet::Nonce& n) {
+                    all.emplace_back(author, n);
+                    if (i == 20000) {
+                      // Reserving again, below or above what is there, keeps
+                      // every pair.
+                      set.Reserve(10);
+                      set.Reserve(77777);
+                    }
+                  }));
   EXPECT_EQ(set.size(), all.size());
   for (const auto& [author, n] : all) {
     ASSERT_FALSE(set.Insert(authors[author], n));
