@@ -239,6 +239,27 @@ nlohmann::json RecountFunnelTotals(const nlohmann::json& proposals) {
               {"elected", elected},        {"byChannel", by_channel}};
 }
 
+// What a page of `list` (offset, limit) must be: the whole view with that
+// list cut to the window, and the "page" object the API adds to it.
+nlohmann::json PageOfWhole(const nlohmann::json& whole, const std::string& list,
+                           uint64_t offset, uint64_t limit) {
+  const nlohmann::json& all = whole[list];
+  const uint64_t n = all.size();
+  nlohmann::json expected = whole;
+  nlohmann::json window = nlohmann::json::array();
+  const uint64_t begin = std::min(offset, n);
+  const uint64_t end = begin + std::min(limit, n - begin);
+  for (uint64_t i = begin; i < end; ++i) window.push_back(all[i]);
+  expected[list] = window;
+  expected["page"] = {
+      {"list", list},
+      {"offset", begin},
+      {"limit", limit},
+      {"total", n},
+      {"next", end < n ? nlohmann::json(end) : nlohmann::json(nullptr)}};
+  return expected;
+}
+
 // The API asks the funnel for one page (ViewQuery::page), which it renders
 // alone (docs/PERFORMANCE.md, "Reads while writers post"): at every size of
 // a growing log, every page is exactly that window of the whole list, with
@@ -265,18 +286,8 @@ TEST(ViewsTest, AFunnelPageIsThatWindowOfTheWholeFunnelAtEverySize) {
       ViewQuery q = CycleQuery(b);
       q.page = ViewQuery::Page{offset, limit};
       const nlohmann::json page = ViewOf(*state, "funnel", q);
-      nlohmann::json expected = whole;
-      nlohmann::json window = nlohmann::json::array();
-      const uint64_t begin = std::min(offset, n);
-      const uint64_t end = begin + std::min(limit, n - begin);
-      for (uint64_t i = begin; i < end; ++i) window.push_back(all[i]);
-      expected["proposals"] = window;
-      expected["page"] = {
-          {"list", "proposals"},
-          {"offset", begin},
-          {"limit", limit},
-          {"total", n},
-          {"next", end < n ? nlohmann::json(end) : nlohmann::json(nullptr)}};
+      const nlohmann::json expected =
+          PageOfWhole(whole, "proposals", offset, limit);
       EXPECT_EQ(page, expected)
           << "at size " << size << ", " << offset << "+" << limit;
       ++checked;
@@ -308,18 +319,8 @@ TEST(ViewsTest, ACyclesPageIsThatWindowOfTheWholeListAtEverySize) {
       ViewQuery q;
       q.page = ViewQuery::Page{offset, limit};
       const nlohmann::json page = ViewOf(*state, "cycles", q);
-      nlohmann::json expected = whole;
-      nlohmann::json window = nlohmann::json::array();
-      const uint64_t begin = std::min(offset, n);
-      const uint64_t end = begin + std::min(limit, n - begin);
-      for (uint64_t i = begin; i < end; ++i) window.push_back(all[i]);
-      expected["cycles"] = window;
-      expected["page"] = {
-          {"list", "cycles"},
-          {"offset", begin},
-          {"limit", limit},
-          {"total", n},
-          {"next", end < n ? nlohmann::json(end) : nlohmann::json(nullptr)}};
+      const nlohmann::json expected =
+          PageOfWhole(whole, "cycles", offset, limit);
       EXPECT_EQ(page.dump(), expected.dump())
           << "at size " << size << ", " << offset << "+" << limit;
       ++checked;
