@@ -52,6 +52,30 @@ struct LedgerOnUnreadableDisk {
   std::unique_ptr<Ledger> ledger;
   std::vector<SignedEvent> events;  // the openings, in order
   std::vector<uint64_t> indexes;    // and where each was appended
+
+  // The opening whose nonce key ("u" + SHA-256(author key || nonce)) sorts
+  // last in the store. Nothing sorts after the nonce keys, and opening
+  // reads them without filling the block cache, so a lookup of this one
+  // reads the table file. (The first nonce keys share a table block with
+  // the keys before them, which opening reads into the cache: a replay
+  // picked at random found its nonce there about once in 30 runs and
+  // never touched the disk; the first-sorting one does so every time.)
+  size_t LastNonceKeyed() const {
+    size_t last = 0;
+    crypto::Hash last_key{};
+    for (size_t i = 0; i < events.size(); ++i) {
+      auto a = ledger::CheckSignedEvent(events[i]);
+      EXPECT_TRUE(a.ok());
+      if (!a.ok()) return 0;
+      const auto author = a->get().getAuthorKey();
+      const auto nonce = a->get().getNonce();
+      const crypto::Hash key =
+          crypto::Sha256({crypto::Bytes(author.begin(), author.size()),
+                          crypto::Bytes(nonce.begin(), nonce.size())});
+      if (i == 0 || key > last_key) last = i, last_key = key;
+    }
+    return last;
+  }
 };
 
 class LedgerTest : public ::testing::Test {
@@ -1396,7 +1420,7 @@ TEST_F(LedgerTest, ANonceLookupThatCannotReadTheStoreRefusesTheSubmission) {
   LedgerOnUnreadableDisk disk;
   ASSERT_NO_FATAL_FAILURE(OpenOnUnreadableDisk(tmp_.Sub("db"), &disk));
   Ledger& ledger = *disk.ledger;
-  const SignedEvent replayed = disk.events[disk.kEntries / 2];
+  const SignedEvent replayed = disk.events[disk.LastNonceKeyed()];
   const Head before = ledger.head();
 
   disk.fs->set_failing(true);
