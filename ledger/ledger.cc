@@ -33,6 +33,7 @@
 #include "ledger/ledger.h"
 
 #include <kj/exception.h>
+#include <linux/futex.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
@@ -40,8 +41,11 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -51,6 +55,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -201,6 +206,19 @@ std::optional<Status> CallCatching(Fn& fn, R* out) {
   } catch (...) {
     return Internal("unexpected exception");
   }
+}
+
+// Blocks while *word == expected (or until a wake or a signal: the caller
+// rechecks). The kernel compares atomically with FutexWakeAll's wake.
+void FutexWait(std::atomic<uint32_t>* word, uint32_t expected) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE,
+          expected, nullptr, nullptr, 0);
+}
+
+void FutexWakeAll(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE,
+          std::numeric_limits<int>::max(), nullptr, nullptr, 0);
 }
 
 int64_t SystemNowMs() {
@@ -372,16 +390,63 @@ class Ledger::Impl {
   // leads its own group (it is awake anyway), a group that begins with an
   // AppendAsync is led by the writer thread (committer_), so no thread
   // waits per pending asynchronous append.
+  //
+  // A sync writer waits without mu_ for its `turn`: the leader that
+  // completes it (or hands it the next group) sets the turn after
+  // releasing mu_, so a woken member neither queues on mu_ behind the
+  // leader nor takes it at all to return. The wake goes through a slot of
+  // wake_slots_, which the Impl owns: once the turn is set the writer (on
+  // its thread's stack) may be gone, and only the slot is touched after.
+  enum class Turn : uint32_t { kWait, kDone, kLead };
   struct Writer {
     const SignedEvent* signed_event = nullptr;
     const DecodedEvent* decoded = nullptr;
     bool allow_empty = false;
-    bool done = false;  // sync writers: the result is set
+    std::atomic<Turn> turn{Turn::kWait};  // sync writers, by Wake
+    uint32_t slot = 0;                    // sync writers: its wake slot
     Result<AppendResult> result = Status(StatusCode::kUnavailable, "pending");
-    std::condition_variable cv;  // sync writers wait on it
-    AppendCallback callback;     // set for (and only for) async writers
+    AppendCallback callback;  // set for (and only for) async writers
     bool async() const { return callback != nullptr; }
   };
+  // Sync writers sharing a slot are all woken (each rechecks its turn);
+  // apart in cache lines so that waking one slot does not disturb others.
+  // A futex rather than std::atomic::wait, whose spin of sched_yield calls
+  // before sleeping doubled the context switches of 64 appenders.
+  struct alignas(64) WakeSlot {
+    std::atomic<uint32_t> epoch{0};
+    std::atomic<uint32_t> sleepers{0};  // threads in (or entering) the wait
+  };
+  static constexpr uint32_t kWakeSlots = 64;
+  // Sets x's turn and wakes it. x must not be touched after: call without
+  // mu_, once per sync writer.
+  void Wake(Writer* x, Turn turn) {
+    WakeSlot& slot = wake_slots_[x->slot];
+    x->turn.store(turn, std::memory_order_release);
+    slot.epoch.fetch_add(1, std::memory_order_seq_cst);
+    // No system call when no writer of the slot sleeps (the leader's own
+    // writer, a member still on its way to the wait): the sleeper counts
+    // itself before its last look at the epoch, so one of the two sees
+    // the other.
+    if (slot.sleepers.load(std::memory_order_seq_cst) != 0) {
+      FutexWakeAll(&slot.epoch);
+    }
+  }
+  // Blocks until w's turn is set; returns it.
+  Turn AwaitTurn(const Writer& w) {
+    WakeSlot& slot = wake_slots_[w.slot];
+    while (true) {
+      // The epoch first: a turn set after this load also changes the
+      // epoch, so the wait below returns at once instead of missing it.
+      const uint32_t epoch = slot.epoch.load(std::memory_order_acquire);
+      const Turn turn = w.turn.load(std::memory_order_acquire);
+      if (turn != Turn::kWait) return turn;
+      slot.sleepers.fetch_add(1, std::memory_order_seq_cst);
+      if (slot.epoch.load(std::memory_order_seq_cst) == epoch) {
+        FutexWait(&slot.epoch, epoch);
+      }
+      slot.sleepers.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
   // An async writer owns its event; deleted once its callback returned.
   struct AsyncWriter : Writer {
     AsyncWriter(SignedEvent e, DecodedEvent d)
@@ -392,13 +457,17 @@ class Ledger::Impl {
     SignedEvent event;
     DecodedEvent decoded_event;
   };
-  // With mu_ held, no group being led, writers_ not empty: leads one group
-  // from the front of the queue and completes its members (async ones
-  // after mu_ is released for their callbacks). Returns with mu_ held.
+  // With mu_ held, leading_ set for this thread (or no group being led),
+  // writers_ not empty: leads one group from the front of the queue and
+  // completes its members (after mu_ is released: sync ones are woken,
+  // async ones' callbacks run). Returns with mu_ released.
   void LeadGroup(std::unique_lock<std::mutex>& l);
-  // With mu_ held and no group being led: wakes whoever leads the next
-  // group, if any is queued.
-  void WakeNextLeader();
+  // With mu_ held, once a group is finished: passes the lead to the front
+  // of the queue, if any. A sync front is returned, leading_ set on its
+  // behalf, to be woken (Wake with kLead) once mu_ is released; an async
+  // front is the writer thread's, notified here. Null when no sync writer
+  // is to be woken.
+  Writer* PassLead();
   // The writer thread: leads every group whose front is an async writer.
   void CommitLoop();
 
@@ -408,8 +477,10 @@ class Ledger::Impl {
   bool stop_ = false;            // guarded by mu_; the destructor runs
   std::condition_variable committer_cv_;
   std::thread committer_;  // started by the first AppendAsync
-  Head head_;              // guarded by mu_; durable state only
-  Status failed_;          // guarded by mu_; sticky write failure
+  std::array<WakeSlot, kWakeSlots> wake_slots_;
+  std::atomic<uint32_t> next_wake_slot_{0};
+  Head head_;      // guarded by mu_; durable state only
+  Status failed_;  // guarded by mu_; sticky write failure
 
   // Only the leader touches these (one leader at a time).
   merkle::Frontier frontier_;
@@ -733,12 +804,20 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   w.signed_event = &signed_event;
   w.decoded = &decoded;
   w.allow_empty = allow_empty;
+  w.slot = next_wake_slot_.fetch_add(1, std::memory_order_relaxed) % kWakeSlots;
 
   std::unique_lock l(mu_);
   writers_.push_back(&w);
-  while (!w.done && !(!leading_ && writers_.front() == &w)) w.cv.wait(l);
-  // Not done: this thread leads the group that begins with w.
-  if (!w.done) LeadGroup(l);
+  if (!leading_ && writers_.front() == &w) {
+    LeadGroup(l);
+    return std::move(w.result);
+  }
+  l.unlock();
+  if (AwaitTurn(w) == Turn::kLead) {
+    // The group that begins with w is this thread's to lead.
+    l.lock();
+    LeadGroup(l);
+  }
   return std::move(w.result);
 }
 
@@ -778,42 +857,41 @@ void Ledger::Impl::CommitLoop() {
     });
     if (writers_.empty()) return;  // stopping, and nothing left to write
     LeadGroup(l);
+    l.lock();
   }
 }
 
-void Ledger::Impl::WakeNextLeader() {
-  if (writers_.empty()) return;
+Ledger::Impl::Writer* Ledger::Impl::PassLead() {
+  leading_ = false;
+  if (writers_.empty()) return nullptr;
   if (writers_.front()->async()) {
     committer_cv_.notify_one();
-  } else {
-    writers_.front()->cv.notify_one();
+    return nullptr;
   }
+  leading_ = true;  // held for the front until it wakes and leads
+  return writers_.front();
 }
 
 void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   leading_ = true;
-  // Members are completed here, with mu_ held: sync ones are woken, async
-  // ones are kept for their callbacks, run once mu_ is released (a callback
-  // may read the head).
+  // Members are completed with mu_ held (their results set, dequeued) and
+  // told once it is released: sync ones are woken, async ones' callbacks
+  // run (a callback may read the head).
+  std::vector<Writer*> finished_sync;
   std::vector<Writer*> finished_async;
   auto complete = [&](Writer* x) {
-    if (x->async()) {
-      finished_async.push_back(x);
-    } else {
-      x->done = true;
-      x->cv.notify_one();
-    }
+    (x->async() ? finished_async : finished_sync).push_back(x);
   };
   auto finish = [&](const GroupStats& stats) {
-    leading_ = false;
-    WakeNextLeader();
+    Writer* next_leader = PassLead();
     l.unlock();
     if (options_.on_group) options_.on_group(stats);
+    for (Writer* x : finished_sync) Wake(x, Turn::kDone);
+    if (next_leader) Wake(next_leader, Turn::kLead);
     for (Writer* x : finished_async) {
       std::unique_ptr<AsyncWriter> owned(static_cast<AsyncWriter*>(x));
       owned->callback(std::move(owned->result));
     }
-    l.lock();
   };
 
   // Nothing is placed before Open's check of the side indexes is done:

@@ -539,6 +539,60 @@ TEST_F(LedgerTest, ConcurrentAppendersEachGetOneDistinctIndex) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(per_year[2000 + t], kPerThread);
 }
 
+// Waiting appenders are woken after the writer releases its lock, several
+// per wake-up slot when there are more appenders than slots: every one of
+// them still returns, once, with its own entry already durable (the head
+// covers it when Append returns), and groups of them share synced writes.
+TEST_F(LedgerTest, ManyMoreAppendersThanWakeSlotsAreEachAnsweredOnceDurable) {
+  std::atomic<size_t> most{0};
+  LedgerOptions o = Options();
+  o.on_group = [&](const GroupStats& g) {
+    size_t seen = most.load();
+    while (g.members > seen && !most.compare_exchange_weak(seen, g.members)) {
+    }
+  };
+  auto ledger = CreateDeployment(tmp_.Sub("db"), o);
+  ASSERT_NE(ledger, nullptr);
+  const uint64_t base = ledger->size();
+  constexpr int kThreads = 150, kPerThread = 4;
+  std::vector<SignedEvent> events;
+  for (int i = 0; i < kThreads * kPerThread; ++i) {
+    events.push_back(testing::OpenCycle(office_, 6000 + i));
+  }
+  std::vector<std::vector<AppendResult>> acked(kThreads);
+  std::atomic<int> not_yet_durable{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        auto r = ledger->Append(events[t * kPerThread + k]);
+        ASSERT_OK(r);
+        if (ledger->size() <= r->index) ++not_yet_durable;
+        acked[t].push_back(*r);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(not_yet_durable.load(), 0);
+  EXPECT_EQ(ledger->size(), base + kThreads * kPerThread);
+  std::set<uint64_t> indexes;
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(acked[t].size(), size_t{kPerThread});
+    for (int k = 0; k < kPerThread; ++k) {
+      const AppendResult& r = acked[t][k];
+      EXPECT_TRUE(indexes.insert(r.index).second) << "index given twice";
+      auto bytes = ledger->ReadEntry(r.index);
+      ASSERT_OK(bytes);
+      auto view = EntryView::Parse(*bytes);
+      ASSERT_OK(view);
+      EXPECT_EQ(view->authored_event().bytes(),
+                events[t * kPerThread + k].authored);
+      EXPECT_EQ(view->LeafHash(), r.leaf_hash);
+    }
+  }
+  EXPECT_GT(most.load(), 1u);
+}
+
 // What the callbacks of AppendAsync reported, per request: each must be
 // called exactly once.
 class AsyncOutcomes {
