@@ -302,6 +302,7 @@ class Ledger::Impl {
   }
 
   Result<Hash> ReadNode(uint8_t level, uint64_t index) const {
+    if (std::optional<Hash> recent = RecentNode(level, index)) return *recent;
     auto v = Get(NodeKey(level, index));
     if (!v.ok()) {
       if (v.status().code() == StatusCode::kNotFound) {
@@ -317,6 +318,44 @@ class Ledger::Impl {
     Hash h;
     std::memcpy(h.data(), v->data(), h.size());
     return h;
+  }
+
+  // The nodes of the latest groups written, per level: a reader following
+  // the head (the server's tree cache reads every node each group
+  // completes) gets them without a store read. Only written nodes are kept:
+  // a node is added after its group's write succeeded, so it answers
+  // exactly as the store would.
+  struct RecentNodes {
+    uint64_t first = 0;  // the index of hashes.front()
+    std::deque<Hash> hashes;
+  };
+  static constexpr size_t kRecentNodesPerLevel = 1024;
+  std::optional<Hash> RecentNode(uint8_t level, uint64_t index) const {
+    std::lock_guard l(recent_mu_);
+    if (level >= recent_nodes_.size()) return std::nullopt;
+    const RecentNodes& r = recent_nodes_[level];
+    if (index < r.first || index - r.first >= r.hashes.size()) {
+      return std::nullopt;
+    }
+    return r.hashes[index - r.first];
+  }
+  // Called by the leader after its group's write succeeded, groups in log
+  // order: `nodes` in the order the frontier produced them.
+  void KeepRecentNodes(const std::vector<merkle::StoredNode>& nodes) {
+    std::lock_guard l(recent_mu_);
+    for (const merkle::StoredNode& n : nodes) {
+      if (n.level >= recent_nodes_.size()) recent_nodes_.resize(n.level + 1);
+      RecentNodes& r = recent_nodes_[n.level];
+      if (r.hashes.empty() || n.index != r.first + r.hashes.size()) {
+        r.hashes.clear();  // not next to what is kept: start afresh
+        r.first = n.index;
+      }
+      r.hashes.push_back(n.hash);
+      if (r.hashes.size() > kRecentNodesPerLevel) {
+        r.hashes.pop_front();
+        ++r.first;
+      }
+    }
   }
 
   merkle::NodeReader node_reader() const {
@@ -478,6 +517,8 @@ class Ledger::Impl {
   std::condition_variable committer_cv_;
   std::thread committer_;  // started by the first AppendAsync
   std::array<WakeSlot, kWakeSlots> wake_slots_;
+  mutable std::mutex recent_mu_;  // a leaf lock: nothing is taken under it
+  std::vector<RecentNodes> recent_nodes_;  // guarded by recent_mu_
   std::atomic<uint32_t> next_wake_slot_{0};
   Head head_;      // guarded by mu_; durable state only
   Status failed_;  // guarded by mu_; sticky write failure
@@ -945,6 +986,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   std::map<uint64_t, EntryView> pending;
   std::set<std::string> pending_nonces;
   std::vector<Writer*> placed;
+  std::vector<merkle::StoredNode> new_nodes;  // in the batch, in order
   // Set when an exception leaves the writer's state (registry, validator,
   // index digests, Merkle frontier, batch) half-changed: nothing of the
   // group is written and the ledger refuses writes until reopened (which
@@ -1010,6 +1052,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
         batch.Put(NodeKey(n.level, n.index),
                   std::string_view(reinterpret_cast<const char*>(n.hash.data()),
                                    n.hash.size()));
+        new_nodes.push_back(n);
       }
       pending_nonces.insert(std::move(nonce_key));
       h.size = index + 1;
@@ -1054,6 +1097,9 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
                             thrown->ToString());
     }
     write_status = written.status();
+    // Before the next group is placed (it is placed after this one's
+    // finish), so the kept nodes of each level stay in order.
+    if (write_status.ok()) KeepRecentNodes(new_nodes);
   }
 
   l.lock();

@@ -593,6 +593,69 @@ TEST_F(LedgerTest, ManyMoreAppendersThanWakeSlotsAreEachAnsweredOnceDurable) {
   EXPECT_GT(most.load(), 1u);
 }
 
+// The writer keeps the nodes of its latest groups in memory for readers
+// following the head; every node read, of the latest groups or older (more
+// than the 1,024 of a level kept), is the one the entries hash to, and the
+// same after a reopen, which reads the store alone.
+TEST_F(LedgerTest,
+       EveryMerkleNodeReadEqualsTheTreeOfTheEntriesBeforeAndAfterAReopen) {
+  const std::string dir = tmp_.Sub("db");
+  auto ledger = CreateDeployment(dir);
+  ASSERT_NE(ledger, nullptr);
+  constexpr int kThreads = 6, kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        ASSERT_OK(ledger->Append(
+            testing::OpenCycle(office_, 7000 + t * kPerThread + k)));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const uint64_t size = ledger->size();
+  ASSERT_GT(size, 1100u);
+  // The tree the entries make, level by level.
+  std::vector<std::vector<Hash>> tree(1);
+  ASSERT_OK(ledger->ForEachEntry(0, size, [&](uint64_t, std::string_view b) {
+    tree[0].push_back(merkle::LeafHash(crypto::AsBytes(b)));
+    return Status::Ok();
+  }));
+  while (tree.back().size() > 1) {
+    const std::vector<Hash>& below = tree.back();
+    std::vector<Hash> above;
+    for (size_t i = 0; i + 1 < below.size(); i += 2) {
+      above.push_back(merkle::NodeHash(below[i], below[i + 1]));
+    }
+    tree.push_back(std::move(above));
+  }
+  auto check = [&](const Ledger& l) {
+    for (size_t level = 0; level < tree.size(); ++level) {
+      for (size_t i = 0; i < tree[level].size(); ++i) {
+        auto node = l.ReadNode(static_cast<uint8_t>(level), i);
+        ASSERT_OK(node);
+        ASSERT_EQ(*node, tree[level][i]) << "node " << level << "/" << i;
+      }
+      // The next node of the level is not complete yet.
+      EXPECT_FALSE(
+          l.ReadNode(static_cast<uint8_t>(level), tree[level].size()).ok());
+    }
+    EXPECT_EQ(*l.RootAt(size), l.head().root);
+  };
+  check(*ledger);
+  ledger.reset();
+  auto reopened = Ledger::Open(dir, Options());
+  ASSERT_OK(reopened);
+  check(**reopened);
+  // Appends after the reopen are kept and read as well.
+  ASSERT_OK((*reopened)->Append(testing::OpenCycle(office_, 9999)));
+  auto leaf = (*reopened)->ReadNode(0, size);
+  ASSERT_OK(leaf);
+  auto bytes = (*reopened)->ReadEntry(size);
+  ASSERT_OK(bytes);
+  EXPECT_EQ(*leaf, merkle::LeafHash(crypto::AsBytes(*bytes)));
+}
+
 // What the callbacks of AppendAsync reported, per request: each must be
 // called exactly once.
 class AsyncOutcomes {
