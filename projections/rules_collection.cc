@@ -52,7 +52,7 @@ Status CheckSubstanceKept(const Model& m, const Ctx& ctx,
                           schema::ProposalDetails::Reader d) {
   const ProposalRec& old = m.proposals.at(ctx.index);
   if (old.screening[0].entry == kNoRef) return Status::Ok();
-  const Details now = DetailsFrom(d);
+  const Details now = DetailsFrom(d, false);
   const char* field = nullptr;
   if (now.title != old.details.title) {
     field = "title";
@@ -169,24 +169,17 @@ Date ReceivedDay(const Model& m, const ProposalRec& p) {
 
 }  // namespace
 
-namespace {
-// A rules-only state (Model::keep_view_data false) keeps the title and
-// location, which rules compare and name, not the rest of the texts.
-void DropViewTexts(Details& d) {
-  d.description = CompactText();
-  d.funding_note = CompactText();
-}
-}  // namespace
-
-Details DetailsFrom(schema::ProposalDetails::Reader d) {
+Details DetailsFrom(schema::ProposalDetails::Reader d, bool view_texts) {
   Details out;
-  out.title = ledger::TextString(d.getTitle());
-  out.description = ledger::TextString(d.getDescription());
+  out.title = ledger::TextView(d.getTitle());
   out.category = static_cast<int>(d.getCategory());
-  out.location = ledger::TextString(d.getLocation());
+  out.location = ledger::TextView(d.getLocation());
   out.investment_fen = d.getEstimatedInvestmentFen();
   out.funding_source = static_cast<int>(d.getFundingSource());
-  out.funding_note = ledger::TextString(d.getFundingNote());
+  if (view_texts) {
+    out.description = ledger::TextView(d.getDescription());
+    out.funding_note = ledger::TextView(d.getFundingNote());
+  }
   out.expected_completion = FromSchema(d.getExpectedCompletion());
   return out;
 }
@@ -408,14 +401,12 @@ void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
   ProposalRec& p = m.proposals.slot(ctx.index);
   p.ref = ctx.index;
   p.cycle = e.getCycle();
-  p.details = DetailsFrom(e.getDetails());
+  p.details = DetailsFrom(e.getDetails(), m.keep_view_data);
   p.proposer_type = static_cast<int>(e.getProposerType());
   p.channel = static_cast<int>(e.getChannel());
   if (m.keep_view_data) {
     p.proposer_name = ledger::TextString(e.getProposerName());
     p.receipt_ref = ledger::TextString(e.getReceiptRef());
-  } else {
-    DropViewTexts(p.details);
   }
   p.received_on = FromSchema(e.getReceivedOn());
   if (ctx.replacing) return;
@@ -489,12 +480,8 @@ void ApplyProposalsMerged(Model& m, const Ctx& ctx,
   p.ref = ctx.index;
   p.cycle = e.getCycle();
   p.merged = true;
-  p.details = DetailsFrom(e.getDetails());
-  if (m.keep_view_data) {
-    p.merge_reason = ledger::TextString(e.getReason());
-  } else {
-    DropViewTexts(p.details);
-  }
+  p.details = DetailsFrom(e.getDetails(), m.keep_view_data);
+  if (m.keep_view_data) p.merge_reason = ledger::TextString(e.getReason());
   if (ctx.replacing) return;
   // The merged record's own proposer and channel: those of its sources when
   // they all agree, else "other" (the funnel lists every source anyway).

@@ -247,11 +247,15 @@ void ApplyCandidateListFixed(Model& m, const Ctx& ctx,
   for (auto c : e.getCandidates()) {
     CandidateRec r;
     r.proposal = c.getProposal();
-    r.name = ledger::TextString(c.getName());
-    r.content = ledger::TextString(c.getContent());
-    r.agency = ledger::TextString(c.getImplementingAgency());
     r.investment_fen = c.getInvestmentFen();
-    r.requirements = ledger::TextString(c.getRequirements());
+    // Only the views show a candidate's texts: a rules-only state keeps
+    // none (Model::keep_view_data).
+    if (m.keep_view_data) {
+      r.name = ledger::TextView(c.getName());
+      r.content = ledger::TextView(c.getContent());
+      r.agency = ledger::TextView(c.getImplementingAgency());
+      r.requirements = ledger::TextView(c.getRequirements());
+    }
     m.proposals.mut(r.proposal).candidate = true;
     m.Touched(r.proposal, ctx.by, "listed");
     cycle.candidates.push_back(std::move(r));

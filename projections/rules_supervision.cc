@@ -107,15 +107,23 @@ void ApplyPlan(Model& m, const Ctx& ctx,
   ProjectRec& p = m.projects.mut(e.getProject());
   PlanRec& plan = p.plan;
   plan.entry = ctx.index;
-  plan.agency = ledger::TextString(e.getAgency());
-  plan.leader = ledger::TextString(e.getResponsibleLeader());
-  plan.plan = ledger::TextString(e.getPlan());
+  // The plan's texts are only shown by the views: a rules-only state keeps
+  // none (Model::keep_view_data); the milestones' dates and percentages
+  // are judged.
+  const bool texts = m.keep_view_data;
+  plan.agency =
+      texts ? CompactText(ledger::TextView(e.getAgency())) : CompactText();
+  plan.leader = texts ? CompactText(ledger::TextView(e.getResponsibleLeader()))
+                      : CompactText();
+  plan.plan =
+      texts ? CompactText(ledger::TextView(e.getPlan())) : CompactText();
   plan.budget_fen = e.getBudgetFen();
   plan.milestones.clear();
   for (auto ms : e.getMilestones()) {
-    plan.milestones.push_back(
-        PlanMilestoneRec{FromSchema(ms.getDue()), ms.getPercentBp(),
-                         ledger::TextString(ms.getDescription())});
+    plan.milestones.push_back(PlanMilestoneRec{
+        FromSchema(ms.getDue()), ms.getPercentBp(),
+        texts ? CompactText(ledger::TextView(ms.getDescription()))
+              : CompactText()});
   }
   Own(m, ctx, p.ref, "planned");
 }

@@ -199,14 +199,16 @@ struct CycleRec {
   AppendList<uint64_t> projects;  // elected, in order of election
 };
 
+// Fields in order of size: no padding between them (the verifier keeps
+// a few hundred thousand of these).
 struct Details {
   CompactText title;
   CompactText description;  // view-only
-  int category = 0;
   CompactText location;
-  int64_t investment_fen = 0;
-  int funding_source = 0;
   CompactText funding_note;  // view-only
+  int64_t investment_fen = 0;
+  int category = 0;
+  int funding_source = 0;
   Date expected_completion;
 };
 
@@ -229,22 +231,23 @@ struct ScreeningRec {
 
 inline constexpr int kStages = 3;  // 审核, 审定, 审查
 
+// Fields in order of size, as Details: 264 bytes instead of 296.
 struct ProposalRec {
   uint64_t ref = kNoRef;
   uint64_t cycle = kNoRef;
-  bool merged = false;  // created by proposalsMerged
+  uint64_t merged_into = kNoRef;  // retired by this merge
+  uint64_t elected_round = kNoRef;
   Details details;
-  int proposer_type = 0;
-  CompactText proposer_name;  // view-only
-  int channel = 0;
-  CompactText receipt_ref;  // view-only
-  Date received_on;  // 收件日期 as the channel gave it; unset = not given
+  CompactText proposer_name;      // view-only
+  CompactText receipt_ref;        // view-only
   CompactText merge_reason;       // view-only
   std::vector<uint64_t> sources;  // direct merge sources
-  uint64_t merged_into = kNoRef;  // retired by this merge
   std::array<ScreeningRec, kStages> screening;
+  int proposer_type = 0;
+  int channel = 0;
+  Date received_on;  // 收件日期 as the channel gave it; unset = not given
+  bool merged = false;  // created by proposalsMerged
   bool candidate = false;
-  uint64_t elected_round = kNoRef;
 };
 
 struct VoteRec {
@@ -352,15 +355,17 @@ struct ProgressVersion {
   bool started = false;
 };
 
+// The narrative in one pointer (a rules-only state keeps none) and the
+// fields in order of size: 88 bytes instead of 96.
 struct ProgressRec {
   uint64_t entry = kNoRef;
-  Date as_of;
-  uint16_t percent_bp = 0;
   int64_t spent_fen = 0;
-  bool started = false;
   CompactText narrative;
   std::vector<AttachmentRec> evidence;
   std::vector<ProgressVersion> versions;  // in log order; the last is current
+  Date as_of;
+  uint16_t percent_bp = 0;
+  bool started = false;
 };
 
 struct NoticeRec {
@@ -506,7 +511,9 @@ struct Model {
   // recount (the verifier; State::KeepViewData). Then what only the views
   // read is not kept: the touches, a correction's before and after texts,
   // a proposal's description, funding note, proposer, receipt and merge
-  // reason, a progress report's narrative and evidence. No rule reads them
+  // reason, a progress report's narrative and evidence, a plan's texts
+  // (agency, leader, plan, milestone descriptions) and the candidates'
+  // (name, content, agency, requirements). No rule reads them
   // (RefusedBy in tests/projections/rule_test_util.h compares both kinds of
   // state on every refusal of the rules tests).
   bool keep_view_data = true;
