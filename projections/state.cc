@@ -182,6 +182,13 @@ std::vector<uint64_t> State::CycleRefs() const {
   return refs;
 }
 
+std::optional<std::string_view> State::ProposalTitle(uint64_t ref) const {
+  const internal::ProposalRec* p = model_->proposals.get(ref);
+  if (p == nullptr) p = model_->retracted_proposals.get(ref);
+  if (p == nullptr) return std::nullopt;
+  return p->details.title.view();
+}
+
 namespace {
 
 Ctx ContextOf(const ledger::EntryView& entry) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,6 +126,12 @@ class State {
 
   // Refs of every live cycle, in log order.
   std::vector<uint64_t> CycleRefs() const;
+
+  // The title of proposal `ref` as it stands (corrected, merged or
+  // retracted alike; a rules-only state keeps it too), valid until the
+  // state changes; nullopt if no proposal was ever made at `ref`. What the
+  // verifier's recount names each counted item by.
+  std::optional<std::string_view> ProposalTitle(uint64_t ref) const;
 
   // The recount of a round's recorded ballots (whatever has been recorded so
   // far). NotFound unless `round` is a roundOpened entry.

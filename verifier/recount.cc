@@ -30,39 +30,6 @@ std::string List(const std::vector<uint64_t>& v) {
 
 }  // namespace
 
-void RecountCollector::Titles::Set(uint64_t ref, std::string_view title) {
-  if (blocks_.empty() || title.size() > block_left_) {
-    const size_t size = std::max(kBlock, title.size());
-    blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
-    last_size_ = size;
-    block_left_ = size;
-  }
-  char* const at = blocks_.back().get() + (last_size_ - block_left_);
-  const Place place{static_cast<uint32_t>(blocks_.size() - 1),
-                    static_cast<uint32_t>(at - blocks_.back().get()),
-                    static_cast<uint32_t>(title.size())};
-  if (!title.empty()) std::memcpy(at, title.data(), title.size());
-  block_left_ -= title.size();
-  // Proposals come in log order: almost always a new ref after the others.
-  auto it = refs_.empty() || refs_.back() < ref
-                ? refs_.end()
-                : std::lower_bound(refs_.begin(), refs_.end(), ref);
-  const size_t i = static_cast<size_t>(it - refs_.begin());
-  if (it != refs_.end() && *it == ref) {
-    places_[i] = place;
-    return;
-  }
-  refs_.insert(it, ref);
-  places_.insert(places_.begin() + static_cast<ptrdiff_t>(i), place);
-}
-
-std::optional<std::string_view> RecountCollector::Titles::Find(
-    uint64_t ref) const {
-  auto it = std::lower_bound(refs_.begin(), refs_.end(), ref);
-  if (it == refs_.end() || *it != ref) return std::nullopt;
-  return Text(static_cast<size_t>(it - refs_.begin()));
-}
-
 void RecountCollector::Add(const ledger::EntryView& e) {
   auto ev = e.event();
   const uint64_t i = e.index();
@@ -194,18 +161,6 @@ void RecountCollector::Apply(uint64_t at, schema::Event::Reader ev,
       round->second.voided = Voided{at, ledger::TextString(v.getReason())};
       break;
     }
-    case schema::Event::PROPOSAL_SUBMITTED: {
-      if (replacing && !titles_.Contains(at)) break;
-      titles_.Set(at, ledger::TextView(
-                          ev.getProposalSubmitted().getDetails().getTitle()));
-      break;
-    }
-    case schema::Event::PROPOSALS_MERGED: {
-      if (replacing && !titles_.Contains(at)) break;
-      titles_.Set(at, ledger::TextView(
-                          ev.getProposalsMerged().getDetails().getTitle()));
-      break;
-    }
     default:
       break;
   }
@@ -259,7 +214,14 @@ RecountCollector::RoundRules RecountCollector::RulesOf(
   RoundRules out;
   for (const auto& [ref, round] : rounds_) {
     auto projected = state.Recount(ref);
-    if (projected.ok()) out.emplace(ref, projected->rules);
+    if (!projected.ok()) continue;
+    out.rules.emplace(ref, projected->rules);
+    for (uint64_t item : round.items) {
+      if (out.titles.count(item) != 0) continue;
+      if (auto title = state.ProposalTitle(item)) {
+        out.titles.emplace(item, *title);
+      }
+    }
   }
   return out;
 }
@@ -268,8 +230,8 @@ json RecountCollector::Recount(const RoundRules& rules_of,
                                std::optional<Failure>* failure) const {
   json rounds = json::array();
   for (const auto& [ref, round] : rounds_) {
-    const auto found = rules_of.find(ref);
-    if (found == rules_of.end()) continue;
+    const auto found = rules_of.rules.find(ref);
+    if (found == rules_of.rules.end()) continue;
     const projections::TallyRules& rules = found->second;
     const bool satisfaction =
         rules.purpose == projections::VotePurpose::kSatisfaction;
@@ -347,7 +309,9 @@ json RecountCollector::Recount(const RoundRules& rules_of,
     json items = json::array();
     for (const auto& c : recount.count.items) {
       json item = {{"item", c.item}};
-      if (auto t = titles_.Find(c.item)) item["title"] = std::string(*t);
+      if (auto t = rules_of.titles.find(c.item); t != rules_of.titles.end()) {
+        item["title"] = t->second;
+      }
       if (satisfaction) {
         item["satisfied"] = c.approve;
         item["basicallySatisfied"] = c.oppose;
@@ -553,10 +517,6 @@ json RecountCollector::SaveState() const {
                      {"collected", b.collected},
                      {"parts", parts}});
   }
-  json titles = json::array();
-  titles_.ForEach([&](uint64_t at, std::string_view t) {
-    titles.push_back({at, std::string(t)});
-  });
   return {{"rounds", rounds},
           {"boxes", boxes},
           {"openings", IndexMap(openings_)},
@@ -564,7 +524,9 @@ json RecountCollector::SaveState() const {
           {"tallies", IndexMap(tallies_)},
           {"results", IndexMap(results_)},
           {"voids", IndexMap(voids_)},
-          {"titles", titles},
+          // Kept for the runs that read this format: the titles are read
+          // from the rules' state when the recount is made (RulesOf).
+          {"titles", json::array()},
           {"voteCycles", IndexMap(vote_cycles_)},
           {"backfillCycles", backfill_cycles_},
           {"genesisCheckpointKey", genesis_checkpoint_key_},
@@ -626,9 +588,6 @@ Status RecountCollector::RestoreState(const json& j) {
     c.tallies_ = IndexMapFrom(j.at("tallies"));
     c.results_ = IndexMapFrom(j.at("results"));
     c.voids_ = IndexMapFrom(j.at("voids"));
-    for (const json& t : j.at("titles")) {
-      c.titles_.Set(t.at(0).get<uint64_t>(), t.at(1).get<std::string>());
-    }
     c.vote_cycles_ = IndexMapFrom(j.at("voteCycles"));
     c.backfill_cycles_ = j.at("backfillCycles").get<std::set<uint64_t>>();
     c.genesis_checkpoint_key_ = j.at("genesisCheckpointKey").get<std::string>();

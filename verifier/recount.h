@@ -42,9 +42,16 @@ class RecountCollector {
 
   // What Recount reads from the rules' state: the rules each round the
   // collector saw is counted under (State::Recount; a round the state
-  // cannot recount is absent). Taken apart from Recount so that the state,
+  // cannot recount is absent), and the titles of the rounds' items
+  // (State::ProposalTitle). Taken apart from Recount so that the state,
   // by far the larger, can be freed before the report is built.
-  using RoundRules = std::map<uint64_t, projections::TallyRules>;
+  struct RoundRules {
+    std::map<uint64_t, projections::TallyRules> rules;  // by round
+    // Only the titles of the rounds' items: the collector keeps none
+    // while it folds (a province has hundreds of thousands of proposals,
+    // a few thousand counted items), the rules' state keeps them all.
+    std::map<uint64_t, std::string> titles;
+  };
   RoundRules RulesOf(const projections::State& state) const;
 
   // Recounts every round and compares with what was published, under the
@@ -108,47 +115,6 @@ class RecountCollector {
   std::map<uint64_t, uint64_t> results_;   // resultAnnounced -> round
   std::map<uint64_t, uint64_t> voids_;     // roundVoided -> round
 
- public:
-  // Proposal ref -> its title, for the report. One entry a proposal (a
-  // third of a province's entries), so not a map of strings (~110 bytes
-  // each): the texts one after the other in blocks, the refs ascending
-  // beside their place in them (~20 bytes a proposal besides the text). A
-  // replaced title is appended again; the old text stays unused (rare: a
-  // correction). Public for its tests.
-  class Titles {
-   public:
-    void Set(uint64_t ref, std::string_view title);
-    bool Contains(uint64_t ref) const { return Find(ref).has_value(); }
-    // The title, valid as long as the Titles (a text is never moved).
-    std::optional<std::string_view> Find(uint64_t ref) const;
-    template <typename F>
-    void ForEach(F f) const {
-      for (size_t i = 0; i < refs_.size(); ++i) f(refs_[i], Text(i));
-    }
-
-   private:
-    // The texts are kept in blocks of kBlock bytes (a longer text in a
-    // block of its own) that are never moved: a province's titles (~10 MB)
-    // in one string that doubles as it grows would take up to twice that.
-    static constexpr size_t kBlock = size_t{1} << 20;
-    struct Place {
-      uint32_t block;
-      uint32_t offset;
-      uint32_t length;
-    };
-    std::string_view Text(size_t i) const {
-      const Place& p = places_[i];
-      return std::string_view(blocks_[p.block].get() + p.offset, p.length);
-    }
-    std::vector<std::unique_ptr<char[]>> blocks_;
-    size_t last_size_ = 0;        // of blocks_.back()
-    size_t block_left_ = 0;       // bytes not yet used in blocks_.back()
-    std::vector<uint64_t> refs_;  // ascending
-    std::vector<Place> places_;   // places_[i] is refs_[i]'s
-  };
-
- private:
-  Titles titles_;
   std::map<uint64_t, uint64_t> vote_cycles_;  // vote ref -> its cycle
   std::set<uint64_t> backfill_cycles_;        // cycles opened as 补录
   std::string genesis_checkpoint_key_;

@@ -317,6 +317,45 @@ TEST_F(CycleTamperTest, TheRecountCountsCorrectedVoteRecords) {
   }
 }
 
+// The recount names each counted item by its proposal's title as it
+// stands: a merge's title corrected before screening shows corrected, in
+// the selection round and in the satisfaction vote, as the views show it.
+TEST_F(CycleTamperTest, TheRecountNamesItemsByTheirCorrectedTitles) {
+  Build(Stage::kMerged);
+  auto& b = *builder_;
+  const auto& refs = b.refs();
+  const std::string corrected = "城区背街小巷及老旧小区路灯亮化改造";
+  ASSERT_TRUE(CorrectEntry(b, b.keys().office, refs.lights, "标题笔误",
+                           [&](schema::Event::Builder e) {
+                             e.getProposalsMerged().getDetails().setTitle(
+                                 corrected);
+                           })
+                  .ok());
+  ASSERT_TRUE(b.BuildAll().ok());
+  ASSERT_TRUE(b.ledger().SignCheckpoint().ok());
+  entries_ = ReadEntries(b.ledger());
+
+  VerifyReport report = VerifyPath(Publish(entries_, "retitled.bundle"), vkey_);
+  ASSERT_EQ(report.exit_code, 0) << Describe(report);
+  const json selection = RoundOf(report, refs.round);
+  std::map<uint64_t, std::string> titles;
+  for (const json& item : selection["items"]) {
+    titles[item["item"].get<uint64_t>()] = item.value("title", "(none)");
+  }
+  EXPECT_EQ(titles.size(), 4u);
+  EXPECT_EQ(titles[refs.lights], corrected);
+  EXPECT_EQ(titles[refs.canteen], "城东老年助餐食堂");
+  const json satisfaction = RoundOf(report, refs.satisfaction_round);
+  ASSERT_FALSE(satisfaction["items"].empty());
+  for (const json& item : satisfaction["items"]) {
+    EXPECT_NE(item.value("title", ""), "") << item.dump();
+  }
+  EXPECT_NE(Describe(report).find("item " + std::to_string(refs.lights) + " " +
+                                  corrected + ": approve 8"),
+            std::string::npos)
+      << Describe(report);
+}
+
 // Recorded ballots, a certified tally and an announced result are final
 // (correction.vote_records_final): a log holding a correction of one is
 // invalid at that correction, signed by whoever recorded the target.
