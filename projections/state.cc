@@ -91,7 +91,11 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
       auto k = e.getKeyRegistered();
       const std::string key =
           crypto::ToHex(crypto::Bytes(k.getKey().begin(), k.getKey().size()));
-      m.key_holders.slot(key) = ledger::TextString(k.getHolder());
+      // Who holds a key only the views show (a rules-only state keeps the
+      // grants, which the rules read, not the holder).
+      if (m.keep_view_data) {
+        m.key_holders.slot(key) = ledger::TextString(k.getHolder());
+      }
       m.key_grants.slot(key).push_back(
           KeyGrantRec{static_cast<int>(k.getRole()),
                       ledger::TextString(k.getJurisdiction())});
