@@ -364,24 +364,69 @@ class Ledger::Impl {
     };
   }
 
-  // OK only when the store says the nonce key is absent: a lookup that
-  // fails to read is not evidence of absence, and treating it as such would
-  // let a replayed submission be written a second time.
-  Status CheckNonceUnused(const std::string& nonce_key,
-                          const std::set<std::string>& pending) const {
-    if (!pending.count(nonce_key)) {
-      Result<std::string> stored = Get(nonce_key);
-      if (stored.status().code() == StatusCode::kNotFound) return Status();
-      if (!stored.ok()) {
-        return Status(stored.status().code(),
-                      "the nonce index could not be read to rule out a "
-                      "replay; nothing was written (" +
-                          stored.status().message() + ")");
-      }
-    }
+  static Status NonceReused() {
     return AlreadyExists(
         "this author key already used this nonce "
         "(a replayed or duplicated submission)");
+  }
+  // OK only when the store says the nonce key is absent: a lookup that
+  // fails to read is not evidence of absence, and treating it as such would
+  // let a replayed submission be written a second time.
+  Status LookupNonce(const std::string& nonce_key) const {
+    Result<std::string> stored = Get(nonce_key);
+    if (stored.status().code() == StatusCode::kNotFound) return Status();
+    if (!stored.ok()) {
+      return Status(stored.status().code(),
+                    "the nonce index could not be read to rule out a "
+                    "replay; nothing was written (" +
+                        stored.status().message() + ")");
+    }
+    return NonceReused();
+  }
+  // The nonce of an append, looked up in the store on the caller's thread
+  // before it is queued (LookUpNonce), so that the leader, one group at a
+  // time, need only look at the entries written since (NonceUnused).
+  struct NonceLookup {
+    std::string key;
+    // Entries [0, durable_below) were durable before the lookup, so the
+    // store it read held their nonce keys.
+    uint64_t durable_below = 0;
+    Status found;  // OK (absent), AlreadyExists, or why it was not read
+  };
+  NonceLookup LookUpNonce(const DecodedEvent& decoded) const {
+    NonceLookup n;
+    n.key = NonceKey(decoded.get());
+    n.durable_below = durable_size_.load(std::memory_order_acquire);
+    n.found = LookupNonce(n.key);
+    return n;
+  }
+  // The leader's check: not among `pending` (the group's entries placed so
+  // far), not in the store when the caller looked, and not among the
+  // entries written since; looked up again when the caller's lookup failed
+  // to read or is older than the nonces kept.
+  Status NonceUnused(const NonceLookup& n,
+                     const std::set<std::string>& pending) const {
+    if (pending.count(n.key)) return NonceReused();
+    if (n.found.code() == StatusCode::kAlreadyExists) return n.found;
+    if (n.found.ok() && n.durable_below >= recent_nonces_first_) {
+      return recent_nonce_set_.count(n.key) ? NonceReused() : Status();
+    }
+    return LookupNonce(n.key);
+  }
+  // Keeps the nonce keys of the entries a group wrote (in log order; the
+  // group's first entry is `first`), dropping the oldest beyond
+  // kRecentNonces. Leader only, after the group's write succeeded.
+  void KeepRecentNonces(uint64_t first, std::vector<std::string> keys) {
+    if (recent_nonces_.empty()) recent_nonces_first_ = first;
+    for (std::string& k : keys) {
+      recent_nonces_.push_back(std::move(k));
+      recent_nonce_set_.insert(recent_nonces_.back());
+    }
+    while (recent_nonces_.size() > kRecentNonces) {
+      recent_nonce_set_.erase(recent_nonces_.front());
+      recent_nonces_.pop_front();
+      ++recent_nonces_first_;
+    }
   }
 
   Result<CorrectionTarget> LookupTarget(
@@ -440,6 +485,7 @@ class Ledger::Impl {
   struct Writer {
     const SignedEvent* signed_event = nullptr;
     const DecodedEvent* decoded = nullptr;
+    NonceLookup nonce;
     bool allow_empty = false;
     std::atomic<Turn> turn{Turn::kWait};  // sync writers, by Wake
     uint32_t slot = 0;                    // sync writers: its wake slot
@@ -523,8 +569,18 @@ class Ledger::Impl {
   Head head_;      // guarded by mu_; durable state only
   Status failed_;  // guarded by mu_; sticky write failure
 
+  // head_.size, readable without mu_ (LookUpNonce).
+  std::atomic<uint64_t> durable_size_{0};
+
   // Only the leader touches these (one leader at a time).
   merkle::Frontier frontier_;
+  // The nonce keys of entries [recent_nonces_first_, head_.size), in log
+  // order, and the same as a set (views of the deque's strings, which stay
+  // in place as it grows and shrinks at its ends). Empty: none kept yet.
+  static constexpr size_t kRecentNonces = 8192;
+  std::deque<std::string> recent_nonces_;
+  std::unordered_set<std::string_view> recent_nonce_set_;
+  uint64_t recent_nonces_first_ = UINT64_MAX;
   internal::IndexDigests indexes_;  // as of the leader's last placed entry
   // Why this ledger refuses appends although it opened (side indexes that
   // disagree with the head). Set once, before side_checked_ becomes true,
@@ -624,6 +680,7 @@ Status Ledger::Impl::LoadExisting() {
   }
 
   head_ = head;
+  durable_size_.store(head.size, std::memory_order_release);
   RETURN_IF_ERROR(CheckSideIndexes(stored.indexes));
   if (!authority_.has_genesis()) {
     return Corruption("registry has no genesis entry");
@@ -844,6 +901,7 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   Writer w;
   w.signed_event = &signed_event;
   w.decoded = &decoded;
+  w.nonce = LookUpNonce(decoded);
   w.allow_empty = allow_empty;
   w.slot = next_wake_slot_.fetch_add(1, std::memory_order_relaxed) % kWakeSlots;
 
@@ -875,6 +933,7 @@ void Ledger::Impl::AppendAsync(SignedEvent signed_event, AppendCallback done) {
   auto w = std::make_unique<AsyncWriter>(std::move(signed_event),
                                          std::move(decoded).value());
   w->callback = std::move(done);
+  w->nonce = LookUpNonce(w->decoded_event);
   std::unique_lock l(mu_);
   if (stop_) {
     l.unlock();
@@ -987,6 +1046,8 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   std::set<std::string> pending_nonces;
   std::vector<Writer*> placed;
   std::vector<merkle::StoredNode> new_nodes;  // in the batch, in order
+  std::vector<std::string> placed_nonces;     // the same for nonce keys
+  const uint64_t group_start = h.size;
   // Set when an exception leaves the writer's state (registry, validator,
   // index digests, Merkle frontier, batch) half-changed: nothing of the
   // group is written and the ledger refuses writes until reopened (which
@@ -1021,8 +1082,8 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
       RETURN_IF_ERROR(authority_.Check(index, a, [&](uint64_t target) {
         return LookupTarget(target, pending);
       }));
-      std::string nonce_key = NonceKey(a);
-      RETURN_IF_ERROR(CheckNonceUnused(nonce_key, pending_nonces));
+      RETURN_IF_ERROR(NonceUnused(x->nonce, pending_nonces));
+      const std::string& nonce_key = x->nonce.key;
       // Viewed as built, not parsed again: the authored event was checked
       // on the caller's thread and the encoding is canonical by making.
       ASSIGN_OR_RETURN(EntryView view,
@@ -1054,7 +1115,8 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
                                    n.hash.size()));
         new_nodes.push_back(n);
       }
-      pending_nonces.insert(std::move(nonce_key));
+      pending_nonces.insert(nonce_key);
+      placed_nonces.push_back(nonce_key);
       h.size = index + 1;
       h.last_entry_hash = view.EntryHash();
       h.last_recorded_at_ms = recorded;
@@ -1099,7 +1161,10 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
     write_status = written.status();
     // Before the next group is placed (it is placed after this one's
     // finish), so the kept nodes of each level stay in order.
-    if (write_status.ok()) KeepRecentNodes(new_nodes);
+    if (write_status.ok()) {
+      KeepRecentNodes(new_nodes);
+      KeepRecentNonces(group_start, std::move(placed_nonces));
+    }
   }
 
   l.lock();
@@ -1112,6 +1177,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   } else {
     stats.appended = placed.size();
     head_ = h;
+    durable_size_.store(h.size, std::memory_order_release);
     if (placed.size() && authority_.origin() != origin_) {
       origin_ = authority_.origin();
     }

@@ -656,6 +656,75 @@ TEST_F(LedgerTest,
   EXPECT_EQ(*leaf, merkle::LeafHash(crypto::AsBytes(*bytes)));
 }
 
+// The nonce is looked up on the appending thread before the append is
+// queued; entries written between that lookup and the append's placement
+// are checked by the writer. Several threads submitting the same events at
+// once, sync and async alike: each event is appended exactly once, every
+// other submission of it refused as a replay, before and after a reopen.
+TEST_F(LedgerTest, AnEventSubmittedByManyThreadsAtOnceIsAppendedOnce) {
+  const std::string dir = tmp_.Sub("db");
+  auto ledger = CreateDeployment(dir);
+  ASSERT_NE(ledger, nullptr);
+  const uint64_t base = ledger->size();
+  constexpr int kEvents = 300, kThreads = 6;
+  std::vector<SignedEvent> events;
+  for (int i = 0; i < kEvents; ++i) {
+    events.push_back(testing::OpenCycle(office_, 8000 + i));
+  }
+  std::mutex mu;
+  std::vector<int> accepted(kEvents, 0), replays(kEvents, 0), other(kEvents, 0);
+  auto note = [&](int i, const Result<AppendResult>& r) {
+    std::lock_guard l(mu);
+    if (r.ok()) {
+      ++accepted[i];
+    } else if (r.status().code() == StatusCode::kAlreadyExists) {
+      ++replays[i];
+    } else {
+      ++other[i];
+    }
+  };
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kEvents; ++k) {
+        // Each thread goes through the events from its own starting point,
+        // so the same event is in flight from several threads at a time.
+        const int i = (k + t * 7) % kEvents;
+        if (t % 2 == 0) {
+          note(i, ledger->Append(events[i]));
+          ++answered;
+        } else {
+          ledger->AppendAsync(events[i], [&, i](Result<AppendResult> r) {
+            note(i, r);
+            ++answered;
+          });
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int spins = 0; answered.load() < kEvents * kThreads && spins < 20000;
+       ++spins) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(answered.load(), kEvents * kThreads);
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(accepted[i], 1) << "event " << i;
+    EXPECT_EQ(replays[i], kThreads - 1) << "event " << i;
+    EXPECT_EQ(other[i], 0) << "event " << i;
+  }
+  EXPECT_EQ(ledger->size(), base + kEvents);
+  ledger.reset();
+  auto reopened = Ledger::Open(dir, Options());
+  ASSERT_OK(reopened);
+  for (int i = 0; i < kEvents; i += 37) {
+    EXPECT_EQ((*reopened)->Append(events[i]).status().code(),
+              StatusCode::kAlreadyExists);
+  }
+  EXPECT_EQ((*reopened)->size(), base + kEvents);
+}
+
 // What the callbacks of AppendAsync reported, per request: each must be
 // called exactly once.
 class AsyncOutcomes {
