@@ -29,24 +29,6 @@
 
 namespace piaojue::ledger {
 
-namespace {
-
-// Decoding an authored event walks it once for its encoding (QuickCheck with
-// lists and unoccupied, below); EntryView::Parse and CheckSignedEvent then
-// check its texts (CheckAuthoredContent), a second walk of the same bytes.
-// When one of them asks, the first walk checks the texts too and says whether
-// they passed, and the second is skipped. It is said on this thread, within
-// the one call, rather than by a parameter, because ledger/entry.h is
-// included by nearly every file. TODO(perf): a private Parse overload instead
-// at the next change of entry.h.
-struct TextsInEncodingWalk {
-  bool requested = false;
-  bool passed = false;
-};
-thread_local TextsInEncodingWalk texts_walk;
-
-}  // namespace
-
 template <typename T>
 struct Decoded<T>::Storage {
   explicit Storage(std::string_view b) : bytes(b) {}
@@ -109,6 +91,13 @@ const Hash& Decoded<T>::Digest() const {
 
 template <typename T>
 Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
+  return Parse(bytes, max_size, nullptr);
+}
+
+template <typename T>
+Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size,
+                                     bool* texts_checked) {
+  if (texts_checked != nullptr) *texts_checked = false;
   if (bytes.size() > max_size) {
     return Corruption("message of " + std::to_string(bytes.size()) +
                       " bytes exceeds the limit of " +
@@ -151,11 +140,11 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size) {
       // The reflective walk only when the fast one is not sure: it alone
       // refuses, and words why.
       const bool texts =
-          std::is_same_v<T, schema::AuthoredEvent> && texts_walk.requested;
+          std::is_same_v<T, schema::AuthoredEvent> && texts_checked != nullptr;
       if (internal::QuickCheck(
               capnp::toAny(root), plan,
               {.lists = true, .texts = texts, .unoccupied = true})) {
-        texts_walk.passed = texts;
+        if (texts) *texts_checked = true;
       } else {
         Status checked = internal::CheckEncoding(capnp::toDynamic(root));
         if (!checked.ok()) return checked;
@@ -195,21 +184,8 @@ template class Decoded<schema::AuthoredEvent>;
 
 namespace {
 
-// DecodedEvent::Parse, with its texts checked in the same walk when the
-// encoding's fast check holds (*texts_checked is then true).
-Result<DecodedEvent> ParseAuthored(std::string_view bytes,
-                                   bool* texts_checked) {
-  struct Ask {
-    Ask() { texts_walk = {.requested = true, .passed = false}; }
-    ~Ask() { texts_walk = {}; }
-  } ask;
-  auto authored = DecodedEvent::Parse(bytes, kMaxEntrySize);
-  *texts_checked = authored.ok() && texts_walk.passed;
-  return authored;
-}
-
-// `texts_checked`: ParseAuthored already checked every text (and read every
-// pointer) of `a`.
+// `texts_checked`: parsing `a` already checked every text (and read every
+// pointer) of it.
 Status CheckAuthoredFields(schema::AuthoredEvent::Reader a,
                            bool texts_checked) {
   // First, since it reads every pointer (authorKey and nonce too) inside its
@@ -276,7 +252,8 @@ Result<EntryView> EntryView::Parse(std::string_view bytes) {
                         std::to_string(e.getSignature().size()));
     }
     bool texts_checked = false;
-    auto authored = ParseAuthored(AsView(e.getAuthored()), &texts_checked);
+    auto authored = DecodedEvent::Parse(AsView(e.getAuthored()), kMaxEntrySize,
+                                        &texts_checked);
     if (!authored.ok()) {
       return Corruption("authored event: " + authored.status().message());
     }
@@ -316,7 +293,8 @@ Status EntryView::VerifySignature() const {
 
 Result<DecodedEvent> CheckSignedEvent(const SignedEvent& signed_event) {
   bool texts_checked = false;
-  auto authored = ParseAuthored(signed_event.authored, &texts_checked);
+  auto authored =
+      DecodedEvent::Parse(signed_event.authored, kMaxEntrySize, &texts_checked);
   if (!authored.ok()) {
     return Corruption("authored event: " + authored.status().message());
   }

@@ -50,6 +50,11 @@ std::string CanonicalBytes(Reader reader) {
                      bytes.size());
 }
 
+struct SignedEvent;
+template <typename T>
+class Decoded;
+using DecodedEvent = Decoded<schema::AuthoredEvent>;
+
 // A checked, owning view of canonical message bytes of root type T.
 template <typename T>
 class Decoded {
@@ -65,6 +70,14 @@ class Decoded {
 
  private:
   friend class EntryView;
+  friend Result<DecodedEvent> CheckSignedEvent(const SignedEvent&);
+  // Parse, and for an AuthoredEvent its texts checked in the same walk of
+  // the bytes as their encoding when that walk's fast path holds:
+  // *texts_checked says whether they were (else the caller checks them).
+  // EntryView::Parse and CheckSignedEvent, which check the texts anyway,
+  // save a second walk of every event.
+  static Result<Decoded> Parse(std::string_view bytes, size_t max_size,
+                               bool* texts_checked);
   // `bytes` known to be canonical and well formed (the writer has just
   // encoded them): the reader is set up without Parse's checks.
   static Decoded Adopt(std::string bytes);
@@ -75,10 +88,6 @@ class Decoded {
   std::shared_ptr<const Storage> storage_;
   typename T::Reader root_;
 };
-
-using DecodedEvent = Decoded<schema::AuthoredEvent>;
-
-struct SignedEvent;
 
 // A parsed entry: the outer Entry and the nested AuthoredEvent, both checked
 // for canonical form and field sizes. Cheap to copy (shared ownership).
