@@ -405,7 +405,7 @@ class Ledger::Impl {
   // entries written since; looked up again when the caller's lookup failed
   // to read or is older than the nonces kept.
   Status NonceUnused(const NonceLookup& n,
-                     const std::set<std::string>& pending) const {
+                     const std::set<std::string_view>& pending) const {
     if (pending.count(n.key)) return NonceReused();
     if (n.found.code() == StatusCode::kAlreadyExists) return n.found;
     if (n.found.ok() && n.durable_below >= recent_nonces_first_) {
@@ -1043,10 +1043,11 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   // every later append, and shutdown, forever.
   rocksdb::WriteBatch batch;
   std::map<uint64_t, EntryView> pending;
-  std::set<std::string> pending_nonces;
+  // The placed writers' nonce keys (each writer's own string: a writer is
+  // dequeued only once its group is finished).
+  std::set<std::string_view> pending_nonces;
   std::vector<Writer*> placed;
   std::vector<merkle::StoredNode> new_nodes;  // in the batch, in order
-  std::vector<std::string> placed_nonces;     // the same for nonce keys
   const uint64_t group_start = h.size;
   // Set when an exception leaves the writer's state (registry, validator,
   // index digests, Merkle frontier, batch) half-changed: nothing of the
@@ -1116,7 +1117,6 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
         new_nodes.push_back(n);
       }
       pending_nonces.insert(nonce_key);
-      placed_nonces.push_back(nonce_key);
       h.size = index + 1;
       h.last_entry_hash = view.EntryHash();
       h.last_recorded_at_ms = recorded;
@@ -1163,7 +1163,14 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
     // finish), so the kept nodes of each level stay in order.
     if (write_status.ok()) {
       KeepRecentNodes(new_nodes);
-      KeepRecentNonces(group_start, std::move(placed_nonces));
+      // The writers' keys are not needed again (pending_nonces, which
+      // views them, is not read after placing).
+      pending_nonces.clear();
+      std::vector<std::string> written_nonces;
+      written_nonces.reserve(placed.size());
+      for (Writer* x : placed)
+        written_nonces.push_back(std::move(x->nonce.key));
+      KeepRecentNonces(group_start, std::move(written_nonces));
     }
   }
 
