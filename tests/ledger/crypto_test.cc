@@ -70,6 +70,19 @@ TEST(CryptoTest, Base64IsStrict) {
   EXPECT_FALSE(Base64Decode("Zm9vYh==").ok());    // non-canonical bits
   EXPECT_FALSE(Base64Decode("Zm9v Yg==").ok());   // whitespace
   EXPECT_FALSE(Base64Decode("Zm9vYg==\n").ok());  // trailing newline
+  EXPECT_FALSE(Base64Decode("Zm9vYmF=").ok());    // non-canonical bits
+  EXPECT_FALSE(Base64Decode("Zm9vYg=").ok());     // short padding
+  EXPECT_FALSE(Base64Decode("Zm9vYg===").ok());   // long padding
+  EXPECT_FALSE(Base64Decode("Zg==Zg==").ok());    // data after the padding
+  EXPECT_FALSE(Base64Decode("====").ok());        // padding alone
+  EXPECT_FALSE(Base64Decode("Zm9=vYg=").ok());    // padding inside
+  EXPECT_FALSE(Base64Decode("Zm9vYg-_").ok());    // URL-safe alphabet
+  auto two = Base64Decode("Zm9vYmE=");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(*two, "fooba");
+  auto none = Base64Decode("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, "");
 }
 
 TEST(CryptoTest, HexRejectsWrongLengthAndDigits) {
