@@ -22,6 +22,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <map>
@@ -630,6 +631,107 @@ TEST_F(ServerTest, RefusalsCarryTheirHttpStatusAndStableCode) {
   }
   // None of the refusals appended anything.
   EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], 5);
+}
+
+// The server reads the common compact spelling of the two fields without
+// a JSON document; every other JSON spelling of the same object must get
+// the same answer, and near misses the full parser's.
+TEST_F(ServerTest, AnAppendIsReadTheSameInEveryJsonSpellingOfItsTwoFields) {
+  Start();
+  ASSERT_EQ(Submit(CycleEvent(2026)).status, 201);
+  auto b64 = [](std::string_view bytes) {
+    return crypto::Base64Encode(crypto::AsBytes(bytes));
+  };
+  auto sig64 = [&](const ledger::SignedEvent& e) {
+    return b64(std::string_view(
+        reinterpret_cast<const char*>(e.signature.data()), e.signature.size()));
+  };
+  // JSON escapes "/" as "\/" if it likes (PHP's json_encode does).
+  auto escape_slashes = [](std::string s) {
+    for (size_t at = s.find('/'); at != std::string::npos;
+         at = s.find('/', at + 2)) {
+      s.replace(at, 1, "\\/");
+    }
+    return s;
+  };
+  using Spelling =
+      std::function<std::string(const std::string&, const std::string&)>;
+  const std::vector<std::pair<std::string, Spelling>> spellings = {
+      {"compact",
+       [](const std::string& a, const std::string& g) {
+         return R"({"authored":")" + a + R"(","signature":")" + g + R"("})";
+       }},
+      {"signature first, spaced",
+       [](const std::string& a, const std::string& g) {
+         return "\r\n { \"signature\" :\t\"" + g + "\" ,\n \"authored\" : \"" +
+                a + "\" } \n";
+       }},
+      {"pretty-printed",
+       [](const std::string& a, const std::string& g) {
+         return json{{"authored", a}, {"signature", g}}.dump(2);
+       }},
+      {"slashes escaped",
+       [&](const std::string& a, const std::string& g) {
+         return escape_slashes(R"({"authored":")" + a + R"(","signature":")" +
+                               g + R"("})");
+       }},
+      {"a letter as \\u escape",
+       [](const std::string& a, const std::string& g) {
+         return R"({"authored":"\u00)" +
+                std::to_string(static_cast<int>(a[0]) / 16) +
+                "0123456789abcdef"[a[0] % 16] + a.substr(1) +
+                R"(","signature":")" + g + R"("})";
+       }},
+  };
+  int64_t size = 5;
+  for (size_t i = 0; i < spellings.size(); ++i) {
+    SCOPED_TRACE(spellings[i].first);
+    const ledger::SignedEvent e = ProposalEvent(4, "拼写" + std::to_string(i));
+    const std::string body = spellings[i].second(b64(e.authored), sig64(e));
+    Reply r = Post(port_, "/v1/entries", body);
+    ASSERT_EQ(r.status, 201) << body << "\n" << r.body;
+    EXPECT_EQ(r.Json()["index"], size);
+    ++size;
+    // The same event again, spelled the same way: a replay.
+    EXPECT_EQ(Post(port_, "/v1/entries", body).ErrorCode(), "duplicate");
+  }
+
+  // Near misses: each refused with the full parser's words, nothing
+  // appended.
+  const ledger::SignedEvent e = ProposalEvent(4, "差一点");
+  const std::string a = b64(e.authored), g = sig64(e);
+  struct Miss {
+    std::string body;
+    std::string words;
+  };
+  const std::vector<Miss> misses = {
+      {R"({"authored":")" + a + R"(","signature":")" + g + R"("}x)",
+       "not valid JSON"},
+      {R"({"authored":")" + a + R"(","signature":")" + g + R"(")",
+       "not valid JSON"},
+      {R"({"authored":")" + a + R"(","authored":")" + a + R"("})",
+       "\"signature\" (a base64 string) is required"},
+      {R"({"authored":")" + a + R"(","signature":")" + g + R"(","note":"x"})",
+       "unknown field \"note\""},
+      {R"({"authored":")" + a + R"(="," signature":")" + g + R"("})",
+       "unknown field \" signature\""},
+      {R"({"authored":")" + a + R"(","signature":")" + g.substr(4) + R"("})",
+       "\"signature\" must be 64 bytes, not 61"},
+      {R"({"authored":")" + a + R"(","signature":")" + g.substr(1) + R"("})",
+       "\"signature\" is not standard padded base64"},
+      {R"({"authored":")" + a + R"(","signature":7})",
+       "\"signature\" (a base64 string) is required"},
+      {R"(["authored","signature"])", "the body must be an object"},
+  };
+  for (const Miss& m : misses) {
+    SCOPED_TRACE(m.body);
+    Reply r = Post(port_, "/v1/entries", m.body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.Json()["error"]["message"].get<std::string>().find(m.words),
+              std::string::npos)
+        << r.body;
+  }
+  EXPECT_EQ(Get(port_, "/v1/log").Json()["size"], size);
 }
 
 TEST_F(ServerTest, OversizedRequestsGet413AndTheServerKeepsServing) {
