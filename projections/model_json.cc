@@ -47,6 +47,18 @@ void from_json(const nlohmann::json& j, AppendList<T>& l) {
   for (const nlohmann::json& e : j) l.push_back(e.get<T>());
 }
 
+template <typename T>
+void to_json(nlohmann::json& j, const CompactList<T>& l) {
+  j = nlohmann::json::array();
+  for (const T& v : l) j.push_back(v);
+}
+template <typename T>
+void from_json(const nlohmann::json& j, CompactList<T>& l) {
+  if (!j.is_array()) throw std::invalid_argument("expected an array");
+  l.clear();
+  for (const nlohmann::json& e : j) l.push_back(e.get<T>());
+}
+
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Touch, entry, relation)
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JurisdictionRec, code, name, level, parent,

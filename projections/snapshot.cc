@@ -534,7 +534,7 @@ Status WriteModel(const Model& m,
   for (uint64_t i = 0; i < m.entries.size(); ++i) {
     const EntryMeta& e = m.entries[i];
     w.Record(kEntry, EntryRecord{e.kind, m.JurisdictionOf(e), e.author,
-                                 e.signed_at_ms, e.recorded_at_ms, e.owner,
+                                 m.SignedAtOf(i), e.recorded_at_ms, e.owner,
                                  e.retracted, m.CorrectionsOf(i)});
   }
   for (const auto& [ref, t] : m.touches) w.Record(kTouches, ref, t);
@@ -721,15 +721,20 @@ Status ReadModel(SnapshotSource& in, Model* m) {
         if (e.kind < 0 || e.kind > UINT16_MAX) {
           return Corruption(where + "entry kind out of range");
         }
+        // An owner is an earlier entry's index (checked with the rest
+        // below); one past what the model's record holds cannot be kept.
+        if (e.owner > EntryMeta::kMaxOwner) {
+          return Corruption(where + "entry owner out of range");
+        }
         const uint64_t i = m->entries.size();
-        m->entries.push_back(
-            EntryMeta{.kind = static_cast<uint16_t>(e.kind),
+        m->AddEntry(
+            EntryMeta{.recorded_at_ms = e.recorded_at_ms,
+                      .owner = e.owner,
                       .retracted = e.retracted,
+                      .kind = static_cast<uint16_t>(e.kind),
                       .jurisdiction = m->InternJurisdiction(e.jurisdiction),
-                      .author = e.author,
-                      .signed_at_ms = e.signed_at_ms,
-                      .recorded_at_ms = e.recorded_at_ms,
-                      .owner = e.owner});
+                      .author = e.author},
+            e.signed_at_ms);
         if (!e.corrections.empty()) {
           m->entry_corrections.slot(i) = std::move(e.corrections);
         }

@@ -258,10 +258,9 @@ void State::Apply(const PreparedEntry& prepared) {
     m.authors.push_back(author);
   }
   meta.author = author_id;
-  meta.signed_at_ms = entry.authored().getSignedAtMs();
   meta.recorded_at_ms = entry.recorded_at_ms();
   meta.owner = ctx.index;  // sub-record kinds overwrite it
-  m.entries.push_back(meta);
+  m.AddEntry(meta, entry.authored().getSignedAtMs());
   internal::ApplyEvent(m, ctx, entry.event());
   m.size = ctx.index + 1;
   m.last_recorded_at_ms = entry.recorded_at_ms();

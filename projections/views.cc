@@ -306,10 +306,10 @@ Result<json> AuditView(const Model& m, const ViewQuery& q) {
              {"kind",
               ledger::EventKindName(static_cast<schema::Event::Which>(e.kind))},
              {"author", AuthorJson(m, t.entry)},
-             {"signedAtMs", e.signed_at_ms},
+             {"signedAtMs", m.SignedAtOf(t.entry)},
              {"recordedAtMs", e.recorded_at_ms},
              {"recordedOn", FormatDate(DateFromMs(e.recorded_at_ms))},
-             {"retracted", e.retracted},
+             {"retracted", bool{e.retracted}},
              {"corrections", CorrectionsJson(m, t.entry)}};
     if (tt.about != ref) row["about"] = tt.about;
     if (e.kind == Which::CORRECTION) {

@@ -93,6 +93,59 @@ class Shared {
   std::shared_ptr<T> p_;
 };
 
+// One value of an IndexMap, shared between copies of the map like a
+// std::shared_ptr (a count of its holders; `Own` copies it first while
+// another holds it), in 8 bytes and a block 8 bytes above the value's own
+// size where a shared_ptr takes 16 and a block 16 above it: a value is held
+// by one of these for every record of the model (a few hundred thousand in
+// a province).
+template <typename V>
+class Held {
+  struct Block {
+    std::atomic<uint32_t> refs{1};
+    V value;
+  };
+
+ public:
+  Held() = default;
+  // A new value, V(args...).
+  template <typename... Args>
+  static Held Make(Args&&... args) {
+    Held h;
+    h.p_ = new Block{{1}, V(std::forward<Args>(args)...)};
+    return h;
+  }
+  Held(const Held& o) noexcept : p_(o.p_) {
+    if (p_ != nullptr) p_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  Held(Held&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  Held& operator=(Held o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~Held() {
+    if (p_ != nullptr &&
+        p_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete p_;
+    }
+  }
+  const V* get() const { return p_ != nullptr ? &p_->value : nullptr; }
+  // The value, this holder's own (copied first if another holds it too):
+  // as OwnedCopy, a count of 1 cannot rise under us, and the acquire pairs
+  // with the release of another holder's decrement.
+  V* Own() {
+    if (p_->refs.load(std::memory_order_relaxed) != 1) {
+      *this = Make(std::as_const(p_->value));
+    } else {
+      std::atomic_thread_fence(std::memory_order_acquire);
+    }
+    return &p_->value;
+  }
+
+ private:
+  Block* p_ = nullptr;
+};
+
 // An ordered map from uint64_t keys (log indices) to V: a 64-way trie whose
 // nodes store only the children that exist (a bitmap and a dense array), so
 // a lookup or a change walks at most 11 nodes (4 below 2^24 keys), and a
@@ -106,7 +159,7 @@ class IndexMap {
   struct Node {
     uint64_t bits = 0;                        // which of the 64 children exist
     std::vector<std::shared_ptr<Node>> kids;  // above the bottom level
-    std::vector<std::shared_ptr<V>> vals;     // the bottom level
+    std::vector<Held<V>> vals;                // the bottom level
   };
   static constexpr int kMaxLevels = 11;  // 6 bits each: all 64-bit keys
 
@@ -302,12 +355,12 @@ class IndexMap {
     const size_t s = Slot(n->bits, d);
     if (!Has(n->bits, d)) {
       n->vals.insert(n->vals.begin() + static_cast<ptrdiff_t>(s),
-                     std::make_shared<V>());
+                     Held<V>::Make());
       n->bits |= uint64_t{1} << d;
       ++size_;
-      return n->vals[s].get();
+      return n->vals[s].Own();
     }
-    return OwnedCopy(n->vals[s]);
+    return n->vals[s].Own();
   }
   static void EraseIn(std::shared_ptr<Node>& p, int level, uint64_t k) {
     Node* n = OwnedCopy(p);

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "projections/internal/model.h"  // CompactList
+
 namespace piaojue::projections::internal {
 namespace {
 
@@ -326,6 +328,45 @@ TEST(AppendListTest, CopiesAppendedToFromTwoThreadsStayIndependent) {
     }
     base.push_back(Name("more", round));
   }
+}
+
+// A CompactList (a record's short lists in one pointer) behaves as the
+// std::vector it replaced: growing one at a time or from a vector, copied
+// whole, equal by its elements, empty after clear.
+TEST(CompactListTest, BehavesLikeAVector) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 50; ++round) {
+    CompactList<std::string> l;
+    std::vector<std::string> want;
+    EXPECT_TRUE(l.empty());
+    EXPECT_EQ(l.begin(), l.end());
+    const size_t n = rng() % 40;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string v = "item " + std::to_string(rng() % 1000) +
+                            std::string(rng() % 30, 'x');  // some on the heap
+      l.push_back(v);
+      want.push_back(v);
+    }
+    ASSERT_EQ(l.size(), want.size());
+    EXPECT_TRUE(std::equal(l.begin(), l.end(), want.begin(), want.end()));
+    CompactList<std::string> copy = l;
+    EXPECT_EQ(copy, l);
+    copy.push_back("only in the copy");
+    EXPECT_EQ(l.size(), want.size());
+    EXPECT_FALSE(copy == l);
+    CompactList<std::string> moved = std::move(copy);
+    EXPECT_EQ(moved.size(), want.size() + 1);
+    EXPECT_EQ(moved.back(), "only in the copy");
+    if (!want.empty()) EXPECT_EQ(moved.front(), want.front());
+    CompactList<std::string> assigned;
+    assigned = want;
+    EXPECT_EQ(assigned, l);
+    l.clear();
+    EXPECT_TRUE(l.empty());
+    EXPECT_EQ(l.size(), 0u);
+  }
+  // An 8-byte record field where a std::vector takes 24.
+  static_assert(sizeof(CompactList<uint64_t>) == sizeof(void*));
 }
 
 TEST(StringMapTest, BehavesLikeAMapAndACopyKeepsItsValue) {

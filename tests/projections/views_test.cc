@@ -768,6 +768,32 @@ TEST(ViewsTest, TheAuditTrailListsEveryEntryThatTouchedARecord) {
   EXPECT_EQ(party["author"]["holder"], "中共某县委员会");
 }
 
+// Each entry's signing time is kept beside the entries' table (a rules-only
+// state keeps none): the trail shows it as signed, and a state restored
+// from its snapshot shows the same and writes the same bytes again.
+TEST(ViewsTest, TheAuditTrailShowsWhenEachEntryWasSignedAlsoAfterASnapshot) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  const std::string bytes = b.state().Serialize();
+  auto restored = projections::State::Deserialize(bytes);
+  ASSERT_OK(restored);
+  EXPECT_EQ(restored->Serialize(), bytes);
+  const projections::State& copy = *restored;
+  for (const projections::State* s : {&b.state(), &copy}) {
+    const auto v = ViewOf(*s, "audit", RecordQuery(b.refs().canteen));
+    ASSERT_GT(v["entries"].size(), 10u);
+    for (const auto& row : v["entries"]) {
+      auto raw = b.ledger().ReadEntry(row["entry"].get<uint64_t>());
+      ASSERT_OK(raw);
+      auto entry = ledger::EntryView::Parse(*raw);
+      ASSERT_OK(entry);
+      EXPECT_EQ(row["signedAtMs"], entry->authored().getSignedAtMs())
+          << "entry " << row["entry"];
+      EXPECT_NE(row["signedAtMs"], 0);
+    }
+  }
+}
+
 // A project's trail follows its rectification orders: the reports refer to
 // the order, not the project, and are still acts about the project; so is a
 // correction of a report (issue 10).
