@@ -74,19 +74,51 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CycleRec, ref, jurisdiction, year, level,
                                    proposals, candidate_list, candidates,
                                    list_sent_on, selection_vote, votes,
                                    deliberations, projects)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Details, title, description, category,
-                                   location, investment_fen, funding_source,
-                                   funding_note, expected_completion)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Eligibility, own_budget, broad_benefit,
                                    completable_in_year, not_major_engineering,
                                    land_policy_funding_secured)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ScreeningRec, entry, outcome, reason_code,
-                                   reason_text, eligibility)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProposalRec, ref, cycle, merged, details,
-                                   proposer_type, proposer_name, channel,
-                                   receipt_ref, received_on, merge_reason,
-                                   sources, merged_into, screening, candidate,
-                                   elected_round)
+
+// A proposal's view texts (ProposalTexts) shown where they always were: in
+// its details, among its own fields and in each screening stage.
+static nlohmann::json ScreeningJson(const ProposalRec& p, size_t stage) {
+  const ScreeningRec& s = p.screening[stage];
+  return {{"entry", s.entry},
+          {"outcome", s.outcome},
+          {"reason_code", s.reason_code},
+          {"reason_text", p.texts().reason_text[stage]},
+          {"eligibility", s.eligibility}};
+}
+void to_json(nlohmann::json& j, const ProposalRec& p) {
+  const Details& d = p.details;
+  const ProposalTexts& t = p.texts();
+  nlohmann::json screening = nlohmann::json::array();
+  for (size_t i = 0; i < p.screening.size(); ++i) {
+    screening.push_back(ScreeningJson(p, i));
+  }
+  j = {{"ref", p.ref},
+       {"cycle", p.cycle},
+       {"merged", p.merged},
+       {"details",
+        {{"title", d.title},
+         {"description", t.description},
+         {"category", d.category},
+         {"location", d.location},
+         {"investment_fen", d.investment_fen},
+         {"funding_source", d.funding_source},
+         {"funding_note", t.funding_note},
+         {"expected_completion", d.expected_completion}}},
+       {"proposer_type", p.proposer_type},
+       {"proposer_name", t.proposer_name},
+       {"channel", p.channel},
+       {"receipt_ref", t.receipt_ref},
+       {"received_on", p.received_on},
+       {"merge_reason", t.merge_reason},
+       {"sources", p.sources},
+       {"merged_into", p.merged_into},
+       {"screening", std::move(screening)},
+       {"candidate", p.candidate},
+       {"elected_round", p.elected_round}};
+}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VoteRec, ref, cycle, purpose, seats,
                                    extra_candidates, entitled, quorum_num,
                                    quorum_den, pass_base, tie_rule,
@@ -188,12 +220,17 @@ nlohmann::json TargetContent(const Model& m, uint64_t target) {
       return Pick(m.proposals.at(target),
                   {"cycle", "details", "proposer_type", "proposer_name",
                    "channel", "receipt_ref", "received_on", "merge_reason"});
-    case Which::SCREENING_DECIDED:
+    case Which::SCREENING_DECIDED: {
       if (!m.proposals.count(owner)) return nullptr;
-      for (const ScreeningRec& r : m.proposals.at(owner).screening) {
-        if (r.entry == target) return Without(&r, {"entry"});
+      const ProposalRec& p = m.proposals.at(owner);
+      for (size_t i = 0; i < p.screening.size(); ++i) {
+        if (p.screening[i].entry != target) continue;
+        nlohmann::json j = ScreeningJson(p, i);
+        j.erase("entry");
+        return j;
       }
       return nullptr;
+    }
     case Which::CANDIDATE_LIST_FIXED:
       for (const auto& [ref, c] : m.cycles) {
         if (c.candidate_list == target) {

@@ -52,7 +52,7 @@ Status CheckSubstanceKept(const Model& m, const Ctx& ctx,
                           schema::ProposalDetails::Reader d) {
   const ProposalRec& old = m.proposals.at(ctx.index);
   if (old.screening[0].entry == kNoRef) return Status::Ok();
-  const Details now = DetailsFrom(d, false);
+  const Details now = DetailsFrom(d);
   const char* field = nullptr;
   if (now.title != old.details.title) {
     field = "title";
@@ -169,20 +169,30 @@ Date ReceivedDay(const Model& m, const ProposalRec& p) {
 
 }  // namespace
 
-Details DetailsFrom(schema::ProposalDetails::Reader d, bool view_texts) {
+Details DetailsFrom(schema::ProposalDetails::Reader d) {
   Details out;
   out.title = ledger::TextView(d.getTitle());
   out.category = static_cast<int>(d.getCategory());
   out.location = ledger::TextView(d.getLocation());
   out.investment_fen = d.getEstimatedInvestmentFen();
   out.funding_source = static_cast<int>(d.getFundingSource());
-  if (view_texts) {
-    out.description = ledger::TextView(d.getDescription());
-    out.funding_note = ledger::TextView(d.getFundingNote());
-  }
   out.expected_completion = FromSchema(d.getExpectedCompletion());
   return out;
 }
+
+namespace {
+
+// A proposal's details, and their view texts unless the state keeps none.
+void SetDetails(const Model& m, ProposalRec& p,
+                schema::ProposalDetails::Reader d) {
+  p.details = DetailsFrom(d);
+  if (!m.keep_view_data) return;
+  ProposalTexts& t = p.mut_texts();
+  t.description = ledger::TextView(d.getDescription());
+  t.funding_note = ledger::TextView(d.getFundingNote());
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------
 // cycleOpened
@@ -401,12 +411,13 @@ void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
   ProposalRec& p = m.proposals.slot(ctx.index);
   p.ref = ctx.index;
   p.cycle = e.getCycle();
-  p.details = DetailsFrom(e.getDetails(), m.keep_view_data);
+  SetDetails(m, p, e.getDetails());
   p.proposer_type = static_cast<int>(e.getProposerType());
   p.channel = static_cast<int>(e.getChannel());
   if (m.keep_view_data) {
-    p.proposer_name = ledger::TextString(e.getProposerName());
-    p.receipt_ref = ledger::TextString(e.getReceiptRef());
+    ProposalTexts& t = p.mut_texts();
+    t.proposer_name = ledger::TextString(e.getProposerName());
+    t.receipt_ref = ledger::TextString(e.getReceiptRef());
   }
   p.received_on = FromSchema(e.getReceivedOn());
   if (ctx.replacing) return;
@@ -480,8 +491,10 @@ void ApplyProposalsMerged(Model& m, const Ctx& ctx,
   p.ref = ctx.index;
   p.cycle = e.getCycle();
   p.merged = true;
-  p.details = DetailsFrom(e.getDetails(), m.keep_view_data);
-  if (m.keep_view_data) p.merge_reason = ledger::TextString(e.getReason());
+  SetDetails(m, p, e.getDetails());
+  if (m.keep_view_data) {
+    p.mut_texts().merge_reason = ledger::TextString(e.getReason());
+  }
   if (ctx.replacing) return;
   // The merged record's own proposer and channel: those of its sources when
   // they all agree, else "other" (the funnel lists every source anyway).

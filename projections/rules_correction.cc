@@ -179,11 +179,17 @@ void ApplyRetraction(Model& m, uint64_t target, int kind) {
       m.proposals.erase(target);
       return;
     }
-    case Which::SCREENING_DECIDED:
-      for (ScreeningRec& s : m.proposals.mut(owner).screening) {
-        if (s.entry == target) s = ScreeningRec{};
+    case Which::SCREENING_DECIDED: {
+      ProposalRec& p = m.proposals.mut(owner);
+      for (int i = 0; i < kStages; ++i) {
+        if (p.screening[i].entry != target) continue;
+        p.screening[i] = ScreeningRec{};
+        if (!p.texts().reason_text[i].empty()) {
+          p.mut_texts().reason_text[i] = CompactText();
+        }
       }
       return;
+    }
     case Which::CANDIDATE_LIST_FIXED: {
       // The refs first: changing a record may copy the nodes an iterator
       // walks.

@@ -140,7 +140,10 @@ void ApplyScreeningDecided(Model& m, const Ctx& ctx,
   // The reason's words are only shown (views); no rule reads them, so a
   // rules-only state (the verifier's: a third of a province's entries are
   // screening decisions) does not keep them.
-  if (m.keep_view_data) s.reason_text = ledger::TextString(e.getReasonText());
+  if (m.keep_view_data) {
+    p.mut_texts().reason_text.at(static_cast<size_t>(e.getStage()) - 1) =
+        ledger::TextString(e.getReasonText());
+  }
   auto el = e.getEligibility();
   s.eligibility.own_budget = el.getOwnBudget();
   s.eligibility.broad_benefit = el.getBroadBenefit();

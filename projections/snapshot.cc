@@ -106,21 +106,35 @@ PIAOJUE_FIELDS(CycleRec) {
     r.candidate_list, r.candidates, r.list_sent_on, r.selection_vote, r.votes,
     r.deliberations, r.projects);
 }
-PIAOJUE_FIELDS(Details) {
-  v(r.title, r.description, r.category, r.location, r.investment_fen,
-    r.funding_source, r.funding_note, r.expected_completion);
-}
 PIAOJUE_FIELDS(Eligibility) {
   v(r.own_budget, r.broad_benefit, r.completable_in_year,
     r.not_major_engineering, r.land_policy_funding_secured);
 }
-PIAOJUE_FIELDS(ScreeningRec) {
-  v(r.entry, r.outcome, r.reason_code, r.reason_text, r.eligibility);
+// A proposal's view texts are kept beside its fields (ProposalTexts) and
+// written where the format has them: in its details (description, funding
+// note), among its own fields, and in each screening stage (reason text).
+// Read back into the proposal's own texts.
+template <class R>
+auto& TextsOf(R& r) {
+  if constexpr (std::is_const_v<R>) {
+    return r.texts();
+  } else {
+    return r.mut_texts();
+  }
 }
 PIAOJUE_FIELDS(ProposalRec) {
-  v(r.ref, r.cycle, r.merged, r.details, r.proposer_type, r.proposer_name,
-    r.channel, r.receipt_ref, r.received_on, r.merge_reason, r.sources,
-    r.merged_into, r.screening, r.candidate, r.elected_round);
+  auto& t = TextsOf(r);
+  auto& d = r.details;
+  v(r.ref, r.cycle, r.merged);
+  v(d.title, t.description, d.category, d.location, d.investment_fen,
+    d.funding_source, t.funding_note, d.expected_completion);
+  v(r.proposer_type, t.proposer_name, r.channel, t.receipt_ref, r.received_on,
+    t.merge_reason, r.sources, r.merged_into);
+  for (size_t i = 0; i < r.screening.size(); ++i) {
+    auto& s = r.screening[i];
+    v(s.entry, s.outcome, s.reason_code, t.reason_text[i], s.eligibility);
+  }
+  v(r.candidate, r.elected_round);
 }
 PIAOJUE_FIELDS(VoteRec) {
   v(r.ref, r.cycle, r.purpose, r.seats, r.extra_candidates, r.entitled,

@@ -95,7 +95,7 @@ json FateJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
                 {"stage", StageKey(stage)},
                 {"entry", s.entry},
                 {"reasonCode", EnumName<schema::ReasonCode>(s.reason_code)},
-                {"reasonText", s.reason_text.str()},
+                {"reasonText", p.texts().reason_text[stage - 1].str()},
                 {"eligibility", EligibilityJson(s.eligibility)},
                 {"decidedBy", AuthorJson(m, s.entry)}};
   }
@@ -116,6 +116,7 @@ json FateJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
 
 json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
   const Details& d = p.details;
+  const ProposalTexts& t = p.texts();
   json screening = json::array();
   for (int s = 0; s < kStages; ++s) {
     const ScreeningRec& r = p.screening[s];
@@ -125,7 +126,7 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
              {"entry", r.entry},
              {"outcome", EnumName<schema::ScreeningOutcome>(r.outcome)},
              {"reasonCode", EnumName<schema::ReasonCode>(r.reason_code)},
-             {"reasonText", r.reason_text.str()},
+             {"reasonText", t.reason_text[s].str()},
              {"eligibility", EligibilityJson(r.eligibility)},
              {"decidedBy", AuthorJson(m, r.entry)},
              {"corrections", CorrectionsJson(m, r.entry)},
@@ -138,17 +139,17 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
   const Date recorded_on = DateFromMs(m.entries[p.ref].recorded_at_ms);
   json j{{"ref", p.ref},
          {"title", d.title.str()},
-         {"description", d.description.str()},
+         {"description", t.description.str()},
          {"category", EnumName<schema::Category>(d.category)},
          {"location", d.location.str()},
          {"estimatedInvestment", MoneyJson(d.investment_fen)},
          {"fundingSource", EnumName<schema::FundingSource>(d.funding_source)},
-         {"fundingNote", d.funding_note.str()},
+         {"fundingNote", t.funding_note.str()},
          {"expectedCompletion", DateJson(d.expected_completion)},
          {"proposerType", EnumName<schema::ProposerType>(p.proposer_type)},
-         {"proposerName", p.proposer_name.str()},
+         {"proposerName", t.proposer_name.str()},
          {"channel", EnumName<schema::Channel>(p.channel)},
-         {"receiptRef", p.receipt_ref.str()},
+         {"receiptRef", t.receipt_ref.str()},
          {"receivedOn", DateJson(p.received_on)},
          {"recordedOn", DateJson(recorded_on)},
          {"merged", p.merged},
@@ -160,7 +161,7 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
          {"retractedDecisions", RetractedPartsJson(m, p.ref)},
          {"corrections", CorrectionsJson(m, p.ref)},
          {"correctionHistory", CorrectionHistoryJson(m, p.ref)}};
-  if (p.merged) j["mergeReason"] = p.merge_reason.str();
+  if (p.merged) j["mergeReason"] = t.merge_reason.str();
   return j;
 }
 

@@ -314,12 +314,11 @@ struct CycleRec {
 };
 
 // Fields in order of size: no padding between them (the verifier keeps
-// a few hundred thousand of these).
+// a few hundred thousand of these). The description and funding note are
+// the proposal's (ProposalTexts).
 struct Details {
   CompactText title;
-  CompactText description;  // view-only
   CompactText location;
-  CompactText funding_note;  // view-only
   int64_t investment_fen = 0;
   int category = 0;
   int funding_source = 0;
@@ -334,35 +333,63 @@ struct Eligibility {
   bool land_policy_funding_secured = false;
 };
 
-// One screening stage's decision; entry == kNoRef while undecided.
+// One screening stage's decision; entry == kNoRef while undecided. Its
+// reason text is the proposal's (ProposalTexts).
 struct ScreeningRec {
   uint64_t entry = kNoRef;
   int outcome = 0;
   int reason_code = 0;
-  CompactText reason_text;  // view-only
   Eligibility eligibility;
 };
 
 inline constexpr int kStages = 3;  // 审核, 审定, 审查
 
-// Fields in order of size, as Details: 248 bytes (296 before the fields
-// were ordered, 264 with the sources a std::vector).
+// A proposal's texts that only the views show, together behind one pointer
+// that a rules-only state (Model::keep_view_data false) leaves null: eight
+// texts, 64 bytes a proposal as CompactTexts, 8 this way (a few hundred
+// thousand proposals in a province). The snapshot and the model's JSON
+// show them where they always were: in the details, the proposal and each
+// screening stage.
+struct ProposalTexts {
+  CompactText description;
+  CompactText funding_note;
+  CompactText proposer_name;
+  CompactText receipt_ref;
+  CompactText merge_reason;
+  std::array<CompactText, kStages> reason_text;  // of each screening stage
+};
+
+// Fields in order of size, as Details: 192 bytes (296 before the fields
+// were ordered, 264 with the texts and sources in the record).
 struct ProposalRec {
   uint64_t ref = kNoRef;
   uint64_t cycle = kNoRef;
   uint64_t merged_into = kNoRef;  // retired by this merge
   uint64_t elected_round = kNoRef;
   Details details;
-  CompactText proposer_name;      // view-only
-  CompactText receipt_ref;        // view-only
-  CompactText merge_reason;       // view-only
-  CompactList<uint64_t> sources;  // direct merge sources
+  Held<ProposalTexts> texts_held;  // null until a text is set
+  CompactList<uint64_t> sources;   // direct merge sources
   std::array<ScreeningRec, kStages> screening;
   int proposer_type = 0;
   int channel = 0;
   Date received_on;  // 收件日期 as the channel gave it; unset = not given
   bool merged = false;  // created by proposalsMerged
   bool candidate = false;
+
+  // The view texts (all empty in a rules-only state).
+  const ProposalTexts& texts() const {
+    static const ProposalTexts kNone;
+    const ProposalTexts* t = texts_held.get();
+    return t != nullptr ? *t : kNone;
+  }
+  // The view texts, this record's own (copied first if a copy of the record
+  // shares them, made if none).
+  ProposalTexts& mut_texts() {
+    if (texts_held.get() == nullptr) {
+      texts_held = Held<ProposalTexts>::Make();
+    }
+    return *texts_held.Own();
+  }
 };
 
 struct VoteRec {

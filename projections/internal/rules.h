@@ -121,9 +121,9 @@ Status CheckProposalsMerged(const Model& m, const Ctx& ctx,
                             schema::ProposalsMerged::Reader e);
 void ApplyProposalsMerged(Model& m, const Ctx& ctx,
                           schema::ProposalsMerged::Reader e);
-// The details as the model keeps them; without `view_texts` (a rules-only
-// state, or a comparison of what is judged) no description or funding note.
-Details DetailsFrom(schema::ProposalDetails::Reader d, bool view_texts);
+// The details as the model keeps them: without the description and funding
+// note, which are the proposal's view texts (ProposalTexts).
+Details DetailsFrom(schema::ProposalDetails::Reader d);
 
 // rules_screening.cc
 Status CheckScreeningDecided(const Model& m, const Ctx& ctx,

@@ -14,6 +14,7 @@
 
 #include "projections/dates.h"
 #include "projections/diff.h"
+#include "projections/internal/model.h"
 #include "projections/state.h"
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
@@ -94,6 +95,19 @@ TEST_F(ReplayTest, ARulesOnlyStateRecountsAsTheFullState) {
   EXPECT_EQ(rounds, 2);
   // What it leaves out is only what the views read: smaller, not equal.
   EXPECT_LT(lean.Serialize().size(), b_.state().Serialize().size());
+  // Not even the block a proposal's view texts would be kept in, nor the
+  // entries' signing times; the full state has both.
+  ASSERT_GT(lean.model().proposals.size(), 5u);
+  for (const auto& [ref, p] : lean.model().proposals) {
+    EXPECT_EQ(p.texts_held.get(), nullptr) << "proposal " << ref;
+    EXPECT_EQ(p.details.title,
+              b_.state().model().proposals.at(ref).details.title);
+  }
+  EXPECT_TRUE(lean.model().entry_signed_at.empty());
+  EXPECT_EQ(b_.state().model().entry_signed_at.size(), b_.size());
+  for (const auto& [ref, p] : b_.state().model().proposals) {
+    EXPECT_NE(p.texts_held.get(), nullptr) << "proposal " << ref;
+  }
 }
 
 TEST_F(ReplayTest, ReplayBeyondTheLogIsOutOfRange) {

@@ -2,6 +2,7 @@
 // apply it and the original stays visible. See docs/RULES.md, "Corrections".
 #include <gtest/gtest.h>
 
+#include "projections/internal/model.h"
 #include "projections/state.h"
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
@@ -467,6 +468,10 @@ TEST(RetractionHistoryTest, ARetractedDecisionIsShownOnItsProposal) {
     }
   }
   EXPECT_TRUE(reason_shown) << r.dump();
+  // The undecided stage keeps no reason text of the retracted decision (the
+  // proposal's texts are kept beside its stages).
+  EXPECT_TRUE(
+      b.state().model().proposals.at(stadium).texts().reason_text[1].empty());
 }
 
 // --- issue 9, item 12(c): corrections never erase missed milestones --------
