@@ -2,23 +2,18 @@
 // registry, projection and result is recomputed here. See docs/VERIFY.md.
 #include "verifier/verify.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cctype>
-#include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iomanip>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -168,123 +163,6 @@ Result<uint64_t> ResumeFromSaved(
   return size;
 }
 
-// The authors' signatures of the last entries, verified beside the end of
-// the run (VerifyOptions::late_signatures) on threads of their own, while
-// the in-order checks, the recount and the report go on without them.
-class LateSignatures {
- public:
-  struct Job {
-    uint64_t index = 0;
-    std::string message;  // kAuthoredEventContext || the authored bytes
-    crypto::Signature signature{};
-    crypto::PublicKey key{};
-  };
-  static Job JobFor(uint64_t index, const ledger::EntryView& view) {
-    Job job;
-    job.index = index;
-    const std::string& authored = view.authored_event().bytes();
-    job.message.reserve(ledger::kAuthoredEventContext.size() + authored.size());
-    job.message.append(ledger::kAuthoredEventContext);
-    job.message.append(authored);
-    job.signature = view.signature();
-    job.key = view.author_key();
-    return job;
-  }
-
-  // `most` bounds the signatures waiting at any time (Add waits for room):
-  // the number of entries a source says it holds is only a claim, and a
-  // false one must not make every entry's signature wait in memory.
-  LateSignatures(unsigned threads, size_t most)
-      : threads_(std::max(1u, threads)), most_(most) {}
-  ~LateSignatures() { Finish(); }
-
-  // Thread-safe. Jobs with an empty message (entries that did not decode)
-  // are skipped.
-  void Add(std::vector<Job> jobs) {
-    std::unique_lock lock(mu_);
-    if (workers_.empty()) {
-      for (unsigned t = 0; t < threads_; ++t) {
-        workers_.emplace_back([this] { Work(); });
-      }
-    }
-    constexpr size_t kChunk = 64;
-    std::vector<Job> chunk;
-    for (Job& job : jobs) {
-      if (job.message.empty()) continue;
-      chunk.push_back(std::move(job));
-      if (chunk.size() == kChunk) Queue(lock, std::move(chunk));
-    }
-    if (!chunk.empty()) Queue(lock, std::move(chunk));
-  }
-
-  // Waits for every signature added; the least index of those that do not
-  // verify, if any. Add must not be called after it.
-  std::optional<uint64_t> Finish() {
-    {
-      std::lock_guard lock(mu_);
-      closed_ = true;
-    }
-    work_.notify_all();
-    for (std::thread& t : workers_) t.join();
-    workers_.clear();
-    return first_bad_;
-  }
-
- private:
-  void Queue(std::unique_lock<std::mutex>& lock, std::vector<Job> chunk) {
-    room_.wait(lock, [&] { return waiting_ < most_; });
-    waiting_ += chunk.size();
-    queue_.push_back(std::move(chunk));
-    work_.notify_one();
-  }
-
-  void Work() {
-    // Below the run's own threads: what only the in-order thread can do
-    // (the last entries' checks, the recount) comes first, and these fill
-    // the cores it leaves, to the end.
-    const pid_t self = gettid();
-    errno = 0;
-    const int nice = getpriority(PRIO_PROCESS, self);
-    if (errno == 0) setpriority(PRIO_PROCESS, self, std::min(19, nice + 10));
-    for (;;) {
-      std::vector<Job> chunk;
-      {
-        std::unique_lock lock(mu_);
-        work_.wait(lock, [&] { return !queue_.empty() || closed_; });
-        if (queue_.empty()) return;
-        chunk = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      uint64_t bad = UINT64_MAX;
-      for (const Job& job : chunk) {
-        if (!crypto::Verify(job.key, crypto::AsBytes(job.message),
-                            job.signature)) {
-          bad = std::min(bad, job.index);
-        }
-      }
-      const size_t done = chunk.size();
-      chunk = {};
-      {
-        std::lock_guard lock(mu_);
-        waiting_ -= done;
-        if (bad != UINT64_MAX)
-          first_bad_ = std::min(first_bad_.value_or(bad), bad);
-      }
-      room_.notify_all();
-    }
-  }
-
-  const unsigned threads_;
-  const size_t most_;
-  std::mutex mu_;
-  std::condition_variable work_, room_;
-  std::deque<std::vector<Job>> queue_;
-  size_t waiting_ = 0;
-  bool closed_ = false;
-  std::optional<uint64_t> first_bad_;
-  std::vector<std::thread> workers_;
-};
-
 std::string SaveReplayState(const LogChecker& checker,
                             const projections::State& state,
                             const RecountCollector& collector) {
@@ -298,8 +176,9 @@ std::string SaveReplayState(const LogChecker& checker,
   return j.dump();
 }
 
-// One run of Verify; the last entries' signatures go to `late`, if given.
-VerifyReport VerifyOnce(const VerifyOptions& options, LateSignatures* late) {
+}  // namespace
+
+VerifyReport Verify(const VerifyOptions& options) {
   VerifyReport report;
   report.input = options.path;
   report.signatures_checked = options.check_signatures;
@@ -449,14 +328,6 @@ VerifyReport VerifyOnce(const VerifyOptions& options, LateSignatures* late) {
     if (!ec) bundle_capacity = bytes / kMinEntryBytes;
   }
   Progress progress(!options.quiet, stderr);
-  // The entries from late_from on have their signatures verified by `late`
-  // (set once the source says how many entries it holds). Not for a live
-  // log (a second run would fetch it again) nor a state to be saved.
-  if (is_live || !options.check_signatures || options.save_state ||
-      options.late_signatures == 0) {
-    late = nullptr;
-  }
-  uint64_t late_from = UINT64_MAX;
 
   // A pipeline of batches: while the checker runs the in-order checks of one
   // batch on this thread, the next batch is decoded and its signatures are
@@ -483,27 +354,18 @@ VerifyReport VerifyOnce(const VerifyOptions& options, LateSignatures* late) {
   };
   auto flush = [&]() -> bool {
     if (batch.empty()) return !checker.failure();
-    LateSignatures* late_batch =
-        late != nullptr && batch_start + batch.size() > late_from ? late
-                                                                  : nullptr;
     auto next = std::async(
         std::launch::async,
-        [threads, late_batch, first = batch_start,
-         signatures = options.check_signatures && late_batch == nullptr,
+        [threads, signatures = options.check_signatures,
          done = std::move(folded)](EntryBytes entries) mutable {
           done.reset();
           DecodedBatch out;
           out.prepared.resize(entries.size());
-          std::vector<LateSignatures::Job> jobs(late_batch ? entries.size()
-                                                           : 0);
           out.checked = LogChecker::Precheck(
               entries.views, threads, signatures,
-              [&](size_t i, const ledger::EntryView& view) {
+              [&out](size_t i, const ledger::EntryView& view) {
                 out.prepared[i].emplace(view);
-                if (late_batch)
-                  jobs[i] = LateSignatures::JobFor(first + i, view);
               });
-          if (late_batch) late_batch->Add(std::move(jobs));
           return out;
         },
         std::move(batch));
@@ -578,12 +440,6 @@ VerifyReport VerifyOnce(const VerifyOptions& options, LateSignatures* late) {
       },
       [&](uint64_t total) {
         progress.SetTotal(std::min(total, limit));
-        if (late != nullptr) {
-          const uint64_t checked = std::min(total, limit);
-          late_from = checked > options.late_signatures
-                          ? checked - options.late_signatures
-                          : 0;
-        }
         // A bundle's count is only a claim: its tables are sized for no
         // more entries than its bytes can hold, so a false count costs at
         // most memory in proportion to the file.
@@ -823,31 +679,6 @@ VerifyReport VerifyOnce(const VerifyOptions& options, LateSignatures* late) {
   collector = RecountCollector();
   report.recount_json = DumpJson(recount);
   recount = json();
-  report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return report;
-}
-
-}  // namespace
-
-VerifyReport Verify(const VerifyOptions& options) {
-  const auto start = Clock::now();
-  const unsigned threads =
-      options.threads ? options.threads
-                      : std::max(1u, std::thread::hardware_concurrency());
-  {
-    LateSignatures late(threads, options.late_signatures + 1024);
-    VerifyReport report = VerifyOnce(options, &late);
-    if (!late.Finish()) {
-      report.seconds =
-          std::chrono::duration<double>(Clock::now() - start).count();
-      return report;
-    }
-  }
-  // A signature verified late does not verify: the entries after it were
-  // checked as if it did. The run is made again with every signature
-  // verified before its entry's other checks, which places the first
-  // failure (the same report as a run that verifies none late).
-  VerifyReport report = VerifyOnce(options, nullptr);
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
 }

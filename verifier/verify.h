@@ -45,17 +45,6 @@ struct VerifyOptions {
   // entries (checkpoint signatures are still checked). Not an audit: the
   // report says so. For measuring and diagnosing.
   bool check_signatures = true;
-  // The authors' signatures of the last `late_signatures` entries of a
-  // bundle or a data directory (counted from the number of entries it says
-  // it holds) are verified beside the end of the run (those entries'
-  // in-order checks, the recount, the report) instead of before their
-  // in-order checks, so that every core has work to the end. Should one of
-  // them not verify, the run is made again with every signature verified
-  // before the entry's other checks: the report is the same either way.
-  // Each waits with a copy of its signed bytes (~600 bytes an entry: ~7 MB
-  // at the peak with the default, which covers ~0.8 s of the end of the
-  // run on one core). 0: none (tests compare the two).
-  uint64_t late_signatures = 12288;
 
   // Earlier checkpoints held in memory, checked like --checkpoint files:
   // (source name for the report, signed note).
