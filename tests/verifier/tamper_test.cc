@@ -120,6 +120,94 @@ TEST_F(TamperTest, NoSignaturesSkipsOnlyTheAuthorsSignaturesAndSaysSo) {
   EXPECT_EQ(chain.exit_code, 1) << Describe(chain);
 }
 
+// The report of `path` verified on `threads` threads.
+VerifyReport VerifyOn(const std::string& path, const std::string& vkey,
+                      unsigned threads) {
+  VerifyOptions options;
+  options.path = path;
+  options.vkey = vkey;
+  options.quiet = true;
+  options.threads = threads;
+  return Verify(options);
+}
+
+// The JSON report but its "seconds".
+nlohmann::json ReportWithoutSeconds(const VerifyReport& report) {
+  nlohmann::json j = nlohmann::json::parse(ReportToJson(report));
+  j.erase("seconds");
+  return j;
+}
+
+// An entry whose signature no longer verifies, early or among the last
+// entries: the same report on however many threads the signatures are
+// verified (they are verified ahead of the in-order checks).
+TEST_F(TamperTest, ABadSignatureAmongTheLastEntriesIsReportedAtItsEntry) {
+  Build(Stage::kProposals);
+  const uint64_t last = entries_.size() - 1;
+  for (uint64_t e : {uint64_t{3}, last - 1, last}) {
+    SCOPED_TRACE("entry " + std::to_string(e));
+    std::vector<std::string> forged = entries_;
+    ledger::EntryView view = Parse(forged[e]);
+    ledger::SignedEvent signed_event;
+    signed_event.authored = view.authored_event().bytes();
+    signed_event.signature = view.signature();
+    signed_event.signature[7] ^= 0x20;
+    auto bytes = ledger::EncodeEntry(e, view.prev_hash(), view.recorded_at_ms(),
+                                     signed_event);
+    ASSERT_TRUE(bytes.ok());
+    forged[e] = *bytes;
+    const std::string path = Publish(Rechain(forged, e));
+    const VerifyReport first = VerifyOn(path, vkey_, 1);
+    ExpectInvalidAt(first, e, "signature");
+    for (unsigned threads : {2u, 3u}) {
+      SCOPED_TRACE("threads " + std::to_string(threads));
+      const VerifyReport report = VerifyOn(path, vkey_, threads);
+      ExpectInvalidAt(report, e, "signature");
+      EXPECT_EQ(report.failure->message, first.failure->message);
+      EXPECT_EQ(ReportWithoutSeconds(report), ReportWithoutSeconds(first));
+    }
+  }
+}
+
+// A bad signature with a broken chain after it: the signature's entry is the
+// first failure, on any number of threads.
+TEST_F(TamperTest, ABadSignatureBeforeABrokenChainIsTheFirstFailure) {
+  Build(Stage::kProposals);
+  const uint64_t e = entries_.size() - 4;
+  std::vector<std::string> forged = entries_;
+  ledger::EntryView view = Parse(forged[e]);
+  ledger::SignedEvent signed_event;
+  signed_event.authored = view.authored_event().bytes();
+  signed_event.signature = view.signature();
+  signed_event.signature[40] ^= 0x01;
+  auto bytes = ledger::EncodeEntry(e, view.prev_hash(), view.recorded_at_ms(),
+                                   signed_event);
+  ASSERT_TRUE(bytes.ok());
+  forged[e] = *bytes;
+  forged = Rechain(forged, e);
+  // Entry e + 2's previous-hash no longer names entry e + 1.
+  {
+    ledger::EntryView next = Parse(forged[e + 2]);
+    ledger::SignedEvent same;
+    same.authored = next.authored_event().bytes();
+    same.signature = next.signature();
+    crypto::Hash wrong = next.prev_hash();
+    wrong[0] ^= 0x01;
+    auto rebuilt =
+        ledger::EncodeEntry(e + 2, wrong, next.recorded_at_ms(), same);
+    ASSERT_TRUE(rebuilt.ok());
+    forged[e + 2] = *rebuilt;
+  }
+  const std::string path = Publish(forged);
+  const VerifyReport first = VerifyOn(path, vkey_, 1);
+  ExpectInvalidAt(first, e, "signature");
+  for (unsigned threads : {2u, 3u}) {
+    const VerifyReport report = VerifyOn(path, vkey_, threads);
+    ExpectInvalidAt(report, e, "signature");
+    EXPECT_EQ(ReportWithoutSeconds(report), ReportWithoutSeconds(first));
+  }
+}
+
 // Where the fields of an entry are in its bytes (found by content).
 struct EntryLayout {
   size_t index_at = 8;  // data section: index, recordedAtMs
