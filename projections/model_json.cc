@@ -5,6 +5,8 @@
 // nlohmann::json objects keep keys sorted, std::map iterates in key order and
 // vectors keep log order, so equal records give equal texts.
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <type_traits>
 
 #include "projections/internal/model.h"
 #include "projections/internal/rules.h"
@@ -34,29 +36,27 @@ void from_json(const nlohmann::json& j, CompactText& t) {
   t = j.get_ref<const std::string&>();
 }
 
-// The lists that grow with the log show as the arrays they are.
+// The lists that grow with the log (AppendList) and the short ones
+// (CompactList) show as the arrays they are.
+template <typename L>
+struct IsModelList : std::false_type {};
 template <typename T>
-void to_json(nlohmann::json& j, const AppendList<T>& l) {
-  j = nlohmann::json::array();
-  for (const T& v : l) j.push_back(v);
-}
+struct IsModelList<AppendList<T>> : std::true_type {};
 template <typename T>
-void from_json(const nlohmann::json& j, AppendList<T>& l) {
-  if (!j.is_array()) throw std::invalid_argument("expected an array");
-  l.clear();
-  for (const nlohmann::json& e : j) l.push_back(e.get<T>());
-}
+struct IsModelList<CompactList<T>> : std::true_type {};
 
-template <typename T>
-void to_json(nlohmann::json& j, const CompactList<T>& l) {
+template <typename L>
+requires IsModelList<L>::value void to_json(nlohmann::json& j, const L& l) {
   j = nlohmann::json::array();
-  for (const T& v : l) j.push_back(v);
+  for (const auto& v : l) j.push_back(v);
 }
-template <typename T>
-void from_json(const nlohmann::json& j, CompactList<T>& l) {
+template <typename L>
+requires IsModelList<L>::value void from_json(const nlohmann::json& j, L& l) {
   if (!j.is_array()) throw std::invalid_argument("expected an array");
   l.clear();
-  for (const nlohmann::json& e : j) l.push_back(e.get<T>());
+  for (const nlohmann::json& e : j) {
+    l.push_back(e.get<typename L::value_type>());
+  }
 }
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Touch, entry, relation)

@@ -138,6 +138,21 @@ nlohmann::json ReportWithoutSeconds(const VerifyReport& report) {
   return j;
 }
 
+// Entry `index`'s bytes again with one bit of its author's signature
+// flipped (`mask` at byte `at`): its signature no longer verifies.
+void FlipSignatureBit(std::string* entry, uint64_t index, size_t at,
+                      uint8_t mask) {
+  ledger::EntryView view = Parse(*entry);
+  ledger::SignedEvent signed_event;
+  signed_event.authored = view.authored_event().bytes();
+  signed_event.signature = view.signature();
+  signed_event.signature[at] ^= mask;
+  auto bytes = ledger::EncodeEntry(index, view.prev_hash(),
+                                   view.recorded_at_ms(), signed_event);
+  ASSERT_TRUE(bytes.ok());
+  *entry = *bytes;
+}
+
 // An entry whose signature no longer verifies, early or among the last
 // entries: the same report on however many threads the signatures are
 // verified (they are verified ahead of the in-order checks).
@@ -147,15 +162,7 @@ TEST_F(TamperTest, ABadSignatureAmongTheLastEntriesIsReportedAtItsEntry) {
   for (uint64_t e : {uint64_t{3}, last - 1, last}) {
     SCOPED_TRACE("entry " + std::to_string(e));
     std::vector<std::string> forged = entries_;
-    ledger::EntryView view = Parse(forged[e]);
-    ledger::SignedEvent signed_event;
-    signed_event.authored = view.authored_event().bytes();
-    signed_event.signature = view.signature();
-    signed_event.signature[7] ^= 0x20;
-    auto bytes = ledger::EncodeEntry(e, view.prev_hash(), view.recorded_at_ms(),
-                                     signed_event);
-    ASSERT_TRUE(bytes.ok());
-    forged[e] = *bytes;
+    ASSERT_NO_FATAL_FAILURE(FlipSignatureBit(&forged[e], e, 7, 0x20));
     const std::string path = Publish(Rechain(forged, e));
     const VerifyReport first = VerifyOn(path, vkey_, 1);
     ExpectInvalidAt(first, e, "signature");
@@ -175,15 +182,7 @@ TEST_F(TamperTest, ABadSignatureBeforeABrokenChainIsTheFirstFailure) {
   Build(Stage::kProposals);
   const uint64_t e = entries_.size() - 4;
   std::vector<std::string> forged = entries_;
-  ledger::EntryView view = Parse(forged[e]);
-  ledger::SignedEvent signed_event;
-  signed_event.authored = view.authored_event().bytes();
-  signed_event.signature = view.signature();
-  signed_event.signature[40] ^= 0x01;
-  auto bytes = ledger::EncodeEntry(e, view.prev_hash(), view.recorded_at_ms(),
-                                   signed_event);
-  ASSERT_TRUE(bytes.ok());
-  forged[e] = *bytes;
+  ASSERT_NO_FATAL_FAILURE(FlipSignatureBit(&forged[e], e, 40, 0x01));
   forged = Rechain(forged, e);
   // Entry e + 2's previous-hash no longer names entry e + 1.
   {
