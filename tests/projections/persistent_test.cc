@@ -357,7 +357,9 @@ TEST(CompactListTest, BehavesLikeAVector) {
     CompactList<std::string> moved = std::move(copy);
     EXPECT_EQ(moved.size(), want.size() + 1);
     EXPECT_EQ(moved.back(), "only in the copy");
-    if (!want.empty()) EXPECT_EQ(moved.front(), want.front());
+    if (!want.empty()) {
+      EXPECT_EQ(moved.front(), want.front());
+    }
     CompactList<std::string> assigned;
     assigned = want;
     EXPECT_EQ(assigned, l);
