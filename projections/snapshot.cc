@@ -113,7 +113,9 @@ PIAOJUE_FIELDS(Eligibility) {
 // A proposal's view texts are kept beside its fields (ProposalTexts) and
 // written where the format has them: in its details (description, funding
 // note), among its own fields, and in each screening stage (reason text).
-// Read back into the proposal's own texts.
+// Read back into the proposal's own texts, whose block is dropped again
+// when every text is empty (DropEmptyTexts), as a rules-only state has
+// none: a state read back holds what the one written held.
 template <class R>
 auto& TextsOf(R& r) {
   if constexpr (std::is_const_v<R>) {
@@ -121,6 +123,16 @@ auto& TextsOf(R& r) {
   } else {
     return r.mut_texts();
   }
+}
+inline void DropEmptyTexts(ProposalRec& r) {
+  const ProposalTexts& t = r.texts();
+  const bool empty =
+      t.description.empty() && t.funding_note.empty() &&
+      t.proposer_name.empty() && t.receipt_ref.empty() &&
+      t.merge_reason.empty() &&
+      std::all_of(t.reason_text.begin(), t.reason_text.end(),
+                  [](const CompactText& x) { return x.empty(); });
+  if (empty) r.texts_held = Held<ProposalTexts>();
 }
 PIAOJUE_FIELDS(ProposalRec) {
   auto& t = TextsOf(r);
@@ -135,6 +147,7 @@ PIAOJUE_FIELDS(ProposalRec) {
     v(s.entry, s.outcome, s.reason_code, t.reason_text[i], s.eligibility);
   }
   v(r.candidate, r.elected_round);
+  if constexpr (!std::is_const_v<R>) DropEmptyTexts(r);
 }
 PIAOJUE_FIELDS(VoteRec) {
   v(r.ref, r.cycle, r.purpose, r.seats, r.extra_candidates, r.entitled,

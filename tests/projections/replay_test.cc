@@ -110,6 +110,35 @@ TEST_F(ReplayTest, ARulesOnlyStateRecountsAsTheFullState) {
   }
 }
 
+// A rules-only state saved and read back holds what it held: the same
+// bytes, and still no block for a proposal's view texts, which are all
+// empty (the reader made one for every proposal).
+TEST_F(ReplayTest, ARulesOnlyStateReadBackHoldsNoTextBlocks) {
+  State lean;
+  lean.KeepViewData(false);
+  ASSERT_OK(projections::CatchUp(b_.ledger(), b_.size(), &lean));
+  const std::string bytes = lean.Serialize();
+  BytesSource in(bytes);
+  auto back = State::ReadSnapshot(in);
+  ASSERT_OK(back);
+  EXPECT_EQ(back->Serialize(), bytes);
+  ASSERT_GT(back->model().proposals.size(), 5u);
+  for (const auto& [ref, p] : back->model().proposals) {
+    EXPECT_EQ(p.texts_held.get(), nullptr) << "proposal " << ref;
+  }
+  // A full state read back keeps the texts it has.
+  const std::string full = b_.state().Serialize();
+  BytesSource full_in(full);
+  auto full_back = State::ReadSnapshot(full_in);
+  ASSERT_OK(full_back);
+  EXPECT_EQ(full_back->Serialize(), full);
+  for (const auto& [ref, p] : full_back->model().proposals) {
+    EXPECT_EQ(p.texts().description,
+              b_.state().model().proposals.at(ref).texts().description)
+        << "proposal " << ref;
+  }
+}
+
 TEST_F(ReplayTest, ReplayBeyondTheLogIsOutOfRange) {
   auto r = projections::ReplayTo(b_.ledger(), b_.size() + 1);
   ASSERT_FALSE(r.ok());
