@@ -32,6 +32,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BallotCount, read, unreadable, valid,
 namespace internal {
 
 void to_json(nlohmann::json& j, const CompactText& t) { j = t.view(); }
+void to_json(nlohmann::json& j, const CompactDate& d) { j = d.date(); }
 void from_json(const nlohmann::json& j, CompactText& t) {
   t = j.get_ref<const std::string&>();
 }
@@ -99,10 +100,10 @@ void to_json(nlohmann::json& j, const ProposalRec& p) {
        {"cycle", p.cycle},
        {"merged", p.merged},
        {"details",
-        {{"title", d.title},
+        {{"title", std::string(d.title())},
          {"description", t.description},
          {"category", d.category},
-         {"location", d.location},
+         {"location", std::string(d.location())},
          {"investment_fen", d.investment_fen},
          {"funding_source", d.funding_source},
          {"funding_note", t.funding_note},

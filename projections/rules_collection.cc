@@ -54,11 +54,11 @@ Status CheckSubstanceKept(const Model& m, const Ctx& ctx,
   if (old.screening[0].entry == kNoRef) return Status::Ok();
   const Details now = DetailsFrom(d);
   const char* field = nullptr;
-  if (now.title != old.details.title) {
+  if (now.title() != old.details.title()) {
     field = "title";
   } else if (now.category != old.details.category) {
     field = "category";
-  } else if (now.location != old.details.location) {
+  } else if (now.location() != old.details.location()) {
     field = "location";
   } else if (now.investment_fen != old.details.investment_fen) {
     field = "estimated investment";
@@ -164,18 +164,18 @@ bool NeedsReceivedOn(schema::Channel channel) {
 // given, else the CST day its entry was recorded.
 Date ReceivedDay(const Model& m, const ProposalRec& p) {
   return p.received_on.unset() ? DateFromMs(m.entries[p.ref].recorded_at_ms)
-                               : p.received_on;
+                               : p.received_on.date();
 }
 
 }  // namespace
 
 Details DetailsFrom(schema::ProposalDetails::Reader d) {
   Details out;
-  out.title = ledger::TextView(d.getTitle());
-  out.category = static_cast<int>(d.getCategory());
-  out.location = ledger::TextView(d.getLocation());
+  out.names = TitleAndLocation(ledger::TextView(d.getTitle()),
+                               ledger::TextView(d.getLocation()));
+  out.category = static_cast<int8_t>(d.getCategory());
   out.investment_fen = d.getEstimatedInvestmentFen();
-  out.funding_source = static_cast<int>(d.getFundingSource());
+  out.funding_source = static_cast<int8_t>(d.getFundingSource());
   out.expected_completion = FromSchema(d.getExpectedCompletion());
   return out;
 }
@@ -412,8 +412,8 @@ void ApplyProposalSubmitted(Model& m, const Ctx& ctx,
   p.ref = ctx.index;
   p.cycle = e.getCycle();
   SetDetails(m, p, e.getDetails());
-  p.proposer_type = static_cast<int>(e.getProposerType());
-  p.channel = static_cast<int>(e.getChannel());
+  p.proposer_type = static_cast<int8_t>(e.getProposerType());
+  p.channel = static_cast<int8_t>(e.getChannel());
   if (m.keep_view_data) {
     ProposalTexts& t = p.mut_texts();
     t.proposer_name = ledger::TextString(e.getProposerName());
@@ -512,8 +512,8 @@ void ApplyProposalsMerged(Model& m, const Ctx& ctx,
                   : static_cast<int>(schema::Channel::OTHER);
     m.Touched(s, ctx.by, "merged");
   }
-  p.proposer_type = proposer;
-  p.channel = channel;
+  p.proposer_type = static_cast<int8_t>(proposer);
+  p.channel = static_cast<int8_t>(channel);
   m.cycles.mut(p.cycle).proposals.push_back(p.ref);
   m.Touched(p.ref, ctx.by, "created");
   m.Touched(p.cycle, ctx.by, "proposal");

@@ -55,7 +55,7 @@ std::string YuanString(int64_t fen) {
 std::string Describe(const Model& m, uint64_t ref) {
   if (auto it = m.proposals.find(ref); it != m.proposals.end()) {
     return "proposal " + std::to_string(ref) + " \"" +
-           it->second.details.title.str() + "\"";
+           std::string(it->second.details.title()) + "\"";
   }
   if (auto it = m.cycles.find(ref); it != m.cycles.end()) {
     return "cycle " + std::to_string(ref) + " \"" + it->second.title.str() +

@@ -135,8 +135,8 @@ void ApplyScreeningDecided(Model& m, const Ctx& ctx,
   ProposalRec& p = m.proposals.mut(e.getProposal());
   ScreeningRec& s = p.screening.at(static_cast<size_t>(e.getStage()) - 1);
   s.entry = ctx.index;
-  s.outcome = static_cast<int>(e.getOutcome());
-  s.reason_code = static_cast<int>(e.getReasonCode());
+  s.outcome = static_cast<int8_t>(e.getOutcome());
+  s.reason_code = static_cast<int8_t>(e.getReasonCode());
   // The reason's words are only shown (views); no rule reads them, so a
   // rules-only state (the verifier's: a third of a province's entries are
   // screening decisions) does not keep them.

@@ -63,6 +63,8 @@ constexpr size_t kChunk = size_t{1} << 20;  // what is written/read at once
   void Fields(V& v, R& r)
 
 PIAOJUE_FIELDS(Date) { v(r.year, r.month, r.day); }
+// The same bytes as the Date it holds (signed fields, as Date's).
+PIAOJUE_FIELDS(CompactDate) { v(r.year, r.month, r.day); }
 PIAOJUE_FIELDS(ItemCount) {
   v(r.item, r.approve, r.oppose, r.abstain, r.satisfaction_abstain);
 }
@@ -134,12 +136,21 @@ inline void DropEmptyTexts(ProposalRec& r) {
                   [](const CompactText& x) { return x.empty(); });
   if (empty) r.texts_held = Held<ProposalTexts>();
 }
+// The title and location, kept in one block (TitleAndLocation), are two
+// fields of the format's details.
 PIAOJUE_FIELDS(ProposalRec) {
   auto& t = TextsOf(r);
   auto& d = r.details;
   v(r.ref, r.cycle, r.merged);
-  v(d.title, t.description, d.category, d.location, d.investment_fen,
-    d.funding_source, t.funding_note, d.expected_completion);
+  if constexpr (std::is_const_v<R>) {
+    v(d.title(), t.description, d.category, d.location(), d.investment_fen,
+      d.funding_source, t.funding_note, d.expected_completion);
+  } else {
+    CompactText title, location;
+    v(title, t.description, d.category, location, d.investment_fen,
+      d.funding_source, t.funding_note, d.expected_completion);
+    d.names = TitleAndLocation(title, location);
+  }
   v(r.proposer_type, t.proposer_name, r.channel, t.receipt_ref, r.received_on,
     t.merge_reason, r.sources, r.merged_into);
   for (size_t i = 0; i < r.screening.size(); ++i) {
@@ -296,6 +307,7 @@ class Encoder {
     } else if constexpr (std::is_integral_v<T>) {
       Int(x);
     } else if constexpr (std::is_same_v<T, std::string> ||
+                         std::is_same_v<T, std::string_view> ||
                          std::is_same_v<T, CompactText>) {
       const std::string_view s = x;
       Uint(s.size());

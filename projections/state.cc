@@ -190,7 +190,7 @@ std::optional<std::string_view> State::ProposalTitle(uint64_t ref) const {
   const internal::ProposalRec* p = model_->proposals.get(ref);
   if (p == nullptr) p = model_->retracted_proposals.get(ref);
   if (p == nullptr) return std::nullopt;
-  return p->details.title.view();
+  return p->details.title();
 }
 
 namespace {

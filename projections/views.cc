@@ -231,7 +231,7 @@ std::string ItemName(const Model& m, uint64_t ref) {
   for (const CandidateRec& c : m.cycles.at(p->second.cycle).candidates) {
     if (c.proposal == ref) return c.name.str();
   }
-  return p->second.details.title.str();
+  return std::string(p->second.details.title());
 }
 
 namespace {

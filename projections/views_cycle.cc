@@ -138,10 +138,10 @@ json ProposalJson(const Model& m, const CycleRec& c, const ProposalRec& p) {
   // the entry was recorded (typed in).
   const Date recorded_on = DateFromMs(m.entries[p.ref].recorded_at_ms);
   json j{{"ref", p.ref},
-         {"title", d.title.str()},
+         {"title", std::string(d.title())},
          {"description", t.description.str()},
          {"category", EnumName<schema::Category>(d.category)},
-         {"location", d.location.str()},
+         {"location", std::string(d.location())},
          {"estimatedInvestment", MoneyJson(d.investment_fen)},
          {"fundingSource", EnumName<schema::FundingSource>(d.funding_source)},
          {"fundingNote", t.funding_note.str()},
@@ -355,7 +355,7 @@ Result<json> CandidatesView(const Model& m, const ViewQuery& q) {
              {"investment", MoneyJson(cand.investment_fen)},
              {"requirements", cand.requirements},
              {"category", EnumName<schema::Category>(p.details.category)},
-             {"location", p.details.location.str()},
+             {"location", std::string(p.details.location())},
              {"channel", EnumName<schema::Channel>(p.channel)},
              {"elected", p.elected_round != kNoRef},
              {"electedRound", p.elected_round},

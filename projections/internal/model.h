@@ -110,6 +110,81 @@ class CompactText {
   Header* p_ = nullptr;  // [refs][length][bytes]; null when empty
 };
 
+// A day in 4 bytes where a Date takes 12, for the dates every proposal
+// keeps (a few hundred thousand in a province): the rules accept only
+// calendar days (year 1..9999) or none (unset), and a snapshot's reader
+// refuses a year, month or day past its field. Reads as the Date it holds.
+struct CompactDate {
+  int16_t year = 0;
+  int8_t month = 0;
+  int8_t day = 0;
+
+  CompactDate() = default;
+  CompactDate(const Date& d)  // NOLINT: a day
+      : year(static_cast<int16_t>(d.year)),
+        month(static_cast<int8_t>(d.month)),
+        day(static_cast<int8_t>(d.day)) {}
+  operator Date() const { return Date{year, month, day}; }  // NOLINT
+  Date date() const { return *this; }
+  bool unset() const { return year == 0 && month == 0 && day == 0; }
+};
+static_assert(sizeof(CompactDate) == 4);
+
+// A proposal's title and location, the two texts every kind of state keeps
+// for each of a province's few hundred thousand proposals, in one block
+// (null when both are empty): their lengths and bytes under one count of
+// holders, where two CompactTexts took two blocks, two headers and two
+// pointers (a block's header and rounding in malloc are ~16 bytes). Shared
+// by copies, as a CompactText; never written after it is made.
+class TitleAndLocation {
+ public:
+  TitleAndLocation() = default;
+  TitleAndLocation(std::string_view title, std::string_view location) {
+    if (title.empty() && location.empty()) return;
+    void* mem = ::operator new(sizeof(Header) + title.size() + location.size());
+    p_ = new (mem) Header{{1},
+                          static_cast<uint32_t>(title.size()),
+                          static_cast<uint32_t>(location.size())};
+    char* bytes = reinterpret_cast<char*>(p_ + 1);
+    std::memcpy(bytes, title.data(), title.size());
+    std::memcpy(bytes + title.size(), location.data(), location.size());
+  }
+  TitleAndLocation(const TitleAndLocation& o) noexcept : p_(o.p_) {
+    if (p_ != nullptr) p_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  TitleAndLocation(TitleAndLocation&& o) noexcept
+      : p_(std::exchange(o.p_, nullptr)) {}
+  TitleAndLocation& operator=(TitleAndLocation o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~TitleAndLocation() {
+    if (p_ != nullptr &&
+        p_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      p_->~Header();
+      ::operator delete(p_);
+    }
+  }
+
+  std::string_view title() const {
+    if (p_ == nullptr) return {};
+    return {reinterpret_cast<const char*>(p_ + 1), p_->title_size};
+  }
+  std::string_view location() const {
+    if (p_ == nullptr) return {};
+    return {reinterpret_cast<const char*>(p_ + 1) + p_->title_size,
+            p_->location_size};
+  }
+
+ private:
+  struct Header {
+    std::atomic<uint32_t> refs;
+    uint32_t title_size;
+    uint32_t location_size;
+  };
+  Header* p_ = nullptr;  // [refs][lengths][title][location]; null when empty
+};
+
 // A short list (a merge's sources, a progress report's evidence and
 // versions) in one pointer, null when empty, to a block of its size, its
 // capacity and its elements: 8 bytes in the record where a std::vector
@@ -315,14 +390,18 @@ struct CycleRec {
 
 // Fields in order of size: no padding between them (the verifier keeps
 // a few hundred thousand of these). The description and funding note are
-// the proposal's (ProposalTexts).
+// the proposal's (ProposalTexts). The enumerations (schema::Category,
+// schema::FundingSource) in a byte each: the rules refuse values past the
+// schema's, a snapshot's reader values past the byte (as for CompactDate).
 struct Details {
-  CompactText title;
-  CompactText location;
+  TitleAndLocation names;
   int64_t investment_fen = 0;
-  int category = 0;
-  int funding_source = 0;
-  Date expected_completion;
+  CompactDate expected_completion;
+  int8_t category = 0;
+  int8_t funding_source = 0;
+
+  std::string_view title() const { return names.title(); }
+  std::string_view location() const { return names.location(); }
 };
 
 struct Eligibility {
@@ -337,10 +416,11 @@ struct Eligibility {
 // reason text is the proposal's (ProposalTexts).
 struct ScreeningRec {
   uint64_t entry = kNoRef;
-  int outcome = 0;
-  int reason_code = 0;
+  int8_t outcome = 0;      // schema::ScreeningOutcome
+  int8_t reason_code = 0;  // schema::ReasonCode
   Eligibility eligibility;
 };
+static_assert(sizeof(ScreeningRec) == 16);
 
 inline constexpr int kStages = 3;  // 审核, 审定, 审查
 
@@ -359,8 +439,10 @@ struct ProposalTexts {
   std::array<CompactText, kStages> reason_text;  // of each screening stage
 };
 
-// Fields in order of size, as Details: 192 bytes (296 before the fields
-// were ordered, 264 with the texts and sources in the record).
+// Fields in order of size, as Details, the enumerations in a byte each and
+// the dates CompactDates: 128 bytes (296 before the fields were ordered,
+// 264 with the texts and sources in the record, 192 with the enumerations
+// ints, the dates Dates and the title and location apart).
 struct ProposalRec {
   uint64_t ref = kNoRef;
   uint64_t cycle = kNoRef;
@@ -370,10 +452,11 @@ struct ProposalRec {
   Held<ProposalTexts> texts_held;  // null until a text is set
   CompactList<uint64_t> sources;   // direct merge sources
   std::array<ScreeningRec, kStages> screening;
-  int proposer_type = 0;
-  int channel = 0;
-  Date received_on;  // 收件日期 as the channel gave it; unset = not given
-  bool merged = false;  // created by proposalsMerged
+  CompactDate
+      received_on;  // 收件日期 as the channel gave it; unset = not given
+  int8_t proposer_type = 0;  // schema::ProposerType
+  int8_t channel = 0;        // schema::Channel
+  bool merged = false;       // created by proposalsMerged
   bool candidate = false;
 
   // The view texts (all empty in a rules-only state).
@@ -391,6 +474,7 @@ struct ProposalRec {
     return *texts_held.Own();
   }
 };
+static_assert(sizeof(ProposalRec) == 128);
 
 struct VoteRec {
   uint64_t ref = kNoRef;

@@ -100,8 +100,8 @@ TEST_F(ReplayTest, ARulesOnlyStateRecountsAsTheFullState) {
   ASSERT_GT(lean.model().proposals.size(), 5u);
   for (const auto& [ref, p] : lean.model().proposals) {
     EXPECT_EQ(p.texts_held.get(), nullptr) << "proposal " << ref;
-    EXPECT_EQ(p.details.title,
-              b_.state().model().proposals.at(ref).details.title);
+    EXPECT_EQ(p.details.title(),
+              b_.state().model().proposals.at(ref).details.title());
   }
   EXPECT_TRUE(lean.model().entry_signed_at.empty());
   EXPECT_EQ(b_.state().model().entry_signed_at.size(), b_.size());

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -410,6 +411,36 @@ TEST(CompactTextTest, ACopySharesItsBytesAndOutlivesEveryOtherCopy) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(original.view(), "另一段文字");
+}
+
+// A proposal's title and location in one block: each reads back as it was
+// given (either may be empty, both may hold any bytes), a copy shares the
+// block and outlives the original.
+TEST(TitleAndLocationTest, KeepsBothTextsInOneSharedBlock) {
+  using projections::internal::TitleAndLocation;
+  static_assert(sizeof(TitleAndLocation) == sizeof(void*));
+  const TitleAndLocation none;
+  EXPECT_EQ(none.title(), "");
+  EXPECT_EQ(none.location(), "");
+  const std::string title = std::string("老旧小区\0加装电梯", 25);
+  const std::string location = "清河街道" + std::string(300, 'z');
+  auto both = std::make_unique<TitleAndLocation>(title, location);
+  EXPECT_EQ(both->title(), title);  // with its NUL byte
+  EXPECT_EQ(both->location(), location);
+  EXPECT_EQ(TitleAndLocation("", location).title(), "");
+  EXPECT_EQ(TitleAndLocation("", location).location(), location);
+  EXPECT_EQ(TitleAndLocation(title, "").location(), "");
+  EXPECT_EQ(TitleAndLocation(title, "").title(), title);
+  TitleAndLocation copy = *both;
+  EXPECT_EQ(copy.title().data(), both->title().data());  // shared
+  both.reset();
+  EXPECT_EQ(copy.title(), title);
+  EXPECT_EQ(copy.location(), location);
+  TitleAndLocation moved = std::move(copy);
+  EXPECT_EQ(moved.location(), location);
+  moved = TitleAndLocation("路灯", "");
+  EXPECT_EQ(moved.title(), "路灯");
+  EXPECT_EQ(moved.location(), "");
 }
 
 TEST(SnapshotFormatCompatTest, ASnapshotOfTheEarlierLayoutWritesItsOwnBytes) {
