@@ -8,13 +8,17 @@
 namespace piaojue::verifier {
 
 namespace {
-// Filled to at most 3/4: linear probing then looks at a few slots on
-// average.
+// Filled to at most 9/10: an insert then looks at about six slots on
+// average over the filling (1/2 (1 + 1/(1 - 9/10))), next to each other
+// in memory after the first, whose line is fetched ahead (Prefetch); the
+// last inserts at ~50, a few cache lines read in order. 3/4 cost a fifth
+// more memory, where the table is the verifier's largest single block
+// (a million entries: 22 MB at 9/10, 27 at 3/4).
 constexpr size_t kInitialSlots = 1024;
 constexpr size_t kInitialAuthorSlots = 64;  // a power of two
-bool Full(size_t size, size_t slots) { return 4 * (size + 1) > 3 * slots; }
+bool Full(size_t size, size_t slots) { return 10 * (size + 1) > 9 * slots; }
 // The fewest slots that hold `pairs` pairs without being Full.
-size_t SlotsFor(size_t pairs) { return (4 * (pairs + 1)) / 3 + 1; }
+size_t SlotsFor(size_t pairs) { return (10 * (pairs + 1)) / 9 + 1; }
 
 // The hash key, drawn once per process (see nonce_set.h).
 const std::array<uint8_t, crypto_shorthash_KEYBYTES>& HashKey() {
