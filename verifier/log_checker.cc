@@ -287,14 +287,14 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   }
   Status auth = authority_.Check(
       index, a, [&](uint64_t target) -> Result<ledger::CorrectionTarget> {
-        if (target >= kinds_.size()) {
+        if (target >= entry_kinds_.size()) {
           return NotFound("correction targets entry " + std::to_string(target) +
                           ", which does not exist");
         }
         ledger::CorrectionTarget t;
-        const KindAndJurisdiction& k = kinds_[target];
+        const KindAndRoles& k = kind_roles_[entry_kinds_[target]];
         t.kind = static_cast<schema::Event::Which>(k.kind);
-        t.jurisdiction = jurisdiction_names_[k.jurisdiction];
+        t.jurisdiction = jurisdiction_names_[entry_jurisdictions_[target]];
         for (uint16_t r = 0; r < 16; ++r) {
           if (k.roles & (1u << r))
             t.roles.push_back(static_cast<schema::Role>(r));
@@ -341,9 +341,12 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   if (rules_) rules_->apply(view);
   const uint16_t jurisdiction = JurisdictionId(
       ledger::TextView(a.getJurisdiction()), checked.jurisdiction_hash);
-  kinds_.push_back(
-      KindAndJurisdiction{static_cast<uint16_t>(view.event().which()),
-                          jurisdiction, checked.roles});
+  // An accepted entry is of a kind this build knows, whose roles follow
+  // from it (and a screening decision's stage): a few dozen pairs.
+  entry_kinds_.push_back(*KindRolesId(
+      kind_roles_, KindAndRoles{static_cast<uint16_t>(view.event().which()),
+                                checked.roles}));
+  entry_jurisdictions_.push_back(jurisdiction);
   const merkle::Hash& leaf = checked.leaf_hash;
   frontier_.Append(leaf);
   if (auto w = watched_roots_.find(frontier_.size());
@@ -361,12 +364,24 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
 
 void LogChecker::Reserve(uint64_t entries) {
   nonces_.Reserve(entries);
-  kinds_.reserve(entries);
+  entry_kinds_.reserve(entries);
+  entry_jurisdictions_.reserve(entries);
 }
 
 void LogChecker::ReleaseReplayTables() {
   nonces_ = NonceSet();
-  kinds_ = {};
+  entry_kinds_ = {};
+  entry_jurisdictions_ = {};
+}
+
+std::optional<uint8_t> LogChecker::KindRolesId(std::vector<KindAndRoles>& pairs,
+                                               KindAndRoles k) {
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (pairs[i] == k) return static_cast<uint8_t>(i);
+  }
+  if (pairs.size() == kMaxKindRoles) return std::nullopt;
+  pairs.push_back(k);
+  return static_cast<uint8_t>(pairs.size() - 1);
 }
 
 void LogChecker::ExtendUnchecked(const std::vector<merkle::Hash>& leaves) {
@@ -572,9 +587,10 @@ json LogChecker::SaveState() const {
   j["nonces"] = std::move(nonces);
   // Six bytes an entry: kind, jurisdiction id, roles (little-endian u16).
   std::string kinds;
-  kinds.reserve(kinds_.size() * 6);
-  for (const KindAndJurisdiction& k : kinds_) {
-    for (uint16_t v : {k.kind, k.jurisdiction, k.roles}) {
+  kinds.reserve(entry_kinds_.size() * 6);
+  for (size_t i = 0; i < entry_kinds_.size(); ++i) {
+    const KindAndRoles& k = kind_roles_[entry_kinds_[i]];
+    for (uint16_t v : {k.kind, entry_jurisdictions_[i], k.roles}) {
       kinds.push_back(static_cast<char>(v & 0xff));
       kinds.push_back(static_cast<char>(v >> 8));
     }
@@ -619,14 +635,24 @@ Status LogChecker::RestoreState(const json& saved, merkle::Frontier frontier) {
       return Corruption("kinds holds " + std::to_string(kinds.size() / 6) +
                         " entries, not " + std::to_string(n));
     }
-    std::vector<KindAndJurisdiction> table(n);
+    std::vector<KindAndRoles> pairs;
+    std::vector<uint8_t> entry_kinds(n);
+    std::vector<uint16_t> entry_jurisdictions(n);
     auto u16 = [&](size_t at) {
       return static_cast<uint16_t>(static_cast<uint8_t>(kinds[at]) |
                                    static_cast<uint8_t>(kinds[at + 1]) << 8);
     };
     for (uint64_t i = 0; i < n; ++i) {
-      table[i] = {u16(6 * i), u16(6 * i + 2), u16(6 * i + 4)};
-      if (table[i].jurisdiction >= names.size()) {
+      const std::optional<uint8_t> id =
+          KindRolesId(pairs, KindAndRoles{u16(6 * i), u16(6 * i + 4)});
+      if (!id) {
+        return Corruption("kinds holds more than " +
+                          std::to_string(kMaxKindRoles) +
+                          " distinct kinds and roles");
+      }
+      entry_kinds[i] = *id;
+      entry_jurisdictions[i] = u16(6 * i + 2);
+      if (entry_jurisdictions[i] >= names.size()) {
         return Corruption("entry " + std::to_string(i) +
                           "'s jurisdiction id is out of range");
       }
@@ -639,7 +665,9 @@ Status LogChecker::RestoreState(const json& saved, merkle::Frontier frontier) {
     // Everything parsed: commit.
     authority_ = std::move(authority);
     nonces_ = std::move(nonces);
-    kinds_ = std::move(table);
+    kind_roles_ = std::move(pairs);
+    entry_kinds_ = std::move(entry_kinds);
+    entry_jurisdictions_ = std::move(entry_jurisdictions);
     jurisdiction_names_ = std::move(names);
     PlaceJurisdictions();
     prev_hash_ = prev;

@@ -212,13 +212,23 @@ class LogChecker {
   int64_t prev_recorded_at_ = INT64_MIN;
   NonceSet nonces_;
   // Event kind, (interned) jurisdiction and allowed roles (bit r = role r)
-  // of every entry, for authorizing corrections: 6 bytes per entry.
-  struct KindAndJurisdiction {
+  // of every entry, for authorizing corrections: 3 bytes per entry (6 as
+  // one struct), the jurisdiction's number and the number of the entry's
+  // kind and roles in kind_roles_, which a log has a few dozen of (the roles
+  // follow from the kind, and for a screening decision from its stage).
+  struct KindAndRoles {
     uint16_t kind;
-    uint16_t jurisdiction;
     uint16_t roles;
+    bool operator==(const KindAndRoles&) const = default;
   };
-  std::vector<KindAndJurisdiction> kinds_;
+  static constexpr size_t kMaxKindRoles = 256;  // numbered in a byte
+  std::vector<KindAndRoles> kind_roles_;
+  std::vector<uint8_t> entry_kinds_;           // into kind_roles_
+  std::vector<uint16_t> entry_jurisdictions_;  // into jurisdiction_names_
+  // The number of `k` in `pairs` (kind_roles_), adding it if new; nullopt
+  // past kMaxKindRoles (only a saved state can hold that many).
+  static std::optional<uint8_t> KindRolesId(std::vector<KindAndRoles>& pairs,
+                                            KindAndRoles k);
   std::vector<std::string> jurisdiction_names_;
   // 1 + the index in jurisdiction_names_, by JurisdictionHash (computed on
   // the decode threads), in a flat open-addressing table of a power of two
