@@ -2,9 +2,13 @@
 #include "ledger/authority.h"
 
 #include <capnp/schema.h>
+#include <kj/debug.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <initializer_list>
+#include <span>
 
 #include "ledger/entry.h"
 #include "ledger/note.h"
@@ -43,7 +47,25 @@ bool IsRegistryEvent(Event::Which kind) {
          kind == Event::KEY_REGISTERED || kind == Event::KEY_REVOKED;
 }
 
-std::vector<Role> RolesAllowedFor(Event::Reader event) {
+namespace {
+
+// The roles RolesAllowedFor names, held in place: Check looks them up for
+// every entry, and a vector was an allocation each.
+class RoleList {
+ public:
+  RoleList() = default;
+  RoleList(std::initializer_list<Role> roles) {
+    KJ_ASSERT(roles.size() <= roles_.size(), "RoleList: too many roles");
+    for (Role r : roles) roles_[size_++] = r;
+  }
+  std::span<const Role> span() const { return {roles_.data(), size_}; }
+
+ private:
+  std::array<Role, 4> roles_{};
+  size_t size_ = 0;
+};
+
+RoleList AllowedRoles(Event::Reader event) {
   switch (event.which()) {
     case Event::GENESIS:
     case Event::JURISDICTION_REGISTERED:
@@ -108,6 +130,13 @@ std::vector<Role> RolesAllowedFor(Event::Reader event) {
   return {};  // a kind this build does not know: nobody may author it
 }
 
+}  // namespace
+
+std::vector<Role> RolesAllowedFor(Event::Reader event) {
+  const RoleList roles = AllowedRoles(event);
+  return std::vector<Role>(roles.span().begin(), roles.span().end());
+}
+
 std::string RoleName(Role role) {
   auto schema = capnp::Schema::from<Role>();
   for (auto e : schema.getEnumerants()) {
@@ -159,7 +188,7 @@ std::vector<KeyGrant> Authority::ActiveGrants(
 Status Authority::CheckRole(const crypto::PublicKey& author,
                             const std::function<std::string()>& kind,
                             const std::string& jurisdiction,
-                            const std::vector<Role>& roles) const {
+                            std::span<const Role> roles) const {
   if (roles.empty()) {
     return PermissionDenied("no role may author " + kind() + " in this form");
   }
@@ -384,7 +413,7 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
         jurisdiction, roles);
   }
 
-  return CheckRole(author, kind_name, jurisdiction, RolesAllowedFor(event));
+  return CheckRole(author, kind_name, jurisdiction, AllowedRoles(event).span());
 }
 
 Authority Authority::FromParts(

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -115,7 +116,7 @@ class Authority {
   Status CheckRole(const crypto::PublicKey& author,
                    const std::function<std::string()>& kind,
                    const std::string& jurisdiction,
-                   const std::vector<schema::Role>& roles) const;
+                   std::span<const schema::Role> roles) const;
 
   std::optional<crypto::PublicKey> root_key_;
   std::string origin_;

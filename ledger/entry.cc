@@ -45,6 +45,8 @@ struct Decoded<T>::Storage {
   // SHA-256 itself.
   mutable std::atomic<int> digest_state{0};
   mutable Hash digest{};
+  // Decoded::texts_checked: set by Parse only, before the Storage is shared.
+  bool texts_checked = false;
 };
 
 namespace {
@@ -87,6 +89,11 @@ const Hash& Decoded<T>::Digest() const {
     std::this_thread::yield();
   }
   return s.digest;
+}
+
+template <typename T>
+bool Decoded<T>::texts_checked() const {
+  return storage_ != nullptr && storage_->texts_checked;
 }
 
 template <typename T>
@@ -144,7 +151,7 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size,
       if (internal::QuickCheck(
               capnp::toAny(root), plan,
               {.lists = true, .texts = texts, .unoccupied = true})) {
-        if (texts) *texts_checked = true;
+        if (texts) *texts_checked = st.texts_checked = true;
       } else {
         Status checked = internal::CheckEncoding(capnp::toDynamic(root));
         if (!checked.ok()) return checked;
@@ -223,7 +230,11 @@ std::string_view AsView(capnp::Data::Reader data) {
 Status VerifyAuthored(const DecodedEvent& authored,
                       const crypto::Signature& signature) {
   auto key = ToArray<crypto::kPublicKeySize>(authored.get().getAuthorKey());
-  std::string message(kAuthoredEventContext);
+  // The signed message is the context, then the authored bytes: put
+  // together in this thread's buffer, which keeps its capacity, rather than
+  // in a string allocated and freed for every signature.
+  thread_local std::string message;
+  message.assign(kAuthoredEventContext);
   message += authored.bytes();
   if (!crypto::Verify(key, crypto::AsBytes(message), signature)) {
     return Unauthenticated("author signature does not verify under key " +

@@ -67,6 +67,14 @@ class Decoded {
   const std::string& bytes() const;
   // SHA-256 of bytes(), computed on first use and kept (thread-safe).
   const Hash& Digest() const;
+  // True when decoding these bytes found every text in them to be what
+  // docs/FORMAT.md, "Text fields", allows (ledger/text_validation.h), in the
+  // walk that checked their encoding: an AuthoredEvent decoded by
+  // EntryView::Parse or CheckSignedEvent whose fast walk held. A later check
+  // of the same texts (the rules' event.text_utf8 and event.text_control)
+  // can then only agree; when false, whoever needs the texts checked checks
+  // them.
+  bool texts_checked() const;
 
  private:
   friend class EntryView;
@@ -115,6 +123,9 @@ class EntryView {
   schema::AuthoredEvent::Reader authored() const { return authored_.get(); }
   schema::Event::Reader event() const { return authored_.get().getEvent(); }
   const DecodedEvent& authored_event() const { return authored_; }
+  // The authored event's texts were checked while decoding it
+  // (Decoded::texts_checked).
+  bool texts_checked() const { return authored_.texts_checked(); }
 
   uint64_t index() const { return entry().getIndex(); }
   int64_t recorded_at_ms() const { return entry().getRecordedAtMs(); }

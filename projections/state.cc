@@ -210,11 +210,17 @@ Ctx ContextOf(const ledger::EntryView& entry) {
 
 PreparedEntry::PreparedEntry(ledger::EntryView entry)
     : PreparedEntry(std::move(entry), /*check_texts=*/true) {}
+// The rules' text check (event.text_utf8, event.text_control) walks the
+// event's texts again only when decoding did not check them already: the
+// decoder checked every text of the authored event (a superset of the
+// event's) with the same function and the same line rules, so the rules'
+// walk could only agree with it (EntryView::texts_checked).
 PreparedEntry::PreparedEntry(ledger::EntryView entry, bool check_texts)
     : entry_(std::move(entry)),
-      text_(check_texts ? internal::CheckEventText(entry_.event())
-                        : Status::Ok()),
-      entry_hash_(crypto::ToHex(crypto::AsBytes(entry_.EntryHash()))),
+      text_(check_texts && !entry_.texts_checked()
+                ? internal::CheckEventText(entry_.event())
+                : Status::Ok()),
+      entry_hash_(entry_.EntryHash()),
       ctx_(std::make_unique<const Ctx>(ContextOf(entry_))) {}
 PreparedEntry::~PreparedEntry() = default;
 PreparedEntry::PreparedEntry(PreparedEntry&&) noexcept = default;
@@ -264,7 +270,15 @@ void State::Apply(const PreparedEntry& prepared) {
   internal::ApplyEvent(m, ctx, entry.event());
   m.size = ctx.index + 1;
   m.last_recorded_at_ms = entry.recorded_at_ms();
-  m.last_entry_hash = prepared.entry_hash_;
+  // The hex of the entry's hash, written over the previous entry's (the
+  // same 64 digits' room) rather than made as a new string each entry.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  m.last_entry_hash.resize(2 * prepared.entry_hash_.size());
+  char* hex = m.last_entry_hash.data();
+  for (uint8_t b : prepared.entry_hash_) {
+    *hex++ = kDigits[b >> 4];
+    *hex++ = kDigits[b & 0xf];
+  }
   m.as_of_ms = 0;  // the state now stands at its last entry
 }
 

@@ -51,8 +51,10 @@ class PreparedEntry {
   // Without `check_texts` (for Apply, whose Check already did) text_ is OK.
   PreparedEntry(ledger::EntryView entry, bool check_texts);
   ledger::EntryView entry_;
-  Status text_;             // the texts' check (State::Check's first rule)
-  std::string entry_hash_;  // hex of entry_.EntryHash()
+  Status text_;  // the texts' check (State::Check's first rule)
+  // entry_.EntryHash(), computed where the entry is prepared (Apply writes
+  // its hex into the state in place, without a string an entry).
+  crypto::Hash entry_hash_;
   std::unique_ptr<const internal::Ctx> ctx_;
 };
 

@@ -184,6 +184,39 @@ TEST_F(EntryTest, AnEntryBuiltByTheWriterIsTheEntryReadersParse) {
   }
 }
 
+// The rules skip their own walk of an event's texts when decoding says it
+// checked them (projections::PreparedEntry): the entries every reader and
+// the writer decode say so, for every kind of event, and a decode that did
+// not check the texts (DecodedEvent::Parse alone) never does.
+TEST_F(EntryTest, OnlyADecodeThatCheckedTheTextsSaysSo) {
+  auto author = TestKey(1);
+  auto event_schema = capnp::Schema::from<schema::Event>();
+  const Hash prev = crypto::Sha256(crypto::AsBytes("prev"));
+  for (auto field : event_schema.getUnionFields()) {
+    SCOPED_TRACE(field.getProto().getName().cStr());
+    capnp::MallocMessageBuilder message;
+    auto event = FilledEvent(message, field);
+    auto signed_event =
+        SignEvent(author, "o", "610102", 1700000000123, event.asReader());
+    ASSERT_OK(signed_event);
+    auto authored = CheckSignedEvent(*signed_event);
+    ASSERT_OK(authored);
+    EXPECT_TRUE(authored->texts_checked());
+    auto built =
+        EntryView::Build(7, prev, 1700000000456, *signed_event, *authored);
+    ASSERT_OK(built);
+    EXPECT_TRUE(built->texts_checked());
+    auto bytes = EncodeEntry(7, prev, 1700000000456, *signed_event);
+    ASSERT_OK(bytes);
+    auto parsed = EntryView::Parse(*bytes);
+    ASSERT_OK(parsed);
+    EXPECT_TRUE(parsed->texts_checked());
+    auto unchecked = DecodedEvent::Parse(signed_event->authored, kMaxEntrySize);
+    ASSERT_OK(unchecked);
+    EXPECT_FALSE(unchecked->texts_checked());
+  }
+}
+
 TEST_F(EntryTest, EncodingIsDeterministic) {
   auto author = TestKey(2);
   std::array<uint8_t, kNonceSize> nonce{};
