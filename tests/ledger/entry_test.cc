@@ -146,13 +146,20 @@ TEST_F(EntryTest, EveryEventKindRoundTripsThroughAnEntry) {
   EXPECT_GE(seen.size(), 28u);
 }
 
-// The writer views the entry it has just encoded without parsing it again
-// (EntryView::Build): what the rules and the tree then see must be exactly
-// what any reader parses from the stored bytes, for every kind of event.
-TEST_F(EntryTest, AnEntryBuiltByTheWriterIsTheEntryReadersParse) {
+// Every kind of event, filled, signed and checked as the writer receives
+// it, then both built by the writer (EntryView::Build) and parsed from its
+// stored bytes as any reader does.
+struct WrittenEntry {
+  SignedEvent signed_event;
+  DecodedEvent authored;
+  EntryView built;
+  EntryView parsed;
+  std::string bytes;
+};
+template <class Check>
+void ForEveryKindOfEntry(const Hash& prev, Check check) {
   auto author = TestKey(1);
   auto event_schema = capnp::Schema::from<schema::Event>();
-  const Hash prev = crypto::Sha256(crypto::AsBytes("prev"));
   for (auto field : event_schema.getUnionFields()) {
     SCOPED_TRACE(field.getProto().getName().cStr());
     capnp::MallocMessageBuilder message;
@@ -169,19 +176,30 @@ TEST_F(EntryTest, AnEntryBuiltByTheWriterIsTheEntryReadersParse) {
     ASSERT_OK(bytes);
     auto parsed = EntryView::Parse(*bytes);
     ASSERT_OK(parsed);
-    EXPECT_EQ(built->bytes(), *bytes);
-    EXPECT_EQ(built->EntryHash(), parsed->EntryHash());
-    EXPECT_EQ(built->LeafHash(), parsed->LeafHash());
-    EXPECT_EQ(built->index(), 7u);
-    EXPECT_EQ(built->recorded_at_ms(), parsed->recorded_at_ms());
-    EXPECT_EQ(built->prev_hash(), prev);
-    EXPECT_EQ(built->signature(), parsed->signature());
-    EXPECT_EQ(built->author_key(), parsed->author_key());
-    EXPECT_EQ(built->authored_event().bytes(),
-              parsed->authored_event().bytes());
-    EXPECT_EQ(kj::str(built->event()), kj::str(parsed->event()));
-    EXPECT_OK(built->VerifySignature());
+    check(WrittenEntry{*signed_event, *authored, *built, *parsed, *bytes});
   }
+}
+
+// The writer views the entry it has just encoded without parsing it again
+// (EntryView::Build): what the rules and the tree then see must be exactly
+// what any reader parses from the stored bytes, for every kind of event.
+TEST_F(EntryTest, AnEntryBuiltByTheWriterIsTheEntryReadersParse) {
+  const Hash prev = crypto::Sha256(crypto::AsBytes("prev"));
+  ForEveryKindOfEntry(prev, [&](const WrittenEntry& e) {
+    const EntryView& built = e.built;
+    const EntryView& parsed = e.parsed;
+    EXPECT_EQ(built.bytes(), e.bytes);
+    EXPECT_EQ(built.EntryHash(), parsed.EntryHash());
+    EXPECT_EQ(built.LeafHash(), parsed.LeafHash());
+    EXPECT_EQ(built.index(), 7u);
+    EXPECT_EQ(built.recorded_at_ms(), parsed.recorded_at_ms());
+    EXPECT_EQ(built.prev_hash(), prev);
+    EXPECT_EQ(built.signature(), parsed.signature());
+    EXPECT_EQ(built.author_key(), parsed.author_key());
+    EXPECT_EQ(built.authored_event().bytes(), parsed.authored_event().bytes());
+    EXPECT_EQ(kj::str(built.event()), kj::str(parsed.event()));
+    EXPECT_OK(built.VerifySignature());
+  });
 }
 
 // The rules skip their own walk of an event's texts when decoding says it
@@ -189,32 +207,16 @@ TEST_F(EntryTest, AnEntryBuiltByTheWriterIsTheEntryReadersParse) {
 // the writer decode say so, for every kind of event, and a decode that did
 // not check the texts (DecodedEvent::Parse alone) never does.
 TEST_F(EntryTest, OnlyADecodeThatCheckedTheTextsSaysSo) {
-  auto author = TestKey(1);
-  auto event_schema = capnp::Schema::from<schema::Event>();
   const Hash prev = crypto::Sha256(crypto::AsBytes("prev"));
-  for (auto field : event_schema.getUnionFields()) {
-    SCOPED_TRACE(field.getProto().getName().cStr());
-    capnp::MallocMessageBuilder message;
-    auto event = FilledEvent(message, field);
-    auto signed_event =
-        SignEvent(author, "o", "610102", 1700000000123, event.asReader());
-    ASSERT_OK(signed_event);
-    auto authored = CheckSignedEvent(*signed_event);
-    ASSERT_OK(authored);
-    EXPECT_TRUE(authored->texts_checked());
-    auto built =
-        EntryView::Build(7, prev, 1700000000456, *signed_event, *authored);
-    ASSERT_OK(built);
-    EXPECT_TRUE(built->texts_checked());
-    auto bytes = EncodeEntry(7, prev, 1700000000456, *signed_event);
-    ASSERT_OK(bytes);
-    auto parsed = EntryView::Parse(*bytes);
-    ASSERT_OK(parsed);
-    EXPECT_TRUE(parsed->texts_checked());
-    auto unchecked = DecodedEvent::Parse(signed_event->authored, kMaxEntrySize);
+  ForEveryKindOfEntry(prev, [&](const WrittenEntry& e) {
+    EXPECT_TRUE(e.authored.texts_checked());
+    EXPECT_TRUE(e.built.texts_checked());
+    EXPECT_TRUE(e.parsed.texts_checked());
+    auto unchecked =
+        DecodedEvent::Parse(e.signed_event.authored, kMaxEntrySize);
     ASSERT_OK(unchecked);
     EXPECT_FALSE(unchecked->texts_checked());
-  }
+  });
 }
 
 TEST_F(EntryTest, EncodingIsDeterministic) {
