@@ -145,9 +145,13 @@ class TitleAndLocation {
     p_ = new (mem) Header{{1},
                           static_cast<uint32_t>(title.size()),
                           static_cast<uint32_t>(location.size())};
+    // An empty view may have no bytes behind it (a null pointer), which
+    // memcpy must not be given even for no bytes.
     char* bytes = reinterpret_cast<char*>(p_ + 1);
-    std::memcpy(bytes, title.data(), title.size());
-    std::memcpy(bytes + title.size(), location.data(), location.size());
+    if (!title.empty()) std::memcpy(bytes, title.data(), title.size());
+    if (!location.empty()) {
+      std::memcpy(bytes + title.size(), location.data(), location.size());
+    }
   }
   TitleAndLocation(const TitleAndLocation& o) noexcept : p_(o.p_) {
     if (p_ != nullptr) p_->refs.fetch_add(1, std::memory_order_relaxed);

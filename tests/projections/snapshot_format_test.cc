@@ -431,6 +431,11 @@ TEST(TitleAndLocationTest, KeepsBothTextsInOneSharedBlock) {
   EXPECT_EQ(TitleAndLocation("", location).location(), location);
   EXPECT_EQ(TitleAndLocation(title, "").location(), "");
   EXPECT_EQ(TitleAndLocation(title, "").title(), title);
+  // An empty text read from a snapshot is a view with no bytes behind it
+  // (a null pointer): nothing is copied from it (UBSan holds this).
+  EXPECT_EQ(TitleAndLocation(std::string_view(), location).location(),
+            location);
+  EXPECT_EQ(TitleAndLocation(title, std::string_view()).title(), title);
   TitleAndLocation copy = *both;
   EXPECT_EQ(copy.title().data(), both->title().data());  // shared
   both.reset();
