@@ -4,10 +4,14 @@
 // fsync, and a witness sees a few requests per log per second at most.
 #include "witness/server.h"
 
+#include <algorithm>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
+#include <chrono>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -27,17 +31,23 @@ class Server::Impl {
   Impl(Witness& witness, ServerOptions options)
       : witness_(witness),
         options_(std::move(options)),
-        acceptor_(net::make_strand(ioc_)) {}
+        acceptor_(net::make_strand(ioc_)),
+        accept_timer_(acceptor_.get_executor()) {}
   ~Impl() { Shutdown(); }
 
   Status Listen();
   void DoAccept();
+  void OnAccept(error_code ec, tcp::socket socket);
   void Shutdown();
 
   Witness& witness_;
   const ServerOptions options_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
+  // While accepting fails for want of descriptors or memory: the wait
+  // before the next try (0 when accepting works). On the acceptor's strand.
+  net::steady_timer accept_timer_;
+  std::chrono::milliseconds accept_backoff_{0};
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   std::mutex shutdown_mu_;
@@ -159,14 +169,55 @@ Status Server::Impl::Listen() {
 
 void Server::Impl::DoAccept() {
   acceptor_.async_accept(
-      net::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == net::error::operation_aborted) return;
-        } else {
-          std::make_shared<Session>(std::move(socket), *this)->Run();
-        }
-        DoAccept();
-      });
+      net::make_strand(ioc_),
+      beast::bind_front_handler(&Server::Impl::OnAccept, this));
+}
+
+namespace {
+
+// Accept fails this way when the process or the system is short of file
+// descriptors, socket buffers or memory. The listening socket stays
+// readable, so retrying at once fails again at once: a core spins.
+bool IsShortOfResources(const error_code& ec) {
+  if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+      ec == net::error::no_memory) {
+    return true;
+  }
+  return ec.category() == boost::system::system_category() &&
+         ec.value() == ENFILE;
+}
+
+}  // namespace
+
+void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec && IsShortOfResources(ec)) {
+    // Wait 10 ms, doubling up to 1 s, while connections closing (or timing
+    // out after read_timeout) give descriptors back; the logs' connections
+    // meanwhile wait in the listen backlog.
+    if (accept_backoff_.count() == 0) {
+      std::cerr << "piaojue witness: cannot accept connections ("
+                << ec.message() << "); retrying with backoff\n";
+    }
+    accept_backoff_ =
+        std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                   std::chrono::milliseconds(1000));
+    accept_timer_.expires_after(accept_backoff_);
+    accept_timer_.async_wait([this](error_code timer_ec) {
+      if (!timer_ec) DoAccept();
+    });
+    return;
+  }
+  if (!ec) {
+    if (accept_backoff_.count() != 0) {
+      std::cerr << "piaojue witness: accepting connections again\n";
+      accept_backoff_ = std::chrono::milliseconds(0);
+    }
+    std::make_shared<Session>(std::move(socket), *this)->Run();
+  }
+  // Any other error concerns one connection (e.g. reset before it was
+  // taken): go on with the next.
+  DoAccept();
 }
 
 void Server::Impl::Shutdown() {

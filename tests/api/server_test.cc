@@ -42,6 +42,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "projections/dates.h"
+#include "tests/child_process.h"
 #include "tests/cycle_builder.h"
 #include "tests/full_disk_fs.h"
 #include "tests/snapshot_util.h"
@@ -2357,25 +2358,6 @@ TEST_F(ServerTest,
   server_.reset();  // before the tmpfs goes
 }
 
-// The server's CPU time (user + system) so far, from /proc/<pid>/stat.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  // Fields after the command name (which may hold spaces) in parentheses.
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // Issue 14, item 2: under `ulimit -n 1024`, 1,100 idle sockets filled the
 // descriptor table and the accept loop retried at once on every EMFILE:
 // both cores at 100%, every GET timing out. `piaojue serve` runs here in a
@@ -2383,28 +2365,11 @@ double CpuSeconds(pid_t pid) {
 // idle sockets exhaust them. The server must back off (low CPU time while
 // exhausted) and answer again once the idle sockets close.
 TEST_F(ServerTest, OutOfDescriptorsTheServerBacksOffAndRecovers) {
-  int out[2];
-  ASSERT_EQ(pipe(out), 0);
-  std::vector<std::string> args = {
-      PIAOJUE_BIN,         "serve", "--data", data_, "--listen", "127.0.0.1:0",
-      "--max-connections", "100000"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec.
-    const rlimit limit{64, 64};
-    setrlimit(RLIMIT_NOFILE, &limit);
-    dup2(out[1], 1);
-    dup2(out[1], 2);
-    close(out[0]);
-    close(out[1]);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out[1]);
+  testing::ChildProcess server(
+      {PIAOJUE_BIN, "serve", "--data", data_, "--listen", "127.0.0.1:0",
+       "--max-connections", "100000"},
+      /*max_descriptors=*/64);
+  ASSERT_TRUE(server.started());
   // "piaojue: serving <origin> on http://127.0.0.1:PORT" (stdout), and
   // every thread the server starts by itself started: the last is the
   // Merkle tree's loader, which says when the tree is in memory (stderr).
@@ -2412,53 +2377,31 @@ TEST_F(ServerTest, OutOfDescriptorsTheServerBacksOffAndRecovers) {
   // build's vptr check at its start (UBSan tests whether memory is
   // readable through a pipe, which it cannot open then), so the descriptors
   // are exhausted only after that.
-  std::string printed;
-  uint16_t port = 0;
-  bool tree_loaded = false;
-  char buf[256];
-  while (port == 0 || !tree_loaded) {
-    const ssize_t n = read(out[0], buf, sizeof buf);
-    if (n <= 0) break;
-    printed.append(buf, static_cast<size_t>(n));
-    const size_t at = printed.find("http://127.0.0.1:");
-    const size_t eol = at == std::string::npos ? at : printed.find('\n', at);
-    if (port == 0 && eol != std::string::npos) {
-      port = static_cast<uint16_t>(std::stoi(printed.substr(at + 17)));
-    }
-    tree_loaded = printed.find("entries is in memory") != std::string::npos;
-  }
-  // out[0] stays open until the server has exited: it prints on its way
-  // out, and a closed pipe would kill it with SIGPIPE.
+  const std::string printed = server.ReadUntil([](const std::string& out) {
+    const size_t at = out.find("http://127.0.0.1:");
+    return at != std::string::npos && out.find('\n', at) != std::string::npos &&
+           out.find("entries is in memory") != std::string::npos;
+  });
+  const uint16_t port = server.PrintedPort();
   ASSERT_NE(port, 0) << printed;
-  ASSERT_TRUE(tree_loaded) << printed;
+  ASSERT_NE(printed.find("entries is in memory"), std::string::npos) << printed;
   EXPECT_EQ(Get(port, "/v1/log").status, 200);
 
   // Idle sockets until the server can take no more: the kernel still
   // completes connections into the listen backlog, so open far more than
   // the server's 64 descriptors.
-  std::vector<int> idle;
-  for (int i = 0; i < 400; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    idle.push_back(fd);
-  }
+  server.OpenIdleConnections(port, 400);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const double cpu_before = CpuSeconds(pid);
+  const double cpu_before = server.CpuSeconds();
   std::this_thread::sleep_for(std::chrono::seconds(3));
-  const double cpu_used = CpuSeconds(pid) - cpu_before;
+  const double cpu_used = server.CpuSeconds() - cpu_before;
   // A spinning accept loop burns ~3 s per core here; backing off, next to
   // nothing.
   EXPECT_LT(cpu_used, 0.5) << "server CPU seconds over 3 s of exhaustion";
   std::cerr << "[ measure ] server CPU while out of descriptors: " << cpu_used
             << " s over 3 s\n";
 
-  for (int fd : idle) close(fd);
+  server.CloseIdleConnections();
   // Descriptors come back as the server sees the closes; it accepts again.
   int status = 0;
   const auto deadline =
@@ -2473,11 +2416,7 @@ TEST_F(ServerTest, OutOfDescriptorsTheServerBacksOffAndRecovers) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(status, 200);
-  kill(pid, SIGTERM);
-  int wstatus = 0;
-  waitpid(pid, &wstatus, 0);
-  close(out[0]);
-  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+  EXPECT_TRUE(server.Stop());
 }
 
 TEST(ListenAddressTest, ParsesHostAndPort) {

@@ -85,8 +85,8 @@ TEST(WitnessServeTest, OutOfDescriptorsTheWitnessBacksOffAndRecovers) {
   // A spinning accept loop burns ~3 s of a core here; backing off, next to
   // nothing.
   EXPECT_LT(cpu_used, 0.5) << "witness CPU seconds over 3 s of exhaustion";
-  std::cerr << "[ measure ] witness CPU while out of descriptors: "
-            << cpu_used << " s over 3 s\n";
+  std::cerr << "[ measure ] witness CPU while out of descriptors: " << cpu_used
+            << " s over 3 s\n";
 
   witness.CloseIdleConnections();
   int status = -1;
