@@ -3,8 +3,8 @@
 # free ports with its two witnesses as separate processes. Waits until
 # /tlog/checkpoint carries both witnesses' cosignatures, verifies the live
 # log with piaojue-verify requiring both (exit 0, VALID), then stops the demo
-# with SIGTERM and checks that the server and both witnesses are gone and
-# their ports free.
+# with SIGTERM, repeatedly, and checks that the server and both witnesses are gone
+# and their ports free.
 #
 #   PIAOJUE_BIN_DIR=build/release/bin tests/demo/demo_script_test.sh
 set -euo pipefail
@@ -127,7 +127,14 @@ mapfile -t children < <(pgrep -f -- "$tmp/data")
 [ "${#children[@]}" = 3 ] ||
   fail "expected 3 processes (server, 2 witnesses), found ${#children[@]}"
 
+# Again and again, as an impatient visitor presses Ctrl-C repeatedly: the
+# later signals arrive while the demo is stopping its processes, which must
+# still stop every one of them.
 kill -TERM "$demo_pid"
+for _ in $(seq 1 25); do
+  sleep 0.02
+  kill -TERM "$demo_pid" 2>/dev/null || break
+done
 stopped=0
 for _ in $(seq 1 300); do
   if ! kill -0 "$demo_pid" 2>/dev/null; then
