@@ -33,6 +33,7 @@ namespace internal {
 
 void to_json(nlohmann::json& j, const CompactText& t) { j = t.view(); }
 void to_json(nlohmann::json& j, const CompactDate& d) { j = d.date(); }
+void from_json(const nlohmann::json& j, CompactDate& d) { d = j.get<Date>(); }
 void from_json(const nlohmann::json& j, CompactText& t) {
   t = j.get_ref<const std::string&>();
 }

@@ -243,8 +243,8 @@ int LatestAdjustmentKind(const ProjectRec& p, uint64_t except) {
   return kind;
 }
 
-bool HoldsRole(const Model& m, const std::string& author, schema::Role role,
-               const std::string& jurisdiction) {
+bool HoldsRole(const Model& m, const crypto::PublicKey& author,
+               schema::Role role, const std::string& jurisdiction) {
   const std::vector<KeyGrantRec>* grants = m.key_grants.get(author);
   if (grants == nullptr) return false;
   return std::any_of(grants->begin(), grants->end(), [&](const KeyGrantRec& g) {

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ledger/crypto.h"
 #include "projections/internal/model.h"
 #include "projections/internal/snapshot_codec.h"
 #include "projections/state.h"
@@ -304,6 +305,8 @@ class Encoder {
       out_.push_back(x ? 1 : 0);
     } else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>) {
       Uint(x);
+    } else if constexpr (std::is_same_v<T, Ref48>) {
+      Uint(static_cast<uint64_t>(x));  // as the uint64_t it holds
     } else if constexpr (std::is_integral_v<T>) {
       Int(x);
     } else if constexpr (std::is_same_v<T, std::string> ||
@@ -443,6 +446,11 @@ class Decoder {
         return Fail("an integer is out of its field's range");
       }
       x = static_cast<T>(v);
+    } else if constexpr (std::is_same_v<T, Ref48>) {
+      const uint64_t v = Uint();
+      if (v > Ref48::kMax)
+        return Fail("an integer is out of its field's range");
+      x = v;
     } else if constexpr (std::is_integral_v<T>) {
       const int64_t v = Int();
       if (v < std::numeric_limits<T>::min() ||
@@ -552,6 +560,12 @@ bool IsLowerHex(std::string_view s) {
   });
 }
 
+// The model holds a key as its bytes, a snapshot as their hex (as it
+// always has): Model::authors.
+std::string KeyHex(const crypto::PublicKey& key) {
+  return crypto::ToHex(crypto::AsBytes(key));
+}
+
 }  // namespace
 
 Status WriteModel(const Model& m,
@@ -561,15 +575,17 @@ Status WriteModel(const Model& m,
            m.deployment_name);
   for (const auto& [code, j] : m.jurisdictions)
     w.Record(kJurisdiction, code, j);
-  for (const std::string& a : m.authors) w.Record(kAuthor, a);
-  // In key order, as a std::map of the keys would give them.
-  m.key_holders.ForEach([&](const std::string& key, const std::string& holder) {
-    w.Record(kKeyHolder, key, holder);
-  });
-  m.key_grants.ForEach(
-      [&](const std::string& key, const std::vector<KeyGrantRec>& grants) {
-        w.Record(kKeyGrants, key, grants);
+  for (const crypto::PublicKey& a : m.authors) w.Record(kAuthor, KeyHex(a));
+  // In key order, as a std::map of the keys would give them (the bytes'
+  // order is their lower-case hex's).
+  m.key_holders.ForEach(
+      [&](const crypto::PublicKey& key, const std::string& holder) {
+        w.Record(kKeyHolder, KeyHex(key), holder);
       });
+  m.key_grants.ForEach([&](const crypto::PublicKey& key,
+                           const std::vector<KeyGrantRec>& grants) {
+    w.Record(kKeyGrants, KeyHex(key), grants);
+  });
   for (uint64_t i = 0; i < m.entries.size(); ++i) {
     const EntryMeta& e = m.entries[i];
     w.Record(kEntry, EntryRecord{e.kind, m.JurisdictionOf(e), e.author,
@@ -695,6 +711,14 @@ Status ReadModel(SnapshotSource& in, Model* m) {
       last_key = k;
       return k;
     };
+    // A key as the writer writes it (KeyHex), or a failure: read back, the
+    // state writes the same bytes again.
+    auto key_of = [&](const std::string& hex, crypto::PublicKey* key) {
+      if (d.failed()) return;
+      if (!crypto::FromHex(hex, *key).ok() || KeyHex(*key) != hex) {
+        d.Fail("a key is not hex of 32 bytes in lower case");
+      }
+    };
     auto text_key = [&]() -> std::string {
       std::string k;
       d(k);
@@ -734,22 +758,28 @@ Status ReadModel(SnapshotSource& in, Model* m) {
         break;
       }
       case kAuthor: {
-        std::string key;
-        d(key);
+        std::string hex;
+        d(hex);
+        crypto::PublicKey key;
+        key_of(hex, &key);
         if (!d.failed()) m->authors.push_back(std::move(key));
         break;
       }
       case kKeyHolder: {
-        std::string key = text_key();
+        const std::string hex = text_key();
         std::string holder;
         d(holder);
+        crypto::PublicKey key;
+        key_of(hex, &key);
         if (!d.failed()) m->key_holders.slot(key) = std::move(holder);
         break;
       }
       case kKeyGrants: {
-        std::string key = text_key();
+        const std::string hex = text_key();
         std::vector<KeyGrantRec> grants;
         d(grants);
+        crypto::PublicKey key;
+        key_of(hex, &key);
         if (!d.failed()) m->key_grants.slot(key) = std::move(grants);
         break;
       }
@@ -1020,7 +1050,8 @@ Result<State> State::ReadSnapshot(SnapshotSource& in) {
   RETURN_IF_ERROR(internal::CheckConsistent(m));
   for (uint32_t i = 0; i < m.authors.size(); ++i) {
     if (!m.author_ids.emplace(m.authors[i], i)) {
-      return Corruption("inconsistent snapshot: author " + m.authors[i] +
+      return Corruption("inconsistent snapshot: author " +
+                        crypto::ToHex(crypto::AsBytes(m.authors[i])) +
                         " is listed twice");
     }
   }

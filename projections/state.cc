@@ -2,6 +2,7 @@
 #include "projections/state.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "projections/internal/model.h"
 #include "projections/internal/rules.h"
@@ -89,8 +90,11 @@ void ApplyEvent(Model& m, const Ctx& ctx, schema::Event::Reader e) {
     }
     case Which::KEY_REGISTERED: {
       auto k = e.getKeyRegistered();
-      const std::string key =
-          crypto::ToHex(crypto::Bytes(k.getKey().begin(), k.getKey().size()));
+      // The key's own bytes, not their hex (Model::key_grants). The
+      // registry's rules (ledger::Authority) admit keys of 32 bytes only.
+      crypto::PublicKey key;
+      if (k.getKey().size() != key.size()) return;
+      std::memcpy(key.data(), k.getKey().begin(), key.size());
       // Who holds a key only the views show (a rules-only state keeps the
       // grants, which the rules read, not the holder).
       if (m.keep_view_data) {
@@ -202,7 +206,7 @@ Ctx ContextOf(const ledger::EntryView& entry) {
   ctx.jurisdiction = ledger::TextString(entry.authored().getJurisdiction());
   ctx.by = entry.index();
   ctx.by_date = ctx.date;
-  ctx.author = crypto::ToHex(crypto::AsBytes(entry.author_key()));
+  ctx.author = entry.author_key();
   return ctx;
 }
 
@@ -253,7 +257,7 @@ void State::Apply(const PreparedEntry& prepared) {
   internal::EntryMeta meta;
   meta.kind = static_cast<uint16_t>(entry.event().which());
   meta.jurisdiction = m.InternJurisdiction(ctx.jurisdiction);
-  const std::string& author = ctx.author;
+  const crypto::PublicKey& author = ctx.author;
   // Only a new author changes the (shared) author table: looking one up
   // must not copy it.
   uint32_t author_id = static_cast<uint32_t>(m.authors.size());

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "ledger/crypto.h"
 #include "ledger/entry.h"
 #include "ledger/schema/piaojue.capnp.h"
 #include "projections/internal/rules.h"
@@ -207,8 +208,8 @@ json RetractedPartsJson(const Model& m, uint64_t owner) {
 
 json AuthorJson(const Model& m, uint64_t entry) {
   if (entry >= m.entries.size()) return nullptr;
-  const std::string& key = m.authors[m.entries[entry].author];
-  json author{{"key", key}};
+  const crypto::PublicKey& key = m.authors[m.entries[entry].author];
+  json author{{"key", crypto::ToHex(crypto::AsBytes(key))}};
   if (const std::string* holder = m.key_holders.get(key); holder != nullptr) {
     author["holder"] = *holder;
   }

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "ledger/crypto.h"
 #include "projections/dates.h"
 #include "projections/internal/persistent.h"
 #include "projections/tally.h"
@@ -295,6 +296,46 @@ class CompactList {
   Header* h_ = nullptr;  // [size][capacity][elements]; null when empty
 };
 
+// An entry's index (a reference to a record) in 6 bytes, aligned to 1,
+// where a uint64_t takes 8 aligned to 8: for the references every proposal
+// keeps (seven, a few hundred thousand proposals in a province). A log
+// holds fewer than 2^47 entries (EntryMeta::kMaxOwner), and the rules store
+// only indices of entries in the log; a snapshot's reader refuses a larger
+// one. Reads and writes as the uint64_t it holds.
+class Ref48 {
+ public:
+  static constexpr uint64_t kMax = (uint64_t{1} << 48) - 1;
+
+  Ref48() = default;
+  Ref48(uint64_t v) { Set(v); }  // NOLINT: an index
+  Ref48& operator=(uint64_t v) {
+    Set(v);
+    return *this;
+  }
+  operator uint64_t() const {  // NOLINT
+    uint64_t v = 0;
+    for (int i = 5; i >= 0; --i) v = (v << 8) | b_[i];
+    return v;
+  }
+
+ private:
+  void Set(uint64_t v) {
+    for (int i = 0; i < 6; ++i, v >>= 8) b_[i] = static_cast<uint8_t>(v);
+  }
+  uint8_t b_[6] = {};
+};
+static_assert(sizeof(Ref48) == 6 && alignof(Ref48) == 1);
+// As JSON, the number it holds (found by nlohmann's lookup through the
+// namespace; a template, so that this header needs no JSON header).
+template <typename Json>
+void to_json(Json& j, const Ref48& r) {
+  j = static_cast<uint64_t>(r);
+}
+template <typename Json>
+void from_json(const Json& j, Ref48& r) {
+  r = j.template get<uint64_t>();
+}
+
 // What the fold remembers about every entry (for references and the audit
 // trail): no event content. Small and trivially copyable, kept in a
 // DenseTable (one allocation per 64 entries): the jurisdiction is interned
@@ -417,14 +458,15 @@ struct Eligibility {
 };
 
 // One screening stage's decision; entry == kNoRef while undecided. Its
-// reason text is the proposal's (ProposalTexts).
+// reason text is the proposal's (ProposalTexts). 13 bytes aligned to 1
+// (16 with the entry a uint64_t).
 struct ScreeningRec {
-  uint64_t entry = kNoRef;
+  Ref48 entry = kNoRef;
   int8_t outcome = 0;      // schema::ScreeningOutcome
   int8_t reason_code = 0;  // schema::ReasonCode
   Eligibility eligibility;
 };
-static_assert(sizeof(ScreeningRec) == 16);
+static_assert(sizeof(ScreeningRec) == 13 && alignof(ScreeningRec) == 1);
 
 inline constexpr int kStages = 3;  // 审核, 审定, 审查
 
@@ -443,21 +485,24 @@ struct ProposalTexts {
   std::array<CompactText, kStages> reason_text;  // of each screening stage
 };
 
-// Fields in order of size, as Details, the enumerations in a byte each and
-// the dates CompactDates: 128 bytes (296 before the fields were ordered,
-// 264 with the texts and sources in the record, 192 with the enumerations
-// ints, the dates Dates and the title and location apart).
+// Fields in order of alignment, as Details, the enumerations in a byte
+// each, the dates CompactDates and the references Ref48s: 112 bytes, so
+// that a record's block (Held: 8 bytes more) is a malloc block of 128
+// bytes, not 144 (128 bytes with the references uint64_ts, 296 before the
+// fields were ordered, 264 with the texts and sources in the record, 192
+// with the enumerations ints, the dates Dates and the title and location
+// apart).
 struct ProposalRec {
-  uint64_t ref = kNoRef;
-  uint64_t cycle = kNoRef;
-  uint64_t merged_into = kNoRef;  // retired by this merge
-  uint64_t elected_round = kNoRef;
   Details details;
   Held<ProposalTexts> texts_held;  // null until a text is set
   CompactList<uint64_t> sources;   // direct merge sources
-  std::array<ScreeningRec, kStages> screening;
   CompactDate
       received_on;  // 收件日期 as the channel gave it; unset = not given
+  Ref48 ref = kNoRef;
+  Ref48 cycle = kNoRef;
+  Ref48 merged_into = kNoRef;  // retired by this merge
+  Ref48 elected_round = kNoRef;
+  std::array<ScreeningRec, kStages> screening;
   int8_t proposer_type = 0;  // schema::ProposerType
   int8_t channel = 0;        // schema::Channel
   bool merged = false;       // created by proposalsMerged
@@ -478,7 +523,7 @@ struct ProposalRec {
     return *texts_held.Own();
   }
 };
-static_assert(sizeof(ProposalRec) == 128);
+static_assert(sizeof(ProposalRec) == 112);
 
 struct VoteRec {
   uint64_t ref = kNoRef;
@@ -586,18 +631,21 @@ struct ProgressVersion {
 };
 
 // The narrative in one pointer (a rules-only state keeps none), the lists
-// CompactLists and the fields in order of size: 56 bytes (96 before, 88
-// with the lists std::vectors).
+// CompactLists, the date the report is as of a CompactDate (the rules
+// accept calendar days only, as for a proposal's) and the fields in order
+// of size: 48 bytes (96 before, 88 with the lists std::vectors, 56 with
+// the date a Date): a province files a hundred and seventy thousand.
 struct ProgressRec {
   uint64_t entry = kNoRef;
   int64_t spent_fen = 0;
   CompactText narrative;
   CompactList<AttachmentRec> evidence;
   CompactList<ProgressVersion> versions;  // in log order; the last is current
-  Date as_of;
+  CompactDate as_of;
   uint16_t percent_bp = 0;
   bool started = false;
 };
+static_assert(sizeof(ProgressRec) == 48);
 
 struct NoticeRec {
   uint64_t entry = kNoRef;
@@ -703,9 +751,14 @@ struct Model {
   std::string origin;
   std::string deployment_name;
   Shared<std::map<std::string, JurisdictionRec>> jurisdictions;
-  AppendList<std::string> authors;     // key hex, in order of first use
-  StringMap<std::string> key_holders;  // key hex -> holder
-  StringMap<std::vector<KeyGrantRec>> key_grants;
+  // The keys as their 32 bytes, not as strings of their hex (a block of 80
+  // bytes in malloc beside the string's 32): a province registers tens of
+  // thousands of keys, each held here up to three times. A snapshot and
+  // the views show them in hex, as before. (ledger::Authority admits only
+  // keys of 32 bytes.)
+  AppendList<crypto::PublicKey> authors;  // in order of first use
+  StringMap<std::string, crypto::PublicKey> key_holders;  // key -> holder
+  StringMap<std::vector<KeyGrantRec>, crypto::PublicKey> key_grants;
   DenseTable<EntryMeta> entries;
   // Each entry's signedAtMs, beside `entries`: only the views show it, so a
   // rules-only state (keep_view_data false) keeps none (SignedAtOf is then
@@ -734,7 +787,7 @@ struct Model {
   // Not serialized: rebuilt from `authors`. A StringMap (persistent.h):
   // a new author copies one small bucket, not the whole table, so the past
   // states kept in memory do not each hold a copy of it.
-  StringMap<uint32_t> author_ids;
+  StringMap<uint32_t, crypto::PublicKey> author_ids;
   // Not serialized: rebuilt from the entries' jurisdiction texts. Both
   // jurisdiction tables are copied whole when a copy of the model adds a
   // text, which only a new jurisdiction does (a few thousand in a province).

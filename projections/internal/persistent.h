@@ -707,44 +707,52 @@ class AppendList {
   size_t size_ = 0;
 };
 
-// A map from strings (key hex) to V, ordered as std::map<std::string, V>,
-// for registries that grow with the log (the keys and who holds them): the
-// entries are spread over small std::maps by their first three bytes (an
-// IndexMap of buckets), so a change copies one bucket and the trie nodes
+// A map from keys to V, ordered as std::map<K, V>, for registries that grow
+// with the log (the keys and who holds them): K is a std::string or a
+// std::array of bytes (a key's 32 bytes, which need no block of their own
+// as a std::string of them does). The entries are spread over small
+// std::maps by their keys' first 12 bits (an IndexMap of 4096 buckets and
+// one for the empty key), so a change copies one bucket and the trie nodes
 // above it, not the whole registry.
-template <typename V>
+template <typename V, typename K = std::string>
 class StringMap {
   // Transparent: a lookup by string_view builds no std::string.
-  using Bucket = std::map<std::string, V, std::less<>>;
-  // Buckets ordered as their keys are: the first three bytes, unsigned,
-  // a missing byte before any byte.
+  using Bucket = std::map<K, V, std::less<>>;
+  static std::string_view BytesOf(std::string_view k) { return k; }
+  template <size_t N>
+  static std::string_view BytesOf(const std::array<uint8_t, N>& k) {
+    return {reinterpret_cast<const char*>(k.data()), N};
+  }
+  // Buckets ordered as their keys are: the first byte and the high half of
+  // the second, unsigned, a missing byte before any byte.
   static uint64_t BucketOf(std::string_view k) {
     uint64_t b = 0;
-    for (size_t i = 0; i < 3; ++i) {
+    for (size_t i = 0; i < 2; ++i) {
       b = (b << 9) | (i < k.size() ? 256u + static_cast<uint8_t>(k[i]) : 0u);
     }
-    return b;
+    return b >> 4;
   }
 
  public:
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   // The value of `k`; nullptr if absent.
-  const V* get(std::string_view k) const {
-    const Bucket* b = buckets_.get(BucketOf(k));
+  template <typename L>
+  const V* get(const L& k) const {
+    const Bucket* b = buckets_.get(BucketOf(BytesOf(k)));
     if (b == nullptr) return nullptr;
     auto it = b->find(k);
     return it == b->end() ? nullptr : &it->second;
   }
   // The value of `k`, this copy's own; inserted as V() if absent.
-  V& slot(const std::string& k) {
-    Bucket& b = buckets_.slot(BucketOf(k));
+  V& slot(const K& k) {
+    Bucket& b = buckets_.slot(BucketOf(BytesOf(k)));
     auto [it, inserted] = b.try_emplace(k);
     if (inserted) ++size_;
     return it->second;
   }
   // Inserts `v` at `k` unless present; true if inserted.
-  bool emplace(const std::string& k, V v) {
+  bool emplace(const K& k, V v) {
     if (get(k) != nullptr) return false;
     slot(k) = std::move(v);
     return true;

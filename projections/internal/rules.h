@@ -32,9 +32,9 @@ struct Ctx {
   Date date;  // the CST date of that place
   std::string jurisdiction;
   bool replacing = false;
-  uint64_t by = 0;     // the entry being applied (the correction, if replacing)
-  Date by_date;        // the CST date of entry `by`
-  std::string author;  // hex key of entry `by`'s author
+  uint64_t by = 0;  // the entry being applied (the correction, if replacing)
+  Date by_date;     // the CST date of entry `by`
+  crypto::PublicKey author{};  // the key of entry `by`'s author
 };
 
 // FailedPrecondition("rule <id>: <message>").
@@ -192,10 +192,10 @@ void ApplyCorrection(Model& m, const Ctx& ctx, schema::Correction::Reader e);
 // The record an entry belongs to (itself for record-creating entries).
 uint64_t OwnerOf(const Model& m, uint64_t entry);
 
-// Whether the key `author` (hex) was registered with `role` in
+// Whether the key `author` (its bytes) was registered with `role` in
 // `jurisdiction`.
-bool HoldsRole(const Model& m, const std::string& author, schema::Role role,
-               const std::string& jurisdiction);
+bool HoldsRole(const Model& m, const crypto::PublicKey& author,
+               schema::Role role, const std::string& jurisdiction);
 
 // model_json.cc: the content entry `target` wrote, as the model holds it now
 // (a JSON text; "null" when it no longer exists), for CorrectionRec.

@@ -299,6 +299,10 @@ TEST_F(SnapshotFormatTest, MalformedRecordsAreRefusedSayingWhat) {
        "not UTF-8"},
       // a record longer than the snapshot
       {magic + head0 + std::string("\xFF\xFF\xFF\xFF\x7F", 5), "truncated"},
+      // a key (an author) that is not hex
+      {magic + head0 + record(0x03, std::string("\x02zz", 3)) +
+           record(0xFF, std::string(1, '\x02')),
+       "not hex"},
   };
   for (const auto& [bytes, why] : bad) {
     Status s = Refusal(bytes);
@@ -446,6 +450,21 @@ TEST(TitleAndLocationTest, KeepsBothTextsInOneSharedBlock) {
   moved = TitleAndLocation("路灯", "");
   EXPECT_EQ(moved.title(), "路灯");
   EXPECT_EQ(moved.location(), "");
+}
+
+// A reference to an entry kept in 6 bytes reads back as the index it was
+// given, up to the largest a log can hold and beyond 32 bits.
+TEST(Ref48Test, HoldsEveryIndexBelowTwoToThe48) {
+  using projections::internal::Ref48;
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{255}, uint64_t{256},
+                     uint64_t{1} << 32, (uint64_t{1} << 47) - 1, Ref48::kMax}) {
+    Ref48 r = v;
+    EXPECT_EQ(static_cast<uint64_t>(r), v);
+    const Ref48 copy = r;
+    r = 7;
+    EXPECT_EQ(static_cast<uint64_t>(copy), v);
+    EXPECT_EQ(static_cast<uint64_t>(r), 7u);
+  }
 }
 
 TEST(SnapshotFormatCompatTest, ASnapshotOfTheEarlierLayoutWritesItsOwnBytes) {

@@ -768,6 +768,24 @@ TEST(ViewsTest, TheAuditTrailListsEveryEntryThatTouchedARecord) {
   EXPECT_EQ(party["author"]["holder"], "中共某县委员会");
 }
 
+// The trail names each entry's author by its key's hex and holder, also in
+// a state read back from its snapshot (the state keeps the key's bytes).
+TEST(ViewsTest, TheAuditTrailNamesEachAuthorByItsKeysHexAlsoAfterASnapshot) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildAll());
+  const auto& r = b.refs();
+  auto restored = projections::State::Deserialize(b.state().Serialize());
+  ASSERT_OK(restored);
+  const projections::State& loaded = *restored;
+  for (const projections::State* s : {&b.state(), &loaded}) {
+    const auto v = ViewOf(*s, "audit", RecordQuery(r.canteen));
+    const auto& party = v["entries"][2]["author"];
+    EXPECT_EQ(party["key"],
+              crypto::ToHex(crypto::AsBytes(b.keys().party.public_key)));
+    EXPECT_EQ(party["holder"], "中共某县委员会");
+  }
+}
+
 // Each entry's signing time is kept beside the entries' table (a rules-only
 // state keeps none): the trail shows it as signed, and a state restored
 // from its snapshot shows the same and writes the same bytes again.
