@@ -1,6 +1,7 @@
 #include "projections/internal/milestones.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "ledger/schema/piaojue.capnp.h"
 
@@ -43,10 +44,10 @@ namespace {
 
 // What the report said at the end of day `on`: the latest version recorded
 // by then (the report as filed if every correction came later).
-const ProgressVersion* VersionOn(const ProgressRec& r, Date on) {
-  const ProgressVersion* v = nullptr;
+std::optional<ProgressVersion> VersionOn(const ProgressRec& r, Date on) {
+  std::optional<ProgressVersion> v;
   for (const ProgressVersion& version : r.versions) {
-    if (version.recorded_on <= on || v == nullptr) v = &version;
+    if (version.recorded_on <= on || !v) v = version;
   }
   return v;
 }
@@ -83,12 +84,12 @@ MilestoneCheck Judge(const ProjectRec& p, const MilestoneRule& rule,
       // any time, but one recorded after the due date cannot turn a
       // missed milestone into a met one.
       const bool met_now = Meets(rule, latest->percent_bp, latest->started);
-      const ProgressVersion* then = VersionOn(
+      const std::optional<ProgressVersion> then = VersionOn(
           *latest, std::max(rule.due, latest->versions.empty()
                                           ? rule.due
                                           : latest->versions[0].recorded_on));
       const bool met_then =
-          then == nullptr || Meets(rule, then->percent_bp, then->started);
+          !then || Meets(rule, then->percent_bp, then->started);
       met = met_now && met_then;
       check.corrected_after_due = met_now && !met_then;
       check.percent_bp =

@@ -46,6 +46,8 @@ template <typename T>
 struct IsModelList<AppendList<T>> : std::true_type {};
 template <typename T>
 struct IsModelList<CompactList<T>> : std::true_type {};
+template <>
+struct IsModelList<VersionList> : std::true_type {};
 
 template <typename L>
 requires IsModelList<L>::value void to_json(nlohmann::json& j, const L& l) {

@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "projections/internal/model.h"  // CompactList
@@ -403,6 +406,69 @@ TEST(StringMapTest, BehavesLikeAMapAndACopyKeepsItsValue) {
   }
   EXPECT_EQ(m.get("absent key"), nullptr);
   EXPECT_FALSE(m.emplace(copies.back().second.begin()->first, -1));
+}
+
+// A registry keyed by keys' bytes (as the rules' key registry is) lists them
+// in the order of their hex, which is how a snapshot writes them, and a copy
+// keeps the values it had.
+TEST(StringMapTest, KeysOfBytesAreInTheOrderOfTheirHexAndACopyKeepsItsValue) {
+  using Key = std::array<uint8_t, 32>;
+  auto hex = [](const Key& k) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : k) {
+      out.push_back(kDigits[b >> 4]);
+      out.push_back(kDigits[b & 0xf]);
+    }
+    return out;
+  };
+  std::mt19937_64 rng(7);
+  StringMap<int, Key> m;
+  std::map<std::string, int> want;
+  std::optional<std::pair<StringMap<int, Key>, std::map<std::string, int>>>
+      copy;
+  for (int i = 0; i < 3000; ++i) {
+    Key k;
+    for (uint8_t& b : k) b = static_cast<uint8_t>(rng());
+    if (i % 3 == 0) k[0] = 0xff;  // many in the last buckets, above 0x7f
+    if (i % 5 == 0) k[1] = 0x00;
+    m.slot(k) = i;
+    want[hex(k)] = i;
+    if (i == 1500) copy.emplace(m, want);
+  }
+  for (const auto& [map, expect] : {std::pair(m, want), *copy}) {
+    std::vector<std::pair<std::string, int>> seen;
+    map.ForEach([&](const Key& k, int v) { seen.emplace_back(hex(k), v); });
+    const std::vector<std::pair<std::string, int>> expected(expect.begin(),
+                                                            expect.end());
+    EXPECT_EQ(seen, expected);
+    EXPECT_EQ(map.size(), expect.size());
+  }
+  Key absent{};
+  EXPECT_EQ(m.get(absent), nullptr);
+}
+
+// A progress report's versions read as the list they are, the first kept in
+// the list itself; a copy keeps its own after the original gains more.
+TEST(VersionListTest, ReadsAsTheListOfVersionsAndACopyKeepsItsOwn) {
+  VersionList v;
+  EXPECT_TRUE(v.empty());
+  v.push_back(ProgressVersion{Date{2025, 7, 31}, 5000, true});
+  const VersionList copy = v;
+  v.push_back(ProgressVersion{Date{2025, 8, 2}, 4000, true});
+  v.push_back(ProgressVersion{Date{2025, 9, 1}, 3000, false});
+  std::vector<uint16_t> percents;
+  for (const ProgressVersion& x : v) percents.push_back(x.percent_bp);
+  EXPECT_EQ(percents, (std::vector<uint16_t>{5000, 4000, 3000}));
+  EXPECT_TRUE(v[2].recorded_on == (Date{2025, 9, 1}));
+  EXPECT_FALSE(v[2].started);
+  EXPECT_TRUE(v[0].started);
+  ASSERT_EQ(copy.size(), 1u);
+  EXPECT_EQ(copy[0].percent_bp, 5000);
+  EXPECT_TRUE(copy[0].recorded_on == (Date{2025, 7, 31}));
+  v.clear();
+  EXPECT_TRUE(v.empty());
+  EXPECT_TRUE(v.begin() == v.end());
 }
 
 }  // namespace
