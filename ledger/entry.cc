@@ -31,9 +31,15 @@ namespace piaojue::ledger {
 
 template <typename T>
 struct Decoded<T>::Storage {
-  explicit Storage(std::string_view b) : bytes(b) {}
-  explicit Storage(std::string&& b) : bytes(std::move(b)) {}
-  std::string bytes;
+  Storage() = default;
+  explicit Storage(std::string&& b) : owned(std::move(b)), bytes(owned) {}
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  // The bytes: `owned`, or for the authored event of an entry decoded by
+  // EntryView::Parse a part of the entry's (this Storage is then a member
+  // of the entry's, and lives as long as it).
+  std::string owned;
+  std::string_view bytes;
   // Cap'n Proto reads words in place: the string's own buffer when it is
   // word-aligned (operator new aligns to 16), else this copy.
   kj::Array<capnp::word> copy;
@@ -47,6 +53,15 @@ struct Decoded<T>::Storage {
   mutable Hash digest{};
   // Decoded::texts_checked: set by Parse only, before the Storage is shared.
   bool texts_checked = false;
+  // An entry's authored event, decoded in place: its bytes are a part of the
+  // entry's, and its Storage shares the entry's allocation (two blocks an
+  // entry instead of four, and ~600 bytes not copied). Declared last, so
+  // destroyed before the bytes it views.
+  struct None {};
+  [[no_unique_address]] std::conditional_t<
+      std::is_same_v<T, schema::Entry>,
+      std::optional<typename Decoded<schema::AuthoredEvent>::Storage>, None>
+      authored;
 };
 
 namespace {
@@ -66,10 +81,25 @@ void SetSegment(Storage& st) {
   }
 }
 
+// Corruption for a message of `bytes` that cannot be one of at most
+// `max_size` bytes.
+Status CheckMessageSize(std::string_view bytes, size_t max_size) {
+  if (bytes.size() > max_size) {
+    return Corruption("message of " + std::to_string(bytes.size()) +
+                      " bytes exceeds the limit of " +
+                      std::to_string(max_size));
+  }
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return Corruption("message length " + std::to_string(bytes.size()) +
+                      " is not a positive multiple of 8");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 template <typename T>
-const std::string& Decoded<T>::bytes() const {
+std::string_view Decoded<T>::bytes() const {
   return storage_->bytes;
 }
 
@@ -105,22 +135,27 @@ template <typename T>
 Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size,
                                      bool* texts_checked) {
   if (texts_checked != nullptr) *texts_checked = false;
-  if (bytes.size() > max_size) {
-    return Corruption("message of " + std::to_string(bytes.size()) +
-                      " bytes exceeds the limit of " +
-                      std::to_string(max_size));
-  }
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return Corruption("message length " + std::to_string(bytes.size()) +
-                      " is not a positive multiple of 8");
-  }
-  auto storage = std::make_shared<Storage>(bytes);
-  Storage& st = *storage;
+  // Refused before anything is allocated for them.
+  RETURN_IF_ERROR(CheckMessageSize(bytes, max_size));
+  auto storage = std::make_shared<Storage>(std::string(bytes));
+  ASSIGN_OR_RETURN(typename T::Reader root,
+                   Fill(*storage, max_size, texts_checked));
+  Decoded d;
+  d.root_ = root;
+  d.storage_ = std::move(storage);
+  return d;
+}
+
+template <typename T>
+Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
+                                            bool* texts_checked) {
+  if (texts_checked != nullptr) *texts_checked = false;
+  const std::string_view bytes = st.bytes;
+  RETURN_IF_ERROR(CheckMessageSize(bytes, max_size));
   const size_t word_count = bytes.size() / sizeof(capnp::word);
   SetSegment(st);
   const kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments =
       kj::arrayPtr(st.segments, 1);
-  Decoded d;
   try {
     capnp::ReaderOptions options;
     // A canonical message cannot legitimately traverse more than its own
@@ -162,12 +197,10 @@ Result<Decoded<T>> Decoded<T>::Parse(std::string_view bytes, size_t max_size,
     // make later, repeated field reads throw outside this boundary.
     options.traversalLimitInWords = kj::maxValue;
     st.reader.emplace(segments, options);
-    d.root_ = st.reader->template getRoot<T>();
+    return st.reader->template getRoot<T>();
   } catch (const kj::Exception& e) {
     return Corruption("malformed Cap'n Proto: " + DescribeException(e));
   }
-  d.storage_ = std::move(storage);
-  return d;
 }
 
 template <typename T>
@@ -262,14 +295,23 @@ Result<EntryView> EntryView::Parse(std::string_view bytes) {
       return Corruption("entry: signature must be 64 bytes, got " +
                         std::to_string(e.getSignature().size()));
     }
+    // The authored event is decoded in place: its bytes are the entry's,
+    // its Storage a part of the entry's (not shared with anyone yet).
+    auto& entry_storage =
+        const_cast<Decoded<schema::Entry>::Storage&>(*entry->storage_);
+    DecodedEvent::Storage& st = entry_storage.authored.emplace();
+    st.bytes = AsView(e.getAuthored());
     bool texts_checked = false;
-    auto authored = DecodedEvent::Parse(AsView(e.getAuthored()), kMaxEntrySize,
-                                        &texts_checked);
-    if (!authored.ok()) {
-      return Corruption("authored event: " + authored.status().message());
+    auto root = DecodedEvent::Fill(st, kMaxEntrySize, &texts_checked);
+    if (!root.ok()) {
+      return Corruption("authored event: " + root.status().message());
     }
-    RETURN_IF_ERROR(CheckAuthoredFields(authored->get(), texts_checked));
-    return EntryView(std::move(entry).value(), std::move(authored).value());
+    RETURN_IF_ERROR(CheckAuthoredFields(*root, texts_checked));
+    DecodedEvent authored;
+    authored.root_ = *root;
+    authored.storage_ =
+        std::shared_ptr<const DecodedEvent::Storage>(entry->storage_, &st);
+    return EntryView(std::move(entry).value(), std::move(authored));
   };
   try {
     return parse();
@@ -277,6 +319,8 @@ Result<EntryView> EntryView::Parse(std::string_view bytes) {
     return Corruption("entry: cannot be read (" + DescribeException(e) + ")");
   }
 }
+
+const std::string& EntryView::bytes() const { return entry_.storage_->owned; }
 
 Hash EntryView::prev_hash() const {
   return ToArray<crypto::kHashSize>(entry().getPrevHash());

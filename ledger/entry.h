@@ -64,7 +64,9 @@ class Decoded {
   static Result<Decoded> Parse(std::string_view bytes, size_t max_size);
 
   typename T::Reader get() const { return root_; }
-  const std::string& bytes() const;
+  // For an AuthoredEvent decoded by EntryView::Parse, a part of the entry's
+  // bytes (valid as long as any copy of this Decoded is).
+  std::string_view bytes() const;
   // SHA-256 of bytes(), computed on first use and kept (thread-safe).
   const Hash& Digest() const;
   // True when decoding these bytes found every text in them to be what
@@ -77,6 +79,8 @@ class Decoded {
   bool texts_checked() const;
 
  private:
+  template <typename U>
+  friend class Decoded;
   friend class EntryView;
   friend Result<DecodedEvent> CheckSignedEvent(const SignedEvent&);
   // Parse, and for an AuthoredEvent its texts checked in the same walk of
@@ -86,12 +90,15 @@ class Decoded {
   // save a second walk of every event.
   static Result<Decoded> Parse(std::string_view bytes, size_t max_size,
                                bool* texts_checked);
-  // `bytes` known to be canonical and well formed (the writer has just
-  // encoded them): the reader is set up without Parse's checks.
-  static Decoded Adopt(std::string bytes);
   // The bytes, the reader over them and the digest: one allocation, shared
   // by every copy.
   struct Storage;
+  // Parse's checks of `st.bytes`, setting up `st`'s reader: its root.
+  static Result<typename T::Reader> Fill(Storage& st, size_t max_size,
+                                         bool* texts_checked);
+  // `bytes` known to be canonical and well formed (the writer has just
+  // encoded them): the reader is set up without Parse's checks.
+  static Decoded Adopt(std::string bytes);
   Decoded() = default;
   std::shared_ptr<const Storage> storage_;
   typename T::Reader root_;
@@ -118,7 +125,7 @@ class EntryView {
                                  const SignedEvent& signed_event,
                                  const DecodedEvent& authored);
 
-  const std::string& bytes() const { return entry_.bytes(); }
+  const std::string& bytes() const;
   schema::Entry::Reader entry() const { return entry_.get(); }
   schema::AuthoredEvent::Reader authored() const { return authored_.get(); }
   schema::Event::Reader event() const { return authored_.get().getEvent(); }

@@ -978,7 +978,7 @@ TEST_F(ServerTest, ConcurrentWritersEachGetExactlyOneEntry) {
     ASSERT_OK(bytes);
     auto view = ledger::EntryView::Parse(*bytes);
     ASSERT_OK(view);
-    const std::string& authored = view->authored_event().bytes();
+    const std::string authored(view->authored_event().bytes());
     if (auto it = acked.find(authored); it != acked.end()) {
       EXPECT_EQ(it->second.first, i);
       EXPECT_EQ(it->second.second, e["leafHash"]);
@@ -1203,7 +1203,8 @@ TEST_F(ServerTest, ShutdownWithAppendsInFlightAnswersEachExactlyOnce) {
       cycle + 1, (*ledger)->size(), [&](uint64_t, std::string_view bytes) {
         auto view = ledger::EntryView::Parse(bytes);
         EXPECT_OK(view);
-        if (view.ok()) stored.insert(view->authored_event().bytes());
+        if (view.ok())
+          stored.insert(std::string(view->authored_event().bytes()));
         return Status::Ok();
       }));
   EXPECT_EQ(stored, acked) << refused.load() << " refused, "
@@ -2147,7 +2148,8 @@ TEST_F(ServerTest, ShutdownFinishesAcknowledgedWrites) {
       0, (*ledger)->size(), [&](uint64_t, std::string_view bytes) {
         auto view = ledger::EntryView::Parse(bytes);
         EXPECT_OK(view);
-        if (view.ok()) stored.insert(view->authored_event().bytes());
+        if (view.ok())
+          stored.insert(std::string(view->authored_event().bytes()));
         return Status::Ok();
       }));
   for (const std::string& a : acked) EXPECT_EQ(stored.count(a), 1u);

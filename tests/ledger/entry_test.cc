@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 #include <kj/string.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -217,6 +220,38 @@ TEST_F(EntryTest, OnlyADecodeThatCheckedTheTextsSaysSo) {
     ASSERT_OK(unchecked);
     EXPECT_FALSE(unchecked->texts_checked());
   });
+}
+
+// An entry's authored event, as EntryView::Parse decodes it, is a part of
+// the entry's bytes: what it reads and verifies stays the same after the
+// bytes parsed from and the entry's view are gone.
+TEST_F(EntryTest, AnEntrysAuthoredEventOutlivesTheEntryAndItsBytes) {
+  const crypto::KeyPair author = TestKey(3);
+  const SignedEvent signed_event = testing::OpenCycle(author);
+  std::optional<DecodedEvent> authored;
+  Hash digest{};
+  {
+    auto bytes = std::make_unique<std::string>(*EncodeEntry(
+        7, crypto::Sha256(crypto::AsBytes("prev")), 5, signed_event));
+    auto view = EntryView::Parse(*bytes);
+    ASSERT_OK(view);
+    authored = view->authored_event();
+    digest = view->authored_event().Digest();
+    // Overwritten and freed: nothing may read them any more.
+    std::fill(bytes->begin(), bytes->end(), '\xff');
+    bytes.reset();
+  }
+  EXPECT_EQ(authored->bytes(), signed_event.authored);
+  EXPECT_EQ(authored->Digest(), digest);
+  EXPECT_EQ(authored->Digest(),
+            crypto::Sha256(crypto::AsBytes(signed_event.authored)));
+  EXPECT_EQ(std::string(
+                authored->get().getEvent().getCycleOpened().getTitle().cStr()),
+            "某县2025年民生实事项目");
+  EXPECT_TRUE(authored->texts_checked());
+  // The signature still verifies over those bytes.
+  EXPECT_OK(CheckSignedEvent(
+      SignedEvent{std::string(authored->bytes()), signed_event.signature}));
 }
 
 TEST_F(EntryTest, EncodingIsDeterministic) {

@@ -221,7 +221,7 @@ EntryLayout LayoutOf(const std::string& bytes) {
   EntryLayout l;
   const auto prev = view.prev_hash();
   const auto sig = view.signature();
-  const std::string& authored = view.authored_event().bytes();
+  const std::string authored(view.authored_event().bytes());
   l.prev_hash_at =
       bytes.find(std::string(reinterpret_cast<const char*>(prev.data()), 32));
   l.signature_at =
