@@ -137,6 +137,17 @@ std::vector<Role> RolesAllowedFor(Event::Reader event) {
   return std::vector<Role>(roles.span().begin(), roles.span().end());
 }
 
+uint16_t RoleMaskFor(Event::Reader event) {
+  uint16_t mask = 0;
+  // Named: a range-for over a temporary's span() would outlive it.
+  const RoleList roles = AllowedRoles(event);
+  for (Role r : roles.span()) {
+    KJ_DASSERT(static_cast<uint16_t>(r) < 16);
+    mask |= static_cast<uint16_t>(1u << static_cast<uint16_t>(r));
+  }
+  return mask;
+}
+
 std::string RoleName(Role role) {
   auto schema = capnp::Schema::from<Role>();
   for (auto e : schema.getEnumerants()) {

@@ -29,6 +29,9 @@ namespace piaojue::ledger {
 // author (genesis, jurisdictionRegistered, keyRegistered, keyRevoked) and
 // for correction, whose roles are those of its target.
 std::vector<schema::Role> RolesAllowedFor(schema::Event::Reader event);
+// The same roles as a set: bit r is set for each role r RolesAllowedFor
+// names (no allocation; roles are numbered below 16).
+uint16_t RoleMaskFor(schema::Event::Reader event);
 
 bool IsRegistryEvent(schema::Event::Which kind);
 

@@ -60,10 +60,7 @@ void LogChecker::PrecheckAlone(Prechecked& checked) {
   checked.nonce_hash = NonceSet::Hash(view.author_key(), nonce);
   checked.jurisdiction_hash =
       JurisdictionHash(ledger::TextView(view.authored().getJurisdiction()));
-  checked.roles = 0;
-  for (schema::Role r : ledger::RolesAllowedFor(view.event())) {
-    checked.roles |= static_cast<uint16_t>(1u << static_cast<uint16_t>(r));
-  }
+  checked.roles = ledger::RoleMaskFor(view.event());
 }
 
 uint64_t LogChecker::JurisdictionHash(std::string_view jurisdiction) {
@@ -336,16 +333,28 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
                   named);
     }
   }
+  // An accepted entry is of a kind this build knows, whose roles follow
+  // from it (and a screening decision's stage): a few dozen pairs, numbered
+  // in a byte. Numbered before anything is folded, so that an entry past
+  // that bound (only a saved state could bring one) is a failure, not a
+  // half-folded entry.
+  const std::optional<uint8_t> kind_id = KindRolesId(
+      kind_roles_,
+      KindAndRoles{static_cast<uint16_t>(view.event().which()), checked.roles});
+  if (!kind_id) {
+    return Fail(index, "authorization",
+                at() +
+                    "its kind and roles cannot be recorded for later "
+                    "corrections: more than " +
+                    std::to_string(kMaxKindRoles) +
+                    " distinct kinds and roles");
+  }
   // Accepted: fold.
   authority_.Apply(index, a);
   if (rules_) rules_->apply(view);
   const uint16_t jurisdiction = JurisdictionId(
       ledger::TextView(a.getJurisdiction()), checked.jurisdiction_hash);
-  // An accepted entry is of a kind this build knows, whose roles follow
-  // from it (and a screening decision's stage): a few dozen pairs.
-  entry_kinds_.push_back(*KindRolesId(
-      kind_roles_, KindAndRoles{static_cast<uint16_t>(view.event().which()),
-                                checked.roles}));
+  entry_kinds_.push_back(*kind_id);
   entry_jurisdictions_.push_back(jurisdiction);
   const merkle::Hash& leaf = checked.leaf_hash;
   frontier_.Append(leaf);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,52 @@ TEST_F(LogCheckerTest, ASavedAndRestoredCheckerKnowsEveryEntrysJurisdiction) {
     EXPECT_EQ(same.SaveState()["jurisdictionNames"],
               saved["jurisdictionNames"]);
   }
+}
+
+// A restored state may already hold as many distinct kinds and roles as the
+// checker numbers (RestoreState accepts up to that many): an entry of yet
+// another pair is then refused in words, not recorded under a number that
+// does not exist.
+TEST_F(LogCheckerTest,
+       AnEntryPastTheKindsAndRolesARestoredStateHoldsIsRefused) {
+  // Enough entries for 256 distinct pairs in the saved state.
+  for (int year = 2026; log_.entries().size() < 256; ++year) {
+    log_.Add(piaojue::testing::OpenCycle(office_, year, Code(0), kAt));
+  }
+  LogChecker first;
+  for (size_t i = 0; i < log_.entries().size(); ++i) {
+    ASSERT_TRUE(first.Add(i, log_.entries()[i])) << first.failure()->message;
+  }
+  ASSERT_TRUE(first.Finish());
+  nlohmann::json saved = first.SaveState();
+  // Entry i made a pair of its own (kind 1000 + i, no roles; the entries
+  // past the 256th that of the 256th): six bytes an entry, kind,
+  // jurisdiction, roles.
+  auto kinds = crypto::Base64Decode(saved["kinds"].get<std::string>());
+  ASSERT_TRUE(kinds.ok());
+  ASSERT_EQ(kinds->size(), 6 * log_.entries().size());
+  for (size_t i = 0; i < log_.entries().size(); ++i) {
+    const uint16_t kind =
+        static_cast<uint16_t>(1000 + std::min<size_t>(i, 255));
+    (*kinds)[6 * i] = static_cast<char>(kind & 0xff);
+    (*kinds)[6 * i + 1] = static_cast<char>(kind >> 8);
+    (*kinds)[6 * i + 4] = 0;
+    (*kinds)[6 * i + 5] = 0;
+  }
+  saved["kinds"] = crypto::Base64Encode(crypto::AsBytes(*kinds));
+  merkle::Frontier frontier;
+  for (const std::string& e : log_.entries()) {
+    frontier.Append(merkle::LeafHash(crypto::AsBytes(e)));
+  }
+  LogChecker restored;
+  ASSERT_TRUE(restored.RestoreState(saved, frontier).ok());
+  Status s = CheckWith(restored,
+                       piaojue::testing::OpenCycle(office_, 2400, Code(1), kAt),
+                       log_.entries().size());
+  EXPECT_EQ(s.message(),
+            "authorization: entry " + std::to_string(log_.entries().size()) +
+                ": its kind and roles cannot be recorded for later "
+                "corrections: more than 256 distinct kinds and roles");
 }
 
 }  // namespace
