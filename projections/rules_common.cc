@@ -133,35 +133,37 @@ bool RecordExists(const Model& m, RefKind kind, uint64_t ref) {
 
 Status CheckRef(const Model& m, const Ctx& ctx, uint64_t ref, RefKind kind,
                 std::string_view field) {
-  const std::string what =
-      std::string(field) + " refers to entry " + std::to_string(ref);
+  // Built only for a refusal: CheckRef runs several times an entry.
+  auto what = [&] {
+    return std::string(field) + " refers to entry " + std::to_string(ref);
+  };
   if (ref == kNoRef || ref >= ctx.index || ref >= m.entries.size()) {
-    return Refused("ref.missing", what + ", but no " + KindWord(kind) +
+    return Refused("ref.missing", what() + ", but no " + KindWord(kind) +
                                       " was created by such an entry before");
   }
   const EntryMeta& meta = m.entries[ref];
   if (!KindMatches(kind, meta.kind)) {
     return Refused("ref.wrong_kind",
-                   what + ", which is a " +
+                   what() + ", which is a " +
                        ledger::EventKindName(
                            static_cast<schema::Event::Which>(meta.kind)) +
                        ", not a " + KindWord(kind));
   }
   if (m.JurisdictionOf(meta) != ctx.jurisdiction) {
     return Refused("ref.other_jurisdiction",
-                   what + " of jurisdiction " + m.JurisdictionOf(meta) +
+                   what() + " of jurisdiction " + m.JurisdictionOf(meta) +
                        ", but this act belongs to jurisdiction " +
                        ctx.jurisdiction);
   }
   if (meta.retracted) {
     return Refused("ref.retracted",
-                   what + ", which was retracted by correction entry " +
+                   what() + ", which was retracted by correction entry " +
                        std::to_string(m.CorrectionsOf(ref).empty()
                                           ? 0
                                           : m.CorrectionsOf(ref).back()));
   }
   if (!RecordExists(m, kind, ref)) {
-    return Refused("ref.missing", what + ", which no longer exists");
+    return Refused("ref.missing", what() + ", which no longer exists");
   }
   return Status::Ok();
 }
