@@ -13,12 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace piaojue::testing {
@@ -104,6 +106,16 @@ class ChildProcess {
     }
     return static_cast<double>(utime + stime) /
            static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+
+  // The CPU time the child used over `seconds` of wall time, measured
+  // after half a second for what was just started to settle (a spinning
+  // loop uses about `seconds` per core it spins on).
+  double CpuSecondsOver(int seconds) const {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const double before = CpuSeconds();
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    return CpuSeconds() - before;
   }
 
   // Opens `count` connections to 127.0.0.1:port that never send anything
