@@ -27,6 +27,7 @@
 #include "ledger/crypto.h"
 #include "projections/dates.h"
 #include "projections/internal/persistent.h"
+#include "projections/internal/shared_block.h"
 #include "projections/tally.h"
 
 namespace piaojue::projections::internal {
@@ -50,39 +51,26 @@ inline constexpr uint64_t kNoRef = 0;
 class CompactText {
  public:
   CompactText() = default;
-  CompactText(std::string_view s) { Assign(s); }  // NOLINT: a text
+  CompactText(std::string_view s) : p_(Make(s)) {}  // NOLINT: a text
   CompactText(const char* s) : CompactText(std::string_view(s)) {}
   CompactText(const std::string& s) : CompactText(std::string_view(s)) {}
-  CompactText(const CompactText& o) noexcept : p_(o.p_) { Ref(p_); }
-  CompactText(CompactText&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  CompactText& operator=(const CompactText& o) noexcept {
-    Ref(o.p_);  // first: `o` may be this text
-    Unref(p_);
-    p_ = o.p_;
-    return *this;
-  }
-  CompactText& operator=(CompactText&& o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
   CompactText& operator=(std::string_view s) {
-    CompactText t(s);
-    std::swap(p_, t.p_);
+    p_ = Block(Make(s));
     return *this;
   }
   CompactText& operator=(const std::string& s) {
     return *this = std::string_view(s);
   }
   CompactText& operator=(const char* s) { return *this = std::string_view(s); }
-  ~CompactText() { Unref(p_); }
 
   std::string_view view() const {
-    if (p_ == nullptr) return {};
-    return {reinterpret_cast<const char*>(p_ + 1), p_->size};
+    const Header* h = p_.get();
+    if (h == nullptr) return {};
+    return {reinterpret_cast<const char*>(h + 1), h->size};
   }
   operator std::string_view() const { return view(); }  // NOLINT
   std::string str() const { return std::string(view()); }
-  bool empty() const { return p_ == nullptr; }
+  bool empty() const { return p_.get() == nullptr; }
   size_t size() const { return view().size(); }
   friend bool operator==(const CompactText& a, const CompactText& b) {
     return a.view() == b.view();
@@ -90,25 +78,18 @@ class CompactText {
 
  private:
   struct Header {
-    std::atomic<uint32_t> refs;
-    uint32_t size;
+    std::atomic<uint32_t> refs{1};
+    uint32_t size = 0;
   };
-  static void Ref(Header* p) {
-    if (p != nullptr) p->refs.fetch_add(1, std::memory_order_relaxed);
+  using Block = SharedBlock<Header, FreeWithBytes<Header>>;
+  static Header* Make(std::string_view s) {
+    if (s.empty()) return nullptr;
+    Header* h = NewWithBytes<Header>(s.size());
+    h->size = static_cast<uint32_t>(s.size());
+    std::memcpy(reinterpret_cast<char*>(h + 1), s.data(), s.size());
+    return h;
   }
-  static void Unref(Header* p) {
-    if (p != nullptr && p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      p->~Header();
-      ::operator delete(p);
-    }
-  }
-  void Assign(std::string_view s) {
-    if (s.empty()) return;
-    void* mem = ::operator new(sizeof(Header) + s.size());
-    p_ = new (mem) Header{{1}, static_cast<uint32_t>(s.size())};
-    std::memcpy(reinterpret_cast<char*>(p_ + 1), s.data(), s.size());
-  }
-  Header* p_ = nullptr;  // [refs][length][bytes]; null when empty
+  Block p_;  // [refs][length][bytes]; null when empty
 };
 
 // A day in 4 bytes where a Date takes 12, for the dates every proposal
@@ -142,52 +123,39 @@ class TitleAndLocation {
   TitleAndLocation() = default;
   TitleAndLocation(std::string_view title, std::string_view location) {
     if (title.empty() && location.empty()) return;
-    void* mem = ::operator new(sizeof(Header) + title.size() + location.size());
-    p_ = new (mem) Header{{1},
-                          static_cast<uint32_t>(title.size()),
-                          static_cast<uint32_t>(location.size())};
+    Header* h = NewWithBytes<Header>(title.size() + location.size());
+    h->title_size = static_cast<uint32_t>(title.size());
+    h->location_size = static_cast<uint32_t>(location.size());
     // An empty view may have no bytes behind it (a null pointer), which
     // memcpy must not be given even for no bytes.
-    char* bytes = reinterpret_cast<char*>(p_ + 1);
+    char* bytes = reinterpret_cast<char*>(h + 1);
     if (!title.empty()) std::memcpy(bytes, title.data(), title.size());
     if (!location.empty()) {
       std::memcpy(bytes + title.size(), location.data(), location.size());
     }
-  }
-  TitleAndLocation(const TitleAndLocation& o) noexcept : p_(o.p_) {
-    if (p_ != nullptr) p_->refs.fetch_add(1, std::memory_order_relaxed);
-  }
-  TitleAndLocation(TitleAndLocation&& o) noexcept
-      : p_(std::exchange(o.p_, nullptr)) {}
-  TitleAndLocation& operator=(TitleAndLocation o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~TitleAndLocation() {
-    if (p_ != nullptr &&
-        p_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      p_->~Header();
-      ::operator delete(p_);
-    }
+    p_ = Block(h);
   }
 
   std::string_view title() const {
-    if (p_ == nullptr) return {};
-    return {reinterpret_cast<const char*>(p_ + 1), p_->title_size};
+    const Header* h = p_.get();
+    if (h == nullptr) return {};
+    return {reinterpret_cast<const char*>(h + 1), h->title_size};
   }
   std::string_view location() const {
-    if (p_ == nullptr) return {};
-    return {reinterpret_cast<const char*>(p_ + 1) + p_->title_size,
-            p_->location_size};
+    const Header* h = p_.get();
+    if (h == nullptr) return {};
+    return {reinterpret_cast<const char*>(h + 1) + h->title_size,
+            h->location_size};
   }
 
  private:
   struct Header {
-    std::atomic<uint32_t> refs;
-    uint32_t title_size;
-    uint32_t location_size;
+    std::atomic<uint32_t> refs{1};
+    uint32_t title_size = 0;
+    uint32_t location_size = 0;
   };
-  Header* p_ = nullptr;  // [refs][lengths][title][location]; null when empty
+  using Block = SharedBlock<Header, FreeWithBytes<Header>>;
+  Block p_;  // [refs][lengths][title][location]; null when both are empty
 };
 
 // A short list (a merge's sources, a progress report's evidence and

@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "projections/internal/shared_block.h"
+
 namespace piaojue::projections::internal {
 
 // `p` made the only holder of its object: copied first if shared, created
@@ -112,38 +114,22 @@ class Held {
   template <typename... Args>
   static Held Make(Args&&... args) {
     Held h;
-    h.p_ = new Block{{1}, V(std::forward<Args>(args)...)};
+    h.p_ = Shared(new Block{{1}, V(std::forward<Args>(args)...)});
     return h;
   }
-  Held(const Held& o) noexcept : p_(o.p_) {
-    if (p_ != nullptr) p_->refs.fetch_add(1, std::memory_order_relaxed);
+  const V* get() const {
+    const Block* b = p_.get();
+    return b != nullptr ? &b->value : nullptr;
   }
-  Held(Held&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  Held& operator=(Held o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~Held() {
-    if (p_ != nullptr &&
-        p_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      delete p_;
-    }
-  }
-  const V* get() const { return p_ != nullptr ? &p_->value : nullptr; }
-  // The value, this holder's own (copied first if another holds it too):
-  // as OwnedCopy, a count of 1 cannot rise under us, and the acquire pairs
-  // with the release of another holder's decrement.
+  // The value, this holder's own (copied first if another holds it too).
   V* Own() {
-    if (p_->refs.load(std::memory_order_relaxed) != 1) {
-      *this = Make(std::as_const(p_->value));
-    } else {
-      std::atomic_thread_fence(std::memory_order_acquire);
-    }
-    return &p_->value;
+    if (!p_.sole()) *this = Make(std::as_const(p_.get()->value));
+    return &p_.get()->value;
   }
 
  private:
-  Block* p_ = nullptr;
+  using Shared = SharedBlock<Block, Delete<Block>>;
+  Shared p_;
 };
 
 // An ordered map from uint64_t keys (log indices) to V: a 64-way trie whose
