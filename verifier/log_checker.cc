@@ -106,6 +106,24 @@ void LogChecker::PlaceJurisdictions() {
   }
 }
 
+LogChecker::Prechecked LogChecker::PrecheckOne(std::string_view entry,
+                                               bool signatures) {
+  Prechecked out;
+  auto v = ledger::EntryView::Parse(entry);
+  if (!v.ok()) {
+    out.decode = v.status();
+    return out;
+  }
+  // The two hashes of an entry depend on its bytes only: computed here,
+  // compared in order later.
+  if (signatures) out.signature = v->VerifySignature();
+  out.entry_hash = v->EntryHash();
+  out.leaf_hash = v->LeafHash();
+  out.view = std::move(v).value();
+  PrecheckAlone(out);
+  return out;
+}
+
 std::vector<LogChecker::Prechecked> LogChecker::Precheck(
     const std::vector<std::string_view>& entries, unsigned threads,
     bool signatures, const EntryWork& also) {
@@ -113,19 +131,8 @@ std::vector<LogChecker::Prechecked> LogChecker::Precheck(
   std::vector<Prechecked> out(n);
   auto work = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      auto v = ledger::EntryView::Parse(entries[i]);
-      if (!v.ok()) {
-        out[i].decode = v.status();
-        continue;
-      }
-      // The two hashes of an entry depend on its bytes only: computed here,
-      // compared in order later.
-      if (signatures) out[i].signature = v->VerifySignature();
-      out[i].entry_hash = v->EntryHash();
-      out[i].leaf_hash = v->LeafHash();
-      out[i].view = std::move(v).value();
-      PrecheckAlone(out[i]);
-      if (also) also(i, *out[i].view);
+      out[i] = PrecheckOne(entries[i], signatures);
+      if (also && out[i].view) also(i, *out[i].view);
     }
   };
   threads = std::max(1u, std::min<unsigned>(threads, n / 16 + 1));

@@ -15,7 +15,7 @@
 // any thread, while AddPrechecked() runs the in-order checks of an earlier
 // batch. AddBatch() is the two in one call.
 //
-// Not thread-safe, except the static Precheck().
+// Not thread-safe, except the static Precheck() and PrecheckOne().
 #pragma once
 
 #include <cstdint>
@@ -99,6 +99,9 @@ class LogChecker {
   // distinct i may run at the same time. The entries' bytes need to live
   // only until it returns (every view holds its own copy).
   using EntryWork = std::function<void(size_t, const ledger::EntryView&)>;
+  // Precheck's work on one entry, on the calling thread (for callers that
+  // run their own threads: the verifier's BatchPool).
+  static Prechecked PrecheckOne(std::string_view entry, bool signatures);
   static std::vector<Prechecked> Precheck(
       const std::vector<std::string_view>& entries, unsigned threads,
       bool signatures = true, const EntryWork& also = nullptr);

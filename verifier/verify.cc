@@ -11,7 +11,6 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iomanip>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -24,6 +23,7 @@
 #include "ledger/text_validation.h"
 #include "projections/state.h"
 #include "projections/tally.h"
+#include "verifier/batch_pool.h"
 #include "verifier/explain.h"
 #include "verifier/progress.h"
 #include "verifier/recount.h"
@@ -176,6 +176,62 @@ std::string SaveReplayState(const LogChecker& checker,
   return j.dump();
 }
 
+// The bytes of a run of consecutive entries as read, before they are
+// decoded: in blocks of 64 KiB (a string an entry was allocated on this
+// thread and freed on another), freed as soon as the batch is decoded
+// (each view holds its own copy). Blocks, not one buffer: one of a
+// batch's size is above malloc's threshold for a mapping of its own, and
+// held ~2 MB more resident in a 201,018-entry run.
+struct EntryBytes {
+  std::vector<std::string> blocks;      // never grown past their reservation
+  std::vector<std::string_view> views;  // into blocks
+  bool empty() const { return views.empty(); }
+  size_t size() const { return views.size(); }
+  void Add(std::string_view entry) {
+    if (blocks.empty() ||
+        blocks.back().capacity() - blocks.back().size() < entry.size()) {
+      blocks.emplace_back().reserve(std::max(kEntryBlock, entry.size()));
+    }
+    std::string& block = blocks.back();
+    const size_t at = block.size();
+    block.append(entry);
+    views.emplace_back(block.data() + at, entry.size());
+  }
+};
+
+// A batch of consecutive entries on its way to the in-order checks: read,
+// then decoded and prechecked on the pool's threads, each entry made ready
+// for the rules there too (projections::PreparedEntry: texts checked,
+// context derived), so that the in-order thread only folds.
+class DecodedBatch : public BatchPool::Batch {
+ public:
+  DecodedBatch(uint64_t first, EntryBytes bytes, bool signatures)
+      : first(first),
+        checked(bytes.size()),
+        prepared(bytes.size()),
+        bytes_(std::move(bytes)),
+        signatures_(signatures) {}
+
+  // Distinct chunks write distinct elements of `checked` and `prepared`,
+  // sized above and never resized.
+  void Work(size_t begin, size_t end) override {
+    for (size_t i = begin; i < end; ++i) {
+      checked[i] = LogChecker::PrecheckOne(bytes_.views[i], signatures_);
+      if (checked[i].view) prepared[i].emplace(*checked[i].view);
+    }
+  }
+  // Every view holds its own copy: the bytes as read are done with.
+  void Done() override { bytes_ = {}; }
+
+  const uint64_t first;  // the first entry's index
+  std::vector<LogChecker::Prechecked> checked;
+  std::vector<std::optional<projections::PreparedEntry>> prepared;
+
+ private:
+  EntryBytes bytes_;
+  const bool signatures_;
+};
+
 }  // namespace
 
 VerifyReport Verify(const VerifyOptions& options) {
@@ -242,36 +298,9 @@ VerifyReport Verify(const VerifyOptions& options) {
   // the recount read (a province in a fraction of the memory).
   projections::State state;
   state.KeepViewData(false);
-  // The bytes of a run of consecutive entries as read, before they are
-  // decoded: in blocks of 64 KiB (a string an entry was allocated on this
-  // thread and freed on another), freed as soon as the batch is decoded
-  // (each view holds its own copy). Blocks, not one buffer: one of a
-  // batch's size is above malloc's threshold for a mapping of its own, and
-  // held ~2 MB more resident in a 201,018-entry run.
-  struct EntryBytes {
-    std::vector<std::string> blocks;      // never grown past their reservation
-    std::vector<std::string_view> views;  // into blocks
-    bool empty() const { return views.empty(); }
-    size_t size() const { return views.size(); }
-    void Add(std::string_view entry) {
-      if (blocks.empty() ||
-          blocks.back().capacity() - blocks.back().size() < entry.size()) {
-        blocks.emplace_back().reserve(std::max(kEntryBlock, entry.size()));
-      }
-      std::string& block = blocks.back();
-      const size_t at = block.size();
-      block.append(entry);
-      views.emplace_back(block.data() + at, entry.size());
-    }
-  };
-  // The batch whose in-order checks run now, as its decode threads made its
-  // entries ready for the rules (projections::PreparedEntry: texts checked,
-  // context derived), so that this thread only folds. An entry the hook
-  // meets that is not there (the resumed path) is prepared here instead.
-  struct DecodedBatch {
-    std::vector<LogChecker::Prechecked> checked;
-    std::vector<std::optional<projections::PreparedEntry>> prepared;
-  };
+  // The batch whose in-order checks run now, its entries made ready for the
+  // rules on the pool's threads. An entry the hook meets that is not there
+  // (the resumed path) is prepared here instead.
   const DecodedBatch* folding = nullptr;
   uint64_t folding_first = 0;
   auto prepared_for =
@@ -330,51 +359,50 @@ VerifyReport Verify(const VerifyOptions& options) {
   Progress progress(!options.quiet, stderr);
 
   // A pipeline of batches: while the checker runs the in-order checks of one
-  // batch on this thread, the next batch is decoded and its signatures are
-  // verified on all cores, and the one after is being read.
+  // batch on this thread, later batches are decoded and their signatures
+  // verified on the pool's threads, and the next one is read. This thread
+  // works on those chunks too whenever the batch it needs next is not done
+  // (`threads` threads in all verify signatures), and reads ahead up to
+  // kInFlight batches: the pool's threads never wait for it to fold one.
   constexpr size_t kBatch = 1024;
+  constexpr size_t kInFlight = 3;
+  // Entries a thread takes at a time: small enough that a thread that also
+  // folds, or shares its core with one that does, takes fewer and no core
+  // idles at the end of a batch; large enough that handing them out costs
+  // nothing measurable.
+  constexpr size_t kChunk = 16;
+  auto pool = std::make_unique<BatchPool>(threads, kChunk);
   EntryBytes batch;
   uint64_t batch_start = 0;
-  std::future<DecodedBatch> in_flight;
-  uint64_t in_flight_start = 0;
-  // The batch folded last, freed by the thread that decodes the next one:
-  // its entries were allocated there, and freeing a batch (five blocks an
-  // entry) cost this thread, which bounds the run, a tenth of its time.
-  std::unique_ptr<DecodedBatch> folded;
-  auto finish_in_flight = [&]() -> bool {
-    if (!in_flight.valid()) return !checker.failure();
-    auto done = std::make_unique<DecodedBatch>(in_flight.get());
+  // Folds the earliest batch handed to the pool (working on chunks until it
+  // is done) and hands it back to be freed on a pool thread: freeing a
+  // batch (five blocks an entry) cost this thread, which bounds the run, a
+  // tenth of its time.
+  auto fold_next = [&]() -> bool {
+    std::unique_ptr<DecodedBatch> done(
+        static_cast<DecodedBatch*>(pool->Take().release()));
     folding = done.get();
-    folding_first = in_flight_start;
-    bool ok = checker.AddPrechecked(in_flight_start, done->checked);
+    folding_first = done->first;
+    const bool ok = checker.AddPrechecked(done->first, done->checked);
     folding = nullptr;
-    folded = std::move(done);
+    pool->Free(std::move(done));
     progress.Update(checker.size());
     return ok;
   };
   auto flush = [&]() -> bool {
     if (batch.empty()) return !checker.failure();
-    auto next = std::async(
-        std::launch::async,
-        [threads, signatures = options.check_signatures,
-         done = std::move(folded)](EntryBytes entries) mutable {
-          done.reset();
-          DecodedBatch out;
-          out.prepared.resize(entries.size());
-          out.checked = LogChecker::Precheck(
-              entries.views, threads, signatures,
-              [&out](size_t i, const ledger::EntryView& view) {
-                out.prepared[i].emplace(view);
-              });
-          return out;
-        },
-        std::move(batch));
+    const size_t n = batch.size();
+    pool->Add(std::make_unique<DecodedBatch>(batch_start, std::move(batch),
+                                             options.check_signatures),
+              n);
     batch = {};
     batch.views.reserve(kBatch);
-    const bool ok = finish_in_flight();
-    in_flight = std::move(next);
-    in_flight_start = batch_start;
-    return ok;
+    // Folds what is ready; waits (working) only with kInFlight batches out.
+    while (pool->pending() > 0 &&
+           (pool->pending() >= kInFlight || pool->FrontDone())) {
+      if (!fold_next()) return false;
+    }
+    return !checker.failure();
   };
 
   // Checkpoint sizes are watched before the entries reach them.
@@ -498,7 +526,9 @@ VerifyReport Verify(const VerifyOptions& options) {
     read = ReadSource(options.path, callbacks);
   }
   if (!checker.failure()) flush();
-  finish_in_flight();
+  while (!checker.failure() && pool->pending() > 0) fold_next();
+  // The pool's threads stop; batches after a failure are dropped.
+  pool.reset();
   checker.Finish();
   if (!checker.failure() && checker.size() == limit && !beyond.empty()) {
     checker.ExtendUnchecked(beyond);
