@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
                  "print the audit trail of one record (entry index) with "
                  "inclusion proofs");
   app.add_option("--threads", options.threads,
-                 "signature-checking threads (default: all cores)");
+                 "signature-checking threads, the one of the in-order checks "
+                 "among them (default: all cores)");
   app.add_option("--witness", options.witnesses,
                  "a witness's cosignature verifier key (name+id+base64); "
                  "repeatable");
