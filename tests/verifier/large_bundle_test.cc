@@ -38,32 +38,7 @@ TEST(LargeBundle, DISABLED_WriteLargeBundle) {
   }
   ASSERT_TRUE(builder.BuildThrough(CycleBuilder::Stage::kCycleOpened).ok());
   std::vector<std::string> entries = ReadEntries(builder.ledger());
-  const uint64_t cycle = builder.refs().cycle;
-  int64_t at_ms = builder.now_ms();
-  crypto::Hash prev = crypto::Sha256(crypto::AsBytes(entries.back()));
-  for (uint64_t i = 0; i < count; ++i) {
-    auto signed_event =
-        builder.Sign(builder.keys().intake, [&](schema::Event::Builder e) {
-          auto s = e.initProposalSubmitted();
-          s.setCycle(cycle);
-          auto d = s.initDetails();
-          d.setTitle("小区加装电梯 第" + std::to_string(i) + "号");
-          d.setDescription("老旧小区加装电梯，方便老人出行。群众呼声较高。");
-          d.setCategory(schema::Category::PUBLIC_FACILITIES);
-          d.setLocation("城东街道");
-          d.setEstimatedInvestmentFen(50'000'000);
-          d.setFundingSource(schema::FundingSource::OWN_BUDGET);
-          CycleBuilder::SetDay(d.initExpectedCompletion(), 2025, 12, 31);
-          s.setProposerType(schema::ProposerType::RESIDENT);
-          s.setChannel(schema::Channel::WECHAT);
-          s.setReceiptRef("WX2025-" + std::to_string(i));
-        });
-    auto bytes =
-        ledger::EncodeEntry(entries.size(), prev, at_ms++, signed_event);
-    ASSERT_TRUE(bytes.ok());
-    prev = crypto::Sha256(crypto::AsBytes(*bytes));
-    entries.push_back(std::move(bytes).value());
-  }
+  ASSERT_OK(AppendIntakeProposals(builder, entries, count));
   WriteBundleFile(path, entries, SignCheckpoint(entries, builder.log_key()));
   std::printf("wrote %zu entries to %s\n", entries.size(), path);
 }

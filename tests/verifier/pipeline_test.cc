@@ -83,30 +83,7 @@ class PipelineTest : public ForgeryTest {
     entries_ = ReadEntries(builder_->ledger());
     vkey_ = note::FormatVerifierKey(builder_->log_key().name,
                                     builder_->log_key().key_pair.public_key);
-    int64_t at_ms = builder_->now_ms();
-    crypto::Hash prev = crypto::Sha256(crypto::AsBytes(entries_.back()));
-    for (uint64_t i = 0; i < proposals; ++i) {
-      auto event = builder_->Sign(
-          builder_->keys().intake, [&](schema::Event::Builder e) {
-            auto s = e.initProposalSubmitted();
-            s.setCycle(builder_->refs().cycle);
-            auto d = s.initDetails();
-            d.setTitle("路灯维修 第" + std::to_string(i) + "号");
-            d.setDescription("夜间照明不足。");
-            d.setCategory(schema::Category::PUBLIC_FACILITIES);
-            d.setLocation("城西街道");
-            d.setEstimatedInvestmentFen(1'000'000);
-            d.setFundingSource(schema::FundingSource::OWN_BUDGET);
-            CycleBuilder::SetDay(d.initExpectedCompletion(), 2025, 12, 31);
-            s.setProposerType(schema::ProposerType::RESIDENT);
-            s.setChannel(schema::Channel::WECHAT);
-            s.setReceiptRef("WX-" + std::to_string(i));
-          });
-      auto bytes = ledger::EncodeEntry(entries_.size(), prev, at_ms++, event);
-      ASSERT_TRUE(bytes.ok());
-      prev = crypto::Sha256(crypto::AsBytes(*bytes));
-      entries_.push_back(std::move(bytes).value());
-    }
+    ASSERT_OK(AppendIntakeProposals(*builder_, entries_, proposals));
   }
 
   VerifyReport VerifyOn(const std::string& path, unsigned threads,

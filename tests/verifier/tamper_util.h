@@ -93,6 +93,42 @@ inline void WriteBundleFile(const std::string& path,
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
+// Appends to `entries` (a log the fixture `builder` wrote through its
+// cycle's opening) `count` proposals submitted through its public-intake
+// portal, encoded and chained here directly, a millisecond apart: an honest
+// log of any length without the ledger's append path.
+inline Status AppendIntakeProposals(piaojue::testing::CycleBuilder& builder,
+                                    std::vector<std::string>& entries,
+                                    uint64_t count) {
+  int64_t at_ms = builder.now_ms();
+  crypto::Hash prev = crypto::Sha256(crypto::AsBytes(entries.back()));
+  for (uint64_t i = 0; i < count; ++i) {
+    auto signed_event =
+        builder.Sign(builder.keys().intake, [&](schema::Event::Builder e) {
+          auto s = e.initProposalSubmitted();
+          s.setCycle(builder.refs().cycle);
+          auto d = s.initDetails();
+          d.setTitle("小区加装电梯 第" + std::to_string(i) + "号");
+          d.setDescription("老旧小区加装电梯，方便老人出行。群众呼声较高。");
+          d.setCategory(schema::Category::PUBLIC_FACILITIES);
+          d.setLocation("城东街道");
+          d.setEstimatedInvestmentFen(50'000'000);
+          d.setFundingSource(schema::FundingSource::OWN_BUDGET);
+          piaojue::testing::CycleBuilder::SetDay(d.initExpectedCompletion(),
+                                                 2025, 12, 31);
+          s.setProposerType(schema::ProposerType::RESIDENT);
+          s.setChannel(schema::Channel::WECHAT);
+          s.setReceiptRef("WX2025-" + std::to_string(i));
+        });
+    ASSIGN_OR_RETURN(
+        std::string bytes,
+        ledger::EncodeEntry(entries.size(), prev, at_ms++, signed_event));
+    prev = crypto::Sha256(crypto::AsBytes(bytes));
+    entries.push_back(std::move(bytes));
+  }
+  return Status::Ok();
+}
+
 // Re-encodes entries [from, end): each gets its position as index and the
 // hash of the entry before it as prevHash; authored bytes, signature and
 // recordedAtMs are kept. What someone who edits entries does to hide it from
