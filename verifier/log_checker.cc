@@ -126,13 +126,12 @@ LogChecker::Prechecked LogChecker::PrecheckOne(std::string_view entry,
 
 std::vector<LogChecker::Prechecked> LogChecker::Precheck(
     const std::vector<std::string_view>& entries, unsigned threads,
-    bool signatures, const EntryWork& also) {
+    bool signatures) {
   const size_t n = entries.size();
   std::vector<Prechecked> out(n);
   auto work = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       out[i] = PrecheckOne(entries[i], signatures);
-      if (also && out[i].view) also(i, *out[i].view);
     }
   };
   threads = std::max(1u, std::min<unsigned>(threads, n / 16 + 1));

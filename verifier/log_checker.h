@@ -92,19 +92,17 @@ class LogChecker {
     uint64_t jurisdiction_hash = 0;  // JurisdictionHash of its jurisdiction
     uint16_t roles = 0;              // bit r: RolesAllowedFor its event has r
   };
-  // With `signatures` false (piaojue-verify --no-signatures) the author
-  // signatures are not verified: `signature` is then always OK. `also`, if
-  // set, is called on the same threads with (i, entry) for every entry i
-  // that decoded, for the caller's own work on entries alone; calls for
-  // distinct i may run at the same time. The entries' bytes need to live
-  // only until it returns (every view holds its own copy).
-  using EntryWork = std::function<void(size_t, const ledger::EntryView&)>;
-  // Precheck's work on one entry, on the calling thread (for callers that
-  // run their own threads: the verifier's BatchPool).
+  // The checks of one entry that depend on it alone, on the calling thread
+  // (for callers that run their own threads: the verifier's BatchPool).
+  // With `signatures` false (piaojue-verify --no-signatures) the author's
+  // signature is not verified: `signature` is then always OK.
   static Prechecked PrecheckOne(std::string_view entry, bool signatures);
+  // PrecheckOne for each of `entries`, on up to `threads` threads. The
+  // entries' bytes need to live only until it returns (every view holds its
+  // own copy).
   static std::vector<Prechecked> Precheck(
       const std::vector<std::string_view>& entries, unsigned threads,
-      bool signatures = true, const EntryWork& also = nullptr);
+      bool signatures = true);
   // The in-order part for a batch Precheck()ed before.
   bool AddPrechecked(uint64_t first_index, std::vector<Prechecked>& batch);
 
