@@ -47,28 +47,26 @@ bool BatchPool::FrontDone() const {
   return !slots_.empty() && slots_.front()->done;
 }
 
-bool BatchPool::Claim(Slot** slot, size_t* begin, size_t* end) {
+bool BatchPool::RunNextChunk(std::unique_lock<std::mutex>& lock) {
+  Slot* slot = nullptr;
+  size_t begin = 0, end = 0;
   for (const std::unique_ptr<Slot>& s : slots_) {
     if (s->claimed < s->size) {
-      *slot = s.get();
-      *begin = s->claimed;
-      *end = std::min(s->size, s->claimed + chunk_);
-      s->claimed = *end;
-      return true;
+      slot = s.get();
+      begin = s->claimed;
+      end = std::min(s->size, s->claimed + chunk_);
+      s->claimed = end;
+      break;
     }
   }
-  return false;
-}
-
-void BatchPool::Run(std::unique_lock<std::mutex>& lock, Slot* slot,
-                    size_t begin, size_t end) {
+  if (slot == nullptr) return false;
   // The slot stays in slots_ (so alive) until taken, and it is taken only
   // once done: not before this chunk's entries are counted below.
   lock.unlock();
   slot->batch->Work(begin, end);
   lock.lock();
   slot->finished += end - begin;
-  if (slot->finished < slot->size) return;
+  if (slot->finished < slot->size) return true;
   // Every other chunk's Work returned before its thread counted it under
   // mu_, which this thread has held since: the batch is this thread's.
   lock.unlock();
@@ -76,6 +74,7 @@ void BatchPool::Run(std::unique_lock<std::mutex>& lock, Slot* slot,
   lock.lock();
   slot->done = true;
   done_cv_.notify_all();
+  return true;
 }
 
 void BatchPool::WorkerLoop() {
@@ -90,12 +89,7 @@ void BatchPool::WorkerLoop() {
       lock.lock();
       continue;
     }
-    Slot* slot = nullptr;
-    size_t begin = 0, end = 0;
-    if (Claim(&slot, &begin, &end)) {
-      Run(lock, slot, begin, end);
-      continue;
-    }
+    if (RunNextChunk(lock)) continue;
     work_cv_.wait(lock);
   }
 }
@@ -109,12 +103,7 @@ std::unique_ptr<BatchPool::Batch> BatchPool::Take() {
       slots_.pop_front();
       return batch;
     }
-    Slot* slot = nullptr;
-    size_t begin = 0, end = 0;
-    if (Claim(&slot, &begin, &end)) {
-      Run(lock, slot, begin, end);
-      continue;
-    }
+    if (RunNextChunk(lock)) continue;
     done_cv_.wait(lock);
   }
 }

@@ -69,11 +69,9 @@ class BatchPool {
     size_t finished = 0;  // entries whose Work returned
     bool done = false;    // finished == size and Done() returned
   };
-  // Under mu_: the earliest unclaimed chunk, claimed; false if none.
-  bool Claim(Slot** slot, size_t* begin, size_t* end);
-  // Runs a claimed chunk with mu_ (held by `lock`) released.
-  void Run(std::unique_lock<std::mutex>& lock, Slot* slot, size_t begin,
-           size_t end);
+  // Claims the earliest unclaimed chunk and runs it with mu_ (held by
+  // `lock`) released; false, without waiting, if every chunk is claimed.
+  bool RunNextChunk(std::unique_lock<std::mutex>& lock);
   void WorkerLoop();
 
   const size_t chunk_;
