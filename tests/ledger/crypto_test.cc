@@ -1,9 +1,13 @@
 #include "ledger/crypto.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
+#include <optional>
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace piaojue::crypto {
 namespace {
@@ -92,6 +96,67 @@ TEST(CryptoTest, Base64IsStrict) {
   auto none = Base64Decode("");
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, "");
+}
+
+// What libsodium's decoder takes, kept only when encoding the bytes again
+// gives the same text: the canonical encodings, the set Base64Decode must
+// take (and nothing else).
+std::optional<std::string> CanonicalBySodium(const std::string& text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()),
+                        out.size(), text.data(), text.size(), nullptr, &len,
+                        &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  if (Base64Encode(AsBytes(out)) != text) return std::nullopt;
+  return out;
+}
+
+TEST(CryptoTest, Base64DecodeTakesExactlyTheCanonicalEncodings) {
+  std::mt19937 rng(7);
+  int accepted = 0, refused = 0;
+  for (size_t n = 0; n <= 9; ++n) {
+    std::string bytes(n, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    const std::string text = Base64Encode(AsBytes(bytes));
+    auto decoded = Base64Decode(text);
+    ASSERT_TRUE(decoded.ok()) << text;
+    EXPECT_EQ(*decoded, bytes);
+    // Every byte value at every position, and the text cut or lengthened
+    // by one character: accepted exactly when the oracle accepts, with
+    // the same bytes.
+    std::vector<std::string> variants;
+    for (size_t i = 0; i < text.size(); ++i) {
+      for (int c = 0; c < 256; ++c) {
+        std::string v = text;
+        v[i] = static_cast<char>(c);
+        variants.push_back(v);
+      }
+      variants.push_back(text.substr(0, i) + text.substr(i + 1));
+    }
+    for (const char* tail : {"=", "A", "AA==", "====", "A==="}) {
+      variants.push_back(text + tail);
+    }
+    for (const std::string& v : variants) {
+      auto want = CanonicalBySodium(v);
+      auto got = Base64Decode(v);
+      ASSERT_EQ(got.ok(), want.has_value()) << "\"" << v << "\"";
+      if (want) {
+        EXPECT_EQ(*got, *want);
+        ++accepted;
+      } else {
+        EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
+        ++refused;
+      }
+    }
+  }
+  // Both kinds occur (the variants include other canonical encodings).
+  EXPECT_GT(accepted, 100);
+  EXPECT_GT(refused, 1000);
 }
 
 TEST(CryptoTest, HexRejectsWrongLengthAndDigits) {
