@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "ledger/crypto.h"
 #include "ledger/text_validation.h"
+#include "verifier/text.h"
 
 namespace piaojue::verifier {
 
@@ -226,154 +228,203 @@ RecountCollector::RoundRules RecountCollector::RulesOf(
   return out;
 }
 
-json RecountCollector::Recount(const RoundRules& rules_of,
-                               std::optional<Failure>* failure) const {
-  json rounds = json::array();
-  for (const auto& [ref, round] : rounds_) {
-    const auto found = rules_of.rules.find(ref);
-    if (found == rules_of.rules.end()) continue;
-    const projections::TallyRules& rules = found->second;
-    const bool satisfaction =
-        rules.purpose == projections::VotePurpose::kSatisfaction;
-    json r;
-    r["round"] = ref;
-    r["vote"] = round.vote;
-    const auto cycle = vote_cycles_.find(round.vote);
-    if (cycle != vote_cycles_.end()) {
-      r["cycle"] = cycle->second;
-      // 补录: the cycle was recorded after the fact (RULES.md, "Backfill").
-      r["cycleBackfill"] = backfill_cycles_.count(cycle->second) > 0;
-    }
-    r["number"] = round.number;
-    r["purpose"] = satisfaction ? "satisfaction" : "projectSelection";
-    r["seats"] = rules.seats;
-    r["maxApprovals"] = satisfaction ? 0 : rules.max_approvals;
-    r["entitled"] = rules.entitled;
-    r["present"] = rules.present;
-    std::vector<projections::RecordedBallots> all_parts;
-    std::vector<std::string> void_reasons;
-    json boxes = json::array();
-    uint32_t issued = 0, collected = 0;
-    for (uint64_t box_ref : round.boxes) {
-      const Box& box = boxes_.at(box_ref);
-      projections::BallotCount count = projections::EmptyCount(round.items);
-      for (const auto& [entry, part] : box.parts) {
-        projections::RecordedBallots ballots{part.marks, part.unreadable};
-        projections::CountBallots(rules, ballots, &count);
-        all_parts.push_back(ballots);
-      }
-      issued += box.issued;
-      collected += box.collected;
-      if (box.opened && box.collected > box.issued) {
-        void_reasons.push_back(
-            "box " + std::to_string(box_ref) + " \"" + box.label +
-            "\" collected " + std::to_string(box.collected) +
-            " ballots but issued only " + std::to_string(box.issued));
-      }
-      boxes.push_back({{"box", box_ref},
-                       {"label", box.label},
-                       {"opened", box.opened},
-                       {"issued", box.issued},
-                       {"collected", box.collected},
-                       {"collectedExceedsIssued", box.collected > box.issued},
-                       {"valid", count.valid},
-                       {"invalid", count.invalid},
-                       {"unreadable", count.unreadable}});
-    }
-    // A round is void only when a roundVoided entry says so. A box that
-    // collected more than it issued blocks the tally: the round must be
-    // declared void, and until then it decides nothing either.
-    const bool is_void = round.voided.has_value();
-    const bool must_be_voided = !is_void && !void_reasons.empty();
-    std::string void_reason;
-    if (is_void) {
-      void_reason = "declared void by entry " +
-                    std::to_string(round.voided->entry) + ": " +
-                    round.voided->reason;
-    } else {
-      for (const std::string& s : void_reasons) {
-        void_reason += (void_reason.empty() ? "" : "; ") + s;
-      }
-    }
-    r["void"] = is_void;
-    r["mustBeVoided"] = must_be_voided;
-    r["voidReason"] = is_void || must_be_voided ? json(void_reason) : json();
-    r["voidedEntry"] = round.voided ? json(round.voided->entry) : json();
-    r["boxes"] = boxes;
-    projections::Recount recount =
-        projections::RecountRound(rules, round.items, all_parts);
-    r["issued"] = issued;
-    r["collected"] = collected;
-    r["valid"] = recount.count.valid;
-    r["invalid"] = recount.count.invalid;
-    json items = json::array();
-    for (const auto& c : recount.count.items) {
-      json item = {{"item", c.item}};
-      if (auto t = rules_of.titles.find(c.item); t != rules_of.titles.end()) {
-        item["title"] = t->second;
-      }
-      if (satisfaction) {
-        item["satisfied"] = c.approve;
-        item["basicallySatisfied"] = c.oppose;
-        item["unsatisfied"] = c.abstain;
-        item["abstain"] = c.satisfaction_abstain;
-      } else {
-        item["approve"] = c.approve;
-        item["oppose"] = c.oppose;
-        item["abstain"] = c.abstain;
-      }
-      items.push_back(item);
-    }
-    r["items"] = items;
-    const char* base_kind = "entitled";
-    if (rules.pass_base == projections::PassBase::kPresent) {
-      base_kind = "present";
-    } else if (rules.pass_base == projections::PassBase::kValidBallots) {
-      base_kind = "validBallots";
-    }
-    r["passBaseKind"] = base_kind;
-    r["passBase"] = recount.outcome.base;
-    r["passThreshold"] = recount.outcome.pass_threshold;
-    // A void round decides nothing: no winners, no grades (empty lists, no
-    // vacant seats).
-    if (satisfaction) {
-      json grades = json::array();
-      for (const auto& [item, grade] : recount.outcome.grades) {
-        if (is_void || must_be_voided) break;
-        grades.push_back(
-            {{"item", item}, {"grade", projections::GradeName(grade)}});
-      }
-      r["grades"] = grades;
-    } else {
-      const std::vector<uint64_t> none;
-      const bool decides = !is_void && !must_be_voided;
-      r["ranking"] = decides ? recount.outcome.ranking : none;
-      r["elected"] = decides ? recount.outcome.elected : none;
-      r["tiedAtCutoff"] = decides ? recount.outcome.tied_at_cutoff : none;
-      r["vacantSeats"] = decides ? json(recount.outcome.vacant_seats) : json();
-    }
-    r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
-    r["announcedEntry"] = round.announced ? json(*round.announced) : json();
-    // The failure names the published entry that differs.
-    uint64_t at = round.certified.value_or(ref);
-    std::string mismatch = CompareCertified(round, recount, issued, collected);
-    if (mismatch.empty()) {
-      mismatch = CompareAnnounced(round, recount);
-      at = round.announced.value_or(at);
-    }
-    // Nothing published: nothing to match (a void or unfinished round).
-    r["matchesPublished"] =
-        round.certified || round.announced ? json(mismatch.empty()) : json();
-    if (!mismatch.empty() && !*failure) {
-      *failure = Failure{at, "recount", "", "",
-                         (cycle != vote_cycles_.end()
-                              ? "cycle " + std::to_string(cycle->second) + ", "
-                              : std::string()) +
-                             "round " + std::to_string(ref) + ": " + mismatch};
-    }
-    rounds.push_back(std::move(r));
+json RecountCollector::RoundReport(uint64_t ref, const Round& round,
+                                   const RoundRules& rules_of,
+                                   std::optional<Failure>* failure) const {
+  const auto found = rules_of.rules.find(ref);
+  if (found == rules_of.rules.end()) return json();
+  const projections::TallyRules& rules = found->second;
+  const bool satisfaction =
+      rules.purpose == projections::VotePurpose::kSatisfaction;
+  json r;
+  r["round"] = ref;
+  r["vote"] = round.vote;
+  const auto cycle = vote_cycles_.find(round.vote);
+  if (cycle != vote_cycles_.end()) {
+    r["cycle"] = cycle->second;
+    // 补录: the cycle was recorded after the fact (RULES.md, "Backfill").
+    r["cycleBackfill"] = backfill_cycles_.count(cycle->second) > 0;
   }
-  return rounds;
+  r["number"] = round.number;
+  r["purpose"] = satisfaction ? "satisfaction" : "projectSelection";
+  r["seats"] = rules.seats;
+  r["maxApprovals"] = satisfaction ? 0 : rules.max_approvals;
+  r["entitled"] = rules.entitled;
+  r["present"] = rules.present;
+  std::vector<projections::RecordedBallots> all_parts;
+  std::vector<std::string> void_reasons;
+  json boxes = json::array();
+  uint32_t issued = 0, collected = 0;
+  for (uint64_t box_ref : round.boxes) {
+    const Box& box = boxes_.at(box_ref);
+    projections::BallotCount count = projections::EmptyCount(round.items);
+    for (const auto& [entry, part] : box.parts) {
+      projections::RecordedBallots ballots{part.marks, part.unreadable};
+      projections::CountBallots(rules, ballots, &count);
+      all_parts.push_back(ballots);
+    }
+    issued += box.issued;
+    collected += box.collected;
+    if (box.opened && box.collected > box.issued) {
+      void_reasons.push_back(
+          "box " + std::to_string(box_ref) + " \"" + box.label +
+          "\" collected " + std::to_string(box.collected) +
+          " ballots but issued only " + std::to_string(box.issued));
+    }
+    boxes.push_back({{"box", box_ref},
+                     {"label", box.label},
+                     {"opened", box.opened},
+                     {"issued", box.issued},
+                     {"collected", box.collected},
+                     {"collectedExceedsIssued", box.collected > box.issued},
+                     {"valid", count.valid},
+                     {"invalid", count.invalid},
+                     {"unreadable", count.unreadable}});
+  }
+  // A round is void only when a roundVoided entry says so. A box that
+  // collected more than it issued blocks the tally: the round must be
+  // declared void, and until then it decides nothing either.
+  const bool is_void = round.voided.has_value();
+  const bool must_be_voided = !is_void && !void_reasons.empty();
+  std::string void_reason;
+  if (is_void) {
+    void_reason = "declared void by entry " +
+                  std::to_string(round.voided->entry) + ": " +
+                  round.voided->reason;
+  } else {
+    for (const std::string& s : void_reasons) {
+      void_reason += (void_reason.empty() ? "" : "; ") + s;
+    }
+  }
+  r["void"] = is_void;
+  r["mustBeVoided"] = must_be_voided;
+  r["voidReason"] = is_void || must_be_voided ? json(void_reason) : json();
+  r["voidedEntry"] = round.voided ? json(round.voided->entry) : json();
+  r["boxes"] = boxes;
+  projections::Recount recount =
+      projections::RecountRound(rules, round.items, all_parts);
+  r["issued"] = issued;
+  r["collected"] = collected;
+  r["valid"] = recount.count.valid;
+  r["invalid"] = recount.count.invalid;
+  json items = json::array();
+  for (const auto& c : recount.count.items) {
+    json item = {{"item", c.item}};
+    if (auto t = rules_of.titles.find(c.item); t != rules_of.titles.end()) {
+      item["title"] = t->second;
+    }
+    if (satisfaction) {
+      item["satisfied"] = c.approve;
+      item["basicallySatisfied"] = c.oppose;
+      item["unsatisfied"] = c.abstain;
+      item["abstain"] = c.satisfaction_abstain;
+    } else {
+      item["approve"] = c.approve;
+      item["oppose"] = c.oppose;
+      item["abstain"] = c.abstain;
+    }
+    items.push_back(item);
+  }
+  r["items"] = items;
+  const char* base_kind = "entitled";
+  if (rules.pass_base == projections::PassBase::kPresent) {
+    base_kind = "present";
+  } else if (rules.pass_base == projections::PassBase::kValidBallots) {
+    base_kind = "validBallots";
+  }
+  r["passBaseKind"] = base_kind;
+  r["passBase"] = recount.outcome.base;
+  r["passThreshold"] = recount.outcome.pass_threshold;
+  // A void round decides nothing: no winners, no grades (empty lists, no
+  // vacant seats).
+  if (satisfaction) {
+    json grades = json::array();
+    for (const auto& [item, grade] : recount.outcome.grades) {
+      if (is_void || must_be_voided) break;
+      grades.push_back(
+          {{"item", item}, {"grade", projections::GradeName(grade)}});
+    }
+    r["grades"] = grades;
+  } else {
+    const std::vector<uint64_t> none;
+    const bool decides = !is_void && !must_be_voided;
+    r["ranking"] = decides ? recount.outcome.ranking : none;
+    r["elected"] = decides ? recount.outcome.elected : none;
+    r["tiedAtCutoff"] = decides ? recount.outcome.tied_at_cutoff : none;
+    r["vacantSeats"] = decides ? json(recount.outcome.vacant_seats) : json();
+  }
+  r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
+  r["announcedEntry"] = round.announced ? json(*round.announced) : json();
+  // The failure names the published entry that differs.
+  uint64_t at = round.certified.value_or(ref);
+  std::string mismatch = CompareCertified(round, recount, issued, collected);
+  if (mismatch.empty()) {
+    mismatch = CompareAnnounced(round, recount);
+    at = round.announced.value_or(at);
+  }
+  // Nothing published: nothing to match (a void or unfinished round).
+  r["matchesPublished"] =
+      round.certified || round.announced ? json(mismatch.empty()) : json();
+  if (!mismatch.empty()) {
+    *failure = Failure{at, "recount", "", "",
+                       (cycle != vote_cycles_.end()
+                            ? "cycle " + std::to_string(cycle->second) + ", "
+                            : std::string()) +
+                           "round " + std::to_string(ref) + ": " + mismatch};
+  }
+  return r;
+}
+
+namespace {
+
+// Work on rounds [begin, end) of one list, on any of a BatchPool's threads.
+class RoundsBatch : public BatchPool::Batch {
+ public:
+  explicit RoundsBatch(std::function<void(size_t, size_t)> work)
+      : work_(std::move(work)) {}
+  void Work(size_t begin, size_t end) override { work_(begin, end); }
+
+ private:
+  std::function<void(size_t, size_t)> work_;
+};
+
+}  // namespace
+
+std::string RecountCollector::RecountText(const RoundRules& rules_of,
+                                          std::optional<Failure>* failure,
+                                          BatchPool& pool) const {
+  // Rounds are independent: each is recounted and written out on its own,
+  // on whichever thread takes it, and the texts are joined in round order.
+  // No document of the whole report is ever built.
+  std::vector<const std::pair<const uint64_t, Round>*> rounds;
+  rounds.reserve(rounds_.size());
+  for (const auto& entry : rounds_) rounds.push_back(&entry);
+  std::vector<std::string> texts(rounds.size());
+  std::vector<std::optional<Failure>> mismatches(rounds.size());
+  pool.Add(std::make_unique<RoundsBatch>([&](size_t begin, size_t end) {
+             for (size_t i = begin; i < end; ++i) {
+               json r = RoundReport(rounds[i]->first, rounds[i]->second,
+                                    rules_of, &mismatches[i]);
+               if (!r.is_null()) texts[i] = DumpJson(r);
+             }
+           }),
+           rounds.size());
+  pool.Take();
+  size_t bytes = 2;
+  for (const std::string& t : texts) bytes += t.size() + 1;
+  std::string out;
+  out.reserve(bytes);
+  out += '[';
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].empty()) continue;
+    if (out.size() > 1) out += ',';
+    out += texts[i];
+    std::string().swap(texts[i]);
+    // The first mismatch in round order, unless a failure came before.
+    if (mismatches[i] && !*failure) *failure = std::move(mismatches[i]);
+  }
+  out += ']';
+  return out;
 }
 
 std::string RecountCollector::CompareCertified(

@@ -19,6 +19,7 @@
 #include "ledger/entry.h"
 #include "projections/state.h"
 #include "projections/tally.h"
+#include "verifier/batch_pool.h"
 #include "verifier/log_checker.h"
 
 namespace piaojue::verifier {
@@ -55,10 +56,13 @@ class RecountCollector {
   RoundRules RulesOf(const projections::State& state) const;
 
   // Recounts every round and compares with what was published, under the
-  // rules RulesOf gave. Returns the report (one object per round) and, on
-  // the first mismatch when *failure is empty, sets it (check "recount").
-  nlohmann::json Recount(const RoundRules& rules,
-                         std::optional<Failure>* failure) const;
+  // rules RulesOf gave, the rounds shared among `pool`'s threads. Returns
+  // the report as compact JSON text (docs/VERIFY.md, "Recount": one object
+  // per round, in round order) and, on the first mismatch in round order
+  // when *failure is empty, sets it (check "recount").
+  std::string RecountText(const RoundRules& rules,
+                          std::optional<Failure>* failure,
+                          BatchPool& pool) const;
 
  private:
   struct Part {
@@ -101,6 +105,11 @@ class RecountCollector {
   // `replacing`, a correction's replacement of it.
   void Apply(uint64_t at, schema::Event::Reader ev, bool replacing);
   void Retract(uint64_t target);
+  // One round's object of the report; null when `rules` has no rules for
+  // it. Sets *failure when it does not match what was published.
+  nlohmann::json RoundReport(uint64_t ref, const Round& round,
+                             const RoundRules& rules,
+                             std::optional<Failure>* failure) const;
   std::string CompareCertified(const Round& round,
                                const projections::Recount& recount,
                                uint32_t issued, uint32_t collected) const;

@@ -6,6 +6,8 @@
 
 #include "tests/cycle_builder.h"
 #include "tests/verifier/tamper_util.h"
+#include "verifier/batch_pool.h"
+#include "verifier/recount.h"
 #include "verifier/verify.h"
 
 namespace piaojue::verifier {
@@ -150,6 +152,59 @@ TEST_F(CycleTamperTest, CertifiedTallyThatIsNotTheRecountIsCaught) {
   ExpectInvalidAt(report, refs.tally, {"rules", "recount"});
   EXPECT_NE(report.failure->message.find("approve"), std::string::npos)
       << Describe(report);
+}
+
+// The recount itself (RecountCollector::RecountText), under rules that no
+// longer give the published results in two rounds: whatever the number of
+// threads the rounds are shared among, the report's text is the same and
+// the failure names the earlier round's published entry.
+TEST_F(CycleTamperTest,
+       TheFirstRecountMismatchInRoundOrderIsReportedOnAnyNumberOfThreads) {
+  Build(Stage::kSatisfactionVote);
+  const auto& refs = builder_->refs();
+  RecountCollector collector;
+  for (const std::string& bytes : entries_) collector.Add(Parse(bytes));
+  RecountCollector::RoundRules rules = collector.RulesOf(builder_->state());
+  ASSERT_EQ(rules.rules.count(refs.round), 1u);
+  ASSERT_EQ(rules.rules.count(refs.satisfaction_round), 1u);
+  ASSERT_LT(refs.round, refs.satisfaction_round);
+  {
+    BatchPool pool(2, 1);
+    std::optional<Failure> failure;
+    json honest = json::parse(collector.RecountText(rules, &failure, pool));
+    ASSERT_FALSE(failure.has_value()) << failure->message;
+    ASSERT_EQ(honest.size(), 2u);
+    EXPECT_EQ(honest[0]["round"], refs.round);
+    EXPECT_EQ(honest[1]["round"], refs.satisfaction_round);
+  }
+  // A thousand deputies entitled: nothing passes in either round, so the
+  // counts still match the certified tallies and the outcomes do not match
+  // the announced results.
+  rules.rules[refs.round].entitled = 1000;
+  rules.rules[refs.satisfaction_round].entitled = 1000;
+  std::string first_text;
+  for (unsigned threads : {1u, 2u, 7u}) {
+    BatchPool pool(threads, 1);
+    std::optional<Failure> failure;
+    const std::string text = collector.RecountText(rules, &failure, pool);
+    ASSERT_TRUE(failure.has_value()) << threads << " threads";
+    EXPECT_EQ(failure->check, "recount");
+    EXPECT_EQ(failure->index, refs.result) << failure->message;
+    EXPECT_NE(failure->message.find("round " + std::to_string(refs.round)),
+              std::string::npos)
+        << failure->message;
+    json report = json::parse(text);
+    ASSERT_EQ(report.size(), 2u);
+    EXPECT_FALSE(report[0]["matchesPublished"].get<bool>());
+    EXPECT_FALSE(report[1]["matchesPublished"].get<bool>());
+    if (first_text.empty()) first_text = text;
+    EXPECT_EQ(text, first_text) << threads << " threads";
+    // A failure found before the recount is kept.
+    std::optional<Failure> earlier = Failure{3, "chain", "", "", "earlier"};
+    collector.RecountText(rules, &earlier, pool);
+    EXPECT_EQ(earlier->index, 3u);
+    EXPECT_EQ(earlier->check, "chain");
+  }
 }
 
 TEST_F(CycleTamperTest, AnnouncedWinnersInAnotherOrderAreCaught) {
