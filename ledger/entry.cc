@@ -410,9 +410,81 @@ Result<SignedEvent> SignEvent(
   return out;
 }
 
+namespace {
+
+void PutWord(char* at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) at[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+// A pointer to a list of `count` bytes starting `offset` words after the
+// pointer's own word (Cap'n Proto's list pointer: tag 1, element size 2).
+uint64_t ByteListPointer(uint64_t offset, uint64_t count) {
+  return 1 | (offset << 2) | (uint64_t{2} << 32) | (count << 35);
+}
+
+// The canonical bytes of an entry written word by word, as Cap'n Proto's
+// canonicalization lays them out when every field is set (the writer
+// encodes one entry per append in its serial section, and building a
+// message to canonicalize it cost an 8 KB zeroed segment and two more
+// copies of the entry):
+//
+//   word 0   root pointer: struct, offset 0, 2 data words, 3 pointers
+//   words 1-2  index, recordedAtMs (little-endian)
+//   words 3-5  byte-list pointers to prevHash, authored, signature
+//   then prevHash (4 words), authored (zero-padded to a word), signature
+//   (8 words), each right after the one before (pre-order, pointer order)
+//
+// nullopt when canonical form lays the entry out otherwise — a zero time
+// (the data section ends at its last non-zero word) or empty authored
+// bytes — or it would be too large: EncodeEntry then builds the message.
+// EntryTest.TheWriterEncodesAnEntryAsCapnProtoCanonicalizesIt compares the
+// two.
+std::optional<std::string> EncodeFullEntry(uint64_t index,
+                                           const Hash& prev_hash,
+                                           int64_t recorded_at_ms,
+                                           const SignedEvent& signed_event) {
+  const std::string& authored = signed_event.authored;
+  if (recorded_at_ms == 0 || authored.empty() ||
+      authored.size() > kMaxEntrySize) {
+    return std::nullopt;
+  }
+  constexpr size_t kWord = sizeof(capnp::word);
+  constexpr size_t kPrevWords = crypto::kHashSize / kWord;
+  constexpr size_t kSignatureWords = crypto::kSignatureSize / kWord;
+  const size_t authored_words = (authored.size() + kWord - 1) / kWord;
+  const size_t prev_at = 6;
+  const size_t authored_at = prev_at + kPrevWords;
+  const size_t signature_at = authored_at + authored_words;
+  std::string out((signature_at + kSignatureWords) * kWord, '\0');
+  char* w = out.data();
+  PutWord(w, (uint64_t{2} << 32) | (uint64_t{3} << 48));
+  PutWord(w + 1 * kWord, index);
+  PutWord(w + 2 * kWord, static_cast<uint64_t>(recorded_at_ms));
+  PutWord(w + 3 * kWord, ByteListPointer(prev_at - 4, crypto::kHashSize));
+  PutWord(w + 4 * kWord, ByteListPointer(authored_at - 5, authored.size()));
+  PutWord(w + 5 * kWord,
+          ByteListPointer(signature_at - 6, crypto::kSignatureSize));
+  std::memcpy(w + prev_at * kWord, prev_hash.data(), crypto::kHashSize);
+  std::memcpy(w + authored_at * kWord, authored.data(), authored.size());
+  std::memcpy(w + signature_at * kWord, signed_event.signature.data(),
+              crypto::kSignatureSize);
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> EncodeEntry(uint64_t index, const Hash& prev_hash,
                                 int64_t recorded_at_ms,
                                 const SignedEvent& signed_event) {
+  if (std::optional<std::string> full =
+          EncodeFullEntry(index, prev_hash, recorded_at_ms, signed_event)) {
+    if (full->size() > kMaxEntrySize) {
+      return InvalidArgument("entry of " + std::to_string(full->size()) +
+                             " bytes exceeds the limit of " +
+                             std::to_string(kMaxEntrySize));
+    }
+    return std::move(*full);
+  }
   capnp::MallocMessageBuilder message;
   auto e = message.initRoot<schema::Entry>();
   e.setIndex(index);

@@ -205,6 +205,69 @@ TEST_F(EntryTest, AnEntryBuiltByTheWriterIsTheEntryReadersParse) {
   });
 }
 
+// The entry as Cap'n Proto itself canonicalizes it: the reference
+// EncodeEntry's own layout of the words must equal, byte for byte.
+std::string CanonicalEntry(uint64_t index, const Hash& prev, int64_t at_ms,
+                           const SignedEvent& signed_event) {
+  capnp::MallocMessageBuilder message;
+  auto e = message.initRoot<schema::Entry>();
+  e.setIndex(index);
+  e.setPrevHash(capnp::Data::Reader(prev.data(), prev.size()));
+  e.setRecordedAtMs(at_ms);
+  e.setAuthored(capnp::Data::Reader(
+      reinterpret_cast<const uint8_t*>(signed_event.authored.data()),
+      signed_event.authored.size()));
+  e.setSignature(capnp::Data::Reader(signed_event.signature.data(),
+                                     signed_event.signature.size()));
+  return CanonicalBytes(e.asReader());
+}
+
+// The writer lays an entry's words out itself rather than building a
+// message to canonicalize (ledger/entry.cc): for every kind of event, every
+// length of authored bytes up to a few words past a boundary, and indexes
+// and times at their edges (zero, where canonical form shortens the
+// struct, negative, the largest), its bytes are Cap'n Proto's.
+TEST_F(EntryTest, TheWriterEncodesAnEntryAsCapnProtoCanonicalizesIt) {
+  const Hash prev = crypto::Sha256(crypto::AsBytes("prev"));
+  const uint64_t indexes[] = {0, 1, 7, 255, 1ull << 32, UINT64_MAX};
+  const int64_t times[] = {0, 1, -1, 1700000000456, INT64_MIN, INT64_MAX};
+  auto same_as_capnp = [&](const SignedEvent& signed_event) {
+    for (uint64_t index : indexes) {
+      for (int64_t at : times) {
+        for (const Hash& p : {prev, Hash{}}) {
+          auto bytes = EncodeEntry(index, p, at, signed_event);
+          ASSERT_OK(bytes);
+          ASSERT_EQ(*bytes, CanonicalEntry(index, p, at, signed_event))
+              << "index " << index << ", time " << at << ", authored "
+              << signed_event.authored.size() << " bytes";
+        }
+      }
+    }
+  };
+  ForEveryKindOfEntry(prev, [&](const WrittenEntry& e) {
+    same_as_capnp(e.signed_event);
+    auto parsed = EntryView::Parse(*EncodeEntry(3, prev, 9, e.signed_event));
+    ASSERT_OK(parsed);
+    EXPECT_EQ(parsed->authored_event().bytes(), e.signed_event.authored);
+  });
+  // The words around the authored bytes: padding, and none needed.
+  SignedEvent raw;
+  raw.signature.fill(0xa5);
+  for (size_t n = 0; n <= 25; ++n) {
+    raw.authored.assign(n, '\x5c');
+    same_as_capnp(raw);
+  }
+  // Too large: refused with the size, whichever way it is encoded.
+  raw.authored.assign(kMaxEntrySize - 100, 'x');
+  auto big = EncodeEntry(1, prev, 1, raw);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(big.status().message(),
+            "entry of " +
+                std::to_string(CanonicalEntry(1, prev, 1, raw).size()) +
+                " bytes exceeds the limit of " + std::to_string(kMaxEntrySize));
+}
+
 // The rules skip their own walk of an event's texts when decoding says it
 // checked them (projections::PreparedEntry): the entries every reader and
 // the writer decode say so, for every kind of event, and a decode that did
