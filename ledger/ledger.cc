@@ -84,6 +84,12 @@ constexpr size_t kProjectionSealSize = 8 + 3 * 32;
 constexpr size_t kHeadBaseSize = 8 + 32 + 32 + 8;
 constexpr size_t kHeadSize = kHeadBaseSize + 2 * internal::kIndexDigestSize;
 
+// A write batch's bytes for one append besides its authored event: the
+// entry's own fields and pointers (144), its nonce key and value (41), about
+// two tree nodes (42 each) and RocksDB's record headers. An estimate for
+// reserving the batch; nothing depends on it being exact.
+constexpr size_t kBatchBytesPerAppend = 320;
+
 void PutBe64(std::string* out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) {
     out->push_back(static_cast<char>((v >> shift) & 0xff));
@@ -404,8 +410,9 @@ class Ledger::Impl {
   // far), not in the store when the caller looked, and not among the
   // entries written since; looked up again when the caller's lookup failed
   // to read or is older than the nonces kept.
-  Status NonceUnused(const NonceLookup& n,
-                     const std::set<std::string_view>& pending) const {
+  Status NonceUnused(
+      const NonceLookup& n,
+      const std::unordered_set<std::string_view>& pending) const {
     if (pending.count(n.key)) return NonceReused();
     if (n.found.code() == StatusCode::kAlreadyExists) return n.found;
     if (n.found.ok() && n.durable_below >= recent_nonces_first_) {
@@ -429,12 +436,14 @@ class Ledger::Impl {
     }
   }
 
+  // `pending`: the entries placed so far in the group being placed, the
+  // first of them at index `first`.
   Result<CorrectionTarget> LookupTarget(
-      uint64_t index, const std::map<uint64_t, EntryView>& pending) const {
-    auto it = pending.find(index);
+      uint64_t index, uint64_t first,
+      const std::vector<EntryView>& pending) const {
     std::optional<EntryView> view;
-    if (it != pending.end()) {
-      view = it->second;
+    if (index >= first && index - first < pending.size()) {
+      view = pending[index - first];
     } else {
       auto bytes = Get(EntryKey(index));
       if (bytes.status().code() == StatusCode::kNotFound) {
@@ -1041,11 +1050,20 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   // of the group is completed and dequeued before this returns, and the next
   // leader is woken. A writer left at the head of the queue would stall
   // every later append, and shutdown, forever.
-  rocksdb::WriteBatch batch;
-  std::map<uint64_t, EntryView> pending;
+  // Room for the group's entries and keys up front: the batch is one
+  // string, grown otherwise by doubling (and copying) a dozen times.
+  size_t batch_bytes = 256;
+  for (const Writer* x : group) {
+    batch_bytes += x->signed_event->authored.size() + kBatchBytesPerAppend;
+  }
+  rocksdb::WriteBatch batch(batch_bytes);
+  // The entries placed, in log order: pending[i] is entry group_start + i.
+  std::vector<EntryView> pending;
+  pending.reserve(group.size());
   // The placed writers' nonce keys (each writer's own string: a writer is
   // dequeued only once its group is finished).
-  std::set<std::string_view> pending_nonces;
+  std::unordered_set<std::string_view> pending_nonces;
+  pending_nonces.reserve(group.size());
   std::vector<Writer*> placed;
   std::vector<merkle::StoredNode> new_nodes;  // in the batch, in order
   const uint64_t group_start = h.size;
@@ -1081,7 +1099,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
             std::to_string(recorded) + "; sign the event again");
       }
       RETURN_IF_ERROR(authority_.Check(index, a, [&](uint64_t target) {
-        return LookupTarget(target, pending);
+        return LookupTarget(target, group_start, pending);
       }));
       RETURN_IF_ERROR(NonceUnused(x->nonce, pending_nonces));
       const std::string& nonce_key = x->nonce.key;
@@ -1120,7 +1138,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
       h.size = index + 1;
       h.last_entry_hash = view.EntryHash();
       h.last_recorded_at_ms = recorded;
-      pending.emplace(index, view);
+      pending.push_back(std::move(view));
       return AppendResult{index, leaf, recorded};
     };
     std::optional<Status> thrown = CallCatching(place, &x->result);
@@ -1221,18 +1239,25 @@ class StderrLogger : public rocksdb::Logger {
   }
 };
 
-// The keys written in ascending order, by run: entries ("e"), and the
-// tree nodes of each level ("n" || level). The others (nonce keys are
-// hashes) are out of its domain: a hint would not help them.
+// Where each memtable insert starts from (RocksDB keeps the position of
+// the last insert of each prefix). The keys written in ascending order, by
+// run: entries ("e"), and the tree nodes of each level ("n" || level): an
+// insert starts right after the last. Nonce keys ("u" || SHA-256) arrive in
+// random order, one per append: by their first hash byte, so an insert
+// starts within the 1/256 of the keys where the last of its bucket went
+// rather than at the top of the whole skiplist (their insert was the
+// largest part of the memtable's). Only the memtable's work depends on
+// this: not what is stored, nor how it is read.
 class AppendOrderPrefix : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "piaojue.AppendOrderPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), key[0] == 'n' ? 2 : 1);
+    return rocksdb::Slice(key.data(), key[0] == 'e' ? 1 : 2);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
     return (key.size() == 9 && key[0] == 'e') ||
-           (key.size() == 10 && key[0] == 'n');
+           (key.size() == 10 && key[0] == 'n') ||
+           (key.size() == 1 + crypto::kHashSize && key[0] == 'u');
   }
 };
 
