@@ -966,6 +966,87 @@ TEST_F(LedgerTest, AFailedSyncFailsEveryMemberOfTheGroupAndAcknowledgesNone) {
   EXPECT_EQ((*reopened)->size(), durable);
 }
 
+// A correction may target an entry placed earlier in its own group (not yet
+// in the store): the writer finds it among the group's entries by index,
+// past a member refused in between (which took no index), and refuses a
+// target beyond them as it refuses one beyond the log, exactly as if each
+// event had been appended alone.
+TEST_F(LedgerTest, ACorrectionFindsItsTargetEarlierInItsOwnGroup) {
+  // The first timed group waits in on_group (the writer thread is busy)
+  // while the test queues the next ones, so they form one group.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, waiting = false, release = false;
+  std::vector<GroupStats> groups;
+  LedgerOptions o = Options();
+  o.on_group = [&](const GroupStats& g) {
+    std::unique_lock l(mu);
+    if (!armed) return;
+    groups.push_back(g);
+    if (groups.size() == 1) {
+      waiting = true;
+      cv.notify_all();
+      cv.wait(l, [&] { return release; });
+    }
+  };
+  auto ledger = CreateDeployment(tmp_.Sub("db"), o);
+  ASSERT_NE(ledger, nullptr);
+  {
+    std::lock_guard l(mu);
+    armed = true;
+  }
+  AsyncOutcomes outcomes(6);
+  ledger->AppendAsync(testing::OpenCycle(office_, 2300), outcomes.For(0));
+  {
+    std::unique_lock l(mu);
+    ASSERT_TRUE(
+        cv.wait_for(l, std::chrono::seconds(20), [&] { return waiting; }));
+  }
+  const uint64_t first = ledger->head().size;  // the group's first index
+  auto correct = [&](const crypto::KeyPair& author, uint64_t target) {
+    return MakeEvent(author, testing::kCounty, [&](auto e) {
+      InitCorrection(e, target).getCorrection().setRetraction();
+    });
+  };
+  // first: a cycle; a teller may not correct it (refused, no index);
+  // first + 1: another cycle; first + 2: the office retracts it (found
+  // past the refused member); then a correction of first + 3, which is
+  // that correction's own index: no such entry yet.
+  ledger->AppendAsync(testing::OpenCycle(office_, 2301), outcomes.For(1));
+  ledger->AppendAsync(correct(teller_, first), outcomes.For(2));
+  ledger->AppendAsync(testing::OpenCycle(office_, 2302), outcomes.For(3));
+  ledger->AppendAsync(correct(office_, first + 1), outcomes.For(4));
+  ledger->AppendAsync(correct(office_, first + 3), outcomes.For(5));
+  {
+    std::lock_guard l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(outcomes.WaitFor(6));
+  ASSERT_OK(outcomes.result(1));
+  EXPECT_EQ(outcomes.result(1)->index, first);
+  EXPECT_EQ(outcomes.result(2).status().code(), StatusCode::kPermissionDenied)
+      << outcomes.result(2).status().ToString();
+  ASSERT_OK(outcomes.result(3));
+  EXPECT_EQ(outcomes.result(3)->index, first + 1);
+  ASSERT_OK(outcomes.result(4));
+  EXPECT_EQ(outcomes.result(4)->index, first + 2);
+  EXPECT_EQ(outcomes.result(5).status().code(), StatusCode::kInvalidArgument)
+      << outcomes.result(5).status().ToString();
+  {
+    std::lock_guard l(mu);
+    ASSERT_EQ(groups.size(), 2u);
+    EXPECT_EQ(groups[1].members, 5u);  // one group of all of them
+    EXPECT_EQ(groups[1].appended, 3u);
+  }
+  // The retraction is stored pointing at the second cycle.
+  auto stored = ledger->ReadEntry(first + 2);
+  ASSERT_OK(stored);
+  auto view = EntryView::Parse(*stored);
+  ASSERT_OK(view);
+  EXPECT_EQ(view->event().getCorrection().getTarget(), first + 1);
+}
+
 // Closing the ledger with asynchronous appends still queued: each is
 // written and answered (none is dropped or answered twice) before the
 // destructor returns.
