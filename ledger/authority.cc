@@ -199,15 +199,17 @@ std::vector<KeyGrant> Authority::ActiveGrants(
 Status Authority::CheckRole(const crypto::PublicKey& author,
                             const std::function<std::string()>& kind,
                             const std::string& jurisdiction,
-                            std::span<const Role> roles) const {
+                            std::span<const Role> roles,
+                            const Subject* subject) const {
   if (roles.empty()) {
     return PermissionDenied("no role may author " + kind() + " in this form");
   }
-  if (!jurisdiction_codes_.count(jurisdiction)) {
+  if (subject ? !subject->jurisdiction_registered
+              : !IsRegistered(jurisdiction)) {
     return PermissionDenied(kind() + ": jurisdiction \"" + jurisdiction +
                             "\" is not registered");
   }
-  const KeyRecord* rec = FindKey(author);
+  const KeyRecord* rec = subject ? subject->author : FindKey(author);
   if (rec == nullptr) {
     return PermissionDenied(kind() + ": key " + KeyLabel(author) +
                             " is not registered");
@@ -304,6 +306,19 @@ Status Authority::CheckRegistryEvent(
 
 Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
                         const TargetLookup& lookup) const {
+  return CheckEntry(index, authored, lookup, nullptr);
+}
+
+Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
+                        const TargetLookup& lookup,
+                        const Subject& subject) const {
+  return CheckEntry(index, authored, lookup, &subject);
+}
+
+Status Authority::CheckEntry(uint64_t index,
+                             schema::AuthoredEvent::Reader authored,
+                             const TargetLookup& lookup,
+                             const Subject* subject) const {
   Event::Reader event = authored.getEvent();
   const Event::Which kind = event.which();
   // Built only for a refusal's message: most entries are accepted.
@@ -421,10 +436,11 @@ Status Authority::Check(uint64_t index, schema::AuthoredEvent::Reader authored,
     }
     return CheckRole(
         author, [&] { return "correction of " + EventKindName(t.kind); },
-        jurisdiction, roles);
+        jurisdiction, roles, subject);
   }
 
-  return CheckRole(author, kind_name, jurisdiction, AllowedRoles(event).span());
+  return CheckRole(author, kind_name, jurisdiction, AllowedRoles(event).span(),
+                   subject);
 }
 
 Authority Authority::FromParts(

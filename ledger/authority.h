@@ -89,6 +89,28 @@ class Authority {
   Status Check(uint64_t index, schema::AuthoredEvent::Reader authored,
                const TargetLookup& lookup) const;
 
+  // What Check looks up about an entry's author and jurisdiction, for a
+  // caller that checks many entries of the same few authors and
+  // jurisdictions and keeps these instead of having each looked up again
+  // (the verifier's in-order checks).
+  struct Subject {
+    const KeyRecord* author = nullptr;     // FindKey(its author key)
+    bool jurisdiction_registered = false;  // IsRegistered(its jurisdiction)
+  };
+  // Check, with `subject` as FindKey and IsRegistered answer for the
+  // entry's author key and jurisdiction now: the same result.
+  Status Check(uint64_t index, schema::AuthoredEvent::Reader authored,
+               const TargetLookup& lookup, const Subject& subject) const;
+
+  // The record of `key`; nullptr if it was never registered. Valid as long
+  // as this Authority (not a copy of it); Apply changes it in place when the
+  // key is granted a role or revoked.
+  const KeyRecord* FindKey(const crypto::PublicKey& key) const;
+  // Whether jurisdiction `code` is registered (once registered, always).
+  bool IsRegistered(const std::string& code) const {
+    return jurisdiction_codes_.count(code) > 0;
+  }
+
   // Applies the registry effect of an accepted event (no-op for other
   // kinds). Precondition: Check() returned OK for it.
   void Apply(uint64_t index, schema::AuthoredEvent::Reader authored);
@@ -114,12 +136,16 @@ class Authority {
   std::vector<KeyGrant> ActiveGrants(const crypto::PublicKey& key) const;
 
  private:
+  // Check; `subject` null: looked up here.
+  Status CheckEntry(uint64_t index, schema::AuthoredEvent::Reader authored,
+                    const TargetLookup& lookup, const Subject* subject) const;
   Status CheckRegistryEvent(schema::AuthoredEvent::Reader authored) const;
   // `kind` names the event for a refusal's message (called only then).
   Status CheckRole(const crypto::PublicKey& author,
                    const std::function<std::string()>& kind,
                    const std::string& jurisdiction,
-                   std::span<const schema::Role> roles) const;
+                   std::span<const schema::Role> roles,
+                   const Subject* subject) const;
 
   std::optional<crypto::PublicKey> root_key_;
   std::string origin_;
@@ -139,7 +165,6 @@ class Authority {
   // 3% of a verifier's in-order time at province scale. Only the root key
   // registers jurisdictions (entries only look codes up).
   std::unordered_set<std::string> jurisdiction_codes_;
-  const KeyRecord* FindKey(const crypto::PublicKey& key) const;
   void IndexKeys();
 };
 

@@ -251,21 +251,32 @@ void State::Apply(const ledger::EntryView& entry) {
 }
 
 void State::Apply(const PreparedEntry& prepared) {
+  uint32_t author = kUnknownNumber, jurisdiction = kUnknownNumber;
+  Apply(prepared, author, jurisdiction);
+}
+
+void State::Apply(const PreparedEntry& prepared, uint32_t& author_id,
+                  uint32_t& jurisdiction_id) {
   const ledger::EntryView& entry = prepared.entry();
   Model& m = *model_;
   const Ctx& ctx = *prepared.ctx_;
   internal::EntryMeta meta;
   meta.kind = static_cast<uint16_t>(entry.event().which());
-  meta.jurisdiction = m.InternJurisdiction(ctx.jurisdiction);
-  const crypto::PublicKey& author = ctx.author;
-  // Only a new author changes the (shared) author table: looking one up
-  // must not copy it.
-  uint32_t author_id = static_cast<uint32_t>(m.authors.size());
-  if (const uint32_t* found = m.author_ids.get(author); found != nullptr) {
-    author_id = *found;
-  } else {
-    m.author_ids.emplace(author, author_id);
-    m.authors.push_back(author);
+  if (jurisdiction_id == kUnknownNumber) {
+    jurisdiction_id = m.InternJurisdiction(ctx.jurisdiction);
+  }
+  meta.jurisdiction = jurisdiction_id;
+  if (author_id == kUnknownNumber) {
+    const crypto::PublicKey& author = ctx.author;
+    // Only a new author changes the (shared) author table: looking one up
+    // must not copy it.
+    if (const uint32_t* found = m.author_ids.get(author); found != nullptr) {
+      author_id = *found;
+    } else {
+      author_id = static_cast<uint32_t>(m.authors.size());
+      m.author_ids.emplace(author, author_id);
+      m.authors.push_back(author);
+    }
   }
   meta.author = author_id;
   meta.recorded_at_ms = entry.recorded_at_ms();

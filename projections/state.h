@@ -104,6 +104,18 @@ class State {
   // Applies an accepted entry. Precondition: Check(entry) returned OK.
   void Apply(const ledger::EntryView& entry);
   void Apply(const PreparedEntry& entry);
+  // Apply, for a caller that applies many entries of the same few authors
+  // and jurisdictions and keeps, between calls, the numbers this state's
+  // records give them (the verifier: one per author and jurisdiction, not
+  // a lookup of each for every entry). `author` and `jurisdiction` are
+  // each either kUnknownNumber, which Apply replaces with the number it
+  // finds for the entry's author key (jurisdiction text), or what an
+  // earlier Apply of this state put there for the same key (text), which
+  // it then uses as is. A state's numbers stay those of the same keys and
+  // texts, in its copies too, until it is assigned another state.
+  static constexpr uint32_t kUnknownNumber = UINT32_MAX;
+  void Apply(const PreparedEntry& entry, uint32_t& author,
+             uint32_t& jurisdiction);
 
   // The number of entries applied (the index the next entry must have).
   uint64_t size() const;

@@ -67,14 +67,13 @@ uint64_t LogChecker::JurisdictionHash(std::string_view jurisdiction) {
   return std::hash<std::string_view>()(jurisdiction);
 }
 
-uint16_t LogChecker::JurisdictionId(std::string_view name, uint64_t hash) {
+uint32_t LogChecker::JurisdictionId(std::string_view name, uint64_t hash) {
   size_t mask = jurisdiction_slots_.size() - 1;
   size_t i = hash & mask;
   for (;; i = (i + 1) & mask) {
     const uint32_t id = jurisdiction_slots_[i];
     if (id == 0) break;
-    if (jurisdiction_names_[id - 1] == name)
-      return static_cast<uint16_t>(id - 1);
+    if (jurisdiction_names_[id - 1] == name) return id - 1;
   }
   jurisdiction_names_.emplace_back(name);
   const uint32_t id = static_cast<uint32_t>(jurisdiction_names_.size());
@@ -83,7 +82,24 @@ uint16_t LogChecker::JurisdictionId(std::string_view name, uint64_t hash) {
   } else {
     PlaceJurisdictions();
   }
-  return static_cast<uint16_t>(id - 1);
+  return id - 1;
+}
+
+ledger::Authority::Subject LogChecker::SubjectOf(uint32_t author,
+                                                 const crypto::PublicKey& key,
+                                                 uint32_t jurisdiction,
+                                                 std::string_view name) {
+  if (author >= author_records_.size()) {
+    author_records_.resize(author + 1, nullptr);
+  }
+  if (jurisdiction >= jurisdiction_registered_.size()) {
+    jurisdiction_registered_.resize(jurisdiction + 1, 0);
+  }
+  const ledger::KeyRecord*& record = author_records_[author];
+  if (record == nullptr) record = authority_.FindKey(key);
+  uint8_t& registered = jurisdiction_registered_[jurisdiction];
+  if (!registered) registered = authority_.IsRegistered(std::string(name));
+  return ledger::Authority::Subject{record, registered != 0};
 }
 
 void LogChecker::PlaceJurisdictions() {
@@ -284,12 +300,21 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   auto a = view.authored();
   NonceSet::Nonce nonce;
   std::memcpy(nonce.data(), a.getNonce().begin(), nonce.size());
-  if (!nonces_.Insert(view.author_key(), nonce, checked.nonce_hash)) {
+  // The entry's author and jurisdiction are looked up once each, here; their
+  // numbers stand for them in the nonces, the registry's check and the
+  // rules' fold.
+  const uint32_t author = nonces_.AuthorNumber(view.author_key());
+  if (!nonces_.Insert(author, nonce, checked.nonce_hash)) {
     return Fail(index, "nonce",
                 at() + "the author key reused a nonce (a replayed event)");
   }
+  const std::string_view jurisdiction_name =
+      ledger::TextView(a.getJurisdiction());
+  const uint32_t jurisdiction =
+      JurisdictionId(jurisdiction_name, checked.jurisdiction_hash);
   Status auth = authority_.Check(
-      index, a, [&](uint64_t target) -> Result<ledger::CorrectionTarget> {
+      index, a,
+      [&](uint64_t target) -> Result<ledger::CorrectionTarget> {
         if (target >= entry_kinds_.size()) {
           return NotFound("correction targets entry " + std::to_string(target) +
                           ", which does not exist");
@@ -303,7 +328,8 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
             t.roles.push_back(static_cast<schema::Role>(r));
         }
         return t;
-      });
+      },
+      SubjectOf(author, view.author_key(), jurisdiction, jurisdiction_name));
   if (!auth.ok()) {
     return Fail(index, "authorization", at() + auth.message());
   }
@@ -357,11 +383,9 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   }
   // Accepted: fold.
   authority_.Apply(index, a);
-  if (rules_) rules_->apply(view);
-  const uint16_t jurisdiction = JurisdictionId(
-      ledger::TextView(a.getJurisdiction()), checked.jurisdiction_hash);
+  if (rules_) rules_->apply(view, EntrySubject{author, jurisdiction});
   entry_kinds_.push_back(*kind_id);
-  entry_jurisdictions_.push_back(jurisdiction);
+  entry_jurisdictions_.push_back(static_cast<uint16_t>(jurisdiction));
   const merkle::Hash& leaf = checked.leaf_hash;
   frontier_.Append(leaf);
   if (auto w = watched_roots_.find(frontier_.size());
@@ -385,6 +409,7 @@ void LogChecker::Reserve(uint64_t entries) {
 
 void LogChecker::ReleaseReplayTables() {
   nonces_ = NonceSet();
+  author_records_ = {};
   entry_kinds_ = {};
   entry_jurisdictions_ = {};
 }
@@ -680,6 +705,9 @@ Status LogChecker::RestoreState(const json& saved, merkle::Frontier frontier) {
     // Everything parsed: commit.
     authority_ = std::move(authority);
     nonces_ = std::move(nonces);
+    // Kept of the registry that is replaced, by numbers that change.
+    author_records_.clear();
+    jurisdiction_registered_.clear();
     kind_roles_ = std::move(pairs);
     entry_kinds_ = std::move(entry_kinds);
     entry_jurisdictions_ = std::move(entry_jurisdictions);

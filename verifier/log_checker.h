@@ -47,11 +47,21 @@ struct Failure {
   std::string message;  // one line for a person
 };
 
+// An accepted entry's author and jurisdiction as the checker numbers them:
+// small numbers from 0, the same for the same author key (jurisdiction text)
+// for the life of the checker, so that a hook keeps what it derives from
+// one in an array by its number instead of looking the key or the text up
+// again for every entry.
+struct EntrySubject {
+  uint32_t author = 0;
+  uint32_t jurisdiction = 0;
+};
+
 // The cycle's rules, replayed: Check must refuse what the ledger would have
 // refused; Apply folds an accepted entry.
 struct RulesHook {
   std::function<Status(const ledger::EntryView&)> check;
-  std::function<void(const ledger::EntryView&)> apply;
+  std::function<void(const ledger::EntryView&, EntrySubject)> apply;
 };
 
 class LogChecker {
@@ -188,7 +198,15 @@ class LogChecker {
   static uint64_t JurisdictionHash(std::string_view jurisdiction);
   // The number of jurisdiction `name` (whose JurisdictionHash is `hash`)
   // in jurisdiction_names_, adding it if new.
-  uint16_t JurisdictionId(std::string_view name, uint64_t hash);
+  uint32_t JurisdictionId(std::string_view name, uint64_t hash);
+  // What the registry knows of the entry's author (numbered `author` in
+  // nonces_, key `key`) and jurisdiction (numbered `jurisdiction`, text
+  // `name`), from what the checker kept of them (looked up in the registry
+  // only until it is known for good).
+  ledger::Authority::Subject SubjectOf(uint32_t author,
+                                       const crypto::PublicKey& key,
+                                       uint32_t jurisdiction,
+                                       std::string_view name);
   // Fills jurisdiction_slots_ from jurisdiction_names_ alone.
   void PlaceJurisdictions();
 
@@ -235,9 +253,24 @@ class LogChecker {
   // the decode threads), in a flat open-addressing table of a power of two
   // slots (0 = empty), at most half full: a few thousand jurisdictions stay
   // in the caches, where a node-based map keyed by the text cost the
-  // in-order thread a twentieth of its time at 1,000,000 entries. Only
-  // registered jurisdictions get here (authorization comes first).
+  // in-order thread a twentieth of its time at 1,000,000 entries. An
+  // entry's jurisdiction is numbered here once, before it is authorized,
+  // and the number stands for the text in the registry's check and the
+  // rules' fold (a name a refused entry added is never used: the first
+  // failure ends the checks). Only the entries of authors the registry
+  // knows (and its own deployment-level entries, jurisdiction "") get
+  // beyond their first entry.
   std::vector<uint32_t> jurisdiction_slots_ = std::vector<uint32_t>(64);
+  // What the registry said of each author (by its number in nonces_) and
+  // each jurisdiction (by its number in jurisdiction_names_), kept only
+  // once it holds for good: a key's record once it is registered (its
+  // node in the registry never moves; grants and revocations change it in
+  // place), a jurisdiction once it is registered. Until then (an author
+  // that is the root key or not registered yet, jurisdiction "") the
+  // registry is asked again. One array access each instead of a lookup in
+  // the registry's tables for every entry.
+  std::vector<const ledger::KeyRecord*> author_records_;
+  std::vector<uint8_t> jurisdiction_registered_;
   std::map<uint64_t, merkle::Hash> watched_roots_;
   std::set<uint64_t> reached_;
   bool keep_leaves_ = false;

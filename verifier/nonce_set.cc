@@ -1,5 +1,6 @@
 #include "verifier/nonce_set.h"
 
+#include <kj/debug.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -40,14 +41,14 @@ void NonceSet::Reserve(size_t pairs) {
   Rehash(std::max(SlotsFor(pairs), kInitialSlots));
 }
 
-uint32_t NonceSet::AuthorId(const crypto::PublicKey& author) {
+uint32_t NonceSet::AuthorNumber(const crypto::PublicKey& author) {
   uint64_t h;
   std::memcpy(&h, author.data(), sizeof(h));
   size_t mask = author_slots_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     const uint32_t id = author_slots_[i];
     if (id == 0) break;
-    if (authors_[id - 1] == author) return id;
+    if (authors_[id - 1] == author) return id - 1;
   }
   authors_.push_back(author);
   const uint32_t id = static_cast<uint32_t>(authors_.size());
@@ -61,12 +62,12 @@ uint32_t NonceSet::AuthorId(const crypto::PublicKey& author) {
       while (author_slots_[i] != 0) i = (i + 1) & mask;
       author_slots_[i] = k;
     }
-    return id;
+    return id - 1;
   }
   size_t i = h & mask;
   while (author_slots_[i] != 0) i = (i + 1) & mask;
   author_slots_[i] = id;
-  return id;
+  return id - 1;
 }
 
 uint64_t NonceSet::Hash(const crypto::PublicKey& author, const Nonce& nonce) {
@@ -80,9 +81,10 @@ uint64_t NonceSet::Hash(const crypto::PublicKey& author, const Nonce& nonce) {
   return h;
 }
 
-bool NonceSet::Insert(const crypto::PublicKey& author, const Nonce& nonce,
-                      uint64_t hash) {
-  const uint32_t id = AuthorId(author);
+bool NonceSet::Insert(uint32_t author, const Nonce& nonce, uint64_t hash) {
+  KJ_DASSERT(author < authors_.size());
+  // Slots hold 1 + the number (0 is an empty slot).
+  const uint32_t id = author + 1;
   if (Full(size_, slots_.size())) Rehash(slots_.size() * 2);
   const size_t n = slots_.size();
   for (size_t i = Home(hash, n);; i = i + 1 == n ? 0 : i + 1) {

@@ -45,12 +45,18 @@ class NonceSet {
   // The pair's hash, as Insert places it. Thread-safe.
   static uint64_t Hash(const crypto::PublicKey& author, const Nonce& nonce);
 
-  // Adds the pair; false if it was already there (a replay). `hash` must be
-  // Hash(author, nonce).
-  bool Insert(const crypto::PublicKey& author, const Nonce& nonce,
-              uint64_t hash);
+  // The number of `author` in this set: 0 for the first author it meets,
+  // 1 for the next, and so on (added if new). The same key always gets the
+  // same number from the same set, so a caller may keep what it knows of
+  // an author by this number (the verifier's checks do).
+  uint32_t AuthorNumber(const crypto::PublicKey& author);
+
+  // Adds the pair of the author numbered `author` (AuthorNumber) and
+  // `nonce`; false if it was already there (a replay). `hash` must be
+  // Hash(the author's key, nonce).
+  bool Insert(uint32_t author, const Nonce& nonce, uint64_t hash);
   bool Insert(const crypto::PublicKey& author, const Nonce& nonce) {
-    return Insert(author, nonce, Hash(author, nonce));
+    return Insert(AuthorNumber(author), nonce, Hash(author, nonce));
   }
   // Asks the CPU to fetch the slot where a pair of this hash goes, ahead
   // of its Insert (the table is too large for the caches).
@@ -79,12 +85,8 @@ class NonceSet {
   // Re-places every pair in a table of `slots` slots.
   void Rehash(size_t slots);
 
-  // The author's number: 1 + its index in authors_, found in author_slots_
-  // (adding it if new).
-  uint32_t AuthorId(const crypto::PublicKey& author);
-
-  std::vector<crypto::PublicKey> authors_;
-  // authors_'s numbers by the key's first 8 bytes (a key is a random
+  std::vector<crypto::PublicKey> authors_;  // by AuthorNumber
+  // 1 + authors_'s numbers by the key's first 8 bytes (a key is a random
   // point), in a flat open-addressing table of a power of two slots (0 =
   // empty), at most half full. A log has a few thousand authors: the table
   // stays in the caches, where a node-based map cost two cache misses and a

@@ -308,6 +308,11 @@ VerifyReport Verify(const VerifyOptions& options) {
   // the recount read (a province in a fraction of the memory).
   projections::State state;
   state.KeepViewData(false);
+  // The numbers `state` gives each author and jurisdiction, by the
+  // checker's numbers of them (State::kUnknownNumber until its first entry
+  // is applied). `state` is assigned another only before the first entry
+  // (a resumed run) and after the last.
+  std::vector<uint32_t> state_authors, state_jurisdictions;
   // The batch whose in-order checks run now, its entries made ready for the
   // rules on the pool's threads. An entry the hook meets that is not there
   // (the resumed path) is prepared here instead.
@@ -328,10 +333,22 @@ VerifyReport Verify(const VerifyOptions& options) {
                     const projections::PreparedEntry* p = prepared_for(e);
                     return p ? state.Check(*p) : state.Check(e);
                   },
-                  [&](const ledger::EntryView& e) {
+                  [&](const ledger::EntryView& e, EntrySubject s) {
+                    // The state's numbers of the checker's: found by the
+                    // state's first Apply of each, then handed to it.
+                    if (s.author >= state_authors.size()) {
+                      state_authors.resize(s.author + 1,
+                                           projections::State::kUnknownNumber);
+                    }
+                    if (s.jurisdiction >= state_jurisdictions.size()) {
+                      state_jurisdictions.resize(
+                          s.jurisdiction + 1,
+                          projections::State::kUnknownNumber);
+                    }
                     const projections::PreparedEntry* p = prepared_for(e);
                     if (p) {
-                      state.Apply(*p);
+                      state.Apply(*p, state_authors[s.author],
+                                  state_jurisdictions[s.jurisdiction]);
                     } else {
                       state.Apply(e);
                     }

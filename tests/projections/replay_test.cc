@@ -7,11 +7,13 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "ledger/text_validation.h"
 #include "projections/dates.h"
 #include "projections/diff.h"
 #include "projections/internal/model.h"
@@ -108,6 +110,42 @@ TEST_F(ReplayTest, ARulesOnlyStateRecountsAsTheFullState) {
   for (const auto& [ref, p] : b_.state().model().proposals) {
     EXPECT_NE(p.texts_held.get(), nullptr) << "proposal " << ref;
   }
+}
+
+// Apply with the numbers of each author and jurisdiction kept by the
+// caller between entries (State::Apply's third form, the verifier's) folds
+// the log to the same state, byte for byte, as Apply looking them up for
+// every entry; each key and each text gets a number of its own.
+TEST_F(ReplayTest, KeptNumbersOfAuthorsAndJurisdictionsFoldTheSameState) {
+  State kept;
+  std::map<crypto::PublicKey, uint32_t> authors;
+  std::map<std::string, uint32_t> jurisdictions;
+  ASSERT_OK(b_.ledger().ForEachEntry(
+      0, b_.size(), [&](uint64_t, std::string_view bytes) -> Status {
+        ASSIGN_OR_RETURN(ledger::EntryView view,
+                         ledger::EntryView::Parse(bytes));
+        uint32_t& author =
+            authors.try_emplace(view.author_key(), State::kUnknownNumber)
+                .first->second;
+        uint32_t& jurisdiction =
+            jurisdictions
+                .try_emplace(
+                    ledger::TextString(view.authored().getJurisdiction()),
+                    State::kUnknownNumber)
+                .first->second;
+        projections::PreparedEntry prepared(std::move(view));
+        RETURN_IF_ERROR(kept.Check(prepared));
+        kept.Apply(prepared, author, jurisdiction);
+        return Status::Ok();
+      }));
+  EXPECT_EQ(kept.Serialize(), b_.state().Serialize());
+  std::set<uint32_t> author_numbers, jurisdiction_numbers;
+  for (const auto& [key, n] : authors) author_numbers.insert(n);
+  for (const auto& [text, n] : jurisdictions) jurisdiction_numbers.insert(n);
+  EXPECT_GT(authors.size(), 3u);
+  EXPECT_EQ(author_numbers.size(), authors.size());
+  EXPECT_EQ(jurisdiction_numbers.size(), jurisdictions.size());
+  EXPECT_EQ(author_numbers.count(State::kUnknownNumber), 0u);
 }
 
 // A rules-only state saved and read back holds what it held: the same
