@@ -714,9 +714,8 @@ VerifyReport Verify(const VerifyOptions& options) {
   // given to the report built below.
   if (!save) checker.ReleaseReplayTables();
   // The recount reads from the rules' state only each round's rules: taken
-  // first, so that the state (most of the memory at this point) is freed
-  // before the recount's document is built, not beside it — unless it is
-  // to be saved.
+  // first, so that the state (most of the memory at this point) can be
+  // freed while the rounds are recounted — unless it is to be saved.
   const RecountCollector::RoundRules round_rules = collector.RulesOf(state);
   // The rounds are recounted on `threads` threads. Freeing the state (a
   // province's ~200 MB in millions of blocks) is handed to one of them
@@ -738,9 +737,7 @@ VerifyReport Verify(const VerifyOptions& options) {
   if (save && !failure && checker.size() > 0) {
     report.saved_state = SaveReplayState(checker, state, collector);
   }
-  // The rules' state and the collector are done with: freed before the
-  // recount is written out, so that the state, the recount's document and
-  // its text are never all in memory at once.
+  // The rules' state (if kept for saving) and the collector are done with.
   state = projections::State();
   collector = RecountCollector();
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
