@@ -10,13 +10,14 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cerrno>
 #include <chrono>
 #include <iostream>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include "witness/accept_backoff.h"
 
 namespace piaojue::witness {
 
@@ -45,9 +46,9 @@ class Server::Impl {
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   // While accepting fails for want of descriptors or memory: the wait
-  // before the next try (0 when accepting works). On the acceptor's strand.
+  // before the next try. On the acceptor's strand.
   net::steady_timer accept_timer_;
-  std::chrono::milliseconds accept_backoff_{0};
+  AcceptBackoff accept_backoff_{"piaojue witness", std::cerr};
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   std::mutex shutdown_mu_;
@@ -173,50 +174,24 @@ void Server::Impl::DoAccept() {
       beast::bind_front_handler(&Server::Impl::OnAccept, this));
 }
 
-namespace {
-
-// Accept fails this way when the process or the system is short of file
-// descriptors, socket buffers or memory. The listening socket stays
-// readable, so retrying at once fails again at once: a core spins.
-bool IsShortOfResources(const error_code& ec) {
-  if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
-      ec == net::error::no_memory) {
-    return true;
-  }
-  return ec.category() == boost::system::system_category() &&
-         ec.value() == ENFILE;
-}
-
-}  // namespace
-
 void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-  if (ec && IsShortOfResources(ec)) {
-    // Wait 10 ms, doubling up to 1 s, while connections closing (or timing
-    // out after read_timeout) give descriptors back; the logs' connections
-    // meanwhile wait in the listen backlog.
-    if (accept_backoff_.count() == 0) {
-      std::cerr << "piaojue witness: cannot accept connections ("
-                << ec.message() << "); retrying with backoff\n";
+  if (ec) {
+    if (std::optional<std::chrono::milliseconds> wait =
+            accept_backoff_.Failed(ec)) {
+      // The logs' connections meanwhile wait in the listen backlog.
+      accept_timer_.expires_after(*wait);
+      accept_timer_.async_wait([this](error_code timer_ec) {
+        if (!timer_ec) DoAccept();
+      });
+      return;
     }
-    accept_backoff_ =
-        std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
-                   std::chrono::milliseconds(1000));
-    accept_timer_.expires_after(accept_backoff_);
-    accept_timer_.async_wait([this](error_code timer_ec) {
-      if (!timer_ec) DoAccept();
-    });
-    return;
-  }
-  if (!ec) {
-    if (accept_backoff_.count() != 0) {
-      std::cerr << "piaojue witness: accepting connections again\n";
-      accept_backoff_ = std::chrono::milliseconds(0);
-    }
+    // Any other error concerns one connection (e.g. reset before it was
+    // taken): go on with the next.
+  } else {
+    accept_backoff_.Accepted();
     std::make_shared<Session>(std::move(socket), *this)->Run();
   }
-  // Any other error concerns one connection (e.g. reset before it was
-  // taken): go on with the next.
   DoAccept();
 }
 

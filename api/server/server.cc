@@ -41,6 +41,7 @@
 #include "api/server/internal/replay_pool.h"
 #include "api/server/internal/service.h"
 #include "ledger/text_validation.h"
+#include "witness/accept_backoff.h"
 
 namespace piaojue::server {
 
@@ -200,7 +201,7 @@ class Server::Impl {
   // Waits before accepting again after the process ran out of descriptors
   // (or memory); only the accept chain touches these.
   std::optional<net::steady_timer> accept_timer_;
-  std::chrono::milliseconds accept_backoff_{0};
+  witness::AcceptBackoff accept_backoff_{"piaojue serve", std::cerr};
   net::thread_pool read_pool_;
   net::thread_pool write_pool_;
   // Past states to rebuild (as_of, diff), and each address's budget of them.
@@ -906,47 +907,22 @@ void Server::Impl::DoAccept() {
       beast::bind_front_handler(&Server::Impl::OnAccept, this));
 }
 
-namespace {
-
-// Accept errors that say the process or system is out of a resource (file
-// descriptors, socket buffers, memory). Retrying at once fails the same way,
-// and the listening socket stays readable, so an immediate retry spins.
-bool IsOutOfResources(const error_code& ec) {
-  return ec == net::error::no_descriptors ||  // EMFILE
-         ec == net::error::no_buffer_space || ec == net::error::no_memory ||
-         (ec.category() == boost::system::system_category() &&
-          ec.value() == ENFILE);
-}
-
-}  // namespace
-
 void Server::Impl::OnAccept(error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
-  if (ec && IsOutOfResources(ec)) {
-    // Back off (10 ms, doubling up to 1 s) instead of spinning; idle
-    // connections timing out or closing give descriptors back. The
-    // connections waiting meanwhile stay in the listen backlog.
-    if (accept_backoff_.count() == 0) {
-      std::cerr << "piaojue serve: cannot accept connections (" << ec.message()
-                << "); retrying with backoff\n";
+  if (ec) {
+    if (std::optional<std::chrono::milliseconds> wait =
+            accept_backoff_.Failed(ec)) {
+      accept_timer_->expires_after(*wait);
+      accept_timer_->async_wait([this](error_code timer_ec) {
+        if (timer_ec || stopping_.load()) return;
+        DoAccept();
+      });
+      return;
     }
-    accept_backoff_ =
-        std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
-                   std::chrono::milliseconds(1000));
-    accept_timer_->expires_after(accept_backoff_);
-    accept_timer_->async_wait([this](error_code timer_ec) {
-      if (timer_ec || stopping_.load()) return;
-      DoAccept();
-    });
-    return;
-  }
-  // Any other error concerns one connection (e.g. reset before it was
-  // taken): go on with the next.
-  if (!ec) {
-    if (accept_backoff_.count() != 0) {
-      std::cerr << "piaojue serve: accepting connections again\n";
-      accept_backoff_ = std::chrono::milliseconds(0);
-    }
+    // Any other error concerns one connection (e.g. reset before it was
+    // taken): go on with the next.
+  } else {
+    accept_backoff_.Accepted();
     if (connections_.load() < max_connections_) {
       std::make_shared<HttpSession>(std::move(socket), *this)->Run();
     } else if (refusals_.load() < kMaxRefusals) {
