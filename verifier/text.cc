@@ -84,4 +84,58 @@ std::string DumpJson(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string IndentCompactJson(std::string_view compact, int depth, int indent) {
+  std::string out;
+  out.reserve(compact.size() + compact.size() / 2);
+  auto new_line = [&] {
+    out += '\n';
+    out.append(static_cast<size_t>(depth * indent), ' ');
+  };
+  for (size_t i = 0; i < compact.size(); ++i) {
+    const char c = compact[i];
+    switch (c) {
+      case '"': {
+        // A string, copied whole: an escaped quote or backslash inside
+        // it is two bytes, and nothing inside is structure.
+        const size_t start = i++;
+        while (i < compact.size() && compact[i] != '"') {
+          if (compact[i] == '\\') ++i;
+          ++i;
+        }
+        out.append(compact.substr(start, i - start + 1));
+        break;
+      }
+      case '{':
+      case '[':
+        if (i + 1 < compact.size() &&
+            compact[i + 1] == (c == '{' ? '}' : ']')) {
+          // An empty object or array stays on its line.
+          out += c;
+          out += compact[++i];
+          break;
+        }
+        out += c;
+        ++depth;
+        new_line();
+        break;
+      case '}':
+      case ']':
+        --depth;
+        new_line();
+        out += c;
+        break;
+      case ',':
+        out += ',';
+        new_line();
+        break;
+      case ':':
+        out += ": ";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace piaojue::verifier

@@ -23,4 +23,11 @@ std::string PrintableText(std::string_view text);
 // of throwing.
 std::string DumpJson(const nlohmann::json& j, int indent = -1);
 
+// What DumpJson(j, indent) would write for the document whose compact text
+// (DumpJson(j)) is `compact`, as the value of a member `depth` levels deep
+// in an indented document: the same bytes as parsing `compact` and dumping
+// it again, without building the document (the recount of a province is
+// ~11 MB of JSON). `compact` must be DumpJson's output.
+std::string IndentCompactJson(std::string_view compact, int depth, int indent);
+
 }  // namespace piaojue::verifier

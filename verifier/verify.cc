@@ -1003,7 +1003,9 @@ json ReportJsonWithoutExplain(const VerifyReport& r) {
                     {"found", r.failure->found},
                     {"message", r.failure->message}};
   }
-  j["recount"] = json::parse(r.recount_json.empty() ? "[]" : r.recount_json);
+  // Written into the text by WriteReportJson, from the compact text the
+  // recount already is.
+  j["recount"] = json::array();
   j["seconds"] = r.seconds;
   return j;
 }
@@ -1016,6 +1018,16 @@ void WriteReportJson(const VerifyReport& r, std::ostream& out) {
     j["explain"] = json::parse(r.explain_json);
   }
   std::string text = DumpJson(j, 2);
+  if (!r.recount_json.empty()) {
+    // The report's own member: a top-level key is the only text at the
+    // start of a line after two spaces (strings cannot hold a raw newline).
+    const std::string_view member = "\n  \"recount\": []";
+    const size_t at = text.find(member);
+    if (at != std::string::npos) {
+      text.replace(at + member.size() - 2, 2,
+                   IndentCompactJson(r.recount_json, 1, 2));
+    }
+  }
   if (!r.read_error.empty() || !r.trail || r.explain_json.empty()) {
     out << text << "\n";
     return;
