@@ -292,8 +292,17 @@ Result<Frontier> Frontier::Load(const NodeReader& read, uint64_t size) {
 // right sibling, which the merge below has just finished.
 std::vector<StoredNode> Frontier::Append(const Hash& leaf_hash) {
   std::vector<StoredNode> created;
+  Push(leaf_hash, &created);
+  return created;
+}
+
+void Frontier::AppendUnstored(const Hash& leaf_hash) {
+  Push(leaf_hash, nullptr);
+}
+
+void Frontier::Push(const Hash& leaf_hash, std::vector<StoredNode>* created) {
   uint64_t index = size_;
-  created.push_back(StoredNode{0, index, leaf_hash});
+  if (created) created->push_back(StoredNode{0, index, leaf_hash});
   subtrees_.push_back(Subtree{0, leaf_hash});
   while ((index & 1) == 1) {
     const Subtree right = subtrees_.back();
@@ -302,10 +311,9 @@ std::vector<StoredNode> Frontier::Append(const Hash& leaf_hash) {
     left.level = static_cast<uint8_t>(right.level + 1);
     left.hash = NodeHash(left.hash, right.hash);
     index >>= 1;
-    created.push_back(StoredNode{left.level, index, left.hash});
+    if (created) created->push_back(StoredNode{left.level, index, left.hash});
   }
   ++size_;
-  return created;
 }
 
 Hash Frontier::Root() const {

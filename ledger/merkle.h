@@ -95,6 +95,9 @@ class Frontier {
   // itself at level 0, then one node per level it completes). The caller
   // stores them in the same write as the entry.
   std::vector<StoredNode> Append(const Hash& leaf_hash);
+  // The same append for a caller that stores no node (the verifier): no
+  // list of nodes is made, which was an allocation or two per entry.
+  void AppendUnstored(const Hash& leaf_hash);
 
   // MTH of the current tree, from the frontier alone.
   Hash Root() const;
@@ -107,6 +110,8 @@ class Frontier {
     Hash hash;
   };
   std::vector<Subtree> subtrees_;
+  // Append, each completed node also added to `created` unless it is null.
+  void Push(const Hash& leaf_hash, std::vector<StoredNode>* created);
 };
 
 }  // namespace piaojue::merkle

@@ -387,7 +387,7 @@ bool LogChecker::CheckOne(uint64_t index, const Prechecked& checked) {
   entry_kinds_.push_back(*kind_id);
   entry_jurisdictions_.push_back(static_cast<uint16_t>(jurisdiction));
   const merkle::Hash& leaf = checked.leaf_hash;
-  frontier_.Append(leaf);
+  frontier_.AppendUnstored(leaf);
   if (auto w = watched_roots_.find(frontier_.size());
       w != watched_roots_.end()) {
     w->second = frontier_.Root();
@@ -429,7 +429,7 @@ void LogChecker::ExtendUnchecked(const std::vector<merkle::Hash>& leaves) {
   // stays at size().
   merkle::Frontier tail = frontier_;
   for (const merkle::Hash& leaf : leaves) {
-    tail.Append(leaf);
+    tail.AppendUnstored(leaf);
     if (auto w = watched_roots_.find(tail.size()); w != watched_roots_.end()) {
       w->second = tail.Root();
       reached_.insert(w->first);

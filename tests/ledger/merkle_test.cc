@@ -849,6 +849,18 @@ TEST_F(MerkleRandomTreeTest, FrontierRootMatchesReferenceAfterEveryAppend) {
   }
 }
 
+// The verifier's append, which keeps no node, must grow the same tree: a
+// wrong root would fail every checkpoint of an honest log.
+TEST_F(MerkleRandomTreeTest, AnUnstoredAppendGivesTheSameRootAsAppend) {
+  Frontier stored, unstored;
+  for (uint64_t size = 1; size <= kMaxLeaves; ++size) {
+    stored.Append((*leaves_)[size - 1]);
+    unstored.AppendUnstored((*leaves_)[size - 1]);
+    ASSERT_EQ(unstored.size(), size);
+    ASSERT_EQ(unstored.Root(), stored.Root()) << "size " << size;
+  }
+}
+
 TEST_F(MerkleRandomTreeTest, LoadedFrontierEqualsAppendedFrontier) {
   std::vector<Frontier> appended(1);
   for (uint64_t size = 1; size <= kMaxLeaves; ++size) {
