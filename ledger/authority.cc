@@ -198,16 +198,16 @@ std::vector<KeyGrant> Authority::ActiveGrants(
 
 Status Authority::CheckRole(const crypto::PublicKey& author,
                             const std::function<std::string()>& kind,
-                            const std::string& jurisdiction,
+                            std::string_view jurisdiction,
                             std::span<const Role> roles,
                             const Subject* subject) const {
   if (roles.empty()) {
     return PermissionDenied("no role may author " + kind() + " in this form");
   }
   if (subject ? !subject->jurisdiction_registered
-              : !IsRegistered(jurisdiction)) {
-    return PermissionDenied(kind() + ": jurisdiction \"" + jurisdiction +
-                            "\" is not registered");
+              : !IsRegistered(std::string(jurisdiction))) {
+    return PermissionDenied(kind() + ": jurisdiction \"" +
+                            std::string(jurisdiction) + "\" is not registered");
   }
   const KeyRecord* rec = subject ? subject->author : FindKey(author);
   if (rec == nullptr) {
@@ -227,9 +227,9 @@ Status Authority::CheckRole(const crypto::PublicKey& author,
   }
   std::string wanted;
   for (Role r : roles) wanted += (wanted.empty() ? "" : " or ") + RoleName(r);
-  return PermissionDenied(kind() + " in " + jurisdiction + " needs role " +
-                          wanted + "; key " + KeyLabel(author) +
-                          " holds no such grant there");
+  return PermissionDenied(kind() + " in " + std::string(jurisdiction) +
+                          " needs role " + wanted + "; key " +
+                          KeyLabel(author) + " holds no such grant there");
 }
 
 Status Authority::CheckRegistryEvent(
@@ -325,7 +325,8 @@ Status Authority::CheckEntry(uint64_t index,
   auto kind_name = [kind] { return EventKindName(kind); };
   ASSIGN_OR_RETURN(crypto::PublicKey author,
                    KeyFrom(authored.getAuthorKey(), "authorKey"));
-  const std::string jurisdiction = ToString(authored.getJurisdiction());
+  // A view of the entry's bytes, not a copy: every entry is checked here.
+  const std::string_view jurisdiction = TextView(authored.getJurisdiction());
 
   if (index == 0 || kind == Event::GENESIS) {
     if (index != 0) {
@@ -410,7 +411,7 @@ Status Authority::CheckEntry(uint64_t index,
                                   : "use keyRevoked or register anew"));
     }
     if (t.jurisdiction != jurisdiction) {
-      return PermissionDenied("correction in " + jurisdiction +
+      return PermissionDenied("correction in " + std::string(jurisdiction) +
                               " targets an entry of jurisdiction " +
                               t.jurisdiction);
     }

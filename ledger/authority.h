@@ -14,6 +14,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -143,7 +144,7 @@ class Authority {
   // `kind` names the event for a refusal's message (called only then).
   Status CheckRole(const crypto::PublicKey& author,
                    const std::function<std::string()>& kind,
-                   const std::string& jurisdiction,
+                   std::string_view jurisdiction,
                    std::span<const schema::Role> roles,
                    const Subject* subject) const;
 
