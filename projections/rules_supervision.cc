@@ -41,12 +41,17 @@ Status NotTerminated(const Model& m, const ProjectRec& p, uint64_t index) {
   return Status::Ok();
 }
 
+// By iterator, not by index: an AppendList's v[i] walks its chunks back
+// from the newest for every i, and a project's progress reports are
+// searched at each new one.
 template <typename List>  // a std::vector or AppendList of records
 size_t PositionOf(const List& v, uint64_t entry) {
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i].entry == entry) return i;
+  size_t i = 0;
+  for (const auto& r : v) {
+    if (r.entry == entry) return i;
+    ++i;
   }
-  return v.size();
+  return i;
 }
 
 template <typename Rec>
