@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ledger/internal/list_encoding.h"
+#include "ledger/internal/quick_check_plan.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger::internal {
@@ -40,62 +41,7 @@ using Which = capnp::schema::Type::Which;
 // limit (32): deeper is "not sure".
 constexpr int kMaxDepth = 24;
 
-// The largest data section the rule-3 masks model (piaojue's largest struct
-// has a few words); a larger schema struct is "not sure".
-constexpr uint32_t kMaxDataWords = 32;
-
-enum class Kind : uint8_t {
-  kSkip,  // in the data section: nothing to read
-  kEnum,  // in the data section: read only when `known` is asked
-  kText,
-  kData,
-  kStruct,
-  kGroup,
-  kList,
-  kUnsupported,  // a pointer type piaojue's schema does not use
-};
-
 }  // namespace
-
-struct ValuePlan {
-  Kind kind = Kind::kSkip;
-  TextLines lines = TextLines::kSingle;   // a text, or a list's texts
-  const StructPlan* structure = nullptr;  // kStruct, kGroup
-  // kEnum: how many enumerants this build knows (they are numbered from 0),
-  // and a field's default (what its stored value is XORed with).
-  uint32_t enumerants = 0;
-  uint16_t enum_default = 0;
-  // kList: the encoding its elements must have, and the elements' plan.
-  ElementSize element_size = ElementSize::VOID;
-  std::unique_ptr<ValuePlan> element;
-};
-
-struct FieldPlan {
-  uint32_t slot = 0;  // the pointer's index in the pointer section
-  ValuePlan value;
-  // What the field occupies when it is an active union member: `bits` bits
-  // of the data section from bit `bit`, or pointer `pointer` (-1: none; a
-  // group occupies what its own plan says).
-  uint32_t bit = 0;
-  uint32_t bits = 0;
-  int32_t pointer = -1;
-};
-
-struct StructPlan {
-  std::vector<FieldPlan> fields;  // the non-union fields worth a look
-  bool has_union = false;
-  uint32_t discriminant_offset = 0;  // in 16-bit units of the data section
-  // By discriminant value; a member this build does not know is "not sure".
-  std::vector<FieldPlan> members;
-  // Rule 3: what the non-union fields and the discriminant occupy (bit i of
-  // data byte i / 8; pointer i), and the non-union groups, whose plans add
-  // theirs. Beyond the schema's sections nothing is occupied.
-  std::vector<uint8_t> data_occupied;
-  uint64_t pointers_occupied = 0;
-  std::vector<const StructPlan*> groups;
-  // False when the sections are too large for the masks above: "not sure".
-  bool modelled = true;
-};
 
 namespace {
 
@@ -116,6 +62,8 @@ class Planner {
     StructPlan& plan = *owned;
     plans_.emplace(schema.getProto().getId(), std::move(owned));
     const auto node = schema.getProto().getStruct();
+    plan.data_words = node.getDataWordCount();
+    plan.pointer_count = node.getPointerCount();
     if (node.getDataWordCount() > kMaxDataWords ||
         node.getPointerCount() > 64) {
       plan.modelled = false;
@@ -145,6 +93,10 @@ class Planner {
         if (d >= plan.members.size()) plan.members.resize(d + 1);
         plan.members[d] = Field(field);
       }
+    }
+    plan.data_mask.assign(plan.data_occupied.size() / 8, 0);
+    for (size_t i = 0; i < plan.data_occupied.size(); ++i) {
+      plan.data_mask[i / 8] |= uint64_t{plan.data_occupied[i]} << (8 * (i % 8));
     }
     return plan;
   }
