@@ -23,6 +23,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "ledger/internal/canonical_walk.h"
 #include "ledger/internal/list_encoding.h"
 #include "ledger/internal/quick_check.h"
 #include "ledger/text_validation.h"
@@ -156,12 +157,27 @@ Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
   SetSegment(st);
   const kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments =
       kj::arrayPtr(st.segments, 1);
+  static const internal::StructPlan& plan =
+      internal::PlanFor(capnp::Schema::from<T>());
+  const bool texts =
+      std::is_same_v<T, schema::AuthoredEvent> && texts_checked != nullptr;
   try {
     capnp::ReaderOptions options;
+    options.nestingLimit = 32;
+    // One pass over the words settles what the two checks below settle when
+    // it is sure (ledger/internal/canonical_walk.h); they decide, and word
+    // every refusal, otherwise.
+    if (!internal::ExactDecodingForced() &&
+        internal::CanonicalWalk(bytes, plan, texts) ==
+            internal::WalkVerdict::kCanonical) {
+      if (texts) *texts_checked = st.texts_checked = true;
+      options.traversalLimitInWords = kj::maxValue;  // as for the kept reader
+      st.reader.emplace(segments, options);
+      return st.reader->template getRoot<T>();
+    }
     // A canonical message cannot legitimately traverse more than its own
     // size; bound it so hostile bytes cannot amplify work.
     options.traversalLimitInWords = word_count + 8;
-    options.nestingLimit = 32;
     {
       capnp::SegmentArrayMessageReader check(segments, options);
       if (!check.isCanonical()) {
@@ -177,12 +193,8 @@ Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
       walk.traversalLimitInWords = 4 * options.traversalLimitInWords;
       capnp::SegmentArrayMessageReader lists(segments, walk);
       auto root = lists.template getRoot<T>();
-      static const internal::StructPlan& plan =
-          internal::PlanFor(capnp::Schema::from<T>());
       // The reflective walk only when the fast one is not sure: it alone
       // refuses, and words why.
-      const bool texts =
-          std::is_same_v<T, schema::AuthoredEvent> && texts_checked != nullptr;
       if (internal::QuickCheck(
               capnp::toAny(root), plan,
               {.lists = true, .texts = texts, .unoccupied = true})) {
