@@ -116,8 +116,17 @@ class Walker {
     return v;
   }
 
-  // Whether `words` words from the head are inside the message.
-  bool Fits(uint64_t words) const { return words <= size_ - head_; }
+  // Whether `words` words from word `start` are inside the message.
+  bool Fits(int64_t start, uint64_t words) const {
+    return start >= 0 && static_cast<uint64_t>(start) <= size_ &&
+           words <= size_ - static_cast<uint64_t>(start);
+  }
+
+  // Where the pointer `w` at word `at` points (its offset counts from the
+  // word after it).
+  static int64_t Target(size_t at, uint64_t w) {
+    return static_cast<int64_t>(at) + 1 + Offset(w);
+  }
 
   // The struct pointer `w` at word `at`, `derefs` pointers from the root.
   WalkVerdict StructPointer(size_t at, uint64_t w, const StructPlan& plan,
@@ -130,12 +139,14 @@ class Walker {
       if (Offset(w) != -1) return WalkVerdict::kRefused;
       return StructBody(0, 0, 0, plan, derefs);
     }
-    if (static_cast<int64_t>(at) + 1 + Offset(w) !=
-        static_cast<int64_t>(head_)) {
+    const int64_t target = Target(at, w);
+    if (target != static_cast<int64_t>(head_)) {
       return WalkVerdict::kRefused;  // a gap, an overlap, out of order
     }
-    if (!Fits(uint64_t{data} + pointers)) return WalkVerdict::kRefused;
-    const size_t start = head_;
+    if (!Fits(target, uint64_t{data} + pointers)) {
+      return WalkVerdict::kRefused;
+    }
+    const size_t start = static_cast<size_t>(target);
     if (data > 0 && Word(start + data - 1) == 0) {
       return WalkVerdict::kRefused;  // a trailing zero data word
     }
@@ -254,16 +265,17 @@ class Walker {
   // The list pointer `w` at word `at` (its element size is `v`'s).
   WalkVerdict List(size_t at, uint64_t w, const ValuePlan& v, int derefs) {
     if (derefs > kMaxDerefs) return WalkVerdict::kNotSure;
-    if (static_cast<int64_t>(at) + 1 + Offset(w) !=
-        static_cast<int64_t>(head_)) {
+    const int64_t target = Target(at, w);
+    if (target != static_cast<int64_t>(head_)) {
       return WalkVerdict::kRefused;  // a gap, an overlap, out of order
     }
     const uint32_t size = ElementSizeOf(w);
     const uint64_t count = ElementCount(w);
-    if (size == kInlineComposite) return StructList(w, v, derefs);
-    const size_t start = head_;
+    if (size == kInlineComposite) return StructList(target, w, v, derefs);
+    if (!Fits(target, 0)) return WalkVerdict::kRefused;
+    const size_t start = static_cast<size_t>(target);
     if (size == kPointer) {
-      if (!Fits(count)) return WalkVerdict::kRefused;
+      if (!Fits(target, count)) return WalkVerdict::kRefused;
       head_ = start + count;
       for (uint64_t i = 0; i < count; ++i) {
         const uint64_t e = Word(start + i);
@@ -278,7 +290,7 @@ class Walker {
     if (size == kVoid && count > 0) return WalkVerdict::kNotSure;
     const uint64_t bits = count * kBitsPerElement[size];
     const uint64_t words = (bits + 63) / 64;
-    if (!Fits(words)) return WalkVerdict::kRefused;
+    if (!Fits(target, words)) return WalkVerdict::kRefused;
     if (bits % 64 != 0 && (Word(start + words - 1) >> (bits % 64)) != 0) {
       return WalkVerdict::kRefused;  // padding after the last element
     }
@@ -295,11 +307,13 @@ class Walker {
   }
 
   // An inline-composite list (a list of structs) whose pointer is `w`; its
-  // tag is at the head.
-  WalkVerdict StructList(uint64_t w, const ValuePlan& v, int derefs) {
-    const uint64_t words = ElementCount(w);                    // after the tag
-    if (words >= size_ - head_) return WalkVerdict::kRefused;  // tag too
-    const uint64_t tag = Word(head_);
+  // tag is at word `target`.
+  WalkVerdict StructList(int64_t target, uint64_t w, const ValuePlan& v,
+                         int derefs) {
+    const uint64_t words = ElementCount(w);  // after the tag
+    if (!Fits(target, words + 1)) return WalkVerdict::kRefused;
+    const size_t start = static_cast<size_t>(target);
+    const uint64_t tag = Word(start);
     if (Tag(tag) != 0) return WalkVerdict::kRefused;
     // The element count: 29 bits from bit 2. Cap'n Proto reads no more (an
     // element count is 29 bits everywhere), so bit 31 of the tag is read by
@@ -314,11 +328,11 @@ class Walker {
       // Elements of no words: Cap'n Proto counts them against the traversal
       // limit one by one; only the empty list is modelled.
       if (count != 0) return WalkVerdict::kNotSure;
-      head_ += 1;
+      head_ = start + 1;
       return WalkVerdict::kCanonical;
     }
     if (v.element->kind != Kind::kStruct) return WalkVerdict::kNotSure;
-    const size_t first = head_ + 1;
+    const size_t first = start + 1;
     // The element sizes are the smallest that hold every element.
     bool data_used = data == 0, pointers_used = pointers == 0;
     for (uint64_t e = 0; e < count; ++e) {

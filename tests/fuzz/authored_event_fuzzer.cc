@@ -3,6 +3,9 @@
 // them. Decodes, renders (JSON, the signed envelope) and checks the
 // signature of hostile bytes; a decoded event's JSON must read back to the
 // same event, since that JSON is what people are shown as what was signed.
+// Decoding answers alike with and without the one walk over the words
+// (ledger/internal/canonical_walk.h), and the walk never says "canonical" of
+// bytes isCanonical() or the decoder's checks refuse: a disagreement aborts.
 #include <capnp/message.h>
 
 #include <cstddef>
@@ -12,12 +15,18 @@
 #include "ledger/envelope.h"
 #include "ledger/event_json.h"
 #include "ledger/text_validation.h"
+#include "tests/decode_differential.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace piaojue;
   fuzz::InitOnce();
   const std::string_view bytes = fuzz::AsText(data, size);
+  for (const std::string& disagreement :
+       {testing::WalkDisagreement<schema::AuthoredEvent>(bytes),
+        testing::ParseDisagreement<schema::AuthoredEvent>(bytes)}) {
+    FUZZ_CHECK(disagreement.empty(), disagreement);
+  }
 
   ledger::SignedEvent signed_event{std::string(bytes), {}};
   auto checked = ledger::CheckSignedEvent(signed_event);
