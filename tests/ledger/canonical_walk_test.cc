@@ -539,11 +539,20 @@ TEST(CanonicalWalkRuleTest, ATextOrDataIsAListOfBytes) {
 }
 
 TEST(CanonicalWalkRuleTest, WhatNoFieldOccupiesIsZero) {
-  // Rule 3: a sixth pointer no field of Entry occupies.
+  // Rule 3: a fourth pointer, or a third data word, no field of Entry
+  // occupies.
   ExpectRefused<schema::Entry>(
       testing::WithRootWidened(BaseEntry().Bytes(), 0, 1));
   ExpectRefused<schema::Entry>(
       testing::WithRootWidened(BaseEntry().Bytes(), 1, 0));
+  // The fourth pointer to an empty struct, which takes no words: only rule
+  // 3 refuses it (the layout is canonical).
+  Words e = BaseEntry();
+  e.w[0] += uint64_t{1} << 48;
+  e.w.insert(e.w.begin() + 6, 0xfffffffc);
+  for (int i = 3; i < 6; ++i) e.w[i] += uint64_t{1} << 2;
+  ExpectRefused<schema::Entry>(e.Bytes());
+  EXPECT_TRUE(ExactAnswer<schema::Entry>(e.Bytes(), false).canonical);
 }
 
 // The words of an authored event, and the index of the first word equal to
