@@ -628,6 +628,41 @@ TEST(CanonicalWalkRuleTest, AListOfStructsTagCountsItsElements) {
   ExpectCanonical<schema::AuthoredEvent>(m);
 }
 
+TEST(CanonicalWalkRuleTest, SomeElementOfAListOfStructsUsesItsLastDataWord) {
+  ASSERT_OK(crypto::InitCrypto());
+  // A list of structs with data words (found among the event kinds), every
+  // element's last data word then set to zero: the elements' data section
+  // is one word longer than any element needs.
+  int lists = 0;
+  for (auto field : capnp::Schema::from<schema::Event>().getUnionFields()) {
+    std::string bytes = FilledAuthored(field, 1);
+    PutWord(bytes, 11, 0x1010101010101010u);  // the nonce, fixed
+    PutWord(bytes, 12, 0x1010101010101010u);
+    const size_t words = bytes.size() / 8;
+    for (size_t i = 13; i < words; ++i) {
+      const uint64_t p = GetWord(bytes, i);
+      if ((p & 3) != 1 || (p >> 32 & 7) != 7 || (p >> 35) == 0) continue;
+      const int64_t at = int64_t(i) + 1 + (int32_t(uint32_t(p)) >> 2);
+      if (at <= int64_t(i) || size_t(at) + 1 + (p >> 35) > words) continue;
+      const uint64_t t = GetWord(bytes, size_t(at));
+      const uint64_t count = (t >> 2) & 0x1fffffff;
+      const uint64_t data = (t >> 32) & 0xffff;
+      const uint64_t per = data + (t >> 48);
+      if ((t & 3) != 0 || count == 0 || data == 0 || count * per != p >> 35) {
+        continue;
+      }
+      SCOPED_TRACE(field.getProto().getName().cStr());
+      std::string m = bytes;
+      for (uint64_t e = 0; e < count; ++e) {
+        PutWord(m, size_t(at) + 1 + e * per + data - 1, 0);
+      }
+      ExpectRefused<schema::AuthoredEvent>(m);
+      ++lists;
+    }
+  }
+  EXPECT_GT(lists, 0);
+}
+
 TEST(CanonicalWalkRuleTest, AListIsOfItsTypesElementSize) {
   ASSERT_OK(crypto::InitCrypto());
   // Rule 1: a list of structs re-tagged as a list of pointers.
