@@ -14,12 +14,13 @@
 //     bits rounded up to words, the bits after the last element zero.
 //   - a list of pointers: count words, then each element's object in turn.
 //   - a list of structs (inline composite): a tag word (a struct pointer
-//     whose offset field is the element count and whose sizes are each
-//     element's), then the elements, then the objects of element 0's
-//     pointers, element 1's, ...; the pointer's count is the words after the
-//     tag, exactly count x element size; some element's last data word is
-//     not zero and some element's last pointer not null; an empty list's
-//     elements have no data and no pointers.
+//     whose offset field's low 29 bits are the element count, its bit 31
+//     read by no one, and whose sizes are each element's), then the
+//     elements, then the objects of element 0's pointers, element 1's, ...;
+//     the pointer's count is the words after the tag, exactly count x
+//     element size; some element's last data word is not zero and some
+//     element's last pointer not null; an empty list's elements have no
+//     data and no pointers.
 //   - no far pointer (tag 2), no capability (tag 3);
 // and the walk ends exactly at the end of the message.
 //
