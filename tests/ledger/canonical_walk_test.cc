@@ -31,6 +31,7 @@
 #include "ledger/text_validation.h"
 #include "tests/cycle_builder.h"
 #include "tests/decode_differential.h"
+#include "tests/ledger/filled_event.h"
 #include "tests/message_util.h"
 #include "tests/test_util.h"
 
@@ -38,6 +39,7 @@ namespace piaojue::ledger {
 namespace {
 
 using internal::WalkVerdict;
+using testing::FilledAuthored;
 using testing::TestKey;
 
 const char* Name(WalkVerdict v) {
@@ -243,65 +245,6 @@ void CompareMutations(const std::string& bytes, size_t flip_limit, Tally& tally,
 // ---------------------------------------------------------------------------
 // The fixtures: every event kind, every field filled (as quick_check_test's
 // FilledAuthored), and a whole cycle's entries.
-
-void Fill(capnp::DynamicStruct::Builder b, int depth);
-
-void FillField(capnp::DynamicStruct::Builder b,
-               capnp::StructSchema::Field field, int depth) {
-  auto type = field.getType();
-  if (field.getProto().isGroup()) {
-    Fill(b.init(field).as<capnp::DynamicStruct>(), depth);
-    return;
-  }
-  switch (type.which()) {
-    case capnp::schema::Type::TEXT:
-      b.set(field, capnp::Text::Reader(IsMultiline(field) ? "民生实事\n项目"
-                                                          : "民生实事"));
-      break;
-    case capnp::schema::Type::DATA: {
-      static const uint8_t kBytes[] = {1, 2, 3, 250};
-      b.set(field, capnp::Data::Reader(kBytes, sizeof(kBytes)));
-      break;
-    }
-    case capnp::schema::Type::UINT64:
-      b.set(field, 9u);
-      break;
-    case capnp::schema::Type::STRUCT:
-      if (depth > 0) Fill(b.init(field).as<capnp::DynamicStruct>(), depth - 1);
-      break;
-    case capnp::schema::Type::LIST: {
-      auto list = b.init(field, 2).as<capnp::DynamicList>();
-      auto element = type.asList().getElementType();
-      for (uint32_t i = 0; i < 2; ++i) {
-        if (element.isStruct()) {
-          Fill(list[i].as<capnp::DynamicStruct>(), depth - 1);
-        } else if (element.isText()) {
-          list.set(i, capnp::Text::Reader("代表"));
-        } else if (element.isUInt64()) {
-          list.set(i, 100u + i);
-        }
-      }
-      break;
-    }
-    default:
-      break;
-  }
-}
-
-void Fill(capnp::DynamicStruct::Builder b, int depth) {
-  auto schema = b.getSchema();
-  for (auto field : schema.getNonUnionFields()) FillField(b, field, depth);
-  auto members = schema.getUnionFields();
-  if (members.size() > 0) FillField(b, members[0], depth);
-}
-
-std::string FilledAuthored(capnp::StructSchema::Field field, int depth) {
-  return testing::RawAuthored(TestKey(1), "610102",
-                              [&](schema::Event::Builder e) {
-                                capnp::DynamicStruct::Builder dyn = e;
-                                FillField(dyn, field, depth);
-                              });
-}
 
 TEST(CanonicalWalkTest, AgreesOnEveryEventKindAndItsMutations) {
   ASSERT_OK(crypto::InitCrypto());
