@@ -228,32 +228,63 @@ RecountCollector::RoundRules RecountCollector::RulesOf(
   return out;
 }
 
-json RecountCollector::RoundReport(uint64_t ref, const Round& round,
+namespace {
+
+// A JSON object written as text, members in the order they are given:
+// callers give them in the order of their keys' bytes, the order the
+// nlohmann document this report was once dumped from keeps them in
+// (std::map), so the bytes are the same (tests/verifier/cycle_tamper_test.cc
+// parses and dumps the report again).
+class ObjectText {
+ public:
+  explicit ObjectText(std::string* out) : out_(out) { *out_ += '{'; }
+  ~ObjectText() { *out_ += '}'; }
+  ObjectText(const ObjectText&) = delete;
+  ObjectText& operator=(const ObjectText&) = delete;
+
+  // Writes `"key":`; the caller writes the value.
+  std::string* Key(std::string_view key) {
+    if (!first_) *out_ += ',';
+    first_ = false;
+    *out_ += '"';
+    *out_ += key;
+    *out_ += "\":";
+    return out_;
+  }
+  void Number(std::string_view key, uint64_t v) {
+    *Key(key) += std::to_string(v);
+  }
+  void Bool(std::string_view key, bool v) { *Key(key) += v ? "true" : "false"; }
+  void String(std::string_view key, std::string_view v) {
+    AppendJsonString(Key(key), v);
+  }
+  void NumberOrNull(std::string_view key, std::optional<uint64_t> v) {
+    *Key(key) += v ? std::to_string(*v) : "null";
+  }
+  void Numbers(std::string_view key, const std::vector<uint64_t>& v) {
+    *Key(key) += List(v);
+  }
+
+ private:
+  std::string* out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+bool RecountCollector::RoundReport(uint64_t ref, const Round& round,
                                    const RoundRules& rules_of,
-                                   std::optional<Failure>* failure) const {
+                                   std::optional<Failure>* failure,
+                                   std::string* out) const {
   const auto found = rules_of.rules.find(ref);
-  if (found == rules_of.rules.end()) return json();
+  if (found == rules_of.rules.end()) return false;
   const projections::TallyRules& rules = found->second;
   const bool satisfaction =
       rules.purpose == projections::VotePurpose::kSatisfaction;
-  json r;
-  r["round"] = ref;
-  r["vote"] = round.vote;
   const auto cycle = vote_cycles_.find(round.vote);
-  if (cycle != vote_cycles_.end()) {
-    r["cycle"] = cycle->second;
-    // 补录: the cycle was recorded after the fact (RULES.md, "Backfill").
-    r["cycleBackfill"] = backfill_cycles_.count(cycle->second) > 0;
-  }
-  r["number"] = round.number;
-  r["purpose"] = satisfaction ? "satisfaction" : "projectSelection";
-  r["seats"] = rules.seats;
-  r["maxApprovals"] = satisfaction ? 0 : rules.max_approvals;
-  r["entitled"] = rules.entitled;
-  r["present"] = rules.present;
   std::vector<projections::RecordedBallots> all_parts;
   std::vector<std::string> void_reasons;
-  json boxes = json::array();
+  std::string boxes = "[";
   uint32_t issued = 0, collected = 0;
   for (uint64_t box_ref : round.boxes) {
     const Box& box = boxes_.at(box_ref);
@@ -271,16 +302,19 @@ json RecountCollector::RoundReport(uint64_t ref, const Round& round,
           "\" collected " + std::to_string(box.collected) +
           " ballots but issued only " + std::to_string(box.issued));
     }
-    boxes.push_back({{"box", box_ref},
-                     {"label", box.label},
-                     {"opened", box.opened},
-                     {"issued", box.issued},
-                     {"collected", box.collected},
-                     {"collectedExceedsIssued", box.collected > box.issued},
-                     {"valid", count.valid},
-                     {"invalid", count.invalid},
-                     {"unreadable", count.unreadable}});
+    if (boxes.size() > 1) boxes += ',';
+    ObjectText b(&boxes);
+    b.Number("box", box_ref);
+    b.Number("collected", box.collected);
+    b.Bool("collectedExceedsIssued", box.collected > box.issued);
+    b.Number("invalid", count.invalid);
+    b.Number("issued", box.issued);
+    b.String("label", box.label);
+    b.Bool("opened", box.opened);
+    b.Number("unreadable", count.unreadable);
+    b.Number("valid", count.valid);
   }
+  boxes += ']';
   // A round is void only when a roundVoided entry says so. A box that
   // collected more than it issued blocks the tally: the round must be
   // declared void, and until then it decides nothing either.
@@ -296,65 +330,11 @@ json RecountCollector::RoundReport(uint64_t ref, const Round& round,
       void_reason += (void_reason.empty() ? "" : "; ") + s;
     }
   }
-  r["void"] = is_void;
-  r["mustBeVoided"] = must_be_voided;
-  r["voidReason"] = is_void || must_be_voided ? json(void_reason) : json();
-  r["voidedEntry"] = round.voided ? json(round.voided->entry) : json();
-  r["boxes"] = boxes;
   projections::Recount recount =
       projections::RecountRound(rules, round.items, all_parts);
-  r["issued"] = issued;
-  r["collected"] = collected;
-  r["valid"] = recount.count.valid;
-  r["invalid"] = recount.count.invalid;
-  json items = json::array();
-  for (const auto& c : recount.count.items) {
-    json item = {{"item", c.item}};
-    if (auto t = rules_of.titles.find(c.item); t != rules_of.titles.end()) {
-      item["title"] = t->second;
-    }
-    if (satisfaction) {
-      item["satisfied"] = c.approve;
-      item["basicallySatisfied"] = c.oppose;
-      item["unsatisfied"] = c.abstain;
-      item["abstain"] = c.satisfaction_abstain;
-    } else {
-      item["approve"] = c.approve;
-      item["oppose"] = c.oppose;
-      item["abstain"] = c.abstain;
-    }
-    items.push_back(item);
-  }
-  r["items"] = items;
-  const char* base_kind = "entitled";
-  if (rules.pass_base == projections::PassBase::kPresent) {
-    base_kind = "present";
-  } else if (rules.pass_base == projections::PassBase::kValidBallots) {
-    base_kind = "validBallots";
-  }
-  r["passBaseKind"] = base_kind;
-  r["passBase"] = recount.outcome.base;
-  r["passThreshold"] = recount.outcome.pass_threshold;
   // A void round decides nothing: no winners, no grades (empty lists, no
   // vacant seats).
-  if (satisfaction) {
-    json grades = json::array();
-    for (const auto& [item, grade] : recount.outcome.grades) {
-      if (is_void || must_be_voided) break;
-      grades.push_back(
-          {{"item", item}, {"grade", projections::GradeName(grade)}});
-    }
-    r["grades"] = grades;
-  } else {
-    const std::vector<uint64_t> none;
-    const bool decides = !is_void && !must_be_voided;
-    r["ranking"] = decides ? recount.outcome.ranking : none;
-    r["elected"] = decides ? recount.outcome.elected : none;
-    r["tiedAtCutoff"] = decides ? recount.outcome.tied_at_cutoff : none;
-    r["vacantSeats"] = decides ? json(recount.outcome.vacant_seats) : json();
-  }
-  r["certifiedEntry"] = round.certified ? json(*round.certified) : json();
-  r["announcedEntry"] = round.announced ? json(*round.announced) : json();
+  const bool decides = !is_void && !must_be_voided;
   // The failure names the published entry that differs.
   uint64_t at = round.certified.value_or(ref);
   std::string mismatch = CompareCertified(round, recount, issued, collected);
@@ -362,9 +342,104 @@ json RecountCollector::RoundReport(uint64_t ref, const Round& round,
     mismatch = CompareAnnounced(round, recount);
     at = round.announced.value_or(at);
   }
+
+  // The members in the order of their keys' bytes (ObjectText).
+  ObjectText r(out);
+  r.NumberOrNull("announcedEntry", round.announced);
+  *r.Key("boxes") += boxes;
+  r.NumberOrNull("certifiedEntry", round.certified);
+  r.Number("collected", collected);
+  if (cycle != vote_cycles_.end()) {
+    r.Number("cycle", cycle->second);
+    // 补录: the cycle was recorded after the fact (RULES.md, "Backfill").
+    r.Bool("cycleBackfill", backfill_cycles_.count(cycle->second) > 0);
+  }
+  const std::vector<uint64_t> none;
+  if (!satisfaction) {
+    r.Numbers("elected", decides ? recount.outcome.elected : none);
+  }
+  r.Number("entitled", rules.entitled);
+  if (satisfaction) {
+    std::string* grades = r.Key("grades");
+    *grades += '[';
+    bool first = true;
+    for (const auto& [item, grade] : recount.outcome.grades) {
+      if (!decides) break;
+      if (!first) *grades += ',';
+      first = false;
+      ObjectText g(grades);
+      g.String("grade", projections::GradeName(grade));
+      g.Number("item", item);
+    }
+    *grades += ']';
+  }
+  r.Number("invalid", recount.count.invalid);
+  r.Number("issued", issued);
+  std::string* items = r.Key("items");
+  *items += '[';
+  for (const auto& c : recount.count.items) {
+    if (items->back() != '[') *items += ',';
+    ObjectText item(items);
+    const auto title = rules_of.titles.find(c.item);
+    if (satisfaction) {
+      item.Number("abstain", c.satisfaction_abstain);
+      item.Number("basicallySatisfied", c.oppose);
+      item.Number("item", c.item);
+      item.Number("satisfied", c.approve);
+      if (title != rules_of.titles.end()) item.String("title", title->second);
+      item.Number("unsatisfied", c.abstain);
+    } else {
+      item.Number("abstain", c.abstain);
+      item.Number("approve", c.approve);
+      item.Number("item", c.item);
+      item.Number("oppose", c.oppose);
+      if (title != rules_of.titles.end()) item.String("title", title->second);
+    }
+  }
+  *items += ']';
   // Nothing published: nothing to match (a void or unfinished round).
-  r["matchesPublished"] =
-      round.certified || round.announced ? json(mismatch.empty()) : json();
+  if (round.certified || round.announced) {
+    r.Bool("matchesPublished", mismatch.empty());
+  } else {
+    *r.Key("matchesPublished") += "null";
+  }
+  r.Number("maxApprovals", satisfaction ? 0 : rules.max_approvals);
+  r.Bool("mustBeVoided", must_be_voided);
+  r.Number("number", round.number);
+  r.Number("passBase", recount.outcome.base);
+  const char* base_kind = "entitled";
+  if (rules.pass_base == projections::PassBase::kPresent) {
+    base_kind = "present";
+  } else if (rules.pass_base == projections::PassBase::kValidBallots) {
+    base_kind = "validBallots";
+  }
+  r.String("passBaseKind", base_kind);
+  r.Number("passThreshold", recount.outcome.pass_threshold);
+  r.Number("present", rules.present);
+  r.String("purpose", satisfaction ? "satisfaction" : "projectSelection");
+  if (!satisfaction) {
+    r.Numbers("ranking", decides ? recount.outcome.ranking : none);
+  }
+  r.Number("round", ref);
+  r.Number("seats", rules.seats);
+  if (!satisfaction) {
+    r.Numbers("tiedAtCutoff", decides ? recount.outcome.tied_at_cutoff : none);
+    r.NumberOrNull("vacantSeats", decides ? std::optional<uint64_t>(
+                                                recount.outcome.vacant_seats)
+                                          : std::nullopt);
+  }
+  r.Number("valid", recount.count.valid);
+  r.Bool("void", is_void);
+  if (is_void || must_be_voided) {
+    r.String("voidReason", void_reason);
+  } else {
+    *r.Key("voidReason") += "null";
+  }
+  r.NumberOrNull("voidedEntry",
+                 round.voided ? std::optional<uint64_t>(round.voided->entry)
+                              : std::nullopt);
+  r.Number("vote", round.vote);
+
   if (!mismatch.empty()) {
     *failure = Failure{at, "recount", "", "",
                        (cycle != vote_cycles_.end()
@@ -372,7 +447,7 @@ json RecountCollector::RoundReport(uint64_t ref, const Round& round,
                             : std::string()) +
                            "round " + std::to_string(ref) + ": " + mismatch};
   }
-  return r;
+  return true;
 }
 
 namespace {
@@ -403,9 +478,8 @@ std::string RecountCollector::RecountText(const RoundRules& rules_of,
   std::vector<std::optional<Failure>> mismatches(rounds.size());
   pool.Add(std::make_unique<RoundsBatch>([&](size_t begin, size_t end) {
              for (size_t i = begin; i < end; ++i) {
-               json r = RoundReport(rounds[i]->first, rounds[i]->second,
-                                    rules_of, &mismatches[i]);
-               if (!r.is_null()) texts[i] = DumpJson(r);
+               RoundReport(rounds[i]->first, rounds[i]->second, rules_of,
+                           &mismatches[i], &texts[i]);
              }
            }),
            rounds.size());

@@ -105,11 +105,12 @@ class RecountCollector {
   // `replacing`, a correction's replacement of it.
   void Apply(uint64_t at, schema::Event::Reader ev, bool replacing);
   void Retract(uint64_t target);
-  // One round's object of the report; null when `rules` has no rules for
-  // it. Sets *failure when it does not match what was published.
-  nlohmann::json RoundReport(uint64_t ref, const Round& round,
-                             const RoundRules& rules,
-                             std::optional<Failure>* failure) const;
+  // Appends one round's object of the report to *out as compact JSON text
+  // (what the nlohmann document of it dumps) and returns true; false, and
+  // nothing written, when `rules` has no rules for it. Sets *failure when
+  // it does not match what was published.
+  bool RoundReport(uint64_t ref, const Round& round, const RoundRules& rules,
+                   std::optional<Failure>* failure, std::string* out) const;
   std::string CompareCertified(const Round& round,
                                const projections::Recount& recount,
                                uint32_t issued, uint32_t collected) const;

@@ -84,6 +84,61 @@ std::string DumpJson(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+void AppendJsonString(std::string* out, std::string_view text) {
+  const size_t start = out->size();
+  out->reserve(start + text.size() + 2);
+  *out += '"';
+  char buf[8];
+  for (size_t i = 0; i < text.size();) {
+    const uint8_t c = static_cast<uint8_t>(text[i]);
+    if (c >= 0x80) {
+      const size_t n = SequenceLength(text.substr(i));
+      if (n == 0) {
+        // nlohmann's replacement of invalid sequences is what the report
+        // has always written: let it write this (rare) text.
+        out->resize(start);
+        *out += DumpJson(nlohmann::json(text));
+        return;
+      }
+      out->append(text.data() + i, n);
+      i += n;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      default:
+        if (c < 0x20) {
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          *out += buf;
+        } else {
+          *out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  *out += '"';
+}
+
 std::string IndentCompactJson(std::string_view compact, int depth, int indent) {
   std::string out;
   out.reserve(compact.size() + compact.size() / 2);

@@ -23,6 +23,11 @@ std::string PrintableText(std::string_view text);
 // of throwing.
 std::string DumpJson(const nlohmann::json& j, int indent = -1);
 
+// Appends to *out what DumpJson(nlohmann::json(text)) writes: `text` as a
+// JSON string, quoted and escaped, invalid UTF-8 replaced by U+FFFD. For
+// reports written as text without building a document (the recount).
+void AppendJsonString(std::string* out, std::string_view text);
+
 // What DumpJson(j, indent) would write for the document whose compact text
 // (DumpJson(j)) is `compact`, as the value of a member `depth` levels deep
 // in an indented document: the same bytes as parsing `compact` and dumping

@@ -8,6 +8,7 @@
 #include "tests/verifier/tamper_util.h"
 #include "verifier/batch_pool.h"
 #include "verifier/recount.h"
+#include "verifier/text.h"
 #include "verifier/verify.h"
 
 namespace piaojue::verifier {
@@ -23,7 +24,12 @@ using namespace piaojue::verifier::testing;
 class CycleTamperTest : public ForgeryTest {
  protected:
   static json RoundOf(const VerifyReport& report, uint64_t round) {
-    for (const json& r : json::parse(report.recount_json)) {
+    const json recount = json::parse(report.recount_json);
+    // The recount is written as text (RecountCollector::RoundReport): it
+    // must be byte for byte what its document dumps (keys in order, strings
+    // escaped alike), as it was when the report was built as a document.
+    EXPECT_EQ(report.recount_json, DumpJson(recount));
+    for (const json& r : recount) {
       if (r["round"] == round) return r;
     }
     ADD_FAILURE() << "no round " << round << " in the recount";
