@@ -34,6 +34,7 @@
 #include <cstring>
 
 #include "ledger/internal/quick_check_plan.h"
+#include "ledger/internal/text_value.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger::internal {
@@ -300,7 +301,7 @@ class Walker {
       // As capnp::Text reads it: the bytes up to a NUL that ends them.
       const char* text = base_ + start * 8;
       if (count == 0 || text[count - 1] != '\0') return WalkVerdict::kNotSure;
-      if (!CheckTextValue(std::string_view(text, count - 1), v.lines).ok()) {
+      if (!TextValueAllowed(std::string_view(text, count - 1), v.lines)) {
         return WalkVerdict::kNotSure;
       }
     }

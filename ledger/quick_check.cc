@@ -28,6 +28,7 @@
 
 #include "ledger/internal/list_encoding.h"
 #include "ledger/internal/quick_check_plan.h"
+#include "ledger/internal/text_value.h"
 #include "ledger/text_validation.h"
 
 namespace piaojue::ledger::internal {
@@ -320,11 +321,10 @@ class Walker {
         // As capnp::Text reads it: the bytes up to a NUL that ends them.
         kj::ArrayPtr<const kj::byte> bytes = list.getRawBytes();
         if (bytes.size() == 0 || bytes[bytes.size() - 1] != 0) return false;
-        return CheckTextValue(std::string_view(
-                                  reinterpret_cast<const char*>(bytes.begin()),
-                                  bytes.size() - 1),
-                              v.lines)
-            .ok();
+        return TextValueAllowed(
+            std::string_view(reinterpret_cast<const char*>(bytes.begin()),
+                             bytes.size() - 1),
+            v.lines);
       }
       case Kind::kStruct:
         return Struct(raw.getAs<capnp::AnyStruct>(), *v.structure, depth + 1);

@@ -16,10 +16,13 @@
 #include <capnp/dynamic.h>
 #include <kj/exception.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include "ledger/internal/quick_check.h"
+#include "ledger/internal/text_value.h"
 
 namespace piaojue::ledger {
 
@@ -50,6 +53,112 @@ std::string ForbiddenReason(uint32_t cp) {
   if (cp == 0x00) return "a NUL character (U+0000)";
   if (cp >= 0x202A) return "the bidirectional control " + CodePoint(cp);
   return "the control character " + CodePoint(cp);
+}
+
+// The fast check (internal::TextValueAllowed): the same rule as Forbidden and
+// the decoding in CheckTextValueByCodePoint, stated on bytes. As sequences
+// (RFC 3629's table, less what the rule forbids):
+//
+//   20..7E (and 0A in a multi-line field)
+//   C2 A0..BF                 C2 80..9F is U+0080..U+009F, C1 controls
+//   C3..DF 80..BF
+//   E0 A0..BF 80..BF          E0 80..9F is an overlong form
+//   E1..EC 80..BF 80..BF      but E2 80 A8..AE (U+2028..U+202E)
+//                             and E2 81 A6..A9 (U+2066..U+2069)
+//   ED 80..9F 80..BF          ED A0..BF is a surrogate
+//   EE..EF 80..BF 80..BF
+//   F0 90..BF 80..BF 80..BF   F0 80..8F is an overlong form
+//   F1..F3 80..BF 80..BF 80..BF
+//   F4 80..8F 80..BF 80..BF   F4 90..BF is above U+10FFFF
+
+constexpr uint64_t EachByte(uint8_t b) { return 0x0101010101010101ull * b; }
+
+template <bool kMulti>
+bool AsciiAllowed(unsigned c) {
+  return c - 0x20u < 0x5Fu || (kMulti && c == 0x0Au);
+}
+
+// Eight ASCII bytes (every high bit clear) at once. Every byte b is at most
+// 7F, so b + 60 and b + 01 stay below 100: no carry reaches the next byte,
+// and each byte's bit 7 answers for that byte alone.
+template <bool kMulti>
+bool AsciiWordAllowed(uint64_t w) {
+  // Bit 7 of b + 60 is set when b >= 20; of b + 01 when b == 7F.
+  uint64_t refused =
+      (~(w + EachByte(0x60)) | (w + EachByte(0x01))) & EachByte(0x80);
+  if constexpr (kMulti) {
+    // Bit 7 of (b ^ 0A) + 7F is clear only where b is a line feed.
+    refused &= (w ^ EachByte(0x0A)) + EachByte(0x7F);
+  }
+  return refused == 0;
+}
+
+bool IsContinuation(unsigned c) { return (c & 0xC0u) == 0x80u; }
+
+// The three-byte sequences whose second byte has a narrower range (E0, ED)
+// or that can be a forbidden code point (E2), by their lead's low nibble.
+constexpr unsigned kNarrowThreeByteLeads =
+    (1u << 0x0) | (1u << 0x2) | (1u << 0xD);
+
+// A sequence E0/E2/ED c1 c2 whose c1 and c2 are continuation bytes.
+bool NarrowThreeByteAllowed(unsigned c, unsigned c1, unsigned c2) {
+  if (c == 0xE0) return c1 >= 0xA0;
+  if (c == 0xED) return c1 <= 0x9F;
+  if (c1 == 0x80) return c2 < 0xA8 || c2 > 0xAE;  // U+2028..U+202E
+  if (c1 == 0x81) return c2 < 0xA6 || c2 > 0xA9;  // U+2066..U+2069
+  return true;
+}
+
+template <bool kMulti>
+bool BytesAllowed(const unsigned char* s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    if (c < 0x80) {
+      // A run of ASCII: eight bytes at a time, then byte by byte up to the
+      // next non-ASCII byte.
+      while (n - i >= 8) {
+        uint64_t w;
+        std::memcpy(&w, s + i, sizeof w);
+        if ((w & EachByte(0x80)) != 0) break;
+        if (!AsciiWordAllowed<kMulti>(w)) return false;
+        i += 8;
+      }
+      while (i < n && (c = s[i]) < 0x80) {
+        if (!AsciiAllowed<kMulti>(c)) return false;
+        ++i;
+      }
+      continue;
+    }
+    if ((c & 0xF0u) == 0xE0u) {  // U+0800..U+FFFF: all of CJK
+      if (n - i < 3) return false;
+      const unsigned c1 = s[i + 1];
+      const unsigned c2 = s[i + 2];
+      if (!IsContinuation(c1) || !IsContinuation(c2)) return false;
+      if (((kNarrowThreeByteLeads >> (c & 0x0Fu)) & 1u) != 0 &&
+          !NarrowThreeByteAllowed(c, c1, c2)) {
+        return false;
+      }
+      i += 3;
+    } else if (c >= 0xC2 && c <= 0xDF) {  // U+0080..U+07FF
+      if (n - i < 2) return false;
+      const unsigned c1 = s[i + 1];
+      if (!IsContinuation(c1) || (c == 0xC2 && c1 < 0xA0)) return false;
+      i += 2;
+    } else if (c >= 0xF0 && c <= 0xF4) {  // U+10000..U+10FFFF
+      if (n - i < 4) return false;
+      const unsigned c1 = s[i + 1];
+      if (!IsContinuation(c1) || !IsContinuation(s[i + 2]) ||
+          !IsContinuation(s[i + 3])) {
+        return false;
+      }
+      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return false;
+      i += 4;
+    } else {
+      return false;  // a continuation byte, C0, C1 or F5..FF as a lead
+    }
+  }
+  return true;
 }
 
 // Per-field TextLines for a text (or list of texts) field.
@@ -226,6 +335,18 @@ bool IsMultiline(capnp::StructSchema::Field field) {
 }
 
 Status CheckTextValue(std::string_view text, TextLines lines) {
+  if (internal::TextValueAllowed(text, lines)) return Status::Ok();
+  return internal::CheckTextValueByCodePoint(text, lines);
+}
+
+bool internal::TextValueAllowed(std::string_view text, TextLines lines) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  return lines == TextLines::kMulti ? BytesAllowed<true>(s, text.size())
+                                    : BytesAllowed<false>(s, text.size());
+}
+
+Status internal::CheckTextValueByCodePoint(std::string_view text,
+                                           TextLines lines) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   size_t i = 0;
