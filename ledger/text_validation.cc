@@ -16,6 +16,7 @@
 #include <capnp/dynamic.h>
 #include <kj/exception.h>
 
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -131,6 +132,24 @@ bool BytesAllowed(const unsigned char* s, size_t n) {
       continue;
     }
     if ((c & 0xF0u) == 0xE0u) {  // U+0800..U+FFFF: all of CJK
+      if constexpr (std::endian::native == std::endian::little) {
+        // A run of them two at a time: a lead 1110xxxx and two continuation
+        // bytes 10xxxxxx, twice, and neither lead one of the narrow ones.
+        while (n - i >= 8) {
+          uint64_t w;
+          std::memcpy(&w, s + i, sizeof w);
+          if ((w & 0x0000C0C0F0C0C0F0u) != 0x00008080E08080E0u) break;
+          if ((((kNarrowThreeByteLeads >> (w & 0x0Fu)) |
+                (kNarrowThreeByteLeads >> ((w >> 24) & 0x0Fu))) &
+               1u) != 0) {
+            break;
+          }
+          i += 6;
+        }
+        // At least two bytes are left: one of them starts the next sequence.
+        c = s[i];
+        if ((c & 0xF0u) != 0xE0u) continue;
+      }
       if (n - i < 3) return false;
       const unsigned c1 = s[i + 1];
       const unsigned c2 = s[i + 2];

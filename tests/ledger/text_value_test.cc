@@ -157,6 +157,30 @@ TEST(TextValueTest, AgreesWithTheReferenceOnEveryStringOfThreeBytes) {
   EXPECT_EQ(disagreements, 0);
 }
 
+TEST(TextValueTest, AgreesOnEveryThreeByteSequenceBesideAnother) {
+  // Runs of three-byte sequences are checked two at a time: every sequence
+  // with a lead E0..EF after, before and between ones of U+4E00 (E4 B8 80),
+  // with eight bytes or more left.
+  std::vector<uint8_t> leads;
+  for (int b = 0xE0; b <= 0xEF; ++b) leads.push_back(static_cast<uint8_t>(b));
+  const std::vector<uint8_t> rest = kExhaustive ? EveryByte() : ByteClasses();
+  const std::vector<std::vector<uint8_t>> yi = {{0xE4}, {0xB8}, {0x80}};
+  const std::vector<std::vector<uint8_t>> any = {leads, rest, rest};
+  const std::vector<std::vector<uint8_t>> ab = {{'a'}, {'b'}};
+  const auto join =
+      [](std::initializer_list<std::vector<std::vector<uint8_t>>> parts) {
+        std::vector<std::vector<uint8_t>> out;
+        for (const auto& part : parts)
+          out.insert(out.end(), part.begin(), part.end());
+        return out;
+      };
+  int disagreements = 0;
+  SweepAll(join({yi, any, ab}), &disagreements);
+  SweepAll(join({any, yi, ab}), &disagreements);
+  SweepAll(join({yi, yi, any, yi, ab}), &disagreements);
+  EXPECT_EQ(disagreements, 0);
+}
+
 TEST(TextValueTest, AgreesWithTheReferenceOnFourByteSequencesByClass) {
   int disagreements = 0;
   SweepAll({ByteClasses(), ByteClasses(), ByteClasses(), ByteClasses()},
