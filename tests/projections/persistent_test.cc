@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -27,6 +28,22 @@ std::map<uint64_t, std::string> AsMap(const IndexMap<std::string>& m) {
     EXPECT_TRUE(out.emplace(k, v).second) << "key " << k << " twice";
   }
   return out;
+}
+
+TEST(CountOnesTest, CountsTheBitsSetAsStdPopcountDoes) {
+  EXPECT_EQ(CountOnes(0), 0);
+  EXPECT_EQ(CountOnes(~uint64_t{0}), 64);
+  for (int i = 0; i < 64; ++i) {
+    const uint64_t bit = uint64_t{1} << i;
+    EXPECT_EQ(CountOnes(bit), 1) << i;
+    EXPECT_EQ(CountOnes(bit - 1), i) << i;
+    EXPECT_EQ(CountOnes(~bit), 63) << i;
+  }
+  std::mt19937_64 random(7);
+  for (int round = 0; round < 100000; ++round) {
+    const uint64_t bits = random() & random();  // sparser as well as dense
+    ASSERT_EQ(CountOnes(bits), std::popcount(bits)) << bits;
+  }
 }
 
 TEST(IndexMapTest, BehavesLikeAMapUnderRandomInsertsAndErases) {
