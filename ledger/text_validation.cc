@@ -11,6 +11,9 @@
 // path (internal/quick_check.h) walks the raw message with a plan made from
 // the same schema first; only when it is not sure does the reflective walk
 // run, so every refusal and its message come from the reflective walk.
+// Likewise for one text: a check of its bytes against the ranges the rule
+// allows (internal/text_value.h) answers first, and only a text it refuses
+// is decoded code point by code point for the message.
 #include "ledger/text_validation.h"
 
 #include <capnp/dynamic.h>
