@@ -91,6 +91,22 @@ def main():
     write("export_bundle", "no-checkpoint", bundle(b"", entries))
     write("export_bundle", "flipped-entry", bundle(checkpoint, [entries[0], flip(entries[1], 77)] + entries[2:]))
 
+    # The text rule: texts as events hold them, and one of each kind of
+    # refusal.
+    for name, text in [
+        ("cjk", "城东社区60岁以上老人约1200人，独居老人较多，就餐困难。".encode()),
+        ("multi-line", "第一行\n第二行\n".encode()),
+        ("punctuation", "“民生实事”——第1批（2025年）…".encode()),
+        ("emoji", "👍 ok".encode()),
+        ("bidi-override", "某县\u202eabc".encode()),
+        ("c1-control", "ok\u0085".encode()),
+        ("carriage-return", b"a\r\nb"),
+        ("surrogate", b"\xed\xa0\x80"),
+        ("overlong", b"\xc0\xaf"),
+        ("truncated", "标题".encode()[:-1]),
+    ]:
+        write("text_value", name, text)
+
     # Notes, checkpoints, cosignatures, keys.
     c = vectors("cosignature-v1.txt")
     write("note", "checkpoint", checkpoint)
