@@ -142,6 +142,25 @@ std::string NonceKey(schema::AuthoredEvent::Reader a) {
   return k;
 }
 
+// Hashes a nonce key by 8 bytes of its SHA-256 ("u" || SHA-256(author key
+// || nonce)): those bytes are already uniformly spread, so hashing all 33
+// bytes again (std::hash walks them one by one) only costs time. A key of
+// any other shape, which the ledger never makes, is hashed whole. The hash
+// only picks a bucket: membership still compares whole keys. Keys chosen
+// to collide cost a signed event each from a granted key, as they would
+// against std::hash, which is unseeded too.
+struct NonceKeyHash {
+  size_t operator()(std::string_view key) const {
+    if (key.size() < 1 + sizeof(uint64_t)) {
+      return std::hash<std::string_view>()(key);
+    }
+    uint64_t h;
+    std::memcpy(&h, key.data() + 1, sizeof(h));
+    return static_cast<size_t>(h);
+  }
+};
+using NonceKeySet = std::unordered_set<std::string_view, NonceKeyHash>;
+
 // The head as stored: the public Head and the side-index digests.
 struct StoredHead {
   Head head;
@@ -410,9 +429,7 @@ class Ledger::Impl {
   // far), not in the store when the caller looked, and not among the
   // entries written since; looked up again when the caller's lookup failed
   // to read or is older than the nonces kept.
-  Status NonceUnused(
-      const NonceLookup& n,
-      const std::unordered_set<std::string_view>& pending) const {
+  Status NonceUnused(const NonceLookup& n, const NonceKeySet& pending) const {
     if (pending.count(n.key)) return NonceReused();
     if (n.found.code() == StatusCode::kAlreadyExists) return n.found;
     if (n.found.ok() && n.durable_below >= recent_nonces_first_) {
@@ -588,7 +605,7 @@ class Ledger::Impl {
   // in place as it grows and shrinks at its ends). Empty: none kept yet.
   static constexpr size_t kRecentNonces = 8192;
   std::deque<std::string> recent_nonces_;
-  std::unordered_set<std::string_view> recent_nonce_set_;
+  NonceKeySet recent_nonce_set_;
   uint64_t recent_nonces_first_ = UINT64_MAX;
   internal::IndexDigests indexes_;  // as of the leader's last placed entry
   // Why this ledger refuses appends although it opened (side indexes that
@@ -1062,7 +1079,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   pending.reserve(group.size());
   // The placed writers' nonce keys (each writer's own string: a writer is
   // dequeued only once its group is finished).
-  std::unordered_set<std::string_view> pending_nonces;
+  NonceKeySet pending_nonces;
   pending_nonces.reserve(group.size());
   std::vector<Writer*> placed;
   std::vector<merkle::StoredNode> new_nodes;  // in the batch, in order

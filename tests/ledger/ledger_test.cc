@@ -725,6 +725,79 @@ TEST_F(LedgerTest, AnEventSubmittedByManyThreadsAtOnceIsAppendedOnce) {
   EXPECT_EQ((*reopened)->size(), base + kEvents);
 }
 
+// The writer keeps the nonce keys of the last groups written in a set (and
+// those of the group being placed in another), hashed by their SHA-256
+// bytes. Resubmissions of earlier events at distances from 1 to past a
+// hundred, in flight alongside fresh ones from several threads, land
+// before the original was looked up, in its group or in a later one: each
+// event is still appended exactly once and every resubmission refused.
+TEST_F(LedgerTest, AResubmissionAtAnyDistanceIsRefused) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  ASSERT_NE(ledger, nullptr);
+  const uint64_t base = ledger->size();
+  constexpr int kEvents = 240, kThreads = 3;
+  constexpr int kDistances[] = {1, 2, 3, 7, 16, 41, 100, 199};
+  std::vector<SignedEvent> events;
+  for (int i = 0; i < kEvents; ++i) {
+    events.push_back(testing::OpenCycle(office_, 6000 + i));
+  }
+  // The submissions in order: each event, then the event `d` before it
+  // again for the distances that reach back (cycling through them).
+  std::vector<int> order;
+  for (int i = 0; i < kEvents; ++i) {
+    order.push_back(i);
+    const int d = kDistances[i % std::size(kDistances)];
+    if (i >= d) order.push_back(i - d);
+    if (i % 5 == 0) order.push_back(i);  // the same event right behind
+  }
+  std::mutex mu;
+  std::vector<int> accepted(kEvents, 0), refused(kEvents, 0),
+      submitted(kEvents, 0), other(kEvents, 0);
+  std::atomic<size_t> answered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t k = t; k < order.size(); k += kThreads) {
+        const int i = order[k];
+        {
+          std::lock_guard l(mu);
+          ++submitted[i];
+        }
+        ledger->AppendAsync(events[i], [&, i](Result<AppendResult> r) {
+          std::lock_guard l(mu);
+          if (r.ok()) {
+            ++accepted[i];
+          } else if (r.status().code() == StatusCode::kAlreadyExists) {
+            ++refused[i];
+          } else {
+            ++other[i];
+          }
+          ++answered;
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int spins = 0; answered.load() < order.size() && spins < 20000;
+       ++spins) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(answered.load(), order.size());
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(accepted[i], 1) << "event " << i;
+    EXPECT_EQ(refused[i], submitted[i] - 1) << "event " << i;
+    EXPECT_EQ(other[i], 0) << "event " << i;
+  }
+  EXPECT_EQ(ledger->size(), base + kEvents);
+  // And once all are written, every one of them again, oldest first.
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(ledger->Append(events[i]).status().code(),
+              StatusCode::kAlreadyExists)
+        << "event " << i;
+  }
+  EXPECT_EQ(ledger->size(), base + kEvents);
+}
+
 // What the callbacks of AppendAsync reported, per request: each must be
 // called exactly once.
 class AsyncOutcomes {
