@@ -36,9 +36,11 @@ struct Decoded<T>::Storage {
   explicit Storage(std::string&& b) : owned(std::move(b)), bytes(owned) {}
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
-  // The bytes: `owned`, or for the authored event of an entry decoded by
+  // The bytes: `owned`; for the authored event of an entry decoded by
   // EntryView::Parse a part of the entry's (this Storage is then a member
-  // of the entry's, and lives as long as it).
+  // of the entry's, and lives as long as it); for an entry decoded by
+  // EntryView::ParseInPlace the caller's, kept alive by its bytes owner
+  // (shared by this Storage's owner, the block of all the call's entries).
   std::string owned;
   std::string_view bytes;
   // Cap'n Proto reads words in place: the string's own buffer when it is
@@ -291,14 +293,52 @@ Status VerifyAuthored(const DecodedEvent& authored,
 }  // namespace
 
 Result<EntryView> EntryView::Parse(std::string_view bytes) {
+  // Refused before anything is allocated for them.
+  if (Status size = CheckMessageSize(bytes, kMaxEntrySize); !size.ok()) {
+    return Corruption("entry: " + size.message());
+  }
+  return ParseStored(
+      std::make_shared<Decoded<schema::Entry>::Storage>(std::string(bytes)));
+}
+
+std::vector<Result<EntryView>> EntryView::ParseInPlace(
+    std::span<const std::string_view> entries,
+    std::shared_ptr<const void> bytes_owner) {
+  // What every view of these entries shares: their Storage, one block of
+  // them, and the owner of their bytes.
+  struct Block {
+    std::shared_ptr<const void> bytes_owner;
+    std::unique_ptr<Decoded<schema::Entry>::Storage[]> entries;
+  };
+  auto block = std::make_shared<Block>();
+  block->bytes_owner = std::move(bytes_owner);
+  block->entries =
+      std::make_unique<Decoded<schema::Entry>::Storage[]>(entries.size());
+  std::vector<Result<EntryView>> out;
+  out.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (Status size = CheckMessageSize(entries[i], kMaxEntrySize); !size.ok()) {
+      out.emplace_back(Corruption("entry: " + size.message()));
+      continue;
+    }
+    Decoded<schema::Entry>::Storage& st = block->entries[i];
+    st.bytes = entries[i];
+    out.push_back(ParseStored(
+        std::shared_ptr<Decoded<schema::Entry>::Storage>(block, &st)));
+  }
+  return out;
+}
+
+Result<EntryView> EntryView::ParseStored(
+    std::shared_ptr<Decoded<schema::Entry>::Storage> storage) {
   // A canonical message can still hold a pointer of another type than the
   // schema says (a struct where prevHash's bytes should be), and its
   // accessor throws: the reads below are the boundary where that becomes
   // Corruption. After them every pointer of the entry has been read once.
   auto parse = [&]() -> Result<EntryView> {
-    auto entry = Decoded<schema::Entry>::Parse(bytes, kMaxEntrySize);
-    if (!entry.ok()) return Corruption("entry: " + entry.status().message());
-    schema::Entry::Reader e = entry->get();
+    auto root = Decoded<schema::Entry>::Fill(*storage, kMaxEntrySize, nullptr);
+    if (!root.ok()) return Corruption("entry: " + root.status().message());
+    schema::Entry::Reader e = *root;
     if (e.getPrevHash().size() != crypto::kHashSize) {
       return Corruption("entry: prevHash must be 32 bytes, got " +
                         std::to_string(e.getPrevHash().size()));
@@ -309,21 +349,22 @@ Result<EntryView> EntryView::Parse(std::string_view bytes) {
     }
     // The authored event is decoded in place: its bytes are the entry's,
     // its Storage a part of the entry's (not shared with anyone yet).
-    auto& entry_storage =
-        const_cast<Decoded<schema::Entry>::Storage&>(*entry->storage_);
-    DecodedEvent::Storage& st = entry_storage.authored.emplace();
+    DecodedEvent::Storage& st = storage->authored.emplace();
     st.bytes = AsView(e.getAuthored());
     bool texts_checked = false;
-    auto root = DecodedEvent::Fill(st, kMaxEntrySize, &texts_checked);
-    if (!root.ok()) {
-      return Corruption("authored event: " + root.status().message());
+    auto authored_root = DecodedEvent::Fill(st, kMaxEntrySize, &texts_checked);
+    if (!authored_root.ok()) {
+      return Corruption("authored event: " + authored_root.status().message());
     }
-    RETURN_IF_ERROR(CheckAuthoredFields(*root, texts_checked));
+    RETURN_IF_ERROR(CheckAuthoredFields(*authored_root, texts_checked));
     DecodedEvent authored;
-    authored.root_ = *root;
+    authored.root_ = *authored_root;
     authored.storage_ =
-        std::shared_ptr<const DecodedEvent::Storage>(entry->storage_, &st);
-    return EntryView(std::move(entry).value(), std::move(authored));
+        std::shared_ptr<const DecodedEvent::Storage>(storage, &st);
+    Decoded<schema::Entry> entry;
+    entry.root_ = e;
+    entry.storage_ = std::move(storage);
+    return EntryView(std::move(entry), std::move(authored));
   };
   try {
     return parse();
@@ -332,7 +373,7 @@ Result<EntryView> EntryView::Parse(std::string_view bytes) {
   }
 }
 
-const std::string& EntryView::bytes() const { return entry_.storage_->owned; }
+std::string_view EntryView::bytes() const { return entry_.storage_->bytes; }
 
 Hash EntryView::prev_hash() const {
   return ToArray<crypto::kHashSize>(entry().getPrevHash());

@@ -1125,7 +1125,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
       ASSIGN_OR_RETURN(EntryView view,
                        EntryView::Build(index, h.last_entry_hash, recorded,
                                         *x->signed_event, *x->decoded));
-      const std::string& bytes = view.bytes();
+      const std::string_view bytes = view.bytes();
       if (options_.validator) {
         RETURN_IF_ERROR(options_.validator->Validate(view));
       }

@@ -225,7 +225,7 @@ PreparedEntry::PreparedEntry(ledger::EntryView entry, bool check_texts)
                 ? internal::CheckEventText(entry_.event())
                 : Status::Ok()),
       entry_hash_(entry_.EntryHash()),
-      ctx_(std::make_unique<const Ctx>(ContextOf(entry_))) {}
+      ctx_(ContextOf(entry_)) {}
 PreparedEntry::~PreparedEntry() = default;
 PreparedEntry::PreparedEntry(PreparedEntry&&) noexcept = default;
 PreparedEntry& PreparedEntry::operator=(PreparedEntry&&) noexcept = default;
@@ -243,7 +243,7 @@ Status State::Check(const PreparedEntry& prepared) const {
                                  std::to_string(model_->size) + " entries");
   }
   RETURN_IF_ERROR(prepared.text_);
-  return internal::CheckEvent(*model_, *prepared.ctx_, entry.event());
+  return internal::CheckEvent(*model_, prepared.ctx_, entry.event());
 }
 
 void State::Apply(const ledger::EntryView& entry) {
@@ -259,7 +259,7 @@ void State::Apply(const PreparedEntry& prepared, uint32_t& author_id,
                   uint32_t& jurisdiction_id) {
   const ledger::EntryView& entry = prepared.entry();
   Model& m = *model_;
-  const Ctx& ctx = *prepared.ctx_;
+  const Ctx& ctx = prepared.ctx_;
   internal::EntryMeta meta;
   meta.kind = static_cast<uint16_t>(entry.event().which());
   if (jurisdiction_id == kUnknownNumber) {

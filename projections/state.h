@@ -20,13 +20,13 @@
 #include "ledger/entry.h"
 #include "ledger/ledger.h"
 #include "ledger/status.h"
+#include "projections/internal/ctx.h"
 #include "projections/tally.h"
 
 namespace piaojue::projections {
 
 namespace internal {
 struct Model;
-struct Ctx;
 }  // namespace internal
 
 // An entry made ready for State::Check and State::Apply: everything they
@@ -55,7 +55,7 @@ class PreparedEntry {
   // entry_.EntryHash(), computed where the entry is prepared (Apply writes
   // its hex into the state in place, without a string an entry).
   crypto::Hash entry_hash_;
-  std::unique_ptr<const internal::Ctx> ctx_;
+  internal::Ctx ctx_;
 };
 
 // The recount of one round from its recorded ballots.

@@ -124,8 +124,12 @@ void LogChecker::PlaceJurisdictions() {
 
 LogChecker::Prechecked LogChecker::PrecheckOne(std::string_view entry,
                                                bool signatures) {
+  return PrecheckOne(ledger::EntryView::Parse(entry), signatures);
+}
+
+LogChecker::Prechecked LogChecker::PrecheckOne(Result<ledger::EntryView> v,
+                                               bool signatures) {
   Prechecked out;
-  auto v = ledger::EntryView::Parse(entry);
   if (!v.ok()) {
     out.decode = v.status();
     return out;

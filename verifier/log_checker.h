@@ -107,6 +107,10 @@ class LogChecker {
   // With `signatures` false (piaojue-verify --no-signatures) the author's
   // signature is not verified: `signature` is then always OK.
   static Prechecked PrecheckOne(std::string_view entry, bool signatures);
+  // PrecheckOne of an entry already decoded: `view` is what
+  // ledger::EntryView::Parse (or ParseInPlace) returned for its bytes.
+  static Prechecked PrecheckOne(Result<ledger::EntryView> view,
+                                bool signatures);
   // PrecheckOne for each of `entries`, on up to `threads` threads. The
   // entries' bytes need to live only until it returns (every view holds its
   // own copy).

@@ -19,23 +19,12 @@
 #include "ledger/schema/piaojue.capnp.h"
 #include "ledger/status.h"
 #include "ledger/text_validation.h"
+#include "projections/internal/ctx.h"
 #include "projections/internal/model.h"
 
 namespace piaojue::projections::internal {
 
 using Which = schema::Event::Which;
-
-struct Ctx {
-  // Where the event stands: the new entry's index, or, for a correction's
-  // replacement, the index of the entry it replaces.
-  uint64_t index = 0;
-  Date date;  // the CST date of that place
-  std::string jurisdiction;
-  bool replacing = false;
-  uint64_t by = 0;  // the entry being applied (the correction, if replacing)
-  Date by_date;     // the CST date of entry `by`
-  crypto::PublicKey author{};  // the key of entry `by`'s author
-};
 
 // FailedPrecondition("rule <id>: <message>").
 Status Refused(std::string_view rule, const std::string& message);

@@ -317,6 +317,107 @@ TEST_F(EntryTest, AnEntrysAuthoredEventOutlivesTheEntryAndItsBytes) {
       SignedEvent{std::string(authored->bytes()), signed_event.signature}));
 }
 
+// EntryView::ParseInPlace views the bytes where they are and shares one
+// block of decoded state among the call's entries: any one view keeps that
+// block and the bytes' owner alive, and the last one to go frees them.
+TEST_F(EntryTest, AnEntryParsedInPlaceOutlivesTheOthersAndKeepsItsBytes) {
+  const crypto::KeyPair author = TestKey(3);
+  std::vector<std::string> entries;
+  for (uint64_t i = 0; i < 3; ++i) {
+    auto bytes = EncodeEntry(i, crypto::Sha256(crypto::AsBytes("prev")), 5 + i,
+                             testing::OpenCycle(author));
+    ASSERT_OK(bytes);
+    entries.push_back(*bytes);
+  }
+  // One buffer holding the three, each at a multiple of 8 bytes.
+  auto buffer = std::make_shared<std::string>();
+  std::vector<size_t> offsets;
+  for (const std::string& e : entries) {
+    offsets.push_back(buffer->size());
+    *buffer += e;
+  }
+  std::vector<std::string_view> views;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    views.emplace_back(buffer->data() + offsets[i], entries[i].size());
+  }
+  std::weak_ptr<std::string> watch = buffer;
+  std::optional<EntryView> last;
+  {
+    std::vector<Result<EntryView>> parsed =
+        EntryView::ParseInPlace(views, std::move(buffer));
+    ASSERT_EQ(parsed.size(), 3u);
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      ASSERT_OK(parsed[i]);
+      // Viewed where they lie, not copied.
+      EXPECT_EQ(parsed[i]->bytes().data(), views[i].data());
+      EXPECT_EQ(parsed[i]->index(), i);
+    }
+    last = *parsed[2];
+  }
+  // The others are gone; the buffer is still there for the last one.
+  ASSERT_FALSE(watch.expired());
+  EXPECT_EQ(last->bytes(), entries[2]);
+  EXPECT_EQ(last->EntryHash(), crypto::Sha256(crypto::AsBytes(entries[2])));
+  EXPECT_OK(last->VerifySignature());
+  EXPECT_EQ(std::string(last->event().getCycleOpened().getTitle().cStr()),
+            "某县2025年民生实事项目");
+  std::optional<DecodedEvent> authored = last->authored_event();
+  const crypto::Signature signature = last->signature();
+  last.reset();
+  // The authored event alone still holds the entry's bytes.
+  ASSERT_FALSE(watch.expired());
+  EXPECT_OK(
+      CheckSignedEvent(SignedEvent{std::string(authored->bytes()), signature}));
+  EXPECT_EQ(authored->Digest(),
+            crypto::Sha256(crypto::AsBytes(authored->bytes())));
+  authored.reset();
+  // The last view gone, the bytes' owner is freed.
+  EXPECT_TRUE(watch.expired());
+}
+
+// ParseInPlace refuses what Parse refuses, in the same words, entry by
+// entry: a bad entry among good ones does not change what the others say.
+TEST_F(EntryTest, ParsingInPlaceSaysWhatParseSays) {
+  const std::string good =
+      *EncodeEntry(4, Hash{}, 7, testing::OpenCycle(TestKey(3)));
+  std::vector<std::string> entries = {good, "", good.substr(0, 13),
+                                      good.substr(0, 64),
+                                      std::string(kMaxEntrySize + 1, '\0')};
+  for (size_t i : {0ul, 8ul, 40ul, good.size() / 2, good.size() - 1}) {
+    std::string flipped = good;
+    flipped[i] ^= 0x40;
+    entries.push_back(flipped);
+  }
+  entries.push_back(good);
+  // Unaligned in the buffer too (the decoder then reads from a copy).
+  auto buffer = std::make_shared<std::string>();
+  std::vector<size_t> offsets;
+  for (const std::string& e : entries) {
+    offsets.push_back(buffer->size());
+    *buffer += e;
+    if (e.size() % 8 == 0) buffer->push_back('\x01');
+  }
+  std::vector<std::string_view> views;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    views.emplace_back(buffer->data() + offsets[i], entries[i].size());
+  }
+  std::vector<Result<EntryView>> in_place =
+      EntryView::ParseInPlace(views, buffer);
+  ASSERT_EQ(in_place.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Result<EntryView> parsed = EntryView::Parse(entries[i]);
+    EXPECT_EQ(in_place[i].status().ToString(), parsed.status().ToString())
+        << "entry " << i;
+    if (parsed.ok() && in_place[i].ok()) {
+      EXPECT_EQ(in_place[i]->bytes(), parsed->bytes());
+      EXPECT_EQ(in_place[i]->EntryHash(), parsed->EntryHash());
+      EXPECT_EQ(in_place[i]->texts_checked(), parsed->texts_checked());
+    }
+  }
+  EXPECT_OK(in_place.front());
+  EXPECT_OK(in_place.back());
+}
+
 TEST_F(EntryTest, EncodingIsDeterministic) {
   auto author = TestKey(2);
   std::array<uint8_t, kNonceSize> nonce{};
