@@ -14,7 +14,9 @@
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <span>
 #include <sstream>
@@ -188,29 +190,81 @@ std::string SaveReplayState(const LogChecker& checker,
   return j.dump();
 }
 
-// The bytes of a run of consecutive entries as read: in blocks of 64 KiB,
-// each entry at a multiple of 8 bytes from its block's start (word-aligned,
-// as Cap'n Proto reads it in place). Blocks, not one buffer: one of a
-// batch's size is above malloc's threshold for a mapping of its own, and
-// held ~2 MB more resident in a 201,018-entry run.
-struct EntryBytes {
-  std::vector<std::string> blocks;      // never grown past their reservation
-  std::vector<std::string_view> views;  // into blocks
+// Blocks of entry bytes (EntryBytes) whose batch is gone, for the reading
+// thread to fill again: a run allocates the blocks of the few batches in
+// flight once. Freed to malloc by the pool thread that freed the batch,
+// the reading thread's next blocks came from pages given back to the
+// system and faulted in again, about one fault every 4 KiB read.
+class SpareBlocks {
+ public:
+  // An empty block of at least kEntryBlock bytes' capacity.
+  std::string Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!spare_.empty()) {
+        std::string block = std::move(spare_.back());
+        spare_.pop_back();
+        block.clear();
+        return block;
+      }
+    }
+    std::string block;
+    block.reserve(kEntryBlock);
+    return block;
+  }
+  // Keeps `blocks` for Take (up to a bound: the rest are freed). Any thread.
+  void Give(std::vector<std::string>& blocks) {
+    std::lock_guard lock(mu_);
+    for (std::string& block : blocks) {
+      if (spare_.size() >= kMaxSpare) break;
+      spare_.push_back(std::move(block));
+    }
+  }
+
+ private:
+  // More than the batches in flight hold (~10 blocks a batch of 1,024).
+  static constexpr size_t kMaxSpare = 128;
+  std::mutex mu_;
+  std::vector<std::string> spare_;
+};
+
+// The bytes of a run of consecutive entries as read: in blocks of 64 KiB
+// (from and back to `spare`), each entry at a multiple of 8 bytes from its
+// block's start (word-aligned, as Cap'n Proto reads it in place). Blocks,
+// not one buffer: one of a batch's size is above malloc's threshold for a
+// mapping of its own, and held ~2 MB more resident in a 201,018-entry run.
+class EntryBytes {
+ public:
+  explicit EntryBytes(std::shared_ptr<SpareBlocks> spare)
+      : spare_(std::move(spare)) {}
+  ~EntryBytes() {
+    if (spare_) spare_->Give(blocks_);
+  }
+  EntryBytes(EntryBytes&&) = default;
+  EntryBytes& operator=(EntryBytes&&) = delete;
+
   bool empty() const { return views.empty(); }
   size_t size() const { return views.size(); }
   void Add(std::string_view entry) {
     constexpr size_t kWord = 8;
     const size_t padded = (entry.size() + kWord - 1) / kWord * kWord;
-    if (blocks.empty() ||
-        blocks.back().capacity() - blocks.back().size() < padded) {
-      blocks.emplace_back().reserve(std::max(kEntryBlock, padded));
+    static_assert(ledger::kMaxEntrySize <= kEntryBlock);
+    if (blocks_.empty() ||
+        blocks_.back().capacity() - blocks_.back().size() < padded) {
+      blocks_.push_back(spare_->Take());
     }
-    std::string& block = blocks.back();
+    std::string& block = blocks_.back();
     const size_t at = block.size();
     block.append(entry);
     block.resize(at + padded);
     views.emplace_back(block.data() + at, entry.size());
   }
+
+  std::vector<std::string_view> views;  // into blocks_
+
+ private:
+  std::shared_ptr<SpareBlocks> spare_;
+  std::vector<std::string> blocks_;  // never grown past their reservation
 };
 
 // A batch of consecutive entries on its way to the in-order checks: read,
@@ -411,7 +465,9 @@ VerifyReport Verify(const VerifyOptions& options) {
   // nothing measurable.
   constexpr size_t kChunk = 16;
   auto pool = std::make_unique<BatchPool>(threads, kChunk);
-  EntryBytes batch;
+  auto spare_blocks = std::make_shared<SpareBlocks>();
+  std::optional<EntryBytes> batch(std::in_place, spare_blocks);
+  batch->views.reserve(kBatch);
   uint64_t batch_start = 0;
   // Folds the earliest batch handed to the pool (working on chunks until it
   // is done) and hands it back to be freed on a pool thread: freeing a
@@ -429,13 +485,13 @@ VerifyReport Verify(const VerifyOptions& options) {
     return ok;
   };
   auto flush = [&]() -> bool {
-    if (batch.empty()) return !checker.failure();
-    const size_t n = batch.size();
-    pool->Add(std::make_unique<DecodedBatch>(batch_start, std::move(batch),
+    if (batch->empty()) return !checker.failure();
+    const size_t n = batch->size();
+    pool->Add(std::make_unique<DecodedBatch>(batch_start, std::move(*batch),
                                              options.check_signatures),
               n);
-    batch = {};
-    batch.views.reserve(kBatch);
+    batch.emplace(spare_blocks);
+    batch->views.reserve(kBatch);
     // Folds what is ready; waits (working) only with kInFlight batches out.
     while (pool->pending() > 0 &&
            (pool->pending() >= kInFlight || pool->FrontDone())) {
@@ -487,9 +543,9 @@ VerifyReport Verify(const VerifyOptions& options) {
           return OutOfRange("as-of");
         }
         ++delivered;
-        if (batch.empty()) {
+        if (batch->empty()) {
           batch_start = index;
-        } else if (index != batch_start + batch.size()) {
+        } else if (index != batch_start + batch->size()) {
           // A gap in the store's keys: the checker names the missing
           // entry when it meets the one after the gap.
           if (!flush()) {
@@ -498,8 +554,8 @@ VerifyReport Verify(const VerifyOptions& options) {
           }
           batch_start = index;
         }
-        batch.Add(bytes);
-        if (batch.size() >= kBatch && !flush()) {
+        batch->Add(bytes);
+        if (batch->size() >= kBatch && !flush()) {
           callback_stopped = true;
           return Corruption("stop");
         }
