@@ -190,43 +190,37 @@ std::string SaveReplayState(const LogChecker& checker,
   return j.dump();
 }
 
-// Blocks of entry bytes (EntryBytes) whose batch is gone, for the reading
-// thread to fill again: a run allocates the blocks of the few batches in
-// flight once. Freed to malloc by the pool thread that freed the batch,
-// the reading thread's next blocks came from pages given back to the
-// system and faulted in again, about one fault every 4 KiB read.
-class SpareBlocks {
+// What a freed batch held, its elements gone and its memory kept, for the
+// reading thread's next batches: a run allocates what the few batches in
+// flight need once. Each batch's blocks of bytes (EntryBytes) and vectors
+// (DecodedBatch), ~1 MB, were allocated by the reading thread and freed to
+// malloc by the pool thread that freed the batch; the next ones came from
+// pages given back to the system and faulted in again, on the thread that
+// bounds the run. Any thread.
+template <typename T>
+class Spares {
  public:
-  // An empty block of at least kEntryBlock bytes' capacity.
-  std::string Take() {
-    {
-      std::lock_guard lock(mu_);
-      if (!spare_.empty()) {
-        std::string block = std::move(spare_.back());
-        spare_.pop_back();
-        block.clear();
-        return block;
-      }
-    }
-    std::string block;
-    block.reserve(kEntryBlock);
-    return block;
-  }
-  // Keeps `blocks` for Take (up to a bound: the rest are freed). Any thread.
-  void Give(std::vector<std::string>& blocks) {
+  // A kept T, or a new one.
+  T Take() {
     std::lock_guard lock(mu_);
-    for (std::string& block : blocks) {
-      if (spare_.size() >= kMaxSpare) break;
-      spare_.push_back(std::move(block));
-    }
+    if (spares_.empty()) return T();
+    T spare = std::move(spares_.back());
+    spares_.pop_back();
+    return spare;
+  }
+  // Keeps `spare` for Take, up to a bound (more than the batches in flight
+  // hold); frees it past that.
+  void Give(T spare) {
+    std::lock_guard lock(mu_);
+    if (spares_.size() < kMaxSpares) spares_.push_back(std::move(spare));
   }
 
  private:
-  // More than the batches in flight hold (~10 blocks a batch of 1,024).
-  static constexpr size_t kMaxSpare = 128;
+  static constexpr size_t kMaxSpares = 128;
   std::mutex mu_;
-  std::vector<std::string> spare_;
+  std::vector<T> spares_;
 };
+using SpareBlocks = Spares<std::string>;
 
 // The bytes of a run of consecutive entries as read: in blocks of 64 KiB
 // (from and back to `spare`), each entry at a multiple of 8 bytes from its
@@ -238,7 +232,8 @@ class EntryBytes {
   explicit EntryBytes(std::shared_ptr<SpareBlocks> spare)
       : spare_(std::move(spare)) {}
   ~EntryBytes() {
-    if (spare_) spare_->Give(blocks_);
+    if (!spare_) return;
+    for (std::string& block : blocks_) spare_->Give(std::move(block));
   }
   EntryBytes(EntryBytes&&) = default;
   EntryBytes& operator=(EntryBytes&&) = delete;
@@ -251,7 +246,9 @@ class EntryBytes {
     static_assert(ledger::kMaxEntrySize <= kEntryBlock);
     if (blocks_.empty() ||
         blocks_.back().capacity() - blocks_.back().size() < padded) {
-      blocks_.push_back(spare_->Take());
+      std::string& block = blocks_.emplace_back(spare_->Take());
+      block.clear();
+      block.reserve(kEntryBlock);
     }
     std::string& block = blocks_.back();
     const size_t at = block.size();
@@ -279,12 +276,32 @@ class EntryBytes {
 // threads working on the same batch do not take turns on one count.
 class DecodedBatch : public BatchPool::Batch {
  public:
-  DecodedBatch(uint64_t first, EntryBytes bytes, bool signatures)
+  // Its vectors, kept from a batch freed before (Spares).
+  struct Vectors {
+    std::vector<LogChecker::Prechecked> checked;
+    std::vector<std::optional<projections::PreparedEntry>> prepared;
+  };
+
+  DecodedBatch(uint64_t first, EntryBytes bytes, bool signatures,
+               std::shared_ptr<Spares<Vectors>> spares)
       : first(first),
-        checked(bytes.size()),
-        prepared(bytes.size()),
+        spares_(std::move(spares)),
         bytes_(std::make_shared<const EntryBytes>(std::move(bytes))),
-        signatures_(signatures) {}
+        signatures_(signatures) {
+    Vectors kept = spares_->Take();
+    checked = std::move(kept.checked);
+    prepared = std::move(kept.prepared);
+    checked.resize(bytes_->size());
+    prepared.resize(bytes_->size());
+  }
+  ~DecodedBatch() override {
+    // The entries first: the last of their views gives the bytes back.
+    checked.clear();
+    prepared.clear();
+    spares_->Give({std::move(checked), std::move(prepared)});
+  }
+  DecodedBatch(const DecodedBatch&) = delete;
+  DecodedBatch& operator=(const DecodedBatch&) = delete;
 
   // Distinct chunks write distinct elements of `checked` and `prepared`,
   // sized above and never resized.
@@ -304,6 +321,7 @@ class DecodedBatch : public BatchPool::Batch {
   std::vector<std::optional<projections::PreparedEntry>> prepared;
 
  private:
+  const std::shared_ptr<Spares<Vectors>> spares_;
   const std::shared_ptr<const EntryBytes> bytes_;
   const bool signatures_;
 };
@@ -466,6 +484,7 @@ VerifyReport Verify(const VerifyOptions& options) {
   constexpr size_t kChunk = 16;
   auto pool = std::make_unique<BatchPool>(threads, kChunk);
   auto spare_blocks = std::make_shared<SpareBlocks>();
+  auto spare_vectors = std::make_shared<Spares<DecodedBatch::Vectors>>();
   std::optional<EntryBytes> batch(std::in_place, spare_blocks);
   batch->views.reserve(kBatch);
   uint64_t batch_start = 0;
@@ -487,9 +506,10 @@ VerifyReport Verify(const VerifyOptions& options) {
   auto flush = [&]() -> bool {
     if (batch->empty()) return !checker.failure();
     const size_t n = batch->size();
-    pool->Add(std::make_unique<DecodedBatch>(batch_start, std::move(*batch),
-                                             options.check_signatures),
-              n);
+    pool->Add(
+        std::make_unique<DecodedBatch>(batch_start, std::move(*batch),
+                                       options.check_signatures, spare_vectors),
+        n);
     batch.emplace(spare_blocks);
     batch->views.reserve(kBatch);
     // Folds what is ready; waits (working) only with kInFlight batches out.
