@@ -243,12 +243,11 @@ class EntryBytes {
   void Add(std::string_view entry) {
     constexpr size_t kWord = 8;
     const size_t padded = (entry.size() + kWord - 1) / kWord * kWord;
-    static_assert(ledger::kMaxEntrySize <= kEntryBlock);
     if (blocks_.empty() ||
         blocks_.back().capacity() - blocks_.back().size() < padded) {
       std::string& block = blocks_.emplace_back(spare_->Take());
       block.clear();
-      block.reserve(kEntryBlock);
+      block.reserve(std::max(kEntryBlock, padded));
     }
     std::string& block = blocks_.back();
     const size_t at = block.size();
