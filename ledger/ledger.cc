@@ -432,24 +432,62 @@ class Ledger::Impl {
   Status NonceUnused(const NonceLookup& n, const NonceKeySet& pending) const {
     if (pending.count(n.key)) return NonceReused();
     if (n.found.code() == StatusCode::kAlreadyExists) return n.found;
-    if (n.found.ok() && n.durable_below >= recent_nonces_first_) {
-      return recent_nonce_set_.count(n.key) ? NonceReused() : Status();
+    if (n.found.ok() && n.durable_below >= recent_nonces_first() &&
+        n.key.size() == 1 + crypto::kHashSize) {
+      return WrittenSince(n.key, n.durable_below) ? NonceReused() : Status();
     }
     return LookupNonce(n.key);
   }
+  uint64_t recent_nonces_first() const {
+    return recent_nonces_end_ - recent_nonces_count_;
+  }
+  // Whether `key` ("u" || SHA-256) is the nonce key of one of the kept
+  // entries [from, recent_nonces_end_); from >= recent_nonces_first(). A
+  // scan of those entries' first 8 hash bytes, contiguous in the ring: at
+  // 64 appenders a lookup is one or two groups old (tens of entries), and
+  // even all 8,192 are 64 KB of words compared in order, with no hashing,
+  // allocation or pointer to chase.
+  bool WrittenSince(std::string_view key, uint64_t from) const {
+    uint64_t digest;
+    std::memcpy(&digest, key.data() + 1, sizeof(digest));
+    auto matches = [&](uint64_t begin, uint64_t end) {  // ring positions
+      for (uint64_t p = begin; p < end; ++p) {
+        if (recent_nonce_digests_[p] == digest &&
+            std::memcmp(recent_nonce_hashes_[p].data(), key.data() + 1,
+                        crypto::kHashSize) == 0) {
+          return true;
+        }
+      }
+      return false;
+    };
+    const uint64_t count = recent_nonces_end_ - from;
+    const uint64_t begin = from % kRecentNonces;
+    const uint64_t first_part = std::min(count, kRecentNonces - begin);
+    return matches(begin, begin + first_part) || matches(0, count - first_part);
+  }
+  struct Writer;  // an append queued for the group commit (below)
   // Keeps the nonce keys of the entries a group wrote (in log order; the
-  // group's first entry is `first`), dropping the oldest beyond
-  // kRecentNonces. Leader only, after the group's write succeeded.
-  void KeepRecentNonces(uint64_t first, std::vector<std::string> keys) {
-    if (recent_nonces_.empty()) recent_nonces_first_ = first;
-    for (std::string& k : keys) {
-      recent_nonces_.push_back(std::move(k));
-      recent_nonce_set_.insert(recent_nonces_.back());
-    }
-    while (recent_nonces_.size() > kRecentNonces) {
-      recent_nonce_set_.erase(recent_nonces_.front());
-      recent_nonces_.pop_front();
-      ++recent_nonces_first_;
+  // group's first entry is `first`, right after the entries kept so far),
+  // overwriting the oldest beyond kRecentNonces. Leader only, after the
+  // group's write succeeded.
+  void KeepRecentNonces(uint64_t first, const std::vector<Writer*>& placed) {
+    if (recent_nonces_count_ == 0) recent_nonces_end_ = first;
+    for (const Writer* x : placed) {
+      const std::string& key = x->nonce.key;
+      const uint64_t p = recent_nonces_end_ % kRecentNonces;
+      if (key.size() == 1 + crypto::kHashSize) {
+        std::memcpy(&recent_nonce_digests_[p], key.data() + 1,
+                    sizeof(uint64_t));
+        std::memcpy(recent_nonce_hashes_[p].data(), key.data() + 1,
+                    crypto::kHashSize);
+      } else {
+        // Never made by NonceKey; kept as a key no nonce key equals, and
+        // its own lookup goes to the store (NonceUnused).
+        recent_nonce_digests_[p] = 0;
+        recent_nonce_hashes_[p].fill(0);
+      }
+      ++recent_nonces_end_;
+      recent_nonces_count_ = std::min(recent_nonces_count_ + 1, kRecentNonces);
     }
   }
 
@@ -600,13 +638,16 @@ class Ledger::Impl {
 
   // Only the leader touches these (one leader at a time).
   merkle::Frontier frontier_;
-  // The nonce keys of entries [recent_nonces_first_, head_.size), in log
-  // order, and the same as a set (views of the deque's strings, which stay
-  // in place as it grows and shrinks at its ends). Empty: none kept yet.
-  static constexpr size_t kRecentNonces = 8192;
-  std::deque<std::string> recent_nonces_;
-  NonceKeySet recent_nonce_set_;
-  uint64_t recent_nonces_first_ = UINT64_MAX;
+  // The nonce keys (their SHA-256, and its first 8 bytes apart for the
+  // scan) of the last recent_nonces_count_ entries written, ending at
+  // recent_nonces_end_ (head_.size once written): entry i at position
+  // i % kRecentNonces. None kept yet: recent_nonces_first() is UINT64_MAX.
+  static constexpr uint64_t kRecentNonces = 8192;
+  std::vector<uint64_t> recent_nonce_digests_ =
+      std::vector<uint64_t>(kRecentNonces);
+  std::vector<Hash> recent_nonce_hashes_ = std::vector<Hash>(kRecentNonces);
+  uint64_t recent_nonces_end_ = UINT64_MAX;
+  uint64_t recent_nonces_count_ = 0;
   internal::IndexDigests indexes_;  // as of the leader's last placed entry
   // Why this ledger refuses appends although it opened (side indexes that
   // disagree with the head). Set once, before side_checked_ becomes true,
@@ -1198,14 +1239,7 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
     // finish), so the kept nodes of each level stay in order.
     if (write_status.ok()) {
       KeepRecentNodes(new_nodes);
-      // The writers' keys are not needed again (pending_nonces, which
-      // views them, is not read after placing).
-      pending_nonces.clear();
-      std::vector<std::string> written_nonces;
-      written_nonces.reserve(placed.size());
-      for (Writer* x : placed)
-        written_nonces.push_back(std::move(x->nonce.key));
-      KeepRecentNonces(group_start, std::move(written_nonces));
+      KeepRecentNonces(group_start, placed);
     }
   }
 

@@ -731,15 +731,19 @@ TEST_F(LedgerTest, AnEventSubmittedByManyThreadsAtOnceIsAppendedOnce) {
 // hundred, in flight alongside fresh ones from several threads, land
 // before the original was looked up, in its group or in a later one: each
 // event is still appended exactly once and every resubmission refused.
-TEST_F(LedgerTest, AResubmissionAtAnyDistanceIsRefused) {
-  auto ledger = CreateDeployment(tmp_.Sub("db"));
-  ASSERT_NE(ledger, nullptr);
+// 240 events from 3 threads, each resubmitted at a distance of 1 to 199
+// submissions or right behind itself, in flight together: each must be
+// appended once, every other submission refused, and all again once
+// written.
+void ExpectEveryResubmissionRefused(Ledger* ledger,
+                                    const crypto::KeyPair& office,
+                                    int first_cycle = 6000) {
   const uint64_t base = ledger->size();
   constexpr int kEvents = 240, kThreads = 3;
   constexpr int kDistances[] = {1, 2, 3, 7, 16, 41, 100, 199};
   std::vector<SignedEvent> events;
   for (int i = 0; i < kEvents; ++i) {
-    events.push_back(testing::OpenCycle(office_, 6000 + i));
+    events.push_back(testing::OpenCycle(office, first_cycle + i));
   }
   // The submissions in order: each event, then the event `d` before it
   // again for the distances that reach back (cycling through them).
@@ -798,6 +802,12 @@ TEST_F(LedgerTest, AResubmissionAtAnyDistanceIsRefused) {
   EXPECT_EQ(ledger->size(), base + kEvents);
 }
 
+TEST_F(LedgerTest, AResubmissionAtAnyDistanceIsRefused) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  ASSERT_NE(ledger, nullptr);
+  ExpectEveryResubmissionRefused(ledger.get(), office_);
+}
+
 // What the callbacks of AppendAsync reported, per request: each must be
 // called exactly once.
 class AsyncOutcomes {
@@ -835,6 +845,25 @@ class AsyncOutcomes {
   std::vector<int> calls_;
   size_t answered_ = 0;
 };
+
+// The same where the writer's memory of the latest 8,192 nonces wraps
+// around while the resubmissions are in flight (the log passes entry
+// 8,192 in the middle of them), and again past a whole turn (16,384).
+TEST_F(LedgerTest, AResubmissionIsRefusedWhereTheKeptNoncesWrapAround) {
+  auto ledger = CreateDeployment(tmp_.Sub("db"));
+  ASSERT_NE(ledger, nullptr);
+  for (uint64_t target : {8192u - 150u, 2 * 8192u - 37u}) {
+    AsyncOutcomes filled(target - ledger->size());
+    const uint64_t start = ledger->size();
+    for (uint64_t i = start; i < target; ++i) {
+      ledger->AppendAsync(testing::OpenCycle(office_, 100000 + i),
+                          filled.For(i - start));
+    }
+    ASSERT_TRUE(filled.WaitFor(target - start));
+    ASSERT_EQ(ledger->size(), target);
+    ExpectEveryResubmissionRefused(ledger.get(), office_, 6000 + target);
+  }
+}
 
 // The HTTP server's path (issue 15): no thread waits for the sync; the
 // writer thread answers each append once. Every request is answered exactly
