@@ -19,6 +19,8 @@
 
 #include <atomic>
 #include <cstring>
+#include <mutex>
+#include <new>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -301,21 +303,113 @@ Result<EntryView> EntryView::Parse(std::string_view bytes) {
       std::make_shared<Decoded<schema::Entry>::Storage>(std::string(bytes)));
 }
 
+class EntryView::InPlaceSpares {
+ public:
+  using Storage = Decoded<schema::Entry>::Storage;
+
+  // The decoded state of one ParseInPlace call's entries, shared by their
+  // views (one count of references for them all), with the owner of their
+  // bytes.
+  struct Block {
+    std::shared_ptr<const void> bytes_owner;
+    std::unique_ptr<Storage[]> entries;
+    size_t capacity = 0;  // elements of `entries`
+    size_t used = 0;      // the first `used` may hold an entry's state
+    // Where the block goes back to when its views are gone; null while it
+    // is kept there (a kept block holding its keeper would keep it forever).
+    std::shared_ptr<InPlaceSpares> home;
+
+    // Every element as new: nothing of an earlier entry stays readable.
+    void Clear() {
+      for (size_t i = 0; i < used; ++i) {
+        entries[i].~Storage();
+        new (&entries[i]) Storage();
+      }
+      used = 0;
+    }
+  };
+
+  // The deleter of a block's shared ownership: the last view gone, the
+  // block is cleared and given back to its InPlaceSpares (or freed without
+  // one).
+  struct GiveBack {
+    void operator()(Block* raw) const {
+      std::unique_ptr<Block> block(raw);
+      // The readers first, then the bytes they read.
+      block->Clear();
+      block->bytes_owner.reset();
+      // Moved out first: giving the block back may free the last owner of
+      // its keeper, and with it the block.
+      std::shared_ptr<InPlaceSpares> home = std::move(block->home);
+      if (home) home->Give(std::move(block));
+    }
+  };
+
+  // A new block of `n` elements.
+  static std::unique_ptr<Block> New(size_t n) {
+    auto block = std::make_unique<Block>();
+    block->entries = std::make_unique<Storage[]>(n);
+    block->capacity = n;
+    return block;
+  }
+  // A cleared block of at least `n` elements, kept or new.
+  std::unique_ptr<Block> Take(size_t n) {
+    std::unique_ptr<Block> block;
+    {
+      std::lock_guard lock(mu_);
+      if (!kept_.empty()) {
+        block = std::move(kept_.back());
+        kept_.pop_back();
+      }
+    }
+    if (!block) return New(n);
+    if (block->capacity < n) {
+      block->entries = std::make_unique<Storage[]>(n);
+      block->capacity = n;
+    }
+    return block;
+  }
+  // Keeps a cleared block for Take, up to a bound (more than a verifier's
+  // batches in flight use at once); frees it past that.
+  void Give(std::unique_ptr<Block> block) {
+    std::lock_guard lock(mu_);
+    if (kept_.size() < kMaxKept) kept_.push_back(std::move(block));
+  }
+
+ private:
+  static constexpr size_t kMaxKept = 1024;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Block>> kept_;
+};
+
+std::shared_ptr<EntryView::InPlaceSpares> EntryView::MakeInPlaceSpares() {
+  return std::make_shared<InPlaceSpares>();
+}
+
 std::vector<Result<EntryView>> EntryView::ParseInPlace(
     std::span<const std::string_view> entries,
     std::shared_ptr<const void> bytes_owner) {
+  std::vector<Result<EntryView>> out;
+  ParseInPlace(entries, std::move(bytes_owner), nullptr, out);
+  return out;
+}
+
+void EntryView::ParseInPlace(std::span<const std::string_view> entries,
+                             std::shared_ptr<const void> bytes_owner,
+                             const std::shared_ptr<InPlaceSpares>& spares,
+                             std::vector<Result<EntryView>>& out) {
+  out.clear();
+  out.reserve(entries.size());
+  std::unique_ptr<InPlaceSpares::Block> taken =
+      spares ? spares->Take(entries.size())
+             : InPlaceSpares::New(entries.size());
+  taken->home = spares;
+  taken->bytes_owner = std::move(bytes_owner);
+  taken->used = entries.size();
   // What every view of these entries shares: their Storage, one block of
   // them, and the owner of their bytes.
-  struct Block {
-    std::shared_ptr<const void> bytes_owner;
-    std::unique_ptr<Decoded<schema::Entry>::Storage[]> entries;
-  };
-  auto block = std::make_shared<Block>();
-  block->bytes_owner = std::move(bytes_owner);
-  block->entries =
-      std::make_unique<Decoded<schema::Entry>::Storage[]>(entries.size());
-  std::vector<Result<EntryView>> out;
-  out.reserve(entries.size());
+  std::shared_ptr<InPlaceSpares::Block> block(taken.release(),
+                                              InPlaceSpares::GiveBack{});
   for (size_t i = 0; i < entries.size(); ++i) {
     if (Status size = CheckMessageSize(entries[i], kMaxEntrySize); !size.ok()) {
       out.emplace_back(Corruption("entry: " + size.message()));
@@ -326,7 +420,6 @@ std::vector<Result<EntryView>> EntryView::ParseInPlace(
     out.push_back(ParseStored(
         std::shared_ptr<Decoded<schema::Entry>::Storage>(block, &st)));
   }
-  return out;
 }
 
 Result<EntryView> EntryView::ParseStored(

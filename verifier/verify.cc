@@ -281,13 +281,22 @@ class DecodedBatch : public BatchPool::Batch {
     std::vector<std::optional<projections::PreparedEntry>> prepared;
   };
 
+  // What batches freed before leave for later ones: their vectors, and the
+  // blocks of decoded state their chunks' views shared (given back when the
+  // last view of a chunk goes, which may be after its batch).
+  struct Recycled {
+    Spares<Vectors> vectors;
+    const std::shared_ptr<ledger::EntryView::InPlaceSpares> decoded =
+        ledger::EntryView::MakeInPlaceSpares();
+  };
+
   DecodedBatch(uint64_t first, EntryBytes bytes, bool signatures,
-               std::shared_ptr<Spares<Vectors>> spares)
+               std::shared_ptr<Recycled> spares)
       : first(first),
         spares_(std::move(spares)),
         bytes_(std::make_shared<const EntryBytes>(std::move(bytes))),
         signatures_(signatures) {
-    Vectors kept = spares_->Take();
+    Vectors kept = spares_->vectors.Take();
     checked = std::move(kept.checked);
     prepared = std::move(kept.prepared);
     checked.resize(bytes_->size());
@@ -297,7 +306,7 @@ class DecodedBatch : public BatchPool::Batch {
     // The entries first: the last of their views gives the bytes back.
     checked.clear();
     prepared.clear();
-    spares_->Give({std::move(checked), std::move(prepared)});
+    spares_->vectors.Give({std::move(checked), std::move(prepared)});
   }
   DecodedBatch(const DecodedBatch&) = delete;
   DecodedBatch& operator=(const DecodedBatch&) = delete;
@@ -305,14 +314,18 @@ class DecodedBatch : public BatchPool::Batch {
   // Distinct chunks write distinct elements of `checked` and `prepared`,
   // sized above and never resized.
   void Work(size_t begin, size_t end) override {
-    std::vector<Result<ledger::EntryView>> views =
-        ledger::EntryView::ParseInPlace(
-            std::span(bytes_->views).subspan(begin, end - begin), bytes_);
+    // This thread's, its capacity kept from chunk to chunk.
+    thread_local std::vector<Result<ledger::EntryView>> views;
+    ledger::EntryView::ParseInPlace(
+        std::span(bytes_->views).subspan(begin, end - begin), bytes_,
+        spares_->decoded, views);
     for (size_t i = begin; i < end; ++i) {
       checked[i] =
           LogChecker::PrecheckOne(std::move(views[i - begin]), signatures_);
       if (checked[i].view) prepared[i].emplace(*checked[i].view);
     }
+    // Nothing of this chunk stays with the thread.
+    views.clear();
   }
 
   const uint64_t first;  // the first entry's index
@@ -320,7 +333,7 @@ class DecodedBatch : public BatchPool::Batch {
   std::vector<std::optional<projections::PreparedEntry>> prepared;
 
  private:
-  const std::shared_ptr<Spares<Vectors>> spares_;
+  const std::shared_ptr<Recycled> spares_;
   const std::shared_ptr<const EntryBytes> bytes_;
   const bool signatures_;
 };
@@ -483,7 +496,7 @@ VerifyReport Verify(const VerifyOptions& options) {
   constexpr size_t kChunk = 16;
   auto pool = std::make_unique<BatchPool>(threads, kChunk);
   auto spare_blocks = std::make_shared<SpareBlocks>();
-  auto spare_vectors = std::make_shared<Spares<DecodedBatch::Vectors>>();
+  auto spare_vectors = std::make_shared<DecodedBatch::Recycled>();
   std::optional<EntryBytes> batch(std::in_place, spare_blocks);
   batch->views.reserve(kBatch);
   uint64_t batch_start = 0;

@@ -375,6 +375,164 @@ TEST_F(EntryTest, AnEntryParsedInPlaceOutlivesTheOthersAndKeepsItsBytes) {
   EXPECT_TRUE(watch.expired());
 }
 
+// Entries laid one after another in one buffer, each at a multiple of 8
+// bytes, and views of them there.
+struct EntriesInOneBuffer {
+  std::shared_ptr<std::string> buffer = std::make_shared<std::string>();
+  std::vector<std::string_view> views;
+
+  explicit EntriesInOneBuffer(const std::vector<std::string>& entries) {
+    std::vector<size_t> offsets;
+    for (const std::string& e : entries) {
+      offsets.push_back(buffer->size());
+      *buffer += e;
+      buffer->resize((buffer->size() + 7) / 8 * 8);
+    }
+    for (size_t i = 0; i < entries.size(); ++i) {
+      views.emplace_back(buffer->data() + offsets[i], entries[i].size());
+    }
+  }
+};
+
+std::vector<std::string> EntriesOf(uint64_t first, uint64_t count,
+                                   uint64_t key) {
+  std::vector<std::string> out;
+  for (uint64_t i = first; i < first + count; ++i) {
+    out.push_back(*EncodeEntry(i, crypto::Sha256(crypto::AsBytes("prev")),
+                               5 + i, testing::OpenCycle(TestKey(key))));
+  }
+  return out;
+}
+
+// ParseInPlace with spares hands a call's block of decoded state to a later
+// call only once every view of the first call's entries is gone, and the
+// later call's views then show their own entries: nothing (not a digest
+// computed before) of the earlier ones.
+TEST_F(EntryTest, ReusedDecodedStateNeverShowsAnEarlierEntry) {
+  auto spares = EntryView::MakeInPlaceSpares();
+  const std::vector<std::string> first = EntriesOf(0, 3, 3);
+  EntriesInOneBuffer a(first);
+  std::vector<Result<EntryView>> parsed;
+  EntryView::ParseInPlace(a.views, a.buffer, spares, parsed);
+  ASSERT_EQ(parsed.size(), 3u);
+  std::vector<const Hash*> slots;
+  std::vector<Hash> first_digests;
+  for (auto& view : parsed) {
+    ASSERT_OK(view);
+    // Computed and kept in the decoded state.
+    first_digests.push_back(view->authored_event().Digest());
+    slots.push_back(&view->authored_event().Digest());
+    EXPECT_EQ(view->EntryHash(),
+              crypto::Sha256(crypto::AsBytes(first[view->index()])));
+  }
+  std::optional<EntryView> kept = *parsed[1];
+
+  // While one view of them is alive, their state is not handed out again.
+  const std::vector<std::string> second = EntriesOf(10, 3, 4);
+  EntriesInOneBuffer b(second);
+  std::vector<Result<EntryView>> second_parsed;
+  EntryView::ParseInPlace(b.views, b.buffer, spares, second_parsed);
+  ASSERT_EQ(second_parsed.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_OK(second_parsed[i]);
+    EXPECT_NE(&second_parsed[i]->authored_event().Digest(), slots[i]);
+  }
+  EXPECT_EQ(kept->index(), 1u);
+  EXPECT_EQ(kept->bytes(), first[1]);
+  EXPECT_EQ(kept->authored_event().Digest(), first_digests[1]);
+  EXPECT_OK(kept->VerifySignature());
+
+  // Every view of the first call gone (the first ones overwritten by the
+  // next call's results), its state is reused, and shows only the new
+  // entries.
+  kept.reset();
+  const std::vector<std::string> third = EntriesOf(20, 3, 5);
+  EntriesInOneBuffer c(third);
+  EntryView::ParseInPlace(c.views, c.buffer, spares, parsed);
+  ASSERT_EQ(parsed.size(), 3u);
+  bool reused = false;
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_OK(parsed[i]);
+    reused = reused || &parsed[i]->authored_event().Digest() == slots[i];
+    EXPECT_EQ(parsed[i]->index(), 20 + i);
+    EXPECT_EQ(parsed[i]->bytes(), third[i]);
+    EXPECT_EQ(parsed[i]->EntryHash(),
+              crypto::Sha256(crypto::AsBytes(third[i])));
+    EXPECT_EQ(
+        parsed[i]->authored_event().Digest(),
+        crypto::Sha256(crypto::AsBytes(parsed[i]->authored_event().bytes())));
+    EXPECT_NE(parsed[i]->authored_event().Digest(), first_digests[i]);
+    EXPECT_EQ(parsed[i]->author_key(), TestKey(5).public_key);
+    EXPECT_OK(parsed[i]->VerifySignature());
+  }
+  // The first call's block (the only one given back) is what was reused.
+  EXPECT_TRUE(reused);
+}
+
+// A block given back to the spares lets go of its entries' bytes: only a
+// view keeps them. A view outlives the spares too.
+TEST_F(EntryTest, SparesKeepNoBytesAndViewsOutliveThem) {
+  auto spares = EntryView::MakeInPlaceSpares();
+  const std::vector<std::string> entries = EntriesOf(0, 2, 3);
+  std::weak_ptr<std::string> watch;
+  std::optional<EntryView> last;
+  {
+    EntriesInOneBuffer a(entries);
+    watch = a.buffer;
+    std::vector<Result<EntryView>> parsed;
+    EntryView::ParseInPlace(a.views, std::move(a.buffer), spares, parsed);
+    ASSERT_OK(parsed[0]);
+    ASSERT_OK(parsed[1]);
+    last = *parsed[1];
+  }
+  ASSERT_FALSE(watch.expired());
+  spares.reset();
+  EXPECT_EQ(last->bytes(), entries[1]);
+  EXPECT_EQ(last->EntryHash(), crypto::Sha256(crypto::AsBytes(entries[1])));
+  EXPECT_OK(last->VerifySignature());
+  last.reset();
+  EXPECT_TRUE(watch.expired());
+
+  // With spares alive, a block kept there does not keep the bytes.
+  spares = EntryView::MakeInPlaceSpares();
+  {
+    EntriesInOneBuffer a(entries);
+    watch = a.buffer;
+    std::vector<Result<EntryView>> parsed;
+    EntryView::ParseInPlace(a.views, std::move(a.buffer), spares, parsed);
+    ASSERT_OK(parsed[0]);
+  }
+  EXPECT_TRUE(watch.expired());
+}
+
+// A refused entry leaves nothing behind for the good entry decoded in its
+// place by a later call, and the other way round.
+TEST_F(EntryTest, ReusedDecodedStateSaysWhatParseSays) {
+  auto spares = EntryView::MakeInPlaceSpares();
+  const std::string good =
+      *EncodeEntry(4, Hash{}, 7, testing::OpenCycle(TestKey(3)));
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x40;
+  std::vector<Result<EntryView>> parsed;
+  for (int round = 0; round < 4; ++round) {
+    // Good, bad; then bad, good; ...
+    std::vector<std::string> entries = {good, flipped, good.substr(0, 64)};
+    if (round % 2 == 1) std::swap(entries[0], entries[1]);
+    EntriesInOneBuffer a(entries);
+    EntryView::ParseInPlace(a.views, a.buffer, spares, parsed);
+    ASSERT_EQ(parsed.size(), entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      Result<EntryView> alone = EntryView::Parse(entries[i]);
+      EXPECT_EQ(parsed[i].status().ToString(), alone.status().ToString())
+          << "round " << round << " entry " << i;
+      if (alone.ok() && parsed[i].ok()) {
+        EXPECT_EQ(parsed[i]->EntryHash(), alone->EntryHash());
+        EXPECT_EQ(parsed[i]->texts_checked(), alone->texts_checked());
+      }
+    }
+  }
+}
+
 // ParseInPlace refuses what Parse refuses, in the same words, entry by
 // entry: a bad entry among good ones does not change what the others say.
 TEST_F(EntryTest, ParsingInPlaceSaysWhatParseSays) {
