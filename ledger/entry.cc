@@ -48,8 +48,6 @@ struct Decoded<T>::Storage {
   // Cap'n Proto reads words in place: the string's own buffer when it is
   // word-aligned (operator new aligns to 16), else this copy.
   kj::Array<capnp::word> copy;
-  kj::ArrayPtr<const capnp::word> segments[1];
-  std::optional<capnp::SegmentArrayMessageReader> reader;
   // 0: not computed, 1: being computed, 2: `digest` holds it. Not a
   // std::call_once: glibc's pthread_once makes a futex system call after
   // every first computation, which on a replay cost as much as the
@@ -71,19 +69,32 @@ struct Decoded<T>::Storage {
 
 namespace {
 
-// Points `st`'s segment at its bytes (a word-aligned copy if they are not).
+// The words of `st`'s bytes: in place, or a word-aligned copy kept in `st`
+// if they are not aligned.
 template <typename Storage>
-void SetSegment(Storage& st) {
+kj::ArrayPtr<const capnp::word> SegmentOf(Storage& st) {
   const size_t word_count = st.bytes.size() / sizeof(capnp::word);
   if (reinterpret_cast<uintptr_t>(st.bytes.data()) % alignof(capnp::word) ==
       0) {
-    st.segments[0] = kj::arrayPtr(
-        reinterpret_cast<const capnp::word*>(st.bytes.data()), word_count);
-  } else {
-    st.copy = kj::heapArray<capnp::word>(word_count);
-    std::memcpy(st.copy.begin(), st.bytes.data(), st.bytes.size());
-    st.segments[0] = st.copy.asPtr();
+    return kj::arrayPtr(reinterpret_cast<const capnp::word*>(st.bytes.data()),
+                        word_count);
   }
+  st.copy = kj::heapArray<capnp::word>(word_count);
+  std::memcpy(st.copy.begin(), st.bytes.data(), st.bytes.size());
+  return st.copy.asPtr();
+}
+
+// The reader kept for checked bytes: canonical (every pointer in bounds, no
+// far pointer, no capability, nothing shared or looping) and nested no
+// deeper than the checks' limit (32), which is all Cap'n Proto asks of a
+// message it reads without bounds checks. Such a reader needs no message
+// reader or arena of its own (a third of an entry's decoded state, and its
+// set-up and tear-down for every entry); it reads the words in place with
+// the same accessors, which still refuse a pointer of another kind than the
+// schema says, as the checked one did.
+template <typename T>
+typename T::Reader ReaderOfChecked(kj::ArrayPtr<const capnp::word> segment) {
+  return capnp::readMessageUnchecked<T>(segment.begin());
 }
 
 // Corruption for a message of `bytes` that cannot be one of at most
@@ -158,9 +169,9 @@ Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
   const std::string_view bytes = st.bytes;
   RETURN_IF_ERROR(CheckMessageSize(bytes, max_size));
   const size_t word_count = bytes.size() / sizeof(capnp::word);
-  SetSegment(st);
+  const kj::ArrayPtr<const capnp::word> segment = SegmentOf(st);
   const kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments =
-      kj::arrayPtr(st.segments, 1);
+      kj::arrayPtr(&segment, 1);
   static const internal::StructPlan& plan =
       internal::PlanFor(capnp::Schema::from<T>());
   const bool texts =
@@ -175,9 +186,7 @@ Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
         internal::CanonicalWalk(bytes, plan, texts) ==
             internal::WalkVerdict::kCanonical) {
       if (texts) *texts_checked = st.texts_checked = true;
-      options.traversalLimitInWords = kj::maxValue;  // as for the kept reader
-      st.reader.emplace(segments, options);
-      return st.reader->template getRoot<T>();
+      return ReaderOfChecked<T>(segment);
     }
     // A canonical message cannot legitimately traverse more than its own
     // size; bound it so hostile bytes cannot amplify work.
@@ -211,9 +220,7 @@ Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
     // The kept reader has no traversal limit: the bytes were just proven
     // canonical (in bounds, no shared or looping pointers), and a limit would
     // make later, repeated field reads throw outside this boundary.
-    options.traversalLimitInWords = kj::maxValue;
-    st.reader.emplace(segments, options);
-    return st.reader->template getRoot<T>();
+    return ReaderOfChecked<T>(segment);
   } catch (const kj::Exception& e) {
     return Corruption("malformed Cap'n Proto: " + DescribeException(e));
   }
@@ -222,15 +229,10 @@ Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
 template <typename T>
 Decoded<T> Decoded<T>::Adopt(std::string bytes) {
   auto storage = std::make_shared<Storage>(std::move(bytes));
-  SetSegment(*storage);
-  capnp::ReaderOptions options;
-  // As for Parse's kept reader: the bytes are canonical (in bounds, no
-  // shared or looping pointers).
-  options.traversalLimitInWords = kj::maxValue;
-  options.nestingLimit = 32;
-  storage->reader.emplace(kj::arrayPtr(storage->segments, 1), options);
   Decoded d;
-  d.root_ = storage->reader->template getRoot<T>();
+  // As for Parse's kept reader: the writer has just encoded these bytes
+  // canonical.
+  d.root_ = ReaderOfChecked<T>(SegmentOf(*storage));
   d.storage_ = std::move(storage);
   return d;
 }

@@ -92,10 +92,11 @@ class Decoded {
   // save a second walk of every event.
   static Result<Decoded> Parse(std::string_view bytes, size_t max_size,
                                bool* texts_checked);
-  // The bytes, the reader over them and the digest: one allocation, shared
+  // The bytes (or a word-aligned copy) and the digest: one allocation, shared
   // by every copy.
   struct Storage;
-  // Parse's checks of `st.bytes`, setting up `st`'s reader: its root.
+  // Parse's checks of `st.bytes` (a copy of them kept in `st` if they are
+  // not word-aligned): the root of a reader over them.
   static Result<typename T::Reader> Fill(Storage& st, size_t max_size,
                                          bool* texts_checked);
   // `bytes` known to be canonical and well formed (the writer has just
