@@ -4,11 +4,14 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -338,13 +341,179 @@ class DecodedBatch : public BatchPool::Batch {
   const bool signatures_;
 };
 
-}  // namespace
+// The cycle's rules replayed into `state`: its check and fold of one
+// accepted entry, by the entry made ready on the pool's threads when there
+// is one (`prepared`, null otherwise: the resumed path's entries). Used by
+// one thread at a time: the in-order thread (the serial path) or the rules'
+// own (RulesThread), which then owns `state` and this until joined.
+class RulesFold {
+ public:
+  explicit RulesFold(projections::State& state) : state_(state) {}
 
-VerifyReport Verify(const VerifyOptions& options) {
+  Status Check(const projections::PreparedEntry* prepared,
+               const ledger::EntryView& e) {
+    return prepared ? state_.Check(*prepared) : state_.Check(e);
+  }
+  void Apply(const projections::PreparedEntry* prepared,
+             const ledger::EntryView& e, EntrySubject s) {
+    // The state's numbers of the checker's: found by the state's first
+    // Apply of each, then handed to it.
+    if (s.author >= state_authors_.size()) {
+      state_authors_.resize(s.author + 1, projections::State::kUnknownNumber);
+    }
+    if (s.jurisdiction >= state_jurisdictions_.size()) {
+      state_jurisdictions_.resize(s.jurisdiction + 1,
+                                  projections::State::kUnknownNumber);
+    }
+    if (prepared) {
+      state_.Apply(*prepared, state_authors_[s.author],
+                   state_jurisdictions_[s.jurisdiction]);
+    } else {
+      state_.Apply(e);
+    }
+  }
+
+ private:
+  projections::State& state_;
+  // The numbers `state_` gives each author and jurisdiction, by the
+  // checker's numbers of them (State::kUnknownNumber until its first entry
+  // is applied). `state_` is assigned another only before the first entry
+  // (a resumed run) and after the last.
+  std::vector<uint32_t> state_authors_, state_jurisdictions_;
+};
+
+// A batch the in-order checks are done with, on its way to the rules'
+// thread: its entries [0, accepted) passed every check of the serial path
+// but the rules' (LogChecker with a hook that only notes them), with the
+// checker's numbers of their authors and jurisdictions.
+struct RulesWork {
+  std::unique_ptr<DecodedBatch> batch;
+  size_t accepted = 0;
+  std::vector<EntrySubject> subjects;  // one an accepted entry
+  // Entry `accepted` passed the checks made before the rules' and failed one
+  // made after them (a pinned root or checkpoint key at genesis, the kinds'
+  // bound): the serial path checks its rules first, so they must be
+  // checked here too (their failure is then the one reported).
+  bool check_next = false;
+};
+
+// The cycle's rules and the collectors on a thread of their own, behind the
+// in-order checks (docs/VERIFY.md, "Speed"): the in-order thread pushes each
+// batch it checked; this thread checks and folds the accepted entries into
+// the rules' state and hands them to the collectors, in log order, then has
+// the batch freed on a pool thread.
+//
+// Ownership: from construction until Join() returns, the state and the
+// collectors `fold` and `accept` touch belong to this thread alone (the
+// in-order thread reads them only after Join); a batch belongs to the
+// in-order thread until Push, to this thread after. At most `capacity`
+// batches wait in the queue (Push blocks beyond that): memory stays
+// bounded when the rules fall behind.
+//
+// The first entry the rules refuse ends the work (failed() turns true,
+// later batches are only freed): the in-order checks have gone past it and
+// the run's answers are not the serial path's any more, so the caller
+// verifies again on the serial path (Verify), which reports it.
+class RulesThread {
+ public:
+  RulesThread(RulesFold& fold,
+              std::function<void(const ledger::EntryView&)> accept,
+              BatchPool& pool, size_t capacity)
+      : fold_(fold),
+        accept_(std::move(accept)),
+        pool_(pool),
+        capacity_(capacity),
+        thread_([this] { Run(); }) {}
+  ~RulesThread() { Join(); }
+  RulesThread(const RulesThread&) = delete;
+  RulesThread& operator=(const RulesThread&) = delete;
+
+  // Hands `work` over (in log order); waits while the queue is full.
+  void Push(RulesWork work) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return queue_.size() < capacity_; });
+    queue_.push_back(std::move(work));
+    not_empty_.notify_one();
+  }
+  // Whether the rules refused an entry (or threw): any thread.
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  // Lets the thread finish what was pushed, and waits for it.
+  void Join() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    not_empty_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      RulesWork work;
+      {
+        std::unique_lock lock(mu_);
+        not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) return;
+        work = std::move(queue_.front());
+        queue_.pop_front();
+        not_full_.notify_one();
+      }
+      if (!failed()) {
+        try {
+          if (!Fold(work)) failed_.store(true, std::memory_order_release);
+        } catch (...) {
+          // The serial path, run again, meets the same exception where the
+          // caller catches it.
+          failed_.store(true, std::memory_order_release);
+        }
+      }
+      pool_.Free(std::move(work.batch));
+    }
+  }
+  // The serial path's rules for the batch's accepted entries: false at the
+  // first refused.
+  bool Fold(const RulesWork& work) {
+    const DecodedBatch& b = *work.batch;
+    auto prepared = [&](size_t i) {
+      return b.prepared[i] ? &*b.prepared[i] : nullptr;
+    };
+    for (size_t i = 0; i < work.accepted; ++i) {
+      const ledger::EntryView& view = *b.checked[i].view;
+      if (!fold_.Check(prepared(i), view).ok()) return false;
+      fold_.Apply(prepared(i), view, work.subjects[i]);
+      accept_(view);
+    }
+    if (work.check_next) {
+      const ledger::EntryView& view = *b.checked[work.accepted].view;
+      if (!fold_.Check(prepared(work.accepted), view).ok()) return false;
+    }
+    return true;
+  }
+
+  RulesFold& fold_;
+  const std::function<void(const ledger::EntryView&)> accept_;
+  BatchPool& pool_;
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<RulesWork> queue_;  // guarded by mu_
+  bool closed_ = false;          // guarded by mu_
+  std::atomic<bool> failed_{false};
+  std::thread thread_;  // last: starts once the members above are made
+};
+
+// One run of Verify from `start`. With `rules_thread`, a bundle's or a
+// store's entries (not a live log's, not with --explain) have the cycle's
+// rules and the collectors run on a thread of their own (RulesThread);
+// nullopt then when the rules refused an entry: the caller runs again on
+// the serial path, whose answers are the reference.
+std::optional<VerifyReport> VerifyOnce(const VerifyOptions& options,
+                                       bool rules_thread,
+                                       Clock::time_point start) {
   VerifyReport report;
   report.input = options.path;
   report.signatures_checked = options.check_signatures;
-  const auto start = Clock::now();
 
   std::optional<note::VerifierKey> pinned;
   if (!options.vkey.empty()) {
@@ -404,11 +573,11 @@ VerifyReport Verify(const VerifyOptions& options) {
   // the recount read (a province in a fraction of the memory).
   projections::State state;
   state.KeepViewData(false);
-  // The numbers `state` gives each author and jurisdiction, by the
-  // checker's numbers of them (State::kUnknownNumber until its first entry
-  // is applied). `state` is assigned another only before the first entry
-  // (a resumed run) and after the last.
-  std::vector<uint32_t> state_authors, state_jurisdictions;
+  RulesFold fold(state);
+  const bool is_live = IsLogUrl(options.path);
+  // The rules on a thread of their own (RulesThread); otherwise (the
+  // serial path) in the checker's hook, on this thread.
+  const bool deferred = rules_thread && !is_live && !options.explain;
   // The batch whose in-order checks run now, its entries made ready for the
   // rules on the pool's threads. An entry the hook meets that is not there
   // (the resumed path) is prepared here instead.
@@ -426,30 +595,25 @@ VerifyReport Verify(const VerifyOptions& options) {
     return &*p;
   };
   RulesHook rules{[&](const ledger::EntryView& e) {
-                    const projections::PreparedEntry* p = prepared_for(e);
-                    return p ? state.Check(*p) : state.Check(e);
+                    return fold.Check(prepared_for(e), e);
                   },
                   [&](const ledger::EntryView& e, EntrySubject s) {
-                    // The state's numbers of the checker's: found by the
-                    // state's first Apply of each, then handed to it.
-                    if (s.author >= state_authors.size()) {
-                      state_authors.resize(s.author + 1,
-                                           projections::State::kUnknownNumber);
-                    }
-                    if (s.jurisdiction >= state_jurisdictions.size()) {
-                      state_jurisdictions.resize(
-                          s.jurisdiction + 1,
-                          projections::State::kUnknownNumber);
-                    }
-                    const projections::PreparedEntry* p = prepared_for(e);
-                    if (p) {
-                      state.Apply(*p, state_authors[s.author],
-                                  state_jurisdictions[s.jurisdiction]);
-                    } else {
-                      state.Apply(e);
-                    }
+                    fold.Apply(prepared_for(e), e, s);
                   }};
-  LogChecker checker(rules);
+  // Deferred, the checker's hook only notes what the rules' thread is to do
+  // for the batch being checked (this thread's, until pushed): the subjects
+  // of the entries it accepted, and the last entry whose rules it reached
+  // (passed every check made before them).
+  std::vector<EntrySubject> deferred_subjects;
+  std::optional<uint64_t> rules_reached;
+  RulesHook noting{[&](const ledger::EntryView& e) {
+                     rules_reached = e.index();
+                     return Status::Ok();
+                   },
+                   [&](const ledger::EntryView&, EntrySubject s) {
+                     deferred_subjects.push_back(s);
+                   }};
+  LogChecker checker(deferred ? noting : rules);
   if (pinned) checker.PinCheckpointKey(*pinned);
   if (pinned_root) checker.PinRootKey(*pinned_root);
   if (options.explain) checker.KeepLeafHashes();
@@ -457,17 +621,18 @@ VerifyReport Verify(const VerifyOptions& options) {
   std::unique_ptr<TrailCollector> trail;
   if (options.explain)
     trail = std::make_unique<TrailCollector>(*options.explain);
-  // The collectors see only entries the checker accepted, in order.
-  checker.OnAccept([&](const ledger::EntryView& view) {
+  // The collectors see only entries the checker accepted, in order
+  // (deferred: that the rules accepted too, on the rules' thread).
+  auto accept = [&](const ledger::EntryView& view) {
     collector.Add(view);
     if (trail) trail->Add(view);
-  });
+  };
+  if (!deferred) checker.OnAccept(accept);
 
   const unsigned threads =
       options.threads ? options.threads
                       : std::max(1u, std::thread::hardware_concurrency());
   const uint64_t limit = options.as_of.value_or(UINT64_MAX);
-  const bool is_live = IsLogUrl(options.path);
   const bool is_bundle = !is_live && ledger::LooksLikeBundle(options.path);
   // The most entries a bundle of this size can hold: an entry has at least
   // its previous hash (32 bytes), signature (64), author key (32) and nonce
@@ -504,9 +669,28 @@ VerifyReport Verify(const VerifyOptions& options) {
   // is done) and hands it back to be freed on a pool thread: freeing a
   // batch (then five blocks an entry, now about two a chunk of kChunk)
   // cost this thread, which bounds the run, a tenth of its time.
+  //
+  // Deferred, each batch checked goes on to the rules' thread, at most
+  // kRulesQueue of them waiting for it (a batch is about 1 MB).
+  constexpr size_t kRulesQueue = 2;
+  std::optional<RulesThread> rules_worker;
+  if (deferred) rules_worker.emplace(fold, accept, *pool, kRulesQueue);
   auto fold_next = [&]() -> bool {
     std::unique_ptr<DecodedBatch> done(
         static_cast<DecodedBatch*>(pool->Take().release()));
+    if (deferred) {
+      deferred_subjects.clear();
+      rules_reached.reset();
+      const bool ok = checker.AddPrechecked(done->first, done->checked);
+      RulesWork work;
+      work.accepted = deferred_subjects.size();
+      work.check_next = !ok && rules_reached == done->first + work.accepted;
+      work.subjects = std::move(deferred_subjects);
+      work.batch = std::move(done);
+      rules_worker->Push(std::move(work));
+      progress.Update(checker.size());
+      return ok && !rules_worker->failed();
+    }
     folding = done.get();
     folding_first = done->first;
     const bool ok = checker.AddPrechecked(done->first, done->checked);
@@ -515,8 +699,10 @@ VerifyReport Verify(const VerifyOptions& options) {
     progress.Update(checker.size());
     return ok;
   };
+  // Whether the rules' thread refused an entry (then this run stops).
+  auto rules_failed = [&] { return deferred && rules_worker->failed(); };
   auto flush = [&]() -> bool {
-    if (batch->empty()) return !checker.failure();
+    if (batch->empty()) return !checker.failure() && !rules_failed();
     const size_t n = batch->size();
     pool->Add(
         std::make_unique<DecodedBatch>(batch_start, std::move(*batch),
@@ -529,7 +715,7 @@ VerifyReport Verify(const VerifyOptions& options) {
            (pool->pending() >= kInFlight || pool->FrontDone())) {
       if (!fold_next()) return false;
     }
-    return !checker.failure();
+    return !checker.failure() && !rules_failed();
   };
 
   // Checkpoint sizes are watched before the entries reach them.
@@ -652,8 +838,17 @@ VerifyReport Verify(const VerifyOptions& options) {
   } else {
     read = ReadSource(options.path, callbacks);
   }
-  if (!checker.failure()) flush();
-  while (!checker.failure() && pool->pending() > 0) fold_next();
+  if (!checker.failure() && !rules_failed()) flush();
+  while (!checker.failure() && !rules_failed() && pool->pending() > 0) {
+    fold_next();
+  }
+  if (deferred) {
+    // The rules' thread is done with every batch pushed: the state and the
+    // collectors are this thread's again.
+    rules_worker->Join();
+    if (rules_worker->failed()) return std::nullopt;
+    rules_worker.reset();
+  }
   // The pool's threads stop; batches after a failure are dropped.
   pool.reset();
   checker.Finish();
@@ -842,6 +1037,16 @@ VerifyReport Verify(const VerifyOptions& options) {
   collector = RecountCollector();
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
+}
+
+}  // namespace
+
+VerifyReport Verify(const VerifyOptions& options) {
+  const auto start = Clock::now();
+  std::optional<VerifyReport> report =
+      VerifyOnce(options, options.rules_thread, start);
+  if (!report) report = VerifyOnce(options, /*rules_thread=*/false, start);
+  return std::move(*report);
 }
 
 std::string Verdict(int exit_code) {

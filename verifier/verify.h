@@ -45,6 +45,11 @@ struct VerifyOptions {
   // entries (checkpoint signatures are still checked). Not an audit: the
   // report says so. For measuring and diagnosing.
   bool check_signatures = true;
+  // The cycle's rules and the collectors on a thread of their own, behind
+  // the in-order checks (docs/VERIFY.md, "Speed"), for a bundle or a store
+  // without --explain; false: on the in-order thread, as every input of
+  // other kinds. The answers are the same (tests compare the two).
+  bool rules_thread = true;
 
   // Earlier checkpoints held in memory, checked like --checkpoint files:
   // (source name for the report, signed note).

@@ -558,5 +558,63 @@ TEST_F(CycleTamperTest, AsOfVerifiesThePrefixBeforeALaterForgery) {
                   {"rules", "recount"});
 }
 
+// The cycle's rules run on a thread of their own, behind the in-order
+// checks, which go on past an entry the rules refuse. The report must be
+// the serial path's all the same: the rules' failure at their entry (not a
+// later entry's failure of the in-order checks), the entries checked up to
+// it, its root, and nothing else different.
+TEST_F(CycleTamperTest, ARulesFailureIsReportedBeforeALaterFailureOfTheChecks) {
+  Build(Stage::kProgress);
+  const auto& refs = builder_->refs();
+  const uint64_t k = refs.progress.at(refs.canteen).at(4);
+  ASSERT_LT(k + 2, entries_.size());
+  // Entry k backdated before the report it follows (refused by the rules
+  // alone), and a later entry signed by a key the registry does not know
+  // (refused by the in-order checks).
+  std::vector<std::string> forged = entries_;
+  forged[k] =
+      Resign(forged[k], builder_->keys().agency, [](schema::Event::Builder e) {
+        CycleBuilder::SetDay(e.getProgressReported().initAsOf(), 2025, 4, 30);
+      });
+  const uint64_t later = forged.size() - 2;
+  forged[later] = Resign(forged[later], TestKey(60));
+  const std::string both = Publish(Rechain(forged, k), "both.bundle");
+  VerifyReport report = VerifyPath(both, vkey_);
+  ExpectInvalidAt(report, k, "rules");
+  EXPECT_EQ(report.entries, k);
+  EXPECT_EQ(report.root, crypto::ToHex(crypto::AsBytes(RootOf(entries_, k))));
+  // The later entry alone is the in-order checks' failure.
+  std::vector<std::string> only_later = entries_;
+  only_later[later] = Resign(only_later[later], TestKey(60));
+  const std::string later_path =
+      Publish(Rechain(only_later, later), "later.bundle");
+  ExpectInvalidAt(VerifyPath(later_path, vkey_), later, "authorization");
+
+  // Every answer of the pipelined run is the serial path's, for these logs
+  // and the honest one, whole, prefixes and with or without signatures.
+  const std::string honest = Publish(entries_, "honest.bundle");
+  for (const std::string& path : {both, later_path, honest}) {
+    for (std::optional<uint64_t> as_of :
+         {std::optional<uint64_t>(), std::optional<uint64_t>(k),
+          std::optional<uint64_t>(k + 1)}) {
+      for (bool signatures : {true, false}) {
+        VerifyOptions options;
+        options.path = path;
+        options.vkey = vkey_;
+        options.as_of = as_of;
+        options.quiet = true;
+        options.check_signatures = signatures;
+        VerifyReport pipelined = Verify(options);
+        options.rules_thread = false;
+        VerifyReport serial = Verify(options);
+        pipelined.seconds = serial.seconds = 0;
+        EXPECT_EQ(ReportToJson(pipelined), ReportToJson(serial))
+            << path << " as of " << as_of.value_or(0) << " signatures "
+            << signatures;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace piaojue::verifier
