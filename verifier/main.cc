@@ -11,6 +11,9 @@
 // live log's checkpoint is inconsistent with the one the --state file
 // remembers (truncation, rewrite, split view).
 #include <kj/exception.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -24,6 +27,15 @@
 #include "verifier/verify.h"
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // Every thread allocates from one malloc arena (the small blocks still
+  // from each thread's cache, off the arena's lock). With an arena a
+  // thread, the rules' state grew in its thread's arena and the batches in
+  // the in-order thread's, neither reusing the other's free memory: the
+  // peak at 1,000,000 entries rose from ~248 to 255-264 MiB (docs/
+  // PERFORMANCE.md, "The cycle's rules on a thread of their own").
+  mallopt(M_ARENA_MAX, 1);
+#endif
   using namespace piaojue::verifier;
   CLI::App app{
       "piaojue-verify: checks a piaojue ledger or export bundle from its "
