@@ -47,8 +47,8 @@ struct VerifyOptions {
   bool check_signatures = true;
   // The cycle's rules and the collectors on a thread of their own, behind
   // the in-order checks (docs/VERIFY.md, "Speed"), for a bundle or a store
-  // without --explain; false: on the in-order thread, as every input of
-  // other kinds. The answers are the same (tests compare the two).
+  // without --explain, with --no-signatures; false: on the in-order thread,
+  // as every other run. The answers are the same (tests compare the two).
   bool rules_thread = true;
 
   // Earlier checkpoints held in memory, checked like --checkpoint files:
