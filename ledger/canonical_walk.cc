@@ -29,6 +29,8 @@
 // set (rule 3), texts are checked when asked.
 #include "ledger/internal/canonical_walk.h"
 
+#include <capnp/any.h>
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -318,9 +320,11 @@ class Walker {
     const uint64_t tag = Word(start);
     if (Tag(tag) != 0) return WalkVerdict::kRefused;
     // The element count: 29 bits from bit 2. Cap'n Proto reads no more (an
-    // element count is 29 bits everywhere), so bit 31 of the tag is read by
-    // no one, and its isCanonical() accepts it set (docs/FORMAT.md,
-    // "Canonical Cap'n Proto"); so does the walk, or decoding would change.
+    // element count is 29 bits everywhere) and its isCanonical() accepts bit
+    // 31 set, but the canonical re-encoding clears it, and piaojue refuses
+    // bytes that are not their re-encoding (docs/FORMAT.md, "Canonical
+    // Cap'n Proto"; IsCanonicalMessage).
+    if ((tag >> 31) & 1) return WalkVerdict::kRefused;
     const uint64_t count = (tag >> 2) & 0x1fffffff;
     const uint32_t data = DataWords(tag);
     const uint32_t pointers = PointerCount(tag);
@@ -362,6 +366,24 @@ class Walker {
 thread_local bool exact_decoding_forced = false;
 
 }  // namespace
+
+bool IsCanonicalMessage(
+    kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments,
+    const capnp::ReaderOptions& options) {
+  {
+    capnp::SegmentArrayMessageReader check(segments, options);
+    if (!check.isCanonical()) return false;
+  }
+  // A reader of its own: each has its own traversal budget, and both checks
+  // read the whole message.
+  capnp::SegmentArrayMessageReader reader(segments, options);
+  const kj::Array<capnp::word> again =
+      reader.getRoot<capnp::AnyStruct>().canonicalize();
+  const kj::ArrayPtr<const capnp::word> bytes = segments[0];
+  return again.size() == bytes.size() &&
+         std::memcmp(again.begin(), bytes.begin(),
+                     bytes.size() * sizeof(capnp::word)) == 0;
+}
 
 WalkVerdict CanonicalWalk(std::string_view bytes, const StructPlan& plan,
                           bool texts) {

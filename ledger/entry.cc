@@ -191,11 +191,8 @@ Result<typename T::Reader> Decoded<T>::Fill(Storage& st, size_t max_size,
     // A canonical message cannot legitimately traverse more than its own
     // size; bound it so hostile bytes cannot amplify work.
     options.traversalLimitInWords = word_count + 8;
-    {
-      capnp::SegmentArrayMessageReader check(segments, options);
-      if (!check.isCanonical()) {
-        return Corruption("bytes are not canonical Cap'n Proto");
-      }
+    if (!internal::IsCanonicalMessage(segments, options)) {
+      return Corruption("bytes are not canonical Cap'n Proto");
     }
     {
       // Canonical form leaves a list's encoding, and what the bits no active

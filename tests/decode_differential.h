@@ -21,10 +21,12 @@
 
 namespace piaojue::testing {
 
-// What the exact path (Decoded<T>::Fill without the walk) finds: isCanonical
-// under the decoder's options, then QuickCheck, then CheckEncoding.
+// What the exact path (Decoded<T>::Fill without the walk) finds:
+// IsCanonicalMessage (isCanonical, and the bytes their canonical
+// re-encoding) under the decoder's options, then QuickCheck, then
+// CheckEncoding.
 struct ExactDecoding {
-  bool canonical = false;  // isCanonical() held (and did not throw)
+  bool canonical = false;  // IsCanonicalMessage held (and did not throw)
   bool quick = false;      // QuickCheck said "certainly fine"
   bool accepted = false;   // Fill would return the root
 };
@@ -41,8 +43,8 @@ ExactDecoding ExactAnswer(std::string_view bytes, bool texts) {
   options.traversalLimitInWords = words.size() + 8;
   options.nestingLimit = 32;
   try {
-    capnp::SegmentArrayMessageReader check(kj::arrayPtr(segments, 1), options);
-    e.canonical = check.isCanonical();
+    e.canonical = ledger::internal::IsCanonicalMessage(
+        kj::arrayPtr(segments, 1), options);
   } catch (const kj::Exception&) {
     return e;
   }

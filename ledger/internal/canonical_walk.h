@@ -14,9 +14,22 @@
 // tests (canonical_walk_test): it claims that path refuses the bytes.
 #pragma once
 
+#include <capnp/message.h>
+
 #include <string_view>
 
 namespace piaojue::ledger::internal {
+
+// The exact path's layout check: Cap'n Proto's isCanonical() under
+// `options`, and the bytes equal to their canonical re-encoding
+// (capnp::canonicalize). isCanonical() alone accepts an empty list whose
+// pointer points anywhere ahead of the next object, even past the message's
+// end; docs/FORMAT.md puts it at the head, as the re-encoding does (the
+// entry fuzz target found the difference). `segments` is one segment. Throws
+// what Cap'n Proto throws on malformed bytes.
+bool IsCanonicalMessage(
+    kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments,
+    const capnp::ReaderOptions& options);
 
 struct StructPlan;
 

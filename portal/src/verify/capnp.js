@@ -63,7 +63,8 @@ export function checkCanonical(bytes) {
     if (p === null) return;
     if (p.kind === 'struct') {
       if (p.data === 0 && p.ptrs === 0) {
-        if (p.offset !== -1 && p.target !== cursor) throw new CapnpError('empty struct misplaced');
+        // Cap'n Proto's canonical encoding writes offset -1, nothing else.
+        if (p.offset !== -1) throw new CapnpError('empty struct not at offset -1');
         return;
       }
       if (p.target !== cursor) throw new CapnpError(`object at word ${p.target}, expected ${cursor} (not pre-order)`);

@@ -89,6 +89,31 @@ test('non-canonical bytes are refused', () => {
   assert.throws(() => checkCanonical(padded), /unused words/);
 });
 
+// Little-endian words as bytes.
+function words(...ws) {
+  const out = new Uint8Array(ws.length * 8);
+  const view = new DataView(out.buffer);
+  ws.forEach((w, i) => view.setBigUint64(i * 8, BigInt.asUintN(64, w), true));
+  return out;
+}
+
+test('only the canonical re-encoding of a message is canonical (docs/FORMAT.md)', () => {
+  // A root struct of two pointers, each an empty struct at offset -1: canonical.
+  const emptyStruct = 0xfffffffcn;
+  const root = 2n << 48n;
+  checkCanonical(words(root, emptyStruct, emptyStruct));
+  // The first empty struct pointing at the next object's place instead of
+  // offset -1: Cap'n Proto's canonical encoding never writes it.
+  assert.throws(() => checkCanonical(words(root, 1n << 2n, emptyStruct)), CapnpError);
+  // An empty byte list (root: one pointer) at the head is canonical; one
+  // pointing further on, or past the end, is not.
+  const oneList = 1n << 48n;
+  const emptyBytes = (offset) => 1n | (BigInt(offset) << 2n) | (2n << 32n);
+  checkCanonical(words(oneList, emptyBytes(0)));
+  assert.throws(() => checkCanonical(words(oneList, emptyBytes(1))), CapnpError);
+  assert.throws(() => checkCanonical(words(oneList, emptyBytes(26))), CapnpError);
+});
+
 test('the @noble/curves fallback agrees with Web Crypto', async () => {
   useNobleOnly();
   const cp = await openCheckpoint(note, v.verifier_key);
