@@ -889,7 +889,11 @@ std::optional<VerifyReport> VerifyOnce(const VerifyOptions& options,
     // The rules' thread is done with every batch pushed: the state and the
     // collectors are this thread's again (until Call).
     rules_worker->Call([] {});
-    if (rules_worker->failed()) return std::nullopt;
+    if (rules_worker->failed()) {
+      // The serial run that follows shows a progress line of its own.
+      progress.Done();
+      return std::nullopt;
+    }
   }
   // The pool's threads stop; batches after a failure are dropped.
   pool.reset();

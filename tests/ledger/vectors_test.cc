@@ -208,12 +208,92 @@ std::map<std::string, std::string> BuildRejected(
     std::map<std::string, std::string> golden) {
   const auto root = testing::TestKey(0x01);
   std::map<std::string, std::string> v;
+  // `rule` says which part of "Canonical Cap'n Proto" the input breaks:
+  // "layout" (the rules on the words: isCanonical() alone accepts these) or
+  // "3" (what no field occupies).
   auto add = [&](const std::string& name, const std::string& authored,
-                 const std::string& refusal) {
+                 const std::string& refusal, const char* rule = "3") {
     v[name + "_authored"] = Hex(authored);
     v[name + "_signature"] = Hex(testing::SignRaw(root, authored).signature);
     v[name + "_refusal"] = refusal;
+    v[name + "_rule"] = rule;
   };
+  // An authored event of `root`'s, every field but the event set.
+  auto authored = [&](capnp::MallocMessageBuilder& m, uint8_t nonce) {
+    auto a = m.initRoot<schema::AuthoredEvent>();
+    a.setAuthorKey(capnp::Data::Reader(root.public_key.data(), 32));
+    const std::array<uint8_t, kNonceSize> n = Nonce(nonce);
+    a.setNonce(capnp::Data::Reader(n.data(), n.size()));
+    a.setSignedAtMs(1735689600000);
+    a.setOrigin("example.gov.cn/piaojue");
+    return a;
+  };
+  // The index of the only word of `bytes` after the author's key and nonce
+  // that `is` holds for. (Words 0-12 of an authored event are the root
+  // pointer, its data word and five pointers, the 4-word key and the 2-word
+  // nonce, whose bytes may look like any pointer.)
+  auto only_word = [](const std::string& bytes, auto is) {
+    size_t found = bytes.size() / 8;
+    for (size_t i = 13; i < bytes.size() / 8; ++i) {
+      uint64_t w;
+      std::memcpy(&w, bytes.data() + 8 * i, 8);
+      if (!is(w)) continue;
+      EXPECT_EQ(found, bytes.size() / 8) << "two words match";
+      found = i;
+    }
+    EXPECT_LT(found, bytes.size() / 8) << "no word matches";
+    return found;
+  };
+  auto word = [](const std::string& bytes, size_t i) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + 8 * i, 8);
+    return w;
+  };
+  auto put_word = [](std::string& bytes, size_t i, uint64_t w) {
+    std::memcpy(bytes.data() + 8 * i, &w, 8);
+  };
+  // A merge whose list of sources is empty, its pointer aimed three words
+  // past the message's end instead of at the head: Cap'n Proto's
+  // isCanonical() accepts it (what the entry fuzz target found in
+  // piaojue's own decoder on 2026-12-02); the canonical layout does not.
+  {
+    capnp::MallocMessageBuilder m;
+    auto merged = authored(m, 0x21).initEvent().initProposalsMerged();
+    merged.setCycle(7);
+    merged.initSources(0);
+    merged.setReason("重复");
+    std::string bytes =
+        CanonicalBytes(m.getRoot<schema::AuthoredEvent>().asReader());
+    // A list pointer (tag 1) of 8-byte elements (size 5), no elements.
+    const size_t at = only_word(
+        bytes, [](uint64_t w) { return (w & 3) == 1 && (w >> 32) == 5; });
+    const uint64_t past_the_end = bytes.size() / 8 + 3 - (at + 1);
+    put_word(bytes, at, 1 | past_the_end << 2 | uint64_t{5} << 32);
+    add("empty_list_past_the_end", bytes, "bytes are not canonical Cap'n Proto",
+        "layout");
+  }
+  // A ballot's candidates, one element, with bit 31 set in the list's tag
+  // word (the element count is its 29 bits above the tag): Cap'n Proto's
+  // isCanonical() accepts it; the canonical layout says the bit is zero.
+  {
+    capnp::MallocMessageBuilder m;
+    auto fixed = authored(m, 0x22).initEvent().initCandidateListFixed();
+    fixed.setCycle(7);
+    auto candidate = fixed.initCandidates(1)[0];
+    candidate.setProposal(9);
+    candidate.setName("道路硬化");
+    std::string bytes =
+        CanonicalBytes(m.getRoot<schema::AuthoredEvent>().asReader());
+    // The list of structs' pointer (tag 1, element size 7) of two words (the
+    // element's proposal and name); its tag word is where it points.
+    const size_t at = only_word(bytes, [](uint64_t w) {
+      return (w & 3) == 1 && (w >> 32) == (7 | 2 << 3);
+    });
+    const size_t tag = at + 1 + ((word(bytes, at) & 0xffffffff) >> 2);
+    put_word(bytes, tag, word(bytes, tag) | uint64_t{1} << 31);
+    add("struct_list_tag_bit_31", bytes, "bytes are not canonical Cap'n Proto",
+        "layout");
+  }
   // Entry 2's keyRegistered event, with 0x0003 in the bytes beside its
   // discriminant: what the authored_event fuzz target found.
   {
@@ -236,12 +316,7 @@ std::map<std::string, std::string> BuildRejected(
   // replacement's pointer left in place.
   {
     capnp::MallocMessageBuilder m;
-    auto a = m.initRoot<schema::AuthoredEvent>();
-    a.setAuthorKey(capnp::Data::Reader(root.public_key.data(), 32));
-    const std::array<uint8_t, kNonceSize> nonce = Nonce(0x20);
-    a.setNonce(capnp::Data::Reader(nonce.data(), nonce.size()));
-    a.setSignedAtMs(1735689600000);
-    a.setOrigin("example.gov.cn/piaojue");
+    auto a = authored(m, 0x20);
     auto c = a.initEvent().initCorrection();
     c.setTarget(1);
     c.setReason("误录");
@@ -260,6 +335,7 @@ std::map<std::string, std::string> BuildRejected(
       Hex(testing::WithRootWidened(Unhex(golden["entry3_bytes"]), 1, 0));
   v["entry_word_beyond_the_schema_refusal"] =
       "the root struct: bits 1-5 of data word 2 are not zero";
+  v["entry_word_beyond_the_schema_rule"] = "3";
   return v;
 }
 
@@ -270,9 +346,11 @@ TEST(FormatVectorsTest, RejectedInputsAreRefusedNamingWhere) {
     std::ofstream out(kRejectedFile);
     out << "# piaojue ledger format v2: inputs a reader MUST refuse; see "
            "docs/FORMAT.md,\n"
-        << "# \"Canonical Cap'n Proto\", rule 3. Made from "
-           "tests/vectors/ledger-v2.txt.\n"
-        << "# NAME_authored: canonical AuthoredEvent bytes; NAME_signature: "
+        << "# \"Canonical Cap'n Proto\": its rules on the words (NAME_rule "
+           "layout; Cap'n Proto's\n"
+        << "# isCanonical() accepts these) or its rule 3 (NAME_rule 3). "
+           "Made from tests/vectors/ledger-v2.txt.\n"
+        << "# NAME_authored: AuthoredEvent bytes; NAME_signature: "
            "a valid Ed25519\n"
         << "# signature of them under the root key (seed 32 x 0x01, context "
            "piaojue/authored-event/v2\\n);\n"
@@ -310,7 +388,7 @@ TEST(FormatVectorsTest, RejectedInputsAreRefusedNamingWhere) {
               std::string::npos)
         << refused.ToString();
   }
-  EXPECT_EQ(checked, 4);
+  EXPECT_EQ(checked, 6);
 }
 
 // The golden entries verify with nothing but the rules of docs/FORMAT.md:

@@ -590,27 +590,48 @@ TEST_F(CycleTamperTest, ARulesFailureIsReportedBeforeALaterFailureOfTheChecks) {
       Publish(Rechain(only_later, later), "later.bundle");
   ExpectInvalidAt(VerifyPath(later_path, vkey_), later, "authorization");
 
+  // A root key pinned that is not the genesis entry's: the genesis entry
+  // fails first, whatever the rules would have said of entry k.
+  const std::string right_root =
+      crypto::ToHex(crypto::AsBytes(builder_->keys().root.public_key));
+  const std::string wrong_root =
+      crypto::ToHex(crypto::AsBytes(TestKey(61).public_key));
+  {
+    VerifyOptions options;
+    options.path = both;
+    options.vkey = vkey_;
+    options.root_key = wrong_root;
+    options.quiet = true;
+    options.check_signatures = false;
+    ExpectInvalidAt(Verify(options), 0, "root key");
+  }
+
   // Every answer of the pipelined run is the serial path's, for these logs
-  // and the honest one, whole, prefixes and with or without signatures.
+  // and the honest one, whole, prefixes, with or without signatures, with
+  // the root key unpinned, pinned right or pinned wrong.
   const std::string honest = Publish(entries_, "honest.bundle");
   for (const std::string& path : {both, later_path, honest}) {
     for (std::optional<uint64_t> as_of :
          {std::optional<uint64_t>(), std::optional<uint64_t>(k),
           std::optional<uint64_t>(k + 1)}) {
       for (bool signatures : {true, false}) {
-        VerifyOptions options;
-        options.path = path;
-        options.vkey = vkey_;
-        options.as_of = as_of;
-        options.quiet = true;
-        options.check_signatures = signatures;
-        VerifyReport pipelined = Verify(options);
-        options.rules_thread = false;
-        VerifyReport serial = Verify(options);
-        pipelined.seconds = serial.seconds = 0;
-        EXPECT_EQ(ReportToJson(pipelined), ReportToJson(serial))
-            << path << " as of " << as_of.value_or(0) << " signatures "
-            << signatures;
+        for (const std::string& root_key :
+             {std::string(), right_root, wrong_root}) {
+          VerifyOptions options;
+          options.path = path;
+          options.vkey = vkey_;
+          options.root_key = root_key;
+          options.as_of = as_of;
+          options.quiet = true;
+          options.check_signatures = signatures;
+          VerifyReport pipelined = Verify(options);
+          options.rules_thread = false;
+          VerifyReport serial = Verify(options);
+          pipelined.seconds = serial.seconds = 0;
+          EXPECT_EQ(ReportToJson(pipelined), ReportToJson(serial))
+              << path << " as of " << as_of.value_or(0) << " signatures "
+              << signatures << " root key " << root_key;
+        }
       }
     }
   }
