@@ -32,6 +32,7 @@
 // what the verifier would refuse.
 #include "ledger/ledger.h"
 
+#include <fcntl.h>
 #include <kj/exception.h>
 #include <linux/futex.h>
 #include <rocksdb/db.h>
@@ -1312,9 +1313,133 @@ class AppendOrderPrefix : public rocksdb::SliceTransform {
   }
 };
 
+// The write-ahead log written over zeros already on disk (issue 15: a
+// group's synced write). RocksDB preallocates its log with fallocate, which
+// leaves the blocks unwritten and the file's size short: every fdatasync
+// after an append then also writes the inode (the new size, the extents
+// turned written), twice on ext4 without a journal, before the cache flush
+// — four device round trips where two carry the data. This log instead
+// writes zeros ahead of the records (kZeroFillChunk at a time, synced once),
+// so the group's write overwrites blocks the file already holds and its
+// fdatasync is the data and the flush (plus the inode when the mtime's
+// clock tick changed). Measured: 3.0 → 2.2–2.3 block writes a sync.
+//
+// What stays true: the records are written and synced by RocksDB's own
+// file exactly as before, so a failed or short fill changes nothing but
+// speed (filling stops; the log is appended as before). A crash leaves zeros
+// after the last record, which RocksDB's reader takes as the end of the log
+// (test
+// LedgerTest.AppendsAcknowledgedBeforeACrashAreRecoveredOverTheZeroedLogTail);
+// a clean close cuts them off.
+class ZeroFilledLog : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  static constexpr uint64_t kZeroFillChunk = 1 << 20;
+
+  // `fill_fd`: the same file opened again for writing the zeros (owned).
+  ZeroFilledLog(std::unique_ptr<rocksdb::FSWritableFile> log, int fill_fd)
+      : rocksdb::FSWritableFileOwnerWrapper(std::move(log)),
+        fill_fd_(fill_fd) {}
+  ~ZeroFilledLog() override { StopFilling(); }
+
+  // Called by RocksDB before every write of [offset, offset + len), which
+  // starts at the log's end: zeros are written only beyond every byte
+  // RocksDB has been told of, never over a record.
+  void PrepareWrite(size_t offset, size_t len, const rocksdb::IOOptions& o,
+                    rocksdb::IODebugContext* dbg) override {
+    if (fill_fd_ < 0) return target()->PrepareWrite(offset, len, o, dbg);
+    if (offset + len <= filled_) return;
+    const uint64_t end = (offset + len + 2 * kZeroFillChunk - 1) /
+                         kZeroFillChunk * kZeroFillChunk;
+    static const char kZeros[64 << 10] = {};
+    for (uint64_t at = filled_; at < end;) {
+      const ssize_t n = ::pwrite(
+          fill_fd_, kZeros, std::min<uint64_t>(sizeof(kZeros), end - at), at);
+      if (n <= 0) return StopFilling();
+      at += static_cast<uint64_t>(n);
+    }
+    // Once: the later syncs then find the size and the extents durable.
+    if (::fdatasync(fill_fd_) != 0) return StopFilling();
+    filled_ = end;
+  }
+  // The zeros are the preallocation.
+  rocksdb::IOStatus Allocate(uint64_t offset, uint64_t len,
+                             const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+    if (fill_fd_ < 0) return target()->Allocate(offset, len, o, dbg);
+    return rocksdb::IOStatus::OK();
+  }
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& o,
+                          rocksdb::IODebugContext* dbg) override {
+    const uint64_t size = target()->GetFileSize(o, dbg);
+    rocksdb::IOStatus closed = target()->Close(o, dbg);
+    // A log closed cleanly ends at its last record (its zeros would be
+    // read as the end anyway).
+    if (closed.ok() && fill_fd_ >= 0 && filled_ > size &&
+        ::ftruncate(fill_fd_, static_cast<off_t>(size)) != 0) {
+      // Harmless: the zeros stay.
+    }
+    StopFilling();
+    return closed;
+  }
+
+ private:
+  void StopFilling() {
+    if (fill_fd_ >= 0) ::close(fill_fd_);
+    fill_fd_ = -1;
+  }
+
+  int fill_fd_;
+  uint64_t filled_ = 0;  // [0, filled_) holds zeros or records, synced
+};
+
+// RocksDB's write-ahead logs are named NNNNNN.log.
+bool IsWriteAheadLogName(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  const std::string_view name =
+      slash == std::string_view::npos ? path : path.substr(slash + 1);
+  constexpr std::string_view kSuffix = ".log";
+  if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) return false;
+  return std::all_of(name.begin(), name.end() - kSuffix.size(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The default file system, with each new write-ahead log a ZeroFilledLog
+// where the file can be opened a second time (any other file, or a log
+// that cannot, as before).
+class ZeroFilledLogFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  using rocksdb::FileSystemWrapper::FileSystemWrapper;
+  const char* Name() const override { return "piaojue.ZeroFilledLog"; }
+  rocksdb::IOStatus NewWritableFile(
+      const std::string& path, const rocksdb::FileOptions& options,
+      std::unique_ptr<rocksdb::FSWritableFile>* file,
+      rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(path, options, file, dbg);
+    if (!s.ok() || options.use_direct_writes || !IsWriteAheadLogName(path)) {
+      return s;
+    }
+    const int fill_fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fill_fd >= 0) {
+      *file = std::make_unique<ZeroFilledLog>(std::move(*file), fill_fd);
+    }
+    return s;
+  }
+};
+
+// The store's environment when LedgerOptions::env is null: RocksDB's
+// default with ZeroFilledLogFileSystem. One for the process, never freed
+// (every store may use it until exit). A caller's env is used as given.
+rocksdb::Env* DefaultStoreEnv() {
+  static rocksdb::Env* const env =
+      rocksdb::NewCompositeEnv(std::make_shared<ZeroFilledLogFileSystem>(
+                                   rocksdb::FileSystem::Default()))
+          .release();
+  return env;
+}
+
 rocksdb::Options StoreOptions(rocksdb::Env* env = nullptr) {
   rocksdb::Options options;
-  if (env != nullptr) options.env = env;
+  options.env = env != nullptr ? env : DefaultStoreEnv();
   options.info_log = std::make_shared<StderrLogger>();
   // 16 MiB memtables (RocksDB's default is 64): a memtable flush and the
   // space preallocated for each new write-ahead log (1.1 x this) then fit
