@@ -61,6 +61,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
@@ -1338,9 +1339,15 @@ class ZeroFilledLog : public rocksdb::FSWritableFileOwnerWrapper {
 
   // `fill_fd`: the same file opened again for writing the zeros (owned).
   ZeroFilledLog(std::unique_ptr<rocksdb::FSWritableFile> log, int fill_fd)
-      : rocksdb::FSWritableFileOwnerWrapper(std::move(log)),
-        fill_fd_(fill_fd),
-        filler_([this] { Fill(); }) {}
+      : rocksdb::FSWritableFileOwnerWrapper(std::move(log)), fill_fd_(fill_fd) {
+    try {
+      filler_ = std::thread([this] { Fill(); });
+    } catch (const std::system_error&) {
+      // No thread to spare: the log is appended as before.
+      ::close(fill_fd_);
+      fill_fd_ = -1;
+    }
+  }
   ~ZeroFilledLog() override {
     StopFilling();
     if (fill_fd_ >= 0) ::close(fill_fd_);
@@ -1427,7 +1434,7 @@ class ZeroFilledLog : public rocksdb::FSWritableFileOwnerWrapper {
   uint64_t wanted_end_ = 0;     // guarded by mu_; zeros wanted up to here
   uint64_t zeroed_end_ = 0;     // guarded by mu_; zeros or records below
   bool stop_ = false;           // guarded by mu_
-  std::thread filler_;          // last: started once the rest is set
+  std::thread filler_;
 };
 
 // RocksDB's write-ahead logs are named NNNNNN.log.
