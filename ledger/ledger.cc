@@ -1327,7 +1327,8 @@ class AppendOrderPrefix : public rocksdb::SliceTransform {
 //
 // What stays true: the records are written and synced by RocksDB's own
 // file exactly as before; zeros are only ever written beyond every byte
-// RocksDB has announced (PrepareWrite, before each write), under mu_; a
+// RocksDB has announced (PrepareWrite, and each Append itself, before the
+// bytes reach the file), under mu_; a
 // failed fill only stops filling. A crash leaves zeros after the last
 // record, which RocksDB's reader takes as the end of the log (test
 // LedgerTest.AppendsAcknowledgedBeforeACrashAreRecoveredOverTheZeroedLogTail);
@@ -1357,12 +1358,39 @@ class ZeroFilledLog : public rocksdb::FSWritableFileOwnerWrapper {
   // log's end): from now on nothing at or below offset + len is zeroed.
   void PrepareWrite(size_t offset, size_t len, const rocksdb::IOOptions&,
                     rocksdb::IODebugContext*) override {
-    std::lock_guard l(mu_);
-    announced_end_ = std::max<uint64_t>(announced_end_, offset + len);
-    if (announced_end_ + kAhead > wanted_end_) {
-      wanted_end_ = announced_end_ + 2 * kAhead;
-      wake_.notify_one();
-    }
+    Announce(offset + len);
+  }
+  // Every write announces its own end too before it reaches the file, so
+  // that no zero lands on a record even if a RocksDB version wrote without
+  // PrepareWrite first: the announcement is the one guarantee the filler
+  // relies on.
+  rocksdb::IOStatus Append(const rocksdb::Slice& data,
+                           const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* dbg) override {
+    Announce(target()->GetFileSize(o, dbg) + data.size());
+    return target()->Append(data, o, dbg);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data,
+                           const rocksdb::IOOptions& o,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* dbg) override {
+    Announce(target()->GetFileSize(o, dbg) + data.size());
+    return target()->Append(data, o, info, dbg);
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data,
+                                     uint64_t offset,
+                                     const rocksdb::IOOptions& o,
+                                     rocksdb::IODebugContext* dbg) override {
+    Announce(offset + data.size());
+    return target()->PositionedAppend(data, offset, o, dbg);
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data,
+                                     uint64_t offset,
+                                     const rocksdb::IOOptions& o,
+                                     const rocksdb::DataVerificationInfo& info,
+                                     rocksdb::IODebugContext* dbg) override {
+    Announce(offset + data.size());
+    return target()->PositionedAppend(data, offset, o, info, dbg);
   }
   // The zeros are the preallocation.
   rocksdb::IOStatus Allocate(uint64_t, uint64_t, const rocksdb::IOOptions&,
@@ -1416,6 +1444,16 @@ class ZeroFilledLog : public rocksdb::FSWritableFileOwnerWrapper {
       const bool synced = ::fdatasync(fill_fd_) == 0;
       l.lock();
       if (!synced) return;
+    }
+  }
+  // Nothing below `end` is zeroed from now on; the filler is asked to keep
+  // its zeros ahead of it.
+  void Announce(uint64_t end) {
+    std::lock_guard l(mu_);
+    announced_end_ = std::max(announced_end_, end);
+    if (announced_end_ + kAhead > wanted_end_) {
+      wanted_end_ = announced_end_ + 2 * kAhead;
+      wake_.notify_one();
     }
   }
   void StopFilling() {
