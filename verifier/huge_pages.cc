@@ -71,4 +71,13 @@ void AdviseHugePagesForHeap() {
   advised_end = end;
 }
 
+void AdviseHugePages(void* p, size_t n) {
+  const auto begin = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
+  const uintptr_t last = (begin + n) & ~(kHugePage - 1);
+  if (last <= first) return;
+  // A failure leaves the small pages, as without the advice.
+  (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
 }  // namespace piaojue::verifier

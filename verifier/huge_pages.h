@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 namespace piaojue::verifier {
 
@@ -33,5 +34,29 @@ void PrepareHeapForHugePages();
 // Cheap when it has not grown (no system call). Any thread; calls may
 // overlap.
 void AdviseHugePagesForHeap();
+
+// Advises huge pages for the whole 2 MiB pages within [p, p + n). For large
+// tables filled whole as soon as they are made (nothing then becomes
+// resident that the fill would not have touched anyway). Any thread.
+void AdviseHugePages(void* p, size_t n);
+
+// The allocator of such a table (std::vector<T, HugePageAllocator<T>>):
+// its memory is advised before the vector's elements are constructed in it.
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: rebinding
+  T* allocate(size_t n) {
+    T* p = std::allocator<T>().allocate(n);
+    AdviseHugePages(p, n * sizeof(T));
+    return p;
+  }
+  void deallocate(T* p, size_t n) { std::allocator<T>().deallocate(p, n); }
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) {
+    return true;
+  }
+};
 
 }  // namespace piaojue::verifier
