@@ -22,7 +22,6 @@
 
 #include "ledger/crypto.h"
 #include "ledger/text_validation.h"
-#include "verifier/huge_pages.h"
 #include "verifier/monitor.h"
 #include "verifier/proof_bundle.h"
 #include "verifier/verify.h"
@@ -37,9 +36,6 @@ int main(int argc, char** argv) {
   // PERFORMANCE.md, "The cycle's rules on a thread of their own").
   mallopt(M_ARENA_MAX, 1);
 #endif
-  // That heap on huge pages: a seventh of the CPU of a 1,000,000-entry
-  // run was faulting its pages in one at a time (verifier/huge_pages.h).
-  piaojue::verifier::PrepareHeapForHugePages();
   using namespace piaojue::verifier;
   CLI::App app{
       "piaojue-verify: checks a piaojue ledger or export bundle from its "

@@ -34,7 +34,6 @@
 #include "projections/tally.h"
 #include "verifier/batch_pool.h"
 #include "verifier/explain.h"
-#include "verifier/huge_pages.h"
 #include "verifier/progress.h"
 #include "verifier/recount.h"
 #include "verifier/source.h"
@@ -722,9 +721,6 @@ std::optional<VerifyReport> VerifyOnce(const VerifyOptions& options,
   auto fold_next = [&]() -> bool {
     std::unique_ptr<DecodedBatch> done(
         static_cast<DecodedBatch*>(pool->Take().release()));
-    // What the heap grew by for the batches before (the rules' records
-    // most of all) goes onto huge pages before it is touched.
-    AdviseHugePagesForHeap();
     if (deferred) {
       deferred_subjects.clear();
       rules_reached.reset();

@@ -1,8 +1,6 @@
 #include "verifier/huge_pages.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -41,57 +39,6 @@ bool Advised(uintptr_t addr) {
 
 bool KernelHasHugePages() {
   return std::filesystem::exists("/sys/kernel/mm/transparent_hugepage");
-}
-
-// Under AddressSanitizer (the debug preset) malloc is the sanitizer's,
-// which grows no brk heap and takes no M_TOP_PAD.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUnderAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kUnderAddressSanitizer = true;
-#else
-constexpr bool kUnderAddressSanitizer = false;
-#endif
-#else
-constexpr bool kUnderAddressSanitizer = false;
-#endif
-
-bool DataUnlimited() {
-  rlimit data{};
-  return getrlimit(RLIMIT_DATA, &data) == 0 && data.rlim_cur == RLIM_INFINITY;
-}
-
-// What the heap grows by (blocks below malloc's threshold for a mapping of
-// their own) is advised, in whole huge pages, by the next call.
-TEST(HugePagesTest, TheHeapsGrowthIsAdvisedByTheNextCall) {
-  if (!KernelHasHugePages() || !DataUnlimited() || kUnderAddressSanitizer) {
-    GTEST_SKIP();
-  }
-  PrepareHeapForHugePages();
-  const auto start = reinterpret_cast<uintptr_t>(sbrk(0));
-  std::vector<std::unique_ptr<char[]>> blocks;
-  for (int i = 0; i < 1024; ++i) {
-    blocks.push_back(std::make_unique<char[]>(64 * 1024));
-  }
-  const auto brk = reinterpret_cast<uintptr_t>(sbrk(0));
-  ASSERT_GT(brk, start + 4 * kHugePage);
-  AdviseHugePagesForHeap();
-  int advised = 0;
-  for (const auto& block : blocks) {
-    const auto at = reinterpret_cast<uintptr_t>(block.get());
-    if (at < (start + kHugePage - 1) / kHugePage * kHugePage + kHugePage ||
-        at >= brk / kHugePage * kHugePage) {
-      continue;  // not in a whole huge page of what grew
-    }
-    if (at % (4 * kHugePage) >= 64 * 1024) continue;  // a few suffice
-    EXPECT_TRUE(Advised(at)) << std::hex << at;
-    ++advised;
-  }
-  EXPECT_GT(advised, 0);
-  // The blocks are the program's as before.
-  for (auto& block : blocks) block[64 * 1024 - 1] = 7;
-  for (auto& block : blocks) EXPECT_EQ(block[64 * 1024 - 1], 7);
 }
 
 // A table is advised in the whole huge pages within it (what lies beyond
