@@ -100,7 +100,7 @@ bool NonceSet::Insert(uint32_t author, const Nonce& nonce, uint64_t hash) {
 }
 
 void NonceSet::Rehash(size_t slots) {
-  std::vector<Slot> old(slots);
+  std::vector<Slot, HugePageAllocator<Slot>> old(slots);
   old.swap(slots_);
   const size_t n = slots_.size();
   for (const Slot& s : old) {

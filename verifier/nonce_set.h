@@ -26,6 +26,7 @@
 
 #include "ledger/crypto.h"
 #include "ledger/entry.h"
+#include "verifier/huge_pages.h"
 
 namespace piaojue::verifier {
 
@@ -94,7 +95,9 @@ class NonceSet {
   // time). An author not in the registry fails authorization at its first
   // entry, so no one fills this with chosen keys.
   std::vector<uint32_t> author_slots_;
-  std::vector<Slot> slots_;
+  // Filled whole when made (each a table of tens of MB in a province's
+  // run): on huge pages where the kernel offers them.
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
   size_t size_ = 0;
 };
 
