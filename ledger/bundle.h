@@ -30,7 +30,9 @@ Status WriteBundle(const std::string& path, std::string_view checkpoint,
                    const std::function<Result<std::string>(uint64_t)>& entry);
 
 // Streams a bundle: reads the header, calls `on_checkpoint` once, then
-// `on_entry` for each entry in order (stopping at its first error).
+// `on_entry` for each entry in order (stopping at its first error). The
+// checkpoint and entry views are valid only during the call (the entry's
+// bytes lie in the reader's buffer): a caller that keeps them copies them.
 // Corruption for a malformed or truncated file, with the byte offset.
 Status ReadBundle(
     const std::string& path,
