@@ -48,4 +48,14 @@ inline std::string WithRootWidened(const std::string& bytes,
   return std::string(reinterpret_cast<const char*>(out.begin()), out.size());
 }
 
+// Word `i` of little-endian message `bytes`, and the same word set to `w`.
+inline uint64_t GetWord(const std::string& bytes, size_t i) {
+  uint64_t w = 0;
+  for (int k = 7; k >= 0; --k) w = w << 8 | uint8_t(bytes[i * 8 + k]);
+  return w;
+}
+inline void PutWord(std::string& bytes, size_t i, uint64_t w) {
+  for (int k = 0; k < 8; ++k) bytes[i * 8 + k] = char((w >> (8 * k)) & 0xff);
+}
+
 }  // namespace piaojue::testing

@@ -151,15 +151,8 @@ void Compare(const std::string& bytes, Tally& tally, const std::string& what) {
 // ---------------------------------------------------------------------------
 // Mutations.
 
-uint64_t GetWord(const std::string& b, size_t i) {
-  uint64_t w = 0;
-  for (int k = 7; k >= 0; --k) w = w << 8 | uint8_t(b[i * 8 + k]);
-  return w;
-}
-
-void PutWord(std::string& b, size_t i, uint64_t w) {
-  for (int k = 0; k < 8; ++k) b[i * 8 + k] = char((w >> (8 * k)) & 0xff);
-}
+using testing::GetWord;
+using testing::PutWord;
 
 // Every mutation of `bytes` the test tries (each run through Compare):
 // single-bit flips (messages up to `flip_limit` bytes), each byte set to

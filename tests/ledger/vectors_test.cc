@@ -235,22 +235,12 @@ std::map<std::string, std::string> BuildRejected(
   auto only_word = [](const std::string& bytes, auto is) {
     size_t found = bytes.size() / 8;
     for (size_t i = 13; i < bytes.size() / 8; ++i) {
-      uint64_t w;
-      std::memcpy(&w, bytes.data() + 8 * i, 8);
-      if (!is(w)) continue;
+      if (!is(testing::GetWord(bytes, i))) continue;
       EXPECT_EQ(found, bytes.size() / 8) << "two words match";
       found = i;
     }
     EXPECT_LT(found, bytes.size() / 8) << "no word matches";
     return found;
-  };
-  auto word = [](const std::string& bytes, size_t i) {
-    uint64_t w;
-    std::memcpy(&w, bytes.data() + 8 * i, 8);
-    return w;
-  };
-  auto put_word = [](std::string& bytes, size_t i, uint64_t w) {
-    std::memcpy(bytes.data() + 8 * i, &w, 8);
   };
   // A merge whose list of sources is empty, its pointer aimed three words
   // past the message's end instead of at the head: Cap'n Proto's
@@ -268,7 +258,7 @@ std::map<std::string, std::string> BuildRejected(
     const size_t at = only_word(
         bytes, [](uint64_t w) { return (w & 3) == 1 && (w >> 32) == 5; });
     const uint64_t past_the_end = bytes.size() / 8 + 3 - (at + 1);
-    put_word(bytes, at, 1 | past_the_end << 2 | uint64_t{5} << 32);
+    testing::PutWord(bytes, at, 1 | past_the_end << 2 | uint64_t{5} << 32);
     add("empty_list_past_the_end", bytes, "bytes are not canonical Cap'n Proto",
         "layout");
   }
@@ -289,8 +279,10 @@ std::map<std::string, std::string> BuildRejected(
     const size_t at = only_word(bytes, [](uint64_t w) {
       return (w & 3) == 1 && (w >> 32) == (7 | 2 << 3);
     });
-    const size_t tag = at + 1 + ((word(bytes, at) & 0xffffffff) >> 2);
-    put_word(bytes, tag, word(bytes, tag) | uint64_t{1} << 31);
+    const size_t tag =
+        at + 1 + ((testing::GetWord(bytes, at) & 0xffffffff) >> 2);
+    testing::PutWord(bytes, tag,
+                     testing::GetWord(bytes, tag) | uint64_t{1} << 31);
     add("struct_list_tag_bit_31", bytes, "bytes are not canonical Cap'n Proto",
         "layout");
   }
