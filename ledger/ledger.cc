@@ -66,6 +66,7 @@
 #include <unordered_set>
 
 #include "ledger/internal/side_index.h"
+#include "ledger/internal/zero_filled_log.h"
 #include "ledger/merkle.h"
 #include "ledger/repair.h"
 #include "ledger/text_validation.h"
@@ -1314,208 +1315,14 @@ class AppendOrderPrefix : public rocksdb::SliceTransform {
   }
 };
 
-// The write-ahead log written over zeros already on disk (issue 15: a
-// group's synced write). RocksDB preallocates its log with fallocate, which
-// leaves the blocks unwritten and the file's size short: every fdatasync
-// after an append then also writes the inode (the new size, the extents
-// turned written), twice on ext4 without a journal, before the cache flush
-// — four device round trips where two carry the data. Here a thread of the
-// log's own keeps zeros written and synced ahead of the records (1 to 2 MiB
-// ahead), so a group's write overwrites blocks the file already holds and
-// its fdatasync is the data and the flush (plus the inode when the mtime's
-// clock tick changed). The price: every byte of the log is written twice.
-//
-// What stays true: the records are written and synced by RocksDB's own
-// file exactly as before; zeros are only ever written beyond every byte
-// RocksDB has announced (PrepareWrite, and each Append itself, before the
-// bytes reach the file), under mu_; a
-// failed fill only stops filling. A crash leaves zeros after the last
-// record, which RocksDB's reader takes as the end of the log (test
-// LedgerTest.AppendsAcknowledgedBeforeACrashAreRecoveredOverTheZeroedLogTail);
-// a clean close cuts them off.
-class ZeroFilledLog : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  static constexpr uint64_t kAhead = 1 << 20;
-  static constexpr uint64_t kPiece = 64 << 10;
-
-  // `fill_fd`: the same file opened again for writing the zeros (owned).
-  ZeroFilledLog(std::unique_ptr<rocksdb::FSWritableFile> log, int fill_fd)
-      : rocksdb::FSWritableFileOwnerWrapper(std::move(log)), fill_fd_(fill_fd) {
-    try {
-      filler_ = std::thread([this] { Fill(); });
-    } catch (const std::system_error&) {
-      // No thread to spare: the log is appended as before.
-      ::close(fill_fd_);
-      fill_fd_ = -1;
-    }
-  }
-  ~ZeroFilledLog() override {
-    StopFilling();
-    if (fill_fd_ >= 0) ::close(fill_fd_);
-  }
-
-  // Called by RocksDB before each write of [offset, offset + len) (the
-  // log's end): from now on nothing at or below offset + len is zeroed.
-  void PrepareWrite(size_t offset, size_t len, const rocksdb::IOOptions&,
-                    rocksdb::IODebugContext*) override {
-    Announce(offset + len);
-  }
-  // Every write announces its own end too before it reaches the file, so
-  // that no zero lands on a record even if a RocksDB version wrote without
-  // PrepareWrite first: the announcement is the one guarantee the filler
-  // relies on.
-  rocksdb::IOStatus Append(const rocksdb::Slice& data,
-                           const rocksdb::IOOptions& o,
-                           rocksdb::IODebugContext* dbg) override {
-    Announce(target()->GetFileSize(o, dbg) + data.size());
-    return target()->Append(data, o, dbg);
-  }
-  rocksdb::IOStatus Append(const rocksdb::Slice& data,
-                           const rocksdb::IOOptions& o,
-                           const rocksdb::DataVerificationInfo& info,
-                           rocksdb::IODebugContext* dbg) override {
-    Announce(target()->GetFileSize(o, dbg) + data.size());
-    return target()->Append(data, o, info, dbg);
-  }
-  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data,
-                                     uint64_t offset,
-                                     const rocksdb::IOOptions& o,
-                                     rocksdb::IODebugContext* dbg) override {
-    Announce(offset + data.size());
-    return target()->PositionedAppend(data, offset, o, dbg);
-  }
-  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data,
-                                     uint64_t offset,
-                                     const rocksdb::IOOptions& o,
-                                     const rocksdb::DataVerificationInfo& info,
-                                     rocksdb::IODebugContext* dbg) override {
-    Announce(offset + data.size());
-    return target()->PositionedAppend(data, offset, o, info, dbg);
-  }
-  // The zeros are the preallocation.
-  rocksdb::IOStatus Allocate(uint64_t, uint64_t, const rocksdb::IOOptions&,
-                             rocksdb::IODebugContext*) override {
-    return rocksdb::IOStatus::OK();
-  }
-  rocksdb::IOStatus Close(const rocksdb::IOOptions& o,
-                          rocksdb::IODebugContext* dbg) override {
-    StopFilling();
-    const uint64_t size = target()->GetFileSize(o, dbg);
-    rocksdb::IOStatus closed = target()->Close(o, dbg);
-    // A log closed cleanly ends at its last record (its zeros would be
-    // read as the end anyway).
-    if (closed.ok() && fill_fd_ >= 0 && zeroed_end_ > size &&
-        ::ftruncate(fill_fd_, static_cast<off_t>(size)) != 0) {
-      // Harmless: the zeros stay.
-    }
-    if (fill_fd_ >= 0) ::close(fill_fd_);
-    fill_fd_ = -1;
-    return closed;
-  }
-
- private:
-  // The filler thread: zeros from the end of what is written up to
-  // wanted_end_, a piece at a time under mu_ (so never where RocksDB
-  // writes), then one fdatasync, so that the later syncs of the log find
-  // its size and extents durable.
-  void Fill() {
-    static const char kZeros[kPiece] = {};
-    std::unique_lock l(mu_);
-    while (true) {
-      wake_.wait(l, [&] { return stop_ || zeroed_end_ < wanted_end_; });
-      if (stop_) return;
-      while (!stop_ && zeroed_end_ < wanted_end_) {
-        const uint64_t at = std::max(zeroed_end_, announced_end_);
-        const uint64_t n = std::min(kPiece, wanted_end_ - at);
-        if (at >= wanted_end_) {
-          zeroed_end_ = at;
-          break;
-        }
-        if (::pwrite(fill_fd_, kZeros, n, static_cast<off_t>(at)) !=
-            static_cast<ssize_t>(n)) {
-          return;  // no more filling; the log is appended as before
-        }
-        zeroed_end_ = at + n;
-        // Lets a PrepareWrite in between pieces.
-        l.unlock();
-        l.lock();
-      }
-      l.unlock();
-      const bool synced = ::fdatasync(fill_fd_) == 0;
-      l.lock();
-      if (!synced) return;
-    }
-  }
-  // Nothing below `end` is zeroed from now on; the filler is asked to keep
-  // its zeros ahead of it.
-  void Announce(uint64_t end) {
-    std::lock_guard l(mu_);
-    announced_end_ = std::max(announced_end_, end);
-    if (announced_end_ + kAhead > wanted_end_) {
-      wanted_end_ = announced_end_ + 2 * kAhead;
-      wake_.notify_one();
-    }
-  }
-  void StopFilling() {
-    {
-      std::lock_guard l(mu_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    if (filler_.joinable()) filler_.join();
-  }
-
-  int fill_fd_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  uint64_t announced_end_ = 0;  // guarded by mu_; RocksDB writes below it
-  uint64_t wanted_end_ = 0;     // guarded by mu_; zeros wanted up to here
-  uint64_t zeroed_end_ = 0;     // guarded by mu_; zeros or records below
-  bool stop_ = false;           // guarded by mu_
-  std::thread filler_;
-};
-
-// RocksDB's write-ahead logs are named NNNNNN.log.
-bool IsWriteAheadLogName(std::string_view path) {
-  const size_t slash = path.rfind('/');
-  const std::string_view name =
-      slash == std::string_view::npos ? path : path.substr(slash + 1);
-  constexpr std::string_view kSuffix = ".log";
-  if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) return false;
-  return std::all_of(name.begin(), name.end() - kSuffix.size(),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// The default file system, with each new write-ahead log a ZeroFilledLog
-// where the file can be opened a second time (any other file, or a log
-// that cannot, as before).
-class ZeroFilledLogFileSystem : public rocksdb::FileSystemWrapper {
- public:
-  using rocksdb::FileSystemWrapper::FileSystemWrapper;
-  const char* Name() const override { return "piaojue.ZeroFilledLog"; }
-  rocksdb::IOStatus NewWritableFile(
-      const std::string& path, const rocksdb::FileOptions& options,
-      std::unique_ptr<rocksdb::FSWritableFile>* file,
-      rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = target()->NewWritableFile(path, options, file, dbg);
-    if (!s.ok() || options.use_direct_writes || !IsWriteAheadLogName(path)) {
-      return s;
-    }
-    const int fill_fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fill_fd >= 0) {
-      *file = std::make_unique<ZeroFilledLog>(std::move(*file), fill_fd);
-    }
-    return s;
-  }
-};
-
 // The store's environment when LedgerOptions::env is null: RocksDB's
 // default with ZeroFilledLogFileSystem. One for the process, never freed
 // (every store may use it until exit). A caller's env is used as given.
 rocksdb::Env* DefaultStoreEnv() {
   static rocksdb::Env* const env =
-      rocksdb::NewCompositeEnv(std::make_shared<ZeroFilledLogFileSystem>(
-                                   rocksdb::FileSystem::Default()))
+      rocksdb::NewCompositeEnv(
+          std::make_shared<internal::ZeroFilledLogFileSystem>(
+              rocksdb::FileSystem::Default()))
           .release();
   return env;
 }
