@@ -16,7 +16,8 @@ BENCH, VERIFY = sys.argv[1], sys.argv[2]
 PCT = ["p50_us", "p99_us", "p999_us"]
 FIELDS = {
     "limits": ["cores", "ed25519_verify_per_s", "ed25519_verify_per_s_one_core",
-               "sha256_entry_per_s", "sha256_entry_us", "synced_writes_per_s"]
+               "sha256_entry_per_s", "sha256_entry_us", "synced_writes_per_s",
+               "rocksdb_8_clients_synced_per_s"]
     + ["synced_write_" + p for p in PCT],
     "append": ["entries", "clients", "seconds", "entries_per_s", "groups",
                "group_mean", "group_max", "cpu_seconds", "cpu_us_per_entry"]
