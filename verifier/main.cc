@@ -17,7 +17,6 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -39,13 +38,10 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 1);
 #endif
   // The heap's new pages made present ahead of malloc's first write to
-  // them, a fraction of the faults' cost on a virtual machine; the heap
-  // grown 1 MiB ahead, ~1.5 MiB more at the peak (docs/PERFORMANCE.md,
-  // "Province scale"). A pad from the environment for measuring it.
-  const char* pad_kib = std::getenv("PIAOJUE_PREFAULT_PAD_KIB");
-  if (!pad_kib || std::atoi(pad_kib) > 0)
-    (void)piaojue::verifier::PrefaultHeap(
-        pad_kib ? size_t(std::atoi(pad_kib)) << 10 : 1 << 20);
+  // them, for a fraction of the faults' cost on a virtual machine; the
+  // heap grown 1 MiB ahead: ~2 MiB more at the peak (docs/PERFORMANCE.md,
+  // "Province scale").
+  (void)piaojue::verifier::PrefaultHeap(1 << 20);
   using namespace piaojue::verifier;
   CLI::App app{
       "piaojue-verify: checks a piaojue ledger or export bundle from its "
