@@ -37,11 +37,6 @@ int main(int argc, char** argv) {
   // PERFORMANCE.md, "The cycle's rules on a thread of their own").
   mallopt(M_ARENA_MAX, 1);
 #endif
-  // The heap's new pages made present ahead of malloc's first write to
-  // them, for a fraction of the faults' cost on a virtual machine; the
-  // heap grown 1 MiB ahead: ~2 MiB more at the peak (docs/PERFORMANCE.md,
-  // "Province scale").
-  (void)piaojue::verifier::PrefaultHeap(1 << 20);
   using namespace piaojue::verifier;
   CLI::App app{
       "piaojue-verify: checks a piaojue ledger or export bundle from its "
@@ -104,6 +99,12 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : kExitUnusable;
   }
   if (!piaojue::crypto::InitCrypto().ok()) return kExitUnusable;
+  // The heap's new pages made present ahead of malloc's first write to
+  // them, for a fraction of the faults' cost on a virtual machine; the heap
+  // grown 1 MiB ahead: ~2 MiB more at the peak (docs/PERFORMANCE.md,
+  // "Province scale"). Not for --follow: a process that runs for days
+  // should give the top of its heap back between rounds, which this stops.
+  if (!monitor.follow) (void)PrefaultHeap(1 << 20);
   options.check_signatures = !no_signatures;
   auto print = [&](const VerifyReport& r) {
     if (json) {
