@@ -2,20 +2,20 @@
 // (docs/PERFORMANCE.md, "Province scale": "The heap's pages made present
 // ahead of their first write").
 //
-// The verifier's heap grows by ~240 MiB at 1,000,000 entries (the rules'
-// records), one 4 KiB page at a time as malloc first writes each, and a
-// page fault costs ~10 µs on this project's virtual machines. The kernel
-// makes a whole range present in one call for far less
-// (MADV_POPULATE_WRITE, Linux 5.14), and the first load from a page after
-// that costs less than a fault still. So the thread that folds the entries
-// asks, every few hundred entries, for the pages the heap has grown by
-// since it last asked; glibc is told to grow the heap a little ahead
-// (`pad` bytes), so that most pages are asked for before malloc hands them
-// out. Nothing changes in what the program computes: a present page reads
-// as the zeros a page faulted in later would have held, and a page malloc
-// already wrote is left as it is. What it costs is memory: the pad, and
-// the pages of blocks the program is handed but never writes (~1.3 MiB at
-// 1,000,000 entries), are resident.
+// The verifier's heap grows by ~200 MiB at 1,000,000 entries (the rules'
+// records), one 4 KiB page at a time as malloc first writes each, and a page
+// fault costs ~10 µs on this project's virtual machines. The kernel makes a
+// whole range present in one call for far less (MADV_POPULATE_WRITE, Linux
+// 5.14); the first access to each page then still traps to the hypervisor
+// (~4 µs), which a load in a row right after takes for less than malloc's
+// scattered writes. So the thread that folds the entries asks, every few
+// hundred entries, for the pages the heap has grown by since it last asked;
+// glibc is told to grow the heap a little ahead (`pad` bytes), so that most
+// pages are asked for before malloc hands them out. Nothing changes in what
+// the program computes: a present page reads as the zeros a page faulted in
+// later would have held, and a page malloc already wrote is left as it is.
+// What it costs is memory: the pad, and the pages of blocks the program is
+// handed but never writes (~1.3 MiB at 1,000,000 entries), are resident.
 #pragma once
 
 #include <cstddef>

@@ -381,8 +381,9 @@ class RulesFold {
   }
 
  private:
-  // ~60 KiB of the heap's growth at 1,000,000 entries, within glibc's pad
-  // ahead (main.cc); a call costs a system call when the heap did not grow.
+  // ~60 KiB of the heap's growth at 1,000,000 entries, well within the
+  // 1 MiB glibc grows it ahead (main.cc); a call costs one system call
+  // (reading the break) when the heap did not grow.
   static constexpr uint64_t kEntriesPerPrefault = 256;
 
   projections::State& state_;
