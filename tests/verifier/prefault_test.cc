@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -36,6 +38,19 @@ size_t PagesNotResident(uintptr_t begin, uintptr_t end) {
   return not_resident;
 }
 
+// Where the heap's mapping ("[heap]" in /proc/self/maps) begins; 0 if
+// there is none.
+uintptr_t HeapBegin() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("[heap]") != std::string::npos) {
+      return std::stoull(line.substr(0, line.find('-')), nullptr, 16);
+    }
+  }
+  return 0;
+}
+
 class PrefaultTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -49,12 +64,18 @@ class PrefaultTest : public testing::Test {
     for (void* block : blocks_) std::free(block);
   }
   // Allocates blocks from the heap until its break has moved `bytes` past
-  // `from`; false if it does not grow by its break (a sanitizer's
-  // allocator).
+  // `from`, after using up what earlier tests freed (the heap is never
+  // trimmed now); false if the blocks do not come from the heap below the
+  // break (a sanitizer's allocator).
   bool GrowHeap(uintptr_t from, uintptr_t bytes) {
+    const uintptr_t heap_begin = HeapBegin();
+    if (heap_begin == 0) return false;
+    const uintptr_t most = Break() - heap_begin + bytes + kBlock;
     while (Break() < from + bytes) {
-      if (blocks_.size() >= 4 * bytes / kBlock) return false;
+      if (blocks_.size() * kBlock > most) return false;
       blocks_.push_back(std::malloc(kBlock));
+      const auto block = reinterpret_cast<uintptr_t>(blocks_.back());
+      if (block < heap_begin || block >= Break()) return false;
     }
     return true;
   }
