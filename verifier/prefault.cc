@@ -12,7 +12,11 @@
 namespace piaojue::verifier {
 namespace {
 
-constexpr uintptr_t kPage = 4096;
+// The size of a page (4 KiB on x86-64).
+uintptr_t PageSize() {
+  static const auto size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
 
 std::atomic<bool> enabled{false};
 
@@ -25,11 +29,11 @@ uintptr_t CurrentBreak() { return static_cast<uintptr_t>(syscall(SYS_brk, 0)); }
 bool PrefaultHeap(size_t pad) {
 #if defined(__GLIBC__) && defined(MADV_POPULATE_WRITE)
   // A kernel older than 5.14 refuses the advice: then nothing is changed.
-  void* probe = mmap(nullptr, kPage, PROT_READ | PROT_WRITE,
+  void* probe = mmap(nullptr, PageSize(), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (probe == MAP_FAILED) return false;
-  const bool populates = madvise(probe, kPage, MADV_POPULATE_WRITE) == 0;
-  munmap(probe, kPage);
+  const bool populates = madvise(probe, PageSize(), MADV_POPULATE_WRITE) == 0;
+  munmap(probe, PageSize());
   if (!populates) return false;
   if (mallopt(M_TOP_PAD, static_cast<int>(pad)) != 1) return false;
   // Invariant from here: the break never moves down (only malloc_trim
@@ -53,8 +57,9 @@ void HeapPrefaulter::Advance() {
   const uintptr_t end = CurrentBreak();
   if (end <= populated_end_) return;
   // Whole pages: the heap's mapping ends at the page that holds the break.
-  const uintptr_t first = populated_end_ & ~(kPage - 1);
-  const uintptr_t last = (end + kPage - 1) & ~(kPage - 1);
+  const uintptr_t page_size = PageSize();
+  const uintptr_t first = populated_end_ & ~(page_size - 1);
+  const uintptr_t last = (end + page_size - 1) & ~(page_size - 1);
   // The pages from `first` up may be malloc's already, and written by other
   // threads meanwhile: populating keeps what a page holds, and a load
   // changes nothing. A failure leaves the pages to be faulted in.
@@ -65,7 +70,7 @@ void HeapPrefaulter::Advance() {
   // may be writing it): a present page's first access still costs a trap
   // to the hypervisor, cheaper here in a row than spread over malloc's
   // first writes.
-  for (uintptr_t page = first; page < last; page += kPage) {
+  for (uintptr_t page = first; page < last; page += page_size) {
     asm volatile("movb (%0), %%al" : : "r"(page) : "al", "memory");
   }
 #endif
