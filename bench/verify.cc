@@ -8,6 +8,7 @@
 #include <malloc.h>
 
 #include "bench/verbs.h"
+#include "verifier/prefault.h"
 
 namespace piaojue::bench {
 
@@ -19,6 +20,8 @@ int RunVerify(const VerifyArgs& args) {
   // it the rules' state and the batches grow in arenas of their own.
   mallopt(M_ARENA_MAX, 1);
 #endif
+  // And its heap's new pages made present ahead of malloc, as there.
+  (void)verifier::PrefaultHeap(1 << 20);
   verifier::VerifyOptions options;
   options.path = args.bundle;
   options.vkey = args.vkey;
