@@ -594,6 +594,113 @@ TEST_F(LedgerTest, ManyMoreAppendersThanWakeSlotsAreEachAnsweredOnceDurable) {
   EXPECT_GT(most.load(), 1u);
 }
 
+// Records, in the order the writer runs them, which thread places each
+// entry (Validate is called by the group's leader) and where each group
+// ends (on_group, called by the same leader once the group is written).
+// An entry is a cycle opened for the year 10000 + 100 * t + k by appending
+// thread t.
+class LeaderRecorder : public EntryValidator {
+ public:
+  struct Step {
+    std::thread::id leader;
+    int appender = -1;  // -1: the group written so far ends here
+  };
+  Status Validate(const EntryView& entry) override {
+    if (entry.event().isCycleOpened()) {
+      const int year = entry.event().getCycleOpened().getYear();
+      Record(year >= 10000 ? (year - 10000) / 100 : -2);
+    }
+    return Status::Ok();
+  }
+  void Apply(const EntryView&) override {}
+  void GroupEnded() { Record(-1); }
+  std::vector<Step> steps() {
+    std::lock_guard l(mu_);
+    return steps_;
+  }
+
+ private:
+  void Record(int appender) {
+    std::lock_guard l(mu_);
+    steps_.push_back({std::this_thread::get_id(), appender});
+  }
+  std::mutex mu_;
+  std::vector<Step> steps_;
+};
+
+// A thread that has led its group leads the next one too when a waiting
+// appender fronts the queue, instead of waking that appender to lead it —
+// but one more group at most, right after its own, and its own append is
+// answered as before (durable when Append returns, answered once).
+TEST_F(LedgerTest, AnAppenderLeadsAtMostOneGroupAfterItsOwn) {
+  LeaderRecorder recorder;
+  LedgerOptions o = Options();
+  o.validator = &recorder;
+  o.on_group = [&](const GroupStats&) { recorder.GroupEnded(); };
+  auto ledger = CreateDeployment(tmp_.Sub("db"), o);
+  ASSERT_NE(ledger, nullptr);
+  constexpr int kThreads = 8, kPerThread = 50;
+  std::vector<std::thread::id> ids(kThreads);
+  std::atomic<int> not_yet_durable{0};
+  std::vector<std::set<uint64_t>> indexes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ids[t] = std::this_thread::get_id();
+      for (int k = 0; k < kPerThread; ++k) {
+        const uint16_t year = static_cast<uint16_t>(10000 + 100 * t + k);
+        auto r = ledger->Append(testing::OpenCycle(office_, year));
+        ASSERT_OK(r);
+        if (ledger->size() <= r->index) ++not_yet_durable;
+        indexes[t].insert(r->index);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(not_yet_durable.load(), 0);
+  std::set<uint64_t> all;
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(indexes[t].size(), size_t{kPerThread});
+    all.insert(indexes[t].begin(), indexes[t].end());
+  }
+  EXPECT_EQ(all.size(), size_t{kThreads * kPerThread}) << "index given twice";
+
+  // The groups of the appending threads, in the order they were written:
+  // who led each, and whether the leader's own entry was among them.
+  struct Group {
+    std::thread::id leader;
+    bool holds_leaders_own = false;
+  };
+  std::vector<Group> groups;
+  std::optional<Group> open;
+  for (const LeaderRecorder::Step& step : recorder.steps()) {
+    if (step.appender == -1) {
+      if (open) groups.push_back(*open);
+      open.reset();
+      continue;
+    }
+    if (!open) open = Group{step.leader};
+    ASSERT_EQ(open->leader, step.leader) << "two leaders in one group";
+    if (step.appender >= 0 && ids[step.appender] == step.leader) {
+      open->holds_leaders_own = true;
+    }
+  }
+  int led_for_others = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].holds_leaders_own) continue;
+    ++led_for_others;
+    // Led right after a group of its own, by the same thread.
+    ASSERT_GT(g, 0u);
+    EXPECT_EQ(groups[g - 1].leader, groups[g].leader);
+    EXPECT_TRUE(groups[g - 1].holds_leaders_own)
+        << "group " << g << " is the second in a row its leader led for "
+        << "others";
+  }
+  // With 8 threads appending at once, groups wait behind one another: the
+  // one that led keeps the lead at least once.
+  EXPECT_GT(led_for_others, 0);
+}
+
 // The write-ahead log is written over zeros laid down ahead of its records
 // (ledger.cc, ZeroFilledLog), so a crash leaves zeros after the last record.
 // A copy of the store taken while the ledger is open (the files as a crash
