@@ -611,26 +611,8 @@ class Ledger::Impl {
   // With mu_ held, leading_ set for this thread (or no group being led),
   // writers_ not empty: leads one group from the front of the queue and
   // completes its members (after mu_ is released: sync ones are woken,
-  // async ones' callbacks run). Returns with mu_ released. With
-  // `may_lead_next`, when the queue's front is then a sync writer, keeps
-  // the lead instead of passing it (leading_ stays set, nobody is woken to
-  // lead) and returns true: the caller leads that group next.
-  bool LeadGroup(std::unique_lock<std::mutex>& l, bool may_lead_next = false);
-  // A sync writer's turn to lead (mu_ held, leading_ set for it): leads the
-  // group at the front of the queue and, if a sync writer fronts the queue
-  // after it, the next one too, then returns with mu_ released. The thread
-  // that has just led is running already; handing the next group to the
-  // writer at the front meant waking that thread and waiting for it to get
-  // a core behind the members just woken, which verify their next appends
-  // first (issue 15, "Appends: what bounds them now", eighth pass). Its
-  // own append, answered in the first group, returns one group later; one
-  // group at most, so that no appender waits on others' groups for long.
-  void LeadInTurn(std::unique_lock<std::mutex>& l) {
-    if (LeadGroup(l, /*may_lead_next=*/true)) {
-      l.lock();
-      LeadGroup(l);
-    }
-  }
+  // async ones' callbacks run). Returns with mu_ released.
+  void LeadGroup(std::unique_lock<std::mutex>& l);
   // With mu_ held, once a group is finished: passes the lead to the front
   // of the queue, if any. A sync front is returned, leading_ set on its
   // behalf, to be woken (Wake with kLead) once mu_ is released; an async
@@ -995,14 +977,14 @@ Result<AppendResult> Ledger::Impl::Append(const SignedEvent& signed_event,
   std::unique_lock l(mu_);
   writers_.push_back(&w);
   if (!leading_ && writers_.front() == &w) {
-    LeadInTurn(l);
+    LeadGroup(l);
     return std::move(w.result);
   }
   l.unlock();
   if (AwaitTurn(w) == Turn::kLead) {
     // The group that begins with w is this thread's to lead.
     l.lock();
-    LeadInTurn(l);
+    LeadGroup(l);
   }
   return std::move(w.result);
 }
@@ -1059,8 +1041,7 @@ Ledger::Impl::Writer* Ledger::Impl::PassLead() {
   return writers_.front();
 }
 
-bool Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l,
-                             bool may_lead_next) {
+void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
   leading_ = true;
   // Members are completed with mu_ held (their results set, dequeued) and
   // told once it is released: sync ones are woken, async ones' callbacks
@@ -1070,12 +1051,8 @@ bool Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l,
   auto complete = [&](Writer* x) {
     (x->async() ? finished_async : finished_sync).push_back(x);
   };
-  // Returns whether this thread keeps the lead for the group now at the
-  // front (LeadInTurn).
   auto finish = [&](const GroupStats& stats) {
-    const bool lead_next =
-        may_lead_next && !writers_.empty() && !writers_.front()->async();
-    Writer* next_leader = lead_next ? nullptr : PassLead();
+    Writer* next_leader = PassLead();
     l.unlock();
     if (options_.on_group) options_.on_group(stats);
     for (Writer* x : finished_sync) Wake(x, Turn::kDone);
@@ -1084,7 +1061,6 @@ bool Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l,
       std::unique_ptr<AsyncWriter> owned(static_cast<AsyncWriter*>(x));
       owned->callback(std::move(owned->result));
     }
-    return lead_next;
   };
 
   // Nothing is placed before Open's check of the side indexes is done:
@@ -1293,7 +1269,7 @@ bool Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l,
     writers_.pop_front();
     complete(x);
   }
-  return finish(stats);
+  finish(stats);
 }
 
 Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
