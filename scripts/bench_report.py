@@ -84,6 +84,15 @@ def main():
             if ed_all < sync_bound:
                 limit_text = ("Ed25519 %s verifications/s (all cores), below "
                               "%s" % (fmt(ed_all), limit_text))
+            # What the store alone gives 8 synced clients on this disk (no
+            # signature, no rule): beside the target's bound, as the ceiling
+            # 8 ÷ one write assumes and this disk may not have.
+            key = "rocksdb_8_clients_synced_per_s"
+            if c == 8 and key in lim and key in after:
+                rocks8 = mean(key)
+                limit_text += ("; RocksDB alone, 8 synced clients: %s/s "
+                               "(this row %.2f of it)" % (
+                                   fmt(rocks8), a["entries_per_s"] / rocks8))
             row("append, %d clients (%s entries)" % (c, fmt(a["entries"])),
                 "%s entries/s, p99 %.1f ms%s" % (fmt(a["entries_per_s"]),
                                                  a["p99_us"] / 1000, groups),
