@@ -101,53 +101,64 @@ size_t FirstDifference(const std::string& got, const std::string& want) {
   return got.size() == want.size() ? std::string::npos : n;
 }
 
-TEST(ZeroFilledLogTest, AnAppendBelowThePieceOfZerosBeingWrittenDoesNotWait) {
-  TempDir tmp;
-  const std::string path = tmp.Sub("000004.log");
-  HeldPiece held(256 << 10);
-  auto log = OpenLog(path, held);
-  const std::string first(100, 'a');
-  ASSERT_TRUE(log->Append(first, rocksdb::IOOptions(), nullptr).ok());
-  const uint64_t piece = held.WaitUntilHeld();
+// A log with `first` appended, its filler held in the first piece of zeros
+// at or beyond 256 KiB.
+class ZeroFilledLogTest : public ::testing::Test {
+ protected:
+  ZeroFilledLogTest() : log_(OpenLog(path_, held_)) {}
+  ~ZeroFilledLogTest() override {
+    held_.Release();  // else closing the log would wait for the filler
+    log_.reset();
+  }
+  // Appends `first_` and returns where the held piece starts.
+  uint64_t AppendFirstAndHoldAPiece() {
+    EXPECT_TRUE(log_->Append(first_, rocksdb::IOOptions(), nullptr).ok());
+    return held_.WaitUntilHeld();
+  }
+
+  TempDir tmp_;
+  const std::string path_ = tmp_.Sub("000004.log");
+  HeldPiece held_{256 << 10};
+  std::unique_ptr<ZeroFilledLog> log_;
+  const std::string first_ = std::string(100, 'a');
+};
+
+TEST_F(ZeroFilledLogTest, AnAppendBelowThePieceOfZerosBeingWrittenDoesNotWait) {
+  const uint64_t piece = AppendFirstAndHoldAPiece();
   ASSERT_GE(piece, uint64_t{256 << 10});
 
   // Well below the held piece: it must not wait for the filler's write.
   const std::string second(1000, 'b');
-  auto appended = AppendLater(*log, second);
+  auto appended = AppendLater(*log_, second);
   const bool done = appended.wait_for(60s) == std::future_status::ready;
-  held.Release();
+  held_.Release();
   ASSERT_TRUE(done) << "an append below the piece waited for it";
   ASSERT_TRUE(appended.get().ok());
 
-  ASSERT_TRUE(log->Close(rocksdb::IOOptions(), nullptr).ok());
-  EXPECT_EQ(FirstDifference(ReadFile(path), first + second), std::string::npos);
+  ASSERT_TRUE(log_->Close(rocksdb::IOOptions(), nullptr).ok());
+  EXPECT_EQ(FirstDifference(ReadFile(path_), first_ + second),
+            std::string::npos);
 }
 
-TEST(ZeroFilledLogTest,
-     AnAppendReachingIntoThePieceBeingWrittenWaitsAndKeepsItsBytes) {
-  TempDir tmp;
-  const std::string path = tmp.Sub("000004.log");
-  HeldPiece held(256 << 10);
-  auto log = OpenLog(path, held);
-  const std::string first(100, 'a');
-  ASSERT_TRUE(log->Append(first, rocksdb::IOOptions(), nullptr).ok());
-  const uint64_t piece = held.WaitUntilHeld();
+TEST_F(ZeroFilledLogTest,
+       AnAppendReachingIntoThePieceBeingWrittenWaitsAndKeepsItsBytes) {
+  const uint64_t piece = AppendFirstAndHoldAPiece();
 
   // From the log's end to 1,000 bytes into the held piece.
-  const std::string second(piece - first.size() + 1000, 'c');
-  auto appended = AppendLater(*log, second);
+  const std::string second(piece - first_.size() + 1000, 'c');
+  auto appended = AppendLater(*log_, second);
   // It may not reach the file while zeros bound for the same bytes are in
   // flight (were it to, the zeros would land on it after the release).
   EXPECT_EQ(appended.wait_for(200ms), std::future_status::timeout);
-  held.Release();
+  held_.Release();
   ASSERT_TRUE(appended.get().ok());
-  ASSERT_TRUE(log->Sync(rocksdb::IOOptions(), nullptr).ok());
+  ASSERT_TRUE(log_->Sync(rocksdb::IOOptions(), nullptr).ok());
 
   // The filler goes on beyond the append: zeros only after it.
   const std::string third(5000, 'd');
-  ASSERT_TRUE(log->Append(third, rocksdb::IOOptions(), nullptr).ok());
-  ASSERT_TRUE(log->Close(rocksdb::IOOptions(), nullptr).ok());
-  EXPECT_EQ(FirstDifference(ReadFile(path), first + second + third),
+  ASSERT_TRUE(log_->Append(third, rocksdb::IOOptions(), nullptr).ok());
+  ASSERT_TRUE(log_->Close(rocksdb::IOOptions(), nullptr).ok());
+  EXPECT_EQ(FirstDifference(ReadFile(path_), first_ + second + third),
             std::string::npos);
 }
 
