@@ -13,7 +13,6 @@
 //    write-ahead log written over zeros, no signature, no rules): the
 //    most the 8-client append row could reach on this disk.
 #include <rocksdb/db.h>
-#include <rocksdb/env.h>
 
 #include <atomic>
 #include <thread>
@@ -97,14 +96,9 @@ Result<std::vector<double>> SyncedWrites(const std::string& dir, int writes) {
 // is the ledger's (written over zeros). Returns entries per second.
 Result<double> ConcurrentSyncedWrites(const std::string& dir, int clients,
                                       int writes) {
-  static rocksdb::Env* const env =
-      rocksdb::NewCompositeEnv(
-          std::make_shared<ledger::internal::ZeroFilledLogFileSystem>(
-              rocksdb::FileSystem::Default()))
-          .release();
   rocksdb::Options options;
   options.create_if_missing = true;
-  options.env = env;
+  options.env = ledger::internal::ZeroFilledLogEnv();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return IOError(s.ToString());

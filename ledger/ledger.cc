@@ -1315,21 +1315,10 @@ class AppendOrderPrefix : public rocksdb::SliceTransform {
   }
 };
 
-// The store's environment when LedgerOptions::env is null: RocksDB's
-// default with ZeroFilledLogFileSystem. One for the process, never freed
-// (every store may use it until exit). A caller's env is used as given.
-rocksdb::Env* DefaultStoreEnv() {
-  static rocksdb::Env* const env =
-      rocksdb::NewCompositeEnv(
-          std::make_shared<internal::ZeroFilledLogFileSystem>(
-              rocksdb::FileSystem::Default()))
-          .release();
-  return env;
-}
-
 rocksdb::Options StoreOptions(rocksdb::Env* env = nullptr) {
   rocksdb::Options options;
-  options.env = env != nullptr ? env : DefaultStoreEnv();
+  // A caller's env is used as given; else the log written over zeros.
+  options.env = env != nullptr ? env : internal::ZeroFilledLogEnv();
   options.info_log = std::make_shared<StderrLogger>();
   // 16 MiB memtables (RocksDB's default is 64): a memtable flush and the
   // space preallocated for each new write-ahead log (1.1 x this) then fit

@@ -180,4 +180,12 @@ rocksdb::IOStatus ZeroFilledLogFileSystem::NewWritableFile(
   return s;
 }
 
+rocksdb::Env* ZeroFilledLogEnv() {
+  static rocksdb::Env* const env =
+      rocksdb::NewCompositeEnv(std::make_shared<ZeroFilledLogFileSystem>(
+                                   rocksdb::FileSystem::Default()))
+          .release();
+  return env;
+}
+
 }  // namespace piaojue::ledger::internal

@@ -24,6 +24,7 @@
 // Private to ledger/: included only from ledger/*.cc and its tests.
 #pragma once
 
+#include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 #include <sys/types.h>
 
@@ -119,5 +120,11 @@ class ZeroFilledLogFileSystem : public rocksdb::FileSystemWrapper {
       std::unique_ptr<rocksdb::FSWritableFile>* file,
       rocksdb::IODebugContext* dbg) override;
 };
+
+// RocksDB's default environment with ZeroFilledLogFileSystem: the store's
+// when LedgerOptions::env is null, and what `piaojue-bench limits` measures
+// RocksDB alone on. One for the process, never freed (every store may use
+// it until exit).
+rocksdb::Env* ZeroFilledLogEnv();
 
 }  // namespace piaojue::ledger::internal
