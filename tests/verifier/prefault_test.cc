@@ -16,7 +16,9 @@
 namespace piaojue::verifier {
 namespace {
 
-constexpr uintptr_t kPage = 4096;
+// The system's page, as mincore counts them (4 KiB on x86-64, up to 64 KiB
+// elsewhere): a 4 KiB constant would misalign mincore's range there.
+const uintptr_t kPage = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
 // Below glibc's mmap threshold (128 KiB once M_TOP_PAD is set): from the
 // heap.
 constexpr size_t kBlock = 64 << 10;
@@ -115,7 +117,8 @@ TEST_F(PrefaultTest, WhatTheHeapHoldsIsKept) {
       }
     }
   }
-  ASSERT_FALSE(marks.empty());
+  // With pages as large as the blocks (64 KiB) none holds a whole page.
+  if (marks.empty()) GTEST_SKIP() << "no whole page within a block";
   prefaulter.Advance();
   for (const auto& [byte, value] : marks) ASSERT_EQ(*byte, value);
 }
