@@ -25,7 +25,7 @@ int RunAppend(const AppendArgs& args) {
   std::atomic<bool> timing{false};  // only the groups of the timed appends
   cli::StoreHooks hooks;
   hooks.on_group = [&](const ledger::GroupStats& g) {
-    if (timing) groups.Record(g.members, g.write_us);
+    if (timing) groups.Record(g);
   };
   auto session = cli::Session::Open(cli::DataDir(args.data), false, {},
                                     /*sync=*/true, hooks);

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "ledger/ledger.h"
+
 namespace piaojue::bench {
 
 Percentiles Summarise(std::vector<double> us) {
@@ -82,10 +84,16 @@ ScratchDir::~ScratchDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-void GroupRecorder::Record(size_t members, int64_t write_us) {
+void GroupRecorder::Record(const ledger::GroupStats& group) {
   std::lock_guard<std::mutex> lock(mu_);
-  members_.push_back(members);
-  if (write_us > 0) write_us_.push_back(static_cast<double>(write_us));
+  members_.push_back(group.members);
+  if (group.write_us <= 0) return;
+  write_us_.push_back(static_cast<double>(group.write_us));
+  ++written_;
+  sync_us_ += static_cast<double>(group.write_us);
+  place_us_ += static_cast<double>(group.place_us);
+  log_us_ += static_cast<double>(group.log_us);
+  memtable_us_ += static_cast<double>(group.memtable_us);
 }
 
 void GroupRecorder::Report(nlohmann::json& out, const std::string& prefix) {
@@ -100,8 +108,17 @@ void GroupRecorder::Report(nlohmann::json& out, const std::string& prefix) {
       members_.empty() ? 0.0 : static_cast<double>(total) / members_.size();
   out[prefix + "group_max"] = most;
   AddPercentiles(out, Summarise(std::move(write_us_)), prefix + "sync_");
+  const auto mean = [&](double sum) {
+    return written_ == 0 ? 0.0 : std::round(sum / written_ * 10) / 10;
+  };
+  out[prefix + "sync_mean_us"] = mean(sync_us_);
+  out[prefix + "place_mean_us"] = mean(place_us_);
+  out[prefix + "log_mean_us"] = mean(log_us_);
+  out[prefix + "memtable_mean_us"] = mean(memtable_us_);
   members_.clear();
   write_us_.clear();
+  written_ = 0;
+  sync_us_ = place_us_ = log_us_ = memtable_us_ = 0;
 }
 
 }  // namespace piaojue::bench

@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace piaojue::ledger {
+struct GroupStats;
+}  // namespace piaojue::ledger
+
 namespace piaojue::bench {
 
 using Clock = std::chrono::steady_clock;
@@ -32,20 +36,26 @@ void AddPercentiles(nlohmann::json& out, const Percentiles& p,
                     const std::string& prefix = "");
 
 // The ledger writer's groups during a run (ledger::LedgerOptions::
-// on_group), thread-safe: how many appends shared each synced write, and
-// how long the writes took.
+// on_group), thread-safe: how many appends shared each synced write, how
+// long the writes took, and where the writer's time for a group went.
 class GroupRecorder {
  public:
-  void Record(size_t members, int64_t write_us);
-  // Adds groups, group_mean, group_max and sync_p50_us / sync_p99_us /
-  // sync_p999_us (the groups' synced writes) under `prefix`, and forgets
-  // what was recorded.
+  void Record(const ledger::GroupStats& group);
+  // Adds under `prefix`: groups, group_mean, group_max; sync_p50_us /
+  // sync_p99_us / sync_p999_us and sync_mean_us (the groups' synced
+  // writes); and the mean microseconds a group of the writer's cycle:
+  // place_mean_us (placing), log_mean_us and memtable_mean_us (the store's
+  // log write and sync, and its in-memory table, within the synced write).
+  // Forgets what was recorded.
   void Report(nlohmann::json& out, const std::string& prefix = "");
 
  private:
   std::mutex mu_;
   std::vector<size_t> members_;
   std::vector<double> write_us_;
+  // Sums over the written groups (those with a synced write).
+  size_t written_ = 0;
+  double sync_us_ = 0, place_us_ = 0, log_us_ = 0, memtable_us_ = 0;
 };
 
 // The process's peak resident set so far, in MiB.

@@ -414,7 +414,7 @@ int RunHttp(const HttpArgs& args) {
   if (args.write_threads > 0) options.write_threads = args.write_threads;
   GroupRecorder groups;  // the ledger writer's groups, per write phase
   options.on_group = [&groups](const ledger::GroupStats& g) {
-    groups.Record(g.members, g.write_us);
+    groups.Record(g);
   };
   options.max_event_streams =
       std::max<size_t>(options.max_event_streams, args.sse);

@@ -52,9 +52,18 @@ class EntryValidator {
 
 // One group of appends written by the writer (LedgerOptions::on_group).
 struct GroupStats {
-  size_t members = 0;    // appends taken into the group
-  size_t appended = 0;   // of them accepted and written (0: nothing written)
+  size_t members = 0;   // appends taken into the group
+  size_t appended = 0;  // of them accepted and written (0: nothing written)
+  // Placing the group before its write: the checks (grants, nonce, rules),
+  // the entries built and the tree's new nodes, on the writer's thread.
+  int64_t place_us = 0;
   int64_t write_us = 0;  // the synced write of the group (0 if none)
+  // Of write_us, as the store's own timers measure them (RocksDB's perf
+  // context; 0 where the library is built without it): its log's write and
+  // sync, and the insert into its in-memory table after them. What is left
+  // of write_us is the store's queueing and bookkeeping.
+  int64_t log_us = 0;
+  int64_t memtable_us = 0;
   bool write_ok = true;  // false: the write failed, none was acknowledged
 };
 
