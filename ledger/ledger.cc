@@ -83,6 +83,33 @@ int64_t MicrosecondsBetween(std::chrono::steady_clock::time_point from,
       .count();
 }
 
+// RocksDB's own timers (its perf context) on this thread for one write:
+// how long its log's write and sync, and its memtable insert, took. A few
+// clock reads a write; the thread's level is put back however the write
+// ends.
+class StoreWriteTimers {
+ public:
+  StoreWriteTimers() : level_(rocksdb::GetPerfLevel()) {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableTimeExceptForMutex);
+    rocksdb::get_perf_context()->Reset();
+  }
+  ~StoreWriteTimers() { rocksdb::SetPerfLevel(level_); }
+  StoreWriteTimers(const StoreWriteTimers&) = delete;
+  StoreWriteTimers& operator=(const StoreWriteTimers&) = delete;
+
+  int64_t log_us() const {
+    return static_cast<int64_t>(rocksdb::get_perf_context()->write_wal_time /
+                                1000);
+  }
+  int64_t memtable_us() const {
+    return static_cast<int64_t>(
+        rocksdb::get_perf_context()->write_memtable_time / 1000);
+  }
+
+ private:
+  const rocksdb::PerfLevel level_;
+};
+
 constexpr std::string_view kFormatKey = "m/format";
 constexpr std::string_view kFormatValue = "piaojue-ledger/2";
 constexpr std::string_view kHeadKey = "m/head";
@@ -1235,22 +1262,15 @@ void Ledger::Impl::LeadGroup(std::unique_lock<std::mutex>& l) {
       batch.Put(kHeadKey, EncodeHead(h, indexes_));
       const auto began = std::chrono::steady_clock::now();
       stats.place_us = MicrosecondsBetween(placing_began, began);
-      // The store's timers, only for whoever watches the groups (a few
-      // clock reads a group; this thread's level is put back after).
-      const rocksdb::PerfLevel level = rocksdb::GetPerfLevel();
-      if (options_.on_group) {
-        rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableTimeExceptForMutex);
-        rocksdb::get_perf_context()->Reset();
-      }
+      // The store's timers, only for whoever watches the groups.
+      std::optional<StoreWriteTimers> timers;
+      if (options_.on_group) timers.emplace();
       rocksdb::Status written = db_->Write(write_options_, &batch);
       stats.write_us =
           MicrosecondsBetween(began, std::chrono::steady_clock::now());
-      if (options_.on_group) {
-        const rocksdb::PerfContext& timers = *rocksdb::get_perf_context();
-        stats.log_us = static_cast<int64_t>(timers.write_wal_time / 1000);
-        stats.memtable_us =
-            static_cast<int64_t>(timers.write_memtable_time / 1000);
-        rocksdb::SetPerfLevel(level);
+      if (timers) {
+        stats.log_us = timers->log_us();
+        stats.memtable_us = timers->memtable_us();
       }
       RETURN_IF_ERROR(FromRocks(written, "append"));
       return true;
