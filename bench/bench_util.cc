@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <string>
 
 #include "ledger/ledger.h"
@@ -89,8 +90,6 @@ void GroupRecorder::Record(const ledger::GroupStats& group) {
   members_.push_back(group.members);
   if (group.write_us <= 0) return;
   write_us_.push_back(static_cast<double>(group.write_us));
-  ++written_;
-  sync_us_ += static_cast<double>(group.write_us);
   place_us_ += static_cast<double>(group.place_us);
   log_us_ += static_cast<double>(group.log_us);
   memtable_us_ += static_cast<double>(group.memtable_us);
@@ -107,18 +106,19 @@ void GroupRecorder::Report(nlohmann::json& out, const std::string& prefix) {
   out[prefix + "group_mean"] =
       members_.empty() ? 0.0 : static_cast<double>(total) / members_.size();
   out[prefix + "group_max"] = most;
-  AddPercentiles(out, Summarise(std::move(write_us_)), prefix + "sync_");
+  const size_t written = write_us_.size();
   const auto mean = [&](double sum) {
-    return written_ == 0 ? 0.0 : std::round(sum / written_ * 10) / 10;
+    return written == 0 ? 0.0 : std::round(sum / written * 10) / 10;
   };
-  out[prefix + "sync_mean_us"] = mean(sync_us_);
+  out[prefix + "sync_mean_us"] =
+      mean(std::accumulate(write_us_.begin(), write_us_.end(), 0.0));
+  AddPercentiles(out, Summarise(std::move(write_us_)), prefix + "sync_");
   out[prefix + "place_mean_us"] = mean(place_us_);
   out[prefix + "log_mean_us"] = mean(log_us_);
   out[prefix + "memtable_mean_us"] = mean(memtable_us_);
   members_.clear();
   write_us_.clear();
-  written_ = 0;
-  sync_us_ = place_us_ = log_us_ = memtable_us_ = 0;
+  place_us_ = log_us_ = memtable_us_ = 0;
 }
 
 }  // namespace piaojue::bench

@@ -90,8 +90,9 @@ def main():
         # at a time, so the timed seconds ÷ the groups is the cycle, made of
         # placing it, its synced write (the store's log, its table) and the
         # hand-over to the next group's leader (the rest).
-        if "place_mean_us" in a and a.get("groups"):
-            cycle = a["seconds"] * 1e6 / a["groups"]
+        cycle = (a["seconds"] * 1e6 / a["groups"] if a.get("groups")
+                 else None)
+        if "place_mean_us" in a and cycle:
             groups += ("; a group's cycle %.0f µs: placing %.0f, the synced "
                        "write %.0f (the log's write and sync %.0f, the table "
                        "%.0f), the hand-over %.0f" %
@@ -123,8 +124,7 @@ def main():
             # measured shares (an identity: rate = group ÷ cycle): of the C
             # clients, those in each group; of a group's synced write, what
             # one small synced write takes; of the cycle, the write.
-            if bound == sync_bound and "sync_mean_us" in a and a["groups"]:
-                cycle = a["seconds"] * 1e6 / a["groups"]
+            if bound == sync_bound and "sync_mean_us" in a and cycle:
                 limit_text += ("; the ratio = %.2f (group ÷ clients) × %.2f "
                                "(one synced write ÷ the group's) × %.2f (the "
                                "group's write ÷ its cycle)" % (

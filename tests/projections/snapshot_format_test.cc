@@ -21,6 +21,7 @@
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
 #include "tests/projections/rule_test_util.h"
+#include "tests/sanitizers.h"
 #include "tests/snapshot_util.h"
 
 namespace piaojue::testing {
@@ -216,17 +217,7 @@ TEST_F(SnapshotFormatTest, ATruncatedSnapshotIsRefused) {
 // for this test in the cold CI run of 2026-12-03), every 31st: the records
 // are short, so each kind is still flipped, and the release run covers the
 // rest.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr size_t kFlipStride = 31;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr size_t kFlipStride = 31;
-#else
-constexpr size_t kFlipStride = 3;
-#endif
-#else
-constexpr size_t kFlipStride = 3;
-#endif
+constexpr size_t kFlipStride = kUnderAddressSanitizer ? 31 : 3;
 
 // One flipped byte anywhere: refused as Corruption, or (inside a text or a
 // number whose every value is well-formed) read as a state that writes

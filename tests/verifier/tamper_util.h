@@ -31,6 +31,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "tests/cycle_builder.h"
+#include "tests/sanitizers.h"
 #include "tests/test_util.h"
 #include "verifier/proof_bundle.h"
 #include "verifier/verify.h"
@@ -234,17 +235,7 @@ inline void WriteFile(const std::string& path, const std::string& text) {
 // start, so any RLIMIT_DATA makes the binary fail before main. The verdicts
 // and messages are checked there too; the memory bounds in the release run
 // (docs/RELIABILITY.md, "Fuzzing and sanitizers").
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kUnderAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool kUnderAddressSanitizer = true;
-#else
-inline constexpr bool kUnderAddressSanitizer = false;
-#endif
-#else
-inline constexpr bool kUnderAddressSanitizer = false;
-#endif
+using piaojue::testing::kUnderAddressSanitizer;
 
 // Runs the piaojue-verify binary with `args`, stdout and stderr to files;
 // returns its exit status (-1 if it did not exit normally). A non-zero
