@@ -14,6 +14,7 @@
 #include "ledger/entry.h"
 #include "ledger/event_json.h"
 #include "ledger/note.h"
+#include "projections/records.h"
 #include "verifier/proof_bundle.h"
 
 namespace piaojue::server {
@@ -83,6 +84,20 @@ json SearchRow(const json& cycle, const json& p) {
               {"channel", p["channel"]},
               {"merged", p.value("merged", false)},
               {"status", p["fate"]["status"]}};
+}
+
+// One cycle's funnel with the cycle's row (as AllFunnels gives it).
+Result<CycleFunnel> FunnelOf(const Moment& m, uint64_t cycle) {
+  ASSIGN_OR_RETURN(json cycles, ViewAt(m, "cycles", {}));
+  for (json& c : cycles["cycles"]) {
+    if (c["ref"].get<uint64_t>() != cycle) continue;
+    projections::ViewQuery q;
+    q.cycle = cycle;
+    ASSIGN_OR_RETURN(json funnel, ViewAt(m, "funnel", q));
+    return CycleFunnel{std::move(c), std::move(funnel)};
+  }
+  return NotFound("cycle " + std::to_string(cycle) +
+                  " is not in the cycles view");
 }
 
 const json* FindProposal(const std::vector<CycleFunnel>& all, uint64_t ref,
@@ -157,10 +172,25 @@ HttpResponse HandleProposalStory(Service& service, const HttpRequest& request,
                                  uint64_t ref) {
   auto m = service.StateAt(MomentParam(request, "as_of"));
   if (!m.ok()) return StatusResponse(m.status());
-  auto all = AllFunnels(*m);
-  if (!all.ok()) return StatusResponse(all.status());
+  // Only the funnels of the cycles the story passes through (one, unless
+  // a merge crossed cycles): rendering every cycle's funnel for each story
+  // made publishing a province's stories quadratic.
+  std::vector<CycleFunnel> funnels;
+  funnels.reserve(64 + 1);  // pointers into it stay valid (hops <= 64)
+  auto find = [&](uint64_t proposal,
+                  const CycleFunnel** where) -> Result<const json*> {
+    const std::optional<uint64_t> cycle =
+        projections::ProposalCycle(*m->state, proposal);
+    if (!cycle) return nullptr;
+    if (const json* p = FindProposal(funnels, proposal, where)) return p;
+    ASSIGN_OR_RETURN(CycleFunnel cf, FunnelOf(*m, *cycle));
+    funnels.push_back(std::move(cf));
+    return FindProposal(funnels, proposal, where);
+  };
   const CycleFunnel* cf = nullptr;
-  const json* p = FindProposal(*all, ref, &cf);
+  auto found = find(ref, &cf);
+  if (!found.ok()) return StatusResponse(found.status());
+  const json* p = *found;
   if (p == nullptr) {
     return ErrorResponse(404, "not_found",
                          "entry " + std::to_string(ref) + " is not a proposal");
@@ -170,8 +200,9 @@ HttpResponse HandleProposalStory(Service& service, const HttpRequest& request,
   const json* last = p;
   for (int hops = 0; hops < 64 && (*last)["fate"]["status"] == "merged";
        ++hops) {
-    const json* next =
-        FindProposal(*all, (*last)["fate"]["into"].get<uint64_t>(), nullptr);
+    auto next_found = find((*last)["fate"]["into"].get<uint64_t>(), nullptr);
+    if (!next_found.ok()) return StatusResponse(next_found.status());
+    const json* next = *next_found;
     if (next == nullptr) break;
     path.push_back(*next);
     last = next;
