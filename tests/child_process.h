@@ -2,10 +2,18 @@
 // the tests that exhaust its descriptors with idle connections
 // (server_test's and witness_serve_test's "out of descriptors" tests): its
 // output read until it is ready, its CPU time, and idle sockets against it.
+//
+// Everything the child prints is read for its whole life by a thread of
+// its own: a child that prints more than a pipe holds (64 KiB) after it is
+// ready would otherwise block in write() and stop answering. When the test
+// has failed, the destructor prints what the child wrote and how it ended,
+// so a failure seen once in CI can be read (a sanitizer's report goes to
+// the child's stderr, i.e. to this pipe).
 #pragma once
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -13,11 +21,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <iterator>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -49,44 +62,57 @@ class ChildProcess {
     }
     close(out[1]);
     out_ = out[0];
+    binary_ = args.empty() ? "" : args[0];
+    if (pid_ > 0) reader_ = std::thread([this] { ReadAll(); });
   }
-  // Stops the child (SIGTERM) if Stop was not called.
+  // Stops the child (SIGTERM) if Stop was not called; after a failed test,
+  // prints what the child wrote and how it ended.
   ~ChildProcess() {
     if (pid_ > 0 && !stopped_) Stop();
     for (int fd : idle_) close(fd);
+    // The child has exited (Stop kills it when SIGTERM is not enough): the
+    // pipe reaches its end once any grandchild holding it has gone too.
+    if (reader_.joinable()) reader_.join();
     if (out_ >= 0) close(out_);
+    if (pid_ > 0 && ::testing::Test::HasFailure()) {
+      std::cerr << "[ child   ] " << binary_ << " " << ended_ << "; it wrote:\n"
+                << output() << "[ child   ] (end of its output)\n";
+    }
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0 && out_ >= 0; }
 
-  // Reads the child's output until `ready(all output so far)` holds or the
-  // output ends; returns all of it. The pipe stays open until the child
+  // Waits until `ready(all output so far)` holds, the output ends or 30 s
+  // pass; returns all output so far. The pipe stays open until the child
   // has exited: it prints on its way out, and a closed pipe would kill it
   // with SIGPIPE.
   std::string ReadUntil(const std::function<bool(const std::string&)>& ready) {
-    char buf[256];
-    while (!ready(printed_)) {
-      const ssize_t n = read(out_, buf, sizeof buf);
-      if (n <= 0) break;
-      printed_.append(buf, static_cast<size_t>(n));
-    }
+    std::unique_lock<std::mutex> lock(mu_);
+    printed_changed_.wait_for(lock, std::chrono::seconds(30),
+                              [&] { return output_ended_ || ready(printed_); });
+    return printed_;
+  }
+
+  // Everything the child has written so far.
+  std::string output() const {
+    std::lock_guard<std::mutex> lock(mu_);
     return printed_;
   }
 
   // The port in the first "http://127.0.0.1:PORT" the child printed, or 0.
   uint16_t PrintedPort() const {
-    const size_t at = printed_.find("http://127.0.0.1:");
+    const std::string printed = output();
+    const size_t at = printed.find("http://127.0.0.1:");
     if (at == std::string::npos) return 0;
     const size_t digits = at + 17;
     size_t end = digits;
-    while (end < printed_.size() && printed_[end] >= '0' &&
-           printed_[end] <= '9') {
+    while (end < printed.size() && printed[end] >= '0' && printed[end] <= '9') {
       ++end;
     }
-    if (end == digits || end == printed_.size()) return 0;  // not all out yet
-    return static_cast<uint16_t>(std::stoi(printed_.substr(digits)));
+    if (end == digits || end == printed.size()) return 0;  // not all out yet
+    return static_cast<uint16_t>(std::stoi(printed.substr(digits)));
   }
 
   // The child's CPU time so far (user + system), from /proc/<pid>/stat.
@@ -139,21 +165,72 @@ class ChildProcess {
     idle_.clear();
   }
 
-  // SIGTERM, then waits; true when the child exited with status 0.
-  bool Stop() {
+  // SIGTERM, then waits up to `grace` (then SIGKILL); true when the child
+  // exited with status 0.
+  bool Stop(std::chrono::milliseconds grace = std::chrono::seconds(20)) {
     stopped_ = true;
     kill(pid_, SIGTERM);
-    int wstatus = 0;
-    waitpid(pid_, &wstatus, 0);
-    return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+    if (WaitForExit(grace)) return exited_zero_;
+    kill(pid_, SIGKILL);
+    WaitForExit(std::chrono::seconds(20));
+    ended_ += " (killed: SIGTERM did not stop it in time)";
+    return false;
+  }
+
+  // Waits up to `limit` for the child to exit by itself; true when it has
+  // (how it ended is then in the failure output).
+  bool WaitForExit(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (true) {
+      int wstatus = 0;
+      const pid_t done = waitpid(pid_, &wstatus, WNOHANG);
+      if (done == pid_) {
+        stopped_ = true;
+        exited_zero_ = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+        ended_ =
+            WIFEXITED(wstatus)
+                ? "exited with status " + std::to_string(WEXITSTATUS(wstatus))
+                : "was killed by signal " + std::to_string(WTERMSIG(wstatus));
+        return true;
+      }
+      if (done < 0 || std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 
  private:
+  // The reader thread: appends everything the child writes to printed_
+  // until the pipe's end.
+  void ReadAll() {
+    char buf[4096];
+    while (true) {
+      const ssize_t n = read(out_, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (n <= 0) {
+        output_ended_ = true;
+        printed_changed_.notify_all();
+        return;
+      }
+      printed_.append(buf, static_cast<size_t>(n));
+      printed_changed_.notify_all();
+    }
+  }
+
   pid_t pid_ = -1;
   int out_ = -1;
+  std::string binary_;
   bool stopped_ = false;
-  std::string printed_;
+  bool exited_zero_ = false;
+  std::string ended_ = "was still running";
   std::vector<int> idle_;
+  std::thread reader_;
+  mutable std::mutex mu_;
+  std::condition_variable printed_changed_;
+  std::string printed_;        // guarded by mu_
+  bool output_ended_ = false;  // guarded by mu_
 };
 
 }  // namespace piaojue::testing
