@@ -33,21 +33,53 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 namespace piaojue::testing {
 
+// UBSan's suppressions for a child out of descriptors (see ChildProcess),
+// relative to the source tree, the tests' working directory.
+inline constexpr const char* kStarvedUbsanSuppressions =
+    "tests/sanitizers/ubsan-out-of-descriptors.supp";
+
 class ChildProcess {
  public:
   // Runs `args` (args[0] the binary's path) with at most `max_descriptors`
   // open descriptors, its stdout and stderr going to one pipe.
+  //
+  // A child meant to run out of descriptors runs with UBSan's vptr reports
+  // suppressed (the sanitized build; elsewhere UBSAN_OPTIONS is unread).
+  // That check cannot work in such a process: on a cache miss it asks
+  // whether the object's memory is readable by writing it into a fresh
+  // pipe (compiler-rt's IsAccessibleMemoryRange), and with no descriptor
+  // left the pipe fails, the memory counts as unreadable and a valid object
+  // is reported as having an "invalid vptr" (seen in Beast's
+  // stable_async_base destructor while the witness was out of
+  // descriptors). The suppression matches by file name, which needs no
+  // symbolizer (another child process). Every other check stays fatal, and
+  // the vptr check runs in every other test of the same code.
   ChildProcess(std::vector<std::string> args, rlim_t max_descriptors) {
     int out[2];
     if (pipe(out) != 0) return;
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view(*e).starts_with("UBSAN_OPTIONS=")) continue;
+      env_strings.emplace_back(*e);
+    }
+    const char* ubsan = getenv("UBSAN_OPTIONS");
+    env_strings.push_back(std::string("UBSAN_OPTIONS=") +
+                          (ubsan != nullptr && *ubsan != 0
+                               ? std::string(ubsan) + ":"
+                               : std::string()) +
+                          "suppressions=" + kStarvedUbsanSuppressions);
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       // Only async-signal-safe calls until exec.
@@ -57,7 +89,7 @@ class ChildProcess {
       dup2(out[1], 2);
       close(out[0]);
       close(out[1]);
-      execv(argv[0], argv.data());
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
     close(out[1]);
