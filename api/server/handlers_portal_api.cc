@@ -86,31 +86,30 @@ json SearchRow(const json& cycle, const json& p) {
               {"status", p["fate"]["status"]}};
 }
 
-// One cycle's funnel with the cycle's row (as AllFunnels gives it).
-Result<CycleFunnel> FunnelOf(const Moment& m, uint64_t cycle) {
-  ASSIGN_OR_RETURN(json cycles, ViewAt(m, "cycles", {}));
-  for (json& c : cycles["cycles"]) {
-    if (c["ref"].get<uint64_t>() != cycle) continue;
-    projections::ViewQuery q;
-    q.cycle = cycle;
-    ASSIGN_OR_RETURN(json funnel, ViewAt(m, "funnel", q));
-    return CycleFunnel{std::move(c), std::move(funnel)};
+// Proposal `ref`'s row of its cycle's funnel with the cycle's row, each
+// rendered alone (a page of one): {cycle row, funnel with that one
+// proposal}, as AllFunnels gives them but for one proposal. nullopt if no
+// proposal was ever made at `ref`.
+Result<std::optional<CycleFunnel>> FunnelRowOf(const Moment& m, uint64_t ref) {
+  const std::optional<projections::ProposalPlace> place =
+      projections::PlaceOfProposal(*m.state, ref);
+  if (!place) return std::optional<CycleFunnel>();
+  projections::ViewQuery cq;
+  cq.page = projections::ViewQuery::Page{place->cycle_index, 1};
+  ASSIGN_OR_RETURN(json cycles, ViewAt(m, "cycles", cq));
+  projections::ViewQuery fq;
+  fq.cycle = place->cycle;
+  fq.page = projections::ViewQuery::Page{place->funnel_index, 1};
+  ASSIGN_OR_RETURN(json funnel, ViewAt(m, "funnel", fq));
+  if (cycles["cycles"].size() != 1 ||
+      cycles["cycles"][0]["ref"].get<uint64_t>() != place->cycle ||
+      funnel["proposals"].size() != 1 ||
+      funnel["proposals"][0]["ref"].get<uint64_t>() != ref) {
+    return Internal("proposal " + std::to_string(ref) +
+                    " is not where its cycle's lists place it");
   }
-  return NotFound("cycle " + std::to_string(cycle) +
-                  " is not in the cycles view");
-}
-
-const json* FindProposal(const std::vector<CycleFunnel>& all, uint64_t ref,
-                         const CycleFunnel** where) {
-  for (const CycleFunnel& cf : all) {
-    for (const json& p : cf.funnel["proposals"]) {
-      if (p["ref"].get<uint64_t>() == ref) {
-        if (where) *where = &cf;
-        return &p;
-      }
-    }
-  }
-  return nullptr;
+  return std::optional<CycleFunnel>(
+      CycleFunnel{std::move(cycles["cycles"][0]), std::move(funnel)});
 }
 
 }  // namespace
@@ -172,20 +171,18 @@ HttpResponse HandleProposalStory(Service& service, const HttpRequest& request,
                                  uint64_t ref) {
   auto m = service.StateAt(MomentParam(request, "as_of"));
   if (!m.ok()) return StatusResponse(m.status());
-  // Only the funnels of the cycles the story passes through (one, unless
-  // a merge crossed cycles): rendering every cycle's funnel for each story
-  // made publishing a province's stories quadratic.
-  std::vector<CycleFunnel> funnels;
-  funnels.reserve(64 + 1);  // pointers into it stay valid (hops <= 64)
+  // Only the rows of the proposals the story passes through (one, unless
+  // merges follow), each rendered alone: rendering every cycle's funnel
+  // for each story made publishing a province's stories quadratic.
+  std::vector<CycleFunnel> rows;
+  rows.reserve(64 + 1);  // pointers into it stay valid (hops <= 64)
   auto find = [&](uint64_t proposal,
                   const CycleFunnel** where) -> Result<const json*> {
-    const std::optional<uint64_t> cycle =
-        projections::ProposalCycle(*m->state, proposal);
-    if (!cycle) return nullptr;
-    if (const json* p = FindProposal(funnels, proposal, where)) return p;
-    ASSIGN_OR_RETURN(CycleFunnel cf, FunnelOf(*m, *cycle));
-    funnels.push_back(std::move(cf));
-    return FindProposal(funnels, proposal, where);
+    ASSIGN_OR_RETURN(std::optional<CycleFunnel> row, FunnelRowOf(*m, proposal));
+    if (!row) return nullptr;
+    rows.push_back(std::move(*row));
+    if (where) *where = &rows.back();
+    return &rows.back().funnel["proposals"][0];
   };
   const CycleFunnel* cf = nullptr;
   auto found = find(ref, &cf);

@@ -349,6 +349,32 @@ TEST_F(PortalApiTest, StoryFollowsAMergedProposalToTheProjectItBecame) {
   EXPECT_EQ(Get("/v1/proposals/abc/story").status, 404);
 }
 
+// The story renders a proposal's row and its cycle's row alone, found by
+// their places in the lists (projections::PlaceOfProposal): for every
+// proposal of every cycle (merged ones too), they must be the very rows the
+// whole funnel and the whole cycle list show. (The demo retracts no
+// proposal:
+// RetractionHistoryTest.ARetractedProposalIsPlacedWhereTheFunnelShowsIt places
+// retracted ones.)
+TEST_F(PortalApiTest, EveryStoryShowsTheProposalsFunnelRowAndItsCyclesRow) {
+  const json cycles = GetJson("/v1/cycles?limit=1000");
+  ASSERT_GE(cycles["cycles"].size(), 2u);
+  size_t stories = 0, merged = 0;
+  for (const json& c : cycles["cycles"]) {
+    const json funnel =
+        GetJson("/v1/cycles/" + to_string(c["ref"]) + "/funnel?limit=1000");
+    for (const json& p : funnel["proposals"]) {
+      const json s = GetJson("/v1/proposals/" + to_string(p["ref"]) + "/story");
+      EXPECT_EQ(s["proposal"], p) << "proposal " << p["ref"];
+      EXPECT_EQ(s["cycle"], c) << "proposal " << p["ref"];
+      ++stories;
+      merged += p["merged"].get<bool>();
+    }
+  }
+  EXPECT_GT(stories, 20u);
+  EXPECT_GT(merged, 0u);
+}
+
 TEST_F(PortalApiTest, CorrectionsListReasonTargetAndTheValueBeforeAndAfter) {
   // A past moment first: the list is built incrementally, and a later
   // request must still see every correction after it.

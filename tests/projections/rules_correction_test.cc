@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "projections/internal/model.h"
+#include "projections/records.h"
 #include "projections/state.h"
 #include "projections/views.h"
 #include "tests/cycle_builder.h"
@@ -441,6 +442,39 @@ TEST(RetractionHistoryTest, ARetractedRejectedProposalStaysInTheFunnel) {
       Decision(park, ScreeningStage::GOVERNMENT_REVIEW,
                ScreeningOutcome::ADVANCE, ReasonCode::MEETS_CRITERIA, "x"),
       "ref.retracted"));
+}
+
+// A proposal's story renders its row alone, at the place
+// projections::PlaceOfProposal gives; a retracted proposal moves to the
+// cycle's retracted list but stays where it was in the funnel.
+TEST(RetractionHistoryTest, ARetractedProposalIsPlacedWhereTheFunnelShowsIt) {
+  CycleBuilder b;
+  ASSERT_OK(b.BuildThrough(Stage::kStandingCommittee));
+  const uint64_t park = b.refs().industrial_park;
+  ASSERT_OK(
+      b.Submit(b.keys().office, Correction(park, "重复录入，撤回该建议")));
+  projections::ViewQuery q;
+  q.cycle = b.refs().cycle;
+  auto funnel = projections::View(b.state(), "funnel", q);
+  ASSERT_OK(funnel);
+  auto cycles = projections::View(b.state(), "cycles", {});
+  ASSERT_OK(cycles);
+  std::optional<size_t> park_row;
+  const auto& rows = (*funnel)["proposals"];
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const uint64_t ref = rows[i]["ref"].get<uint64_t>();
+    auto place = projections::PlaceOfProposal(b.state(), ref);
+    ASSERT_TRUE(place.has_value()) << ref;
+    EXPECT_EQ(place->cycle, b.refs().cycle);
+    EXPECT_EQ(place->funnel_index, i) << ref;
+    EXPECT_EQ((*cycles)["cycles"][place->cycle_index]["ref"], b.refs().cycle);
+    if (ref == park) park_row = i;
+  }
+  // Proposals after the retracted one are placed past it too.
+  ASSERT_TRUE(park_row.has_value());
+  EXPECT_LT(*park_row + 1, rows.size());
+  EXPECT_FALSE(projections::PlaceOfProposal(b.state(), b.refs().cycle))
+      << "a cycle is no proposal";
 }
 
 TEST(RetractionHistoryTest, ARetractedDecisionIsShownOnItsProposal) {
