@@ -1,6 +1,9 @@
 #include "projections/records.h"
 
+#include <algorithm>
+
 #include "projections/internal/model.h"
+#include "projections/internal/view_util.h"
 
 namespace piaojue::projections {
 
@@ -13,15 +16,37 @@ std::optional<ProposalPlace> PlaceOfProposal(const State& state, uint64_t ref) {
   if (cycle == nullptr) return std::nullopt;
   ProposalPlace place;
   place.cycle = p->cycle;
-  // Both lists are in key order (the views' order).
+  // The cycle list is in key order, as the map iterates.
   for (const auto& c : m.cycles) {
     if (c.first == place.cycle) break;
     ++place.cycle_index;
   }
-  // The funnel lists the cycle's live and retracted proposals by ref.
-  for (uint64_t r : cycle->proposals) place.funnel_index += r < ref;
-  for (uint64_t r : cycle->retracted_proposals) place.funnel_index += r < ref;
+  const std::vector<uint64_t> refs = internal::FunnelRefs(*cycle);
+  place.funnel_index = static_cast<uint64_t>(
+      std::lower_bound(refs.begin(), refs.end(), ref) - refs.begin());
   return place;
+}
+
+void ForEachProposalTexts(
+    const State& state, std::optional<uint64_t> cycle,
+    const std::function<void(const ProposalSearchTexts&)>& visit) {
+  const internal::Model& m = state.model();
+  auto visit_cycle = [&](uint64_t cycle_ref, const internal::CycleRec& c) {
+    for (uint64_t ref : internal::FunnelRefs(c)) {
+      const internal::ProposalRec& p = internal::AnyProposal(m, ref);
+      const internal::ProposalTexts& t = p.texts();
+      visit(ProposalSearchTexts{ref, cycle_ref, p.details.title(),
+                                t.description.view(), p.details.location(),
+                                t.receipt_ref.view()});
+    }
+  };
+  if (cycle) {
+    if (const internal::CycleRec* c = m.cycles.get(*cycle)) {
+      visit_cycle(*cycle, *c);
+    }
+    return;
+  }
+  for (const auto& c : m.cycles) visit_cycle(c.first, c.second);
 }
 
 }  // namespace piaojue::projections

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string_view>
 
 #include "projections/state.h"
 
@@ -25,5 +27,25 @@ struct ProposalPlace {
   uint64_t funnel_index = 0;  // in the cycle's "funnel"
 };
 std::optional<ProposalPlace> PlaceOfProposal(const State& state, uint64_t ref);
+
+// A proposal's searchable texts, as its funnel row shows them ("title",
+// "description", "location", "receiptRef"). Valid during the call only.
+struct ProposalSearchTexts {
+  uint64_t ref = 0;
+  uint64_t cycle = 0;
+  std::string_view title;
+  std::string_view description;
+  std::string_view location;
+  std::string_view receipt_ref;
+};
+
+// Calls `visit` for each proposal of every cycle, or of `cycle` only (none
+// if no cycle was opened there): live, merged and retracted, in the order
+// of the cycle list and then of each cycle's funnel. What a search over
+// the funnels' rows reads, without rendering any row: its cost is a walk
+// of the proposals' texts.
+void ForEachProposalTexts(
+    const State& state, std::optional<uint64_t> cycle,
+    const std::function<void(const ProposalSearchTexts&)>& visit);
 
 }  // namespace piaojue::projections

@@ -11,6 +11,19 @@
 
 namespace piaojue::projections::internal {
 
+const ProposalRec& AnyProposal(const Model& m, uint64_t ref) {
+  auto it = m.proposals.find(ref);
+  return it != m.proposals.end() ? it->second : m.retracted_proposals.at(ref);
+}
+
+std::vector<uint64_t> FunnelRefs(const CycleRec& c) {
+  std::vector<uint64_t> refs(c.proposals.begin(), c.proposals.end());
+  refs.insert(refs.end(), c.retracted_proposals.begin(),
+              c.retracted_proposals.end());
+  std::sort(refs.begin(), refs.end());
+  return refs;
+}
+
 namespace {
 
 constexpr int kAdvance = static_cast<int>(schema::ScreeningOutcome::ADVANCE);
@@ -26,22 +39,6 @@ Result<const CycleRec*> FindCycle(const Model& m, const ViewQuery& q) {
 
 std::string StageKey(int stage) {
   return EnumName<schema::ScreeningStage>(stage);
-}
-
-// The proposals submitted directly (not merges) that a record stands for.
-// A proposal of the funnel: live, or kept as it stood when retracted.
-const ProposalRec& AnyProposal(const Model& m, uint64_t ref) {
-  auto it = m.proposals.find(ref);
-  return it != m.proposals.end() ? it->second : m.retracted_proposals.at(ref);
-}
-
-// Every proposal of the cycle, live or retracted, in log order.
-std::vector<uint64_t> FunnelRefs(const CycleRec& c) {
-  std::vector<uint64_t> refs(c.proposals.begin(), c.proposals.end());
-  refs.insert(refs.end(), c.retracted_proposals.begin(),
-              c.retracted_proposals.end());
-  std::sort(refs.begin(), refs.end());
-  return refs;
 }
 
 void Origins(const Model& m, uint64_t ref, std::set<uint64_t>* out) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "ledger/status.h"
 #include "projections/internal/model.h"
@@ -17,6 +18,12 @@ using nlohmann::json;
 // A text as a JSON string (defined in model_json.cc), so a record's
 // CompactText fields go into a view as std::string fields do.
 void to_json(json& j, const CompactText& t);
+
+// A proposal of a cycle's funnel: live, or kept as it stood when retracted.
+const ProposalRec& AnyProposal(const Model& m, uint64_t ref);
+// Every proposal of the cycle, live or retracted, in log order: the
+// funnel's list (views_cycle.cc).
+std::vector<uint64_t> FunnelRefs(const CycleRec& c);
 
 json MoneyJson(int64_t fen);
 json DateJson(const Date& d);  // "YYYY-MM-DD", or null when unset

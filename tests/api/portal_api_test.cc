@@ -4,8 +4,11 @@
 // demo ledger, called on a Service without a socket.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "api/cli/commands.h"
@@ -307,6 +310,111 @@ TEST_F(PortalApiTest, SearchFindsByReceiptNumberRecordNumberAndTitleWords) {
       0u);
   EXPECT_EQ(Get("/v1/search").status, 400);
   EXPECT_EQ(Get("/v1/search?q=" + std::string(201, 'a')).status, 400);
+}
+
+// Search matches the texts where the state keeps them and renders only the
+// rows it returns; its answers must be what a search over every cycle's
+// whole funnel gives (the rules of docs/API.md "GET /v1/search", applied
+// here to the funnels' rows): the same rows in the same order, the same
+// total, with and without a cycle, past 50 results too.
+TEST_F(PortalApiTest, SearchAnswersWhatTheWholeFunnelsShow) {
+  struct Row {
+    json cycle;
+    json proposal;
+  };
+  std::vector<Row> rows;
+  const json cycles = GetJson("/v1/cycles?limit=1000");
+  for (const json& c : cycles["cycles"]) {
+    const json funnel =
+        GetJson("/v1/cycles/" + to_string(c["ref"]) + "/funnel?limit=1000");
+    for (const json& p : funnel["proposals"]) rows.push_back({c, p});
+  }
+  ASSERT_GT(rows.size(), 50u);
+  auto has = [](const json& p, const char* key, const std::string& w) {
+    return p[key].get<std::string>().find(w) != std::string::npos;
+  };
+  auto expected = [&](const std::string& q, std::optional<uint64_t> cycle) {
+    std::vector<std::string> words;
+    std::istringstream in(q);
+    for (std::string w; in >> w;) words.push_back(w);
+    const std::string trimmed = words.size() == 1 ? words[0] : q;
+    json exact = json::array(), by_words = json::array();
+    size_t total = 0;
+    for (const Row& r : rows) {
+      if (cycle && r.cycle["ref"].get<uint64_t>() != *cycle) continue;
+      const json& p = r.proposal;
+      const bool is_exact = to_string(p["ref"]) == trimmed ||
+                            (!p["receiptRef"].get<std::string>().empty() &&
+                             p["receiptRef"] == trimmed);
+      bool all_words = !words.empty();
+      for (const std::string& w : words) {
+        all_words =
+            all_words && (has(p, "title", w) || has(p, "description", w) ||
+                          has(p, "location", w));
+      }
+      if (!is_exact && !all_words) continue;
+      ++total;
+      if (exact.size() + by_words.size() >= 50) continue;
+      (is_exact ? exact : by_words)
+          .push_back(json{{"ref", p["ref"]},
+                          {"cycle", r.cycle["ref"]},
+                          {"cycleTitle", r.cycle["title"]},
+                          {"backfill", r.cycle["backfill"]},
+                          {"title", p["title"]},
+                          {"receiptRef", p["receiptRef"]},
+                          {"channel", p["channel"]},
+                          {"merged", p["merged"]},
+                          {"status", p["fate"]["status"]}});
+    }
+    for (json& r : by_words) exact.push_back(std::move(r));
+    return std::make_pair(total, exact);
+  };
+  const json& some = rows[rows.size() / 2].proposal;
+  // A record number that other proposals' texts also hold: exact and word
+  // matches in one answer, the exact one first.
+  std::string both;
+  for (const Row& r : rows) {
+    const std::string n = to_string(r.proposal["ref"]);
+    for (const Row& o : rows) {
+      if (&o != &r &&
+          (has(o.proposal, "title", n) || has(o.proposal, "description", n) ||
+           has(o.proposal, "location", n))) {
+        both = n;
+      }
+    }
+    if (!both.empty()) break;
+  }
+  ASSERT_FALSE(both.empty());
+  const uint64_t county = County()["ref"].get<uint64_t>();
+  const std::vector<std::string> queries = {
+      some["receiptRef"].get<std::string>(),
+      to_string(some["ref"]),
+      "QH",  // many receipt numbers hold it
+      to_string(rows[3].proposal["ref"]) + " QH",  // a number among words
+      "2024",
+      both,
+      "建",       // in most titles: more than 50 results
+      "改造 路",  // two words
+  };
+  size_t over_50 = 0;
+  for (const std::string& q : queries) {
+    for (std::optional<uint64_t> cycle :
+         {std::optional<uint64_t>(), std::optional<uint64_t>(county)}) {
+      std::string target = "/v1/search?q=";
+      for (unsigned char ch : q) {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", ch);
+        target += std::isalnum(ch) || ch == '-' ? std::string(1, ch) : hex;
+      }
+      if (cycle) target += "&cycle=" + std::to_string(*cycle);
+      const json got = GetJson(target);
+      const auto [total, results] = expected(q, cycle);
+      EXPECT_EQ(got["total"], total) << target;
+      EXPECT_EQ(got["results"], results) << target;
+      over_50 += total > 50;
+    }
+  }
+  EXPECT_GT(over_50, 0u) << "no query found more than 50 proposals";
 }
 
 TEST_F(PortalApiTest, StoryFollowsAMergedProposalToTheProjectItBecame) {
