@@ -7,6 +7,18 @@
 
 namespace piaojue::projections {
 
+std::optional<uint64_t> CycleIndex(const State& state, uint64_t cycle) {
+  const internal::Model& m = state.model();
+  if (m.cycles.get(cycle) == nullptr) return std::nullopt;
+  // The cycle list is in key order, as the map iterates.
+  uint64_t index = 0;
+  for (const auto& c : m.cycles) {
+    if (c.first == cycle) break;
+    ++index;
+  }
+  return index;
+}
+
 std::optional<ProposalPlace> PlaceOfProposal(const State& state, uint64_t ref) {
   const internal::Model& m = state.model();
   const internal::ProposalRec* p = m.proposals.get(ref);
@@ -16,11 +28,7 @@ std::optional<ProposalPlace> PlaceOfProposal(const State& state, uint64_t ref) {
   if (cycle == nullptr) return std::nullopt;
   ProposalPlace place;
   place.cycle = p->cycle;
-  // The cycle list is in key order, as the map iterates.
-  for (const auto& c : m.cycles) {
-    if (c.first == place.cycle) break;
-    ++place.cycle_index;
-  }
+  place.cycle_index = *CycleIndex(state, place.cycle);
   const std::vector<uint64_t> refs = internal::FunnelRefs(*cycle);
   place.funnel_index = static_cast<uint64_t>(
       std::lower_bound(refs.begin(), refs.end(), ref) - refs.begin());

@@ -14,6 +14,11 @@
 
 namespace piaojue::projections {
 
+// Where cycle `cycle` stands in the "cycles" view's list, so that a page of
+// one renders just its row; nullopt if no cycle was opened at `cycle`.
+// Costs a walk of the cycles' references, no JSON.
+std::optional<uint64_t> CycleIndex(const State& state, uint64_t cycle);
+
 // Where proposal `ref` stands in the views, so that a page of one item
 // renders just its rows (ViewQuery::page): the cycle it was made in (for a
 // merged proposal, the cycle of its merge), that cycle's position in the

@@ -290,16 +290,23 @@ HttpResponse HandleCycleSummary(Service& service, const HttpRequest& request,
                                 uint64_t cycle) {
   auto m = service.StateAt(MomentParam(request, "as_of"));
   if (!m.ok()) return StatusResponse(m.status());
-  auto cycles = ViewAt(*m, "cycles", {});
-  if (!cycles.ok()) return StatusResponse(cycles.status());
-  json row = nullptr;
-  for (const json& c : (*cycles)["cycles"]) {
-    if (c["ref"].get<uint64_t>() == cycle) row = c;
-  }
-  if (row.is_null()) {
+  // The cycle's row alone (a page of one), not the whole cycle list.
+  const std::optional<uint64_t> index =
+      projections::CycleIndex(*m->state, cycle);
+  if (!index) {
     return ErrorResponse(404, "not_found",
                          "entry " + std::to_string(cycle) + " is not a cycle");
   }
+  projections::ViewQuery cq;
+  cq.page = projections::ViewQuery::Page{*index, 1};
+  auto cycles = ViewAt(*m, "cycles", cq);
+  if (!cycles.ok()) return StatusResponse(cycles.status());
+  if ((*cycles)["cycles"].size() != 1 ||
+      (*cycles)["cycles"][0]["ref"].get<uint64_t>() != cycle) {
+    return StatusResponse(Internal("cycle " + std::to_string(cycle) +
+                                   " is not where the cycle list places it"));
+  }
+  json row = std::move((*cycles)["cycles"][0]);
   projections::ViewQuery q;
   q.cycle = cycle;
   // Only the funnel's totals are shown: none of its proposals is rendered.

@@ -545,6 +545,14 @@ TEST_F(PortalApiTest, CycleSummaryAgreesWithTheViews) {
   EXPECT_EQ(s["votes"][0]["rounds"][0]["elected"].size(),
             county["counts"]["elected"]);
   EXPECT_EQ(Get("/v1/cycles/1/summary").status, 404);
+  // Every cycle's summary shows its row of the whole cycle list (rendered
+  // alone, at the place projections::CycleIndex gives).
+  const json cycles = GetJson("/v1/cycles?limit=1000");
+  ASSERT_GE(cycles["cycles"].size(), 2u);
+  for (const json& c : cycles["cycles"]) {
+    EXPECT_EQ(
+        GetJson("/v1/cycles/" + to_string(c["ref"]) + "/summary")["cycle"], c);
+  }
 }
 
 TEST_F(PortalApiTest, ProofBundleIsWhatPiaojueProveWritesAndVerifies) {
