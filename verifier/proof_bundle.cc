@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "ledger/authority.h"
@@ -56,12 +58,116 @@ std::string EntryMember(uint64_t index, std::string_view bytes,
 
 }  // namespace
 
+namespace {
+
+// What the bundle needs to know of a trail entry to pick the registry
+// entries that authorize it.
+struct TrailAuthor {
+  std::optional<crypto::PublicKey> key;
+  std::string jurisdiction;
+  // For a registry entry of the trail (a jurisdiction's or a key's own
+  // record): the key it registers or revokes, and the jurisdiction it
+  // grants in or registers under, which its replay needs too.
+  std::optional<crypto::PublicKey> subject_key;
+  std::string subject_jurisdiction;
+};
+
+// The registry entries below `size` that authorize `trail` when replayed in
+// order (docs/FORMAT.md, "Proof bundle"): genesis; every registration and
+// the revocation of each author key; the registration of every
+// jurisdiction a trail entry names or one of those keys is granted in, and
+// of each of their ancestors.
+std::set<uint64_t> RegistryFor(const std::vector<TrailAuthor>& trail,
+                               const ledger::Authority& registry,
+                               uint64_t size) {
+  std::set<uint64_t> out{0};
+  std::set<std::string> jurisdictions;
+  std::set<crypto::PublicKey> keys;
+  for (const TrailAuthor& t : trail) {
+    if (!t.jurisdiction.empty()) jurisdictions.insert(t.jurisdiction);
+    if (!t.subject_jurisdiction.empty()) {
+      jurisdictions.insert(t.subject_jurisdiction);
+    }
+    if (t.key && *t.key != registry.root_key()) keys.insert(*t.key);
+    if (t.subject_key) keys.insert(*t.subject_key);
+  }
+  for (const crypto::PublicKey& key : keys) {
+    const ledger::KeyRecord* rec = registry.FindKey(key);
+    if (rec == nullptr) continue;  // the bundle's check will say so
+    for (const ledger::KeyGrant& g : rec->grants) {
+      if (g.registered_at >= size) continue;
+      out.insert(g.registered_at);
+      jurisdictions.insert(g.jurisdiction);
+    }
+    if (rec->revoked_at && *rec->revoked_at < size) {
+      out.insert(*rec->revoked_at);
+    }
+  }
+  std::set<std::string> seen;
+  for (std::string code : jurisdictions) {
+    while (!code.empty() && seen.insert(code).second) {
+      auto it = registry.jurisdictions().find(code);
+      if (it == registry.jurisdictions().end()) break;
+      if (it->second.registered_at < size) out.insert(it->second.registered_at);
+      code = it->second.parent_code;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Status WriteProofBundle(uint64_t record, const ProofSource& src,
                         std::ostream& out) {
   if (record >= src.size) {
     return NotFound("no record " + std::to_string(record) + " in the first " +
                     std::to_string(src.size) + " entries");
   }
+  // First the trail, who signed it, and the registry, from every entry.
+  TrailFollower follower(record);
+  std::vector<uint64_t> trail;
+  std::vector<TrailAuthor> authors;
+  ledger::Authority registry;
+  RETURN_IF_ERROR(src.for_each_entry([&](uint64_t index,
+                                         std::string_view bytes) -> Status {
+    ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(bytes));
+    if (index == 0 || ledger::IsRegistryEvent(view.event().which())) {
+      registry.Apply(index, view.authored());
+    }
+    if (!follower.Take(index, view.event())) return Status::Ok();
+    trail.push_back(index);
+    TrailAuthor a;
+    auto key_of = [](capnp::Data::Reader key) {
+      std::optional<crypto::PublicKey> out;
+      if (key.size() == crypto::kPublicKeySize) {
+        out.emplace();
+        std::copy(key.begin(), key.end(), out->begin());
+      }
+      return out;
+    };
+    a.key = key_of(view.authored().getAuthorKey());
+    a.jurisdiction = ledger::TextString(view.authored().getJurisdiction());
+    const schema::Event::Reader event = view.event();
+    if (event.isKeyRegistered()) {
+      a.subject_key = key_of(event.getKeyRegistered().getKey());
+      a.subject_jurisdiction =
+          ledger::TextString(event.getKeyRegistered().getJurisdiction());
+    } else if (event.isKeyRevoked()) {
+      a.subject_key = key_of(event.getKeyRevoked().getKey());
+    } else if (event.isJurisdictionRegistered()) {
+      a.subject_jurisdiction =
+          ledger::TextString(event.getJurisdictionRegistered().getParentCode());
+    }
+    authors.push_back(std::move(a));
+    return Status::Ok();
+  }));
+  if (std::find(trail.begin(), trail.end(), record) == trail.end()) {
+    return NotFound("no record " + std::to_string(record) + " in the first " +
+                    std::to_string(src.size) + " entries");
+  }
+  std::set<uint64_t> entries = RegistryFor(authors, registry, src.size);
+  entries.insert(trail.begin(), trail.end());
+
   // The order of the members is part of the format: "entries" last.
   out << "{\n \"format\": \"" << kProofFormat << "\",\n \"record\": " << record
       << ",\n \"checkpoint\": " << json(src.checkpoint).dump()
@@ -86,24 +192,13 @@ Status WriteProofBundle(uint64_t record, const ProofSource& src,
     out << ",\n \"last\": " << EntryMember(last, bytes, proof);
   }
   out << ",\n \"entries\": [";
-  TrailFollower follower(record);
-  bool found = false;
   bool first = true;
-  RETURN_IF_ERROR(src.for_each_entry([&](uint64_t index,
-                                         std::string_view bytes) -> Status {
-    ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(bytes));
-    bool registry = ledger::IsRegistryEvent(view.event().which());
-    bool trail = follower.Take(index, view.event());
-    if (index == record) found = true;
-    if (!registry && !trail) return Status::Ok();
+  for (uint64_t index : entries) {
+    ASSIGN_OR_RETURN(std::string bytes, src.read_entry(index));
     ASSIGN_OR_RETURN(std::vector<crypto::Hash> proof, src.inclusion(index));
     out << (first ? "\n  " : ",\n  ") << EntryMember(index, bytes, proof);
     first = false;
-    return out ? Status::Ok() : IOError("cannot write the proof bundle");
-  }));
-  if (!found) {
-    return NotFound("no record " + std::to_string(record) + " in the first " +
-                    std::to_string(src.size) + " entries");
+    if (!out) return IOError("cannot write the proof bundle");
   }
   out << "\n ]\n}\n";
   return out ? Status::Ok() : IOError("cannot write the proof bundle");

@@ -10,9 +10,11 @@
 //                 "proof": ["<base64 hash>", …]}, …]}
 //
 // The members come in this order, "entries" last, so that a reader can check
-// each entry as it reads it. The entries are genesis, every registry entry
-// (jurisdictions, keys, revocations) up to the checkpoint, and every entry
-// of the record's trail, in index order; each proof is the RFC 6962
+// each entry as it reads it. The entries are genesis, the registry entries
+// the trail's authorization needs (its authors' registrations and
+// revocations, the jurisdictions they and the trail name, with their
+// ancestors) up to the checkpoint, and every entry of the record's trail, in
+// index order; each proof is the RFC 6962
 // inclusion proof of that entry in the checkpoint's tree. "last" is the
 // checkpoint's last entry (its recording time dates the checkpoint);
 // "consistency" holds RFC 6962 consistency proofs from earlier tree sizes the
