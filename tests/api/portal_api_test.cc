@@ -17,6 +17,7 @@
 #include "ledger/authority.h"
 #include "ledger/entry.h"
 #include "ledger/note.h"
+#include "tests/sanitizers.h"
 #include "tests/test_util.h"
 #include "verifier/proof_bundle.h"
 
@@ -600,7 +601,10 @@ TEST_F(PortalApiTest,
         return Status::Ok();
       }));
   size_t bundles = 0, verified = 0, smaller = 0;
-  for (uint64_t record = 1; record < ledger.size(); ++record) {
+  // Each bundle is a pass over the log, twice a record here: every fifth
+  // record under AddressSanitizer, where a pass costs many times as much.
+  const uint64_t step = testing::kUnderAddressSanitizer ? 5 : 1;
+  for (uint64_t record = 1; record < ledger.size(); record += step) {
     const HttpResponse r = Get("/v1/proof/bundle/" + std::to_string(record));
     if (r.status == 404) continue;
     ASSERT_EQ(r.status, 200) << record << ": " << r.body;
@@ -671,7 +675,7 @@ TEST_F(PortalApiTest,
           << ", which signed none of its trail";
     }
     smaller += registry_held < registry_in_log;
-    if (verified < 40 && bundles % 7 == 1) {
+    if (verified < 40 && bundles % (step == 1 ? 7 : 2) == 1) {
       ++verified;
       const std::string path = tmp_->Sub("every-bundle.json");
       std::ofstream(path) << r.body;
@@ -685,7 +689,7 @@ TEST_F(PortalApiTest,
           << "record " << record << ": " << verifier::ReportToText(report);
     }
   }
-  EXPECT_GT(bundles, 200u);
+  EXPECT_GT(bundles, 200u / step);
   EXPECT_GE(verified, 30u);
   EXPECT_EQ(smaller, bundles) << "every bundle leaves some registry entry out";
 }
