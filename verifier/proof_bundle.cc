@@ -56,10 +56,6 @@ std::string EntryMember(uint64_t index, std::string_view bytes,
          "}";
 }
 
-}  // namespace
-
-namespace {
-
 // What the bundle needs to know of a trail entry to pick the registry
 // entries that authorize it.
 struct TrailAuthor {
@@ -71,6 +67,17 @@ struct TrailAuthor {
   std::optional<crypto::PublicKey> subject_key;
   std::string subject_jurisdiction;
 };
+
+// A key's bytes as a key; nothing when they are not 32 bytes (the bundle's
+// check then says the entry is not authorized).
+std::optional<crypto::PublicKey> KeyOf(capnp::Data::Reader key) {
+  std::optional<crypto::PublicKey> out;
+  if (key.size() == crypto::kPublicKeySize) {
+    out.emplace();
+    std::copy(key.begin(), key.end(), out->begin());
+  }
+  return out;
+}
 
 // The registry entries below `size` that authorize `trail` when replayed in
 // order (docs/FORMAT.md, "Proof bundle"): genesis; every registration and
@@ -137,23 +144,15 @@ Status WriteProofBundle(uint64_t record, const ProofSource& src,
     if (!follower.Take(index, view.event())) return Status::Ok();
     trail.push_back(index);
     TrailAuthor a;
-    auto key_of = [](capnp::Data::Reader key) {
-      std::optional<crypto::PublicKey> out;
-      if (key.size() == crypto::kPublicKeySize) {
-        out.emplace();
-        std::copy(key.begin(), key.end(), out->begin());
-      }
-      return out;
-    };
-    a.key = key_of(view.authored().getAuthorKey());
+    a.key = KeyOf(view.authored().getAuthorKey());
     a.jurisdiction = ledger::TextString(view.authored().getJurisdiction());
     const schema::Event::Reader event = view.event();
     if (event.isKeyRegistered()) {
-      a.subject_key = key_of(event.getKeyRegistered().getKey());
+      a.subject_key = KeyOf(event.getKeyRegistered().getKey());
       a.subject_jurisdiction =
           ledger::TextString(event.getKeyRegistered().getJurisdiction());
     } else if (event.isKeyRevoked()) {
-      a.subject_key = key_of(event.getKeyRevoked().getKey());
+      a.subject_key = KeyOf(event.getKeyRevoked().getKey());
     } else if (event.isJurisdictionRegistered()) {
       a.subject_jurisdiction =
           ledger::TextString(event.getJurisdictionRegistered().getParentCode());
