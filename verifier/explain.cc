@@ -23,8 +23,10 @@ bool IsRefField(std::string_view name) {
   return kRefs.count(name) > 0;
 }
 
-bool Walk(capnp::DynamicStruct::Reader s, const std::set<uint64_t>& records,
-          int depth) {
+// Calls `named(v)` for each value v of a reference field (IsRefField) of
+// `s`, at any depth up to 8, until it returns true; true if it did.
+template <typename Named>
+bool VisitRefs(capnp::DynamicStruct::Reader s, const Named& named, int depth) {
   if (depth > 8) return false;
   auto check_field = [&](capnp::StructSchema::Field f) {
     auto type = f.getType();
@@ -32,21 +34,21 @@ bool Walk(capnp::DynamicStruct::Reader s, const std::set<uint64_t>& records,
     if (!s.has(f)) return false;
     auto v = s.get(f);
     if (type.isUInt64() && IsRefField(name)) {
-      return records.count(v.as<uint64_t>()) > 0;
+      return named(v.as<uint64_t>());
     }
     if (type.isStruct()) {
-      return Walk(v.as<capnp::DynamicStruct>(), records, depth + 1);
+      return VisitRefs(v.as<capnp::DynamicStruct>(), named, depth + 1);
     }
     if (type.isList()) {
       auto list = v.as<capnp::DynamicList>();
       auto element = type.asList().getElementType();
       for (auto item : list) {
         if (element.isUInt64() && IsRefField(name) &&
-            records.count(item.as<uint64_t>()) > 0) {
+            named(item.as<uint64_t>())) {
           return true;
         }
         if (element.isStruct() &&
-            Walk(item.as<capnp::DynamicStruct>(), records, depth + 1)) {
+            VisitRefs(item.as<capnp::DynamicStruct>(), named, depth + 1)) {
           return true;
         }
       }
@@ -62,7 +64,26 @@ bool Walk(capnp::DynamicStruct::Reader s, const std::set<uint64_t>& records,
   return false;
 }
 
+// Whether a reference field of `s` names one of `records`.
+bool Walk(capnp::DynamicStruct::Reader s, const std::set<uint64_t>& records,
+          int depth) {
+  return VisitRefs(
+      s, [&](uint64_t v) { return records.count(v) > 0; }, depth);
+}
+
 }  // namespace
+
+void EventReferenceValues(schema::Event::Reader event,
+                          std::vector<uint64_t>* out) {
+  capnp::DynamicStruct::Reader dyn = event;
+  VisitRefs(
+      dyn,
+      [out](uint64_t v) {
+        out->push_back(v);
+        return false;
+      },
+      0);
+}
 
 bool EventReferences(schema::Event::Reader event, uint64_t record) {
   capnp::DynamicStruct::Reader dyn = event;
@@ -100,6 +121,72 @@ bool TrailFollower::Take(uint64_t index, schema::Event::Reader event) {
   }
   if (which == Which::ROUND_OPENED) rounds_.insert(index);
   return true;
+}
+
+void TrailIndex::Add(uint64_t index, schema::Event::Reader event) {
+  using Which = schema::Event::Which;
+  size_ = index + 1;
+  std::vector<uint64_t> refs;
+  EventReferenceValues(event, &refs);
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  for (uint64_t r : refs) referrers_[r].push_back(index);
+  switch (event.which()) {
+    case Which::CORRECTION:
+      correction_target_[index] = event.getCorrection().getTarget();
+      break;
+    case Which::RESULT_ANNOUNCED:
+      result_round_[index] = event.getResultAnnounced().getRound();
+      break;
+    case Which::RECTIFICATION_ORDERED:
+    case Which::PROPOSALS_MERGED:
+      continuing_.insert(index);
+      break;
+    case Which::ROUND_OPENED:
+      rounds_opened_.insert(index);
+      break;
+    default:
+      break;
+  }
+}
+
+std::vector<uint64_t> TrailIndex::TrailOf(uint64_t record) const {
+  if (record >= size_) return {};
+  // TrailFollower's rules, as a closure: every condition looks only at
+  // earlier entries (references point back), so taking entries in any
+  // order reaches what the follower takes in log order.
+  std::set<uint64_t> trail{record};
+  std::vector<uint64_t> work{record};
+  auto join = [&](uint64_t e) {
+    if (trail.insert(e).second) work.push_back(e);
+  };
+  while (!work.empty()) {
+    const uint64_t e = work.back();
+    work.pop_back();
+    auto it = referrers_.find(e);
+    if (it == referrers_.end()) continue;
+    // The record itself, and what continues it, are followed: every entry
+    // naming them joins. Of the others, only a correction of the entry and
+    // the result of a round it opened join.
+    const bool followed = e == record || continuing_.count(e) > 0;
+    const bool round = rounds_opened_.count(e) > 0;
+    for (uint64_t c : it->second) {
+      if (followed) {
+        join(c);
+        continue;
+      }
+      auto target = correction_target_.find(c);
+      if (target != correction_target_.end() && target->second == e) {
+        join(c);
+        continue;
+      }
+      auto result = result_round_.find(c);
+      if (round && result != result_round_.end() && result->second == e) {
+        join(c);
+      }
+    }
+  }
+  return std::vector<uint64_t>(trail.begin(), trail.end());
 }
 
 void TrailCollector::Add(const ledger::EntryView& entry) {

@@ -11,6 +11,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,10 @@ namespace piaojue::verifier {
 
 // True when `event` refers to `record` through a reference field.
 bool EventReferences(schema::Event::Reader event, uint64_t record);
+// Appends every value of the event's reference fields (those above, at any
+// depth; repeats kept) to `out`.
+void EventReferenceValues(schema::Event::Reader event,
+                          std::vector<uint64_t>* out);
 
 // Which entries make up the trail of one record, fed every entry in log
 // order. The trail of R holds the entry that created R and every later
@@ -43,6 +49,32 @@ class TrailFollower {
   std::set<uint64_t> followed_;  // records whose references join the trail
   std::set<uint64_t> trail_;     // entries in the trail
   std::set<uint64_t> rounds_;    // rounds opened with a followed item
+};
+
+// Every record's trail at once, from one pass over the log: what a
+// TrailFollower of each record would take, for a caller that needs many
+// records' trails (`piaojue publish` writes a proof bundle for each). Fed
+// every entry in log order; holds each entry's references (a few words an
+// entry), then answers a record's trail by following them backwards.
+class TrailIndex {
+ public:
+  // Entries must come in log order from 0, each once.
+  void Add(uint64_t index, schema::Event::Reader event);
+  // The trail of `record` among the entries added, ascending (as a
+  // TrailFollower of `record` fed those entries takes them); empty when no
+  // entry `record` was added.
+  std::vector<uint64_t> TrailOf(uint64_t record) const;
+
+ private:
+  uint64_t size_ = 0;
+  // Entries naming a record in one of their reference fields, by record.
+  std::unordered_map<uint64_t, std::vector<uint64_t>> referrers_;
+  std::unordered_map<uint64_t, uint64_t> correction_target_;  // by entry
+  std::unordered_map<uint64_t, uint64_t> result_round_;       // by entry
+  // rectificationOrdered and proposalsMerged entries: followed once in a
+  // trail. roundOpened entries: their results join a trail they are in.
+  std::unordered_set<uint64_t> continuing_;
+  std::unordered_set<uint64_t> rounds_opened_;
 };
 
 class TrailCollector {

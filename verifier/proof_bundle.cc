@@ -79,6 +79,26 @@ std::optional<crypto::PublicKey> KeyOf(capnp::Data::Reader key) {
   return out;
 }
 
+// Who signed a trail entry, and what a registry entry of the trail is
+// about.
+TrailAuthor AuthorOf(const ledger::EntryView& view) {
+  TrailAuthor a;
+  a.key = KeyOf(view.authored().getAuthorKey());
+  a.jurisdiction = ledger::TextString(view.authored().getJurisdiction());
+  const schema::Event::Reader event = view.event();
+  if (event.isKeyRegistered()) {
+    a.subject_key = KeyOf(event.getKeyRegistered().getKey());
+    a.subject_jurisdiction =
+        ledger::TextString(event.getKeyRegistered().getJurisdiction());
+  } else if (event.isKeyRevoked()) {
+    a.subject_key = KeyOf(event.getKeyRevoked().getKey());
+  } else if (event.isJurisdictionRegistered()) {
+    a.subject_jurisdiction =
+        ledger::TextString(event.getJurisdictionRegistered().getParentCode());
+  }
+  return a;
+}
+
 // The registry entries below `size` that authorize `trail` when replayed in
 // order (docs/FORMAT.md, "Proof bundle"): genesis; every registration and
 // the revocation of each author key; the registration of every
@@ -122,51 +142,10 @@ std::set<uint64_t> RegistryFor(const std::vector<TrailAuthor>& trail,
   return out;
 }
 
-}  // namespace
-
-Status WriteProofBundle(uint64_t record, const ProofSource& src,
-                        std::ostream& out) {
-  if (record >= src.size) {
-    return NotFound("no record " + std::to_string(record) + " in the first " +
-                    std::to_string(src.size) + " entries");
-  }
-  // First the trail, who signed it, and the registry, from every entry.
-  TrailFollower follower(record);
-  std::vector<uint64_t> trail;
-  std::vector<TrailAuthor> authors;
-  ledger::Authority registry;
-  RETURN_IF_ERROR(src.for_each_entry([&](uint64_t index,
-                                         std::string_view bytes) -> Status {
-    ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(bytes));
-    if (index == 0 || ledger::IsRegistryEvent(view.event().which())) {
-      registry.Apply(index, view.authored());
-    }
-    if (!follower.Take(index, view.event())) return Status::Ok();
-    trail.push_back(index);
-    TrailAuthor a;
-    a.key = KeyOf(view.authored().getAuthorKey());
-    a.jurisdiction = ledger::TextString(view.authored().getJurisdiction());
-    const schema::Event::Reader event = view.event();
-    if (event.isKeyRegistered()) {
-      a.subject_key = KeyOf(event.getKeyRegistered().getKey());
-      a.subject_jurisdiction =
-          ledger::TextString(event.getKeyRegistered().getJurisdiction());
-    } else if (event.isKeyRevoked()) {
-      a.subject_key = KeyOf(event.getKeyRevoked().getKey());
-    } else if (event.isJurisdictionRegistered()) {
-      a.subject_jurisdiction =
-          ledger::TextString(event.getJurisdictionRegistered().getParentCode());
-    }
-    authors.push_back(std::move(a));
-    return Status::Ok();
-  }));
-  if (std::find(trail.begin(), trail.end(), record) == trail.end()) {
-    return NotFound("no record " + std::to_string(record) + " in the first " +
-                    std::to_string(src.size) + " entries");
-  }
-  std::set<uint64_t> entries = RegistryFor(authors, registry, src.size);
-  entries.insert(trail.begin(), trail.end());
-
+// Writes the bundle of `record` holding `entries` (ascending), each with
+// its inclusion proof in the checkpoint's tree.
+Status WriteBundleEntries(uint64_t record, const std::set<uint64_t>& entries,
+                          const ProofSource& src, std::ostream& out) {
   // The order of the members is part of the format: "entries" last.
   out << "{\n \"format\": \"" << kProofFormat << "\",\n \"record\": " << record
       << ",\n \"checkpoint\": " << json(src.checkpoint).dump()
@@ -201,6 +180,62 @@ Status WriteProofBundle(uint64_t record, const ProofSource& src,
   }
   out << "\n ]\n}\n";
   return out ? Status::Ok() : IOError("cannot write the proof bundle");
+}
+
+}  // namespace
+
+Status WriteProofBundle(uint64_t record, const ProofSource& src,
+                        std::ostream& out) {
+  if (record >= src.size) {
+    return NotFound("no record " + std::to_string(record) + " in the first " +
+                    std::to_string(src.size) + " entries");
+  }
+  // First the trail, who signed it, and the registry, from every entry.
+  TrailFollower follower(record);
+  std::vector<uint64_t> trail;
+  std::vector<TrailAuthor> authors;
+  ledger::Authority registry;
+  RETURN_IF_ERROR(src.for_each_entry([&](uint64_t index,
+                                         std::string_view bytes) -> Status {
+    ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(bytes));
+    if (index == 0 || ledger::IsRegistryEvent(view.event().which())) {
+      registry.Apply(index, view.authored());
+    }
+    if (!follower.Take(index, view.event())) return Status::Ok();
+    trail.push_back(index);
+    authors.push_back(AuthorOf(view));
+    return Status::Ok();
+  }));
+  if (std::find(trail.begin(), trail.end(), record) == trail.end()) {
+    return NotFound("no record " + std::to_string(record) + " in the first " +
+                    std::to_string(src.size) + " entries");
+  }
+  std::set<uint64_t> entries = RegistryFor(authors, registry, src.size);
+  entries.insert(trail.begin(), trail.end());
+  return WriteBundleEntries(record, entries, src, out);
+}
+
+Status WriteProofBundleOfTrail(uint64_t record,
+                               const std::vector<uint64_t>& trail,
+                               const ledger::Authority& registry,
+                               const ProofSource& src, std::ostream& out) {
+  if (record >= src.size ||
+      !std::binary_search(trail.begin(), trail.end(), record)) {
+    return NotFound("no record " + std::to_string(record) + " in the first " +
+                    std::to_string(src.size) + " entries");
+  }
+  std::vector<TrailAuthor> authors;
+  std::set<uint64_t> entries;
+  for (uint64_t index : trail) {
+    if (index >= src.size) break;
+    ASSIGN_OR_RETURN(std::string bytes, src.read_entry(index));
+    ASSIGN_OR_RETURN(ledger::EntryView view, ledger::EntryView::Parse(bytes));
+    authors.push_back(AuthorOf(view));
+    entries.insert(index);
+  }
+  std::set<uint64_t> needed = RegistryFor(authors, registry, src.size);
+  entries.insert(needed.begin(), needed.end());
+  return WriteBundleEntries(record, entries, src, out);
 }
 
 Result<std::string> BuildProofBundle(uint64_t record, const ProofSource& src) {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/authority.h"
 #include "ledger/status.h"
 #include "verifier/verify.h"
 
@@ -62,7 +63,15 @@ struct ProofSource {
 // a partial bundle: write to a temporary file).
 Status WriteProofBundle(uint64_t record, const ProofSource& src,
                         std::ostream& out);
-// The same, as a string (small bundles, tests).
+// The same, from the record's trail already known (ascending: what
+// TrailIndex::TrailOf gives; entries at or beyond the checkpoint are left
+// out) and the log's registry, reading only those entries and the registry
+// entries they need: for writing many bundles after one pass over the log.
+Status WriteProofBundleOfTrail(uint64_t record,
+                               const std::vector<uint64_t>& trail,
+                               const ledger::Authority& registry,
+                               const ProofSource& src, std::ostream& out);
+// WriteProofBundle, as a string (small bundles, tests).
 Result<std::string> BuildProofBundle(uint64_t record, const ProofSource& src);
 
 bool LooksLikeProofBundle(const std::string& path);

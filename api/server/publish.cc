@@ -20,7 +20,11 @@
 #include "api/server/internal/handlers.h"
 #include "api/server/internal/portal_assets.h"
 #include "api/server/internal/service.h"
+#include "ledger/authority.h"
+#include "ledger/entry.h"
 #include "ledger/note.h"
+#include "verifier/explain.h"
+#include "verifier/proof_bundle.h"
 
 namespace piaojue::server {
 
@@ -570,6 +574,23 @@ Result<PublishReport> Publish(const PublishOptions& o) {
     bundles.insert(i);
     if (std::optional<uint64_t> end = TrailEnd(trail)) trail_end[i] = *end;
   }
+  // Every record's trail and the registry, from one pass over the log: a
+  // bundle built from them reads only its own entries, where `piaojue
+  // prove` (and GET /v1/proof/bundle/R) passes over the whole log for each
+  // (docs/PERFORMANCE.md, "Publishing a province: proof bundles").
+  verifier::TrailIndex trails;
+  ledger::Authority registry;
+  const ledger::Ledger& ledger = service->ledger();
+  RETURN_IF_ERROR(ledger.ForEachEntry(
+      0, cp.size, [&](uint64_t index, std::string_view bytes) -> Status {
+        ASSIGN_OR_RETURN(ledger::EntryView view,
+                         ledger::EntryView::Parse(bytes));
+        if (index == 0 || ledger::IsRegistryEvent(view.event().which())) {
+          registry.Apply(index, view.authored());
+        }
+        trails.Add(index, view.event());
+        return Status::Ok();
+      }));
   for (uint64_t record : bundles) {
     // A bundle proves its record's trail against the checkpoint it names:
     // it stays true when the log grows, so one already published is kept
@@ -590,10 +611,27 @@ Result<PublishReport> Publish(const PublishOptions& o) {
         continue;
       }
     }
-    HttpResponse r = Get(*service, path);
-    if (r.status == 404) continue;  // not covered by the checkpoint yet
-    if (r.status != 200) return NotServed(path, r);
-    RETURN_IF_ERROR(out.PutCompressible(rel, r.body));
+    // What GET /v1/proof/bundle/R answers, built from the index.
+    auto note = service->ProofCheckpoint(record + 1, 0);
+    if (!note.ok() && note.status().code() == StatusCode::kNotFound) continue;
+    if (!note.ok()) return note.status();
+    ASSIGN_OR_RETURN(note::ParsedNote parsed, note::ParseNote(*note));
+    ASSIGN_OR_RETURN(note::Checkpoint bundle_cp,
+                     note::ParseCheckpoint(parsed.text));
+    verifier::ProofSource src;
+    src.size = bundle_cp.size;
+    src.checkpoint = *note;
+    src.read_entry = [&](uint64_t index) { return ledger.ReadEntry(index); };
+    src.inclusion = [&](uint64_t index) {
+      return ledger.InclusionProof(index, bundle_cp.size);
+    };
+    std::ostringstream bundle;
+    Status written = verifier::WriteProofBundleOfTrail(
+        record, trails.TrailOf(record), registry, src, bundle);
+    if (written.code() == StatusCode::kNotFound) continue;  // not covered yet
+    RETURN_IF_ERROR(written);
+    bundle << '\n';  // as the API ends every JSON answer
+    RETURN_IF_ERROR(out.PutCompressible(rel, bundle.str()));
   }
 
   // 4. Consistency proofs to this tree from every tree size published

@@ -19,6 +19,7 @@
 #include "ledger/note.h"
 #include "tests/sanitizers.h"
 #include "tests/test_util.h"
+#include "verifier/explain.h"
 #include "verifier/proof_bundle.h"
 
 namespace piaojue::server {
@@ -594,10 +595,15 @@ TEST_F(PortalApiTest,
   const ledger::Ledger& ledger = service_->ledger();
   const std::string vkey = GetJson("/v1/log")["verifierKey"];
   size_t registry_in_log = 0;
+  verifier::TrailIndex trails;
+  ledger::Authority registry;
   ASSERT_OK(ledger.ForEachEntry(
-      0, ledger.size(), [&](uint64_t, std::string_view bytes) -> Status {
+      0, ledger.size(), [&](uint64_t i, std::string_view bytes) -> Status {
         ASSIGN_OR_RETURN(ledger::EntryView v, ledger::EntryView::Parse(bytes));
-        registry_in_log += ledger::IsRegistryEvent(v.event().which());
+        const bool in_registry = ledger::IsRegistryEvent(v.event().which());
+        registry_in_log += in_registry;
+        if (i == 0 || in_registry) registry.Apply(i, v.authored());
+        trails.Add(i, v.event());
         return Status::Ok();
       }));
   size_t bundles = 0, verified = 0, smaller = 0;
@@ -636,6 +642,21 @@ TEST_F(PortalApiTest,
         << "record " << record;
     // (Every JSON answer of the API ends with one more newline.)
     EXPECT_EQ(r.body, *scanned + "\n") << "record " << record;
+    // And from the one-pass index `piaojue publish` uses.
+    verifier::TrailFollower follower(record);
+    std::vector<uint64_t> followed;
+    ASSERT_OK(ledger.ForEachEntry(
+        0, cp->size, [&](uint64_t i, std::string_view bytes) -> Status {
+          ASSIGN_OR_RETURN(ledger::EntryView v,
+                           ledger::EntryView::Parse(bytes));
+          if (follower.Take(i, v.event())) followed.push_back(i);
+          return Status::Ok();
+        }));
+    EXPECT_EQ(trails.TrailOf(record), followed) << "record " << record;
+    std::ostringstream from_index;
+    ASSERT_OK(verifier::WriteProofBundleOfTrail(record, trails.TrailOf(record),
+                                                registry, src, from_index));
+    EXPECT_EQ(from_index.str(), *scanned) << "record " << record;
     // Which registry entries it holds: only those of its authors' keys and
     // of the jurisdictions they, or the trail, name (with their parents).
     auto hex = [](capnp::Data::Reader d) {
